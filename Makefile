@@ -1,0 +1,31 @@
+# `make run` and `make test` are the README's two commands: each creates the virtual environment when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test fetch dashboard bench clean
+
+$(BIN)/tracker: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/tracker
+
+run: $(BIN)/tracker
+	-$(BIN)/tracker fetch
+	$(BIN)/tracker dashboard
+
+fetch: $(BIN)/tracker
+	$(BIN)/tracker fetch
+
+dashboard: $(BIN)/tracker
+	$(BIN)/tracker dashboard
+
+test: $(BIN)/tracker
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/tracker
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,60 @@
+"""Shared test fixtures: no network but loopback, no NCBI_* from the developer's shell, a fresh store per test."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+FIXTURES_DIR = Path(__file__).parent / "fixtures"
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return True  # AF_UNIX paths and the like never leave the machine
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name that is not localhost would need DNS: refuse it
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that opens a socket to anything but loopback."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(sock: socket.socket, address: object) -> object:
+        if not _is_loopback(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(sock, address)
+
+    def guarded_connect_ex(sock: socket.socket, address: object) -> object:
+        if not _is_loopback(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Clear NCBI_* and TRACKER_* so a developer's shell never leaks into a test, and keep the store in tmp."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith(("NCBI_", "TRACKER_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.sqlite"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A fresh, not yet created store file."""
+    return tmp_path / "tracker.sqlite"

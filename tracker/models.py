@@ -1,0 +1,116 @@
+"""The records that flow from the parsers to the store: one `Article` per PubMed citation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Author:
+    """A person (last name, fore name, initials) or a collective (group) author, with affiliations."""
+
+    last_name: str | None = None
+    fore_name: str | None = None
+    initials: str | None = None
+    collective_name: str | None = None
+    affiliations: tuple[str, ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        """"Smith JA" for a person, the group's name for a collective."""
+        if self.collective_name:
+            return self.collective_name
+        return " ".join(part for part in (self.last_name, self.initials or self.fore_name) if part)
+
+
+@dataclass(frozen=True)
+class AbstractSection:
+    """One AbstractText: a structured abstract has several, each with a label such as "METHODS"."""
+
+    text: str
+    label: str | None = None
+    nlm_category: str | None = None
+
+
+@dataclass(frozen=True)
+class MeshQualifier:
+    name: str
+    major: bool = False
+
+
+@dataclass(frozen=True)
+class MeshHeading:
+    """A MeSH descriptor with its qualifiers; `major` is the descriptor's own major-topic flag."""
+
+    descriptor: str
+    ui: str | None = None
+    major: bool = False
+    qualifiers: tuple[MeshQualifier, ...] = ()
+
+    @property
+    def is_major(self) -> bool:
+        """True when the descriptor or any of its qualifiers is a major topic."""
+        return self.major or any(q.major for q in self.qualifiers)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A CommentsCorrections link such as RetractionIn or ErratumIn, to the PMID of the other notice."""
+
+    ref_type: str
+    pmid: int | None = None
+    ref_source: str | None = None
+
+
+# The CommentsCorrections types the tracker keeps; the rest (CommentIn, Cites, ...) are not integrity signals.
+KEPT_CORRECTION_TYPES = frozenset(
+    {"RetractionIn", "RetractionOf", "ErratumIn", "ErratumFor", "ExpressionOfConcernIn", "ExpressionOfConcernFor",
+     "UpdateIn", "UpdateOf", "RepublishedIn", "RepublishedFrom"}
+)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One PubMed citation (journal article or book record) as the tracker stores it.
+
+    Dates are ISO strings ("2019-11-04"); a partial publication date keeps what is known in
+    pub_year / pub_month / pub_day and the text PubMed gave in pub_date_raw.
+    """
+
+    pmid: int
+    title: str
+    kind: str = "journal"  # "journal" or "book"
+    abstract: tuple[AbstractSection, ...] = ()
+    copyright: str | None = None
+    journal: str | None = None
+    journal_iso: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    pub_year: int | None = None
+    pub_month: int | None = None
+    pub_day: int | None = None
+    pub_date_raw: str | None = None
+    electronic_date: str | None = None
+    entry_date: str | None = None
+    revised_date: str | None = None
+    authors: tuple[Author, ...] = ()
+    doi: str | None = None
+    pmcid: str | None = None
+    languages: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    mesh: tuple[MeshHeading, ...] = ()
+    keywords: tuple[str, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+
+    @property
+    def abstract_text(self) -> str:
+        """The abstract as plain text, each structured section on its own paragraph as "LABEL: text"."""
+        return "\n\n".join(f"{s.label}: {s.text}" if s.label else s.text for s in self.abstract)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A DeleteCitation entry: PubMed withdrew this PMID, so the store drops it."""
+
+    pmid: int

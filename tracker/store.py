@@ -1,0 +1,432 @@
+"""The SQLite store: schema and migrations, WAL, idempotent upserts by PMID, fetch-run bookkeeping, reads.
+
+Writers use `transaction()` so that every batch commits whole or not at all; readers (the dashboard, exports)
+open the file read-only and see the last committed state while a fetch writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from tracker.errors import StoreError
+from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+
+# Each entry migrates the schema from version N to N + 1; append, never edit a released one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        pmid INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        abstract_sections TEXT NOT NULL DEFAULT '[]',
+        copyright TEXT,
+        journal TEXT,
+        journal_iso TEXT,
+        volume TEXT,
+        issue TEXT,
+        pages TEXT,
+        pub_year INTEGER,
+        pub_month INTEGER,
+        pub_day INTEGER,
+        pub_date_raw TEXT,
+        electronic_date TEXT,
+        entry_date TEXT,
+        revised_date TEXT,
+        authors TEXT NOT NULL DEFAULT '[]',
+        author_names TEXT NOT NULL DEFAULT '',
+        doi TEXT,
+        pmcid TEXT,
+        languages TEXT NOT NULL DEFAULT '[]',
+        publication_types TEXT NOT NULL DEFAULT '[]',
+        mesh TEXT NOT NULL DEFAULT '[]',
+        keywords TEXT NOT NULL DEFAULT '[]',
+        corrections TEXT NOT NULL DEFAULT '[]',
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL
+    );
+    CREATE INDEX articles_pub_year ON articles(pub_year);
+    CREATE TABLE article_sources (
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (pmid, source)
+    ) WITHOUT ROWID;
+    CREATE TABLE hypothesis_articles (
+        hypothesis_id TEXT NOT NULL,
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (hypothesis_id, pmid)
+    ) WITHOUT ROWID;
+    CREATE INDEX hypothesis_articles_pmid ON hypothesis_articles(pmid);
+    CREATE TABLE fetch_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+        full_sync INTEGER NOT NULL DEFAULT 0,
+        requests INTEGER,
+        efetch_requests INTEGER,
+        error TEXT
+    );
+    CREATE TABLE fetch_run_hypotheses (
+        run_id INTEGER NOT NULL REFERENCES fetch_runs(id) ON DELETE CASCADE,
+        hypothesis_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+        pubmed_count INTEGER,
+        stored_count INTEGER,
+        new_count INTEGER NOT NULL DEFAULT 0,
+        updated_count INTEGER NOT NULL DEFAULT 0,
+        removed_count INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        PRIMARY KEY (run_id, hypothesis_id)
+    );
+    CREATE TABLE sync_state (
+        hypothesis_id TEXT PRIMARY KEY,
+        query TEXT NOT NULL,
+        query_translation TEXT,
+        pubmed_count INTEGER NOT NULL,
+        window_count INTEGER NOT NULL DEFAULT 1,
+        modified_since TEXT NOT NULL,
+        last_success_run_id INTEGER NOT NULL REFERENCES fetch_runs(id),
+        last_success_at TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO string with seconds, the store's one timestamp format."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open the store, creating and migrating it for writers; readers get a read-only connection."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise StoreError(f"{path}: no store yet; run `tracker fetch` (or `tracker import FILE`) to create it")
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                     check_same_thread=False)
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"{path}: cannot open the store ({error}); check the path given with --db or TRACKER_DB") from None
+    connection.row_factory = sqlite3.Row
+    try:
+        # A reader waits for a checkpoint, a writer for another writer's batch, rather than failing at once.
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        _check_or_migrate(connection, path, read_only)
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise StoreError(f"{path}: is not a tracker store ({error}); point --db at another file or move this one away") from None
+    return connection
+
+
+def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: bool) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: was written by a newer tracker (schema {version} > {SCHEMA_VERSION}); upgrade the tracker")
+    if version == SCHEMA_VERSION:
+        return
+    if read_only:
+        raise StoreError(f"{path}: has an older schema ({version}); run `tracker fetch` or `tracker retag` once to upgrade it")
+    with transaction(connection):
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, SCHEMA_VERSION):
+            for statement in _split_statements(MIGRATIONS[number]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def _split_statements(script: str) -> list[str]:
+    # executescript() would commit the open transaction; run the statements one by one inside it instead.
+    return [statement for statement in script.split(";") if statement.strip()]
+
+
+@contextlib.contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block as one IMMEDIATE transaction: all of it commits, or none of it does."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def checkpoint(connection: sqlite3.Connection) -> None:
+    """Fold the WAL back into the database so it cannot grow without bound while readers stay open."""
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# --- articles -------------------------------------------------------------------------------------------------
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _article_row(article: Article) -> dict[str, object]:
+    row: dict[str, object] = {
+        "pmid": article.pmid,
+        "kind": article.kind,
+        "title": article.title,
+        "abstract": article.abstract_text,
+        "abstract_sections": _json([dataclasses.asdict(s) for s in article.abstract]),
+        "copyright": article.copyright,
+        "journal": article.journal,
+        "journal_iso": article.journal_iso,
+        "volume": article.volume,
+        "issue": article.issue,
+        "pages": article.pages,
+        "pub_year": article.pub_year,
+        "pub_month": article.pub_month,
+        "pub_day": article.pub_day,
+        "pub_date_raw": article.pub_date_raw,
+        "electronic_date": article.electronic_date,
+        "entry_date": article.entry_date,
+        "revised_date": article.revised_date,
+        "authors": _json([dataclasses.asdict(a) for a in article.authors]),
+        "author_names": "; ".join(a.display_name for a in article.authors),
+        "doi": article.doi,
+        "pmcid": article.pmcid,
+        "languages": _json(list(article.languages)),
+        "publication_types": _json(list(article.publication_types)),
+        "mesh": _json([dataclasses.asdict(m) for m in article.mesh]),
+        "keywords": _json(list(article.keywords)),
+        "corrections": _json([dataclasses.asdict(c) for c in article.corrections]),
+    }
+    row["content_hash"] = hashlib.sha256(_json(row).encode()).hexdigest()[:32]
+    return row
+
+
+_ARTICLE_COLUMNS = list(_article_row(Article(pmid=0, title="")).keys())
+
+
+def save_articles(
+    connection: sqlite3.Connection, articles: Iterable[Article], source: str, now: str | None = None
+) -> dict[int, str]:
+    """Upsert articles by PMID and record where they came from; return each PMID's outcome.
+
+    The outcome is "new", "updated" (its content changed) or "unchanged". Call inside `transaction()`.
+    """
+    now = now or utc_now()
+    outcomes: dict[int, str] = {}
+    for article in articles:
+        row = _article_row(article)
+        existing = connection.execute("SELECT content_hash FROM articles WHERE pmid = ?", (article.pmid,)).fetchone()
+        if existing is None:
+            columns = _ARTICLE_COLUMNS + ["first_seen", "last_changed"]
+            connection.execute(
+                f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in _ARTICLE_COLUMNS] + [now, now],
+            )
+            outcomes[article.pmid] = "new"
+        elif existing["content_hash"] != row["content_hash"]:
+            assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS if c != "pmid")
+            connection.execute(
+                f"UPDATE articles SET {assignments}, last_changed = ? WHERE pmid = ?",
+                [row[c] for c in _ARTICLE_COLUMNS if c != "pmid"] + [now, article.pmid],
+            )
+            outcomes[article.pmid] = "updated"
+        else:
+            outcomes[article.pmid] = "unchanged"
+        connection.execute(
+            "INSERT OR IGNORE INTO article_sources (pmid, source, first_seen) VALUES (?, ?, ?)",
+            (article.pmid, source, now),
+        )
+    return outcomes
+
+
+def delete_articles(connection: sqlite3.Connection, pmids: Iterable[int]) -> int:
+    """Remove withdrawn PMIDs with their links; return how many were stored."""
+    removed = 0
+    for pmid in pmids:
+        removed += connection.execute("DELETE FROM articles WHERE pmid = ?", (pmid,)).rowcount
+    return removed
+
+
+def stored_pmids(connection: sqlite3.Connection, pmids: Iterable[int] | None = None) -> set[int]:
+    """The PMIDs in the store, all of them or those of `pmids` that are stored."""
+    if pmids is None:
+        return {row[0] for row in connection.execute("SELECT pmid FROM articles")}
+    wanted = list(pmids)
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found.update(row[0] for row in connection.execute(
+            f"SELECT pmid FROM articles WHERE pmid IN ({', '.join('?' * len(chunk))})", chunk))
+    return found
+
+
+def article_from_row(row: sqlite3.Row | dict) -> Article:
+    """Rebuild an Article from its stored row."""
+    mesh = tuple(
+        MeshHeading(descriptor=m["descriptor"], ui=m["ui"], major=m["major"],
+                    qualifiers=tuple(MeshQualifier(**q) for q in m["qualifiers"]))
+        for m in json.loads(row["mesh"])
+    )
+    authors = tuple(
+        Author(**{**a, "affiliations": tuple(a["affiliations"])}) for a in json.loads(row["authors"])
+    )
+    return Article(
+        pmid=row["pmid"], title=row["title"], kind=row["kind"],
+        abstract=tuple(AbstractSection(**s) for s in json.loads(row["abstract_sections"])),
+        copyright=row["copyright"], journal=row["journal"], journal_iso=row["journal_iso"],
+        volume=row["volume"], issue=row["issue"], pages=row["pages"],
+        pub_year=row["pub_year"], pub_month=row["pub_month"], pub_day=row["pub_day"],
+        pub_date_raw=row["pub_date_raw"], electronic_date=row["electronic_date"],
+        entry_date=row["entry_date"], revised_date=row["revised_date"], authors=authors,
+        doi=row["doi"], pmcid=row["pmcid"], languages=tuple(json.loads(row["languages"])),
+        publication_types=tuple(json.loads(row["publication_types"])), mesh=mesh,
+        keywords=tuple(json.loads(row["keywords"])),
+        corrections=tuple(Correction(**c) for c in json.loads(row["corrections"])),
+    )
+
+
+def load_article(connection: sqlite3.Connection, pmid: int) -> Article | None:
+    """One stored article, or None."""
+    row = connection.execute("SELECT * FROM articles WHERE pmid = ?", (pmid,)).fetchone()
+    return None if row is None else article_from_row(row)
+
+
+# --- hypothesis links ------------------------------------------------------------------------------------------
+
+def linked_pmids(connection: sqlite3.Connection, hypothesis_id: str) -> set[int]:
+    """The PMIDs PubMed returned for this hypothesis at its last sync (and those added since)."""
+    return {row[0] for row in connection.execute(
+        "SELECT pmid FROM hypothesis_articles WHERE hypothesis_id = ?", (hypothesis_id,))}
+
+
+def link_hypothesis(connection: sqlite3.Connection, hypothesis_id: str, pmids: Iterable[int], now: str) -> None:
+    """Record that PubMed returns these PMIDs for the hypothesis (first seen kept, last seen moved on)."""
+    connection.executemany(
+        "INSERT INTO hypothesis_articles (hypothesis_id, pmid, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (hypothesis_id, pmid) DO UPDATE SET last_seen = excluded.last_seen",
+        [(hypothesis_id, pmid, now, now) for pmid in pmids],
+    )
+
+
+def unlink_hypothesis(connection: sqlite3.Connection, hypothesis_id: str, pmids: Iterable[int]) -> None:
+    """Drop the hypothesis link of PMIDs that its query no longer returns."""
+    connection.executemany(
+        "DELETE FROM hypothesis_articles WHERE hypothesis_id = ? AND pmid = ?",
+        [(hypothesis_id, pmid) for pmid in pmids],
+    )
+
+
+# --- fetch runs and sync state ---------------------------------------------------------------------------------
+
+def start_run(connection: sqlite3.Connection, full_sync: bool) -> int:
+    """Open a fetch-run record; runs left 'running' by a killed process become 'interrupted'."""
+    now = utc_now()
+    with transaction(connection):
+        connection.execute(
+            "UPDATE fetch_runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
+            "error = COALESCE(error, 'the process stopped before the run finished') WHERE status = 'running'",
+            (now,),
+        )
+        cursor = connection.execute(
+            "INSERT INTO fetch_runs (started_at, status, full_sync) VALUES (?, 'running', ?)", (now, int(full_sync)))
+    return int(cursor.lastrowid)
+
+
+def finish_run(connection: sqlite3.Connection, run_id: int, status: str, error: str | None,
+               requests: int | None = None, efetch_requests: int | None = None) -> None:
+    """Close a fetch-run record with its outcome."""
+    with transaction(connection):
+        connection.execute(
+            "UPDATE fetch_runs SET finished_at = ?, status = ?, error = ?, requests = ?, efetch_requests = ? "
+            "WHERE id = ?",
+            (utc_now(), status, error, requests, efetch_requests, run_id),
+        )
+
+
+def record_run_hypothesis(connection: sqlite3.Connection, run_id: int, hypothesis_id: str, status: str, *,
+                          pubmed_count: int | None = None, stored_count: int | None = None, new_count: int = 0,
+                          updated_count: int = 0, removed_count: int = 0, error: str | None = None) -> None:
+    """Write one hypothesis' line of a run's log; call inside `transaction()`."""
+    connection.execute(
+        "INSERT OR REPLACE INTO fetch_run_hypotheses (run_id, hypothesis_id, status, pubmed_count, stored_count, "
+        "new_count, updated_count, removed_count, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, hypothesis_id, status, pubmed_count, stored_count, new_count, updated_count, removed_count, error),
+    )
+
+
+def save_sync_state(connection: sqlite3.Connection, hypothesis_id: str, *, query: str, query_translation: str | None,
+                    pubmed_count: int, window_count: int, modified_since: str, run_id: int) -> None:
+    """Advance a hypothesis' sync state; call inside the transaction that stores what it describes."""
+    connection.execute(
+        "INSERT OR REPLACE INTO sync_state (hypothesis_id, query, query_translation, pubmed_count, window_count, "
+        "modified_since, last_success_run_id, last_success_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (hypothesis_id, query, query_translation, pubmed_count, window_count, modified_since, run_id, utc_now()),
+    )
+
+
+def load_sync_state(connection: sqlite3.Connection, hypothesis_id: str) -> sqlite3.Row | None:
+    """The hypothesis' last successful sync, or None before the first."""
+    return connection.execute("SELECT * FROM sync_state WHERE hypothesis_id = ?", (hypothesis_id,)).fetchone()
+
+
+def load_status_frame(connection: sqlite3.Connection) -> pd.DataFrame:
+    """Per hypothesis: last successful sync, PubMed count, stored count, and the newest run's outcome for it."""
+    return pd.read_sql_query(
+        """
+        WITH ids AS (
+            SELECT hypothesis_id FROM sync_state
+            UNION SELECT hypothesis_id FROM fetch_run_hypotheses
+            UNION SELECT hypothesis_id FROM hypothesis_articles
+        ),
+        latest AS (
+            SELECT frh.hypothesis_id, frh.run_id, frh.status, frh.error,
+                   ROW_NUMBER() OVER (PARTITION BY frh.hypothesis_id ORDER BY frh.run_id DESC) AS position
+            FROM fetch_run_hypotheses frh
+        )
+        SELECT ids.hypothesis_id,
+               s.last_success_at,
+               s.pubmed_count,
+               (SELECT COUNT(*) FROM hypothesis_articles ha WHERE ha.hypothesis_id = ids.hypothesis_id) AS stored_count,
+               s.query_translation,
+               latest.run_id AS last_run_id,
+               latest.status AS last_run_status,
+               latest.error AS last_run_error
+        FROM ids
+        LEFT JOIN sync_state s ON s.hypothesis_id = ids.hypothesis_id
+        LEFT JOIN latest ON latest.hypothesis_id = ids.hypothesis_id AND latest.position = 1
+        ORDER BY ids.hypothesis_id
+        """,
+        connection,
+    )
+
+
+def load_runs_frame(connection: sqlite3.Connection, limit: int = 20) -> pd.DataFrame:
+    """The most recent fetch runs, newest first."""
+    return pd.read_sql_query(
+        "SELECT * FROM fetch_runs ORDER BY id DESC LIMIT ?", connection, params=(limit,))
+
+
+def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd.DataFrame:
+    """One run's per-hypothesis log."""
+    return pd.read_sql_query(
+        "SELECT * FROM fetch_run_hypotheses WHERE run_id = ? ORDER BY hypothesis_id", connection, params=(run_id,))
