@@ -82,6 +82,131 @@ def hypotheses_option(function: Callable) -> Callable:
 
 # --- fetch / status ---------------------------------------------------------------------------------------------
 
+class _CliProgress:
+    """A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes)."""
+
+    def __init__(self) -> None:
+        self._interactive = sys.stderr.isatty()
+        self._bar = None
+
+    def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
+        windows = f" in {window_count} date windows" if window_count > 1 else ""
+        click.echo(f"searched {hypothesis_id}: {count} records in PubMed{windows}", err=True)
+
+    def fetching(self, pmid_count: int, batch_count: int) -> None:
+        click.echo(f"fetching {pmid_count} new or changed records in {batch_count} batches", err=True)
+        if self._interactive and batch_count:
+            self._bar = click.progressbar(length=pmid_count, label="efetch", file=sys.stderr)
+            self._bar.__enter__()
+        self._done = 0
+        self._total = pmid_count
+
+    def batch_done(self, record_count: int) -> None:
+        self._done += record_count
+        if self._bar is not None:
+            self._bar.update(record_count)
+            if self._done >= self._total:
+                self._bar.__exit__(None, None, None)
+                self._bar = None
+        else:
+            click.echo(f"fetched {self._done}/{self._total}", err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _table(rows: list[dict[str, object]], columns: list[str]) -> str:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) if rows else len(c) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(lines)
+
+
+def _blank(value: object) -> object:
+    return "-" if value is None or value != value else value  # value != value: pandas' NaN
+
+
+@cli.command()
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+              help="Sync only this hypothesis (repeatable); default: all of them.")
+@click.option("--full", is_flag=True, help="Fetch every record again, not only what is new or changed.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -> None:
+    """Sync the store with PubMed: new, changed and withdrawn records for each hypothesis."""
+    from tracker.fetch import run_fetch
+    from tracker.lock import job_lock
+
+    settings = _settings(context)
+    for hypothesis_id in hypothesis_ids:
+        settings.hypothesis(hypothesis_id)
+    progress = _CliProgress()
+    with job_lock(settings.db_path):
+        try:
+            report = run_fetch(settings, hypothesis_ids, full=full, progress=progress)
+        finally:
+            progress.close()
+    rows = [
+        {"hypothesis": o.hypothesis_id, "pubmed": _blank(o.pubmed_count), "stored": _blank(o.stored_count),
+         "new": o.new_count, "updated": o.updated_count, "removed": o.removed_count,
+         "status": "ok" if o.status == "succeeded" else "FAILED"}
+        for o in report.outcomes
+    ]
+    click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+    click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch requests, "
+               f"{report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
+    if not report.succeeded:
+        click.echo(f"tracker: fetch failed: {report.error}", err=True)
+        sys.exit(EXIT_FAILURE)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def status(context: click.Context, as_json: bool) -> None:
+    """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
+    settings = _settings(context)
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        frame = store.load_status_frame(connection).set_index("hypothesis_id")
+        runs = store.load_runs_frame(connection, limit=1)
+    finally:
+        connection.close()
+    rows = []
+    for hypothesis in settings.hypotheses:
+        row = frame.loc[hypothesis.id] if hypothesis.id in frame.index else None
+        value = (lambda key: None if row is None or row[key] != row[key] else row[key])
+        pubmed_count = value("pubmed_count")
+        rows.append({
+            "hypothesis": hypothesis.id,
+            "last_success": value("last_success_at"),
+            "pubmed": None if pubmed_count is None else int(pubmed_count),
+            "stored": 0 if row is None else int(row["stored_count"]),
+            "last_run": value("last_run_status"),
+            "error": value("last_run_error"),
+        })
+    last_run = None if runs.empty else {k: (None if v != v else v) for k, v in runs.iloc[0].to_dict().items()}
+    if last_run is not None:
+        last_run = {k: (int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in last_run.items()}
+    if as_json:
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run}, indent=2, default=str))
+        return
+    click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
+                      ["hypothesis", "last_success", "pubmed", "stored", "last_run"]))
+    if last_run is None:
+        click.echo("no fetch has run yet: run `tracker fetch`")
+    else:
+        click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
+                   f"finished {last_run['finished_at'] or '-'})")
+        if last_run["error"]:
+            click.echo(f"  error: {last_run['error']}")
+
+
 # --- retag ------------------------------------------------------------------------------------------------------
 
 # --- export / import / feed -------------------------------------------------------------------------------------
@@ -89,6 +214,51 @@ def hypotheses_option(function: Callable) -> Callable:
 # --- schedule ---------------------------------------------------------------------------------------------------
 
 # --- dashboard --------------------------------------------------------------------------------------------------
+
+# The page script lives next to the package in the source tree; found from here, never from the current directory.
+DASHBOARD_APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
+    """The `streamlit run` command line that serves the dashboard; the same settings as .streamlit/config.toml."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP_PATH),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "false",
+        "--client.toolbarMode", "minimal",
+        "--client.disableDataExport", "true",
+        "--", "--db", str(settings.db_path), "--hypotheses", str(settings.hypotheses_path),
+    ]
+
+
+@cli.command()
+@db_option
+@hypotheses_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on; the default keeps the dashboard on this machine.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to serve on.")
+@click.pass_context
+def dashboard(context: click.Context, host: str, port: int) -> None:
+    """Serve the evidence dashboard (Streamlit) at http://HOST:PORT until Ctrl-C."""
+    import subprocess  # only this command starts a process; keeps the other commands' imports unchanged
+
+    settings = _settings(context)
+    if not DASHBOARD_APP_PATH.exists():
+        raise TrackerError(f"{DASHBOARD_APP_PATH}: the dashboard's page script is missing; "
+                           "run the tracker from its source checkout (pip install -e .)")
+    click.echo(f"tracker: serving {settings.db_path} at http://{host}:{port} (Ctrl-C stops it)", err=True)
+    try:
+        completed = subprocess.run(dashboard_command(settings, host, port), check=False)
+    except KeyboardInterrupt:
+        # Streamlit got the same Ctrl-C from the terminal and stops by itself: a normal way to end.
+        return
+    if completed.returncode != 0:
+        raise TrackerError(f"streamlit exited with status {completed.returncode}; "
+                           f"is port {port} already in use? Try --port with another number")
 
 
 def main() -> None:
