@@ -1,0 +1,100 @@
+"""The job lock between real processes: contention fails at once, a killed holder leaves nothing that blocks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracker.errors import LockHeld, StoreError
+from tracker.lock import job_lock, lock_path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# A second process that takes the lock, says so on stdout, then waits to be told to stop (or killed).
+HOLDER_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from tracker.lock import job_lock
+
+    with job_lock(Path(sys.argv[1])):
+        print("holding", flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+@pytest.fixture
+def holder(db_path: Path) -> Iterator[subprocess.Popen]:
+    """A real process holding the job lock on db_path until the test ends."""
+    process = subprocess.Popen([sys.executable, "-c", HOLDER_SCRIPT, str(db_path)], cwd=PROJECT_DIR,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "holding\n"
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=10)
+
+
+def test_lock_file_sits_beside_the_store(tmp_path: Path) -> None:
+    assert lock_path(tmp_path / "data" / "tracker.sqlite") == tmp_path / "data" / "tracker.sqlite.lock"
+
+
+def test_lock_records_holder_and_clears_on_release(db_path: Path) -> None:
+    with job_lock(db_path):
+        text = lock_path(db_path).read_text()
+        assert text.startswith(f"pid={os.getpid()} started=20")
+    assert lock_path(db_path).read_text() == ""
+
+
+def test_lock_is_taken_again_after_release(db_path: Path) -> None:
+    with job_lock(db_path):
+        pass
+    with job_lock(db_path):
+        assert lock_path(db_path).read_text().startswith(f"pid={os.getpid()} ")
+
+
+def test_second_holder_in_another_process_fails_at_once_naming_the_holder(holder: subprocess.Popen,
+                                                                           db_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(LockHeld) as raised:
+        with job_lock(db_path):
+            pytest.fail("the lock was granted while another process held it")
+    assert time.monotonic() - started < 2
+    message = str(raised.value)
+    assert f"another tracker job (PID {holder.pid}, started 20" in message
+    assert str(lock_path(db_path)) in message
+    assert "wait until it finishes" in message
+
+
+def test_lock_is_free_once_the_holder_is_released(holder: subprocess.Popen, db_path: Path) -> None:
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert holder.wait(timeout=10) == 0
+    with job_lock(db_path):
+        assert lock_path(db_path).read_text().startswith(f"pid={os.getpid()} ")
+
+
+def test_lock_of_a_killed_holder_does_not_block(holder: subprocess.Popen, db_path: Path) -> None:
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait(timeout=10)
+    # The killed holder's line is still in the file: the file is not the lock, the kernel's flock is.
+    assert lock_path(db_path).read_text().startswith(f"pid={holder.pid} ")
+    with job_lock(db_path):
+        assert lock_path(db_path).read_text().startswith(f"pid={os.getpid()} ")
+
+
+def test_unwritable_lock_folder_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot create the job lock file"):
+        with job_lock(blocker / "tracker.sqlite"):
+            pass
