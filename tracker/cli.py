@@ -88,6 +88,8 @@ class _CliProgress:
     def __init__(self) -> None:
         self._interactive = sys.stderr.isatty()
         self._bar = None
+        self._done = 0
+        self._total = 0
 
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
         windows = f" in {window_count} date windows" if window_count > 1 else ""
@@ -98,7 +100,6 @@ class _CliProgress:
         if self._interactive and batch_count:
             self._bar = click.progressbar(length=pmid_count, label="efetch", file=sys.stderr)
             self._bar.__enter__()
-        self._done = 0
         self._total = pmid_count
 
     def batch_done(self, record_count: int) -> None:

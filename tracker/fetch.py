@@ -1,0 +1,382 @@
+"""The fetch job: date windows → esearch → efetch batches → parse → store → tag.
+
+This is the one place that calls the steps in order. A run:
+
+1. asks PubMed, per hypothesis, for its whole result set of PMIDs (split into Entrez-date windows when it passes
+   esearch's 9,999-record cap) and, when it synced before, for the PMIDs modified since then (`mdat`);
+2. efetches, once across all hypotheses, the PMIDs not stored yet and the stored ones that changed, in batches
+   that each commit atomically with their hypothesis links;
+3. per hypothesis, in one transaction, drops links PubMed no longer returns, checks coverage
+   (stored == PubMed's count) and only then advances the sync state.
+
+Comparing whole id sets, not only recent Entrez dates, is what catches a record that entered PubMed late with an
+old publication date. A run killed at any instant leaves whole batches behind; the next run fetches the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Protocol
+
+from tracker import store
+from tracker.config import Hypothesis, Settings
+from tracker.errors import EutilsError, EutilsQueryError, ParseError, TrackerError
+from tracker.eutils import ESEARCH_MAX_RECORDS, EutilsClient
+from tracker.models import Article, Deletion
+from tracker.parse import iter_pubmed_records
+from tracker.retag import refresh_tags
+
+log = logging.getLogger(__name__)
+
+# Entrez dates start with PubMed's oldest records; the window's end moves with the clock.
+EARLIEST_ENTREZ_DATE = date(1781, 1, 1)
+# NCBI dates are US Eastern and the modification date has a one-day grain: look a day further back than needed.
+MODIFIED_MARGIN = timedelta(days=1)
+
+
+class FetchProgress(Protocol):
+    """What the CLI shows while a fetch runs."""
+
+    def searched(self, hypothesis_id: str, count: int, window_count: int) -> None: ...
+
+    def fetching(self, pmid_count: int, batch_count: int) -> None: ...
+
+    def batch_done(self, record_count: int) -> None: ...
+
+
+class _SilentProgress:
+    def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
+        pass
+
+    def fetching(self, pmid_count: int, batch_count: int) -> None:
+        pass
+
+    def batch_done(self, record_count: int) -> None:
+        pass
+
+
+@dataclass
+class HypothesisOutcome:
+    """One hypothesis' line of the run summary."""
+
+    hypothesis_id: str
+    status: str = "failed"
+    pubmed_count: int | None = None
+    stored_count: int | None = None
+    new_count: int = 0
+    updated_count: int = 0
+    removed_count: int = 0
+    error: str | None = None
+
+
+@dataclass
+class FetchReport:
+    """What a run did: per-hypothesis outcomes and the requests it cost."""
+
+    run_id: int
+    status: str
+    outcomes: list[HypothesisOutcome]
+    esearch_requests: int = 0
+    efetch_requests: int = 0
+    fetched_records: int = 0
+    elapsed_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """True when every hypothesis synced."""
+        return self.status == "succeeded"
+
+
+@dataclass
+class _SearchResult:
+    hypothesis: Hypothesis
+    pmids: set[int]
+    pubmed_count: int
+    query_translation: str | None
+    window_count: int
+    modified_pmids: set[int] = field(default_factory=set)
+    linked_before: set[int] = field(default_factory=set)
+    searched_on: date = field(default_factory=date.today)
+
+
+def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, full: bool = False,
+              progress: FetchProgress | None = None, client: EutilsClient | None = None,
+              today: Callable[[], date] | None = None) -> FetchReport:
+    """Sync the store with PubMed for the chosen hypotheses (all by default)."""
+    hypotheses = _choose(settings, hypothesis_ids)
+    progress = progress or _SilentProgress()
+    today = today or (lambda: datetime.now(timezone.utc).date())
+    started = time.monotonic()
+    connection = store.connect(settings.db_path)
+    run_id = store.start_run(connection, full_sync=full)
+    own_client = client is None
+    client = client or EutilsClient(settings)
+    outcomes = {h.id: HypothesisOutcome(h.id) for h in hypotheses}
+    fetched_records = 0
+    run_error: str | None = None
+    try:
+        searches = _search_all(client, connection, hypotheses, outcomes, full, today, progress)
+        fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress)
+        affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
+        refresh_tags(connection, settings.hypotheses, affected)
+    except (EutilsError, ParseError) as error:
+        # Not a query's own fault (network, NCBI down, unreadable replies): stop the whole run, keep what committed.
+        run_error = str(error)
+        for outcome in outcomes.values():
+            if outcome.status != "succeeded" and outcome.error is None:
+                outcome.error = run_error
+    finally:
+        status = "succeeded" if all(o.status == "succeeded" for o in outcomes.values()) else "failed"
+        if status == "failed" and run_error is None:
+            failed = [o for o in outcomes.values() if o.status != "succeeded"]
+            run_error = "; ".join(f"{o.hypothesis_id}: {o.error}" for o in failed)
+        _log_outcomes(connection, run_id, outcomes)
+        store.finish_run(connection, run_id, status, run_error, requests=client.requests_made,
+                         efetch_requests=client.request_counts["efetch.fcgi"])
+        store.checkpoint(connection)
+        connection.close()
+        if own_client:
+            client.close()
+    return FetchReport(
+        run_id=run_id, status=status, outcomes=list(outcomes.values()),
+        esearch_requests=client.request_counts["esearch.fcgi"], efetch_requests=client.request_counts["efetch.fcgi"],
+        fetched_records=fetched_records, elapsed_s=time.monotonic() - started, error=run_error,
+    )
+
+
+def _choose(settings: Settings, hypothesis_ids: Iterable[str] | None) -> list[Hypothesis]:
+    if not hypothesis_ids:
+        return list(settings.hypotheses)
+    chosen: list[Hypothesis] = []
+    for hypothesis_id in hypothesis_ids:
+        hypothesis = settings.hypothesis(hypothesis_id)
+        if hypothesis not in chosen:
+            chosen.append(hypothesis)
+    return chosen
+
+
+# --- 1. search --------------------------------------------------------------------------------------------------
+
+def _search_all(client: EutilsClient, connection, hypotheses: list[Hypothesis], outcomes: dict[str, HypothesisOutcome],
+                full: bool, today: Callable[[], date], progress: FetchProgress) -> list[_SearchResult]:
+    searches: list[_SearchResult] = []
+    for hypothesis in hypotheses:
+        try:
+            search = _search_hypothesis(client, connection, hypothesis, full, today())
+        except EutilsQueryError as error:
+            # The query itself is wrong: that hypothesis fails, the others still sync.
+            outcomes[hypothesis.id].error = f"{error}; fix its query in the hypotheses file"
+            log.error("%s: %s", hypothesis.id, error)
+            continue
+        outcomes[hypothesis.id].pubmed_count = search.pubmed_count
+        progress.searched(hypothesis.id, search.pubmed_count, search.window_count)
+        searches.append(search)
+    return searches
+
+
+def _search_hypothesis(client: EutilsClient, connection, hypothesis: Hypothesis, full: bool,
+                       today: date) -> _SearchResult:
+    first = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS)
+    if first.count <= ESEARCH_MAX_RECORDS:
+        pmids, window_count = set(first.pmids), 1
+        if len(pmids) != first.count:
+            raise EutilsError(f"esearch.fcgi: PubMed counted {first.count} records for [{hypothesis.id}] but listed "
+                              f"{len(pmids)}; run `tracker fetch` again")
+    else:
+        pmids, window_count = _collect_in_windows(client, hypothesis, "edat", EARLIEST_ENTREZ_DATE,
+                                                  today + timedelta(days=1))
+        if len(pmids) != first.count:
+            # Records added while we paged change the sum; one more pass settles it, a second mismatch is an error.
+            first = client.esearch(hypothesis.query, retmax=0)
+            if len(pmids) != first.count:
+                raise EutilsError(
+                    f"esearch.fcgi: [{hypothesis.id}] date windows add up to {len(pmids)} records but PubMed "
+                    f"counts {first.count}; run `tracker fetch` again")
+    search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count,
+                           linked_before=store.linked_pmids(connection, hypothesis.id), searched_on=today)
+    state = store.load_sync_state(connection, hypothesis.id)
+    if state is not None and not full and state["query"] == hypothesis.query:
+        since = date.fromisoformat(state["modified_since"])
+        modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, today + timedelta(days=1))
+        search.modified_pmids = modified & pmids
+    return search
+
+
+def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: str, start: date,
+                        end: date) -> tuple[set[int], int]:
+    """All PMIDs of the query with `datetype` in [start, end], halving windows until each is under the cap."""
+    result = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS, datetype=datetype,
+                            mindate=_ncbi_date(start), maxdate=_ncbi_date(end))
+    if result.count <= ESEARCH_MAX_RECORDS:
+        if len(result.pmids) != result.count:
+            raise EutilsError(f"esearch.fcgi: PubMed counted {result.count} records for [{hypothesis.id}] "
+                              f"{datetype} {start}..{end} but listed {len(result.pmids)}; run `tracker fetch` again")
+        return set(result.pmids), 1
+    if start >= end:
+        raise EutilsError(f"esearch.fcgi: [{hypothesis.id}] has {result.count} records on the single day {start}, "
+                          f"more than PubMed can list; narrow the query in the hypotheses file")
+    middle = start + (end - start) // 2
+    early, early_windows = _collect_in_windows(client, hypothesis, datetype, start, middle)
+    late, late_windows = _collect_in_windows(client, hypothesis, datetype, middle + timedelta(days=1), end)
+    return early | late, early_windows + late_windows
+
+
+def _ncbi_date(day: date) -> str:
+    return day.strftime("%Y/%m/%d")
+
+
+# --- 2. fetch ---------------------------------------------------------------------------------------------------
+
+def _fetch_records(client: EutilsClient, connection, settings: Settings, searches: list[_SearchResult], full: bool,
+                   outcomes: dict[str, HypothesisOutcome], progress: FetchProgress) -> tuple[int, set[int]]:
+    """Efetch what is new or changed, once across hypotheses; return records stored and PMIDs PubMed withheld."""
+    wanted: set[int] = set()
+    for search in searches:
+        wanted |= search.pmids
+    stored = store.stored_pmids(connection, wanted)
+    to_fetch: set[int] = set(wanted) if full else wanted - stored
+    if not full:
+        for search in searches:
+            to_fetch |= search.modified_pmids & stored
+    pmids = sorted(to_fetch)
+    batches = [pmids[i:i + settings.batch_size] for i in range(0, len(pmids), settings.batch_size)]
+    progress.fetching(len(pmids), len(batches))
+    links_by_pmid: dict[int, list[str]] = {}
+    for search in searches:
+        for pmid in search.pmids:
+            links_by_pmid.setdefault(pmid, []).append(search.hypothesis.id)
+    fetched = 0
+    missing: set[int] = set()
+    for batch in batches:
+        articles, deletions = _efetch_batch(client, batch)
+        returned = {a.pmid for a in articles} | {d.pmid for d in deletions}
+        missing |= set(batch) - returned
+        _save_batch(connection, articles, deletions, links_by_pmid, outcomes)
+        fetched += len(articles)
+        progress.batch_done(len(batch))
+    if missing:
+        # PubMed drops ids it cannot serve right now without a word; one more try for those alone.
+        articles, deletions = _efetch_batch(client, sorted(missing))
+        _save_batch(connection, articles, deletions, links_by_pmid, outcomes)
+        fetched += len(articles)
+        missing -= {a.pmid for a in articles} | {d.pmid for d in deletions}
+    return fetched, missing
+
+
+def _efetch_batch(client: EutilsClient, pmids: list[int]) -> tuple[list[Article], list[Deletion]]:
+    body = client.efetch(pmids)
+    asked = set(pmids)
+    articles: list[Article] = []
+    deletions: list[Deletion] = []
+    for record in iter_pubmed_records(body):
+        if isinstance(record, Deletion):
+            deletions.append(record)
+        elif record.pmid in asked:
+            articles.append(record)
+    return articles, deletions
+
+
+def _save_batch(connection, articles: list[Article], deletions: list[Deletion],
+                links_by_pmid: dict[int, list[str]], outcomes: dict[str, HypothesisOutcome]) -> None:
+    now = store.utc_now()
+    with store.transaction(connection):
+        results = store.save_articles(connection, articles, source="pubmed", now=now)
+        by_hypothesis: dict[str, list[int]] = {}
+        for article in articles:
+            for hypothesis_id in links_by_pmid.get(article.pmid, ()):
+                by_hypothesis.setdefault(hypothesis_id, []).append(article.pmid)
+                if results[article.pmid] == "updated":
+                    outcomes[hypothesis_id].updated_count += 1
+        for hypothesis_id, pmids in by_hypothesis.items():
+            store.link_hypothesis(connection, hypothesis_id, pmids, now)
+        for hypothesis_id, pmids in _links_of_deleted(connection, deletions).items():
+            if hypothesis_id in outcomes:
+                outcomes[hypothesis_id].removed_count += len(pmids)
+        store.delete_articles(connection, [d.pmid for d in deletions])
+
+
+def _links_of(connection, pmids: list[int]) -> dict[int, set[str]]:
+    links: dict[int, set[str]] = {}
+    for start in range(0, len(pmids), 500):
+        chunk = pmids[start:start + 500]
+        rows = connection.execute(
+            f"SELECT pmid, hypothesis_id FROM hypothesis_articles WHERE pmid IN ({', '.join('?' * len(chunk))})",
+            chunk)
+        for row in rows:
+            links.setdefault(row[0], set()).add(row[1])
+    return links
+
+
+def _links_of_deleted(connection, deletions: list[Deletion]) -> dict[str, list[int]]:
+    by_hypothesis: dict[str, list[int]] = {}
+    for pmid, hypothesis_ids in _links_of(connection, [d.pmid for d in deletions]).items():
+        for hypothesis_id in hypothesis_ids:
+            by_hypothesis.setdefault(hypothesis_id, []).append(pmid)
+    return by_hypothesis
+
+
+# --- 3. finish ----------------------------------------------------------------------------------------------------
+
+def _finish_hypotheses(connection, run_id: int, searches: list[_SearchResult], missing: set[int],
+                       outcomes: dict[str, HypothesisOutcome]) -> set[int]:
+    """Unlink what PubMed no longer returns, check coverage, advance sync state; return PMIDs whose tags may change."""
+    affected: set[int] = set()
+    for search in searches:
+        outcome = outcomes[search.hypothesis.id]
+        withheld = search.pmids & missing
+        now = store.utc_now()
+        with store.transaction(connection):
+            linked = store.linked_pmids(connection, search.hypothesis.id)
+            present = store.stored_pmids(connection, search.pmids)
+            dropped = linked - search.pmids
+            store.unlink_hypothesis(connection, search.hypothesis.id, dropped)
+            store.link_hypothesis(connection, search.hypothesis.id, present, now)
+            outcome.removed_count += len(dropped)
+            outcome.new_count = len(present - search.linked_before)
+            outcome.stored_count = len(present)
+            affected |= dropped | (present - linked)
+            if withheld or len(present) != search.pubmed_count:
+                example = min(withheld) if withheld else min(search.pmids - present, default=None)
+                outcome.error = (f"stored {len(present)} of PubMed's {search.pubmed_count} records "
+                                 f"(PubMed did not return e.g. PMID {example}); run `tracker fetch` again")
+                continue
+            store.save_sync_state(
+                connection, search.hypothesis.id, query=search.hypothesis.query,
+                query_translation=search.query_translation, pubmed_count=search.pubmed_count,
+                window_count=search.window_count, modified_since=(search.searched_on - MODIFIED_MARGIN).isoformat(),
+                run_id=run_id)
+            outcome.status = "succeeded"
+    removed_orphans = _remove_orphans(connection)
+    return (affected | _new_and_updated(connection, run_id)) - removed_orphans
+
+
+def _remove_orphans(connection) -> set[int]:
+    """Delete fetched articles no hypothesis returns any more (imported ones stay: a user chose them)."""
+    with store.transaction(connection):
+        orphans = {row[0] for row in connection.execute(
+            "SELECT a.pmid FROM articles a WHERE NOT EXISTS (SELECT 1 FROM hypothesis_articles h WHERE h.pmid = a.pmid)"
+            " AND NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source != 'pubmed')")}
+        store.delete_articles(connection, orphans)
+    return orphans
+
+
+def _new_and_updated(connection, run_id: int) -> set[int]:
+    started_at = connection.execute("SELECT started_at FROM fetch_runs WHERE id = ?", (run_id,)).fetchone()[0]
+    return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
+
+
+def _log_outcomes(connection, run_id: int, outcomes: dict[str, HypothesisOutcome]) -> None:
+    with store.transaction(connection):
+        for outcome in outcomes.values():
+            store.record_run_hypothesis(
+                connection, run_id, outcome.hypothesis_id, outcome.status, pubmed_count=outcome.pubmed_count,
+                stored_count=outcome.stored_count, new_count=outcome.new_count, updated_count=outcome.updated_count,
+                removed_count=outcome.removed_count, error=outcome.error)
+
+
+__all__ = ["FetchProgress", "FetchReport", "HypothesisOutcome", "TrackerError", "run_fetch"]
