@@ -1,0 +1,273 @@
+"""MEDLINE / .nbib text (PubMed's own "Format: PubMed" and citation-manager export) → `Article` records.
+
+Bio.Medline reads the fields, but it accepts anything — garbage lines become fields, a record without PMID is
+still a record — and it splits wrapped lines of list fields (a long CN or RIN) into separate values. So this module
+first checks every line of a record, keeping line numbers for the error message, joins each field's wrapped lines
+into one, and only then hands the record to `Bio.Medline`. Affiliations belong to the author above them, an order
+Bio's dict drops, so authors are read from the checked field list instead.
+
+Decisions where the format is thinner than PubMed XML:
+- a structured abstract ("BACKGROUND: ... METHODS: ...") is split into labelled sections, so that its plain text
+  reads like the XML's; MEDLINE has no NlmCategory, so `nlm_category` stays None;
+- affiliations written before the first author (records before 2014) belong to the first author, as in the XML;
+- the entry date is the create date (CRDT, the XML's "entrez" date), or the Entrez date (EDAT) without one;
+- a record with a book title (BTI) is a "book"; as in the XML its title is the chapter title (TI), its "journal"
+  the book title, or, for a whole book, the title is the book title and there is no journal.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from Bio import Medline
+
+from tracker.errors import ParseError
+from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.parse import parse_pubmed_date_text
+
+# "PMID- 123", "TI  - text", "AB  -": a tag of 2-4 capitals/digits padded to four characters, then "- ".
+_FIELD_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*)|)$")
+_CONTINUATION_INDENT = "      "
+# A structured abstract's labels: capitals (with digits, spaces and a little punctuation) followed by ": ".
+_ABSTRACT_LABEL = re.compile(r"(?:^|(?<=[.?!)\]]) )([A-Z][A-Z0-9 &/,()'-]*[A-Z)]): ")
+_CORRECTION_TAGS = {
+    "RIN": "RetractionIn", "ROF": "RetractionOf", "EIN": "ErratumIn", "EFR": "ErratumFor",
+    "ECI": "ExpressionOfConcernIn", "ECF": "ExpressionOfConcernFor", "UIN": "UpdateIn", "UOF": "UpdateOf",
+    "CRI": "RepublishedIn", "CRF": "RepublishedFrom",
+}
+_CORRECTION_PMID = re.compile(r"^(.*?)[\s.]*PMID:\s*(\d+)\.?\s*$")
+_EXPORT_HINT = "export it again from PubMed with Send to → Citation manager, or Save → Format: PubMed"
+
+
+@dataclass
+class _Record:
+    """One record's checked fields, each with the line it starts on."""
+
+    number: int
+    first_line: int
+    entries: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def iter_medline_articles(source: str | os.PathLike[str] | bytes | BinaryIO | TextIO) -> Iterator[Article]:
+    """Yield an Article per record of a MEDLINE file, raising ParseError at the first malformed record."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            with path.open("rb") as handle:
+                yield from _iter_articles(str(path), handle)
+        except OSError as error:
+            raise ParseError(f"{path}: cannot be read ({error.strerror}); check the path and its permissions") from None
+        return
+    if isinstance(source, bytes):
+        yield from _iter_articles("<MEDLINE input>", io.BytesIO(source))
+        return
+    name = getattr(source, "name", None)
+    yield from _iter_articles(name if isinstance(name, str) else "<MEDLINE input>", source)
+
+
+def _iter_articles(name: str, handle: Iterable[bytes | str]) -> Iterator[Article]:
+    count = 0
+    for record in _iter_records(name, handle):
+        count += 1
+        yield _article(name, record)
+    if count == 0:
+        raise ParseError(f"{name}: has no MEDLINE records (no \"PMID- \" line); {_EXPORT_HINT}")
+
+
+def _iter_records(name: str, handle: Iterable[bytes | str]) -> Iterator[_Record]:
+    """Split the text into records at blank lines, checking that every line is a field or a continuation."""
+    record: _Record | None = None
+    record_count = 0
+    for line_number, raw in enumerate(handle, start=1):
+        line = _decode(name, line_number, raw).rstrip("\r\n")
+        if line_number == 1:
+            line = line.removeprefix("\ufeff")
+        if "\x00" in line:
+            raise ParseError(f"{name}: line {line_number} holds binary data (NUL bytes): it is not MEDLINE text; "
+                             f"{_EXPORT_HINT}")
+        # A line of at least six spaces is a blank line inside a field (an abstract's paragraph break), not an end.
+        if not line.strip() and not line.startswith(_CONTINUATION_INDENT):
+            if record is not None:
+                yield _checked(name, record)
+                record = None
+            continue
+        if line.startswith(_CONTINUATION_INDENT):
+            if record is None:
+                raise ParseError(f"{name}: line {line_number} continues a field but no field starts above it; "
+                                 f"a record must begin with \"PMID- <number>\" — {_EXPORT_HINT}")
+            tag, value, start = record.entries[-1]
+            text = line.strip()
+            record.entries[-1] = (tag, f"{value} {text}" if value and text else value or text, start)
+            continue
+        match = _FIELD_LINE.match(line)
+        if match is None:
+            raise ParseError(f"{name}: line {line_number} ({line[:40]!r}) is neither a MEDLINE field "
+                             f"(\"TAG - value\") nor a continuation (six spaces); the file is not MEDLINE text or "
+                             f"was edited — {_EXPORT_HINT}")
+        if record is None:
+            record_count += 1
+            record = _Record(number=record_count, first_line=line_number)
+        record.entries.append((match.group(1), (match.group(2) or "").strip(), line_number))
+    if record is not None:
+        yield _checked(name, record)
+
+
+def _decode(name: str, line_number: int, raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ParseError(f"{name}: line {line_number} is not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+                         f"a binary file or another encoding — {_EXPORT_HINT}") from None
+
+
+def _checked(name: str, record: _Record) -> _Record:
+    pmid_lines = [(value, line) for tag, value, line in record.entries if tag == "PMID"]
+    where = f"{name}: record {record.number} (line {record.first_line})"
+    if not pmid_lines:
+        raise ParseError(f"{where} has no PMID line; every record starts with \"PMID- <number>\" — {_EXPORT_HINT}")
+    if len(pmid_lines) > 1:
+        raise ParseError(f"{where} has a second PMID at line {pmid_lines[1][1]}; records must be separated by a "
+                         f"blank line — {_EXPORT_HINT}")
+    value, line = pmid_lines[0]
+    if not value.isdigit() or int(value) == 0:
+        raise ParseError(f"{name}: line {line}: PMID {value!r} is not a positive whole number; {_EXPORT_HINT}")
+    return record
+
+
+def _article(name: str, record: _Record) -> Article:
+    # One line per field, wrapped lines already joined: Bio.Medline then neither splits nor mis-joins a value.
+    fields = Medline.read([f"{tag:<4}- {value}\n" for tag, value, _line in record.entries])
+    book_title = _first(fields.get("BTI"))
+    chapter_title = fields.get("TI") or None
+    date_raw = fields.get("DP") or None
+    year, month, day = parse_pubmed_date_text(date_raw) if date_raw else (None, None, None)
+    return Article(
+        pmid=int(fields["PMID"]),
+        title=chapter_title or book_title or fields.get("TT") or "",
+        kind="book" if book_title else "journal",
+        abstract=_abstract_sections(fields.get("AB", "")),
+        copyright=_first(fields.get("CI")),
+        journal=fields.get("JT") or (book_title if chapter_title else None),
+        journal_iso=fields.get("TA") or None,
+        volume=fields.get("VI") or None,
+        issue=fields.get("IP") or None,
+        pages=fields.get("PG") or None,
+        pub_year=year,
+        pub_month=month,
+        pub_day=day,
+        pub_date_raw=date_raw,
+        electronic_date=_iso_date(fields.get("DEP")),
+        entry_date=_iso_date(_first(fields.get("CRDT"))) or _iso_date(fields.get("EDAT")),
+        revised_date=_iso_date(fields.get("LR")),
+        authors=_authors(record.entries),
+        doi=_identifier(fields.get("AID", []), "doi") or _identifier([fields.get("LID", "")], "doi"),
+        pmcid=fields.get("PMC") or None,
+        languages=tuple(fields.get("LA", [])),
+        publication_types=tuple(fields.get("PT", [])),
+        mesh=tuple(_mesh_heading(value) for value in fields.get("MH", [])),
+        keywords=tuple(value.lstrip("*") for value in fields.get("OT", [])),
+        corrections=tuple(
+            _correction(ref_type, value)
+            for tag, ref_type in _CORRECTION_TAGS.items() for value in fields.get(tag, [])
+        ),
+    )
+
+
+def _first(value: str | list[str] | None) -> str | None:
+    """The first value of a field Bio.Medline keeps as a list (or the text of one it keeps as text)."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value or None
+
+
+def _abstract_sections(text: str) -> tuple[AbstractSection, ...]:
+    text = " ".join(text.split())
+    if not text:
+        return ()
+    labels = list(_ABSTRACT_LABEL.finditer(text))
+    if not labels or labels[0].start() != 0:
+        return (AbstractSection(text=text),)
+    sections = []
+    for index, label in enumerate(labels):
+        end = labels[index + 1].start() if index + 1 < len(labels) else len(text)
+        sections.append(AbstractSection(text=text[label.end():end].strip(), label=label.group(1)))
+    return tuple(sections)
+
+
+def _iso_date(text: str | None) -> str | None:
+    """"20060110" or "2002/09/17 10:00" → "2006-01-10"; anything else → None."""
+    match = re.match(r"^(\d{4})/?(\d{2})/?(\d{2})\b", text or "")
+    return "-".join(match.groups()) if match else None
+
+
+def _identifier(values: list[str], kind: str) -> str | None:
+    """The id tagged "[kind]" in AID/LID values such as "10.1186/1471-2105-7-10 [doi]"."""
+    suffix = f" [{kind}]"
+    return next((value[:-len(suffix)].strip() for value in values if value.endswith(suffix)), None)
+
+
+def _mesh_heading(value: str) -> MeshHeading:
+    """"Fibromyalgia/*drug therapy/psychology" → descriptor with qualifiers; "*" marks a major topic."""
+    descriptor, *qualifiers = value.split("/")
+    return MeshHeading(
+        descriptor=descriptor.lstrip("*").strip(),
+        major=descriptor.startswith("*"),
+        qualifiers=tuple(MeshQualifier(name=q.lstrip("*").strip(), major=q.startswith("*")) for q in qualifiers),
+    )
+
+
+def _correction(ref_type: str, value: str) -> Correction:
+    """"J Pain. 2020 Jan;21(1):1. PMID: 31234567" → the notice's source text and PMID."""
+    match = _CORRECTION_PMID.match(value)
+    if match is None:
+        return Correction(ref_type=ref_type, ref_source=value or None)
+    return Correction(ref_type=ref_type, pmid=int(match.group(2)), ref_source=match.group(1) or None)
+
+
+def _authors(entries: list[tuple[str, str, int]]) -> tuple[Author, ...]:
+    """Authors in file order (FAU/AU pairs, AU alone in old records, CN groups) with the AD lines below each."""
+    people: list[dict] = []
+    early_affiliations: list[str] = []
+    awaiting_short_name = False
+    for tag, value, _line in entries:
+        if tag == "FAU":
+            last_name, _, fore_name = (part.strip() for part in value.partition(","))
+            people.append({"last_name": last_name or None, "fore_name": fore_name or None, "affiliations": []})
+            awaiting_short_name = True
+        elif tag == "AU" and awaiting_short_name:
+            people[-1]["initials"] = _initials(value, people[-1]["last_name"])
+            awaiting_short_name = False
+        elif tag == "AU":
+            last_name, initials = _split_short_name(value)
+            people.append({"last_name": last_name, "initials": initials, "affiliations": []})
+        elif tag == "CN":
+            people.append({"collective_name": value, "affiliations": []})
+            awaiting_short_name = False
+        elif tag == "AD" and value:
+            (people[-1]["affiliations"] if people else early_affiliations).append(value)
+    if people and early_affiliations:
+        people[0]["affiliations"][:0] = early_affiliations
+    return tuple(Author(**{**person, "affiliations": tuple(person["affiliations"])}) for person in people)
+
+
+def _initials(short_name: str, last_name: str | None) -> str | None:
+    """"Casbon JA" with last name "Casbon" → "JA"."""
+    if last_name and short_name.startswith(last_name + " "):
+        return short_name[len(last_name):].strip() or None
+    return _split_short_name(short_name)[1]
+
+
+def _split_short_name(short_name: str) -> tuple[str | None, str | None]:
+    """"van der Berg JA" → ("van der Berg", "JA"); a name without initials stays whole."""
+    head, _, tail = short_name.rpartition(" ")
+    if head and re.fullmatch(r"[A-Z]{1,4}", tail):
+        return head, tail
+    return short_name or None, None
