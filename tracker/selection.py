@@ -1,0 +1,149 @@
+"""The one filter behind `tracker export`, `tracker feed` and the dashboard's citations table.
+
+The same `Selection` gives the same rows in the same order everywhere: newest publication year first, articles
+of unknown year last, then PMID descending (newer records first within a year).
+
+Decisions the filters make:
+- hypotheses: an article passes when it carries any of the chosen ids (the baseline id included).
+- from_year / to_year: inclusive; once either bound is set, articles of unknown year are left out.
+- designs: any of the chosen `tagging.DESIGNS` ids.
+- species: "human" also keeps "both" (a study in humans and animals is human evidence), and "animal" keeps
+  "both" likewise; "both" and "unknown" match only themselves.
+- include_retracted: retracted articles are out unless this is true, as in every evidence count.
+- new_since: articles first seen at or after this ISO date ("2026-01-31", midnight UTC) or datetime (naive means
+  UTC).
+- only_new: articles first seen on the newest first-seen UTC day of the whole catalogue, i.e. what the latest
+  fetch or import added (the dashboard's "only new").
+- text: a case-insensitive literal substring of the title, abstract, author names or journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from tracker.errors import ConfigError
+from tracker.tagging import DESIGNS, SPECIES
+
+TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
+
+# "human" keeps "both" too, so asking for human evidence never hides the studies that also used animals.
+_SPECIES_KEPT = {"human": ("human", "both"), "animal": ("animal", "both"), "both": ("both",),
+                 "unknown": ("unknown",)}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for: every field left at its default keeps every non-retracted article."""
+
+    hypotheses: tuple[str, ...] = ()
+    from_year: int | None = None
+    to_year: int | None = None
+    designs: tuple[str, ...] = ()
+    species: str | None = None
+    include_retracted: bool = False
+    new_since: str | None = None
+    text: str | None = None
+    only_new: bool = False
+
+    def __post_init__(self) -> None:
+        # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
+        for name in ("hypotheses", "designs"):
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
+        for name in ("species", "new_since", "text"):
+            if getattr(self, name) == "":
+                object.__setattr__(self, name, None)
+        for name in ("from_year", "to_year"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigError(f"{name.replace('_', '-')} {value!r} is not a year; give a whole number such as 2015")
+        if self.from_year is not None and self.to_year is not None and self.from_year > self.to_year:
+            raise ConfigError(
+                f"from-year {self.from_year} is after to-year {self.to_year}; swap them or drop one of the bounds")
+        unknown_designs = [d for d in self.designs if d not in DESIGNS]
+        if unknown_designs:
+            raise ConfigError(f"unknown study design {unknown_designs[0]!r}: choose from {', '.join(DESIGNS)}")
+        if self.species is not None and self.species not in SPECIES:
+            raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
+        if self.new_since is not None:
+            new_since_time(self.new_since)
+
+
+def new_since_time(text: str) -> pd.Timestamp:
+    """Read an ISO date or datetime as a UTC timestamp; a date means its midnight UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"new-since {text!r} is not an ISO date or datetime; write it as 2026-01-31 or 2026-01-31T08:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return pd.Timestamp(moment).tz_convert("UTC")
+
+
+def select_articles(
+    catalogue: pd.DataFrame, selection: Selection, *, hypothesis_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Return the catalogue rows the selection keeps, newest year first, unknown years last, then PMID descending.
+
+    `hypothesis_ids` are the configured ids a selection may name; without them the ids present in the
+    catalogue are the allowed ones, so a mistyped id is refused rather than giving an empty result.
+    """
+    _check_hypotheses(catalogue, selection, hypothesis_ids)
+    keep = pd.Series(True, index=catalogue.index)
+    if selection.hypotheses:
+        wanted = set(selection.hypotheses)
+        keep &= catalogue["hypotheses"].map(lambda ids: not wanted.isdisjoint(ids)).astype(bool)
+    years = catalogue["pub_year"]
+    if selection.from_year is not None:
+        keep &= (years >= selection.from_year).fillna(False).astype(bool)
+    if selection.to_year is not None:
+        keep &= (years <= selection.to_year).fillna(False).astype(bool)
+    if selection.designs:
+        keep &= catalogue["design"].isin(selection.designs)
+    if selection.species is not None:
+        keep &= catalogue["species"].isin(_SPECIES_KEPT[selection.species])
+    if not selection.include_retracted:
+        keep &= ~catalogue["retracted"].astype(bool)
+    if selection.new_since is not None or selection.only_new:
+        first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")
+        if selection.new_since is not None:
+            keep &= (first_seen >= new_since_time(selection.new_since)).fillna(False).astype(bool)
+        if selection.only_new and len(catalogue):
+            newest_day = first_seen.max().floor("D")
+            keep &= (first_seen >= newest_day).fillna(False).astype(bool)
+    if selection.text is not None and selection.text.strip():
+        keep &= _text_matches(catalogue, selection.text.strip())
+    return _order(catalogue[keep])
+
+
+def _check_hypotheses(catalogue: pd.DataFrame, selection: Selection, hypothesis_ids: Iterable[str] | None) -> None:
+    if not selection.hypotheses:
+        return
+    if hypothesis_ids is None:
+        allowed = sorted({i for ids in catalogue["hypotheses"] for i in ids})
+    else:
+        allowed = list(hypothesis_ids)
+    unknown = [h for h in selection.hypotheses if h not in allowed]
+    if unknown:
+        choices = ", ".join(allowed) if allowed else "none yet (the store has no tagged articles)"
+        raise ConfigError(f"unknown hypothesis {unknown[0]!r}: choose from {choices}")
+
+
+def _text_matches(catalogue: pd.DataFrame, text: str) -> pd.Series:
+    # Literal, not a regex: a user's "5-HT (serotonin)" or "c++" must not be read as a pattern.
+    needle = text.casefold()
+    found = pd.Series(False, index=catalogue.index)
+    for column in TEXT_COLUMNS:
+        values = catalogue[column].fillna("").astype(str).str.casefold()
+        found |= values.str.contains(needle, regex=False)
+    return found
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    # na_position="last" applies to pub_year only: pmid is never missing.
+    return frame.sort_values(["pub_year", "pmid"], ascending=[False, False], na_position="last")
