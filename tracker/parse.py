@@ -85,34 +85,35 @@ def iter_pubmed_records(source: bytes | BinaryIO) -> Iterator[Article | Deletion
     then raises ParseError: a caller that needs all-or-nothing collects the records before saving them.
     """
     name = _source_name(source)
-    stream = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    guard = _EntityGuard(name)
-    parser = ElementTree.XMLPullParser(events=("start", "end"))
     root: ElementTree.Element | None = None
     record_number = 0
-    while True:
-        chunk = stream.read(CHUNK_SIZE_BYTES)
-        if not chunk:
-            break
-        guard.feed(chunk)
-        try:
-            parser.feed(chunk)
-        except ElementTree.ParseError as error:
-            raise _malformed(name, error) from None
-        for event, element in parser.read_events():
-            if event == "start":
-                if root is None:
-                    root = element
-                    _check_root(name, root)
-                continue
-            if element.tag not in RECORD_TAGS:
-                continue
-            record_number += 1
-            yield from _records_from(element, record_number, name)
-            # Cut the finished record loose so neither it nor an empty shell of it stays in memory.
-            root.clear()
+    for event, element in _parse_events(source, name):
+        if event == "start":
+            if root is None:
+                root = element
+                _check_root(name, root)
+            continue
+        if element.tag not in RECORD_TAGS:
+            continue
+        record_number += 1
+        yield from _records_from(element, record_number, name)
+        # Cut the finished record loose so neither it nor an empty shell of it stays in memory.
+        root.clear()
+
+
+def _parse_events(source: bytes | BinaryIO, name: str) -> Iterator[tuple[str, ElementTree.Element]]:
+    """Feed the document chunk by chunk and pass on the parser's start and end events."""
+    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    guard = _EntityGuard(name)
+    parser = ElementTree.XMLPullParser(events=("start", "end"))
     try:
+        while chunk := stream.read(CHUNK_SIZE_BYTES):
+            guard.feed(chunk)
+            parser.feed(chunk)
+            # A syntax error waits in the queue behind the good events and is raised when reached.
+            yield from parser.read_events()
         parser.close()
+        yield from parser.read_events()
     except ElementTree.ParseError as error:
         raise _malformed(name, error) from None
 

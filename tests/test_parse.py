@@ -1,0 +1,486 @@
+"""The PubMed XML parser against the project's hand-written efetch fixtures and hostile documents."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.conftest import FIXTURES_DIR
+from tracker import parse
+from tracker.errors import ParseError
+from tracker.models import (
+    AbstractSection,
+    Article,
+    Author,
+    Correction,
+    Deletion,
+    MeshHeading,
+    MeshQualifier,
+)
+from tracker.parse import iter_pubmed_records, parse_pubmed_date_text
+
+DOCTYPE_2025 = (
+    b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
+    b' "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">'
+)
+MINIMAL_RECORD = (
+    b"<PubmedArticle><MedlineCitation><PMID>39500001</PMID><Article><ArticleTitle>Fibromyalgia and IGF-1."
+    b"</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+)
+MINIMAL_ARTICLE = Article(pmid=39500001, title="Fibromyalgia and IGF-1.")
+
+
+def read_fixture(name: str) -> bytes:
+    return (FIXTURES_DIR / name).read_bytes()
+
+
+def records_by_pmid(name: str) -> dict[int, Article]:
+    return {record.pmid: record for record in iter_pubmed_records(read_fixture(name))}
+
+
+SUBSTANCE_P_TRIAL = Article(
+    pmid=39100001,
+    title=(
+        "Cerebrospinal fluid substance P and 5-HT2A binding in fibromyalgia: a randomized, placebo-controlled"
+        " trial of milnacipran®."
+    ),
+    kind="journal",
+    abstract=(
+        AbstractSection(
+            text="Elevated substance P in cerebrospinal fluid has been proposed as a marker of central"
+            " sensitisation in fibromyalgia.",
+            label="BACKGROUND", nlm_category="BACKGROUND",
+        ),
+        AbstractSection(
+            text="We randomised 120 women (age ≥ 18 years) to milnacipran 100 mg/day or placebo for 12 weeks and"
+            " measured CSF substance P (pg/mL) by radioimmunoassay.",
+            label="METHODS", nlm_category="METHODS",
+        ),
+        AbstractSection(
+            text="Substance P fell by 18% (95% CI 9–27%) with milnacipran and by 2% with placebo; pain scores fell"
+            " in parallel (p = 0.01).",
+            label="RESULTS", nlm_category="RESULTS",
+        ),
+        AbstractSection(
+            text="Reduction of CSF substance P accompanies clinical response.",
+            label="CONCLUSIONS", nlm_category="CONCLUSIONS",
+        ),
+    ),
+    copyright=(
+        "Copyright © 2024 United States Association for the Study of Pain, Inc. Published by Elsevier Inc."
+        " All rights reserved."
+    ),
+    journal="The journal of pain",
+    journal_iso="J Pain",
+    volume="25",
+    issue="9",
+    pages="104571",
+    pub_year=2024,
+    pub_month=9,
+    pub_day=5,
+    pub_date_raw="2024 Sep 5",
+    electronic_date="2024-06-14",
+    entry_date="2024-06-15",
+    revised_date="2025-01-07",
+    authors=(
+        Author(
+            last_name="Müller", fore_name="Jörg", initials="J",
+            affiliations=(
+                "Klinik für Rheumatologie, Universitätsklinikum Köln, Köln, Germany.",
+                "Zentrum für Schmerzforschung, Köln, Germany.",
+            ),
+        ),
+        Author(
+            last_name="García-López", fore_name="Ana", initials="A",
+            affiliations=("Unidad de Dolor, Hospital Universitario, Sevilla, Spain.",),
+        ),
+        Author(collective_name="Fibromyalgia CSF Study Group"),
+    ),
+    doi="10.1016/j.jpain.2024.104571",
+    pmcid="PMC11000001",
+    languages=("eng",),
+    publication_types=("Randomized Controlled Trial", "Research Support, Non-U.S. Gov't"),
+    mesh=(
+        MeshHeading(
+            descriptor="Fibromyalgia", ui="D005356", major=True,
+            qualifiers=(MeshQualifier("blood", major=False), MeshQualifier("drug therapy", major=True)),
+        ),
+        MeshHeading(descriptor="Humans", ui="D006801", major=False),
+        MeshHeading(
+            descriptor="Substance P", ui="D013373", major=False,
+            qualifiers=(MeshQualifier("cerebrospinal fluid", major=False),),
+        ),
+    ),
+    keywords=("central sensitisation", "neuropeptides", "SNRI therapy"),
+    corrections=(Correction(ref_type="ErratumIn", pmid=39100098, ref_source="J Pain. 2025 Jan;26(1):104720"),),
+)
+
+RETRACTED_SLEEP_STUDY = Article(
+    pmid=39100002,
+    title="Slow-wave sleep deprivation and somatomedin C in women with fibromyalgia.",
+    journal="Sleep & pain reports",
+    journal_iso="Sleep Pain Rep",
+    volume="12",
+    issue="6",
+    pages="411-419",
+    pub_year=2019,
+    pub_month=11,
+    pub_date_raw="2019 Nov-Dec",
+    entry_date="2019-12-03",
+    revised_date="2023-03-02",
+    authors=(Author(last_name="Øvrebø", fore_name="Sigrid", initials="S"),),
+    doi="10.5555/spr.2019.0411",
+    languages=("eng",),
+    publication_types=("Journal Article", "Retracted Publication"),
+    corrections=(
+        Correction(ref_type="RetractionIn", pmid=39100003, ref_source="Sleep Pain Rep. 2022 Feb;15(2):101"),
+    ),
+)
+
+AUTONOMIC_STUDY = Article(
+    pmid=39100004,
+    title="Herzfrequenzvariabilität und Kipptisch-Test bei Fibromyalgie",
+    abstract=(
+        AbstractSection(
+            text="Heart-rate variability (L/H ratio) was lower in patients; norepinephrine rose by 40 pg/mL after"
+            " tilt."
+        ),
+    ),
+    journal="Zeitschrift für Rheumatologie",
+    journal_iso="Z Rheumatol",
+    volume="31",
+    pub_year=2020,
+    pub_date_raw="2020 Spring",
+    authors=(Author(collective_name="Deutsche Fibromyalgie-Studiengruppe", affiliations=("Berlin, Germany.",)),),
+    languages=("ger", "eng"),
+    publication_types=("Journal Article", "English Abstract"),
+    mesh=(
+        MeshHeading(
+            descriptor="Heart Rate", ui="D006339", major=False,
+            qualifiers=(MeshQualifier("physiology", major=True),),
+        ),
+    ),
+    corrections=(
+        Correction(ref_type="ExpressionOfConcernIn", pmid=39100005, ref_source="Z Rheumatol. 2021;32:5"),
+        Correction(ref_type="UpdateIn", pmid=None, ref_source="Z Rheumatol. 2023;34:77"),
+    ),
+)
+
+BOOK_CHAPTER = Article(
+    pmid=39300001,
+    title="Fibromyalgia: central pain and the HPA axis",
+    kind="book",
+    abstract=(
+        AbstractSection(
+            text="Fibromyalgia is widespread pain with fatigue; cortisol rhythms are often flattened.",
+            label="OVERVIEW",
+        ),
+    ),
+    copyright="Copyright © 2025, StatPearls Publishing LLC.",
+    journal="StatPearls®",
+    pub_year=2025,
+    pub_month=1,
+    pub_date_raw="2025 Jan",
+    entry_date="2025-01-20",
+    revised_date="2025-01-20",
+    authors=(
+        Author(last_name="Nakamura", fore_name="Kenji", initials="K", affiliations=("東京大学医学部, Tokyo, Japan",)),
+    ),
+    languages=("eng",),
+    publication_types=("Review", "Study Guide"),
+    keywords=("Fibromyalgia",),
+)
+
+WHOLE_BOOK = Article(
+    pmid=39300002,
+    title="Chronic Widespread Pain: Infections, Injury and Stress",
+    kind="book",
+    volume="2",
+    pub_year=2011,
+    pub_date_raw="2011",
+    authors=(Author(collective_name="Committee on Chronic Pain Research"),),
+    doi="10.5555/nbk900002",
+    languages=("eng",),
+    publication_types=("Review",),
+)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("efetch_journal.xml", SUBSTANCE_P_TRIAL),
+        ("efetch_journal.xml", RETRACTED_SLEEP_STUDY),
+        ("efetch_journal.xml", AUTONOMIC_STUDY),
+        ("efetch_book.xml", BOOK_CHAPTER),
+        ("efetch_book.xml", WHOLE_BOOK),
+    ],
+    ids=lambda value: str(value.pmid) if isinstance(value, Article) else value,
+)
+def test_whole_records(fixture: str, expected: Article) -> None:
+    assert records_by_pmid(fixture)[expected.pmid] == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected_records"),
+    [
+        # Only each record's own PMID: the ReferenceList and CommentsCorrections PMIDs must not leak in.
+        ("efetch_journal.xml", [39100001, 39100002, 39100003, 39100004]),
+        ("efetch_book.xml", [39300001, 39300002]),
+        (
+            "efetch_deletions.xml",
+            [Deletion(39400001), Deletion(39400002), 39400003, Deletion(39400004)],
+        ),
+    ],
+)
+def test_record_sequence(fixture: str, expected_records: list[int | Deletion]) -> None:
+    records = list(iter_pubmed_records(read_fixture(fixture)))
+    assert [record if isinstance(record, Deletion) else record.pmid for record in records] == expected_records
+
+
+@pytest.mark.parametrize(
+    ("pmid", "expected_date"),
+    [
+        (39200001, (2019, 8, 5, "2019 Aug 5")),
+        (39200002, (2019, 8, 5, "2019 Aug 5")),  # "08" / "05" as numbers
+        (39200003, (2021, 3, None, "2021 Mar")),
+        (39200004, (2018, None, None, "2018")),
+        (39200005, (2020, None, None, "2020 Winter")),
+        (39200006, (2017, 2, None, "2017 Feb 30")),  # an impossible day is dropped, the text kept
+        (39200007, (1998, 12, None, "1998 Dec-1999 Jan")),
+        (39200008, (2019, 11, None, "2019 Nov-Dec")),
+        (39200009, (2020, None, None, "Spring 2020")),
+        (39200010, (2000, None, None, "2000-2001")),
+        (39200011, (2019, 8, 5, "2019 Aug 5-11")),
+        (39200012, (1975, None, None, "1975-1976 Winter")),
+        (39200013, (1999, 12, 27, "1999 Dec 27-2000 Jan 2")),
+        (39200014, (None, None, None, "n.d.")),
+        (39200015, (None, None, None, None)),
+    ],
+)
+def test_publication_dates(pmid: int, expected_date: tuple[object, ...]) -> None:
+    article = records_by_pmid("efetch_dates.xml")[pmid]
+    assert (article.pub_year, article.pub_month, article.pub_day, article.pub_date_raw) == expected_date
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019 Nov-Dec", (2019, 11, None)),
+        ("1998 Dec-1999 Jan", (1998, 12, None)),
+        ("Spring 2020", (2020, None, None)),
+        ("2000-2001", (2000, None, None)),
+        ("2019 Aug 5", (2019, 8, 5)),
+        ("2019 August 05", (2019, 8, 5)),
+        ("2019 Sept", (2019, 9, None)),
+        ("2019 08-09", (2019, 8, None)),  # a month range, not 9 August
+        ("2019 13", (2019, None, None)),
+        ("2019 Fall", (2019, None, None)),
+        ("2019 Jan/Feb", (2019, 1, None)),
+        ("2019 Feb 29", (2019, 2, None)),
+        ("2020 Feb 29", (2020, 2, 29)),
+        ("Winter 2019-2020", (2019, None, None)),
+        ("2019 Aug 28-Sep 3", (2019, 8, 28)),
+        ("", (None, None, None)),
+        ("undated", (None, None, None)),
+        ("12345", (None, None, None)),
+    ],
+)
+def test_parse_pubmed_date_text(text: str, expected: tuple[int | None, int | None, int | None]) -> None:
+    assert parse_pubmed_date_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("pmid", "expected_corrections"),
+    [
+        (39100001, (Correction("ErratumIn", 39100098, "J Pain. 2025 Jan;26(1):104720"),)),  # CommentIn dropped
+        (39100002, (Correction("RetractionIn", 39100003, "Sleep Pain Rep. 2022 Feb;15(2):101"),)),  # Cites dropped
+        (39100003, (Correction("RetractionOf", 39100002, "Sleep Pain Rep. 2019 Nov-Dec;12(6):411-419"),)),
+        (
+            39100004,
+            (
+                Correction("ExpressionOfConcernIn", 39100005, "Z Rheumatol. 2021;32:5"),
+                Correction("UpdateIn", None, "Z Rheumatol. 2023;34:77"),
+            ),
+        ),
+    ],
+)
+def test_integrity_links(pmid: int, expected_corrections: tuple[Correction, ...]) -> None:
+    assert records_by_pmid("efetch_journal.xml")[pmid].corrections == expected_corrections
+
+
+@pytest.mark.parametrize(
+    ("pmid", "expected_dates"),
+    [
+        (39100001, ("2024-06-14", "2024-06-15", "2025-01-07")),  # entrez, not the later "pubmed" date
+        (39100002, (None, "2019-12-03", "2023-03-02")),  # no entrez date: the "pubmed" one
+        (39100003, (None, "2022-03-01", None)),  # an impossible entrez date (Feb 30) falls back too
+        (39100004, (None, None, None)),
+    ],
+)
+def test_electronic_entry_and_revised_dates(pmid: int, expected_dates: tuple[str | None, ...]) -> None:
+    article = records_by_pmid("efetch_journal.xml")[pmid]
+    assert (article.electronic_date, article.entry_date, article.revised_date) == expected_dates
+
+
+@pytest.mark.parametrize(
+    ("title_xml", "expected_title"),
+    [
+        (b"Plain title.", "Plain title."),
+        (b"<i>In vivo</i> 5-HT<sub>1A</sub> and Ca<sup>2+</sup>", "In vivo 5-HT1A and Ca2+"),
+        (b"<b>Bold</b>  and\n\t<u>under</u>lined", "Bold and underlined"),
+        (
+            b'Ratio <mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mi>x</mml:mi>'
+            b"<mml:mo>&#x2264;</mml:mo><mml:mn>2</mml:mn></mml:math> holds",
+            "Ratio x≤2 holds",
+        ),
+        ("Schlaf\u00a0und Schmerz — ΔHRV 😴".encode(), "Schlaf\u00a0und Schmerz — ΔHRV 😴"),
+        (b"Tom &amp; Jerry &lt;3", "Tom & Jerry <3"),
+    ],
+)
+def test_title_markup_flattened(title_xml: bytes, expected_title: str) -> None:
+    document = MINIMAL_RECORD.replace(b"Fibromyalgia and IGF-1.", title_xml)
+    [article] = iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>")
+    assert article.title == expected_title
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b"",
+        b'<?xml version="1.0" ?>\n' + DOCTYPE_2025 + b"\n",
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE PubmedArticleSet SYSTEM "http://127.0.0.2/never.dtd">\n',
+        b'<?xml version="1.0"?>\n<!DOCTYPE PubmedArticleSet [ <!ELEMENT PubmedArticleSet ANY> ]>\n',
+        b"<!-- saved from PubMed -->\n",
+    ],
+    ids=["none", "pubmed_2025", "system_dtd", "subset_without_entities", "comment"],
+)
+def test_doctype_lines_parse_without_any_dtd(prolog: bytes) -> None:
+    document = prolog + b"<PubmedArticleSet>" + MINIMAL_RECORD + b"</PubmedArticleSet>"
+    assert list(iter_pubmed_records(document)) == [MINIMAL_ARTICLE]
+
+
+@pytest.mark.parametrize(
+    ("doctype", "expected_message"),
+    [
+        (
+            b'<!DOCTYPE PubmedArticleSet [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">'
+            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>',
+            "PubMed XML: declares the entity 'lol' in its DTD at line 2",
+        ),
+        (
+            b'<!DOCTYPE PubmedArticleSet [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+            "PubMed XML: declares the entity 'secret' in its DTD at line 2",
+        ),
+        (
+            b'<!DOCTYPE PubmedArticleSet [\n<!ENTITY % remote SYSTEM "http://127.0.0.2/evil.dtd">\n%remote;]>',
+            "PubMed XML: declares the parameter entity 'remote' in its DTD at line 3",
+        ),
+    ],
+    ids=["billion_laughs", "external_entity", "parameter_entity"],
+)
+def test_entity_declarations_refused(doctype: bytes, expected_message: str) -> None:
+    body = b"<PubmedArticleSet>" + MINIMAL_RECORD.replace(b"IGF-1.", b"&lol3;&secret;") + b"</PubmedArticleSet>"
+    records = []
+    with pytest.raises(ParseError) as raised:
+        records.extend(iter_pubmed_records(b'<?xml version="1.0"?>\n' + doctype + body))
+    assert records == []
+    assert str(raised.value).startswith(expected_message)
+    assert "fetch the records from PubMed again" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("cut_after", "expected_pmids", "expected_error"),
+    [
+        (b"<PubmedArticleSet>", [], "line 3, column 18: no element found"),
+        (b"<Title>The journal", [], "line 29, column 34: no element found"),
+        (b"</PubmedArticle>\n<PubmedArticle>", [39100001], "line 182, column 15: no element found"),
+        (b"Sleep Pain Rep</ISOAbbreviation>", [39100001], "line 200, column 65: no element found"),
+        (
+            b"</PubmedArticle>\n</PubmedArticleSet",
+            [39100001, 39100002, 39100003, 39100004],
+            "line 355, column 0: unclosed token",
+        ),
+    ],
+)
+def test_truncated_xml_yields_complete_records_then_fails_with_position(
+    cut_after: bytes, expected_pmids: list[int], expected_error: str
+) -> None:
+    document = read_fixture("efetch_journal.xml")
+    cut = document.index(cut_after) + len(cut_after)
+    pmids = []
+    with pytest.raises(ParseError) as raised:
+        pmids.extend(record.pmid for record in iter_pubmed_records(document[:cut]))
+    assert pmids == expected_pmids
+    assert str(raised.value) == (
+        f"PubMed XML is malformed at {expected_error}; the response was probably cut off or is not PubMed XML"
+        " — fetch it again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "expected_message"),
+    [
+        (b"", "PubMed XML is malformed at line 1, column 0: no element found"),
+        (
+            b"<PubmedArticleSet><PubmedArticle></PubmedArticleSet>",
+            "PubMed XML is malformed at line 1, column 35: mismatched tag",
+        ),
+        (
+            b"<PubmedArticleSet>&nbsp;</PubmedArticleSet>",
+            "PubMed XML is malformed at line 1, column 18: undefined entity",
+        ),
+        (
+            b"<html><body>502 Bad Gateway</body></html>",
+            "PubMed XML: the document is a <html>, not a <PubmedArticleSet>",
+        ),
+        (
+            b"<PubmedArticleSet>" + MINIMAL_RECORD + b"<PubmedArticle><MedlineCitation><Article/></MedlineCitation>"
+            b"</PubmedArticle></PubmedArticleSet>",
+            "PubMed XML: record 2 (<PubmedArticle>) has no PMID",
+        ),
+        (
+            b"<PubmedArticleSet>" + MINIMAL_RECORD + MINIMAL_RECORD
+            + b"<PubmedBookArticle><BookDocument><PMID> </PMID></BookDocument></PubmedBookArticle></PubmedArticleSet>",
+            "PubMed XML: record 3 (<PubmedBookArticle>) has no PMID",
+        ),
+        (
+            b"<PubmedArticleSet><DeleteCitation/></PubmedArticleSet>",
+            "PubMed XML: record 1 (<DeleteCitation>) has no PMID",
+        ),
+        (
+            b"<PubmedArticleSet><DeleteCitation><PMID>12a</PMID></DeleteCitation></PubmedArticleSet>",
+            "PubMed XML: record 1 (<DeleteCitation>) has the PMID '12a', which is not a number",
+        ),
+    ],
+    ids=["empty", "mismatched", "undefined_entity", "html_page", "article_no_pmid", "book_blank_pmid",
+         "deletion_no_pmid", "deletion_bad_pmid"],
+)
+def test_malformed_documents(document: bytes, expected_message: str) -> None:
+    with pytest.raises(ParseError) as raised:
+        list(iter_pubmed_records(document))
+    assert str(raised.value).startswith(expected_message)
+
+
+def test_empty_article_set_has_no_records() -> None:
+    assert list(iter_pubmed_records(b"<PubmedArticleSet>\n</PubmedArticleSet>\n")) == []
+
+
+def test_file_source_named_in_errors(tmp_path) -> None:
+    saved = tmp_path / "pubmed-fibromyalg-set.xml"
+    saved.write_bytes(read_fixture("efetch_journal.xml")[:500])
+    with saved.open("rb") as stream, pytest.raises(ParseError) as raised:
+        list(iter_pubmed_records(stream))
+    assert str(raised.value).startswith(f"PubMed XML {str(saved)!r} is malformed at line ")
+
+
+@pytest.mark.parametrize(
+    "fixture", ["efetch_journal.xml", "efetch_book.xml", "efetch_deletions.xml", "efetch_dates.xml"]
+)
+@pytest.mark.parametrize("chunk_size_bytes", [1, 7, 4096])
+def test_chunk_boundaries_do_not_change_records(
+    monkeypatch: pytest.MonkeyPatch, fixture: str, chunk_size_bytes: int
+) -> None:
+    whole = list(iter_pubmed_records(read_fixture(fixture)))
+    monkeypatch.setattr(parse, "CHUNK_SIZE_BYTES", chunk_size_bytes)
+    assert list(iter_pubmed_records(io.BytesIO(read_fixture(fixture)))) == whole
