@@ -103,6 +103,29 @@ MIGRATIONS: list[str] = [
         last_success_at TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE tags (
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        hypothesis_id TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('query', 'text', 'query+text')),
+        matched_terms TEXT NOT NULL DEFAULT '[]',
+        rules_version TEXT NOT NULL,
+        PRIMARY KEY (pmid, hypothesis_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX tags_hypothesis ON tags(hypothesis_id);
+    CREATE TABLE article_facets (
+        pmid INTEGER PRIMARY KEY REFERENCES articles(pmid) ON DELETE CASCADE,
+        design TEXT NOT NULL,
+        species TEXT NOT NULL,
+        in_vitro INTEGER NOT NULL,
+        retracted INTEGER NOT NULL,
+        retraction_notice INTEGER NOT NULL,
+        has_erratum INTEGER NOT NULL,
+        expression_of_concern INTEGER NOT NULL,
+        rules_version TEXT NOT NULL
+    );
+    CREATE INDEX article_facets_rules_version ON article_facets(rules_version);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -430,3 +453,134 @@ def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd
     """One run's per-hypothesis log."""
     return pd.read_sql_query(
         "SELECT * FROM fetch_run_hypotheses WHERE run_id = ? ORDER BY hypothesis_id", connection, params=(run_id,))
+
+
+# --- tags (migration 2) ----------------------------------------------------------------------------------------
+
+FACET_COLUMNS = ("design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum",
+                 "expression_of_concern")
+_FLAG_COLUMNS = FACET_COLUMNS[2:]
+# What an article that was never tagged shows until `tracker retag` (or the next fetch) tags it.
+_UNTAGGED_FACETS = {"design": "other", "species": "unknown", **{flag: False for flag in _FLAG_COLUMNS}}
+_JSON_LIST_COLUMNS = ("abstract_sections", "authors", "languages", "publication_types", "mesh", "keywords",
+                      "corrections")
+_CATALOGUE_COLUMNS = (
+    "pmid", "kind", "title", "abstract", "abstract_sections", "author_names", "authors", "journal", "journal_iso",
+    "volume", "issue", "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw", "electronic_date", "entry_date",
+    "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh", "keywords", "corrections", "first_seen",
+    "last_changed", "sources", "hypotheses", "tag_sources", "matched_terms", *FACET_COLUMNS,
+)
+
+
+def save_tags(connection: sqlite3.Connection, tags: pd.DataFrame, facets: pd.DataFrame, rules_version: str) -> None:
+    """Replace the tags and facets of every PMID in `facets`; call inside `transaction()`.
+
+    `tags` has pmid, hypothesis_id, source, matched_terms (list of {"term", "field"}); `facets` one row per
+    tagged PMID with the columns of FACET_COLUMNS. A PMID in `facets` without tag rows ends up with no tags.
+    """
+    pmids = [(int(pmid),) for pmid in facets["pmid"]]
+    connection.executemany("DELETE FROM tags WHERE pmid = ?", pmids)
+    connection.executemany(
+        f"INSERT OR REPLACE INTO article_facets (pmid, {', '.join(FACET_COLUMNS)}, rules_version) "
+        f"VALUES ({', '.join('?' * (len(FACET_COLUMNS) + 2))})",
+        [(int(row[0]), row[1], row[2], *(int(bool(flag)) for flag in row[3:]), rules_version)
+         for row in facets[["pmid", *FACET_COLUMNS]].itertuples(index=False, name=None)],
+    )
+    connection.executemany(
+        "INSERT INTO tags (pmid, hypothesis_id, source, matched_terms, rules_version) VALUES (?, ?, ?, ?, ?)",
+        [(int(pmid), hypothesis_id, source, _json(list(matched)), rules_version)
+         for pmid, hypothesis_id, source, matched in
+         tags[["pmid", "hypothesis_id", "source", "matched_terms"]].itertuples(index=False, name=None)],
+    )
+
+
+def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> list[int]:
+    """The stored PMIDs never tagged, or tagged by rules other than `rules_version`, in PMID order."""
+    return [row[0] for row in connection.execute(
+        "SELECT a.pmid FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid "
+        "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))]
+
+
+def _read_chunked(connection: sqlite3.Connection, sql: str, pmids: list[int] | None,
+                  where_column: str) -> pd.DataFrame:
+    """Run `sql` (which ends in a WHERE clause hook "{where}") for all rows or for the PMIDs in chunks."""
+    if pmids is None:
+        return pd.read_sql_query(sql.format(where="1 = 1"), connection)
+    frames = [
+        pd.read_sql_query(sql.format(where=f"{where_column} IN ({', '.join('?' * len(chunk))})"), connection,
+                          params=chunk)
+        for chunk in (pmids[start:start + 500] for start in range(0, len(pmids), 500))
+    ]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.read_sql_query(sql.format(where="0 = 1"), connection)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _grouped_lists(frame: pd.DataFrame, key: str, value: str) -> dict[int, list[str]]:
+    """{pmid: sorted values} from a two-column frame."""
+    return {int(pmid): sorted(group) for pmid, group in frame.groupby(key, sort=False)[value]}
+
+
+def load_articles_frame(connection: sqlite3.Connection, pmids: Iterable[int] | None = None) -> pd.DataFrame:
+    """The stored articles (all, or those of `pmids`) as a DataFrame ordered by PMID, JSON columns decoded.
+
+    Besides the article's own columns it has mesh_terms (descriptor names), sources (where the record came
+    from) and query_hypotheses (the hypotheses whose PubMed query returned it), each a sorted list.
+    """
+    wanted = None if pmids is None else sorted({int(pmid) for pmid in pmids})
+    frame = _read_chunked(
+        connection, "SELECT * FROM articles WHERE {where}", wanted, "pmid"
+    ).drop(columns=["content_hash"]).sort_values("pmid", ignore_index=True)
+    frame["pmid"] = frame["pmid"].astype("int64")
+    for column in ("pub_year", "pub_month", "pub_day"):
+        frame[column] = frame[column].astype("Int64")
+    for column in _JSON_LIST_COLUMNS:
+        frame[column] = frame[column].map(json.loads).astype(object)
+    frame["mesh_terms"] = frame["mesh"].map(lambda headings: [h["descriptor"] for h in headings]).astype(object)
+    sources = _grouped_lists(
+        _read_chunked(connection, "SELECT pmid, source FROM article_sources WHERE {where}", wanted, "pmid"),
+        "pmid", "source")
+    links = _grouped_lists(
+        _read_chunked(connection, "SELECT pmid, hypothesis_id FROM hypothesis_articles WHERE {where}", wanted, "pmid"),
+        "pmid", "hypothesis_id")
+    frame["sources"] = pd.Series([sources.get(pmid, []) for pmid in frame["pmid"]], index=frame.index, dtype=object)
+    frame["query_hypotheses"] = pd.Series([links.get(pmid, []) for pmid in frame["pmid"]], index=frame.index,
+                                          dtype=object)
+    return frame
+
+
+def load_catalogue(connection: sqlite3.Connection) -> pd.DataFrame:
+    """One row per stored article with its hypotheses, the terms that matched, design, species and flags.
+
+    The "query" half of a tag comes from the live hypothesis links, the "text" half from the stored tags, so
+    a link the fetch added or dropped shows at once; facets of never-tagged articles show as "other"/"unknown".
+    """
+    frame = load_articles_frame(connection)
+    facets = pd.read_sql_query(f"SELECT pmid, {', '.join(FACET_COLUMNS)} FROM article_facets", connection)
+    frame = frame.merge(facets, on="pmid", how="left")
+    for column, default in _UNTAGGED_FACETS.items():
+        frame[column] = frame[column].fillna(default)
+        if column in _FLAG_COLUMNS:
+            frame[column] = frame[column].astype(bool)
+    text_tags = pd.read_sql_query(
+        "SELECT pmid, hypothesis_id, matched_terms FROM tags WHERE source IN ('text', 'query+text') "
+        "ORDER BY pmid, hypothesis_id", connection)
+    matched_by_pmid: dict[int, dict[str, list[dict[str, str]]]] = {}
+    for pmid, hypothesis_id, matched in text_tags.itertuples(index=False, name=None):
+        matched_by_pmid.setdefault(int(pmid), {})[hypothesis_id] = json.loads(matched)
+    hypotheses_column, sources_column, matched_column = [], [], []
+    for pmid, queried in zip(frame["pmid"], frame["query_hypotheses"]):
+        matched = matched_by_pmid.get(int(pmid), {})
+        carried = sorted(set(queried) | set(matched))
+        hypotheses_column.append(carried)
+        sources_column.append({
+            hypothesis_id: "query+text" if hypothesis_id in matched and hypothesis_id in queried
+            else "text" if hypothesis_id in matched else "query"
+            for hypothesis_id in carried
+        })
+        matched_column.append({hypothesis_id: matched.get(hypothesis_id, []) for hypothesis_id in carried})
+    frame["hypotheses"] = pd.Series(hypotheses_column, index=frame.index, dtype=object)
+    frame["tag_sources"] = pd.Series(sources_column, index=frame.index, dtype=object)
+    frame["matched_terms"] = pd.Series(matched_column, index=frame.index, dtype=object)
+    return frame[list(_CATALOGUE_COLUMNS)]
