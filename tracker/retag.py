@@ -1,0 +1,46 @@
+"""Keep the stored tags in step with the articles and the rules: the one place that joins store and tagging."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+
+from tracker import store, tagging
+from tracker.config import Hypothesis
+
+# Articles tagged per round trip: bounds the memory of a full re-tag without slowing the vectorised matcher.
+BATCH_SIZE = 20_000
+
+
+@contextlib.contextmanager
+def _transaction_unless_open(connection: sqlite3.Connection) -> Iterator[None]:
+    """Join the caller's transaction when there is one (the fetch job's batch), else open our own."""
+    if connection.in_transaction:
+        yield
+        return
+    with store.transaction(connection):
+        yield
+
+
+def refresh_tags(connection: sqlite3.Connection, hypotheses: Sequence[Hypothesis],
+                 pmids: Iterable[int] | None = None, *, all_articles: bool = False) -> int:
+    """Tag `pmids` plus every stored article whose tags are missing or made by other rules; return how many.
+
+    `pmids=None` tags only those stale ones; `all_articles=True` re-tags every stored article. PMIDs that are not
+    stored are ignored. Everything is saved in one transaction.
+    """
+    rules = tagging.compile_rules(hypotheses)
+    with _transaction_unless_open(connection):
+        if all_articles:
+            wanted = sorted(store.stored_pmids(connection))
+        else:
+            wanted = set(store.stale_tag_pmids(connection, rules.version))
+            if pmids is not None:
+                wanted |= store.stored_pmids(connection, pmids)
+            wanted = sorted(wanted)
+        for start in range(0, len(wanted), BATCH_SIZE):
+            articles = store.load_articles_frame(connection, wanted[start:start + BATCH_SIZE])
+            result = tagging.tag_articles(articles, rules)
+            store.save_tags(connection, result.tags, result.facets, rules.version)
+    return len(wanted)
