@@ -389,3 +389,75 @@ def tag_articles(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis] | Rule
     frame = articles.reset_index(drop=True)
     texts = _field_texts(frame)
     return TagResult(_tags_frame(frame, rules, texts), _facets_frame(frame, texts), rules.version)
+
+
+# --- the evidence table ----------------------------------------------------------------------------------------
+
+EVIDENCE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "year", "year_label", "design", "count", "cumulative",
+                                     "per_1000")
+UNKNOWN_YEAR_LABEL = "unknown"
+# pub_year is never negative, so -1 can stand for "unknown" while grouping and is turned back into <NA> after.
+_UNKNOWN_YEAR = -1
+
+
+def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, include_retracted: bool = False,
+                   by_species: bool = False) -> pd.DataFrame:
+    """Count articles per cause hypothesis × publication year × design (× species), with running and normalised sums.
+
+    The catalogue needs pmid, pub_year, hypotheses, design, retracted (and species with `by_species`). One row
+    for every cause × year from the first to the last known year × design (× species), zeros included, then one
+    "unknown" year row per cause × design (× species) so articles without a year are never dropped. cumulative
+    runs over the known years (and is <NA> on the unknown row); per_1000 divides by the articles of the same year
+    that carry the baseline hypothesis (the unknown row by the baseline's unknown-year articles) and is NaN where
+    that is zero or the file has no baseline. The baseline is the denominator only: it has no rows of its own.
+    Retracted articles leave both counts and denominators unless `include_retracted`.
+    """
+    keys = ["hypothesis_id", "year", "design"] + (["species"] if by_species else [])
+    columns = [*EVIDENCE_COLUMNS[:4], *(["species"] if by_species else []), *EVIDENCE_COLUMNS[4:]]
+    causes = [h.id for h in hypotheses if not h.baseline]
+    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    kept = catalogue if include_retracted else catalogue[~catalogue["retracted"].astype(bool)]
+    years = kept["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
+    known_years = years[years != _UNKNOWN_YEAR]
+    year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
+
+    carried = pd.DataFrame({
+        "year": years.to_numpy(),
+        "design": kept["design"].to_numpy(dtype=object),
+        "species": kept["species"].to_numpy(dtype=object) if by_species else None,
+        "hypothesis_id": kept["hypotheses"].to_numpy(dtype=object),
+    }).explode("hypothesis_id")
+    counts = carried[carried["hypothesis_id"].isin(causes)].groupby(keys).size()
+    levels = [causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(SPECIES)] if by_species else [])
+    grid = pd.MultiIndex.from_product(levels, names=keys)
+    table = counts.reindex(grid, fill_value=0).rename("count").reset_index()
+    table["count"] = table["count"].astype("int64")
+
+    known = table["year"] != _UNKNOWN_YEAR
+    running = table[known].groupby([key for key in keys if key != "year"], sort=False)["count"].cumsum()
+    table["cumulative"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table.loc[known, "cumulative"] = running.astype("Int64")
+
+    if baseline_id is None:
+        denominators = pd.Series(dtype="int64")
+    else:
+        denominators = carried.loc[carried["hypothesis_id"] == baseline_id, "year"].value_counts()
+    denominator = table["year"].map(denominators).astype("float64")
+    table["per_1000"] = (table["count"] * 1000.0 / denominator.where(denominator > 0)).astype("float64")
+
+    table["year_label"] = table["year"].map(lambda year: UNKNOWN_YEAR_LABEL if year == _UNKNOWN_YEAR else str(year))
+    table["year"] = table["year"].astype("Int64").mask(~known)
+    table["hypothesis_id"] = table["hypothesis_id"].astype(object)
+    table["design"] = table["design"].astype(object)
+    return table[columns].reset_index(drop=True)
+
+
+def evidence_by_year(table: pd.DataFrame, value: str = "count") -> pd.DataFrame:
+    """Pivot an evidence table to year_label × hypothesis_id, summing designs (and species); unknown year last.
+
+    `value` is "count" or "cumulative"; per_1000 is summed too, which is right because designs share a denominator.
+    """
+    pivot = table.pivot_table(index="year_label", columns="hypothesis_id", values=value, aggfunc="sum", sort=False,
+                              observed=True)
+    labels = sorted(pivot.index, key=lambda label: (label == UNKNOWN_YEAR_LABEL, label))
+    return pivot.reindex(labels)
