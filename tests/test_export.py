@@ -1,0 +1,403 @@
+"""CSV, RIS and BibTeX exports: written, read back with csv / rispy / bibtexparser, compared field by field."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import bibtexparser
+import pytest
+import rispy
+
+from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, standard_catalogue
+from tracker.export import (
+    CSV_COLUMNS,
+    bibtex_keys,
+    csv_bytes,
+    latex_escape,
+    neutralise_cell,
+    page_ranges,
+    write_bibtex,
+    write_csv,
+    write_ris,
+)
+from tracker.selection import Selection, select_articles
+
+DEFAULT_ORDER = [1001, 1002, 1008, 1005, 1007, 1006, 1004]
+
+
+def selected(selection: Selection = Selection()):
+    return select_articles(standard_catalogue(), selection, hypothesis_ids=HYPOTHESIS_IDS)
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+# --- CSV ------------------------------------------------------------------------------------------------------
+
+def test_csv_round_trips_every_column_of_every_row() -> None:
+    rows = read_csv(csv_bytes(selected(), with_abstract=True))
+    assert rows[0] == [*CSV_COLUMNS, "abstract"]
+    by_pmid = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert [row[0] for row in rows[1:]] == [str(p) for p in DEFAULT_ORDER]
+    assert by_pmid["1002"] == {
+        "pmid": "1002",
+        "title": "Sleep & pain: 50% of patients_with ~ {insomnia} #1 $5 ^2 \\ ok",
+        "authors": "Müller J; O'Neil A",
+        "journal": "Journal of Pain Research",
+        "year": "2020",
+        "publication_date": "2020 Nov-Dec",
+        "doi": "10.1000/fm.1002",
+        "pmcid": "PMC7654321",
+        "pubmed_url": "https://pubmed.ncbi.nlm.nih.gov/1002/",
+        "hypotheses": "fibromyalgia; sleep",
+        "matched_terms": "sleep: insomnia",
+        "design": "rct",
+        "species": "both",
+        "publication_types": "Journal Article; Randomized Controlled Trial",
+        "mesh_terms": "Fibromyalgia; Sleep Initiation and Maintenance Disorders; Humans; Animals",
+        "retracted": "false",
+        "retraction_notice": "false",
+        "has_erratum": "false",
+        "expression_of_concern": "false",
+        "first_seen": "2026-11-24T10:00:00+00:00",
+        "abstract": "BACKGROUND: Pain.\n\nRESULTS: Less pain.",
+    }
+    assert by_pmid["1001"]["matched_terms"] == "serotonin: 5-HT, SSRI"
+    assert by_pmid["1001"]["publication_date"] == "2021"
+    assert by_pmid["1008"]["publication_date"] == "2019 Aug 5"
+    assert by_pmid["1004"] == {
+        "pmid": "1004", "title": "Undated letter on substance P", "authors": "Fibromyalgia Study Group & Partners",
+        "journal": "Journal of Pain Research", "year": "", "publication_date": "", "doi": "", "pmcid": "",
+        "pubmed_url": "https://pubmed.ncbi.nlm.nih.gov/1004/", "hypotheses": "fibromyalgia; substance_p",
+        "matched_terms": "", "design": "editorial", "species": "unknown", "publication_types": "Letter",
+        "mesh_terms": "Fibromyalgia; Humans", "retracted": "false", "retraction_notice": "false",
+        "has_erratum": "false", "expression_of_concern": "false", "first_seen": "2026-11-24T23:59:59+00:00",
+        "abstract": "",
+    }
+    assert by_pmid["1005"] == {
+        "pmid": "1005", "title": "'=HYPERLINK(\"http://evil.example\",\"click\")", "authors": "'-Smith J",
+        "journal": "'+Journal", "year": "2019", "publication_date": "2019 Aug 5", "doi": "10.1000/fm.1005",
+        "pmcid": "", "pubmed_url": "https://pubmed.ncbi.nlm.nih.gov/1005/", "hypotheses": "fibromyalgia; sleep",
+        "matched_terms": "", "design": "cohort", "species": "human",
+        "publication_types": "Journal Article", "mesh_terms": "Fibromyalgia; Humans", "retracted": "false",
+        "retraction_notice": "false", "has_erratum": "false", "expression_of_concern": "true",
+        "first_seen": "2026-11-01T02:30:00+00:00", "abstract": "'@SUM(A1)\nsecond line, \"quoted\"",
+    }
+
+
+def test_csv_includes_retracted_articles_flagged_only_when_asked() -> None:
+    rows = read_csv(csv_bytes(selected(Selection(include_retracted=True))))
+    by_pmid = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert (by_pmid["1003"]["retracted"], by_pmid["1003"]["has_erratum"]) == ("true", "true")
+    assert "1003" not in {row[0] for row in read_csv(csv_bytes(selected()))[1:]}
+
+
+def test_csv_without_abstract_has_exactly_the_documented_columns() -> None:
+    rows = read_csv(csv_bytes(selected()))
+    assert rows[0] == list(CSV_COLUMNS)
+    assert {len(row) for row in rows} == {len(CSV_COLUMNS)}
+
+
+@pytest.mark.parametrize(
+    ("excel", "prefix"),
+    [(False, b"pmid,title,"), (True, b"\xef\xbb\xbfpmid,title,")],
+)
+def test_excel_switch_adds_a_byte_order_mark(excel: bool, prefix: bytes) -> None:
+    data = csv_bytes(selected(), excel=excel)
+    assert data.startswith(prefix)
+    assert data.count(b"\xef\xbb\xbf") == (1 if excel else 0)
+
+
+def test_csv_bytes_are_what_write_csv_writes_with_crlf_rows_and_quoted_newlines() -> None:
+    frame = selected()
+    stream = io.StringIO(newline="")
+    assert write_csv(frame, stream, with_abstract=True) == len(DEFAULT_ORDER)
+    data = csv_bytes(frame, with_abstract=True)
+    assert data == stream.getvalue().encode("utf-8")
+    assert data.count(b"\r\n") == len(DEFAULT_ORDER) + 1
+    assert b'"BACKGROUND: Pain.\n\nRESULTS: Less pain."' in data
+
+
+@pytest.mark.parametrize(
+    ("title", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("- a bullet", "'- a bullet"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-1", "-1"),
+        ("-0.5", "-0.5"),
+        ("+3", "+3"),
+        ("-1.5e3", "-1.5e3"),
+        ("Normal title - with a dash", "Normal title - with a dash"),
+        ("", ""),
+    ],
+)
+def test_formula_cells_are_neutralised_and_numbers_kept(title: str, cell: str) -> None:
+    frame = catalogue_frame([article_row(1, title=title, journal=title, author_names=title)])
+    rows = read_csv(csv_bytes(frame))
+    record = dict(zip(rows[0], rows[1]))
+    assert (record["title"], record["journal"], record["authors"]) == (cell, cell, cell)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [(None, ""), (float("nan"), ""), (12, "12"), (-3, "-3"), ("=1", "'=1"), ("@x", "'@x"), ("a=b", "a=b")],
+)
+def test_neutralise_cell_turns_any_value_into_safe_text(value: object, cell: str) -> None:
+    assert neutralise_cell(value) == cell
+
+
+def test_no_csv_cell_can_start_a_formula() -> None:
+    rows = read_csv(csv_bytes(selected(Selection(include_retracted=True)), with_abstract=True))
+    risky = [cell for row in rows for cell in row
+             if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell not in ("-1", "-0.5")]
+    assert risky == []
+
+
+# --- RIS ------------------------------------------------------------------------------------------------------
+
+def ris_entries(frame) -> list[dict]:
+    stream = io.StringIO(newline="")
+    count = write_ris(frame, stream)
+    entries = rispy.loads(stream.getvalue().replace("\r\n", "\n"))
+    assert count == len(entries)
+    return entries
+
+
+def test_ris_round_trips_every_field() -> None:
+    entries = ris_entries(selected())
+    assert [entry["accession_number"] for entry in entries] == [str(p) for p in DEFAULT_ORDER]
+    by_pmid = {entry["accession_number"]: entry for entry in entries}
+    assert by_pmid["1002"] == {
+        "type_of_reference": "JOUR",
+        "authors": ["Müller, Jürgen", "O'Neil, Ann"],
+        "title": "Sleep & pain: 50% of patients_with ~ {insomnia} #1 $5 ^2 \\ ok",
+        "secondary_title": "Journal of Pain Research",
+        "alternate_title2": "J Pain Res",
+        "year": "2020",
+        "date": "2020/11",
+        "volume": "12",
+        "number": "3",
+        "start_page": "e1234",
+        "doi": "10.1000/fm.1002",
+        "accession_number": "1002",
+        "abstract": "BACKGROUND: Pain. RESULTS: Less pain.",
+        "keywords": ["Fibromyalgia", "Sleep Initiation and Maintenance Disorders", "Humans", "Animals",
+                     "chronic pain"],
+        "urls": ["https://pubmed.ncbi.nlm.nih.gov/1002/"],
+    }
+    assert by_pmid["1004"] == {
+        "type_of_reference": "JOUR",
+        "authors": ["Fibromyalgia Study Group & Partners"],
+        "title": "Undated letter on substance P",
+        "secondary_title": "Journal of Pain Research",
+        "alternate_title2": "J Pain Res",
+        "accession_number": "1004",
+        "keywords": ["Fibromyalgia", "Humans"],
+        "urls": ["https://pubmed.ncbi.nlm.nih.gov/1004/"],
+    }
+    assert by_pmid["1006"] == {
+        "type_of_reference": "CHAP",
+        "authors": ["Smith, John A", "Doe, Jane"],
+        "title": "Sleep in chronic pain",
+        "secondary_title": "Pain Medicine Handbook",
+        "year": "2018",
+        "date": "2018/08/05",
+        "volume": "12",
+        "number": "3",
+        "start_page": "45",
+        "end_page": "67",
+        "doi": "10.1000/fm.1006",
+        "accession_number": "1006",
+        "abstract": "BACKGROUND: Pain. RESULTS: Less pain.",
+        "keywords": ["Fibromyalgia", "Humans", "chronic pain"],
+        "urls": ["https://pubmed.ncbi.nlm.nih.gov/1006/"],
+    }
+    assert by_pmid["1007"] == {
+        "type_of_reference": "BOOK",
+        "authors": ["Smith, John A"],
+        "title": "Fibromyalgia: a clinical guide",
+        "year": "2018",
+        "date": "2018/08/05",
+        "doi": "10.1000/fm.1007",
+        "accession_number": "1007",
+        "abstract": "BACKGROUND: Pain. RESULTS: Less pain.",
+        "keywords": ["chronic pain"],
+        "urls": ["https://pubmed.ncbi.nlm.nih.gov/1007/"],
+    }
+    assert (by_pmid["1008"]["notes"], by_pmid["1008"]["start_page"], by_pmid["1008"]["end_page"]) == (
+        ["Retraction notice"], "123", "129")
+    assert by_pmid["1005"]["abstract"] == '@SUM(A1) second line, "quoted"'
+
+
+@pytest.mark.parametrize(
+    ("publication_types", "kind", "journal", "type_code"),
+    [
+        (["Journal Article"], "journal", "J Pain", "JOUR"),
+        (["Dataset"], "journal", "J Pain", "DATA"),
+        (["Congress"], "journal", "J Pain", "CONF"),
+        (["Technical Report"], "journal", "J Pain", "RPRT"),
+        (["Journal Article"], "journal", None, "GEN"),
+        (["Review"], "book", "A Handbook", "CHAP"),
+        (["Book"], "book", None, "BOOK"),
+    ],
+)
+def test_ris_type_follows_the_publication_type(publication_types, kind, journal, type_code) -> None:
+    frame = catalogue_frame([article_row(1, publication_types=publication_types, kind=kind, journal=journal)])
+    assert ris_entries(frame)[0]["type_of_reference"] == type_code
+
+
+def test_ris_records_end_lines_with_crlf_and_keep_multiline_text_on_one_line() -> None:
+    stream = io.StringIO(newline="")
+    write_ris(catalogue_frame([article_row(1, title="Two\nlines", abstract="A\r\nB")]), stream)
+    text = stream.getvalue()
+    assert text.startswith("TY  - JOUR\r\nAU  - Smith, John A\r\nAU  - Doe, Jane\r\nTI  - Two lines\r\n")
+    assert "AB  - A B\r\n" in text
+    assert text.endswith("ER  - \r\n\r\n")
+    assert "\n" not in text.replace("\r\n", "")
+
+
+# --- BibTeX ---------------------------------------------------------------------------------------------------
+
+_LATEX_UNESCAPES = [(r"\textbackslash{}", "\\"), (r"\textbraceleft{}", "{"), (r"\textbraceright{}", "}"),
+                    (r"\textasciitilde{}", "~"), (r"\textasciicircum{}", "^"), (r"\&", "&"), (r"\%", "%"),
+                    (r"\$", "$"), (r"\#", "#"), (r"\_", "_")]
+
+
+def latex_unescape(text: str) -> str:
+    for escaped, character in _LATEX_UNESCAPES:
+        text = text.replace(escaped, character)
+    return text
+
+
+def bibtex_entries(frame) -> list[dict]:
+    stream = io.StringIO()
+    count = write_bibtex(frame, stream)
+    entries = bibtexparser.loads(stream.getvalue()).entries
+    assert count == len(entries)
+    return entries
+
+
+def test_bibtex_round_trips_every_field() -> None:
+    entries = bibtex_entries(selected())
+    assert [entry["pmid"] for entry in entries] == [str(p) for p in DEFAULT_ORDER]
+    by_pmid = {entry["pmid"]: entry for entry in entries}
+    assert by_pmid["1002"] == {
+        "ENTRYTYPE": "article",
+        "ID": "muller2020sleep",
+        "author": "Müller, Jürgen and O'Neil, Ann",
+        "title": r"Sleep \& pain: 50\% of patients\_with \textasciitilde{} \textbraceleft{}insomnia\textbraceright{}"
+                 r" \#1 \$5 \textasciicircum{}2 \textbackslash{} ok",
+        "journal": "Journal of Pain Research",
+        "year": "2020",
+        "volume": "12",
+        "number": "3",
+        "pages": "e1234",
+        "doi": "10.1000/fm.1002",
+        "pmid": "1002",
+        "pmcid": "PMC7654321",
+        "url": "https://pubmed.ncbi.nlm.nih.gov/1002/",
+        "abstract": "BACKGROUND: Pain. RESULTS: Less pain.",
+        "keywords": "Fibromyalgia; Sleep Initiation and Maintenance Disorders; Humans; Animals; chronic pain",
+    }
+    assert latex_unescape(by_pmid["1002"]["title"]) == "Sleep & pain: 50% of patients_with ~ {insomnia} #1 $5 ^2 \\ ok"
+    assert by_pmid["1004"] == {
+        "ENTRYTYPE": "article",
+        "ID": "fibromyalgiandundated",
+        "author": r"{Fibromyalgia Study Group \& Partners}",
+        "title": "Undated letter on substance P",
+        "journal": "Journal of Pain Research",
+        "pmid": "1004",
+        "url": "https://pubmed.ncbi.nlm.nih.gov/1004/",
+        "keywords": "Fibromyalgia; Humans",
+    }
+    assert by_pmid["1006"] == {
+        "ENTRYTYPE": "incollection",
+        "ID": "smith2018sleep",
+        "author": "Smith, John A and Doe, Jane",
+        "title": "Sleep in chronic pain",
+        "booktitle": "Pain Medicine Handbook",
+        "year": "2018",
+        "volume": "12",
+        "number": "3",
+        "pages": "45--67",
+        "doi": "10.1000/fm.1006",
+        "pmid": "1006",
+        "url": "https://pubmed.ncbi.nlm.nih.gov/1006/",
+        "abstract": "BACKGROUND: Pain. RESULTS: Less pain.",
+        "keywords": "Fibromyalgia; Humans; chronic pain",
+    }
+    assert (by_pmid["1007"]["ENTRYTYPE"], by_pmid["1007"]["ID"]) == ("book", "smith2018fibromyalgia")
+    assert (by_pmid["1008"]["pages"], by_pmid["1008"]["note"]) == ("123--129", "Retraction notice")
+    assert (by_pmid["1005"]["ID"], by_pmid["1005"]["note"]) == ("smith2019hyperlink", "Expression of concern")
+
+
+def test_bibtex_keys_are_unique_and_do_not_depend_on_row_order() -> None:
+    rows = [article_row(30, title="Fibromyalgia and sleep"), article_row(10, title="Fibromyalgia and mood"),
+            article_row(20, title="The fibromyalgia puzzle"), article_row(40, title="Sleep", pub_year=None)]
+    expected = {10: "smith2019fibromyalgiaa", 20: "smith2019fibromyalgiab", 30: "smith2019fibromyalgiac",
+                40: "smithndsleep"}
+    frame = catalogue_frame(rows)
+    assert bibtex_keys(frame) == expected
+    assert bibtex_keys(frame.iloc[::-1]) == expected
+    assert [entry["ID"] for entry in bibtex_entries(frame.iloc[::-1])] == [
+        "smithndsleep", "smith2019fibromyalgiac", "smith2019fibromyalgiab", "smith2019fibromyalgiaa"]
+
+
+def test_bibtex_keys_get_longer_suffixes_past_z() -> None:
+    frame = catalogue_frame([article_row(pmid, title="Pain") for pmid in range(1, 29)])
+    keys = bibtex_keys(frame)
+    assert (keys[1], keys[26], keys[27], keys[28]) == ("smith2019paina", "smith2019painz", "smith2019painaa",
+                                                       "smith2019painab")
+    assert len(set(keys.values())) == 28
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("a & b", r"a \& b"),
+        ("50%", r"50\%"),
+        ("$5", r"\$5"),
+        ("#1", r"\#1"),
+        ("a_b", r"a\_b"),
+        ("{x}", r"\textbraceleft{}x\textbraceright{}"),
+        ("~", r"\textasciitilde{}"),
+        ("x^2", r"x\textasciicircum{}2"),
+        ("a\\b", r"a\textbackslash{}b"),
+        ("Müller – β", "Müller – β"),
+    ],
+)
+def test_latex_escape(text: str, escaped: str) -> None:
+    assert latex_escape(text) == escaped
+    assert latex_unescape(escaped) == text
+
+
+def test_every_bibtex_entry_has_balanced_braces() -> None:
+    stream = io.StringIO()
+    write_bibtex(selected(Selection(include_retracted=True)), stream)
+    entries = stream.getvalue().split("\n\n")
+    assert [entry.count("{") - entry.count("}") for entry in entries if entry.strip()] == [0] * 8
+
+
+# --- shared ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("pages", "ranges"),
+    [
+        ("123-9", [("123", "129")]),
+        ("1123-45", [("1123", "1145")]),
+        ("99-101", [("99", "101")]),
+        ("e1234", [("e1234", None)]),
+        ("S1-S10", [("S1", "S10")]),
+        ("12-5, 20-2", [("12", "15"), ("20", "22")]),
+        ("", []),
+    ],
+)
+def test_page_ranges_expand_medline_short_forms(pages: str, ranges: list) -> None:
+    assert page_ranges(pages) == ranges

@@ -1,0 +1,450 @@
+"""Write a selection of the catalogue as CSV, RIS or BibTeX: the same code for `tracker export` and the dashboard.
+
+Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order.
+
+CSV columns (stable; new columns are only ever appended):
+
+    pmid                   PubMed identifier
+    title                  article title
+    authors                "Smith JA; Doe J"
+    journal                journal (or book) title
+    year                   publication year, empty when unknown
+    publication_date       the date as PubMed gives it ("2019 Nov-Dec"), else built from its parts ("2019 Aug 5")
+    doi                    DOI without the https://doi.org/ prefix
+    pmcid                  PubMed Central id ("PMC1234567")
+    pubmed_url             https://pubmed.ncbi.nlm.nih.gov/<pmid>/
+    hypotheses             ids of the hypotheses the article carries, "serotonin; sleep" (baseline included)
+    matched_terms          the terms that tagged it, per hypothesis: "serotonin: 5-HT, SSRI | sleep: insomnia"
+    design                 study design id (`tagging.DESIGNS`, e.g. "rct", "meta_analysis")
+    species                human, animal, both or unknown
+    publication_types      PubMed publication types, "; "-separated
+    mesh_terms             MeSH descriptor names, "; "-separated
+    retracted              true / false
+    retraction_notice      true / false
+    has_erratum            true / false
+    expression_of_concern  true / false
+    first_seen             when the tracker first stored it (ISO 8601, UTC)
+    abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs
+
+CSV is UTF-8 (with a byte-order mark when `excel=True`, so Excel detects the encoding), quoted per RFC 4180 by the
+csv module (CRLF row ends; fields with quotes, commas or newlines quoted). Text cells that a spreadsheet would run
+as a formula (starting with = + - @ tab or CR) get a leading apostrophe; plain numbers such as "-1" stay as they are.
+
+BibTeX keys are "<first author's last name><year><first title word>" in lower-case ASCII ("smith2019fibromyalgia",
+"anon" without authors, "nd" without a year); articles of one export that share a key all get a suffix "a", "b", ...
+in ascending PMID order, so the keys do not depend on the row order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import pandas as pd
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
+    "matched_terms", "design", "species", "publication_types", "mesh_terms", "retracted", "retraction_notice",
+    "has_erratum", "expression_of_concern", "first_seen",
+)
+ABSTRACT_COLUMN = "abstract"
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_concern")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Excel, LibreOffice and Google Sheets start a formula (or DDE call) at these; OWASP's list for CSV injection.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def pubmed_url(pmid: int) -> str:
+    """Return the PubMed page of a PMID."""
+    return PUBMED_URL.format(pmid=int(pmid))
+
+
+def neutralise_cell(value: object) -> str:
+    """Return the cell as text, with a leading apostrophe when a spreadsheet would run it as a formula."""
+    text = _text(value)
+    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+# --- CSV ------------------------------------------------------------------------------------------------------
+
+def csv_header(*, with_abstract: bool = False) -> list[str]:
+    """Return the CSV header row."""
+    return [*CSV_COLUMNS, ABSTRACT_COLUMN] if with_abstract else list(CSV_COLUMNS)
+
+
+def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator[list[str]]:
+    """Yield one list of (not yet neutralised) CSV cells per article, in the frame's order."""
+    for row in frame.to_dict("records"):
+        cells = [
+            str(int(row["pmid"])),
+            _text(row.get("title")),
+            _text(row.get("author_names")),
+            _text(row.get("journal")),
+            _year_text(row.get("pub_year")),
+            publication_date_text(row),
+            _text(row.get("doi")),
+            _text(row.get("pmcid")),
+            pubmed_url(row["pmid"]),
+            "; ".join(_items(row.get("hypotheses"))),
+            matched_terms_text(row.get("matched_terms")),
+            _text(row.get("design")),
+            _text(row.get("species")),
+            "; ".join(_items(row.get("publication_types"))),
+            "; ".join(_items(row.get("mesh_terms"))),
+            *("true" if _flag(row.get(name)) else "false" for name in FLAG_COLUMNS),
+            _text(row.get("first_seen")),
+        ]
+        if with_abstract:
+            cells.append(_text(row.get("abstract")))
+        yield cells
+
+
+def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = False, excel: bool = False) -> int:
+    """Write the articles as CSV to a text stream opened with newline=""; return how many rows were written."""
+    if excel:
+        stream.write("\ufeff")
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(csv_header(with_abstract=with_abstract))
+    count = 0
+    for cells in csv_records(frame, with_abstract=with_abstract):
+        writer.writerow([neutralise_cell(cell) for cell in cells])
+        count += 1
+    return count
+
+
+def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool = False) -> bytes:
+    """Return the CSV file as UTF-8 bytes, what the dashboard's download button serves."""
+    buffer = io.StringIO(newline="")
+    write_csv(frame, buffer, with_abstract=with_abstract, excel=excel)
+    return buffer.getvalue().encode("utf-8")
+
+
+def publication_date_text(row: dict[str, Any]) -> str:
+    """Return the publication date as PubMed wrote it, or built from year, month and day ("2019 Aug 5")."""
+    raw = _text(row.get("pub_date_raw"))
+    if raw:
+        return raw
+    year, month, day = (_int_or_none(row.get(name)) for name in ("pub_year", "pub_month", "pub_day"))
+    if year is None:
+        return ""
+    parts = [str(year)]
+    if month is not None and 1 <= month <= 12:
+        parts.append(_MONTHS[month - 1])
+        if day is not None:
+            parts.append(str(day))
+    return " ".join(parts)
+
+
+def matched_terms_text(matched_terms: object) -> str:
+    """Return "serotonin: 5-HT, SSRI | sleep: insomnia" from {hypothesis id: [{"term", "field"}, ...]}."""
+    if not isinstance(matched_terms, dict):
+        return ""
+    parts = []
+    for hypothesis_id in sorted(matched_terms):
+        # The same term found in the title and the abstract is listed once.
+        terms = list(dict.fromkeys(match["term"] for match in matched_terms[hypothesis_id] or ()))
+        if terms:
+            parts.append(f"{hypothesis_id}: {', '.join(terms)}")
+    return " | ".join(parts)
+
+
+# --- RIS ------------------------------------------------------------------------------------------------------
+
+# Publication types with a RIS type of their own; everything else in a journal is JOUR.
+_RIS_TYPES_BY_PUBLICATION_TYPE = (
+    ("Dataset", "DATA"),
+    ("Congress", "CONF"),
+    ("Technical Report", "RPRT"),
+    ("Newspaper Article", "NEWS"),
+)
+
+
+def ris_type(row: dict[str, Any]) -> str:
+    """Return the RIS type: CHAP or BOOK for book records, else by publication type, JOUR by default."""
+    title = _text(row.get("title"))
+    container = _text(row.get("journal"))
+    if row.get("kind") == "book":
+        return "CHAP" if container and container != title else "BOOK"
+    publication_types = set(_items(row.get("publication_types")))
+    for publication_type, type_code in _RIS_TYPES_BY_PUBLICATION_TYPE:
+        if publication_type in publication_types:
+            return type_code
+    return "JOUR" if container else "GEN"
+
+
+def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
+    """Yield each article as a list of (tag, value) pairs, TY first and ER last."""
+    for row in frame.to_dict("records"):
+        type_code = ris_type(row)
+        pairs: list[tuple[str, str]] = [("TY", type_code)]
+        pairs += [("AU", name) for name in _person_names(row.get("authors"))]
+        pairs.append(("TI", _one_line(row.get("title"))))
+        if type_code != "BOOK":
+            # Zotero reads T2 as the journal (or the book of a chapter), JabRef too when no JO/JF precedes it.
+            pairs.append(("T2", _one_line(row.get("journal"))))
+            if type_code != "CHAP":
+                pairs.append(("JA", _one_line(row.get("journal_iso"))))
+        year = _int_or_none(row.get("pub_year"))
+        if year is not None:
+            pairs.append(("PY", str(year)))
+            pairs.append(("DA", _ris_date(row)))
+        pairs.append(("VL", _one_line(row.get("volume"))))
+        pairs.append(("IS", _one_line(row.get("issue"))))
+        ranges = page_ranges(_text(row.get("pages")))
+        if ranges:
+            pairs.append(("SP", ranges[0][0]))
+            pairs.append(("EP", ranges[-1][1] or ""))
+        pairs.append(("DO", _one_line(row.get("doi"))))
+        pairs.append(("AN", str(int(row["pmid"]))))
+        pairs.append(("AB", _one_line(row.get("abstract"))))
+        pairs += [("KW", keyword) for keyword in _keywords(row)]
+        pairs.append(("UR", pubmed_url(row["pmid"])))
+        note = _integrity_note(row)
+        if note:
+            pairs.append(("N1", note))
+        pairs.append(("ER", ""))
+        yield [(tag, value) for tag, value in pairs if value or tag == "ER"]
+
+
+def write_ris(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write the articles as RIS records (CRLF line ends, as the format asks); return how many were written."""
+    count = 0
+    for pairs in ris_records(frame):
+        stream.write("".join(f"{tag}  - {value}\r\n" for tag, value in pairs))
+        stream.write("\r\n")
+        count += 1
+    return count
+
+
+# --- BibTeX ---------------------------------------------------------------------------------------------------
+
+_LATEX_ESCAPES = str.maketrans({
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    # BibTeX counts braces even after a backslash, so \{ alone could unbalance a field; these stay balanced.
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+})
+_KEY_STOPWORDS = frozenset(
+    {"a", "an", "the", "of", "on", "in", "and", "for", "to", "with", "is", "are", "by", "from", "at", "as", "do",
+     "does", "its", "their", "vs", "versus"}
+)
+
+
+def latex_escape(text: str) -> str:
+    """Escape the characters LaTeX treats as commands: & % $ # _ { } ~ ^ and backslash."""
+    return text.translate(_LATEX_ESCAPES)
+
+
+def bibtex_type(row: dict[str, Any]) -> str:
+    """Return the entry type: incollection or book for book records, article in a journal, misc otherwise."""
+    type_code = ris_type(row)
+    if type_code == "CHAP":
+        return "incollection"
+    if type_code == "BOOK":
+        return "book"
+    if type_code == "CONF":
+        return "inproceedings"
+    return "article" if _text(row.get("journal")) else "misc"
+
+
+def bibtex_keys(frame: pd.DataFrame) -> dict[int, str]:
+    """Return each PMID's citation key, unique within the frame and independent of its row order."""
+    pmids_by_base: dict[str, list[int]] = {}
+    for row in frame.to_dict("records"):
+        pmids_by_base.setdefault(_key_base(row), []).append(int(row["pmid"]))
+    keys: dict[int, str] = {}
+    for base, pmids in pmids_by_base.items():
+        if len(pmids) == 1:
+            keys[pmids[0]] = base
+            continue
+        for position, pmid in enumerate(sorted(pmids)):
+            keys[pmid] = base + _letters(position)
+    return keys
+
+
+def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
+    """Yield (entry type, key, [(field, escaped value), ...]) per article."""
+    keys = bibtex_keys(frame)
+    for row in frame.to_dict("records"):
+        entry_type = bibtex_type(row)
+        fields: list[tuple[str, str]] = [
+            ("author", " and ".join(_bibtex_names(row.get("authors")))),
+            ("title", latex_escape(_one_line(row.get("title")))),
+        ]
+        container = latex_escape(_one_line(row.get("journal")))
+        if entry_type == "article":
+            fields.append(("journal", container))
+        elif entry_type in ("incollection", "inproceedings"):
+            fields.append(("booktitle", container))
+        year = _int_or_none(row.get("pub_year"))
+        fields += [
+            ("year", "" if year is None else str(year)),
+            ("volume", latex_escape(_one_line(row.get("volume")))),
+            ("number", latex_escape(_one_line(row.get("issue")))),
+            ("pages", latex_escape(", ".join(
+                f"{start}--{end}" if end else start for start, end in page_ranges(_text(row.get("pages")))))),
+            ("doi", latex_escape(_one_line(row.get("doi")))),
+            ("pmid", str(int(row["pmid"]))),
+            ("pmcid", latex_escape(_one_line(row.get("pmcid")))),
+            ("url", pubmed_url(row["pmid"])),
+            ("abstract", latex_escape(_one_line(row.get("abstract")))),
+            ("keywords", latex_escape("; ".join(_keywords(row)))),
+            ("note", latex_escape(_integrity_note(row))),
+        ]
+        yield entry_type, keys[int(row["pmid"])], [(name, value) for name, value in fields if value]
+
+
+def write_bibtex(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write the articles as BibTeX entries (UTF-8, LaTeX specials escaped); return how many were written."""
+    count = 0
+    for entry_type, key, fields in bibtex_records(frame):
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+        stream.write(f"@{entry_type}{{{key},\n{body}\n}}\n\n")
+        count += 1
+    return count
+
+
+def _key_base(row: dict[str, Any]) -> str:
+    authors = row.get("authors") or []
+    name = ""
+    if len(authors):
+        first = authors[0]
+        name = first.get("last_name") or (first.get("collective_name") or "").split(" ")[0]
+    name = _ascii_word(name) or "anon"
+    year = _int_or_none(row.get("pub_year"))
+    words = [w for w in re.findall(r"[a-z0-9]+", _ascii(_text(row.get("title"))).lower()) if w not in _KEY_STOPWORDS]
+    return f"{name}{'nd' if year is None else year}{words[0] if words else ''}"
+
+
+def _letters(position: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "aa": a suffix for any number of twins."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(ord("a") + remainder) + letters
+    return letters
+
+
+def _bibtex_names(authors: object) -> list[str]:
+    names = []
+    for author in authors if authors is not None else ():
+        if author.get("collective_name"):
+            # Braces keep a group's name whole: BibTeX would split "Society for X and Y" at "and".
+            names.append("{" + latex_escape(author["collective_name"]) + "}")
+        elif author.get("last_name"):
+            given = author.get("fore_name") or author.get("initials")
+            last = latex_escape(author["last_name"])
+            names.append(f"{last}, {latex_escape(given)}" if given else last)
+    return names
+
+
+# --- shared helpers -------------------------------------------------------------------------------------------
+
+def page_ranges(pages: str) -> list[tuple[str, str | None]]:
+    """Split MEDLINE pages into (first, last) ranges, expanding "123-9" to ("123", "129")."""
+    ranges: list[tuple[str, str | None]] = []
+    for part in pages.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        start, _, end = (piece.strip() for piece in part.partition("-"))
+        if end and start.isdigit() and end.isdigit() and len(end) < len(start):
+            # MEDLINE drops the leading digits the last page shares with the first.
+            end = start[: len(start) - len(end)] + end
+        ranges.append((start, end or None))
+    return ranges
+
+
+def _person_names(authors: object) -> list[str]:
+    """"Last, Fore" per person (Zotero and JabRef split at the comma), the group's name for a collective."""
+    names = []
+    for author in authors if authors is not None else ():
+        if author.get("collective_name"):
+            names.append(_one_line(author["collective_name"]))
+        elif author.get("last_name"):
+            given = author.get("fore_name") or author.get("initials")
+            names.append(_one_line(f"{author['last_name']}, {given}" if given else author["last_name"]))
+    return names
+
+
+def _keywords(row: dict[str, Any]) -> list[str]:
+    keywords = [*_items(row.get("mesh_terms")), *_items(row.get("keywords"))]
+    return list(dict.fromkeys(_one_line(k) for k in keywords if _one_line(k)))
+
+
+def _integrity_note(row: dict[str, Any]) -> str:
+    notes = {
+        "retracted": "Retracted publication",
+        "retraction_notice": "Retraction notice",
+        "has_erratum": "Has an erratum",
+        "expression_of_concern": "Expression of concern",
+    }
+    return "; ".join(text for name, text in notes.items() if _flag(row.get(name)))
+
+
+def _ris_date(row: dict[str, Any]) -> str:
+    parts = [_int_or_none(row.get(name)) for name in ("pub_year", "pub_month", "pub_day")]
+    known = []
+    for part in parts:
+        if part is None:
+            break
+        known.append(part)
+    return "/".join(f"{part:02d}" if position else str(part) for position, part in enumerate(known))
+
+
+def _items(values: object) -> list[str]:
+    if values is None or isinstance(values, float):
+        return []
+    return [str(value) for value in values]
+
+
+def _one_line(value: object) -> str:
+    """RIS and BibTeX fields sit on one line: a newline inside would start a new tag or a paragraph."""
+    return " ".join(_text(value).split())
+
+
+def _text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _int_or_none(value: object) -> int | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)
+
+
+def _year_text(value: object) -> str:
+    year = _int_or_none(value)
+    return "" if year is None else str(year)
+
+
+def _flag(value: object) -> bool:
+    return False if _int_or_none(value) is None else bool(value)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _ascii_word(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", _ascii(text).lower())
