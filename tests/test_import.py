@@ -1,0 +1,251 @@
+"""`tracker import`: hand-written MEDLINE and XML files in, whole rows compared; malformed files change nothing."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracker import store
+from tracker.cli import cli
+from tracker.config import load_settings
+from tracker.errors import ConfigError, ParseError
+from tracker.importer import FileImport, detect_format, import_files
+from tracker.medline import iter_medline_articles
+from tracker.models import Article
+from tracker.parse import iter_pubmed_records
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"
+XML_FILE = FIXTURES / "import_fibromyalgia.xml"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+MEDLINE_PMIDS = [39000101, 39000102, 39000103, 39000104]
+XML_PMIDS = [39000201, 39000202]
+
+
+@pytest.fixture
+def hypotheses():
+    return load_settings().hypotheses
+
+
+@pytest.fixture
+def connection(db_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = store.connect(db_path)
+    yield connection
+    connection.close()
+
+
+def _dump(connection: sqlite3.Connection) -> list[str]:
+    """Every row of every table, to show that a failed or repeated import changed nothing at all."""
+    return list(connection.iterdump())
+
+
+def _sources(connection: sqlite3.Connection) -> list[tuple[int, str]]:
+    return [tuple(row) for row in connection.execute("SELECT pmid, source FROM article_sources ORDER BY pmid, source")]
+
+
+def _xml_articles() -> list[Article]:
+    return [record for record in iter_pubmed_records(XML_FILE.read_bytes()) if isinstance(record, Article)]
+
+
+def test_import_medline_and_xml_stores_every_article_with_its_source(connection, hypotheses) -> None:
+    report = import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
+
+    assert report.files == (
+        FileImport(MEDLINE_FILE, "medline", records_read=4, new=4, updated=0, unchanged=0),
+        FileImport(XML_FILE, "xml", records_read=2, new=2, updated=0, unchanged=0),
+    )
+    assert (report.new, report.updated, report.tagged) == (6, 0, 6)
+    expected = list(iter_medline_articles(MEDLINE_FILE)) + _xml_articles()
+    assert [store.load_article(connection, article.pmid) for article in expected] == expected
+    assert _sources(connection) == (
+        [(pmid, "import:medline_fibromyalgia.txt") for pmid in MEDLINE_PMIDS]
+        + [(pmid, "import:import_fibromyalgia.xml") for pmid in XML_PMIDS]
+    )
+    # The XML file's DeleteCitation removes nothing, and imports never claim a query returned them.
+    assert connection.execute("SELECT COUNT(*) FROM hypothesis_articles").fetchone()[0] == 0
+
+
+def test_imported_articles_are_tagged_by_their_text(connection, hypotheses) -> None:
+    import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
+    catalogue = store.load_catalogue(connection).set_index("pmid")
+
+    assert catalogue.loc[39000101, "hypotheses"] == ["central_sensitisation", "fibromyalgia", "serotonin"]
+    assert catalogue.loc[39000101, "tag_sources"] == {"central_sensitisation": "text", "fibromyalgia": "text",
+                                                      "serotonin": "text"}
+    assert catalogue.loc[39000102, "hypotheses"] == ["fibromyalgia", "sleep"]
+    assert catalogue.loc[39000201, "hypotheses"] == ["autonomic", "fibromyalgia"]
+    assert catalogue.loc[39000202, "hypotheses"] == ["substance_p"]
+    assert bool(catalogue.loc[39000101, "retracted"]) is True
+    assert catalogue.loc[39000101, "sources"] == ["import:medline_fibromyalgia.txt"]
+
+
+def test_importing_the_same_files_twice_changes_nothing(connection, hypotheses) -> None:
+    import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
+    before = _dump(connection)
+
+    report = import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
+
+    assert report.files == (
+        FileImport(MEDLINE_FILE, "medline", records_read=4, new=0, updated=0, unchanged=4),
+        FileImport(XML_FILE, "xml", records_read=2, new=0, updated=0, unchanged=2),
+    )
+    assert (report.new, report.updated, report.tagged) == (0, 0, 0)
+    assert _dump(connection) == before
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(("make_bad_file", "message"), [
+    pytest.param(lambda tmp: FIXTURES / "medline_malformed.txt",
+                 r"medline_malformed\.txt: record 2 \(line 6\) has no PMID line", id="medline without PMID"),
+    pytest.param(lambda tmp: FIXTURES / "import_truncated.xml",
+                 r"import_truncated\.xml' is malformed at line 31, column 0", id="truncated XML"),
+    pytest.param(lambda tmp: _write(tmp / "notes.txt", b"My reading list\nSmith 2019\n"),
+                 r"notes\.txt: is neither MEDLINE text .* it begins 'My reading list'", id="plain text"),
+    pytest.param(lambda tmp: _write(tmp / "picture.nbib", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00"),
+                 r"picture\.nbib: is neither MEDLINE text", id="binary"),
+    pytest.param(lambda tmp: _write(tmp / "search.nbib.gz", gzip.compress(MEDLINE_FILE.read_bytes())),
+                 r"search\.nbib\.gz: is gzip-compressed; unpack it first \(gunzip search\.nbib\.gz\)", id="gzip"),
+    pytest.param(lambda tmp: _write(tmp / "empty.xml", b"<?xml version='1.0'?><PubmedArticleSet></PubmedArticleSet>"),
+                 r"empty\.xml: holds no PubmedArticle or PubmedBookArticle records", id="empty XML set"),
+    pytest.param(lambda tmp: _write(tmp / "empty.nbib", b"\n\n"),
+                 r"empty\.nbib: is neither MEDLINE text", id="empty MEDLINE"),
+    pytest.param(lambda tmp: _write(tmp / "other.xml", b"<html><body>Not PubMed</body></html>"),
+                 r"other\.xml'?: the document is a <html>, not a <PubmedArticleSet>", id="other XML"),
+])
+@pytest.mark.parametrize("bad_position", ["first", "last"])
+def test_a_malformed_file_anywhere_imports_nothing(connection, hypotheses, tmp_path: Path, make_bad_file,
+                                                   message: str, bad_position: str) -> None:
+    import_files(connection, [XML_FILE], hypotheses)
+    before = _dump(connection)
+    bad_file = make_bad_file(tmp_path)
+    paths = [bad_file, MEDLINE_FILE] if bad_position == "first" else [MEDLINE_FILE, bad_file]
+
+    with pytest.raises(ParseError, match=message):
+        import_files(connection, paths, hypotheses)
+
+    assert _dump(connection) == before
+
+
+def test_missing_file_and_no_files_are_config_errors(connection, hypotheses, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"absent\.nbib: cannot be read \(No such file or directory\)"):
+        import_files(connection, [MEDLINE_FILE, tmp_path / "absent.nbib"], hypotheses)
+    with pytest.raises(ConfigError, match="no files to import"):
+        import_files(connection, [], hypotheses)
+    assert store.stored_pmids(connection) == set()
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("search.xml", MEDLINE_FILE.read_bytes(), "medline"),
+    ("search.nbib", XML_FILE.read_bytes(), "xml"),
+    ("search.txt", b"\xef\xbb\xbf\r\n\r\nPMID- 1\r\n", "medline"),
+    ("search", b"  \n<?xml version='1.0'?><PubmedArticleSet/>", "xml"),
+])
+def test_format_is_read_from_the_content_not_the_name(tmp_path: Path, name: str, content: bytes,
+                                                      expected: str) -> None:
+    assert detect_format(_write(tmp_path / name, content)) == expected
+
+
+def test_a_fetched_article_is_kept_and_gains_the_import_as_a_source(connection, hypotheses) -> None:
+    fetched = Article(pmid=39000102, title="Sleep architecture in primary fibrositis syndrome (fetched copy).",
+                      pub_year=1999)
+    with store.transaction(connection):
+        store.save_articles(connection, [fetched], source="pubmed", now="2026-01-01T00:00:00+00:00")
+
+    report = import_files(connection, [MEDLINE_FILE], hypotheses)
+
+    assert report.files == (FileImport(MEDLINE_FILE, "medline", records_read=4, new=3, updated=0, unchanged=1),)
+    assert store.load_article(connection, 39000102) == fetched
+    assert [s for s in _sources(connection) if s[0] == 39000102] == [
+        (39000102, "import:medline_fibromyalgia.txt"), (39000102, "pubmed")]
+
+
+def test_a_changed_record_from_another_import_is_updated(connection, hypotheses, tmp_path: Path) -> None:
+    import_files(connection, [MEDLINE_FILE], hypotheses)
+    revised = _write(tmp_path / "revised.nbib", MEDLINE_FILE.read_bytes().replace(
+        b"TI  - Sleep architecture in primary fibrositis syndrome.",
+        b"TI  - Sleep architecture in primary fibrositis syndrome: a corrected title."))
+
+    report = import_files(connection, [revised], hypotheses)
+
+    assert report.files == (FileImport(revised, "medline", records_read=4, new=0, updated=1, unchanged=3),)
+    assert store.load_article(connection, 39000102).title == (
+        "Sleep architecture in primary fibrositis syndrome: a corrected title.")
+    assert [s for s in _sources(connection) if s[0] == 39000102] == [
+        (39000102, "import:medline_fibromyalgia.txt"), (39000102, "import:revised.nbib")]
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+
+def test_import_command_reports_per_file(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(MEDLINE_FILE), str(XML_FILE)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{MEDLINE_FILE}: MEDLINE, 4 records: 4 new, 0 updated, 0 unchanged",
+        f"{XML_FILE}: PubMed XML, 2 records: 2 new, 0 updated, 0 unchanged",
+        "imported 6 new and 0 updated articles; tagged 6",
+    ]
+
+    again = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(MEDLINE_FILE)])
+    assert again.output.splitlines() == [
+        f"{MEDLINE_FILE}: MEDLINE, 4 records: 0 new, 0 updated, 4 unchanged",
+        "imported 0 new and 0 updated articles; tagged 0",
+    ]
+
+
+def test_import_command_refuses_a_malformed_file_with_one_line(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(MEDLINE_FILE),
+                                      str(FIXTURES / "medline_malformed.txt")])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"tracker: {FIXTURES / 'medline_malformed.txt'}: record 2 (line 6) has no PMID line; every record starts "
+        "with \"PMID- <number>\" — export it again from PubMed with Send to → Citation manager, or Save → "
+        "Format: PubMed\n")
+    connection = store.connect(db_path)
+    assert store.stored_pmids(connection) == set()
+    connection.close()
+
+
+HOLDER_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from tracker.lock import job_lock
+
+    with job_lock(Path(sys.argv[1])):
+        print("holding", flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+def test_import_command_exits_3_at_once_while_another_job_holds_the_lock(db_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER_SCRIPT, str(db_path)], cwd=PROJECT_DIR,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        result = subprocess.run([sys.executable, "-m", "tracker", "import", "--db", str(db_path), str(MEDLINE_FILE)],
+                                cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"tracker: another tracker job (PID {holder.pid}, started 20")
+    assert "wait until it finishes" in result.stderr
+    assert not db_path.exists() or store.stored_pmids(store.connect(db_path)) == set()

@@ -1,0 +1,138 @@
+"""`tracker import`: load PubMed's own export files (MEDLINE / .nbib text, PubMed XML) into the store.
+
+All or nothing: every file is parsed to the end before anything is written, then all records are saved in one
+transaction, so a malformed file anywhere leaves the store as it was. Each article records its source as
+"import:<file name>"; saving is an upsert by PMID, so importing the same file again changes nothing.
+
+Decisions:
+- The format is read from the content, not the extension: a file whose first non-blank character is "<" is
+  PubMed XML, one that starts with a "TAG - value" line is MEDLINE. A gzip file is refused with the command that
+  unpacks it.
+- An article the fetch job stored (source "pubmed") is not overwritten by an import: the fetched copy is the
+  richer one (MeSH UIs, NLM abstract categories, which MEDLINE text lacks) and the fetch keeps it current. The
+  import only records the file as one more source, and the article counts as unchanged.
+- Imported articles are not linked to hypotheses: a link means "PubMed returned it for the hypothesis' query",
+  which an import does not show. The tagging's text rules (terms in title, abstract, keywords, MeSH) tag them.
+- DeleteCitation entries in an XML file are ignored: only the fetch job, which asked PubMed, removes articles.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker import store
+from tracker.config import Hypothesis
+from tracker.errors import ConfigError, ParseError
+from tracker.medline import iter_medline_articles
+from tracker.models import Article, Deletion
+from tracker.parse import iter_pubmed_records
+from tracker.retag import refresh_tags
+
+# Enough to see past a byte-order mark and blank lines to the first real line of either format.
+_SNIFF_SIZE_BYTES = 4096
+_GZIP_MAGIC = b"\x1f\x8b"
+# SQLite's default limit on bound parameters is 999 in older builds: stay under it.
+_QUERY_CHUNK_SIZE = 500
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """What one file held and what saving it did."""
+
+    path: Path
+    file_format: str  # "medline" or "xml"
+    records_read: int
+    new: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Per-file outcomes of one import, and how many articles were (re-)tagged afterwards."""
+
+    files: tuple[FileImport, ...]
+    tagged: int
+
+    @property
+    def new(self) -> int:
+        """Articles the store did not hold before."""
+        return sum(f.new for f in self.files)
+
+    @property
+    def updated(self) -> int:
+        """Stored articles whose content changed."""
+        return sum(f.updated for f in self.files)
+
+
+def detect_format(path: Path) -> str:
+    """Tell MEDLINE text ("medline") from PubMed XML ("xml") by the file's first bytes."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(_SNIFF_SIZE_BYTES)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror}); give the path of a MEDLINE (.nbib, .txt) "
+                          f"or PubMed XML file") from None
+    if head.startswith(_GZIP_MAGIC):
+        raise ParseError(f"{path}: is gzip-compressed; unpack it first (gunzip {path.name}) and import the result")
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if text.startswith(b"<"):
+        return "xml"
+    first_line = text.split(b"\n", 1)[0]
+    if len(first_line) >= 5 and first_line[:1].isupper() and first_line[4:5] == b"-" and first_line[:4].strip().isalnum():
+        return "medline"
+    shown = first_line[:40].decode("utf-8", errors="replace")
+    raise ParseError(f"{path}: is neither MEDLINE text (lines like \"PMID- 12345\") nor PubMed XML (starting with "
+                     f"\"<\"); it begins {shown!r} — save the search from PubMed with Send to → Citation manager, "
+                     f"or as PubMed XML")
+
+
+def read_import_file(path: Path) -> tuple[str, list[Article]]:
+    """Parse one whole file into Articles; return its format with them."""
+    file_format = detect_format(path)
+    if file_format == "medline":
+        return file_format, list(iter_medline_articles(path))
+    with Path(path).open("rb") as handle:
+        articles = [record for record in iter_pubmed_records(handle) if not isinstance(record, Deletion)]
+    if not articles:
+        raise ParseError(f"{path}: holds no PubmedArticle or PubmedBookArticle records; save the search from PubMed "
+                         f"again, or check that this is the file you meant")
+    return file_format, articles
+
+
+def import_files(connection: sqlite3.Connection, paths: Sequence[Path], hypotheses: Iterable[Hypothesis]) -> ImportReport:
+    """Import MEDLINE and PubMed XML files all or nothing, then tag the articles that are new or changed."""
+    if not paths:
+        raise ConfigError("no files to import; give one or more MEDLINE (.nbib, .txt) or PubMed XML files")
+    parsed = [(Path(path), *read_import_file(Path(path))) for path in paths]
+    now = store.utc_now()
+    reports: list[FileImport] = []
+    changed: set[int] = set()
+    with store.transaction(connection):
+        for path, file_format, articles in parsed:
+            fetched = _fetched_pmids(connection, [article.pmid for article in articles])
+            # A fetched article is re-saved as stored: unchanged, with this file added to its sources.
+            to_save = [store.load_article(connection, a.pmid) if a.pmid in fetched else a for a in articles]
+            outcomes = store.save_articles(connection, to_save, source=f"import:{path.name}", now=now)
+            counts = {outcome: 0 for outcome in ("new", "updated", "unchanged")}
+            for article in articles:
+                counts[outcomes[article.pmid]] += 1
+            changed.update(pmid for pmid, outcome in outcomes.items() if outcome != "unchanged")
+            reports.append(FileImport(path=path, file_format=file_format, records_read=len(articles), **counts))
+        # Inside the same transaction: articles and their tags commit together.
+        tagged = refresh_tags(connection, tuple(hypotheses), sorted(changed))
+    return ImportReport(files=tuple(reports), tagged=tagged)
+
+
+def _fetched_pmids(connection: sqlite3.Connection, pmids: list[int]) -> set[int]:
+    """Those of `pmids` that the fetch job stored."""
+    found: set[int] = set()
+    for start in range(0, len(pmids), _QUERY_CHUNK_SIZE):
+        chunk = pmids[start:start + _QUERY_CHUNK_SIZE]
+        found.update(row[0] for row in connection.execute(
+            f"SELECT pmid FROM article_sources WHERE source = 'pubmed' AND pmid IN ({', '.join('?' * len(chunk))})",
+            chunk))
+    return found
