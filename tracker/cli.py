@@ -212,6 +212,32 @@ def status(context: click.Context, as_json: bool) -> None:
 
 # --- export / import / feed -------------------------------------------------------------------------------------
 
+_IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@hypotheses_option
+@click.pass_context
+def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
+    """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
+    from tracker.importer import import_files
+    from tracker.lock import job_lock
+
+    settings = _settings(context)
+    with job_lock(settings.db_path):
+        connection = store.connect(settings.db_path)
+        try:
+            report = import_files(connection, files, settings.hypotheses)
+        finally:
+            connection.close()
+    for item in report.files:
+        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, {item.records_read} records: "
+                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged")
+    click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
+
+
 # --- schedule ---------------------------------------------------------------------------------------------------
 
 # --- dashboard --------------------------------------------------------------------------------------------------
