@@ -58,3 +58,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def db_path(tmp_path: Path) -> Path:
     """A fresh, not yet created store file."""
     return tmp_path / "tracker.sqlite"
+
+
+@pytest.fixture
+def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
+    """A running E-utilities stand-in (tests/standin.py) that NCBI_EUTILS_URL points at; stopped after the test."""
+    from standin import EutilsStandin
+
+    with EutilsStandin() as server:
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        yield server
