@@ -1,0 +1,123 @@
+"""The Atom feed: parsed back, it has Atom's required elements, the right entries, and text that survives."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+import pytest
+
+from fixtures.export_catalogue import article_row, catalogue_frame, standard_rows
+from tracker.config import Hypothesis
+from tracker.errors import ConfigError
+from tracker.feed import build_feed
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+HYPOTHESES = (
+    Hypothesis(id="fibromyalgia", label="All fibromyalgia research (baseline)", description="d", query="q",
+               baseline=True),
+    Hypothesis(id="serotonin", label="Serotonin", description="d", query="q"),
+    Hypothesis(id="sleep", label="Disturbed sleep", description="d", query="q"),
+    Hypothesis(id="substance_p", label="Substance P", description="d", query="q"),
+)
+
+
+def parse(feed: bytes) -> ET.Element:
+    assert feed.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">")
+    return ET.fromstring(feed)
+
+
+def entries_by_id(root: ET.Element) -> dict[str, ET.Element]:
+    return {entry.findtext(f"{ATOM}id"): entry for entry in root.findall(f"{ATOM}entry")}
+
+
+def test_feed_has_atoms_required_elements_and_one_entry_per_recent_article() -> None:
+    root = parse(build_feed(catalogue_frame(standard_rows()), HYPOTHESES, days=30, now=NOW))
+    assert root.tag == f"{ATOM}feed"
+    assert root.findtext(f"{ATOM}id") == "tag:fibromyalgia-evidence-tracker,2026:feed"
+    assert root.findtext(f"{ATOM}title") == "Fibromyalgia evidence tracker: new articles"
+    assert root.findtext(f"{ATOM}updated") == "2026-11-24T23:59:59Z"
+    assert root.findtext(f"{ATOM}author/{ATOM}name") == "Fibromyalgia evidence tracker"
+    # 1008 was first seen 55 days earlier, 1003 is retracted: neither is in.
+    assert [entry.findtext(f"{ATOM}id") for entry in root.findall(f"{ATOM}entry")] == [
+        f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" for pmid in (1004, 1002, 1001, 1007, 1006, 1005)]
+    for entry in root.findall(f"{ATOM}entry"):
+        for required in ("id", "title", "updated"):
+            assert entry.findtext(f"{ATOM}{required}"), required
+
+
+def test_an_entry_carries_its_causes_design_link_authors_and_dates() -> None:
+    entry = entries_by_id(parse(build_feed(catalogue_frame(standard_rows()), HYPOTHESES, now=NOW)))[
+        "https://pubmed.ncbi.nlm.nih.gov/1001/"]
+    assert entry.findtext(f"{ATOM}title") == "Serotonin (5-HT) in fibromyalgia: a meta-analysis"
+    assert entry.findtext(f"{ATOM}published") == "2026-11-20T02:30:00Z"
+    assert entry.findtext(f"{ATOM}updated") == "2026-11-21T02:30:00Z"
+    assert [link.attrib for link in entry.findall(f"{ATOM}link")] == [
+        {"rel": "alternate", "type": "text/html", "href": "https://pubmed.ncbi.nlm.nih.gov/1001/"}]
+    assert [name.text for name in entry.findall(f"{ATOM}author/{ATOM}name")] == ["John A Smith", "Jane Doe"]
+    assert [category.attrib for category in entry.findall(f"{ATOM}category")] == [
+        {"term": "serotonin", "scheme": "tag:fibromyalgia-evidence-tracker,2026:hypothesis", "label": "Serotonin"},
+        {"term": "meta_analysis", "scheme": "tag:fibromyalgia-evidence-tracker,2026:design",
+         "label": "Meta-analysis"},
+    ]
+    summary = entry.find(f"{ATOM}summary")
+    assert summary.attrib == {"type": "text"}
+    assert summary.text == ("Causes: Serotonin. Study design: Meta-analysis. "
+                            "Published in Journal of Pain Research, 2021.")
+
+
+def test_titles_with_markup_characters_and_non_ascii_survive() -> None:
+    title = "Sleep <b>&</b> pain > 5 in Müller's “β-endorphin” study\x0b"
+    rows = [article_row(1, title=title, hypotheses=["fibromyalgia", "sleep"], design="rct",
+                        authors=[article_row(1)["authors"][0] | {"last_name": "Ørsted", "fore_name": "Åse"}],
+                        first_seen="2026-11-25T08:00:00+00:00", last_changed="2026-11-25T08:00:00+00:00",
+                        pub_year=None)]
+    feed = build_feed(catalogue_frame(rows), HYPOTHESES, now=NOW)
+    entry = parse(feed).find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "Sleep <b>&</b> pain > 5 in Müller's “β-endorphin” study"
+    assert entry.findtext(f"{ATOM}author/{ATOM}name") == "Åse Ørsted"
+    assert entry.findtext(f"{ATOM}summary") == (
+        "Causes: Disturbed sleep. Study design: Randomised controlled trial. Published in Journal of Pain Research.")
+    assert "Müller".encode() in feed
+
+
+@pytest.mark.parametrize(
+    ("days", "hypothesis_ids", "expected_pmids", "feed_id"),
+    [
+        (1, (), [1004], "tag:fibromyalgia-evidence-tracker,2026:feed"),
+        (30, ("sleep",), [1002, 1006, 1005], "tag:fibromyalgia-evidence-tracker,2026:feed:sleep"),
+        (30, ("substance_p", "serotonin"), [1004, 1001],
+         "tag:fibromyalgia-evidence-tracker,2026:feed:serotonin,substance_p"),
+        (60, (), [1004, 1002, 1001, 1007, 1006, 1005, 1008], "tag:fibromyalgia-evidence-tracker,2026:feed"),
+    ],
+)
+def test_days_and_hypotheses_choose_the_entries(days, hypothesis_ids, expected_pmids, feed_id) -> None:
+    root = parse(build_feed(catalogue_frame(standard_rows()), HYPOTHESES, days=days, hypothesis_ids=hypothesis_ids,
+                            now=NOW))
+    assert root.findtext(f"{ATOM}id") == feed_id
+    assert [entry.findtext(f"{ATOM}id") for entry in root.findall(f"{ATOM}entry")] == [
+        f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" for pmid in expected_pmids]
+
+
+def test_an_empty_feed_is_still_valid_and_dated_now() -> None:
+    root = parse(build_feed(catalogue_frame(standard_rows()).iloc[:0], HYPOTHESES, now=NOW))
+    assert (root.findtext(f"{ATOM}id"), root.findtext(f"{ATOM}updated"), root.findall(f"{ATOM}entry")) == (
+        "tag:fibromyalgia-evidence-tracker,2026:feed", "2026-11-25T12:00:00Z", [])
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [(0, "days 0 is out of range; give a whole number of days from 1 to 3650"),
+     (4000, "days 4000 is out of range; give a whole number of days from 1 to 3650")],
+)
+def test_bad_day_counts_are_refused(days: int, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_feed(catalogue_frame(standard_rows()), HYPOTHESES, days=days, now=NOW)
+    assert str(caught.value) == message
+
+
+def test_an_unknown_hypothesis_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_feed(catalogue_frame(standard_rows()), HYPOTHESES, hypothesis_ids=("autonomic",), now=NOW)
+    assert str(caught.value) == "unknown hypothesis 'autonomic': choose from fibromyalgia, serotonin, sleep, substance_p"
