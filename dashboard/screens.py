@@ -1,0 +1,262 @@
+"""The dashboard's pages: each reads through `loaders` and draws through `views`."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import loaders, views
+from tracker import export
+from tracker.config import Hypothesis, Settings
+from tracker.errors import TrackerError
+from tracker.selection import Selection
+from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
+
+PAGES = ("Overview", "Cause", "Citations", "Fetch status")
+CHART_MODES = {
+    "count": "Articles per year",
+    "cumulative": "Cumulative articles",
+    "per_1000": "Per 1,000 fibromyalgia articles of the year",
+}
+ANY_SPECIES = "any"
+TOP_MESH_COUNT = 15
+NEWEST_COUNT = 10
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: settings, the store's state and the reader's global choices."""
+
+    settings: Settings
+    state: loaders.StoreState
+    include_retracted: bool
+
+    @property
+    def hypotheses(self) -> tuple[Hypothesis, ...]:
+        return self.settings.hypotheses
+
+    @property
+    def causes(self) -> tuple[Hypothesis, ...]:
+        return self.settings.causes
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {h.id: h.label for h in self.settings.hypotheses}
+
+    @property
+    def hypothesis_ids(self) -> tuple[str, ...]:
+        return tuple(h.id for h in self.settings.hypotheses)
+
+
+def render(argv: Sequence[str], environ: Mapping[str, str]) -> None:
+    """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
+    try:
+        settings = loaders.read_settings(argv, environ)
+        state = loaders.read_store_state(settings.db_path)
+        if state is None:
+            views.draw_first_screen(str(settings.db_path), has_runs=False)
+            return
+        _render_store(settings, state)
+    except TrackerError as error:
+        views.draw_store_error(str(error))
+    except sqlite3.Error as error:
+        views.draw_store_error(f"the store could not be read ({error}); reload the page, and if it persists "
+                               "check the file given with --db or TRACKER_DB")
+
+
+def _render_store(settings: Settings, state: loaders.StoreState) -> None:
+    catalogue = loaders.load_catalogue(state)
+    if catalogue.empty:
+        runs = loaders.load_runs(state)
+        views.draw_first_screen(str(settings.db_path), has_runs=not runs.empty)
+        if not runs.empty:
+            views.draw_runs(runs)
+        return
+    st.sidebar.title("Fibromyalgia evidence")
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    include_retracted = st.sidebar.checkbox(
+        "Include retracted articles", key="include_retracted",
+        help="Retracted articles are left out of every count and list unless this is ticked.")
+    st.sidebar.caption(f"Store: `{state.db_path}`")
+    context = Context(settings, state, include_retracted)
+    {"Overview": overview_page, "Cause": cause_page, "Citations": citations_page,
+     "Fetch status": status_page}[page](context)
+
+
+def overview_page(context: Context) -> None:
+    """Headline figures, coverage per cause, evidence over time, and one cause stacked by study design."""
+    st.title("Fibromyalgia evidence over time")
+    catalogue = loaders.load_catalogue(context.state)
+    runs = loaders.load_runs(context.state)
+    succeeded = runs[runs["status"] == "succeeded"]
+    new_articles = loaders.load_selected(context.state, Selection(only_new=True, include_retracted=True),
+                                         context.hypothesis_ids)
+    new_day = str(new_articles["first_seen"].max())[:10] if len(new_articles) else None
+    views.draw_headline(len(catalogue), len(new_articles), new_day,
+                        succeeded.iloc[0].to_dict() if len(succeeded) else None,
+                        runs.iloc[0].to_dict() if len(runs) else None)
+
+    totals = loaders.load_cause_totals(context.state, context.hypotheses, context.include_retracted)
+    columns = st.columns(min(len(context.causes), 6) or 1)
+    for position, cause in enumerate(context.causes):
+        columns[position % len(columns)].metric(cause.label, f"{totals.get(cause.id, 0):,}")
+
+    st.subheader("Coverage: stored articles against PubMed's count")
+    status = loaders.load_status(context.state)
+    views.draw_coverage(views.coverage_frame(context.causes, status))
+
+    st.subheader("Evidence over time")
+    mode = st.radio("Show", list(CHART_MODES), format_func=CHART_MODES.get, horizontal=True, key="chart_mode")
+    chart_data = loaders.load_chart_data(context.state, context.hypotheses, context.include_retracted, mode)
+    st.altair_chart(views.line_chart(chart_data, "Publication year", CHART_MODES[mode]), width="stretch")
+    unknown = loaders.load_unknown_year_counts(context.state, context.hypotheses, context.include_retracted)
+    if unknown:
+        st.caption("Not in the chart, publication year unknown: "
+                   + "; ".join(f"{context.labels[i]} {n:,}" for i, n in unknown.items()))
+    if not context.include_retracted:
+        st.caption("Retracted articles are not counted; tick “Include retracted articles” to count them.")
+
+    st.subheader("By study design")
+    cause_id = st.selectbox("Cause", [c.id for c in context.causes], format_func=context.labels.get,
+                            key="design_cause")
+    design_data = loaders.load_design_chart_data(context.state, context.hypotheses, context.include_retracted,
+                                                 cause_id)
+    st.altair_chart(views.stacked_design_chart(design_data, "Articles per year"), width="stretch")
+
+
+def cause_page(context: Context) -> None:
+    """One cause: what it proposes, the query as used, coverage, design and species, MeSH terms, newest articles."""
+    cause_id = st.sidebar.selectbox("Cause", [c.id for c in context.causes], format_func=context.labels.get,
+                                    key="cause")
+    cause = context.settings.hypothesis(cause_id)
+    st.title(cause.label)
+    st.markdown(views.escape_text(cause.description), unsafe_allow_html=True)
+
+    sync_states = loaders.load_sync_states(context.state, context.hypothesis_ids)
+    st.markdown("**PubMed query**")
+    if cause.id in sync_states.index:
+        used_query = sync_states.at[cause.id, "query"]
+        st.code(used_query, language=None)
+        if used_query != cause.query:
+            st.warning("The hypotheses file now has another query; the next `tracker fetch` syncs with it:",
+                       icon="⚠️")
+            st.code(cause.query, language=None)
+        translation = sync_states.at[cause.id, "query_translation"]
+        st.markdown("**PubMed's translation of the query**")
+        st.code(translation or "PubMed gave no translation", language=None)
+    else:
+        st.code(cause.query, language=None)
+        st.info("Not synced with PubMed yet: run `tracker fetch`.")
+    coverage = views.coverage_frame([cause], loaders.load_status(context.state))
+    views.draw_coverage(coverage)
+
+    counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)
+    columns = st.columns(2)
+    with columns[0]:
+        st.markdown("**Study design**")
+        st.bar_chart(counts["design"].rename(index=DESIGN_LABELS), horizontal=True)
+    with columns[1]:
+        st.markdown("**Species**")
+        st.bar_chart(counts["species"].rename(index=views.SPECIES_LABELS), horizontal=True)
+
+    st.markdown(f"**Most frequent MeSH terms** (top {TOP_MESH_COUNT})")
+    st.dataframe(loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT),
+                 hide_index=True)
+    st.markdown("**Newest articles**")
+    newest = loaders.load_selected(
+        context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),
+        context.hypothesis_ids)
+    views.draw_citations(views.citation_rows(newest.head(NEWEST_COUNT), context.labels))
+
+
+def citations_page(context: Context) -> None:
+    """The filtered table, its CSV download, and the chosen article in full."""
+    st.title("Citations")
+    selection = _citation_filters(context)
+    selected = loaders.load_selected(context.state, selection, context.hypothesis_ids)
+    st.metric("Matching articles", f"{len(selected):,}")
+    page_count = max(1, -(-len(selected) // views.CITATION_PAGE_SIZE))
+    page_number = 1
+    if page_count > 1:
+        page_number = st.number_input(f"Page (of {page_count:,}, {views.CITATION_PAGE_SIZE} rows each)",
+                                      min_value=1, max_value=page_count, value=1, step=1, key="citations_page")
+    start = (page_number - 1) * views.CITATION_PAGE_SIZE
+    shown = selected.iloc[start:start + views.CITATION_PAGE_SIZE]
+    views.draw_citations(views.citation_rows(shown, context.labels))
+    st.download_button(
+        f"Download these {len(selected):,} articles as CSV",
+        # Built on click, not on every rerun: the CSV of 200,000 rows takes seconds.
+        data=lambda: export.csv_bytes(selected),
+        file_name="fibromyalgia-evidence.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_csv",
+    )
+    st.caption("The CSV holds every matching article in the order shown, through the same code as "
+               "`tracker export`; cells that a spreadsheet would run as a formula are neutralised.")
+    if shown.empty:
+        st.info("No article matches these filters; widen the year range or clear a filter.")
+        return
+    pmid = st.selectbox("Article", shown["pmid"].tolist(), key="article",
+                        format_func=_article_label(shown))
+    views.draw_article(shown[shown["pmid"] == pmid].iloc[0], context.hypotheses)
+
+
+def _citation_filters(context: Context) -> Selection:
+    catalogue = loaders.load_catalogue(context.state)
+    years = catalogue["pub_year"].dropna()
+    first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (None, None)
+    with st.sidebar:
+        st.header("Filters")
+        causes = st.multiselect("Causes", [c.id for c in context.causes], format_func=context.labels.get,
+                                key="filter_causes")
+        from_year = to_year = None
+        if first_year is not None and first_year < last_year:
+            chosen = st.slider("Publication years", first_year, last_year, (first_year, last_year),
+                               key="filter_years",
+                               help="Articles of unknown year are listed only while the whole range is chosen.")
+            # The full range means "no year filter", so that articles of unknown year stay in.
+            if chosen != (first_year, last_year):
+                from_year, to_year = chosen
+        designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
+        species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
+                               format_func=lambda s: "Any" if s == ANY_SPECIES else views.SPECIES_LABELS[s])
+        only_new = st.checkbox("Only new (latest fetch or import)", key="filter_only_new")
+        text = st.text_input("Search title, abstract, authors, journal", key="filter_text")
+    return Selection(
+        hypotheses=tuple(causes), from_year=from_year, to_year=to_year, designs=tuple(designs),
+        species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
+        text=text.strip() or None, only_new=only_new,
+    )
+
+
+def _article_label(shown: pd.DataFrame):
+    titles = dict(zip(shown["pmid"], shown["title"]))
+
+    def label(pmid: int) -> str:
+        title = titles[pmid]
+        return f"{pmid} — {title[:90]}{'…' if len(title) > 90 else ''}"
+
+    return label
+
+
+def status_page(context: Context) -> None:
+    """Recent runs with outcome and errors, the latest run per cause, sync state, and the schedule."""
+    st.title("Fetch status")
+    runs = loaders.load_runs(context.state)
+    if runs.empty:
+        st.info("No fetch has run yet: run `tracker fetch`.")
+    else:
+        st.subheader("Recent runs")
+        views.draw_runs(runs)
+        run_id = int(runs["id"].iloc[0])
+        st.subheader(f"Run {run_id}, per cause")
+        views.draw_run_log(loaders.load_run_log(context.state, run_id), context.labels)
+    st.subheader("Sync state per cause")
+    views.draw_sync_states(loaders.load_sync_states(context.state, context.hypothesis_ids), context.hypotheses)
+    st.subheader("Schedule")
+    views.draw_schedule()
