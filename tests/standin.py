@@ -230,6 +230,8 @@ class EutilsStandin:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, so a client's Session reuses its connection
             timeout = 30
+            # Headers and body go out in two writes; with Nagle on, a small reply waits for the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 standin._handle(self)
