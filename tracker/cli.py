@@ -238,6 +238,127 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
 
 
+def _read_catalogue(settings: Settings):
+    """The whole catalogue, read through a read-only connection: exports never write."""
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        return store.load_catalogue(connection)
+    finally:
+        connection.close()
+
+
+def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
+    """Call write(stream) on standard output, or on a temporary file that replaces OUTPUT only once complete."""
+    import io
+    import os
+    import tempfile
+
+    from tracker.errors import ConfigError
+
+    if output is None:
+        sys.stdout.flush()
+        raw = sys.stdout.buffer
+        if binary:
+            result = write(raw)
+            raw.flush()
+            return result
+        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        try:
+            return write(stream)
+        finally:
+            stream.flush()
+            stream.detach()  # leave the real stdout open for click
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    except OSError as error:
+        raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
+    try:
+        # mkstemp makes the file 0600; the export gets the permissions any new file of the user gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        text_options = {} if binary else {"encoding": "utf-8", "newline": ""}
+        with open(descriptor, "wb" if binary else "w", **text_options) as stream:
+            result = write(stream)
+        os.replace(temporary, output)
+    except BaseException as error:
+        # A failed export leaves nothing half-written behind.
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
+        raise
+    return result
+
+
+@cli.command("export")
+@click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
+              show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+              help="Only articles carrying this hypothesis (repeatable: any of them).")
+@click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later.")
+@click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier.")
+@click.option("--design", "designs", multiple=True, metavar="DESIGN",
+              help="Only this study design (repeatable): meta_analysis, systematic_review, rct, clinical_trial, "
+                   "cohort, case_control, observational, case_report, narrative_review, editorial, other.")
+@click.option("--species", metavar="SPECIES", help="human (includes both), animal (includes both), both or unknown.")
+@click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output).")
+@click.option("--new-since", metavar="DATE", help="Only articles first seen on or after this ISO date or datetime.")
+@click.option("--query", "text", metavar="TEXT",
+              help="Only articles whose title, abstract, authors or journal contain this text (any case).")
+@click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
+@click.option("--excel", is_flag=True, help="CSV: start with a byte-order mark so Excel reads it as UTF-8.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Write to FILE (replaced only once complete) instead of standard output.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def export_command(context: click.Context, export_format: str, hypothesis_ids: tuple[str, ...],
+                   from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
+                   include_retracted: bool, new_since: str | None, text: str | None, with_abstract: bool,
+                   excel: bool, output: Path | None) -> None:
+    """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
+    from tracker import export
+    from tracker.selection import Selection, select_articles
+
+    if export_format != "csv" and (with_abstract or excel):
+        raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
+                               f"abstract (drop them or use --format csv, not {export_format})")
+    settings = _settings(context)
+    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
+                          species=species, include_retracted=include_retracted, new_since=new_since, text=text)
+    articles = select_articles(_read_catalogue(settings), selection,
+                               hypothesis_ids=[h.id for h in settings.hypotheses])
+    writers = {
+        "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel),
+        "ris": lambda stream: export.write_ris(articles, stream),
+        "bibtex": lambda stream: export.write_bibtex(articles, stream),
+    }
+    count = _write_output(output, writers[export_format])
+    if output is not None:
+        click.echo(f"wrote {count} articles to {output} ({export_format})", err=True)
+
+
+@cli.command("feed")
+@click.option("--days", type=int, default=30, show_default=True, metavar="N",
+              help="Articles first seen in the last N days.")
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+              help="Only articles carrying this hypothesis (repeatable: any of them).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Write to FILE (replaced only once complete) instead of standard output.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, ...], output: Path | None) -> None:
+    """Write an Atom feed of the articles first seen in the last N days, with their causes and study design."""
+    from tracker.feed import build_feed
+
+    settings = _settings(context)
+    document = build_feed(_read_catalogue(settings), settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids)
+    _write_output(output, lambda stream: stream.write(document), binary=True)
+    if output is not None:
+        click.echo(f"wrote the feed of the last {days} days to {output}", err=True)
+
+
 # --- schedule ---------------------------------------------------------------------------------------------------
 
 # --- dashboard --------------------------------------------------------------------------------------------------
