@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import bibtexparser
 import pytest
 import rispy
+from click.testing import CliRunner
 
 from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, standard_catalogue
 from tracker.export import (
@@ -21,6 +23,10 @@ from tracker.export import (
     write_csv,
     write_ris,
 )
+from seed import make_articles, seed_store
+from tracker import store
+from tracker.cli import cli
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.selection import Selection, select_articles
 
 DEFAULT_ORDER = [1001, 1002, 1008, 1005, 1007, 1006, 1004]
@@ -401,3 +407,113 @@ def test_every_bibtex_entry_has_balanced_braces() -> None:
 )
 def test_page_ranges_expand_medline_short_forms(pages: str, ranges: list) -> None:
     assert page_ranges(pages) == ranges
+
+
+# --- tracker export, end to end over a seeded store -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db_path = tmp_path_factory.mktemp("export") / "tracker.sqlite"
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(400, seed=5))
+    return db_path
+
+
+def stored_catalogue(db_path: Path):
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_catalogue(connection)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "selection"),
+    [
+        ([], Selection()),
+        (["--hypothesis", "sleep", "--hypothesis", "serotonin"], Selection(hypotheses=("sleep", "serotonin"))),
+        (["--from-year", "2000", "--to-year", "2010", "--include-retracted"],
+         Selection(from_year=2000, to_year=2010, include_retracted=True)),
+        (["--design", "rct", "--design", "meta_analysis", "--species", "human"],
+         Selection(designs=("rct", "meta_analysis"), species="human")),
+        (["--query", "SÃO PAULO", "--new-since", "2000-01-01"], Selection(text="SÃO PAULO", new_since="2000-01-01")),
+    ],
+)
+def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, arguments: list[str],
+                                                             selection: Selection) -> None:
+    expected = select_articles(stored_catalogue(seeded_db), selection)
+    assert 0 < len(expected)
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout_bytes == csv_bytes(expected, with_abstract=True)
+    assert [row[0] for row in read_csv(result.stdout_bytes)[1:]] == [str(p) for p in expected["pmid"]]
+
+
+@pytest.mark.parametrize(
+    ("export_format", "read_back"),
+    [
+        ("ris", lambda data: [entry["accession_number"] for entry in rispy.loads(data.replace("\r\n", "\n"))]),
+        ("bibtex", lambda data: [entry["pmid"] for entry in bibtexparser.loads(data).entries]),
+    ],
+)
+def test_export_command_writes_ris_and_bibtex_to_a_file(seeded_db: Path, tmp_path: Path, export_format: str,
+                                                       read_back) -> None:
+    output = tmp_path / f"articles.{export_format}"
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--format", export_format,
+                                      "--hypothesis", "sleep", "-o", str(output)])
+    expected = select_articles(stored_catalogue(seeded_db), Selection(hypotheses=("sleep",)))
+    assert result.exit_code == 0
+    assert result.stderr == f"wrote {len(expected)} articles to {output} ({export_format})\n"
+    assert read_back(output.read_text(encoding="utf-8")) == [str(p) for p in expected["pmid"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [output.name]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "exit_code", "message"),
+    [
+        (["--design", "rtc"], 1, "tracker: unknown study design 'rtc': choose from meta_analysis, systematic_review, "
+                                 "rct, clinical_trial, cohort, case_control, observational, case_report, "
+                                 "narrative_review, editorial, other\n"),
+        (["--hypothesis", "serotonine"], 1, "tracker: unknown hypothesis 'serotonine': choose from fibromyalgia, "
+                                            "substance_p, serotonin, sleep, autonomic, injury, infection, muscle, "
+                                            "stress_hormones, central_sensitisation\n"),
+        (["--from-year", "2020", "--to-year", "2010"],
+         1, "tracker: from-year 2020 is after to-year 2010; swap them or drop one of the bounds\n"),
+        (["--format", "ris", "--excel"], 2, None),
+    ],
+)
+def test_a_refused_export_leaves_no_file(seeded_db: Path, tmp_path: Path, arguments: list[str], exit_code: int,
+                                         message: str | None) -> None:
+    output = tmp_path / "out.csv"
+    output.write_text("the previous export\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "-o", str(output), *arguments])
+    assert result.exit_code == exit_code
+    if message is not None:
+        assert result.stderr == message
+    else:
+        assert "--with-abstract and --excel apply to CSV only" in result.stderr
+    assert output.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_an_export_that_fails_midway_keeps_the_previous_file(seeded_db: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    output = tmp_path / "out.csv"
+    output.write_text("the previous export\n", encoding="utf-8")
+
+    def fail_halfway(frame, stream, **_options):
+        stream.write("pmid,title\r\n1,half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tracker.export.write_csv", fail_halfway)
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "-o", str(output)])
+    assert (result.exit_code, result.stderr) == (
+        1, f"tracker: {output}: cannot write there (No space left on device); choose another -o path\n")
+    assert output.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_export_from_a_missing_store_says_how_to_create_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "none.sqlite")])
+    assert (result.exit_code, result.stderr) == (
+        1, f"tracker: {tmp_path / 'none.sqlite'}: no store yet; run `tracker fetch` (or `tracker import FILE`) "
+           f"to create it\n")
