@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from fixtures.export_catalogue import article_row, catalogue_frame, standard_rows
-from tracker.config import Hypothesis
+from seed import make_articles, seed_store
+from tracker import store
+from tracker.cli import cli
+from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.errors import ConfigError
 from tracker.feed import build_feed
+from tracker.selection import Selection, select_articles
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -121,3 +127,37 @@ def test_an_unknown_hypothesis_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         build_feed(catalogue_frame(standard_rows()), HYPOTHESES, hypothesis_ids=("autonomic",), now=NOW)
     assert str(caught.value) == "unknown hypothesis 'autonomic': choose from fibromyalgia, serotonin, sleep, substance_p"
+
+
+# --- tracker feed, end to end over a seeded store -------------------------------------------------------------
+
+def test_feed_command_writes_one_entry_per_new_article_to_a_file(db_path: Path, tmp_path: Path) -> None:
+    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+    articles = make_articles(60, seed=9)
+    seed_store(db_path, hypotheses, articles)
+    output = tmp_path / "feeds" / "new.atom"
+    output.parent.mkdir()
+    result = CliRunner().invoke(cli, ["feed", "--db", str(db_path), "--days", "7", "--hypothesis", "sleep",
+                                      "-o", str(output)])
+    assert (result.exit_code, result.stderr) == (0, f"wrote the feed of the last 7 days to {output}\n")
+    root = parse(output.read_bytes())
+    connection = store.connect(db_path, read_only=True)
+    try:
+        catalogue = store.load_catalogue(connection)
+    finally:
+        connection.close()
+    sleep_pmids = set(select_articles(catalogue, Selection(hypotheses=("sleep",)))["pmid"])
+    assert sleep_pmids
+    assert {entry.findtext(f"{ATOM}id") for entry in root.findall(f"{ATOM}entry")} == {
+        f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" for pmid in sleep_pmids}
+    assert sorted(p.name for p in output.parent.iterdir()) == ["new.atom"]
+
+
+def test_feed_command_writes_to_standard_output_and_refuses_bad_days(db_path: Path) -> None:
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(5, seed=2))
+    result = CliRunner().invoke(cli, ["feed", "--db", str(db_path)])
+    assert result.exit_code == 0
+    assert len(parse(result.stdout_bytes).findall(f"{ATOM}entry")) == 5
+    refused = CliRunner().invoke(cli, ["feed", "--db", str(db_path), "--days", "0"])
+    assert (refused.exit_code, refused.stderr, refused.stdout) == (
+        1, "tracker: days 0 is out of range; give a whole number of days from 1 to 3650\n", "")
