@@ -1,0 +1,343 @@
+"""The dashboard through streamlit.testing.v1.AppTest on seeded stores: pages, filters, charts, empty and broken stores."""
+
+from __future__ import annotations
+
+import sqlite3
+import tomllib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from seed import make_articles, seed_store
+from streamlit.testing.v1 import AppTest
+
+from dashboard import views
+from dashboard.screens import CHART_MODES, PAGES
+from tracker import cli, retag, store, tagging
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
+from tracker.selection import Selection, select_articles
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
+ARTICLE_COUNT = 400
+LATE_ARTICLE_COUNT = 6
+# AppTest's own default (3 s) is too tight for a cold first render on a shared 2-core machine.
+TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={})
+
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
+    """A store of 400 fetched articles plus 6 first seen a day later (what "only new" must find)."""
+    db_path = tmp_path_factory.mktemp("dashboard") / "seeded.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(ARTICLE_COUNT, seed=7))
+    late_articles = make_articles(LATE_ARTICLE_COUNT, seed=8)
+    later = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0).isoformat()
+    connection = store.connect(db_path)
+    try:
+        with store.transaction(connection):
+            store.save_articles(connection, late_articles, "pubmed", now=later)
+            store.link_hypothesis(connection, "fibromyalgia", [a.pmid for a in late_articles], later)
+        retag.refresh_tags(connection, settings.hypotheses)
+    finally:
+        connection.close()
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def catalogue(seeded_db: Path) -> pd.DataFrame:
+    connection = store.connect(seeded_db, read_only=True)
+    try:
+        return store.load_catalogue(connection)
+    finally:
+        connection.close()
+
+
+def run_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None, **widgets: object) -> AppTest:
+    """Run the page script against a store, on a page, with widgets (by key) set, and return the finished app."""
+    monkeypatch.setenv("TRACKER_DB", str(db_path))
+    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app.run()
+    if page is not None:
+        app.sidebar.radio(key="page").set_value(page)
+        app.run()
+    # One rerun per widget: a later widget's options may depend on an earlier one (the article list on a filter).
+    for key, value in widgets.items():
+        app.get_by_key(key).set_value(value)
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def metric_values(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def chart_frames(app: AppTest) -> list[pd.DataFrame]:
+    """The data each Vega-Lite chart on the page was sent, decoded from its Arrow bytes."""
+    frames = []
+    for chart in app.get("vega_lite_chart"):
+        datasets = chart.proto.datasets
+        raw = datasets[0].data.data if datasets else chart.proto.data.data
+        frames.append(pa.ipc.open_stream(raw).read_pandas())
+    return frames
+
+
+# --- every page -------------------------------------------------------------------------------------------------
+
+PAGE_TITLES = {"Overview": "Fibromyalgia evidence over time", "Cause": "Substance P", "Citations": "Citations",
+               "Fetch status": "Fetch status"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(monkeypatch, seeded_db, page) -> None:
+    app = run_app(monkeypatch, seeded_db, page)
+    assert [title.value for title in app.main.title] == [PAGE_TITLES[page]]
+    assert not app.error
+
+
+@pytest.mark.parametrize("include_retracted", [False, True])
+def test_overview_figures_come_from_the_evidence_table(monkeypatch, seeded_db, settings, catalogue,
+                                                       include_retracted) -> None:
+    app = run_app(monkeypatch, seeded_db, include_retracted=include_retracted)
+    by_year = tagging.evidence_by_year(
+        tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), "count")
+    expected = {"Articles tracked": f"{ARTICLE_COUNT + LATE_ARTICLE_COUNT:,}",
+                "New in the latest fetch or import": f"{LATE_ARTICLE_COUNT:,}"}
+    expected |= {cause.label: f"{int(by_year[cause.id].sum()):,}" for cause in settings.causes}
+    figures = metric_values(app)
+    assert {label: figures[label] for label in expected} == expected
+
+
+def test_retracted_articles_change_the_counts_only_when_included(catalogue, settings) -> None:
+    # Guards the test above: with no retracted article among the causes, it could not tell the two settings apart.
+    counts = [tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=flag)["count"].sum()
+              for flag in (False, True)]
+    assert counts[0] < counts[1]
+
+
+@pytest.mark.parametrize("mode", list(CHART_MODES))
+@pytest.mark.parametrize("include_retracted", [False, True])
+def test_the_chart_plots_the_evidence_table(monkeypatch, seeded_db, settings, catalogue, mode,
+                                            include_retracted) -> None:
+    app = run_app(monkeypatch, seeded_db, chart_mode=mode, include_retracted=include_retracted)
+    plotted = chart_frames(app)[0]
+    by_year = tagging.evidence_by_year(
+        tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
+    by_year = by_year.drop(index=tagging.UNKNOWN_YEAR_LABEL)
+    expected = by_year.rename_axis(columns=None).reset_index().melt(
+        id_vars="year_label", var_name="hypothesis_id", value_name="value")
+    expected = pd.DataFrame({"year": expected["year_label"].astype("int64"),
+                             "hypothesis_id": expected["hypothesis_id"],
+                             "value": expected["value"].astype("float64")})
+    got = plotted[["year", "hypothesis_id", "value"]].astype({"year": "int64", "value": "float64"})
+    key = ["hypothesis_id", "year"]
+    pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
+                                  expected.sort_values(key, ignore_index=True), check_dtype=False)
+    assert set(plotted["cause"]) == {c.label for c in settings.causes}
+
+
+def test_the_design_chart_stacks_the_chosen_cause(monkeypatch, seeded_db, settings, catalogue) -> None:
+    app = run_app(monkeypatch, seeded_db, design_cause="sleep")
+    plotted = chart_frames(app)[1]
+    table = tagging.evidence_table(catalogue, settings.hypotheses)
+    rows = table[(table["hypothesis_id"] == "sleep") & table["year"].notna()]
+    expected = rows.groupby("design")["count"].sum()
+    got = plotted.groupby("design")["value"].sum()
+    assert got.to_dict() == {tagging.DESIGN_LABELS[d]: float(n) for d, n in expected.items()}
+    assert plotted["value"].sum() > 0
+
+
+# --- citations ----------------------------------------------------------------------------------------------------
+
+FILTER_CASES = [
+    ({"filter_causes": ["serotonin"]}, Selection(hypotheses=("serotonin",))),
+    ({"filter_causes": ["sleep", "injury"]}, Selection(hypotheses=("sleep", "injury"))),
+    ({"filter_years": (2000, 2010)}, Selection(from_year=2000, to_year=2010)),
+    ({"filter_designs": ["rct", "meta_analysis"]}, Selection(designs=("rct", "meta_analysis"))),
+    ({"filter_species": "animal"}, Selection(species="animal")),
+    ({"filter_only_new": True}, Selection(only_new=True)),
+    ({"filter_text": "whiplash"}, Selection(text="whiplash")),
+    ({"include_retracted": True}, Selection(include_retracted=True)),
+    ({"filter_causes": ["autonomic"], "filter_species": "human", "filter_years": (1990, 2020)},
+     Selection(hypotheses=("autonomic",), species="human", from_year=1990, to_year=2020)),
+]
+
+
+@pytest.mark.parametrize(("widgets", "selection"), FILTER_CASES)
+def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_db, catalogue, settings, widgets,
+                                                           selection) -> None:
+    app = run_app(monkeypatch, seeded_db, "Citations", **widgets)
+    expected = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses])
+    unfiltered = select_articles(catalogue, Selection())
+    assert len(expected) != len(unfiltered), "the case must change the rows, or it tests nothing"
+    assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+    shown = app.dataframe[0].value
+    assert shown["PMID"].tolist() == expected["pmid"].head(views.CITATION_PAGE_SIZE).tolist()
+    options = app.selectbox(key="article").options
+    assert [int(option.split(" — ")[0]) for option in options] == expected["pmid"].head(views.CITATION_PAGE_SIZE).tolist()
+    assert app.get("download_button")[0].proto.label == f"Download these {len(expected):,} articles as CSV"
+
+
+def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, catalogue) -> None:
+    app = run_app(monkeypatch, seeded_db, "Citations")
+    shown = app.dataframe[0].value
+    expected = select_articles(catalogue, Selection()).head(views.CITATION_PAGE_SIZE)
+    assert shown["PubMed"].tolist() == [f"https://pubmed.ncbi.nlm.nih.gov/{p}/" for p in expected["pmid"]]
+    assert [None if pd.isna(link) else link for link in shown["DOI"]] == [
+        f"https://doi.org/{doi}" if isinstance(doi, str) else None for doi in expected["doi"]]
+
+
+def test_a_chosen_article_shows_its_abstract_tags_and_integrity_flags(monkeypatch, seeded_db, catalogue) -> None:
+    ordered = select_articles(catalogue, Selection(include_retracted=True)).head(views.CITATION_PAGE_SIZE)
+    retracted = ordered[ordered["retracted"] & ordered["matched_terms"].map(len).astype(bool)]
+    article = retracted.iloc[0]
+    app = run_app(monkeypatch, seeded_db, "Citations", include_retracted=True, article=int(article["pmid"]))
+    markdown = "\n".join(m.value for m in app.markdown)
+    for section in article["abstract_sections"]:
+        if section["label"]:
+            assert f"<strong>{section['label']}:</strong>" in markdown
+    terms = [m["term"] for matched in article["matched_terms"].values() for m in matched]
+    marked = [views.highlight_terms(section["text"], terms) for section in article["abstract_sections"]]
+    assert any("<mark>" in section for section in marked)
+    assert all(section in markdown for section in marked)
+    assert [e.value for e in app.error] == [views.INTEGRITY_LABELS["retracted"]]
+    assert any(views.NCBI_POLICY_URL in caption.value for caption in app.caption)
+    for hypothesis_id in article["hypotheses"]:
+        assert views.TAG_SOURCE_LABELS[article["tag_sources"][hypothesis_id]] in markdown
+
+
+# --- highlighting -------------------------------------------------------------------------------------------------
+
+HIGHLIGHT_CASES = [
+    ("Serotonin and 5-HT were low.", ["serotonin", "5-HT"],
+     "<mark>Serotonin</mark> and <mark>5&#45;HT</mark> were low&#46;"),
+    ("A tilt-table test.", ["tilt table"], "A <mark>tilt&#45;table</mark> test&#46;"),
+    ("<script>alert(1)</script> sleep", ["sleep"],
+     "&#60;script&#62;alert&#40;1&#41;&#60;/script&#62; <mark>sleep</mark>"),
+    ("*bold* _under_ [link](x) $x$", ["bold"],
+     "&#42;<mark>bold</mark>&#42; &#95;under&#95; &#91;link&#93;&#40;x&#41; &#36;x&#36;"),
+    ("Item 35 & 36", ["35"], "Item <mark>35</mark> &#38; 36"),
+    ("sleeping poorly", ["sleep"], "sleeping poorly"),
+    ("line one\n\nline two", [], "line one line two"),
+]
+
+
+@pytest.mark.parametrize(("text", "terms", "expected"), HIGHLIGHT_CASES)
+def test_highlight_terms_escapes_first_and_marks_whole_terms(text, terms, expected) -> None:
+    assert views.highlight_terms(text, terms) == expected
+
+
+# --- empty, broken and busy stores --------------------------------------------------------------------------------
+
+def _empty_store(db_path: Path) -> None:
+    store.connect(db_path).close()
+
+
+def _failed_run_store(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    run_id = store.start_run(connection, full_sync=True)
+    store.finish_run(connection, run_id, "failed", "eutils.ncbi.nlm.nih.gov could not be reached")
+    connection.close()
+
+
+@pytest.mark.parametrize(("prepare", "warning"), [
+    (lambda path: None, None),
+    (_empty_store, None),
+    (_failed_run_store, "A fetch has run but stored nothing: see its outcome below."),
+])
+def test_an_empty_store_shows_the_first_screen(monkeypatch, db_path, prepare, warning) -> None:
+    prepare(db_path)
+    app = run_app(monkeypatch, db_path)
+    assert [info.value for info in app.info] == ["The store has no articles yet."]
+    assert [code.value for code in app.code] == [f"tracker fetch --db {db_path}"]
+    assert [w.value for w in app.warning] == ([warning] if warning else [])
+    if warning:
+        assert app.dataframe[0].value["Error"].tolist() == ["eutils.ncbi.nlm.nih.gov could not be reached"]
+
+
+@pytest.mark.parametrize(("content", "message_part"), [
+    (b"this is not a database" * 100, "is not a tracker store"),
+])
+def test_an_unreadable_store_is_a_message_not_a_traceback(monkeypatch, db_path, content, message_part) -> None:
+    db_path.write_bytes(content)
+    app = run_app(monkeypatch, db_path)
+    assert len(app.error) == 1 and message_part in app.error[0].value
+    assert str(db_path.resolve()) in app.error[0].value
+
+
+def test_a_bad_hypotheses_file_is_a_message(monkeypatch, seeded_db, tmp_path) -> None:
+    bad = tmp_path / "hypotheses.toml"
+    bad.write_text("[[hypothesis]]\nid = 'x'\n", encoding="utf-8")
+    monkeypatch.setenv("TRACKER_HYPOTHESES", str(bad))
+    app = run_app(monkeypatch, seeded_db)
+    assert [e.value for e in app.error] == [f'{bad}: [x] has no "label"; add label = "..."']
+
+
+def test_a_running_fetch_shows_the_last_committed_state_then_the_new_one(monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "busy.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(50, seed=3))
+    writer = store.connect(db_path)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        store.save_articles(writer, make_articles(5, seed=9), "pubmed")
+        app = run_app(monkeypatch, db_path)
+        assert metric_values(app)["Articles tracked"] == "50"
+        writer.execute("COMMIT")
+        app.run()
+        assert metric_values(app)["Articles tracked"] == "55"
+    finally:
+        writer.close()
+
+
+def test_the_dashboard_never_writes(monkeypatch, seeded_db) -> None:
+    before = seeded_db.stat().st_mtime_ns, seeded_db.stat().st_size
+    for page in PAGES:
+        run_app(monkeypatch, seeded_db, page)
+    assert (seeded_db.stat().st_mtime_ns, seeded_db.stat().st_size) == before
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        connection = store.connect(seeded_db, read_only=True)
+        try:
+            connection.execute("DELETE FROM articles")
+        finally:
+            connection.close()
+
+
+# --- the command --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("arguments", "host", "port"), [
+    ([], "127.0.0.1", "8501"),
+    (["--host", "0.0.0.0", "--port", "9000"], "0.0.0.0", "9000"),
+])
+def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_path, arguments, host, port) -> None:
+    calls = []
+
+    class Completed:
+        returncode = 0
+
+    monkeypatch.setattr("subprocess.run", lambda command, check: calls.append(command) or Completed())
+    result = CliRunner().invoke(cli.cli, ["dashboard", "--db", str(db_path), *arguments])
+    assert result.exit_code == 0, result.output
+    assert calls == [[
+        cli.sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        "--server.address", host, "--server.port", port, "--server.headless", "true",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal", "--client.disableDataExport", "true",
+        "--", "--db", str(db_path), "--hypotheses", str(DEFAULT_HYPOTHESES_PATH),
+    ]]
+
+
+def test_the_config_file_sets_what_the_command_line_sets() -> None:
+    config = tomllib.loads((PROJECT_DIR / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config == {
+        "server": {"address": "127.0.0.1", "headless": True, "fileWatcherType": "none"},
+        "browser": {"gatherUsageStats": False},
+        "client": {"showErrorDetails": False, "toolbarMode": "minimal", "disableDataExport": True},
+    }
