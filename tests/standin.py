@@ -158,16 +158,37 @@ def _first_date(pattern: str, xml: str) -> date | None:
 
 
 def record_dates(xml: bytes) -> dict[str, date]:
-    """Read edat, crdt, mdat and pdat for the stand-in from a record's History, DateRevised and PubDate."""
+    """Read crdt, edat, mdat and pdat for the stand-in from a record's History, DateRevised and PubDate.
+
+    crdt is the History "entrez" date; edat is the same unless the record entered PubMed more than a year after
+    it was published, when PubMed sets it to the publication date (so an EDAT-only sync misses such records).
+    """
     text = xml.decode("utf-8")
     entrez = _first_date(r'PubStatus="entrez"><Year>(\d+)</Year><Month>(\d+)</Month><Day>(\d+)</Day>', text)
     revised = _first_date(r"<DateRevised><Year>(\d+)</Year><Month>(\d+)</Month><Day>(\d+)</Day>", text)
     if entrez is None:
-        raise ValueError("record has no History PubMedPubDate PubStatus=\"entrez\": add one or use add_record(...)")
-    year_match = re.search(r"<PubDate>(?:<Year>(\d{4})</Year>|<MedlineDate>\D*(\d{4}))", text)
-    # PubMed gives every record a publication date; without a year it falls back to the entry date.
-    pdat = date(int(year_match.group(1) or year_match.group(2)), 1, 1) if year_match else entrez
-    return {"edat": entrez, "crdt": entrez, "mdat": revised or entrez, "pdat": pdat}
+        raise ValueError('record has no History PubMedPubDate PubStatus="entrez": add one or use add_record(...)')
+    pdat = _publication_date(text) or entrez  # PubMed gives every record a pdat; lacking a year, the entry date
+    edat = pdat if (entrez - pdat).days > 365 else entrez
+    return {"edat": edat, "crdt": entrez, "mdat": revised or entrez, "pdat": pdat}
+
+
+def _publication_date(text: str) -> date | None:
+    """Read the first day a PubDate covers: Year/Month/Day, or a MedlineDate's first year and month name."""
+    structured = re.search(r"<PubDate><Year>(\d{4})</Year>(?:<Month>(\w+)</Month>)?(?:<Day>(\d{1,2})</Day>)?", text)
+    if structured:
+        year, month_text, day_text = structured.groups()
+    else:
+        medline = re.search(r"<MedlineDate>[^<\d]*(\d{4})\s*([A-Za-z]{3})?", text)
+        if medline is None:
+            return None
+        (year, month_text), day_text = medline.groups(), None
+    months = [name.lower() for name in calendar.month_abbr]
+    if month_text and month_text.isdigit():
+        month = int(month_text)
+    else:
+        month = months.index(month_text.lower()) if month_text and month_text.lower() in months[1:] else 1
+    return date(int(year), month, int(day_text) if day_text and month_text else 1)
 
 
 def _parse_date_bound(text: str, *, end: bool) -> date:

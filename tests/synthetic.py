@@ -55,7 +55,7 @@ TOPICS: dict[str, dict[str, tuple]] = {
     },
     "injury": {
         "subjects": ("whiplash injury", "cervical spine trauma", "physical trauma"),
-        "findings": ("fibromyalgia developed more often after neck injury than after leg fracture",
+        "findings": ("new-onset widespread pain was more frequent after neck injury than after leg fracture",
                      "post-traumatic widespread pain persisted at 12 months"),
         "mesh": (("Whiplash Injuries", "D014885"), ("Wounds and Injuries", "D014947"), ("Neck Injuries", "D009333")),
         "keywords": ("whiplash", "trauma", "post-traumatic pain"),
@@ -130,6 +130,7 @@ AFFILIATIONS = ("Department of Rheumatology, Université de Lyon, Lyon, France."
                 "Pain Research Unit, Karolinska Institutet, Stockholm, Sweden.")
 COLLECTIVE_NAMES = ("Fibromyalgia Study Group", "EULAR Task Force on Fibromyalgia")
 SEASONS = ("Spring", "Summer", "Fall", "Winter")
+CORPUS_END = date(2026, 11, 1)  # no drawn entry or revision date falls later, so reldate windows stay predictable
 
 
 def _date_xml(tag: str, day: date, attributes: str = "") -> str:
@@ -255,8 +256,9 @@ def synthetic_article_xml(
     if rng.random() < 0.3:
         types.append("Research Support, Non-U.S. Gov't")
 
-    entered = entrez_date or date(publication_year or rng.randint(1985, 2026), rng.randint(1, 12), rng.randint(1, 28))
-    revised = revised_date or min(entered + timedelta(days=rng.randint(30, 2000)), date(2026, 11, 1))
+    entered = entrez_date or min(date(publication_year or rng.randint(1985, 2026), rng.randint(1, 12),
+                                      rng.randint(1, 28)), CORPUS_END)
+    revised = revised_date or max(entered, min(entered + timedelta(days=rng.randint(30, 2000)), CORPUS_END))
     journal, journal_iso, issn = rng.choice(JOURNALS)
     first_page = rng.randint(1, 2400)
     authors = "".join(_author_xml(rng) for _ in range(rng.randint(1, 7)))
@@ -312,14 +314,23 @@ def synthetic_article_xml(
 
 
 def synthetic_corpus(count: int, seed: int = 0, first_pmid: int = 10_000_000) -> dict[int, bytes]:
-    """Return `count` records keyed by PMID (consecutive from first_pmid), about 2% retracted, 1% without a year."""
+    """Return `count` records keyed by PMID (consecutive from first_pmid).
+
+    About 1% have no publication year, 2% are retracted, and 2% entered PubMed late (2024–2026) with an old
+    publication year (1985–2015), the records a sync that watches only recent Entrez dates misses.
+    """
     rng = random.Random(seed)
     corpus: dict[int, bytes] = {}
     for pmid in range(first_pmid, first_pmid + count):
         roll = rng.random()
         year = 0 if roll < 0.01 else None
         retracted_in = pmid + count + 1 if 0.01 <= roll < 0.03 else None
-        corpus[pmid] = synthetic_article_xml(pmid, rng, year=year, retracted_in=retracted_in)
+        entrez_date = None
+        if 0.03 <= roll < 0.05:
+            year = rng.randint(1985, 2015)
+            entrez_date = date(rng.randint(2024, 2026), rng.randint(1, 10), rng.randint(1, 28))
+        corpus[pmid] = synthetic_article_xml(pmid, rng, year=year, retracted_in=retracted_in,
+                                             entrez_date=entrez_date)
     return corpus
 
 

@@ -316,12 +316,40 @@ def test_requests_are_logged_with_merged_params(eutils_server: EutilsStandin) ->
     assert os.environ["NCBI_EUTILS_URL"] == eutils_server.base_url
 
 
-def test_synthetic_corpus_is_deterministic_well_formed_and_dated() -> None:
+def test_synthetic_corpus_is_deterministic_and_well_formed() -> None:
     corpus = synthetic_corpus(40, seed=3, first_pmid=500)
     assert corpus == synthetic_corpus(40, seed=3, first_pmid=500)
     root = ET.fromstring(pubmed_article_set(corpus.values()))
     assert [int(pmid.text) for pmid in root.iterfind("PubmedArticle/MedlineCitation/PMID")] == list(range(500, 540))
-    dated = synthetic_article_xml(7, random.Random(0), year=2001, entrez_date=date(2003, 4, 5),
-                                  revised_date=date(2024, 1, 2))
-    assert record_dates(dated) == {"edat": date(2003, 4, 5), "crdt": date(2003, 4, 5), "mdat": date(2024, 1, 2),
-                                   "pdat": date(2001, 1, 1)}
+
+
+def _dated_record(pub_date: str, entrez: str, revised: str | None) -> bytes:
+    year, month, day = entrez.split("-")
+    revised_xml = ""
+    if revised:
+        revised_year, revised_month, revised_day = revised.split("-")
+        revised_xml = (f"<DateRevised><Year>{revised_year}</Year><Month>{revised_month}</Month>"
+                       f"<Day>{revised_day}</Day></DateRevised>")
+    return (f"<PubmedArticle><MedlineCitation>{revised_xml}<Article><Journal><JournalIssue>"
+            f"<PubDate>{pub_date}</PubDate></JournalIssue></Journal></Article></MedlineCitation><PubmedData>"
+            f'<History><PubMedPubDate PubStatus="entrez"><Year>{year}</Year><Month>{month}</Month><Day>{day}</Day>'
+            f"<Hour>6</Hour></PubMedPubDate></History></PubmedData></PubmedArticle>").encode()
+
+
+@pytest.mark.parametrize(
+    ("pub_date", "entrez", "revised", "expected"),
+    [
+        ("<Year>2019</Year><Month>Nov</Month>", "2019-10-02", "2020-01-05",
+         {"edat": date(2019, 10, 2), "crdt": date(2019, 10, 2), "mdat": date(2020, 1, 5), "pdat": date(2019, 11, 1)}),
+        ("<Year>2003</Year><Month>04</Month><Day>9</Day>", "2025-06-01", None,  # late entry: EDAT falls back
+         {"edat": date(2003, 4, 9), "crdt": date(2025, 6, 1), "mdat": date(2025, 6, 1), "pdat": date(2003, 4, 9)}),
+        ("<MedlineDate>1998 Dec-1999 Jan</MedlineDate>", "1999-01-20", None,
+         {"edat": date(1999, 1, 20), "crdt": date(1999, 1, 20), "mdat": date(1999, 1, 20), "pdat": date(1998, 12, 1)}),
+        ("<MedlineDate>Spring 2020</MedlineDate>", "2020-05-01", None,
+         {"edat": date(2020, 5, 1), "crdt": date(2020, 5, 1), "mdat": date(2020, 5, 1), "pdat": date(2020, 1, 1)}),
+        ("<MedlineDate>n.d.</MedlineDate>", "2011-02-03", None,
+         {"edat": date(2011, 2, 3), "crdt": date(2011, 2, 3), "mdat": date(2011, 2, 3), "pdat": date(2011, 2, 3)}),
+    ],
+)
+def test_record_dates_follow_pubmed_rules(pub_date: str, entrez: str, revised: str | None, expected: dict) -> None:
+    assert record_dates(_dated_record(pub_date, entrez, revised)) == expected
