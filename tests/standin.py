@@ -300,7 +300,7 @@ class EutilsStandin:
     # --- the corpus ---
 
     def add_record(self, pmid: int, xml_bytes: bytes, *, edat: date, pdat: date, mdat: date, crdt: date) -> None:
-        """Serve one `<PubmedArticle>` (or `<PubmedBookArticle>`) element under pmid with the dates esearch filters on."""
+        """Serve one `<PubmedArticle>` (or `<PubmedBookArticle>`) under pmid, with the dates esearch filters on."""
         with self._lock:
             self._records[pmid] = _Record(xml_bytes, edat=edat, pdat=pdat, mdat=mdat, crdt=crdt)
             self._deleted.discard(pmid)

@@ -130,6 +130,7 @@ AFFILIATIONS = ("Department of Rheumatology, Université de Lyon, Lyon, France."
                 "Pain Research Unit, Karolinska Institutet, Stockholm, Sweden.")
 COLLECTIVE_NAMES = ("Fibromyalgia Study Group", "EULAR Task Force on Fibromyalgia")
 SEASONS = ("Spring", "Summer", "Fall", "Winter")
+TITLE_ENDINGS = ("a pilot study", "a controlled study", "a review", "a 5-year follow-up", "évaluation clinique")
 CORPUS_END = date(2026, 11, 1)  # no drawn entry or revision date falls later, so reldate windows stay predictable
 
 
@@ -249,7 +250,8 @@ def synthetic_article_xml(
     if title is None:
         markup = rng.random()
         qualifier = (" <i>in vivo</i>" if markup < 0.1 else " in the Müller–Lyer cohort" if markup < 0.15 else "")
-        title = f"{subject[0].upper()}{subject[1:]} in fibromyalgia{qualifier}: {rng.choice(('a pilot study', 'a controlled study', 'a review', 'a 5-year follow-up', 'évaluation clinique'))}."
+        kind = rng.choice(TITLE_ENDINGS)
+        title = f"{subject[0].upper()}{subject[1:]} in fibromyalgia{qualifier}: {kind}."
     types = list(pub_types if pub_types is not None else rng.choice(PUB_TYPE_CHOICES))
     if retracted_in is not None and "Retracted Publication" not in types:
         types.append("Retracted Publication")
@@ -270,8 +272,8 @@ def synthetic_article_xml(
     corrections = []
     if retracted_in is not None:
         corrections.append(f'<CommentsCorrections RefType="RetractionIn"><RefSource>{journal_iso}. '
-                           f"{(publication_year or 2020) + 1};12:1.</RefSource><PMID Version=\"1\">{retracted_in}</PMID>"
-                           "</CommentsCorrections>")
+                           f"{(publication_year or 2020) + 1};12:1.</RefSource>"
+                           f'<PMID Version="1">{retracted_in}</PMID></CommentsCorrections>')
     if erratum_in is not None:
         corrections.append(f'<CommentsCorrections RefType="ErratumIn"><RefSource>{journal_iso}. 2021;5:9.'
                            f'</RefSource><PMID Version="1">{erratum_in}</PMID></CommentsCorrections>')
