@@ -15,5 +15,5 @@ import streamlit as st  # noqa: E402
 
 from dashboard import screens  # noqa: E402
 
-st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon="📚", layout="wide")
+st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon=":material/menu_book:", layout="wide")
 screens.render(sys.argv[1:], os.environ)

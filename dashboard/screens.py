@@ -100,6 +100,9 @@ def overview_page(context: Context) -> None:
                         succeeded.iloc[0].to_dict() if len(succeeded) else None,
                         runs.iloc[0].to_dict() if len(runs) else None)
 
+    st.subheader("Articles per cause")
+    st.caption("Articles tagged with a cause, by PubMed's query for it or by the terms in their text"
+               + ("." if context.include_retracted else "; retracted articles left out."))
     totals = loaders.load_cause_totals(context.state, context.hypotheses, context.include_retracted)
     columns = st.columns(min(len(context.causes), 6) or 1)
     for position, cause in enumerate(context.causes):
@@ -143,7 +146,7 @@ def cause_page(context: Context) -> None:
         st.code(used_query, language=None)
         if used_query != cause.query:
             st.warning("The hypotheses file now has another query; the next `tracker fetch` syncs with it:",
-                       icon="⚠️")
+                       icon=":material/warning:")
             st.code(cause.query, language=None)
         translation = sync_states.at[cause.id, "query_translation"]
         st.markdown("**PubMed's translation of the query**")

@@ -25,7 +25,9 @@ NCBI_NOTICE = (
 DEFAULT_SCHEDULE_CRON = "30 2 * * *"
 DEFAULT_SCHEDULE_TIMEZONE = "America/New_York"
 SPECIES_LABELS = {"human": "Humans", "animal": "Animals", "both": "Humans and animals", "unknown": "Not stated"}
-RUN_STATUS_ICONS = {"succeeded": "✅", "failed": "❌", "interrupted": "⚠️", "running": "⏳"}
+# Material icons ship with Streamlit's own font; emoji depend on the reader's fonts (a box without them).
+OK_ICON = ":green[:material/check_circle:]"
+WARNING_ICON = ":orange[:material/warning:]"
 TAG_SOURCE_LABELS = {
     "query": "PubMed's query for this cause returns it",
     "text": "its text mentions the cause's terms",
@@ -83,13 +85,13 @@ def highlight_terms(text: str, terms: Iterable[str]) -> str:
 
 def draw_store_error(message: str) -> None:
     """Show a store or configuration problem as one message with its fix, not a traceback."""
-    st.error(message, icon="🚫")
+    st.error(message, icon=":material/error:")
 
 
 def draw_first_screen(db_path: str, has_runs: bool) -> None:
     """The empty store's screen: what the dashboard will show and the command that fills it."""
     st.title("Fibromyalgia evidence tracker")
-    st.info("The store has no articles yet.", icon="📭")
+    st.info("The store has no articles yet.", icon=":material/inbox:")
     st.markdown(
         "The dashboard charts the PubMed evidence for each hypothesised cause of fibromyalgia once the fetch job "
         "has stored some articles. Run it in a terminal, in the project directory:"
@@ -101,7 +103,7 @@ def draw_first_screen(db_path: str, has_runs: bool) -> None:
         "`tracker import FILE` instead."
     )
     if has_runs:
-        st.warning("A fetch has run but stored nothing: see its outcome below.", icon="⚠️")
+        st.warning("A fetch has run but stored nothing: see its outcome below.", icon=":material/warning:")
 
 
 def draw_headline(article_count: int, new_count: int, new_day: str | None, last_success: Mapping | None,
@@ -114,12 +116,12 @@ def draw_headline(article_count: int, new_count: int, new_day: str | None, last_
     if last_success is None:
         columns[2].metric("Last successful fetch", "never")
     else:
-        columns[2].metric("Last successful fetch", str(last_success["finished_at"] or last_success["started_at"])[:16])
+        finished = str(last_success["finished_at"] or last_success["started_at"])
+        columns[2].metric("Last successful fetch", f"{finished[:10]} {finished[11:16]} UTC")
     if last_run is not None and last_run["status"] != "succeeded":
-        icon = RUN_STATUS_ICONS.get(last_run["status"], "")
-        st.warning(f"{icon} The latest fetch (run {last_run['id']}, {last_run['started_at']}) "
+        st.warning(f"The latest fetch (run {last_run['id']}, {last_run['started_at']}) "
                    f"{last_run['status']}: {last_run['error'] or 'no error recorded'}. "
-                   "The figures show what was stored before it; see Fetch status.")
+                   "The figures show what was stored before it; see Fetch status.", icon=":material/warning:")
 
 
 def coverage_frame(hypotheses: Sequence[Hypothesis], status: pd.DataFrame) -> pd.DataFrame:
@@ -141,11 +143,11 @@ def draw_coverage(coverage: pd.DataFrame) -> None:
     lines = []
     for row in coverage.itertuples(index=False):
         if row.pubmed_count is None:
-            lines.append(f"- ⚠️ **{row.label}**: {row.stored_count:,} stored; not synced with PubMed yet")
+            lines.append(f"- {WARNING_ICON} **{row.label}**: {row.stored_count:,} stored; not synced with PubMed yet")
         elif row.complete:
-            lines.append(f"- ✅ **{row.label}**: {row.stored_count:,} stored = {row.pubmed_count:,} in PubMed")
+            lines.append(f"- {OK_ICON} **{row.label}**: {row.stored_count:,} stored = {row.pubmed_count:,} in PubMed")
         else:
-            lines.append(f"- ⚠️ **{row.label}**: {row.stored_count:,} stored ≠ {row.pubmed_count:,} in PubMed "
+            lines.append(f"- {WARNING_ICON} **{row.label}**: {row.stored_count:,} stored ≠ {row.pubmed_count:,} in PubMed "
                          "— run `tracker fetch` to catch up")
     st.markdown("\n".join(lines))
 
@@ -204,7 +206,7 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis]) -> None:
     st.markdown(" · ".join(links))
     for flag, text in INTEGRITY_LABELS.items():
         if bool(article[flag]):
-            (st.error if flag == "retracted" else st.warning)(text, icon="⚠️")
+            (st.error if flag == "retracted" else st.warning)(text, icon=":material/report:")
 
     terms = [entry["term"] for entries in article["matched_terms"].values() for entry in entries]
     sections = list(article["abstract_sections"])
@@ -248,7 +250,7 @@ def draw_runs(runs: pd.DataFrame) -> None:
     """The recent fetch runs with their outcome and error."""
     shown = pd.DataFrame({
         "Run": runs["id"],
-        "Outcome": [f"{RUN_STATUS_ICONS.get(s, '')} {s}" for s in runs["status"]],
+        "Outcome": runs["status"],
         "Started (UTC)": runs["started_at"],
         "Finished (UTC)": runs["finished_at"],
         "Full sync": runs["full_sync"].astype(bool),
