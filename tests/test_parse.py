@@ -185,7 +185,9 @@ BOOK_CHAPTER = Article(
     entry_date="2025-01-20",
     revised_date="2025-01-20",
     authors=(
-        Author(last_name="Nakamura", fore_name="Kenji", initials="K", affiliations=("東京大学医学部, Tokyo, Japan",)),
+        Author(
+            last_name="Nakamura", fore_name="Kenji", initials="K", affiliations=("東京大学医学部, Tokyo, Japan",)
+        ),
     ),
     languages=("eng",),
     publication_types=("Review", "Study Guide"),
@@ -349,7 +351,7 @@ def test_title_markup_flattened(title_xml: bytes, expected_title: str) -> None:
     [
         b"",
         b'<?xml version="1.0" ?>\n' + DOCTYPE_2025 + b"\n",
-        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE PubmedArticleSet SYSTEM "http://127.0.0.2/never.dtd">\n',
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE PubmedArticleSet SYSTEM "http://example.org/never.dtd">\n',
         b'<?xml version="1.0"?>\n<!DOCTYPE PubmedArticleSet [ <!ELEMENT PubmedArticleSet ANY> ]>\n',
         b"<!-- saved from PubMed -->\n",
     ],
@@ -373,13 +375,18 @@ def test_doctype_lines_parse_without_any_dtd(prolog: bytes) -> None:
             "PubMed XML: declares the entity 'secret' in its DTD at line 2",
         ),
         (
-            b'<!DOCTYPE PubmedArticleSet [\n<!ENTITY % remote SYSTEM "http://127.0.0.2/evil.dtd">\n%remote;]>',
+            b'<!DOCTYPE PubmedArticleSet [\n<!ENTITY % remote SYSTEM "http://example.org/evil.dtd">\n%remote;]>',
             "PubMed XML: declares the parameter entity 'remote' in its DTD at line 3",
         ),
     ],
     ids=["billion_laughs", "external_entity", "parameter_entity"],
 )
-def test_entity_declarations_refused(doctype: bytes, expected_message: str) -> None:
+@pytest.mark.parametrize("chunk_size_bytes", [1, 5, parse.CHUNK_SIZE_BYTES])
+def test_entity_declarations_refused(
+    monkeypatch: pytest.MonkeyPatch, doctype: bytes, expected_message: str, chunk_size_bytes: int
+) -> None:
+    # Small chunks split the declaration and its use across feeds: the guard must still see it first.
+    monkeypatch.setattr(parse, "CHUNK_SIZE_BYTES", chunk_size_bytes)
     body = b"<PubmedArticleSet>" + MINIMAL_RECORD.replace(b"IGF-1.", b"&lol3;&secret;") + b"</PubmedArticleSet>"
     records = []
     with pytest.raises(ParseError) as raised:
