@@ -361,6 +361,52 @@ def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, .
 
 # --- schedule ---------------------------------------------------------------------------------------------------
 
+_JOB_EXIT_CODES = {"succeeded": 0, "failed": EXIT_FAILURE, "locked": EXIT_LOCKED}
+
+
+@cli.command()
+@click.option("--cron", "cron", default="30 2 * * *", show_default=True, metavar="EXPR",
+              help="When to fetch: minute hour day-of-month month day-of-week, read in --timezone.")
+@click.option("--timezone", "timezone_name", default="America/New_York", show_default=True, metavar="TZ",
+              help="IANA time zone the --cron fields are read in.")
+@click.option("--jitter-s", type=click.IntRange(min=0), default=600, show_default=True,
+              help="Start up to this many seconds late, at random, so that many trackers do not fetch at once.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Log file (default: schedule.log next to the store).")
+@click.option("--once", is_flag=True, help="Run one fetch under the job lock now and exit with its exit code.")
+@click.option("--print-cron", is_flag=True, help="Print a crontab entry that does the same, and exit.")
+@click.option("--print-systemd", is_flag=True, help="Print a systemd .service and .timer that do the same, and exit.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: int, log_file: Path | None,
+             once: bool, print_cron: bool, print_systemd: bool) -> None:
+    """Fetch every night at an off-peak time for NCBI, under the job lock, catching up a missed run."""
+    from datetime import datetime, timezone
+
+    from tracker import schedule as scheduling
+    from tracker.fetch import run_fetch
+
+    if once + print_cron + print_systemd > 1:
+        raise click.UsageError("choose one of --once, --print-cron and --print-systemd")
+    settings = _settings(context)
+    plan = scheduling.parse_schedule(cron, timezone_name, jitter_s,
+                                     log_file or scheduling.default_log_path(settings.db_path))
+    warning = scheduling.off_peak_warning(plan, datetime.now(timezone.utc))
+    if warning:
+        click.echo(f"tracker: warning: {warning}", err=True)
+    if print_cron:
+        click.echo(scheduling.cron_text(settings, plan), nl=False)
+    elif print_systemd:
+        click.echo(scheduling.systemd_text(settings, plan), nl=False)
+    elif once:
+        sys.exit(_JOB_EXIT_CODES[scheduling.run_once(settings, plan, run_fetch)])
+    else:
+        click.echo(f"tracker: scheduler running (--cron {plan.cron!r} --timezone {plan.timezone_name}); "
+                   f"logging to {plan.log_path}; stop it with Ctrl-C", err=True)
+        scheduling.run_scheduler(settings, plan, run_fetch)
+
+
 # --- dashboard --------------------------------------------------------------------------------------------------
 
 # The page script lives next to the package in the source tree; found from here, never from the current directory.
