@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +22,6 @@ from tracker.parse import iter_pubmed_records
 FIXTURES = Path(__file__).parent / "fixtures"
 MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"
 XML_FILE = FIXTURES / "import_fibromyalgia.xml"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 MEDLINE_PMIDS = [39000101, 39000102, 39000103, 39000104]
 XML_PMIDS = [39000201, 39000202]
@@ -218,34 +214,3 @@ def test_import_command_refuses_a_malformed_file_with_one_line(db_path: Path) ->
     connection = store.connect(db_path)
     assert store.stored_pmids(connection) == set()
     connection.close()
-
-
-HOLDER_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-    from tracker.lock import job_lock
-
-    with job_lock(Path(sys.argv[1])):
-        print("holding", flush=True)
-        sys.stdin.readline()
-    """
-)
-
-
-def test_import_command_exits_3_at_once_while_another_job_holds_the_lock(db_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER_SCRIPT, str(db_path)], cwd=PROJECT_DIR,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline() == "holding\n"
-        result = subprocess.run([sys.executable, "-m", "tracker", "import", "--db", str(db_path), str(MEDLINE_FILE)],
-                                cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
-    finally:
-        holder.kill()
-        holder.wait(timeout=10)
-
-    assert result.returncode == 3
-    assert result.stdout == ""
-    assert result.stderr.startswith(f"tracker: another tracker job (PID {holder.pid}, started 20")
-    assert "wait until it finishes" in result.stderr
-    assert not db_path.exists() or store.stored_pmids(store.connect(db_path)) == set()

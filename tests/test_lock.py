@@ -98,3 +98,37 @@ def test_unwritable_lock_folder_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot create the job lock file"):
         with job_lock(blocker / "tracker.sqlite"):
             pass
+
+
+MEDLINE_FILE = PROJECT_DIR / "tests" / "fixtures" / "medline_fibromyalgia.txt"
+
+
+def _tracker(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tracker", *arguments], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("command", "prefix"), [
+    (["fetch"], "tracker: "),
+    (["import", str(MEDLINE_FILE)], "tracker: "),
+    (["schedule", "--once"], "WARNING tracker.schedule: fetch skipped: "),  # its log line, echoed to stderr
+])
+def test_a_second_job_exits_3_at_once_with_a_clear_message(holder: subprocess.Popen, db_path: Path,
+                                                            command: list[str], prefix: str) -> None:
+    # The lock is taken before anything else happens, so the fetch never reaches for the network.
+    started = time.monotonic()
+    result = _tracker(*command, "--db", str(db_path))
+    assert result.returncode == 3, result.stderr
+    assert time.monotonic() - started < 30
+    assert f"{prefix}another tracker job (PID {holder.pid}, started 20" in result.stderr
+    assert not db_path.exists()
+    assert f"holds the lock {lock_path(db_path)}; wait until it finishes (`ps -p {holder.pid}` shows it)" in (
+        result.stderr)
+
+
+def test_a_job_after_a_killed_holder_runs(holder: subprocess.Popen, db_path: Path) -> None:
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait(timeout=10)
+    result = _tracker("import", "--db", str(db_path), str(MEDLINE_FILE))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "imported 4 new and 0 updated articles; tagged 4"
