@@ -1,0 +1,306 @@
+"""The fetch job against the E-utilities stand-in: complete, incremental, atomic, and strict about errors."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fetch_helpers import (BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings,
+                           seed_corpus)
+from standin import EutilsStandin, Fault
+from synthetic import synthetic_corpus
+
+from tracker import store
+from tracker.eutils import EutilsClient
+from tracker.fetch import run_fetch
+
+BASELINE = range(1000, 1040)
+SEROTONIN = set(range(1000, 1040, 3))
+SLEEP = set(range(1001, 1040, 4))
+
+
+@pytest.fixture
+def server():
+    # No rate limit here: these tests skip the client's spacing (fake sleep); test_eutils checks the spacing.
+    with EutilsStandin(rate_limit=False) as standin:
+        seed_corpus(standin, BASELINE, SEROTONIN, SLEEP)
+        yield standin
+
+
+class SleepRecorder:
+    def __init__(self) -> None:
+        self.delays_s: list[float] = []
+
+    def __call__(self, delay_s: float) -> None:
+        self.delays_s.append(delay_s)
+
+
+def fetch(settings, **options):
+    client = EutilsClient(settings, sleep=SleepRecorder())
+    try:
+        return run_fetch(settings, client=client, **options), client
+    finally:
+        client.close()
+
+
+def outcome_rows(report) -> dict[str, tuple]:
+    return {o.hypothesis_id: (o.status, o.pubmed_count, o.stored_count, o.new_count, o.updated_count,
+                              o.removed_count) for o in report.outcomes}
+
+
+def linked(settings, hypothesis_id: str) -> set[int]:
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        return store.linked_pmids(connection, hypothesis_id)
+    finally:
+        connection.close()
+
+
+def test_first_sync_stores_every_record_once_with_its_links(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    report, _ = fetch(settings)
+    assert report.status == "succeeded"
+    assert outcome_rows(report) == {
+        "fibromyalgia": ("succeeded", 40, 40, 40, 0, 0),
+        "serotonin": ("succeeded", len(SEROTONIN), len(SEROTONIN), len(SEROTONIN), 0, 0),
+        "sleep": ("succeeded", len(SLEEP), len(SLEEP), len(SLEEP), 0, 0),
+    }
+    # ids shared by several hypotheses are fetched once: the minimum number of efetch calls
+    assert report.efetch_requests == math.ceil(40 / settings.batch_size)
+    assert report.esearch_requests == 3
+    assert linked(settings, "serotonin") == SEROTONIN
+    assert linked(settings, "sleep") == SLEEP
+    connection = store.connect(settings.db_path, read_only=True)
+    state = connection.execute("SELECT hypothesis_id, pubmed_count, query_translation, window_count "
+                               "FROM sync_state ORDER BY hypothesis_id").fetchall()
+    assert [tuple(row) for row in state] == [
+        ("fibromyalgia", 40, '"fibromyalgia"[Title/Abstract]', 1),
+        ("serotonin", len(SEROTONIN), '"fibromyalgia"[Title/Abstract] AND "serotonin"[Title/Abstract]', 1),
+        ("sleep", len(SLEEP), '"fibromyalgia"[Title/Abstract] AND "sleep"[Title/Abstract]', 1),
+    ]
+    run = connection.execute("SELECT status, error, efetch_requests FROM fetch_runs").fetchone()
+    assert tuple(run) == ("succeeded", None, 4)
+    tagged = connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0]
+    assert tagged == 40
+
+
+def test_rerun_with_nothing_new_costs_no_efetch(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    fetch(settings)
+    report, _ = fetch(settings)
+    assert report.status == "succeeded"
+    assert report.efetch_requests == 0
+    # per hypothesis: the result set, and what was modified since the last sync
+    assert report.esearch_requests == 6
+    assert outcome_rows(report)["fibromyalgia"] == ("succeeded", 40, 40, 0, 0, 0)
+
+
+def test_rerun_fetches_only_new_and_changed_and_unlinks_what_no_longer_matches(
+        tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    fetch(settings)
+    today = date.today()
+    # a new record, and a record that entered PubMed late with an old publication (and Entrez) date
+    server.add_record(2000, article_xml(2000, year=2024), edat=date(2024, 6, 1), pdat=date(2024, 5, 1),
+                      mdat=today, crdt=today)
+    server.add_record(2001, article_xml(2001, year=1998), edat=date(1998, 3, 1), pdat=date(1998, 3, 1),
+                      mdat=today, crdt=today)
+    # a stored record gains a retraction link (its modification date moves on)
+    retracted_pmid = min(SEROTONIN)
+    server.update_record(retracted_pmid, article_xml(retracted_pmid, year=1990 + retracted_pmid % 35,
+                                                     retracted_in=3000), mdat=today)
+    # and a record that the sleep query no longer returns
+    dropped = min(SLEEP)
+    server.set_query(BASELINE_QUERY, list(BASELINE) + [2000, 2001])
+    server.set_query(SEROTONIN_QUERY, SEROTONIN | {2001})
+    server.set_query(SLEEP_QUERY, SLEEP - {dropped})
+
+    report, _ = fetch(settings)
+
+    assert report.status == "succeeded"
+    assert report.fetched_records == 3  # 2000, 2001, and the retracted one: nothing else
+    assert report.efetch_requests == 1
+    assert outcome_rows(report) == {
+        "fibromyalgia": ("succeeded", 42, 42, 2, 1, 0),
+        "serotonin": ("succeeded", len(SEROTONIN) + 1, len(SEROTONIN) + 1, 1, 1, 0),
+        "sleep": ("succeeded", len(SLEEP) - 1, len(SLEEP) - 1, 0, 0, 1),
+    }
+    assert linked(settings, "serotonin") == SEROTONIN | {2001}
+    assert linked(settings, "sleep") == SLEEP - {dropped}
+    connection = store.connect(settings.db_path, read_only=True)
+    corrections = store.load_article(connection, retracted_pmid).corrections
+    assert [(c.ref_type, c.pmid) for c in corrections if c.ref_type == "RetractionIn"] == [("RetractionIn", 3000)]
+    retracted = connection.execute("SELECT retracted FROM article_facets WHERE pmid = ?", (retracted_pmid,))
+    assert retracted.fetchone()[0] == 1
+    # the dropped PMID is still a fibromyalgia article, so it stays stored
+    assert dropped in store.stored_pmids(connection)
+
+
+def test_withdrawn_records_leave_the_store(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    fetch(settings)
+    withdrawn = min(SEROTONIN)
+    server.delete_record(withdrawn)
+    report, _ = fetch(settings)
+    assert report.status == "succeeded"
+    assert outcome_rows(report)["serotonin"] == ("succeeded", len(SEROTONIN) - 1, len(SEROTONIN) - 1, 0, 0, 1)
+    connection = store.connect(settings.db_path, read_only=True)
+    assert withdrawn not in store.stored_pmids(connection)
+    assert connection.execute("SELECT COUNT(*) FROM tags WHERE pmid = ?", (withdrawn,)).fetchone()[0] == 0
+
+
+def test_delete_citation_in_an_efetch_reply_removes_the_pmid(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    fetch(settings, hypothesis_ids=["serotonin"])
+    # PubMed still lists the PMID but efetch answers with a DeleteCitation: it must not linger in the store
+    withdrawn = min(SLEEP - SEROTONIN)
+    server.delete_record(withdrawn)
+    server.set_query(SLEEP_QUERY, SLEEP)  # the query answer still names it, as in PubMed's lag between indexes
+    server._deleted.discard(withdrawn)  # esearch lists it …
+    server.on_request = lambda request: server._deleted.add(withdrawn) if request.endpoint == "efetch" else None
+    report, _ = fetch(settings, hypothesis_ids=["sleep"])
+    connection = store.connect(settings.db_path, read_only=True)
+    assert withdrawn not in store.stored_pmids(connection)
+    # the record cannot be stored, so coverage for sleep is short by one and the run says so
+    assert report.status == "failed"
+    assert "stored 9 of PubMed's 10 records" in outcome_by_id(report, "sleep").error
+
+
+def outcome_by_id(report, hypothesis_id: str):
+    return next(o for o in report.outcomes if o.hypothesis_id == hypothesis_id)
+
+
+def test_full_refetches_everything(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    fetch(settings)
+    report, _ = fetch(settings, full=True)
+    assert report.status == "succeeded"
+    assert report.efetch_requests == 4
+    assert report.fetched_records == 40
+
+
+def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> None:
+    corpus = synthetic_corpus(10_050, seed=7, first_pmid=5_000_000)
+    with EutilsStandin(rate_limit=False) as server:
+        server.add_corpus(corpus)
+        server.set_query(BASELINE_QUERY, corpus)
+        server.set_query(SEROTONIN_QUERY, list(corpus)[:5])
+        server.set_query(SLEEP_QUERY, [])
+        settings = make_settings(tmp_path, server.base_url, batch_size=500)
+        report, _ = fetch(settings)
+        windowed = [r for r in server.requests_to("esearch") if r.params.get("datetype") == "edat"]
+    assert report.status == "succeeded", report.error
+    assert outcome_rows(report)["fibromyalgia"] == ("succeeded", 10_050, 10_050, 10_050, 0, 0)
+    assert report.efetch_requests == math.ceil(10_050 / 500)
+    assert len(windowed) >= 3  # the whole range, then at least two halves
+    connection = store.connect(settings.db_path, read_only=True)
+    assert connection.execute("SELECT window_count FROM sync_state WHERE hypothesis_id = 'fibromyalgia'"
+                              ).fetchone()[0] >= 2
+    assert len(store.stored_pmids(connection)) == 10_050
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.too_many_requests(), Fault.rate_limit_body(), Fault.server_error(500), Fault.server_error(502),
+     Fault.server_error(503), Fault.truncated(), Fault.truncated(declared_full_length=True), Fault.dropped(),
+     Fault.error_json(), Fault.backend_failed_warning(), Fault.error_element()],
+    ids=lambda fault: f"{fault.kind}-{fault.status}-{fault.declared_full_length}",
+)
+@pytest.mark.parametrize("endpoint", ["esearch", "efetch"])
+def test_transient_faults_are_retried_and_never_taken_as_data(tmp_path: Path, server: EutilsStandin, fault: Fault,
+                                                               endpoint: str) -> None:
+    if endpoint == "efetch" and fault.kind in ("error_json", "backend_warning", "error_element"):
+        pytest.skip("an esearch-only error form")
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next(endpoint, fault, times=2)
+    report, client = fetch(settings)
+    assert report.status == "succeeded", report.error
+    assert outcome_rows(report)["fibromyalgia"] == ("succeeded", 40, 40, 40, 0, 0)
+    assert client.request_counts[f"{endpoint}.fcgi"] == (3 if endpoint == "esearch" else 4) + 2
+
+
+def test_retry_after_is_honoured(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, backoff_max_s=30.0)
+    server.fail_next("esearch", Fault.too_many_requests(retry_after_s=7))
+    sleeps = SleepRecorder()
+    client = EutilsClient(settings, sleep=sleeps)
+    report = run_fetch(settings, client=client)
+    assert report.status == "succeeded"
+    assert max(sleeps.delays_s) >= 7
+
+
+def test_a_slow_reply_times_out_and_is_retried(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, read_timeout_s=0.3)
+    server.fail_next("efetch", Fault.slow(2.0))
+    report, client = fetch(settings)
+    assert report.status == "succeeded"
+    assert client.request_counts["efetch.fcgi"] == 5
+
+
+def test_a_query_error_fails_that_hypothesis_only(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.on_request = lambda request: (Fault.error_element("Invalid query: unbalanced quotes")
+                                         if request.params.get("term") == SLEEP_QUERY else None)
+    report, _ = fetch(settings)
+    assert report.status == "failed"
+    assert outcome_rows(report)["serotonin"][0] == "succeeded"
+    sleep = outcome_by_id(report, "sleep")
+    assert sleep.status == "failed"
+    assert "Invalid query: unbalanced quotes" in sleep.error and "fix its query" in sleep.error
+    assert linked(settings, "sleep") == set()
+
+
+def test_phrase_not_found_with_count_zero_is_a_real_zero(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server._queries.pop(SLEEP_QUERY)  # the stand-in answers an unknown term with PhraseNotFound and Count 0
+    report, _ = fetch(settings)
+    assert report.status == "succeeded"
+    assert outcome_rows(report)["sleep"] == ("succeeded", 0, 0, 0, 0, 0)
+
+
+def test_exhausted_retries_fail_the_run_and_change_no_data(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_retries=2)
+    fetch(settings)
+    before = dump(settings.db_path, "articles", "hypothesis_articles", "sync_state")
+    server.add_record(2000, article_xml(2000), edat=date(2015, 6, 1), pdat=date(2015, 6, 1),
+                      mdat=date.today(), crdt=date.today())
+    server.set_query(BASELINE_QUERY, list(BASELINE) + [2000])
+    server.fail_next("efetch", Fault.server_error(503), times=10)
+    report, _ = fetch(settings)
+    assert report.status == "failed"
+    assert "efetch.fcgi: NCBI answered 503" in report.error and "still after 3 tries" in report.error
+    assert dump(settings.db_path, "articles", "hypothesis_articles", "sync_state") == before
+    connection = store.connect(settings.db_path, read_only=True)
+    assert tuple(connection.execute("SELECT status FROM fetch_runs ORDER BY id DESC").fetchone()) == ("failed",)
+
+
+def dump(db_path: Path, *tables: str) -> dict[str, list[tuple]]:
+    connection = sqlite3.connect(db_path)
+    try:
+        return {t: sorted(tuple(r) for r in connection.execute(f"SELECT * FROM {t}")) for t in tables}
+    finally:
+        connection.close()
+
+
+def test_identity_is_sent_and_secrets_never_leak(tmp_path: Path, server: EutilsStandin,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_retries=1)
+    server.fail_next("efetch", Fault.server_error(502))
+    server.on_request = lambda request: (Fault.error_element("Invalid query") if request.params.get("term")
+                                         == SLEEP_QUERY else None)
+    caplog.set_level("DEBUG")
+    report, _ = fetch(settings)
+    for request in server.requests:
+        assert request.method == "POST"
+        assert request.params["tool"] == "fibromyalgia-evidence-tracker"
+        assert request.params["email"] == "curator@example.org"
+        assert request.params["api_key"] == "0123456789abcdef"
+        assert "0123456789abcdef" not in request.query_string and "curator" not in request.query_string
+    stored_text = "\n".join(line for line in sqlite3.connect(settings.db_path).iterdump())
+    for secret in ("0123456789abcdef", "curator@example.org"):
+        assert secret not in caplog.text
+        assert secret not in stored_text
+        assert secret not in (report.error or "")
