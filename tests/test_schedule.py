@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +17,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 from croniter import croniter
+from standin import EutilsStandin
+from synthetic import synthetic_corpus
 
 from tracker import schedule as scheduling
 from tracker import store
@@ -486,3 +490,57 @@ def test_bad_options(settings, arguments: list[str], exit_code: int, message: st
     assert result.exit_code == exit_code
     assert message in result.output
     assert not settings.db_path.exists()
+
+
+def _wait_for(path: Path, text: str, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        content = path.read_text(encoding="utf-8") if path.exists() else ""
+        if text in content:
+            return content
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} did not reach {path} within {timeout_s} s:\n{content}")
+
+
+def test_the_scheduler_process_catches_up_a_missed_run(tmp_path: Path, db_path: Path) -> None:
+    hypotheses_path = tmp_path / "hypotheses.toml"
+    hypotheses_path.write_text(textwrap.dedent("""
+        [[hypothesis]]
+        id = "fibromyalgia"
+        label = "All fibromyalgia research (baseline)"
+        description = "Every fibromyalgia article."
+        query = "fibromyalgia"
+        baseline = true
+        terms = ["fibromyalgia"]
+    """))
+    _record_run(db_path, "succeeded", "2020-01-01T07:45:00+00:00")
+    log_path = tmp_path / "schedule.log"
+    corpus = synthetic_corpus(3)
+    with EutilsStandin(rate_limit=False) as server:
+        server.add_corpus(corpus)
+        server.set_query("fibromyalgia", corpus)
+        environment = {"PATH": "/usr/bin:/bin", "NCBI_EUTILS_URL": server.base_url, "NCBI_API_KEY": API_KEY,
+                       "NCBI_EMAIL": EMAIL}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "schedule", "--db", str(db_path), "--hypotheses", str(hypotheses_path),
+             "--log-file", str(log_path)],
+            cwd=PROJECT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            log_text = _wait_for(log_path, "fetch run 2 succeeded", timeout_s=60)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _stdout, stderr = process.communicate(timeout=30)
+
+    lines = [line.split(" ", 2)[2] for line in log_text.splitlines() if " tracker.schedule: " in line]
+    assert lines[0].startswith("tracker.schedule: scheduler started: --cron '30 2 * * *' --timezone "
+                               "America/New_York, up to 600 s of jitter; next run 20")
+    assert lines[1].startswith("tracker.schedule: the last successful fetch is older than the previous scheduled "
+                               "time 20")
+    assert f"tracker.schedule: fetch starting (store {db_path})" in lines
+    assert "tracker.schedule: fetch run 2 succeeded: 3 new, 0 updated, 0 removed; 1 esearch + 1 efetch requests" in (
+        " ".join(lines))
+    assert API_KEY not in log_text and EMAIL not in log_text
+    assert stderr.startswith(f"tracker: scheduler running (--cron '30 2 * * *' --timezone America/New_York); "
+                             f"logging to {log_path}; stop it with Ctrl-C\n")
+    assert process.returncode == 130
+    assert scheduling.last_successful_fetch(db_path) > datetime(2026, 1, 1, tzinfo=UTC)
