@@ -59,6 +59,7 @@ FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Excel, LibreOffice and Google Sheets start a formula (or DDE call) at these; OWASP's list for CSV injection.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START_SET = frozenset(_FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -84,7 +85,7 @@ def csv_header(*, with_abstract: bool = False) -> list[str]:
 
 def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator[list[str]]:
     """Yield one list of (not yet neutralised) CSV cells per article, in the frame's order."""
-    for row in frame.to_dict("records"):
+    for row in _records(frame):
         cells = [
             str(int(row["pmid"])),
             _text(row.get("title")),
@@ -117,7 +118,8 @@ def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = Fals
     writer.writerow(csv_header(with_abstract=with_abstract))
     count = 0
     for cells in csv_records(frame, with_abstract=with_abstract):
-        writer.writerow([neutralise_cell(cell) for cell in cells])
+        # Checking the first character inline skips a call per cell for the many cells that are safe.
+        writer.writerow([neutralise_cell(cell) if cell[:1] in _FORMULA_START_SET else cell for cell in cells])
         count += 1
     return count
 
@@ -184,7 +186,7 @@ def ris_type(row: dict[str, Any]) -> str:
 
 def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
     """Yield each article as a list of (tag, value) pairs, TY first and ER last."""
-    for row in frame.to_dict("records"):
+    for row in _records(frame):
         type_code = ris_type(row)
         pairs: list[tuple[str, str]] = [("TY", type_code)]
         pairs += [("AU", name) for name in _person_names(row.get("authors"))]
@@ -267,7 +269,7 @@ def bibtex_type(row: dict[str, Any]) -> str:
 def bibtex_keys(frame: pd.DataFrame) -> dict[int, str]:
     """Return each PMID's citation key, unique within the frame and independent of its row order."""
     pmids_by_base: dict[str, list[int]] = {}
-    for row in frame.to_dict("records"):
+    for row in _records(frame):
         pmids_by_base.setdefault(_key_base(row), []).append(int(row["pmid"]))
     keys: dict[int, str] = {}
     for base, pmids in pmids_by_base.items():
@@ -282,7 +284,7 @@ def bibtex_keys(frame: pd.DataFrame) -> dict[int, str]:
 def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
     """Yield (entry type, key, [(field, escaped value), ...]) per article."""
     keys = bibtex_keys(frame)
-    for row in frame.to_dict("records"):
+    for row in _records(frame):
         entry_type = bibtex_type(row)
         fields: list[tuple[str, str]] = [
             ("author", " and ".join(_bibtex_names(row.get("authors")))),
@@ -357,6 +359,24 @@ def _bibtex_names(authors: object) -> list[str]:
 
 
 # --- shared helpers -------------------------------------------------------------------------------------------
+
+_RECORD_COLUMNS = (
+    "pmid", "kind", "title", "abstract", "author_names", "authors", "journal", "journal_iso", "volume", "issue",
+    "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw", "doi", "pmcid", "publication_types", "mesh_terms",
+    "keywords", "first_seen", "hypotheses", "matched_terms", "design", "species", *FLAG_COLUMNS,
+)
+
+
+def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Yield each row as a dict of the columns the writers read, None for missing values.
+
+    Column by column, not DataFrame.to_dict("records"): that boxes every cell of every column one at a time and
+    is several times slower on pandas' Arrow-backed strings.
+    """
+    present = [column for column in _RECORD_COLUMNS if column in frame.columns]
+    values = [frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in present]
+    return (dict(zip(present, row)) for row in zip(*values))
+
 
 def page_ranges(pages: str) -> list[tuple[str, str | None]]:
     """Split MEDLINE pages into (first, last) ranges, expanding "123-9" to ("123", "129")."""
