@@ -517,3 +517,20 @@ def test_export_from_a_missing_store_says_how_to_create_it(tmp_path: Path) -> No
     assert (result.exit_code, result.stderr) == (
         1, f"tracker: {tmp_path / 'none.sqlite'}: no store yet; run `tracker fetch` (or `tracker import FILE`) "
            f"to create it\n")
+
+
+@pytest.mark.parametrize(
+    ("author", "title", "year", "key"),
+    [
+        ({"last_name": "Ørsted", "fore_name": "Åse"}, "Søvn og smerte", 2001, "orsted2001sovn"),
+        ({"last_name": "Weiß", "fore_name": "Jörg"}, "Über Schlaf", 2002, "weiss2002uber"),
+        ({"last_name": "Łukasz-Nowak", "fore_name": "Ewa"}, "The β-endorphin story", 2003, "lukasznowak2003endorphin"),
+        ({"last_name": "van der Berg", "fore_name": "Piet"}, "A", None, "vanderbergnd"),
+        ({"last_name": None, "collective_name": "FM-Study Group"}, "On pain", 2004, "fmstudy2004pain"),
+    ],
+)
+def test_bibtex_keys_fold_names_and_titles_to_ascii(author: dict, title: str, year: int | None, key: str) -> None:
+    authors = [{"last_name": None, "fore_name": None, "initials": None, "collective_name": None,
+                "affiliations": []} | author]
+    frame = catalogue_frame([article_row(7, authors=authors, title=title, pub_year=year)])
+    assert bibtex_keys(frame) == {7: key}

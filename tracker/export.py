@@ -462,8 +462,14 @@ def _flag(value: object) -> bool:
     return False if _int_or_none(value) is None else bool(value)
 
 
+# Letters NFKD does not split into an ASCII base and an accent, so that "Ørsted" keys as "orsted", not "rsted".
+_ASCII_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                                "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+                                "ı": "i"})
+
+
 def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return unicodedata.normalize("NFKD", text.translate(_ASCII_LETTERS)).encode("ascii", "ignore").decode("ascii")
 
 
 def _ascii_word(text: str) -> str:
