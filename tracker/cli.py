@@ -335,7 +335,7 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
     }
     count = _write_output(output, writers[export_format])
     if output is not None:
-        click.echo(f"wrote {count} articles to {output} ({export_format})", err=True)
+        click.echo(f"wrote {count} article{'' if count == 1 else 's'} to {output} ({export_format})", err=True)
 
 
 @cli.command("feed")
