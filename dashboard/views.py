@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from tracker import schedule
 from tracker.config import Hypothesis
 from tracker.tagging import DESIGN_LABELS
 
@@ -22,8 +23,6 @@ NCBI_NOTICE = (
     "not endorse this tool. Abstracts may be protected by the publishers' copyright: see NCBI's "
     f"[disclaimer and copyright notice]({NCBI_POLICY_URL})."
 )
-DEFAULT_SCHEDULE_CRON = "30 2 * * *"
-DEFAULT_SCHEDULE_TIMEZONE = "America/New_York"
 SPECIES_LABELS = {"human": "Humans", "animal": "Animals", "both": "Humans and animals", "unknown": "Not stated"}
 # Material icons ship with Streamlit's own font; emoji depend on the reader's fonts (a box without them).
 OK_ICON = ":green[:material/check_circle:]"
@@ -293,10 +292,12 @@ def draw_sync_states(sync_states: pd.DataFrame, hypotheses: Sequence[Hypothesis]
 def draw_schedule() -> None:
     """How the fetch job is meant to recur."""
     st.markdown(
-        f"The fetch job runs once a day at **02:30 {DEFAULT_SCHEDULE_TIMEZONE}** (cron `{DEFAULT_SCHEDULE_CRON}`), "
-        "inside NCBI's requested off-peak hours (21:00–05:00 US Eastern). `tracker schedule` prints the cron or "
-        "systemd lines that install it, or runs it in the foreground; a run that finds another one still going "
-        "stops at once without touching the store."
+        f"By default the fetch job runs on the cron schedule `{schedule.DEFAULT_CRON}` in "
+        f"**{schedule.DEFAULT_TIMEZONE}** time, inside NCBI's requested off-peak hours "
+        f"({schedule.OFF_PEAK_START_HOUR:02d}:00–{schedule.OFF_PEAK_END_HOUR:02d}:00 US Eastern), starting up to "
+        f"{schedule.DEFAULT_JITTER_S // 60} minutes late at random. `tracker schedule` runs it in the foreground "
+        "and catches up a missed run; `tracker schedule --print-cron` or `--print-systemd` prints the lines that "
+        "install it instead. A run that finds another one still going stops at once without touching the store."
     )
 
 

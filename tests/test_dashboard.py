@@ -341,3 +341,35 @@ def test_the_config_file_sets_what_the_command_line_sets() -> None:
         "browser": {"gatherUsageStats": False},
         "client": {"showErrorDetails": False, "toolbarMode": "minimal", "disableDataExport": True},
     }
+
+
+# --- fetch status and coverage ------------------------------------------------------------------------------------
+
+def test_the_status_page_lists_runs_per_cause_lines_and_the_schedule(monkeypatch, seeded_db, settings) -> None:
+    app = run_app(monkeypatch, seeded_db, "Fetch status")
+    runs, run_log, sync_states = (frame.value for frame in app.dataframe)
+    connection = store.connect(seeded_db, read_only=True)
+    try:
+        stored_runs = store.load_runs_frame(connection)
+        stored_log = store.load_run_hypotheses_frame(connection, int(stored_runs["id"].iloc[0]))
+    finally:
+        connection.close()
+    assert runs[["Run", "Outcome", "Started (UTC)"]].values.tolist() == \
+        stored_runs[["id", "status", "started_at"]].values.tolist()
+    labels = {h.id: h.label for h in settings.hypotheses}
+    assert run_log[["Cause", "In PubMed", "Stored"]].values.tolist() == [
+        [labels[row.hypothesis_id], row.pubmed_count, row.stored_count] for row in stored_log.itertuples()]
+    assert sync_states["Cause"].tolist() == [h.label for h in settings.hypotheses]
+    assert "`30 2 * * *`" in app.markdown[-1].value and "America/New_York" in app.markdown[-1].value
+
+
+@pytest.mark.parametrize(("status_rows", "expected"), [
+    ([{"hypothesis_id": "sleep", "pubmed_count": 12, "stored_count": 12}], [("sleep", 12, 12, True)]),
+    ([{"hypothesis_id": "sleep", "pubmed_count": 12, "stored_count": 10}], [("sleep", 12, 10, False)]),
+    ([{"hypothesis_id": "sleep", "pubmed_count": None, "stored_count": 3}], [("sleep", None, 3, False)]),
+    ([], [("sleep", None, 0, False)]),
+])
+def test_coverage_compares_stored_with_pubmed_counts(settings, status_rows, expected) -> None:
+    status = pd.DataFrame(status_rows, columns=["hypothesis_id", "pubmed_count", "stored_count"])
+    coverage = views.coverage_frame([settings.hypothesis("sleep")], status)
+    assert [(r.hypothesis_id, r.pubmed_count, r.stored_count, r.complete) for r in coverage.itertuples()] == expected
