@@ -303,6 +303,8 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
 @click.option("--species", metavar="SPECIES", help="human (includes both), animal (includes both), both or unknown.")
 @click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output).")
 @click.option("--new-since", metavar="DATE", help="Only articles first seen on or after this ISO date or datetime.")
+@click.option("--only-new", is_flag=True,
+              help="Only articles the latest fetch or import added (first seen on the newest day), as the dashboard.")
 @click.option("--query", "text", metavar="TEXT",
               help="Only articles whose title, abstract, authors or journal contain this text (any case).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
@@ -314,8 +316,8 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
 @click.pass_context
 def export_command(context: click.Context, export_format: str, hypothesis_ids: tuple[str, ...],
                    from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                   include_retracted: bool, new_since: str | None, text: str | None, with_abstract: bool,
-                   excel: bool, output: Path | None) -> None:
+                   include_retracted: bool, new_since: str | None, only_new: bool, text: str | None,
+                   with_abstract: bool, excel: bool, output: Path | None) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
     from tracker import export
     from tracker.selection import Selection, select_articles
@@ -325,7 +327,8 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since, text=text)
+                          species=species, include_retracted=include_retracted, new_since=new_since,
+                          only_new=only_new, text=text)
     articles = select_articles(_read_catalogue(settings), selection,
                                hypothesis_ids=[h.id for h in settings.hypotheses])
     writers = {
