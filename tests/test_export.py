@@ -436,6 +436,7 @@ def stored_catalogue(db_path: Path):
         (["--design", "rct", "--design", "meta_analysis", "--species", "human"],
          Selection(designs=("rct", "meta_analysis"), species="human")),
         (["--query", "SÃO PAULO", "--new-since", "2000-01-01"], Selection(text="SÃO PAULO", new_since="2000-01-01")),
+        (["--only-new", "--species", "animal"], Selection(only_new=True, species="animal")),
     ],
 )
 def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, arguments: list[str],

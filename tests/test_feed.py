@@ -126,7 +126,8 @@ def test_bad_day_counts_are_refused(days: int, message: str) -> None:
 def test_an_unknown_hypothesis_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         build_feed(catalogue_frame(standard_rows()), HYPOTHESES, hypothesis_ids=("autonomic",), now=NOW)
-    assert str(caught.value) == "unknown hypothesis 'autonomic': choose from fibromyalgia, serotonin, sleep, substance_p"
+    assert str(caught.value) == (
+        "unknown hypothesis 'autonomic': choose from fibromyalgia, serotonin, sleep, substance_p")
 
 
 # --- tracker feed, end to end over a seeded store -------------------------------------------------------------

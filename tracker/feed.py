@@ -90,7 +90,8 @@ def _entry(row: dict, labels: dict[str, str], causes: set[str]) -> ET.Element:
             _child(_child(entry, "author"), "name", name)
     article_causes = [i for i in row["hypotheses"] if i in causes]
     for hypothesis_id in article_causes:
-        _child(entry, "category", term=hypothesis_id, scheme=HYPOTHESIS_SCHEME, label=labels.get(hypothesis_id, hypothesis_id))
+        _child(entry, "category", term=hypothesis_id, scheme=HYPOTHESIS_SCHEME,
+               label=labels.get(hypothesis_id, hypothesis_id))
     design_label = DESIGN_LABELS.get(row["design"], row["design"])
     _child(entry, "category", term=row["design"], scheme=DESIGN_SCHEME, label=design_label)
     _child(entry, "summary", _summary(row, [labels.get(i, i) for i in article_causes], design_label), type="text")
