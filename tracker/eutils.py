@@ -153,7 +153,7 @@ class EutilsClient:
                         f"{endpoint}: {failure.reason}, still after {attempt + 1} tries; "
                         f"{_advice(failure)}") from None
                 delay_s = self._backoff_s(attempt, failure.retry_after_s)
-                log.warning("%s: %s; retrying in %.1f s", endpoint, failure.reason, delay_s)
+                log.warning("%s: %s; retrying in %.2f s", endpoint, failure.reason, delay_s)
                 self._sleep(delay_s)
                 attempt += 1
 
@@ -216,8 +216,9 @@ def _retry_after_s(response: requests.Response) -> float | None:
         return None
     if value.strip().isdigit():
         return float(value)
-    parsed = email.utils.parsedate_to_datetime(value) if value else None
-    if parsed is None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
     return max(0.0, (parsed - datetime.now(timezone.utc)).total_seconds())
 
@@ -251,6 +252,8 @@ def _raise_json_error(body: bytes, endpoint: str) -> None:
         document = json.loads(body)
     except ValueError:
         raise _Retryable("reply is neither XML nor valid JSON") from None
+    if _is_rate_limit_body(body):
+        raise _Retryable("NCBI's rate limit answered")
     result = document.get("esearchresult", document) if isinstance(document, dict) else {}
     message = result.get("ERROR") or result.get("error") if isinstance(result, dict) else None
     if message and "backend failed" in str(message).lower():
