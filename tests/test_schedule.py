@@ -189,13 +189,15 @@ def test_systemd_units(settings, tmp_path: Path) -> None:
     ("15 4 1,15 * 5", "UTC", ["*-*-01,15 04:15:00 UTC", "Fri *-*-* 04:15:00 UTC"]),
     ("45 23 */10 * *", "Asia/Kolkata", ["*-*-01,11,21,31 23:45:00 Asia/Kolkata"]),
     ("0 1 * jan,dec sun", "America/New_York", ["Sun *-01,12-* 01:00:00 America/New_York"]),
+    # A day field starting with "*" does not count as restricted: cron then wants both day fields to match.
+    ("0 0 */10 * */2", "UTC", ["Tue,Thu,Sat,Sun *-*-01,11,21,31 00:00:00 UTC"]),
 ])
 def test_systemd_calendars(cron: str, timezone_name: str, calendars: list[str]) -> None:
     assert scheduling.systemd_calendars(_plan(cron, timezone_name)) == calendars
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
-@pytest.mark.parametrize(("cron", "timezone_name"), SCHEDULES)
+@pytest.mark.parametrize(("cron", "timezone_name"), [*SCHEDULES, ("0 0 */10 * */2", "UTC"), ("0 6 */2 * 1", "UTC")])
 def test_systemd_analyze_agrees_with_the_scheduler(cron: str, timezone_name: str) -> None:
     plan = _plan(cron, timezone_name)
     elapses: list[datetime] = []

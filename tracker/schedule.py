@@ -84,14 +84,14 @@ class Schedule:
         jitter_s = self.jitter_s if with_jitter and self.jitter_s else None
         common = {"minute": _listed(self.minutes, 0, 59), "hour": _listed(self.hours, 0, 23),
                   "month": _listed(self.months, 1, 12), "timezone": self.zone}
-        weekday_names = ",".join(_SYSTEMD_DAYS[(day - 1) % 7].lower() for day in self.weekdays)
+        days = _listed(self.days, 1, 31)
+        weekdays = "*" if len(self.weekdays) == 7 else ",".join(
+            _SYSTEMD_DAYS[(day - 1) % 7].lower() for day in self.weekdays)
         if self.days_restricted and self.weekdays_restricted:
             # Cron fires when either day field matches.
-            return OrTrigger([CronTrigger(day=_listed(self.days, 1, 31), **common),
-                              CronTrigger(day_of_week=weekday_names, **common)], jitter=jitter_s)
-        if self.weekdays_restricted:
-            return CronTrigger(day_of_week=weekday_names, jitter=jitter_s, **common)
-        return CronTrigger(day=_listed(self.days, 1, 31), jitter=jitter_s, **common)
+            return OrTrigger([CronTrigger(day=days, **common), CronTrigger(day_of_week=weekdays, **common)],
+                             jitter=jitter_s)
+        return CronTrigger(day=days, day_of_week=weekdays, jitter=jitter_s, **common)
 
 
 def default_log_path(db_path: Path) -> Path:
@@ -411,9 +411,8 @@ def systemd_calendars(schedule: Schedule) -> list[str]:
     zone = schedule.timezone_name
     if schedule.days_restricted and schedule.weekdays_restricted:
         return [f"*-{months}-{days} {time_part} {zone}", f"{weekdays} *-{months}-* {time_part} {zone}"]
-    if schedule.weekdays_restricted:
-        return [f"{weekdays} *-{months}-* {time_part} {zone}"]
-    return [f"*-{months}-{days} {time_part} {zone}"]
+    both = f"{weekdays} " if len(schedule.weekdays) < 7 else ""
+    return [f"{both}*-{months}-{days} {time_part} {zone}"]
 
 
 def _systemd_values(values: tuple[int, ...], low: int, high: int, width: int) -> str:
