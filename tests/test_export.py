@@ -19,6 +19,7 @@ from tracker.export import (
     latex_escape,
     neutralise_cell,
     page_ranges,
+    protect_capitals,
     write_bibtex,
     write_csv,
     write_ris,
@@ -382,6 +383,25 @@ def test_bibtex_keys_get_longer_suffixes_past_z() -> None:
 def test_latex_escape(text: str, escaped: str) -> None:
     assert latex_escape(text) == escaped
     assert latex_unescape(escaped) == text
+
+
+@pytest.mark.parametrize(
+    ("title", "protected"),
+    [
+        ("SSRI and SNRI therapy", "{SSRI} and {SNRI} therapy"),
+        ("Serotonin (5-HT) levels", "Serotonin {(5-HT)} levels"),
+        ("Fibromyalgia in a McGill cohort", "Fibromyalgia in a {McGill} cohort"),
+        ("IGF-1: a review", "{IGF-1:} a review"),
+        ("Plain title, Zürich", "Plain title, Zürich"),
+    ],
+)
+def test_protect_capitals_braces_acronyms_and_inner_capitals(title: str, protected: str) -> None:
+    assert protect_capitals(title) == protected
+
+
+def test_bibtex_titles_keep_acronyms_through_a_round_trip() -> None:
+    frame = catalogue_frame([article_row(3, title="SSRIs & IGF-1 in 50% of FM patients")])
+    assert bibtex_entries(frame)[0]["title"] == r"{SSRIs} \& {IGF-1} in 50\% of {FM} patients"
 
 
 def test_every_bibtex_entry_has_balanced_braces() -> None:

@@ -32,7 +32,8 @@ as a formula (starting with = + - @ tab or CR) get a leading apostrophe; plain n
 
 BibTeX keys are "<first author's last name><year><first title word>" in lower-case ASCII ("smith2019fibromyalgia",
 "anon" without authors, "nd" without a year); articles of one export that share a key all get a suffix "a", "b", ...
-in ascending PMID order, so the keys do not depend on the row order.
+in ascending PMID order, so the keys do not depend on the row order. Title words with a capital after their first
+letter (SSRI, IGF-1, McGill) are braced so that sentence-case styles keep them.
 """
 
 from __future__ import annotations
@@ -243,6 +244,9 @@ _LATEX_ESCAPES = str.maketrans({
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 })
+# A capital after a word's first character marks an acronym or a name (SSRI, IGF-1, 5-HT, McGill) that a
+# sentence-case BibTeX style would otherwise lower-case.
+_INNER_CAPITAL = re.compile(r".[A-Z]")
 _KEY_STOPWORDS = frozenset(
     {"a", "an", "the", "of", "on", "in", "and", "for", "to", "with", "is", "are", "by", "from", "at", "as", "do",
      "does", "its", "their", "vs", "versus"}
@@ -252,6 +256,11 @@ _KEY_STOPWORDS = frozenset(
 def latex_escape(text: str) -> str:
     """Escape the characters LaTeX treats as commands: & % $ # _ { } ~ ^ and backslash."""
     return text.translate(_LATEX_ESCAPES)
+
+
+def protect_capitals(title: str) -> str:
+    """Brace each word with a capital after its first letter ("{SSRI}", "{IGF-1}") so styles keep its case."""
+    return " ".join("{" + word + "}" if _INNER_CAPITAL.search(word) else word for word in title.split(" "))
 
 
 def bibtex_type(row: dict[str, Any]) -> str:
@@ -288,7 +297,7 @@ def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[s
         entry_type = bibtex_type(row)
         fields: list[tuple[str, str]] = [
             ("author", " and ".join(_bibtex_names(row.get("authors")))),
-            ("title", latex_escape(_one_line(row.get("title")))),
+            ("title", protect_capitals(latex_escape(_one_line(row.get("title"))))),
         ]
         container = latex_escape(_one_line(row.get("journal")))
         if entry_type == "article":
