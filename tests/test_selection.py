@@ -94,6 +94,13 @@ def test_a_selection_built_from_lists_is_hashable_and_equal_to_the_tuple_form() 
     assert hash(from_lists) == hash(Selection(hypotheses=("sleep",), designs=("rct",)))
 
 
+def test_numpy_years_are_accepted_as_plain_ints() -> None:
+    years = standard_catalogue()["pub_year"].dropna()
+    selection = Selection(from_year=years.min(), to_year=years.max())
+    assert (selection.from_year, selection.to_year) == (2018, 2021)
+    assert (type(selection.from_year), type(selection.to_year)) == (int, int)
+
+
 def test_the_order_does_not_depend_on_the_catalogue_order() -> None:
     rows = [article_row(5, pub_year=2001), article_row(9, pub_year=None), article_row(7, pub_year=2001),
             article_row(3, pub_year=2024), article_row(8, pub_year=None)]

@@ -19,6 +19,7 @@ Decisions the filters make:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -58,8 +59,12 @@ class Selection:
                 object.__setattr__(self, name, None)
         for name in ("from_year", "to_year"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise ConfigError(f"{name.replace('_', '-')} {value!r} is not a year; give a whole number such as 2015")
+            # A year read from a DataFrame is a numpy integer; a plain int keeps the Selection simple to compare.
+            object.__setattr__(self, name, int(value))
         if self.from_year is not None and self.to_year is not None and self.from_year > self.to_year:
             raise ConfigError(
                 f"from-year {self.from_year} is after to-year {self.to_year}; swap them or drop one of the bounds")
