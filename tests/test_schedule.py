@@ -109,8 +109,39 @@ def settings(tmp_path: Path):
     return load_settings(db_path=tmp_path / "data" / "tracker.sqlite")
 
 
+@pytest.fixture
+def venv_python(monkeypatch, tmp_path: Path) -> Path:
+    """A virtualenv's python without the `tracker` script (the project not pip-installed) as sys.executable."""
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    monkeypatch.setattr(sys, "executable", str(python))
+    return python
+
+
+@pytest.mark.parametrize(("installed", "expected_start"), [(True, ["{bin}/tracker"]),
+                                                           (False, ["{bin}/python", "-m", "tracker"])])
+def test_tracker_command_is_absolute_and_prefers_the_installed_script(settings, venv_python: Path, tmp_path: Path,
+                                                                      installed: bool,
+                                                                      expected_start: list[str]) -> None:
+    if installed:
+        (venv_python.parent / "tracker").write_text("")
+    start = [part.format(bin=venv_python.parent) for part in expected_start]
+    assert scheduling.tracker_command(settings) == [*start, "--db", str(tmp_path / "data" / "tracker.sqlite"), "fetch"]
+
+    custom = load_settings(hypotheses_path=PROJECT_DIR / "tracker" / "hypotheses.toml", db_path=Path("rel.sqlite"))
+    assert scheduling.tracker_command(custom) == [*start, "--db", str(Path.cwd() / "rel.sqlite"), "fetch"]
+
+    own_file = tmp_path / "my-hypotheses.toml"
+    own_file.write_bytes((PROJECT_DIR / "tracker" / "hypotheses.toml").read_bytes())
+    own = load_settings(hypotheses_path=own_file, db_path=tmp_path / "t.sqlite")
+    assert scheduling.tracker_command(own) == [*start, "--db", str(tmp_path / "t.sqlite"), "--hypotheses",
+                                               str(own_file), "fetch"]
+
+
 @pytest.mark.parametrize(("cron", "timezone_name"), SCHEDULES)
-def test_cron_text_is_a_valid_crontab_entry(settings, tmp_path: Path, cron: str, timezone_name: str) -> None:
+def test_cron_text_is_a_valid_crontab_entry(settings, venv_python: Path, tmp_path: Path, cron: str,
+                                            timezone_name: str) -> None:
     plan = parse_schedule(cron, timezone_name, 900, tmp_path / "data" / "schedule.log")
     lines = [line for line in scheduling.cron_text(settings, plan).splitlines() if not line.startswith("#")]
 
@@ -121,7 +152,7 @@ def test_cron_text_is_a_valid_crontab_entry(settings, tmp_path: Path, cron: str,
     assert _utc([first]) == _utc(scheduling.next_fire_times(plan, NOW, 1))
     command = " ".join(entry[5:])
     assert command == (
-        f"cd {PROJECT_DIR} && sleep $(shuf -i 0-900 -n 1) && {sys.executable} -m tracker "
+        f"cd {PROJECT_DIR} && sleep $(shuf -i 0-900 -n 1) && {venv_python} -m tracker "
         f"--db {tmp_path}/data/tracker.sqlite fetch >> {tmp_path}/data/schedule.log 2>&1")
     assert subprocess.run(["sh", "-n", "-c", command]).returncode == 0
 
@@ -158,7 +189,7 @@ def _unit_sections(text: str) -> dict[str, list[tuple[str, str]]]:
     return sections
 
 
-def test_systemd_units(settings, tmp_path: Path) -> None:
+def test_systemd_units(settings, venv_python: Path, tmp_path: Path) -> None:
     plan = parse_schedule("30 2 * * *", "America/New_York", 600, tmp_path / "data" / "schedule.log")
     service, timer = scheduling.systemd_units(settings, plan)
 
@@ -167,7 +198,7 @@ def test_systemd_units(settings, tmp_path: Path) -> None:
                  ("Wants", "network-online.target"), ("After", "network-online.target")],
         "Service": [("Type", "oneshot"), ("WorkingDirectory", str(PROJECT_DIR)),
                     ("EnvironmentFile", "-%h/.config/fibromyalgia-tracker.env"),
-                    ("ExecStart", f"{sys.executable} -m tracker --db {tmp_path}/data/tracker.sqlite fetch"),
+                    ("ExecStart", f"{venv_python} -m tracker --db {tmp_path}/data/tracker.sqlite fetch"),
                     ("StandardOutput", f"append:{tmp_path}/data/schedule.log"),
                     ("StandardError", f"append:{tmp_path}/data/schedule.log")],
     }
