@@ -143,32 +143,33 @@ def cause_page(context: Context) -> None:
     st.markdown("**PubMed query**")
     if cause.id in sync_states.index:
         used_query = sync_states.at[cause.id, "query"]
-        st.code(used_query, language=None)
+        st.code(used_query, language=None, wrap_lines=True)
         if used_query != cause.query:
             st.warning("The hypotheses file now has another query; the next `tracker fetch` syncs with it:",
                        icon=":material/warning:")
-            st.code(cause.query, language=None)
+            st.code(cause.query, language=None, wrap_lines=True)
         translation = sync_states.at[cause.id, "query_translation"]
         st.markdown("**PubMed's translation of the query**")
-        st.code(translation or "PubMed gave no translation", language=None)
+        st.code(translation or "PubMed gave no translation", language=None, wrap_lines=True)
     else:
-        st.code(cause.query, language=None)
+        st.code(cause.query, language=None, wrap_lines=True)
         st.info("Not synced with PubMed yet: run `tracker fetch`.")
-    coverage = views.coverage_frame([cause], loaders.load_status(context.state))
-    views.draw_coverage(coverage)
+    totals = loaders.load_cause_totals(context.state, context.hypotheses, context.include_retracted)
+    st.metric("Articles tagged with this cause", f"{totals.get(cause.id, 0):,}",
+              help="By PubMed's query or by the terms in their text"
+                   + ("" if context.include_retracted else "; retracted articles left out"))
+    views.draw_coverage(views.coverage_frame([cause], loaders.load_status(context.state)))
 
     counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)
     columns = st.columns(2)
     with columns[0]:
-        st.markdown("**Study design**")
-        st.bar_chart(counts["design"].rename(index=DESIGN_LABELS), horizontal=True)
+        st.altair_chart(views.breakdown_chart(counts["design"], DESIGN_LABELS, "Study design"), width="stretch")
     with columns[1]:
-        st.markdown("**Species**")
-        st.bar_chart(counts["species"].rename(index=views.SPECIES_LABELS), horizontal=True)
+        st.altair_chart(views.breakdown_chart(counts["species"], views.SPECIES_LABELS, "Species"), width="stretch")
 
     st.markdown(f"**Most frequent MeSH terms** (top {TOP_MESH_COUNT})")
-    st.dataframe(loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT),
-                 hide_index=True)
+    top_mesh = loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT)
+    st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True)
     st.markdown("**Newest articles**")
     newest = loaders.load_selected(
         context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),

@@ -113,10 +113,10 @@ def draw_headline(article_count: int, new_count: int, new_day: str | None, last_
     columns[1].metric("New in the latest fetch or import", f"{new_count:,}",
                       help=f"First seen on {new_day} (UTC)" if new_day else None)
     if last_success is None:
-        columns[2].metric("Last successful fetch", "never")
+        columns[2].metric("Last successful fetch (UTC)", "never")
     else:
         finished = str(last_success["finished_at"] or last_success["started_at"])
-        columns[2].metric("Last successful fetch", f"{finished[:10]} {finished[11:16]} UTC")
+        columns[2].metric("Last successful fetch (UTC)", f"{finished[:10]} {finished[11:16]}")
     if last_run is not None and last_run["status"] != "succeeded":
         st.warning(f"The latest fetch (run {last_run['id']}, {last_run['started_at']}) "
                    f"{last_run['status']}: {last_run['error'] or 'no error recorded'}. "
@@ -311,13 +311,24 @@ def line_chart(data: pd.DataFrame, x_title: str, y_title: str) -> alt.Chart:
     )
 
 
+def breakdown_chart(counts: pd.Series, labels: Mapping[str, str], title: str) -> alt.Chart:
+    """Horizontal bars of article counts, in the order of `counts` (the tagging module's order), not A to Z."""
+    data = pd.DataFrame({"category": [labels.get(key, key) for key in counts.index], "articles": counts.to_numpy()})
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("articles:Q", title="Articles"),
+        y=alt.Y("category:N", title=title, sort=list(data["category"])),
+        tooltip=["category", "articles"],
+    )
+
+
 def stacked_design_chart(data: pd.DataFrame, y_title: str) -> alt.Chart:
     """Bars per publication year stacked by study design; `data` has columns year, design, value."""
     order = list(DESIGN_LABELS.values())
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("year:O", title="Publication year"),
         y=alt.Y("value:Q", title=y_title, stack="zero"),
-        color=alt.Color("design:N", title="Study design", sort=order),
+        # Eleven designs: a 20-colour scheme keeps them apart (the default has ten, so two would share one).
+        color=alt.Color("design:N", title="Study design", sort=order, scale=alt.Scale(scheme="tableau20")),
         order=alt.Order("design_rank:Q"),
         tooltip=["design", "year", alt.Tooltip("value:Q", format=",.1f")],
     )

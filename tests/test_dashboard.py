@@ -373,3 +373,25 @@ def test_coverage_compares_stored_with_pubmed_counts(settings, status_rows, expe
     status = pd.DataFrame(status_rows, columns=["hypothesis_id", "pubmed_count", "stored_count"])
     coverage = views.coverage_frame([settings.hypothesis("sleep")], status)
     assert [(r.hypothesis_id, r.pubmed_count, r.stored_count, r.complete) for r in coverage.itertuples()] == expected
+
+
+@pytest.mark.parametrize("cause_id", ["serotonin", "injury"])
+def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, settings, catalogue, cause_id) -> None:
+    app = run_app(monkeypatch, seeded_db, "Cause", cause=cause_id)
+    table = tagging.evidence_table(catalogue, settings.hypotheses, by_species=True)
+    rows = table[table["hypothesis_id"] == cause_id]
+    design_chart, species_chart = chart_frames(app)
+    assert design_chart[["category", "articles"]].values.tolist() == [
+        [tagging.DESIGN_LABELS[d], int(rows.loc[rows["design"] == d, "count"].sum())] for d in tagging.DESIGNS]
+    assert species_chart[["category", "articles"]].values.tolist() == [
+        [views.SPECIES_LABELS[s], int(rows.loc[rows["species"] == s, "count"].sum())] for s in tagging.SPECIES]
+    assert metric_values(app)["Articles tagged with this cause"] == f"{int(rows['count'].sum()):,}"
+
+    carried = catalogue[catalogue["hypotheses"].map(lambda ids: cause_id in ids) & ~catalogue["retracted"]]
+    counts = carried["mesh_terms"].explode().value_counts()
+    expected_mesh = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:15]
+    top_mesh, newest = app.dataframe[0].value, app.dataframe[1].value
+    assert list(zip(top_mesh["MeSH term"], top_mesh["Articles"])) == expected_mesh
+    expected_newest = select_articles(catalogue, Selection(hypotheses=(cause_id,))).head(10)
+    assert newest["PMID"].tolist() == expected_newest["pmid"].tolist()
+    assert [c.value for c in app.code][0] == settings.hypothesis(cause_id).query
