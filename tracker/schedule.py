@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -31,6 +32,9 @@ from tracker import store
 from tracker.config import PROJECT_DIR, Settings
 from tracker.errors import ConfigError, LockHeld, TrackerError
 from tracker.lock import job_lock
+
+if TYPE_CHECKING:
+    from tracker.fetch import FetchReport
 
 DEFAULT_CRON = "30 2 * * *"
 DEFAULT_TIMEZONE = "America/New_York"
@@ -242,7 +246,8 @@ def last_successful_fetch(db_path: Path) -> datetime | None:
 
 # --- running ------------------------------------------------------------------------------------------------------
 
-FetchFunction = Callable[[Settings], object]
+# `tracker.fetch.run_fetch` in use; a stand-in in tests.
+FetchFunction = Callable[[Settings], "FetchReport"]
 
 
 def run_locked_fetch(settings: Settings, fetch: FetchFunction, log: logging.Logger) -> str:
