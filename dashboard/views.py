@@ -192,7 +192,8 @@ def draw_citations(rows: pd.DataFrame) -> None:
 def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis]) -> None:
     """One article in full: citation, links, integrity flags, abstract with its tagging terms marked, tags, MeSH."""
     labels = {h.id: h.label for h in hypotheses}
-    st.markdown(f"#### {escape_text(article['title'])}", unsafe_allow_html=True)
+    terms = [entry["term"] for entries in article["matched_terms"].values() for entry in entries]
+    st.markdown(f"#### {highlight_terms(article['title'], terms)}", unsafe_allow_html=True)
     citation = ", ".join(str(part) for part in (
         article["journal"], _year_text(article["pub_year"]), article["volume"], article["pages"]) if _present(part))
     st.markdown(f"{escape_text(article['author_names'] or 'No authors listed')}  \n*{escape_text(citation)}*",
@@ -207,7 +208,6 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis]) -> None:
         if bool(article[flag]):
             (st.error if flag == "retracted" else st.warning)(text, icon=":material/report:")
 
-    terms = [entry["term"] for entries in article["matched_terms"].values() for entry in entries]
     sections = list(article["abstract_sections"])
     if sections:
         paragraphs = []
