@@ -213,6 +213,20 @@ def test_systemd_units(settings, venv_python: Path, tmp_path: Path) -> None:
     assert "# ~/.config/systemd/user/fibromyalgia-tracker.timer\n[Unit]\n" in text
 
 
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize("cron", ["30 2 * * *", "15 4 1,15 * 5"])
+def test_systemd_analyze_verifies_the_units(settings, tmp_path: Path, cron: str) -> None:
+    plan = parse_schedule(cron, "America/New_York", 600, tmp_path / "data" / "schedule.log")
+    service, timer = scheduling.systemd_units(settings, plan)
+    units = tmp_path / "units"
+    units.mkdir()
+    (units / "fibromyalgia-tracker.service").write_text(service)
+    (units / "fibromyalgia-tracker.timer").write_text(timer)
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", "./fibromyalgia-tracker.timer",
+                             "./fibromyalgia-tracker.service"], cwd=units, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
 @pytest.mark.parametrize(("cron", "timezone_name", "calendars"), [
     ("30 2 * * *", "America/New_York", ["*-*-* 02:30:00 America/New_York"]),
     ("*/20 21-23 * * 1-5", "America/New_York", ["Mon..Fri *-*-* 21..23:00,20,40:00 America/New_York"]),
