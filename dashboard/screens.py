@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -37,25 +37,31 @@ class Context:
 
     @property
     def hypotheses(self) -> tuple[Hypothesis, ...]:
+        """Every configured hypothesis, the baseline included."""
         return self.settings.hypotheses
 
     @property
     def causes(self) -> tuple[Hypothesis, ...]:
+        """The hypotheses that are causes."""
         return self.settings.causes
 
     @property
     def labels(self) -> dict[str, str]:
+        """What the reader sees for each hypothesis id."""
         return {h.id: h.label for h in self.settings.hypotheses}
 
     @property
     def hypothesis_ids(self) -> tuple[str, ...]:
+        """The configured ids a selection may name."""
         return tuple(h.id for h in self.settings.hypotheses)
 
 
 def render(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
+    db_name = "the store"
     try:
         settings = loaders.read_settings(argv, environ)
+        db_name = str(settings.db_path)
         state = loaders.read_store_state(settings.db_path)
         if state is None:
             views.draw_first_screen(str(settings.db_path), has_runs=False)
@@ -64,7 +70,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str]) -> None:
     except TrackerError as error:
         views.draw_store_error(str(error))
     except sqlite3.Error as error:
-        views.draw_store_error(f"the store could not be read ({error}); reload the page, and if it persists "
+        views.draw_store_error(f"{db_name}: could not be read ({error}); reload the page, and if it persists "
                                "check the file given with --db or TRACKER_DB")
 
 
@@ -238,7 +244,7 @@ def _citation_filters(context: Context) -> Selection:
     )
 
 
-def _article_label(shown: pd.DataFrame):
+def _article_label(shown: pd.DataFrame) -> Callable[[int], str]:
     titles = dict(zip(shown["pmid"], shown["title"]))
 
     def label(pmid: int) -> str:
