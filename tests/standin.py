@@ -448,6 +448,8 @@ class EutilsStandin:
         handler.send_header("Content-Length", str(len(reply.body) if declared_full_length else len(cut)))
         for name, value in rate_headers.items():
             handler.send_header(name, value)
+        # Say so when closing: a client that reuses the socket would otherwise meet a dead connection next time.
+        handler.send_header("Connection", "close")
         handler.end_headers()
         handler.wfile.write(cut)
         handler.close_connection = True
