@@ -180,16 +180,15 @@ def status(context: click.Context, as_json: bool) -> None:
         connection.close()
     rows = []
     for hypothesis in settings.hypotheses:
-        row = frame.loc[hypothesis.id] if hypothesis.id in frame.index else None
-        value = (lambda key: None if row is None or row[key] != row[key] else row[key])
-        pubmed_count = value("pubmed_count")
+        known = hypothesis.id in frame.index
+        row = {k: (None if v != v else v) for k, v in frame.loc[hypothesis.id].items()} if known else {}
         rows.append({
             "hypothesis": hypothesis.id,
-            "last_success": value("last_success_at"),
-            "pubmed": None if pubmed_count is None else int(pubmed_count),
-            "stored": 0 if row is None else int(row["stored_count"]),
-            "last_run": value("last_run_status"),
-            "error": value("last_run_error"),
+            "last_success": row.get("last_success_at"),
+            "pubmed": None if row.get("pubmed_count") is None else int(row["pubmed_count"]),
+            "stored": int(row.get("stored_count") or 0),
+            "last_run": row.get("last_run_status"),
+            "error": row.get("last_run_error"),
         })
     last_run = None if runs.empty else {k: (None if v != v else v) for k, v in runs.iloc[0].to_dict().items()}
     if last_run is not None:

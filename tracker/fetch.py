@@ -24,7 +24,7 @@ from typing import Protocol
 
 from tracker import store
 from tracker.config import Hypothesis, Settings
-from tracker.errors import EutilsError, EutilsQueryError, ParseError, TrackerError
+from tracker.errors import EutilsError, EutilsQueryError, ParseError
 from tracker.eutils import ESEARCH_MAX_RECORDS, EutilsClient
 from tracker.models import Article, Deletion
 from tracker.parse import iter_pubmed_records
@@ -378,5 +378,3 @@ def _log_outcomes(connection, run_id: int, outcomes: dict[str, HypothesisOutcome
                 stored_count=outcome.stored_count, new_count=outcome.new_count, updated_count=outcome.updated_count,
                 removed_count=outcome.removed_count, error=outcome.error)
 
-
-__all__ = ["FetchProgress", "FetchReport", "HypothesisOutcome", "TrackerError", "run_fetch"]
