@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -72,19 +73,28 @@ def _reading(db_path: str) -> Iterator[sqlite3.Connection]:
         connection.close()
 
 
-# cache_resource, not cache_data, for the two article-sized frames: cache_data would unpickle a fresh copy of
-# every row (nested lists and dicts included) on each rerun, seconds at 200,000 articles. Callers never mutate them.
-@st.cache_resource(max_entries=2, show_spinner="Reading the store…")
+# cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row (nested lists and dicts
+# included) on each rerun, 2.2 s at 15,000 articles. Callers never mutate it. One entry: 200,000 articles take
+# about 3 GB, and after a fetch only the new state is wanted.
+@st.cache_resource(max_entries=1, show_spinner="Reading the store…")
 def load_catalogue(state: StoreState) -> pd.DataFrame:
     """One row per stored article with its tags, as `store.load_catalogue` gives it."""
     with _reading(state.db_path) as connection:
         return store.load_catalogue(connection)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def load_selected(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> pd.DataFrame:
-    """The articles a selection keeps, in the order `tracker export` writes them."""
-    return select_articles(load_catalogue(state), selection, hypothesis_ids=hypothesis_ids)
+# The PMIDs, not the rows: a selection of 200,000 rows is 150 MB as a frame, 1.6 MB as an array.
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> np.ndarray:
+    """The PMIDs a selection keeps, in the order `tracker export` writes them."""
+    return select_articles(load_catalogue(state), selection, hypothesis_ids=hypothesis_ids)["pmid"].to_numpy()
+
+
+def catalogue_rows(state: StoreState, pmids: np.ndarray) -> pd.DataFrame:
+    """The catalogue rows of these PMIDs, in the order given."""
+    catalogue = load_catalogue(state)
+    # The catalogue is ordered by PMID, so a binary search finds each row without building an index.
+    return catalogue.iloc[np.searchsorted(catalogue["pmid"].to_numpy(), pmids)]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -13,7 +13,7 @@ from dashboard import loaders, views
 from tracker import export
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
-from tracker.selection import Selection
+from tracker.selection import Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
 PAGES = ("Overview", "Cause", "Citations", "Fetch status")
@@ -99,8 +99,9 @@ def overview_page(context: Context) -> None:
     catalogue = loaders.load_catalogue(context.state)
     runs = loaders.load_runs(context.state)
     succeeded = runs[runs["status"] == "succeeded"]
-    new_articles = loaders.load_selected(context.state, Selection(only_new=True, include_retracted=True),
-                                         context.hypothesis_ids)
+    new_pmids = loaders.load_selected_pmids(context.state, Selection(only_new=True, include_retracted=True),
+                                            context.hypothesis_ids)
+    new_articles = loaders.catalogue_rows(context.state, new_pmids)
     new_day = str(new_articles["first_seen"].max())[:10] if len(new_articles) else None
     views.draw_headline(len(catalogue), len(new_articles), new_day,
                         succeeded.iloc[0].to_dict() if len(succeeded) else None,
@@ -177,17 +178,19 @@ def cause_page(context: Context) -> None:
     top_mesh = loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT)
     st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True)
     st.markdown("**Newest articles**")
-    newest = loaders.load_selected(
+    newest = loaders.load_selected_pmids(
         context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),
         context.hypothesis_ids)
-    views.draw_citations(views.citation_rows(newest.head(NEWEST_COUNT), context.labels))
+    views.draw_citations(views.citation_rows(loaders.catalogue_rows(context.state, newest[:NEWEST_COUNT]),
+                                             context.labels))
 
 
 def citations_page(context: Context) -> None:
     """The filtered table, its CSV download, and the chosen article in full."""
     st.title("Citations")
     selection = _citation_filters(context)
-    selected = loaders.load_selected(context.state, selection, context.hypothesis_ids)
+    catalogue = loaders.load_catalogue(context.state)
+    selected = loaders.load_selected_pmids(context.state, selection, context.hypothesis_ids)
     st.metric("Matching articles", f"{len(selected):,}")
     page_count = max(1, -(-len(selected) // views.CITATION_PAGE_SIZE))
     page_number = 1
@@ -195,12 +198,13 @@ def citations_page(context: Context) -> None:
         page_number = st.number_input(f"Page (of {page_count:,}, {views.CITATION_PAGE_SIZE} rows each)",
                                       min_value=1, max_value=page_count, value=1, step=1, key="citations_page")
     start = (page_number - 1) * views.CITATION_PAGE_SIZE
-    shown = selected.iloc[start:start + views.CITATION_PAGE_SIZE]
+    shown = loaders.catalogue_rows(context.state, selected[start:start + views.CITATION_PAGE_SIZE])
     views.draw_citations(views.citation_rows(shown, context.labels))
     st.download_button(
         f"Download these {len(selected):,} articles as CSV",
-        # Built on click, not on every rerun: the CSV of 200,000 rows takes seconds.
-        data=lambda: export.csv_bytes(selected),
+        # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
+        # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
+        data=lambda: export.csv_bytes(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids)),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
         on_click="ignore",
