@@ -7,7 +7,7 @@ same AppTest harness rendering a trivial page, so a slow or busy machine shows u
     .venv/bin/python bench/bench_dashboard.py                 # 15,000 and 200,000 articles
     .venv/bin/python bench/bench_dashboard.py --sizes 15000   # quicker
 
-Seeded stores are kept in bench/out/ (gitignored) and reused while the tagging rules are unchanged.
+Seeded stores are kept in bench/out/ (gitignored) and reused, re-tagged when the tagging rules change.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import streamlit as st  # noqa: E402
 from seed import make_articles, seed_store  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tracker import store, tagging  # noqa: E402
+from tracker import retag, store  # noqa: E402
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings  # noqa: E402
 
 APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
@@ -55,18 +55,26 @@ FILTER_STEPS = [
 
 
 def seeded_store(article_count: int) -> Path:
-    """Return a store of `article_count` synthetic articles, building it on first use."""
+    """Return a store of `article_count` synthetic articles, building it on first use and re-tagging it after."""
     settings = load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={})
-    version = tagging.rules_version(settings.hypotheses)
-    db_path = OUT_DIR / f"dashboard-{article_count}-{version[:12]}.sqlite"
+    db_path = OUT_DIR / f"dashboard-{article_count}.sqlite"
+    started = time.perf_counter()
     if not db_path.exists():
         OUT_DIR.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
         partial = db_path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         seed_store(partial, settings.hypotheses, make_articles(article_count, seed=42))
         partial.rename(db_path)
         print(f"  seeded {article_count:,} articles in {time.perf_counter() - started:.1f} s -> {db_path.name}")
+        return db_path
+    # Changed tagging rules leave the stored tags stale; the dashboard would show them until `tracker retag`.
+    connection = store.connect(db_path)
+    try:
+        retagged = retag.refresh_tags(connection, settings.hypotheses)
+    finally:
+        connection.close()
+    if retagged:
+        print(f"  re-tagged {retagged:,} articles in {time.perf_counter() - started:.1f} s")
     return db_path
 
 
