@@ -22,12 +22,12 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "tests")]
 
-import streamlit as st  # noqa: E402
-from seed import make_articles, seed_store  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
+import streamlit as st
+from seed import make_articles, seed_store
+from streamlit.testing.v1 import AppTest
 
-from tracker import retag, store  # noqa: E402
-from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings  # noqa: E402
+from tracker import retag, store
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 
 APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
 OUT_DIR = PROJECT_DIR / "bench" / "out"

@@ -11,9 +11,9 @@ PROJECT_DIR = str(Path(__file__).resolve().parent.parent)
 if PROJECT_DIR not in sys.path:
     sys.path.insert(0, PROJECT_DIR)
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from dashboard import screens  # noqa: E402
+from dashboard import screens
 
 st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon=":material/menu_book:", layout="wide")
 screens.render(sys.argv[1:], os.environ)

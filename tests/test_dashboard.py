@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +39,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
     db_path = tmp_path_factory.mktemp("dashboard") / "seeded.sqlite"
     seed_store(db_path, settings.hypotheses, make_articles(ARTICLE_COUNT, seed=7))
     late_articles = make_articles(LATE_ARTICLE_COUNT, seed=8)
-    later = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0).isoformat()
     connection = store.connect(db_path)
     try:
         with store.transaction(connection):
@@ -394,4 +394,4 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     assert list(zip(top_mesh["MeSH term"], top_mesh["Articles"])) == expected_mesh
     expected_newest = select_articles(catalogue, Selection(hypotheses=(cause_id,))).head(10)
     assert newest["PMID"].tolist() == expected_newest["pmid"].tolist()
-    assert [c.value for c in app.code][0] == settings.hypothesis(cause_id).query
+    assert next(c.value for c in app.code) == settings.hypothesis(cause_id).query
