@@ -5,17 +5,21 @@ mesh_terms, publication_types, corrections and, optionally, query_hypotheses (th
 returned the article). `tag_articles` turns it into a tags frame (one row per article × hypothesis, with the terms
 that matched and where) and a facets frame (one row per article: design, species, in vitro, integrity flags).
 
-Matching. Each hypothesis' terms compile once (`compile_rules`) into one alternation that runs over whole columns
-with `Series.str.findall`, one pass per field for all hypotheses together. Text and terms are both lower-cased,
-Greek letters are spelled out ("α" → "alpha") and Unicode hyphens become "-", so "TNF-α" matches "TNF-alpha" and
-the other way round. Inside a term, a space or hyphen, and the step between letters and digits, match a space, a
-hyphen or nothing: "heart rate variability" finds "heart-rate variability", "IGF-1" finds "IGF1" and "IGF 1".
-A term matches only as a whole word: "ATP" does not fire in "ATPase", "sympathetic" not in "sympathy", "5-HT" not
-in "5-HTT" (the serotonin transporter is its own term). Plurals are not implied: list them. A term written
-"re:PATTERN" is a regular expression (case-insensitive, on word boundaries) over the normalised text.
-An abbreviation never stands for a term by itself: "SP" tags Substance P only where the same text defines it,
-as in "substance P (SP)" — and such a text already carries the full term; the title's later "SP" is then
-recorded as a match of the defined abbreviation.
+Matching. All hypotheses' terms compile once (`compile_rules`) into one pattern, factored on shared prefixes,
+that runs over whole columns at once: Arrow's RE2 engine marks every match in a field of all articles in one
+pass (`pyarrow.compute.replace_substring_regex`), a split picks the marked pieces out, and the few distinct
+matched strings are then resolved to terms with Python's `re`. Text and terms are both lower-cased, Greek letters
+spelled out ("α" → "alpha") and Unicode hyphens folded to "-", so "TNF-α" matches "TNF-alpha" and the other way
+round. Inside a term, a space or hyphen, and the step between letters and digits, match a space, a hyphen or
+nothing: "heart rate variability" finds "heart-rate variability", "IGF-1" finds "IGF1" and "IGF 1". A term
+matches only as a whole word (ASCII word boundaries): "ATP" does not fire in "ATPase", "sympathetic" not in
+"sympathy", "5-HT" not in "5-HTT" (the serotonin transporter is a term of its own). Plurals are not implied: list
+them. A term written "re:PATTERN" is a regular expression (case-insensitive, at word boundaries, in the syntax
+common to RE2 and Python: no look-arounds, no back-references, groups written (?:...)).
+
+Abbreviations never stand for a term by themselves: "SP" tags Substance P only where the same text defines it,
+as in "substance P (SP)", which already carries the full term; the text's other uses of "SP" are then recorded as
+matches of "SP (substance P)" so that a reader sees them highlighted too.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracker.config import Hypothesis
 from tracker.errors import ConfigError
@@ -55,11 +61,11 @@ FIELDS: tuple[str, ...] = ("title", "abstract", "keywords", "mesh")
 FACET_COLUMNS: tuple[str, ...] = (
     "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum", "expression_of_concern",
 )
-TAG_SOURCES: tuple[str, ...] = ("query", "text", "query+text")
+TAG_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "source", "matched_terms")
 
 # Bump when the matcher or the design / species / integrity rules in this module change, so that every stored
 # tag counts as made by other rules and the next fetch or `tracker retag` redoes it.
-CODE_RULES_VERSION = "2026-11-25.1"
+CODE_RULES_VERSION = "2026-11-25.2"
 
 _GREEK_NAMES = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta", "θ": "theta",
@@ -67,17 +73,22 @@ _GREEK_NAMES = {
     "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "ϕ": "phi",
     "χ": "chi", "ψ": "psi", "ω": "omega",
 }
-# Hyphen look-alikes and the no-break space that PubMed abstracts carry, folded so that one pattern finds them all.
-_TEXT_FOLDING = str.maketrans({
+# The marker the scan wraps matches in; a text that carries it has it turned into a space first.
+_MARK = "\x01"
+# Hyphen look-alikes and the no-break spaces that PubMed abstracts carry, folded so that one pattern finds them all.
+_FOLDINGS = {
     **_GREEK_NAMES, "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u00a0": " ", "\u202f": " ", "\u2009": " ",
-})
+    "\u00a0": " ", "\u202f": " ", "\u2009": " ", _MARK: " ",
+}
+_FOLDED_CHARACTERS = re.compile("[" + re.escape("".join(_FOLDINGS)) + "]")
+# Non-ASCII text, or text carrying the marker (or a NUL): only such rows need folding.
+_UNUSUAL = r"[^\x02-\x7f]"
 _JOINER = r"[\s\-]?"
 _TERM_SPLIT = re.compile(r"[\s\-]+|(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_IN_VITRO = re.compile(r"(?<!\w)in[\s\-]?vitro(?!\w)")
-# "substance p (sp)": a term followed by its abbreviation in brackets, 2-10 letters, digits or hyphens.
-_DEFINITION_TAIL = r"\s*[(\[]\s*([a-z][a-z0-9\-]{1,9})\s*[)\]]"
+_IN_VITRO = r"\bin[\s\-]?vitro\b"
+# "substance p (sp)": a bracketed run of 2-10 letters, digits or hyphens right after a term may define it.
+_ABBREVIATION_TAIL = r"\s*[(\[]\s*[a-z][a-z0-9\-]{1,9}\s*[)\]]"
+_DEFINITION = re.compile(r"(.*?)\s*[(\[]\s*([a-z][a-z0-9\-]{1,9})\s*[)\]]", re.DOTALL)
 
 _DESIGN_PUBLICATION_TYPES: dict[str, frozenset[str]] = {
     "meta_analysis": frozenset({"Meta-Analysis", "Network Meta-Analysis"}),
@@ -123,6 +134,7 @@ _ANIMAL_MESH = re.compile(
 _IN_VITRO_MESH = frozenset({"in vitro techniques", "cells, cultured"})
 
 
+
 @dataclass(frozen=True)
 class Term:
     """One tagging term of one hypothesis, compiled on word boundaries over normalised text."""
@@ -130,6 +142,10 @@ class Term:
     hypothesis_id: str
     text: str
     pattern: re.Pattern[str]
+    # The term's letters and digits run together ("igf1"), or "" for a "re:" term: a quick pre-check.
+    compact: str
+    # The first letter of a phrase, which an abbreviation the text defines for it must share; "" otherwise.
+    initial: str
 
 
 @dataclass(frozen=True)
@@ -138,8 +154,7 @@ class Rules:
 
     hypothesis_ids: tuple[str, ...]
     terms: tuple[Term, ...]
-    combined: re.Pattern[str] | None
-    definitions: tuple[tuple[int, re.Pattern[str]], ...]
+    scan_pattern: str | None
     version: str
 
 
@@ -151,68 +166,145 @@ class TagResult(NamedTuple):
     rules_version: str
 
 
-def normalise_text(texts: pd.Series) -> pd.Series:
+def _fold(match: re.Match[str]) -> str:
+    return _FOLDINGS[match.group()]
+
+
+def _normalised(values: pd.Series) -> pa.Array:
     """Lower-case a column of text and fold Greek letters and hyphen look-alikes as the matcher expects."""
-    lowered = texts.astype(object).where(texts.notna(), "").astype(str).str.lower().astype(object)
-    has_non_ascii = lowered.str.contains(_NON_ASCII)
-    if has_non_ascii.any():
-        lowered.loc[has_non_ascii] = lowered.loc[has_non_ascii].str.translate(_TEXT_FOLDING)
-    return lowered
+    text = pa.array(values, from_pandas=True)
+    text = pc.fill_null(text.cast(pa.large_string()) if len(text) else pa.array([], pa.large_string()), "")
+    lowered = pc.utf8_lower(text)
+    # Most abstracts are ASCII without the marker: the folding regex runs on the few others only.
+    unusual = pc.match_substring_regex(lowered, pattern=_UNUSUAL)
+    if not pc.any(unusual).as_py():
+        return lowered
+    positions = np.flatnonzero(unusual.to_numpy(zero_copy_only=False))
+    folded = [_FOLDED_CHARACTERS.sub(_fold, text) for text in pc.take(lowered, positions).to_pylist()]
+    # Put the folded texts in place with one take: Arrow's replace_with_mask is several times slower on long text.
+    order = np.arange(len(lowered))
+    order[positions] = len(lowered) + np.arange(len(positions))
+    return pc.take(pa.concat_arrays([lowered, pa.array(folded, type=pa.large_string())]), order)
 
 
-def _term_body(hypothesis_id: str, term: str) -> str:
-    """The regular expression of one term, without its word boundaries."""
-    if term.startswith("re:"):
-        body = term[3:]
-        try:
-            compiled = re.compile(body)
-        except re.error as error:
-            raise ConfigError(
-                f'hypotheses: [{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
-                f'fix the regular expression or drop the "re:" prefix to match the words literally') from None
-        if compiled.match(""):
-            raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" matches empty text; '
-                              f'make the pattern require at least one character')
-        # Text is lower-cased before matching: the inline flag keeps an upper-case pattern working.
-        return f"(?i:{body})"
-    tokens = [token for token in _TERM_SPLIT.split(term.lower().translate(_TEXT_FOLDING)) if token]
+def _is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+def _escape(character: str) -> str:
+    """A literal character in the syntax both RE2 and Python's re accept."""
+    return character if character.isalnum() or not character.isascii() else "\\" + character
+
+
+def _check_re2(hypothesis_id: str, term: str, body: str) -> None:
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern=body)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise ConfigError(
+            f'hypotheses: [{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); '
+            f'use RE2 syntax: no look-arounds or back-references') from None
+
+
+def _checked_regex(hypothesis_id: str, term: str) -> str:
+    """The body of a "re:" term, refused with ConfigError when it is not a usable pattern."""
+    body = term[3:]
+    try:
+        compiled = re.compile(body)
+    except re.error as error:
+        raise ConfigError(
+            f'hypotheses: [{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
+            f'fix the regular expression or drop the "re:" prefix to match the words literally') from None
+    if compiled.match(""):
+        raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" matches empty text; '
+                          f'make the pattern require at least one character')
+    if compiled.groups:
+        raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" has a capturing group; '
+                          f'write its groups as (?:...)')
+    _check_re2(hypothesis_id, term, body)
+    # Text is lower-cased before matching: the inline flag keeps an upper-case pattern working.
+    return rf"\b(?i:{body})\b"
+
+
+def _term_tokens(hypothesis_id: str, term: str) -> tuple[str, ...]:
+    """A literal term as its lower-case, Greek-folded pieces: "IGF-1" → ("igf", "1")."""
+    tokens = tuple(token for token in _TERM_SPLIT.split(_FOLDED_CHARACTERS.sub(_fold, term.lower())) if token)
     if not tokens:
         raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" has no letters or digits; remove it')
-    return _JOINER.join(re.escape(token) for token in tokens)
+    return tokens
 
 
-def _bounded(body: str) -> str:
-    return rf"(?<!\w)(?:{body})(?!\w)"
+def _start_boundary(character: str) -> str:
+    # \B before a punctuation mark means "not preceded by a letter or digit", as \b does before a letter.
+    return r"\b" if _is_word_character(character) else r"\B"
+
+
+def _literal_pattern(tokens: tuple[str, ...]) -> str:
+    body = _JOINER.join("".join(_escape(character) for character in token) for token in tokens)
+    return _start_boundary(tokens[0][0]) + body + _start_boundary(tokens[-1][-1])
+
+
+def _trie_pattern(token_sequences: set[tuple[str, ...]]) -> str:
+    """One regular expression for many literal terms, factored on shared prefixes, with word boundaries.
+
+    A plain alternation tries its terms one after another at every word; "s(?:leep|low…|ympathetic)" decides
+    on the first letter. Each node tries its longer continuations before ending, so where two terms start at one
+    place the longer one is found ("slow-wave sleep", not "slow").
+    """
+    root: dict = {}
+    for tokens in token_sequences:
+        node = root
+        for position, token in enumerate(tokens):
+            if position:
+                node = node.setdefault(_JOINER, {})
+            for character in token:
+                node = node.setdefault(character, {})
+        node[""] = {}
+
+    def emit(node: dict, last_character: str) -> str:
+        branches = [(key if key == _JOINER else _escape(key)) + emit(child, key)
+                    for key, child in sorted(node.items()) if key]
+        if "" in node:
+            branches.append(_start_boundary(last_character))
+        return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+    return "|".join(_start_boundary(key) + _escape(key) + emit(child, key) for key, child in sorted(root.items()))
 
 
 def compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
     """Compile every hypothesis' terms once; raise ConfigError naming a hypothesis and a term that is not valid."""
     terms: list[Term] = []
-    bodies: list[str] = []
-    definitions: list[tuple[int, re.Pattern[str]]] = []
+    literals: set[tuple[str, ...]] = set()
+    expressions: list[str] = []
     for hypothesis in hypotheses:
-        seen_bodies: set[str] = set()
+        seen_patterns: set[str] = set()
         for term in hypothesis.terms:
-            body = _term_body(hypothesis.id, term)
+            if term.startswith("re:"):
+                pattern = _checked_regex(hypothesis.id, term)
+                expressions.append(pattern)
+                compact = initial = ""
+            else:
+                tokens = _term_tokens(hypothesis.id, term)
+                pattern = _literal_pattern(tokens)
+                literals.add(tokens)
+                compact = "".join(tokens)
+                # Only phrases get abbreviations worth following: "substance P (SP)", not "ATP (adenosine ...)".
+                initial = tokens[0][0] if len(tokens) > 1 else ""
             # "neurokinin-1" and "neurokinin 1" are one rule here: report the first spelling only.
-            if body in seen_bodies:
+            if pattern in seen_patterns:
                 continue
-            seen_bodies.add(body)
-            terms.append(Term(hypothesis.id, term, re.compile(_bounded(body))))
-            bodies.append(body)
-            # Only phrases get abbreviations worth following: "substance P (SP)", not "ATP (adenosine ...)".
-            if not term.startswith("re:") and _JOINER in body:
-                definitions.append((len(terms) - 1, re.compile(rf"(?<!\w)(?:{body}){_DEFINITION_TAIL}")))
-    # Longest first, so that where two terms start at one place the longer one is the match reported.
-    ordered = sorted(set(bodies), key=lambda body: (-len(body), body))
-    combined = re.compile(_bounded("|".join(ordered))) if ordered else None
+            seen_patterns.add(pattern)
+            terms.append(Term(hypothesis.id, term, re.compile(pattern), compact, initial))
+    alternatives = list(dict.fromkeys(expressions))
+    if literals:
+        alternatives.append(_trie_pattern(literals))
+    # A bracketed abbreviation right after a term joins its match, to be read as a possible definition.
+    scan_pattern = f"(?:{'|'.join(alternatives)})(?:{_ABBREVIATION_TAIL})?" if alternatives else None
     fingerprint = json.dumps(
         [CODE_RULES_VERSION, [[h.id, h.baseline, list(h.terms)] for h in hypotheses]], ensure_ascii=False)
     return Rules(
         hypothesis_ids=tuple(h.id for h in hypotheses),
         terms=tuple(terms),
-        combined=combined,
-        definitions=tuple(definitions),
+        scan_pattern=scan_pattern,
         version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12],
     )
 
@@ -229,106 +321,161 @@ def _joined(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].map(lambda values: "; ".join(values) if isinstance(values, (list, tuple)) else "")
 
 
-def _field_texts(frame: pd.DataFrame) -> dict[str, pd.Series]:
+def _field_texts(frame: pd.DataFrame) -> dict[str, pa.Array]:
+    empty = pd.Series("", index=frame.index, dtype=object)
     return {
-        "title": normalise_text(frame["title"]),
-        "abstract": normalise_text(frame["abstract"]) if "abstract" in frame else pd.Series("", index=frame.index),
-        "keywords": normalise_text(_joined(frame, "keywords")),
-        "mesh": normalise_text(_joined(frame, "mesh_terms")),
+        "title": _normalised(frame["title"]),
+        "abstract": _normalised(frame["abstract"] if "abstract" in frame else empty),
+        "keywords": _normalised(_joined(frame, "keywords")),
+        "mesh": _normalised(_joined(frame, "mesh_terms")),
     }
 
 
-def _text_matches(texts: dict[str, pd.Series], rules: Rules) -> pd.DataFrame:
-    """Rows (row, field, term) for every term found in a field, one scan of each field for all hypotheses."""
-    pieces: list[pd.DataFrame] = []
-    if rules.combined is not None:
-        for field, column in texts.items():
-            found = column.str.findall(rules.combined)
-            found = found[found.str.len() > 0].explode()
-            if not found.empty:
-                pieces.append(pd.DataFrame({"row": found.index, "field": field, "match": found.to_numpy()}))
-    if not pieces:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"), "field": pd.Series(dtype=object),
-                             "term": pd.Series(dtype="int64")})
-    matches = pd.concat(pieces, ignore_index=True)
-    # The distinct matched strings are few; resolving each once to every term inside it (a longer term can hold
-    # another hypothesis' shorter one: "childhood trauma" holds "trauma") costs nothing per article.
-    resolved = {
-        text: [index for index, term in enumerate(rules.terms) if term.pattern.search(text)]
-        for text in matches["match"].unique()
-    }
-    matches["term"] = matches["match"].map(resolved)
-    matches = matches.explode("term").dropna(subset=["term"])
-    matches["term"] = matches["term"].astype("int64")
-    return matches[["row", "field", "term"]]
+def _scan(texts: dict[str, pa.Array], pattern: str) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Every match in every field, as (rows, field numbers, matched strings), one RE2 pass per field."""
+    rows, fields, matched = [], [], []
+    for field_number, field in enumerate(FIELDS):
+        # Wrapping each match in markers and splitting on them puts the matches at the odd places of each list.
+        marked = pc.replace_substring_regex(texts[field], pattern=pattern, replacement=f"{_MARK}\\0{_MARK}")
+        pieces = pc.split_pattern(marked, _MARK)
+        parents = pc.list_parent_indices(pieces).to_numpy()
+        flat = pc.list_flatten(pieces)
+        offsets = pieces.offsets.to_numpy()
+        odd = (np.arange(len(flat)) - offsets[parents]) % 2 == 1
+        rows.append(parents[odd].astype("int64"))
+        fields.append(np.full(int(odd.sum()), field_number, dtype="int64"))
+        matched.append(flat.filter(pa.array(odd)).cast(pa.large_string()))
+    return np.concatenate(rows), np.concatenate(fields), pa.concat_arrays(matched)
 
 
-def _defined_abbreviations(texts: dict[str, pd.Series], rules: Rules, matches: pd.DataFrame) -> pd.DataFrame:
-    """Rows (row, field, abbreviation, term) where a field uses an abbreviation the title or abstract defines."""
-    empty = pd.DataFrame({"row": pd.Series(dtype="int64"), "field": pd.Series(dtype=object),
-                          "abbreviation": pd.Series(dtype=object), "term": pd.Series(dtype="int64")})
-    in_prose = matches[matches["field"].isin(("title", "abstract"))]
-    pieces = []
-    for term_index, pattern in rules.definitions:
-        # Only the rows where the phrase itself was found can define its abbreviation.
-        rows = in_prose.loc[in_prose["term"] == term_index, "row"].unique()
-        if len(rows) == 0:
-            continue
-        definition_text = texts["title"].loc[rows] + " \n " + texts["abstract"].loc[rows]
-        defined = definition_text.str.extract(pattern, expand=False).dropna()
-        if not defined.empty:
-            pieces.append(pd.DataFrame({"row": defined.index, "abbreviation": defined.to_numpy(), "term": term_index}))
-    if not pieces:
-        return empty
-    definitions = pd.concat(pieces, ignore_index=True)
-    found = []
-    for field in ("title", "abstract"):
-        texts_of_rows = texts[field].loc[definitions["row"]].to_numpy()
-        # Few rows define an abbreviation: checking each of them is not a loop over the articles.
-        uses = [
-            re.search(rf"(?<![\w(\[]){re.escape(abbreviation)}(?![\w)\]])", text) is not None
-            for abbreviation, text in zip(definitions["abbreviation"], texts_of_rows)
-        ]
-        found.append(definitions[uses].assign(field=field))
-    result = pd.concat(found, ignore_index=True)
-    return result[["row", "field", "abbreviation", "term"]] if not result.empty else empty
+def _is_abbreviation_of(abbreviation: str, term: Term) -> bool:
+    """Whether "sp" can abbreviate "substance p": same first letter, the rest in order among the term's."""
+    if not term.initial or abbreviation[0] != term.initial:
+        return False
+    remaining = iter(term.compact)
+    return all(character in remaining for character in abbreviation.replace("-", ""))
 
 
-def _tags_frame(frame: pd.DataFrame, rules: Rules, texts: dict[str, pd.Series]) -> pd.DataFrame:
-    matches = _text_matches(texts, rules)
-    abbreviations = _defined_abbreviations(texts, rules, matches)
-    term_hypotheses = np.array([term.hypothesis_id for term in rules.terms] or [""], dtype=object)
-    term_texts = [term.text for term in rules.terms]
-    matches = matches.assign(label=[term_texts[index] for index in matches["term"]])
-    if not abbreviations.empty:
-        abbreviations = abbreviations.assign(
-            label=[f"{abbreviation.upper()} ({term_texts[index]})"
-                   for abbreviation, index in zip(abbreviations["abbreviation"], abbreviations["term"])])
-        matches = pd.concat([matches, abbreviations[["row", "field", "term", "label"]]], ignore_index=True)
-    matches["hypothesis_id"] = term_hypotheses[matches["term"].to_numpy()] if len(matches) else []
-    matches["field_order"] = matches["field"].map({field: order for order, field in enumerate(FIELDS)})
-    matches = matches.drop_duplicates(["row", "hypothesis_id", "field", "label"]).sort_values(
-        ["row", "hypothesis_id", "field_order", "term", "label"], kind="stable")
+def _resolve(matched_text: str, rules: Rules) -> tuple[list[int], str, list[int]]:
+    """One distinct matched string → the terms inside it, a bracketed abbreviation after it, the terms it defines.
 
-    text_tags = {
-        key: [{"term": label, "field": field} for label, field in zip(group["label"], group["field"])]
-        for key, group in matches.groupby(["row", "hypothesis_id"], sort=False)
-    }
-    query_tags: set[tuple[int, str]] = set()
+    A longer term can hold another hypothesis' shorter one ("childhood trauma" holds "trauma"), and the brackets
+    can hold a term ("somatomedin c (igf-1)"), so every term is looked for in the whole string.
+    """
+    compact = re.sub(r"[\s\-]", "", matched_text)
+    found = [index for index, term in enumerate(rules.terms)
+             if (not term.compact or term.compact in compact) and term.pattern.search(matched_text)]
+    definition = _DEFINITION.fullmatch(matched_text)
+    if definition is None:
+        return found, "", []
+    abbreviation = definition.group(2)
+    defined = [index for index in found
+               if rules.terms[index].pattern.search(definition.group(1))
+               and _is_abbreviation_of(abbreviation, rules.terms[index])]
+    return found, abbreviation, defined
+
+
+def _ragged_take(lists: list[list[int]], codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each position i, the items of lists[codes[i]]: (position of each item, item), without a Python loop."""
+    lengths = np.array([len(items) for items in lists], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
+    items = np.array([item for entry in lists for item in entry], dtype="int64")
+    per_position = lengths[codes]
+    positions = np.repeat(np.arange(len(codes)), per_position)
+    within = np.arange(int(per_position.sum())) - np.repeat(np.cumsum(per_position) - per_position, per_position)
+    return positions, items[np.repeat(starts[codes], per_position) + within] if len(items) else items
+
+
+def _text_matches(texts: dict[str, pa.Array], rules: Rules) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Arrays row, field, term, label for every term, or defined abbreviation of one, found in a field.
+
+    `label` indexes the returned list of labels: a term's own text, or "SP (substance P)" for an abbreviation.
+    """
+    labels = [term.text for term in rules.terms]
+    if rules.scan_pattern is None:
+        return {name: np.zeros(0, dtype="int64") for name in ("row", "field", "term", "label")}, labels
+    rows, fields, matched = _scan(texts, rules.scan_pattern)
+    encoded = pc.dictionary_encode(matched)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
+    resolved = [_resolve(text, rules) for text in encoded.dictionary.to_pylist()]
+    positions, term_numbers = _ragged_take([found for found, _, _ in resolved], codes)
+    pieces = [(rows[positions], fields[positions], term_numbers, term_numbers)]
+
+    # Where a title or abstract defines an abbreviation for a term, its other uses in that text count too.
+    prose = np.flatnonzero(fields <= FIELDS.index("abstract"))
+    positions, defined_terms = _ragged_take([defined for _, _, defined in resolved], codes[prose])
+    abbreviations = np.array([abbreviation for _, abbreviation, _ in resolved], dtype=object)
+    definitions = pd.DataFrame({"row": rows[prose][positions], "term": defined_terms,
+                                "abbreviation": abbreviations[codes[prose][positions]]}).drop_duplicates()
+    for abbreviation, group in definitions.groupby("abbreviation"):
+        # RE2 has no look-behind: the characters around the abbreviation are matched instead.
+        use = rf"(?:^|[^\w(\[]){re.escape(abbreviation)}(?:[^\w)\]]|$)"
+        defining_rows = np.unique(group["row"].to_numpy())
+        for field in ("title", "abstract"):
+            used = pc.match_substring_regex(pc.take(texts[field], defining_rows), pattern=use)
+            used_rows = defining_rows[used.to_numpy(zero_copy_only=False)]
+            for term_number, term_rows in group[group["row"].isin(used_rows)].groupby("term")["row"]:
+                label = f"{abbreviation.upper()} ({rules.terms[term_number].text})"
+                if label not in labels[len(rules.terms):]:
+                    labels.append(label)
+                count = len(term_rows)
+                pieces.append((term_rows.to_numpy(dtype="int64"), np.full(count, FIELDS.index(field)),
+                               np.full(count, term_number), np.full(count, labels.index(label, len(rules.terms)))))
+    return {name: np.concatenate([piece[number] for piece in pieces]).astype("int64")
+            for number, name in enumerate(("row", "field", "term", "label"))}, labels
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: NumPy 2's hash-based unique is several times slower on millions of distinct keys."""
+    ordered = np.sort(values, kind="stable")
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def _tags_frame(frame: pd.DataFrame, rules: Rules, texts: dict[str, pa.Array]) -> pd.DataFrame:
+    matches, labels = _text_matches(texts, rules)
+    hypothesis_count, field_count, label_count = len(rules.hypothesis_ids), len(FIELDS), len(labels)
+    hypothesis_numbers = {hypothesis_id: number for number, hypothesis_id in enumerate(rules.hypothesis_ids)}
+    term_hypotheses = np.array([hypothesis_numbers[term.hypothesis_id] for term in rules.terms] or [0])
+    # One int64 key per match, ordered as the entries should be listed: article, hypothesis, field, then the
+    # term's place in the file (defined abbreviations after all terms); np.unique sorts and de-duplicates at once.
+    text_keys = matches["row"] * hypothesis_count + term_hypotheses[matches["term"]]
+    entry_keys = _sorted_unique((text_keys * field_count + matches["field"]) * label_count + matches["label"])
+    pair_codes = entry_keys % (field_count * label_count)
+    text_keys = entry_keys // (field_count * label_count)
+
+    # Each (field, label) pair becomes one {"term", "field"} entry, built once and shared by the tags that have it.
+    entries = np.empty(field_count * label_count, dtype=object)
+    for pair in np.flatnonzero(np.bincount(pair_codes, minlength=field_count * label_count)).tolist():
+        entries[pair] = {"term": labels[pair % label_count], "field": FIELDS[pair // label_count]}
+    ordered_entries = entries[pair_codes].tolist()
+    starts = np.flatnonzero(np.diff(text_keys, prepend=-1))
+    ends = np.append(starts[1:], len(text_keys))
+    text_keys = text_keys[starts]
+
+    query_keys = np.zeros(0, dtype="int64")
     if "query_hypotheses" in frame:
-        linked = frame["query_hypotheses"].reset_index(drop=True).explode().dropna()
-        known = linked[linked.isin(rules.hypothesis_ids)]
-        query_tags = set(zip(known.index.astype(int), known))
-    order = {hypothesis_id: position for position, hypothesis_id in enumerate(rules.hypothesis_ids)}
-    keys = sorted(set(text_tags) | query_tags, key=lambda key: (key[0], order[key[1]]))
-    pmids = frame["pmid"].to_numpy()
+        linked = frame["query_hypotheses"].explode().dropna()
+        linked = linked[linked.isin(rules.hypothesis_ids)]
+        query_keys = _sorted_unique(linked.index.to_numpy(dtype="int64") * hypothesis_count
+                               + linked.map(hypothesis_numbers).to_numpy(dtype="int64"))
+    keys = _sorted_unique(np.concatenate([text_keys, query_keys]).astype("int64"))
+    text_positions = np.searchsorted(keys, text_keys)
+    in_text = np.zeros(len(keys), dtype=bool)
+    in_text[text_positions] = True
+    in_query = np.zeros(len(keys), dtype=bool)
+    in_query[np.searchsorted(keys, query_keys)] = True
+    matched_terms: list[list[dict[str, str]]] = [None] * len(keys)  # type: ignore[list-item]
+    for position, start, end in zip(text_positions.tolist(), starts.tolist(), ends.tolist()):
+        matched_terms[position] = ordered_entries[start:end]
+    for position in np.flatnonzero(~in_text).tolist():
+        matched_terms[position] = []
     return pd.DataFrame({
-        "pmid": pd.Series([int(pmids[row]) for row, _ in keys], dtype="int64"),
-        "hypothesis_id": pd.Series([hypothesis_id for _, hypothesis_id in keys], dtype=object),
-        "source": pd.Series([
-            "query+text" if key in text_tags and key in query_tags else "text" if key in text_tags else "query"
-            for key in keys], dtype=object),
-        "matched_terms": pd.Series([text_tags.get(key, []) for key in keys], dtype=object),
+        "pmid": frame["pmid"].to_numpy(dtype="int64")[keys // hypothesis_count],
+        "hypothesis_id": pd.Series(np.array(rules.hypothesis_ids, dtype=object)[keys % hypothesis_count]
+                                   if len(keys) else [], dtype=object),
+        "source": pd.Series(np.select([in_text & in_query, in_text], ["query+text", "text"], default="query"),
+                            dtype=object),
+        "matched_terms": pd.Series(matched_terms, dtype=object),
     })
 
 
@@ -340,7 +487,7 @@ def _any_per_row(values: pd.Series, row_count: int) -> np.ndarray:
     return result
 
 
-def _facets_frame(frame: pd.DataFrame, texts: dict[str, pd.Series]) -> pd.DataFrame:
+def _facets_frame(frame: pd.DataFrame, texts: dict[str, pa.Array]) -> pd.DataFrame:
     rows = len(frame)
     publication_types = frame["publication_types"].reset_index(drop=True).explode().dropna()
     mesh = frame["mesh_terms"].reset_index(drop=True).explode().dropna()
@@ -360,8 +507,8 @@ def _facets_frame(frame: pd.DataFrame, texts: dict[str, pd.Series]) -> pd.DataFr
     animal = _any_per_row(mesh_lower.str.match(_ANIMAL_MESH), rows)
     species = np.select([human & animal, human, animal], ["both", "human", "animal"], default="unknown")
     in_vitro = (_any_per_row(mesh_lower.isin(_IN_VITRO_MESH), rows)
-                | texts["title"].str.contains(_IN_VITRO).to_numpy(dtype=bool)
-                | texts["abstract"].str.contains(_IN_VITRO).to_numpy(dtype=bool))
+                | pc.match_substring_regex(texts["title"], pattern=_IN_VITRO).to_numpy(zero_copy_only=False)
+                | pc.match_substring_regex(texts["abstract"], pattern=_IN_VITRO).to_numpy(zero_copy_only=False))
 
     corrections = frame["corrections"].reset_index(drop=True).explode().dropna() \
         if "corrections" in frame else pd.Series(dtype=object)
