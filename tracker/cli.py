@@ -209,6 +209,28 @@ def status(context: click.Context, as_json: bool) -> None:
 
 # --- retag ------------------------------------------------------------------------------------------------------
 
+@cli.command()
+@db_option
+@hypotheses_option
+@click.pass_context
+def retag(context: click.Context) -> None:
+    """Re-tag every stored article with the current hypotheses file's rules (after editing it); no network."""
+    from tracker.lock import job_lock
+    from tracker.retag import refresh_tags
+    from tracker.tagging import rules_version
+
+    settings = _settings(context)
+    version = rules_version(settings.hypotheses)
+    # The lock keeps a scheduled fetch from waiting on this one long write transaction (and the other way round).
+    with job_lock(settings.db_path):
+        connection = store.connect(settings.db_path)
+        try:
+            tagged = refresh_tags(connection, settings.hypotheses, all_articles=True)
+        finally:
+            connection.close()
+    click.echo(f"tagged {tagged} articles with rules {version} from {settings.hypotheses_path}")
+
+
 # --- export / import / feed -------------------------------------------------------------------------------------
 
 _IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
