@@ -201,7 +201,7 @@ def _check_re2(hypothesis_id: str, term: str, body: str) -> None:
         pc.match_substring_regex(pa.array([""]), pattern=body)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise ConfigError(
-            f'hypotheses: [{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); '
+            f'hypotheses file: [{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); '
             f'use RE2 syntax: no look-arounds or back-references') from None
 
 
@@ -212,13 +212,13 @@ def _checked_regex(hypothesis_id: str, term: str) -> str:
         compiled = re.compile(body)
     except re.error as error:
         raise ConfigError(
-            f'hypotheses: [{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
+            f'hypotheses file: [{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
             f'fix the regular expression or drop the "re:" prefix to match the words literally') from None
     if compiled.match(""):
-        raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" matches empty text; '
+        raise ConfigError(f'hypotheses file: [{hypothesis_id}] term "{term}" matches empty text; '
                           f'make the pattern require at least one character')
     if compiled.groups:
-        raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" has a capturing group; '
+        raise ConfigError(f'hypotheses file: [{hypothesis_id}] term "{term}" has a capturing group; '
                           f'write its groups as (?:...)')
     _check_re2(hypothesis_id, term, body)
     # Text is lower-cased before matching: the inline flag keeps an upper-case pattern working.
@@ -229,7 +229,7 @@ def _term_tokens(hypothesis_id: str, term: str) -> tuple[str, ...]:
     """A literal term as its lower-case, Greek-folded pieces: "IGF-1" → ("igf", "1")."""
     tokens = tuple(token for token in _TERM_SPLIT.split(_FOLDED_CHARACTERS.sub(_fold, term.lower())) if token)
     if not tokens:
-        raise ConfigError(f'hypotheses: [{hypothesis_id}] term "{term}" has no letters or digits; remove it')
+        raise ConfigError(f'hypotheses file: [{hypothesis_id}] term "{term}" has no letters or digits; remove it')
     return tokens
 
 
