@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 
 import altair as alt
@@ -14,7 +15,6 @@ from tracker.config import Hypothesis
 from tracker.tagging import DESIGN_LABELS
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-DOI_URL = "https://doi.org/{doi}"
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
 # NCBI asks tools that show abstracts to show its disclaimer and copyright notice with them.
 NCBI_NOTICE = (
@@ -45,6 +45,11 @@ _MARKDOWN_ENTITIES = {character: f"&#{ord(character)};" for character in "\\`*_{
 # A line break or blank line would end the HTML block and hand the rest back to Markdown.
 _WHITESPACE = re.compile(r"\s+")
 _MARKDOWN_ESCAPE = re.compile("|".join(re.escape(character) for character in _MARKDOWN_ENTITIES))
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org link of a DOI, percent-encoded so that brackets or spaces in it cannot break a Markdown link."""
+    return "https://doi.org/" + urllib.parse.quote(doi.strip(), safe="/")
 
 
 def escape_text(text: str) -> str:
@@ -163,7 +168,7 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFram
         "Causes": frame["hypotheses"].map(lambda ids: ", ".join(labels[i] for i in ids if i in labels)).to_numpy(),
         "Retracted": frame["retracted"].to_numpy(dtype=bool),
         "PubMed": [PUBMED_URL.format(pmid=pmid) for pmid in frame["pmid"]],
-        "DOI": [DOI_URL.format(doi=doi) if isinstance(doi, str) and doi else None for doi in frame["doi"]],
+        "DOI": [doi_url(doi) if isinstance(doi, str) and doi else None for doi in frame["doi"]],
     })
 
 
@@ -199,7 +204,7 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis]) -> None:
                 unsafe_allow_html=True)
     links = [f"[PubMed {article['pmid']}]({PUBMED_URL.format(pmid=article['pmid'])})"]
     if _present(article["doi"]):
-        links.append(f"[doi:{escape_text(article['doi'])}]({DOI_URL.format(doi=article['doi'])})")
+        links.append(f"[doi:{escape_text(article['doi'])}]({doi_url(article['doi'])})")
     if _present(article["pmcid"]):
         links.append(f"[{article['pmcid']}](https://pmc.ncbi.nlm.nih.gov/articles/{article['pmcid']}/)")
     st.markdown(" · ".join(links))

@@ -395,3 +395,12 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     expected_newest = select_articles(catalogue, Selection(hypotheses=(cause_id,))).head(10)
     assert newest["PMID"].tolist() == expected_newest["pmid"].tolist()
     assert next(c.value for c in app.code) == settings.hypothesis(cause_id).query
+
+
+@pytest.mark.parametrize(("doi", "expected"), [
+    ("10.1000/fm.1", "https://doi.org/10.1000/fm.1"),
+    ("10.1016/S0140-6736(20)30183-5", "https://doi.org/10.1016/S0140-6736%2820%2930183-5"),
+    (" 10.1002/(SICI)1097 x ", "https://doi.org/10.1002/%28SICI%291097%20x"),
+])
+def test_doi_links_survive_brackets_and_spaces(doi, expected) -> None:
+    assert views.doi_url(doi) == expected
