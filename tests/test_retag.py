@@ -1,0 +1,201 @@
+"""Stored tags: the catalogue, refresh_tags after new articles and rule edits, `tracker retag`, the seed helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from seed import make_articles, seed_store
+from tracker import retag, store, tagging
+from tracker.cli import cli
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading
+
+SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+
+_ARTICLE = Article(
+    pmid=31_000_001,
+    title="SP in the cerebrospinal fluid of fibromyalgia patients",
+    abstract=(AbstractSection("Substance P (SP) was measured in 30 women.", "METHODS", "METHODS"),
+              AbstractSection("SP was threefold higher than in controls.", "RESULTS", "RESULTS")),
+    journal="Pain", pub_year=1994, pub_month=3,
+    authors=(Author(last_name="Russell", fore_name="I Jon", initials="IJ"),),
+    publication_types=("Journal Article", "Comparative Study"),
+    mesh=(MeshHeading("Fibromyalgia", major=True), MeshHeading("Humans"), MeshHeading("Case-Control Studies")),
+    corrections=(Correction("ErratumIn", 31_000_999, "Pain. 1995;1:1"),),
+)
+
+
+def _catalogue(db_path: Path):
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_catalogue(connection)
+    finally:
+        connection.close()
+
+
+def _write_hypotheses(tmp_path: Path, replace: dict[str, str]) -> Path:
+    text = DEFAULT_HYPOTHESES_PATH.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "hypotheses.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_catalogue_row_of_a_tagged_article(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, [_ARTICLE], links={"substance_p": set()})
+    row = _catalogue(db_path).iloc[0].to_dict()
+    assert {key: row[key] for key in ("pmid", "pub_year", "author_names", "mesh_terms", "sources", "hypotheses",
+                                      "tag_sources", "matched_terms", *tagging.FACET_COLUMNS)} == {
+        "pmid": 31_000_001, "pub_year": 1994, "author_names": "Russell IJ",
+        "mesh_terms": ["Fibromyalgia", "Humans", "Case-Control Studies"], "sources": ["pubmed"],
+        "hypotheses": ["fibromyalgia", "substance_p"],
+        "tag_sources": {"fibromyalgia": "query+text", "substance_p": "text"},
+        "matched_terms": {
+            "fibromyalgia": [{"term": "fibromyalgia", "field": "title"}, {"term": "fibromyalgia", "field": "mesh"}],
+            "substance_p": [{"term": "SP (substance P)", "field": "title"},
+                            {"term": "substance P", "field": "abstract"},
+                            {"term": "SP (substance P)", "field": "abstract"}],
+        },
+        "design": "case_control", "species": "human", "in_vitro": False, "retracted": False,
+        "retraction_notice": False, "has_erratum": True, "expression_of_concern": False,
+    }
+    assert row["abstract"] == "METHODS: Substance P (SP) was measured in 30 women.\n\nRESULTS: SP was threefold higher than in controls."
+
+
+def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, make_articles(30))
+    catalogue = _catalogue(db_path)
+    assert list(catalogue.columns) == [
+        "pmid", "kind", "title", "abstract", "abstract_sections", "author_names", "authors", "journal",
+        "journal_iso", "volume", "issue", "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw",
+        "electronic_date", "entry_date", "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh",
+        "keywords", "corrections", "first_seen", "last_changed", "sources", "hypotheses", "tag_sources",
+        "matched_terms", "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum",
+        "expression_of_concern",
+    ]
+    assert (str(catalogue["pmid"].dtype), str(catalogue["pub_year"].dtype)) == ("int64", "Int64")
+    assert catalogue["pmid"].is_monotonic_increasing
+    assert all(set(sources) <= {"query", "text", "query+text"} for sources in
+               catalogue["tag_sources"].map(lambda by_id: set(by_id.values())))
+
+
+def test_untagged_articles_show_query_links_and_neutral_facets(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        store.save_articles(connection, [_ARTICLE], "import:russell.nbib", now="2026-01-01T00:00:00+00:00")
+        store.link_hypothesis(connection, "substance_p", [_ARTICLE.pmid], "2026-01-01T00:00:00+00:00")
+    connection.close()
+    row = _catalogue(db_path).iloc[0]
+    assert (row["hypotheses"], row["tag_sources"], row["matched_terms"], row["design"], row["species"],
+            row["retracted"]) == (["substance_p"], {"substance_p": "query"}, {"substance_p": []}, "other",
+                                  "unknown", False)
+
+
+def test_refresh_tags_tags_only_stale_and_given_articles(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, make_articles(40))
+    connection = store.connect(db_path)
+    try:
+        assert retag.refresh_tags(connection, SHIPPED) == 0
+        assert retag.refresh_tags(connection, SHIPPED, [20_000_003, 20_000_005, 99]) == 2
+        with store.transaction(connection):
+            store.save_articles(connection, make_articles(3, seed=7), "pubmed")
+        # joins the caller's open transaction instead of failing on a nested BEGIN
+        with store.transaction(connection):
+            assert retag.refresh_tags(connection, SHIPPED) == 3
+        assert retag.refresh_tags(connection, SHIPPED, all_articles=True) == 43
+        versions = {row[0] for row in connection.execute("SELECT DISTINCT rules_version FROM article_facets")}
+    finally:
+        connection.close()
+    assert versions == {tagging.rules_version(SHIPPED)}
+
+
+def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_path: Path) -> None:
+    article = dataclasses.replace(_ARTICLE, abstract=(AbstractSection("Fatigue was rated on a visual analogue scale."),))
+    seed_store(db_path, SHIPPED, [article], links={"substance_p": set()})
+    assert _catalogue(db_path).loc[0, "hypotheses"] == ["fibromyalgia"]
+
+    edited_path = _write_hypotheses(tmp_path, {'terms = ["whiplash",': 'terms = ["visual analogue scale", "whiplash",'})
+    edited = load_hypotheses(edited_path)
+    assert tagging.rules_version(edited) != tagging.rules_version(SHIPPED)
+    connection = store.connect(db_path)
+    try:
+        assert store.stale_tag_pmids(connection, tagging.rules_version(edited)) == [article.pmid]
+        assert retag.refresh_tags(connection, edited) == 1
+        assert store.stale_tag_pmids(connection, tagging.rules_version(edited)) == []
+    finally:
+        connection.close()
+    row = _catalogue(db_path).iloc[0]
+    assert (row["hypotheses"], row["tag_sources"]["injury"], row["matched_terms"]["injury"]) == (
+        ["fibromyalgia", "injury"], "text", [{"term": "visual analogue scale", "field": "abstract"}])
+
+
+def test_deleted_articles_lose_their_tags(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, make_articles(5))
+    connection = store.connect(db_path)
+    try:
+        with store.transaction(connection):
+            store.delete_articles(connection, [20_000_000])
+        counts = [connection.execute(f"SELECT COUNT(*) FROM {table} WHERE pmid = 20000000").fetchone()[0]
+                  for table in ("tags", "article_facets")]
+    finally:
+        connection.close()
+    assert counts == [0, 0]
+
+
+def test_retag_command_reports_count_and_rules_version(db_path: Path, tmp_path: Path) -> None:
+    seed_store(db_path, SHIPPED, make_articles(12))
+    edited_path = _write_hypotheses(tmp_path, {'"whiplash", "trauma",': '"whiplash",'})
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(edited_path)])
+    assert (result.exit_code, result.output) == (
+        0, f"tagged 12 articles with rules {tagging.rules_version(load_hypotheses(edited_path))} from {edited_path}\n")
+
+
+@pytest.mark.parametrize(("replace", "message"), [
+    ({'"whiplash", "trauma",': '"whiplash", "re:trauma(", '},
+     'tracker: hypotheses file: [injury] term "re:trauma(" is not a valid pattern'),
+    ({'"whiplash", "trauma",': '"whiplash", "re:(?<!post)trauma",'},
+     'tracker: hypotheses file: [injury] term "re:(?<!post)trauma" is not a valid pattern for the matcher'),
+])
+def test_retag_command_refuses_bad_rules_in_one_line(db_path: Path, tmp_path: Path, replace: dict,
+                                                     message: str) -> None:
+    seed_store(db_path, SHIPPED, make_articles(3))
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(_write_hypotheses(tmp_path, replace))])
+    assert result.exit_code == 1
+    assert result.output.startswith(message) and result.output.count("\n") == 1
+
+
+def test_make_articles_is_varied_and_deterministic() -> None:
+    articles = make_articles(400, seed=3)
+    assert articles == make_articles(400, seed=3)
+    assert len({article.pmid for article in articles}) == 400
+    years = [article.pub_year for article in articles]
+    assert None in years and min(y for y in years if y) >= 1985 and max(y for y in years if y) <= 2026
+    assert any("Retracted Publication" in article.publication_types and
+               any(c.ref_type == "RetractionIn" for c in article.corrections) for article in articles)
+    assert any(not article.title.isascii() or not article.abstract_text.isascii() for article in articles)
+    assert {"Humans", "Animals"} <= {heading.descriptor for article in articles for heading in article.mesh}
+
+
+def test_seed_store_links_baseline_and_mentioned_hypotheses(db_path: Path) -> None:
+    articles = make_articles(60)
+    seed_store(db_path, SHIPPED, articles, links={"sleep": {articles[0].pmid}})
+    connection = store.connect(db_path, read_only=True)
+    try:
+        linked = {h.id: store.linked_pmids(connection, h.id) for h in SHIPPED}
+        runs = store.load_runs_frame(connection)
+        status = store.load_status_frame(connection)
+    finally:
+        connection.close()
+    catalogue = _catalogue(db_path)
+    mentions_serotonin = set(catalogue.loc[catalogue["matched_terms"].map(lambda m: bool(m.get("serotonin"))), "pmid"])
+    assert linked["fibromyalgia"] == {article.pmid for article in articles}
+    assert linked["sleep"] == {articles[0].pmid}
+    assert linked["serotonin"] == mentions_serotonin and mentions_serotonin
+    assert runs[["status", "full_sync"]].to_dict("records") == [{"status": "succeeded", "full_sync": 1}]
+    assert sorted(status["hypothesis_id"]) == sorted(h.id for h in SHIPPED)
