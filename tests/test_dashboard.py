@@ -263,11 +263,18 @@ def test_an_empty_store_shows_the_first_screen(monkeypatch, db_path, prepare, wa
         assert app.dataframe[0].value["Error"].tolist() == ["eutils.ncbi.nlm.nih.gov could not be reached"]
 
 
-@pytest.mark.parametrize(("content", "message_part"), [
-    (b"this is not a database" * 100, "is not a tracker store"),
+def _newer_store(db_path: Path) -> None:
+    connection = sqlite3.connect(db_path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+
+
+@pytest.mark.parametrize(("prepare", "message_part"), [
+    (lambda path: path.write_bytes(b"this is not a database" * 100), "is not a tracker store"),
+    (_newer_store, "was written by a newer tracker (schema 99"),
 ])
-def test_an_unreadable_store_is_a_message_not_a_traceback(monkeypatch, db_path, content, message_part) -> None:
-    db_path.write_bytes(content)
+def test_an_unreadable_store_is_a_message_not_a_traceback(monkeypatch, db_path, prepare, message_part) -> None:
+    prepare(db_path)
     app = run_app(monkeypatch, db_path)
     assert len(app.error) == 1 and message_part in app.error[0].value
     assert str(db_path.resolve()) in app.error[0].value
