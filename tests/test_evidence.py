@@ -100,9 +100,11 @@ def test_no_baseline_gives_nan_per_1000_and_empty_catalogue_gives_unknown_rows_o
 
 @pytest.mark.parametrize(("value", "expected"), [
     ("count", {"a": [2, 1, 0, 0, 1], "b": [0, 0, 0, 1, 0]}),
-    ("cumulative", {"a": [2, 3, 3, 3, 0], "b": [0, 0, 0, 1, 0]}),
+    ("cumulative", {"a": [2, 3, 3, 3, None], "b": [0, 0, 0, 1, None]}),
+    ("per_1000", {"a": [666.667, None, None, 0.0, 1000.0], "b": [0.0, None, None, 1000.0, 0.0]}),
 ])
 def test_evidence_by_year_sums_designs_with_unknown_last(value: str, expected: dict) -> None:
     pivot = tagging.evidence_by_year(tagging.evidence_table(_catalogue(), HYPOTHESES), value)
     assert pivot.index.tolist() == ["2000", "2001", "2002", "2003", "unknown"]
-    assert {column: [int(v) for v in pivot[column]] for column in pivot.columns} == expected
+    assert {column: [None if pd.isna(v) else round(float(v), 3) for v in pivot[column]]
+            for column in pivot.columns} == expected

@@ -602,9 +602,9 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
 def evidence_by_year(table: pd.DataFrame, value: str = "count") -> pd.DataFrame:
     """Pivot an evidence table to year_label × hypothesis_id, summing designs (and species); unknown year last.
 
-    `value` is "count" or "cumulative"; per_1000 is summed too, which is right because designs share a denominator.
+    `value` is "count", "cumulative" or "per_1000" (summing per_1000 is right: designs share a denominator).
+    A cell stays NaN when every summed value is missing, as per_1000 is where the baseline has no articles.
     """
-    pivot = table.pivot_table(index="year_label", columns="hypothesis_id", values=value, aggfunc="sum", sort=False,
-                              observed=True)
-    labels = sorted(pivot.index, key=lambda label: (label == UNKNOWN_YEAR_LABEL, label))
-    return pivot.reindex(labels)
+    sums = table.groupby(["year_label", "hypothesis_id"], sort=False)[value].sum(min_count=1).unstack()
+    labels = sorted(sums.index, key=lambda label: (label == UNKNOWN_YEAR_LABEL, label))
+    return sums.reindex(index=labels, columns=list(dict.fromkeys(table["hypothesis_id"])))
