@@ -96,6 +96,8 @@ def test_matching_in_other_fields(article: dict, expected: dict) -> None:
     (("IL-1β",), "IL-1 beta and IL1β were measured.", [("IL-1β", "abstract")]),
     (("5-HT",), "5-HTT binding", []),
     (("re:Sjögren",), "primary sjögren syndrome", [("re:Sjögren", "abstract")]),
+    (("Østergaard score",), "The ØSTERGAARD score rose; the Østergaard-score fell.", [("Østergaard score", "abstract")]),
+    (("Østergaard score",), "The Kjøstergaard score", []),
 ])
 def test_greek_letters_and_custom_terms(terms: tuple[str, ...], text: str, expected: list) -> None:
     hypotheses = (Hypothesis(id="custom", label="C", description="d", query="q", terms=terms),)

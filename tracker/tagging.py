@@ -116,7 +116,8 @@ _DESIGN_MESH: dict[str, frozenset[str]] = {
     "cohort": frozenset({"Cohort Studies", "Prospective Studies", "Longitudinal Studies", "Follow-Up Studies",
                          "Retrospective Studies"}),
     "case_control": frozenset({"Case-Control Studies", "Matched-Pair Analysis"}),
-    "observational": frozenset({"Cross-Sectional Studies", "Prevalence", "Health Surveys", "Observational Studies as Topic"}),
+    # "... as Topic" headings describe what an article is about, so none of them is used here.
+    "observational": frozenset({"Cross-Sectional Studies", "Prevalence", "Health Surveys"}),
 }
 # Order of precedence. Synthesis and trial publication types come first; then the article forms (case report,
 # review, editorial), because a review indexed with "Cohort Studies" describes its subject, not its own design;
@@ -132,7 +133,6 @@ _ANIMAL_MESH = re.compile(
     r"rabbits|guinea pigs|primates|macaca(?: [a-z]+)?|zebrafish|drosophila(?: [a-z]+)?|cricetinae|mesocricetus)$"
 )
 _IN_VITRO_MESH = frozenset({"in vitro techniques", "cells, cultured"})
-
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,8 @@ def _normalised(values: pd.Series) -> pa.Array:
 
 
 def _is_word_character(character: str) -> bool:
-    return character.isalnum() or character == "_"
+    # RE2's \b knows ASCII letters and digits only; the Python side is compiled with re.ASCII to agree.
+    return character.isascii() and (character.isalnum() or character == "_")
 
 
 def _escape(character: str) -> str:
@@ -233,14 +234,17 @@ def _term_tokens(hypothesis_id: str, term: str) -> tuple[str, ...]:
     return tokens
 
 
-def _start_boundary(character: str) -> str:
-    # \B before a punctuation mark means "not preceded by a letter or digit", as \b does before a letter.
+def _boundary(character: str) -> str:
+    r"""The word boundary on the side of a term's first or last character.
+
+    \B next to a punctuation mark means "no letter or digit on the other side", as \b does next to a letter.
+    """
     return r"\b" if _is_word_character(character) else r"\B"
 
 
 def _literal_pattern(tokens: tuple[str, ...]) -> str:
     body = _JOINER.join("".join(_escape(character) for character in token) for token in tokens)
-    return _start_boundary(tokens[0][0]) + body + _start_boundary(tokens[-1][-1])
+    return _boundary(tokens[0][0]) + body + _boundary(tokens[-1][-1])
 
 
 def _trie_pattern(token_sequences: set[tuple[str, ...]]) -> str:
@@ -264,10 +268,10 @@ def _trie_pattern(token_sequences: set[tuple[str, ...]]) -> str:
         branches = [(key if key == _JOINER else _escape(key)) + emit(child, key)
                     for key, child in sorted(node.items()) if key]
         if "" in node:
-            branches.append(_start_boundary(last_character))
+            branches.append(_boundary(last_character))
         return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
 
-    return "|".join(_start_boundary(key) + _escape(key) + emit(child, key) for key, child in sorted(root.items()))
+    return "|".join(_boundary(key) + _escape(key) + emit(child, key) for key, child in sorted(root.items()))
 
 
 def compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
@@ -293,12 +297,18 @@ def compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
             if pattern in seen_patterns:
                 continue
             seen_patterns.add(pattern)
-            terms.append(Term(hypothesis.id, term, re.compile(pattern), compact, initial))
+            terms.append(Term(hypothesis.id, term, re.compile(pattern, re.ASCII), compact, initial))
     alternatives = list(dict.fromkeys(expressions))
     if literals:
         alternatives.append(_trie_pattern(literals))
     # A bracketed abbreviation right after a term joins its match, to be read as a possible definition.
     scan_pattern = f"(?:{'|'.join(alternatives)})(?:{_ABBREVIATION_TAIL})?" if alternatives else None
+    if scan_pattern is not None:
+        try:
+            pc.match_substring_regex(pa.array([""]), pattern=scan_pattern)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            raise ConfigError(f"hypotheses file: the terms together do not compile for the matcher ({error}); "
+                              f"remove some terms or replace lists of terms by a re: pattern") from None
     fingerprint = json.dumps(
         [CODE_RULES_VERSION, [[h.id, h.baseline, list(h.terms)] for h in hypotheses]], ensure_ascii=False)
     return Rules(
