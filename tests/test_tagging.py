@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tracker import tagging
@@ -223,3 +224,13 @@ def test_empty_frame_gives_empty_results() -> None:
     result = tagging.tag_articles(_frame({}).iloc[0:0], SHIPPED)
     assert (len(result.tags), len(result.facets)) == (0, 0)
     assert list(result.tags.columns) == list(tagging.TAG_COLUMNS)
+
+
+def test_arrow_backed_chunked_text_columns() -> None:
+    frame = _frame({"title": "x"}, {"title": "y"}, {"title": "z"})
+    frame["title"] = pd.Series(pd.arrays.ArrowExtensionArray(
+        pa.chunked_array([["Serotonin", None], ["TNF-α and 5-HT"]])))
+    frame["abstract"] = pd.Series(["", "", ""], dtype="str")
+    tags = tagging.tag_articles(frame, SHIPPED).tags
+    assert tags[["pmid", "hypothesis_id"]].to_dict("records") == [
+        {"pmid": 100, "hypothesis_id": "serotonin"}, {"pmid": 102, "hypothesis_id": "serotonin"}]

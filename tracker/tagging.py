@@ -173,6 +173,8 @@ def _fold(match: re.Match[str]) -> str:
 def _normalised(values: pd.Series) -> pa.Array:
     """Lower-case a column of text and fold Greek letters and hyphen look-alikes as the matcher expects."""
     text = pa.array(values, from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):  # pandas' Arrow-backed strings, as read from SQLite, come in chunks
+        text = text.combine_chunks() if text.num_chunks else pa.array([], pa.large_string())
     text = pc.fill_null(text.cast(pa.large_string()) if len(text) else pa.array([], pa.large_string()), "")
     lowered = pc.utf8_lower(text)
     # Most abstracts are ASCII without the marker: the folding regex runs on the few others only.
