@@ -199,3 +199,7 @@ def test_seed_store_links_baseline_and_mentioned_hypotheses(db_path: Path) -> No
     assert linked["serotonin"] == mentions_serotonin and mentions_serotonin
     assert runs[["status", "full_sync"]].to_dict("records") == [{"status": "succeeded", "full_sync": 1}]
     assert sorted(status["hypothesis_id"]) == sorted(h.id for h in SHIPPED)
+
+
+def test_store_and_tagging_agree_on_facet_columns() -> None:
+    assert store.FACET_COLUMNS == tagging.FACET_COLUMNS
