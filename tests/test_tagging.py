@@ -69,6 +69,9 @@ def _without_baseline(found: dict) -> dict:
     ("Posttraumatic growth was measured.", {}),
     ("HIVES and hepatitis-like symptoms.", {}),
     ("Substance abuse was an exclusion criterion.", {}),
+    ("Oxidative stress markers were raised.", {}),
+    ("Perceived stress and the cortisol awakening response were measured.",
+     {"stress_hormones": [("perceived stress", "abstract"), ("cortisol", "abstract")]}),
 ])
 def test_abstract_matching(abstract: str, expected: dict) -> None:
     assert _without_baseline(_matched(abstract=abstract)) == expected
