@@ -107,6 +107,9 @@ def overview_page(context: Context) -> None:
                         succeeded.iloc[0].to_dict() if len(succeeded) else None,
                         runs.iloc[0].to_dict() if len(runs) else None)
 
+    if not context.causes:
+        views.draw_no_causes(context.settings.hypotheses_path)
+        return
     st.subheader("Articles per cause")
     st.caption("Articles tagged with a cause, by PubMed's query for it or by the terms in their text"
                + ("." if context.include_retracted else "; retracted articles left out."))
@@ -140,6 +143,9 @@ def overview_page(context: Context) -> None:
 
 def cause_page(context: Context) -> None:
     """One cause: what it proposes, the query as used, coverage, design and species, MeSH terms, newest articles."""
+    if not context.causes:
+        views.draw_no_causes(context.settings.hypotheses_path)
+        return
     cause_id = st.sidebar.selectbox("Cause", [c.id for c in context.causes], format_func=context.labels.get,
                                     key="cause")
     cause = context.settings.hypothesis(cause_id)

@@ -109,6 +109,12 @@ def draw_first_screen(db_path: str, has_runs: bool) -> None:
         st.warning("A fetch has run but stored nothing: see its outcome below.", icon=":material/warning:")
 
 
+def draw_no_causes(hypotheses_path: object) -> None:
+    """Say that the hypotheses file names no cause, only the baseline, and how to add one."""
+    st.info(f"{hypotheses_path} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry with "
+            "id, label, description, query and terms, then run `tracker fetch`.", icon=":material/info:")
+
+
 def draw_headline(article_count: int, new_count: int, new_day: str | None, last_success: Mapping | None,
                   last_run: Mapping | None) -> None:
     """The figures at the top of the overview."""

@@ -411,3 +411,17 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
 ])
 def test_doi_links_survive_brackets_and_spaces(doi, expected) -> None:
     assert views.doi_url(doi) == expected
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_hypotheses_file_without_causes_still_renders(monkeypatch, seeded_db, tmp_path, page) -> None:
+    only_baseline = tmp_path / "hypotheses.toml"
+    only_baseline.write_text('[[hypothesis]]\nid = "fibromyalgia"\nlabel = "All fibromyalgia research"\n'
+                             'baseline = true\ndescription = "Every article."\nquery = "fibromyalgia"\n',
+                             encoding="utf-8")
+    monkeypatch.setenv("TRACKER_HYPOTHESES", str(only_baseline))
+    app = run_app(monkeypatch, seeded_db, page)
+    assert not app.error
+    expected_info = [f"{only_baseline} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
+                     "with id, label, description, query and terms, then run `tracker fetch`."]
+    assert [info.value for info in app.info] == (expected_info if page in ("Overview", "Cause") else [])
