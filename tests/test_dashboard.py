@@ -422,6 +422,7 @@ def test_a_hypotheses_file_without_causes_still_renders(monkeypatch, seeded_db, 
     monkeypatch.setenv("TRACKER_HYPOTHESES", str(only_baseline))
     app = run_app(monkeypatch, seeded_db, page)
     assert not app.error
-    expected_info = [f"{only_baseline} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
-                     "with id, label, description, query and terms, then run `tracker fetch`."]
+    message = (f"{only_baseline} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
+               "with id, label, description, query and terms, then run `tracker fetch`.")
+    expected_info = [message]
     assert [info.value for info in app.info] == (expected_info if page in ("Overview", "Cause") else [])
