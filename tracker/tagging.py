@@ -19,7 +19,19 @@ common to RE2 and Python: no look-arounds, no back-references, groups written (?
 
 Abbreviations never stand for a term by themselves: "SP" tags Substance P only where the same text defines it,
 as in "substance P (SP)", which already carries the full term; the text's other uses of "SP" are then recorded as
-matches of "SP (substance P)" so that a reader sees them highlighted too.
+matches of "SP (substance P)" so that a reader sees them highlighted too. Where a longer term is matched, the
+shorter terms inside it are reported too ("childhood trauma" also carries "trauma"); a term that starts inside a
+matched term and ends after it is not found there.
+
+Design: the first that applies of meta-analysis, systematic review, RCT, other clinical trial (publication
+types), then case report, narrative review, editorial / letter / comment (publication types: a review indexed
+with "Cohort Studies" is a review of cohorts), then cohort, case-control, other observational (MeSH design terms
+and publication types such as "Observational Study"), else "other". Species from the MeSH check tags Humans and
+Animals, the human-only age groups and organism headings such as Rats or Mice. Integrity flags from the
+publication types "Retracted Publication" / "Retraction of Publication" and the RetractionIn, RetractionOf,
+ErratumIn and ExpressionOfConcernIn links.
+
+`evidence_table` is the one place that counts evidence, for the dashboard and the exports alike.
 """
 
 from __future__ import annotations
