@@ -9,7 +9,14 @@ from pathlib import Path
 
 from tracker import retag, store, tagging
 from tracker.config import Hypothesis
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.models import (
+    AbstractSection,
+    Article,
+    Author,
+    Correction,
+    MeshHeading,
+    MeshQualifier,
+)
 
 # Sentences an abstract may carry, per shipped hypothesis: each names the hypothesis in words its rules know.
 _HYPOTHESIS_SENTENCES: dict[str, tuple[str, ...]] = {

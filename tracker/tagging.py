@@ -349,7 +349,7 @@ def _field_texts(frame: pd.DataFrame) -> dict[str, pa.Array]:
     empty = pd.Series("", index=frame.index, dtype=object)
     return {
         "title": _normalised(frame["title"]),
-        "abstract": _normalised(frame["abstract"] if "abstract" in frame else empty),
+        "abstract": _normalised(frame.get("abstract", empty)),
         "keywords": _normalised(_joined(frame, "keywords")),
         "mesh": _normalised(_joined(frame, "mesh_terms")),
     }
