@@ -203,3 +203,10 @@ def test_seed_store_links_baseline_and_mentioned_hypotheses(db_path: Path) -> No
 
 def test_store_and_tagging_agree_on_facet_columns() -> None:
     assert store.FACET_COLUMNS == tagging.FACET_COLUMNS
+
+
+def test_retag_command_without_a_store_creates_nothing(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path)])
+    assert (result.exit_code, result.output) == (
+        1, f"tracker: {db_path}: no store yet; run `tracker fetch` (or `tracker import FILE`) first\n")
+    assert list(db_path.parent.iterdir()) == []
