@@ -215,12 +215,15 @@ def status(context: click.Context, as_json: bool) -> None:
 @click.pass_context
 def retag(context: click.Context) -> None:
     """Re-tag every stored article with the current hypotheses file's rules (after editing it); no network."""
+    from tracker.errors import StoreError
     from tracker.lock import job_lock
     from tracker.retag import refresh_tags
     from tracker.tagging import rules_version
 
     settings = _settings(context)
     version = rules_version(settings.hypotheses)
+    if not settings.db_path.exists():
+        raise StoreError(f"{settings.db_path}: no store yet; run `tracker fetch` (or `tracker import FILE`) first")
     # The lock keeps a scheduled fetch from waiting on this one long write transaction (and the other way round).
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
