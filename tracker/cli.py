@@ -465,21 +465,23 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
 @click.pass_context
 def dashboard(context: click.Context, host: str, port: int) -> None:
     """Serve the evidence dashboard (Streamlit) at http://HOST:PORT until Ctrl-C."""
-    import subprocess  # only this command starts a process; keeps the other commands' imports unchanged
+    import os  # only this command replaces its process; keeps the other commands' imports unchanged
 
     settings = _settings(context)
     if not DASHBOARD_APP_PATH.exists():
         raise TrackerError(f"{DASHBOARD_APP_PATH}: the dashboard's page script is missing; "
                            "run the tracker from its source checkout (pip install -e .)")
     click.echo(f"tracker: serving {settings.db_path} at http://{host}:{port} (Ctrl-C stops it)", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    command = dashboard_command(settings, host, port)
     try:
-        completed = subprocess.run(dashboard_command(settings, host, port), check=False)
-    except KeyboardInterrupt:
-        # Streamlit got the same Ctrl-C from the terminal and stops by itself: a normal way to end.
-        return
-    if completed.returncode != 0:
-        raise TrackerError(f"streamlit exited with status {completed.returncode}; "
-                           f"is port {port} already in use? Try --port with another number")
+        # Become Streamlit rather than wrap it: Ctrl-C, kill or a service manager's stop then reach the server
+        # itself, and no orphaned server outlives a stopped `tracker dashboard`.
+        os.execv(command[0], command)
+    except OSError as error:
+        raise TrackerError(f"{command[0]}: cannot start streamlit ({error.strerror}); "
+                           "reinstall the tracker with pip install -e .") from None
 
 
 def main() -> None:
