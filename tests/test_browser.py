@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,16 +69,18 @@ def dashboard_url(tmp_path: Path, chromium: Path):
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
     server = subprocess.Popen(
         [sys.executable, "-m", "tracker", "dashboard", "--db", str(db_path), "--port", str(port)],
-        cwd=PROJECT_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=PROJECT_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # Its own process group, so that stopping it stops anything it started too.
+        start_new_session=True)
     try:
         _wait_for_health(port, server)
         yield f"http://127.0.0.1:{port}/", db_path
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         server.stderr.close()
 

@@ -325,20 +325,16 @@ def test_the_dashboard_never_writes(monkeypatch, seeded_db) -> None:
 ])
 def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_path, arguments, host, port) -> None:
     calls = []
-
-    class Completed:
-        returncode = 0
-
-    monkeypatch.setattr("subprocess.run", lambda command, check: calls.append(command) or Completed())
+    monkeypatch.setattr("os.execv", lambda path, command: calls.append((path, command)))
     result = CliRunner().invoke(cli.cli, ["dashboard", "--db", str(db_path), *arguments])
     assert result.exit_code == 0, result.output
-    assert calls == [[
+    assert calls == [(cli.sys.executable, [
         cli.sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.address", host, "--server.port", port, "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal", "--client.disableDataExport", "true",
         "--", "--db", str(db_path), "--hypotheses", str(DEFAULT_HYPOTHESES_PATH),
-    ]]
+    ])]
 
 
 def test_the_config_file_sets_what_the_command_line_sets() -> None:
