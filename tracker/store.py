@@ -586,9 +586,11 @@ def load_catalogue(connection: sqlite3.Connection) -> pd.DataFrame:
     facets = pd.read_sql_query(f"SELECT pmid, {', '.join(FACET_COLUMNS)} FROM article_facets", connection)
     frame = frame.merge(facets, on="pmid", how="left")
     for column, default in _UNTAGGED_FACETS.items():
-        frame[column] = frame[column].fillna(default)
         if column in _FLAG_COLUMNS:
-            frame[column] = frame[column].astype(bool)
+            # SQLite's 0/1 arrive as float once the left join leaves gaps: fill as numbers, then make them bool.
+            frame[column] = frame[column].fillna(int(default)).astype(bool)
+        else:
+            frame[column] = frame[column].fillna(default)
     text_tags = pd.read_sql_query(
         "SELECT pmid, hypothesis_id, matched_terms FROM tags WHERE source IN ('text', 'query+text') "
         "ORDER BY pmid, hypothesis_id", connection)
