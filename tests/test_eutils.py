@@ -126,6 +126,7 @@ def test_retries_are_bounded_and_logged(tmp_path: Path, server: EutilsStandin,
                                         caplog: pytest.LogCaptureFixture) -> None:
     settings = make_settings(tmp_path, server.base_url, max_retries=3)
     server.fail_next("esearch", Fault.server_error(502), times=10)
+    caplog.set_level("INFO", logger="tracker")
     with EutilsClient(settings, sleep=lambda _: None) as client:
         with pytest.raises(EutilsError, match="NCBI answered 502 Bad Gateway, still after 4 tries"):
             client.esearch(SEROTONIN_QUERY)

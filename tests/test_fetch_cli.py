@@ -154,3 +154,18 @@ def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, h
     assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 60
     assert store.load_runs_frame(connection)["status"].tolist() == ["succeeded", "interrupted"]
     assert connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0] == 60
+
+
+@pytest.mark.parametrize(("flags", "shows_retries"), [([], False), (["-v"], True)])
+def test_retries_are_logged_only_when_verbose(tmp_path: Path, hypotheses_file: Path, monkeypatch: pytest.MonkeyPatch,
+                                              flags: list[str], shows_retries: bool) -> None:
+    from standin import Fault
+
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
+        server.fail_next("efetch", Fault.server_error(503))
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        result = CliRunner().invoke(cli, [*flags, "fetch", "--db", str(tmp_path / "s.sqlite"),
+                                          "--hypotheses", str(hypotheses_file)])
+    assert result.exit_code == 0, result.output
+    assert ("efetch.fcgi: NCBI answered 503 Service Unavailable; retrying in" in result.stderr) is shows_retries

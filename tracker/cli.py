@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -47,11 +48,19 @@ class _TrackerGroup(click.Group):
               help="Hypotheses TOML file (default: TRACKER_HYPOTHESES or the one shipped with the tracker).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite store (default: TRACKER_DB or data/tracker.sqlite).")
+@click.option("-v", "--verbose", is_flag=True, help="Log each request retry and other details to standard error.")
 @click.version_option(package_name="fibromyalgia-evidence-tracker")
 @click.pass_context
-def cli(context: click.Context, hypotheses: Path | None, db: Path | None) -> None:
+def cli(context: click.Context, hypotheses: Path | None, db: Path | None, verbose: bool) -> None:
     """Follow the PubMed evidence for each hypothesised cause of fibromyalgia."""
     context.obj = {"hypotheses": hypotheses, "db": db}
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("tracker")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        context.call_on_close(lambda: (logger.removeHandler(handler), logger.setLevel(logging.NOTSET)))
 
 
 def db_option(function: Callable) -> Callable:
@@ -150,15 +159,17 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
             report = run_fetch(settings, hypothesis_ids, full=full, progress=progress)
         finally:
             progress.close()
-    rows = [
-        {"hypothesis": o.hypothesis_id, "pubmed": _blank(o.pubmed_count), "stored": _blank(o.stored_count),
-         "new": o.new_count, "updated": o.updated_count, "removed": o.removed_count,
-         "status": "ok" if o.status == "succeeded" else "FAILED"}
-        for o in report.outcomes
-    ]
-    click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
-    click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch requests, "
-               f"{report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
+    # A run that stopped before PubMed answered anything (network down) has no table to show: the one line says it.
+    if any(o.pubmed_count is not None for o in report.outcomes):
+        rows = [
+            {"hypothesis": o.hypothesis_id, "pubmed": _blank(o.pubmed_count), "stored": _blank(o.stored_count),
+             "new": o.new_count, "updated": o.updated_count, "removed": o.removed_count,
+             "status": "ok" if o.status == "succeeded" else "FAILED"}
+            for o in report.outcomes
+        ]
+        click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+        click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch "
+                   f"requests, {report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
     if not report.succeeded:
         click.echo(f"tracker: fetch failed: {report.error}", err=True)
         sys.exit(EXIT_FAILURE)

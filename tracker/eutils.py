@@ -153,7 +153,8 @@ class EutilsClient:
                         f"{endpoint}: {failure.reason}, still after {attempt + 1} tries; "
                         f"{_advice(failure)}") from None
                 delay_s = self._backoff_s(attempt, failure.retry_after_s)
-                log.warning("%s: %s; retrying in %.2f s", endpoint, failure.reason, delay_s)
+                # INFO, not WARNING: a retry that succeeds is routine; the one that fails becomes the error.
+                log.info("%s: %s; retrying in %.2f s", endpoint, failure.reason, delay_s)
                 self._sleep(delay_s)
                 attempt += 1
 
