@@ -77,7 +77,7 @@ TAG_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "source", "matched_term
 
 # Bump when the matcher or the design / species / integrity rules in this module change, so that every stored
 # tag counts as made by other rules and the next fetch or `tracker retag` redoes it.
-CODE_RULES_VERSION = "2026-11-25.2"
+CODE_RULES_VERSION = "2026-11-25.3"
 
 _GREEK_NAMES = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta", "θ": "theta",
@@ -410,6 +410,24 @@ def _ragged_take(lists: list[list[int]], codes: np.ndarray) -> tuple[np.ndarray,
     return positions, items[np.repeat(starts[codes], per_position) + within] if len(items) else items
 
 
+def _regex_labels(term_numbers: np.ndarray, codes: np.ndarray, dictionary: list[str], rules: Rules,
+                  labels: list[str]) -> np.ndarray:
+    """Label each match with its term, except that a "re:" term shows the text it matched ("5-ht2a"), not itself.
+
+    A reader auditing a tag, and the dashboard highlighting it, need words that stand in the article.
+    """
+    shown = term_numbers.copy()
+    regex_terms = np.array([term.text.startswith("re:") for term in rules.terms] or [False])
+    for index in np.flatnonzero(regex_terms[term_numbers]):
+        term_number = int(term_numbers[index])
+        found = rules.terms[term_number].pattern.search(dictionary[int(codes[index])])
+        text = found.group(0) if found else rules.terms[term_number].text
+        if text not in labels:
+            labels.append(text)
+        shown[index] = labels.index(text)
+    return shown
+
+
 def _text_matches(texts: dict[str, pa.Array], rules: Rules) -> tuple[dict[str, np.ndarray], list[str]]:
     """Arrays row, field, term, label for every term, or defined abbreviation of one, found in a field.
 
@@ -421,9 +439,11 @@ def _text_matches(texts: dict[str, pa.Array], rules: Rules) -> tuple[dict[str, n
     rows, fields, matched = _scan(texts, rules.scan_pattern)
     encoded = pc.dictionary_encode(matched)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
-    resolved = [_resolve(text, rules) for text in encoded.dictionary.to_pylist()]
+    dictionary = encoded.dictionary.to_pylist()
+    resolved = [_resolve(text, rules) for text in dictionary]
     positions, term_numbers = _ragged_take([found for found, _, _ in resolved], codes)
-    pieces = [(rows[positions], fields[positions], term_numbers, term_numbers)]
+    pieces = [(rows[positions], fields[positions], term_numbers,
+               _regex_labels(term_numbers, codes[positions], dictionary, rules, labels))]
 
     # Where a title or abstract defines an abbreviation for a term, its other uses in that text count too.
     prose = np.flatnonzero(fields <= FIELDS.index("abstract"))
