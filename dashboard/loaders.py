@@ -19,7 +19,7 @@ import streamlit as st
 
 from tracker import store, tagging
 from tracker.config import Hypothesis, Settings, load_settings
-from tracker.selection import Selection, select_articles
+from tracker.selection import SELECTION_COLUMNS, Selection, select_articles
 
 
 class StoreState(NamedTuple):
@@ -86,14 +86,17 @@ def load_catalogue(state: StoreState) -> pd.DataFrame:
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> np.ndarray:
     """The PMIDs a selection keeps, in the order `tracker export` writes them."""
-    return select_articles(load_catalogue(state), selection, hypothesis_ids=hypothesis_ids)["pmid"].to_numpy()
+    # Only the columns the selection reads, so that it copies those alone when it orders the kept rows.
+    catalogue = load_catalogue(state)[list(SELECTION_COLUMNS)]
+    return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids)["pmid"].to_numpy()
 
 
-def catalogue_rows(state: StoreState, pmids: np.ndarray) -> pd.DataFrame:
-    """The catalogue rows of these PMIDs, in the order given."""
+def catalogue_rows(state: StoreState, pmids: np.ndarray, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The catalogue rows of these PMIDs (with all columns, or those named), in the order given."""
     catalogue = load_catalogue(state)
     # The catalogue is ordered by PMID, so a binary search finds each row without building an index.
-    return catalogue.iloc[np.searchsorted(catalogue["pmid"].to_numpy(), pmids)]
+    positions = np.searchsorted(catalogue["pmid"].to_numpy(), pmids)
+    return catalogue.iloc[positions] if columns is None else catalogue[list(columns)].iloc[positions]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -178,7 +181,7 @@ def load_top_mesh(state: StoreState, hypothesis_id: str, include_retracted: bool
     carries = catalogue["hypotheses"].map(lambda ids: hypothesis_id in ids).astype(bool)
     if not include_retracted:
         carries &= ~catalogue["retracted"].astype(bool)
-    terms = catalogue.loc[carries, "mesh_terms"].explode().dropna()
+    terms = store.decode_details(catalogue.loc[carries], ["mesh_terms"])["mesh_terms"].explode().dropna()
     counts = terms.value_counts()
     # Ties broken by name, so the list does not reshuffle between reloads.
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views
-from tracker import export
+from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
 from tracker.selection import Selection, select_articles
@@ -101,9 +101,10 @@ def overview_page(context: Context) -> None:
     succeeded = runs[runs["status"] == "succeeded"]
     new_pmids = loaders.load_selected_pmids(context.state, Selection(only_new=True, include_retracted=True),
                                             context.hypothesis_ids)
-    new_articles = loaders.catalogue_rows(context.state, new_pmids)
-    new_day = str(new_articles["first_seen"].max())[:10] if len(new_articles) else None
-    views.draw_headline(len(catalogue), len(new_articles), new_day,
+    # first_seen alone: after a first fetch every article is new, and taking every column would copy the catalogue.
+    new_first_seen = loaders.catalogue_rows(context.state, new_pmids, ["first_seen"])["first_seen"]
+    new_day = str(new_first_seen.max())[:10] if len(new_first_seen) else None
+    views.draw_headline(len(catalogue), len(new_first_seen), new_day,
                         succeeded.iloc[0].to_dict() if len(succeeded) else None,
                         runs.iloc[0].to_dict() if len(runs) else None)
 
@@ -223,7 +224,7 @@ def citations_page(context: Context) -> None:
         return
     pmid = st.selectbox("Article", shown["pmid"].tolist(), key="article",
                         format_func=_article_label(shown))
-    views.draw_article(shown[shown["pmid"] == pmid].iloc[0], context.hypotheses)
+    views.draw_article(store.decode_details(shown[shown["pmid"] == pmid]).iloc[0], context.hypotheses)
 
 
 def _citation_filters(context: Context) -> Selection:

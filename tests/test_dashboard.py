@@ -196,7 +196,8 @@ def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, 
 
 
 def test_a_chosen_article_shows_its_abstract_tags_and_integrity_flags(monkeypatch, seeded_db, catalogue) -> None:
-    ordered = select_articles(catalogue, Selection(include_retracted=True)).head(views.CITATION_PAGE_SIZE)
+    ordered = store.decode_details(
+        select_articles(catalogue, Selection(include_retracted=True)).head(views.CITATION_PAGE_SIZE))
     retracted = ordered[ordered["retracted"] & ordered["matched_terms"].map(len).astype(bool)]
     article = retracted.iloc[0]
     app = run_app(monkeypatch, seeded_db, "Citations", include_retracted=True, article=int(article["pmid"]))
@@ -391,7 +392,7 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     assert metric_values(app)["Articles tagged with this cause"] == f"{int(rows['count'].sum()):,}"
 
     carried = catalogue[catalogue["hypotheses"].map(lambda ids: cause_id in ids) & ~catalogue["retracted"]]
-    counts = carried["mesh_terms"].explode().value_counts()
+    counts = store.decode_details(carried, ["mesh_terms"])["mesh_terms"].explode().value_counts()
     expected_mesh = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:15]
     top_mesh, newest = app.dataframe[0].value, app.dataframe[1].value
     assert list(zip(top_mesh["MeSH term"], top_mesh["Articles"])) == expected_mesh

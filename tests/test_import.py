@@ -72,7 +72,7 @@ def test_import_medline_and_xml_stores_every_article_with_its_source(connection,
 
 def test_imported_articles_are_tagged_by_their_text(connection, hypotheses) -> None:
     import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
-    catalogue = store.load_catalogue(connection).set_index("pmid")
+    catalogue = store.decode_details(store.load_catalogue(connection)).set_index("pmid")
 
     assert catalogue.loc[39000101, "hypotheses"] == ["central_sensitisation", "fibromyalgia", "serotonin"]
     assert catalogue.loc[39000101, "tag_sources"] == {"central_sensitisation": "text", "fibromyalgia": "text",

@@ -49,7 +49,7 @@ def _write_hypotheses(tmp_path: Path, replace: dict[str, str]) -> Path:
 
 def test_catalogue_row_of_a_tagged_article(db_path: Path) -> None:
     seed_store(db_path, SHIPPED, [_ARTICLE], links={"substance_p": set()})
-    row = _catalogue(db_path).iloc[0].to_dict()
+    row = store.decode_details(_catalogue(db_path)).iloc[0].to_dict()
     assert {key: row[key] for key in ("pmid", "pub_year", "author_names", "mesh_terms", "sources", "hypotheses",
                                       "tag_sources", "matched_terms", *tagging.FACET_COLUMNS)} == {
         "pmid": 31_000_001, "pub_year": 1994, "author_names": "Russell IJ",
@@ -71,7 +71,8 @@ def test_catalogue_row_of_a_tagged_article(db_path: Path) -> None:
 def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
     seed_store(db_path, SHIPPED, make_articles(30))
     catalogue = _catalogue(db_path)
-    assert list(catalogue.columns) == [
+    decoded = store.decode_details(catalogue)
+    assert list(decoded.columns) == [
         "pmid", "kind", "title", "abstract", "abstract_sections", "author_names", "authors", "journal",
         "journal_iso", "volume", "issue", "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw",
         "electronic_date", "entry_date", "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh",
@@ -79,6 +80,17 @@ def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
         "matched_terms", "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum",
         "expression_of_concern",
     ]
+    # Until decoded, the detail columns hold the stored JSON as UTF-8 bytes, and mesh_terms is not there yet.
+    assert list(catalogue.columns) == [column for column in decoded.columns if column != "mesh_terms"]
+    assert all(isinstance(json_bytes, bytes) for column in store.DETAIL_COLUMNS if column != "mesh_terms"
+               for json_bytes in catalogue[column])
+    # Decoding only what a caller needs leaves the other detail columns as they were.
+    only_terms = store.decode_details(catalogue, ["mesh_terms"])
+    assert list(only_terms.columns) == list(decoded.columns)
+    assert only_terms["mesh_terms"].tolist() == decoded["mesh_terms"].tolist()
+    assert only_terms["mesh"].tolist() == catalogue["mesh"].tolist()
+    with pytest.raises(ValueError, match="not a detail column: title"):
+        store.decode_details(catalogue, ["title"])
     assert (str(catalogue["pmid"].dtype), str(catalogue["pub_year"].dtype)) == ("int64", "Int64")
     assert catalogue["pmid"].is_monotonic_increasing
     assert all(set(sources) <= {"query", "text", "query+text"} for sources in
@@ -91,7 +103,7 @@ def test_untagged_articles_show_query_links_and_neutral_facets(db_path: Path) ->
         store.save_articles(connection, [_ARTICLE], "import:russell.nbib", now="2026-01-01T00:00:00+00:00")
         store.link_hypothesis(connection, "substance_p", [_ARTICLE.pmid], "2026-01-01T00:00:00+00:00")
     connection.close()
-    row = _catalogue(db_path).iloc[0]
+    row = store.decode_details(_catalogue(db_path)).iloc[0]
     assert (row["hypotheses"], row["tag_sources"], row["matched_terms"], row["design"], row["species"],
             row["retracted"]) == (["substance_p"], {"substance_p": "query"}, {"substance_p": []}, "other",
                                   "unknown", False)
@@ -130,7 +142,7 @@ def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_pa
         assert store.stale_tag_pmids(connection, tagging.rules_version(edited)) == []
     finally:
         connection.close()
-    row = _catalogue(db_path).iloc[0]
+    row = store.decode_details(_catalogue(db_path)).iloc[0]
     assert (row["hypotheses"], row["tag_sources"]["injury"], row["matched_terms"]["injury"]) == (
         ["fibromyalgia", "injury"], "text", [{"term": "visual analogue scale", "field": "abstract"}])
 
@@ -192,7 +204,7 @@ def test_seed_store_links_baseline_and_mentioned_hypotheses(db_path: Path) -> No
         status = store.load_status_frame(connection)
     finally:
         connection.close()
-    catalogue = _catalogue(db_path)
+    catalogue = store.decode_details(_catalogue(db_path), ["matched_terms"])
     mentions_serotonin = set(catalogue.loc[catalogue["matched_terms"].map(lambda m: bool(m.get("serotonin"))), "pmid"])
     assert linked["fibromyalgia"] == {article.pmid for article in articles}
     assert linked["sleep"] == {articles[0].pmid}

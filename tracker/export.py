@@ -1,6 +1,7 @@
 """Write a selection of the catalogue as CSV, RIS or BibTeX: the same code for `tracker export` and the dashboard.
 
-Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order.
+Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order; it decodes
+the detail columns it writes (`store.decode_details`), which the catalogue keeps as stored, JSON bytes.
 
 CSV columns (stable; new columns are only ever appended):
 
@@ -48,6 +49,8 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from tracker.store import decode_details
+
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
     "matched_terms", "design", "species", "publication_types", "mesh_terms", "retracted", "retraction_notice",
@@ -56,6 +59,9 @@ CSV_COLUMNS: tuple[str, ...] = (
 ABSTRACT_COLUMN = "abstract"
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_concern")
+# The catalogue's detail columns each format reads: decoding only these keeps a large export quick.
+_CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms")
+_CITATION_DETAILS = ("authors", "publication_types", "mesh_terms", "keywords")
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Excel, LibreOffice and Google Sheets start a formula (or DDE call) at these; OWASP's list for CSV injection.
@@ -86,7 +92,7 @@ def csv_header(*, with_abstract: bool = False) -> list[str]:
 
 def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator[list[str]]:
     """Yield one list of (not yet neutralised) CSV cells per article, in the frame's order."""
-    for row in _records(frame):
+    for row in _records(frame, _CSV_DETAILS):
         cells = [
             str(int(row["pmid"])),
             _text(row.get("title")),
@@ -187,7 +193,7 @@ def ris_type(row: dict[str, Any]) -> str:
 
 def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
     """Yield each article as a list of (tag, value) pairs, TY first and ER last."""
-    for row in _records(frame):
+    for row in _records(frame, _CITATION_DETAILS):
         type_code = ris_type(row)
         pairs: list[tuple[str, str]] = [("TY", type_code)]
         pairs += [("AU", name) for name in _person_names(row.get("authors"))]
@@ -277,8 +283,12 @@ def bibtex_type(row: dict[str, Any]) -> str:
 
 def bibtex_keys(frame: pd.DataFrame) -> dict[int, str]:
     """Return each PMID's citation key, unique within the frame and independent of its row order."""
+    return _bibtex_keys(list(_records(frame, ("authors",))))
+
+
+def _bibtex_keys(rows: list[dict[str, Any]]) -> dict[int, str]:
     pmids_by_base: dict[str, list[int]] = {}
-    for row in _records(frame):
+    for row in rows:
         pmids_by_base.setdefault(_key_base(row), []).append(int(row["pmid"]))
     keys: dict[int, str] = {}
     for base, pmids in pmids_by_base.items():
@@ -292,8 +302,9 @@ def bibtex_keys(frame: pd.DataFrame) -> dict[int, str]:
 
 def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
     """Yield (entry type, key, [(field, escaped value), ...]) per article."""
-    keys = bibtex_keys(frame)
-    for row in _records(frame):
+    rows = list(_records(frame, _CITATION_DETAILS))
+    keys = _bibtex_keys(rows)
+    for row in rows:
         entry_type = bibtex_type(row)
         fields: list[tuple[str, str]] = [
             ("author", " and ".join(_bibtex_names(row.get("authors")))),
@@ -376,12 +387,13 @@ _RECORD_COLUMNS = (
 )
 
 
-def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """Yield each row as a dict of the columns the writers read, None for missing values.
+def _records(frame: pd.DataFrame, details: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """Yield each row as a dict of the columns the writers read, `details` decoded, None for missing values.
 
     Column by column, not DataFrame.to_dict("records"): that boxes every cell of every column one at a time and
     is several times slower on pandas' Arrow-backed strings.
     """
+    frame = decode_details(frame, details)
     present = [column for column in _RECORD_COLUMNS if column in frame.columns]
     values = [frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in present]
     return (dict(zip(present, row)) for row in zip(*values))

@@ -18,6 +18,7 @@ from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
 from tracker.export import pubmed_url
 from tracker.selection import Selection, select_articles
+from tracker.store import decode_details
 from tracker.tagging import DESIGN_LABELS
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
@@ -48,7 +49,7 @@ def build_feed(
     selection = Selection(hypotheses=tuple(hypothesis_ids), new_since=since)
     articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in hypotheses])
     articles = articles.assign(_first_seen=pd.to_datetime(articles["first_seen"], utc=True, format="ISO8601"))
-    articles = articles.sort_values(["_first_seen", "pmid"], ascending=[False, False])
+    articles = decode_details(articles.sort_values(["_first_seen", "pmid"], ascending=[False, False]), ["authors"])
     labels = {h.id: h.label for h in hypotheses}
     causes = {h.id for h in hypotheses if not h.baseline}
 

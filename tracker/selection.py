@@ -24,12 +24,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
 from tracker.tagging import DESIGNS, SPECIES
 
 TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
+# Every catalogue column `select_articles` reads: a caller that needs only the PMIDs can pass just these.
+SELECTION_COLUMNS = ("pmid", "pub_year", "hypotheses", "design", "species", "retracted", "first_seen", *TEXT_COLUMNS)
 
 # "human" keeps "both" too, so asking for human evidence never hides the studies that also used animals.
 _SPECIES_KEPT = {"human": ("human", "both"), "animal": ("animal", "both"), "both": ("both",),
@@ -123,7 +126,7 @@ def select_articles(
             keep &= (first_seen >= newest_day).fillna(False).astype(bool)
     if selection.text is not None and selection.text.strip():
         keep &= _text_matches(catalogue, selection.text.strip())
-    return _order(catalogue[keep])
+    return _order(catalogue, keep)
 
 
 def _check_hypotheses(catalogue: pd.DataFrame, selection: Selection, hypothesis_ids: Iterable[str] | None) -> None:
@@ -151,6 +154,10 @@ def _text_matches(catalogue: pd.DataFrame, text: str) -> pd.Series:
     return found
 
 
-def _order(frame: pd.DataFrame) -> pd.DataFrame:
-    # na_position="last" applies to pub_year only: pmid is never missing.
-    return frame.sort_values(["pub_year", "pmid"], ascending=[False, False], na_position="last")
+def _order(catalogue: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    # Sort the kept rows' keys, then take the rows once: filtering and then sorting the whole frame would copy
+    # every column twice. na_position="last" applies to pub_year only: pmid is never missing.
+    positions = np.flatnonzero(keep.to_numpy(dtype=bool))
+    keys = catalogue[["pub_year", "pmid"]].iloc[positions].reset_index(drop=True)
+    order = keys.sort_values(["pub_year", "pmid"], ascending=[False, False], na_position="last").index
+    return catalogue.iloc[positions[order.to_numpy()]]

@@ -607,7 +607,9 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     columns = [*EVIDENCE_COLUMNS[:4], *(["species"] if by_species else []), *EVIDENCE_COLUMNS[4:]]
     causes = [h.id for h in hypotheses if not h.baseline]
     baseline_id = next((h.id for h in hypotheses if h.baseline), None)
-    kept = catalogue if include_retracted else catalogue[~catalogue["retracted"].astype(bool)]
+    # Only the columns counted: filtering the whole catalogue would copy every column of every row.
+    counted = catalogue[["pub_year", "design", "hypotheses", *(["species"] if by_species else [])]]
+    kept = counted if include_retracted else counted[~catalogue["retracted"].astype(bool)]
     years = kept["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
     known_years = years[years != _UNKNOWN_YEAR]
     year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
