@@ -420,7 +420,7 @@ def test_truncated_xml_yields_complete_records_then_fails_with_position(
         pmids.extend(record.pmid for record in iter_pubmed_records(document[:cut]))
     assert pmids == expected_pmids
     assert str(raised.value) == (
-        f"PubMed XML is malformed at {expected_error}; the response was probably cut off or is not PubMed XML"
+        f"PubMed XML is malformed at {expected_error}; it was probably cut off or is not PubMed XML"
         " — fetch it again"
     )
 

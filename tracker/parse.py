@@ -163,12 +163,17 @@ def _source_name(source: object) -> str:
     return f"PubMed XML {file_name!r}" if isinstance(file_name, str) else "PubMed XML"
 
 
+def _redo(name: str) -> str:
+    """The fix for a broken document: fetch an efetch reply again, save a user's file again."""
+    return "fetch it again" if name == "PubMed XML" else "save it again from PubMed (Save, format PubMed XML)"
+
+
 def _malformed(name: str, error: ElementTree.ParseError) -> ParseError:
     line, column = error.position
     reason = str(error).split(":")[0]
     return ParseError(
-        f"{name} is malformed at line {line}, column {column}: {reason}; the response was probably cut off or"
-        " is not PubMed XML — fetch it again"
+        f"{name} is malformed at line {line}, column {column}: {reason}; it was probably cut off or"
+        f" is not PubMed XML — {_redo(name)}"
     )
 
 
@@ -196,7 +201,7 @@ def _records_from(element: ElementTree.Element, record_number: int, name: str) -
 def _missing_pmid(name: str, record_number: int, tag: str) -> ParseError:
     return ParseError(
         f"{name}: record {record_number} (<{tag}>) has no PMID; the document is not complete PubMed XML"
-        " — fetch it again"
+        f" — {_redo(name)}"
     )
 
 
@@ -207,7 +212,7 @@ def _pmid(element: ElementTree.Element | None, record_number: int, name: str, ta
     if not text.isdigit() or not text.isascii():
         raise ParseError(
             f"{name}: record {record_number} (<{tag}>) has the PMID {text!r}, which is not a number;"
-            " the document is not PubMed XML — fetch it again"
+            f" the document is not PubMed XML — {_redo(name)}"
         )
     return int(text)
 
