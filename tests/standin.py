@@ -43,6 +43,8 @@ RETSTART_ERROR = (
     " be retrieved. For details see https://www.ncbi.nlm.nih.gov/books/NBK25499/"
 )
 BACKEND_FAILED = "Search Backend failed: Database is not available: pubmed"
+# NCBI's own DOCTYPE lines, so clients meet the real prolog; no parser here fetches a DTD (the conftest guard would
+# fail the test if one tried).
 ESEARCH_DOCTYPE = ('<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
                    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">')
 EFETCH_DOCTYPE = ('<!DOCTYPE eFetchResult PUBLIC "-//NLM//DTD efetch 20131226//EN" '

@@ -245,7 +245,7 @@ def _empty_store(db_path: Path) -> None:
 def _failed_run_store(db_path: Path) -> None:
     connection = store.connect(db_path)
     run_id = store.start_run(connection, full_sync=True)
-    store.finish_run(connection, run_id, "failed", "eutils.ncbi.nlm.nih.gov could not be reached")
+    store.finish_run(connection, run_id, "failed", "NCBI could not be reached")
     connection.close()
 
 
@@ -261,7 +261,7 @@ def test_an_empty_store_shows_the_first_screen(monkeypatch, db_path, prepare, wa
     assert [code.value for code in app.code] == [f"tracker fetch --db {db_path}"]
     assert [w.value for w in app.warning] == ([warning] if warning else [])
     if warning:
-        assert app.dataframe[0].value["Error"].tolist() == ["eutils.ncbi.nlm.nih.gov could not be reached"]
+        assert app.dataframe[0].value["Error"].tolist() == ["NCBI could not be reached"]
 
 
 def _newer_store(db_path: Path) -> None:
