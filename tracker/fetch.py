@@ -16,8 +16,9 @@ old publication date. A run killed at any instant leaves whole batches behind; t
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
@@ -99,18 +100,16 @@ class _SearchResult:
     pubmed_count: int
     query_translation: str | None
     window_count: int
+    searched_on: date
+    linked_before: set[int]
     modified_pmids: set[int] = field(default_factory=set)
-    linked_before: set[int] = field(default_factory=set)
-    searched_on: date = field(default_factory=date.today)
 
 
 def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, full: bool = False,
-              progress: FetchProgress | None = None, client: EutilsClient | None = None,
-              today: Callable[[], date] | None = None) -> FetchReport:
+              progress: FetchProgress | None = None, client: EutilsClient | None = None) -> FetchReport:
     """Sync the store with PubMed for the chosen hypotheses (all by default)."""
     hypotheses = _choose(settings, hypothesis_ids)
     progress = progress or _SilentProgress()
-    today = today or (lambda: datetime.now(timezone.utc).date())
     started = time.monotonic()
     connection = store.connect(settings.db_path)
     run_id = store.start_run(connection, full_sync=full)
@@ -120,7 +119,7 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
     fetched_records = 0
     run_error: str | None = None
     try:
-        searches = _search_all(client, connection, hypotheses, outcomes, full, today, progress)
+        searches = _search_all(client, connection, hypotheses, outcomes, full, progress)
         fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress)
         affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
         refresh_tags(connection, settings.hypotheses, affected)
@@ -130,6 +129,10 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
         for outcome in outcomes.values():
             if outcome.status != "succeeded" and outcome.error is None:
                 outcome.error = run_error
+    except BaseException as error:
+        # Ctrl-C, a full disk, a bug: the run is logged as failed with the reason, and the error goes on up.
+        run_error = f"the run stopped: {type(error).__name__}: {error}"
+        raise
     finally:
         status = "succeeded" if all(o.status == "succeeded" for o in outcomes.values()) else "failed"
         if status == "failed" and run_error is None:
@@ -162,12 +165,13 @@ def _choose(settings: Settings, hypothesis_ids: Iterable[str] | None) -> list[Hy
 
 # --- 1. search --------------------------------------------------------------------------------------------------
 
-def _search_all(client: EutilsClient, connection, hypotheses: list[Hypothesis], outcomes: dict[str, HypothesisOutcome],
-                full: bool, today: Callable[[], date], progress: FetchProgress) -> list[_SearchResult]:
+def _search_all(client: EutilsClient, connection: sqlite3.Connection, hypotheses: list[Hypothesis],
+                outcomes: dict[str, HypothesisOutcome], full: bool, progress: FetchProgress) -> list[_SearchResult]:
     searches: list[_SearchResult] = []
     for hypothesis in hypotheses:
         try:
-            search = _search_hypothesis(client, connection, hypothesis, full, today())
+            # NCBI's dates are its own (US Eastern); UTC's date, with the one-day margins below, covers them.
+            search = _search_hypothesis(client, connection, hypothesis, full, datetime.now(timezone.utc).date())
         except EutilsQueryError as error:
             # The query itself is wrong: that hypothesis fails, the others still sync.
             outcomes[hypothesis.id].error = f"{error}; fix its query in the hypotheses file"
@@ -179,7 +183,7 @@ def _search_all(client: EutilsClient, connection, hypotheses: list[Hypothesis], 
     return searches
 
 
-def _search_hypothesis(client: EutilsClient, connection, hypothesis: Hypothesis, full: bool,
+def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hypothesis: Hypothesis, full: bool,
                        today: date) -> _SearchResult:
     first = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS)
     if first.count <= ESEARCH_MAX_RECORDS:
@@ -197,8 +201,8 @@ def _search_hypothesis(client: EutilsClient, connection, hypothesis: Hypothesis,
                 raise EutilsError(
                     f"esearch.fcgi: [{hypothesis.id}] date windows add up to {len(pmids)} records but PubMed "
                     f"counts {first.count}; run `tracker fetch` again")
-    search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count,
-                           linked_before=store.linked_pmids(connection, hypothesis.id), searched_on=today)
+    search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count, searched_on=today,
+                           linked_before=store.linked_pmids(connection, hypothesis.id))
     state = store.load_sync_state(connection, hypothesis.id)
     if state is not None and not full and state["query"] == hypothesis.query:
         since = date.fromisoformat(state["modified_since"])
@@ -232,7 +236,7 @@ def _ncbi_date(day: date) -> str:
 
 # --- 2. fetch ---------------------------------------------------------------------------------------------------
 
-def _fetch_records(client: EutilsClient, connection, settings: Settings, searches: list[_SearchResult], full: bool,
+def _fetch_records(client: EutilsClient, connection: sqlite3.Connection, settings: Settings, searches: list[_SearchResult], full: bool,
                    outcomes: dict[str, HypothesisOutcome], progress: FetchProgress) -> tuple[int, set[int]]:
     """Efetch what is new or changed, once across hypotheses; return records stored and PMIDs PubMed withheld."""
     wanted: set[int] = set()
@@ -281,7 +285,7 @@ def _efetch_batch(client: EutilsClient, pmids: list[int]) -> tuple[list[Article]
     return articles, deletions
 
 
-def _save_batch(connection, articles: list[Article], deletions: list[Deletion],
+def _save_batch(connection: sqlite3.Connection, articles: list[Article], deletions: list[Deletion],
                 links_by_pmid: dict[int, list[str]], outcomes: dict[str, HypothesisOutcome]) -> None:
     now = store.utc_now()
     with store.transaction(connection):
@@ -300,7 +304,7 @@ def _save_batch(connection, articles: list[Article], deletions: list[Deletion],
         store.delete_articles(connection, [d.pmid for d in deletions])
 
 
-def _links_of(connection, pmids: list[int]) -> dict[int, set[str]]:
+def _links_of(connection: sqlite3.Connection, pmids: list[int]) -> dict[int, set[str]]:
     links: dict[int, set[str]] = {}
     for start in range(0, len(pmids), 500):
         chunk = pmids[start:start + 500]
@@ -312,7 +316,7 @@ def _links_of(connection, pmids: list[int]) -> dict[int, set[str]]:
     return links
 
 
-def _links_of_deleted(connection, deletions: list[Deletion]) -> dict[str, list[int]]:
+def _links_of_deleted(connection: sqlite3.Connection, deletions: list[Deletion]) -> dict[str, list[int]]:
     by_hypothesis: dict[str, list[int]] = {}
     for pmid, hypothesis_ids in _links_of(connection, [d.pmid for d in deletions]).items():
         for hypothesis_id in hypothesis_ids:
@@ -322,7 +326,7 @@ def _links_of_deleted(connection, deletions: list[Deletion]) -> dict[str, list[i
 
 # --- 3. finish ----------------------------------------------------------------------------------------------------
 
-def _finish_hypotheses(connection, run_id: int, searches: list[_SearchResult], missing: set[int],
+def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: list[_SearchResult], missing: set[int],
                        outcomes: dict[str, HypothesisOutcome]) -> set[int]:
     """Unlink what PubMed no longer returns, check coverage, advance sync state; return PMIDs whose tags may change."""
     affected: set[int] = set()
@@ -355,7 +359,7 @@ def _finish_hypotheses(connection, run_id: int, searches: list[_SearchResult], m
     return (affected | _new_and_updated(connection, run_id)) - removed_orphans
 
 
-def _remove_orphans(connection) -> set[int]:
+def _remove_orphans(connection: sqlite3.Connection) -> set[int]:
     """Delete fetched articles no hypothesis returns any more (imported ones stay: a user chose them)."""
     with store.transaction(connection):
         orphans = {row[0] for row in connection.execute(
@@ -365,12 +369,12 @@ def _remove_orphans(connection) -> set[int]:
     return orphans
 
 
-def _new_and_updated(connection, run_id: int) -> set[int]:
+def _new_and_updated(connection: sqlite3.Connection, run_id: int) -> set[int]:
     started_at = connection.execute("SELECT started_at FROM fetch_runs WHERE id = ?", (run_id,)).fetchone()[0]
     return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
 
 
-def _log_outcomes(connection, run_id: int, outcomes: dict[str, HypothesisOutcome]) -> None:
+def _log_outcomes(connection: sqlite3.Connection, run_id: int, outcomes: dict[str, HypothesisOutcome]) -> None:
     with store.transaction(connection):
         for outcome in outcomes.values():
             store.record_run_hypothesis(
