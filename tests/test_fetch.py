@@ -304,3 +304,25 @@ def test_identity_is_sent_and_secrets_never_leak(tmp_path: Path, server: EutilsS
         assert secret not in caplog.text
         assert secret not in stored_text
         assert secret not in (report.error or "")
+
+
+def test_a_run_stopped_by_ctrl_c_is_logged_with_its_reason(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+
+    class StopAfterFirstBatch:
+        def searched(self, *_: object) -> None:
+            pass
+
+        def fetching(self, *_: object) -> None:
+            pass
+
+        def batch_done(self, record_count: int) -> None:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_fetch(settings, progress=StopAfterFirstBatch(), client=EutilsClient(settings, sleep=SleepRecorder()))
+    connection = store.connect(settings.db_path, read_only=True)
+    run = connection.execute("SELECT status, error FROM fetch_runs").fetchone()
+    assert tuple(run) == ("failed", "the run stopped: KeyboardInterrupt: ")
+    assert len(store.stored_pmids(connection)) == settings.batch_size  # the batch that committed stays
+    assert connection.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
