@@ -323,6 +323,6 @@ def test_a_run_stopped_by_ctrl_c_is_logged_with_its_reason(tmp_path: Path, serve
         run_fetch(settings, progress=StopAfterFirstBatch(), client=EutilsClient(settings, sleep=SleepRecorder()))
     connection = store.connect(settings.db_path, read_only=True)
     run = connection.execute("SELECT status, error FROM fetch_runs").fetchone()
-    assert tuple(run) == ("failed", "the run stopped: KeyboardInterrupt: ")
+    assert tuple(run) == ("failed", "the run stopped: KeyboardInterrupt")
     assert len(store.stored_pmids(connection)) == settings.batch_size  # the batch that committed stays
     assert connection.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0

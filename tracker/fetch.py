@@ -131,7 +131,7 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
                 outcome.error = run_error
     except BaseException as error:
         # Ctrl-C, a full disk, a bug: the run is logged as failed with the reason, and the error goes on up.
-        run_error = f"the run stopped: {type(error).__name__}: {error}"
+        run_error = f"the run stopped: {type(error).__name__}" + (f": {error}" if str(error) else "")
         raise
     finally:
         status = "succeeded" if all(o.status == "succeeded" for o in outcomes.values()) else "failed"
