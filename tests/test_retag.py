@@ -222,3 +222,25 @@ def test_retag_command_without_a_store_creates_nothing(db_path: Path) -> None:
     assert (result.exit_code, result.output) == (
         1, f"tracker: {db_path}: no store yet; run `tracker fetch` (or `tracker import FILE`) first\n")
     assert list(db_path.parent.iterdir()) == []
+
+
+def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_store(db_path, SHIPPED, make_articles(20))
+    expected = _catalogue(db_path)
+    read_grouped_tags = store._read_grouped_tags
+
+    def commit_between_the_reads(connection):
+        # A fetch or retag that commits after the articles were read must not show in the tags read next.
+        writer = store.connect(db_path)
+        with store.transaction(writer):
+            for table in ("tags", "hypothesis_articles", "article_sources"):
+                writer.execute(f"DELETE FROM {table}")
+        writer.close()
+        return read_grouped_tags(connection)
+
+    monkeypatch.setattr(store, "_read_grouped_tags", commit_between_the_reads)
+    during_a_write = _catalogue(db_path)
+    assert during_a_write[["hypotheses", "tag_sources", "sources", "matched_terms"]].equals(
+        expected[["hypotheses", "tag_sources", "sources", "matched_terms"]])
+    monkeypatch.undo()
+    assert _catalogue(db_path)["hypotheses"].map(len).sum() == 0

@@ -202,6 +202,25 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     connection.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block of reads on one committed state, joining the transaction the caller may have open.
+
+    Each statement outside a transaction sees the newest commit, so a fetch committing between two reads
+    would pair one state's articles with another's tags; a deferred BEGIN (which a read-only connection may
+    open) holds one snapshot until the block ends.
+    """
+    if connection.in_transaction:
+        yield connection
+        return
+    connection.execute("BEGIN")
+    try:
+        yield connection
+    finally:
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+
+
 def checkpoint(connection: sqlite3.Connection) -> None:
     """Fold the WAL back into the database so it cannot grow without bound while readers stay open."""
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -611,7 +630,8 @@ def load_catalogue(connection: sqlite3.Connection) -> pd.DataFrame:
     names = ("pmid", *_DATE_PART_COLUMNS, *FACET_COLUMNS,
              *(name for name in _CATALOGUE_TEXT_COLUMNS if name not in _SEARCHED_COLUMNS))
     as_bytes = (*_SEARCHED_COLUMNS, *_JSON_LIST_COLUMNS)
-    with _collection_paused(), concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:
+    with (read_snapshot(connection), _collection_paused(),
+          concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper):
         # Long texts as BLOBs, their UTF-8 bytes: never decoded into Python strings, they go to Arrow strings
         # in C++ (the searched ones) or stay bytes for `decode_details` (the JSON).
         rows = connection.execute(
@@ -619,7 +639,7 @@ def load_catalogue(connection: sqlite3.Connection) -> pd.DataFrame:
             f"{', '.join(f'CAST(a.{name} AS BLOB)' for name in as_bytes)} "
             "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid ORDER BY a.pmid").fetchall()
         # SQLite groups the tags while this thread builds the columns (it lets Python run meanwhile); the
-        # connection, used by one thread at a time, reads them in the same transaction.
+        # connection, used by one thread at a time, reads them in the same snapshot.
         grouped = helper.submit(_read_grouped_tags, connection)
         # One 2-D array of the rows, then a column is a slice: much quicker than transposing tuple by tuple.
         names = (*names, *as_bytes)
