@@ -617,32 +617,32 @@ def load_articles_frame(connection: sqlite3.Connection, pmids: Iterable[int] | N
 def load_catalogue(connection: sqlite3.Connection) -> pd.DataFrame:
     """One row per stored article with its hypotheses, design, species and flags, ordered by PMID.
 
-    Columns are those of `decode_details`' result but mesh_terms, and the DETAIL_COLUMNS there are still JSON,
-    UTF-8 bytes as stored (sources and matched_terms: JSON of this article's sources and of its text tags'
-    terms); pass the rows you write or show through `decode_details`. hypotheses is the sorted list of the
-    hypothesis ids the article carries and tag_sources {hypothesis id: "query", "text" or "query+text"}: rows
-    with the same tags share these objects, so read them and never mutate them.
+    The columns are those of `decode_details`' result but mesh_terms, and the DETAIL_COLUMNS among them hold
+    undecoded UTF-8 JSON: the stored columns as they are, sources the list of this article's sources and
+    matched_terms {hypothesis id: terms} of its text tags only. Pass the rows you write or show through
+    `decode_details`. hypotheses (the sorted ids the article carries) and tag_sources ({hypothesis id: "query",
+    "text" or "query+text"}) are objects shared by the rows with the same tags: read them, never mutate them.
 
     The "query" half of a tag comes from the live hypothesis links, the "text" half from the stored tags, so
     a link the fetch added or dropped shows at once; facets of never-tagged articles show as "other"/"unknown".
     `connection` must be one of `connect()`'s, which any thread may use: a helper thread reads the tags on it.
     """
-    names = ("pmid", *_DATE_PART_COLUMNS, *FACET_COLUMNS,
-             *(name for name in _CATALOGUE_TEXT_COLUMNS if name not in _SEARCHED_COLUMNS))
+    as_read = ("pmid", *_DATE_PART_COLUMNS, *FACET_COLUMNS,
+               *(name for name in _CATALOGUE_TEXT_COLUMNS if name not in _SEARCHED_COLUMNS))
     as_bytes = (*_SEARCHED_COLUMNS, *_JSON_LIST_COLUMNS)
+    names = (*as_read, *as_bytes)
     with (read_snapshot(connection), _collection_paused(),
           concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper):
         # Long texts as BLOBs, their UTF-8 bytes: never decoded into Python strings, they go to Arrow strings
         # in C++ (the searched ones) or stay bytes for `decode_details` (the JSON).
         rows = connection.execute(
-            f"SELECT {', '.join(('f.' if name in FACET_COLUMNS else 'a.') + name for name in names)}, "
+            f"SELECT {', '.join(('f.' if name in FACET_COLUMNS else 'a.') + name for name in as_read)}, "
             f"{', '.join(f'CAST(a.{name} AS BLOB)' for name in as_bytes)} "
             "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid ORDER BY a.pmid").fetchall()
         # SQLite groups the tags while this thread builds the columns (it lets Python run meanwhile); the
         # connection, used by one thread at a time, reads them in the same snapshot.
         grouped = helper.submit(_read_grouped_tags, connection)
         # One 2-D array of the rows, then a column is a slice: much quicker than transposing tuple by tuple.
-        names = (*names, *as_bytes)
         table = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
         del rows
         values = {name: table[:, position] for position, name in enumerate(names)}
@@ -717,7 +717,8 @@ def _read_grouped_tags(connection: sqlite3.Connection) -> tuple[list, list, dict
 
 
 def _per_pmid_texts(pmids: np.ndarray, grouped: list, defaults: list[bytes]) -> list[pd.Series]:
-    """Align [keys, texts per default] with the ordered `pmids`; a PMID without texts gets the defaults."""
+    """Spread `grouped` ([PMIDs, texts, more texts, ...]) over the ordered `pmids`: one Series per list of texts,
+    in which a PMID without a group gets that list's default."""
     keys, *texts_by_default = grouped
     positions = np.searchsorted(pmids, keys).clip(max=max(len(pmids) - 1, 0))
     # Foreign keys tie these rows to stored articles; a store written without them may hold strays.
