@@ -47,11 +47,6 @@ class MeshHeading:
     major: bool = False
     qualifiers: tuple[MeshQualifier, ...] = ()
 
-    @property
-    def is_major(self) -> bool:
-        """True when the descriptor or any of its qualifiers is a major topic."""
-        return self.major or any(q.major for q in self.qualifiers)
-
 
 @dataclass(frozen=True)
 class Correction:
