@@ -13,6 +13,7 @@ from tracker import retag, store, tagging
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading
+from tracker.selection import TEXT_COLUMNS
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
 
@@ -92,6 +93,8 @@ def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
     with pytest.raises(ValueError, match="not a detail column: title"):
         store.decode_details(catalogue, ["title"])
     assert (str(catalogue["pmid"].dtype), str(catalogue["pub_year"].dtype)) == ("int64", "Int64")
+    # Arrow strings where the text filter searches, so that it searches in C++.
+    assert [str(catalogue[column].dtype) for column in TEXT_COLUMNS] == ["str"] * len(TEXT_COLUMNS)
     assert catalogue["pmid"].is_monotonic_increasing
     assert all(set(sources) <= {"query", "text", "query+text"} for sources in
                catalogue["tag_sources"].map(lambda by_id: set(by_id.values())))
