@@ -49,7 +49,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from tracker.store import decode_details
+from tracker.store import DETAIL_COLUMNS, decode_details
 
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
@@ -388,13 +388,15 @@ _RECORD_COLUMNS = (
 
 
 def _records(frame: pd.DataFrame, details: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-    """Yield each row as a dict of the columns the writers read, `details` decoded, None for missing values.
+    """Yield each row as a dict of the columns the writers read, None for missing values.
 
-    Column by column, not DataFrame.to_dict("records"): that boxes every cell of every column one at a time and
-    is several times slower on pandas' Arrow-backed strings.
+    Of the detail columns only `details` are decoded and given: the others would be JSON bytes, which a writer
+    would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every cell of every
+    column one at a time and is several times slower on pandas' Arrow-backed strings.
     """
     frame = decode_details(frame, details)
-    present = [column for column in _RECORD_COLUMNS if column in frame.columns]
+    present = [column for column in _RECORD_COLUMNS
+               if column in frame.columns and (column in details or column not in DETAIL_COLUMNS)]
     values = [frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in present]
     return (dict(zip(present, row)) for row in zip(*values))
 
