@@ -595,7 +595,7 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
                    by_species: bool = False) -> pd.DataFrame:
     """Count articles per cause hypothesis × publication year × design (× species), with running and normalised sums.
 
-    The catalogue needs pmid, pub_year, hypotheses, design, retracted (and species with `by_species`). One row
+    The catalogue needs pub_year, hypotheses, design, retracted (and species with `by_species`). One row
     for every cause × year from the first to the last known year × design (× species), zeros included, then one
     "unknown" year row per cause × design (× species) so articles without a year are never dropped. cumulative
     runs over the known years (and is <NA> on the unknown row); per_1000 divides by the articles of the same year
