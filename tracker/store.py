@@ -331,14 +331,18 @@ def delete_articles(connection: sqlite3.Connection, pmids: Iterable[int]) -> int
     return removed
 
 
+# PMIDs bound per "IN (...)" query: SQLite before 3.32 refuses a statement with more than 999 variables.
+_PMIDS_PER_QUERY = 500
+
+
 def stored_pmids(connection: sqlite3.Connection, pmids: Iterable[int] | None = None) -> set[int]:
     """The PMIDs in the store, all of them or those of `pmids` that are stored."""
     if pmids is None:
         return {row[0] for row in connection.execute("SELECT pmid FROM articles")}
     wanted = list(pmids)
     found: set[int] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+    for start in range(0, len(wanted), _PMIDS_PER_QUERY):
+        chunk = wanted[start:start + _PMIDS_PER_QUERY]
         found.update(row[0] for row in connection.execute(
             f"SELECT pmid FROM articles WHERE pmid IN ({', '.join('?' * len(chunk))})", chunk))
     return found
@@ -560,7 +564,7 @@ def _read_chunked(connection: sqlite3.Connection, sql: str, pmids: list[int] | N
     frames = [
         pd.read_sql_query(sql.format(where=f"{where_column} IN ({', '.join('?' * len(chunk))})"), connection,
                           params=chunk)
-        for chunk in (pmids[start:start + 500] for start in range(0, len(pmids), 500))
+        for chunk in (pmids[start:start + _PMIDS_PER_QUERY] for start in range(0, len(pmids), _PMIDS_PER_QUERY))
     ]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
