@@ -556,8 +556,7 @@ def _facets_frame(frame: pd.DataFrame, texts: dict[str, pa.Array]) -> pd.DataFra
 
     corrections = frame["corrections"].reset_index(drop=True).explode().dropna() \
         if "corrections" in frame else pd.Series(dtype=object)
-    reference_types = corrections.map(lambda correction: correction.get("ref_type") if isinstance(correction, dict)
-                                      else getattr(correction, "ref_type", None))
+    reference_types = corrections.map(lambda correction: correction.get("ref_type"))
 
     def has_reference(ref_type: str) -> np.ndarray:
         return _any_per_row(reference_types == ref_type, rows)
