@@ -591,3 +591,47 @@ def test_the_scheduler_process_catches_up_a_missed_run(tmp_path: Path, db_path: 
                              f"logging to {log_path}; stop it with Ctrl-C\n")
     assert process.returncode == 130
     assert scheduling.last_successful_fetch(db_path) > datetime(2026, 1, 1, tzinfo=UTC)
+
+
+INTERRUPTED_SCHEDULER_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import time
+    from pathlib import Path
+
+    from tracker import schedule as scheduling
+    from tracker.config import load_settings
+    from tracker.fetch import FetchReport
+
+    settings = load_settings(db_path=Path(sys.argv[1]), environ={})
+
+    def slow_fetch(_settings):
+        print("fetching", flush=True)
+        time.sleep(2)
+        return FetchReport(run_id=7, status="succeeded", outcomes=[], esearch_requests=1, efetch_requests=0,
+                           elapsed_s=2.0)
+
+    plan = scheduling.parse_schedule("30 2 * * *", "America/New_York", 0, Path(sys.argv[2]))
+    scheduling.run_scheduler(settings, plan, slow_fetch)
+    """
+)
+
+
+def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Path, tmp_path: Path) -> None:
+    _record_run(db_path, "succeeded", "2020-01-01T07:45:00+00:00")
+    log_path = tmp_path / "schedule.log"
+    process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_SCHEDULER_SCRIPT, str(db_path), str(log_path)],
+                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "fetching\n"
+        process.send_signal(signal.SIGINT)
+        _stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert "KeyboardInterrupt" in stderr
+    lines = [line.split(" ", 2)[2] for line in log_path.read_text(encoding="utf-8").splitlines()
+             if " tracker.schedule: " in line]
+    assert lines[-2:] == [
+        "tracker.schedule: scheduler stopping: a fetch under way finishes its run first",
+        "tracker.schedule: fetch run 7 succeeded: 0 new, 0 updated, 0 removed; 1 esearch + 0 efetch requests in 2.0 s",
+    ]

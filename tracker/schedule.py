@@ -309,7 +309,14 @@ def run_scheduler(settings: Settings, schedule: Schedule, fetch: FetchFunction) 
             log.info("the last successful fetch is older than the previous scheduled time %s: catching up now",
                      previous_fire_time(schedule, now))
         scheduler.start()
+    except KeyboardInterrupt:
+        log.info("scheduler stopping: a fetch under way finishes its run first")
+        raise
     finally:
+        # The fetch runs in a worker thread that the interpreter waits for at exit anyway: wait here instead, while
+        # the log is still open, so that the run's outcome reaches it.
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
         close_log()
 
 
