@@ -29,7 +29,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from tracker import store
-from tracker.config import PROJECT_DIR, Settings
+from tracker.config import DEFAULT_HYPOTHESES_PATH, PROJECT_DIR, Settings
 from tracker.errors import ConfigError, LockHeld, TrackerError
 from tracker.lock import job_lock
 
@@ -389,7 +389,7 @@ def tracker_command(settings: Settings) -> list[str]:
     script = executable.parent / "tracker"
     command = [str(script)] if script.exists() else [str(executable), "-m", "tracker"]
     command += ["--db", str(Path(settings.db_path).absolute())]
-    if settings.hypotheses_path.resolve() != (PROJECT_DIR / "tracker" / "hypotheses.toml").resolve():
+    if settings.hypotheses_path.resolve() != DEFAULT_HYPOTHESES_PATH.resolve():
         command += ["--hypotheses", str(settings.hypotheses_path.absolute())]
     return command + ["fetch"]
 
