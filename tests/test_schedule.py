@@ -397,6 +397,41 @@ def test_api_key_and_email_never_reach_the_log(tmp_path: Path) -> None:
     assert "esearch with [redacted] failed" in text
 
 
+
+BASELINE_ENTRY = """
+[[hypothesis]]
+id = "fibromyalgia"
+label = "All fibromyalgia research"
+description = "Every fibromyalgia article."
+query = "fibromyalgia"
+baseline = true
+"""
+
+
+def test_each_run_reads_the_hypotheses_file_as_it_is_now(tmp_path: Path) -> None:
+    hypotheses_path = tmp_path / "hypotheses.toml"
+    hypotheses_path.write_text(BASELINE_ENTRY, encoding="utf-8")
+    settings = load_settings(hypotheses_path=hypotheses_path, db_path=tmp_path / "tracker.sqlite", environ={})
+    hypotheses_path.write_text(BASELINE_ENTRY + '\n[[hypothesis]]\nid = "sleep"\nlabel = "Sleep"\n'
+                               'description = "Poor sleep."\nquery = "fibromyalgia AND sleep"\nterms = ["sleep"]\n',
+                               encoding="utf-8")
+    seen: list[tuple[str, ...]] = []
+
+    def fetch(run_settings):
+        seen.append(tuple(h.id for h in run_settings.hypotheses))
+        return _report()
+
+    log, close = scheduling.open_log(settings, tmp_path / "schedule.log")
+    try:
+        assert scheduling.run_locked_fetch(settings, fetch, log) == "succeeded"
+        hypotheses_path.write_text("[[hypothesis]]\nid = 'x'\n", encoding="utf-8")
+        assert scheduling.run_locked_fetch(settings, fetch, log) == "failed"
+    finally:
+        close()
+    assert seen == [("fibromyalgia", "sleep")]
+    assert _log_lines(tmp_path / "schedule.log")[-1] == (
+        f'ERROR tracker.schedule: fetch failed: {hypotheses_path}: [x] has no "label"; add label = "..."')
+
 HOLDER_SCRIPT = textwrap.dedent(
     """
     import sys

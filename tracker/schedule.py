@@ -11,6 +11,7 @@ crontab line and systemd's OnCalendar, so all three fire at the same times.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import shlex
@@ -29,7 +30,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from tracker import store
-from tracker.config import DEFAULT_HYPOTHESES_PATH, PROJECT_DIR, Settings
+from tracker.config import DEFAULT_HYPOTHESES_PATH, PROJECT_DIR, Settings, load_hypotheses
 from tracker.errors import ConfigError, LockHeld, TrackerError
 from tracker.lock import job_lock
 
@@ -253,11 +254,15 @@ FetchFunction = Callable[[Settings], "FetchReport"]
 def run_locked_fetch(settings: Settings, fetch: FetchFunction, log: logging.Logger) -> str:
     """Run one fetch under the job lock and log its outcome: "succeeded", "failed" or "locked".
 
-    Nothing escapes: a scheduled job that raised would be logged by APScheduler without the run's story, and
-    the scheduler must live on to the next night.
+    The hypotheses file is read again first, as each `tracker fetch` reads it. Nothing escapes: a scheduled job
+    that raised would be logged by APScheduler without the run's story, and the scheduler must live on to the next
+    night.
     """
     log.info("fetch starting (store %s)", settings.db_path)
     try:
+        # A scheduler runs for months: with the file as it was at start-up, a run after an edit would sync the old
+        # queries and re-tag, with the old terms, every article that `tracker retag` had tagged with the new ones.
+        settings = dataclasses.replace(settings, hypotheses=load_hypotheses(settings.hypotheses_path))
         with job_lock(settings.db_path):
             report = fetch(settings)
     except LockHeld as error:
