@@ -70,6 +70,19 @@ def test_import_medline_and_xml_stores_every_article_with_its_source(connection,
     assert connection.execute("SELECT COUNT(*) FROM hypothesis_articles").fetchone()[0] == 0
 
 
+
+def test_a_record_repeated_in_a_file_counts_once_as_new(connection, hypotheses, tmp_path) -> None:
+    first_record = MEDLINE_FILE.read_text(encoding="utf-8").split("\n\n")[0]
+    repeated = tmp_path / "repeated.nbib"
+    repeated.write_text(f"{first_record}\n\n{first_record}\n", encoding="utf-8")
+
+    report = import_files(connection, [repeated], hypotheses)
+
+    assert report.files == (FileImport(repeated, "medline", records_read=2, new=1, updated=0, unchanged=0),)
+    assert (report.new, report.updated, report.tagged) == (1, 0, 1)
+    (article,) = iter_medline_articles(MEDLINE_FILE.read_bytes().split(b"\n\n")[0])
+    assert store.load_article(connection, article.pmid) == article
+
 def test_imported_articles_are_tagged_by_their_text(connection, hypotheses) -> None:
     import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
     catalogue = store.decode_details(store.load_catalogue(connection)).set_index("pmid")

@@ -45,6 +45,7 @@ class FileImport:
     path: Path
     file_format: str  # "medline" or "xml"
     records_read: int
+    # Distinct PMIDs: a record the file repeats counts once.
     new: int
     updated: int
     unchanged: int
@@ -113,13 +114,16 @@ def import_files(connection: sqlite3.Connection, paths: Sequence[Path], hypothes
     changed: set[int] = set()
     with store.transaction(connection):
         for path, file_format, articles in parsed:
-            fetched = _fetched_pmids(connection, [article.pmid for article in articles])
+            # One save per PMID, its last copy in the file (what upserting every copy would leave): a repeated
+            # record would otherwise report a new article as "unchanged", the outcome of its second save.
+            by_pmid = {article.pmid: article for article in articles}
+            fetched = _fetched_pmids(connection, list(by_pmid))
             # A fetched article is re-saved as stored: unchanged, with this file added to its sources.
-            to_save = [store.load_article(connection, a.pmid) if a.pmid in fetched else a for a in articles]
+            to_save = [store.load_article(connection, pmid) if pmid in fetched else a for pmid, a in by_pmid.items()]
             outcomes = store.save_articles(connection, to_save, source=f"import:{path.name}", now=now)
             counts = {outcome: 0 for outcome in ("new", "updated", "unchanged")}
-            for article in articles:
-                counts[outcomes[article.pmid]] += 1
+            for outcome in outcomes.values():
+                counts[outcome] += 1
             changed.update(pmid for pmid, outcome in outcomes.items() if outcome != "unchanged")
             reports.append(FileImport(path=path, file_format=file_format, records_read=len(articles), **counts))
         # Inside the same transaction: articles and their tags commit together.
