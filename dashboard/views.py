@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -99,7 +100,8 @@ def draw_first_screen(db_path: str, has_runs: bool) -> None:
         "The dashboard charts the PubMed evidence for each hypothesised cause of fibromyalgia once the fetch job "
         "has stored some articles. Run it in a terminal, in the project directory:"
     )
-    st.code(f"tracker fetch --db {db_path}", language="bash")
+    # Quoted: the reader pastes it into a shell, and a store path may hold spaces.
+    st.code(f"tracker fetch --db {shlex.quote(db_path)}", language="bash")
     st.markdown(
         "It asks PubMed for every cause in the hypotheses file (a first run takes a few minutes; later runs fetch "
         "only what changed), then reload this page. Articles saved from PubMed can be added with "

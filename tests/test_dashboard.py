@@ -264,6 +264,12 @@ def test_an_empty_store_shows_the_first_screen(monkeypatch, db_path, prepare, wa
         assert app.dataframe[0].value["Error"].tolist() == ["NCBI could not be reached"]
 
 
+def test_the_first_screen_quotes_a_store_path_with_spaces(monkeypatch, tmp_path) -> None:
+    db_path = tmp_path / "my store" / "tracker.sqlite"
+    app = run_app(monkeypatch, db_path)
+    assert [code.value for code in app.code] == [f"tracker fetch --db '{db_path}'"]
+
+
 def _newer_store(db_path: Path) -> None:
     connection = sqlite3.connect(db_path)
     connection.execute("PRAGMA user_version = 99")
