@@ -169,3 +169,18 @@ def test_retries_are_logged_only_when_verbose(tmp_path: Path, hypotheses_file: P
                                           "--hypotheses", str(hypotheses_file)])
     assert result.exit_code == 0, result.output
     assert ("efetch.fcgi: NCBI answered 503 Service Unavailable; retrying in" in result.stderr) is shows_retries
+
+
+def test_a_bad_tagging_term_is_refused_before_any_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "hypotheses.toml"
+    bad.write_text(HYPOTHESES_TOML.replace('terms = ["serotonin", "5-HT"]', 'terms = ["serotonin", "re:(5-HT"]'),
+                   encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    with EutilsStandin(rate_limit=False) as server:
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        result = CliRunner().invoke(cli, ["fetch", "--db", str(db), "--hypotheses", str(bad)])
+        assert server.requests == []
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f'tracker: {bad}: [serotonin] term "re:(5-HT" is not a valid pattern')
+    assert result.stderr.count("\n") == 1
+    assert not db.exists()

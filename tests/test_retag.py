@@ -127,7 +127,7 @@ def test_refresh_tags_tags_only_stale_and_given_articles(db_path: Path) -> None:
         versions = {row[0] for row in connection.execute("SELECT DISTINCT rules_version FROM article_facets")}
     finally:
         connection.close()
-    assert versions == {tagging.rules_version(SHIPPED)}
+    assert versions == {tagging.compile_rules(SHIPPED).version}
 
 
 def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_path: Path) -> None:
@@ -137,12 +137,12 @@ def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_pa
 
     edited_path = _write_hypotheses(tmp_path, {'terms = ["whiplash",': 'terms = ["visual analogue scale", "whiplash",'})
     edited = load_hypotheses(edited_path)
-    assert tagging.rules_version(edited) != tagging.rules_version(SHIPPED)
+    assert tagging.compile_rules(edited).version != tagging.compile_rules(SHIPPED).version
     connection = store.connect(db_path)
     try:
-        assert store.stale_tag_pmids(connection, tagging.rules_version(edited)) == [article.pmid]
+        assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version) == [article.pmid]
         assert retag.refresh_tags(connection, edited) == 1
-        assert store.stale_tag_pmids(connection, tagging.rules_version(edited)) == []
+        assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version) == []
     finally:
         connection.close()
     row = store.decode_details(_catalogue(db_path)).iloc[0]
@@ -168,21 +168,22 @@ def test_retag_command_reports_count_and_rules_version(db_path: Path, tmp_path: 
     edited_path = _write_hypotheses(tmp_path, {'"whiplash", "trauma",': '"whiplash",'})
     result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(edited_path)])
     assert (result.exit_code, result.output) == (
-        0, f"tagged 12 articles with rules {tagging.rules_version(load_hypotheses(edited_path))} from {edited_path}\n")
+        0, f"tagged 12 articles with rules {tagging.compile_rules(load_hypotheses(edited_path)).version} from {edited_path}\n")
 
 
 @pytest.mark.parametrize(("replace", "message"), [
     ({'"whiplash", "trauma",': '"whiplash", "re:trauma(", '},
-     'tracker: hypotheses file: [injury] term "re:trauma(" is not a valid pattern'),
+     '[injury] term "re:trauma(" is not a valid pattern'),
     ({'"whiplash", "trauma",': '"whiplash", "re:(?<!post)trauma",'},
-     'tracker: hypotheses file: [injury] term "re:(?<!post)trauma" is not a valid pattern for the matcher'),
+     '[injury] term "re:(?<!post)trauma" is not a valid pattern for the matcher'),
 ])
 def test_retag_command_refuses_bad_rules_in_one_line(db_path: Path, tmp_path: Path, replace: dict,
                                                      message: str) -> None:
     seed_store(db_path, SHIPPED, make_articles(3))
-    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(_write_hypotheses(tmp_path, replace))])
+    path = _write_hypotheses(tmp_path, replace)
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(path)])
     assert result.exit_code == 1
-    assert result.output.startswith(message) and result.output.count("\n") == 1
+    assert result.output.startswith(f"tracker: {path}: {message}") and result.output.count("\n") == 1
 
 
 def test_make_articles_is_varied_and_deterministic() -> None:

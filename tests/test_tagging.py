@@ -143,10 +143,10 @@ def test_rules_version_follows_the_terms() -> None:
     base = Hypothesis(id="custom", label="C", description="d", query="q", terms=("serotonin",))
     edited = Hypothesis(id="custom", label="C", description="d", query="q", terms=("serotonin", "5-HT"))
     relabelled = Hypothesis(id="custom", label="Other label", description="d", query="q", terms=("serotonin",))
-    assert tagging.rules_version((base,)) == tagging.rules_version((base,))
-    assert tagging.rules_version((base,)) != tagging.rules_version((edited,))
-    assert tagging.rules_version((base,)) == tagging.rules_version((relabelled,))
-    assert len(tagging.rules_version((base,))) == 12
+    assert tagging.compile_rules((base,)).version == tagging.compile_rules((base,)).version
+    assert tagging.compile_rules((base,)).version != tagging.compile_rules((edited,)).version
+    assert tagging.compile_rules((base,)).version == tagging.compile_rules((relabelled,)).version
+    assert len(tagging.compile_rules((base,)).version) == 12
 
 
 @pytest.mark.parametrize(("publication_types", "mesh", "design"), [

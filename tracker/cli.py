@@ -229,20 +229,20 @@ def retag(context: click.Context) -> None:
     from tracker.errors import StoreError
     from tracker.lock import job_lock
     from tracker.retag import refresh_tags
-    from tracker.tagging import rules_version
+    from tracker.tagging import compile_rules
 
     settings = _settings(context)
-    version = rules_version(settings.hypotheses)
+    rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
     if not settings.db_path.exists():
         raise StoreError(f"{settings.db_path}: no store yet; run `tracker fetch` (or `tracker import FILE`) first")
     # The lock keeps a scheduled fetch from waiting on this one long write transaction (and the other way round).
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
         try:
-            tagged = refresh_tags(connection, settings.hypotheses, all_articles=True)
+            tagged = refresh_tags(connection, rules, all_articles=True)
         finally:
             connection.close()
-    click.echo(f"tagged {tagged} articles with rules {version} from {settings.hypotheses_path}")
+    click.echo(f"tagged {tagged} articles with rules {rules.version} from {settings.hypotheses_path}")
 
 
 # --- export / import / feed -------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tracker.eutils import ESEARCH_MAX_RECORDS, EutilsClient
 from tracker.models import Article, Deletion
 from tracker.parse import iter_pubmed_records
 from tracker.retag import refresh_tags
+from tracker.tagging import compile_rules
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
               progress: FetchProgress | None = None, client: EutilsClient | None = None) -> FetchReport:
     """Sync the store with PubMed for the chosen hypotheses (all by default)."""
     hypotheses = _choose(settings, hypothesis_ids)
+    # Checked before anything is fetched or written: a bad tagging term must not cost a whole sync first.
+    rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
     progress = progress or _SilentProgress()
     started = time.monotonic()
     connection = store.connect(settings.db_path)
@@ -122,7 +125,7 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
         searches = _search_all(client, connection, hypotheses, outcomes, full, progress)
         fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress)
         affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
-        refresh_tags(connection, settings.hypotheses, affected)
+        refresh_tags(connection, rules, affected)
     except (EutilsError, ParseError) as error:
         # Not a query's own fault (network, NCBI down, unreadable replies): stop the whole run, keep what committed.
         run_error = str(error)

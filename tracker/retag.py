@@ -24,14 +24,15 @@ def _transaction_unless_open(connection: sqlite3.Connection) -> Iterator[None]:
         yield
 
 
-def refresh_tags(connection: sqlite3.Connection, hypotheses: Sequence[Hypothesis],
+def refresh_tags(connection: sqlite3.Connection, hypotheses: Sequence[Hypothesis] | tagging.Rules,
                  pmids: Iterable[int] | None = None, *, all_articles: bool = False) -> int:
     """Tag `pmids` plus every stored article whose tags are missing or made by other rules; return how many.
 
-    `pmids=None` tags only those stale ones; `all_articles=True` re-tags every stored article. PMIDs that are not
-    stored are ignored. Everything is saved in one transaction.
+    `hypotheses` may be rules already compiled (and so checked) by the caller. `pmids=None` tags only the stale
+    ones; `all_articles=True` re-tags every stored article. PMIDs that are not stored are ignored. Everything is
+    saved in one transaction.
     """
-    rules = tagging.compile_rules(hypotheses)
+    rules = hypotheses if isinstance(hypotheses, tagging.Rules) else tagging.compile_rules(hypotheses)
     with _transaction_unless_open(connection):
         if all_articles:
             wanted = sorted(store.stored_pmids(connection))

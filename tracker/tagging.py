@@ -216,7 +216,7 @@ def _check_re2(hypothesis_id: str, term: str, body: str) -> None:
         pc.match_substring_regex(pa.array([""]), pattern=body)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise ConfigError(
-            f'hypotheses file: [{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); '
+            f'[{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); '
             f'use RE2 syntax: no look-arounds or back-references') from None
 
 
@@ -227,13 +227,13 @@ def _checked_regex(hypothesis_id: str, term: str) -> str:
         compiled = re.compile(body)
     except re.error as error:
         raise ConfigError(
-            f'hypotheses file: [{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
+            f'[{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
             f'fix the regular expression or drop the "re:" prefix to match the words literally') from None
     if compiled.match(""):
-        raise ConfigError(f'hypotheses file: [{hypothesis_id}] term "{term}" matches empty text; '
+        raise ConfigError(f'[{hypothesis_id}] term "{term}" matches empty text; '
                           f'make the pattern require at least one character')
     if compiled.groups:
-        raise ConfigError(f'hypotheses file: [{hypothesis_id}] term "{term}" has a capturing group; '
+        raise ConfigError(f'[{hypothesis_id}] term "{term}" has a capturing group; '
                           f'write its groups as (?:...)')
     _check_re2(hypothesis_id, term, body)
     # Text is lower-cased before matching: the inline flag keeps an upper-case pattern working.
@@ -244,7 +244,7 @@ def _term_tokens(hypothesis_id: str, term: str) -> tuple[str, ...]:
     """A literal term as its lower-case, Greek-folded pieces: "IGF-1" → ("igf", "1")."""
     tokens = tuple(token for token in _TERM_SPLIT.split(_FOLDED_CHARACTERS.sub(_fold, term.lower())) if token)
     if not tokens:
-        raise ConfigError(f'hypotheses file: [{hypothesis_id}] term "{term}" has no letters or digits; remove it')
+        raise ConfigError(f'[{hypothesis_id}] term "{term}" has no letters or digits; remove it')
     return tokens
 
 
@@ -288,8 +288,16 @@ def _trie_pattern(token_sequences: set[tuple[str, ...]]) -> str:
     return "|".join(_boundary(key) + _escape(key) + emit(child, key) for key, child in sorted(root.items()))
 
 
-def compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
-    """Compile every hypothesis' terms once; raise ConfigError naming a hypothesis and a term that is not valid."""
+def compile_rules(hypotheses: Sequence[Hypothesis], source: str = "hypotheses file") -> Rules:
+    """Compile every hypothesis' terms once; a term that is not valid raises ConfigError naming `source`, the
+    hypothesis and the term (pass the hypotheses file's path as `source`)."""
+    try:
+        return _compile_rules(hypotheses)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def _compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
     terms: list[Term] = []
     literals: set[tuple[str, ...]] = set()
     expressions: list[str] = []
@@ -321,7 +329,7 @@ def compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
         try:
             pc.match_substring_regex(pa.array([""]), pattern=scan_pattern)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-            raise ConfigError(f"hypotheses file: the terms together do not compile for the matcher ({error}); "
+            raise ConfigError(f"the terms together do not compile for the matcher ({error}); "
                               f"remove some terms or replace lists of terms by a re: pattern") from None
     fingerprint = json.dumps(
         [CODE_RULES_VERSION, [[h.id, h.baseline, list(h.terms)] for h in hypotheses]], ensure_ascii=False)
@@ -331,11 +339,6 @@ def compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
         scan_pattern=scan_pattern,
         version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12],
     )
-
-
-def rules_version(hypotheses: Sequence[Hypothesis]) -> str:
-    """A short hash of the hypotheses' terms and of this module's design and species rules."""
-    return compile_rules(hypotheses).version
 
 
 def _joined(frame: pd.DataFrame, column: str) -> pd.Series:
