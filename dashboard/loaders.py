@@ -1,7 +1,8 @@
 """Every read the dashboard makes: read-only, cached, keyed on the store's committed state.
 
-A loader takes a `StoreState` first. The state changes whenever the store's files change or a fetch run starts,
-so a page rerun after a fetch reloads, and a rerun after a filter change reuses what was read.
+A loader takes a `StoreState` first. The state changes whenever the store's files change, as every commit changes
+them (a fetch run's start included), so a page rerun after a fetch reloads, and a rerun after a filter change reuses
+what was read.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ class StoreState(NamedTuple):
     """One committed state of the store: the caches' key."""
 
     db_path: str
-    file_stamps: tuple[int, ...]
-    last_run_id: int
+    file_stamps: tuple[int, ...]  # modification time (ns) and size (bytes) of the store and of its WAL
 
 
 def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
@@ -41,7 +41,10 @@ def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
 
 
 def read_store_state(db_path: Path) -> StoreState | None:
-    """Fingerprint the store, or None when there is no store file yet; raise StoreError when it is unreadable."""
+    """Fingerprint the store from its files' metadata, or None when there is no store file yet.
+
+    Every rerun calls this, so it opens no connection: an unreadable store is reported by the first loader.
+    """
     path = Path(db_path).resolve()
     if not path.exists():
         return None
@@ -54,10 +57,7 @@ def read_store_state(db_path: Path) -> StoreState | None:
             stamps += [0, 0]
             continue
         stamps += [status.st_mtime_ns, status.st_size]
-    with _reading(str(path)) as connection:
-        runs = store.load_runs_frame(connection, limit=1)
-    last_run_id = int(runs["id"].iloc[0]) if len(runs) else 0
-    return StoreState(str(path), tuple(stamps), last_run_id)
+    return StoreState(str(path), tuple(stamps))
 
 
 @contextlib.contextmanager
