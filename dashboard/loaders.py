@@ -213,6 +213,13 @@ def load_runs(state: StoreState, limit: int = 20) -> pd.DataFrame:
         return store.load_runs_frame(connection, limit=limit)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_last_success(state: StoreState) -> dict | None:
+    """The newest successful fetch run, however many failed ones followed it."""
+    with _reading(state.db_path) as connection:
+        return store.load_last_successful_run(connection)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
     """One fetch run's per-hypothesis lines."""

@@ -98,14 +98,13 @@ def overview_page(context: Context) -> None:
     st.title("Fibromyalgia evidence over time")
     catalogue = loaders.load_catalogue(context.state)
     runs = loaders.load_runs(context.state)
-    succeeded = runs[runs["status"] == "succeeded"]
     new_pmids = loaders.load_selected_pmids(context.state, Selection(only_new=True, include_retracted=True),
                                             context.hypothesis_ids)
     # first_seen alone: after a first fetch every article is new, and taking every column would copy the catalogue.
     new_first_seen = loaders.catalogue_rows(context.state, new_pmids, ["first_seen"])["first_seen"]
     new_day = str(new_first_seen.max())[:10] if len(new_first_seen) else None
     views.draw_headline(len(catalogue), len(new_first_seen), new_day,
-                        succeeded.iloc[0].to_dict() if len(succeeded) else None,
+                        loaders.load_last_success(context.state),
                         runs.iloc[0].to_dict() if len(runs) else None)
 
     if not context.causes:

@@ -429,3 +429,19 @@ def test_a_hypotheses_file_without_causes_still_renders(monkeypatch, seeded_db, 
                "with id, label, description, query and terms, then run `tracker fetch`.")
     expected_info = [message]
     assert [info.value for info in app.info] == (expected_info if page in ("Overview", "Cause") else [])
+
+
+def test_the_last_successful_fetch_shows_behind_many_failed_runs(monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "offline.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(20, seed=4))
+    connection = store.connect(db_path)
+    try:
+        last_success = store.load_last_successful_run(connection)
+        for _ in range(25):  # nightly runs while the network was down
+            store.finish_run(connection, store.start_run(connection, full_sync=False), "failed", "no network")
+    finally:
+        connection.close()
+    app = run_app(monkeypatch, db_path)
+    finished = str(last_success["finished_at"])
+    assert metric_values(app)["Last successful fetch (UTC)"] == f"{finished[:10]} {finished[11:16]}"
+    assert "failed: no network" in app.warning[0].value

@@ -227,3 +227,20 @@ def test_import_command_refuses_a_malformed_file_with_one_line(db_path: Path) ->
     connection = store.connect(db_path)
     assert store.stored_pmids(connection) == set()
     connection.close()
+
+
+def test_a_bad_tagging_term_names_the_hypotheses_file_and_imports_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+    from tracker.config import DEFAULT_HYPOTHESES_PATH
+
+    bad = tmp_path / "hypotheses.toml"
+    bad.write_text(DEFAULT_HYPOTHESES_PATH.read_text(encoding="utf-8").replace('"whiplash",', '"re:whip(",', 1),
+                   encoding="utf-8")
+    db = tmp_path / "store.sqlite"
+    result = CliRunner().invoke(cli, ["import", str(FIXTURES / "medline_fibromyalgia.txt"), "--db", str(db),
+                                      "--hypotheses", str(bad)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f'tracker: {bad}: [injury] term "re:whip(" is not a valid pattern')
+    assert not db.exists()

@@ -106,3 +106,25 @@ def test_foreign_or_newer_files_are_refused(db_path: Path, prepare, message: str
 def test_reader_of_a_missing_store_is_told_how_to_create_it(db_path: Path) -> None:
     with pytest.raises(StoreError, match="no store yet; run `tracker fetch`"):
         store.connect(db_path, read_only=True)
+
+
+def test_last_successful_run_is_found_behind_any_number_of_failed_ones(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    assert store.load_last_successful_run(connection) is None
+    succeeded = store.start_run(connection, full_sync=False)
+    store.finish_run(connection, succeeded, "succeeded", None)
+    for _ in range(25):  # three weeks and more of nights without network
+        store.finish_run(connection, store.start_run(connection, full_sync=False), "failed", "no network")
+    run = store.load_last_successful_run(connection)
+    assert (run["id"], run["status"], run["error"]) == (succeeded, "succeeded", None)
+
+
+def test_pmids_from_source(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    other = Article(**{**ARTICLE.__dict__, "pmid": 99})
+    with store.transaction(connection):
+        store.save_articles(connection, [ARTICLE], "pubmed")
+        store.save_articles(connection, [other], "import:a.nbib")
+    wanted = [ARTICLE.pmid, 99, 5] + list(range(1000, 1700))  # more ids than one query takes
+    assert store.pmids_from_source(connection, wanted, "pubmed") == {ARTICLE.pmid}
+    assert store.pmids_from_source(connection, wanted, "import:a.nbib") == {99}

@@ -259,12 +259,15 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
     from tracker.importer import import_files
     from tracker.lock import job_lock
+    from tracker.tagging import compile_rules
 
     settings = _settings(context)
+    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name.
+    rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
         try:
-            report = import_files(connection, files, settings.hypotheses)
+            report = import_files(connection, files, rules)
         finally:
             connection.close()
     for item in report.files:

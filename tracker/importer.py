@@ -30,12 +30,12 @@ from tracker.medline import iter_medline_articles
 from tracker.models import Article, Deletion
 from tracker.parse import iter_pubmed_records
 from tracker.retag import refresh_tags
+from tracker.tagging import Rules
 
 # Enough to see past a byte-order mark and blank lines to the first real line of either format.
 _SNIFF_SIZE_BYTES = 4096
 _GZIP_MAGIC = b"\x1f\x8b"
 # SQLite's default limit on bound parameters is 999 in older builds: stay under it.
-_QUERY_CHUNK_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def read_import_file(path: Path) -> tuple[str, list[Article]]:
     return file_format, articles
 
 
-def import_files(connection: sqlite3.Connection, paths: Sequence[Path], hypotheses: Iterable[Hypothesis]) -> ImportReport:
+def import_files(connection: sqlite3.Connection, paths: Sequence[Path],
+                 hypotheses: Iterable[Hypothesis] | Rules) -> ImportReport:
     """Import MEDLINE and PubMed XML files all or nothing, then tag the articles that are new or changed."""
     if not paths:
         raise ConfigError("no files to import; give one or more MEDLINE (.nbib, .txt) or PubMed XML files")
@@ -117,7 +118,7 @@ def import_files(connection: sqlite3.Connection, paths: Sequence[Path], hypothes
             # One save per PMID, its last copy in the file (what upserting every copy would leave): a repeated
             # record would otherwise report a new article as "unchanged", the outcome of its second save.
             by_pmid = {article.pmid: article for article in articles}
-            fetched = _fetched_pmids(connection, list(by_pmid))
+            fetched = store.pmids_from_source(connection, by_pmid, "pubmed")
             # A fetched article is re-saved as stored: unchanged, with this file added to its sources.
             to_save = [store.load_article(connection, pmid) if pmid in fetched else a for pmid, a in by_pmid.items()]
             outcomes = store.save_articles(connection, to_save, source=f"import:{path.name}", now=now)
@@ -127,16 +128,8 @@ def import_files(connection: sqlite3.Connection, paths: Sequence[Path], hypothes
             changed.update(pmid for pmid, outcome in outcomes.items() if outcome != "unchanged")
             reports.append(FileImport(path=path, file_format=file_format, records_read=len(articles), **counts))
         # Inside the same transaction: articles and their tags commit together.
-        tagged = refresh_tags(connection, tuple(hypotheses), sorted(changed))
+        rules = hypotheses if isinstance(hypotheses, Rules) else tuple(hypotheses)
+        tagged = refresh_tags(connection, rules, sorted(changed))
     return ImportReport(files=tuple(reports), tagged=tagged)
 
 
-def _fetched_pmids(connection: sqlite3.Connection, pmids: list[int]) -> set[int]:
-    """Those of `pmids` that the fetch job stored."""
-    found: set[int] = set()
-    for start in range(0, len(pmids), _QUERY_CHUNK_SIZE):
-        chunk = pmids[start:start + _QUERY_CHUNK_SIZE]
-        found.update(row[0] for row in connection.execute(
-            f"SELECT pmid FROM article_sources WHERE source = 'pubmed' AND pmid IN ({', '.join('?' * len(chunk))})",
-            chunk))
-    return found

@@ -239,10 +239,10 @@ def last_successful_fetch(db_path: Path) -> datetime | None:
         return None
     connection = store.connect(db_path)
     try:
-        row = connection.execute("SELECT MAX(finished_at) FROM fetch_runs WHERE status = 'succeeded'").fetchone()
+        run = store.load_last_successful_run(connection)
     finally:
         connection.close()
-    return datetime.fromisoformat(row[0]) if row[0] else None
+    return datetime.fromisoformat(str(run["finished_at"])) if run and run["finished_at"] else None
 
 
 # --- running ------------------------------------------------------------------------------------------------------

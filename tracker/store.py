@@ -339,12 +339,22 @@ def stored_pmids(connection: sqlite3.Connection, pmids: Iterable[int] | None = N
     """The PMIDs in the store, all of them or those of `pmids` that are stored."""
     if pmids is None:
         return {row[0] for row in connection.execute("SELECT pmid FROM articles")}
+    return _pmids_where(connection, "SELECT pmid FROM articles WHERE pmid IN ({marks})", (), pmids)
+
+
+def pmids_from_source(connection: sqlite3.Connection, pmids: Iterable[int], source: str) -> set[int]:
+    """Those of `pmids` that came from `source` ("pubmed" for the fetch job, "import:<file name>")."""
+    return _pmids_where(connection, "SELECT pmid FROM article_sources WHERE source = ? AND pmid IN ({marks})",
+                        (source,), pmids)
+
+
+def _pmids_where(connection: sqlite3.Connection, sql: str, parameters: tuple, pmids: Iterable[int]) -> set[int]:
     wanted = list(pmids)
     found: set[int] = set()
     for start in range(0, len(wanted), _PMIDS_PER_QUERY):
         chunk = wanted[start:start + _PMIDS_PER_QUERY]
-        found.update(row[0] for row in connection.execute(
-            f"SELECT pmid FROM articles WHERE pmid IN ({', '.join('?' * len(chunk))})", chunk))
+        found.update(row[0] for row in connection.execute(sql.format(marks=", ".join("?" * len(chunk))),
+                                                          (*parameters, *chunk)))
     return found
 
 
@@ -492,6 +502,13 @@ def load_runs_frame(connection: sqlite3.Connection, limit: int = 20) -> pd.DataF
     """The most recent fetch runs, newest first."""
     return pd.read_sql_query(
         "SELECT * FROM fetch_runs ORDER BY id DESC LIMIT ?", connection, params=(limit,))
+
+
+def load_last_successful_run(connection: sqlite3.Connection) -> dict[str, object] | None:
+    """The newest fetch run that succeeded, however many failed runs came after it; None before the first."""
+    row = connection.execute(
+        "SELECT * FROM fetch_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else dict(row)
 
 
 def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd.DataFrame:
