@@ -68,3 +68,37 @@ def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
     with EutilsStandin() as server:
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
         yield server
+
+
+_LOCK_HOLDER_SCRIPT = """
+import sys
+from pathlib import Path
+from tracker.lock import job_lock
+
+with job_lock(Path(sys.argv[1])):
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def hold_lock():
+    """Start a real process that holds the job lock on a store until it reads a line, or the test ends."""
+    import subprocess
+    import sys
+
+    processes: list[subprocess.Popen] = []
+
+    def start(db_path: Path) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-c", _LOCK_HOLDER_SCRIPT, str(db_path)],
+                                   cwd=Path(__file__).resolve().parent.parent,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        processes.append(process)
+        assert process.stdout.readline() == "holding\n"
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)

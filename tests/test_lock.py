@@ -6,9 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,29 +17,10 @@ from tracker.lock import job_lock, lock_path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # A second process that takes the lock, says so on stdout, then waits to be told to stop (or killed).
-HOLDER_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-    from tracker.lock import job_lock
-
-    with job_lock(Path(sys.argv[1])):
-        print("holding", flush=True)
-        sys.stdin.readline()
-    """
-)
-
-
 @pytest.fixture
-def holder(db_path: Path) -> Iterator[subprocess.Popen]:
+def holder(db_path: Path, hold_lock) -> subprocess.Popen:
     """A real process holding the job lock on db_path until the test ends."""
-    process = subprocess.Popen([sys.executable, "-c", HOLDER_SCRIPT, str(db_path)], cwd=PROJECT_DIR,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline() == "holding\n"
-    yield process
-    if process.poll() is None:
-        process.kill()
-    process.wait(timeout=10)
+    return hold_lock(db_path)
 
 
 def test_lock_file_sits_beside_the_store(tmp_path: Path) -> None:

@@ -432,28 +432,10 @@ def test_each_run_reads_the_hypotheses_file_as_it_is_now(tmp_path: Path) -> None
     assert _log_lines(tmp_path / "schedule.log")[-1] == (
         f'ERROR tracker.schedule: fetch failed: {hypotheses_path}: [x] has no "label"; add label = "..."')
 
-HOLDER_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-    from tracker.lock import job_lock
-
-    with job_lock(Path(sys.argv[1])):
-        print("holding", flush=True)
-        sys.stdin.readline()
-    """
-)
-
-
 @pytest.fixture
-def lock_holder(settings):
-    """Another real process holding the job lock of the settings' store."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER_SCRIPT, str(settings.db_path)], cwd=PROJECT_DIR,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline() == "holding\n"
-    yield holder
-    holder.kill()
-    holder.wait(timeout=10)
+def lock_holder(settings, hold_lock):
+    """A real process holding the job lock on the settings' store until the test ends."""
+    return hold_lock(settings.db_path)
 
 
 def test_a_run_while_another_job_holds_the_lock_is_skipped_and_logged(settings, tmp_path: Path, lock_holder) -> None:
