@@ -202,18 +202,21 @@ def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> N
     assert len(store.stored_pmids(connection)) == 10_050
 
 
+TRANSPORT_FAULTS = [Fault.too_many_requests(), Fault.rate_limit_body(), Fault.server_error(500),
+                    Fault.server_error(502), Fault.server_error(503), Fault.truncated(),
+                    Fault.truncated(declared_full_length=True), Fault.dropped()]
+# NCBI's backend failures come as esearch replies only.
+BACKEND_FAULTS = [Fault.error_json(), Fault.backend_failed_warning(), Fault.error_element()]
+
+
 @pytest.mark.parametrize(
-    "fault",
-    [Fault.too_many_requests(), Fault.rate_limit_body(), Fault.server_error(500), Fault.server_error(502),
-     Fault.server_error(503), Fault.truncated(), Fault.truncated(declared_full_length=True), Fault.dropped(),
-     Fault.error_json(), Fault.backend_failed_warning(), Fault.error_element()],
-    ids=lambda fault: f"{fault.kind}-{fault.status}-{fault.declared_full_length}",
+    ("endpoint", "fault"),
+    [("esearch", fault) for fault in TRANSPORT_FAULTS + BACKEND_FAULTS]
+    + [("efetch", fault) for fault in TRANSPORT_FAULTS],
+    ids=lambda value: value if isinstance(value, str) else f"{value.kind}-{value.status}-{value.declared_full_length}",
 )
-@pytest.mark.parametrize("endpoint", ["esearch", "efetch"])
 def test_transient_faults_are_retried_and_never_taken_as_data(tmp_path: Path, server: EutilsStandin, fault: Fault,
                                                                endpoint: str) -> None:
-    if endpoint == "efetch" and fault.kind in ("error_json", "backend_warning", "error_element"):
-        pytest.skip("an esearch-only error form")
     settings = make_settings(tmp_path, server.base_url)
     server.fail_next(endpoint, fault, times=2)
     report, client = fetch(settings)
