@@ -175,3 +175,12 @@ def seed_store(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Sequen
         retag.refresh_tags(connection, hypotheses)
     finally:
         connection.close()
+
+
+def read_catalogue(db_path: Path):
+    """The store's catalogue as the dashboard and exports read it: through a read-only connection."""
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_catalogue(connection)
+    finally:
+        connection.close()

@@ -12,9 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from seed import make_articles, seed_store
+from seed import make_articles, read_catalogue, seed_store
 
-from tracker import export, store
+from tracker import export
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.selection import Selection, select_articles
 
@@ -89,11 +89,7 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
     from playwright.sync_api import expect, sync_playwright
 
     url, db_path = dashboard_url
-    connection = store.connect(db_path, read_only=True)
-    try:
-        catalogue = store.load_catalogue(connection)
-    finally:
-        connection.close()
+    catalogue = read_catalogue(db_path)
     expected = select_articles(catalogue, Selection(text=FILTER_TEXT))
     assert 0 < len(expected) < len(select_articles(catalogue, Selection()))
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from seed import make_articles, seed_store
+from seed import make_articles, read_catalogue, seed_store
 from streamlit.testing.v1 import AppTest
 
 from dashboard import views
@@ -53,11 +53,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
 
 @pytest.fixture(scope="module")
 def catalogue(seeded_db: Path) -> pd.DataFrame:
-    connection = store.connect(seeded_db, read_only=True)
-    try:
-        return store.load_catalogue(connection)
-    finally:
-        connection.close()
+    return read_catalogue(seeded_db)
 
 
 def run_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None, **widgets: object) -> AppTest:

@@ -24,8 +24,7 @@ from tracker.export import (
     write_csv,
     write_ris,
 )
-from seed import make_articles, seed_store
-from tracker import store
+from seed import make_articles, read_catalogue, seed_store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.selection import Selection, select_articles
@@ -438,14 +437,6 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db_path
 
 
-def stored_catalogue(db_path: Path):
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_catalogue(connection)
-    finally:
-        connection.close()
-
-
 @pytest.mark.parametrize(
     ("arguments", "selection"),
     [
@@ -461,7 +452,7 @@ def stored_catalogue(db_path: Path):
 )
 def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, arguments: list[str],
                                                              selection: Selection) -> None:
-    expected = select_articles(stored_catalogue(seeded_db), selection)
+    expected = select_articles(read_catalogue(seeded_db), selection)
     assert 0 < len(expected)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
     assert (result.exit_code, result.stderr) == (0, "")
@@ -481,7 +472,7 @@ def test_export_command_writes_ris_and_bibtex_to_a_file(seeded_db: Path, tmp_pat
     output = tmp_path / f"articles.{export_format}"
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--format", export_format,
                                       "--hypothesis", "sleep", "-o", str(output)])
-    expected = select_articles(stored_catalogue(seeded_db), Selection(hypotheses=("sleep",)))
+    expected = select_articles(read_catalogue(seeded_db), Selection(hypotheses=("sleep",)))
     assert result.exit_code == 0
     assert result.stderr == f"wrote {len(expected)} articles to {output} ({export_format})\n"
     assert read_back(output.read_text(encoding="utf-8")) == [str(p) for p in expected["pmid"]]

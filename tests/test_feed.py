@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures.export_catalogue import article_row, catalogue_frame, standard_rows
-from seed import make_articles, seed_store
-from tracker import store
+from seed import make_articles, read_catalogue, seed_store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.errors import ConfigError
@@ -142,11 +141,7 @@ def test_feed_command_writes_one_entry_per_new_article_to_a_file(db_path: Path, 
                                       "-o", str(output)])
     assert (result.exit_code, result.stderr) == (0, f"wrote the feed of the last 7 days to {output}\n")
     root = parse(output.read_bytes())
-    connection = store.connect(db_path, read_only=True)
-    try:
-        catalogue = store.load_catalogue(connection)
-    finally:
-        connection.close()
+    catalogue = read_catalogue(db_path)
     sleep_pmids = set(select_articles(catalogue, Selection(hypotheses=("sleep",)))["pmid"])
     assert sleep_pmids
     assert {entry.findtext(f"{ATOM}id") for entry in root.findall(f"{ATOM}entry")} == {

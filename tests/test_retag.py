@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import make_articles, seed_store
+from seed import make_articles, read_catalogue, seed_store
 
 from tracker import retag, store, tagging
 from tracker.cli import cli
@@ -30,14 +30,6 @@ _ARTICLE = Article(
 )
 
 
-def _catalogue(db_path: Path):
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_catalogue(connection)
-    finally:
-        connection.close()
-
-
 def _write_hypotheses(tmp_path: Path, replace: dict[str, str]) -> Path:
     text = DEFAULT_HYPOTHESES_PATH.read_text(encoding="utf-8")
     for old, new in replace.items():
@@ -50,7 +42,7 @@ def _write_hypotheses(tmp_path: Path, replace: dict[str, str]) -> Path:
 
 def test_catalogue_row_of_a_tagged_article(db_path: Path) -> None:
     seed_store(db_path, SHIPPED, [_ARTICLE], links={"substance_p": set()})
-    row = store.decode_details(_catalogue(db_path)).iloc[0].to_dict()
+    row = store.decode_details(read_catalogue(db_path)).iloc[0].to_dict()
     assert {key: row[key] for key in ("pmid", "pub_year", "author_names", "mesh_terms", "sources", "hypotheses",
                                       "tag_sources", "matched_terms", *tagging.FACET_COLUMNS)} == {
         "pmid": 31_000_001, "pub_year": 1994, "author_names": "Russell IJ",
@@ -71,7 +63,7 @@ def test_catalogue_row_of_a_tagged_article(db_path: Path) -> None:
 
 def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
     seed_store(db_path, SHIPPED, make_articles(30))
-    catalogue = _catalogue(db_path)
+    catalogue = read_catalogue(db_path)
     decoded = store.decode_details(catalogue)
     assert list(decoded.columns) == [
         "pmid", "kind", "title", "abstract", "abstract_sections", "author_names", "authors", "journal",
@@ -106,7 +98,7 @@ def test_untagged_articles_show_query_links_and_neutral_facets(db_path: Path) ->
         store.save_articles(connection, [_ARTICLE], "import:russell.nbib", now="2026-01-01T00:00:00+00:00")
         store.link_hypothesis(connection, "substance_p", [_ARTICLE.pmid], "2026-01-01T00:00:00+00:00")
     connection.close()
-    row = store.decode_details(_catalogue(db_path)).iloc[0]
+    row = store.decode_details(read_catalogue(db_path)).iloc[0]
     assert (row["hypotheses"], row["tag_sources"], row["matched_terms"], row["design"], row["species"],
             row["retracted"]) == (["substance_p"], {"substance_p": "query"}, {"substance_p": []}, "other",
                                   "unknown", False)
@@ -133,7 +125,7 @@ def test_refresh_tags_tags_only_stale_and_given_articles(db_path: Path) -> None:
 def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_path: Path) -> None:
     article = dataclasses.replace(_ARTICLE, abstract=(AbstractSection("Fatigue was rated on a visual analogue scale."),))
     seed_store(db_path, SHIPPED, [article], links={"substance_p": set()})
-    assert _catalogue(db_path).loc[0, "hypotheses"] == ["fibromyalgia"]
+    assert read_catalogue(db_path).loc[0, "hypotheses"] == ["fibromyalgia"]
 
     edited_path = _write_hypotheses(tmp_path, {'terms = ["whiplash",': 'terms = ["visual analogue scale", "whiplash",'})
     edited = load_hypotheses(edited_path)
@@ -145,7 +137,7 @@ def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_pa
         assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version) == []
     finally:
         connection.close()
-    row = store.decode_details(_catalogue(db_path)).iloc[0]
+    row = store.decode_details(read_catalogue(db_path)).iloc[0]
     assert (row["hypotheses"], row["tag_sources"]["injury"], row["matched_terms"]["injury"]) == (
         ["fibromyalgia", "injury"], "text", [{"term": "visual analogue scale", "field": "abstract"}])
 
@@ -208,7 +200,7 @@ def test_seed_store_links_baseline_and_mentioned_hypotheses(db_path: Path) -> No
         status = store.load_status_frame(connection)
     finally:
         connection.close()
-    catalogue = store.decode_details(_catalogue(db_path), ["matched_terms"])
+    catalogue = store.decode_details(read_catalogue(db_path), ["matched_terms"])
     mentions_serotonin = set(catalogue.loc[catalogue["matched_terms"].map(lambda m: bool(m.get("serotonin"))), "pmid"])
     assert linked["fibromyalgia"] == {article.pmid for article in articles}
     assert linked["sleep"] == {articles[0].pmid}
@@ -230,7 +222,7 @@ def test_retag_command_without_a_store_creates_nothing(db_path: Path) -> None:
 
 def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_store(db_path, SHIPPED, make_articles(20))
-    expected = _catalogue(db_path)
+    expected = read_catalogue(db_path)
     read_grouped_tags = store._read_grouped_tags
 
     def commit_between_the_reads(connection):
@@ -243,8 +235,8 @@ def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monk
         return read_grouped_tags(connection)
 
     monkeypatch.setattr(store, "_read_grouped_tags", commit_between_the_reads)
-    during_a_write = _catalogue(db_path)
+    during_a_write = read_catalogue(db_path)
     assert during_a_write[["hypotheses", "tag_sources", "sources", "matched_terms"]].equals(
         expected[["hypotheses", "tag_sources", "sources", "matched_terms"]])
     monkeypatch.undo()
-    assert _catalogue(db_path)["hypotheses"].map(len).sum() == 0
+    assert read_catalogue(db_path)["hypotheses"].map(len).sum() == 0
