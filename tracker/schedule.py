@@ -291,10 +291,13 @@ def add_fetch_job(scheduler: BaseScheduler, settings: Settings, schedule: Schedu
                   log: logging.Logger, now: datetime) -> bool:
     """Add the nightly fetch to a scheduler, due at once when a run was missed; return whether it catches up."""
     catch_up = catch_up_due(schedule, last_successful_fetch(settings.db_path), now)
-    options = {"next_run_time": now} if catch_up else {}
-    scheduler.add_job(run_locked_fetch, schedule.trigger(), args=(settings, fetch, log), id="fetch",
+    trigger = schedule.trigger()
+    # The first run time comes from the injected clock, not from APScheduler's own reading of the wall clock, so
+    # that the schedule a caller computed for `now` is the one the scheduler keeps.
+    next_run_time = now if catch_up else trigger.get_next_fire_time(None, now)
+    scheduler.add_job(run_locked_fetch, trigger, args=(settings, fetch, log), id="fetch",
                       name="tracker fetch", max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_S,
-                      replace_existing=True, **options)
+                      replace_existing=True, next_run_time=next_run_time)
     return catch_up
 
 
