@@ -223,7 +223,7 @@ def test_retag_command_without_a_store_creates_nothing(db_path: Path) -> None:
 def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_store(db_path, SHIPPED, make_articles(20))
     expected = read_catalogue(db_path)
-    read_grouped_tags = store._read_grouped_tags
+    read_grouped_tags = store.catalogue._read_grouped_tags
 
     def commit_between_the_reads(connection):
         # A fetch or retag that commits after the articles were read must not show in the tags read next.
@@ -234,7 +234,7 @@ def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monk
         writer.close()
         return read_grouped_tags(connection)
 
-    monkeypatch.setattr(store, "_read_grouped_tags", commit_between_the_reads)
+    monkeypatch.setattr(store.catalogue, "_read_grouped_tags", commit_between_the_reads)
     during_a_write = read_catalogue(db_path)
     assert during_a_write[["hypotheses", "tag_sources", "sources", "matched_terms"]].equals(
         expected[["hypotheses", "tag_sources", "sources", "matched_terms"]])

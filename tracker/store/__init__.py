@@ -1,0 +1,61 @@
+"""The SQLite store: schema and migrations, WAL, idempotent upserts by PMID, fetch-run bookkeeping, reads.
+
+Writers use `transaction()` so that every batch commits whole or not at all; readers (the dashboard, exports)
+open the file read-only and see the last committed state while a fetch writes.
+
+One module a job, all imported from here:
+- `connection`: the file, its schema and migrations, transactions and read snapshots;
+- `articles`: article upserts, sources and hypothesis links;
+- `runs`: fetch-run bookkeeping and per-hypothesis sync state;
+- `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding.
+"""
+
+from tracker.store.articles import (
+    article_from_row,
+    delete_articles,
+    link_hypothesis,
+    linked_pmids,
+    load_article,
+    pmids_from_source,
+    save_articles,
+    stored_pmids,
+    unlink_hypothesis,
+)
+from tracker.store.catalogue import (
+    DETAIL_COLUMNS,
+    FACET_COLUMNS,
+    decode_details,
+    load_articles_frame,
+    load_catalogue,
+    save_tags,
+    stale_tag_pmids,
+)
+from tracker.store.connection import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    checkpoint,
+    connect,
+    read_snapshot,
+    transaction,
+    utc_now,
+)
+from tracker.store.runs import (
+    finish_run,
+    load_last_successful_run,
+    load_run_hypotheses_frame,
+    load_runs_frame,
+    load_status_frame,
+    load_sync_state,
+    record_run_hypothesis,
+    save_sync_state,
+    start_run,
+)
+
+__all__ = [
+    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "SCHEMA_VERSION", "article_from_row", "checkpoint", "connect",
+    "decode_details", "delete_articles", "finish_run", "link_hypothesis", "linked_pmids", "load_article",
+    "load_articles_frame", "load_catalogue", "load_last_successful_run", "load_run_hypotheses_frame",
+    "load_runs_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
+    "record_run_hypothesis", "save_articles", "save_sync_state", "save_tags", "stale_tag_pmids", "start_run",
+    "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
+]

@@ -1,0 +1,197 @@
+"""Article records and their links: upserts by PMID with a content hash, sources, hypothesis links."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.store.connection import utc_now
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# Hand-written, not dataclasses.asdict(): asdict deep-copies every field and was a third of a fetch's CPU time.
+def _section_dict(section: AbstractSection) -> dict[str, object]:
+    return {"text": section.text, "label": section.label, "nlm_category": section.nlm_category}
+
+
+def _author_dict(author: Author) -> dict[str, object]:
+    return {"last_name": author.last_name, "fore_name": author.fore_name, "initials": author.initials,
+            "collective_name": author.collective_name, "affiliations": list(author.affiliations)}
+
+
+def _mesh_dict(heading: MeshHeading) -> dict[str, object]:
+    return {"descriptor": heading.descriptor, "ui": heading.ui, "major": heading.major,
+            "qualifiers": [{"name": q.name, "major": q.major} for q in heading.qualifiers]}
+
+
+def _correction_dict(correction: Correction) -> dict[str, object]:
+    return {"ref_type": correction.ref_type, "pmid": correction.pmid, "ref_source": correction.ref_source}
+
+
+def _article_row(article: Article) -> dict[str, object]:
+    row: dict[str, object] = {
+        "pmid": article.pmid,
+        "kind": article.kind,
+        "title": article.title,
+        "abstract": article.abstract_text,
+        "abstract_sections": json_text([_section_dict(s) for s in article.abstract]),
+        "copyright": article.copyright,
+        "journal": article.journal,
+        "journal_iso": article.journal_iso,
+        "volume": article.volume,
+        "issue": article.issue,
+        "pages": article.pages,
+        "pub_year": article.pub_year,
+        "pub_month": article.pub_month,
+        "pub_day": article.pub_day,
+        "pub_date_raw": article.pub_date_raw,
+        "electronic_date": article.electronic_date,
+        "entry_date": article.entry_date,
+        "revised_date": article.revised_date,
+        "authors": json_text([_author_dict(a) for a in article.authors]),
+        "author_names": "; ".join(a.display_name for a in article.authors),
+        "doi": article.doi,
+        "pmcid": article.pmcid,
+        "languages": json_text(list(article.languages)),
+        "publication_types": json_text(list(article.publication_types)),
+        "mesh": json_text([_mesh_dict(m) for m in article.mesh]),
+        "keywords": json_text(list(article.keywords)),
+        "corrections": json_text([_correction_dict(c) for c in article.corrections]),
+    }
+    row["content_hash"] = hashlib.sha256(json_text(row).encode()).hexdigest()[:32]
+    return row
+
+
+_ARTICLE_COLUMNS = list(_article_row(Article(pmid=0, title="")).keys())
+
+
+def save_articles(
+    connection: sqlite3.Connection, articles: Iterable[Article], source: str, now: str | None = None
+) -> dict[int, str]:
+    """Upsert articles by PMID and record where they came from; return each PMID's outcome.
+
+    The outcome is "new", "updated" (its content changed) or "unchanged". Call inside `transaction()`.
+    """
+    now = now or utc_now()
+    outcomes: dict[int, str] = {}
+    for article in articles:
+        row = _article_row(article)
+        existing = connection.execute("SELECT content_hash FROM articles WHERE pmid = ?", (article.pmid,)).fetchone()
+        if existing is None:
+            columns = _ARTICLE_COLUMNS + ["first_seen", "last_changed"]
+            connection.execute(
+                f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in _ARTICLE_COLUMNS] + [now, now],
+            )
+            outcomes[article.pmid] = "new"
+        elif existing["content_hash"] != row["content_hash"]:
+            assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS if c != "pmid")
+            connection.execute(
+                f"UPDATE articles SET {assignments}, last_changed = ? WHERE pmid = ?",
+                [row[c] for c in _ARTICLE_COLUMNS if c != "pmid"] + [now, article.pmid],
+            )
+            outcomes[article.pmid] = "updated"
+        else:
+            outcomes[article.pmid] = "unchanged"
+        connection.execute(
+            "INSERT OR IGNORE INTO article_sources (pmid, source, first_seen) VALUES (?, ?, ?)",
+            (article.pmid, source, now),
+        )
+    return outcomes
+
+
+def delete_articles(connection: sqlite3.Connection, pmids: Iterable[int]) -> int:
+    """Remove withdrawn PMIDs with their links; return how many were stored."""
+    removed = 0
+    for pmid in pmids:
+        removed += connection.execute("DELETE FROM articles WHERE pmid = ?", (pmid,)).rowcount
+    return removed
+
+
+# PMIDs bound per "IN (...)" query: SQLite before 3.32 refuses a statement with more than 999 variables.
+PMIDS_PER_QUERY = 500
+
+
+def stored_pmids(connection: sqlite3.Connection, pmids: Iterable[int] | None = None) -> set[int]:
+    """The PMIDs in the store, all of them or those of `pmids` that are stored."""
+    if pmids is None:
+        return {row[0] for row in connection.execute("SELECT pmid FROM articles")}
+    return _pmids_where(connection, "SELECT pmid FROM articles WHERE pmid IN ({marks})", (), pmids)
+
+
+def pmids_from_source(connection: sqlite3.Connection, pmids: Iterable[int], source: str) -> set[int]:
+    """Those of `pmids` that came from `source` ("pubmed" for the fetch job, "import:<file name>")."""
+    return _pmids_where(connection, "SELECT pmid FROM article_sources WHERE source = ? AND pmid IN ({marks})",
+                        (source,), pmids)
+
+
+def _pmids_where(connection: sqlite3.Connection, sql: str, parameters: tuple, pmids: Iterable[int]) -> set[int]:
+    wanted = list(pmids)
+    found: set[int] = set()
+    for start in range(0, len(wanted), PMIDS_PER_QUERY):
+        chunk = wanted[start:start + PMIDS_PER_QUERY]
+        found.update(row[0] for row in connection.execute(sql.format(marks=", ".join("?" * len(chunk))),
+                                                          (*parameters, *chunk)))
+    return found
+
+
+def article_from_row(row: sqlite3.Row | dict) -> Article:
+    """Rebuild an Article from its stored row."""
+    mesh = tuple(
+        MeshHeading(descriptor=m["descriptor"], ui=m["ui"], major=m["major"],
+                    qualifiers=tuple(MeshQualifier(**q) for q in m["qualifiers"]))
+        for m in json.loads(row["mesh"])
+    )
+    authors = tuple(
+        Author(**{**a, "affiliations": tuple(a["affiliations"])}) for a in json.loads(row["authors"])
+    )
+    return Article(
+        pmid=row["pmid"], title=row["title"], kind=row["kind"],
+        abstract=tuple(AbstractSection(**s) for s in json.loads(row["abstract_sections"])),
+        copyright=row["copyright"], journal=row["journal"], journal_iso=row["journal_iso"],
+        volume=row["volume"], issue=row["issue"], pages=row["pages"],
+        pub_year=row["pub_year"], pub_month=row["pub_month"], pub_day=row["pub_day"],
+        pub_date_raw=row["pub_date_raw"], electronic_date=row["electronic_date"],
+        entry_date=row["entry_date"], revised_date=row["revised_date"], authors=authors,
+        doi=row["doi"], pmcid=row["pmcid"], languages=tuple(json.loads(row["languages"])),
+        publication_types=tuple(json.loads(row["publication_types"])), mesh=mesh,
+        keywords=tuple(json.loads(row["keywords"])),
+        corrections=tuple(Correction(**c) for c in json.loads(row["corrections"])),
+    )
+
+
+def load_article(connection: sqlite3.Connection, pmid: int) -> Article | None:
+    """One stored article, or None."""
+    row = connection.execute("SELECT * FROM articles WHERE pmid = ?", (pmid,)).fetchone()
+    return None if row is None else article_from_row(row)
+
+
+# --- hypothesis links ------------------------------------------------------------------------------------------
+
+def linked_pmids(connection: sqlite3.Connection, hypothesis_id: str) -> set[int]:
+    """The PMIDs PubMed returned for this hypothesis at its last sync (and those added since)."""
+    return {row[0] for row in connection.execute(
+        "SELECT pmid FROM hypothesis_articles WHERE hypothesis_id = ?", (hypothesis_id,))}
+
+
+def link_hypothesis(connection: sqlite3.Connection, hypothesis_id: str, pmids: Iterable[int], now: str) -> None:
+    """Record that PubMed returns these PMIDs for the hypothesis (first seen kept, last seen moved on)."""
+    connection.executemany(
+        "INSERT INTO hypothesis_articles (hypothesis_id, pmid, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (hypothesis_id, pmid) DO UPDATE SET last_seen = excluded.last_seen",
+        [(hypothesis_id, pmid, now, now) for pmid in pmids],
+    )
+
+
+def unlink_hypothesis(connection: sqlite3.Connection, hypothesis_id: str, pmids: Iterable[int]) -> None:
+    """Drop the hypothesis link of PMIDs that its query no longer returns."""
+    connection.executemany(
+        "DELETE FROM hypothesis_articles WHERE hypothesis_id = ? AND pmid = ?",
+        [(hypothesis_id, pmid) for pmid in pmids],
+    )

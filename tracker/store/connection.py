@@ -1,0 +1,213 @@
+"""The store's file: schema and migrations, WAL, transactions and read snapshots, the timestamp format."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tracker.errors import StoreError
+
+# Each entry migrates the schema from version N to N + 1; append, never edit a released one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        pmid INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        abstract_sections TEXT NOT NULL DEFAULT '[]',
+        copyright TEXT,
+        journal TEXT,
+        journal_iso TEXT,
+        volume TEXT,
+        issue TEXT,
+        pages TEXT,
+        pub_year INTEGER,
+        pub_month INTEGER,
+        pub_day INTEGER,
+        pub_date_raw TEXT,
+        electronic_date TEXT,
+        entry_date TEXT,
+        revised_date TEXT,
+        authors TEXT NOT NULL DEFAULT '[]',
+        author_names TEXT NOT NULL DEFAULT '',
+        doi TEXT,
+        pmcid TEXT,
+        languages TEXT NOT NULL DEFAULT '[]',
+        publication_types TEXT NOT NULL DEFAULT '[]',
+        mesh TEXT NOT NULL DEFAULT '[]',
+        keywords TEXT NOT NULL DEFAULT '[]',
+        corrections TEXT NOT NULL DEFAULT '[]',
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL
+    );
+    CREATE INDEX articles_pub_year ON articles(pub_year);
+    CREATE TABLE article_sources (
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (pmid, source)
+    ) WITHOUT ROWID;
+    CREATE TABLE hypothesis_articles (
+        hypothesis_id TEXT NOT NULL,
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (hypothesis_id, pmid)
+    ) WITHOUT ROWID;
+    CREATE INDEX hypothesis_articles_pmid ON hypothesis_articles(pmid);
+    CREATE TABLE fetch_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+        full_sync INTEGER NOT NULL DEFAULT 0,
+        requests INTEGER,
+        efetch_requests INTEGER,
+        error TEXT
+    );
+    CREATE TABLE fetch_run_hypotheses (
+        run_id INTEGER NOT NULL REFERENCES fetch_runs(id) ON DELETE CASCADE,
+        hypothesis_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+        pubmed_count INTEGER,
+        stored_count INTEGER,
+        new_count INTEGER NOT NULL DEFAULT 0,
+        updated_count INTEGER NOT NULL DEFAULT 0,
+        removed_count INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        PRIMARY KEY (run_id, hypothesis_id)
+    );
+    CREATE TABLE sync_state (
+        hypothesis_id TEXT PRIMARY KEY,
+        query TEXT NOT NULL,
+        query_translation TEXT,
+        pubmed_count INTEGER NOT NULL,
+        window_count INTEGER NOT NULL DEFAULT 1,
+        modified_since TEXT NOT NULL,
+        last_success_run_id INTEGER NOT NULL REFERENCES fetch_runs(id),
+        last_success_at TEXT NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE tags (
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        hypothesis_id TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('query', 'text', 'query+text')),
+        matched_terms TEXT NOT NULL DEFAULT '[]',
+        rules_version TEXT NOT NULL,
+        PRIMARY KEY (pmid, hypothesis_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX tags_hypothesis ON tags(hypothesis_id);
+    CREATE TABLE article_facets (
+        pmid INTEGER PRIMARY KEY REFERENCES articles(pmid) ON DELETE CASCADE,
+        design TEXT NOT NULL,
+        species TEXT NOT NULL,
+        in_vitro INTEGER NOT NULL,
+        retracted INTEGER NOT NULL,
+        retraction_notice INTEGER NOT NULL,
+        has_erratum INTEGER NOT NULL,
+        expression_of_concern INTEGER NOT NULL,
+        rules_version TEXT NOT NULL
+    );
+    CREATE INDEX article_facets_rules_version ON article_facets(rules_version);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO string with seconds, the store's one timestamp format."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open the store, creating and migrating it for writers; readers get a read-only connection."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise StoreError(f"{path}: no store yet; run `tracker fetch` (or `tracker import FILE`) to create it")
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                     check_same_thread=False)
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"{path}: cannot open the store ({error}); check the path given with --db or TRACKER_DB") from None
+    connection.row_factory = sqlite3.Row
+    try:
+        # A reader waits for a checkpoint, a writer for another writer's batch, rather than failing at once.
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        _check_or_migrate(connection, path, read_only)
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise StoreError(f"{path}: is not a tracker store ({error}); point --db at another file or move this one away") from None
+    return connection
+
+
+def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: bool) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: was written by a newer tracker (schema {version} > {SCHEMA_VERSION}); upgrade the tracker")
+    if version == SCHEMA_VERSION:
+        return
+    if read_only:
+        raise StoreError(f"{path}: has an older schema ({version}); run `tracker fetch` or `tracker retag` once to upgrade it")
+    with transaction(connection):
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, SCHEMA_VERSION):
+            for statement in _split_statements(MIGRATIONS[number]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def _split_statements(script: str) -> list[str]:
+    # executescript() would commit the open transaction; run the statements one by one inside it instead.
+    return [statement for statement in script.split(";") if statement.strip()]
+
+
+@contextlib.contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block as one IMMEDIATE transaction: all of it commits, or none of it does."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block of reads on one committed state, joining the transaction the caller may have open.
+
+    Each statement outside a transaction sees the newest commit, so a fetch committing between two reads
+    would pair one state's articles with another's tags; a deferred BEGIN (which a read-only connection may
+    open) holds one snapshot until the block ends.
+    """
+    if connection.in_transaction:
+        yield connection
+        return
+    connection.execute("BEGIN")
+    try:
+        yield connection
+    finally:
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+
+
+def checkpoint(connection: sqlite3.Connection) -> None:
+    """Fold the WAL back into the database so it cannot grow without bound while readers stay open."""
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
