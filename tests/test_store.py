@@ -128,3 +128,44 @@ def test_pmids_from_source(db_path: Path) -> None:
     wanted = [ARTICLE.pmid, 99, 5] + list(range(1000, 1700))  # more ids than one query takes
     assert store.pmids_from_source(connection, wanted, "pubmed") == {ARTICLE.pmid}
     assert store.pmids_from_source(connection, wanted, "import:a.nbib") == {99}
+
+
+def test_stance_rows_round_trip_and_are_replaced_per_article(db_path: Path) -> None:
+    import pandas as pd
+
+    connection = store.connect(db_path)
+    row = {"pmid": ARTICLE.pmid, "hypothesis_id": "substance_p", "stance": "supports", "evidence_kind": "comparison",
+           "hedged": False, "section": "RESULTS", "sentence": "Elevated levels were found.", "cue": "elevated",
+           "n_patients": 32, "n_controls": None}
+    with store.transaction(connection):
+        store.save_articles(connection, [ARTICLE], "pubmed")
+        store.save_stances(connection, pd.DataFrame([row]), [ARTICLE.pmid], "v1")
+    loaded = store.load_stance_frame(connection)
+    assert [{key: None if pd.isna(value) else value for key, value in record.items()}
+            for record in loaded.to_dict("records")] == [row]
+    assert (str(loaded["n_patients"].dtype), str(loaded["hedged"].dtype)) == ("Int64", "bool")
+    assert store.load_stance_frame(connection, [ARTICLE.pmid], ["stance"]).to_dict("records") == [
+        {"pmid": ARTICLE.pmid, "hypothesis_id": "substance_p", "stance": "supports"}]
+    with store.transaction(connection):
+        store.save_stances(connection, pd.DataFrame(columns=list(row)), [ARTICLE.pmid], "v2")
+    assert store.load_stance_frame(connection).empty
+    with pytest.raises(ValueError, match="not a stance column: score"):
+        store.load_stance_frame(connection, columns=["score"])
+
+
+def test_a_store_from_before_stance_migrates_and_keeps_its_articles(db_path: Path) -> None:
+    connection = sqlite3.connect(db_path)
+    for number in range(2):
+        for statement in store.MIGRATIONS[number].split(";"):
+            if statement.strip():
+                connection.execute(statement)
+    connection.execute("PRAGMA user_version = 2")
+    connection.commit()
+    connection.close()
+    with store.transaction(opened := store.connect(db_path)):
+        store.save_articles(opened, [ARTICLE], "pubmed")
+    opened.close()
+    migrated = store.connect(db_path)
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert store.load_stance_frame(migrated).empty
+    assert store.stored_pmids(migrated) == {ARTICLE.pmid}

@@ -109,3 +109,12 @@ class Deletion:
     """A DeleteCitation entry: PubMed withdrew this PMID, so the store drops it."""
 
     pmid: int
+
+
+# What an (article, cause) stance can be, in the order charts stack them (the `stances` table checks the same).
+STANCES: tuple[str, ...] = ("supports", "contradicts", "mixed", "no_finding")
+# The kind of study the deciding sentence reports.
+EVIDENCE_KINDS: tuple[str, ...] = ("comparison", "association", "intervention", "review", "other")
+# How a tagged pair the stance reader has not read yet counts (a store tagged before stance existed, until
+# `tracker retag` or the next fetch reads it).
+UNREAD_STANCE = "no_finding"

@@ -116,6 +116,24 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX article_facets_rules_version ON article_facets(rules_version);
     """,
+    """
+    CREATE TABLE stances (
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        hypothesis_id TEXT NOT NULL,
+        stance TEXT NOT NULL CHECK (stance IN ('supports', 'contradicts', 'mixed', 'no_finding')),
+        evidence_kind TEXT NOT NULL
+            CHECK (evidence_kind IN ('comparison', 'association', 'intervention', 'review', 'other')),
+        hedged INTEGER NOT NULL DEFAULT 0,
+        section TEXT,
+        sentence TEXT,
+        cue TEXT,
+        n_patients INTEGER,
+        n_controls INTEGER,
+        rules_version TEXT NOT NULL,
+        PRIMARY KEY (pmid, hypothesis_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX stances_hypothesis ON stances(hypothesis_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
