@@ -53,7 +53,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.1"
+STANCE_RULES_VERSION = "2026-12-01.2"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -334,7 +334,7 @@ CUES: tuple[Cue, ...] = (
     Cue(r"(?:healthy|matched|pain-free|normal)\s+(?:\w+\s+)?(?:controls?|subjects|volunteers|individuals|"
         r"participants|women|men|people)|control\s+(?:group|subjects|participants|individuals|women)|"
         r"\bcontrols\b|\bHCs?\b|\bHS\b|compared\s+(?:with|to)|than\s+(?:in\s+)?(?:the\s+)?(?:\w+\s+)?"
-        r"(?:controls?|healthy)|versus|\bvs\b", "comparator", scope="sentence"),
+        r"(?:controls?|healthy)|versus|\bvs\b|between\s+(?:the\s+)?(?:two\s+)?groups", "comparator", scope="sentence"),
     Cue(r"associat\w*|correlat\w*|predict\w*|risk|odds|hazard|prevalen\w*|incidence|cohort|regression|"
         r"linked|relationship|related\s+to", "association", scope="sentence"),
     # The cause named as the population studied ("RA patients", "patients with lupus"), not as an exposure.
