@@ -32,6 +32,7 @@ abstract states ("74 women with fibromyalgia and 30 healthy controls").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -395,15 +396,17 @@ def _term_as_population(sentence: str, term_text: str) -> bool:
     return any(re.search(pattern.replace("{term}", term), sentence, re.IGNORECASE) for pattern in _TERM_POPULATION)
 
 
-def _matches(text: str, category: str) -> list[_CueMatch]:
+@functools.lru_cache(maxsize=65536)
+def _matches(text: str, category: str) -> tuple[_CueMatch, ...]:
+    """Every match of one category's cues in a text (cached: causes of one article share its sentences)."""
     pattern = _PATTERNS.get(category)
     if pattern is None:
-        return []
+        return ()
     found = []
     for match in pattern.finditer(text):
         cue = CUES[int(match.lastgroup[1:])]
         found.append(_CueMatch(match.start(), match.end(), category, cue.direction, match.group()))
-    return found
+    return tuple(found)
 
 
 def _overlaps(match: _CueMatch, others: Sequence[_CueMatch]) -> bool:
@@ -525,7 +528,7 @@ _NUMBER_WORDS = {
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
     "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
 }
-_COUNT = r"(\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
+_COUNT = r"\b(\d{1,3}(?:,\d{3})+|\d+|" + "|".join(_NUMBER_WORDS) + r")"
 _PEOPLE = (r"(?:(?:adult|female|male|consecutive|juvenile|adolescent|young|elderly|middle-aged|premenopausal|"
            r"postmenopausal)\s+){0,2}(?:women|men|patients|subjects|participants|individuals|people|persons|"
            r"adults|adolescents|children|females|males|volunteers|cases)")
@@ -557,20 +560,27 @@ def sample_sizes(text: str) -> tuple[int | None, int | None]:
     "74 women with fibromyalgia and 30 healthy controls" → (74, 30); "FM patients (n = 25)" → (25, None).
     The first statement of each counts: abstracts give the sample before any subgroup.
     """
-    patients = controls = None
-    for pattern in _PATIENT_PATTERNS:
-        found = pattern.search(text)
+    # The patterns that start at a number are tried only where a number stands: scanning every word of every
+    # abstract with them was most of the reader's time.
+    starts = [match.start() for match in _NUMBER_START.finditer(text)]
+    return _first_count(text, _PATIENT_PATTERNS, starts), _first_count(text, _CONTROL_PATTERNS, starts)
+
+
+# The first-letter class lets the scan skip most words without trying every number word.
+_NUMBER_START = re.compile(r"\b(?=[\dtfsenTFSEN])(?:\d|" + "|".join(_NUMBER_WORDS) + r")", re.IGNORECASE)
+
+
+def _first_count(text: str, patterns: Sequence[re.Pattern[str]], number_starts: list[int]) -> int | None:
+    for pattern in patterns:
+        if pattern.pattern.startswith(_COUNT):
+            found = next((m for m in (pattern.match(text, start) for start in number_starts) if m), None)
+        else:
+            found = pattern.search(text)
         if found:
-            patients = _count_value(found.group(1))
-            if patients is not None:
-                break
-    for pattern in _CONTROL_PATTERNS:
-        found = pattern.search(text)
-        if found:
-            controls = _count_value(found.group(1))
-            if controls is not None:
-                break
-    return patients, controls
+            count = _count_value(found.group(1))
+            if count is not None:
+                return count
+    return None
 
 
 # --- the per-(article, cause) reader ---------------------------------------------------------------------------
@@ -580,7 +590,8 @@ class StanceRules:
     """The causes' term patterns and predictions, compiled once; `version` is what stored stances carry."""
 
     expects: dict[str, str]
-    term_patterns: dict[str, re.Pattern[str]]
+    # Per cause, each term's text → its pattern (as tagging compiled it, over normalised text).
+    term_patterns: dict[str, dict[str, str]]
     version: str
 
 
@@ -591,11 +602,10 @@ def compile_stance_rules(hypotheses: Sequence[Hypothesis], rules: Rules) -> Stan
     unknown = [h.id for h in causes if h.expect not in EXPECTS]
     if unknown:
         raise ValueError(f"hypotheses with an unknown expect: {', '.join(unknown)}")
-    patterns = {}
-    for hypothesis in causes:
-        parts = [term.pattern.pattern for term in rules.terms if term.hypothesis_id == hypothesis.id]
-        if parts:
-            patterns[hypothesis.id] = re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII)
+    patterns: dict[str, dict[str, str]] = {hypothesis.id: {} for hypothesis in causes}
+    for term in rules.terms:
+        if term.hypothesis_id in patterns:
+            patterns[term.hypothesis_id][term.text] = term.pattern.pattern
     fingerprint = json.dumps([STANCE_RULES_VERSION, rules.version, [[h.id, h.expect] for h in causes]])
     return StanceRules(expects={h.id: h.expect for h in causes}, term_patterns=patterns,
                        version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12])
@@ -604,18 +614,30 @@ def compile_stance_rules(hypotheses: Sequence[Hypothesis], rules: Rules) -> Stan
 _ABBREVIATION_LABEL = re.compile(r"^(\S{2,10}) \(.+\)$")
 
 
-def _term_pattern(stance_rules: StanceRules, hypothesis_id: str, matched_terms: object) -> re.Pattern[str] | None:
-    """The cause's pattern, plus the abbreviations this article defines for its terms ("SP (substance P)")."""
-    base = stance_rules.term_patterns.get(hypothesis_id)
-    abbreviations = []
-    for entry in matched_terms if isinstance(matched_terms, (list, tuple)) else ():
-        found = _ABBREVIATION_LABEL.match(str(entry.get("term", "")) if isinstance(entry, dict) else "")
-        if found:
-            abbreviations.append(rf"\b{re.escape(found.group(1).lower())}\b")
-    if not abbreviations:
-        return base
-    parts = ([base.pattern] if base is not None else []) + abbreviations
-    return re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII)
+_PROSE_FIELDS = frozenset({"title", "abstract"})
+
+
+def _term_labels(matched_terms: object) -> tuple[str, ...]:
+    """The labels of the terms tagging found in the title or abstract (keywords and MeSH hold no sentence)."""
+    entries = matched_terms if isinstance(matched_terms, (list, tuple)) else ()
+    return tuple(sorted({str(entry.get("term")) for entry in entries
+                         if isinstance(entry, dict) and entry.get("field") in _PROSE_FIELDS and entry.get("term")}))
+
+
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(term_patterns: tuple[tuple[str, str], ...], labels: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for the terms tagging found in this article's text: a term's own pattern, an abbreviation the
+    text defines ("SP (substance P)": "sp" as a word), or the text a "re:" term matched, as a word."""
+    by_text = dict(term_patterns)
+    parts = []
+    for label in labels:
+        if label in by_text:
+            parts.append(by_text[label])
+            continue
+        abbreviation = _ABBREVIATION_LABEL.match(label)
+        word = abbreviation.group(1) if abbreviation else label
+        parts.append(rf"\b{re.escape(normalised_text(word))}\b")
+    return re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII) if parts else None
 
 
 class _Verdict(NamedTuple):
@@ -772,33 +794,39 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
     if pairs.empty:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in STANCE_COLUMNS}).astype(
             {"pmid": "int64", "hedged": bool, "n_patients": "Int64", "n_controls": "Int64"})
-    by_pmid = articles.set_index("pmid")
-    designs = facets.set_index("pmid")["design"] if "design" in facets else pd.Series(dtype=object)
+    # Plain lists by PMID: a pandas row lookup per article would cost more than reading it.
+    columns = {name: (articles[name].tolist() if name in articles else [None] * len(articles))
+               for name in ("title", "abstract", "abstract_sections", "publication_types")}
+    position_of = {int(pmid): position for position, pmid in enumerate(articles["pmid"].tolist())}
+    designs = dict(zip(facets["pmid"].astype("int64").tolist(), facets["design"].tolist())) \
+        if "design" in facets else {}
+    term_patterns = {cause: tuple(sorted(terms.items())) for cause, terms in stance_rules.term_patterns.items()}
     rows = []
     article_cache: dict[int, tuple] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
             index=False, name=None):
         pmid = int(pmid)
         if pmid not in article_cache:
-            article = by_pmid.loc[pmid]
-            sections = _sections_of(article)
-            types = article.get("publication_types")
+            position = position_of[pmid]
+            title = columns["title"][position] or ""
+            sections = _sections_of(columns["abstract_sections"][position], columns["abstract"][position])
+            types = columns["publication_types"][position]
             protocol = (bool(_PROTOCOL_TYPES.intersection(types if isinstance(types, (list, tuple)) else ()))
-                        or bool(_PROTOCOL_TITLE.search(article.get("title") or "")))
+                        or bool(_PROTOCOL_TITLE.search(title)))
             text = " ".join(section.get("text") or "" for section in sections)
-            article_cache[pmid] = (article.get("title") or "", sections, protocol, sample_sizes(text),
-                                   _result_sentences(article.get("title") or "", sections))
+            article_cache[pmid] = (title, sections, protocol, sample_sizes(text), _result_sentences(title, sections))
         title, sections, protocol, (n_patients, n_controls), sentences = article_cache[pmid]
-        row = _read_pair(title, sections, _term_pattern(stance_rules, hypothesis_id, matched_terms),
-                         stance_rules.expects[hypothesis_id], str(designs.get(pmid, "other")), protocol, sentences)
+        pattern = _term_pattern(term_patterns[hypothesis_id], _term_labels(matched_terms))
+        row = _read_pair(title, sections, pattern, stance_rules.expects[hypothesis_id],
+                         str(designs.get(pmid, "other")), protocol, sentences)
         rows.append({"pmid": pmid, "hypothesis_id": hypothesis_id, **row, "n_patients": n_patients,
                      "n_controls": n_controls})
     frame = pd.DataFrame(rows, columns=list(STANCE_COLUMNS))
     return frame.astype({"pmid": "int64", "hedged": bool, "n_patients": "Int64", "n_controls": "Int64"})
 
 
-def _sections_of(article: pd.Series) -> list[dict]:
-    sections = article.get("abstract_sections")
+def _sections_of(sections: object, abstract: str | None) -> list[dict]:
+    """The stored sections, or for an abstract stored as text only its inline labels' sections."""
     if isinstance(sections, (list, tuple)) and len(sections):
         return [dict(section) for section in sections]
-    return sections_from_text(article.get("abstract") or "")
+    return sections_from_text(abstract or "")
