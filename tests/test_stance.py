@@ -71,6 +71,7 @@ def test_inline_labels_become_sections() -> None:
     ("Treatment did not produce a significant increase in serotonin.", "no_difference"),
     ("Serotonin was not significantly lower in patients than in controls.", "no_difference"),
     ("Cortisol was not associated with pain.", "no_difference"),
+    ("None of the sleep measures differed significantly between the groups.", "no_difference"),
     ("No patient withdrew, but serotonin was significantly lower.", "lower"),
     ("Patients had not only higher pain but also higher substance P.", "higher"),
     ("Serotonin was lower in patients, but the difference was not significant.", "no_difference"),
@@ -186,6 +187,20 @@ def test_a_finding_about_another_population_is_no_finding() -> None:
     assert row["stance"] == "no_finding"
 
 
+def test_a_null_against_another_patient_group_is_no_finding() -> None:
+    row = _read([_METHODS, ("RESULTS", "Heart rate variability was similar between patients with lupus and "
+                                       "fibromyalgia.")], "autonomic")
+    healthy = _read([_METHODS, ("RESULTS", "Heart rate variability was similar between fibromyalgia and healthy "
+                                           "controls.")], "autonomic")
+    assert (row["stance"], healthy["stance"]) == ("no_finding", "contradicts")
+
+
+def test_a_result_in_healthy_volunteers_is_no_finding() -> None:
+    row = _read([_METHODS, ("RESULTS", "Sleep deprivation reduced pain thresholds in young healthy adults.")],
+                "sleep")
+    assert row["stance"] == "no_finding"
+
+
 def test_a_treatment_result_is_intervention_evidence() -> None:
     supported = _read([("METHODS", "Sixty patients with fibromyalgia received an SSRI or placebo."),
                        ("RESULTS", "The SSRI significantly reduced pain compared with placebo.")], "serotonin",
@@ -262,3 +277,9 @@ def test_the_version_follows_expect_and_the_terms() -> None:
     with_expect_edit = stance.compile_stance_rules(edited, tagging.compile_rules(edited))
     assert _read([_METHODS, ("RESULTS", "Serum serotonin was higher in fibromyalgia patients than in controls.")],
                  "serotonin", stance_rules=with_expect_edit)["stance"] == "supports"
+
+
+def test_a_title_that_names_its_topic_is_no_finding() -> None:
+    row = _read("We reviewed the literature on fibromyalgia. Forty articles were found.", "autonomic",
+                title="Autonomic dysfunction in fibromyalgia: a narrative review", design="narrative_review")
+    assert (row["stance"], row["evidence_kind"]) == ("no_finding", "review")

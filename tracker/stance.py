@@ -54,7 +54,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.2"
+STANCE_RULES_VERSION = "2026-12-01.4"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -212,7 +212,8 @@ _BE = r"(?:was|were|is|are|been|be|remained|appeared|seemed)"
 _GROUP_NOUNS = r"(?:groups?|arms?|conditions|treatments|sessions|time\s*points|visits)"
 
 # Categories: "null" (no difference: a finding by itself), "direction" (higher / lower), "difference"
-# (a significant difference or association without a direction), "negation" (turns what follows in its scope
+# (a significant difference or association without a direction), "state" (an abnormal state named: a finding
+# in a results sentence, a topic in a title), "negation" (turns what follows in its scope
 # into no difference), "pseudo_negation" (looks like a negation, is none), "hedge", "not_a_result" (an aim,
 # method, outlook or background), "anaphoric_null" (a null about the difference just stated: it decides the
 # sentence), "within_groups" (a change in each group, no difference between them), "fibromyalgia" and "other_population" (who the sentence is about),
@@ -289,7 +290,7 @@ CUES: tuple[Cue, ...] = (
         r"associations?\s+(?:between|of|with)|predict(?:ed|s|or|ors|ive)|risk\s+factors?|"
         r"(?:odds|hazard|risk)\s+ratios?|\bOR\b\s*[=:]|\bHR\b\s*[=:]|\bRR\b\s*[=:]", "difference", "different"),
     Cue(r"(?:abnormal(?:ities|ity|ly)?|altered|alterations?|aberrant|dysregulat\w*|dysfunction\w*|disturb\w*|"
-        r"disrupt\w*|deranged)", "difference", "different"),
+        r"disrupt\w*|deranged)", "state", "different"),
     Cue(r"differences?\s+(?:\w+\s+){0,3}(?:between|in)\s+(?:\w+\s+){0,6}(?:groups?|patients|controls)|"
         r"differed\s+(?:from|between)|(?:different|distinct)\s+from", "difference", "different"),
     Cue(r"" + _SIG, "difference", "different"),
@@ -298,7 +299,7 @@ CUES: tuple[Cue, ...] = (
     Cue(r"p\s*(?:value\s*)?(?:>|&gt;|\u2265)\s*0?\.\d+|p\s*=\s*0?\.(?:0[5-9]|[1-9])\d*|p\s*=\s*1(?:\.0+)?\b",
         "null", "no_difference"),
     # --- negation and what is not one
-    Cue(r"not|no|never|neither|nor|cannot|can't|didn't|did\s+not|failed\s+to|unable\s+to|absence\s+of|"
+    Cue(r"not|no|none|never|neither|nor|cannot|can't|didn't|did\s+not|failed\s+to|unable\s+to|absence\s+of|"
         r"lack(?:ed|ing)?\s+(?:of\s+)?", "negation", scope="forward"),
     Cue(r"not\s+only|no\s+longer|whether\s+or\s+not|not\s+(?:yet|necessarily|always|fully|entirely)|"
         r"no\s+(?:doubt|matter)|not\s+(?:previously|been\s+(?:previously|well))|"
@@ -329,8 +330,15 @@ CUES: tuple[Cue, ...] = (
         r"diabet\w*|cancer|ankylosing\s+spondylitis|spondyloarthritis|sj[oö]gren\w*|hypothyroid\w*|"
         r"healthy\s+(?:volunteers|subjects|individuals|participants|people|adults|women|men)\s+(?:who|underwent|"
         r"were\s+(?:deprived|exposed|subjected))|general\s+population|non-?fibromyalgia|"
-        r"(?:in|of)\s+(?:\w+\s+)?(?:rats|mice|animals|rodents)",
+        r"(?:in|of)\s+(?:\w+\s+)?(?:rats|mice|animals|rodents)|(?:in|among)\s+(?:\w+\s+){0,2}healthy\s+(?:\w+\s+)?"
+        r"(?:adults|subjects|individuals|people|volunteers|participants|women|men|populations?)|"
+        r"(?:diseases|disorders|conditions|syndromes)\s+(?:such\s+as|affecting|including|like)",
         "other_population", scope="sentence"),
+    # Fibromyalgia set against another patient group, not against health: a null there tests no prediction.
+    Cue(r"between\s+(?:patients\s+with\s+)?(?:FMS?|fibromyalgia)(?:\s+\w+)?\s+and\s+(?!(?:the\s+|\w+\s+){0,2}"
+        r"(?:controls?|healthy|non-?fibromyalgia|non-?FMS?|pain-free|normal))|between\s+(?!(?:the\s+|\w+\s+){0,2}"
+        r"(?:controls?|healthy|groups?|non-?fibromyalgia|pain-free|normal))[\w/\-]+(?:\s+[\w/\-]+){0,3}\s+and\s+"
+        r"(?:patients\s+with\s+)?(?:FMS?|fibromyalgia)\b", "patient_comparator", scope="sentence"),
     # --- what kind of evidence
     Cue(r"(?:healthy|matched|pain-free|normal)\s+(?:\w+\s+)?(?:controls?|subjects|volunteers|individuals|"
         r"participants|women|men|people)|control\s+(?:group|subjects|participants|individuals|women)|"
@@ -431,6 +439,8 @@ class Finding(NamedTuple):
     cue: str
     start: int
     end: int
+    # The cue's category in CUES ("null", "direction", "difference", "state", ...).
+    category: str = ""
 
 
 def _clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
@@ -439,8 +449,8 @@ def _clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
     pseudo = _matches(clause, "pseudo_negation")
     nulls = _matches(clause, "null")
     negations = [m for m in _matches(clause, "negation") if not _overlaps(m, pseudo) and not _overlaps(m, nulls)]
-    findings = [Finding(m.direction, m.text, start + m.start, start + m.end) for m in nulls]
-    for category in ("direction", "difference"):
+    findings = [Finding(m.direction, m.text, start + m.start, start + m.end, "null") for m in nulls]
+    for category in ("direction", "difference", "state"):
         for match in _matches(clause, category):
             if _overlaps(match, nulls):
                 continue
@@ -448,12 +458,14 @@ def _clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
                              and len(clause[n.end:match.start].split()) <= _NEGATION_SCOPE_WORDS), None)
             if negation is not None:
                 findings.append(Finding("no_difference", clause[negation.start:match.end], start + negation.start,
-                                        start + match.end))
+                                        start + match.end, "null"))
             else:
-                findings.append(Finding(match.direction, match.text, start + match.start, start + match.end))
+                findings.append(Finding(match.direction, match.text, start + match.start, start + match.end,
+                                        category))
     within = _matches(clause, "within_groups")
     if within and findings:
-        findings = [Finding("no_difference", within[0].text, start + within[0].start, start + within[0].end)]
+        findings = [Finding("no_difference", within[0].text, start + within[0].start, start + within[0].end,
+                            "within_groups")]
     # A direction outranks a bare difference cue at the same place ("significantly lower": lower).
     findings.sort(key=lambda f: (f.start, DIRECTIONS.index(f.direction) if f.direction != "different" else 9))
     return _merged(findings)
@@ -490,7 +502,7 @@ def read_finding(sentence: str, anchor: int | None = None) -> Finding | None:
     clauses = _clauses(sentence)
     anaphoric = _matches(sentence, "anaphoric_null")
     if anaphoric:
-        return Finding("no_difference", anaphoric[0].text, anaphoric[0].start, anaphoric[0].end)
+        return Finding("no_difference", anaphoric[0].text, anaphoric[0].start, anaphoric[0].end, "anaphoric_null")
     if anchor is not None:
         holding = [span for span in clauses if span[0] <= anchor < span[1]]
         for span in holding:
@@ -724,13 +736,17 @@ def _sentence_verdict(sentence: _Sentence, pattern: re.Pattern[str], expect: str
     finding = read_finding(text, anchor)
     if finding is None:
         return None
+    # A title names its topic in such words ("Autonomic dysfunction in fibromyalgia: a review"): only a stated
+    # direction, null or association there is a finding.
+    if sentence.section == "TITLE" and finding.category == "state":
+        return None
     kind = _evidence_kind(text, design)
     direction = finding.direction
     if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
         direction = _OPPOSITE[direction]
     if direction == "no_difference":
         # A null against another patient group says nothing about the prediction, which is against health.
-        if other_population and not _matches(text, "comparator"):
+        if other_population and not _matches(text, "comparator") or _matches(text, "patient_comparator"):
             return None
         stance = "contradicts"
     elif kind == "intervention":
