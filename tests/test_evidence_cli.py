@@ -135,3 +135,19 @@ def test_the_baseline_is_not_a_cause(seeded: Path) -> None:
     result = _run(seeded, "--hypothesis", "fibromyalgia")
     assert result.exit_code == 1
     assert result.stderr.startswith("tracker: unknown cause 'fibromyalgia': choose from substance_p, serotonin,")
+
+
+def test_imported_abstracts_get_their_stance(db_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "medline_stance.txt"
+    imported = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(fixture)])
+    assert imported.exit_code == 0, imported.stderr
+    rows = json.loads(_run(db_path, "--format", "json").stdout)
+    assert [(r["pmid"], r["hypothesis"], r["stance"], r["evidence_kind"], r["section"], r["cue"], r["n_patients"],
+             r["n_controls"]) for r in rows] == [
+        (39_100_004, "infection", "supports", "association", "RESULTS", "higher", None, None),
+        (39_100_003, "autonomic", "supports", "comparison", "RESULTS", "lower", 52, 48),
+        (39_100_001, "substance_p", "mixed", "comparison", "RESULTS\nRESULTS", "higher\ndid not differ", 74, 30),
+        (39_100_002, "serotonin", "contradicts", "comparison", None, "did not differ", 40, 40),
+    ]
+    # Structured or not, the sentence is the abstract's own text.
+    assert rows[3]["sentence"] == "Platelet serotonin did not differ between patients and controls."

@@ -54,7 +54,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.4"
+STANCE_RULES_VERSION = "2026-12-01.5"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -226,7 +226,8 @@ CUES: tuple[Cue, ...] = (
     Cue(r"no\s+" + _N + r"significant", "null", "no_difference"),
     Cue(r"(?:did|does|do)\s+not\s+(?:\w+\s+)?(?:differ|change|vary|correlate|predict|affect|alter|influence|"
         r"improve|increase|decrease|reduce|show|reach|demonstrate|reveal|find|detect|yield|lead|result|"
-        r"modify|impact|associate|relate|contribute|moderate|mediate)\w*", "null", "no_difference"),
+        r"modify|impact|associate|relate|contribute|moderate|mediate|explain|account|support|confirm)\w*",
+        "null", "no_difference"),
     Cue(r"(?:was|were|is|are|has|have|had)\s+not\s+(?:been\s+)?(?:\w+\s+)?(?:different|altered|changed|"
         r"affected|associated|correlated|related|linked|influenced|improved|increased|decreased|reduced|"
         r"elevated|significant|predictive|observed|found|detected)\w*", "null", "no_difference"),
@@ -786,7 +787,9 @@ def _read_pair(title: str, sections: Sequence[dict], pattern: re.Pattern[str] | 
         "stance": stance,
         "evidence_kind": deciding[0].kind,
         "hedged": any(v.hedged for v in deciding),
-        "section": "\n".join(v.sentence.section or "" for v in deciding) or None,
+        # An unstructured abstract has no labels to give: None, not a blank line per sentence.
+        "section": "\n".join(v.sentence.section or "" for v in deciding)
+                   if any(v.sentence.section for v in deciding) else None,
         "sentence": "\n".join(v.sentence.text for v in deciding),
         "cue": "\n".join(v.cue for v in deciding),
     }
