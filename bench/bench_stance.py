@@ -4,8 +4,10 @@
    sentences it covers, coverage, and macro-F1 counting an uncovered sentence as wrong.
 2. The per-(article, cause) stance on the hand-labelled fibromyalgia pairs: accuracy and per-class precision
    and recall; texts from the rows that carry them, else from ../shared/fixtures/fibromyalgia/.
+3. Reading speed: articles read per second, against tagging the same synthetic articles (bench_tagging's) in the
+   same run.
 
-Run: python bench/bench_stance.py [--errors]
+Run: python bench/bench_stance.py [--errors] [--speed N]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import csv
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -156,13 +159,38 @@ def bench_stances(show_errors: bool) -> None:
                       f"read {row['stance']}/{row['evidence_kind']} [{row['cue']}] {row['sentence']}")
 
 
+def bench_speed(count: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_tagging import make_frame
+
+    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+    rules = tagging.compile_rules(hypotheses)
+    stance_rules = stance.compile_stance_rules(hypotheses, rules)
+    frame = make_frame(count)
+    frame["abstract_sections"] = [[] for _ in range(count)]
+    started = time.perf_counter()
+    tagged = tagging.tag_articles(frame, rules)
+    tagging_s = time.perf_counter() - started
+    started = time.perf_counter()
+    read = stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules)
+    reading_s = time.perf_counter() - started
+    print(f"speed on {count:,} synthetic articles ({len(read):,} article-cause pairs):")
+    print(f"  tagging {count / tagging_s:,.0f} articles/s, stance {count / reading_s:,.0f} articles/s: "
+          f"reading stance costs {reading_s / tagging_s:.1f}x tagging")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="List the sentences and pairs read wrongly.")
+    parser.add_argument("--speed", type=int, default=5_000, metavar="N",
+                        help="Synthetic articles for the speed figure (0 skips it).")
     arguments = parser.parse_args()
     bench_directions(arguments.errors)
     print()
     bench_stances(arguments.errors)
+    if arguments.speed:
+        print()
+        bench_speed(arguments.speed)
 
 
 if __name__ == "__main__":

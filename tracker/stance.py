@@ -72,7 +72,6 @@ _ABBREVIATIONS = frozenset({
 })
 # A candidate end: . ! or ? (and any closing quotes or brackets), then space, then what can start a sentence.
 _CANDIDATE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c(\[]?[A-Z0-9\u0391-\u03a9])")
-_WORD_BEFORE = re.compile(r"(\S+)$")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -88,20 +87,17 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     depth = 0
     position = start
     for match in _CANDIDATE_END.finditer(text):
-        end = match.end()
-        # Bracket depth between the last checked place and this stop: never split inside "( ... ).".
-        for character in text[position:match.start()]:
-            if character in "([":
-                depth += 1
-            elif character in ")]":
-                depth = max(depth - 1, 0)
-        position = match.start()
+        stop = match.start()
+        # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
+        depth = max(depth + text.count("(", position, stop) + text.count("[", position, stop)
+                    - text.count(")", position, stop) - text.count("]", position, stop), 0)
+        position = stop
         if depth > 0:
             continue
-        if text[match.start()] == "." and _is_abbreviation(text[start:match.start()]):
+        if text[stop] == "." and _is_abbreviation(text, start, stop):
             continue
-        spans.append((start, end))
-        start = _skip_space(text, end)
+        spans.append((start, match.end()))
+        start = _skip_space(text, match.end())
     tail_end = len(text.rstrip())
     if start < tail_end:
         spans.append((start, tail_end))
@@ -114,11 +110,12 @@ def _skip_space(text: str, position: int) -> int:
     return position
 
 
-def _is_abbreviation(before: str) -> bool:
-    found = _WORD_BEFORE.search(before)
-    if found is None:
+def _is_abbreviation(text: str, start: int, stop: int) -> bool:
+    """Whether the word before the full stop at `stop` (within the sentence begun at `start`) abbreviates."""
+    word_start = max(text.rfind(" ", start, stop), text.rfind("\n", start, stop)) + 1
+    word = text[max(word_start, start):stop].lstrip("([\"'").lower()
+    if not word:
         return False
-    word = found.group(1).lstrip("([\"'").lower()
     # A single capital letter is an initial ("Smith J. found"), a single lower-case one a list item or unit.
     return word in _ABBREVIATIONS or len(word) == 1 and word.isalpha()
 
@@ -698,9 +695,12 @@ def _abstract_kind(text: str, design: str, protocol: bool) -> str:
     return "other"
 
 
+_normalised_sentence = functools.lru_cache(maxsize=65536)(normalised_text)
+
+
 def _anchor(sentence: str, pattern: re.Pattern[str]) -> tuple[int, str] | None:
     """Where the cause's term first stands in the sentence, and its text there."""
-    normalised = normalised_text(sentence)
+    normalised = _normalised_sentence(sentence)
     found = pattern.search(normalised)
     if found is None:
         return None
