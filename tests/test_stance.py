@@ -181,6 +181,14 @@ def test_a_cause_only_in_background_methods_or_aims_is_no_finding() -> None:
     assert (row["stance"], row["sentence"], row["cue"]) == ("no_finding", None, None)
 
 
+def test_a_finding_set_against_earlier_studies_still_counts() -> None:
+    background = _read([_METHODS, ("CONCLUSIONS", "Previous studies have shown lower serotonin in fibromyalgia.")],
+                       "serotonin")
+    finding = _read([_METHODS, ("RESULTS", "In contrast to previous studies, serum serotonin did not differ between "
+                                           "fibromyalgia patients and healthy controls.")], "serotonin")
+    assert (background["stance"], finding["stance"]) == ("no_finding", "contradicts")
+
+
 def test_a_finding_about_another_population_is_no_finding() -> None:
     row = _read([_METHODS, ("RESULTS", "In patients with rheumatoid arthritis, serum serotonin was significantly "
                                        "lower than in healthy controls.")], "serotonin")

@@ -54,7 +54,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.5"
+STANCE_RULES_VERSION = "2026-12-01.6"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -315,7 +315,8 @@ CUES: tuple[Cue, ...] = (
         r"(?:further|future|more|larger)\s+(?:\w+\s+)?(?:studies|research|trials|investigations?|work)|"
         r"remains?\s+(?:unclear|unknown|to\s+be|controversial|elusive)|(?:is|are)\s+(?:unclear|unknown)|"
         r"(?:has|have)\s+been\s+(?:\w+\s+)?(?:proposed|suggested|hypothesi[sz]ed|implicated|reported)|"
-        r"previous(?:ly)?\s+(?:studies|research|reported|shown)|it\s+is\s+(?:known|thought|believed)|"
+        r"previous(?:ly)?\s+(?:\w+\s+)?(?:studies|research|reports|work)\s+(?:have|has)\s+(?:\w+\s+)?(?:shown|"
+        r"reported|found|suggested|demonstrated)|it\s+is\s+(?:known|thought|believed)|"
         r"to\s+(?:investigate|examine|evaluate|assess|determine|explore|compare|clarify|test)\s+(?:whether|if|the)",
         "not_a_result", scope="sentence"),
     # --- who the sentence is about
