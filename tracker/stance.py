@@ -7,7 +7,8 @@ How a pair (article, cause) is read:
 1. The abstract is split into sentences (`split_sentences`: a rule-based splitter that keeps "vs.", "et al.",
    "e.g.", "Fig.", decimals and "p < 0.05" inside their sentence). The sentences read are those of the results
    and conclusions sections of a structured abstract, or the second half (at least the last three sentences) of
-   an unstructured one; the title is read last, unless it is a question.
+   an unstructured one; the title decides only where no abstract sentence does (never by a topic word such as
+   "dysfunction", nor when it asks a question).
 2. A sentence is a candidate when the cause's terms occur in it (tagging's compiled terms, with the
    abbreviations the abstract defines for them), it is not an aim, method or outlook ("we aimed to", "will
    be", "further studies are needed"), and it is about the fibromyalgia group: another population named
@@ -20,7 +21,7 @@ How a pair (article, cause) is read:
    read with the groups swapped.
 4. The finding is compared with the cause's `expect`: the predicted direction, or for "abnormal" and
    "associated" any difference or association, supports; the opposite direction, or no difference,
-   contradicts. A treatment result (a trial, "placebo", "treated with") is `intervention` evidence: a benefit
+   contradicts; a difference without a direction says nothing about a directional prediction. A treatment result (a trial, "placebo", "treated with") is `intervention` evidence: a benefit
    supports, no effect contradicts. A null finding against another patient group is not a null.
 5. Supporting and contradicting sentences in one article make it `mixed`; none make it `no_finding`.
 
@@ -363,7 +364,6 @@ CUES: tuple[Cue, ...] = (
         r"systematic\s+review|reviewed\s+(?:studies|literature)", "review", scope="sentence"),
 )
 
-_FINDING_CATEGORIES = ("null", "direction", "difference")
 # A negation reaches the cues that follow it within this many words ("did not show any significant increase").
 _NEGATION_SCOPE_WORDS = 6
 # Clause boundaries: a negation's scope and a finding's reach end here.
