@@ -291,3 +291,17 @@ def test_a_title_that_names_its_topic_is_no_finding() -> None:
     row = _read("We reviewed the literature on fibromyalgia. Forty articles were found.", "autonomic",
                 title="Autonomic dysfunction in fibromyalgia: a narrative review", design="narrative_review")
     assert (row["stance"], row["evidence_kind"]) == ("no_finding", "review")
+
+
+def test_two_clauses_on_one_cause_can_make_one_sentence_mixed() -> None:
+    row = _read([_METHODS, ("RESULTS", "Tryptophan was significantly reduced in fibromyalgia, whereas serotonin "
+                                       "did not differ from healthy controls.")], "serotonin")
+    assert (row["stance"], row["cue"]) == ("mixed", "reduced\ndid not differ")
+    assert row["sentence"] == ("Tryptophan was significantly reduced in fibromyalgia, whereas serotonin did not "
+                               "differ from healthy controls.")
+
+
+def test_normal_values_are_no_difference() -> None:
+    row = _read([_METHODS, ("RESULTS", "Phosphocreatine recovery was normal in patients with fibromyalgia.")],
+                "muscle")
+    assert (row["stance"], row["cue"]) == ("contradicts", "was normal")

@@ -55,7 +55,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.6"
+STANCE_RULES_VERSION = "2026-12-01.7"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -245,10 +245,11 @@ CUES: tuple[Cue, ...] = (
     Cue(r"(?:similar|comparable)\s+(?:\w+\s+){0,3}(?:in|for|with)\s+(?:\w+\s+){0,4}" + _GROUP_NOUNS,
         "null", "no_difference"),
     Cue(r"(?:remained|was|were)\s+(?:\w+\s+)?(?:unchanged|stable|constant|unaffected)", "null", "no_difference"),
+    Cue(r"(?:remained|was|were|is|are)\s+(?:\w+\s+)?(?:normal|within\s+(?:the\s+)?normal\s+(?:range|limits))",
+        "null", "no_difference"),
     Cue(r"did\s+not\s+(?:significantly\s+)?(?:differ|change)|neither\s+\w+\s+nor", "null", "no_difference"),
     Cue(r"without\s+(?:a\s+|any\s+)?(?:significant\s+)?(?:differences?|changes?|effects?|improvement)",
         "null", "no_difference"),
-    Cue(r"(?:irrespective|regardless)\s+of", "null", "no_difference"),
     Cue(r"no\s+evidence\s+(?:of|for|that)", "null", "no_difference"),
     Cue(r"did\s+not\s+(?:reach|attain|achieve)\s+(?:statistical\s+)?significance", "null", "no_difference"),
     # A trend is a result that missed significance.
@@ -699,17 +700,38 @@ def _abstract_kind(text: str, design: str, protocol: bool) -> str:
 _normalised_sentence = functools.lru_cache(maxsize=65536)(normalised_text)
 
 
-def _anchor(sentence: str, pattern: re.Pattern[str]) -> tuple[int, str] | None:
-    """Where the cause's term first stands in the sentence, and its text there."""
+def _anchors(sentence: str, pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """Where the cause's terms stand in the sentence, and their text there."""
     normalised = _normalised_sentence(sentence)
-    found = pattern.search(normalised)
-    if found is None:
-        return None
-    # Folding "α" to "alpha" lengthens the text: scale the offset back onto the sentence.
+    found = list(pattern.finditer(normalised))
     if len(normalised) == len(sentence):
-        return found.start(), sentence[found.start():found.end()]
-    start = int(found.start() * len(sentence) / max(len(normalised), 1))
-    return start, found.group()
+        return [(match.start(), sentence[match.start():match.end()]) for match in found]
+    # Folding "α" to "alpha" lengthens the text: scale the offsets back onto the sentence.
+    scale = len(sentence) / max(len(normalised), 1)
+    return [(int(match.start() * scale), match.group()) for match in found]
+
+
+def _term_findings(text: str, anchors: list[tuple[int, str]]) -> list[Finding]:
+    """The findings about the cause in a sentence: one per clause that holds a term and a cue ("tryptophan was
+    reduced, whereas serotonin did not differ": two), else the finding the whole sentence gives the first term."""
+    if _matches(text, "anaphoric_null"):
+        finding = read_finding(text, anchors[0][0])
+        return [finding] if finding is not None else []
+    clauses = _clauses(text)
+    findings: list[Finding] = []
+    seen: set[tuple[int, int]] = set()
+    for anchor, _ in anchors:
+        span = next((span for span in clauses if span[0] <= anchor < span[1]), None)
+        if span is None or span in seen:
+            continue
+        seen.add(span)
+        verdict = _clause_verdict(_clause_findings(text, *span), anchor)
+        if verdict is not None:
+            findings.append(verdict)
+    if findings:
+        return findings
+    finding = read_finding(text, anchors[0][0])
+    return [finding] if finding is not None else []
 
 
 _CONTROLS_FIRST = re.compile(
@@ -719,30 +741,41 @@ _CONTROLS_FIRST = re.compile(
 _OPPOSITE = {"higher": "lower", "lower": "higher"}
 
 
-def _sentence_verdict(sentence: _Sentence, pattern: re.Pattern[str], expect: str, design: str,
-                      protocol: bool) -> _Verdict | None:
+def _sentence_verdicts(sentence: _Sentence, pattern: re.Pattern[str], expect: str, design: str,
+                       protocol: bool) -> list[_Verdict]:
+    """What one sentence says about the cause: no verdict, or one per clause that reports a finding on it."""
     text = sentence.text
-    anchored = _anchor(text, pattern)
-    if anchored is None or protocol or _matches(text, "not_a_result"):
-        return None
-    anchor, term_text = anchored
+    anchors = _anchors(text, pattern)
+    if not anchors or protocol or _matches(text, "not_a_result"):
+        return []
+    anchor, term_text = anchors[0]
     about_fibromyalgia = bool(_matches(text, "fibromyalgia"))
     # A trigger that is itself a condition (lupus, IBS) is found as "another population": at the term it is
     # the exposure, unless the sentence studies people who have it.
     other_population = [m for m in _matches(text, "other_population")
-                        if not (expect == "associated" and m.start <= anchor < m.end)]
+                        if not (expect == "associated" and any(m.start <= at < m.end for at, _ in anchors))]
     if other_population and not about_fibromyalgia:
-        return None
+        return []
     if expect == "associated" and _term_as_population(text, term_text) and not _matches(text, "occurrence"):
-        return None
-    finding = read_finding(text, anchor)
-    if finding is None:
-        return None
+        return []
+    kind = _evidence_kind(text, design)
+    hedged = bool(_matches(text, "hedge"))
+    strength = 2 * bool(_matches(text, "comparator")) + about_fibromyalgia
+    verdicts = []
+    for finding in _term_findings(text, anchors):
+        stance = _finding_stance(sentence, text, finding, expect, kind, other_population)
+        if stance is not None:
+            verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength))
+    return verdicts
+
+
+def _finding_stance(sentence: _Sentence, text: str, finding: Finding, expect: str, kind: str,
+                    other_population: Sequence[_CueMatch]) -> str | None:
+    """The stance one finding takes on the cause's prediction, or None where it says nothing about it."""
     # A title names its topic in such words ("Autonomic dysfunction in fibromyalgia: a review"): only a stated
     # direction, null or association there is a finding.
     if sentence.section == "TITLE" and finding.category == "state":
         return None
-    kind = _evidence_kind(text, design)
     direction = finding.direction
     if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
         direction = _OPPOSITE[direction]
@@ -750,25 +783,22 @@ def _sentence_verdict(sentence: _Sentence, pattern: re.Pattern[str], expect: str
         # A null against another patient group says nothing about the prediction, which is against health.
         if other_population and not _matches(text, "comparator") or _matches(text, "patient_comparator"):
             return None
-        stance = "contradicts"
-    elif kind == "intervention":
-        stance = "supports"
-    elif expect in ("higher", "lower"):
+        return "contradicts"
+    if kind == "intervention":
+        return "supports"
+    if expect in ("higher", "lower"):
         if direction == "different":
             return None
-        stance = "supports" if direction == expect else "contradicts"
-    else:
-        stance = "supports"
-    strength = 2 * bool(_matches(text, "comparator")) + about_fibromyalgia
-    return _Verdict(stance, sentence, finding.cue, kind, bool(_matches(text, "hedge")), strength)
+        return "supports" if direction == expect else "contradicts"
+    return "supports"
 
 
 def _read_pair(title: str, sections: Sequence[dict], pattern: re.Pattern[str] | None, expect: str, design: str,
                protocol: bool, sentences: list[_Sentence] | None = None) -> dict[str, object]:
     sentences = _result_sentences(title, sections) if sentences is None else sentences
     verdicts = [] if pattern is None else [
-        verdict for verdict in (_sentence_verdict(s, pattern, expect, design, protocol) for s in sentences)
-        if verdict is not None]
+        verdict for sentence in sentences for verdict in _sentence_verdicts(sentence, pattern, expect, design,
+                                                                             protocol)]
     # The title restates the abstract: it decides only where no abstract sentence does.
     from_abstract = [v for v in verdicts if v.sentence.section != "TITLE"]
     verdicts = from_abstract or verdicts[:1]
@@ -784,14 +814,16 @@ def _read_pair(title: str, sections: Sequence[dict], pattern: re.Pattern[str] | 
         whole = " ".join(section.get("text") or "" for section in sections)
         return {"stance": "no_finding", "evidence_kind": _abstract_kind(whole, design, protocol),
                 "hedged": False, "section": None, "sentence": None, "cue": None}
+    # One sentence can hold both findings ("... reduced, whereas ... did not differ"): it is given once.
+    sentences_shown = list(dict.fromkeys(v.sentence for v in deciding))
     return {
         "stance": stance,
         "evidence_kind": deciding[0].kind,
         "hedged": any(v.hedged for v in deciding),
         # An unstructured abstract has no labels to give: None, not a blank line per sentence.
-        "section": "\n".join(v.sentence.section or "" for v in deciding)
-                   if any(v.sentence.section for v in deciding) else None,
-        "sentence": "\n".join(v.sentence.text for v in deciding),
+        "section": "\n".join(shown.section or "" for shown in sentences_shown)
+                   if any(shown.section for shown in sentences_shown) else None,
+        "sentence": "\n".join(shown.text for shown in sentences_shown),
         "cue": "\n".join(v.cue for v in deciding),
     }
 
