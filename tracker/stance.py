@@ -586,6 +586,9 @@ def _first_count(text: str, patterns: Sequence[re.Pattern[str]], number_starts: 
     for pattern in patterns:
         if pattern.pattern.startswith(_COUNT):
             found = next((m for m in (pattern.match(text, start) for start in number_starts) if m), None)
+        elif "=" not in text:
+            # The others read "(n = 25)": without an equals sign they cannot match.
+            continue
         else:
             found = pattern.search(text)
         if found:
@@ -758,11 +761,14 @@ def _sentence_verdicts(sentence: _Sentence, pattern: re.Pattern[str], expect: st
         return []
     if expect == "associated" and _term_as_population(text, term_text) and not _matches(text, "occurrence"):
         return []
+    findings = _term_findings(text, anchors)
+    if not findings:
+        return []
     kind = _evidence_kind(text, design)
     hedged = bool(_matches(text, "hedge"))
     strength = 2 * bool(_matches(text, "comparator")) + about_fibromyalgia
     verdicts = []
-    for finding in _term_findings(text, anchors):
+    for finding in findings:
         stance = _finding_stance(sentence, text, finding, expect, kind, other_population)
         if stance is not None:
             verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength))
