@@ -226,6 +226,12 @@ def test_a_hedged_conclusion_is_flagged() -> None:
     assert (row["stance"], row["hedged"]) == ("supports", True)
 
 
+def test_more_likely_is_a_comparison_not_a_hedge() -> None:
+    row = _read([_METHODS, ("RESULTS", "Patients with fibromyalgia were more likely than controls to have "
+                                       "fragmented sleep.")], "sleep")
+    assert (row["stance"], row["hedged"], row["cue"]) == ("supports", False, "more likely")
+
+
 def test_abnormal_counts_any_difference_and_associated_any_association() -> None:
     sleep = _read([_METHODS, ("RESULTS", "Slow-wave sleep was reduced in fibromyalgia patients compared with "
                                          "controls.")], "sleep")

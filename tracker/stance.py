@@ -55,7 +55,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.7"
+STANCE_RULES_VERSION = "2026-12-01.8"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -306,7 +306,7 @@ CUES: tuple[Cue, ...] = (
         r"(?:could|can)\s+not\s+be\s+(?:excluded|ruled)", "pseudo_negation"),
     # --- hedges
     Cue(r"may|might|could|suggest(?:s|ed|ing|ive)?|possibl[ey]|potential(?:ly)?|appear(?:s|ed)?|seem(?:s|ed)?|"
-        r"likely|preliminary|presumabl[ey]|perhaps|putative(?:ly)?|hypothes[iz]\w*|speculat\w*|indicat(?:e|es|ing)\s+"
+        r"(?<!more\s)(?<!less\s)likely|preliminary|presumabl[ey]|perhaps|putative(?:ly)?|hypothes[iz]\w*|speculat\w*|indicat(?:e|es|ing)\s+"
         r"a\s+(?:possible|potential)", "hedge", scope="sentence"),
     # --- not a result: aims, methods, outlook, background
     Cue(r"(?:we|this\s+study|the\s+present\s+study|the\s+study|this\s+review|this\s+protocol)\s+"
