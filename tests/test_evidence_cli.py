@@ -112,6 +112,8 @@ def test_a_pair_not_read_yet_counts_as_no_finding(seeded: Path) -> None:
         connection.execute("DELETE FROM stances WHERE pmid = 30000002")
     connection.close()
     [row] = [row for row in json.loads(_run(seeded, "--format", "json").stdout) if row["pmid"] == 30_000_002]
+    # Asking for no_finding rows finds it too, as every count counts it.
+    assert json.loads(_run(seeded, "--format", "json", "--stance", "no_finding").stdout) == [row]
     assert row == {"pmid": 30_000_002, "hypothesis": "sleep", "year": 2018, "design": "other", "species": "human",
                    "stance": "no_finding", "evidence_kind": None, "hedged": None, "section": None, "sentence": None,
                    "cue": None, "n_patients": None, "n_controls": None, "retracted": False}

@@ -424,6 +424,8 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
                      include_retracted: bool, new_since: str | None, only_new: bool, text: str | None,
                      evidence_format: str, output: Path | None) -> None:
     """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
+    import dataclasses
+
     from tracker import export
     from tracker.errors import ConfigError
     from tracker.selection import Selection, select_articles
@@ -437,8 +439,10 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
                           species=species, include_retracted=include_retracted, new_since=new_since,
                           only_new=only_new, text=text, stances=stance_values)
     catalogue, stances = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
-    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
-                               stances=stances)
+    # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
+    # in every count; the Selection checked the values and picks the articles.
+    articles = select_articles(catalogue, dataclasses.replace(selection, stances=()),
+                               hypothesis_ids=[h.id for h in settings.hypotheses])
     rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=hypothesis_ids,
                                  stance_values=stance_values)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
