@@ -200,7 +200,12 @@ def test_a_null_against_another_patient_group_is_no_finding() -> None:
                                        "fibromyalgia.")], "autonomic")
     healthy = _read([_METHODS, ("RESULTS", "Heart rate variability was similar between fibromyalgia and healthy "
                                            "controls.")], "autonomic")
+    against_ra = _read([_METHODS, ("RESULTS", "Compared with patients with rheumatoid arthritis, patients with "
+                                              "fibromyalgia had similar heart rate variability.")], "autonomic")
+    subgroups = _read([_METHODS, ("RESULTS", "Heart rate variability did not differ between fibromyalgia patients "
+                                             "with and without depression.")], "autonomic")
     assert (row["stance"], healthy["stance"]) == ("no_finding", "contradicts")
+    assert (against_ra["stance"], subgroups["stance"]) == ("no_finding", "no_finding")
 
 
 def test_a_result_in_healthy_volunteers_is_no_finding() -> None:

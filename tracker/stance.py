@@ -55,7 +55,7 @@ __all__ = [
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.8"
+STANCE_RULES_VERSION = "2026-12-01.9"
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
@@ -339,7 +339,12 @@ CUES: tuple[Cue, ...] = (
     Cue(r"between\s+(?:patients\s+with\s+)?(?:FMS?|fibromyalgia)(?:\s+\w+)?\s+and\s+(?!(?:the\s+|\w+\s+){0,2}"
         r"(?:controls?|healthy|non-?fibromyalgia|non-?FMS?|pain-free|normal))|between\s+(?!(?:the\s+|\w+\s+){0,2}"
         r"(?:controls?|healthy|groups?|non-?fibromyalgia|pain-free|normal))[\w/\-]+(?:\s+[\w/\-]+){0,3}\s+and\s+"
-        r"(?:patients\s+with\s+)?(?:FMS?|fibromyalgia)\b", "patient_comparator", scope="sentence"),
+        r"(?:patients\s+with\s+)?(?:FMS?|fibromyalgia)\b|\bwith\s+(?:and|or|versus|vs\.?)\s+without\b",
+        "patient_comparator", scope="sentence"),
+    # Health as the comparison: what a null must be set against to contradict.
+    Cue(r"(?:healthy|pain-free|normal|matched)\s+(?:\w+\s+)?(?:controls?|subjects|volunteers|individuals|"
+        r"participants|women|men|people|adults)|\bcontrols?\b|\bHCs?\b|non-?fibromyalgia|general\s+population|"
+        r"placebo|norms?\b|reference\s+values", "healthy_comparator", scope="sentence"),
     # --- what kind of evidence
     Cue(r"(?:healthy|matched|pain-free|normal)\s+(?:\w+\s+)?(?:controls?|subjects|volunteers|individuals|"
         r"participants|women|men|people)|control\s+(?:group|subjects|participants|individuals|women)|"
@@ -787,7 +792,7 @@ def _finding_stance(sentence: _Sentence, text: str, finding: Finding, expect: st
         direction = _OPPOSITE[direction]
     if direction == "no_difference":
         # A null against another patient group says nothing about the prediction, which is against health.
-        if other_population and not _matches(text, "comparator") or _matches(text, "patient_comparator"):
+        if other_population and not _matches(text, "healthy_comparator") or _matches(text, "patient_comparator"):
             return None
         return "contradicts"
     if kind == "intervention":
