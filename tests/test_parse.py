@@ -17,6 +17,7 @@ from tracker.models import (
     Deletion,
     MeshHeading,
     MeshQualifier,
+    SizeLimits,
 )
 from tracker.parse import iter_pubmed_records, parse_pubmed_date_text
 
@@ -457,7 +458,7 @@ def test_truncated_xml_yields_complete_records_then_fails_with_position(
         ),
         (
             b"<PubmedArticleSet><DeleteCitation><PMID>12a</PMID></DeleteCitation></PubmedArticleSet>",
-            "PubMed XML: record 1 (<DeleteCitation>) has the PMID '12a', which is not a number",
+            "PubMed XML: record 1 (<DeleteCitation>) has the PMID '12a', which is not a positive whole number below 2^63",
         ),
     ],
     ids=["empty", "mismatched", "undefined_entity", "html_page", "article_no_pmid", "book_blank_pmid",
@@ -491,3 +492,109 @@ def test_chunk_boundaries_do_not_change_records(
     whole = list(iter_pubmed_records(read_fixture(fixture)))
     monkeypatch.setattr(parse, "CHUNK_SIZE_BYTES", chunk_size_bytes)
     assert list(iter_pubmed_records(io.BytesIO(read_fixture(fixture)))) == whole
+
+
+@pytest.mark.parametrize("pmid", ["1" * 30, "0", "-5", "+5", "9223372036854775808", "twelve", "１２", "1e5"])
+def test_a_pmid_that_is_not_a_positive_integer_below_2_63_is_a_one_line_parse_error(pmid: str) -> None:
+    document = MINIMAL_RECORD.replace(b"39500001", pmid.encode())
+    with pytest.raises(ParseError) as raised:
+        list(iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>"))
+    assert str(raised.value).startswith(
+        f"PubMed XML: record 1 (<PubmedArticle>) has the PMID {pmid!r}, which is not a positive whole number"
+        " below 2^63")
+    assert "\n" not in str(raised.value)
+
+
+def test_the_largest_pmid_sqlite_holds_is_read() -> None:
+    document = MINIMAL_RECORD.replace(b"39500001", b"9223372036854775807")
+    [article] = iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>")
+    assert article.pmid == 2**63 - 1
+
+
+def test_a_correction_pmid_out_of_range_keeps_the_notice_without_it() -> None:
+    document = MINIMAL_RECORD.replace(
+        b"</Article>", b"</Article><CommentsCorrectionsList><CommentsCorrections RefType=\"RetractionIn\">"
+        b"<RefSource>J Pain. 2020;1:1</RefSource><PMID>" + b"9" * 30 + b"</PMID></CommentsCorrections>"
+        b"</CommentsCorrectionsList>")
+    [article] = iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>")
+    assert article.corrections == (Correction("RetractionIn", None, "J Pain. 2020;1:1"),)
+
+
+# NLM's older sample files: a MedlineCitationSet of MedlineCitation records, without PubmedData.
+MEDLINE_CITATION_SET = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE MedlineCitationSet PUBLIC "-//NLM//DTD Medline Citation, 1st January, 2012//EN"'
+    b' "http://www.nlm.nih.gov/databases/dtd/nlmmedlinecitationset_120101.dtd">\n<MedlineCitationSet>\n'
+    b'<MedlineCitation Owner="NLM" Status="MEDLINE"><PMID Version="1">39500011</PMID><Article PubModel="Print">'
+    b"<Journal><JournalIssue><Volume>12</Volume><PubDate><Year>2011</Year><Month>Mar</Month></PubDate>"
+    b"</JournalIssue><Title>Pain</Title></Journal><ArticleTitle>Sleep and widespread pain.</ArticleTitle>"
+    b"<AuthorList><Author><LastName>Okafor</LastName><ForeName>Ngozi</ForeName><Initials>N</Initials></Author>"
+    b"</AuthorList></Article>"
+    b'<MeshHeadingList><MeshHeading><DescriptorName MajorTopicYN="Y">Fibromyalgia</DescriptorName></MeshHeading>'
+    b"</MeshHeadingList></MedlineCitation>\n"
+    b"<MedlineCitation><PMID>39500012</PMID><Article><ArticleTitle>Second.</ArticleTitle></Article>"
+    b"</MedlineCitation>\n<DeleteCitation><PMID>39500013</PMID></DeleteCitation>\n</MedlineCitationSet>\n"
+)
+
+
+def test_a_medline_citation_set_is_read() -> None:
+    assert list(iter_pubmed_records(MEDLINE_CITATION_SET)) == [
+        Article(pmid=39500011, title="Sleep and widespread pain.", journal="Pain", volume="12", pub_year=2011,
+                pub_month=3, pub_date_raw="2011 Mar",
+                authors=(Author(last_name="Okafor", fore_name="Ngozi", initials="N"),),
+                mesh=(MeshHeading("Fibromyalgia", major=True),)),
+        Article(pmid=39500012, title="Second."),
+        Deletion(39500013),
+    ]
+
+
+@pytest.mark.parametrize("document", [
+    MINIMAL_RECORD,
+    b'<?xml version="1.0"?>\n<!DOCTYPE PubmedArticle PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
+    b' "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n' + MINIMAL_RECORD + b"\n",
+], ids=["bare", "with_prolog"])
+def test_a_bare_pubmed_article_is_read(document: bytes) -> None:
+    assert list(iter_pubmed_records(document)) == [MINIMAL_ARTICLE]
+
+
+def test_a_bare_book_article_is_read() -> None:
+    document = (b"<PubmedBookArticle><BookDocument><PMID>39500021</PMID><Book><BookTitle>Pain handbook</BookTitle>"
+                b"</Book></BookDocument></PubmedBookArticle>")
+    assert list(iter_pubmed_records(document)) == [Article(pmid=39500021, title="Pain handbook", kind="book")]
+
+
+def test_a_record_nested_below_the_set_is_not_a_record() -> None:
+    # Only the set's own children are records: a PubmedArticle inside something else is not one of them.
+    document = b"<PubmedArticleSet><Wrapper>" + MINIMAL_RECORD + b"</Wrapper></PubmedArticleSet>"
+    assert list(iter_pubmed_records(document)) == []
+
+
+def _record_with_abstract(pmid: int, abstract: bytes) -> bytes:
+    return (b"<PubmedArticle><MedlineCitation><PMID>%d</PMID><Article><ArticleTitle>T</ArticleTitle><Abstract>"
+            b"<AbstractText>%s</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>" % (pmid, abstract))
+
+
+def test_a_field_beyond_the_limit_is_refused_naming_record_field_and_limit() -> None:
+    limits = SizeLimits(field=1000, record=100_000)
+    document = (b"<PubmedArticleSet>" + _record_with_abstract(39500031, b"a" * 900)
+                + _record_with_abstract(39500032, b"b" * 1300) + b"</PubmedArticleSet>")
+    with pytest.raises(ParseError) as raised:
+        list(iter_pubmed_records(io.BytesIO(document), limits))
+    assert str(raised.value).startswith(
+        "PubMed XML: record 2 (PMID 39500032) has a <AbstractText> field of more than 1,000 bytes, far beyond any"
+        " real PubMed record")
+
+
+def test_a_field_just_below_the_limit_is_read() -> None:
+    limits = SizeLimits(field=1000, record=100_000)
+    document = b"<PubmedArticleSet>" + _record_with_abstract(39500031, b"a" * 999) + b"</PubmedArticleSet>"
+    [article] = iter_pubmed_records(document, limits)
+    assert article.abstract_text == "a" * 999
+
+
+def test_a_record_beyond_the_limit_is_refused_though_each_field_is_small() -> None:
+    limits = SizeLimits(field=1000, record=20_000)
+    many_authors = b"".join(b"<Author><LastName>Name%d</LastName></Author>" % number for number in range(1000))
+    document = (b"<PubmedArticleSet>" + MINIMAL_RECORD.replace(b"</Article>", b"<AuthorList>" + many_authors
+                + b"</AuthorList></Article>") + b"</PubmedArticleSet>")
+    with pytest.raises(ParseError, match=r"^PubMed XML: record 1 \(PMID 39500001\) is more than 20,000 bytes long"):
+        list(iter_pubmed_records(document, limits))

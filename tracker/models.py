@@ -109,3 +109,16 @@ class Deletion:
     """A DeleteCitation entry: PubMed withdrew this PMID, so the store drops it."""
 
     pmid: int
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """The largest field and record the parsers accept: bytes of XML, characters of MEDLINE text.
+
+    PubMed's longest abstracts are tens of thousands of characters and its largest records (thousands of authors
+    with affiliations) a few megabytes, so a field of 1 MB or a record of 64 MB is damage or an attack, refused
+    while the text streams in, before a string of that size is built.
+    """
+
+    field: int = 1_000_000
+    record: int = 64_000_000

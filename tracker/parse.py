@@ -26,14 +26,27 @@ from tracker.models import (
     Deletion,
     MeshHeading,
     MeshQualifier,
+    SizeLimits,
 )
 
-__all__ = ["iter_pubmed_records", "parse_pubmed_date_text"]
+__all__ = ["iter_pubmed_records", "parse_pubmed_date_text", "pmid_number"]
 
 # 64 KiB keeps the per-chunk Python overhead negligible while holding only a sliver of a large response.
 CHUNK_SIZE_BYTES = 64 * 1024
 
+# SQLite stores integers in 64 bits: anything from 2^63 on would overflow on insert.
+MAX_PMID = 2**63
+
 RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle", "DeleteCitation"})
+# What each accepted document root holds: efetch's sets, NLM's older MedlineCitationSet files (whose records are
+# MedlineCitation elements without PubmedData), and a file of one bare record, which is its own record.
+RECORD_TAGS_BY_ROOT = {
+    "PubmedArticleSet": RECORD_TAGS,
+    "PubmedBookArticleSet": RECORD_TAGS,
+    "MedlineCitationSet": frozenset({"MedlineCitation", "DeleteCitation"}),
+    "PubmedArticle": frozenset({"PubmedArticle"}),
+    "PubmedBookArticle": frozenset({"PubmedBookArticle"}),
+}
 
 MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NUMBERS = {
@@ -78,41 +91,118 @@ def parse_pubmed_date_text(text: str) -> tuple[int | None, int | None, int | Non
     return year, month, day
 
 
-def iter_pubmed_records(source: bytes | BinaryIO) -> Iterator[Article | Deletion]:
+def pmid_number(text: str) -> int | None:
+    """The PMID a text holds ("31234567"), or None unless it is a positive ASCII whole number below 2^63.
+
+    2^63 is SQLite's integer limit; real PMIDs have at most eight digits, so the bound only stops garbage.
+    """
+    # The length test comes first so that a million-digit "PMID" is never converted.
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < MAX_PMID else None
+
+
+def iter_pubmed_records(source: bytes | BinaryIO, limits: SizeLimits = SizeLimits()) -> Iterator[Article | Deletion]:
     """Stream the records of a PubmedArticleSet (efetch reply or saved PubMed XML file) as Articles and Deletions.
 
+    A user's file may also be an older MedlineCitationSet (records without PubmedData) or one bare PubmedArticle.
     Records are yielded as they finish, so a document cut off half-way yields its complete records first and
-    then raises ParseError: a caller that needs all-or-nothing collects the records before saving them.
+    then raises ParseError: a caller that needs all-or-nothing collects the records before saving them. A field
+    or record larger than `limits` is refused as soon as that much of it has streamed in.
     """
     name = _source_name(source)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
     guard = _EntityGuard(name)
     parser = ElementTree.XMLPullParser(events=("start", "end"))
+    # Small enough that a text node is measured to within a quarter of the field limit (see _SizeWatch).
+    chunk_size = max(1, min(CHUNK_SIZE_BYTES, limits.field // 4))
+    watch = _SizeWatch(name, limits)
     root: ElementTree.Element | None = None
+    record_tags: frozenset[str] = frozenset()
+    open_tags: list[str] = []
     record_number = 0
     try:
         while True:
-            chunk = stream.read(CHUNK_SIZE_BYTES)
+            chunk = stream.read(chunk_size)
             if not chunk:
                 parser.close()
             else:
                 guard.feed(chunk)
                 parser.feed(chunk)
+            had_events = False
             # A syntax error waits in the queue behind the good events and is raised when reached.
             for event, element in parser.read_events():
-                if event == "end":
-                    if element.tag in RECORD_TAGS:
-                        record_number += 1
-                        yield from _records_from(element, record_number, name)
-                        # Cut the finished record loose so neither it nor an empty shell of it stays in memory.
-                        root.clear()
-                elif root is None:
-                    root = element
-                    _check_root(name, root)
+                had_events = True
+                if event == "start":
+                    if root is None:
+                        root = element
+                        record_tags = _record_tags(name, root)
+                    open_tags.append(element.tag)
+                    if len(open_tags) == 1 + (element is not root) and element.tag in record_tags:
+                        watch.start_record(record_number + 1)
+                    continue
+                open_tags.pop()
+                if element.tag == "PMID" and watch.pmid is None:
+                    watch.pmid = (element.text or "").strip()[:40]
+                # A record is a child of the set, or the document itself when it is one bare record.
+                if len(open_tags) == (element is not root) and element.tag in record_tags:
+                    record_number += 1
+                    watch.end_record()
+                    yield from _records_from(element, record_number, name)
+                    # Cut the finished record loose so neither it nor an empty shell of it stays in memory.
+                    root.clear()
             if not chunk:
                 return
+            watch.fed(len(chunk), had_events, open_tags)
     except ElementTree.ParseError as error:
         raise _malformed(name, error) from None
+
+
+class _SizeWatch:
+    """Refuse a field or a record beyond the limits while the document streams, before it is built in memory.
+
+    ElementTree reports no byte positions, so a field's size is measured as the bytes of the chunks that went by
+    without a single start or end event: those lie wholly inside one text (or a comment or attribute list). With
+    chunks of at most a quarter of the limit, a field below the limit is never refused and one a little above it
+    always is.
+    """
+
+    def __init__(self, name: str, limits: SizeLimits) -> None:
+        self._name = name
+        self._limits = limits
+        self._since_event = 0
+        self._record_bytes: int | None = None
+        self._record_number = 0
+        self.pmid: str | None = None
+
+    def start_record(self, record_number: int) -> None:
+        self._record_bytes = 0
+        self._record_number = record_number
+        self.pmid = None
+
+    def end_record(self) -> None:
+        self._record_bytes = None
+
+    def fed(self, size: int, had_events: bool, open_tags: list[str]) -> None:
+        self._since_event = 0 if had_events else self._since_event + size
+        if self._since_event > self._limits.field:
+            element = f"<{open_tags[-1]}>" if open_tags else "text"
+            self._refuse(f"has a {element} field of more than {self._limits.field:,} bytes")
+        if self._record_bytes is not None:
+            self._record_bytes += size
+            if self._record_bytes > self._limits.record:
+                self._refuse(f"is more than {self._limits.record:,} bytes long")
+
+    def _refuse(self, problem: str) -> None:
+        if self._record_bytes is None:
+            where = "outside any record"
+        else:
+            where = f"record {self._record_number}" + (f" (PMID {self.pmid})" if self.pmid else "")
+        raise ParseError(
+            f"{self._name}: {where} {problem}, far beyond any real PubMed record; the file is damaged or not"
+            f" from PubMed — {_redo(self._name)}"
+        )
 
 
 class _EntityGuard:
@@ -177,12 +267,15 @@ def _malformed(name: str, error: ElementTree.ParseError) -> ParseError:
     )
 
 
-def _check_root(name: str, root: ElementTree.Element) -> None:
-    if root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet"):
+def _record_tags(name: str, root: ElementTree.Element) -> frozenset[str]:
+    """The tags of the records a document with this root holds."""
+    record_tags = RECORD_TAGS_BY_ROOT.get(root.tag)
+    if record_tags is None:
         raise ParseError(
             f"{name}: the document is a <{root.tag}>, not a <PubmedArticleSet>; ask efetch for db=pubmed with"
             " retmode=xml"
         )
+    return record_tags
 
 
 def _records_from(element: ElementTree.Element, record_number: int, name: str) -> Iterator[Article | Deletion]:
@@ -193,7 +286,12 @@ def _records_from(element: ElementTree.Element, record_number: int, name: str) -
         for pmid in pmids:
             yield Deletion(pmid=_pmid(pmid, record_number, name, element.tag))
     elif element.tag == "PubmedArticle":
-        yield _parse_article(element, record_number, name)
+        citation = element.find("MedlineCitation")
+        if citation is None:
+            raise _missing_pmid(name, record_number, element.tag)
+        yield _parse_article(citation, element.find("PubmedData"), record_number, name, element.tag)
+    elif element.tag == "MedlineCitation":
+        yield _parse_article(element, None, record_number, name, element.tag)
     else:
         yield _parse_book(element, record_number, name)
 
@@ -209,25 +307,23 @@ def _pmid(element: ElementTree.Element | None, record_number: int, name: str, ta
     if element is None or not (element.text or "").strip():
         raise _missing_pmid(name, record_number, tag)
     text = element.text.strip()
-    if not text.isdigit() or not text.isascii():
+    pmid = pmid_number(text)
+    if pmid is None:
         raise ParseError(
-            f"{name}: record {record_number} (<{tag}>) has the PMID {text!r}, which is not a number;"
-            f" the document is not PubMed XML — {_redo(name)}"
+            f"{name}: record {record_number} (<{tag}>) has the PMID {text[:40]!r}, which is not a positive whole"
+            f" number below 2^63; the document is not PubMed XML — {_redo(name)}"
         )
-    return int(text)
+    return pmid
 
 
-def _parse_article(record: ElementTree.Element, record_number: int, name: str) -> Article:
-    citation = record.find("MedlineCitation")
-    if citation is None:
-        raise _missing_pmid(name, record_number, record.tag)
-    pmid = _pmid(citation.find("PMID"), record_number, name, record.tag)
+def _parse_article(citation: ElementTree.Element, pubmed_data: ElementTree.Element | None, record_number: int,
+                   name: str, tag: str) -> Article:
+    pmid = _pmid(citation.find("PMID"), record_number, name, tag)
     article = citation.find("Article")
     if article is None:
         article = ElementTree.Element("Article")
     journal = article.find("Journal")
     journal_issue = journal.find("JournalIssue") if journal is not None else None
-    pubmed_data = record.find("PubmedData")
     article_ids = _article_ids(pubmed_data.find("ArticleIdList") if pubmed_data is not None else None)
     pub_year, pub_month, pub_day, pub_date_raw = _pub_date(
         journal_issue.find("PubDate") if journal_issue is not None else None
@@ -513,7 +609,7 @@ def _corrections(comments_list: ElementTree.Element | None) -> tuple[Correction,
         corrections.append(
             Correction(
                 ref_type=ref_type,
-                pmid=int(pmid_text) if pmid_text and pmid_text.isdigit() else None,
+                pmid=pmid_number(pmid_text) if pmid_text else None,
                 ref_source=_flat_text(comment.find("RefSource")),
             )
         )
