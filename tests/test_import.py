@@ -80,7 +80,7 @@ def test_a_record_repeated_in_a_file_counts_once_as_new(connection, hypotheses, 
 
     assert report.files == (FileImport(repeated, "medline", records_read=2, new=1, updated=0, unchanged=0),)
     assert (report.new, report.updated, report.tagged) == (1, 0, 1)
-    (article,) = iter_medline_articles(MEDLINE_FILE.read_bytes().split(b"\n\n")[0])
+    (article,) = iter_medline_articles(MEDLINE_FILE.read_bytes().split(b"\n\n")[0] + b"\n")
     assert store.load_article(connection, article.pmid) == article
 
 def test_imported_articles_are_tagged_by_their_text(connection, hypotheses) -> None:

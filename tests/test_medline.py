@@ -9,7 +9,7 @@ import pytest
 
 from tracker.errors import ParseError
 from tracker.medline import iter_medline_articles
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier, SizeLimits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "medline_fibromyalgia.txt"
 
@@ -195,3 +195,78 @@ def test_error_names_the_file(tmp_path: Path) -> None:
 def test_missing_file_is_a_parse_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"absent\.txt: cannot be read \(No such file or directory\)"):
         list(iter_medline_articles(tmp_path / "absent.txt"))
+
+
+PAIRED = Path(__file__).parent / "fixtures" / "medline_paired.nbib"
+TRUNCATED = Path(__file__).parent / "fixtures" / "medline_paired_truncated.nbib"
+
+
+def test_a_file_cut_mid_line_is_refused_with_its_line() -> None:
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(TRUNCATED))
+    assert str(raised.value).startswith(
+        f"{TRUNCATED}: ends in the middle of line 67 (record 2, which starts at line 58); the file was cut off")
+
+
+def test_a_file_cut_between_lines_of_its_last_record_is_refused() -> None:
+    # Every record of a PubMed export ends with SO: a last record without it lost its end.
+    text = PAIRED.read_bytes()
+    cut = text[:text.index(b"FAU - Brown")]
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(cut))
+    assert str(raised.value).startswith(
+        "<MEDLINE input>: record 2 (line 58) ends at line 72 without the SO (source) line that ends every other"
+        " record; the file was cut off")
+
+
+def test_a_single_record_without_a_source_line_is_read() -> None:
+    # Nothing shows that a lone record should have had SO: hand-written files often leave it out.
+    (article,) = iter_medline_articles(b"PMID- 1\nTI  - Title.\nAU  - Smith J\n")
+    assert article.authors == (Author(last_name="Smith", initials="J"),)
+
+
+@pytest.mark.parametrize("lines", [b"PMID- 5\nAU  - Smith J\nAB  - Text.\n", b"PMID- 5\nTI  -\nSO  - Pain.\n"])
+def test_a_record_without_a_title_is_refused(lines: bytes) -> None:
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: record 1 \(line 1\) \(PMID 5\) has no title \(TI"):
+        list(iter_medline_articles(lines))
+
+
+@pytest.mark.parametrize("pmid", ["1" * 30, "0", "-5", "9223372036854775808", "twelve", "１２"])
+def test_a_pmid_that_is_not_a_positive_integer_below_2_63_is_a_one_line_parse_error(pmid: str) -> None:
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(f"PMID- {pmid}\nTI  - T\n".encode()))
+    assert str(raised.value).startswith(
+        f"<MEDLINE input>: line 1: PMID {pmid!r} is not a positive whole number below 2^63")
+
+
+def test_a_correction_pmid_out_of_range_keeps_the_notice_without_it() -> None:
+    (article,) = iter_medline_articles(f"PMID- 1\nTI  - T\nRIN - Pain. 2020. PMID: {'9' * 30}\n".encode())
+    assert article.corrections == (Correction("RetractionIn", None, "Pain. 2020"),)
+
+
+def test_a_field_beyond_the_limit_is_refused_naming_record_field_and_limit() -> None:
+    wrapped_abstract = "AB  - start\n" + "      " + "\n      ".join(["word " * 20] * 12) + "\n"
+    text = f"PMID- 1\nTI  - One\nAB  - short\n\nPMID- 2\nTI  - Two\n{wrapped_abstract}".encode()
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(text, SizeLimits(field=1000, record=100_000)))
+    assert str(raised.value).startswith(
+        "<MEDLINE input>: record 2 (line 5) has a AB field (from line 7) of more than 1,000 characters, far beyond"
+        " any real PubMed record")
+
+
+def test_one_line_beyond_the_limit_is_refused_before_it_is_read_whole() -> None:
+    text = b"PMID- 1\nTI  - " + b"x" * 50_000 + b"\n"
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: line 2 is longer than 4,026 bytes"):
+        list(iter_medline_articles(text, SizeLimits(field=1000, record=100_000)))
+
+
+def test_a_field_at_the_limit_is_read() -> None:
+    (article,) = iter_medline_articles(b"PMID- 1\nTI  - T\nAB  - " + b"y" * 1000 + b"\n",
+                                       SizeLimits(field=1000, record=100_000))
+    assert article.abstract_text == "y" * 1000
+
+
+def test_a_record_beyond_the_limit_is_refused_though_each_field_is_small() -> None:
+    authors = "".join(f"AU  - Name{number} A\n" for number in range(2000))
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: record 1 \(line 1\) is more than 10,000 characters"):
+        list(iter_medline_articles(f"PMID- 1\nTI  - T\n{authors}".encode(), SizeLimits(field=1000, record=10_000)))

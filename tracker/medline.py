@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -28,12 +28,14 @@ from typing import BinaryIO, TextIO
 from Bio import Medline
 
 from tracker.errors import ParseError
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
-from tracker.parse import parse_pubmed_date_text
+from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier, SizeLimits
+from tracker.parse import parse_pubmed_date_text, pmid_number
 
 # "PMID- 123", "TI  - text", "AB  -": a tag of 2-4 capitals/digits padded to four characters, then "- ".
 _FIELD_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*)|)$")
 _CONTINUATION_INDENT = "      "
+# A record needs one of these to be complete: an article's title, a book's title, or only a vernacular title.
+_TITLE_TAGS = frozenset({"TI", "BTI", "TT"})
 # A structured abstract's labels: capitals (with digits, spaces and a little punctuation) followed by ": ".
 _ABSTRACT_LABEL = re.compile(r"(?:^|(?<=[.?!)\]]) )([A-Z][A-Z0-9 &/,()'-]*[A-Z)]): ")
 _CORRECTION_TAGS = {
@@ -52,58 +54,100 @@ class _Record:
     number: int
     first_line: int
     entries: list[tuple[str, str, int]] = field(default_factory=list)
+    # The field being read: its tag, its lines' texts (joined once it ends, never piece by piece), its first
+    # line and its length so far.
+    open_tag: str = ""
+    open_parts: list[str] = field(default_factory=list)
+    open_line: int = 0
+    open_chars: int = 0
+    chars: int = 0
+
+    def close_field(self) -> None:
+        if self.open_tag:
+            self.entries.append((self.open_tag, " ".join(part for part in self.open_parts if part), self.open_line))
+            self.open_tag, self.open_parts = "", []
 
 
-def iter_medline_articles(source: str | os.PathLike[str] | bytes | BinaryIO | TextIO) -> Iterator[Article]:
-    """Yield an Article per record of a MEDLINE file, raising ParseError at the first malformed record."""
+def iter_medline_articles(source: str | os.PathLike[str] | bytes | BinaryIO | TextIO,
+                          limits: SizeLimits = SizeLimits()) -> Iterator[Article]:
+    """Yield an Article per record of a MEDLINE file, raising ParseError at the first malformed record.
+
+    A file cut off inside a record (mid-line, or before the last record's closing SO line where every other record
+    has one), a record without a title, and a field or record beyond `limits` are malformed.
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
             with path.open("rb") as handle:
-                yield from _iter_articles(str(path), handle)
+                yield from _iter_articles(str(path), handle, limits)
         except OSError as error:
             raise ParseError(f"{path}: cannot be read ({error.strerror}); check the path and its permissions") from None
         return
     if isinstance(source, bytes):
-        yield from _iter_articles("<MEDLINE input>", io.BytesIO(source))
+        yield from _iter_articles("<MEDLINE input>", io.BytesIO(source), limits)
         return
     name = getattr(source, "name", None)
-    yield from _iter_articles(name if isinstance(name, str) else "<MEDLINE input>", source)
+    yield from _iter_articles(name if isinstance(name, str) else "<MEDLINE input>", source, limits)
 
 
-def _iter_articles(name: str, handle: Iterable[bytes | str]) -> Iterator[Article]:
+def _iter_articles(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[Article]:
     count = 0
-    for record in _iter_records(name, handle):
+    for record in _iter_records(name, handle, limits):
         count += 1
         yield _article(name, record)
     if count == 0:
         raise ParseError(f"{name}: has no MEDLINE records (no \"PMID- \" line); {_EXPORT_HINT}")
 
 
-def _iter_records(name: str, handle: Iterable[bytes | str]) -> Iterator[_Record]:
-    """Split the text into records at blank lines, checking that every line is a field or a continuation."""
-    record: _Record | None = None
-    record_count = 0
-    for line_number, raw in enumerate(handle, start=1):
+def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text without its line end, whether it had one); a line longer than any field is refused
+    before it is read whole."""
+    # A field's first line carries its tag ("TAG - "), six characters; UTF-8 takes up to four bytes a character.
+    line_limit = 4 * (limits.field + len(_CONTINUATION_INDENT)) + 2
+    line_number = 0
+    while True:
+        raw = handle.readline(line_limit)
+        if not raw:
+            return
+        line_number += 1
+        ended = raw.endswith(b"\n" if isinstance(raw, bytes) else "\n")
+        if not ended and len(raw) == line_limit:
+            raise ParseError(f"{name}: line {line_number} is longer than {line_limit:,} bytes, far beyond any "
+                             f"PubMed field (the limit is {limits.field:,} characters); the file is damaged or "
+                             f"not from PubMed — {_EXPORT_HINT}")
         line = _decode(name, line_number, raw).rstrip("\r\n")
         if line_number == 1:
             line = line.removeprefix("\ufeff")
+        yield line_number, line, ended
+
+
+def _iter_records(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[_Record]:
+    """Split the text into records at blank lines, checking that every line is a field or a continuation."""
+    record: _Record | None = None
+    record_count = 0
+    # PubMed ends every record with its SO (source) line: when all records so far did, the last one must too.
+    every_record_ends_with_source = False
+    line_number, ended = 0, True
+    for line_number, line, ended in _iter_lines(name, handle, limits):
         if "\x00" in line:
             raise ParseError(f"{name}: line {line_number} holds binary data (NUL bytes): it is not MEDLINE text; "
                              f"{_EXPORT_HINT}")
         # A line of at least six spaces is a blank line inside a field (an abstract's paragraph break), not an end.
         if not line.strip() and not line.startswith(_CONTINUATION_INDENT):
             if record is not None:
+                record.close_field()
                 yield _checked(name, record)
+                every_record_ends_with_source = record.entries[-1][0] == "SO" and (
+                    record.number == 1 or every_record_ends_with_source)
                 record = None
             continue
         if line.startswith(_CONTINUATION_INDENT):
             if record is None:
                 raise ParseError(f"{name}: line {line_number} continues a field but no field starts above it; "
                                  f"a record must begin with \"PMID- <number>\" — {_EXPORT_HINT}")
-            tag, value, start = record.entries[-1]
             text = line.strip()
-            record.entries[-1] = (tag, f"{value} {text}" if value and text else value or text, start)
+            record.open_parts.append(text)
+            _count(name, record, len(text) + 1, limits)
             continue
         match = _FIELD_LINE.match(line)
         if match is None:
@@ -113,9 +157,35 @@ def _iter_records(name: str, handle: Iterable[bytes | str]) -> Iterator[_Record]
         if record is None:
             record_count += 1
             record = _Record(number=record_count, first_line=line_number)
-        record.entries.append((match.group(1), (match.group(2) or "").strip(), line_number))
+        record.close_field()
+        text = (match.group(2) or "").strip()
+        record.open_tag, record.open_parts, record.open_line, record.open_chars = match.group(1), [text], line_number, 0
+        _count(name, record, len(text), limits)
+    if not ended:
+        where = f" (record {record.number}, which starts at line {record.first_line})" if record is not None else ""
+        raise ParseError(f"{name}: ends in the middle of line {line_number}{where}; the file was cut off — "
+                         f"{_EXPORT_HINT}")
     if record is not None:
+        record.close_field()
+        if every_record_ends_with_source and record.entries[-1][0] != "SO":
+            raise ParseError(f"{name}: record {record.number} (line {record.first_line}) ends at line {line_number} "
+                             f"without the SO (source) line that ends every other record; the file was cut off — "
+                             f"{_EXPORT_HINT}")
         yield _checked(name, record)
+
+
+def _count(name: str, record: _Record, chars: int, limits: SizeLimits) -> None:
+    """Add a line's characters to its field and record, refusing either once it passes its limit."""
+    record.open_chars += chars
+    record.chars += chars
+    if record.open_chars > limits.field:
+        raise ParseError(f"{name}: record {record.number} (line {record.first_line}) has a {record.open_tag} field "
+                         f"(from line {record.open_line}) of more than {limits.field:,} characters, far beyond any "
+                         f"real PubMed record; the file is damaged or not from PubMed — {_EXPORT_HINT}")
+    if record.chars > limits.record:
+        raise ParseError(f"{name}: record {record.number} (line {record.first_line}) is more than "
+                         f"{limits.record:,} characters long, far beyond any real PubMed record; the file is "
+                         f"damaged or not from PubMed — {_EXPORT_HINT}")
 
 
 def _decode(name: str, line_number: int, raw: bytes | str) -> str:
@@ -137,8 +207,12 @@ def _checked(name: str, record: _Record) -> _Record:
         raise ParseError(f"{where} has a second PMID at line {pmid_lines[1][1]}; records must be separated by a "
                          f"blank line — {_EXPORT_HINT}")
     value, line = pmid_lines[0]
-    if not value.isdigit() or int(value) == 0:
-        raise ParseError(f"{name}: line {line}: PMID {value!r} is not a positive whole number; {_EXPORT_HINT}")
+    if pmid_number(value) is None:
+        raise ParseError(f"{name}: line {line}: PMID {value[:40]!r} is not a positive whole number below 2^63; "
+                         f"{_EXPORT_HINT}")
+    if not any(tag in _TITLE_TAGS and value for tag, value, _line in record.entries):
+        raise ParseError(f"{where} (PMID {value}) has no title (TI, or BTI for a book); every PubMed record has one, "
+                         f"so the record is incomplete — {_EXPORT_HINT}")
     return record
 
 
@@ -150,7 +224,7 @@ def _article(name: str, record: _Record) -> Article:
     date_raw = fields.get("DP") or None
     year, month, day = parse_pubmed_date_text(date_raw) if date_raw else (None, None, None)
     return Article(
-        pmid=int(fields["PMID"]),
+        pmid=pmid_number(fields["PMID"]),
         title=chapter_title or book_title or fields.get("TT") or "",
         kind="book" if book_title else "journal",
         abstract=_abstract_sections(fields.get("AB", "")),
@@ -229,7 +303,7 @@ def _correction(ref_type: str, value: str) -> Correction:
     match = _CORRECTION_PMID.match(value)
     if match is None:
         return Correction(ref_type=ref_type, ref_source=value or None)
-    return Correction(ref_type=ref_type, pmid=int(match.group(2)), ref_source=match.group(1) or None)
+    return Correction(ref_type=ref_type, pmid=pmid_number(match.group(2)), ref_source=match.group(1) or None)
 
 
 def _authors(entries: list[tuple[str, str, int]]) -> tuple[Author, ...]:
