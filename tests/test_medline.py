@@ -256,7 +256,7 @@ def test_a_field_beyond_the_limit_is_refused_naming_record_field_and_limit() -> 
 
 def test_one_line_beyond_the_limit_is_refused_before_it_is_read_whole() -> None:
     text = b"PMID- 1\nTI  - " + b"x" * 50_000 + b"\n"
-    with pytest.raises(ParseError, match=r"^<MEDLINE input>: line 2 is longer than 4,026 bytes"):
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: record 1 \(line 1\) has a TI field \(from line 2\) of more than 1,000 characters"):
         list(iter_medline_articles(text, SizeLimits(field=1000, record=100_000)))
 
 

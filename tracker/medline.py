@@ -99,9 +99,11 @@ def _iter_articles(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> 
         raise ParseError(f"{name}: has no MEDLINE records (no \"PMID- \" line); {_EXPORT_HINT}")
 
 
-def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text without its line end, whether it had one); a line longer than any field is refused
-    before it is read whole."""
+def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[tuple[int, str, bool, bool]]:
+    """(line number, text without its line end, whether it had one, whether it is longer than any field may be).
+
+    A line too long is cut where the limit is reached, never read whole: its start is enough to name its field.
+    """
     # A field's first line carries its tag ("TAG - "), six characters; UTF-8 takes up to four bytes a character.
     line_limit = 4 * (limits.field + len(_CONTINUATION_INDENT)) + 2
     line_number = 0
@@ -111,14 +113,18 @@ def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Ite
             return
         line_number += 1
         ended = raw.endswith(b"\n" if isinstance(raw, bytes) else "\n")
-        if not ended and len(raw) == line_limit:
-            raise ParseError(f"{name}: line {line_number} is longer than {line_limit:,} bytes, far beyond any "
-                             f"PubMed field (the limit is {limits.field:,} characters); the file is damaged or "
-                             f"not from PubMed — {_EXPORT_HINT}")
-        line = _decode(name, line_number, raw).rstrip("\r\n")
+        too_long = not ended and len(raw) == line_limit
+        if too_long:
+            # Skip the rest of the line without keeping it; only its start is reported.
+            while (rest := handle.readline(line_limit)) and not rest.endswith(b"\n" if isinstance(rest, bytes) else "\n"):
+                pass
+            raw = raw[:200]
+            line = raw.decode("utf-8", errors="ignore") if isinstance(raw, bytes) else raw
+        else:
+            line = _decode(name, line_number, raw).rstrip("\r\n")
         if line_number == 1:
             line = line.removeprefix("\ufeff")
-        yield line_number, line, ended
+        yield line_number, line, ended, too_long
 
 
 def _iter_records(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[_Record]:
@@ -128,7 +134,9 @@ def _iter_records(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> I
     # PubMed ends every record with its SO (source) line: when all records so far did, the last one must too.
     every_record_ends_with_source = False
     line_number, ended = 0, True
-    for line_number, line, ended in _iter_lines(name, handle, limits):
+    for line_number, line, ended, too_long in _iter_lines(name, handle, limits):
+        if too_long:
+            _refuse_long_line(name, record, line_number, line, limits)
         if "\x00" in line:
             raise ParseError(f"{name}: line {line_number} holds binary data (NUL bytes): it is not MEDLINE text; "
                              f"{_EXPORT_HINT}")
@@ -172,6 +180,17 @@ def _iter_records(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> I
                              f"without the SO (source) line that ends every other record; the file was cut off — "
                              f"{_EXPORT_HINT}")
         yield _checked(name, record)
+
+
+def _refuse_long_line(name: str, record: _Record | None, line_number: int, line: str, limits: SizeLimits) -> None:
+    """Refuse a line longer than any field may be, naming its record and field as _count does."""
+    match = _FIELD_LINE.match(line[:6] + " ") if not line.startswith(_CONTINUATION_INDENT) else None
+    if record is not None and (match is None or match.group(1) != "PMID"):
+        if match is not None:
+            record.open_tag, record.open_line = match.group(1), line_number
+        _count(name, record, limits.field + 1, limits)
+    raise ParseError(f"{name}: line {line_number} is longer than any PubMed field ({limits.field:,} characters); "
+                     f"the file is damaged or not from PubMed — {_EXPORT_HINT}")
 
 
 def _count(name: str, record: _Record, chars: int, limits: SizeLimits) -> None:
