@@ -13,8 +13,10 @@ from tracker.models import (
     AbstractSection,
     Article,
     Author,
+    Chemical,
     Correction,
     Deletion,
+    Grant,
     MeshHeading,
     MeshQualifier,
     SizeLimits,
@@ -91,6 +93,7 @@ SUBSTANCE_P_TRIAL = Article(
                 "Klinik für Rheumatologie, Universitätsklinikum Köln, Köln, Germany.",
                 "Zentrum für Schmerzforschung, Köln, Germany.",
             ),
+            orcid="0000-0000-0000-0001",
         ),
         Author(
             last_name="García-López", fore_name="Ana", initials="A",
@@ -115,6 +118,10 @@ SUBSTANCE_P_TRIAL = Article(
     ),
     keywords=("central sensitisation", "neuropeptides", "SNRI therapy"),
     corrections=(Correction(ref_type="ErratumIn", pmid=39100098, ref_source="J Pain. 2025 Jan;26(1):104720"),),
+    comments=(Correction(ref_type="CommentIn", pmid=39100099, ref_source="J Pain. 2024 Dec;25(12):104700"),),
+    grants=(Grant(grant_id="R01 AR000000", agency="NIAMS NIH HHS", country="United States"),),
+    chemicals=(Chemical(name="Substance P", registry_number="33507-63-0"),),
+    publication_status="ppublish",
 )
 
 RETRACTED_SLEEP_STUDY = Article(
@@ -137,6 +144,7 @@ RETRACTED_SLEEP_STUDY = Article(
     corrections=(
         Correction(ref_type="RetractionIn", pmid=39100003, ref_source="Sleep Pain Rep. 2022 Feb;15(2):101"),
     ),
+    publication_status="ppublish",
 )
 
 AUTONOMIC_STUDY = Article(
@@ -193,6 +201,7 @@ BOOK_CHAPTER = Article(
     languages=("eng",),
     publication_types=("Review", "Study Guide"),
     keywords=("Fibromyalgia",),
+    publication_status="ppublish",
 )
 
 WHOLE_BOOK = Article(
@@ -598,3 +607,95 @@ def test_a_record_beyond_the_limit_is_refused_though_each_field_is_small() -> No
                 + b"</AuthorList></Article>") + b"</PubmedArticleSet>")
     with pytest.raises(ParseError, match=r"^PubMed XML: record 1 \(PMID 39500001\) is more than 20,000 bytes long"):
         list(iter_pubmed_records(document, limits))
+
+
+def _one_article(inside_citation: bytes, inside_article: bytes = b"", pubmed_data: bytes = b"") -> Article:
+    document = (b"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>39500041</PMID><Article>" + inside_article
+                + b"</Article>" + inside_citation + b"</MedlineCitation>" + pubmed_data
+                + b"</PubmedArticle></PubmedArticleSet>")
+    [article] = iter_pubmed_records(document)
+    return article
+
+
+MML = b'<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML">'
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    # PubMed's pretty-printed MathML: the indentation between symbols is not content.
+    (b"Peak " + MML + b"\n  <mml:msub>\n    <mml:mi>VO</mml:mi>\n    <mml:mrow>\n      <mml:mn>2</mml:mn>\n"
+     b"      <mml:mi>m</mml:mi>\n      <mml:mi>a</mml:mi>\n      <mml:mi>x</mml:mi>\n    </mml:mrow>\n"
+     b"  </mml:msub>\n</mml:math> in fibromyalgia.", "Peak VO2max in fibromyalgia."),
+    # An overdot accent (V-dot for a rate) has no plain-text form: the symbol stays, the accent goes.
+    (MML + b"<mml:mover><mml:mi>V</mml:mi><mml:mo>\xcb\x99</mml:mo></mml:mover><mml:msub><mml:mi>O</mml:mi>"
+     b"<mml:mn>2</mml:mn></mml:msub></mml:math> peak", "VO2 peak"),
+    # TeX annotations repeat the formula: left out.
+    (MML + b"<mml:semantics><mml:mrow><mml:mi>p</mml:mi><mml:mo>&lt;</mml:mo><mml:mn>0.05</mml:mn></mml:mrow>"
+     b"<mml:annotation encoding=\"application/x-tex\">p &lt; 0.05</mml:annotation></mml:semantics></mml:math>",
+     "p<0.05"),
+    # mtext keeps its inner spaces.
+    (MML + b"<mml:mn>45</mml:mn><mml:mtext> ml/kg/min</mml:mtext></mml:math>", "45 ml/kg/min"),
+    (b"Plain <i>italic</i> title.", "Plain italic title."),
+])
+def test_mathml_text_is_joined_without_its_pretty_printing(title: bytes, expected: str) -> None:
+    article = _one_article(b"", b"<ArticleTitle>" + title + b"</ArticleTitle><Abstract><AbstractText>" + title
+                           + b"</AbstractText></Abstract>")
+    assert (article.title, article.abstract_text) == (expected, expected)
+
+
+@pytest.mark.parametrize(("identifier", "expected"), [
+    ("0000-0002-1825-0097", "0000-0002-1825-0097"),
+    ("https://orcid.org/0000-0002-1825-0097", "0000-0002-1825-0097"),
+    ("http://orcid.org/0000-0002-1694-233x/", "0000-0002-1694-233X"),
+    ("0000000218250097", "0000-0002-1825-0097"),
+    (" 0000-0002-1825-0097 ", "0000-0002-1825-0097"),
+    ("0000-0002-1825-0098", None),  # fails the checksum: a typo, which would name someone else
+    ("0000-0002-1825", None),
+    ("10000-0002-1825-0097", None),
+    ("not an id", None),
+])
+def test_orcid_identifiers_are_normalised(identifier: str, expected: str | None) -> None:
+    assert parse.normalise_orcid(identifier) == expected
+    article = _one_article(b"", b"<AuthorList><Author><LastName>Lee</LastName><Identifier Source=\"ISNI\">"
+                           b"0000000121032683</Identifier><Identifier Source=\"ORCID\">" + identifier.encode()
+                           + b"</Identifier></Author></AuthorList>")
+    assert article.authors == (Author(last_name="Lee", orcid=expected),)
+
+
+def test_the_pre_2014_article_affiliation_goes_to_the_first_author() -> None:
+    article = _one_article(b"", b"<Affiliation>Dept of Pain, Leeds, UK.</Affiliation><AuthorList><Author>"
+                           b"<LastName>Ash</LastName></Author><Author><LastName>Birch</LastName></Author></AuthorList>")
+    assert article.authors == (Author(last_name="Ash", affiliations=("Dept of Pain, Leeds, UK.",)),
+                               Author(last_name="Birch"))
+
+
+@pytest.mark.parametrize("status", ["ppublish", "epublish", "aheadofprint"])
+def test_publication_status(status: str) -> None:
+    article = _one_article(b"", pubmed_data=b"<PubmedData><PublicationStatus>%s</PublicationStatus></PubmedData>"
+                           % status.encode())
+    assert article.publication_status == status
+
+
+def test_comments_are_kept_apart_from_corrections_and_other_links_dropped() -> None:
+    article = _one_article(
+        b"<CommentsCorrectionsList>"
+        b"<CommentsCorrections RefType=\"CommentOn\"><RefSource>Pain. 2020;1:1</RefSource><PMID>11</PMID>"
+        b"</CommentsCorrections><CommentsCorrections RefType=\"CommentIn\"><RefSource>Pain. 2021;2:2</RefSource>"
+        b"</CommentsCorrections><CommentsCorrections RefType=\"Cites\"><PMID>13</PMID></CommentsCorrections>"
+        b"<CommentsCorrections RefType=\"ErratumIn\"><PMID>14</PMID></CommentsCorrections>"
+        b"</CommentsCorrectionsList>")
+    assert article.comments == (Correction("CommentOn", 11, "Pain. 2020;1:1"), Correction("CommentIn", None,
+                                                                                          "Pain. 2021;2:2"))
+    assert article.corrections == (Correction("ErratumIn", 14, None),)
+
+
+def test_grants_chemicals_and_conflict_of_interest() -> None:
+    article = _one_article(
+        b"<ChemicalList><Chemical><RegistryNumber>0</RegistryNumber><NameOfSubstance UI=\"D1\">Analgesics"
+        b"</NameOfSubstance></Chemical><Chemical><RegistryNumber>1</RegistryNumber></Chemical></ChemicalList>"
+        b"<CoiStatement>AB is paid by <i>Pfizer</i>.</CoiStatement>",
+        b"<GrantList><Grant><GrantID>R01 1</GrantID><Acronym>AR</Acronym><Agency>NIAMS NIH HHS</Agency>"
+        b"<Country>United States</Country></Grant><Grant><Agency>Wellcome Trust</Agency></Grant><Grant/>"
+        b"</GrantList>")
+    assert article.grants == (Grant("R01 1", "NIAMS NIH HHS", "United States"), Grant(agency="Wellcome Trust"))
+    assert article.chemicals == (Chemical("Analgesics", "0"),)
+    assert article.coi_statement == "AB is paid by Pfizer."

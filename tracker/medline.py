@@ -28,8 +28,18 @@ from typing import BinaryIO, TextIO
 from Bio import Medline
 
 from tracker.errors import ParseError
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier, SizeLimits
-from tracker.parse import parse_pubmed_date_text, pmid_number
+from tracker.models import (
+    AbstractSection,
+    Article,
+    Author,
+    Chemical,
+    Correction,
+    Grant,
+    MeshHeading,
+    MeshQualifier,
+    SizeLimits,
+)
+from tracker.parse import normalise_orcid, parse_pubmed_date_text, pmid_number
 
 # "PMID- 123", "TI  - text", "AB  -": a tag of 2-4 capitals/digits padded to four characters, then "- ".
 _FIELD_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*)|)$")
@@ -43,6 +53,9 @@ _CORRECTION_TAGS = {
     "ECI": "ExpressionOfConcernIn", "ECF": "ExpressionOfConcernFor", "UIN": "UpdateIn", "UOF": "UpdateOf",
     "CRI": "RepublishedIn", "CRF": "RepublishedFrom",
 }
+_COMMENT_TAGS = {"CON": "CommentOn", "CIN": "CommentIn"}
+# A GR line's acronym part: NIH institutes' two capitals ("AR"), other funders' code ending in "_" ("MRC_").
+_GRANT_ACRONYM = re.compile(r"^(?:[A-Z]{2}|[A-Z0-9]+_)$")
 _CORRECTION_PMID = re.compile(r"^(.*?)[\s.]*PMID:\s*(\d+)\.?\s*$")
 _EXPORT_HINT = "export it again from PubMed with Send to → Citation manager, or Save → Format: PubMed"
 
@@ -271,6 +284,14 @@ def _article(name: str, record: _Record) -> Article:
             _correction(ref_type, value)
             for tag, ref_type in _CORRECTION_TAGS.items() for value in fields.get(tag, [])
         ),
+        comments=tuple(
+            _correction(ref_type, value) for tag, value, _line in record.entries
+            if (ref_type := _COMMENT_TAGS.get(tag))
+        ),
+        grants=tuple(grant for value in fields.get("GR", []) if (grant := _grant(value)) != Grant()),
+        coi_statement=" ".join(fields.get("COIS", [])) or None,
+        chemicals=tuple(_chemical(value) for value in fields.get("RN", []) if value),
+        publication_status=fields.get("PST") or None,
     )
 
 
@@ -325,6 +346,26 @@ def _correction(ref_type: str, value: str) -> Correction:
     return Correction(ref_type=ref_type, pmid=pmid_number(match.group(2)), ref_source=match.group(1) or None)
 
 
+def _grant(value: str) -> Grant:
+    """"R01 AR053295/AR/NIAMS NIH HHS/United States" (number/acronym/agency/country; a number may hold "/"),
+    "Wellcome Trust/United Kingdom" (agency/country) → a Grant without the acronym, as the XML parser keeps it."""
+    parts = [part.strip() for part in value.split("/")]
+    if len(parts) == 1:
+        return Grant(agency=parts[0] or None)
+    *head, agency, country = parts
+    if head and _GRANT_ACRONYM.match(head[-1]):
+        head = head[:-1]
+    return Grant(grant_id="/".join(head) or None, agency=agency or None, country=country or None)
+
+
+def _chemical(value: str) -> Chemical:
+    """"55JG375S6M (Pregabalin)" or "0 (Analgesics)" → name and registry number."""
+    registry_number, separator, rest = value.partition(" (")
+    if not separator or not rest.endswith(")"):
+        return Chemical(name=value)
+    return Chemical(name=rest[:-1], registry_number=registry_number or None)
+
+
 def _authors(entries: list[tuple[str, str, int]]) -> tuple[Author, ...]:
     """Authors in file order (FAU/AU pairs, AU alone in old records, CN groups) with the AD lines below each."""
     people: list[dict] = []
@@ -346,6 +387,11 @@ def _authors(entries: list[tuple[str, str, int]]) -> tuple[Author, ...]:
             awaiting_short_name = False
         elif tag == "AD" and value:
             (people[-1]["affiliations"] if people else early_affiliations).append(value)
+        elif tag == "AUID" and people and value.startswith("ORCID"):
+            # "ORCID: 0000-0002-1825-0097" or "ORCID: https://orcid.org/..."; the first valid one is kept.
+            people[-1].setdefault("orcid", normalise_orcid(value.removeprefix("ORCID").lstrip(": ")))
+            if people[-1]["orcid"] is None:
+                del people[-1]["orcid"]
     if people and early_affiliations:
         people[0]["affiliations"][:0] = early_affiliations
     return tuple(Author(**{**person, "affiliations": tuple(person["affiliations"])}) for person in people)

@@ -14,22 +14,26 @@ import re
 import xml.etree.ElementTree as ElementTree
 import xml.parsers.expat
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import BinaryIO
 
 from tracker.errors import ParseError
 from tracker.models import (
+    COMMENT_TYPES,
     KEPT_CORRECTION_TYPES,
     AbstractSection,
     Article,
     Author,
+    Chemical,
     Correction,
     Deletion,
+    Grant,
     MeshHeading,
     MeshQualifier,
     SizeLimits,
 )
 
-__all__ = ["iter_pubmed_records", "parse_pubmed_date_text", "pmid_number"]
+__all__ = ["iter_pubmed_records", "normalise_orcid", "parse_pubmed_date_text", "pmid_number"]
 
 # 64 KiB keeps the per-chunk Python overhead negligible while holding only a sliver of a large response.
 CHUNK_SIZE_BYTES = 64 * 1024
@@ -68,6 +72,19 @@ DATE_TEXT_PATTERN = re.compile(
     r"(?<!\d)(?P<year>\d{4})(?!\d)(?:\s+(?P<month>[A-Za-z]+|\d{1,2}(?!\d))(?:\s+(?P<day>\d{1,2})(?!\d))?)?"
 )
 
+MATHML = "{http://www.w3.org/1998/Math/MathML}"
+MATHML_MATH = MATHML + "math"
+# What MathML holds besides the formula's own text: other encodings of it (TeX source, content markup).
+MATHML_SKIPPED = frozenset({MATHML + "annotation", MATHML + "annotation-xml"})
+# Token elements whose text keeps its inner spaces ("<mtext> ml/kg</mtext>"); the others' is trimmed.
+MATHML_SPACED_TOKENS = frozenset({MATHML + "mtext", MATHML + "ms"})
+MATHML_ACCENTED = frozenset({MATHML + "mover", MATHML + "munder"})
+# An accent over a symbol ("V̇O2" as V under a dot) has no plain-text form: the symbol alone is written.
+MATHML_ACCENTS = frozenset({".", "˙", "·", "¯", "‾", "^", "ˆ", "~", "˜", "→", "⃗"})
+
+# "0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097" or the 16 characters run together.
+ORCID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])/?$")
+
 # XML's own whitespace only: a no-break or thin space in a title is content and is kept as it is.
 XML_WHITESPACE_RUN = re.compile(r"[ \t\r\n]+")
 
@@ -89,6 +106,25 @@ def parse_pubmed_date_text(text: str) -> tuple[int | None, int | None, int | Non
         except ValueError:
             day = None
     return year, month, day
+
+
+def normalise_orcid(text: str | None) -> str | None:
+    """The bare "0000-0002-1825-0097" form of an ORCID iD given in any of PubMed's forms; None if it is not one.
+
+    The last character is an ISO 7064 11-2 checksum, which ORCID defines: an iD that fails it was mistyped and
+    would point to someone else, so it is dropped.
+    """
+    match = ORCID_PATTERN.search((text or "").strip())
+    if match is None:
+        return None
+    characters = "".join(match.groups()).upper()
+    total = 0
+    for digit in characters[:-1]:
+        total = (total + int(digit)) * 2
+    check = (12 - total % 11) % 11
+    if characters[-1] != ("X" if check == 10 else str(check)):
+        return None
+    return "-".join(characters[start:start + 4] for start in range(0, 16, 4))
 
 
 def pmid_number(text: str) -> int | None:
@@ -330,6 +366,7 @@ def _parse_article(citation: ElementTree.Element, pubmed_data: ElementTree.Eleme
     )
     title = _flat_text(article.find("ArticleTitle")) or _flat_text(article.find("VernacularTitle")) or ""
     abstract, copyright_text = _abstract(article.find("Abstract"))
+    comments_list = citation.find("CommentsCorrectionsList")
     return Article(
         pmid=pmid,
         title=title,
@@ -348,14 +385,19 @@ def _parse_article(citation: ElementTree.Element, pubmed_data: ElementTree.Eleme
         electronic_date=_electronic_date(article),
         entry_date=_entry_date(pubmed_data),
         revised_date=_iso_date(citation.find("DateRevised")),
-        authors=_authors(article.find("AuthorList")),
+        authors=_with_article_affiliations(_authors(article.find("AuthorList")), article),
         doi=article_ids.get("doi") or _elocation_doi(article),
         pmcid=article_ids.get("pmc"),
         languages=_texts(article.findall("Language")),
         publication_types=_publication_types(article.find("PublicationTypeList")),
         mesh=_mesh(citation.find("MeshHeadingList")),
         keywords=_keywords(citation.findall("KeywordList")),
-        corrections=_corrections(citation.find("CommentsCorrectionsList")),
+        corrections=_corrections(comments_list, KEPT_CORRECTION_TYPES),
+        comments=_corrections(comments_list, COMMENT_TYPES),
+        grants=_grants(article.find("GrantList")),
+        coi_statement=_flat_text(citation.find("CoiStatement")),
+        chemicals=_chemicals(citation.find("ChemicalList")),
+        publication_status=_flat_text(pubmed_data.find("PublicationStatus")) if pubmed_data is not None else None,
     )
 
 
@@ -398,6 +440,9 @@ def _parse_book(record: ElementTree.Element, record_number: int, name: str) -> A
         languages=_texts(document.findall("Language")),
         publication_types=_texts(document.findall("PublicationType")),
         keywords=_keywords(document.findall("KeywordList")),
+        grants=_grants(document.find("GrantList")),
+        coi_statement=_flat_text(document.find("CoiStatement")),
+        publication_status=_flat_text(book_data.find("PublicationStatus")) if book_data is not None else None,
     )
 
 
@@ -405,13 +450,52 @@ def _flat_text(element: ElementTree.Element | None) -> str | None:
     """All text of an element and its inline markup (<i>, <sup>, MathML, tails), whitespace collapsed."""
     if element is None:
         return None
-    text = "".join(element.itertext()) if len(element) else element.text
+    if not len(element):
+        text = element.text
+    elif next(element.iter(MATHML_MATH), None) is None:
+        text = "".join(element.itertext())
+    else:
+        parts: list[str] = []
+        _append_text(element, parts)
+        text = "".join(parts)
     if not text:
         return None
     # Most PubMed text has no runs to collapse: the membership tests are far cheaper than the regex.
     if "\n" in text or "  " in text or "\t" in text or "\r" in text:
         text = XML_WHITESPACE_RUN.sub(" ", text)
     return text.strip(" ") or None
+
+
+def _append_text(element: ElementTree.Element, parts: list[str]) -> None:
+    """Append an element's text as itertext() would, but each MathML formula's as _append_math writes it."""
+    if element.tag == MATHML_MATH:
+        _append_math(element, parts)
+    else:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            _append_text(child, parts)
+    if element.tail:
+        parts.append(element.tail)
+
+
+def _append_math(element: ElementTree.Element, parts: list[str]) -> None:
+    """Append a formula's symbols run together ("VO2max"): its pretty-printing whitespace is not content.
+
+    Annotations (TeX source) are left out, as is an accent over a symbol.
+    """
+    if element.tag in MATHML_SKIPPED:
+        return
+    if element.tag in MATHML_ACCENTED and len(element) == 2 and "".join(element[1].itertext()).strip() in MATHML_ACCENTS:
+        _append_math(element[0], parts)
+        return
+    if element.text:
+        parts.append(XML_WHITESPACE_RUN.sub(" ", element.text) if element.tag in MATHML_SPACED_TOKENS
+                     else element.text.strip())
+    for child in element:
+        _append_math(child, parts)
+        if child.tail:
+            parts.append(child.tail.strip())
 
 
 def _texts(elements: list[ElementTree.Element]) -> tuple[str, ...]:
@@ -528,9 +612,25 @@ def _authors(author_list: ElementTree.Element | None) -> tuple[Author, ...]:
                     text for info in author.findall("AffiliationInfo")
                     if (text := _flat_text(info.find("Affiliation")))
                 ),
+                orcid=next((orcid for identifier in author.findall("Identifier")
+                            if identifier.get("Source") == "ORCID"
+                            and (orcid := normalise_orcid(_flat_text(identifier)))), None),
             )
         )
     return tuple(authors)
+
+
+def _with_article_affiliations(authors: tuple[Author, ...], article: ElementTree.Element) -> tuple[Author, ...]:
+    """Give the first author the affiliation records before 2014 carry once per article (<Article><Affiliation>).
+
+    MEDLINE text writes it as an AD line above the first author, which the MEDLINE parser gives to that author:
+    both formats then agree. An article without authors has no one to give it to.
+    """
+    affiliation = _flat_text(article.find("Affiliation"))
+    if not affiliation or not authors:
+        return authors
+    first = authors[0]
+    return (replace(first, affiliations=(affiliation, *first.affiliations)), *authors[1:])
 
 
 def _book_authors(parent: ElementTree.Element) -> tuple[Author, ...]:
@@ -597,13 +697,31 @@ def _keywords(keyword_lists: list[ElementTree.Element]) -> tuple[str, ...]:
     return tuple(keywords)
 
 
-def _corrections(comments_list: ElementTree.Element | None) -> tuple[Correction, ...]:
+def _grants(grant_list: ElementTree.Element | None) -> tuple[Grant, ...]:
+    if grant_list is None:
+        return ()
+    grants = (Grant(grant_id=_flat_text(grant.find("GrantID")), agency=_flat_text(grant.find("Agency")),
+                    country=_flat_text(grant.find("Country"))) for grant in grant_list.findall("Grant"))
+    return tuple(grant for grant in grants if grant != Grant())
+
+
+def _chemicals(chemical_list: ElementTree.Element | None) -> tuple[Chemical, ...]:
+    if chemical_list is None:
+        return ()
+    return tuple(
+        Chemical(name=name, registry_number=_flat_text(chemical.find("RegistryNumber")))
+        for chemical in chemical_list.findall("Chemical")
+        if (name := _flat_text(chemical.find("NameOfSubstance")))
+    )
+
+
+def _corrections(comments_list: ElementTree.Element | None, ref_types: frozenset[str]) -> tuple[Correction, ...]:
     if comments_list is None:
         return ()
     corrections = []
     for comment in comments_list.findall("CommentsCorrections"):
         ref_type = comment.get("RefType")
-        if ref_type not in KEPT_CORRECTION_TYPES:
+        if ref_type not in ref_types:
             continue
         pmid_text = _flat_text(comment.find("PMID"))
         corrections.append(
