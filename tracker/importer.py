@@ -49,6 +49,10 @@ COMPLETENESS_MEASURES: tuple[tuple[str, Callable[[Article], int]], ...] = (
     ("MeSH headings", lambda article: len(article.mesh)),
     ("publication types", lambda article: len(article.publication_types)),
     ("DOI", lambda article: int(bool(article.doi))),
+    ("grants", lambda article: len(article.grants)),
+    ("chemicals", lambda article: len(article.chemicals)),
+    ("conflict-of-interest statement", lambda article: int(bool(article.coi_statement))),
+    ("ORCID iDs", lambda article: sum(1 for author in article.authors if author.orcid)),
 )
 
 
