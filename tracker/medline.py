@@ -128,9 +128,7 @@ def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Ite
         ended = raw.endswith(b"\n" if isinstance(raw, bytes) else "\n")
         too_long = not ended and len(raw) == line_limit
         if too_long:
-            # Skip the rest of the line without keeping it; only its start is reported.
-            while (rest := handle.readline(line_limit)) and not rest.endswith(b"\n" if isinstance(rest, bytes) else "\n"):
-                pass
+            # Only the line's start is kept, to name its field: the caller refuses the line, so the rest is never read.
             raw = raw[:200]
             line = raw.decode("utf-8", errors="ignore") if isinstance(raw, bytes) else raw
         else:
