@@ -12,7 +12,13 @@ Decisions where the format is thinner than PubMed XML:
 - affiliations written before the first author (records before 2014) belong to the first author, as in the XML;
 - the entry date is the create date (CRDT, the XML's "entrez" date), or the Entrez date (EDAT) without one;
 - a record with a book title (BTI) is a "book"; as in the XML its title is the chapter title (TI), its "journal"
-  the book title, or, for a whole book, the title is the book title and there is no journal.
+  the book title, or, for a whole book, the title is the book title and there is no journal;
+- a file cut off is refused rather than read as a shorter record: it ends mid-line, or its last record lacks the SO
+  line PubMed writes at the end of every record while all the file's other records have one (a lone record
+  without SO is read: hand-written files often leave it out); a record without TI, BTI or TT is incomplete too;
+- GR "number/acronym/agency/country" keeps number, agency and country as the XML's Grant does (a number may hold
+  "/"; the acronym is NIH's two capitals or another funder's code ending in "_"); RN "number (name)" is a chemical;
+  AUID "ORCID: ..." is the ORCID iD of the author above it; CIN / CON are comments, read like corrections.
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 The document is fed in chunks to ElementTree's C pull parser; each finished PubmedArticle, PubmedBookArticle or
 DeleteCitation is turned into a record and then dropped from the tree, so memory stays flat however many records
 a response holds. No DTD is ever read or downloaded: the DOCTYPE line PubMed sends is only a name, and a
-document that declares its own entities (billion laughs, external entities) is refused before any is expanded.
+document that declares its own entities (billion laughs, external entities) is refused before any is expanded,
+and a field or record far beyond PubMed's sizes (`SizeLimits`) is refused while it streams in.
+
+Besides efetch's PubmedArticleSet, a user's file may be NLM's older MedlineCitationSet or one bare PubmedArticle.
+MathML is read as the plain text of its symbols ("VO2max"), never with its pretty-printing whitespace.
 """
 
 from __future__ import annotations
