@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -129,6 +130,8 @@ def utc_now() -> str:
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """Open the store, creating and migrating it for writers; readers get a read-only connection."""
     path = Path(path)
+    if path.exists():
+        refuse_hard_links(path)
     if read_only:
         if not path.exists():
             raise StoreError(f"{path}: no store yet; run `tracker fetch` (or `tracker import FILE`) to create it")
@@ -153,6 +156,16 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection.close()
         raise StoreError(f"{path}: is not a tracker store ({error}); point --db at another file or move this one away") from None
     return connection
+
+
+def refuse_hard_links(path: Path) -> None:
+    """Refuse a store file that has other names: SQLite keeps its WAL beside each name, so two names corrupt it."""
+    links = os.stat(path).st_nlink
+    if links > 1:
+        raise StoreError(
+            f"{path}: this store file has {links} names (hard links); SQLite keeps a write-ahead log beside each "
+            f"name, so jobs through two names corrupt it — use one path: delete the other names, or make an "
+            f"independent copy (cp {path} NEW.sqlite) and give that to --db")
 
 
 def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: bool) -> None:
