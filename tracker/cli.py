@@ -13,6 +13,7 @@ import click
 from tracker import store
 from tracker.config import Settings, load_settings
 from tracker.errors import LockHeld, TrackerError
+from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -102,10 +103,11 @@ class _CliProgress:
 
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
         windows = f" in {window_count} date windows" if window_count > 1 else ""
-        click.echo(f"searched {hypothesis_id}: {count} records in PubMed{windows}", err=True)
+        click.echo(f"searched {hypothesis_id}: {counted(count, 'record')} in PubMed{windows}", err=True)
 
     def fetching(self, pmid_count: int, batch_count: int) -> None:
-        click.echo(f"fetching {pmid_count} new or changed records in {batch_count} batches", err=True)
+        click.echo(f"fetching {counted(pmid_count, 'new or changed record')} in {counted(batch_count, 'batch')}",
+                   err=True)
         if self._interactive and batch_count:
             self._bar = click.progressbar(length=pmid_count, label="efetch", file=sys.stderr)
             self._bar.__enter__()
@@ -168,8 +170,9 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
             for o in report.outcomes
         ]
         click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+        requests = plural(report.esearch_requests + report.efetch_requests, "request")
         click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch "
-                   f"requests, {report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
+                   f"{requests}, {counted(report.fetched_records, 'record')} fetched in {report.elapsed_s:.1f} s")
     if not report.succeeded:
         click.echo(f"tracker: fetch failed: {report.error}", err=True)
         sys.exit(EXIT_FAILURE)
@@ -243,7 +246,7 @@ def retag(context: click.Context) -> None:
             tagged = refresh_tags(connection, rules, all_articles=True)
         finally:
             connection.close()
-    click.echo(f"tagged {tagged} articles with rules {rules.version} from {settings.hypotheses_path}")
+    click.echo(f"tagged {counted(tagged, 'article')} with rules {rules.version} from {settings.hypotheses_path}")
 
 
 # --- export / import / feed -------------------------------------------------------------------------------------
@@ -272,7 +275,8 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
         finally:
             connection.close()
     for item in report.files:
-        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, {item.records_read} records: "
+        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, "
+                   f"{counted(item.records_read, 'record')}: "
                    f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged")
     click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
 
@@ -329,6 +333,9 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
     return result
 
 
+_EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
+
+
 @cli.command("export")
 @click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
               show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
@@ -376,8 +383,16 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
         "bibtex": lambda stream: export.write_bibtex(articles, stream),
     }
     count = _write_output(output, writers[export_format])
-    if output is not None:
-        click.echo(f"wrote {count} article{'' if count == 1 else 's'} to {output} ({export_format})", err=True)
+    if count == 0:
+        # Still written, as csvkit and pandas write a header-only CSV: a script reading it finds its columns.
+        if export_format == "csv":
+            written = "only the CSV header row"
+        else:
+            written = f"an empty {_EXPORT_FORMAT_NAMES[export_format]} file" if output is not None else "nothing"
+        click.echo(f"tracker: no article matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'article')} to {output} ({export_format})", err=True)
 
 
 @cli.command("feed")
@@ -398,7 +413,7 @@ def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, .
     document = build_feed(_read_catalogue(settings), settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
-        click.echo(f"wrote the feed of the last {days} days to {output}", err=True)
+        click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
 
 
 # --- schedule ---------------------------------------------------------------------------------------------------

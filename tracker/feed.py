@@ -59,7 +59,7 @@ def build_feed(
     feed_id = FEED_ID_PREFIX + (":" + ",".join(sorted(hypothesis_ids)) if hypothesis_ids else "")
     _child(feed, "id", feed_id)
     _child(feed, "title", FEED_TITLE)
-    subtitle = f"Articles first seen in the last {days} days"
+    subtitle = "Articles first seen in the last " + ("day" if days == 1 else f"{days} days")
     if hypothesis_ids:
         subtitle += " for " + ", ".join(labels.get(i, i) for i in hypothesis_ids)
     _child(feed, "subtitle", subtitle)
