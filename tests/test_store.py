@@ -194,7 +194,8 @@ def test_a_read_only_store_is_one_line_naming_the_file_and_the_fix(imported_stor
                f"make {db_path.parent} writable or give another path with --db")
     result = _tracker_process(*command, "--db", str(db_path))
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == f"tracker: {db_path}: SQLite cannot write there (attempt to write a readonly database); {fix}\n"
+    assert result.stderr == (f"tracker: {db_path}: SQLite cannot write there (attempt to write a readonly database); "
+                             f"{fix}\n")
     assert db_path.read_bytes() == before
 
 

@@ -174,7 +174,8 @@ def connect(path: Path, *, read_only: bool = False, check: bool | None = None) -
         connection.close()
         translated = store_error(path, error, read_only=read_only)
         if translated is None or getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
-            raise StoreError(f"{path}: is not a tracker store ({error}); point --db at another file or move this one away") from None
+            raise StoreError(f"{path}: is not a tracker store ({error}); point --db at another file or move this one "
+                             f"away") from None
         raise translated from error
     except StoreError:
         connection.close()
