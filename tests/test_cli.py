@@ -125,3 +125,25 @@ def test_an_export_that_matched_nothing_says_so_and_succeeds(one_record_file: Pa
     assert result.stderr == f"tracker: no article matched the filters; {message.format(output=output)}\n"
     written = output.read_bytes() if to_file else result.stdout_bytes
     assert written == (",".join(csv_header()).encode() + b"\r\n" if content == "header" else b"")
+
+
+# --- make run, as a new user types it -------------------------------------------------------------------------------
+
+def _make_dry_run(*arguments: str) -> list[str]:
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    environment = {key: value for key, value in os.environ.items() if key != "PORT"}
+    result = subprocess.run(["make", "-n", *arguments], cwd=Path(__file__).resolve().parent.parent,
+                            capture_output=True, text=True, timeout=30, env=environment)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("arguments", "port"), [(["run"], "8501"), (["run", "PORT=8601"], "8601"),
+                                                 (["dashboard", "PORT=8601"], "8601")])
+def test_make_run_takes_a_port(arguments: list[str], port: str) -> None:
+    assert _make_dry_run(*arguments)[-1] == f".venv/bin/tracker dashboard --port {port}"
