@@ -377,6 +377,7 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
                           only_new=only_new, text=text)
     articles = select_articles(_read_catalogue(settings), selection,
                                hypothesis_ids=[h.id for h in settings.hypotheses])
+    articles = store.decode_details(articles, export.detail_columns(export_format))
     writers = {
         "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel),
         "ris": lambda stream: export.write_ris(articles, stream),
@@ -407,10 +408,16 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @click.pass_context
 def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, ...], output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days, with their causes and study design."""
-    from tracker.feed import build_feed
+    from datetime import datetime, timezone
+
+    from tracker.feed import FEED_DETAILS, build_feed, select_feed_articles
 
     settings = _settings(context)
-    document = build_feed(_read_catalogue(settings), settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids)
+    now = datetime.now(timezone.utc)
+    articles = select_feed_articles(_read_catalogue(settings), settings.hypotheses, days=days,
+                                    hypothesis_ids=hypothesis_ids, now=now)
+    document = build_feed(store.decode_details(articles, FEED_DETAILS), settings.hypotheses, days=days,
+                          hypothesis_ids=hypothesis_ids, now=now)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
         click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
