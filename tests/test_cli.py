@@ -147,3 +147,9 @@ def _make_dry_run(*arguments: str) -> list[str]:
                                                  (["dashboard", "PORT=8601"], "8601")])
 def test_make_run_takes_a_port(arguments: list[str], port: str) -> None:
     assert _make_dry_run(*arguments)[-1] == f".venv/bin/tracker dashboard --port {port}"
+
+
+def test_readme_says_how_to_run_tracker_after_make_run() -> None:
+    first_section = README.split("\n## ")[0]
+    assert "make run PORT=8601" in first_section
+    assert ". .venv/bin/activate" in first_section and ".venv/bin/tracker" in first_section
