@@ -304,7 +304,7 @@ def test_import_command_says_which_stored_records_it_kept(db_path: Path, tmp_pat
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == (
-        f"{fragment}: MEDLINE, 1 records: 0 new, 0 updated, 0 unchanged, 1 kept (stored record is more complete: "
+        f"{fragment}: MEDLINE, 1 record: 0 new, 0 updated, 0 unchanged, 1 kept (stored record is more complete: "
         "PMID 39600002)")
 
 

@@ -1,7 +1,8 @@
 """Write a selection of the catalogue as CSV, RIS or BibTeX: the same code for `tracker export` and the dashboard.
 
-Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order; it decodes
-the detail columns it writes (`store.decode_details`), which the catalogue keeps as stored, JSON bytes.
+Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order. The catalogue
+keeps its detail columns as stored, JSON bytes; the caller decodes the ones a writer reads (`detail_columns(format)`)
+with `store.decode_details` before handing the frame over, so this module never reads the store's encoding.
 
 CSV columns (stable; new columns are only ever appended):
 
@@ -59,8 +60,6 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from tracker.store import DETAIL_COLUMNS, decode_details
-
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
     "matched_terms", "design", "species", "publication_types", "mesh_terms", "retracted", "retraction_notice",
@@ -73,12 +72,18 @@ FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_
 # The catalogue's detail columns each format reads: decoding only these keeps a large export quick.
 _CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms", "authors", "grants", "chemicals", "comments")
 _CITATION_DETAILS = ("authors", "publication_types", "mesh_terms", "keywords", "grants")
+_DETAILS_BY_FORMAT = {"csv": _CSV_DETAILS, "ris": _CITATION_DETAILS, "bibtex": _CITATION_DETAILS}
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Excel, LibreOffice and Google Sheets start a formula (or DDE call) at these; OWASP's list for CSV injection.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START_SET = frozenset(_FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def detail_columns(export_format: str) -> tuple[str, ...]:
+    """The catalogue's detail columns the writer of "csv", "ris" or "bibtex" reads: decode them before writing."""
+    return _DETAILS_BY_FORMAT[export_format]
 
 
 def pubmed_url(pmid: int) -> str:
@@ -456,15 +461,30 @@ _RECORD_COLUMNS = (
 def _records(frame: pd.DataFrame, details: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """Yield each row as a dict of the columns the writers read, None for missing values.
 
-    Of the detail columns only `details` are decoded and given: the others would be JSON bytes, which a writer
-    would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every cell of every
-    column one at a time and is several times slower on pandas' Arrow-backed strings.
+    Of the detail columns only `details` are given, and they must be decoded: the others may still be JSON bytes,
+    which a writer would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every
+    cell of every column one at a time and is several times slower on pandas' Arrow-backed strings.
     """
-    frame = decode_details(frame, details)
+    _check_decoded(frame, details)
     present = [column for column in _RECORD_COLUMNS
-               if column in frame.columns and (column in details or column not in DETAIL_COLUMNS)]
+               if column in frame.columns and (column in details or column not in _ALL_DETAILS)]
     values = [frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in present]
     return (dict(zip(present, row)) for row in zip(*values))
+
+
+_ALL_DETAILS = frozenset(_CSV_DETAILS + _CITATION_DETAILS)
+
+
+def _check_decoded(frame: pd.DataFrame, details: tuple[str, ...]) -> None:
+    """Refuse a frame whose detail columns are missing or still JSON bytes: a caller forgot to decode them."""
+    for column in details:
+        if column not in frame.columns:
+            raise ValueError(f"the frame has no {column!r} column; decode it first: "
+                             f"store.decode_details(frame, export.detail_columns(format))")
+        values = frame[column].dropna()
+        if len(values) and isinstance(values.iloc[0], (bytes, str)):
+            raise ValueError(f"the frame's {column!r} column is not decoded; decode it first: "
+                             f"store.decode_details(frame, export.detail_columns(format))")
 
 
 def page_ranges(pages: str) -> list[tuple[str, str | None]]:

@@ -140,6 +140,15 @@ class Deletion:
     pmid: int
 
 
+# What an (article, cause) stance can be, in the order charts stack them (the `stances` table checks the same).
+STANCES: tuple[str, ...] = ("supports", "contradicts", "mixed", "no_finding")
+# The kind of study the deciding sentence reports.
+EVIDENCE_KINDS: tuple[str, ...] = ("comparison", "association", "intervention", "review", "other")
+# How a tagged pair the stance reader has not read yet counts (a store tagged before stance existed, until
+# `tracker retag` or the next fetch reads it).
+UNREAD_STANCE = "no_finding"
+
+
 @dataclass(frozen=True)
 class SizeLimits:
     """The largest field and record the parsers accept: bytes of XML, characters of MEDLINE text.
