@@ -11,7 +11,7 @@ import pytest
 import rispy
 from click.testing import CliRunner
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, standard_catalogue
+from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
 from tracker.export import (
     CSV_COLUMNS,
     bibtex_keys,
@@ -20,6 +20,7 @@ from tracker.export import (
     neutralise_cell,
     page_ranges,
     protect_capitals,
+    ris_records,
     write_bibtex,
     write_csv,
     write_ris,
@@ -31,6 +32,9 @@ from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.selection import Selection, select_articles
 
 DEFAULT_ORDER = [1001, 1002, 1008, 1005, 1007, 1006, 1004]
+# The columns appended after the first release, empty for an article that has none of their data.
+LATER_COLUMNS = ("orcids", "grants", "coi_statement", "chemicals", "publication_status", "comments_on", "comments_in")
+NO_LATER_FIELDS = dict.fromkeys(LATER_COLUMNS, "")
 
 
 def selected(selection: Selection = Selection()):
@@ -76,6 +80,7 @@ def test_csv_round_trips_every_column_of_every_row() -> None:
         "expression_of_concern": "false",
         "first_seen": "2026-11-24T10:00:00+00:00",
         "abstract": "BACKGROUND: Pain.\n\nRESULTS: Less pain.",
+        **NO_LATER_FIELDS,
     }
     assert by_pmid["1001"]["matched_terms"] == "serotonin: 5-HT, SSRI"
     assert by_pmid["1001"]["publication_date"] == "2021"
@@ -87,7 +92,7 @@ def test_csv_round_trips_every_column_of_every_row() -> None:
         "matched_terms": "", "design": "editorial", "species": "unknown", "publication_types": "Letter",
         "mesh_terms": "Fibromyalgia; Humans", "retracted": "false", "retraction_notice": "false",
         "has_erratum": "false", "expression_of_concern": "false", "first_seen": "2026-11-24T23:59:59+00:00",
-        "abstract": "",
+        "abstract": "", **NO_LATER_FIELDS,
     }
     assert by_pmid["1005"] == {
         "pmid": "1005", "title": "'=HYPERLINK(\"http://evil.example\",\"click\")", "authors": "'-Smith J",
@@ -96,7 +101,7 @@ def test_csv_round_trips_every_column_of_every_row() -> None:
         "matched_terms": "", "design": "cohort", "species": "human",
         "publication_types": "Journal Article", "mesh_terms": "Fibromyalgia; Humans", "retracted": "false",
         "retraction_notice": "false", "has_erratum": "false", "expression_of_concern": "true",
-        "first_seen": "2026-11-01T02:30:00+00:00", "abstract": "'@SUM(A1)\nsecond line, \"quoted\"",
+        "first_seen": "2026-11-01T02:30:00+00:00", "abstract": "'@SUM(A1)\nsecond line, \"quoted\"", **NO_LATER_FIELDS,
     }
 
 
@@ -574,3 +579,61 @@ def test_the_writers_read_no_store_encoding() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not {name for name in imported if name.startswith("tracker.store")}, imported
+
+
+def test_the_later_columns_are_appended_and_written() -> None:
+    rich = article_row(
+        2001,
+        authors=[{**person("Lindqvist", "Maja", "M"), "orcid": "0000-0002-1825-0097"}, person("Okafor", "Chidi", "C"),
+                 {**group("Pain Group"), "orcid": "0000-0001-5109-3700"}],
+        grants=[{"grant_id": "R01 AR053295", "agency": "NIAMS NIH HHS", "country": "United States"},
+                {"grant_id": None, "agency": "Wellcome Trust", "country": "United Kingdom"},
+                {"grant_id": "X-1", "agency": None, "country": None}],
+        coi_statement="ML is paid by Pfizer.\nCO declares none.",
+        chemicals=[{"name": "Pregabalin", "registry_number": "55JG375S6M"},
+                   {"name": "Analgesics", "registry_number": "0"}],
+        publication_status="aheadofprint",
+        comments=[{"ref_type": "CommentOn", "pmid": 11, "ref_source": "Pain. 2020;1:1"},
+                  {"ref_type": "CommentIn", "pmid": None, "ref_source": "=Pain. 2021;2:2"},
+                  {"ref_type": "CommentIn", "pmid": 13, "ref_source": "Pain. 2022"}],
+    )
+    rows = read_csv(csv_bytes(decoded_frame([rich]), with_abstract=True))
+
+    # Existing columns keep their places; the new ones follow first_seen, and the abstract stays last.
+    assert rows[0][:20] == list(CSV_COLUMNS[:20]) and rows[0][20:] == [*LATER_COLUMNS, "abstract"]
+    assert dict(zip(rows[0], rows[1]))["first_seen"] == rows[1][19]
+    assert {column: value for column, value in zip(rows[0], rows[1]) if column in LATER_COLUMNS} == {
+        "orcids": "Lindqvist M: 0000-0002-1825-0097; Pain Group: 0000-0001-5109-3700",
+        "grants": "NIAMS NIH HHS (United States) R01 AR053295; Wellcome Trust (United Kingdom); X-1",
+        "coi_statement": "ML is paid by Pfizer. CO declares none.",
+        "chemicals": "Pregabalin (55JG375S6M); Analgesics",
+        "publication_status": "aheadofprint",
+        "comments_on": "11",
+        # A cell that starts as a formula would is neutralised like every other.
+        "comments_in": "'=Pain. 2021;2:2; 13",
+    }
+
+
+def test_the_later_fields_reach_the_csv_from_a_real_store(tmp_path: Path) -> None:
+    from tracker import store
+    from tracker.importer import import_files
+
+    db_path = tmp_path / "store.db"
+    connection = store.connect(db_path)
+    import_files(connection, [Path(__file__).parent / "fixtures" / "efetch_paired.xml"],
+                 load_hypotheses(DEFAULT_HYPOTHESES_PATH))
+    rows = read_csv(csv_bytes(store.decode_details(store.load_catalogue(connection))))
+    connection.close()
+    first = dict(zip(rows[0], rows[1]))
+    assert (first["orcids"], first["comments_in"], first["publication_status"]) == (
+        "Lindqvist M: 0000-0002-1825-0097; Okafor CE: 0000-0001-5109-3700", "39600003", "ppublish")
+    assert first["chemicals"] == "Analgesics; Pregabalin (55JG375S6M)"
+    assert dict(zip(rows[0], rows[2]))["comments_on"] == "39600004"
+
+
+def test_ris_carries_funding_and_conflict_of_interest_as_notes() -> None:
+    rich = article_row(2002, grants=[{"grant_id": "R01 1", "agency": "NIAMS NIH HHS", "country": "United States"}],
+                       coi_statement="AB is paid\nby Pfizer.")
+    [pairs] = list(ris_records(decoded_frame([rich])))
+    assert [value for tag, value in pairs if tag == "N1"] == [
+        "Funding: NIAMS NIH HHS (United States) R01 1", "Conflict of interest: AB is paid by Pfizer."]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tracker import store
 from tracker.errors import StoreError
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.models import AbstractSection, Article, Author, Chemical, Correction, Grant, MeshHeading, MeshQualifier
 
 ARTICLE = Article(
     pmid=12345678,
@@ -128,6 +129,69 @@ def test_pmids_from_source(db_path: Path) -> None:
     wanted = [ARTICLE.pmid, 99, 5] + list(range(1000, 1700))  # more ids than one query takes
     assert store.pmids_from_source(connection, wanted, "pubmed") == {ARTICLE.pmid}
     assert store.pmids_from_source(connection, wanted, "import:a.nbib") == {99}
+
+
+# What the parsers added later: comments, ORCID iDs, grants, conflicts of interest, chemicals, print status.
+RICH_ARTICLE = replace(
+    ARTICLE,
+    authors=(replace(ARTICLE.authors[0], orcid="0000-0002-1825-0097"), ARTICLE.authors[1]),
+    comments=(Correction("CommentIn", 7000002, "Arthritis Rheum. 1995;38:1"), Correction("CommentOn", None, "X")),
+    grants=(Grant("R01 AR053295", "NIAMS NIH HHS", "United States"), Grant(None, "Wellcome Trust", None)),
+    coi_statement="IJR has received fees from Pfizer.",
+    chemicals=(Chemical("Substance P", "33507-63-0"), Chemical("Analgesics", "0")),
+    publication_status="ppublish",
+)
+
+
+def test_the_later_fields_round_trip_and_reach_the_frames(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        store.save_articles(connection, [RICH_ARTICLE], "pubmed")
+    assert store.load_article(connection, RICH_ARTICLE.pmid) == RICH_ARTICLE
+
+    [row] = store.load_articles_frame(connection).to_dict("records")
+    assert row["comments"] == [{"ref_type": "CommentIn", "pmid": 7000002, "ref_source": "Arthritis Rheum. 1995;38:1"},
+                               {"ref_type": "CommentOn", "pmid": None, "ref_source": "X"}]
+    assert row["grants"][0] == {"grant_id": "R01 AR053295", "agency": "NIAMS NIH HHS", "country": "United States"}
+    assert row["chemicals"][1] == {"name": "Analgesics", "registry_number": "0"}
+    assert row["authors"][0]["orcid"] == "0000-0002-1825-0097"
+    assert (row["coi_statement"], row["publication_status"]) == ("IJR has received fees from Pfizer.", "ppublish")
+
+    [decoded] = store.decode_details(store.load_catalogue(connection)).to_dict("records")
+    assert {key: decoded[key] for key in ("comments", "grants", "chemicals", "coi_statement",
+                                          "publication_status")} == {
+        key: row[key] for key in ("comments", "grants", "chemicals", "coi_statement", "publication_status")}
+
+
+def test_the_content_hash_is_unchanged_without_the_later_fields_and_changes_with_them(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        store.save_articles(connection, [ARTICLE], "pubmed")
+    # The hash this article had before the later columns existed: stores written then see no change.
+    assert connection.execute("SELECT content_hash FROM articles").fetchone()[0] == "f2dd1fabd5afe13c06771986648ac383"
+    for field, value in [("authors", RICH_ARTICLE.authors), ("comments", RICH_ARTICLE.comments),
+                         ("grants", RICH_ARTICLE.grants), ("coi_statement", RICH_ARTICLE.coi_statement),
+                         ("chemicals", RICH_ARTICLE.chemicals), ("publication_status", "aheadofprint")]:
+        with store.transaction(connection):
+            outcome = store.save_articles(connection, [replace(ARTICLE, **{field: value})], "pubmed")
+        assert outcome == {ARTICLE.pmid: "updated"}, field
+        with store.transaction(connection):
+            store.save_articles(connection, [ARTICLE], "pubmed")
+
+
+def test_a_store_of_the_previous_schema_gains_the_later_columns(db_path: Path) -> None:
+    old = sqlite3.connect(db_path)
+    version = store.MIGRATIONS.index(next(m for m in store.MIGRATIONS if "ADD COLUMN coi_statement" in m))
+    for migration in store.MIGRATIONS[:version]:
+        old.executescript(migration)
+    old.execute(f"PRAGMA user_version = {version}")
+    old.execute("INSERT INTO articles (pmid, kind, title, content_hash, first_seen, last_changed) "
+                "VALUES (1, 'journal', 'Old', 'x', '2020-01-01', '2020-01-01')")
+    old.commit()
+    old.close()
+
+    connection = store.connect(db_path)
+    assert store.load_article(connection, 1) == Article(pmid=1, title="Old")
 
 
 def test_stance_rows_round_trip_and_are_replaced_per_article(db_path: Path) -> None:

@@ -277,8 +277,16 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     for item in report.files:
         click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, "
                    f"{counted(item.records_read, 'record')}: "
-                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged")
+                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged"
+                   + (f", {item.kept} kept (stored record is more complete: PMID {_some(item.kept_pmids)})"
+                      if item.kept else ""))
     click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
+
+
+def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
+    """"1, 2, 3" or, for a long list, its first few and how many more."""
+    more = f" and {len(pmids) - shown} more" if len(pmids) > shown else ""
+    return ", ".join(map(str, pmids[:shown])) + more
 
 
 def _read_catalogue(settings: Settings):

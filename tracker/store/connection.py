@@ -141,6 +141,15 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX stances_hypothesis ON stances(hypothesis_id);
     """,
+    # What the parsers added for judging evidence quality: comments, funding, conflicts of interest, substances,
+    # print status. Authors' ORCID iDs live in the authors JSON, which needs no column.
+    """
+    ALTER TABLE articles ADD COLUMN comments TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE articles ADD COLUMN grants TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE articles ADD COLUMN coi_statement TEXT;
+    ALTER TABLE articles ADD COLUMN chemicals TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE articles ADD COLUMN publication_status TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
