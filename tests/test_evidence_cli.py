@@ -153,3 +153,14 @@ def test_imported_abstracts_get_their_stance(db_path: Path) -> None:
     ]
     # Structured or not, the sentence is the abstract's own text.
     assert rows[3]["sentence"] == "Platelet serotonin did not differ between patients and controls."
+
+
+@pytest.mark.parametrize(("evidence_format", "written"), [
+    ("csv", ",".join(EVIDENCE_COLUMNS) + "\r\n"), ("json", "[]\n")])
+def test_no_matching_row_says_so_and_still_writes_the_file(seeded: Path, tmp_path: Path, evidence_format: str,
+                                                           written: str) -> None:
+    output = tmp_path / f"none.{evidence_format}"
+    result = _run(seeded, "--from-year", "2100", "--format", evidence_format, "-o", str(output))
+    kind = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
+    assert (result.exit_code, result.stderr) == (0, f"tracker: no row matched the filters; wrote {kind} to {output}\n")
+    assert output.read_bytes().decode("utf-8") == written

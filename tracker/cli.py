@@ -13,6 +13,7 @@ import click
 from tracker import store
 from tracker.config import Settings, load_settings
 from tracker.errors import LockHeld, TrackerError
+from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -102,10 +103,11 @@ class _CliProgress:
 
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
         windows = f" in {window_count} date windows" if window_count > 1 else ""
-        click.echo(f"searched {hypothesis_id}: {count} records in PubMed{windows}", err=True)
+        click.echo(f"searched {hypothesis_id}: {counted(count, 'record')} in PubMed{windows}", err=True)
 
     def fetching(self, pmid_count: int, batch_count: int) -> None:
-        click.echo(f"fetching {pmid_count} new or changed records in {batch_count} batches", err=True)
+        click.echo(f"fetching {counted(pmid_count, 'new or changed record')} in {counted(batch_count, 'batch')}",
+                   err=True)
         if self._interactive and batch_count:
             self._bar = click.progressbar(length=pmid_count, label="efetch", file=sys.stderr)
             self._bar.__enter__()
@@ -168,8 +170,9 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
             for o in report.outcomes
         ]
         click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+        requests = plural(report.esearch_requests + report.efetch_requests, "request")
         click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch "
-                   f"requests, {report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
+                   f"{requests}, {counted(report.fetched_records, 'record')} fetched in {report.elapsed_s:.1f} s")
     if not report.succeeded:
         click.echo(f"tracker: fetch failed: {report.error}", err=True)
         sys.exit(EXIT_FAILURE)
@@ -183,7 +186,8 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
 def status(context: click.Context, as_json: bool) -> None:
     """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
     settings = _settings(context)
-    connection = store.connect(settings.db_path, read_only=True)
+    # Checked as the writers check it (about 1 s at 200,000 articles): status is how a user asks whether all is well.
+    connection = store.connect(settings.db_path, read_only=True, check=True)
     try:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
         runs = store.load_runs_frame(connection, limit=1)
@@ -242,7 +246,7 @@ def retag(context: click.Context) -> None:
             tagged = refresh_tags(connection, rules, all_articles=True)
         finally:
             connection.close()
-    click.echo(f"tagged {tagged} articles with rules {rules.version} from {settings.hypotheses_path}")
+    click.echo(f"tagged {counted(tagged, 'article')} with rules {rules.version} from {settings.hypotheses_path}")
 
 
 # --- export / import / feed -------------------------------------------------------------------------------------
@@ -271,9 +275,18 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
         finally:
             connection.close()
     for item in report.files:
-        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, {item.records_read} records: "
-                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged")
+        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, "
+                   f"{counted(item.records_read, 'record')}: "
+                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged"
+                   + (f", {item.kept} kept (stored record is more complete: PMID {_some(item.kept_pmids)})"
+                      if item.kept else ""))
     click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
+
+
+def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
+    """"1, 2, 3" or, for a long list, its first few and how many more."""
+    more = f" and {len(pmids) - shown} more" if len(pmids) > shown else ""
+    return ", ".join(map(str, pmids[:shown])) + more
 
 
 def _read_catalogue(settings: Settings):
@@ -326,6 +339,9 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
             raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
         raise
     return result
+
+
+_EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
 def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
@@ -396,6 +412,7 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
                           only_new=only_new, text=text)
     catalogue, stances = _read_catalogue_and_stances(settings)
     articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses])
+    articles = store.decode_details(articles, export.detail_columns(export_format))
     cause_ids = [h.id for h in settings.causes]
     writers = {
         "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel,
@@ -404,8 +421,16 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
         "bibtex": lambda stream: export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids),
     }
     count = _write_output(output, writers[export_format])
-    if output is not None:
-        click.echo(f"wrote {count} article{'' if count == 1 else 's'} to {output} ({export_format})", err=True)
+    if count == 0:
+        # Still written, as csvkit and pandas write a header-only CSV: a script reading it finds its columns.
+        if export_format == "csv":
+            written = "only the CSV header row"
+        else:
+            written = f"an empty {_EXPORT_FORMAT_NAMES[export_format]} file" if output is not None else "nothing"
+        click.echo(f"tracker: no article matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'article')} to {output} ({export_format})", err=True)
 
 
 @cli.command("evidence")
@@ -447,8 +472,13 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
                                  stance_values=stance_values)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     count = _write_output(output, lambda stream: writer(rows, stream))
-    if output is not None:
-        click.echo(f"wrote {count} row{'' if count == 1 else 's'} to {output} ({evidence_format})", err=True)
+    if count == 0:
+        # As `tracker export`: still written, so a script reading it finds the columns (CSV) or a list (JSON).
+        written = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
+        click.echo(f"tracker: no row matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'row')} to {output} ({evidence_format})", err=True)
 
 
 @cli.command("feed")
@@ -463,13 +493,19 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 @click.pass_context
 def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, ...], output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days, with their causes and study design."""
-    from tracker.feed import build_feed
+    from datetime import datetime, timezone
+
+    from tracker.feed import FEED_DETAILS, build_feed, select_feed_articles
 
     settings = _settings(context)
-    document = build_feed(_read_catalogue(settings), settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids)
+    now = datetime.now(timezone.utc)
+    articles = select_feed_articles(_read_catalogue(settings), settings.hypotheses, days=days,
+                                    hypothesis_ids=hypothesis_ids, now=now)
+    document = build_feed(store.decode_details(articles, FEED_DETAILS), settings.hypotheses, days=days,
+                          hypothesis_ids=hypothesis_ids, now=now)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
-        click.echo(f"wrote the feed of the last {days} days to {output}", err=True)
+        click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
 
 
 # --- schedule ---------------------------------------------------------------------------------------------------
