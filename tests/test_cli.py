@@ -15,7 +15,7 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_issue_commands_all_exist() -> None:
-    assert COMMANDS == ["dashboard", "export", "feed", "fetch", "import", "retag", "schedule", "status"]
+    assert COMMANDS == ["dashboard", "evidence", "export", "feed", "fetch", "import", "retag", "schedule", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -114,6 +114,7 @@ def test_a_fetch_of_one_record_is_said_in_the_singular(tmp_path: Path, monkeypat
 def test_an_export_that_matched_nothing_says_so_and_succeeds(one_record_file: Path, tmp_path: Path,
                                                              export_format: str, to_file: bool, content: str,
                                                              message: str) -> None:
+    from tracker.config import load_settings
     from tracker.export import csv_header
 
     db = str(tmp_path / "one.sqlite")
@@ -124,7 +125,8 @@ def test_an_export_that_matched_nothing_says_so_and_succeeds(one_record_file: Pa
     assert result.exit_code == 0, result.output
     assert result.stderr == f"tracker: no article matched the filters; {message.format(output=output)}\n"
     written = output.read_bytes() if to_file else result.stdout_bytes
-    assert written == (",".join(csv_header()).encode() + b"\r\n" if content == "header" else b"")
+    causes = [h.id for h in load_settings(environ={}).causes]
+    assert written == (",".join(csv_header(cause_ids=causes)).encode() + b"\r\n" if content == "header" else b"")
 
 
 # --- make run, as a new user types it -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import bibtexparser
+import pandas as pd
 import pytest
 import rispy
 from click.testing import CliRunner
@@ -442,6 +443,17 @@ def test_page_ranges_expand_medline_short_forms(pages: str, ranges: list) -> Non
 
 # --- tracker export, end to end over a seeded store -----------------------------------------------------------
 
+CAUSE_IDS = [h.id for h in load_hypotheses(DEFAULT_HYPOTHESES_PATH) if not h.baseline]
+
+
+def read_stances(db_path: Path) -> pd.DataFrame:
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_stance_frame(connection, columns=("stance",))
+    finally:
+        connection.close()
+
+
 @pytest.fixture(scope="module")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db_path = tmp_path_factory.mktemp("export") / "tracker.sqlite"
@@ -468,7 +480,8 @@ def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, a
     assert 0 < len(expected)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout_bytes == csv_bytes(store.decode_details(expected), with_abstract=True)
+    assert result.stdout_bytes == csv_bytes(store.decode_details(expected), with_abstract=True,
+                                            stances=read_stances(seeded_db), cause_ids=CAUSE_IDS)
     assert [row[0] for row in read_csv(result.stdout_bytes)[1:]] == [str(p) for p in expected["pmid"]]
 
 
@@ -499,7 +512,7 @@ def test_export_command_writes_ris_and_bibtex_to_a_file(seeded_db: Path, tmp_pat
                                  "narrative_review, editorial, other\n"),
         (["--hypothesis", "serotonine"], 1, "tracker: unknown hypothesis 'serotonine': choose from fibromyalgia, "
                                             "substance_p, serotonin, sleep, autonomic, injury, infection, muscle, "
-                                            "stress_hormones, central_sensitisation\n"),
+                                            "stress_hormones, central_sensitisation, pregnancy, comorbid_conditions\n"),
         (["--from-year", "2020", "--to-year", "2010"],
          1, "tracker: from-year 2020 is after to-year 2010; swap them or drop one of the bounds\n"),
         (["--format", "ris", "--excel"], 2, None),
@@ -637,3 +650,30 @@ def test_ris_carries_funding_and_conflict_of_interest_as_notes() -> None:
     [pairs] = list(ris_records(decoded_frame([rich])))
     assert [value for tag, value in pairs if tag == "N1"] == [
         "Funding: NIAMS NIH HHS (United States) R01 1", "Conflict of interest: AB is paid by Pfizer."]
+
+
+# --- stance per cause -----------------------------------------------------------------------------------------
+
+_STANCES = pd.DataFrame({"pmid": [1001, 1002], "hypothesis_id": ["serotonin", "sleep"],
+                         "stance": ["contradicts", "supports"]})
+
+
+def test_csv_has_a_stance_column_per_cause_before_the_abstract() -> None:
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"]),
+                           article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
+    rows = read_csv(csv_bytes(frame, with_abstract=True, stances=_STANCES, cause_ids=["serotonin", "sleep"]))
+    assert rows[0] == [*CSV_COLUMNS, "stance_serotonin", "stance_sleep", "abstract"]
+    # Stored stance; a carried cause not read yet counts as no_finding; a cause not carried stays empty.
+    assert [row[-3:-1] for row in rows[1:]] == [["contradicts", "no_finding"], ["", "supports"]]
+    # Without causes the file is exactly as before.
+    assert read_csv(csv_bytes(frame))[0] == list(CSV_COLUMNS)
+
+
+def test_ris_and_bibtex_carry_the_stance_per_cause_in_their_notes() -> None:
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"], retracted=True)])
+    ris = io.StringIO(newline="")
+    write_ris(frame, ris, stances=_STANCES, cause_ids=["serotonin", "sleep"])
+    assert "N1  - Stance: serotonin contradicts; sleep no_finding\r\n" in ris.getvalue()
+    bibtex = io.StringIO()
+    write_bibtex(frame, bibtex, stances=_STANCES, cause_ids=["serotonin", "sleep"])
+    assert r"note = {Retracted publication. Stance: serotonin contradicts; sleep no\_finding}" in bibtex.getvalue()

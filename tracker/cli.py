@@ -344,23 +344,50 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
 _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
+def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
+    """The filters of `selection.Selection` as options, shared by `tracker export` and `tracker evidence`."""
+    options = [
+        click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", help=hypothesis_help),
+        click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later."),
+        click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier."),
+        click.option("--design", "designs", multiple=True, metavar="DESIGN",
+                     help="Only this study design (repeatable): meta_analysis, systematic_review, rct, "
+                          "clinical_trial, cohort, case_control, observational, case_report, narrative_review, "
+                          "editorial, other."),
+        click.option("--species", metavar="SPECIES",
+                     help="human (includes both), animal (includes both), both or unknown."),
+        click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output)."),
+        click.option("--new-since", metavar="DATE",
+                     help="Only articles first seen on or after this ISO date or datetime."),
+        click.option("--only-new", is_flag=True,
+                     help="Only articles the latest fetch or import added (first seen on the newest day), as the "
+                          "dashboard."),
+        click.option("--query", "text", metavar="TEXT",
+                     help="Only articles whose title, abstract, authors or journal contain this text (any case)."),
+    ]
+
+    def decorate(function: Callable) -> Callable:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
+    """The whole catalogue and its stance rows (the named columns), read in one snapshot, read-only."""
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        with store.read_snapshot(connection):
+            return store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns)
+    finally:
+        connection.close()
+
+
 @cli.command("export")
 @click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
               show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
-@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
-              help="Only articles carrying this hypothesis (repeatable: any of them).")
-@click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later.")
-@click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier.")
-@click.option("--design", "designs", multiple=True, metavar="DESIGN",
-              help="Only this study design (repeatable): meta_analysis, systematic_review, rct, clinical_trial, "
-                   "cohort, case_control, observational, case_report, narrative_review, editorial, other.")
-@click.option("--species", metavar="SPECIES", help="human (includes both), animal (includes both), both or unknown.")
-@click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output).")
-@click.option("--new-since", metavar="DATE", help="Only articles first seen on or after this ISO date or datetime.")
-@click.option("--only-new", is_flag=True,
-              help="Only articles the latest fetch or import added (first seen on the newest day), as the dashboard.")
-@click.option("--query", "text", metavar="TEXT",
-              help="Only articles whose title, abstract, authors or journal contain this text (any case).")
+@selection_options("Only articles carrying this hypothesis (repeatable: any of them).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
 @click.option("--excel", is_flag=True, help="CSV: start with a byte-order mark so Excel reads it as UTF-8.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
@@ -383,13 +410,15 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
                           species=species, include_retracted=include_retracted, new_since=new_since,
                           only_new=only_new, text=text)
-    articles = select_articles(_read_catalogue(settings), selection,
-                               hypothesis_ids=[h.id for h in settings.hypotheses])
+    catalogue, stances = _read_catalogue_and_stances(settings)
+    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses])
     articles = store.decode_details(articles, export.detail_columns(export_format))
+    cause_ids = [h.id for h in settings.causes]
     writers = {
-        "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel),
-        "ris": lambda stream: export.write_ris(articles, stream),
-        "bibtex": lambda stream: export.write_bibtex(articles, stream),
+        "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel,
+                                               stances=stances, cause_ids=cause_ids),
+        "ris": lambda stream: export.write_ris(articles, stream, stances=stances, cause_ids=cause_ids),
+        "bibtex": lambda stream: export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids),
     }
     count = _write_output(output, writers[export_format])
     if count == 0:
@@ -402,6 +431,54 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
                    err=True)
     elif output is not None:
         click.echo(f"wrote {counted(count, 'article')} to {output} ({export_format})", err=True)
+
+
+@cli.command("evidence")
+@click.option("--stance", "stance_values", multiple=True, metavar="STANCE",
+              help="Only rows with this stance (repeatable): supports, contradicts, mixed, no_finding.")
+@selection_options("Only rows of this cause (repeatable: any of them).")
+@click.option("--format", "evidence_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="CSV for spreadsheets, JSON (a list of objects) for scripts.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Write to FILE (replaced only once complete) instead of standard output.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def evidence_command(context: click.Context, stance_values: tuple[str, ...], hypothesis_ids: tuple[str, ...],
+                     from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
+                     include_retracted: bool, new_since: str | None, only_new: bool, text: str | None,
+                     evidence_format: str, output: Path | None) -> None:
+    """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
+    import dataclasses
+
+    from tracker import export
+    from tracker.errors import ConfigError
+    from tracker.selection import Selection, select_articles
+
+    settings = _settings(context)
+    cause_ids = [h.id for h in settings.causes]
+    unknown = [h for h in hypothesis_ids if h not in cause_ids]
+    if unknown:
+        raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
+    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
+                          species=species, include_retracted=include_retracted, new_since=new_since,
+                          only_new=only_new, text=text, stances=stance_values)
+    catalogue, stances = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
+    # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
+    # in every count; the Selection checked the values and picks the articles.
+    articles = select_articles(catalogue, dataclasses.replace(selection, stances=()),
+                               hypothesis_ids=[h.id for h in settings.hypotheses])
+    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=hypothesis_ids,
+                                 stance_values=stance_values)
+    writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
+    count = _write_output(output, lambda stream: writer(rows, stream))
+    if count == 0:
+        # As `tracker export`: still written, so a script reading it finds the columns (CSV) or a list (JSON).
+        written = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
+        click.echo(f"tracker: no row matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'row')} to {output} ({evidence_format})", err=True)
 
 
 @cli.command("feed")

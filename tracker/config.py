@@ -19,7 +19,13 @@ TOOL_NAME = "fibromyalgia-evidence-tracker"
 
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _REQUIRED_TEXT_FIELDS = ("id", "label", "description", "query")
-_KNOWN_FIELDS = {"id", "label", "description", "query", "terms", "baseline"}
+_KNOWN_FIELDS = {"id", "label", "description", "query", "terms", "baseline", "expect"}
+# What a cause's hypothesis predicts its finding to be in people with fibromyalgia (the stance reader compares
+# each finding with it): a directional change of a marker, any significant difference ("abnormal"), or an
+# association with fibromyalgia or its onset ("associated", for triggers).
+EXPECTS: tuple[str, ...] = ("higher", "lower", "abnormal", "associated")
+# A cause written without "expect": any significant difference counts, which never calls a direction wrong.
+DEFAULT_EXPECT = "abnormal"
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Hypothesis:
     query: str
     terms: tuple[str, ...] = ()
     baseline: bool = False
+    expect: str = DEFAULT_EXPECT
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,10 @@ def load_hypotheses(path: Path) -> tuple[Hypothesis, ...]:
         baseline = entry.get("baseline", False)
         if not isinstance(baseline, bool):
             raise ConfigError(f'{where}: "baseline" must be true or false')
+        expect = entry.get("expect", DEFAULT_EXPECT)
+        if not isinstance(expect, str) or expect not in EXPECTS:
+            raise ConfigError(f'{where}: "expect" is {expect!r}; use one of {", ".join(EXPECTS)} '
+                              f'(what the hypothesis predicts in people with fibromyalgia)')
         _check_query(where, entry["query"])
         hypotheses.append(
             Hypothesis(
@@ -136,6 +147,7 @@ def load_hypotheses(path: Path) -> tuple[Hypothesis, ...]:
                 query=entry["query"].strip(),
                 terms=tuple(t.strip() for t in terms),
                 baseline=baseline,
+                expect=expect,
             )
         )
     if sum(h.baseline for h in hypotheses) > 1:

@@ -35,8 +35,13 @@ CSV columns (stable; new columns are only ever appended):
     publication_status     PubMed's ppublish (in print), epublish (online only) or aheadofprint
     comments_on            the articles this one comments on: PMIDs, or the citation where PubMed gives no PMID
     comments_in            the articles that comment on this one, as comments_on
+    stance_<cause>         one per cause in `cause_ids`, when stance rows are given: the article's stance for that
+                           cause (`models.STANCES`), no_finding for a cause it carries but the reader has not read
+                           yet, empty for a cause it does not carry
     abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs;
                            always the last column
+
+RIS (N1) and BibTeX (note) carry the same stances as "Stance: serotonin supports; sleep no_finding".
 
 CSV is UTF-8 (with a byte-order mark when `excel=True`, so Excel detects the encoding), quoted per RFC 4180 by the
 csv module (CRLF row ends; fields with quotes, commas or newlines quoted). Text cells that a spreadsheet would run
@@ -52,13 +57,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 import pandas as pd
+
+from tracker.models import UNREAD_STANCE
 
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
@@ -101,13 +109,42 @@ def neutralise_cell(value: object) -> str:
 
 # --- CSV ------------------------------------------------------------------------------------------------------
 
-def csv_header(*, with_abstract: bool = False) -> list[str]:
-    """Return the CSV header row."""
-    return [*CSV_COLUMNS, ABSTRACT_COLUMN] if with_abstract else list(CSV_COLUMNS)
+def csv_header(*, with_abstract: bool = False, cause_ids: Sequence[str] = ()) -> list[str]:
+    """Return the CSV header row; `cause_ids` add a stance column each, after the others but the abstract."""
+    return [*CSV_COLUMNS, *stance_columns(cause_ids), *([ABSTRACT_COLUMN] if with_abstract else [])]
 
 
-def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator[list[str]]:
+def stance_columns(cause_ids: Sequence[str]) -> list[str]:
+    """The CSV's stance column names, "stance_serotonin", in the order of `cause_ids`."""
+    return [f"stance_{cause_id}" for cause_id in cause_ids]
+
+
+def stances_by_pair(stances: pd.DataFrame | None) -> dict[tuple[int, str], str]:
+    """{(pmid, hypothesis id): stance} from `store.load_stance_frame` rows (pmid, hypothesis_id, stance)."""
+    if stances is None or stances.empty:
+        return {}
+    return dict(zip(zip(stances["pmid"].astype("int64").tolist(), stances["hypothesis_id"].tolist()),
+                    stances["stance"].tolist()))
+
+
+def article_stances(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], str]) -> list[str]:
+    """The article's stance per cause: its stored stance, the unread value for a cause it carries without one,
+    "" for a cause it does not carry."""
+    carried = set(_items(row.get("hypotheses")))
+    pmid = int(row["pmid"])
+    return [by_pair.get((pmid, cause_id), UNREAD_STANCE) if cause_id in carried else "" for cause_id in cause_ids]
+
+
+def _stance_note(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], str]) -> str:
+    pairs = [f"{cause_id} {value}" for cause_id, value in zip(cause_ids, article_stances(row, cause_ids, by_pair))
+             if value]
+    return "Stance: " + "; ".join(pairs) if pairs else ""
+
+
+def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False, stances: pd.DataFrame | None = None,
+                cause_ids: Sequence[str] = ()) -> Iterator[list[str]]:
     """Yield one list of (not yet neutralised) CSV cells per article, in the frame's order."""
+    by_pair = stances_by_pair(stances)
     for row in _records(frame, _CSV_DETAILS):
         cells = [
             str(int(row["pmid"])),
@@ -135,29 +172,37 @@ def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator
             comments_text(row.get("comments"), "CommentOn"),
             comments_text(row.get("comments"), "CommentIn"),
         ]
+        if cause_ids:
+            cells += article_stances(row, cause_ids, by_pair)
         if with_abstract:
             cells.append(_text(row.get("abstract")))
         yield cells
 
 
-def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = False, excel: bool = False) -> int:
-    """Write the articles as CSV to a text stream opened with newline=""; return how many rows were written."""
+def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = False, excel: bool = False,
+              stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> int:
+    """Write the articles as CSV to a text stream opened with newline=""; return how many rows were written.
+
+    With `cause_ids` (and the stance rows, `stances`) a stance column per cause follows the others, before the
+    abstract.
+    """
     if excel:
         stream.write("\ufeff")
     writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(csv_header(with_abstract=with_abstract))
+    writer.writerow(csv_header(with_abstract=with_abstract, cause_ids=cause_ids))
     count = 0
-    for cells in csv_records(frame, with_abstract=with_abstract):
+    for cells in csv_records(frame, with_abstract=with_abstract, stances=stances, cause_ids=cause_ids):
         # Checking the first character inline skips a call per cell for the many cells that are safe.
         writer.writerow([neutralise_cell(cell) if cell[:1] in _FORMULA_START_SET else cell for cell in cells])
         count += 1
     return count
 
 
-def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool = False) -> bytes:
+def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool = False,
+              stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> bytes:
     """Return the CSV file as UTF-8 bytes, what the dashboard's download button serves."""
     buffer = io.StringIO(newline="")
-    write_csv(frame, buffer, with_abstract=with_abstract, excel=excel)
+    write_csv(frame, buffer, with_abstract=with_abstract, excel=excel, stances=stances, cause_ids=cause_ids)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -254,8 +299,11 @@ def ris_type(row: dict[str, Any]) -> str:
     return "JOUR" if container else "GEN"
 
 
-def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
-    """Yield each article as a list of (tag, value) pairs, TY first and ER last."""
+def ris_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
+                cause_ids: Sequence[str] = ()) -> Iterator[list[tuple[str, str]]]:
+    """Yield each article as a list of (tag, value) pairs, TY first and ER last; with `cause_ids`, an N1 note
+    gives its stance per cause."""
+    by_pair = stances_by_pair(stances)
     for row in _records(frame, _CITATION_DETAILS):
         type_code = ris_type(row)
         pairs: list[tuple[str, str]] = [("TY", type_code)]
@@ -291,14 +339,17 @@ def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
         conflict = _one_line(row.get("coi_statement"))
         if conflict:
             pairs.append(("N1", f"Conflict of interest: {conflict}"))
+        if cause_ids:
+            pairs.append(("N1", _stance_note(row, cause_ids, by_pair)))
         pairs.append(("ER", ""))
         yield [(tag, value) for tag, value in pairs if value or tag == "ER"]
 
 
-def write_ris(frame: pd.DataFrame, stream: TextIO) -> int:
+def write_ris(frame: pd.DataFrame, stream: TextIO, *, stances: pd.DataFrame | None = None,
+              cause_ids: Sequence[str] = ()) -> int:
     """Write the articles as RIS records (CRLF line ends, as the format asks); return how many were written."""
     count = 0
-    for pairs in ris_records(frame):
+    for pairs in ris_records(frame, stances=stances, cause_ids=cause_ids):
         stream.write("".join(f"{tag}  - {value}\r\n" for tag, value in pairs))
         stream.write("\r\n")
         count += 1
@@ -370,8 +421,11 @@ def _bibtex_keys(rows: list[dict[str, Any]]) -> dict[int, str]:
     return keys
 
 
-def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
-    """Yield (entry type, key, [(field, escaped value), ...]) per article."""
+def bibtex_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
+                   cause_ids: Sequence[str] = ()) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
+    """Yield (entry type, key, [(field, escaped value), ...]) per article; with `cause_ids`, the note gives its
+    stance per cause."""
+    by_pair = stances_by_pair(stances)
     rows = list(_records(frame, _CITATION_DETAILS))
     keys = _bibtex_keys(rows)
     for row in rows:
@@ -398,15 +452,17 @@ def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[s
             ("url", pubmed_url(row["pmid"])),
             ("abstract", latex_escape(_one_line(row.get("abstract")))),
             ("keywords", latex_escape("; ".join(_keywords(row)))),
-            ("note", latex_escape(_integrity_note(row))),
+            ("note", latex_escape(". ".join(note for note in (
+                _integrity_note(row), _stance_note(row, cause_ids, by_pair) if cause_ids else "") if note))),
         ]
         yield entry_type, keys[int(row["pmid"])], [(name, value) for name, value in fields if value]
 
 
-def write_bibtex(frame: pd.DataFrame, stream: TextIO) -> int:
+def write_bibtex(frame: pd.DataFrame, stream: TextIO, *, stances: pd.DataFrame | None = None,
+                 cause_ids: Sequence[str] = ()) -> int:
     """Write the articles as BibTeX entries (UTF-8, LaTeX specials escaped); return how many were written."""
     count = 0
-    for entry_type, key, fields in bibtex_records(frame):
+    for entry_type, key, fields in bibtex_records(frame, stances=stances, cause_ids=cause_ids):
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
         stream.write(f"@{entry_type}{{{key},\n{body}\n}}\n\n")
         count += 1
@@ -583,3 +639,92 @@ def _ascii(text: str) -> str:
 
 def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", _ascii(text).lower())
+
+
+# --- evidence: one row per (article, cause) with its stance -----------------------------------------------------
+
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "pmid", "hypothesis", "year", "design", "species", "stance", "evidence_kind", "hedged", "section", "sentence",
+    "cue", "n_patients", "n_controls", "retracted",
+)
+
+
+def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Sequence[str], *,
+                   hypotheses: Sequence[str] = (), stance_values: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per (article, cause) the articles carry, in the articles' order and then the causes' order.
+
+    `stances` are `store.load_stance_frame` rows with every stance column; a pair without one shows
+    `models.UNREAD_STANCE` and empty details. `hypotheses` keeps only those causes' rows, `stance_values` only
+    the rows with one of those stances. Columns EVIDENCE_COLUMNS; year and the sample sizes as nullable integers,
+    hedged as a nullable boolean (unknown for an unread pair), the texts None where empty.
+    """
+    wanted = [cause for cause in cause_ids if not hypotheses or cause in hypotheses]
+    order = {cause: position for position, cause in enumerate(wanted)}
+    base = pd.DataFrame({
+        "position": range(len(articles)),
+        "pmid": articles["pmid"].to_numpy(dtype="int64"),
+        "year": articles["pub_year"].astype("Int64").to_numpy(),
+        "design": articles["design"].astype(object).to_numpy(),
+        "species": articles["species"].astype(object).to_numpy(),
+        "retracted": articles["retracted"].astype(bool).to_numpy(),
+        "hypothesis": articles["hypotheses"].to_numpy(dtype=object),
+    }).explode("hypothesis")
+    pairs = base[base["hypothesis"].isin(wanted)].copy()
+    pairs["cause_position"] = pairs["hypothesis"].map(order)
+    details = stances.rename(columns={"hypothesis_id": "hypothesis"})
+    merged = pairs.merge(details, on=["pmid", "hypothesis"], how="left")
+    merged["stance"] = merged["stance"].astype(object).where(merged["stance"].notna(), UNREAD_STANCE)
+    if stance_values:
+        merged = merged[merged["stance"].isin(list(stance_values))]
+    merged = merged.sort_values(["position", "cause_position"], kind="stable")
+    frame = merged.reindex(columns=list(EVIDENCE_COLUMNS)).reset_index(drop=True)
+    frame["year"] = frame["year"].astype("Int64")
+    frame["hedged"] = frame["hedged"].astype("boolean")
+    for name in ("n_patients", "n_controls"):
+        frame[name] = frame[name].astype("Int64")
+    for name in ("pmid", "hypothesis", "design", "species", "stance", "evidence_kind", "section", "sentence", "cue"):
+        if name != "pmid":
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    frame["pmid"] = frame["pmid"].astype("int64")
+    return frame
+
+
+def evidence_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of `evidence_frame` as plain dicts of JSON values (None for missing)."""
+    columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in EVIDENCE_COLUMNS]
+    records = []
+    for values in zip(*columns):
+        record = dict(zip(EVIDENCE_COLUMNS, values))
+        for name in ("pmid", "year", "n_patients", "n_controls"):
+            if record[name] is not None:
+                record[name] = int(record[name])
+        for name in ("hedged", "retracted"):
+            if record[name] is not None:
+                record[name] = bool(record[name])
+        records.append(record)
+    return records
+
+
+def write_evidence_csv(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write `evidence_frame` rows as CSV (as safe as the article export); return how many rows were written."""
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(EVIDENCE_COLUMNS)
+    count = 0
+    for record in evidence_records(frame):
+        writer.writerow([neutralise_cell(_evidence_cell(record[name])) for name in EVIDENCE_COLUMNS])
+        count += 1
+    return count
+
+
+def write_evidence_json(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write `evidence_frame` rows as a JSON list of objects with EVIDENCE_COLUMNS keys; return how many."""
+    records = evidence_records(frame)
+    json.dump(records, stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+    return len(records)
+
+
+def _evidence_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _text(value)

@@ -122,6 +122,20 @@ def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> list[
         "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))]
 
 
+def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str, hypothesis_ids: Iterable[str]) -> list[int]:
+    """The stored PMIDs with a tag for one of `hypothesis_ids` (the causes) but no stance for it read by
+    `rules_version`, or with stance rows read by other rules, in PMID order: what a store from before the stance
+    reader, or from before an edit of its rules, still has to read."""
+    causes = sorted(set(hypothesis_ids))
+    missing = (
+        "SELECT t.pmid FROM tags t LEFT JOIN stances s ON s.pmid = t.pmid AND s.hypothesis_id = t.hypothesis_id "
+        f"AND s.rules_version = ? WHERE t.hypothesis_id IN ({', '.join('?' * len(causes))}) AND s.pmid IS NULL"
+    ) if causes else "SELECT NULL AS pmid WHERE ? IS NULL AND 0"
+    return [row[0] for row in connection.execute(
+        f"SELECT pmid FROM ({missing} UNION SELECT pmid FROM stances WHERE rules_version != ?) ORDER BY pmid",
+        (rules_version, *causes, rules_version))]
+
+
 def _read_chunked(connection: sqlite3.Connection, sql: str, pmids: list[int] | None,
                   where_column: str) -> pd.DataFrame:
     """Run `sql` (which ends in a WHERE clause hook "{where}") for all rows or for the PMIDs in chunks."""
