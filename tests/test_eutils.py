@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import random
+from http import HTTPStatus
+import time
+import tracemalloc
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import requests
 from fetch_helpers import SEROTONIN_QUERY, make_settings, seed_corpus
 from standin import EutilsStandin, Fault
 
@@ -138,14 +143,144 @@ def test_retries_are_bounded_and_logged(tmp_path: Path, server: EutilsStandin,
 
 @pytest.mark.parametrize(
     ("header", "expected_s"),
-    [("12", 12.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), (None, None)],
+    [("12", 12.0), ("Wed, 25 Nov 2026 12:00:30 GMT", 30.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None),
+     (None, None)],
 )
 def test_retry_after_header_forms(header: str | None, expected_s: float | None) -> None:
-    import requests
-
     from tracker.eutils import _retry_after_s
 
     response = requests.Response()
     if header is not None:
         response.headers["Retry-After"] = header
-    assert _retry_after_s(response) == expected_s
+    # An HTTP date counts from the injected clock, not the machine's.
+    assert _retry_after_s(response, datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)) == expected_s
+
+
+# --- hostile or broken servers: no redirect followed, no hang, no unbounded memory, no entity expanded ---
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_an_error_and_never_followed(tmp_path: Path, server: EutilsStandin, status: int) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    # The Location is the stand-in itself, so a followed redirect would show up as a second logged request.
+    location = server.base_url.replace("/entrez/eutils/", "/elsewhere/esearch.fcgi") + "?token=abc"
+    server.fail_next("esearch", Fault.redirect(status, location), times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError) as raised:
+            client.esearch(SEROTONIN_QUERY)
+    message = str(raised.value)
+    assert message == (f"esearch.fcgi: NCBI_EUTILS_URL answered {status} "
+                       f"{HTTPStatus(status).phrase}, a redirect to "
+                       f"{location.split('?')[0]}; redirects are not followed (they would re-send the API key "
+                       f"and e-mail): set NCBI_EUTILS_URL to the address that answers directly")
+    assert "token" not in message
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["body-trickles", "status-line-trickles"])
+def test_a_trickling_reply_is_cut_off_at_the_deadline_and_retried(tmp_path: Path, server: EutilsStandin,
+                                                                    headers_first: bool) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4, max_retries=1, read_timeout_s=5.0)
+    # A byte every 20 ms keeps every read well inside the 5 s read timeout; the whole reply would take minutes.
+    server.fail_next("efetch", Fault.trickle(0.02, headers_first=headers_first), times=2)
+    started_s = time.monotonic()
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"^efetch.fcgi: no complete reply within the 0.4 s deadline "
+                                              r"\(TRACKER_REQUEST_DEADLINE_S\), still after 2 tries; NCBI may be busy"):
+            client.efetch([1000, 1003])
+        assert client.requests_made == 2
+    assert time.monotonic() - started_s < 20  # not the minutes the trickle would take
+
+
+def test_a_trickle_then_a_good_reply_succeeds(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4)
+    server.fail_next("efetch", Fault.trickle(0.02))
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        body = client.efetch([1000, 1003])
+        assert client.requests_made == 2
+    assert body.count(b"<PubmedArticle>") == 2
+
+
+def test_an_endless_reply_stops_at_the_size_cap(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_reply_bytes=1024 * 1024)
+    server.fail_next("efetch", Fault.endless(), times=5)
+    tracemalloc.start()
+    try:
+        with EutilsClient(settings, sleep=lambda _: None) as client:
+            with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply passed 1 MiB"):
+                client.efetch([1000])
+            assert client.requests_made == 1  # the same request would only get as large a reply again
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 8 * 1024 * 1024
+
+
+def test_a_gzip_bomb_stops_at_the_size_cap_after_decoding(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_reply_bytes=1024 * 1024)
+    server.fail_next("efetch", Fault.gzip_bomb(64 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        with EutilsClient(settings, sleep=lambda _: None) as client:
+            with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply passed 1 MiB once gzip-decoded"):
+                client.efetch([1000])
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 8 * 1024 * 1024
+
+
+def test_a_gzip_reply_under_the_cap_is_decoded(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.gzip_replies = True
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        body = client.efetch([1003, 1000])
+        result = client.esearch(SEROTONIN_QUERY, retmax=100)
+    assert body.count(b"<PubmedArticle>") == 2
+    assert set(result.pmids) == {1000, 1003}
+    assert all(request.headers.get("Accept-Encoding") == "gzip, deflate" for request in server.requests)
+
+
+@pytest.mark.parametrize("external", [False, True], ids=["internal", "external"])
+@pytest.mark.parametrize("endpoint", ["esearch", "efetch"])
+def test_a_reply_that_declares_an_entity_is_refused(tmp_path: Path, server: EutilsStandin, endpoint: str,
+                                                    external: bool) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next(endpoint, Fault.declared_entity(external=external), times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=rf"^{endpoint}.fcgi: declares the entity 'leak' in its DTD at line 2; "
+                                              r"PubMed XML never does.*check that NCBI_EUTILS_URL points at NCBI"):
+            client.esearch(SEROTONIN_QUERY) if endpoint == "esearch" else client.efetch([1000])
+        assert client.requests_made == 1
+
+
+@pytest.mark.parametrize("message", ["Backend failure", "Search Backend failed: Database is not available: pubmed"])
+def test_an_efetch_backend_error_is_retried(tmp_path: Path, server: EutilsStandin, message: str) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next("efetch", Fault.error_element(message), times=2)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        body = client.efetch([1000])
+        assert client.requests_made == 3
+    assert body.count(b"<PubmedArticle>") == 1
+
+
+def test_an_efetch_query_error_is_final(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next("efetch", Fault.error_element("Empty id list - nothing todo"), times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsQueryError, match="efetch.fcgi: NCBI answered an error: Empty id list"):
+            client.efetch([1000])
+        assert client.requests_made == 1
+
+
+@pytest.mark.parametrize("pmid_text", ["0", "1" * 30, str(2 ** 63), "-5", "12a", ""])
+def test_an_idlist_entry_that_is_not_a_pmid_is_a_one_line_error(pmid_text: str) -> None:
+    body = esearch_body(f"<Count>2</Count><IdList><Id>7</Id><Id>{pmid_text}</Id></IdList>")
+    with pytest.raises(EutilsError) as raised:
+        _parse_esearch(body)
+    assert str(raised.value) == (f"esearch.fcgi: IdList holds {pmid_text!r}, which is not a PMID (a whole number "
+                                 f"from 1 to 2^63-1); check that NCBI_EUTILS_URL points at NCBI E-utilities")
+
+
+def test_the_largest_pmid_sqlite_can_hold_is_read() -> None:
+    body = esearch_body(f"<Count>1</Count><IdList><Id> {2 ** 63 - 1} </Id></IdList>")
+    assert _parse_esearch(body).pmids == (2 ** 63 - 1,)

@@ -205,15 +205,17 @@ def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> N
 TRANSPORT_FAULTS = [Fault.too_many_requests(), Fault.rate_limit_body(), Fault.server_error(500),
                     Fault.server_error(502), Fault.server_error(503), Fault.truncated(),
                     Fault.truncated(declared_full_length=True), Fault.dropped()]
-# NCBI's backend failures come as esearch replies only.
+# NCBI's backend failures: JSON and warning forms come from esearch only, the <ERROR> element from both.
 BACKEND_FAULTS = [Fault.error_json(), Fault.backend_failed_warning(), Fault.error_element()]
+EFETCH_BACKEND_FAULTS = [Fault.error_element(), Fault.error_element("Backend failure")]
 
 
 @pytest.mark.parametrize(
     ("endpoint", "fault"),
     [("esearch", fault) for fault in TRANSPORT_FAULTS + BACKEND_FAULTS]
-    + [("efetch", fault) for fault in TRANSPORT_FAULTS],
-    ids=lambda value: value if isinstance(value, str) else f"{value.kind}-{value.status}-{value.declared_full_length}",
+    + [("efetch", fault) for fault in TRANSPORT_FAULTS + EFETCH_BACKEND_FAULTS],
+    ids=lambda value: value if isinstance(value, str) else (
+        f"{value.kind}-{value.status}-{value.declared_full_length}-{value.message.split(':')[0].replace(' ', '_')}"),
 )
 def test_transient_faults_are_retried_and_never_taken_as_data(tmp_path: Path, server: EutilsStandin, fault: Fault,
                                                                endpoint: str) -> None:
