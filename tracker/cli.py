@@ -153,6 +153,10 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
     settings = _settings(context)
     for hypothesis_id in hypothesis_ids:
         settings.hypothesis(hypothesis_id)
+    if settings.email is None:
+        # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
+        click.echo("tracker: warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to "
+                   "about problems: set NCBI_EMAIL=you@example.org", err=True)
     progress = _CliProgress()
     with job_lock(settings.db_path):
         try:
