@@ -94,6 +94,7 @@ def test_bad_hypotheses_file_is_one_line_and_fetches_nothing(tmp_path: Path) -> 
 def test_network_down_is_one_line_nonzero_and_keeps_the_store(tmp_path: Path, hypotheses_file: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "store.sqlite"
+    monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")  # no warning line beside the one error line
     with EutilsStandin(rate_limit=False) as server:
         seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
@@ -177,6 +178,7 @@ def test_a_bad_tagging_term_is_refused_before_any_request(tmp_path: Path, monkey
     bad.write_text(HYPOTHESES_TOML.replace('terms = ["serotonin", "5-HT"]', 'terms = ["serotonin", "re:(5-HT"]'),
                    encoding="utf-8")
     db = tmp_path / "store.sqlite"
+    monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")  # no warning line beside the one error line
     with EutilsStandin(rate_limit=False) as server:
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
         result = CliRunner().invoke(cli, ["fetch", "--db", str(db), "--hypotheses", str(bad)])
