@@ -75,9 +75,13 @@ def test_esearch_results_are_read(body: bytes, expected: tuple) -> None:
         (b'<?xml version="1.0" ?><eSearchResult><Count>12</Count><IdList><Id>1', _Retryable),
         (esearch_body("<IdList/>"), _Retryable),
         (b'{"error":"API rate limit exceeded","count":"4","limit":"3"}', _Retryable),
+        # An entity no declaration defines, behind a DTD that is never read: not expanded, not a traceback.
+        (b'<?xml version="1.0" ?><!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" "esearch.dtd">'
+         b"<eSearchResult><Count>1</Count><QueryTranslation>&undeclared;</QueryTranslation></eSearchResult>",
+         _Retryable),
     ],
     ids=["error-element", "backend-error", "json-backend", "json-error", "backend-warning", "field-not-found",
-         "truncated", "no-count", "rate-limit-json"],
+         "truncated", "no-count", "rate-limit-json", "undeclared-entity"],
 )
 def test_error_forms_are_never_zero_results(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):

@@ -188,11 +188,14 @@ class EutilsClient:
                 # No redirects: following one would POST the API key and e-mail to whatever host Location names.
                 response = self._session.post(url, data=form, timeout=timeout, allow_redirects=False, stream=True)
                 with response:
-                    self._check_status(response, endpoint)
+                    _refuse_redirect(response, endpoint)
                     body = self._read_body(response, endpoint)
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError,
+                    _Retryable) as error:
                 if deadline.expired:
                     raise _Retryable(_deadline_reason(deadline_s)) from None
+                if isinstance(error, _Retryable):
+                    raise
                 raise self._transport_failure(error) from None
             if deadline.expired:
                 # The cut-off can also end a reply that has no declared length as if it were complete.
@@ -216,16 +219,6 @@ class EutilsClient:
         # The connection broke mid-reply (cut short, reset): asking again usually gets the whole of it.
         return _Retryable(f"the reply broke off ({type(error).__name__})")
 
-    def _check_status(self, response: requests.Response, endpoint: str) -> None:
-        """Refuse a redirect before reading its body."""
-        if 300 <= response.status_code < 400:
-            location = response.headers.get("Location", "")
-            target = f"a redirect to {_redact_location(location)}" if location else "a redirect with no Location"
-            raise EutilsError(
-                f"{endpoint}: NCBI_EUTILS_URL answered {response.status_code} {response.reason}, {target}; "
-                "redirects are not followed (they would re-send the API key and e-mail): "
-                "set NCBI_EUTILS_URL to the address that answers directly")
-
     def _read_body(self, response: requests.Response, endpoint: str) -> bytes:
         """Read the reply as it streams in, refusing it once it passes the cap on the wire or decoded."""
         cap_bytes = self._settings.max_reply_bytes
@@ -235,19 +228,20 @@ class EutilsClient:
         if declared.strip().isdigit() and int(declared) > cap_bytes:
             raise self._too_large(endpoint, cap_bytes, "on the wire")
         wire_bytes = 0
+
+        def decoded_pieces() -> Iterator[bytes]:
+            nonlocal wire_bytes
+            # decode_content=False: urllib3 only de-chunks; decoding here is what keeps a gzip bomb bounded.
+            for chunk in response.raw.stream(READ_CHUNK_BYTES, decode_content=False):
+                wire_bytes += len(chunk)
+                if wire_bytes > cap_bytes:
+                    raise self._too_large(endpoint, cap_bytes, "on the wire")
+                yield from decoder.decode(chunk)
+            yield from decoder.flush()
+
         decoded_bytes = 0
         pieces: list[bytes] = []
-        # decode_content=False: urllib3 only de-chunks; decoding here is what keeps a gzip bomb bounded.
-        for chunk in response.raw.stream(READ_CHUNK_BYTES, decode_content=False):
-            wire_bytes += len(chunk)
-            if wire_bytes > cap_bytes:
-                raise self._too_large(endpoint, cap_bytes, "on the wire")
-            for piece in decoder.decode(chunk):
-                decoded_bytes += len(piece)
-                if decoded_bytes > cap_bytes:
-                    raise self._too_large(endpoint, cap_bytes, f"once {encoding}-decoded")
-                pieces.append(piece)
-        for piece in decoder.flush():
+        for piece in decoded_pieces():
             decoded_bytes += len(piece)
             if decoded_bytes > cap_bytes:
                 raise self._too_large(endpoint, cap_bytes, f"once {encoding}-decoded")
@@ -268,6 +262,16 @@ class EutilsClient:
         if retry_after_s is not None:
             delay_s = max(delay_s, min(retry_after_s, self._settings.backoff_max_s))
         return delay_s
+
+
+def _refuse_redirect(response: requests.Response, endpoint: str) -> None:
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location", "")
+        target = f"a redirect to {_redact_location(location)}" if location else "a redirect with no Location"
+        raise EutilsError(
+            f"{endpoint}: NCBI_EUTILS_URL answered {response.status_code} {response.reason}, {target}; "
+            "redirects are not followed (they would re-send the API key and e-mail): "
+            "set NCBI_EUTILS_URL to the address that answers directly")
 
 
 def _deadline_reason(deadline_s: float) -> str:
