@@ -169,6 +169,7 @@ class LoggedRequest:
     headers: dict[str, str]
     status: int | None = None
     fault: str | None = None  # the Fault kind applied, "rate_limited" for a real rate-limit refusal
+    request_target: str = ""  # as sent: the absolute form "http://host/path?..." when it came through a proxy
 
 
 @dataclass
@@ -424,7 +425,12 @@ class EutilsStandin:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         arrival_s = time.monotonic()
-        path, _, query_string = handler.path.partition("?")
+        target = handler.path
+        if re.match(r"^https?://", target):
+            # The absolute form a client sends to a proxy (servers must accept it too): the stand-in can be its own
+            # proxy, so tests can send requests through one.
+            target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+        path, _, query_string = target.partition("?")
         body = b""
         if handler.command == "POST":
             body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
@@ -433,7 +439,7 @@ class EutilsStandin:
                        parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()})
         endpoint = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".fcgi")
         entry = LoggedRequest(arrival_s, handler.command, path, endpoint, query_string, params,
-                              dict(handler.headers.items()))
+                              dict(handler.headers.items()), request_target=handler.path)
         limit = self.requests_per_s_with_key if params.get("api_key") else self.requests_per_s
         with self._lock:
             self.requests.append(entry)

@@ -195,6 +195,18 @@ def test_a_trickling_reply_is_cut_off_at_the_deadline_and_retried(tmp_path: Path
     assert time.monotonic() - started_s < 20  # not the minutes the trickle would take
 
 
+def test_the_deadline_holds_through_a_proxy(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4, max_retries=0)
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {"http": server.base_url.split("/entrez/")[0]}  # the stand-in is its own proxy
+    server.fail_next("efetch", Fault.trickle(0.02, headers_first=False))
+    with EutilsClient(settings, session=session, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"^efetch.fcgi: no complete reply within the 0.4 s deadline"):
+            client.efetch([1000])
+    assert server.requests[0].request_target == server.base_url + "efetch.fcgi"  # the proxy's absolute form
+
+
 def test_a_trickle_then_a_good_reply_succeeds(tmp_path: Path, server: EutilsStandin) -> None:
     settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4)
     server.fail_next("efetch", Fault.trickle(0.02))

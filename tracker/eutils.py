@@ -379,12 +379,21 @@ class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 class _DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter, with connections that a `_Deadline` can cut off."""
+    """requests' adapter, with connections that a `_Deadline` can cut off, direct or through an HTTP(S) proxy."""
 
     def init_poolmanager(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
         super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: object) -> urllib3.PoolManager:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools bring connection classes of their own
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
 
 
 # --- bounded decoding ---------------------------------------------------------------------------------------------
