@@ -21,6 +21,7 @@ import gzip
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
 import zlib
@@ -269,8 +270,11 @@ class EutilsStandin:
     """esearch.fcgi and efetch.fcgi for db=pubmed on 127.0.0.1, in a daemon thread; use as a context manager."""
 
     def __init__(self, *, rate_limit: bool = True, requests_per_s: int = 3, requests_per_s_with_key: int = 10,
-                 history_efetch_cap: int | None = ESEARCH_CAP, retstart_error_status: int = 200) -> None:
+                 history_efetch_cap: int | None = ESEARCH_CAP, retstart_error_status: int = 200,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.rate_limit = rate_limit
+        # Serve https:// with this server context (e.g. from trustme), as NCBI does, instead of plain http://.
+        self.tls = tls
         self.requests_per_s = requests_per_s
         self.requests_per_s_with_key = requests_per_s_with_key
         # Reports disagree on whether efetch pages past 9,999 through the history server; by default it does not,
@@ -320,6 +324,8 @@ class EutilsStandin:
 
         self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="eutils-standin", daemon=True)
@@ -350,7 +356,7 @@ class EutilsStandin:
         if self._server is None:
             raise RuntimeError("EutilsStandin is not running: call start() or use it in a with block")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/entrez/eutils/"
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{port}/entrez/eutils/"
 
     # --- the corpus ---
 

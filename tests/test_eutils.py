@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import ssl
 from http import HTTPStatus
 import time
 import tracemalloc
@@ -205,6 +206,28 @@ def test_the_deadline_holds_through_a_proxy(tmp_path: Path, server: EutilsStandi
         with pytest.raises(EutilsError, match=r"^efetch.fcgi: no complete reply within the 0.4 s deadline"):
             client.efetch([1000])
     assert server.requests[0].request_target == server.base_url + "efetch.fcgi"  # the proxy's absolute form
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["body-trickles", "status-line-trickles"])
+def test_the_deadline_holds_over_tls(tmp_path: Path, headers_first: bool) -> None:
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    authority_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(authority_file))
+    with EutilsStandin(rate_limit=False, tls=server_context) as tls_server:
+        seed_corpus(tls_server, range(1000, 1010), {1000, 1003}, set())
+        settings = make_settings(tmp_path, tls_server.base_url, request_deadline_s=0.4)
+        session = requests.Session()
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
+        session.verify = str(authority_file)
+        tls_server.fail_next("efetch", Fault.trickle(0.02, headers_first=headers_first))
+        with EutilsClient(settings, session=session, sleep=lambda _: None) as client:
+            body = client.efetch([1000, 1003])  # the trickle is cut off, the retry answers
+            assert client.requests_made == 2
+        assert tls_server.base_url.startswith("https://")
+    assert body.count(b"<PubmedArticle>") == 2
 
 
 def test_a_trickle_then_a_good_reply_succeeds(tmp_path: Path, server: EutilsStandin) -> None:
