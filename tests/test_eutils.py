@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import ssl
 from http import HTTPStatus
 import time
 import tracemalloc
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -323,3 +325,40 @@ def test_an_idlist_entry_that_is_not_a_pmid_is_a_one_line_error(pmid_text: str) 
 def test_the_largest_pmid_sqlite_can_hold_is_read() -> None:
     body = esearch_body(f"<Count>1</Count><IdList><Id> {2 ** 63 - 1} </Id></IdList>")
     assert _parse_esearch(body).pmids == (2 ** 63 - 1,)
+
+
+def _deflate(data: bytes, wbits: int) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+PLAIN = b"<PubmedArticleSet>" + b"<PubmedArticle/>" * 20_000 + b"</PubmedArticleSet>"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "wire"),
+    [("identity", PLAIN), ("gzip", gzip.compress(PLAIN)), ("x-gzip", gzip.compress(PLAIN)),
+     ("deflate", _deflate(PLAIN, zlib.MAX_WBITS)), ("deflate", _deflate(PLAIN, -zlib.MAX_WBITS)),
+     ("gzip", gzip.compress(PLAIN[:1000]) + gzip.compress(PLAIN[1000:]))],
+    ids=["identity", "gzip", "x-gzip", "zlib-deflate", "raw-deflate", "two-gzip-members"],
+)
+def test_bounded_decoder_reads_every_form_in_bounded_pieces(encoding: str, wire: bytes) -> None:
+    from tracker.eutils import READ_CHUNK_BYTES, _BoundedDecoder
+
+    decoder = _BoundedDecoder.for_encoding(encoding, "efetch.fcgi")
+    pieces = [piece for start in range(0, len(wire), 4096) for piece in decoder.decode(wire[start:start + 4096])]
+    pieces += list(decoder.flush())
+    assert b"".join(pieces) == PLAIN
+    assert max(len(piece) for piece in pieces) <= max(READ_CHUNK_BYTES, 4096)
+
+
+def test_bounded_decoder_refuses_a_cut_gzip_stream_and_an_unasked_encoding() -> None:
+    from tracker.eutils import _BoundedDecoder
+
+    decoder = _BoundedDecoder.for_encoding("gzip", "efetch.fcgi")
+    with pytest.raises(_Retryable, match="reply ends inside its gzip data"):
+        list(decoder.decode(gzip.compress(PLAIN)[:500]))
+        list(decoder.flush())
+    with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply came with Content-Encoding 'br', which the "
+                                          r"tracker did not ask for \(gzip, deflate\)"):
+        _BoundedDecoder.for_encoding("br", "efetch.fcgi")
