@@ -546,7 +546,9 @@ class EutilsStandin:
             if headers_first:
                 handler.wfile.write(head)
             for position in range(len(data)):
-                if self._stopping.wait(interval_s):
+                # time.sleep, not Event.wait: timed lock waits hang under faketime, which the suite runs under.
+                time.sleep(interval_s)
+                if self._stopping.is_set():
                     return
                 handler.wfile.write(data[position:position + 1])
         except OSError:

@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import re
+import select
 import socket
 import threading
 import time
@@ -116,6 +117,7 @@ class EutilsClient:
             self._session.mount(prefix, _DeadlineAdapter())
         self._sleep = sleep
         self._now = now
+        self._watchdog = _Watchdog()
         self._rng = rng or random.Random()
         self.rate_limiter = RateLimiter(settings.requests_per_second, sleep=sleep)
         self.request_counts: Counter[str] = Counter()
@@ -127,8 +129,9 @@ class EutilsClient:
         self.close()
 
     def close(self) -> None:
-        """Release the session's connections."""
+        """Release the session's connections and stop the deadline watchdog."""
         self._session.close()
+        self._watchdog.close()
 
     @property
     def requests_made(self) -> int:
@@ -183,7 +186,7 @@ class EutilsClient:
     def _send(self, url: str, endpoint: str, form: dict[str, str]) -> bytes:
         timeout = (self._settings.connect_timeout_s, self._settings.read_timeout_s)
         deadline_s = self._settings.request_deadline_s
-        with _Deadline(deadline_s) as deadline:
+        with _Deadline(deadline_s, self._watchdog) as deadline:
             try:
                 # No redirects: following one would POST the API key and e-mail to whatever host Location names.
                 response = self._session.post(url, data=form, timeout=timeout, allow_redirects=False, stream=True)
@@ -289,34 +292,36 @@ def _size_text(size_bytes: int) -> str:
 
 # --- the total deadline -------------------------------------------------------------------------------------------
 # requests' timeouts bound each socket read, not the whole reply: a server sending a byte every few seconds never
-# trips them. So a timer shuts the request's socket down when its deadline passes; the blocked read then ends at once,
-# whether it was waiting for the status line, a header or the body. The connection classes below tell the timer which
-# socket is in use; a thread-local carries the current deadline to them, as requests offers no per-request hook there.
+# trips them. So a watchdog thread shuts the request's socket down when its deadline passes; the blocked read then
+# ends at once, whether it was waiting for the status line, a header or the body. The connection classes below tell
+# the deadline which socket is in use; a thread-local carries the current deadline to them, as requests offers no
+# per-request hook there.
 
 _current = threading.local()
 
 
 class _Deadline:
-    """A request's total time: when it is up, shut down the socket the request is using."""
+    """A request's total time: once it is up, the socket the request uses is shut down."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, watchdog: _Watchdog) -> None:
         self.seconds = seconds
+        self.expires_at_s = 0.0
         self.expired = False
+        self._watchdog = watchdog
         self._socket: socket.socket | None = None
         self._finished = False
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> _Deadline:
+        self.expires_at_s = time.monotonic() + self.seconds
         _current.deadline = self
-        self._timer.start()
+        self._watchdog.arm(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         with self._lock:
             self._finished = True
-        self._timer.cancel()
+        self._watchdog.disarm(self)
         _current.deadline = None
 
     def watch(self, sock: socket.socket | None) -> None:
@@ -326,12 +331,76 @@ class _Deadline:
             if self.expired:
                 _shut(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """Called by the watchdog when the time is up."""
         with self._lock:
             if self._finished:
                 return
             self.expired = True
             _shut(self._socket)
+
+
+class _Watchdog:
+    """One thread per client that expires the armed deadline when its time comes.
+
+    It waits in select() on a socket pair, not in a timed lock wait (threading.Timer): select's timeout is relative
+    and kept by the kernel, so the deadline also holds where the clock is shifted (the suite runs under faketime,
+    which leaves timed lock waits hanging).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: _Deadline | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._wake_reader, self._wake_writer = socket.socketpair()
+
+    def arm(self, deadline: _Deadline) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the E-utilities client is closed")
+            self._armed = deadline
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="eutils-deadline", daemon=True)
+                self._thread.start()
+        self._wake()
+
+    def disarm(self, deadline: _Deadline) -> None:
+        # No wake-up needed: the thread finds nothing armed when its wait ends and goes back to waiting.
+        with self._lock:
+            if self._armed is deadline:
+                self._armed = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake()
+        if thread is not None:
+            thread.join()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_writer.send(b"!")
+        except OSError:
+            pass  # closed, or already full of wake-ups: the thread is awake either way
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                armed = self._armed
+            wait_s = None if armed is None else armed.expires_at_s - time.monotonic()
+            if wait_s is not None and wait_s <= 0:
+                armed.expire()  # type: ignore[union-attr]
+                self.disarm(armed)  # type: ignore[arg-type]
+                continue
+            readable, _, _ = select.select([self._wake_reader], [], [], wait_s)
+            if readable:
+                self._wake_reader.recv(4096)
 
 
 def _shut(sock: socket.socket | None) -> None:
