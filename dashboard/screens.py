@@ -210,7 +210,8 @@ def citations_page(context: Context) -> None:
         f"Download these {len(selected):,} articles as CSV",
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
-        data=lambda: export.csv_bytes(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids)),
+        data=lambda: export.csv_bytes(store.decode_details(select_articles(
+            catalogue, selection, hypothesis_ids=context.hypothesis_ids), export.detail_columns("csv"))),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
         on_click="ignore",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from seed import make_articles, read_catalogue, seed_store
 
-from tracker import export
+from tracker import export, store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.selection import Selection, select_articles
 
@@ -126,4 +126,4 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
         finally:
             browser.close()
 
-    assert downloaded.read_bytes() == export.csv_bytes(expected)
+    assert downloaded.read_bytes() == export.csv_bytes(store.decode_details(expected, export.detail_columns("csv")))

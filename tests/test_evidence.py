@@ -108,3 +108,26 @@ def test_evidence_by_year_sums_designs_with_unknown_last(value: str, expected: d
     assert pivot.index.tolist() == ["2000", "2001", "2002", "2003", "unknown"]
     assert {column: [None if pd.isna(v) else round(float(v), 3) for v in pivot[column]]
             for column in pivot.columns} == expected
+
+
+def test_by_stance_counts_each_pair_by_its_stance_and_unread_pairs_as_no_finding() -> None:
+    stances = pd.DataFrame([
+        (1, "a", "supports"), (2, "a", "contradicts"), (2, "fm", "supports"), (7, "b", "mixed"),
+    ], columns=["pmid", "hypothesis_id", "stance"])
+    table = tagging.evidence_table(_catalogue(), HYPOTHESES, stances=stances)
+    assert list(table.columns) == ["hypothesis_id", "year", "year_label", "design", "stance", "count",
+                                   "cumulative", "per_1000"]
+    a_2000 = table[(table["hypothesis_id"] == "a") & (table["design"] == "rct") & (table["year_label"] == "2000")]
+    assert a_2000[["stance", "count"]].to_dict("records") == [
+        {"stance": "supports", "count": 1}, {"stance": "contradicts", "count": 1},
+        {"stance": "mixed", "count": 0}, {"stance": "no_finding", "count": 0},
+    ]
+    # pmid 5 (a, 2001) has no stance row: it counts as no finding, and the cumulative runs per stance
+    a_2001 = table[(table["hypothesis_id"] == "a") & (table["design"] == "rct") & (table["year_label"] == "2001")]
+    assert a_2001[["stance", "count", "cumulative"]].to_dict("records") == [
+        {"stance": "supports", "count": 0, "cumulative": 1}, {"stance": "contradicts", "count": 0, "cumulative": 1},
+        {"stance": "mixed", "count": 0, "cumulative": 0}, {"stance": "no_finding", "count": 1, "cumulative": 1},
+    ]
+    # the baseline's stance rows change nothing, and stance splits counts, never the denominator
+    assert table["count"].sum() == tagging.evidence_table(_catalogue(), HYPOTHESES)["count"].sum()
+    assert a_2000["per_1000"].round(3).tolist() == [333.333, 333.333, 0.0, 0.0]

@@ -71,7 +71,7 @@ def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
         "electronic_date", "entry_date", "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh",
         "keywords", "corrections", "first_seen", "last_changed", "sources", "hypotheses", "tag_sources",
         "matched_terms", "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum",
-        "expression_of_concern",
+        "expression_of_concern", "comments", "grants", "coi_statement", "chemicals", "publication_status",
     ]
     # Until decoded, the detail columns hold the stored JSON as UTF-8 bytes, and mesh_terms is not there yet.
     assert list(catalogue.columns) == [column for column in decoded.columns if column != "mesh_terms"]

@@ -111,3 +111,28 @@ def test_the_order_does_not_depend_on_the_catalogue_order() -> None:
 def test_only_new_on_an_empty_catalogue_gives_an_empty_frame() -> None:
     empty = standard_catalogue().iloc[:0]
     assert select_articles(empty, Selection(only_new=True, new_since="2026-01-01")).empty
+
+
+_STANCE_ROWS = pd.DataFrame([
+    (1001, "serotonin", "supports"), (1002, "sleep", "contradicts"), (1002, "substance_p", "supports"),
+    (1005, "sleep", "no_finding"), (1003, "serotonin", "supports"),
+], columns=["pmid", "hypothesis_id", "stance"])
+
+
+@pytest.mark.parametrize(("selection", "expected_pmids"), [
+    (Selection(stances=("supports",)), [1001, 1002]),
+    (Selection(stances=("supports",), include_retracted=True), [1001, 1003, 1002]),
+    (Selection(stances=("supports",), hypotheses=("sleep",)), []),
+    (Selection(stances=("contradicts", "no_finding"), hypotheses=("sleep",)), [1002, 1005]),
+    (Selection(stances=("mixed",)), []),
+])
+def test_stance_filter_keeps_articles_with_a_chosen_stance_for_a_chosen_cause(selection, expected_pmids) -> None:
+    chosen = select_articles(standard_catalogue(), selection, hypothesis_ids=HYPOTHESIS_IDS, stances=_STANCE_ROWS)
+    assert chosen["pmid"].tolist() == expected_pmids
+
+
+def test_stance_filter_refuses_an_unknown_stance_and_needs_the_rows() -> None:
+    with pytest.raises(ConfigError, match="unknown stance 'support': choose from supports, contradicts"):
+        Selection(stances=("support",))
+    with pytest.raises(ValueError, match="needs the stance rows"):
+        select_articles(standard_catalogue(), Selection(stances=("supports",)), hypothesis_ids=HYPOTHESIS_IDS)

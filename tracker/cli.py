@@ -13,6 +13,7 @@ import click
 from tracker import store
 from tracker.config import Settings, load_settings
 from tracker.errors import LockHeld, TrackerError
+from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -102,10 +103,11 @@ class _CliProgress:
 
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
         windows = f" in {window_count} date windows" if window_count > 1 else ""
-        click.echo(f"searched {hypothesis_id}: {count} records in PubMed{windows}", err=True)
+        click.echo(f"searched {hypothesis_id}: {counted(count, 'record')} in PubMed{windows}", err=True)
 
     def fetching(self, pmid_count: int, batch_count: int) -> None:
-        click.echo(f"fetching {pmid_count} new or changed records in {batch_count} batches", err=True)
+        click.echo(f"fetching {counted(pmid_count, 'new or changed record')} in {counted(batch_count, 'batch')}",
+                   err=True)
         if self._interactive and batch_count:
             self._bar = click.progressbar(length=pmid_count, label="efetch", file=sys.stderr)
             self._bar.__enter__()
@@ -172,8 +174,9 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
             for o in report.outcomes
         ]
         click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+        requests = plural(report.esearch_requests + report.efetch_requests, "request")
         click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch "
-                   f"requests, {report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
+                   f"{requests}, {counted(report.fetched_records, 'record')} fetched in {report.elapsed_s:.1f} s")
     if not report.succeeded:
         click.echo(f"tracker: fetch failed: {report.error}", err=True)
         sys.exit(EXIT_FAILURE)
@@ -187,7 +190,8 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
 def status(context: click.Context, as_json: bool) -> None:
     """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
     settings = _settings(context)
-    connection = store.connect(settings.db_path, read_only=True)
+    # Checked as the writers check it (about 1 s at 200,000 articles): status is how a user asks whether all is well.
+    connection = store.connect(settings.db_path, read_only=True, check=True)
     try:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
         runs = store.load_runs_frame(connection, limit=1)
@@ -246,7 +250,7 @@ def retag(context: click.Context) -> None:
             tagged = refresh_tags(connection, rules, all_articles=True)
         finally:
             connection.close()
-    click.echo(f"tagged {tagged} articles with rules {rules.version} from {settings.hypotheses_path}")
+    click.echo(f"tagged {counted(tagged, 'article')} with rules {rules.version} from {settings.hypotheses_path}")
 
 
 # --- export / import / feed -------------------------------------------------------------------------------------
@@ -275,9 +279,18 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
         finally:
             connection.close()
     for item in report.files:
-        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, {item.records_read} records: "
-                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged")
+        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, "
+                   f"{counted(item.records_read, 'record')}: "
+                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged"
+                   + (f", {item.kept} kept (stored record is more complete: PMID {_some(item.kept_pmids)})"
+                      if item.kept else ""))
     click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
+
+
+def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
+    """"1, 2, 3" or, for a long list, its first few and how many more."""
+    more = f" and {len(pmids) - shown} more" if len(pmids) > shown else ""
+    return ", ".join(map(str, pmids[:shown])) + more
 
 
 def _read_catalogue(settings: Settings):
@@ -332,6 +345,9 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
     return result
 
 
+_EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
+
+
 @cli.command("export")
 @click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
               show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
@@ -373,14 +389,23 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
                           only_new=only_new, text=text)
     articles = select_articles(_read_catalogue(settings), selection,
                                hypothesis_ids=[h.id for h in settings.hypotheses])
+    articles = store.decode_details(articles, export.detail_columns(export_format))
     writers = {
         "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel),
         "ris": lambda stream: export.write_ris(articles, stream),
         "bibtex": lambda stream: export.write_bibtex(articles, stream),
     }
     count = _write_output(output, writers[export_format])
-    if output is not None:
-        click.echo(f"wrote {count} article{'' if count == 1 else 's'} to {output} ({export_format})", err=True)
+    if count == 0:
+        # Still written, as csvkit and pandas write a header-only CSV: a script reading it finds its columns.
+        if export_format == "csv":
+            written = "only the CSV header row"
+        else:
+            written = f"an empty {_EXPORT_FORMAT_NAMES[export_format]} file" if output is not None else "nothing"
+        click.echo(f"tracker: no article matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'article')} to {output} ({export_format})", err=True)
 
 
 @cli.command("feed")
@@ -395,13 +420,19 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @click.pass_context
 def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, ...], output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days, with their causes and study design."""
-    from tracker.feed import build_feed
+    from datetime import datetime, timezone
+
+    from tracker.feed import FEED_DETAILS, build_feed, select_feed_articles
 
     settings = _settings(context)
-    document = build_feed(_read_catalogue(settings), settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids)
+    now = datetime.now(timezone.utc)
+    articles = select_feed_articles(_read_catalogue(settings), settings.hypotheses, days=days,
+                                    hypothesis_ids=hypothesis_ids, now=now)
+    document = build_feed(store.decode_details(articles, FEED_DETAILS), settings.hypotheses, days=days,
+                          hypothesis_ids=hypothesis_ids, now=now)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
-        click.echo(f"wrote the feed of the last {days} days to {output}", err=True)
+        click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
 
 
 # --- schedule ---------------------------------------------------------------------------------------------------

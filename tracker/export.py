@@ -1,7 +1,8 @@
 """Write a selection of the catalogue as CSV, RIS or BibTeX: the same code for `tracker export` and the dashboard.
 
-Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order; it decodes
-the detail columns it writes (`store.decode_details`), which the catalogue keeps as stored, JSON bytes.
+Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order. The catalogue
+keeps its detail columns as stored, JSON bytes; the caller decodes the ones a writer reads (`detail_columns(format)`)
+with `store.decode_details` before handing the frame over, so this module never reads the store's encoding.
 
 CSV columns (stable; new columns are only ever appended):
 
@@ -25,7 +26,17 @@ CSV columns (stable; new columns are only ever appended):
     has_erratum            true / false
     expression_of_concern  true / false
     first_seen             when the tracker first stored it (ISO 8601, UTC)
-    abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs
+    orcids                 authors' ORCID iDs, "Smith JA: 0000-0002-1825-0097; Doe J: 0000-0001-5109-3700"
+    grants                 funding, "agency (country) grant number": "NIAMS NIH HHS (United States) R01 AR053295;
+                           Wellcome Trust (United Kingdom)"
+    coi_statement          the conflict-of-interest statement, on one line
+    chemicals              substances indexed, "name (registry number)": "Pregabalin (55JG375S6M); Analgesics"
+                           (no number where PubMed has none, its "0")
+    publication_status     PubMed's ppublish (in print), epublish (online only) or aheadofprint
+    comments_on            the articles this one comments on: PMIDs, or the citation where PubMed gives no PMID
+    comments_in            the articles that comment on this one, as comments_on
+    abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs;
+                           always the last column
 
 CSV is UTF-8 (with a byte-order mark when `excel=True`, so Excel detects the encoding), quoted per RFC 4180 by the
 csv module (CRLF row ends; fields with quotes, commas or newlines quoted). Text cells that a spreadsheet would run
@@ -49,25 +60,30 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from tracker.store import DETAIL_COLUMNS, decode_details
-
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
     "matched_terms", "design", "species", "publication_types", "mesh_terms", "retracted", "retraction_notice",
-    "has_erratum", "expression_of_concern", "first_seen",
+    "has_erratum", "expression_of_concern", "first_seen", "orcids", "grants", "coi_statement", "chemicals",
+    "publication_status", "comments_on", "comments_in",
 )
 ABSTRACT_COLUMN = "abstract"
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_concern")
 # The catalogue's detail columns each format reads: decoding only these keeps a large export quick.
-_CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms")
-_CITATION_DETAILS = ("authors", "publication_types", "mesh_terms", "keywords")
+_CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms", "authors", "grants", "chemicals", "comments")
+_CITATION_DETAILS = ("authors", "publication_types", "mesh_terms", "keywords", "grants")
+_DETAILS_BY_FORMAT = {"csv": _CSV_DETAILS, "ris": _CITATION_DETAILS, "bibtex": _CITATION_DETAILS}
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Excel, LibreOffice and Google Sheets start a formula (or DDE call) at these; OWASP's list for CSV injection.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START_SET = frozenset(_FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def detail_columns(export_format: str) -> tuple[str, ...]:
+    """The catalogue's detail columns the writer of "csv", "ris" or "bibtex" reads: decode them before writing."""
+    return _DETAILS_BY_FORMAT[export_format]
 
 
 def pubmed_url(pmid: int) -> str:
@@ -111,6 +127,13 @@ def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator
             "; ".join(_items(row.get("mesh_terms"))),
             *("true" if _flag(row.get(name)) else "false" for name in FLAG_COLUMNS),
             _text(row.get("first_seen")),
+            orcids_text(row.get("authors")),
+            grants_text(row.get("grants")),
+            _one_line(row.get("coi_statement")),
+            chemicals_text(row.get("chemicals")),
+            _text(row.get("publication_status")),
+            comments_text(row.get("comments"), "CommentOn"),
+            comments_text(row.get("comments"), "CommentIn"),
         ]
         if with_abstract:
             cells.append(_text(row.get("abstract")))
@@ -136,6 +159,46 @@ def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool =
     buffer = io.StringIO(newline="")
     write_csv(frame, buffer, with_abstract=with_abstract, excel=excel)
     return buffer.getvalue().encode("utf-8")
+
+
+def orcids_text(authors: object) -> str:
+    """"Smith JA: 0000-0002-1825-0097; ..." for the authors with an ORCID iD."""
+    return "; ".join(
+        f"{_author_display_name(author)}: {author['orcid']}" for author in authors or () if author.get("orcid"))
+
+
+def grants_text(grants: object) -> str:
+    """"NIAMS NIH HHS (United States) R01 AR053295; Wellcome Trust (United Kingdom)"."""
+    cells = []
+    for grant in grants or ():
+        funder = " ".join(part for part in (_one_line(grant.get("agency")),
+                                             f"({_one_line(grant['country'])})" if grant.get("country") else "")
+                          if part)
+        cells.append(" ".join(part for part in (funder, _one_line(grant.get("grant_id"))) if part))
+    return "; ".join(cell for cell in cells if cell)
+
+
+def chemicals_text(chemicals: object) -> str:
+    """"Pregabalin (55JG375S6M); Analgesics": PubMed's registry number "0" means none and is left out."""
+    return "; ".join(
+        f"{_one_line(chemical['name'])} ({chemical['registry_number']})"
+        if chemical.get("registry_number") not in (None, "", "0") else _one_line(chemical["name"])
+        for chemical in chemicals or ())
+
+
+def comments_text(comments: object, ref_type: str) -> str:
+    """The PMIDs of one kind of comment link, or the cited source where PubMed gives no PMID."""
+    return "; ".join(
+        str(comment["pmid"]) if comment.get("pmid") is not None else _one_line(comment.get("ref_source"))
+        for comment in comments or () if comment.get("ref_type") == ref_type)
+
+
+def _author_display_name(author: dict[str, Any]) -> str:
+    """"Smith JA" for a person, the group's name for a collective, as the authors column writes them."""
+    if author.get("collective_name"):
+        return _one_line(author["collective_name"])
+    return " ".join(_one_line(part) for part in (author.get("last_name"),
+                                                 author.get("initials") or author.get("fore_name")) if part)
 
 
 def publication_date_text(row: dict[str, Any]) -> str:
@@ -221,6 +284,13 @@ def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
         note = _integrity_note(row)
         if note:
             pairs.append(("N1", note))
+        # Funding and conflicts of interest as notes: RIS has no tags of its own for them.
+        funding = grants_text(row.get("grants"))
+        if funding:
+            pairs.append(("N1", f"Funding: {funding}"))
+        conflict = _one_line(row.get("coi_statement"))
+        if conflict:
+            pairs.append(("N1", f"Conflict of interest: {conflict}"))
         pairs.append(("ER", ""))
         yield [(tag, value) for tag, value in pairs if value or tag == "ER"]
 
@@ -384,21 +454,37 @@ _RECORD_COLUMNS = (
     "pmid", "kind", "title", "abstract", "author_names", "authors", "journal", "journal_iso", "volume", "issue",
     "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw", "doi", "pmcid", "publication_types", "mesh_terms",
     "keywords", "first_seen", "hypotheses", "matched_terms", "design", "species", *FLAG_COLUMNS,
+    "grants", "coi_statement", "chemicals", "publication_status", "comments",
 )
 
 
 def _records(frame: pd.DataFrame, details: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """Yield each row as a dict of the columns the writers read, None for missing values.
 
-    Of the detail columns only `details` are decoded and given: the others would be JSON bytes, which a writer
-    would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every cell of every
-    column one at a time and is several times slower on pandas' Arrow-backed strings.
+    Of the detail columns only `details` are given, and they must be decoded: the others may still be JSON bytes,
+    which a writer would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every
+    cell of every column one at a time and is several times slower on pandas' Arrow-backed strings.
     """
-    frame = decode_details(frame, details)
+    _check_decoded(frame, details)
     present = [column for column in _RECORD_COLUMNS
-               if column in frame.columns and (column in details or column not in DETAIL_COLUMNS)]
+               if column in frame.columns and (column in details or column not in _ALL_DETAILS)]
     values = [frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in present]
     return (dict(zip(present, row)) for row in zip(*values))
+
+
+_ALL_DETAILS = frozenset(_CSV_DETAILS + _CITATION_DETAILS)
+
+
+def _check_decoded(frame: pd.DataFrame, details: tuple[str, ...]) -> None:
+    """Refuse a frame whose detail columns are missing or still JSON bytes: a caller forgot to decode them."""
+    for column in details:
+        if column not in frame.columns:
+            raise ValueError(f"the frame has no {column!r} column; decode it first: "
+                             f"store.decode_details(frame, export.detail_columns(format))")
+        values = frame[column].dropna()
+        if len(values) and isinstance(values.iloc[0], (bytes, str)):
+            raise ValueError(f"the frame's {column!r} column is not decoded; decode it first: "
+                             f"store.decode_details(frame, export.detail_columns(format))")
 
 
 def page_ranges(pages: str) -> list[tuple[str, str | None]]:

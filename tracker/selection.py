@@ -15,6 +15,9 @@ Decisions the filters make:
 - only_new: articles first seen on the newest first-seen UTC day of the whole catalogue, i.e. what the latest
   fetch or import added (the dashboard's "only new").
 - text: a case-insensitive literal substring of the title, abstract, author names or journal.
+- stances: an article passes when one of its stored stance rows, for one of the chosen hypotheses (any, when
+  none is chosen), has one of the chosen `models.STANCES`; a pair the stance reader has not read yet matches
+  none. The caller passes the stance rows (`store.load_stance_frame`, pmid, hypothesis_id and stance).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
+from tracker.models import STANCES
 from tracker.tagging import DESIGNS, SPECIES
 
 TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
@@ -52,10 +56,11 @@ class Selection:
     new_since: str | None = None
     text: str | None = None
     only_new: bool = False
+    stances: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
-        for name in ("hypotheses", "designs"):
+        for name in ("hypotheses", "designs", "stances"):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
         for name in ("species", "new_since", "text"):
             if getattr(self, name) == "":
@@ -74,6 +79,9 @@ class Selection:
         unknown_designs = [d for d in self.designs if d not in DESIGNS]
         if unknown_designs:
             raise ConfigError(f"unknown study design {unknown_designs[0]!r}: choose from {', '.join(DESIGNS)}")
+        unknown_stances = [stance for stance in self.stances if stance not in STANCES]
+        if unknown_stances:
+            raise ConfigError(f"unknown stance {unknown_stances[0]!r}: choose from {', '.join(STANCES)}")
         if self.species is not None and self.species not in SPECIES:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
@@ -94,12 +102,14 @@ def new_since_time(text: str) -> pd.Timestamp:
 
 
 def select_articles(
-    catalogue: pd.DataFrame, selection: Selection, *, hypothesis_ids: Iterable[str] | None = None
+    catalogue: pd.DataFrame, selection: Selection, *, hypothesis_ids: Iterable[str] | None = None,
+    stances: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the catalogue rows the selection keeps, newest year first, unknown years last, then PMID descending.
 
     `hypothesis_ids` are the configured ids a selection may name; without them the ids present in the
-    catalogue are the allowed ones, so a mistyped id is refused rather than giving an empty result.
+    catalogue are the allowed ones, so a mistyped id is refused rather than giving an empty result. `stances`
+    (pmid, hypothesis_id, stance) is needed when the selection filters by stance.
     """
     _check_hypotheses(catalogue, selection, hypothesis_ids)
     keep = pd.Series(True, index=catalogue.index)
@@ -126,7 +136,18 @@ def select_articles(
             keep &= (first_seen >= newest_day).fillna(False).astype(bool)
     if selection.text is not None and selection.text.strip():
         keep &= _text_matches(catalogue, selection.text.strip())
+    if selection.stances:
+        if stances is None:
+            raise ValueError("a selection by stance needs the stance rows: pass stances=store.load_stance_frame(...)")
+        keep &= catalogue["pmid"].isin(_pmids_with_stance(stances, selection))
     return _order(catalogue, keep)
+
+
+def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:
+    matching = stances["stance"].isin(selection.stances)
+    if selection.hypotheses:
+        matching &= stances["hypothesis_id"].isin(selection.hypotheses)
+    return stances.loc[matching, "pmid"].unique()
 
 
 def _check_hypotheses(catalogue: pd.DataFrame, selection: Selection, hypothesis_ids: Iterable[str] | None) -> None:

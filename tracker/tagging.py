@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 
 from tracker.config import Hypothesis
 from tracker.errors import ConfigError
+from tracker.models import STANCES, UNREAD_STANCE
 
 DESIGNS: tuple[str, ...] = (
     "meta_analysis", "systematic_review", "rct", "clinical_trial", "cohort", "case_control", "observational",
@@ -594,10 +595,13 @@ _UNKNOWN_YEAR = -1
 
 
 def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, include_retracted: bool = False,
-                   by_species: bool = False) -> pd.DataFrame:
-    """Count articles per cause hypothesis × publication year × design (× species), with running and normalised sums.
+                   by_species: bool = False, stances: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Count articles per cause hypothesis × publication year × design (× species) (× stance), with running and
+    normalised sums.
 
-    The catalogue needs pub_year, hypotheses, design, retracted (and species with `by_species`). One row
+    The catalogue needs pub_year, hypotheses, design, retracted (and species with `by_species`, pmid with
+    `stances`). `stances` (pmid, hypothesis_id, stance: `store.load_stance_frame`) adds a stance key with every
+    level of `stance.STANCES`; a tagged pair with no stance row counts as `stance.UNREAD_STANCE`. One row
     for every cause × year from the first to the last known year × design (× species), zeros included, then one
     "unknown" year row per cause × design (× species) so articles without a year are never dropped. cumulative
     runs over the known years (and is <NA> on the unknown row); per_1000 divides by the articles of the same year
@@ -605,25 +609,35 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     that is zero or the file has no baseline. The baseline is the denominator only: it has no rows of its own.
     Retracted articles leave both counts and denominators unless `include_retracted`.
     """
-    keys = ["hypothesis_id", "year", "design"] + (["species"] if by_species else [])
-    columns = [*EVIDENCE_COLUMNS[:4], *(["species"] if by_species else []), *EVIDENCE_COLUMNS[4:]]
+    by_stance = stances is not None
+    extra_keys = (["species"] if by_species else []) + (["stance"] if by_stance else [])
+    keys = ["hypothesis_id", "year", "design", *extra_keys]
+    columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
     causes = [h.id for h in hypotheses if not h.baseline]
     baseline_id = next((h.id for h in hypotheses if h.baseline), None)
     # Only the columns counted: filtering the whole catalogue would copy every column of every row.
-    counted = catalogue[["pub_year", "design", "hypotheses", *(["species"] if by_species else [])]]
+    counted = catalogue[[*(["pmid"] if by_stance else []), "pub_year", "design", "hypotheses",
+                         *(["species"] if by_species else [])]]
     kept = counted if include_retracted else counted[~catalogue["retracted"].astype(bool)]
     years = kept["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
     known_years = years[years != _UNKNOWN_YEAR]
     year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
 
     carried = pd.DataFrame({
+        "pmid": kept["pmid"].to_numpy(dtype="int64") if by_stance else None,
         "year": years.to_numpy(),
         "design": kept["design"].to_numpy(dtype=object),
         "species": kept["species"].to_numpy(dtype=object) if by_species else None,
         "hypothesis_id": kept["hypotheses"].to_numpy(dtype=object),
     }).explode("hypothesis_id")
-    counts = carried[carried["hypothesis_id"].isin(causes)].groupby(keys).size()
-    levels = [causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(SPECIES)] if by_species else [])
+    cause_rows = carried[carried["hypothesis_id"].isin(causes)]
+    if by_stance:
+        stance_of = stances[["pmid", "hypothesis_id", "stance"]].astype({"pmid": "int64", "hypothesis_id": object})
+        cause_rows = cause_rows.merge(stance_of, on=["pmid", "hypothesis_id"], how="left")
+        cause_rows["stance"] = cause_rows["stance"].astype(object).fillna(UNREAD_STANCE)
+    counts = cause_rows.groupby(keys).size()
+    levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(SPECIES)] if by_species else [])
+              + ([list(STANCES)] if by_stance else []))
     grid = pd.MultiIndex.from_product(levels, names=keys)
     table = counts.reindex(grid, fill_value=0).rename("count").reset_index()
     table["count"] = table["count"].astype("int64")
@@ -644,6 +658,8 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     table["year"] = table["year"].astype("Int64").mask(~known)
     table["hypothesis_id"] = table["hypothesis_id"].astype(object)
     table["design"] = table["design"].astype(object)
+    if by_stance:
+        table["stance"] = table["stance"].astype(object)
     return table[columns].reset_index(drop=True)
 
 

@@ -24,9 +24,12 @@ from tracker.store.articles import (
 from tracker.store.catalogue import (
     DETAIL_COLUMNS,
     FACET_COLUMNS,
+    STANCE_COLUMNS,
     decode_details,
     load_articles_frame,
     load_catalogue,
+    load_stance_frame,
+    save_stances,
     save_tags,
     stale_tag_pmids,
 )
@@ -52,10 +55,10 @@ from tracker.store.runs import (
 )
 
 __all__ = [
-    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "SCHEMA_VERSION", "article_from_row", "checkpoint", "connect",
+    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "SCHEMA_VERSION", "STANCE_COLUMNS", "article_from_row", "checkpoint", "connect",
     "decode_details", "delete_articles", "finish_run", "link_hypothesis", "linked_pmids", "load_article",
     "load_articles_frame", "load_catalogue", "load_last_successful_run", "load_run_hypotheses_frame",
-    "load_runs_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
-    "record_run_hypothesis", "save_articles", "save_sync_state", "save_tags", "stale_tag_pmids", "start_run",
+    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
+    "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_tag_pmids", "start_run",
     "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
 ]

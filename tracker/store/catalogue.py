@@ -24,21 +24,22 @@ _FLAG_COLUMNS = FACET_COLUMNS[2:]
 # What an article that was never tagged shows until `tracker retag` (or the next fetch) tags it.
 _UNTAGGED_FACETS = {"design": "other", "species": "unknown", **{flag: False for flag in _FLAG_COLUMNS}}
 _JSON_LIST_COLUMNS = ("abstract_sections", "authors", "languages", "publication_types", "mesh", "keywords",
-                      "corrections")
+                      "corrections", "comments", "grants", "chemicals")
 _CATALOGUE_COLUMNS = (
     "pmid", "kind", "title", "abstract", "abstract_sections", "author_names", "authors", "journal", "journal_iso",
     "volume", "issue", "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw", "electronic_date", "entry_date",
     "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh", "keywords", "corrections", "first_seen",
     "last_changed", "sources", "hypotheses", "tag_sources", "matched_terms", *FACET_COLUMNS,
+    "comments", "grants", "coi_statement", "chemicals", "publication_status",
 )
 # What only an export or the one article on screen reads: `load_catalogue` keeps these as the stored JSON's UTF-8
 # bytes (decoding them for every row was most of a dashboard's first render); `decode_details` decodes the rows
 # that need them.
 DETAIL_COLUMNS = ("abstract_sections", "authors", "languages", "publication_types", "mesh_terms", "mesh", "keywords",
-                  "corrections", "sources", "matched_terms")
+                  "corrections", "sources", "matched_terms", "comments", "grants", "chemicals")
 _CATALOGUE_TEXT_COLUMNS = ("kind", "title", "abstract", "author_names", "journal", "journal_iso", "volume", "issue",
                            "pages", "pub_date_raw", "electronic_date", "entry_date", "doi", "pmcid", "first_seen",
-                           "last_changed")
+                           "last_changed", "coi_statement", "publication_status")
 _DATE_PART_COLUMNS = ("pub_year", "pub_month", "pub_day")
 _SEARCHED_COLUMNS = ("title", "abstract", "author_names", "journal")
 
@@ -63,6 +64,55 @@ def save_tags(connection: sqlite3.Connection, tags: pd.DataFrame, facets: pd.Dat
          for pmid, hypothesis_id, source, matched in
          tags[["pmid", "hypothesis_id", "source", "matched_terms"]].itertuples(index=False, name=None)],
     )
+
+
+# What each (article, cause) stance row holds besides its key, in the `stances` table's order (migration 3).
+STANCE_COLUMNS = ("stance", "evidence_kind", "hedged", "section", "sentence", "cue", "n_patients", "n_controls")
+
+
+def save_stances(connection: sqlite3.Connection, stances: pd.DataFrame, pmids: Iterable[int],
+                 rules_version: str) -> None:
+    """Replace the stance rows of every PMID in `pmids` with those of `stances`; call inside `transaction()`.
+
+    `stances` has pmid, hypothesis_id and the STANCE_COLUMNS (section, sentence, cue, n_patients and n_controls
+    may be None). Call it in the transaction that saves the same articles' tags, so the two never disagree.
+    """
+    connection.executemany("DELETE FROM stances WHERE pmid = ?", [(int(pmid),) for pmid in pmids])
+    rows = stances[["pmid", "hypothesis_id", *STANCE_COLUMNS]].astype(object).where(stances.notna(), None)
+    connection.executemany(
+        f"INSERT INTO stances (pmid, hypothesis_id, {', '.join(STANCE_COLUMNS)}, rules_version) "
+        f"VALUES ({', '.join('?' * (len(STANCE_COLUMNS) + 3))})",
+        [(int(pmid), hypothesis_id, stance, kind, int(bool(hedged)), section, sentence, cue,
+          None if n_patients is None else int(n_patients), None if n_controls is None else int(n_controls),
+          rules_version)
+         for pmid, hypothesis_id, stance, kind, hedged, section, sentence, cue, n_patients, n_controls in
+         rows.itertuples(index=False, name=None)],
+    )
+
+
+def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | None = None,
+                      columns: Iterable[str] = STANCE_COLUMNS) -> pd.DataFrame:
+    """The stored stance rows (all, or those of `pmids`): pmid, hypothesis_id and the named STANCE_COLUMNS.
+
+    Ordered by PMID then hypothesis; hedged as bool, the sample sizes as nullable integers. Pass only the
+    columns you need: the sentences are the bulk of the table.
+    """
+    wanted = list(columns)
+    unknown = set(wanted) - set(STANCE_COLUMNS)
+    if unknown:
+        raise ValueError(f"not a stance column: {', '.join(sorted(unknown))}; choose from {', '.join(STANCE_COLUMNS)}")
+    pmid_list = None if pmids is None else sorted({int(pmid) for pmid in pmids})
+    frame = _read_chunked(
+        connection, f"SELECT pmid, hypothesis_id{''.join(', ' + name for name in wanted)} FROM stances "
+        "WHERE {where}", pmid_list, "pmid",
+    ).sort_values(["pmid", "hypothesis_id"], ignore_index=True)
+    frame["pmid"] = frame["pmid"].astype("int64")
+    if "hedged" in frame:
+        frame["hedged"] = frame["hedged"].astype(bool)
+    for name in ("n_patients", "n_controls"):
+        if name in frame:
+            frame[name] = frame[name].astype("Int64")
+    return frame
 
 
 def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> list[int]:
