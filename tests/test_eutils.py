@@ -313,12 +313,13 @@ def test_an_efetch_query_error_is_final(tmp_path: Path, server: EutilsStandin) -
         assert client.requests_made == 1
 
 
-@pytest.mark.parametrize("pmid_text", ["0", "1" * 30, str(2 ** 63), "-5", "12a", ""])
+@pytest.mark.parametrize("pmid_text", ["0", "1" * 30, str(2 ** 63), "-5", "12a", "", "\u0663", "9" * 5000])
 def test_an_idlist_entry_that_is_not_a_pmid_is_a_one_line_error(pmid_text: str) -> None:
     body = esearch_body(f"<Count>2</Count><IdList><Id>7</Id><Id>{pmid_text}</Id></IdList>")
     with pytest.raises(EutilsError) as raised:
         _parse_esearch(body)
-    assert str(raised.value) == (f"esearch.fcgi: IdList holds {pmid_text!r}, which is not a PMID (a whole number "
+    shown = repr(pmid_text) if len(pmid_text) <= 40 else f"{pmid_text[:40]!r}... (5,000 characters)"
+    assert str(raised.value) == (f"esearch.fcgi: IdList holds {shown}, which is not a PMID (a whole number "
                                  f"from 1 to 2^63-1); check that NCBI_EUTILS_URL points at NCBI E-utilities")
 
 

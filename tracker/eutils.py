@@ -624,8 +624,10 @@ def _raise_json_error(body: bytes, endpoint: str) -> None:
 def _pmid(text: str) -> int:
     """Read one IdList entry; PMIDs are positive and must fit SQLite's 64-bit INTEGER."""
     digits = text.strip()
-    if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2 ** 63:
-        raise EutilsError(f"esearch.fcgi: IdList holds {text!r}, which is not a PMID (a whole number from 1 to "
+    # Length first: Python refuses to convert more than 4,300 digits, and no PMID has more than 19.
+    if not (0 < len(digits) <= 19 and digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2 ** 63:
+        shown = repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text):,} characters)"
+        raise EutilsError(f"esearch.fcgi: IdList holds {shown}, which is not a PMID (a whole number from 1 to "
                           "2^63-1); check that NCBI_EUTILS_URL points at NCBI E-utilities")
     return int(digits)
 
