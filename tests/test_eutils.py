@@ -247,13 +247,26 @@ def test_an_endless_reply_stops_at_the_size_cap(tmp_path: Path, server: EutilsSt
     tracemalloc.start()
     try:
         with EutilsClient(settings, sleep=lambda _: None) as client:
-            with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply passed 1 MiB"):
+            with pytest.raises(EutilsError) as raised:
                 client.efetch([1000])
             assert client.requests_made == 1  # the same request would only get as large a reply again
         peak_bytes = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak_bytes < 8 * 1024 * 1024
+    assert str(raised.value) == (
+        "efetch.fcgi: the reply passed 1 MiB on the wire, the most the tracker reads (a 10-record PubMed batch is "
+        f"far smaller); lower TRACKER_BATCH_SIZE, or check that NCBI_EUTILS_URL ({server.base_url}) is NCBI "
+        "E-utilities")
+
+
+def test_an_endless_search_reply_stops_at_the_size_cap(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_reply_bytes=1024 * 1024)
+    server.fail_next("esearch", Fault.endless())
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"^esearch.fcgi: the reply passed 1 MiB on the wire, the most the "
+                                              r"tracker reads \(a PubMed search reply is well under 1 MiB\); check"):
+            client.esearch(SEROTONIN_QUERY)
 
 
 def test_a_gzip_bomb_stops_at_the_size_cap_after_decoding(tmp_path: Path, server: EutilsStandin) -> None:

@@ -253,10 +253,14 @@ class EutilsClient:
 
     def _too_large(self, endpoint: str, cap_bytes: int, where: str) -> EutilsError:
         # Not retried: the same request would get as large a reply again.
+        check_url = f"check that NCBI_EUTILS_URL ({self._settings.eutils_url_display}) is NCBI E-utilities"
+        if endpoint != "efetch.fcgi":
+            return EutilsError(f"{endpoint}: the reply passed {_size_text(cap_bytes)} {where}, the most the tracker "
+                               f"reads (a PubMed search reply is well under 1 MiB); {check_url}")
         return EutilsError(
             f"{endpoint}: the reply passed {_size_text(cap_bytes)} {where}, the most the tracker reads "
             f"(a {self._settings.batch_size}-record PubMed batch is far smaller); lower TRACKER_BATCH_SIZE, "
-            f"and check that NCBI_EUTILS_URL ({self._settings.eutils_url_display}) is NCBI E-utilities")
+            f"or {check_url}")
 
     def _backoff_s(self, attempt: int, retry_after_s: float | None) -> float:
         # Exponential with jitter so that many clients, or many retries, do not hit NCBI in step.
