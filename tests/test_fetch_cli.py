@@ -94,7 +94,6 @@ def test_bad_hypotheses_file_is_one_line_and_fetches_nothing(tmp_path: Path) -> 
 def test_network_down_is_one_line_nonzero_and_keeps_the_store(tmp_path: Path, hypotheses_file: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "store.sqlite"
-    monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")  # no warning line beside the one error line
     with EutilsStandin(rate_limit=False) as server:
         seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
@@ -178,7 +177,6 @@ def test_a_bad_tagging_term_is_refused_before_any_request(tmp_path: Path, monkey
     bad.write_text(HYPOTHESES_TOML.replace('terms = ["serotonin", "5-HT"]', 'terms = ["serotonin", "re:(5-HT"]'),
                    encoding="utf-8")
     db = tmp_path / "store.sqlite"
-    monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")  # no warning line beside the one error line
     with EutilsStandin(rate_limit=False) as server:
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
         result = CliRunner().invoke(cli, ["fetch", "--db", str(db), "--hypotheses", str(bad)])
@@ -200,7 +198,7 @@ def test_fetch_without_an_email_warns_once_and_goes_on(tmp_path: Path, hypothese
         result = CliRunner().invoke(cli, arguments)
         assert result.exit_code == 0, result.output
         warnings = [line for line in result.stderr.splitlines() if "NCBI_EMAIL" in line]
-        assert warnings == ["tracker: warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can "
+        assert warnings == ["warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can "
                             "write to about problems: set NCBI_EMAIL=you@example.org"]
         monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")
         again = CliRunner().invoke(cli, arguments)
