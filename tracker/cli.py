@@ -95,13 +95,18 @@ def hypotheses_option(function: Callable) -> Callable:
 class _CliProgress:
     """A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, warning: str | None = None) -> None:
         self._interactive = sys.stderr.isatty()
         self._bar = None
         self._done = 0
         self._total = 0
+        self._warning = warning
 
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
+        if self._warning:
+            # Once NCBI has answered, not before: a run refused earlier (store, lock, config) stays one line.
+            click.echo(self._warning, err=True)
+            self._warning = None
         windows = f" in {window_count} date windows" if window_count > 1 else ""
         click.echo(f"searched {hypothesis_id}: {counted(count, 'record')} in PubMed{windows}", err=True)
 
@@ -155,7 +160,10 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
     settings = _settings(context)
     for hypothesis_id in hypothesis_ids:
         settings.hypothesis(hypothesis_id)
-    progress = _CliProgress()
+    # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
+    progress = _CliProgress(None if settings.email else (
+        "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
+        "problems: set NCBI_EMAIL=you@example.org"))
     with job_lock(settings.db_path):
         try:
             report = run_fetch(settings, hypothesis_ids, full=full, progress=progress)

@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tracker.errors import ConfigError
 
@@ -16,6 +17,15 @@ DEFAULT_HYPOTHESES_PATH = PACKAGE_DIR / "hypotheses.toml"
 DEFAULT_DB_PATH = PROJECT_DIR / "data" / "tracker.sqlite"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL_NAME = "fibromyalgia-evidence-tracker"
+# A whole request, from connecting to the last byte. NCBI serves a 300-record efetch (about 8 MB) in seconds and its
+# slowest replies seen in practice, large batches while it is busy, in one to two minutes: five minutes leaves that
+# room twice over, yet stops a server that trickles bytes (each read inside the read timeout) from holding the job
+# lock for ever.
+DEFAULT_REQUEST_DEADLINE_S = 300.0
+# PubMed XML runs about 26 KB a record (190 KB the largest seen): a 500-record efetch is about 13 MB, a batch of the
+# largest records under 100 MB. 256 MiB leaves that room while an endless reply or a gzip bomb stops long before
+# memory does; it bounds the bytes on the wire and the bytes after gzip/deflate decoding alike.
+DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _REQUIRED_TEXT_FIELDS = ("id", "label", "description", "query")
@@ -48,7 +58,8 @@ class Settings:
     hypotheses: tuple[Hypothesis, ...]
     hypotheses_path: Path
     db_path: Path
-    eutils_url: str = DEFAULT_EUTILS_URL
+    # Not in repr: a URL may carry a user name and password; show eutils_url_display instead.
+    eutils_url: str = field(default=DEFAULT_EUTILS_URL, repr=False)
     email: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
     tool: str = TOOL_NAME
@@ -58,6 +69,20 @@ class Settings:
     max_retries: int = 6
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+
+    @property
+    def eutils_url_display(self) -> str:
+        """The base URL as messages and logs show it: any password masked, no query string."""
+        return redact_url(self.eutils_url)
+
+    @property
+    def url_secrets(self) -> tuple[str, ...]:
+        """The base URL's password (or lone user name), as written and decoded, for log filters to blank out."""
+        parts = urlsplit(self.eutils_url)
+        secret = parts.password if parts.password is not None else parts.username
+        return (secret, unquote(secret)) if secret else ()
 
     @property
     def requests_per_second(self) -> int:
@@ -170,6 +195,39 @@ def _check_query(where: str, query: str) -> None:
         raise ConfigError(f'{where}: "query" has an unmatched field tag bracket; write tags as [Title/Abstract]')
 
 
+def redact_url(url: str) -> str:
+    """Mask a URL's credentials and drop its query, as pip shows index URLs: `https://user:****@host/path`.
+
+    A user name without a password is masked too: it is then usually a token.
+    """
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+    except ValueError:  # e.g. an unclosed IPv6 bracket: show nothing of it rather than risk a secret
+        return "(an unreadable URL)"
+    host = parts.netloc.rpartition("@")[2]
+    if password is not None:
+        host = f"{username}:****@{host}"
+    elif username is not None:
+        host = f"****@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _env_seconds(environ: dict[str, str], key: str, default: float, minimum: float, maximum: float) -> float:
+    text = environ.get(key)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{key}={text!r} is not a number of seconds; set it to one from {minimum:g} to "
+                          f"{maximum:g}, e.g. {key}={default:g}") from None
+    if not minimum <= value <= maximum:  # NaN fails this too
+        raise ConfigError(f"{key}={text} is out of range; set it to a number of seconds from {minimum:g} to "
+                          f"{maximum:g}, e.g. {key}={default:g}")
+    return value
+
+
 def _env_int(environ: dict[str, str], key: str, default: int, minimum: int, maximum: int) -> int:
     text = environ.get(key)
     if text is None or text == "":
@@ -194,9 +252,12 @@ def load_settings(
     database = Path(db_path or environ.get("TRACKER_DB") or DEFAULT_DB_PATH).expanduser()
     eutils_url = environ.get("NCBI_EUTILS_URL") or DEFAULT_EUTILS_URL
     if not re.match(r"^https?://[^/\s]+", eutils_url):
-        raise ConfigError(f"NCBI_EUTILS_URL={eutils_url!r} is not an http(s) URL; unset it to use {DEFAULT_EUTILS_URL}")
+        raise ConfigError(f"NCBI_EUTILS_URL={redact_url(eutils_url)!r} is not an http(s) URL; "
+                          f"unset it to use {DEFAULT_EUTILS_URL}")
     if not eutils_url.endswith("/"):
         eutils_url += "/"
+    if redact_url(eutils_url) == "(an unreadable URL)":
+        raise ConfigError(f"NCBI_EUTILS_URL is not a valid URL; unset it to use {DEFAULT_EUTILS_URL}")
     email = environ.get("NCBI_EMAIL") or None
     if email is not None and ("@" not in email or any(c.isspace() for c in email)):
         raise ConfigError("NCBI_EMAIL is not an e-mail address; set it to the address NCBI may contact you at")
@@ -211,4 +272,5 @@ def load_settings(
         email=email,
         api_key=api_key,
         batch_size=_env_int(environ, "TRACKER_BATCH_SIZE", 300, 1, 10_000),
+        request_deadline_s=_env_seconds(environ, "TRACKER_REQUEST_DEADLINE_S", DEFAULT_REQUEST_DEADLINE_S, 1, 86_400),
     )

@@ -16,7 +16,6 @@ import datetime
 import io
 import re
 import xml.etree.ElementTree as ElementTree
-import xml.parsers.expat
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO
@@ -36,6 +35,7 @@ from tracker.models import (
     MeshQualifier,
     SizeLimits,
 )
+from tracker.xmlguard import EntityGuard
 
 __all__ = ["iter_pubmed_records", "normalise_orcid", "parse_pubmed_date_text", "pmid_number"]
 
@@ -153,7 +153,7 @@ def iter_pubmed_records(source: bytes | BinaryIO, limits: SizeLimits = SizeLimit
     """
     name = _source_name(source)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    guard = _EntityGuard(name)
+    guard = EntityGuard(name)
     parser = ElementTree.XMLPullParser(events=("start", "end"))
     # Small enough that a text node is measured to within a quarter of the field limit (see _SizeWatch).
     chunk_size = max(1, min(CHUNK_SIZE_BYTES, limits.field // 4))
@@ -243,49 +243,6 @@ class _SizeWatch:
             f"{self._name}: {where} {problem}, far beyond any real PubMed record; the file is damaged or not"
             f" from PubMed — {_redo(self._name)}"
         )
-
-
-class _EntityGuard:
-    """Refuse entity declarations in a document's prolog before the main parser can expand them.
-
-    ElementTree's C parser gives no hook for declarations, so a second, bare expat parser reads the prolog
-    alongside it and stops caring once the root element opens (a DTD cannot come after it).
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._done = False
-        self._parser = xml.parsers.expat.ParserCreate()
-        self._parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        self._parser.EntityDeclHandler = self._refuse_entity
-        self._parser.StartElementHandler = self._root_opened
-
-    def feed(self, chunk: bytes) -> None:
-        """Scan a chunk of the prolog; a no-op once the root element has opened."""
-        if self._done:
-            return
-        try:
-            self._parser.Parse(chunk, False)
-        except _RootOpened:
-            self._done = True
-        except xml.parsers.expat.ExpatError:
-            # Malformed prologs are the main parser's to report, with its position.
-            self._done = True
-
-    def _refuse_entity(self, entity_name: str, is_parameter_entity: bool, *_: object) -> None:
-        kind = "parameter entity" if is_parameter_entity else "entity"
-        raise ParseError(
-            f"{self._name}: declares the {kind} {entity_name!r} in its DTD at line {self._parser.CurrentLineNumber};"
-            " PubMed XML never does, and expanding it could exhaust memory or read local files"
-            " — fetch the records from PubMed again instead of using this file"
-        )
-
-    def _root_opened(self, *_: object) -> None:
-        raise _RootOpened
-
-
-class _RootOpened(Exception):
-    """Internal signal: the prolog is over."""
 
 
 def _source_name(source: object) -> str:
