@@ -704,6 +704,9 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     vocabulary = _vocabulary(encoded.dictionary.to_pylist(), extra_words)
     attested = frozenset(set(vocabulary.forms) | {form for forms in vocabulary.forms.values() for form in forms}
                          | extra_words)
+    # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
+    for word in extra_words:
+        vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
     stream = _word_stream(encoded.indices.to_numpy(zero_copy_only=False).astype("int64"), segments, vocabulary)
     phrase_keys, phrase_articles, phrase_ids = _phrase_mentions(stream, vocabulary, min_articles)
 
