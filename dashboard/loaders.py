@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from tracker import store, tagging
+from tracker import emerging, store, tagging
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.selection import SELECTION_COLUMNS, Selection, select_articles
 
@@ -225,3 +225,11 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
     """One fetch run's per-hypothesis lines."""
     with _reading(state.db_path) as connection:
         return store.load_run_hypotheses_frame(connection, run_id)
+
+
+@st.cache_data(max_entries=8, show_spinner="Looking for emerging causes…")
+def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: int, current_year: int,
+                  min_articles: int) -> emerging.EmergingResult:
+    """The emerging module's ranking of the stored catalogue as of the end of `as_of`."""
+    return emerging.find_emerging(load_catalogue(state), hypotheses, as_of=as_of, current_year=current_year,
+                                  method=emerging.Method(min_articles=min_articles))

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views
+from dashboard import emerging_page, loaders, views
 from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
 from tracker.selection import Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
-PAGES = ("Overview", "Cause", "Citations", "Fetch status")
+PAGES = ("Overview", "Cause", "Citations", "Fetch status", "Emerging")
 CHART_MODES = {
     "count": "Articles per year",
     "cumulative": "Cumulative articles",
@@ -90,7 +90,7 @@ def _render_store(settings: Settings, state: loaders.StoreState) -> None:
     st.sidebar.caption(f"Store: `{state.db_path}`")
     context = Context(settings, state, include_retracted)
     {"Overview": overview_page, "Cause": cause_page, "Citations": citations_page,
-     "Fetch status": status_page}[page](context)
+     "Fetch status": status_page, "Emerging": emerging_page.emerging_page}[page](context)
 
 
 def overview_page(context: Context) -> None:

@@ -226,6 +226,14 @@ daily physical mental psychological social functional medical multiple single to
 systemic structural objective subjective direct indirect current future recent previous self pre post anti multi
 cross inter intra sub hyper hypo neuro
 """.split())
+# Past participles ("expressed", "reduced") modify a noun phrase but do not end one; adverbs ("-ly") end it.
+MODIFIER_SUFFIXES = ("ed",)
+STOP_SUFFIXES = ("ly",)
+# Words with those endings that are nouns all the same.
+SUFFIX_EXCEPTIONS = frozenset("""
+bed need seed speed feed bleed breed greed creed steed reed weed
+family anomaly assembly supply italy july ally rally belly jelly reply apply monopoly poly
+""".split())
 
 _GREEK_NAMES = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "λ": "lambda",
@@ -252,7 +260,8 @@ BRITISH_INFIXES = (
     ("oestr", "estr"), ("oesoph", "esoph"), ("foet", "fet"), ("coeli", "celi"), ("rrhoea", "rrhea"),
     ("pnoea", "pnea"), ("gynaec", "gynec"), ("faec", "fec"), ("caec", "cec"), ("sulph", "sulf"),
 )
-_PLAIN_WORD = re.compile(r"^[a-z0-9]+$")
+# Most tokens: ASCII letters and digits, perhaps followed by punctuation that ends the phrase.
+_SIMPLE_TOKEN = re.compile(r"^([A-Za-z0-9]+)([.,;:!?)\]]*)$")
 _NUMBER = re.compile(r"^[0-9]+(?:[.,][0-9]+)*$")
 _WORD = re.compile(r"^[^\W_]+$")
 _SPLIT_TOKEN = re.compile(r"[-‐‑‒–—/]")
@@ -308,9 +317,11 @@ def _fold(text: str) -> str:
 def _split_raw_token(token: str) -> tuple[list[str | None], bool, bool, list[bool]]:
     """A whitespace-separated token as its word parts (None for a part that is no word), whether punctuation
     breaks a phrase before and after it, and after which parts a "/" breaks it."""
+    simple = _SIMPLE_TOKEN.match(token)
+    if simple:
+        word, trail = simple.groups()
+        return [word.lower()], False, bool(trail), [False]
     folded = _fold(token)
-    if _PLAIN_WORD.match(folded):
-        return [folded], False, False, [False]
     core = folded.strip(_PUNCTUATION)
     if not core:
         # All punctuation: one part that is no word, breaking the phrase on both sides.
@@ -414,9 +425,8 @@ def kleinberg_bursts(mentions: np.ndarray, totals: np.ndarray, scale: float = 2.
     grand_total = totals.sum()
     base = counts.sum(axis=1) / grand_total if grand_total > 0 else np.zeros(rows)
     rates = (base, np.minimum(scale * base, 1.0))
-    log_binomial = (special.gammaln(totals + 1) - special.gammaln(counts + 1)
-                    - special.gammaln(totals - counts + 1))
-    costs = [-(log_binomial + special.xlogy(counts, rate[:, None]) + special.xlog1py(totals - counts, -rate[:, None]))
+    # The binomial coefficient C(d, r) is the same in both states, so it cannot change the cheapest sequence.
+    costs = [-(special.xlogy(counts, rate[:, None]) + special.xlog1py(totals - counts, -rate[:, None]))
              for rate in rates]
     # A rate of 1 in a year with non-mentions is impossible: xlog1py gives -inf there, a cost of +inf.
     entering = gamma * math.log(years)
@@ -595,7 +605,7 @@ def _vocabulary(raw_tokens: list[str], extra_words: Iterable[str]) -> _Vocabular
             breaks_before.append(before and number == 0)
             breaks_after.append(inner[number] or (after and number == last))
     return _Vocabulary(
-        words=np.array(words, dtype=object), modifier=np.array([word in MODIFIER_WORDS for word in words], dtype=bool),
+        words=np.array(words, dtype=object), modifier=np.array([_is_modifier(word) for word in words], dtype=bool),
         part_offsets=np.concatenate([[0], np.cumsum(counts)]), part_words=np.array(part_words, dtype="int64"),
         part_breaks_after=np.array(breaks_after, dtype=bool), part_breaks_before=np.array(breaks_before, dtype=bool),
         forms=forms)
@@ -604,7 +614,16 @@ def _vocabulary(raw_tokens: list[str], extra_words: Iterable[str]) -> _Vocabular
 def _is_content(part: str, word: str) -> bool:
     """Whether a word may stand in a noun phrase: no stop word, number or single character."""
     return (part not in STOP_WORDS and word not in STOP_WORDS and len(word) > 1 and not _NUMBER.match(word)
-            and not word.isdigit())
+            and not word.isdigit() and not _has_suffix(word, STOP_SUFFIXES))
+
+
+def _is_modifier(word: str) -> bool:
+    """Whether a word may stand inside a noun phrase but not at its end."""
+    return word in MODIFIER_WORDS or _has_suffix(word, MODIFIER_SUFFIXES)
+
+
+def _has_suffix(word: str, suffixes: tuple[str, ...]) -> bool:
+    return len(word) >= 5 and word.endswith(suffixes) and word not in SUFFIX_EXCEPTIONS
 
 
 class _WordStream(NamedTuple):
@@ -654,7 +673,7 @@ def _phrase_mentions(stream: _WordStream, vocabulary: _Vocabulary, min_articles:
         else:
             valid = (level_ids[:-1] >= 0) & joined[length - 2:]
             keys_here = level_ids[:-1][valid] * word_count + word_ids[length - 1:][valid]
-            codes, uniques = pd.factorize(keys_here)
+            uniques, codes = _factorized(keys_here)
             seen = np.bincount(codes, minlength=len(uniques))
             codes = np.where(seen[codes] >= min_articles, codes, -1)
             ids = np.full(len(valid), -1, dtype="int64")
@@ -665,7 +684,7 @@ def _phrase_mentions(stream: _WordStream, vocabulary: _Vocabulary, min_articles:
         if not len(positions):
             break
         phrase_count = len(prefixes)
-        pairs = pd.unique(stream.articles[positions] * phrase_count + ids[positions])
+        pairs = _distinct(stream.articles[positions] * phrase_count + ids[positions])
         articles, phrases = pairs // phrase_count, pairs % phrase_count
         support = np.bincount(phrases, minlength=phrase_count)
         kept = (support >= min_articles) & ~vocabulary.modifier[lasts]
@@ -681,6 +700,26 @@ def _phrase_mentions(stream: _WordStream, vocabulary: _Vocabulary, min_articles:
     if not pair_articles:
         return [], np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
     return keys, np.concatenate(pair_articles), np.concatenate(pair_phrases)
+
+
+# Sorting, not hashing: on tens of millions of mostly distinct integers a hash table (pandas' unique, numpy's
+# default unique) is more than ten times slower than a sort.
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array, sorted."""
+    ordered = np.sort(keys)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, each key's position among them) of an integer array."""
+    if not len(keys):
+        return keys, np.zeros(0, dtype="int64")
+    order = np.argsort(keys)
+    ordered = keys[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    codes = np.empty(len(keys), dtype="int64")
+    codes[order] = np.cumsum(starts) - 1
+    return ordered[starts], codes
 
 
 def _phrase_keys(levels: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, words: np.ndarray) -> list[str]:
@@ -737,7 +776,7 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     candidates_of_pairs = candidate_of_key[np.concatenate(pair_keys).astype("int64")]
     empty_key = np.array([not key for key in candidate_keys], dtype=bool)
     keep_pairs = ~empty_key[candidates_of_pairs]
-    pairs = pd.unique(articles_of_pairs[keep_pairs] * max(candidate_count, 1) + candidates_of_pairs[keep_pairs])
+    pairs = _distinct(articles_of_pairs[keep_pairs] * max(candidate_count, 1) + candidates_of_pairs[keep_pairs])
     article_index, candidate_index = pairs // max(candidate_count, 1), pairs % max(candidate_count, 1)
     support = np.bincount(candidate_index, minlength=candidate_count)
 
@@ -905,10 +944,11 @@ def score_mentions(mentions: Mentions, as_of: int, method: Method = Method(),
     pair_available = available[mentions.article_index]
     pair_years = mentions.pub_years[mentions.article_index] - first_year
     # Pairs and articles in the order they became available, so each replayed year adds one slice.
-    order = np.argsort(pair_available, kind="stable")
+    # Years fit 16 bits, for which numpy's stable sort is a radix sort.
+    order = np.argsort(pair_available.astype("int16"), kind="stable")
     pair_available, pair_years = pair_available[order], pair_years[order]
     pair_candidates = mentions.candidate_index[order]
-    article_order = np.argsort(available, kind="stable")
+    article_order = np.argsort(available.astype("int16"), kind="stable")
     article_available = available[article_order]
     article_years = mentions.pub_years[article_order] - first_year
 
@@ -993,11 +1033,15 @@ def _examples(mentions: Mentions, candidate_positions: np.ndarray, in_time: np.n
     wanted = np.zeros(len(mentions.candidates), dtype=bool)
     wanted[candidate_positions] = True
     chosen = wanted[mentions.candidate_index] & in_time[mentions.article_index]
-    articles = mentions.article_index[chosen]
-    candidates = mentions.candidate_index[chosen]
-    # Candidate ascending, then newest year and PMID first: the first `count` of each run are its examples.
-    order = np.lexsort((-mentions.pmids[articles], -mentions.pub_years[articles], candidates))
-    candidates, pmids = candidates[order], mentions.pmids[articles][order]
+    # Rank the articles newest first (year, then PMID) once; then one sort of candidate * articles + rank puts each
+    # candidate's newest articles at the start of its run.
+    article_count = len(mentions.pmids)
+    newest_first = np.lexsort((-mentions.pmids, -mentions.pub_years))
+    rank_of_article = np.empty(article_count, dtype="int64")
+    rank_of_article[newest_first] = np.arange(article_count)
+    keys = np.sort(mentions.candidate_index[chosen] * article_count + rank_of_article[mentions.article_index[chosen]])
+    candidates, ranks = keys // max(article_count, 1), keys % max(article_count, 1)
+    pmids = mentions.pmids[newest_first[ranks]] if len(ranks) else np.zeros(0, dtype="int64")
     starts = np.flatnonzero(np.r_[True, candidates[1:] != candidates[:-1]]) if len(candidates) else np.zeros(0, int)
     run_starts = np.repeat(starts, np.diff(np.r_[starts, len(candidates)]))
     first = (np.arange(len(candidates)) - run_starts) < count
