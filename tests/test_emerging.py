@@ -374,3 +374,14 @@ def test_hypothesis_ids_are_valid_and_unused() -> None:
     assert emerging.hypothesis_id_for("IgG autoantibodies (passive transfer)") == "igg_autoantibodies_passive_transfer"
     assert emerging.hypothesis_id_for("5-HT2A", ["c_5_ht2a"]) == "c_5_ht2a_2"
     assert emerging.hypothesis_id_for("serotonin", ["serotonin"]) == "serotonin_2"
+
+
+@pytest.mark.parametrize("term", ["glial activation", "Crohn's disease", 'the "third" way', "tab\there"])
+def test_toml_entry_quotes_any_term(term) -> None:
+    row = pd.Series({"key": term.lower(), "term": term, "variants": (term.lower(),), "mesh_names": (term,),
+                     "rate_ratio": math.inf, "q_value": 0.001, "articles": 12, "trend": "increasing",
+                     "burst_years": (2024, 2025)})
+    entry = tomllib.loads(emerging.hypothesis_toml(row, HYPOTHESES, 2025))["hypothesis"][0]
+    assert entry["label"] == term[0].upper() + term[1:]
+    assert entry["terms"] == list(dict.fromkeys([term.lower(), term]))
+    assert f'"{term}"[MeSH Terms]' in entry["query"] and "rate ratio new (none before)" in entry["description"]

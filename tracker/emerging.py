@@ -1158,13 +1158,21 @@ def hypothesis_toml(row: pd.Series, hypotheses: Sequence[Hypothesis], as_of: int
     label = label[:1].upper() + label[1:]
     lines = [
         "[[hypothesis]]",
-        f"id = {json.dumps(hypothesis_id_for(label, (h.id for h in hypotheses)))}",
-        f"label = {json.dumps(label, ensure_ascii=False)}",
-        f"description = {json.dumps(description, ensure_ascii=False)}",
-        f"query = {json.dumps(query, ensure_ascii=False)}",
-        f"terms = [{', '.join(json.dumps(term, ensure_ascii=False) for term in terms)}]",
+        f"id = {_toml_string(hypothesis_id_for(label, (h.id for h in hypotheses)))}",
+        f"label = {_toml_string(label)}",
+        f"description = {_toml_string(description)}",
+        f"query = {_toml_string(query)}",
+        f"terms = [{', '.join(_toml_string(term) for term in terms)}]",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    """A TOML string: literal ('...', as the shipped file writes queries) unless the text needs escapes."""
+    if "'" not in text and text.isprintable():
+        return f"'{text}'"
+    # A JSON string is a valid TOML basic string: the same escapes.
+    return json.dumps(text, ensure_ascii=False)
 
 
 def year_ranges(years: Sequence[int]) -> str:
