@@ -97,16 +97,16 @@ def _ratio_text(value: float) -> str:
 def share_chart(yearly: pd.DataFrame) -> alt.LayerChart:
     """A candidate's share of each year's fibromyalgia articles, its burst years shaded behind the bars."""
     data = yearly.assign(percent=yearly["share"].fillna(0.0) * 100)
-    x = alt.X("year:O", title="Publication year", sort="ascending")
+    x = alt.X("year:O", title="Publication year", sort="ascending", axis=alt.Axis(labelAngle=0))
     bursts = alt.Chart(data[data["bursting"]]).mark_rect(color="#f4a261", opacity=0.35).encode(
         x=x, tooltip=[alt.Tooltip("year:O", title="Burst year")])
     bars = alt.Chart(data).mark_bar(color="#2a6f97").encode(
         x=x,
-        y=alt.Y("percent:Q", title="% of the year's fibromyalgia articles"),
+        y=alt.Y("percent:Q", title="% of the year's articles"),
         tooltip=["year:O", alt.Tooltip("articles:Q", title="Articles"),
                  alt.Tooltip("baseline_articles:Q", title="Fibromyalgia articles"),
                  alt.Tooltip("percent:Q", title="%", format=".2f")])
-    return alt.layer(bursts, bars).properties(height=180)
+    return alt.layer(bursts, bars).properties(height=240)
 
 
 def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -> None:
