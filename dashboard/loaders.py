@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from tracker import emerging, store, tagging
+from tracker import store, tagging
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.selection import SELECTION_COLUMNS, Selection, select_articles
 
@@ -229,7 +229,10 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner="Looking for emerging causes…")
 def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: int, current_year: int,
-                  min_articles: int) -> emerging.EmergingResult:
-    """The emerging module's ranking of the stored catalogue as of the end of `as_of`."""
+                  min_articles: int):
+    """The emerging module's ranking (an EmergingResult) of the stored catalogue as of the end of `as_of`."""
+    # Imported here: SciPy takes a second to load, which the other pages need not wait for.
+    from tracker import emerging
+
     return emerging.find_emerging(load_catalogue(state), hypotheses, as_of=as_of, current_year=current_year,
                                   method=emerging.Method(min_articles=min_articles))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from dashboard import emerging_page, loaders, views
+from dashboard import loaders, views
 from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
@@ -90,7 +90,14 @@ def _render_store(settings: Settings, state: loaders.StoreState) -> None:
     st.sidebar.caption(f"Store: `{state.db_path}`")
     context = Context(settings, state, include_retracted)
     {"Overview": overview_page, "Cause": cause_page, "Citations": citations_page,
-     "Fetch status": status_page, "Emerging": emerging_page.emerging_page}[page](context)
+     "Fetch status": status_page, "Emerging": emerging_page}[page](context)
+
+
+def emerging_page(context: Context) -> None:
+    """The Emerging page; its module, and SciPy with it, load only when the page is opened."""
+    from dashboard.emerging_page import emerging_page as draw_emerging_page
+
+    draw_emerging_page(context)
 
 
 def overview_page(context: Context) -> None:
