@@ -1098,12 +1098,12 @@ def find_candidate(ranked: pd.DataFrame, excluded: pd.DataFrame, term: str) -> p
 
     Raises ConfigError naming the exclusion that removed it, or saying it is no candidate.
     """
-    wanted = _loose_key(term)
+    wanted = loose_key(term)
     for _, row in ranked.iterrows():
-        if wanted in {_loose_key(name) for name in (row["key"], row["term"], *row["variants"])}:
+        if wanted in {loose_key(name) for name in (row["key"], row["term"], *row["variants"])}:
             return row
     for _, row in excluded.iterrows():
-        if wanted in {_loose_key(row["key"]), _loose_key(row["term"])}:
+        if wanted in {loose_key(row["key"]), loose_key(row["term"])}:
             reason = row["excluded_by"] if isinstance(row["excluded_by"], str) else \
                 f"it occurs mostly inside {row['nested_in']!r}"
             raise ConfigError(f"{term!r} is not a candidate: {reason}; choose a term `tracker emerging` lists")
@@ -1111,7 +1111,7 @@ def find_candidate(ranked: pd.DataFrame, excluded: pd.DataFrame, term: str) -> p
                       f"never); choose a term `tracker emerging` lists")
 
 
-def _loose_key(text: str) -> str:
+def loose_key(text: str) -> str:
     """A phrase with every word singular and American by rule alone: what a user's spelling is looked up by."""
     words = []
     for word in phrase_words(str(text)):
