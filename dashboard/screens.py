@@ -16,7 +16,7 @@ from tracker.errors import TrackerError
 from tracker.selection import Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
-PAGES = ("Overview", "Cause", "Citations", "Fetch status")
+PAGES = ("Overview", "Cause", "Citations", "Fetch status", "Emerging")
 CHART_MODES = {
     "count": "Articles per year",
     "cumulative": "Cumulative articles",
@@ -90,7 +90,14 @@ def _render_store(settings: Settings, state: loaders.StoreState) -> None:
     st.sidebar.caption(f"Store: `{state.db_path}`")
     context = Context(settings, state, include_retracted)
     {"Overview": overview_page, "Cause": cause_page, "Citations": citations_page,
-     "Fetch status": status_page}[page](context)
+     "Fetch status": status_page, "Emerging": emerging_page}[page](context)
+
+
+def emerging_page(context: Context) -> None:
+    """The Emerging page; its module, and SciPy with it, load only when the page is opened."""
+    from dashboard.emerging_page import emerging_page as draw_emerging_page
+
+    draw_emerging_page(context)
 
 
 def overview_page(context: Context) -> None:

@@ -89,7 +89,7 @@ def chart_frames(app: AppTest) -> list[pd.DataFrame]:
 # --- every page -------------------------------------------------------------------------------------------------
 
 PAGE_TITLES = {"Overview": "Fibromyalgia evidence over time", "Cause": "Substance P", "Citations": "Citations",
-               "Fetch status": "Fetch status"}
+               "Fetch status": "Fetch status", "Emerging": "Emerging causes"}
 
 
 @pytest.mark.parametrize("page", PAGES)

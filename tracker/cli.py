@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -514,6 +515,129 @@ def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, .
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
         click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
+
+
+# --- emerging ---------------------------------------------------------------------------------------------------
+
+EMERGING_JSON_KEYS = ("rank", "term", "kind", "articles", "rate_ratio", "q_value", "burst_years", "trend",
+                      "first_flagged_year", "example_pmids", "emerging")
+
+
+def _usage_error(message: str) -> None:
+    """One line on standard error and exit 2: the arguments, not the store, are wrong."""
+    click.echo(f"tracker: {message}", err=True)
+    sys.exit(2)
+
+
+def _whole_number(option: str, text: str | None, minimum: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        _usage_error(f"{option} {text!r} is not a whole number; give one of at least {minimum}")
+    if value < minimum:
+        _usage_error(f"{option} {value} is too small; give a whole number of at least {minimum}")
+    return value
+
+
+def _emerging_row_json(row: dict) -> dict:
+    def number(value: float) -> float | None:
+        # JSON has no infinity: a candidate with no article in the earlier window has rate_ratio null.
+        return None if value is None or value != value or value in (math.inf, -math.inf) else float(value)
+
+    return {
+        "rank": int(row["rank"]), "term": row["term"], "kind": row["kind"], "articles": int(row["articles"]),
+        "rate_ratio": number(row["rate_ratio"]), "q_value": number(row["q_value"]),
+        "burst_years": [int(year) for year in row["burst_years"]], "trend": row["trend"],
+        "first_flagged_year": _first_flagged(row),
+        "example_pmids": [int(pmid) for pmid in row["example_pmids"]], "emerging": bool(row["emerging"]),
+    }
+
+
+def _first_flagged(row: dict) -> int | None:
+    import pandas as pd
+
+    return None if pd.isna(row["first_flagged_year"]) else int(row["first_flagged_year"])
+
+
+def _emerging_row_text(row: dict) -> dict:
+    from tracker.emerging import year_ranges
+
+    ratio = row["rate_ratio"]
+    share = (f"{row['share_recent']:.1%} vs {row['share_before']:.1%}"
+             if row["share_recent"] == row["share_recent"] and row["share_before"] == row["share_before"] else "-")
+    return {
+        "rank": row["rank"], "term": row["term"] if len(row["term"]) <= 40 else row["term"][:39] + "…",
+        "kind": row["kind"], "articles": row["articles"], "share recent vs before": share,
+        "rate_ratio": "new" if ratio == math.inf else "-" if ratio != ratio else f"{ratio:.2f}",
+        "q_value": "-" if row["q_value"] != row["q_value"] else f"{row['q_value']:.2g}",
+        "burst_years": year_ranges(row["burst_years"]) or "-", "trend": row["trend"],
+        "first_flagged": _blank(_first_flagged(row)),
+        "example_pmids": ", ".join(str(pmid) for pmid in row["example_pmids"]) or "-",
+        "emerging": "yes" if row["emerging"] else "no",
+    }
+
+
+@cli.command("emerging")
+@click.option("--as-of", "as_of_text", metavar="YEAR",
+              help="Compute as at the end of YEAR, from the articles that had entered PubMed by then "
+                   "(default: last year, the latest complete one).")
+@click.option("--top", "top_text", metavar="N", default="20", show_default=True, help="Show the best N candidates.")
+@click.option("--min-articles", "min_articles_text", metavar="K", default="10", show_default=True,
+              help="Consider only candidates mentioned in at least K fibromyalgia articles.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON list of {rank, term, kind, articles, rate_ratio (null: none before), q_value, "
+                   "burst_years, trend, first_flagged_year, example_pmids, emerging}, best first.")
+@click.option("--toml", "toml_term", metavar="TERM",
+              help="Print a [[hypothesis]] entry for TERM to paste into the hypotheses file, and exit.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def emerging_command(context: click.Context, as_of_text: str | None, top_text: str, min_articles_text: str,
+                     as_json: bool, toml_term: str | None) -> None:
+    """Rank the ideas rising in the stored fibromyalgia articles that no configured cause covers; no network."""
+    from datetime import datetime, timezone
+
+    from tracker import emerging
+    from tracker.errors import ConfigError
+
+    if as_json and toml_term is not None:
+        _usage_error("--json and --toml do not go together; drop one of them")
+    current_year = datetime.now(timezone.utc).year
+    as_of = _whole_number("--as-of", as_of_text, 1) or current_year - 1
+    top = _whole_number("--top", top_text, 1)
+    min_articles = _whole_number("--min-articles", min_articles_text, 1)
+    if toml_term is not None and not toml_term.strip():
+        _usage_error("--toml needs a term, such as --toml \"small fiber pathology\"")
+    try:
+        emerging.check_as_of(as_of, current_year)
+    except ConfigError as error:
+        _usage_error(f"--as-of: {error}")
+    settings = _settings(context)
+    method = emerging.Method(min_articles=min_articles)
+    result = emerging.find_emerging(_read_catalogue(settings), settings.hypotheses, as_of=as_of,
+                                    current_year=current_year, method=method)
+    if toml_term is not None:
+        try:
+            row = emerging.find_candidate(result.ranked, result.excluded, toml_term)
+        except ConfigError as error:
+            _usage_error(f"--toml: {error}")
+        click.echo(emerging.hypothesis_toml(row, settings.hypotheses, as_of), nl=False)
+        return
+    rows = result.ranked.head(top).to_dict("records")
+    if as_json:
+        click.echo(json.dumps([_emerging_row_json(row) for row in rows], indent=2))
+        return
+    flagged = int(result.ranked["emerging"].sum())
+    click.echo(f"as of {as_of}: {len(result.ranked):,} candidates in at least {min_articles} fibromyalgia articles, "
+               f"{flagged:,} emerging (the last {method.recent_years} years against the {method.before_years} before)")
+    if not rows:
+        click.echo(f"no candidate to rank; lower --min-articles (now {min_articles}) or fetch more articles")
+        return
+    columns = ["rank", "term", "kind", "articles", "share recent vs before", "rate_ratio", "q_value", "burst_years",
+               "trend", "first_flagged", "example_pmids", "emerging"]
+    click.echo(_table([_emerging_row_text(row) for row in rows], columns))
 
 
 # --- schedule ---------------------------------------------------------------------------------------------------
