@@ -44,12 +44,17 @@ from tracker.store.connection import (
     utc_now,
 )
 from tracker.store.runs import (
+    RUN_KINDS,
+    RunHistory,
     finish_run,
     load_last_successful_run,
+    load_run_history,
     load_run_hypotheses_frame,
     load_runs_frame,
     load_status_frame,
     load_sync_state,
+    record_import_run,
+    record_run_articles,
     record_run_hypothesis,
     save_sync_state,
     start_run,
@@ -62,4 +67,5 @@ __all__ = [
     "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
     "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
     "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
+    "RUN_KINDS", "RunHistory", "load_run_history", "record_import_run", "record_run_articles",
 ]
