@@ -162,8 +162,9 @@ def load_run_history(connection: sqlite3.Connection) -> RunHistory:
             "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
             connection)
         changes = pd.read_sql_query("SELECT run_id, pmid, change FROM run_articles ORDER BY run_id, pmid", connection)
-    runs["files"] = pd.Series([json.loads(files) if files else [] for files in runs["files"]], index=runs.index,
-                              dtype=object)
+    # A fetch has no files: NULL, which pandas reads as NaN once an import's text shares the column.
+    runs["files"] = pd.Series([json.loads(files) if isinstance(files, str) else [] for files in runs["files"]],
+                              index=runs.index, dtype=object)
     for column in ("id", "new_count", "changed_count"):
         runs[column] = runs[column].astype("int64")
     changes = changes.astype({"run_id": "int64", "pmid": "int64"})
