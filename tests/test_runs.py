@@ -261,3 +261,37 @@ def test_changed_in_the_latest_run_is_the_record_whose_retraction_link_appeared(
     assert bool(changed["retracted"].iloc[0])
     assert select_articles(catalogue, Selection(changed_in_run=two_day_store["first"], include_retracted=True),
                            runs=runs).empty
+
+
+# --- tracker status lists the runs the options name ------------------------------------------------------------
+
+def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> None:
+    from click.testing import CliRunner
+    from seed import add_fetch_run, make_articles, seed_store
+
+    from tracker.cli import cli
+
+    hypotheses = load_settings().hypotheses
+    seed_store(db_path, hypotheses, make_articles(8, seed=1))
+    connection = store.connect(db_path)
+    try:
+        import_files(connection, [MEDLINE_FILE], hypotheses)
+    finally:
+        connection.close()
+    add_fetch_run(db_path, hypotheses, make_articles(2, seed=2), status="failed")
+
+    result = CliRunner().invoke(cli, ["status", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(number for number, line in enumerate(lines) if line.startswith("run "))
+    table = [line.split() for line in lines[header:header + 4]]
+    assert [row[:3] + row[-3:] for row in table] == [
+        ["run", "kind", "status", "new", "changed", "files"],
+        ["3", "fetch", "failed", "2", "0", "-"],
+        ["2", "import", "succeeded", "4", "0", "medline_fibromyalgia.txt"],
+        ["1", "fetch", "succeeded", "8", "0", "-"],
+    ]
+    document = json.loads(CliRunner().invoke(cli, ["status", "--json", "--db", str(db_path)]).stdout)
+    assert [(r["run"], r["kind"], r["status"], r["new"], r["files"]) for r in document["runs"]] == [
+        (3, "fetch", "failed", 2, []), (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"]),
+        (1, "fetch", "succeeded", 8, [])]
