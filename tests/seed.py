@@ -192,7 +192,7 @@ def add_fetch_run(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Seq
             for hypothesis_id in baseline:
                 store.link_hypothesis(connection, hypothesis_id, [a.pmid for a in articles], now)
         store.finish_run(connection, run_id, status, None if status == "succeeded" else "no network")
-        retag.refresh_tags(connection, hypotheses)
+        retag.refresh_tags(connection, hypotheses, [a.pmid for a in (*articles, *changed)])
     finally:
         connection.close()
     return run_id
