@@ -5,23 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, standard_catalogue
+from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, run_history, standard_catalogue
 from tracker.errors import ConfigError
 from tracker.selection import Selection, select_articles
-from tracker.store import RunHistory
 from tracker.tagging import DESIGNS
-
-
-def run_history(runs: list[tuple[int, str, str]], changes: list[tuple[int, int, str]]) -> RunHistory:
-    """A RunHistory as `store.load_run_history` gives it: runs (id, kind, status) and their article rows."""
-    frame = pd.DataFrame(runs, columns=["id", "kind", "status"])
-    counts = pd.DataFrame(changes, columns=["run_id", "pmid", "change"])
-    frame["started_at"] = frame["finished_at"] = "2026-11-24T02:30:00+00:00"
-    frame["files"] = [["mine.nbib"] if kind == "import" else [] for kind in frame["kind"]]
-    for change in ("new", "changed"):
-        frame[f"{change}_count"] = [int(((counts["run_id"] == i) & (counts["change"] == change)).sum())
-                                    for i in frame["id"]]
-    return RunHistory(frame, counts)
 
 
 # Run 2 failed after storing 1002: the next successful fetch, 3, counts it as new too. Run 4 is an import.
