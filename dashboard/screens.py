@@ -105,7 +105,8 @@ def overview_page(context: Context) -> None:
     """Headline figures, coverage per cause, evidence over time, and one cause stacked by study design."""
     st.title("Fibromyalgia evidence over time")
     catalogue = loaders.load_catalogue(context.state)
-    runs = loaders.load_runs(context.state)
+    # The warning below is about fetches: an import since a failed fetch must not hide it.
+    runs = loaders.load_runs(context.state).query("kind == 'fetch'")
     latest = _latest_run(context)
     new_count = 0 if latest is None else len(loaders.load_selected_pmids(
         context.state, Selection(new_in_run=int(latest["id"]), include_retracted=True), context.hypothesis_ids))
@@ -330,7 +331,9 @@ def status_page(context: Context) -> None:
     else:
         st.subheader("Recent runs")
         views.draw_runs(runs)
-        run_id = int(runs["id"].iloc[0])
+        fetches = runs[runs["kind"] == "fetch"]
+        # An import has no per-cause lines: show the newest fetch's.
+        run_id = int((fetches if len(fetches) else runs)["id"].iloc[0])
         st.subheader(f"Run {run_id}, per cause")
         views.draw_run_log(loaders.load_run_log(context.state, run_id), context.labels)
     st.subheader("Sync state per cause")

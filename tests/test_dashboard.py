@@ -495,3 +495,25 @@ def test_new_since_a_date_starts_at_the_day_of_the_latest_run(monkeypatch, seede
     assert str(app.date_input(key="filter_new_since").value) == day
     expected = select_articles(catalogue, Selection(new_since=day))
     assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+
+
+def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_count(monkeypatch, tmp_path,
+                                                                                  settings) -> None:
+    from tracker.importer import import_files
+
+    db_path = tmp_path / "import-after-failure.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(20, seed=4))
+    failed = add_fetch_run(db_path, settings.hypotheses, make_articles(2, seed=5), status="failed")
+    connection = store.connect(db_path)
+    try:
+        imported = import_files(connection, [PROJECT_DIR / "tests" / "fixtures" / "medline_fibromyalgia.txt"],
+                                settings.hypotheses)
+    finally:
+        connection.close()
+    app = run_app(monkeypatch, db_path)
+    assert [w.value.split(",")[0] for w in app.warning] == [f"The latest fetch (run {failed}"]
+    assert metric_values(app)["New in the latest fetch or import"] == f"{imported.new:,}"
+    assert any(c.value.startswith(f"In run {imported.run_id} (import of medline_fibromyalgia.txt, ")
+               for c in app.caption)
+    status = run_app(monkeypatch, db_path, "Fetch status")
+    assert [s.value for s in status.subheader][1] == f"Run {failed}, per cause"
