@@ -291,7 +291,19 @@ def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> Non
         ["2", "import", "succeeded", "4", "0", "medline_fibromyalgia.txt"],
         ["1", "fetch", "succeeded", "8", "0", "-"],
     ]
+    assert lines[header + 4] == "last run 3: failed (started {0}, finished {1})".format(*table[1][3:5])
+    assert lines[header + 5] == "  error: no network"
+    # An import after a failed fetch leaves that fetch as the last run shown.
+    connection = store.connect(db_path)
+    try:
+        import_files(connection, [XML_FILE], hypotheses)
+    finally:
+        connection.close()
+    after_import = CliRunner().invoke(cli, ["status", "--db", str(db_path)]).stdout.splitlines()
+    assert after_import[header + 1].split()[:2] == ["4", "import"]
+    assert after_import[header + 5].startswith("last run 3: failed")
     document = json.loads(CliRunner().invoke(cli, ["status", "--json", "--db", str(db_path)]).stdout)
     assert [(r["run"], r["kind"], r["status"], r["new"], r["files"]) for r in document["runs"]] == [
-        (3, "fetch", "failed", 2, []), (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"]),
-        (1, "fetch", "succeeded", 8, [])]
+        (4, "import", "succeeded", 2, ["import_fibromyalgia.xml"]), (3, "fetch", "failed", 2, []),
+        (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"]), (1, "fetch", "succeeded", 8, [])]
+    assert (document["last_run"]["id"], document["last_run"]["kind"]) == (3, "fetch")

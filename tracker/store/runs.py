@@ -98,10 +98,11 @@ def load_status_frame(connection: sqlite3.Connection) -> pd.DataFrame:
     )
 
 
-def load_runs_frame(connection: sqlite3.Connection, limit: int = 20) -> pd.DataFrame:
-    """The most recent fetch runs, newest first."""
+def load_runs_frame(connection: sqlite3.Connection, limit: int = 20, kind: str | None = None) -> pd.DataFrame:
+    """The most recent runs (of one of RUN_KINDS, or all), newest first."""
     return pd.read_sql_query(
-        "SELECT * FROM fetch_runs ORDER BY id DESC LIMIT ?", connection, params=(limit,))
+        "SELECT * FROM fetch_runs WHERE ? IS NULL OR kind = ? ORDER BY id DESC LIMIT ?", connection,
+        params=(kind, kind, limit))
 
 
 def load_last_successful_run(connection: sqlite3.Connection) -> dict[str, object] | None:
