@@ -6,7 +6,7 @@ open the file read-only and see the last committed state while a fetch writes.
 One module a job, all imported from here:
 - `connection`: the file, its schema and migrations, transactions and read snapshots;
 - `articles`: article upserts, sources and hypothesis links;
-- `runs`: fetch-run bookkeeping and per-hypothesis sync state;
+- `runs`: fetch and import runs (what each stored first and changed) and per-hypothesis sync state;
 - `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding.
 """
 

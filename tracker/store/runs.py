@@ -1,4 +1,4 @@
-"""Fetch-run bookkeeping and per-hypothesis sync state: what ran, how it ended, what each query last returned."""
+"""Runs and sync state: what each fetch or import did, stored first or changed; what each query last returned."""
 
 from __future__ import annotations
 
