@@ -712,7 +712,8 @@ def test_new_and_changed_in_the_latest_run_are_what_run_2_stored_and_changed(see
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--new-in-run", "3"], "tracker: new-in-run 3: there is no run 3; choose latest or 1-2 (see `tracker status`)\n"),
+        (["--new-in-run", "3"],
+         "tracker: new-in-run 3: there is no run 3; choose latest or 1-2 (see `tracker status`)\n"),
         (["--changed-in-run", "0"],
          "tracker: changed-in-run 0 is not a run; give latest or a run id that `tracker status` lists\n"),
         (["--new-in-run", "last"],

@@ -302,30 +302,3 @@ def test_feed_command_reads_its_window_end_from_the_clock_at_the_edge(db_path: P
     monkeypatch.setattr(cli_module, "current_time", lambda: datetime.now(timezone.utc) + timedelta(days=6))
     result = CliRunner().invoke(cli, ["feed", "--db", str(db_path), "--days", "7"])
     assert (result.exit_code, len(parse(result.stdout_bytes).findall(f"{ATOM}entry"))) == (0, 5)
-
-
-# 1004 and 1005 are new in run 2; 1001 changed in it; 1002 came with run 1.
-RUNS = run_history([(1, "fetch", "succeeded"), (2, "fetch", "succeeded")],
-                   [(1, 1002, "new"), (2, 1004, "new"), (2, 1005, "new"), (2, 1001, "changed")])
-
-
-@pytest.mark.parametrize(
-    ("options", "expected_pmids", "subtitle"),
-    [
-        ({"days": None, "new_in_run": "latest"}, [1004, 1005], "Articles new in the latest run"),
-        # With a window too, both apply: 1005 was first seen 24 days before NOW.
-        ({"days": 10, "new_in_run": 2}, [1004], "Articles first seen in the last 10 days, new in run 2"),
-        ({"days": None, "changed_in_run": 2}, [1001], "Articles changed in run 2"),
-        ({"days": None, "new_in_run": 1}, [1002], "Articles new in run 1"),
-    ],
-)
-def test_a_run_choice_chooses_the_entries(options, expected_pmids, subtitle) -> None:
-    feed = build_feed(catalogue_frame(standard_rows()), HYPOTHESES, now=NOW, runs=RUNS, **options)
-    root = parse(feed.document)
-    assert entry_pmids(root) == expected_pmids
-    assert root.findtext(f"{ATOM}subtitle") == subtitle
-
-
-def test_a_feed_without_a_window_needs_a_run() -> None:
-    with pytest.raises(ConfigError, match="a feed without a day window needs a run"):
-        build_feed(catalogue_frame(standard_rows()), HYPOTHESES, now=NOW, days=None)

@@ -159,7 +159,8 @@ def load_run_history(connection: sqlite3.Connection) -> RunHistory:
     with read_snapshot(connection):
         runs = pd.read_sql_query(
             "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, "
-            "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
+            "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
+            "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
             "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
             connection)
         changes = pd.read_sql_query("SELECT run_id, pmid, change FROM run_articles ORDER BY run_id, pmid", connection)
