@@ -241,7 +241,7 @@ def seed_two_runs(db_path: Path, first_count: int, second_count: int) -> tuple[i
 
 
 def test_feed_command_holds_the_newest_500_entries_by_default(db_path: Path) -> None:
-    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(FEED_LIMIT + 5, seed=3))
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(FEED_LIMIT + 60, seed=3))
     result = CliRunner().invoke(cli, ["feed", "--db", str(db_path)])
     kept = select_articles(read_catalogue(db_path), Selection())
     root = parse(result.stdout_bytes)

@@ -20,9 +20,10 @@ import pandas as pd
 from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
 from tracker.export import pubmed_url
-from tracker.selection import Selection, select_articles
-from tracker.store import RunHistory
+# RunHistory through the selection that reads it: the feed never imports the store.
+from tracker.selection import RunHistory, Selection, select_articles
 from tracker.tagging import DESIGN_LABELS
+from tracker.wording import counted
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 FEED_TITLE = "Fibromyalgia evidence tracker: new articles"
@@ -117,6 +118,8 @@ def describe_feed(days: int | None, new_in_run: int | str | None = None,
                   changed_in_run: int | str | None = None) -> tuple[str, str]:
     """What a feed lists: for `tracker feed`'s report ("the last 7 days") and as the feed's subtitle."""
     choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    # "the last 1 day" in the report, as `tracker` counts everything; "the last day" in the subtitle.
+    report = None if days is None else f"the last {counted(days, 'day')}"
     window = None if days is None else "the last " + ("day" if days == 1 else f"{days} days")
     in_runs = " and ".join(f"{word} in {'the latest run' if choice == 'latest' else f'run {choice}'}"
                            for word, choice in (("new", choices.new_in_run), ("changed", choices.changed_in_run))
@@ -124,8 +127,8 @@ def describe_feed(days: int | None, new_in_run: int | str | None = None,
     if window is None:
         return f"articles {in_runs}", f"Articles {in_runs}"
     if not in_runs:
-        return window, f"Articles first seen in {window}"
-    return f"{window}, {in_runs}", f"Articles first seen in {window}, {in_runs}"
+        return report, f"Articles first seen in {window}"
+    return f"{report}, {in_runs}", f"Articles first seen in {window}, {in_runs}"
 
 
 def check_limit(limit: object) -> int:
