@@ -321,7 +321,16 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
 
 
 def _read_catalogue(settings: Settings):
-    """The whole catalogue and the run history, in one snapshot through a read-only connection: exports never write."""
+    """The whole catalogue, read through a read-only connection: exports never write."""
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        return store.load_catalogue(connection)
+    finally:
+        connection.close()
+
+
+def _read_catalogue_and_runs(settings: Settings):
+    """The whole catalogue and the run history, in one snapshot through a read-only connection."""
     connection = store.connect(settings.db_path, read_only=True)
     try:
         with store.read_snapshot(connection):
@@ -568,7 +577,7 @@ def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple
 
     settings = _settings(context)
     now = current_time()
-    catalogue, runs = _read_catalogue(settings)
+    catalogue, runs = _read_catalogue_and_runs(settings)
     choices = _run_choices(runs, new_in_run, changed_in_run, only_new=False)
     if days is None and not any(choices.values()):
         days = DEFAULT_DAYS
