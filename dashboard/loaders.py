@@ -88,7 +88,16 @@ def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids:
     """The PMIDs a selection keeps, in the order `tracker export` writes them."""
     # Only the columns the selection reads, so that it copies those alone when it orders the kept rows.
     catalogue = load_catalogue(state)[list(SELECTION_COLUMNS)]
-    return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids)["pmid"].to_numpy()
+    return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids,
+                           runs=load_run_history(state))["pmid"].to_numpy()
+
+
+# cache_resource: the rows of what each run stored are one per article, as many as the catalogue's; never mutated.
+@st.cache_resource(max_entries=1, show_spinner=False)
+def load_run_history(state: StoreState) -> store.RunHistory:
+    """Every fetch and import with what it stored first and what it changed: the "new in run" filters' list."""
+    with _reading(state.db_path) as connection:
+        return store.load_run_history(connection)
 
 
 def catalogue_rows(state: StoreState, pmids: np.ndarray, columns: Sequence[str] | None = None) -> pd.DataFrame:

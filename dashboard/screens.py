@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +14,7 @@ from dashboard import loaders, views
 from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
-from tracker.selection import Selection, select_articles
+from tracker.selection import LATEST_RUN, Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
 PAGES = ("Overview", "Cause", "Citations", "Fetch status", "Emerging")
@@ -104,13 +105,12 @@ def overview_page(context: Context) -> None:
     """Headline figures, coverage per cause, evidence over time, and one cause stacked by study design."""
     st.title("Fibromyalgia evidence over time")
     catalogue = loaders.load_catalogue(context.state)
-    runs = loaders.load_runs(context.state)
-    new_pmids = loaders.load_selected_pmids(context.state, Selection(only_new=True, include_retracted=True),
-                                            context.hypothesis_ids)
-    # first_seen alone: after a first fetch every article is new, and taking every column would copy the catalogue.
-    new_first_seen = loaders.catalogue_rows(context.state, new_pmids, ["first_seen"])["first_seen"]
-    new_day = str(new_first_seen.max())[:10] if len(new_first_seen) else None
-    views.draw_headline(len(catalogue), len(new_first_seen), new_day,
+    # The warning below is about fetches: an import since a failed fetch must not hide it.
+    runs = loaders.load_runs(context.state).query("kind == 'fetch'")
+    latest = _latest_run(context)
+    new_count = 0 if latest is None else len(loaders.load_selected_pmids(
+        context.state, Selection(new_in_run=int(latest["id"]), include_retracted=True), context.hypothesis_ids))
+    views.draw_headline(len(catalogue), new_count, None if latest is None else _run_label(latest),
                         loaders.load_last_success(context.state),
                         runs.iloc[0].to_dict() if len(runs) else None)
 
@@ -203,6 +203,7 @@ def citations_page(context: Context) -> None:
     st.title("Citations")
     selection = _citation_filters(context)
     catalogue = loaders.load_catalogue(context.state)
+    runs = loaders.load_run_history(context.state)
     selected = loaders.load_selected_pmids(context.state, selection, context.hypothesis_ids)
     st.metric("Matching articles", f"{len(selected):,}")
     page_count = max(1, -(-len(selected) // views.CITATION_PAGE_SIZE))
@@ -218,7 +219,7 @@ def citations_page(context: Context) -> None:
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
         data=lambda: export.csv_bytes(store.decode_details(select_articles(
-            catalogue, selection, hypothesis_ids=context.hypothesis_ids), export.detail_columns("csv"))),
+            catalogue, selection, hypothesis_ids=context.hypothesis_ids, runs=runs), export.detail_columns("csv"))),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
         on_click="ignore",
@@ -253,13 +254,62 @@ def _citation_filters(context: Context) -> Selection:
         designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
         species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
                                format_func=lambda s: "Any" if s == ANY_SPECIES else views.SPECIES_LABELS[s])
-        only_new = st.checkbox("Only new (latest fetch or import)", key="filter_only_new")
+        run_fields = _run_filters(context)
         text = st.text_input("Search title, abstract, authors, journal", key="filter_text")
     return Selection(
         hypotheses=tuple(causes), from_year=from_year, to_year=to_year, designs=tuple(designs),
         species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
-        text=text.strip() or None, only_new=only_new,
+        text=text.strip() or None, **run_fields,
     )
+
+
+NEW_FILTERS = {"all": "All articles", "run": "New in run …", "since": "New since a date"}
+
+
+def _latest_run(context: Context) -> Mapping | None:
+    """The newest successful fetch or import, or None before the first."""
+    runs = loaders.load_run_history(context.state).runs
+    succeeded = runs[runs["status"] == "succeeded"]
+    return None if succeeded.empty else succeeded.iloc[-1].to_dict()
+
+
+def _run_label(run: Mapping) -> str:
+    """A run as the reader picks it: "run 7 (fetch, 2026-12-01 02:31 UTC)", an import with its files."""
+    what = run["kind"] if run["kind"] != "import" or not run["files"] else f"import of {', '.join(run['files'])}"
+    when = str(run["finished_at"] or run["started_at"])
+    return f"run {run['id']} ({what}, {when[:10]} {when[11:16]} UTC)"
+
+
+def _run_filters(context: Context) -> dict[str, object]:
+    """The "new in run …" (the latest by default, any earlier run, or since a date) and "changed in run …"
+    choices, as the Selection fields they set."""
+    runs = loaders.load_run_history(context.state).runs
+    succeeded = runs[runs["status"] == "succeeded"].iloc[::-1]  # newest first: the latest is the default
+    labels = {int(run["id"]): _run_label(run) for run in succeeded.to_dict("records")}
+    # "latest" rather than its id: after the next fetch the same choice shows that fetch's articles.
+    choices = [LATEST_RUN, *labels] if labels else []
+    choice_label = {LATEST_RUN: f"the latest, {next(iter(labels.values()))}" if labels else "", **labels}.get
+    fields: dict[str, object] = {}
+    mode = st.radio("New articles", list(NEW_FILTERS), format_func=NEW_FILTERS.get, key="filter_new",
+                    help="New: stored for the first time by a fetch or an import, as `tracker status` lists them.")
+    if mode == "run" and choices:
+        fields["new_in_run"] = st.selectbox("New in run", choices, format_func=choice_label, key="filter_new_run")
+    elif mode == "run":
+        st.caption("No fetch or import has succeeded yet.")
+    elif mode == "since":
+        latest = _latest_run(context)
+        # The default comes from the store, not the clock: the day the latest run started.
+        default = str(latest["started_at"] if latest else loaders.load_catalogue(context.state)["first_seen"].max())
+        since = st.date_input("First seen on or after (UTC)", value=date.fromisoformat(default[:10]),
+                              key="filter_new_since")
+        fields["new_since"] = since.isoformat()
+    changed = st.checkbox("Changed in run …", key="filter_changed",
+                          help="Stored articles whose record changed: a new retraction or erratum link, a corrected "
+                               "record.")
+    if changed and choices:
+        fields["changed_in_run"] = st.selectbox("Changed in run", choices, format_func=choice_label,
+                                                key="filter_changed_run")
+    return fields
 
 
 def _article_label(shown: pd.DataFrame) -> Callable[[int], str]:
@@ -281,7 +331,9 @@ def status_page(context: Context) -> None:
     else:
         st.subheader("Recent runs")
         views.draw_runs(runs)
-        run_id = int(runs["id"].iloc[0])
+        fetches = runs[runs["kind"] == "fetch"]
+        # An import has no per-cause lines: show the newest fetch's.
+        run_id = int((fetches if len(fetches) else runs)["id"].iloc[0])
         st.subheader(f"Run {run_id}, per cause")
         views.draw_run_log(loaders.load_run_log(context.state, run_id), context.labels)
     st.subheader("Sync state per cause")

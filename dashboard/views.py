@@ -117,13 +117,15 @@ def draw_no_causes(hypotheses_path: object) -> None:
             "id, label, description, query and terms, then run `tracker fetch`.", icon=":material/info:")
 
 
-def draw_headline(article_count: int, new_count: int, new_day: str | None, last_success: Mapping | None,
+def draw_headline(article_count: int, new_count: int, new_run: str | None, last_success: Mapping | None,
                   last_run: Mapping | None) -> None:
-    """The figures at the top of the overview."""
+    """The figures at the top of the overview; `new_run` names the latest successful run ("run 7 (fetch, …)")."""
     columns = st.columns(3)
     columns[0].metric("Articles tracked", f"{article_count:,}")
     columns[1].metric("New in the latest fetch or import", f"{new_count:,}",
-                      help=f"First seen on {new_day} (UTC)" if new_day else None)
+                      help=f"Stored for the first time by {new_run}, retracted ones included; Citations → "
+                           "“New in run …” lists them" if new_run else "No fetch or import has succeeded yet")
+    columns[1].caption(f"In {new_run}" if new_run else "No fetch or import yet")
     if last_success is None:
         columns[2].metric("Last successful fetch (UTC)", "never")
     else:
@@ -261,6 +263,7 @@ def draw_runs(runs: pd.DataFrame) -> None:
     """The recent fetch runs with their outcome and error."""
     shown = pd.DataFrame({
         "Run": runs["id"],
+        "Kind": runs["kind"],
         "Outcome": runs["status"],
         "Started (UTC)": runs["started_at"],
         "Finished (UTC)": runs["finished_at"],

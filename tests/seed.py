@@ -144,7 +144,7 @@ def make_articles(count: int, seed: int = 0) -> list[Article]:
 
 def seed_store(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Sequence[Article],
                links: dict[str, set[int]] | None = None) -> None:
-    """Store articles as fetched, link them to hypotheses, record one succeeded fetch run, then tag them.
+    """Store articles as fetched by one succeeded fetch run (new in it), link them to hypotheses, then tag them.
 
     Each article is linked to the baseline and to the hypotheses whose terms it mentions; a hypothesis id in
     `links` replaces that default with exactly the PMIDs given (an empty set: no links).
@@ -152,11 +152,11 @@ def seed_store(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Sequen
     links = links or {}
     connection = store.connect(db_path)
     try:
+        run_id = store.start_run(connection, full_sync=True)
         now = store.utc_now()
         with store.transaction(connection):
-            store.save_articles(connection, articles, "pubmed", now=now)
+            store.record_run_articles(connection, run_id, store.save_articles(connection, articles, "pubmed", now=now))
         mentioned = tagging.tag_articles(store.load_articles_frame(connection), hypotheses).tags
-        run_id = store.start_run(connection, full_sync=True)
         with store.transaction(connection):
             for hypothesis in hypotheses:
                 if hypothesis.id in links:
@@ -175,6 +175,27 @@ def seed_store(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Sequen
         retag.refresh_tags(connection, hypotheses)
     finally:
         connection.close()
+
+
+def add_fetch_run(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Sequence[Article],
+                  changed: Sequence[Article] = (), status: str = "succeeded") -> int:
+    """Record one more fetch run that stores `articles` for the first time and re-saves the stored `changed` ones
+    (modified copies), linking them to the baseline and tagging them; return its id."""
+    connection = store.connect(db_path)
+    try:
+        run_id = store.start_run(connection, full_sync=False)
+        now = store.utc_now()
+        with store.transaction(connection):
+            outcomes = store.save_articles(connection, [*articles, *changed], "pubmed", now=now)
+            store.record_run_articles(connection, run_id, outcomes)
+            baseline = [h.id for h in hypotheses if h.baseline]
+            for hypothesis_id in baseline:
+                store.link_hypothesis(connection, hypothesis_id, [a.pmid for a in articles], now)
+        store.finish_run(connection, run_id, status, None if status == "succeeded" else "no network")
+        retag.refresh_tags(connection, hypotheses, [a.pmid for a in (*articles, *changed)])
+    finally:
+        connection.close()
+    return run_id
 
 
 def read_catalogue(db_path: Path):

@@ -82,7 +82,7 @@ def test_one_record_is_said_in_the_singular_by_import_retag_export_and_feed(one_
     exported = CliRunner().invoke(cli, ["export", "--db", db, "-o", str(output)])
     assert exported.stderr == f"wrote 1 article to {output} (csv)\n"
     feed = CliRunner().invoke(cli, ["feed", "--db", db, "--days", "1", "-o", str(tmp_path / "new.atom")])
-    assert feed.stderr == f"wrote the feed of the last 1 day to {tmp_path / 'new.atom'}\n"
+    assert feed.stderr == f"wrote the feed of the last 1 day (1 entry) to {tmp_path / 'new.atom'}\n"
     assert b"<subtitle>Articles first seen in the last day</subtitle>" in (tmp_path / "new.atom").read_bytes()
 
 

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import tomllib
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from seed import make_articles, read_catalogue, seed_store
+from seed import add_fetch_run, make_articles, read_catalogue, seed_store
 from streamlit.testing.v1 import AppTest
 
 from dashboard import views
 from dashboard.screens import CHART_MODES, PAGES
-from tracker import cli, retag, store, tagging
+from tracker import cli, store, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
+from tracker.models import Correction
 from tracker.selection import Selection, select_articles
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
 ARTICLE_COUNT = 400
 LATE_ARTICLE_COUNT = 6
+CHANGED_ARTICLE_COUNT = 3
 # AppTest's own default (3 s) is too tight for a cold first render on a shared 2-core machine.
 TIMEOUT_S = 60
 
@@ -35,20 +37,28 @@ def settings():
 
 @pytest.fixture(scope="module")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
-    """A store of 400 fetched articles plus 6 first seen a day later (what "only new" must find)."""
+    """Run 1 stores 400 articles; run 2, the same day, 6 more (what "new in the latest run" must find) and a
+    retraction link on 3 stored ones (what "changed in run" must find)."""
     db_path = tmp_path_factory.mktemp("dashboard") / "seeded.sqlite"
-    seed_store(db_path, settings.hypotheses, make_articles(ARTICLE_COUNT, seed=7))
-    late_articles = make_articles(LATE_ARTICLE_COUNT, seed=8)
-    later = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0).isoformat()
-    connection = store.connect(db_path)
+    articles = make_articles(ARTICLE_COUNT, seed=7)
+    seed_store(db_path, settings.hypotheses, articles)
+    add_fetch_run(db_path, settings.hypotheses, make_articles(LATE_ARTICLE_COUNT, seed=8),
+                  changed=[retracted_copy(article) for article in articles[:CHANGED_ARTICLE_COUNT]])
+    return db_path
+
+
+def retracted_copy(article):
+    return dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
+                               corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
+
+
+@pytest.fixture(scope="module")
+def runs(seeded_db: Path) -> store.RunHistory:
+    connection = store.connect(seeded_db, read_only=True)
     try:
-        with store.transaction(connection):
-            store.save_articles(connection, late_articles, "pubmed", now=later)
-            store.link_hypothesis(connection, "fibromyalgia", [a.pmid for a in late_articles], later)
-        retag.refresh_tags(connection, settings.hypotheses)
+        return store.load_run_history(connection)
     finally:
         connection.close()
-    return db_path
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +169,10 @@ FILTER_CASES = [
     ({"filter_years": (2000, 2010)}, Selection(from_year=2000, to_year=2010)),
     ({"filter_designs": ["rct", "meta_analysis"]}, Selection(designs=("rct", "meta_analysis"))),
     ({"filter_species": "animal"}, Selection(species="animal")),
-    ({"filter_only_new": True}, Selection(only_new=True)),
+    ({"filter_new": "run"}, Selection(new_in_run="latest")),
+    ({"filter_new": "run", "filter_new_run": 1}, Selection(new_in_run=1)),
+    ({"filter_changed": True, "include_retracted": True}, Selection(changed_in_run="latest", include_retracted=True)),
+    ({"filter_new": "run", "filter_causes": ["serotonin"]}, Selection(new_in_run=2, hypotheses=("serotonin",))),
     ({"filter_text": "whiplash"}, Selection(text="whiplash")),
     ({"include_retracted": True}, Selection(include_retracted=True)),
     ({"filter_causes": ["autonomic"], "filter_species": "human", "filter_years": (1990, 2020)},
@@ -168,10 +181,10 @@ FILTER_CASES = [
 
 
 @pytest.mark.parametrize(("widgets", "selection"), FILTER_CASES)
-def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_db, catalogue, settings, widgets,
-                                                           selection) -> None:
+def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_db, catalogue, runs, settings,
+                                                           widgets, selection) -> None:
     app = run_app(monkeypatch, seeded_db, "Citations", **widgets)
-    expected = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses])
+    expected = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
     unfiltered = select_articles(catalogue, Selection())
     assert len(expected) != len(unfiltered), "the case must change the rows, or it tests nothing"
     assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
@@ -441,3 +454,66 @@ def test_the_last_successful_fetch_shows_behind_many_failed_runs(monkeypatch, tm
     finished = str(last_success["finished_at"])
     assert metric_values(app)["Last successful fetch (UTC)"] == f"{finished[:10]} {finished[11:16]}"
     assert "failed: no network" in app.warning[0].value
+
+
+# --- new and changed in a run -------------------------------------------------------------------------------------
+
+def test_the_headline_counts_what_the_latest_run_stored_first_and_names_it(monkeypatch, seeded_db, runs) -> None:
+    app = run_app(monkeypatch, seeded_db)
+    # Both runs stored on the same day: counting by day would give all 406.
+    assert metric_values(app)["New in the latest fetch or import"] == f"{LATE_ARTICLE_COUNT:,}"
+    latest = runs.runs.iloc[-1]
+    finished = latest["finished_at"]
+    assert f"In run {latest['id']} (fetch, {finished[:10]} {finished[11:16]} UTC)" in [c.value for c in app.caption]
+
+
+def test_new_in_run_offers_the_latest_first_then_every_successful_run(monkeypatch, seeded_db, catalogue,
+                                                                    runs) -> None:
+    app = run_app(monkeypatch, seeded_db, "Citations", filter_new="run")
+    picker = app.selectbox(key="filter_new_run")
+    assert picker.value == "latest"
+    assert [option.split(" (")[0] for option in picker.options] == ["the latest, run 2", "run 2", "run 1"]
+    expected = select_articles(catalogue, Selection(new_in_run=2), runs=runs)
+    assert set(expected["pmid"]) <= {a.pmid for a in make_articles(LATE_ARTICLE_COUNT, seed=8)}
+    assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+
+
+def test_changed_in_run_lists_the_records_whose_retraction_link_appeared(monkeypatch, seeded_db, catalogue) -> None:
+    app = run_app(monkeypatch, seeded_db, "Citations", include_retracted=True, filter_changed=True)
+    assert app.selectbox(key="filter_changed_run").value == "latest"
+    assert metric_values(app)["Matching articles"] == f"{CHANGED_ARTICLE_COUNT:,}"
+    changed = make_articles(ARTICLE_COUNT, seed=7)[:CHANGED_ARTICLE_COUNT]
+    assert sorted(app.dataframe[0].value["PMID"]) == sorted(article.pmid for article in changed)
+    # Without "include retracted", the newly retracted records are left out as everywhere.
+    hidden = run_app(monkeypatch, seeded_db, "Citations", filter_changed=True)
+    assert metric_values(hidden)["Matching articles"] == "0"
+
+
+def test_new_since_a_date_starts_at_the_day_of_the_latest_run(monkeypatch, seeded_db, catalogue, runs) -> None:
+    app = run_app(monkeypatch, seeded_db, "Citations", filter_new="since")
+    day = runs.runs.iloc[-1]["started_at"][:10]
+    assert str(app.date_input(key="filter_new_since").value) == day
+    expected = select_articles(catalogue, Selection(new_since=day))
+    assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+
+
+def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_count(monkeypatch, tmp_path,
+                                                                                  settings) -> None:
+    from tracker.importer import import_files
+
+    db_path = tmp_path / "import-after-failure.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(20, seed=4))
+    failed = add_fetch_run(db_path, settings.hypotheses, make_articles(2, seed=5), status="failed")
+    connection = store.connect(db_path)
+    try:
+        imported = import_files(connection, [PROJECT_DIR / "tests" / "fixtures" / "medline_fibromyalgia.txt"],
+                                settings.hypotheses)
+    finally:
+        connection.close()
+    app = run_app(monkeypatch, db_path)
+    assert [w.value.split(",")[0] for w in app.warning] == [f"The latest fetch (run {failed}"]
+    assert metric_values(app)["New in the latest fetch or import"] == f"{imported.new:,}"
+    assert any(c.value.startswith(f"In run {imported.run_id} (import of medline_fibromyalgia.txt, ")
+               for c in app.caption)
+    status = run_app(monkeypatch, db_path, "Fetch status")
+    assert [s.value for s in status.subheader][1] == f"Run {failed}, per cause"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from tracker.export import (
     write_csv,
     write_ris,
 )
-from seed import make_articles, read_catalogue, seed_store
+from seed import add_fetch_run, make_articles, read_catalogue, seed_store
 from tracker import store
+from tracker.models import Correction
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.selection import Selection, select_articles
@@ -456,9 +458,24 @@ def read_stances(db_path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 articles from run 1; run 2 (the same day) stores 30 more and gives 5 stored ones a retraction link."""
     db_path = tmp_path_factory.mktemp("export") / "tracker.sqlite"
-    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(400, seed=5))
+    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+    articles = make_articles(400, seed=5)
+    seed_store(db_path, hypotheses, articles)
+    retracted = [dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
+                                     corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
+                 for article in articles[:5]]
+    add_fetch_run(db_path, hypotheses, make_articles(30, seed=6), changed=retracted)
     return db_path
+
+
+def run_history(db_path: Path) -> store.RunHistory:
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_run_history(connection)
+    finally:
+        connection.close()
 
 
 @pytest.mark.parametrize(
@@ -471,12 +488,15 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--design", "rct", "--design", "meta_analysis", "--species", "human"],
          Selection(designs=("rct", "meta_analysis"), species="human")),
         (["--query", "SÃO PAULO", "--new-since", "2000-01-01"], Selection(text="SÃO PAULO", new_since="2000-01-01")),
-        (["--only-new", "--species", "animal"], Selection(only_new=True, species="animal")),
+        (["--new-in-run", "latest"], Selection(new_in_run=2)),
+        (["--new-in-run", "1", "--species", "animal"], Selection(new_in_run=1, species="animal")),
+        (["--only-new", "--species", "human"], Selection(new_in_run="latest", species="human")),
+        (["--changed-in-run", "latest", "--include-retracted"], Selection(changed_in_run=2, include_retracted=True)),
     ],
 )
 def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, arguments: list[str],
                                                              selection: Selection) -> None:
-    expected = select_articles(read_catalogue(seeded_db), selection)
+    expected = select_articles(read_catalogue(seeded_db), selection, runs=run_history(seeded_db))
     assert 0 < len(expected)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
     assert (result.exit_code, result.stderr) == (0, "")
@@ -677,3 +697,47 @@ def test_ris_and_bibtex_carry_the_stance_per_cause_in_their_notes() -> None:
     bibtex = io.StringIO()
     write_bibtex(frame, bibtex, stances=_STANCES, cause_ids=["serotonin", "sleep"])
     assert r"note = {Retracted publication. Stance: serotonin contradicts; sleep no\_finding}" in bibtex.getvalue()
+
+
+def test_new_and_changed_in_the_latest_run_are_what_run_2_stored_and_changed(seeded_db: Path) -> None:
+    # Both runs stored on the same day: a filter by day could not tell the 30 from the 400.
+    new = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--new-in-run", "latest", "--include-retracted"])
+    assert sorted(int(row[0]) for row in read_csv(new.stdout_bytes)[1:]) == [a.pmid for a in make_articles(30, seed=6)]
+    changed = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--changed-in-run", "2",
+                                       "--include-retracted"])
+    assert sorted(int(row[0]) for row in read_csv(changed.stdout_bytes)[1:]) == [
+        a.pmid for a in make_articles(400, seed=5)[:5]]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--new-in-run", "3"],
+         "tracker: new-in-run 3: there is no run 3; choose latest or 1-2 (see `tracker status`)\n"),
+        (["--changed-in-run", "0"],
+         "tracker: changed-in-run 0 is not a run; give latest or a run id that `tracker status` lists\n"),
+        (["--new-in-run", "last"],
+         "tracker: new-in-run 'last' is not a run; give latest or a run id that `tracker status` lists\n"),
+    ],
+)
+def test_an_unknown_run_is_bad_usage_and_leaves_no_file(seeded_db: Path, tmp_path: Path, arguments, message) -> None:
+    output = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "-o", str(output), *arguments])
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert not output.exists()
+
+
+def test_a_failed_run_is_refused_naming_the_runs_to_choose(tmp_path: Path) -> None:
+    db_path = tmp_path / "tracker.sqlite"
+    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+    seed_store(db_path, hypotheses, make_articles(10, seed=1))
+    failed = add_fetch_run(db_path, hypotheses, make_articles(3, seed=2), status="failed")
+    result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--new-in-run", str(failed)])
+    assert (result.exit_code, result.stderr) == (
+        2, f"tracker: new-in-run {failed}: run {failed} failed; choose latest or 1 (see `tracker status`)\n")
+
+
+def test_only_new_and_new_in_run_together_are_refused(seeded_db: Path) -> None:
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--only-new", "--new-in-run", "1"])
+    assert result.exit_code == 2
+    assert "--only-new is --new-in-run latest; give one of them" in result.stderr

@@ -206,7 +206,7 @@ def test_import_command_reports_per_file(db_path: Path) -> None:
     assert result.output.splitlines() == [
         f"{MEDLINE_FILE}: MEDLINE, 4 records: 4 new, 0 updated, 0 unchanged",
         f"{XML_FILE}: PubMed XML, 2 records: 2 new, 0 updated, 0 unchanged",
-        "imported 6 new and 0 updated articles; tagged 6",
+        "imported 6 new and 0 updated articles; tagged 6; run 1",
     ]
 
     again = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(MEDLINE_FILE)])

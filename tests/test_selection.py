@@ -5,10 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, standard_catalogue
+from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, run_history, standard_catalogue
 from tracker.errors import ConfigError
 from tracker.selection import Selection, select_articles
 from tracker.tagging import DESIGNS
+
+
+# Run 2 failed after storing 1002: the next successful fetch, 3, counts it as new too. Run 4 is an import.
+RUNS = run_history(
+    [(1, "fetch", "succeeded"), (2, "fetch", "failed"), (3, "fetch", "succeeded"), (4, "import", "succeeded"),
+     (5, "fetch", "running")],
+    [(1, 1001, "new"), (1, 1003, "new"), (1, 1005, "new"), (1, 1007, "new"), (1, 1008, "new"), (2, 1002, "new"),
+     (3, 1004, "new"), (3, 1001, "changed"), (4, 1006, "new"), (4, 1005, "changed")])
 
 
 @pytest.mark.parametrize(
@@ -33,7 +41,15 @@ from tracker.tagging import DESIGNS
         (Selection(new_since="2026-11-24T10:00:00+00:00"), [1002, 1004]),
         (Selection(new_since="2026-11-24T11:00:00+01:00"), [1002, 1004]),
         (Selection(new_since="2026-11-24T10:00:00Z"), [1002, 1004]),
-        (Selection(only_new=True), [1002, 1004]),
+        (Selection(new_in_run="latest"), [1006]),
+        (Selection(new_in_run=3), [1002, 1004]),
+        (Selection(new_in_run="3"), [1002, 1004]),
+        (Selection(new_in_run=1), [1001, 1008, 1005, 1007]),
+        (Selection(new_in_run=1, include_retracted=True), [1001, 1003, 1008, 1005, 1007]),
+        (Selection(new_in_run=1, hypotheses=("serotonin",)), [1001]),
+        (Selection(changed_in_run="latest"), [1005]),
+        (Selection(changed_in_run=3), [1001]),
+        (Selection(new_in_run=3, changed_in_run=3), []),
         (Selection(text="(5-ht)"), [1001]),
         (Selection(text="MÜLLER"), [1002]),
         (Selection(text="pain research"), [1001, 1002, 1008, 1004]),
@@ -46,7 +62,7 @@ from tracker.tagging import DESIGNS
 )
 def test_select_articles_keeps_these_rows_in_this_order(selection: Selection, expected_pmids: list[int]) -> None:
     catalogue = standard_catalogue()
-    selected = select_articles(catalogue, selection, hypothesis_ids=HYPOTHESIS_IDS)
+    selected = select_articles(catalogue, selection, hypothesis_ids=HYPOTHESIS_IDS, runs=RUNS)
     assert selected["pmid"].tolist() == expected_pmids
     # Whole rows come through untouched, every column of the catalogue included.
     expected = catalogue.set_index("pmid").loc[expected_pmids].reset_index()
@@ -73,6 +89,24 @@ def test_select_articles_keeps_these_rows_in_this_order(selection: Selection, ex
          "unknown hypothesis 'autonomic': choose from fibromyalgia, serotonin, sleep, substance_p"),
         (lambda: select_articles(standard_catalogue().iloc[:0], Selection(hypotheses=("sleep",))),
          "unknown hypothesis 'sleep': choose from none yet (the store has no tagged articles)"),
+        (lambda: select_articles(standard_catalogue(), Selection(new_in_run=2), runs=RUNS),
+         "new-in-run 2: run 2 failed; choose latest or 1, 3-4 (see `tracker status`)"),
+        (lambda: select_articles(standard_catalogue(), Selection(new_in_run=5), runs=RUNS),
+         "new-in-run 5: run 5 is still running; choose latest or 1, 3-4 (see `tracker status`)"),
+        (lambda: select_articles(standard_catalogue(), Selection(changed_in_run=9), runs=RUNS),
+         "changed-in-run 9: there is no run 9; choose latest or 1, 3-4 (see `tracker status`)"),
+        (lambda: select_articles(standard_catalogue(), Selection(new_in_run="latest"), runs=run_history([], [])),
+         "new-in-run latest: no fetch or import has succeeded yet; run `tracker fetch` or `tracker import FILE` "
+         "first"),
+        (lambda: select_articles(standard_catalogue(), Selection(new_in_run=1), runs=run_history([], [])),
+         "new-in-run 1: there is no run 1; choose none yet (no fetch or import has succeeded) "
+         "(see `tracker status`)"),
+        (lambda: Selection(new_in_run="soon"),
+         "new-in-run 'soon' is not a run; give latest or a run id that `tracker status` lists"),
+        (lambda: Selection(changed_in_run=0),
+         "changed-in-run 0 is not a run; give latest or a run id that `tracker status` lists"),
+        (lambda: Selection(new_in_run=True),  # type: ignore[arg-type]
+         "new-in-run True is not a run; give latest or a run id that `tracker status` lists"),
     ],
 )
 def test_bad_choices_are_refused_with_the_value_and_the_allowed_ones(build, message: str) -> None:
@@ -108,9 +142,9 @@ def test_the_order_does_not_depend_on_the_catalogue_order() -> None:
     assert select_articles(shuffled, Selection())["pmid"].tolist() == [3, 7, 5, 9, 8]
 
 
-def test_only_new_on_an_empty_catalogue_gives_an_empty_frame() -> None:
+def test_new_in_run_on_an_empty_catalogue_gives_an_empty_frame() -> None:
     empty = standard_catalogue().iloc[:0]
-    assert select_articles(empty, Selection(only_new=True, new_since="2026-01-01")).empty
+    assert select_articles(empty, Selection(new_in_run="latest", new_since="2026-01-01"), runs=RUNS).empty
 
 
 _STANCE_ROWS = pd.DataFrame([
@@ -136,3 +170,16 @@ def test_stance_filter_refuses_an_unknown_stance_and_needs_the_rows() -> None:
         Selection(stances=("support",))
     with pytest.raises(ValueError, match="needs the stance rows"):
         select_articles(standard_catalogue(), Selection(stances=("supports",)), hypothesis_ids=HYPOTHESIS_IDS)
+
+
+def test_a_selection_naming_a_run_needs_the_run_history() -> None:
+    with pytest.raises(ValueError, match="pass the store's RunHistory as runs"):
+        select_articles(standard_catalogue(), Selection(new_in_run="latest"))
+
+
+def test_a_year_of_nightly_runs_is_listed_as_ranges() -> None:
+    runs = run_history([(i, "fetch", "failed" if i % 100 == 0 else "succeeded") for i in range(1, 366)], [])
+    with pytest.raises(ConfigError) as caught:
+        select_articles(standard_catalogue(), Selection(new_in_run=400), runs=runs)
+    assert str(caught.value) == ("new-in-run 400: there is no run 400; choose latest or 1-99, 101-199, 201-299, "
+                                 "301-365 (see `tracker status`)")

@@ -429,3 +429,30 @@ def test_a_tracker_bug_stays_a_sqlite_error(db_path: Path) -> None:
     connection = store.connect(db_path)
     with pytest.raises(sqlite3.OperationalError, match="no such column"):
         connection.execute("SELECT no_such_column FROM articles")
+
+
+def test_an_import_is_not_the_last_successful_fetch(db_path: Path) -> None:
+    # The scheduler catches up a missed fetch from this: an import in between must not hide the missed night.
+    connection = store.connect(db_path)
+    fetched = store.start_run(connection, full_sync=False)
+    store.finish_run(connection, fetched, "succeeded", None)
+    with store.transaction(connection):
+        imported = store.record_import_run(connection, ["mine.nbib"], store.utc_now())
+    assert imported > fetched
+    assert store.load_last_successful_run(connection)["id"] == fetched
+
+
+def test_run_articles_keep_the_first_outcome_and_leave_unchanged_ones_out(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    run_id = store.start_run(connection, full_sync=False)
+    with store.transaction(connection):
+        store.record_run_articles(connection, run_id, store.save_articles(connection, [ARTICLE], "pubmed"))
+        corrected = Article(**{**ARTICLE.__dict__, "title": "Corrected title"})
+        other = Article(**{**ARTICLE.__dict__, "pmid": 99})
+        store.record_run_articles(connection, run_id, store.save_articles(connection, [corrected, other], "pubmed"))
+        store.record_run_articles(connection, run_id, store.save_articles(connection, [other], "pubmed"))
+    history = store.load_run_history(connection)
+    assert history.changes.values.tolist() == [[run_id, 99, "new"], [run_id, ARTICLE.pmid, "new"]]
+    with store.transaction(connection):
+        assert store.delete_articles(connection, [99]) == 1
+    assert store.load_run_history(connection).changes["pmid"].tolist() == [ARTICLE.pmid]

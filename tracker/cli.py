@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -18,7 +19,15 @@ from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
+EXIT_USAGE = 2
 EXIT_LOCKED = 3
+# Runs `tracker status` lists as a table; --json lists them all.
+STATUS_RUN_COUNT = 10
+
+
+def current_time() -> datetime:
+    """The clock the commands read, in one place so that a test can pin it."""
+    return datetime.now(timezone.utc)
 
 
 def _fail(error: TrackerError) -> None:
@@ -199,7 +208,9 @@ def status(context: click.Context, as_json: bool) -> None:
     connection = store.connect(settings.db_path, read_only=True, check=True)
     try:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
-        runs = store.load_runs_frame(connection, limit=1)
+        # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
+        runs = store.load_runs_frame(connection, limit=1, kind="fetch")
+        history = store.load_run_history(connection).runs
     finally:
         connection.close()
     rows = []
@@ -217,11 +228,21 @@ def status(context: click.Context, as_json: bool) -> None:
     last_run = None if runs.empty else {k: (None if v != v else v) for k, v in runs.iloc[0].to_dict().items()}
     if last_run is not None:
         last_run = {k: (int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in last_run.items()}
+    run_rows = [{"run": int(run.id), "kind": run.kind, "status": run.status, "started": run.started_at,
+                 "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
+                 "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
     if as_json:
-        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run}, indent=2, default=str))
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows}, indent=2, default=str))
         return
     click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
                       ["hypothesis", "last_success", "pubmed", "stored", "last_run"]))
+    if run_rows:
+        # The ids --new-in-run and --changed-in-run take; new and changed are what each run itself stored.
+        shown = [{**r, "finished": _blank(r["finished"]), "files": ", ".join(r["files"]) or "-"}
+                 for r in run_rows[:STATUS_RUN_COUNT]]
+        click.echo(_table(shown, ["run", "kind", "status", "started", "finished", "new", "changed", "files"]))
+        if len(run_rows) > STATUS_RUN_COUNT:
+            click.echo(f"... and {len(run_rows) - STATUS_RUN_COUNT} earlier runs (tracker status --json lists all)")
     if last_run is None:
         click.echo("no fetch has run yet: run `tracker fetch`")
     else:
@@ -289,7 +310,8 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
                    f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged"
                    + (f", {item.kept} kept (stored record is more complete: PMID {_some(item.kept_pmids)})"
                       if item.kept else ""))
-    click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
+    click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}"
+               + (f"; run {report.run_id}" if report.run_id is not None else ""))
 
 
 def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
@@ -305,6 +327,48 @@ def _read_catalogue(settings: Settings):
         return store.load_catalogue(connection)
     finally:
         connection.close()
+
+
+def _read_catalogue_and_runs(settings: Settings):
+    """The whole catalogue and the run history, in one snapshot through a read-only connection."""
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        with store.read_snapshot(connection):
+            return store.load_catalogue(connection), store.load_run_history(connection)
+    finally:
+        connection.close()
+
+
+def run_choice_options(function: Callable) -> Callable:
+    """--new-in-run and --changed-in-run, as export, evidence and feed take them."""
+    function = click.option(
+        "--changed-in-run", metavar="latest|N",
+        help="Only articles that run N (an id `tracker status` lists) or the latest successful fetch or import "
+             "changed: new retraction or erratum links, corrected records.")(function)
+    return click.option(
+        "--new-in-run", metavar="latest|N",
+        help="Only articles that run N (an id `tracker status` lists) or the latest successful fetch or import "
+             "stored for the first time.")(function)
+
+
+def _run_choices(runs, new_in_run: str | None, changed_in_run: str | None, only_new: bool) -> dict[str, object]:
+    """The Selection fields of the run options; a malformed, unknown or failed run is bad usage (exit 2)."""
+    from tracker.errors import ConfigError
+    from tracker.selection import Selection, resolve_run
+
+    if only_new:
+        if new_in_run is not None:
+            raise click.UsageError("--only-new is --new-in-run latest; give one of them")
+        new_in_run = "latest"
+    try:
+        choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+        for option, choice in (("new-in-run", choices.new_in_run), ("changed-in-run", choices.changed_in_run)):
+            if choice is not None:
+                resolve_run(runs, choice, option)
+    except ConfigError as error:
+        click.echo(f"tracker: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    return {"new_in_run": choices.new_in_run, "changed_in_run": choices.changed_in_run}
 
 
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
@@ -368,9 +432,8 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
         click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output)."),
         click.option("--new-since", metavar="DATE",
                      help="Only articles first seen on or after this ISO date or datetime."),
-        click.option("--only-new", is_flag=True,
-                     help="Only articles the latest fetch or import added (first seen on the newest day), as the "
-                          "dashboard."),
+        run_choice_options,
+        click.option("--only-new", is_flag=True, help="The same as --new-in-run latest (its older spelling)."),
         click.option("--query", "text", metavar="TEXT",
                      help="Only articles whose title, abstract, authors or journal contain this text (any case)."),
     ]
@@ -384,11 +447,12 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
 
 
 def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
-    """The whole catalogue and its stance rows (the named columns), read in one snapshot, read-only."""
+    """The whole catalogue, its stance rows (the named columns) and the run history, in one snapshot, read-only."""
     connection = store.connect(settings.db_path, read_only=True)
     try:
         with store.read_snapshot(connection):
-            return store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns)
+            return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
+                    store.load_run_history(connection))
     finally:
         connection.close()
 
@@ -406,7 +470,8 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 @click.pass_context
 def export_command(context: click.Context, export_format: str, hypothesis_ids: tuple[str, ...],
                    from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                   include_retracted: bool, new_since: str | None, only_new: bool, text: str | None,
+                   include_retracted: bool, new_since: str | None, new_in_run: str | None,
+                   changed_in_run: str | None, only_new: bool, text: str | None,
                    with_abstract: bool, excel: bool, output: Path | None) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
     from tracker import export
@@ -416,11 +481,11 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings)
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since,
-                          only_new=only_new, text=text)
-    catalogue, stances = _read_catalogue_and_stances(settings)
-    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses])
+                          species=species, include_retracted=include_retracted, new_since=new_since, text=text,
+                          **_run_choices(runs, new_in_run, changed_in_run, only_new))
+    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
     articles = store.decode_details(articles, export.detail_columns(export_format))
     cause_ids = [h.id for h in settings.causes]
     writers = {
@@ -455,7 +520,8 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @click.pass_context
 def evidence_command(context: click.Context, stance_values: tuple[str, ...], hypothesis_ids: tuple[str, ...],
                      from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                     include_retracted: bool, new_since: str | None, only_new: bool, text: str | None,
+                     include_retracted: bool, new_since: str | None, new_in_run: str | None,
+                     changed_in_run: str | None, only_new: bool, text: str | None,
                      evidence_format: str, output: Path | None) -> None:
     """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
     import dataclasses
@@ -469,14 +535,14 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
     unknown = [h for h in hypothesis_ids if h not in cause_ids]
     if unknown:
         raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since,
-                          only_new=only_new, text=text, stances=stance_values)
-    catalogue, stances = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
+                          species=species, include_retracted=include_retracted, new_since=new_since, text=text,
+                          stances=stance_values, **_run_choices(runs, new_in_run, changed_in_run, only_new))
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
     # in every count; the Selection checked the values and picks the articles.
     articles = select_articles(catalogue, dataclasses.replace(selection, stances=()),
-                               hypothesis_ids=[h.id for h in settings.hypotheses])
+                               hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
     rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=hypothesis_ids,
                                  stance_values=stance_values)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
@@ -491,30 +557,43 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 
 
 @cli.command("feed")
-@click.option("--days", type=int, default=30, show_default=True, metavar="N",
-              help="Articles first seen in the last N days.")
+@click.option("--days", type=int, default=None, metavar="N",
+              help="Articles first seen in the last N days (default 30; with a run option, no day limit unless given).")
 @click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
               help="Only articles carrying this hypothesis (repeatable: any of them).")
+@run_choice_options
+@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="At most N entries, the newest first (default 500).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Write to FILE (replaced only once complete) instead of standard output.")
 @db_option
 @hypotheses_option
 @click.pass_context
-def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, ...], output: Path | None) -> None:
-    """Write an Atom feed of the articles first seen in the last N days, with their causes and study design."""
-    from datetime import datetime, timezone
-
-    from tracker.feed import FEED_DETAILS, build_feed, select_feed_articles
+def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple[str, ...], new_in_run: str | None,
+                 changed_in_run: str | None, limit: int | None, output: Path | None) -> None:
+    """Write an Atom feed of the articles first seen in the last N days (or new in a run), newest first."""
+    from tracker.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit, describe_feed,
+                              select_feed_articles)
 
     settings = _settings(context)
-    now = datetime.now(timezone.utc)
-    articles = select_feed_articles(_read_catalogue(settings), settings.hypotheses, days=days,
-                                    hypothesis_ids=hypothesis_ids, now=now)
-    document = build_feed(store.decode_details(articles, FEED_DETAILS), settings.hypotheses, days=days,
-                          hypothesis_ids=hypothesis_ids, now=now)
+    now = current_time()
+    catalogue, runs = _read_catalogue_and_runs(settings)
+    choices = _run_choices(runs, new_in_run, changed_in_run, only_new=False)
+    if days is None and not any(choices.values()):
+        days = DEFAULT_DAYS
+    articles = select_feed_articles(catalogue, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids,
+                                    now=now, runs=runs, **choices)
+    # Only the entries shown are decoded: after a first sync the match is the whole catalogue.
+    shown = articles.iloc[:check_limit(limit or FEED_LIMIT)]
+    document = build_feed(store.decode_details(shown, FEED_DETAILS), settings.hypotheses, days=days,
+                          hypothesis_ids=hypothesis_ids, now=now, **choices)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
-        click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
+        click.echo(f"wrote the feed of {describe_feed(days, **choices)[0]} "
+                   f"({counted(len(shown), 'entry', 'entries')}) to {output}", err=True)
+    if len(shown) < len(articles):
+        click.echo(f"tracker: the feed holds the newest {len(shown):,} of {len(articles):,} articles; "
+                   f"give --limit N for more, or narrow it with --days or --hypothesis", err=True)
 
 
 # --- emerging ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""An Atom 1.0 feed of the articles the tracker first saw in the last N days, for any feed reader.
+"""An Atom 1.0 feed of the articles the tracker first saw in the last N days (or new in a run), for any feed reader.
+
+At most FEED_LIMIT entries (500; `tracker feed --limit` changes it), the newest: a first sync's 11,000 articles
+would otherwise make an 11 MB feed that readers refuse or choke on.
 
 Each entry is one article: its id and link are its PubMed page, `published` is when the tracker first stored it,
 `updated` when its record last changed; the summary names its causes (the hypotheses it carries, without the
@@ -17,8 +20,10 @@ import pandas as pd
 from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
 from tracker.export import pubmed_url
-from tracker.selection import Selection, select_articles
+# RunHistory through the selection that reads it: the feed never imports the store.
+from tracker.selection import RunHistory, Selection, select_articles
 from tracker.tagging import DESIGN_LABELS
+from tracker.wording import counted
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 FEED_TITLE = "Fibromyalgia evidence tracker: new articles"
@@ -27,6 +32,9 @@ FEED_ID_PREFIX = "tag:fibromyalgia-evidence-tracker,2026:feed"
 HYPOTHESIS_SCHEME = "tag:fibromyalgia-evidence-tracker,2026:hypothesis"
 DESIGN_SCHEME = "tag:fibromyalgia-evidence-tracker,2026:design"
 MAX_DAYS = 3650
+DEFAULT_DAYS = 30
+# Entries in one feed: a few hundred is what readers such as Feedly or Thunderbird fetch comfortably.
+FEED_LIMIT = 500
 # The catalogue's detail columns an entry reads: the caller decodes them (store.decode_details) before build_feed.
 FEED_DETAILS = ("authors",)
 
@@ -38,19 +46,24 @@ def select_feed_articles(
     catalogue: pd.DataFrame,
     hypotheses: Sequence[Hypothesis],
     *,
-    days: int = 30,
+    days: int | None = DEFAULT_DAYS,
     hypothesis_ids: Sequence[str] = (),
     now: datetime,
+    runs: RunHistory | None = None,
+    new_in_run: int | str | None = None,
+    changed_in_run: int | str | None = None,
 ) -> pd.DataFrame:
-    """The catalogue rows of the articles first seen in the last `days` days before `now`, newest first.
+    """The catalogue rows of the articles first seen in the last `days` days before `now` (None: any time) and
+    new or changed in the run named, newest first; `runs` is the store's run history when a run is named.
 
-    The rows are as the catalogue holds them: decode FEED_DETAILS of these few rows, not of the whole catalogue,
-    before handing them to `build_feed`.
+    The rows are as the catalogue holds them: take the first FEED_LIMIT (or the caller's limit) and decode
+    FEED_DETAILS of these few rows, not of the whole catalogue, before handing them to `build_feed`.
     """
-    _check_days(days)
-    since = (_utc_seconds(now) - timedelta(days=days)).isoformat()
-    selection = Selection(hypotheses=tuple(hypothesis_ids), new_since=since)
-    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in hypotheses])
+    _check_window(days, new_in_run, changed_in_run)
+    since = None if days is None else (_utc_seconds(now) - timedelta(days=days)).isoformat()
+    selection = Selection(hypotheses=tuple(hypothesis_ids), new_since=since, new_in_run=new_in_run,
+                          changed_in_run=changed_in_run)
+    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in hypotheses], runs=runs)
     articles = articles.assign(_first_seen=pd.to_datetime(articles["first_seen"], utc=True, format="ISO8601"))
     return articles.sort_values(["_first_seen", "pmid"], ascending=[False, False]).drop(columns="_first_seen")
 
@@ -59,12 +72,14 @@ def build_feed(
     articles: pd.DataFrame,
     hypotheses: Sequence[Hypothesis],
     *,
-    days: int = 30,
+    days: int | None = DEFAULT_DAYS,
     hypothesis_ids: Sequence[str] = (),
     now: datetime,
+    new_in_run: int | str | None = None,
+    changed_in_run: int | str | None = None,
 ) -> bytes:
     """Return an Atom feed (UTF-8 XML) of `select_feed_articles`' rows, FEED_DETAILS decoded, in their order."""
-    _check_days(days)
+    _check_window(days, new_in_run, changed_in_run)
     authors = articles["authors"].dropna() if "authors" in articles.columns else None
     if authors is None or (len(authors) and isinstance(authors.iloc[0], (bytes, str))):
         raise ValueError("the frame's 'authors' column is missing or not decoded; decode it first: "
@@ -77,9 +92,13 @@ def build_feed(
     # attribute names (rel, href, term) that Atom uses.
     feed = ET.Element("feed", xmlns=ATOM_NAMESPACE)
     feed_id = FEED_ID_PREFIX + (":" + ",".join(sorted(hypothesis_ids)) if hypothesis_ids else "")
+    choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    # A feed of another run choice is another feed: readers must not merge their entries and read marks.
+    feed_id += "".join(f":{name.replace('_', '-')}-{getattr(choices, name)}"
+                       for name in ("new_in_run", "changed_in_run") if getattr(choices, name) is not None)
     _child(feed, "id", feed_id)
     _child(feed, "title", FEED_TITLE)
-    subtitle = "Articles first seen in the last " + ("day" if days == 1 else f"{days} days")
+    subtitle = describe_feed(days, new_in_run, changed_in_run)[1]
     if hypothesis_ids:
         subtitle += " for " + ", ".join(labels.get(i, i) for i in hypothesis_ids)
     _child(feed, "subtitle", subtitle)
@@ -95,7 +114,35 @@ def build_feed(
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _check_days(days: object) -> None:
+def describe_feed(days: int | None, new_in_run: int | str | None = None,
+                  changed_in_run: int | str | None = None) -> tuple[str, str]:
+    """What a feed lists: for `tracker feed`'s report ("the last 7 days") and as the feed's subtitle."""
+    choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    # "the last 1 day" in the report, as `tracker` counts everything; "the last day" in the subtitle.
+    report = None if days is None else f"the last {counted(days, 'day')}"
+    window = None if days is None else "the last " + ("day" if days == 1 else f"{days} days")
+    in_runs = " and ".join(f"{word} in {'the latest run' if choice == 'latest' else f'run {choice}'}"
+                           for word, choice in (("new", choices.new_in_run), ("changed", choices.changed_in_run))
+                           if choice is not None)
+    if window is None:
+        return f"articles {in_runs}", f"Articles {in_runs}"
+    if not in_runs:
+        return report, f"Articles first seen in {window}"
+    return f"{report}, {in_runs}", f"Articles first seen in {window}, {in_runs}"
+
+
+def check_limit(limit: object) -> int:
+    """The number of entries a feed may hold, checked."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(f"limit {limit!r} is not a number of entries; give a whole number from 1")
+    return limit
+
+
+def _check_window(days: object, new_in_run: object, changed_in_run: object) -> None:
+    if days is None:
+        if new_in_run is None and changed_in_run is None:
+            raise ConfigError("a feed without a day window needs a run: give days, new_in_run or changed_in_run")
+        return
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise ConfigError(f"days {days!r} is out of range; give a whole number of days from 1 to {MAX_DAYS}")
 

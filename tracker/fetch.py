@@ -133,7 +133,8 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
         # NCBI's dates are its own (US Eastern); UTC's date, with the one-day margins below, covers them.
         today = clock().astimezone(timezone.utc).date()
         searches = _search_all(client, connection, hypotheses, outcomes, full, progress, today)
-        fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress)
+        fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress,
+                                                  run_id)
         affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
         refresh_tags(connection, rules, affected)
     except (EutilsError, ParseError) as error:
@@ -250,7 +251,8 @@ def _ncbi_date(day: date) -> str:
 # --- 2. fetch ---------------------------------------------------------------------------------------------------
 
 def _fetch_records(client: EutilsClient, connection: sqlite3.Connection, settings: Settings, searches: list[_SearchResult], full: bool,
-                   outcomes: dict[str, HypothesisOutcome], progress: FetchProgress) -> tuple[int, set[int]]:
+                   outcomes: dict[str, HypothesisOutcome], progress: FetchProgress,
+                   run_id: int) -> tuple[int, set[int]]:
     """Efetch what is new or changed, once across hypotheses; return records stored and PMIDs PubMed withheld."""
     wanted: set[int] = set()
     for search in searches:
@@ -273,13 +275,13 @@ def _fetch_records(client: EutilsClient, connection: sqlite3.Connection, setting
         articles, deletions = _efetch_batch(client, batch)
         returned = {a.pmid for a in articles} | {d.pmid for d in deletions}
         missing |= set(batch) - returned
-        _save_batch(connection, articles, deletions, links_by_pmid, outcomes)
+        _save_batch(connection, articles, deletions, links_by_pmid, outcomes, run_id)
         fetched += len(articles)
         progress.batch_done(len(batch))
     if missing:
         # PubMed drops ids it cannot serve right now without a word; one more try for those alone.
         articles, deletions = _efetch_batch(client, sorted(missing))
-        _save_batch(connection, articles, deletions, links_by_pmid, outcomes)
+        _save_batch(connection, articles, deletions, links_by_pmid, outcomes, run_id)
         fetched += len(articles)
         missing -= {a.pmid for a in articles} | {d.pmid for d in deletions}
     return fetched, missing
@@ -306,10 +308,11 @@ def _efetch_batch(client: EutilsClient, pmids: list[int]) -> tuple[list[Article]
 
 
 def _save_batch(connection: sqlite3.Connection, articles: list[Article], deletions: list[Deletion],
-                links_by_pmid: dict[int, list[str]], outcomes: dict[str, HypothesisOutcome]) -> None:
+                links_by_pmid: dict[int, list[str]], outcomes: dict[str, HypothesisOutcome], run_id: int) -> None:
     now = store.utc_now()
     with store.transaction(connection):
         results = store.save_articles(connection, articles, source="pubmed", now=now)
+        store.record_run_articles(connection, run_id, results)
         by_hypothesis: dict[str, list[int]] = {}
         for article in articles:
             for hypothesis_id in links_by_pmid.get(article.pmid, ()):

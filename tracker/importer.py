@@ -78,6 +78,8 @@ class ImportReport:
 
     files: tuple[FileImport, ...]
     tagged: int
+    # The import's line in `tracker status`, which `--new-in-run` names; None when it stored nothing new or changed.
+    run_id: int | None = None
 
     @property
     def new(self) -> int:
@@ -140,10 +142,13 @@ def import_files(connection: sqlite3.Connection, paths: Sequence[Path],
     """Import MEDLINE and PubMed XML files all or nothing, then tag the articles that are new or changed."""
     if not paths:
         raise ConfigError("no files to import; give one or more MEDLINE (.nbib, .txt) or PubMed XML files")
+    started_at = store.utc_now()
     parsed = [(Path(path), *read_import_file(Path(path), limits)) for path in paths]
     now = store.utc_now()
     reports: list[FileImport] = []
     changed: set[int] = set()
+    run_changes: dict[int, str] = {}  # new wins over updated: a file may repeat what an earlier one added
+    run_id: int | None = None
     with store.transaction(connection):
         for path, file_format, articles in parsed:
             # One save per PMID, its last copy in the file (what upserting every copy would leave): a repeated
@@ -170,11 +175,17 @@ def import_files(connection: sqlite3.Connection, paths: Sequence[Path],
                 counts[outcome] += 1
             counts["unchanged"] -= len(kept)
             changed.update(pmid for pmid, outcome in outcomes.items() if outcome != "unchanged")
+            run_changes.update((pmid, outcome) for pmid, outcome in outcomes.items()
+                               if outcome != "unchanged" and run_changes.get(pmid) != "new")
             reports.append(FileImport(path=path, file_format=file_format, records_read=len(articles), **counts,
                                       kept=len(kept), kept_pmids=tuple(sorted(kept))))
+        # An import that stored nothing new or changed leaves no run: importing a file again changes nothing.
+        if run_changes:
+            run_id = store.record_import_run(connection, [path.name for path, _, _ in parsed], started_at)
+            store.record_run_articles(connection, run_id, run_changes)
         # Inside the same transaction: articles and their tags commit together.
         rules = hypotheses if isinstance(hypotheses, Rules) else tuple(hypotheses)
         tagged = refresh_tags(connection, rules, sorted(changed))
-    return ImportReport(files=tuple(reports), tagged=tagged)
+    return ImportReport(files=tuple(reports), tagged=tagged, run_id=run_id)
 
 

@@ -12,8 +12,13 @@ Decisions the filters make:
 - include_retracted: retracted articles are out unless this is true, as in every evidence count.
 - new_since: articles first seen at or after this ISO date ("2026-01-31", midnight UTC) or datetime (naive means
   UTC).
-- only_new: articles first seen on the newest first-seen UTC day of the whole catalogue, i.e. what the latest
-  fetch or import added (the dashboard's "only new").
+- new_in_run: what one successful run stored for the first time: a run id as `tracker status` lists it (a fetch
+  or an import), or "latest", the newest successful one. A fetch's new articles include those stored by the
+  failed or interrupted fetches since the previous successful one: their batches committed, and the fetch that
+  completed the sync is the one that brought them.
+- changed_in_run: likewise, what the run changed: stored articles whose record PubMed modified (a new retraction
+  or erratum link, a corrected record).
+  Both read the store's `RunHistory`, passed to `select_articles` as `runs`.
 - text: a case-insensitive literal substring of the title, abstract, author names or journal.
 - stances: an article passes when one of its stored stance rows, for one of the chosen hypotheses (any, when
   none is chosen), has one of the chosen `models.STANCES`; a pair the stance reader has not read yet matches
@@ -32,6 +37,7 @@ import pandas as pd
 
 from tracker.errors import ConfigError
 from tracker.models import STANCES
+from tracker.store import RunHistory
 from tracker.tagging import DESIGNS, SPECIES
 
 TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
@@ -41,6 +47,10 @@ SELECTION_COLUMNS = ("pmid", "pub_year", "hypotheses", "design", "species", "ret
 # "human" keeps "both" too, so asking for human evidence never hides the studies that also used animals.
 _SPECIES_KEPT = {"human": ("human", "both"), "animal": ("animal", "both"), "both": ("both",),
                  "unknown": ("unknown",)}
+LATEST_RUN = "latest"
+# Selection field → the option that names it in messages, and the run_articles change it selects.
+_RUN_FIELDS = {"new_in_run": ("new-in-run", "new"), "changed_in_run": ("changed-in-run", "changed")}
+_STATUS_WORDS = {"failed": "failed", "interrupted": "was interrupted", "running": "is still running"}
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,9 @@ class Selection:
     include_retracted: bool = False
     new_since: str | None = None
     text: str | None = None
-    only_new: bool = False
     stances: tuple[str, ...] = ()
+    new_in_run: int | str | None = None
+    changed_in_run: int | str | None = None
 
     def __post_init__(self) -> None:
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
@@ -86,6 +97,8 @@ class Selection:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
             new_since_time(self.new_since)
+        for name in _RUN_FIELDS:
+            object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
 
 
 def new_since_time(text: str) -> pd.Timestamp:
@@ -101,15 +114,80 @@ def new_since_time(text: str) -> pd.Timestamp:
     return pd.Timestamp(moment).tz_convert("UTC")
 
 
+def _run_choice(name: str, value: object) -> int | str | None:
+    """A run choice as a Selection keeps it: None, "latest" or a positive run id (digits from a form or click too)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lower() == LATEST_RUN:
+        return LATEST_RUN
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    raise ConfigError(f"{_RUN_FIELDS[name][0]} {value!r} is not a run; give latest or a run id that "
+                      f"`tracker status` lists")
+
+
+def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run") -> int:
+    """The id of the successful run or import that a choice names; "latest" is the newest of them.
+
+    A run that does not exist, failed or is still running is refused, naming it and the ids to choose from.
+    """
+    history = runs.runs
+    succeeded = history.loc[history["status"] == "succeeded", "id"].astype(int).tolist()
+    if choice == LATEST_RUN:
+        if not succeeded:
+            raise ConfigError(f"{option} latest: no fetch or import has succeeded yet; run `tracker fetch` or "
+                              f"`tracker import FILE` first")
+        return max(succeeded)
+    if choice in succeeded:
+        return int(choice)
+    status = history.loc[history["id"] == choice, "status"]
+    problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
+               else f"there is no run {choice}")
+    choices = f"latest or {_id_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
+    raise ConfigError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """1, 2, 3, 5, 8, 9 as "1-3, 5, 8-9": a year of nightly runs stays one readable line."""
+    spans: list[list[int]] = []
+    for run_id in sorted(ids):
+        if spans and run_id == spans[-1][1] + 1:
+            spans[-1][1] = run_id
+        else:
+            spans.append([run_id, run_id])
+    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
+
+
+def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
+    """The PMIDs a successful run stored first (change "new") or changed ("changed").
+
+    For a fetch, with those of the failed or interrupted fetches since the previous successful fetch.
+    """
+    history = runs.runs.set_index("id")
+    folded = [run_id]
+    if history.at[run_id, "kind"] == "fetch":
+        earlier = history[(history.index < run_id) & (history["kind"] == "fetch")]
+        for earlier_id, status in zip(reversed(earlier.index.tolist()), reversed(earlier["status"].tolist())):
+            if status == "succeeded":
+                break
+            folded.append(earlier_id)
+    changes = runs.changes
+    return changes.loc[changes["run_id"].isin(folded) & (changes["change"] == change), "pmid"].unique()
+
+
 def select_articles(
     catalogue: pd.DataFrame, selection: Selection, *, hypothesis_ids: Iterable[str] | None = None,
     stances: pd.DataFrame | None = None,
+    runs: RunHistory | None = None,
 ) -> pd.DataFrame:
     """Return the catalogue rows the selection keeps, newest year first, unknown years last, then PMID descending.
 
     `hypothesis_ids` are the configured ids a selection may name; without them the ids present in the
     catalogue are the allowed ones, so a mistyped id is refused rather than giving an empty result. `stances`
-    (pmid, hypothesis_id, stance) is needed when the selection filters by stance.
+    (pmid, hypothesis_id, stance) is needed when the selection filters by stance; `runs`, the store's run history,
+    when it names a run.
     """
     _check_hypotheses(catalogue, selection, hypothesis_ids)
     keep = pd.Series(True, index=catalogue.index)
@@ -127,13 +205,16 @@ def select_articles(
         keep &= catalogue["species"].isin(_SPECIES_KEPT[selection.species])
     if not selection.include_retracted:
         keep &= ~catalogue["retracted"].astype(bool)
-    if selection.new_since is not None or selection.only_new:
+    if selection.new_since is not None:
         first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")
-        if selection.new_since is not None:
-            keep &= (first_seen >= new_since_time(selection.new_since)).fillna(False).astype(bool)
-        if selection.only_new and len(catalogue):
-            newest_day = first_seen.max().floor("D")
-            keep &= (first_seen >= newest_day).fillna(False).astype(bool)
+        keep &= (first_seen >= new_since_time(selection.new_since)).fillna(False).astype(bool)
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
+        keep &= catalogue["pmid"].isin(run_pmids(runs, resolve_run(runs, choice, option), change))
     if selection.text is not None and selection.text.strip():
         keep &= _text_matches(catalogue, selection.text.strip())
     if selection.stances:

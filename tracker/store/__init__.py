@@ -6,7 +6,7 @@ open the file read-only and see the last committed state while a fetch writes.
 One module a job, all imported from here:
 - `connection`: the file, its schema and migrations, transactions and read snapshots;
 - `articles`: article upserts, sources and hypothesis links;
-- `runs`: fetch-run bookkeeping and per-hypothesis sync state;
+- `runs`: fetch and import runs (what each stored first and changed) and per-hypothesis sync state;
 - `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding.
 """
 
@@ -44,12 +44,17 @@ from tracker.store.connection import (
     utc_now,
 )
 from tracker.store.runs import (
+    RUN_KINDS,
+    RunHistory,
     finish_run,
     load_last_successful_run,
+    load_run_history,
     load_run_hypotheses_frame,
     load_runs_frame,
     load_status_frame,
     load_sync_state,
+    record_import_run,
+    record_run_articles,
     record_run_hypothesis,
     save_sync_state,
     start_run,
@@ -62,4 +67,5 @@ __all__ = [
     "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
     "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
     "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
+    "RUN_KINDS", "RunHistory", "load_run_history", "record_import_run", "record_run_articles",
 ]

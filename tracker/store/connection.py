@@ -150,6 +150,37 @@ MIGRATIONS: list[str] = [
     ALTER TABLE articles ADD COLUMN chemicals TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE articles ADD COLUMN publication_status TEXT;
     """,
+    # What each run stored for the first time ("new") or changed (its content hash moved: a new retraction or
+    # erratum link, a corrected record), one row per run and article, so "new in run N" is exact and an article
+    # keeps every run that changed it. Imports become runs too (kind 'import', with their file names). Articles of
+    # an older store are attributed by first_seen (and last_changed) to the fetch run whose start..finish holds
+    # it (the latest one started before it, found through an index that lives only as long as the migration);
+    # imported ones, which had no run, get none.
+    """
+    ALTER TABLE fetch_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'fetch' CHECK (kind IN ('fetch', 'import'));
+    ALTER TABLE fetch_runs ADD COLUMN files TEXT;
+    CREATE TABLE run_articles (
+        run_id INTEGER NOT NULL REFERENCES fetch_runs(id) ON DELETE CASCADE,
+        pmid INTEGER NOT NULL REFERENCES articles(pmid) ON DELETE CASCADE,
+        change TEXT NOT NULL CHECK (change IN ('new', 'changed')),
+        PRIMARY KEY (run_id, pmid)
+    ) WITHOUT ROWID;
+    CREATE INDEX run_articles_pmid ON run_articles(pmid);
+    CREATE INDEX migration_fetch_runs_started_at ON fetch_runs(started_at, id);
+    INSERT OR IGNORE INTO run_articles (run_id, pmid, change)
+        SELECT r.id, a.pmid, 'new' FROM articles a
+        JOIN fetch_runs r ON r.id = (SELECT id FROM fetch_runs WHERE started_at <= a.first_seen
+                                     ORDER BY started_at DESC, id DESC LIMIT 1)
+        WHERE a.first_seen <= COALESCE(r.finished_at, a.first_seen)
+        AND EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source = 'pubmed')
+        UNION ALL
+        SELECT r.id, a.pmid, 'changed' FROM articles a
+        JOIN fetch_runs r ON r.id = (SELECT id FROM fetch_runs WHERE started_at <= a.last_changed
+                                     ORDER BY started_at DESC, id DESC LIMIT 1)
+        WHERE a.last_changed != a.first_seen AND a.last_changed <= COALESCE(r.finished_at, a.last_changed)
+        AND EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source = 'pubmed');
+    DROP INDEX migration_fetch_runs_started_at;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,12 +1,19 @@
-"""Fetch-run bookkeeping and per-hypothesis sync state: what ran, how it ended, what each query last returned."""
+"""Runs and sync state: what each fetch or import did, stored first or changed; what each query last returned."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
-from tracker.store.connection import transaction, utc_now
+from tracker.store.connection import read_snapshot, transaction, utc_now
+
+RUN_KINDS = ("fetch", "import")
+# save_articles' outcome → what a run did to the article; "unchanged" leaves no trace.
+_RUN_CHANGES = {"new": "new", "updated": "changed"}
 
 
 def start_run(connection: sqlite3.Connection, full_sync: bool) -> int:
@@ -91,16 +98,17 @@ def load_status_frame(connection: sqlite3.Connection) -> pd.DataFrame:
     )
 
 
-def load_runs_frame(connection: sqlite3.Connection, limit: int = 20) -> pd.DataFrame:
-    """The most recent fetch runs, newest first."""
+def load_runs_frame(connection: sqlite3.Connection, limit: int = 20, kind: str | None = None) -> pd.DataFrame:
+    """The most recent runs (of one of RUN_KINDS, or all), newest first."""
     return pd.read_sql_query(
-        "SELECT * FROM fetch_runs ORDER BY id DESC LIMIT ?", connection, params=(limit,))
+        "SELECT * FROM fetch_runs WHERE ? IS NULL OR kind = ? ORDER BY id DESC LIMIT ?", connection,
+        params=(kind, kind, limit))
 
 
 def load_last_successful_run(connection: sqlite3.Connection) -> dict[str, object] | None:
     """The newest fetch run that succeeded, however many failed runs came after it; None before the first."""
     row = connection.execute(
-        "SELECT * FROM fetch_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1").fetchone()
+        "SELECT * FROM fetch_runs WHERE status = 'succeeded' AND kind = 'fetch' ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else dict(row)
 
 
@@ -108,3 +116,58 @@ def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd
     """One run's per-hypothesis log."""
     return pd.read_sql_query(
         "SELECT * FROM fetch_run_hypotheses WHERE run_id = ? ORDER BY hypothesis_id", connection, params=(run_id,))
+
+
+def record_run_articles(connection: sqlite3.Connection, run_id: int, outcomes: Mapping[int, str]) -> None:
+    """Record what a run did to the articles it saved (`save_articles`' outcomes); call in the same transaction.
+
+    "new" and "updated" become the run's "new" and "changed" rows; "unchanged" leaves none. An article a run
+    saves twice (PubMed's missing ids asked again) keeps its first row, so one new in the run stays new.
+    """
+    connection.executemany(
+        "INSERT OR IGNORE INTO run_articles (run_id, pmid, change) VALUES (?, ?, ?)",
+        [(run_id, pmid, _RUN_CHANGES[outcome]) for pmid, outcome in outcomes.items() if outcome in _RUN_CHANGES],
+    )
+
+
+def record_import_run(connection: sqlite3.Connection, file_names: Sequence[str], started_at: str) -> int:
+    """Log an import as a succeeded run of kind "import" naming its files; return its id.
+
+    Call inside the import's own transaction: an import is all or nothing, so a failed one leaves no run.
+    """
+    cursor = connection.execute(
+        "INSERT INTO fetch_runs (started_at, finished_at, status, kind, files) VALUES (?, ?, 'succeeded', 'import', ?)",
+        (started_at, utc_now(), json.dumps(list(file_names), ensure_ascii=False)))
+    return int(cursor.lastrowid)
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    """Every run with what it stored first and what it changed: what the "new in run" filters read.
+
+    `runs`: id, kind, status, started_at, finished_at, files (a list, empty for a fetch), new_count and
+    changed_count (this run's own rows), oldest first. `changes`: run_id, pmid, change ("new" or "changed").
+    Read them, never mutate them: a dashboard cache shares them between reruns.
+    """
+
+    runs: pd.DataFrame
+    changes: pd.DataFrame
+
+
+def load_run_history(connection: sqlite3.Connection) -> RunHistory:
+    """Every run and its new and changed articles, read in one snapshot."""
+    with read_snapshot(connection):
+        runs = pd.read_sql_query(
+            "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, "
+            "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
+            "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
+            "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
+            connection)
+        changes = pd.read_sql_query("SELECT run_id, pmid, change FROM run_articles ORDER BY run_id, pmid", connection)
+    # A fetch has no files: NULL, which pandas reads as NaN once an import's text shares the column.
+    runs["files"] = pd.Series([json.loads(files) if isinstance(files, str) else [] for files in runs["files"]],
+                              index=runs.index, dtype=object)
+    for column in ("id", "new_count", "changed_count"):
+        runs[column] = runs[column].astype("int64")
+    changes = changes.astype({"run_id": "int64", "pmid": "int64"})
+    return RunHistory(runs, changes)

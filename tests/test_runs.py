@@ -1,0 +1,309 @@
+"""Runs as the store records them: what each fetch or import stored for the first time and what it changed.
+
+"New" means new in a run, not "first seen on the newest calendar day": two fetches on one day, or a day-2 fetch
+after a first sync, must each show exactly what they brought.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
+from standin import EutilsStandin, Fault
+from synthetic import synthetic_corpus
+
+from tracker import store
+from tracker.config import load_settings
+from tracker.errors import ConfigError
+from tracker.eutils import EutilsClient
+from tracker.fetch import run_fetch
+from tracker.importer import import_files
+from tracker.selection import Selection, resolve_run, run_pmids, select_articles
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"
+XML_FILE = FIXTURES / "import_fibromyalgia.xml"
+BASELINE = range(1000, 1040)
+SEROTONIN = set(range(1000, 1040, 3))
+SLEEP = set(range(1001, 1040, 4))
+
+
+def fetch(settings):
+    client = EutilsClient(settings, sleep=lambda _delay_s: None)
+    try:
+        return run_fetch(settings, client=client)
+    finally:
+        client.close()
+
+
+def today():
+    # The fetch reads NCBI's "today" as UTC's date; the stand-in's modification dates must agree with it.
+    return datetime.now(timezone.utc).date()
+
+
+def run_rows(db_path: Path) -> list[tuple]:
+    connection = sqlite3.connect(db_path)
+    try:
+        return [tuple(row) for row in connection.execute(
+            "SELECT run_id, change, COUNT(*), MIN(pmid), MAX(pmid) FROM run_articles GROUP BY run_id, change "
+            "ORDER BY run_id, change")]
+    finally:
+        connection.close()
+
+
+def history(db_path: Path) -> store.RunHistory:
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_run_history(connection)
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def server():
+    with EutilsStandin(rate_limit=False) as standin:
+        seed_corpus(standin, BASELINE, SEROTONIN, SLEEP)
+        yield standin
+
+
+def add_new_records(server: EutilsStandin, pmids: range) -> None:
+    for pmid in pmids:
+        server.add_record(pmid, article_xml(pmid, year=2026), edat=today(), pdat=today(), mdat=today(),
+                          crdt=today())
+    server.set_query(BASELINE_QUERY, [*BASELINE, *pmids])
+
+
+def test_each_fetch_records_what_it_stored_first_and_what_it_changed(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    first = fetch(settings)
+    add_new_records(server, range(2000, 2003))
+    retracted_pmid = min(SEROTONIN)
+    server.update_record(retracted_pmid, article_xml(retracted_pmid, year=1990 + retracted_pmid % 35,
+                                                     retracted_in=3000), mdat=today())
+    second = fetch(settings)
+    third = fetch(settings)  # nothing new, nothing changed
+
+    assert (first.status, second.status, third.status) == ("succeeded",) * 3
+    assert run_rows(settings.db_path) == [
+        (first.run_id, "new", 40, 1000, 1039),
+        (second.run_id, "changed", 1, retracted_pmid, retracted_pmid),
+        (second.run_id, "new", 3, 2000, 2002),
+    ]
+    runs = history(settings.db_path).runs
+    assert runs[["id", "kind", "status", "new_count", "changed_count"]].values.tolist() == [
+        [first.run_id, "fetch", "succeeded", 40, 0], [second.run_id, "fetch", "succeeded", 3, 1],
+        [third.run_id, "fetch", "succeeded", 0, 0]]
+    assert runs["files"].tolist() == [[], [], []]
+
+
+def test_a_failed_fetchs_new_articles_count_in_the_next_successful_fetch(tmp_path: Path,
+                                                                         server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_retries=1)
+    first = fetch(settings)
+    add_new_records(server, range(2000, 2025))  # three batches of 10
+    efetch_calls = []
+
+    def fail_after_the_first_batch(request):
+        if request.endpoint == "efetch":
+            efetch_calls.append(request)
+            return Fault.server_error(503) if len(efetch_calls) > 1 else None
+        return None
+
+    server.on_request = fail_after_the_first_batch
+    failed = fetch(settings)
+    server.on_request = None
+    completed = fetch(settings)
+
+    assert (failed.status, completed.status) == ("failed", "succeeded")
+    assert run_rows(settings.db_path) == [(first.run_id, "new", 40, 1000, 1039),
+                                          (failed.run_id, "new", 10, 2000, 2009),
+                                          (completed.run_id, "new", 15, 2010, 2024)]
+    runs = history(settings.db_path)
+    # The sync that completed brought all 25; the failed run is not a choice.
+    assert sorted(run_pmids(runs, resolve_run(runs, "latest"), "new")) == list(range(2000, 2025))
+    with pytest.raises(ConfigError, match=f"new-in-run {failed.run_id}: run {failed.run_id} failed; choose latest "
+                                          f"or {first.run_id}, {completed.run_id}"):
+        resolve_run(runs, failed.run_id)
+
+
+def test_an_import_is_a_run_naming_its_files_and_a_repeated_import_adds_none(db_path: Path) -> None:
+    hypotheses = load_settings().hypotheses
+    connection = store.connect(db_path)
+    try:
+        report = import_files(connection, [MEDLINE_FILE, XML_FILE], hypotheses)
+        again = import_files(connection, [MEDLINE_FILE], hypotheses)
+        run = dict(connection.execute("SELECT * FROM fetch_runs").fetchone())
+    finally:
+        connection.close()
+    assert (report.run_id, again.run_id) == (1, None)
+    assert (run["id"], run["kind"], run["status"], json.loads(run["files"])) == (
+        1, "import", "succeeded", ["medline_fibromyalgia.txt", "import_fibromyalgia.xml"])
+    assert run["started_at"] <= run["finished_at"]
+    assert run_rows(db_path) == [(1, "new", 6, 39000101, 39000202)]
+
+
+def test_a_failed_import_leaves_no_run(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    try:
+        with pytest.raises(Exception):
+            import_files(connection, [MEDLINE_FILE, FIXTURES / "medline_malformed.txt"], load_settings().hypotheses)
+        assert connection.execute("SELECT COUNT(*) FROM fetch_runs").fetchone()[0] == 0
+    finally:
+        connection.close()
+
+
+# --- a store from before runs recorded their articles ---------------------------------------------------------
+
+def _old_store(db_path: Path) -> None:
+    """A store at the schema before run_articles: two fetch runs, an import between them, a killed third run."""
+    from tracker.store.connection import MIGRATIONS
+
+    connection = sqlite3.connect(db_path)
+    version = next(number for number, script in enumerate(MIGRATIONS) if "run_articles" in script)
+    for script in MIGRATIONS[:version]:
+        connection.executescript(script)
+    connection.execute(f"PRAGMA user_version = {version}")
+    connection.executemany(
+        "INSERT INTO fetch_runs (id, started_at, finished_at, status) VALUES (?, ?, ?, ?)",
+        [(1, "2026-11-20T02:30:00+00:00", "2026-11-20T02:41:00+00:00", "succeeded"),
+         (2, "2026-11-21T02:30:00+00:00", "2026-11-21T02:31:00+00:00", "succeeded"),
+         (3, "2026-11-22T02:30:00+00:00", None, "running")])
+    articles = [  # pmid, first_seen, last_changed, source
+        (1, "2026-11-20T02:35:00+00:00", "2026-11-20T02:35:00+00:00", "pubmed"),
+        (2, "2026-11-20T02:40:00+00:00", "2026-11-21T02:30:30+00:00", "pubmed"),  # retracted on day 2
+        (3, "2026-11-20T12:00:00+00:00", "2026-11-20T12:00:00+00:00", "import:mine.nbib"),
+        (4, "2026-11-21T02:31:00+00:00", "2026-11-21T02:31:00+00:00", "pubmed"),
+        (5, "2026-11-22T02:32:00+00:00", "2026-11-22T02:32:00+00:00", "pubmed"),
+    ]
+    for pmid, first_seen, last_changed, source in articles:
+        connection.execute("INSERT INTO articles (pmid, kind, title, content_hash, first_seen, last_changed) "
+                           "VALUES (?, 'journal', 't', 'h', ?, ?)", (pmid, first_seen, last_changed))
+        connection.execute("INSERT INTO article_sources VALUES (?, ?, ?)", (pmid, source, first_seen))
+    connection.commit()
+    connection.close()
+
+
+def test_an_older_store_attributes_its_articles_to_the_fetch_run_whose_window_holds_them(db_path: Path) -> None:
+    _old_store(db_path)
+    store.connect(db_path).close()
+    connection = sqlite3.connect(db_path)
+    try:
+        rows = connection.execute("SELECT run_id, pmid, change FROM run_articles ORDER BY run_id, pmid").fetchall()
+        kinds = connection.execute("SELECT id, kind, files FROM fetch_runs ORDER BY id").fetchall()
+    finally:
+        connection.close()
+    # The imported article had no run and gets none; the run still open holds what came after its start.
+    assert rows == [(1, 1, "new"), (1, 2, "new"), (2, 2, "changed"), (2, 4, "new"), (3, 5, "new")]
+    assert kinds == [(1, "fetch", None), (2, "fetch", None), (3, "fetch", None)]
+
+
+# --- the day-2 fetch of the issue: 138 new of 11,668 ----------------------------------------------------------
+
+FIRST_DAY_COUNT = 11_530
+SECOND_DAY_COUNT = 138
+
+
+@pytest.fixture(scope="module")
+def two_day_store(tmp_path_factory: pytest.TempPathFactory):
+    """A first sync of 11,530 records, then a fetch that brings 138 new ones and one new retraction link."""
+    tmp_path = tmp_path_factory.mktemp("two_days")
+    first_day = synthetic_corpus(FIRST_DAY_COUNT, seed=11, first_pmid=30_000_000)
+    second_day = synthetic_corpus(SECOND_DAY_COUNT, seed=12, first_pmid=31_000_000)
+    with EutilsStandin(rate_limit=False) as server:
+        server.add_corpus(first_day)
+        server.set_query(BASELINE_QUERY, first_day)
+        server.set_query(SEROTONIN_QUERY, list(first_day)[:50])
+        server.set_query(SLEEP_QUERY, [])
+        settings = make_settings(tmp_path, server.base_url, batch_size=500)
+        first = fetch(settings)
+        # Not a retracted one already: its retraction link must be what changed.
+        retracted_pmid = next(pmid for pmid, xml in first_day.items() if b"RetractionIn" not in xml)
+        server.add_corpus(second_day)
+        server.set_query(BASELINE_QUERY, [*first_day, *second_day])
+        server.update_record(retracted_pmid, article_xml(retracted_pmid, year=2012, retracted_in=39_999_999),
+                             mdat=today())
+        second = fetch(settings)
+    assert (first.status, second.status) == ("succeeded", "succeeded"), (first.error, second.error)
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        catalogue, runs = store.load_catalogue(connection), store.load_run_history(connection)
+    finally:
+        connection.close()
+    return {"settings": settings, "catalogue": catalogue, "runs": runs, "first": first.run_id,
+            "second": second.run_id, "second_day": set(second_day), "retracted": retracted_pmid}
+
+
+def test_a_day_2_fetch_shows_exactly_its_138_articles_as_new_in_the_latest_run(two_day_store) -> None:
+    catalogue, runs = two_day_store["catalogue"], two_day_store["runs"]
+    assert len(catalogue) == FIRST_DAY_COUNT + SECOND_DAY_COUNT
+    new = select_articles(catalogue, Selection(new_in_run="latest", include_retracted=True), runs=runs)
+    assert set(new["pmid"]) == two_day_store["second_day"]
+    by_id = select_articles(catalogue, Selection(new_in_run=two_day_store["second"], include_retracted=True),
+                            runs=runs)
+    assert by_id["pmid"].tolist() == new["pmid"].tolist()
+    first = select_articles(catalogue, Selection(new_in_run=two_day_store["first"], include_retracted=True),
+                            runs=runs)
+    assert len(first) == FIRST_DAY_COUNT
+    # Retracted articles stay out unless asked for, as everywhere.
+    kept = select_articles(catalogue, Selection(new_in_run="latest"), runs=runs)
+    retracted = set(catalogue.loc[catalogue["retracted"], "pmid"])
+    assert set(kept["pmid"]) == two_day_store["second_day"] - retracted
+
+
+def test_changed_in_the_latest_run_is_the_record_whose_retraction_link_appeared(two_day_store) -> None:
+    catalogue, runs = two_day_store["catalogue"], two_day_store["runs"]
+    changed = select_articles(catalogue, Selection(changed_in_run="latest", include_retracted=True), runs=runs)
+    assert changed["pmid"].tolist() == [two_day_store["retracted"]]
+    assert bool(changed["retracted"].iloc[0])
+    assert select_articles(catalogue, Selection(changed_in_run=two_day_store["first"], include_retracted=True),
+                           runs=runs).empty
+
+
+# --- tracker status lists the runs the options name ------------------------------------------------------------
+
+def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> None:
+    from click.testing import CliRunner
+    from seed import add_fetch_run, make_articles, seed_store
+
+    from tracker.cli import cli
+
+    hypotheses = load_settings().hypotheses
+    seed_store(db_path, hypotheses, make_articles(8, seed=1))
+    connection = store.connect(db_path)
+    try:
+        import_files(connection, [MEDLINE_FILE], hypotheses)
+    finally:
+        connection.close()
+    add_fetch_run(db_path, hypotheses, make_articles(2, seed=2), status="failed")
+
+    result = CliRunner().invoke(cli, ["status", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(number for number, line in enumerate(lines) if line.startswith("run "))
+    table = [line.split() for line in lines[header:header + 4]]
+    assert [row[:3] + row[-3:] for row in table] == [
+        ["run", "kind", "status", "new", "changed", "files"],
+        ["3", "fetch", "failed", "2", "0", "-"],
+        ["2", "import", "succeeded", "4", "0", "medline_fibromyalgia.txt"],
+        ["1", "fetch", "succeeded", "8", "0", "-"],
+    ]
+    assert lines[header + 4] == "last run 3: failed (started {0}, finished {1})".format(*table[1][3:5])
+    assert lines[header + 5] == "  error: no network"
+    # An import after a failed fetch leaves that fetch as the last run shown.
+    connection = store.connect(db_path)
+    try:
+        import_files(connection, [XML_FILE], hypotheses)
+    finally:
+        connection.close()
+    after_import = CliRunner().invoke(cli, ["status", "--db", str(db_path)]).stdout.splitlines()
+    assert after_import[header + 1].split()[:2] == ["4", "import"]
+    assert after_import[header + 5].startswith("last run 3: failed")
+    document = json.loads(CliRunner().invoke(cli, ["status", "--json", "--db", str(db_path)]).stdout)
+    assert [(r["run"], r["kind"], r["status"], r["new"], r["files"]) for r in document["runs"]] == [
+        (4, "import", "succeeded", 2, ["import_fibromyalgia.xml"]), (3, "fetch", "failed", 2, []),
+        (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"]), (1, "fetch", "succeeded", 8, [])]
+    assert (document["last_run"]["id"], document["last_run"]["kind"]) == (3, "fetch")
