@@ -136,3 +136,15 @@ def test_stance_filter_refuses_an_unknown_stance_and_needs_the_rows() -> None:
         Selection(stances=("support",))
     with pytest.raises(ValueError, match="needs the stance rows"):
         select_articles(standard_catalogue(), Selection(stances=("supports",)), hypothesis_ids=HYPOTHESIS_IDS)
+
+
+@pytest.mark.parametrize(("selection", "expected_pmids"), [
+    (Selection(only_retracted=True), [1003]),
+    (Selection(only_retracted=True, include_retracted=True), [1003]),
+    (Selection(only_retracted=True, hypotheses=("serotonin",)), [1003]),
+    (Selection(only_retracted=True, hypotheses=("sleep",)), []),
+])
+def test_only_retracted_keeps_the_retracted_articles_alone(selection, expected_pmids) -> None:
+    catalogue = standard_catalogue()
+    assert catalogue["retracted"].sum() < len(catalogue), "the catalogue must hold articles that are not retracted"
+    assert select_articles(catalogue, selection, hypothesis_ids=HYPOTHESIS_IDS)["pmid"].tolist() == expected_pmids

@@ -10,6 +10,8 @@ Decisions the filters make:
 - species: "human" also keeps "both" (a study in humans and animals is human evidence), and "animal" keeps
   "both" likewise; "both" and "unknown" match only themselves.
 - include_retracted: retracted articles are out unless this is true, as in every evidence count.
+- only_retracted: only the retracted articles (include_retracted is then implied), for checking what was
+  withdrawn.
 - new_since: articles first seen at or after this ISO date ("2026-01-31", midnight UTC) or datetime (naive means
   UTC).
 - only_new: articles first seen on the newest first-seen UTC day of the whole catalogue, i.e. what the latest
@@ -57,6 +59,7 @@ class Selection:
     text: str | None = None
     only_new: bool = False
     stances: tuple[str, ...] = ()
+    only_retracted: bool = False
 
     def __post_init__(self) -> None:
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
@@ -125,7 +128,9 @@ def select_articles(
         keep &= catalogue["design"].isin(selection.designs)
     if selection.species is not None:
         keep &= catalogue["species"].isin(_SPECIES_KEPT[selection.species])
-    if not selection.include_retracted:
+    if selection.only_retracted:
+        keep &= catalogue["retracted"].astype(bool)
+    elif not selection.include_retracted:
         keep &= ~catalogue["retracted"].astype(bool)
     if selection.new_since is not None or selection.only_new:
         first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")
