@@ -109,11 +109,15 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) 
 
 def _apply_link(settings: Settings) -> None:
     """Preset the page and filters a count's link names (`?page=Citations&causes=sleep&stances=supports`), once per
-    visit: afterwards the reader's own choices rule. Values that are not allowed are ignored."""
-    if st.session_state.get("_link_applied"):
-        return
-    st.session_state["_link_applied"] = True
+    address: afterwards the reader's own choices rule. Values that are not allowed are ignored."""
     params = st.query_params
+    # Keyed on the address, not a flag: the browser keeps its session when the reader follows another link.
+    address = tuple(sorted((name, params[name]) for name in params))
+    if st.session_state.get("_link_applied") == address:
+        return
+    st.session_state["_link_applied"] = address
+    if not address:
+        return
     if params.get("page") in PAGES:
         st.session_state["page"] = params["page"]
     allowed = {"causes": [h.id for h in settings.causes], "stances": list(STANCES), "designs": list(DESIGNS)}
@@ -134,6 +138,9 @@ def _apply_link(settings: Settings) -> None:
         st.session_state["_link_years"] = tuple(years)
     if params.get("pmid", "").isdigit():
         st.session_state["_link_pmid"] = int(params["pmid"])
+        # The rows clicked before the link: while they stay as they are, the linked article is the newer choice.
+        st.session_state["_rows_at_link"] = {key: _selected_rows(st.session_state.get(key))
+                                             for key in ("citations_table", "newest_table")}
 
 
 # --- overview -----------------------------------------------------------------------------------------------------
@@ -308,7 +315,7 @@ def cause_page(context: Context) -> None:
     shown = loaders.catalogue_rows(context.state, newest[:NEWEST_COUNT])
     event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances(context.state)),
                                  key="newest_table")
-    _draw_selected_article(context, shown, event, None)
+    _draw_selected_article(context, shown, event, None, "newest_table")
 
 
 def _query_section(context: Context, cause: Hypothesis) -> None:
@@ -368,9 +375,18 @@ def citations_page(context: Context) -> None:
     _draw_selected_article(context, shown, event, st.session_state.get("_link_pmid"))
 
 
-def _draw_selected_article(context: Context, shown: pd.DataFrame, event: object, linked_pmid: int | None) -> None:
-    """The article of the clicked row, else the one a link named, else a hint."""
-    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+def _selected_rows(event: object) -> list[int]:
+    selection = event.get("selection") if isinstance(event, Mapping) else getattr(event, "selection", None)
+    rows = selection.get("rows") if isinstance(selection, Mapping) else getattr(selection, "rows", None)
+    return list(rows or [])
+
+
+def _draw_selected_article(context: Context, shown: pd.DataFrame, event: object, linked_pmid: int | None,
+                           table_key: str = "citations_table") -> None:
+    """The article of the row clicked last, else the one a link named, else a hint."""
+    rows = _selected_rows(event)
+    if linked_pmid is not None and rows == st.session_state.get("_rows_at_link", {}).get(table_key, []):
+        rows = []  # no click since the link was followed
     article_rows = None
     if rows and rows[0] < len(shown):
         article_rows = shown.iloc[[rows[0]]]

@@ -372,24 +372,29 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
     each stance, the abstract with its tagging terms marked, tags, MeSH. Every stored string is escaped."""
     labels = {h.id: h.label for h in hypotheses}
     terms = [entry["term"] for entries in article["matched_terms"].values() for entry in entries]
-    st.markdown(f"#### {highlight_terms(article['title'], terms)}", unsafe_allow_html=True)
+    # Stored text goes out inside HTML blocks only: Markdown would turn a URL in it into a link even escaped.
+    st.markdown(f"<h4>{highlight_terms(article['title'], terms)}</h4>", unsafe_allow_html=True)
     citation = ", ".join(str(part) for part in (
         article["journal"], _year_text(article["pub_year"]), article["volume"], article["pages"]) if _present(part))
     st.markdown(f"<div>{escape_text(article['author_names'] or 'No authors listed')}<br>"
                 f"<em>{escape_text(citation)}</em></div>", unsafe_allow_html=True)
-    links = [f"[PubMed {int(article['pmid'])}]({pubmed_url(article['pmid'])})"]
+    links = [_anchor(pubmed_url(article["pmid"]), f"PubMed {int(article['pmid'])}")]
     doi_link = doi_url(article["doi"])
     if doi_link:
-        links.append(f"[doi&#58;{escape_text(article['doi'].strip())}]({doi_link})")
+        links.append(_anchor(doi_link, f"doi&#58;{escape_text(article['doi'].strip())}"))
     pmc_link = pmc_url(article["pmcid"])
     if pmc_link:
-        links.append(f"[{article['pmcid'].strip()}]({pmc_link})")
-    st.markdown(" · ".join(links), unsafe_allow_html=True)
+        links.append(_anchor(pmc_link, article["pmcid"].strip()))
+    st.markdown(f"<div>{' · '.join(links)}</div>", unsafe_allow_html=True)
     for flag, text in INTEGRITY_LABELS.items():
         if not bool(article[flag]):
             continue
         if flag == "retracted":
             st.error(_retraction_text(article), icon=":material/report:")
+            sources = [escape_text(n["ref_source"]) for n in _retraction_notices(article["corrections"])
+                       if n.get("ref_source")]
+            if sources:
+                st.markdown(f"<div>Retraction notice: {'; '.join(sources)}</div>", unsafe_allow_html=True)
         else:
             st.warning(text, icon=":material/report:")
 
@@ -409,23 +414,29 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
         st.caption("PubMed has no abstract for this article.")
     st.caption(NCBI_NOTICE)
 
-    st.markdown("**Why it is tagged**")
     tag_lines = []
     for hypothesis_id in article["hypotheses"]:
         source = article["tag_sources"].get(hypothesis_id)
         matched = article["matched_terms"].get(hypothesis_id, [])
         found = ", ".join(f"“{escape_text(m['term'])}” ({escape_text(m['field'])})" for m in matched)
         why = TAG_SOURCE_LABELS.get(source, "tagged")
-        tag_lines.append(f"- **{escape_text(labels.get(hypothesis_id, hypothesis_id))}**: {why}"
-                         + (f": {found}" if found else ""))
-    st.markdown("\n".join(tag_lines) or "No cause tags.", unsafe_allow_html=True)
+        tag_lines.append(f"<li><strong>{escape_text(labels.get(hypothesis_id, hypothesis_id))}</strong>: {why}"
+                         + (f": {found}" if found else "") + "</li>")
+    st.markdown("<div><strong>Why it is tagged</strong>"
+                + (f"<ul>{''.join(tag_lines)}</ul>" if tag_lines else "<p>No cause tags.</p>") + "</div>",
+                unsafe_allow_html=True)
     species = SPECIES_LABELS.get(article["species"], article["species"])
     st.markdown(f"**Study design**: {escape_text(DESIGN_LABELS.get(article['design'], article['design']))} · "
                 f"**Species**: {escape_text(species)}" + (" · in vitro" if bool(article["in_vitro"]) else ""),
                 unsafe_allow_html=True)
     mesh = [f"{escape_text(m['descriptor'])}{' &#42;' if m.get('major') else ''}" for m in article["mesh"]]
-    st.markdown("**MeSH terms** (&#42; major topic): " + ("; ".join(mesh) if mesh else "none yet"),
-                unsafe_allow_html=True)
+    st.markdown("<div><strong>MeSH terms</strong> (&#42; major topic): " + ("; ".join(mesh) if mesh else "none yet")
+                + "</div>", unsafe_allow_html=True)
+
+
+def _anchor(url: str, text_markup: str) -> str:
+    """A link for an HTML block; `url` must come from a validated id, `text_markup` be escaped already."""
+    return f'<a href="{url}" target="_blank" rel="noopener noreferrer">{text_markup}</a>'
 
 
 def _retraction_text(article: pd.Series) -> str:
@@ -434,11 +445,11 @@ def _retraction_text(article: pd.Series) -> str:
     parts = [INTEGRITY_LABELS["retracted"] + "."]
     for notice in notices:
         pmid = notice.get("pmid")
-        source = f" ({escape_text(notice['ref_source'])})" if notice.get("ref_source") else ""
+        # The notice's citation (ref_source) is stored text: it goes in an HTML block below, not in this banner.
         if isinstance(pmid, int) and pmid > 0:
-            parts.append(f"Retraction notice: [PubMed {pmid}]({pubmed_url(pmid)}){source}.")
-        elif source:
-            parts.append(f"Retraction notice{source}, without a PMID in PubMed's record.")
+            parts.append(f"Retraction notice: [PubMed {pmid}]({pubmed_url(pmid)}).")
+        else:
+            parts.append("PubMed's record names a retraction notice without its PMID.")
     if not notices:
         parts.append("PubMed marks it as a retracted publication but links no notice.")
     revised = article.get("revised_date") if hasattr(article, "get") else None
@@ -460,12 +471,14 @@ def stance_markup(row: object, labels: Mapping[str, str]) -> str:
     if _present(row.n_patients):
         details.append(f"{int(row.n_patients):,} patients" + (
             f", {int(row.n_controls):,} controls" if _present(row.n_controls) else ""))
-    head = f"<strong>{cause}</strong>: {stance}" + (f" ({', '.join(details)})" if details else "")
+    if _present(row.cue):
+        details.append(f"cue: <mark>{escape_text(str(row.cue))}</mark>")
+    head = f"<strong>{cause}</strong>: {stance}" + (f" ({'; '.join(details)})" if details else "")
     if not _present(row.sentence):
         return f"<div>{head}</div>"
-    section = f"{escape_text(str(row.section))}: " if _present(row.section) else ""
-    cue = f" Cue: <mark>{escape_text(str(row.cue))}</mark>." if _present(row.cue) else ""
-    return (f"<div>{head}<blockquote>{section}{highlight_phrase(str(row.sentence), row.cue)}</blockquote>{cue}</div>")
+    section = f"<strong>{escape_text(str(row.section))}</strong>: " if _present(row.section) else ""
+    return (f"<div>{head}<div style=\"border-left: 3px solid #c7c7c7; padding-left: 0.7em; margin: 0.2em 0 0.8em\">"
+            f"{section}{highlight_phrase(str(row.sentence), row.cue)}</div></div>")
 
 
 def highlight_phrase(text: str, phrase: object) -> str:
@@ -574,7 +587,7 @@ def stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool, shar
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
         y=alt.Y("sum(value):Q", title=y_title, stack="zero"),
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
-                        legend=alt.Legend(orient="top", labelLimit=0, columns=2)),
+                        legend=alt.Legend(orient="top", labelLimit=0, columns=4 if facet else 2)),
         order=alt.Order("group_rank:Q"),
         opacity=alt.condition(alt.datum.caveat == "", alt.value(1.0), alt.value(0.4)),
         tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("year:Q", title="Year", format="d"),
@@ -582,7 +595,8 @@ def stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool, shar
                  alt.Tooltip("articles:Q", title="Articles", format=","),
                  alt.Tooltip("baseline:Q", title="Fibromyalgia articles that year", format=","),
                  alt.Tooltip("caveat:N", title="Note")],
-    ).properties(height=150 if facet else 260)
+    # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
+    ).properties(height=150 if facet else 260, **({"width": 270} if facet else {}))
     if not facet:
         return base
     return base.facet(

@@ -401,12 +401,13 @@ def test_the_article_shows_each_deciding_sentence_with_its_cue_and_section(monke
     pmid = int(stances["pmid"].iloc[0])
     app = run_app(monkeypatch, stance_db, query={"page": "Citations", "pmid": str(pmid)})
     markdown = markdown_text(app)
-    assert "RESULTS: Levels were <mark>significantly higher</mark> than in healthy controls&#46;" in markdown
-    assert "Cue&#58;" not in markdown and "Cue: <mark>significantly higher</mark>" in markdown
+    assert "<strong>RESULTS</strong>: Levels were <mark>significantly higher</mark> than in healthy controls&#46;" in markdown
+    assert "cue: <mark>significantly higher</mark>" in markdown
     for stance in stances.loc[stances["pmid"] == pmid, "stance"]:
         assert f": {views.STANCE_BADGES[stance].lower()}" in markdown
 
 
+HOSTILE_HOST = "evil.example"
 HOSTILE = {
     "title": "Pain :red[owned] :material/home: $x^2$ ![x](http://evil.example/t.png) <img src=http://evil.example/>",
     "doi": "10.1000/x)![p](http://evil.example/d.png",
@@ -435,13 +436,16 @@ def test_stored_strings_reach_the_page_inert(monkeypatch, hostile_db) -> None:
     db_path, pmid = hostile_db
     app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": str(pmid)})
     markdown = markdown_text(app)
-    assert "evil.example" in markdown, "the hostile article must be on the page, or this tests nothing"
+    assert HOSTILE_HOST in markdown, "the hostile article must be on the page, or this tests nothing"
     # No Markdown link or image, no Streamlit colour, icon or maths syntax, no HTML tag survives from stored text.
     for syntax in ("](http://evil", "![", ":red[", ":blue[", ":material/", "$x", "$$", "<img", "<script"):
         assert syntax not in markdown, syntax
+    # Stored text reaches Markdown only inside HTML blocks, where Markdown does not turn a URL into a link.
+    hostile = [m.value for m in app.markdown if HOSTILE_HOST in m.value]
+    assert hostile and all(value.startswith("<") for value in hostile), hostile
     # Links come from validated ids only: the malformed PMC id gives none; the DOI's link is percent-encoded.
     assert "pmc.ncbi" not in markdown
-    assert f"({views.doi_url(HOSTILE['doi'])})" in markdown and "%28http%3A//evil.example" in markdown
+    assert f'href="{views.doi_url(HOSTILE["doi"])}"' in markdown and "%28http%3A//evil.example" in markdown
     assert "https://pubmed.ncbi.nlm.nih.gov/31000001/" in markdown
     shown = app.dataframe[0].value
     assert shown.loc[shown["PMID"] == pmid, "DOI"].tolist() == [views.doi_url(HOSTILE["doi"])]
