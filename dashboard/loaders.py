@@ -52,6 +52,11 @@ MESH_CHECK_TAGS: tuple[str, ...] = (
 )
 
 
+# Hypotheses are a cache key of many loaders: hashed by their repr (every field), not by Streamlit's generic walk
+# over the objects, which cost a quarter of a rerun.
+_HASH_HYPOTHESES = {Hypothesis: repr}
+
+
 def utc_now() -> datetime:
     """The one clock the dashboard reads (the current year is partial in every chart); tests replace it."""
     return datetime.now(UTC)
@@ -134,7 +139,7 @@ def catalogue_rows(state: StoreState, pmids: np.ndarray, columns: Sequence[str] 
     return catalogue.iloc[positions] if columns is None else catalogue[list(columns)].iloc[positions]
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                   by_species: bool = False) -> pd.DataFrame:
     """The tagging module's evidence table over the stored catalogue: every count the dashboard shows."""
@@ -142,7 +147,7 @@ def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include
                                   by_species=by_species)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                     mode: str) -> pd.DataFrame:
     """One line per cause over the known publication years: year, hypothesis_id, cause (label), value.
@@ -163,14 +168,14 @@ def load_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...], inclu
     })
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_cause_totals(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> dict[str, int]:
     """Articles per cause, unknown years included."""
     by_year = tagging.evidence_by_year(load_evidence(state, hypotheses, include_retracted), "count")
     return {hypothesis_id: int(total) for hypothesis_id, total in by_year.sum().items()}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_unknown_year_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                              include_retracted: bool) -> dict[str, int]:
     """Per cause, the articles of unknown publication year that a chart by year cannot place (zeros left out)."""
@@ -181,7 +186,7 @@ def load_unknown_year_counts(state: StoreState, hypotheses: tuple[Hypothesis, ..
     return {h.id: int(unknown[h.id]) for h in hypotheses if h.id in unknown.index and unknown[h.id] > 0}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_design_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                            hypothesis_id: str) -> pd.DataFrame:
     """One cause's articles per known publication year and study design: year, design (label), design_rank, value."""
@@ -195,7 +200,7 @@ def load_design_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...]
     })
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_breakdowns(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                     hypothesis_id: str) -> dict[str, pd.Series]:
     """One cause's article counts by study design and by species (ids as index, in the tagging module's order)."""
@@ -281,7 +286,7 @@ def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
         return store.load_stance_frame(connection, pmids=[int(pmid)])
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
     """The evidence table with its stance key (a pair not read yet counts as `models.UNREAD_STANCE`)."""
@@ -289,7 +294,7 @@ def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                                   stances=load_stances(state))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_baseline_per_year(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                            include_retracted: bool) -> pd.Series:
     """The fibromyalgia (baseline) articles of each known year: the per-1,000 denominators, as the evidence table
@@ -315,7 +320,7 @@ STANCE_LABELS = {"supports": "Supports", "contradicts": "Contradicts", "mixed": 
                  "no_finding": "No finding on it"}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stacked_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                             mode: str, by: str, now_year: int, hypothesis_id: str | None = None) -> pd.DataFrame:
     """Per cause × known year × group (stance or evidence level): the value of `mode` with what explains it.
@@ -356,7 +361,7 @@ def load_stacked_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...
     })
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_design_matrix(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
     """Articles per cause × study design (unknown years included): hypothesis_id, cause, design, design_rank,
     articles, share (of the cause's articles)."""
@@ -374,7 +379,7 @@ def load_design_matrix(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
     })
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
     """Per cause: articles, how they were found (query only, text only, both), retracted ones, high-level evidence.
 
@@ -383,19 +388,27 @@ def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
     """
     catalogue = load_catalogue(state)
     causes = [h for h in hypotheses if not h.baseline]
-    pairs = pd.DataFrame({
+    # The catalogue shares one {hypothesis id: source} object among the articles with the same tags: count the
+    # articles per shared object first, then spread each object's few pairs (a Python step per pair was most of
+    # a first render).
+    tag_sources = catalogue["tag_sources"].to_numpy(dtype=object)
+    articles = pd.DataFrame({
+        "key": [id(sources) for sources in tag_sources],
         "retracted": catalogue["retracted"].to_numpy(dtype=bool),
-        "design": catalogue["design"].to_numpy(dtype=object),
-        "tag_sources": catalogue["tag_sources"].to_numpy(dtype=object),
-        "hypothesis_id": catalogue["hypotheses"].to_numpy(dtype=object),
-    }).explode("hypothesis_id")
+        "high": catalogue["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
+    })
+    sources_of = dict(zip(articles["key"], tag_sources))
+    grouped = articles.groupby(["key", "retracted", "high"]).size().rename("n").reset_index()
+    pairs = pd.DataFrame([
+        (hypothesis_id, source, retracted, high, n)
+        for key, retracted, high, n in grouped.itertuples(index=False)
+        for hypothesis_id, source in sources_of[key].items()
+    ], columns=["hypothesis_id", "source", "retracted", "high", "n"])
     pairs = pairs[pairs["hypothesis_id"].isin([h.id for h in causes])]
-    pairs["source"] = [sources.get(hypothesis_id, "query") if isinstance(sources, dict) else "query"
-                       for sources, hypothesis_id in zip(pairs["tag_sources"], pairs["hypothesis_id"])]
-    retracted = pairs.groupby("hypothesis_id")["retracted"].sum()
+    retracted = pairs[pairs["retracted"]].groupby("hypothesis_id")["n"].sum()
     counted = pairs if include_retracted else pairs[~pairs["retracted"]]
-    by_source = counted.groupby(["hypothesis_id", "source"]).size().unstack(fill_value=0)
-    high = counted[counted["design"].isin(HIGH_LEVEL_DESIGNS)].groupby("hypothesis_id").size()
+    by_source = counted.groupby(["hypothesis_id", "source"])["n"].sum().unstack(fill_value=0)
+    high = counted[counted["high"]].groupby("hypothesis_id")["n"].sum()
     index = pd.Index([h.id for h in causes], name="hypothesis_id")
     summary = pd.DataFrame(index=index)
     summary["label"] = [h.label for h in causes]
@@ -409,7 +422,7 @@ def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
     return summary
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                        hypothesis_id: str) -> pd.DataFrame:
     """One cause's stance rows joined to its articles: per stance, all articles, the high-level ones, and the
@@ -442,7 +455,7 @@ def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
     return counts
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_high_level_balance(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                             include_retracted: bool) -> pd.DataFrame:
     """Per cause × stance, the meta-analyses, systematic reviews and RCTs: hypothesis_id, cause, group (stance

@@ -179,8 +179,7 @@ def overview_page(context: Context) -> None:
                                            "shape; on: the heights compare across causes.")
     data = loaders.load_stacked_chart_data(context.state, context.hypotheses, context.include_retracted, mode,
                                            stack, context.now.year)
-    st.altair_chart(views.stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale),
-                    width="stretch")
+    views.draw_stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale)
     views.draw_how_to_read(_over_time_note(mode, stack, context))
     unknown = loaders.load_unknown_year_counts(context.state, context.hypotheses, context.include_retracted)
     if unknown:
@@ -204,7 +203,7 @@ def overview_page(context: Context) -> None:
 
     st.subheader("Study designs per cause")
     matrix = loaders.load_design_matrix(context.state, context.hypotheses, context.include_retracted)
-    st.altair_chart(views.design_heatmap(matrix, summary), width="content")
+    views.draw_design_heatmap(matrix, summary)
     views.draw_how_to_read(
         "Each row is a cause, each column a study design; a cell holds the number of articles and is darker the "
         "larger its share of the cause's articles. The last column is the share of high-level evidence "
@@ -285,7 +284,7 @@ def cause_page(context: Context) -> None:
                                                "count", stack, context.now.year, cause.id)
         with column:
             st.markdown(f"**By {'stance' if stack == 'stance' else 'evidence level'}**")
-            st.altair_chart(views.stacked_bars(data, stack, "Articles per year", facet=False), width="stretch")
+            views.draw_stacked_bars(data, stack, "Articles per year", facet=False)
     views.draw_how_to_read(
         f"Articles per publication year. {context.now.year} is not over: its faint bar counts the articles so far. "
         + ("The stance chart splits them by what they report about this cause; the other by study design. "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import urllib.parse
@@ -572,16 +573,24 @@ def _colour_scale(by: str) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
-def stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool, shared_scale: bool = True,
-                 columns: int = 3) -> alt.Chart:
+def draw_stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool, shared_scale: bool = True) -> None:
     """Bars per publication year stacked by stance or evidence level; one small chart per cause when `facet`.
 
     `data` is `loaders.load_stacked_chart_data`'s frame. A bar with a caveat (the partial current year; a
     per-1,000 value from a small baseline) is drawn faint, and its tooltip says why.
     """
+    spec = _stacked_bars_spec(by, y_title, facet, shared_scale, int(data["year"].min()), int(data["year"].max()),
+                              tuple(dict.fromkeys(data["cause"])))
+    st.vega_lite_chart(spec={**spec, "datasets": {"data": data}}, width="stretch")
+
+
+# Chart specs are cached without their data: building and validating an Altair chart costs more than a rerun's
+# every other step together, and only a few shapes are ever drawn.
+@functools.lru_cache(maxsize=64)
+def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, first: int, last: int,
+                       causes: tuple[str, ...], columns: int = 3) -> dict:
     legend_title = "Stance" if by == "stance" else "Evidence level"
-    first, last = int(data["year"].min()), int(data["year"].max())
-    base = alt.Chart(data).mark_bar().encode(
+    base = alt.Chart(alt.NamedData(name="data")).mark_bar().encode(
         # Quantitative years on one shared domain: every small chart has the same time axis.
         x=alt.X("year:Q", title=None, scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
@@ -598,20 +607,28 @@ def stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool, shar
     # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
     ).properties(height=150 if facet else 260, **({"width": 270} if facet else {}))
     if not facet:
-        return base
+        return base.to_dict()
     return base.facet(
-        facet=alt.Facet("cause:N", title=None, sort=list(dict.fromkeys(data["cause"])),
+        facet=alt.Facet("cause:N", title=None, sort=list(causes),
                         header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start")),
         columns=columns,
-    ).resolve_scale(y="shared" if shared_scale else "independent")
+    ).resolve_scale(y="shared" if shared_scale else "independent").to_dict()
 
 
-def design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> alt.Chart:
+def draw_design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> None:
     """Causes × study designs, each cell the articles of that design, with each cause's share of high-level
     evidence (meta-analyses, systematic reviews, RCTs) as a last column."""
-    cause_order = list(summary["label"])
+    share = pd.DataFrame({"cause": summary["label"].to_numpy(), "share": summary["high_level_share"].to_numpy(),
+                          "high_level": summary["high_level"].to_numpy(), "articles": summary["articles"].to_numpy()})
+    spec = _design_heatmap_spec(tuple(summary["label"]))
+    st.vega_lite_chart(spec={**spec, "datasets": {"matrix": matrix, "share": share}})
+
+
+@functools.lru_cache(maxsize=8)
+def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
+    cause_order = list(cause_order)
     design_order = [DESIGN_LABELS[d] for d in DESIGNS]
-    heat = alt.Chart(matrix).encode(
+    heat = alt.Chart(alt.NamedData(name="matrix")).encode(
         x=alt.X("design:N", sort=design_order, title=None,
                 axis=alt.Axis(labelAngle=-35, labelLimit=0, orient="top")),
         y=alt.Y("cause:N", sort=cause_order, title=None, axis=alt.Axis(labelLimit=0)),
@@ -627,9 +644,7 @@ def design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> alt.Chart:
         text=alt.Text("articles:Q", format=","),
         color=alt.condition(alt.datum.share > 0.35, alt.value("white"), alt.value("black")),
     )
-    share = pd.DataFrame({"cause": summary["label"].to_numpy(), "share": summary["high_level_share"].to_numpy(),
-                          "high_level": summary["high_level"].to_numpy(), "articles": summary["articles"].to_numpy()})
-    share_column = alt.Chart(share).mark_text(fontWeight="bold").encode(
+    share_column = alt.Chart(alt.NamedData(name="share")).mark_text(fontWeight="bold").encode(
         y=alt.Y("cause:N", sort=cause_order, title=None, axis=None),
         text=alt.Text("share:Q", format=".0%"),
         tooltip=[alt.Tooltip("cause:N", title="Cause"),
@@ -637,7 +652,7 @@ def design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("articles:Q", title="All articles", format=","),
                  alt.Tooltip("share:Q", title="High-level share", format=".0%")],
     ).properties(width=70, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
-    return alt.hconcat((cells + labels).properties(width=alt.Step(58)), share_column, spacing=4)
+    return alt.hconcat((cells + labels).properties(width=alt.Step(58)), share_column, spacing=4).to_dict()
 
 
 def high_level_balance_chart(balance: pd.DataFrame) -> alt.Chart:
