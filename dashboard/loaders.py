@@ -280,6 +280,14 @@ def has_stances(state: StoreState) -> bool:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def load_revised_date(state: StoreState, pmid: int) -> str | None:
+    """When PubMed last revised the article's record (its DateRevised): a retraction flag arrives with a revision."""
+    with _reading(state.db_path) as connection:
+        row = connection.execute("SELECT revised_date FROM articles WHERE pmid = ?", (int(pmid),)).fetchone()
+    return row[0] if row else None
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
 def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
     """One article's stance rows with their deciding sentence, cue, section and sample sizes."""
     with _reading(state.db_path) as connection:

@@ -296,6 +296,10 @@ def cause_page(context: Context) -> None:
         st.altair_chart(views.breakdown_chart(counts["design"], DESIGN_LABELS, "Study design"), width="stretch")
     with columns[1]:
         st.altair_chart(views.breakdown_chart(counts["species"], views.SPECIES_LABELS, "Species"), width="stretch")
+    views.draw_how_to_read(
+        "All the cause's articles, of any year, by study design (strongest evidence first, as PubMed's publication "
+        "types and MeSH terms say) and by who was studied (MeSH check tags; a study of both humans and animals "
+        "counts once, under “Humans and animals”).")
 
     _query_section(context, cause)
 
@@ -400,8 +404,9 @@ def _draw_selected_article(context: Context, shown: pd.DataFrame, event: object,
         return
     st.divider()
     pmid = int(article_rows["pmid"].iloc[0])
-    views.draw_article(store.decode_details(article_rows).iloc[0], context.hypotheses,
-                       loaders.load_article_stances(context.state, pmid))
+    article = store.decode_details(article_rows).iloc[0].copy()
+    article["revised_date"] = loaders.load_revised_date(context.state, pmid)
+    views.draw_article(article, context.hypotheses, loaders.load_article_stances(context.state, pmid))
 
 
 def _citation_filters(context: Context, has_stances: bool) -> Selection:

@@ -453,10 +453,10 @@ def _retraction_text(article: pd.Series) -> str:
             parts.append("PubMed's record names a retraction notice without its PMID.")
     if not notices:
         parts.append("PubMed marks it as a retracted publication but links no notice.")
-    revised = article.get("revised_date") if hasattr(article, "get") else None
+    revised = article.get("revised_date")
     if _present(revised):
-        parts.append(f"PubMed's record carrying the flag was revised on {escape_text(str(revised)[:10])}.")
-    first_seen = article.get("first_seen") if hasattr(article, "get") else None
+        parts.append(f"PubMed's record, flag included, was last revised on {escape_text(str(revised)[:10])}.")
+    first_seen = article.get("first_seen")
     if _present(first_seen):
         parts.append(f"In this store since {escape_text(str(first_seen)[:10])}.")
     return " ".join(parts)
@@ -594,7 +594,8 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
         # Quantitative years on one shared domain: every small chart has the same time axis.
         x=alt.X("year:Q", title=None, scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
-        y=alt.Y("sum(value):Q", title=y_title, stack="zero"),
+        # One row per bar segment already: no aggregate for Vega to compute.
+        y=alt.Y("value:Q", title=y_title, stack="zero"),
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
                         legend=alt.Legend(orient="top", labelLimit=0, columns=4 if facet else 2)),
         order=alt.Order("group_rank:Q"),

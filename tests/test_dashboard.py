@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import loaders, views
 from dashboard.screens import CHART_MODES, PAGES
 from tracker import cli, retag, store, tagging
-from tracker.models import STANCES
+from tracker.models import STANCES, Article
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.selection import Selection, select_articles
 
@@ -737,3 +737,17 @@ def test_the_page_icon_is_not_fetched_from_a_font_server() -> None:
     # A ":material/...:" favicon is loaded from fonts.gstatic.com by Streamlit's frontend; an emoji is inline.
     source = APP_PATH.read_text(encoding="utf-8")
     assert 'page_icon="📚"' in source and "page_icon=\":material" not in source
+
+
+def test_a_retracted_article_links_its_notice_and_says_when_pubmed_revised_it(monkeypatch, tmp_path, settings) -> None:
+    from tracker.models import Correction
+    retracted = Article(pmid=9_000_001, title="Serotonin in fibromyalgia", pub_year=2019, revised_date="2024-03-05",
+                        publication_types=("Journal Article", "Retracted Publication"),
+                        corrections=(Correction("RetractionIn", 9_000_002, "Pain. 2024 Mar;165(3):1"),))
+    db_path = tmp_path / "retracted.sqlite"
+    seed_store(db_path, settings.hypotheses, [retracted, *make_articles(5, seed=3)])
+    app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": "9000001"})
+    [banner] = [e.value for e in app.error]
+    assert "Retraction notice: [PubMed 9000002](https://pubmed.ncbi.nlm.nih.gov/9000002/)." in banner
+    assert f"last revised on {views.escape_text('2024-03-05')}" in banner
+    assert "Retraction notice: Pain&#46; 2024 Mar;165&#40;3&#41;&#58;1" in markdown_text(app)
