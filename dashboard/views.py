@@ -584,6 +584,11 @@ def draw_stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool,
     st.vega_lite_chart(spec={**spec, "datasets": {"data": data}}, width="stretch")
 
 
+# Validating a spec against Vega-Lite's schema takes longer than building it; the tests validate every shape
+# (they set this to True), the dashboard trusts them.
+SPEC_VALIDATION = False
+
+
 # Chart specs are cached without their data: building and validating an Altair chart costs more than a rerun's
 # every other step together, and only a few shapes are ever drawn.
 @functools.lru_cache(maxsize=64)
@@ -608,12 +613,12 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
     # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
     ).properties(height=150 if facet else 260, **({"width": 270} if facet else {}))
     if not facet:
-        return base.to_dict()
+        return base.to_dict(validate=SPEC_VALIDATION)
     return base.facet(
         facet=alt.Facet("cause:N", title=None, sort=list(causes),
                         header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start")),
         columns=columns,
-    ).resolve_scale(y="shared" if shared_scale else "independent").to_dict()
+    ).resolve_scale(y="shared" if shared_scale else "independent").to_dict(validate=SPEC_VALIDATION)
 
 
 def draw_design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> None:
@@ -653,7 +658,8 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
                  alt.Tooltip("articles:Q", title="All articles", format=","),
                  alt.Tooltip("share:Q", title="High-level share", format=".0%")],
     ).properties(width=70, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
-    return alt.hconcat((cells + labels).properties(width=alt.Step(58)), share_column, spacing=4).to_dict()
+    return alt.hconcat((cells + labels).properties(width=alt.Step(58)), share_column,
+                       spacing=4).to_dict(validate=SPEC_VALIDATION)
 
 
 def high_level_balance_chart(balance: pd.DataFrame) -> alt.Chart:

@@ -751,3 +751,18 @@ def test_a_retracted_article_links_its_notice_and_says_when_pubmed_revised_it(mo
     assert "Retraction notice: [PubMed 9000002](https://pubmed.ncbi.nlm.nih.gov/9000002/)." in banner
     assert f"last revised on {views.escape_text('2024-03-05')}" in banner
     assert "Retraction notice: Pain&#46; 2024 Mar;165&#40;3&#41;&#58;1" in markdown_text(app)
+
+
+@pytest.mark.parametrize("by", ["stance", "level"])
+@pytest.mark.parametrize(("facet", "shared_scale"), [(True, True), (True, False), (False, True)])
+def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_scale) -> None:
+    # The dashboard skips Altair's schema validation for speed; this is where each shape is validated.
+    monkeypatch.setattr(views, "SPEC_VALIDATION", True)
+    views._stacked_bars_spec.cache_clear()
+    views._design_heatmap_spec.cache_clear()
+    try:
+        views._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026, ("Sleep", "Serotonin"))
+        views._design_heatmap_spec(("Sleep", "Serotonin"))
+    finally:
+        views._stacked_bars_spec.cache_clear()
+        views._design_heatmap_spec.cache_clear()
