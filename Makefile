@@ -1,5 +1,7 @@
 # `make run` and `make test` are the README's two commands: each creates the virtual environment when missing.
 PYTHON ?= python3
+# The dashboard's port: `make run PORT=8601` when 8501 is taken.
+PORT ?= 8501
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -14,13 +16,13 @@ $(BIN)/tracker: pyproject.toml
 # A failed fetch (no network, NCBI down) has said why in one line; the dashboard still serves what is stored.
 run: $(BIN)/tracker
 	$(BIN)/tracker fetch || true
-	$(BIN)/tracker dashboard
+	$(BIN)/tracker dashboard --port $(PORT)
 
 fetch: $(BIN)/tracker
 	$(BIN)/tracker fetch
 
 dashboard: $(BIN)/tracker
-	$(BIN)/tracker dashboard
+	$(BIN)/tracker dashboard --port $(PORT)
 
 test: $(BIN)/tracker
 	$(BIN)/python -m pytest -q

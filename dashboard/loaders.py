@@ -479,3 +479,14 @@ def load_high_level_balance(state: StoreState, hypotheses: tuple[Hypothesis, ...
         "group_rank": counts["stance"].map(list(STANCES).index).to_numpy(dtype="int64"),
         "articles": counts["count"].astype("int64").to_numpy(),
     })
+
+
+@st.cache_data(max_entries=8, show_spinner="Looking for emerging causes…")
+def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: int, current_year: int,
+                  min_articles: int):
+    """The emerging module's ranking (an EmergingResult) of the stored catalogue as of the end of `as_of`."""
+    # Imported here: SciPy takes a second to load, which the other pages need not wait for.
+    from tracker import emerging
+
+    return emerging.find_emerging(load_catalogue(state), hypotheses, as_of=as_of, current_year=current_year,
+                                  method=emerging.Method(min_articles=min_articles))

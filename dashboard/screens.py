@@ -364,8 +364,10 @@ def citations_page(context: Context) -> None:
         f"Download these {len(selected):,} articles as CSV",
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
-        data=lambda: export.csv_bytes(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids,
-                                                      stances=stances)),
+        data=lambda: export.csv_bytes(
+            store.decode_details(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids,
+                                                 stances=stances), export.detail_columns("csv")),
+            stances=stances, cause_ids=[c.id for c in context.causes]),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
         on_click="ignore",
@@ -450,6 +452,15 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
     )
 
 
+# --- emerging causes -----------------------------------------------------------------------------------------------
+
+def emerging_page(context: Context) -> None:
+    """The Emerging page; its module, and SciPy with it, load only when the page is opened."""
+    from dashboard.emerging_page import emerging_page as draw_emerging_page
+
+    draw_emerging_page(context)
+
+
 # --- fetch status -------------------------------------------------------------------------------------------------
 
 def status_page(context: Context) -> None:
@@ -476,4 +487,5 @@ PAGES: dict[str, Callable[[Context], None]] = {
     "Cause": cause_page,
     "Citations": citations_page,
     "Fetch status": status_page,
+    "Emerging": emerging_page,
 }

@@ -10,17 +10,21 @@
 It answers in NCBI's shapes (eSearchResult XML or JSON, PubmedArticleSet) including the corners a client must
 survive: PubMed's 9,999-record esearch cap, PhraseNotFound, the sliding-window rate limit with its 429 JSON body,
 and faults scripted per endpoint (429 with or without Retry-After, 5xx HTML, truncated bodies, <ERROR>, JSON
-"ERROR", a "Search Backend failed" warning, slow replies, dropped connections). Every request is logged.
+"ERROR", a "Search Backend failed" warning, slow, trickled or endless replies, gzip bombs, redirects, declared
+entities, dropped connections). Every request is logged.
 """
 
 from __future__ import annotations
 
 import calendar
+import gzip
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +73,7 @@ class Fault:
     delay_s: float = 0.0
     message: str = ""
     declared_full_length: bool = False
+    size_bytes: int = 0
 
     @classmethod
     def too_many_requests(cls, retry_after_s: int | None = None) -> Fault:
@@ -119,6 +124,38 @@ class Fault:
         """Close the connection without sending a byte."""
         return cls("dropped")
 
+    @classmethod
+    def trickle(cls, interval_s: float, *, headers_first: bool = True) -> Fault:
+        """Send the normal reply one byte every interval_s seconds, so no single read ever times out.
+
+        With headers_first the status line and headers arrive at once and only the body trickles; without it
+        the status line itself trickles too, so a client is stuck before it has any response object.
+        """
+        return cls("trickle", delay_s=interval_s, declared_full_length=headers_first)
+
+    @classmethod
+    def endless(cls) -> Fault:
+        """Answer 200 with a chunked XML body that never ends (until the client hangs up)."""
+        return cls("endless")
+
+    @classmethod
+    def gzip_bomb(cls, decoded_bytes: int) -> Fault:
+        """Answer a small `Content-Encoding: gzip` body that decodes to decoded_bytes of one repeated byte."""
+        return cls("gzip_bomb", size_bytes=decoded_bytes)
+
+    @classmethod
+    def redirect(cls, status: int, location: str) -> Fault:
+        """Answer a 3xx whose Location header names another URL (which a client must not follow)."""
+        return cls("redirect", status=status, message=location)
+
+    @classmethod
+    def declared_entity(cls, *, external: bool = False) -> Fault:
+        """Answer an XML reply whose DTD declares an entity (internal, or external naming a local file) used in it.
+
+        For esearch the entity stands in the QueryTranslation; for efetch in an ArticleTitle.
+        """
+        return cls("declared_entity", declared_full_length=external)
+
 
 @dataclass
 class LoggedRequest:
@@ -133,6 +170,7 @@ class LoggedRequest:
     headers: dict[str, str]
     status: int | None = None
     fault: str | None = None  # the Fault kind applied, "rate_limited" for a real rate-limit refusal
+    request_target: str = ""  # as sent: the absolute form "http://host/path?..." when it came through a proxy
 
 
 @dataclass
@@ -215,12 +253,28 @@ def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"Invalid {name} value: {value!r}") from None
 
 
+def _gzip_of_repeated_byte(decoded_bytes: int) -> bytes:
+    """Gzip decoded_bytes of one byte a mebibyte at a time, so building a bomb never holds it decoded."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"a" * min(decoded_bytes, 1 << 20)
+    parts = []
+    remaining = decoded_bytes
+    while remaining > 0:
+        parts.append(compressor.compress(block[:remaining]))
+        remaining -= len(block)
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
 class EutilsStandin:
     """esearch.fcgi and efetch.fcgi for db=pubmed on 127.0.0.1, in a daemon thread; use as a context manager."""
 
     def __init__(self, *, rate_limit: bool = True, requests_per_s: int = 3, requests_per_s_with_key: int = 10,
-                 history_efetch_cap: int | None = ESEARCH_CAP, retstart_error_status: int = 200) -> None:
+                 history_efetch_cap: int | None = ESEARCH_CAP, retstart_error_status: int = 200,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.rate_limit = rate_limit
+        # Serve https:// with this server context (e.g. from trustme), as NCBI does, instead of plain http://.
+        self.tls = tls
         self.requests_per_s = requests_per_s
         self.requests_per_s_with_key = requests_per_s_with_key
         # Reports disagree on whether efetch pages past 9,999 through the history server; by default it does not,
@@ -229,6 +283,9 @@ class EutilsStandin:
         # Reports disagree on the status of the retstart error too (200 or 400); the body is the same.
         self.retstart_error_status = retstart_error_status
         self.today = date.today()  # what reldate counts back from
+        # NCBI gzips its replies for a client that accepts it; off by default so tests read bodies as sent.
+        self.gzip_replies = False
+        self._unrequested_deletions: list[int] = []
         self.requests: list[LoggedRequest] = []
         self.rate_limited_count = 0
         self.hook_errors: list[BaseException] = []
@@ -267,6 +324,8 @@ class EutilsStandin:
 
         self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="eutils-standin", daemon=True)
@@ -297,7 +356,7 @@ class EutilsStandin:
         if self._server is None:
             raise RuntimeError("EutilsStandin is not running: call start() or use it in a with block")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/entrez/eutils/"
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{port}/entrez/eutils/"
 
     # --- the corpus ---
 
@@ -325,6 +384,11 @@ class EutilsStandin:
         """Withdraw a PMID: esearch stops finding it and efetch answers it with a DeleteCitation."""
         with self._lock:
             self._deleted.add(pmid)
+
+    def add_unrequested_deletion(self, pmid: int) -> None:
+        """Make every efetch reply also carry a DeleteCitation for pmid, whether it was asked for or not."""
+        with self._lock:
+            self._unrequested_deletions.append(pmid)
 
     def set_query(self, term: str, pmids: Iterable[int], translation: str | None = None) -> None:
         """Make esearch answer `term` with these PMIDs (deleted ones left out) and this QueryTranslation."""
@@ -367,7 +431,12 @@ class EutilsStandin:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         arrival_s = time.monotonic()
-        path, _, query_string = handler.path.partition("?")
+        target = handler.path
+        if re.match(r"^https?://", target):
+            # The absolute form a client sends to a proxy (servers must accept it too): the stand-in can be its own
+            # proxy, so tests can send requests through one.
+            target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+        path, _, query_string = target.partition("?")
         body = b""
         if handler.command == "POST":
             body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
@@ -376,7 +445,7 @@ class EutilsStandin:
                        parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()})
         endpoint = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".fcgi")
         entry = LoggedRequest(arrival_s, handler.command, path, endpoint, query_string, params,
-                              dict(handler.headers.items()))
+                              dict(handler.headers.items()), request_target=handler.path)
         limit = self.requests_per_s_with_key if params.get("api_key") else self.requests_per_s
         with self._lock:
             self.requests.append(entry)
@@ -411,12 +480,18 @@ class EutilsStandin:
 
         if endpoint not in ("esearch", "efetch") or not path.startswith("/entrez/eutils/"):
             reply = self._html_reply(HTTPStatus.NOT_FOUND)
-        elif fault is not None and fault.kind not in ("slow", "truncated"):
+        elif fault is not None and fault.kind not in ("slow", "truncated", "trickle", "endless"):
             reply = self._fault_reply(fault, endpoint, params, in_window, limit)
         else:
             reply = self._esearch(params) if endpoint == "esearch" else self._efetch(params)
         if fault is not None and fault.kind == "truncated":
             self._send_truncated(handler, entry, reply, rate_headers, fault.declared_full_length)
+            return
+        if fault is not None and fault.kind == "trickle":
+            self._send_trickled(handler, entry, reply, fault.delay_s, headers_first=fault.declared_full_length)
+            return
+        if fault is not None and fault.kind == "endless":
+            self._send_endless(handler, entry)
             return
         self._send(handler, entry, reply, rate_headers)
 
@@ -428,10 +503,13 @@ class EutilsStandin:
                     return queue.popleft()
         return None
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, entry: LoggedRequest, reply: _Reply,
+    def _send(self, handler: BaseHTTPRequestHandler, entry: LoggedRequest, reply: _Reply,
               rate_headers: dict[str, str]) -> None:
         entry.status = reply.status
+        if (self.gzip_replies and "Content-Encoding" not in reply.headers
+                and "gzip" in handler.headers.get("Accept-Encoding", "")):
+            reply = _Reply(reply.status, gzip.compress(reply.body), reply.content_type,
+                           {**reply.headers, "Content-Encoding": "gzip"})
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
         handler.send_header("Content-Length", str(len(reply.body)))
@@ -455,6 +533,40 @@ class EutilsStandin:
         handler.end_headers()
         handler.wfile.write(cut)
         handler.close_connection = True
+
+    def _send_trickled(self, handler: BaseHTTPRequestHandler, entry: LoggedRequest, reply: _Reply,
+                       interval_s: float, *, headers_first: bool) -> None:
+        entry.status = reply.status
+        head = (f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}\r\n"
+                f"Content-Type: {reply.content_type}\r\nContent-Length: {len(reply.body)}\r\n"
+                "Connection: close\r\n\r\n").encode()
+        handler.close_connection = True
+        data = reply.body if headers_first else head + reply.body
+        try:
+            if headers_first:
+                handler.wfile.write(head)
+            for position in range(len(data)):
+                # time.sleep, not Event.wait: timed lock waits hang under faketime, which the suite runs under.
+                time.sleep(interval_s)
+                if self._stopping.is_set():
+                    return
+                handler.wfile.write(data[position:position + 1])
+        except OSError:
+            return  # the client gave up, as it should
+
+    def _send_endless(self, handler: BaseHTTPRequestHandler, entry: LoggedRequest) -> None:
+        entry.status = 200
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/xml; charset=UTF-8")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        handler.close_connection = True
+        chunk = b"<PubmedArticleSet>" + b"<!-- filler -->" * 4096
+        try:
+            while not self._stopping.is_set():
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            return
 
     # --- replies ---
 
@@ -496,10 +608,31 @@ class EutilsStandin:
             return self._error_reply(endpoint, fault.message)
         if fault.kind == "error_json":
             return self._json_error_reply(fault.message)
+        if fault.kind == "redirect":
+            return _Reply(fault.status, b"", "text/html", {"Location": fault.message})
+        if fault.kind == "gzip_bomb":
+            return _Reply(200, _gzip_of_repeated_byte(fault.size_bytes), "text/xml; charset=UTF-8",
+                          {"Content-Encoding": "gzip"})
+        if fault.kind == "declared_entity":
+            return self._entity_reply(endpoint, external=fault.declared_full_length)
         if fault.kind == "backend_warning":
             return self._esearch_reply(params, count=0, ids=[], translation=None,
                                        warnings=[fault.message], phrase_not_found=None, history=None)
         raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+    @staticmethod
+    def _entity_reply(endpoint: str, *, external: bool) -> _Reply:
+        declaration = ('<!ENTITY leak SYSTEM "file:///etc/hostname">' if external
+                       else '<!ENTITY leak "expanded-internal-entity">')
+        if endpoint == "efetch":
+            body = (f'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet [{declaration}]>\n<PubmedArticleSet>'
+                    "<PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>&leak;</ArticleTitle>"
+                    "</Article></MedlineCitation></PubmedArticle></PubmedArticleSet>\n")
+        else:
+            body = (f'<?xml version="1.0" ?>\n<!DOCTYPE eSearchResult [{declaration}]>\n<eSearchResult>'
+                    "<Count>1</Count><RetMax>1</RetMax><RetStart>0</RetStart><IdList><Id>1</Id></IdList>"
+                    "<QueryTranslation>&leak;</QueryTranslation></eSearchResult>\n")
+        return _Reply(200, body.encode())
 
     def _esearch(self, params: Mapping[str, str]) -> _Reply:
         if params.get("db", "") != "pubmed":
@@ -643,6 +776,7 @@ class EutilsStandin:
                     deleted.append(pmid)
                 elif pmid in self._records:
                     articles.append(self._records[pmid].xml)
+            deleted += [pmid for pmid in self._unrequested_deletions if pmid not in deleted]
         if deleted:
             articles.append(b"<DeleteCitation>" + b"".join(b'<PMID Version="1">%d</PMID>' % pmid
                                                             for pmid in deleted) + b"</DeleteCitation>")

@@ -103,6 +103,14 @@ def _seed_stances(db_path: Path) -> None:
         connection.close()
 
 
+def _stance_rows(db_path: Path) -> pd.DataFrame:
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_stance_frame(connection, columns=("stance",))
+    finally:
+        connection.close()
+
+
 def _start_dashboard(db_path: Path):
     port = _free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
@@ -245,7 +253,10 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
         finally:
             browser.close()
 
-    assert downloaded.read_bytes() == export.csv_bytes(expected)
+    stances = _stance_rows(db_path)
+    causes = [h.id for h in load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={}).causes]
+    assert downloaded.read_bytes() == export.csv_bytes(
+        store.decode_details(expected, export.detail_columns("csv")), stances=stances, cause_ids=causes)
     assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"
 
 

@@ -15,7 +15,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_issue_commands_all_exist() -> None:
-    assert COMMANDS == ["dashboard", "export", "feed", "fetch", "import", "retag", "schedule", "status"]
+    assert COMMANDS == ["dashboard", "emerging", "evidence", "export", "feed", "fetch", "import", "retag", "schedule",
+                        "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -48,3 +49,110 @@ def test_status_of_a_missing_store_says_how_to_create_it(tmp_path: Path) -> None
     assert result.stderr == (f"tracker: {tmp_path / 'none.sqlite'}: no store yet; run `tracker fetch` "
                              f"(or `tracker import FILE`) to create it\n")
     assert not (tmp_path / "none.sqlite").exists()
+
+
+# --- counts in words, and an export that matched nothing ----------------------------------------------------------
+
+MEDLINE_FILE = Path(__file__).resolve().parent / "fixtures" / "medline_fibromyalgia.txt"
+
+
+@pytest.fixture
+def one_record_file(tmp_path: Path) -> Path:
+    """The fixture's second MEDLINE record alone (the first is retracted, which exports leave out)."""
+    text = MEDLINE_FILE.read_text(encoding="utf-8")
+    second = text.index("PMID- 39000102")
+    path = tmp_path / "one.nbib"
+    path.write_text(text[second:text.index("PMID- ", second + 1)], encoding="utf-8")
+    return path
+
+
+def test_one_record_is_said_in_the_singular_by_import_retag_export_and_feed(one_record_file: Path,
+                                                                           tmp_path: Path) -> None:
+    from tracker import tagging
+    from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+    db = str(tmp_path / "one.sqlite")
+    imported = CliRunner().invoke(cli, ["import", "--db", db, str(one_record_file)])
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.splitlines()[0] == f"{one_record_file}: MEDLINE, 1 record: 1 new, 0 updated, 0 unchanged"
+    retagged = CliRunner().invoke(cli, ["retag", "--db", db])
+    version = tagging.compile_rules(load_hypotheses(DEFAULT_HYPOTHESES_PATH)).version
+    assert retagged.stdout == f"tagged 1 article with rules {version} from {DEFAULT_HYPOTHESES_PATH}\n"
+    output = tmp_path / "one.csv"
+    exported = CliRunner().invoke(cli, ["export", "--db", db, "-o", str(output)])
+    assert exported.stderr == f"wrote 1 article to {output} (csv)\n"
+    feed = CliRunner().invoke(cli, ["feed", "--db", db, "--days", "1", "-o", str(tmp_path / "new.atom")])
+    assert feed.stderr == f"wrote the feed of the last 1 day to {tmp_path / 'new.atom'}\n"
+    assert b"<subtitle>Articles first seen in the last day</subtitle>" in (tmp_path / "new.atom").read_bytes()
+
+
+def test_a_fetch_of_one_record_is_said_in_the_singular(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fetch_helpers import HYPOTHESES_TOML, seed_corpus
+    from standin import EutilsStandin
+
+    hypotheses = tmp_path / "hypotheses.toml"
+    hypotheses.write_text(HYPOTHESES_TOML, encoding="utf-8")
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, range(1000, 1001), {1000}, set())
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        result = CliRunner().invoke(cli, ["fetch", "--db", str(tmp_path / "one.sqlite"),
+                                          "--hypotheses", str(hypotheses)])
+    assert result.exit_code == 0, result.output
+    assert "searched fibromyalgia: 1 record in PubMed\n" in result.stderr
+    assert "searched sleep: 0 records in PubMed\n" in result.stderr
+    assert "fetching 1 new or changed record in 1 batch\n" in result.stderr
+    assert re.fullmatch(r"run 1: \d+ esearch \+ 1 efetch requests, 1 record fetched in \d+\.\d s",
+                        result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(("export_format", "to_file", "content", "message"), [
+    ("csv", False, "header", "wrote only the CSV header row to standard output"),
+    ("csv", True, "header", "wrote only the CSV header row to {output}"),
+    ("ris", False, "", "wrote nothing to standard output"),
+    ("ris", True, "", "wrote an empty RIS file to {output}"),
+    ("bibtex", True, "", "wrote an empty BibTeX file to {output}"),
+])
+def test_an_export_that_matched_nothing_says_so_and_succeeds(one_record_file: Path, tmp_path: Path,
+                                                             export_format: str, to_file: bool, content: str,
+                                                             message: str) -> None:
+    from tracker.config import load_settings
+    from tracker.export import csv_header
+
+    db = str(tmp_path / "one.sqlite")
+    assert CliRunner().invoke(cli, ["import", "--db", db, str(one_record_file)]).exit_code == 0
+    output = tmp_path / f"none.{export_format}"
+    arguments = ["export", "--db", db, "--format", export_format, "--from-year", "2100"]
+    result = CliRunner().invoke(cli, [*arguments, *(["-o", str(output)] if to_file else [])])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"tracker: no article matched the filters; {message.format(output=output)}\n"
+    written = output.read_bytes() if to_file else result.stdout_bytes
+    causes = [h.id for h in load_settings(environ={}).causes]
+    assert written == (",".join(csv_header(cause_ids=causes)).encode() + b"\r\n" if content == "header" else b"")
+
+
+# --- make run, as a new user types it -------------------------------------------------------------------------------
+
+def _make_dry_run(*arguments: str) -> list[str]:
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    environment = {key: value for key, value in os.environ.items() if key != "PORT"}
+    result = subprocess.run(["make", "-n", *arguments], cwd=Path(__file__).resolve().parent.parent,
+                            capture_output=True, text=True, timeout=30, env=environment)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("arguments", "port"), [(["run"], "8501"), (["run", "PORT=8601"], "8601"),
+                                                 (["dashboard", "PORT=8601"], "8601")])
+def test_make_run_takes_a_port(arguments: list[str], port: str) -> None:
+    assert _make_dry_run(*arguments)[-1] == f".venv/bin/tracker dashboard --port {port}"
+
+
+def test_readme_says_how_to_run_tracker_after_make_run() -> None:
+    first_section = README.split("\n## ")[0]
+    assert "make run PORT=8601" in first_section
+    assert ". .venv/bin/activate" in first_section and ".venv/bin/tracker" in first_section

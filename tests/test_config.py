@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.config import DEFAULT_EUTILS_URL, load_hypotheses, load_settings
+from tracker.config import DEFAULT_EUTILS_URL, EXPECTS, load_hypotheses, load_settings
 from tracker.errors import ConfigError
 
 GOOD_ENTRY = '''
@@ -19,7 +19,7 @@ terms = ["serotonin"]
 '''
 
 REQUIRED_CAUSES = ["substance_p", "serotonin", "sleep", "autonomic", "injury", "infection", "muscle",
-                   "stress_hormones", "central_sensitisation"]
+                   "stress_hormones", "central_sensitisation", "pregnancy", "comorbid_conditions"]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -36,6 +36,10 @@ def test_shipped_file_has_every_cause_and_one_baseline() -> None:
         assert "fibromyalgia" in hypothesis.query.lower(), hypothesis.id
         assert "[MeSH Terms]" in hypothesis.query, hypothesis.id
         assert hypothesis.terms, hypothesis.id
+        assert hypothesis.expect in EXPECTS, hypothesis.id
+    # The directional predictions the literature makes, which a reversed finding contradicts.
+    assert {h.id: h.expect for h in settings.causes if h.expect in ("higher", "lower")} == {
+        "substance_p": "higher", "serotonin": "lower"}
 
 
 @pytest.mark.parametrize(
@@ -54,6 +58,9 @@ def test_shipped_file_has_every_cause_and_one_baseline() -> None:
         (GOOD_ENTRY.replace("fibromyalgia AND serotonin", '"fibromyalgia AND serotonin'), "unmatched double quote"),
         (GOOD_ENTRY.replace("fibromyalgia AND serotonin", "fibromyalgia[tiab AND serotonin"), "field tag bracket"),
         (GOOD_ENTRY.replace('terms', 'baseline = "yes"\nterms'), '"baseline" must be true or false'),
+        (GOOD_ENTRY.replace('terms', 'expect = "raised"\nterms'),
+         "[serotonin]: \"expect\" is 'raised'; use one of higher, lower, abnormal, associated"),
+        (GOOD_ENTRY.replace('terms', 'expect = 1\nterms'), '"expect" is 1; use one of'),
     ],
 )
 def test_bad_hypotheses_file_is_refused_naming_file_entry_and_fix(tmp_path: Path, text: str, message: str) -> None:
@@ -105,3 +112,9 @@ def test_bad_environment_is_refused(environ: dict[str, str], message: str) -> No
         load_settings(environ=environ)
     assert message in str(caught.value)
     assert "key with spaces" not in str(caught.value)
+
+
+def test_expect_defaults_to_abnormal_and_is_read(tmp_path: Path) -> None:
+    [default] = load_hypotheses(write(tmp_path, GOOD_ENTRY))
+    [lower] = load_hypotheses(write(tmp_path, GOOD_ENTRY.replace("terms", 'expect = "lower"\nterms')))
+    assert (default.expect, lower.expect) == ("abnormal", "lower")

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import random
+import ssl
+from http import HTTPStatus
+import time
+import tracemalloc
+import zlib
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import requests
 from fetch_helpers import SEROTONIN_QUERY, make_settings, seed_corpus
 from standin import EutilsStandin, Fault
 
@@ -70,9 +78,13 @@ def test_esearch_results_are_read(body: bytes, expected: tuple) -> None:
         (b'<?xml version="1.0" ?><eSearchResult><Count>12</Count><IdList><Id>1', _Retryable),
         (esearch_body("<IdList/>"), _Retryable),
         (b'{"error":"API rate limit exceeded","count":"4","limit":"3"}', _Retryable),
+        # An entity no declaration defines, behind a DTD that is never read: not expanded, not a traceback.
+        (b'<?xml version="1.0" ?><!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" "esearch.dtd">'
+         b"<eSearchResult><Count>1</Count><QueryTranslation>&undeclared;</QueryTranslation></eSearchResult>",
+         _Retryable),
     ],
     ids=["error-element", "backend-error", "json-backend", "json-error", "backend-warning", "field-not-found",
-         "truncated", "no-count", "rate-limit-json"],
+         "truncated", "no-count", "rate-limit-json", "undeclared-entity"],
 )
 def test_error_forms_are_never_zero_results(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -138,14 +150,229 @@ def test_retries_are_bounded_and_logged(tmp_path: Path, server: EutilsStandin,
 
 @pytest.mark.parametrize(
     ("header", "expected_s"),
-    [("12", 12.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), (None, None)],
+    [("12", 12.0), ("Wed, 25 Nov 2026 12:00:30 GMT", 30.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None),
+     (None, None)],
 )
 def test_retry_after_header_forms(header: str | None, expected_s: float | None) -> None:
-    import requests
-
     from tracker.eutils import _retry_after_s
 
     response = requests.Response()
     if header is not None:
         response.headers["Retry-After"] = header
-    assert _retry_after_s(response) == expected_s
+    # An HTTP date counts from the injected clock, not the machine's.
+    assert _retry_after_s(response, datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)) == expected_s
+
+
+# --- hostile or broken servers: no redirect followed, no hang, no unbounded memory, no entity expanded ---
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_an_error_and_never_followed(tmp_path: Path, server: EutilsStandin, status: int) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    # The Location is the stand-in itself, so a followed redirect would show up as a second logged request.
+    location = server.base_url.replace("/entrez/eutils/", "/elsewhere/esearch.fcgi") + "?token=abc"
+    server.fail_next("esearch", Fault.redirect(status, location), times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError) as raised:
+            client.esearch(SEROTONIN_QUERY)
+    message = str(raised.value)
+    assert message == (f"esearch.fcgi: NCBI_EUTILS_URL answered {status} "
+                       f"{HTTPStatus(status).phrase}, a redirect to "
+                       f"{location.split('?')[0]}; redirects are not followed (they would re-send the API key "
+                       f"and e-mail): set NCBI_EUTILS_URL to the address that answers directly")
+    assert "token" not in message
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["body-trickles", "status-line-trickles"])
+def test_a_trickling_reply_is_cut_off_at_the_deadline_and_retried(tmp_path: Path, server: EutilsStandin,
+                                                                    headers_first: bool) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4, max_retries=1, read_timeout_s=5.0)
+    # A byte every 20 ms keeps every read well inside the 5 s read timeout; the whole reply would take minutes.
+    server.fail_next("efetch", Fault.trickle(0.02, headers_first=headers_first), times=2)
+    started_s = time.monotonic()
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"^efetch.fcgi: no complete reply within the 0.4 s deadline "
+                                              r"\(TRACKER_REQUEST_DEADLINE_S\), still after 2 tries; NCBI may be busy"):
+            client.efetch([1000, 1003])
+        assert client.requests_made == 2
+    assert time.monotonic() - started_s < 20  # not the minutes the trickle would take
+
+
+def test_the_deadline_holds_through_a_proxy(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4, max_retries=0)
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {"http": server.base_url.split("/entrez/")[0]}  # the stand-in is its own proxy
+    server.fail_next("efetch", Fault.trickle(0.02, headers_first=False))
+    with EutilsClient(settings, session=session, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"^efetch.fcgi: no complete reply within the 0.4 s deadline"):
+            client.efetch([1000])
+    assert server.requests[0].request_target == server.base_url + "efetch.fcgi"  # the proxy's absolute form
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["body-trickles", "status-line-trickles"])
+def test_the_deadline_holds_over_tls(tmp_path: Path, headers_first: bool) -> None:
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    authority_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(authority_file))
+    with EutilsStandin(rate_limit=False, tls=server_context) as tls_server:
+        seed_corpus(tls_server, range(1000, 1010), {1000, 1003}, set())
+        settings = make_settings(tmp_path, tls_server.base_url, request_deadline_s=0.4)
+        session = requests.Session()
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
+        session.verify = str(authority_file)
+        tls_server.fail_next("efetch", Fault.trickle(0.02, headers_first=headers_first))
+        with EutilsClient(settings, session=session, sleep=lambda _: None) as client:
+            body = client.efetch([1000, 1003])  # the trickle is cut off, the retry answers
+            assert client.requests_made == 2
+        assert tls_server.base_url.startswith("https://")
+    assert body.count(b"<PubmedArticle>") == 2
+
+
+def test_a_trickle_then_a_good_reply_succeeds(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.4)
+    server.fail_next("efetch", Fault.trickle(0.02))
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        body = client.efetch([1000, 1003])
+        assert client.requests_made == 2
+    assert body.count(b"<PubmedArticle>") == 2
+
+
+def test_an_endless_reply_stops_at_the_size_cap(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_reply_bytes=1024 * 1024)
+    server.fail_next("efetch", Fault.endless(), times=5)
+    tracemalloc.start()
+    try:
+        with EutilsClient(settings, sleep=lambda _: None) as client:
+            with pytest.raises(EutilsError) as raised:
+                client.efetch([1000])
+            assert client.requests_made == 1  # the same request would only get as large a reply again
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 8 * 1024 * 1024
+    assert str(raised.value) == (
+        "efetch.fcgi: the reply passed 1 MiB on the wire, the most the tracker reads (a 10-record PubMed batch is "
+        f"far smaller); lower TRACKER_BATCH_SIZE, or check that NCBI_EUTILS_URL ({server.base_url}) is NCBI "
+        "E-utilities")
+
+
+def test_an_endless_search_reply_stops_at_the_size_cap(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_reply_bytes=1024 * 1024)
+    server.fail_next("esearch", Fault.endless())
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"^esearch.fcgi: the reply passed 1 MiB on the wire, the most the "
+                                              r"tracker reads \(a PubMed search reply is well under 1 MiB\); check"):
+            client.esearch(SEROTONIN_QUERY)
+
+
+def test_a_gzip_bomb_stops_at_the_size_cap_after_decoding(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_reply_bytes=1024 * 1024)
+    server.fail_next("efetch", Fault.gzip_bomb(64 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        with EutilsClient(settings, sleep=lambda _: None) as client:
+            with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply passed 1 MiB once gzip-decoded"):
+                client.efetch([1000])
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 8 * 1024 * 1024
+
+
+def test_a_gzip_reply_under_the_cap_is_decoded(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.gzip_replies = True
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        body = client.efetch([1003, 1000])
+        result = client.esearch(SEROTONIN_QUERY, retmax=100)
+    assert body.count(b"<PubmedArticle>") == 2
+    assert set(result.pmids) == {1000, 1003}
+    assert all(request.headers.get("Accept-Encoding") == "gzip, deflate" for request in server.requests)
+
+
+@pytest.mark.parametrize("external", [False, True], ids=["internal", "external"])
+@pytest.mark.parametrize("endpoint", ["esearch", "efetch"])
+def test_a_reply_that_declares_an_entity_is_refused(tmp_path: Path, server: EutilsStandin, endpoint: str,
+                                                    external: bool) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next(endpoint, Fault.declared_entity(external=external), times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=rf"^{endpoint}.fcgi: declares the entity 'leak' in its DTD at line 2; "
+                                              r"PubMed XML never does.*check that NCBI_EUTILS_URL points at NCBI"):
+            client.esearch(SEROTONIN_QUERY) if endpoint == "esearch" else client.efetch([1000])
+        assert client.requests_made == 1
+
+
+@pytest.mark.parametrize("message", ["Backend failure", "Search Backend failed: Database is not available: pubmed"])
+def test_an_efetch_backend_error_is_retried(tmp_path: Path, server: EutilsStandin, message: str) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next("efetch", Fault.error_element(message), times=2)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        body = client.efetch([1000])
+        assert client.requests_made == 3
+    assert body.count(b"<PubmedArticle>") == 1
+
+
+def test_an_efetch_query_error_is_final(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next("efetch", Fault.error_element("Empty id list - nothing todo"), times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsQueryError, match="efetch.fcgi: NCBI answered an error: Empty id list"):
+            client.efetch([1000])
+        assert client.requests_made == 1
+
+
+@pytest.mark.parametrize("pmid_text", ["0", "1" * 30, str(2 ** 63), "-5", "12a", "", "\u0663", "9" * 5000])
+def test_an_idlist_entry_that_is_not_a_pmid_is_a_one_line_error(pmid_text: str) -> None:
+    body = esearch_body(f"<Count>2</Count><IdList><Id>7</Id><Id>{pmid_text}</Id></IdList>")
+    with pytest.raises(EutilsError) as raised:
+        _parse_esearch(body)
+    shown = repr(pmid_text) if len(pmid_text) <= 40 else f"{pmid_text[:40]!r}... (5,000 characters)"
+    assert str(raised.value) == (f"esearch.fcgi: IdList holds {shown}, which is not a PMID (a whole number "
+                                 f"from 1 to 2^63-1); check that NCBI_EUTILS_URL points at NCBI E-utilities")
+
+
+def test_the_largest_pmid_sqlite_can_hold_is_read() -> None:
+    body = esearch_body(f"<Count>1</Count><IdList><Id> {2 ** 63 - 1} </Id></IdList>")
+    assert _parse_esearch(body).pmids == (2 ** 63 - 1,)
+
+
+def _deflate(data: bytes, wbits: int) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+PLAIN = b"<PubmedArticleSet>" + b"<PubmedArticle/>" * 20_000 + b"</PubmedArticleSet>"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "wire"),
+    [("identity", PLAIN), ("gzip", gzip.compress(PLAIN)), ("x-gzip", gzip.compress(PLAIN)),
+     ("deflate", _deflate(PLAIN, zlib.MAX_WBITS)), ("deflate", _deflate(PLAIN, -zlib.MAX_WBITS)),
+     ("gzip", gzip.compress(PLAIN[:1000]) + gzip.compress(PLAIN[1000:]))],
+    ids=["identity", "gzip", "x-gzip", "zlib-deflate", "raw-deflate", "two-gzip-members"],
+)
+def test_bounded_decoder_reads_every_form_in_bounded_pieces(encoding: str, wire: bytes) -> None:
+    from tracker.eutils import READ_CHUNK_BYTES, _BoundedDecoder
+
+    decoder = _BoundedDecoder.for_encoding(encoding, "efetch.fcgi")
+    pieces = [piece for start in range(0, len(wire), 4096) for piece in decoder.decode(wire[start:start + 4096])]
+    pieces += list(decoder.flush())
+    assert b"".join(pieces) == PLAIN
+    assert max(len(piece) for piece in pieces) <= max(READ_CHUNK_BYTES, 4096)
+
+
+def test_bounded_decoder_refuses_a_cut_gzip_stream_and_an_unasked_encoding() -> None:
+    from tracker.eutils import _BoundedDecoder
+
+    decoder = _BoundedDecoder.for_encoding("gzip", "efetch.fcgi")
+    with pytest.raises(_Retryable, match="reply ends inside its gzip data"):
+        list(decoder.decode(gzip.compress(PLAIN)[:500]))
+        list(decoder.flush())
+    with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply came with Content-Encoding 'br', which the "
+                                          r"tracker did not ask for \(gzip, deflate\)"):
+        _BoundedDecoder.for_encoding("br", "efetch.fcgi")

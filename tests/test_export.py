@@ -7,11 +7,12 @@ import io
 from pathlib import Path
 
 import bibtexparser
+import pandas as pd
 import pytest
 import rispy
 from click.testing import CliRunner
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, standard_catalogue
+from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
 from tracker.export import (
     CSV_COLUMNS,
     bibtex_keys,
@@ -20,20 +21,31 @@ from tracker.export import (
     neutralise_cell,
     page_ranges,
     protect_capitals,
+    ris_records,
     write_bibtex,
     write_csv,
     write_ris,
 )
 from seed import make_articles, read_catalogue, seed_store
+from tracker import store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.selection import Selection, select_articles
 
 DEFAULT_ORDER = [1001, 1002, 1008, 1005, 1007, 1006, 1004]
+# The columns appended after the first release, empty for an article that has none of their data.
+LATER_COLUMNS = ("orcids", "grants", "coi_statement", "chemicals", "publication_status", "comments_on", "comments_in")
+NO_LATER_FIELDS = dict.fromkeys(LATER_COLUMNS, "")
 
 
 def selected(selection: Selection = Selection()):
-    return select_articles(standard_catalogue(), selection, hypothesis_ids=HYPOTHESIS_IDS)
+    """The standard catalogue's selection, decoded as `tracker export` and the dashboard hand it to the writers."""
+    return store.decode_details(select_articles(standard_catalogue(), selection, hypothesis_ids=HYPOTHESIS_IDS))
+
+
+def decoded_frame(rows: list[dict]):
+    """A catalogue of these rows with its detail columns decoded."""
+    return store.decode_details(catalogue_frame(rows))
 
 
 def read_csv(data: bytes) -> list[list[str]]:
@@ -69,6 +81,7 @@ def test_csv_round_trips_every_column_of_every_row() -> None:
         "expression_of_concern": "false",
         "first_seen": "2026-11-24T10:00:00+00:00",
         "abstract": "BACKGROUND: Pain.\n\nRESULTS: Less pain.",
+        **NO_LATER_FIELDS,
     }
     assert by_pmid["1001"]["matched_terms"] == "serotonin: 5-HT, SSRI"
     assert by_pmid["1001"]["publication_date"] == "2021"
@@ -80,7 +93,7 @@ def test_csv_round_trips_every_column_of_every_row() -> None:
         "matched_terms": "", "design": "editorial", "species": "unknown", "publication_types": "Letter",
         "mesh_terms": "Fibromyalgia; Humans", "retracted": "false", "retraction_notice": "false",
         "has_erratum": "false", "expression_of_concern": "false", "first_seen": "2026-11-24T23:59:59+00:00",
-        "abstract": "",
+        "abstract": "", **NO_LATER_FIELDS,
     }
     assert by_pmid["1005"] == {
         "pmid": "1005", "title": "'=HYPERLINK(\"http://evil.example\",\"click\")", "authors": "'-Smith J",
@@ -89,7 +102,7 @@ def test_csv_round_trips_every_column_of_every_row() -> None:
         "matched_terms": "", "design": "cohort", "species": "human",
         "publication_types": "Journal Article", "mesh_terms": "Fibromyalgia; Humans", "retracted": "false",
         "retraction_notice": "false", "has_erratum": "false", "expression_of_concern": "true",
-        "first_seen": "2026-11-01T02:30:00+00:00", "abstract": "'@SUM(A1)\nsecond line, \"quoted\"",
+        "first_seen": "2026-11-01T02:30:00+00:00", "abstract": "'@SUM(A1)\nsecond line, \"quoted\"", **NO_LATER_FIELDS,
     }
 
 
@@ -145,7 +158,7 @@ def test_csv_bytes_are_what_write_csv_writes_with_crlf_rows_and_quoted_newlines(
     ],
 )
 def test_formula_cells_are_neutralised_and_numbers_kept(title: str, cell: str) -> None:
-    frame = catalogue_frame([article_row(1, title=title, journal=title, author_names=title)])
+    frame = decoded_frame([article_row(1, title=title, journal=title, author_names=title)])
     rows = read_csv(csv_bytes(frame))
     record = dict(zip(rows[0], rows[1]))
     assert (record["title"], record["journal"], record["authors"]) == (cell, cell, cell)
@@ -255,13 +268,13 @@ def test_ris_round_trips_every_field() -> None:
     ],
 )
 def test_ris_type_follows_the_publication_type(publication_types, kind, journal, type_code) -> None:
-    frame = catalogue_frame([article_row(1, publication_types=publication_types, kind=kind, journal=journal)])
+    frame = decoded_frame([article_row(1, publication_types=publication_types, kind=kind, journal=journal)])
     assert ris_entries(frame)[0]["type_of_reference"] == type_code
 
 
 def test_ris_records_end_lines_with_crlf_and_keep_multiline_text_on_one_line() -> None:
     stream = io.StringIO(newline="")
-    write_ris(catalogue_frame([article_row(1, title="Two\nlines", abstract="A\r\nB")]), stream)
+    write_ris(decoded_frame([article_row(1, title="Two\nlines", abstract="A\r\nB")]), stream)
     text = stream.getvalue()
     assert text.startswith("TY  - JOUR\r\nAU  - Smith, John A\r\nAU  - Doe, Jane\r\nTI  - Two lines\r\n")
     assert "AB  - A B\r\n" in text
@@ -349,7 +362,7 @@ def test_bibtex_keys_are_unique_and_do_not_depend_on_row_order() -> None:
             article_row(20, title="The fibromyalgia puzzle"), article_row(40, title="Sleep", pub_year=None)]
     expected = {10: "smith2019fibromyalgiaa", 20: "smith2019fibromyalgiab", 30: "smith2019fibromyalgiac",
                 40: "smithndsleep"}
-    frame = catalogue_frame(rows)
+    frame = decoded_frame(rows)
     assert bibtex_keys(frame) == expected
     assert bibtex_keys(frame.iloc[::-1]) == expected
     assert [entry["ID"] for entry in bibtex_entries(frame.iloc[::-1])] == [
@@ -357,7 +370,7 @@ def test_bibtex_keys_are_unique_and_do_not_depend_on_row_order() -> None:
 
 
 def test_bibtex_keys_get_longer_suffixes_past_z() -> None:
-    frame = catalogue_frame([article_row(pmid, title="Pain") for pmid in range(1, 29)])
+    frame = decoded_frame([article_row(pmid, title="Pain") for pmid in range(1, 29)])
     keys = bibtex_keys(frame)
     assert (keys[1], keys[26], keys[27], keys[28]) == ("smith2019paina", "smith2019painz", "smith2019painaa",
                                                        "smith2019painab")
@@ -399,7 +412,7 @@ def test_protect_capitals_braces_acronyms_and_inner_capitals(title: str, protect
 
 
 def test_bibtex_titles_keep_acronyms_through_a_round_trip() -> None:
-    frame = catalogue_frame([article_row(3, title="SSRIs & IGF-1 in 50% of FM patients")])
+    frame = decoded_frame([article_row(3, title="SSRIs & IGF-1 in 50% of FM patients")])
     assert bibtex_entries(frame)[0]["title"] == r"{SSRIs} \& {IGF-1} in 50\% of {FM} patients"
 
 
@@ -430,6 +443,17 @@ def test_page_ranges_expand_medline_short_forms(pages: str, ranges: list) -> Non
 
 # --- tracker export, end to end over a seeded store -----------------------------------------------------------
 
+CAUSE_IDS = [h.id for h in load_hypotheses(DEFAULT_HYPOTHESES_PATH) if not h.baseline]
+
+
+def read_stances(db_path: Path) -> pd.DataFrame:
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_stance_frame(connection, columns=("stance",))
+    finally:
+        connection.close()
+
+
 @pytest.fixture(scope="module")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db_path = tmp_path_factory.mktemp("export") / "tracker.sqlite"
@@ -456,7 +480,8 @@ def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, a
     assert 0 < len(expected)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout_bytes == csv_bytes(expected, with_abstract=True)
+    assert result.stdout_bytes == csv_bytes(store.decode_details(expected), with_abstract=True,
+                                            stances=read_stances(seeded_db), cause_ids=CAUSE_IDS)
     assert [row[0] for row in read_csv(result.stdout_bytes)[1:]] == [str(p) for p in expected["pmid"]]
 
 
@@ -487,7 +512,7 @@ def test_export_command_writes_ris_and_bibtex_to_a_file(seeded_db: Path, tmp_pat
                                  "narrative_review, editorial, other\n"),
         (["--hypothesis", "serotonine"], 1, "tracker: unknown hypothesis 'serotonine': choose from fibromyalgia, "
                                             "substance_p, serotonin, sleep, autonomic, injury, infection, muscle, "
-                                            "stress_hormones, central_sensitisation\n"),
+                                            "stress_hormones, central_sensitisation, pregnancy, comorbid_conditions\n"),
         (["--from-year", "2020", "--to-year", "2010"],
          1, "tracker: from-year 2020 is after to-year 2010; swap them or drop one of the bounds\n"),
         (["--format", "ris", "--excel"], 2, None),
@@ -544,5 +569,111 @@ def test_export_from_a_missing_store_says_how_to_create_it(tmp_path: Path) -> No
 def test_bibtex_keys_fold_names_and_titles_to_ascii(author: dict, title: str, year: int | None, key: str) -> None:
     authors = [{"last_name": None, "fore_name": None, "initials": None, "collective_name": None,
                 "affiliations": []} | author]
-    frame = catalogue_frame([article_row(7, authors=authors, title=title, pub_year=year)])
+    frame = decoded_frame([article_row(7, authors=authors, title=title, pub_year=year)])
     assert bibtex_keys(frame) == {7: key}
+
+
+@pytest.mark.parametrize("writer", [lambda frame: csv_bytes(frame), lambda frame: write_ris(frame, io.StringIO()),
+                                    lambda frame: write_bibtex(frame, io.StringIO()), bibtex_keys],
+                         ids=["csv", "ris", "bibtex", "bibtex_keys"])
+def test_a_frame_whose_details_are_still_json_is_refused(writer) -> None:
+    # The caller decodes (store.decode_details): JSON bytes iterated as a list would write numbers.
+    with pytest.raises(ValueError, match=r"decode it first: store.decode_details\(frame, export.detail_columns"):
+        writer(catalogue_frame([article_row(1)]))
+
+
+def test_the_writers_read_no_store_encoding() -> None:
+    import ast
+    import inspect
+
+    from tracker import export
+
+    tree = ast.parse(inspect.getsource(export))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.startswith("tracker.store")}, imported
+
+
+def test_the_later_columns_are_appended_and_written() -> None:
+    rich = article_row(
+        2001,
+        authors=[{**person("Lindqvist", "Maja", "M"), "orcid": "0000-0002-1825-0097"}, person("Okafor", "Chidi", "C"),
+                 {**group("Pain Group"), "orcid": "0000-0001-5109-3700"}],
+        grants=[{"grant_id": "R01 AR053295", "agency": "NIAMS NIH HHS", "country": "United States"},
+                {"grant_id": None, "agency": "Wellcome Trust", "country": "United Kingdom"},
+                {"grant_id": "X-1", "agency": None, "country": None}],
+        coi_statement="ML is paid by Pfizer.\nCO declares none.",
+        chemicals=[{"name": "Pregabalin", "registry_number": "55JG375S6M"},
+                   {"name": "Analgesics", "registry_number": "0"}],
+        publication_status="aheadofprint",
+        comments=[{"ref_type": "CommentOn", "pmid": 11, "ref_source": "Pain. 2020;1:1"},
+                  {"ref_type": "CommentIn", "pmid": None, "ref_source": "=Pain. 2021;2:2"},
+                  {"ref_type": "CommentIn", "pmid": 13, "ref_source": "Pain. 2022"}],
+    )
+    rows = read_csv(csv_bytes(decoded_frame([rich]), with_abstract=True))
+
+    # Existing columns keep their places; the new ones follow first_seen, and the abstract stays last.
+    assert rows[0][:20] == list(CSV_COLUMNS[:20]) and rows[0][20:] == [*LATER_COLUMNS, "abstract"]
+    assert dict(zip(rows[0], rows[1]))["first_seen"] == rows[1][19]
+    assert {column: value for column, value in zip(rows[0], rows[1]) if column in LATER_COLUMNS} == {
+        "orcids": "Lindqvist M: 0000-0002-1825-0097; Pain Group: 0000-0001-5109-3700",
+        "grants": "NIAMS NIH HHS (United States) R01 AR053295; Wellcome Trust (United Kingdom); X-1",
+        "coi_statement": "ML is paid by Pfizer. CO declares none.",
+        "chemicals": "Pregabalin (55JG375S6M); Analgesics",
+        "publication_status": "aheadofprint",
+        "comments_on": "11",
+        # A cell that starts as a formula would is neutralised like every other.
+        "comments_in": "'=Pain. 2021;2:2; 13",
+    }
+
+
+def test_the_later_fields_reach_the_csv_from_a_real_store(tmp_path: Path) -> None:
+    from tracker import store
+    from tracker.importer import import_files
+
+    db_path = tmp_path / "store.db"
+    connection = store.connect(db_path)
+    import_files(connection, [Path(__file__).parent / "fixtures" / "efetch_paired.xml"],
+                 load_hypotheses(DEFAULT_HYPOTHESES_PATH))
+    rows = read_csv(csv_bytes(store.decode_details(store.load_catalogue(connection))))
+    connection.close()
+    first = dict(zip(rows[0], rows[1]))
+    assert (first["orcids"], first["comments_in"], first["publication_status"]) == (
+        "Lindqvist M: 0000-0002-1825-0097; Okafor CE: 0000-0001-5109-3700", "39600003", "ppublish")
+    assert first["chemicals"] == "Analgesics; Pregabalin (55JG375S6M)"
+    assert dict(zip(rows[0], rows[2]))["comments_on"] == "39600004"
+
+
+def test_ris_carries_funding_and_conflict_of_interest_as_notes() -> None:
+    rich = article_row(2002, grants=[{"grant_id": "R01 1", "agency": "NIAMS NIH HHS", "country": "United States"}],
+                       coi_statement="AB is paid\nby Pfizer.")
+    [pairs] = list(ris_records(decoded_frame([rich])))
+    assert [value for tag, value in pairs if tag == "N1"] == [
+        "Funding: NIAMS NIH HHS (United States) R01 1", "Conflict of interest: AB is paid by Pfizer."]
+
+
+# --- stance per cause -----------------------------------------------------------------------------------------
+
+_STANCES = pd.DataFrame({"pmid": [1001, 1002], "hypothesis_id": ["serotonin", "sleep"],
+                         "stance": ["contradicts", "supports"]})
+
+
+def test_csv_has_a_stance_column_per_cause_before_the_abstract() -> None:
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"]),
+                           article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
+    rows = read_csv(csv_bytes(frame, with_abstract=True, stances=_STANCES, cause_ids=["serotonin", "sleep"]))
+    assert rows[0] == [*CSV_COLUMNS, "stance_serotonin", "stance_sleep", "abstract"]
+    # Stored stance; a carried cause not read yet counts as no_finding; a cause not carried stays empty.
+    assert [row[-3:-1] for row in rows[1:]] == [["contradicts", "no_finding"], ["", "supports"]]
+    # Without causes the file is exactly as before.
+    assert read_csv(csv_bytes(frame))[0] == list(CSV_COLUMNS)
+
+
+def test_ris_and_bibtex_carry_the_stance_per_cause_in_their_notes() -> None:
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"], retracted=True)])
+    ris = io.StringIO(newline="")
+    write_ris(frame, ris, stances=_STANCES, cause_ids=["serotonin", "sleep"])
+    assert "N1  - Stance: serotonin contradicts; sleep no_finding\r\n" in ris.getvalue()
+    bibtex = io.StringIO()
+    write_bibtex(frame, bibtex, stances=_STANCES, cause_ids=["serotonin", "sleep"])
+    assert r"note = {Retracted publication. Stance: serotonin contradicts; sleep no\_finding}" in bibtex.getvalue()

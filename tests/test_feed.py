@@ -11,10 +11,11 @@ from click.testing import CliRunner
 
 from fixtures.export_catalogue import article_row, catalogue_frame, standard_rows
 from seed import make_articles, read_catalogue, seed_store
+from tracker import store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.errors import ConfigError
-from tracker.feed import build_feed
+from tracker.feed import FEED_DETAILS, build_feed, select_feed_articles
 from tracker.selection import Selection, select_articles
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -28,6 +29,12 @@ HYPOTHESES = (
 )
 
 
+def feed_of(catalogue, hypotheses, **options) -> bytes:
+    """The feed as `tracker feed` builds it: select the rows, decode what an entry reads, render them."""
+    articles = select_feed_articles(catalogue, hypotheses, **options)
+    return build_feed(store.decode_details(articles, FEED_DETAILS), hypotheses, **options)
+
+
 def parse(feed: bytes) -> ET.Element:
     assert feed.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">")
     return ET.fromstring(feed)
@@ -38,7 +45,7 @@ def entries_by_id(root: ET.Element) -> dict[str, ET.Element]:
 
 
 def test_feed_has_atoms_required_elements_and_one_entry_per_recent_article() -> None:
-    root = parse(build_feed(catalogue_frame(standard_rows()), HYPOTHESES, days=30, now=NOW))
+    root = parse(feed_of(catalogue_frame(standard_rows()), HYPOTHESES, days=30, now=NOW))
     assert root.tag == f"{ATOM}feed"
     assert root.findtext(f"{ATOM}id") == "tag:fibromyalgia-evidence-tracker,2026:feed"
     assert root.findtext(f"{ATOM}title") == "Fibromyalgia evidence tracker: new articles"
@@ -53,7 +60,7 @@ def test_feed_has_atoms_required_elements_and_one_entry_per_recent_article() -> 
 
 
 def test_an_entry_carries_its_causes_design_link_authors_and_dates() -> None:
-    entry = entries_by_id(parse(build_feed(catalogue_frame(standard_rows()), HYPOTHESES, now=NOW)))[
+    entry = entries_by_id(parse(feed_of(catalogue_frame(standard_rows()), HYPOTHESES, now=NOW)))[
         "https://pubmed.ncbi.nlm.nih.gov/1001/"]
     assert entry.findtext(f"{ATOM}title") == "Serotonin (5-HT) in fibromyalgia: a meta-analysis"
     assert entry.findtext(f"{ATOM}published") == "2026-11-20T02:30:00Z"
@@ -78,7 +85,7 @@ def test_titles_with_markup_characters_and_non_ascii_survive() -> None:
                         authors=[article_row(1)["authors"][0] | {"last_name": "Ørsted", "fore_name": "Åse"}],
                         first_seen="2026-11-25T08:00:00+00:00", last_changed="2026-11-25T08:00:00+00:00",
                         pub_year=None)]
-    feed = build_feed(catalogue_frame(rows), HYPOTHESES, now=NOW)
+    feed = feed_of(catalogue_frame(rows), HYPOTHESES, now=NOW)
     entry = parse(feed).find(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == "Sleep <b>&</b> pain > 5 in Müller's “β-endorphin” study"
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == "Åse Ørsted"
@@ -98,7 +105,7 @@ def test_titles_with_markup_characters_and_non_ascii_survive() -> None:
     ],
 )
 def test_days_and_hypotheses_choose_the_entries(days, hypothesis_ids, expected_pmids, feed_id) -> None:
-    root = parse(build_feed(catalogue_frame(standard_rows()), HYPOTHESES, days=days, hypothesis_ids=hypothesis_ids,
+    root = parse(feed_of(catalogue_frame(standard_rows()), HYPOTHESES, days=days, hypothesis_ids=hypothesis_ids,
                             now=NOW))
     assert root.findtext(f"{ATOM}id") == feed_id
     assert [entry.findtext(f"{ATOM}id") for entry in root.findall(f"{ATOM}entry")] == [
@@ -106,7 +113,7 @@ def test_days_and_hypotheses_choose_the_entries(days, hypothesis_ids, expected_p
 
 
 def test_an_empty_feed_is_still_valid_and_dated_now() -> None:
-    root = parse(build_feed(catalogue_frame(standard_rows()).iloc[:0], HYPOTHESES, now=NOW))
+    root = parse(feed_of(catalogue_frame(standard_rows()).iloc[:0], HYPOTHESES, now=NOW))
     assert (root.findtext(f"{ATOM}id"), root.findtext(f"{ATOM}updated"), root.findall(f"{ATOM}entry")) == (
         "tag:fibromyalgia-evidence-tracker,2026:feed", "2026-11-25T12:00:00Z", [])
 
@@ -118,15 +125,33 @@ def test_an_empty_feed_is_still_valid_and_dated_now() -> None:
 )
 def test_bad_day_counts_are_refused(days: int, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        build_feed(catalogue_frame(standard_rows()), HYPOTHESES, days=days, now=NOW)
+        feed_of(catalogue_frame(standard_rows()), HYPOTHESES, days=days, now=NOW)
     assert str(caught.value) == message
 
 
 def test_an_unknown_hypothesis_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
-        build_feed(catalogue_frame(standard_rows()), HYPOTHESES, hypothesis_ids=("autonomic",), now=NOW)
+        feed_of(catalogue_frame(standard_rows()), HYPOTHESES, hypothesis_ids=("autonomic",), now=NOW)
     assert str(caught.value) == (
         "unknown hypothesis 'autonomic': choose from fibromyalgia, serotonin, sleep, substance_p")
+
+
+def test_rows_whose_authors_are_still_json_are_refused() -> None:
+    articles = select_feed_articles(catalogue_frame(standard_rows()), HYPOTHESES, now=NOW)
+    with pytest.raises(ValueError, match=r"decode it first: store.decode_details\(frame, feed.FEED_DETAILS\)"):
+        build_feed(articles, HYPOTHESES, now=NOW)
+
+
+def test_the_feed_reads_no_store_encoding() -> None:
+    import ast
+    import inspect
+
+    from tracker import feed
+
+    tree = ast.parse(inspect.getsource(feed))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.startswith("tracker.store")}, imported
 
 
 # --- tracker feed, end to end over a seeded store -------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from synthetic import synthetic_corpus
 from tracker import store
 from tracker.eutils import EutilsClient
 from tracker.fetch import run_fetch
+from tracker.lock import job_lock
 
 BASELINE = range(1000, 1040)
 SEROTONIN = set(range(1000, 1040, 3))
@@ -190,12 +191,13 @@ def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> N
         server.set_query(SEROTONIN_QUERY, list(corpus)[:5])
         server.set_query(SLEEP_QUERY, [])
         settings = make_settings(tmp_path, server.base_url, batch_size=500)
-        report, _ = fetch(settings)
+        report, _ = fetch(settings, clock=lambda: datetime(2030, 6, 30, 12, tzinfo=timezone.utc))
         windowed = [r for r in server.requests_to("esearch") if r.params.get("datetype") == "edat"]
     assert report.status == "succeeded", report.error
     assert outcome_rows(report)["fibromyalgia"] == ("succeeded", 10_050, 10_050, 10_050, 0, 0)
     assert report.efetch_requests == math.ceil(10_050 / 500)
     assert len(windowed) >= 3  # the whole range, then at least two halves
+    assert max(r.params["maxdate"] for r in windowed) == "2030/07/01"  # the injected clock's tomorrow
     connection = store.connect(settings.db_path, read_only=True)
     assert connection.execute("SELECT window_count FROM sync_state WHERE hypothesis_id = 'fibromyalgia'"
                               ).fetchone()[0] >= 2
@@ -205,15 +207,17 @@ def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> N
 TRANSPORT_FAULTS = [Fault.too_many_requests(), Fault.rate_limit_body(), Fault.server_error(500),
                     Fault.server_error(502), Fault.server_error(503), Fault.truncated(),
                     Fault.truncated(declared_full_length=True), Fault.dropped()]
-# NCBI's backend failures come as esearch replies only.
+# NCBI's backend failures: JSON and warning forms come from esearch only, the <ERROR> element from both.
 BACKEND_FAULTS = [Fault.error_json(), Fault.backend_failed_warning(), Fault.error_element()]
+EFETCH_BACKEND_FAULTS = [Fault.error_element(), Fault.error_element("Backend failure")]
 
 
 @pytest.mark.parametrize(
     ("endpoint", "fault"),
     [("esearch", fault) for fault in TRANSPORT_FAULTS + BACKEND_FAULTS]
-    + [("efetch", fault) for fault in TRANSPORT_FAULTS],
-    ids=lambda value: value if isinstance(value, str) else f"{value.kind}-{value.status}-{value.declared_full_length}",
+    + [("efetch", fault) for fault in TRANSPORT_FAULTS + EFETCH_BACKEND_FAULTS],
+    ids=lambda value: value if isinstance(value, str) else (
+        f"{value.kind}-{value.status}-{value.declared_full_length}-{value.message.split(':')[0].replace(' ', '_')}"),
 )
 def test_transient_faults_are_retried_and_never_taken_as_data(tmp_path: Path, server: EutilsStandin, fault: Fault,
                                                                endpoint: str) -> None:
@@ -329,3 +333,53 @@ def test_a_run_stopped_by_ctrl_c_is_logged_with_its_reason(tmp_path: Path, serve
     assert tuple(run) == ("failed", "the run stopped: KeyboardInterrupt")
     assert len(store.stored_pmids(connection)) == settings.batch_size  # the batch that committed stays
     assert connection.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
+
+
+def test_an_unrequested_delete_citation_removes_nothing_and_is_logged(tmp_path: Path, server: EutilsStandin,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    fetch(settings, hypothesis_ids=["serotonin"])
+    kept = min(SEROTONIN - SLEEP)
+    # A reply that names a PMID the batch never asked for (a server's mix-up, or a hostile stand-in)
+    server.add_unrequested_deletion(kept)
+    caplog.set_level("WARNING", logger="tracker")
+    report, _ = fetch(settings, hypothesis_ids=["sleep"])
+    assert report.status == "succeeded", report.error
+    assert outcome_rows(report)["sleep"] == ("succeeded", len(SLEEP), len(SLEEP), len(SLEEP), 0, 0)
+    connection = store.connect(settings.db_path, read_only=True)
+    assert kept in store.stored_pmids(connection)
+    assert store.linked_pmids(connection, "serotonin") == SEROTONIN
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"efetch: ignored a DeleteCitation for PMID {kept}, which this batch did not ask for"]
+
+
+def test_ncbi_today_comes_from_the_injected_clock(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    first_day = datetime(2031, 3, 15, 23, 30, tzinfo=timezone.utc)
+    client = EutilsClient(settings, sleep=SleepRecorder())
+    assert run_fetch(settings, client=client, clock=lambda: first_day).status == "succeeded"
+    # Two days later, in another zone: the modification window runs from a day before the last sync to tomorrow.
+    later = (first_day + timedelta(days=2)).astimezone(timezone(timedelta(hours=-5)))
+    assert run_fetch(settings, client=client, clock=lambda: later).status == "succeeded"
+    client.close()
+    windows = {(r.params["mindate"], r.params["maxdate"]) for r in server.requests_to("esearch")
+               if r.params.get("datetype") == "mdat"}
+    assert windows == {("2031/03/14", "2031/03/18")}
+    connection = store.connect(settings.db_path, read_only=True)
+    assert {row[0] for row in connection.execute("SELECT modified_since FROM sync_state")} == {"2031-03-16"}
+
+
+def test_a_trickling_server_fails_the_run_at_the_deadline_and_frees_the_lock(tmp_path: Path,
+                                                                             server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, request_deadline_s=0.3, max_retries=1)
+    server.fail_next("efetch", Fault.trickle(0.05), times=10)
+    with job_lock(settings.db_path):
+        report, _ = fetch(settings)
+    assert report.status == "failed"
+    assert report.error == ("efetch.fcgi: no complete reply within the 0.3 s deadline (TRACKER_REQUEST_DEADLINE_S), "
+                            "still after 2 tries; NCBI may be busy: run `tracker fetch` again later, ideally "
+                            "off-peak (21:00-05:00 US Eastern)")
+    connection = store.connect(settings.db_path, read_only=True)
+    assert tuple(connection.execute("SELECT status, error FROM fetch_runs").fetchone()) == ("failed", report.error)
+    with job_lock(settings.db_path):  # released: a second job may start
+        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -184,3 +185,135 @@ def test_a_bad_tagging_term_is_refused_before_any_request(tmp_path: Path, monkey
     assert result.stderr.startswith(f'tracker: {bad}: [serotonin] term "re:(5-HT" is not a valid pattern')
     assert result.stderr.count("\n") == 1
     assert not db.exists()
+
+
+# --- configuration and secrets as a user meets them ---
+
+def test_fetch_without_an_email_warns_once_and_goes_on(tmp_path: Path, hypotheses_file: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        arguments = ["fetch", "--db", str(tmp_path / "store.sqlite"), "--hypotheses", str(hypotheses_file)]
+        result = CliRunner().invoke(cli, arguments)
+        assert result.exit_code == 0, result.output
+        warnings = [line for line in result.stderr.splitlines() if "NCBI_EMAIL" in line]
+        assert warnings == ["warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can "
+                            "write to about problems: set NCBI_EMAIL=you@example.org"]
+        monkeypatch.setenv("NCBI_EMAIL", "curator@example.org")
+        again = CliRunner().invoke(cli, arguments)
+        assert again.exit_code == 0, again.output
+        assert "NCBI_EMAIL" not in again.stderr
+        assert all(request.params.get("email") == "curator@example.org"
+                   for request in server.requests[len(server.requests) // 2 + 1:])
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("soon", "TRACKER_REQUEST_DEADLINE_S='soon' is not a number of seconds; set it to one from 1 to 86400, "
+              "e.g. TRACKER_REQUEST_DEADLINE_S=300"),
+     ("0", "TRACKER_REQUEST_DEADLINE_S=0 is out of range; set it to a number of seconds from 1 to 86400, "
+           "e.g. TRACKER_REQUEST_DEADLINE_S=300"),
+     ("nan", "TRACKER_REQUEST_DEADLINE_S=nan is out of range; set it to a number of seconds from 1 to 86400, "
+             "e.g. TRACKER_REQUEST_DEADLINE_S=300")],
+)
+def test_a_bad_request_deadline_is_refused_before_anything_runs(tmp_path: Path, hypotheses_file: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch, value: str,
+                                                                 message: str) -> None:
+    monkeypatch.setenv("TRACKER_REQUEST_DEADLINE_S", value)
+    db = tmp_path / "store.sqlite"
+    result = CliRunner().invoke(cli, ["fetch", "--db", str(db), "--hypotheses", str(hypotheses_file)])
+    assert (result.exit_code, result.stderr.strip()) == (1, f"tracker: {message}")
+    assert not db.exists()
+
+
+def test_the_request_deadline_setting_reaches_the_settings(tmp_path: Path, hypotheses_file: Path) -> None:
+    from tracker.config import DEFAULT_REQUEST_DEADLINE_S, load_settings
+
+    assert load_settings(hypotheses_file, environ={}).request_deadline_s == DEFAULT_REQUEST_DEADLINE_S == 300
+    assert load_settings(hypotheses_file, environ={"TRACKER_REQUEST_DEADLINE_S": "42.5"}).request_deadline_s == 42.5
+
+
+URL_PASSWORD = "s3cretPassw0rd"
+
+
+def _secret_free(*texts: str) -> bool:
+    return all(URL_PASSWORD not in text for text in texts)
+
+
+def _store_text(db: Path) -> str:
+    connection = sqlite3.connect(db)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("fault", ["redirect", "not_found"])
+def test_a_password_in_the_eutils_url_never_reaches_messages_logs_or_the_store(
+        tmp_path: Path, hypotheses_file: Path, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    from standin import Fault
+
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
+        base_url = server.base_url.replace("http://", f"http://alice:{URL_PASSWORD}@")
+        if fault == "redirect":
+            server.fail_next("esearch", Fault.redirect(307, f"http://alice:{URL_PASSWORD}@127.0.0.1:9/x?k=v"),
+                             times=10)
+        else:
+            base_url = base_url.replace("/entrez/eutils/", "/eutils-typo/")
+        monkeypatch.setenv("NCBI_EUTILS_URL", base_url)
+        db = tmp_path / "store.sqlite"
+        result = CliRunner().invoke(cli, ["-v", "fetch", "--db", str(db), "--hypotheses", str(hypotheses_file)])
+        # Sent as HTTP Basic auth to the host the user named (and, no redirect being followed, to no other).
+        assert {request.headers.get("Authorization") for request in server.requests} == {
+            "Basic " + base64.b64encode(f"alice:{URL_PASSWORD}".encode()).decode()}
+    assert result.exit_code == 1
+    shown = "http://alice:****@127.0.0.1:9/x" if fault == "redirect" else "http://alice:****@127.0.0.1:"
+    assert shown in result.stderr
+    assert _secret_free(result.stdout, result.stderr, _store_text(db))
+
+
+def test_a_password_in_the_eutils_url_never_reaches_retry_logs_or_run_errors(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Nothing listens on port 9 of loopback: every try is refused and retried, each retry logged.
+    settings = make_settings(tmp_path, f"http://alice:{URL_PASSWORD}@127.0.0.1:9/entrez/eutils/")
+    caplog.set_level("DEBUG")
+    report = run_fetch(settings)
+    assert report.status == "failed"
+    assert report.error.startswith("esearch.fcgi: cannot connect to http://alice:****@127.0.0.1:9/entrez/eutils/ "
+                                   "(connection refused), still after 4 tries")
+    assert "retrying in" in caplog.text
+    assert _secret_free(caplog.text, report.error, _store_text(settings.db_path), repr(settings))
+
+
+def test_a_password_in_the_eutils_url_never_reaches_the_scheduler_log(tmp_path: Path, hypotheses_file: Path) -> None:
+    from tracker import schedule as scheduling
+    from tracker.config import load_settings
+
+    settings = load_settings(hypotheses_file, tmp_path / "store.sqlite", environ={
+        "NCBI_EUTILS_URL": f"http://alice:{URL_PASSWORD}@127.0.0.1:9/entrez/eutils/"})
+
+    def leaky_fetch(_settings):
+        raise RuntimeError(f"a library error that quotes {settings.eutils_url}")
+
+    log_path = tmp_path / "schedule.log"
+    log, close = scheduling.open_log(settings, log_path)
+    try:
+        assert scheduling.run_locked_fetch(settings, leaky_fetch, log) == "failed"
+        log.info("settings: %s", settings)
+    finally:
+        close()
+    text = log_path.read_text()
+    assert "a library error that quotes http://alice:[redacted]@127.0.0.1:9/" in text
+    assert _secret_free(text)
+
+
+def test_a_bad_eutils_url_is_refused_without_showing_its_password(hypotheses_file: Path) -> None:
+    from tracker.config import load_settings
+    from tracker.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(hypotheses_file, environ={"NCBI_EUTILS_URL": f"ftp://alice:{URL_PASSWORD}@mirror.example/e/"})
+    assert str(raised.value) == ("NCBI_EUTILS_URL='ftp://alice:****@mirror.example/e/' is not an http(s) URL; "
+                                 "unset it to use https://eutils.ncbi.nlm.nih.gov/entrez/eutils/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,9 @@ from tracker import store
 from tracker.cli import cli
 from tracker.config import load_settings
 from tracker.errors import ConfigError, ParseError
-from tracker.importer import FileImport, detect_format, import_files
+from tracker.importer import FileImport, degraded_fields, detect_format, import_files
 from tracker.medline import iter_medline_articles
-from tracker.models import Article
+from tracker.models import Article, SizeLimits
 from tracker.parse import iter_pubmed_records
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,7 +81,7 @@ def test_a_record_repeated_in_a_file_counts_once_as_new(connection, hypotheses, 
 
     assert report.files == (FileImport(repeated, "medline", records_read=2, new=1, updated=0, unchanged=0),)
     assert (report.new, report.updated, report.tagged) == (1, 0, 1)
-    (article,) = iter_medline_articles(MEDLINE_FILE.read_bytes().split(b"\n\n")[0])
+    (article,) = iter_medline_articles(MEDLINE_FILE.read_bytes().split(b"\n\n")[0] + b"\n")
     assert store.load_article(connection, article.pmid) == article
 
 def test_imported_articles_are_tagged_by_their_text(connection, hypotheses) -> None:
@@ -128,7 +129,7 @@ def _write(path: Path, content: bytes) -> Path:
     pytest.param(lambda tmp: _write(tmp / "search.nbib.gz", gzip.compress(MEDLINE_FILE.read_bytes())),
                  r"search\.nbib\.gz: is gzip-compressed; unpack it first \(gunzip search\.nbib\.gz\)", id="gzip"),
     pytest.param(lambda tmp: _write(tmp / "empty.xml", b"<?xml version='1.0'?><PubmedArticleSet></PubmedArticleSet>"),
-                 r"empty\.xml: holds no PubmedArticle or PubmedBookArticle records", id="empty XML set"),
+                 r"empty\.xml: holds no PubmedArticle, PubmedBookArticle or MedlineCitation records", id="empty XML set"),
     pytest.param(lambda tmp: _write(tmp / "empty.nbib", b"\n\n"),
                  r"empty\.nbib: is neither MEDLINE text", id="empty MEDLINE"),
     pytest.param(lambda tmp: _write(tmp / "other.xml", b"<html><body>Not PubMed</body></html>"),
@@ -244,3 +245,140 @@ def test_a_bad_tagging_term_names_the_hypotheses_file_and_imports_nothing(tmp_pa
     assert result.exit_code == 1
     assert result.stderr.startswith(f'tracker: {bad}: [injury] term "re:whip(" is not a valid pattern')
     assert not db.exists()
+
+
+# --- imports never degrade what is stored ---------------------------------------------------------------------
+
+PAIRED_FILE = FIXTURES / "medline_paired.nbib"
+TRUNCATED_FILE = FIXTURES / "medline_paired_truncated.nbib"
+
+
+def test_a_truncated_file_is_refused_and_the_stored_records_stay(connection, hypotheses) -> None:
+    import_files(connection, [PAIRED_FILE], hypotheses)
+    before = _dump(connection)
+
+    with pytest.raises(ParseError, match=r"medline_paired_truncated\.nbib: ends in the middle of line 67"):
+        import_files(connection, [TRUNCATED_FILE], hypotheses)
+
+    assert _dump(connection) == before
+    assert store.load_article(connection, 39600002).title == "Sleep restriction and widespread pain: a crossover study."
+
+
+def test_import_command_refuses_a_truncated_file_with_one_line(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(TRUNCATED_FILE)])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"tracker: {TRUNCATED_FILE}: ends in the middle of line 67 (record 2, which starts at line 58); the file was "
+        "cut off — export it again from PubMed with Send to → Citation manager, or Save → Format: PubMed\n")
+
+
+def _fragment_of_second_record(tmp_path: Path) -> Path:
+    """Record 2 of the paired file without its abstract, second author and MeSH, yet ending properly with SO."""
+    record = PAIRED_FILE.read_text(encoding="utf-8").split("\n\n")[1]
+    kept_lines = [line for line in record.splitlines()
+                  if not line.startswith(("AB  -", "MH  -", "FAU - Brown", "AU  - Brown"))]
+    return _write(tmp_path / "fragment.nbib", ("\n".join(kept_lines) + "\n").encode())
+
+
+def test_a_copy_that_carries_less_keeps_the_stored_record(connection, hypotheses, tmp_path: Path) -> None:
+    import_files(connection, [PAIRED_FILE], hypotheses)
+    stored = store.load_article(connection, 39600002)
+    fragment = _fragment_of_second_record(tmp_path)
+
+    report = import_files(connection, [fragment], hypotheses)
+
+    assert report.files == (FileImport(fragment, "medline", records_read=1, new=0, updated=0, unchanged=0, kept=1,
+                                       kept_pmids=(39600002,)),)
+    assert report.kept == 1
+    assert store.load_article(connection, 39600002) == stored
+    assert [s for s in _sources(connection) if s[0] == 39600002] == [
+        (39600002, "import:fragment.nbib"), (39600002, "import:medline_paired.nbib")]
+
+
+def test_import_command_says_which_stored_records_it_kept(db_path: Path, tmp_path: Path) -> None:
+    CliRunner().invoke(cli, ["import", "--db", str(db_path), str(PAIRED_FILE)])
+    fragment = _fragment_of_second_record(tmp_path)
+
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(fragment)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"{fragment}: MEDLINE, 1 record: 0 new, 0 updated, 0 unchanged, 1 kept (stored record is more complete: "
+        "PMID 39600002)")
+
+
+@pytest.mark.parametrize(("label", "edit"), [
+    # The second author takes an ORCID iD with them.
+    ("authors, ORCID iDs", lambda a: replace(a, authors=a.authors[:1])),
+    ("abstract", lambda a: replace(a, abstract=())),
+    ("MeSH headings", lambda a: replace(a, mesh=())),
+    ("title", lambda a: replace(a, title="")),
+    ("DOI", lambda a: replace(a, doi=None)),
+    ("grants", lambda a: replace(a, grants=a.grants[1:])),
+    ("chemicals", lambda a: replace(a, chemicals=())),
+    ("conflict-of-interest statement", lambda a: replace(a, coi_statement=None)),
+    ("ORCID iDs", lambda a: replace(a, authors=tuple(replace(author, orcid=None) for author in a.authors))),
+])
+def test_each_loss_is_a_degradation(label: str, edit) -> None:
+    (stored, _) = iter_medline_articles(PAIRED_FILE)
+    assert degraded_fields(stored, edit(stored)) == label.split(", ")
+    assert degraded_fields(stored, stored) == []
+
+
+def test_a_copy_that_carries_more_still_updates(connection, hypotheses, tmp_path: Path) -> None:
+    fragment = _fragment_of_second_record(tmp_path)
+    import_files(connection, [fragment], hypotheses)
+
+    report = import_files(connection, [PAIRED_FILE], hypotheses)
+
+    assert (report.new, report.updated, report.kept) == (1, 1, 0)
+    assert len(store.load_article(connection, 39600002).authors) == 2
+
+
+def test_a_pmid_beyond_2_63_is_a_one_line_error_and_imports_nothing(db_path: Path, tmp_path: Path) -> None:
+    bad = _write(tmp_path / "bad.xml", b"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>" + b"9" * 30
+                 + b"</PMID><Article><ArticleTitle>T</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+                 b"</PubmedArticleSet>")
+
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(PAIRED_FILE), str(bad)])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"tracker: PubMed XML {str(bad)!r}: record 1 (<PubmedArticle>) has the PMID {'9' * 30!r}, which is not a "
+        "positive whole number below 2^63; the document is not PubMed XML — save it again from PubMed (Save, "
+        "format PubMed XML)\n")
+    assert "Traceback" not in result.output
+    connection = store.connect(db_path)
+    assert store.stored_pmids(connection) == set()
+    connection.close()
+
+
+def test_a_medline_citation_set_file_is_imported(connection, hypotheses, tmp_path: Path) -> None:
+    citation_set = _write(tmp_path / "medsamp.xml", (
+        b'<?xml version="1.0"?>\n<MedlineCitationSet><MedlineCitation Owner="NLM"><PMID>39600011</PMID>'
+        b"<Article><ArticleTitle>Old sample record.</ArticleTitle></Article></MedlineCitation></MedlineCitationSet>\n"))
+
+    report = import_files(connection, [citation_set], hypotheses)
+
+    assert report.new == 1
+    assert store.load_article(connection, 39600011).title == "Old sample record."
+
+
+@pytest.mark.parametrize("file_format", ["medline", "xml"])
+def test_a_field_beyond_the_limit_is_refused_and_imports_nothing(connection, hypotheses, tmp_path: Path,
+                                                               file_format: str) -> None:
+    huge = "pain " * 2_000
+    if file_format == "medline":
+        content = f"PMID- 39600021\nTI  - Huge.\nAB  - {huge}\n".encode()
+    else:
+        content = (f"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>39600021</PMID><Article><ArticleTitle>"
+                   f"Huge.</ArticleTitle><Abstract><AbstractText>{huge}</AbstractText></Abstract></Article>"
+                   f"</MedlineCitation></PubmedArticle></PubmedArticleSet>").encode()
+    path = _write(tmp_path / f"huge.{file_format}", content)
+    before = _dump(connection)
+
+    with pytest.raises(ParseError, match=r"huge\.(medline|xml).*of more than 1,000 "):
+        import_files(connection, [PAIRED_FILE, path], hypotheses, limits=SizeLimits(field=1_000, record=100_000))
+
+    assert _dump(connection) == before

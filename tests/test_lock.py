@@ -111,3 +111,62 @@ def test_a_job_after_a_killed_holder_runs(holder: subprocess.Popen, db_path: Pat
     result = _tracker("import", "--db", str(db_path), str(MEDLINE_FILE))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "imported 4 new and 0 updated articles; tagged 4"
+
+
+# --- one store, several paths -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_ncbi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point a subprocess' fetch at a closed local port: a regression fails there instead of reaching NCBI."""
+    monkeypatch.setenv("NCBI_EUTILS_URL", "http://127.0.0.1:9/")
+
+
+def test_lock_file_sits_beside_the_real_file_of_a_symlinked_store(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "tracker.sqlite"
+    real.parent.mkdir()
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(real)
+    assert lock_path(link) == lock_path(real) == real.resolve().with_name("tracker.sqlite.lock")
+
+
+@pytest.mark.parametrize(("holder_name", "command"), [
+    ("real", ["import", str(MEDLINE_FILE)]),
+    ("link", ["import", str(MEDLINE_FILE)]),
+    ("real", ["fetch"]),
+    ("link", ["fetch"]),
+])
+def test_a_job_through_a_symlink_shares_the_real_files_lock(hold_lock, tmp_path: Path, no_ncbi: None,
+                                                             holder_name: str, command: list[str]) -> None:
+    paths = {"real": tmp_path / "real" / "tracker.sqlite", "link": tmp_path / "link.sqlite"}
+    paths["real"].parent.mkdir()
+    paths["link"].symlink_to(paths["real"])
+    holder = hold_lock(paths[holder_name])
+    other = paths["link" if holder_name == "real" else "real"]
+    result = _tracker(*command, "--db", str(other))
+    assert result.returncode == 3, result.stderr
+    assert f"another tracker job (PID {holder.pid}, started 20" in result.stderr
+    assert not paths["real"].exists()
+
+
+def test_a_store_file_with_two_names_is_refused_by_every_job(hold_lock, tmp_path: Path, db_path: Path,
+                                                              no_ncbi: None) -> None:
+    assert _tracker("import", "--db", str(db_path), str(MEDLINE_FILE)).returncode == 0
+    other = tmp_path / "copy-by-link.sqlite"
+    os.link(db_path, other)
+    before = db_path.read_bytes()
+    holder = hold_lock(db_path)  # a job at work through the first name
+    for command in (["import", str(MEDLINE_FILE)], ["fetch"], ["retag"], ["status"], ["export"]):
+        result = _tracker(*command, "--db", str(other))
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr == (
+            f"tracker: {other}: this store file has 2 names (hard links); SQLite keeps a write-ahead log beside "
+            f"each name, so jobs through two names corrupt it — use one path: delete the other names, or make an "
+            f"independent copy (cp {other} NEW.sqlite) and give that to --db\n"), command
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert holder.wait(timeout=10) == 0
+    result = _tracker("import", "--db", str(db_path), str(MEDLINE_FILE))
+    assert (result.returncode, result.stderr.split(": ", 2)[-1][:30]) == (1, "this store file has 2 names (h")
+    assert db_path.read_bytes() == before
+    other.unlink()
+    assert _tracker("import", "--db", str(db_path), str(MEDLINE_FILE)).returncode == 0

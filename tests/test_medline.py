@@ -9,7 +9,17 @@ import pytest
 
 from tracker.errors import ParseError
 from tracker.medline import iter_medline_articles
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.models import (
+    AbstractSection,
+    Article,
+    Author,
+    Chemical,
+    Correction,
+    Grant,
+    MeshHeading,
+    MeshQualifier,
+    SizeLimits,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "medline_fibromyalgia.txt"
 
@@ -53,6 +63,8 @@ EXPECTED = [
             Correction("RetractionIn", 39000199, "J Pain. 2021 Mar;22(3):350. doi: 10.1000/fm.2021.0350"),
             Correction("ErratumIn", 39000150, "J Pain. 2020 Jan;21(1):12"),
         ),
+        # The AUID line's ORCID fails its checksum and is dropped.
+        publication_status="ppublish",
     ),
     Article(
         pmid=39000102,
@@ -195,3 +207,144 @@ def test_error_names_the_file(tmp_path: Path) -> None:
 def test_missing_file_is_a_parse_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"absent\.txt: cannot be read \(No such file or directory\)"):
         list(iter_medline_articles(tmp_path / "absent.txt"))
+
+
+PAIRED = Path(__file__).parent / "fixtures" / "medline_paired.nbib"
+TRUNCATED = Path(__file__).parent / "fixtures" / "medline_paired_truncated.nbib"
+
+
+def test_a_file_cut_mid_line_is_refused_with_its_line() -> None:
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(TRUNCATED))
+    assert str(raised.value).startswith(
+        f"{TRUNCATED}: ends in the middle of line 67 (record 2, which starts at line 58); the file was cut off")
+
+
+def test_a_file_cut_between_lines_of_its_last_record_is_refused() -> None:
+    # Every record of a PubMed export ends with SO: a last record without it lost its end.
+    text = PAIRED.read_bytes()
+    cut = text[:text.index(b"FAU - Brown")]
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(cut))
+    assert str(raised.value).startswith(
+        "<MEDLINE input>: record 2 (line 58) ends at line 72 without the SO (source) line that ends every other"
+        " record; the file was cut off")
+
+
+def test_a_single_record_without_a_source_line_is_read() -> None:
+    # Nothing shows that a lone record should have had SO: hand-written files often leave it out.
+    (article,) = iter_medline_articles(b"PMID- 1\nTI  - Title.\nAU  - Smith J\n")
+    assert article.authors == (Author(last_name="Smith", initials="J"),)
+
+
+@pytest.mark.parametrize("lines", [b"PMID- 5\nAU  - Smith J\nAB  - Text.\n", b"PMID- 5\nTI  -\nSO  - Pain.\n"])
+def test_a_record_without_a_title_is_refused(lines: bytes) -> None:
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: record 1 \(line 1\) \(PMID 5\) has no title \(TI"):
+        list(iter_medline_articles(lines))
+
+
+@pytest.mark.parametrize("pmid", ["1" * 30, "0", "-5", "9223372036854775808", "twelve", "１２"])
+def test_a_pmid_that_is_not_a_positive_integer_below_2_63_is_a_one_line_parse_error(pmid: str) -> None:
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(f"PMID- {pmid}\nTI  - T\n".encode()))
+    assert str(raised.value).startswith(
+        f"<MEDLINE input>: line 1: PMID {pmid!r} is not a positive whole number below 2^63")
+
+
+def test_a_correction_pmid_out_of_range_keeps_the_notice_without_it() -> None:
+    (article,) = iter_medline_articles(f"PMID- 1\nTI  - T\nRIN - Pain. 2020. PMID: {'9' * 30}\n".encode())
+    assert article.corrections == (Correction("RetractionIn", None, "Pain. 2020"),)
+
+
+def test_a_field_beyond_the_limit_is_refused_naming_record_field_and_limit() -> None:
+    wrapped_abstract = "AB  - start\n" + "      " + "\n      ".join(["word " * 20] * 12) + "\n"
+    text = f"PMID- 1\nTI  - One\nAB  - short\n\nPMID- 2\nTI  - Two\n{wrapped_abstract}".encode()
+    with pytest.raises(ParseError) as raised:
+        list(iter_medline_articles(text, SizeLimits(field=1000, record=100_000)))
+    assert str(raised.value).startswith(
+        "<MEDLINE input>: record 2 (line 5) has a AB field (from line 7) of more than 1,000 characters, far beyond"
+        " any real PubMed record")
+
+
+def test_one_line_beyond_the_limit_is_refused_before_it_is_read_whole() -> None:
+    text = b"PMID- 1\nTI  - " + b"x" * 50_000 + b"\n"
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: record 1 \(line 1\) has a TI field \(from line 2\) of more than 1,000 characters"):
+        list(iter_medline_articles(text, SizeLimits(field=1000, record=100_000)))
+
+
+def test_a_field_at_the_limit_is_read() -> None:
+    (article,) = iter_medline_articles(b"PMID- 1\nTI  - T\nAB  - " + b"y" * 1000 + b"\n",
+                                       SizeLimits(field=1000, record=100_000))
+    assert article.abstract_text == "y" * 1000
+
+
+def test_a_record_beyond_the_limit_is_refused_though_each_field_is_small() -> None:
+    authors = "".join(f"AU  - Name{number} A\n" for number in range(2000))
+    with pytest.raises(ParseError, match=r"^<MEDLINE input>: record 1 \(line 1\) is more than 10,000 characters"):
+        list(iter_medline_articles(f"PMID- 1\nTI  - T\n{authors}".encode(), SizeLimits(field=1000, record=10_000)))
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("GR  - R01 AR053295/AR/NIAMS NIH HHS/United States", Grant("R01 AR053295", "NIAMS NIH HHS", "United States")),
+    ("GR  - MR/K006584/1/MRC_/Medical Research Council/United Kingdom",
+     Grant("MR/K006584/1", "Medical Research Council", "United Kingdom")),
+    ("GR  - 2019-01/Swedish Research Council/Sweden", Grant("2019-01", "Swedish Research Council", "Sweden")),
+    ("GR  - Wellcome Trust/United Kingdom", Grant(None, "Wellcome Trust", "United Kingdom")),
+    ("GR  - Wellcome Trust", Grant(None, "Wellcome Trust", None)),
+])
+def test_grants(line: str, expected: Grant) -> None:
+    (article,) = iter_medline_articles(f"PMID- 1\nTI  - T\n{line}\n".encode())
+    assert article.grants == (expected,)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("RN  - 0 (Analgesics)", Chemical("Analgesics", "0")),
+    ("RN  - EC 3.4.21.- (Serine Endopeptidases)", Chemical("Serine Endopeptidases", "EC 3.4.21.-")),
+    ("RN  - 0 (Receptors, Serotonin, 5-HT2 (sub))", Chemical("Receptors, Serotonin, 5-HT2 (sub)", "0")),
+    ("RN  - Unbracketed", Chemical("Unbracketed")),
+])
+def test_chemicals(line: str, expected: Chemical) -> None:
+    (article,) = iter_medline_articles(f"PMID- 1\nTI  - T\n{line}\n".encode())
+    assert article.chemicals == (expected,)
+
+
+def test_orcids_go_to_the_author_above_them_in_any_form() -> None:
+    (article,) = iter_medline_articles(
+        b"PMID- 1\nTI  - T\nFAU - Ash, Ann\nAU  - Ash A\nAUID- ORCID: https://orcid.org/0000-0002-1825-0097\n"
+        b"FAU - Birch, Bo\nAU  - Birch B\nAUID- ORCID: 0000-0002-1825-0098\nCN  - Group\n"
+        b"AUID- ORCID: 0000000216942 33X\n")
+    assert [author.orcid for author in article.authors] == ["0000-0002-1825-0097", None, None]
+
+
+def test_comments_status_and_conflict_of_interest() -> None:
+    (article,) = iter_medline_articles(
+        b"PMID- 1\nTI  - T\nCON - Pain. 2020;1:1. PMID: 11\nCIN - Pain. 2021;2:2\nCOIS- AB is paid\n"
+        b"      by Pfizer.\nPST - aheadofprint\n")
+    assert article.comments == (Correction("CommentOn", 11, "Pain. 2020;1:1"), Correction("CommentIn", None,
+                                                                                          "Pain. 2021;2:2"))
+    assert article.coi_statement == "AB is paid by Pfizer."
+    assert article.publication_status == "aheadofprint"
+    assert article.corrections == ()
+
+
+def test_the_same_articles_in_xml_and_medline_give_equal_records() -> None:
+    from tracker.parse import iter_pubmed_records
+
+    xml_articles = list(iter_pubmed_records((Path(__file__).parent / "fixtures" / "efetch_paired.xml").read_bytes()))
+    medline_articles = list(iter_medline_articles(PAIRED))
+    assert medline_articles == xml_articles
+    # And the fields this pair exists for are there, not equal by both being empty.
+    first, second = medline_articles
+    assert [a.orcid for a in first.authors] == ["0000-0002-1825-0097", "0000-0001-5109-3700"]
+    assert first.title == "Peak oxygen uptake (VO2max) and pain sensitivity in women with fibromyalgia."
+    assert first.abstract[0].text == "Aerobic capacity (VO2max) is reduced in fibromyalgia."
+    assert first.grants == (Grant("R01 AR053295", "NIAMS NIH HHS", "United States"),
+                            Grant("2019-01234", "Swedish Research Council", "Sweden"),
+                            Grant(None, "Wellcome Trust", "United Kingdom"))
+    assert first.chemicals == (Chemical("Analgesics", "0"), Chemical("Pregabalin", "55JG375S6M"))
+    assert first.coi_statement == "ML has received speaker fees from Pfizer. CEO declares no competing interests."
+    assert first.comments == (Correction("CommentIn", 39600003, "J Pain. 2021 Sep;22(9):1100"),)
+    assert (first.publication_status, second.publication_status) == ("ppublish", "ppublish")
+    assert second.comments == (Correction("CommentOn", 39600004, "Pain. 2011 Mar;152(3):500-1"),)
+    assert second.authors[0].affiliations == ("Sleep Research Unit, University of Manchester, Manchester, UK.",)
+    assert second.authors[1].affiliations == ()

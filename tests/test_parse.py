@@ -13,10 +13,13 @@ from tracker.models import (
     AbstractSection,
     Article,
     Author,
+    Chemical,
     Correction,
     Deletion,
+    Grant,
     MeshHeading,
     MeshQualifier,
+    SizeLimits,
 )
 from tracker.parse import iter_pubmed_records, parse_pubmed_date_text
 
@@ -90,6 +93,7 @@ SUBSTANCE_P_TRIAL = Article(
                 "Klinik für Rheumatologie, Universitätsklinikum Köln, Köln, Germany.",
                 "Zentrum für Schmerzforschung, Köln, Germany.",
             ),
+            orcid="0000-0000-0000-0001",
         ),
         Author(
             last_name="García-López", fore_name="Ana", initials="A",
@@ -114,6 +118,10 @@ SUBSTANCE_P_TRIAL = Article(
     ),
     keywords=("central sensitisation", "neuropeptides", "SNRI therapy"),
     corrections=(Correction(ref_type="ErratumIn", pmid=39100098, ref_source="J Pain. 2025 Jan;26(1):104720"),),
+    comments=(Correction(ref_type="CommentIn", pmid=39100099, ref_source="J Pain. 2024 Dec;25(12):104700"),),
+    grants=(Grant(grant_id="R01 AR000000", agency="NIAMS NIH HHS", country="United States"),),
+    chemicals=(Chemical(name="Substance P", registry_number="33507-63-0"),),
+    publication_status="ppublish",
 )
 
 RETRACTED_SLEEP_STUDY = Article(
@@ -136,6 +144,7 @@ RETRACTED_SLEEP_STUDY = Article(
     corrections=(
         Correction(ref_type="RetractionIn", pmid=39100003, ref_source="Sleep Pain Rep. 2022 Feb;15(2):101"),
     ),
+    publication_status="ppublish",
 )
 
 AUTONOMIC_STUDY = Article(
@@ -192,6 +201,7 @@ BOOK_CHAPTER = Article(
     languages=("eng",),
     publication_types=("Review", "Study Guide"),
     keywords=("Fibromyalgia",),
+    publication_status="ppublish",
 )
 
 WHOLE_BOOK = Article(
@@ -457,7 +467,7 @@ def test_truncated_xml_yields_complete_records_then_fails_with_position(
         ),
         (
             b"<PubmedArticleSet><DeleteCitation><PMID>12a</PMID></DeleteCitation></PubmedArticleSet>",
-            "PubMed XML: record 1 (<DeleteCitation>) has the PMID '12a', which is not a number",
+            "PubMed XML: record 1 (<DeleteCitation>) has the PMID '12a', which is not a positive whole number below 2^63",
         ),
     ],
     ids=["empty", "mismatched", "undefined_entity", "html_page", "article_no_pmid", "book_blank_pmid",
@@ -491,3 +501,201 @@ def test_chunk_boundaries_do_not_change_records(
     whole = list(iter_pubmed_records(read_fixture(fixture)))
     monkeypatch.setattr(parse, "CHUNK_SIZE_BYTES", chunk_size_bytes)
     assert list(iter_pubmed_records(io.BytesIO(read_fixture(fixture)))) == whole
+
+
+@pytest.mark.parametrize("pmid", ["1" * 30, "0", "-5", "+5", "9223372036854775808", "twelve", "１２", "1e5"])
+def test_a_pmid_that_is_not_a_positive_integer_below_2_63_is_a_one_line_parse_error(pmid: str) -> None:
+    document = MINIMAL_RECORD.replace(b"39500001", pmid.encode())
+    with pytest.raises(ParseError) as raised:
+        list(iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>"))
+    assert str(raised.value).startswith(
+        f"PubMed XML: record 1 (<PubmedArticle>) has the PMID {pmid!r}, which is not a positive whole number"
+        " below 2^63")
+    assert "\n" not in str(raised.value)
+
+
+def test_the_largest_pmid_sqlite_holds_is_read() -> None:
+    document = MINIMAL_RECORD.replace(b"39500001", b"9223372036854775807")
+    [article] = iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>")
+    assert article.pmid == 2**63 - 1
+
+
+def test_a_correction_pmid_out_of_range_keeps_the_notice_without_it() -> None:
+    document = MINIMAL_RECORD.replace(
+        b"</Article>", b"</Article><CommentsCorrectionsList><CommentsCorrections RefType=\"RetractionIn\">"
+        b"<RefSource>J Pain. 2020;1:1</RefSource><PMID>" + b"9" * 30 + b"</PMID></CommentsCorrections>"
+        b"</CommentsCorrectionsList>")
+    [article] = iter_pubmed_records(b"<PubmedArticleSet>" + document + b"</PubmedArticleSet>")
+    assert article.corrections == (Correction("RetractionIn", None, "J Pain. 2020;1:1"),)
+
+
+# NLM's older sample files: a MedlineCitationSet of MedlineCitation records, without PubmedData.
+MEDLINE_CITATION_SET = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE MedlineCitationSet PUBLIC "-//NLM//DTD Medline Citation, 1st January, 2012//EN"'
+    b' "http://www.nlm.nih.gov/databases/dtd/nlmmedlinecitationset_120101.dtd">\n<MedlineCitationSet>\n'
+    b'<MedlineCitation Owner="NLM" Status="MEDLINE"><PMID Version="1">39500011</PMID><Article PubModel="Print">'
+    b"<Journal><JournalIssue><Volume>12</Volume><PubDate><Year>2011</Year><Month>Mar</Month></PubDate>"
+    b"</JournalIssue><Title>Pain</Title></Journal><ArticleTitle>Sleep and widespread pain.</ArticleTitle>"
+    b"<AuthorList><Author><LastName>Okafor</LastName><ForeName>Ngozi</ForeName><Initials>N</Initials></Author>"
+    b"</AuthorList></Article>"
+    b'<MeshHeadingList><MeshHeading><DescriptorName MajorTopicYN="Y">Fibromyalgia</DescriptorName></MeshHeading>'
+    b"</MeshHeadingList></MedlineCitation>\n"
+    b"<MedlineCitation><PMID>39500012</PMID><Article><ArticleTitle>Second.</ArticleTitle></Article>"
+    b"</MedlineCitation>\n<DeleteCitation><PMID>39500013</PMID></DeleteCitation>\n</MedlineCitationSet>\n"
+)
+
+
+def test_a_medline_citation_set_is_read() -> None:
+    assert list(iter_pubmed_records(MEDLINE_CITATION_SET)) == [
+        Article(pmid=39500011, title="Sleep and widespread pain.", journal="Pain", volume="12", pub_year=2011,
+                pub_month=3, pub_date_raw="2011 Mar",
+                authors=(Author(last_name="Okafor", fore_name="Ngozi", initials="N"),),
+                mesh=(MeshHeading("Fibromyalgia", major=True),)),
+        Article(pmid=39500012, title="Second."),
+        Deletion(39500013),
+    ]
+
+
+@pytest.mark.parametrize("document", [
+    MINIMAL_RECORD,
+    b'<?xml version="1.0"?>\n<!DOCTYPE PubmedArticle PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
+    b' "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n' + MINIMAL_RECORD + b"\n",
+], ids=["bare", "with_prolog"])
+def test_a_bare_pubmed_article_is_read(document: bytes) -> None:
+    assert list(iter_pubmed_records(document)) == [MINIMAL_ARTICLE]
+
+
+def test_a_bare_book_article_is_read() -> None:
+    document = (b"<PubmedBookArticle><BookDocument><PMID>39500021</PMID><Book><BookTitle>Pain handbook</BookTitle>"
+                b"</Book></BookDocument></PubmedBookArticle>")
+    assert list(iter_pubmed_records(document)) == [Article(pmid=39500021, title="Pain handbook", kind="book")]
+
+
+def test_a_record_nested_below_the_set_is_not_a_record() -> None:
+    # Only the set's own children are records: a PubmedArticle inside something else is not one of them.
+    document = b"<PubmedArticleSet><Wrapper>" + MINIMAL_RECORD + b"</Wrapper></PubmedArticleSet>"
+    assert list(iter_pubmed_records(document)) == []
+
+
+def _record_with_abstract(pmid: int, abstract: bytes) -> bytes:
+    return (b"<PubmedArticle><MedlineCitation><PMID>%d</PMID><Article><ArticleTitle>T</ArticleTitle><Abstract>"
+            b"<AbstractText>%s</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>" % (pmid, abstract))
+
+
+def test_a_field_beyond_the_limit_is_refused_naming_record_field_and_limit() -> None:
+    limits = SizeLimits(field=1000, record=100_000)
+    document = (b"<PubmedArticleSet>" + _record_with_abstract(39500031, b"a" * 900)
+                + _record_with_abstract(39500032, b"b" * 1300) + b"</PubmedArticleSet>")
+    with pytest.raises(ParseError) as raised:
+        list(iter_pubmed_records(io.BytesIO(document), limits))
+    assert str(raised.value).startswith(
+        "PubMed XML: record 2 (PMID 39500032) has a <AbstractText> field of more than 1,000 bytes, far beyond any"
+        " real PubMed record")
+
+
+def test_a_field_just_below_the_limit_is_read() -> None:
+    limits = SizeLimits(field=1000, record=100_000)
+    document = b"<PubmedArticleSet>" + _record_with_abstract(39500031, b"a" * 999) + b"</PubmedArticleSet>"
+    [article] = iter_pubmed_records(document, limits)
+    assert article.abstract_text == "a" * 999
+
+
+def test_a_record_beyond_the_limit_is_refused_though_each_field_is_small() -> None:
+    limits = SizeLimits(field=1000, record=20_000)
+    many_authors = b"".join(b"<Author><LastName>Name%d</LastName></Author>" % number for number in range(1000))
+    document = (b"<PubmedArticleSet>" + MINIMAL_RECORD.replace(b"</Article>", b"<AuthorList>" + many_authors
+                + b"</AuthorList></Article>") + b"</PubmedArticleSet>")
+    with pytest.raises(ParseError, match=r"^PubMed XML: record 1 \(PMID 39500001\) is more than 20,000 bytes long"):
+        list(iter_pubmed_records(document, limits))
+
+
+def _one_article(inside_citation: bytes, inside_article: bytes = b"", pubmed_data: bytes = b"") -> Article:
+    document = (b"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>39500041</PMID><Article>" + inside_article
+                + b"</Article>" + inside_citation + b"</MedlineCitation>" + pubmed_data
+                + b"</PubmedArticle></PubmedArticleSet>")
+    [article] = iter_pubmed_records(document)
+    return article
+
+
+MML = b'<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML">'
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    # PubMed's pretty-printed MathML: the indentation between symbols is not content.
+    (b"Peak " + MML + b"\n  <mml:msub>\n    <mml:mi>VO</mml:mi>\n    <mml:mrow>\n      <mml:mn>2</mml:mn>\n"
+     b"      <mml:mi>m</mml:mi>\n      <mml:mi>a</mml:mi>\n      <mml:mi>x</mml:mi>\n    </mml:mrow>\n"
+     b"  </mml:msub>\n</mml:math> in fibromyalgia.", "Peak VO2max in fibromyalgia."),
+    # An overdot accent (V-dot for a rate) has no plain-text form: the symbol stays, the accent goes.
+    (MML + b"<mml:mover><mml:mi>V</mml:mi><mml:mo>\xcb\x99</mml:mo></mml:mover><mml:msub><mml:mi>O</mml:mi>"
+     b"<mml:mn>2</mml:mn></mml:msub></mml:math> peak", "VO2 peak"),
+    # TeX annotations repeat the formula: left out.
+    (MML + b"<mml:semantics><mml:mrow><mml:mi>p</mml:mi><mml:mo>&lt;</mml:mo><mml:mn>0.05</mml:mn></mml:mrow>"
+     b"<mml:annotation encoding=\"application/x-tex\">p &lt; 0.05</mml:annotation></mml:semantics></mml:math>",
+     "p<0.05"),
+    # mtext keeps its inner spaces.
+    (MML + b"<mml:mn>45</mml:mn><mml:mtext> ml/kg/min</mml:mtext></mml:math>", "45 ml/kg/min"),
+    (b"Plain <i>italic</i> title.", "Plain italic title."),
+])
+def test_mathml_text_is_joined_without_its_pretty_printing(title: bytes, expected: str) -> None:
+    article = _one_article(b"", b"<ArticleTitle>" + title + b"</ArticleTitle><Abstract><AbstractText>" + title
+                           + b"</AbstractText></Abstract>")
+    assert (article.title, article.abstract_text) == (expected, expected)
+
+
+@pytest.mark.parametrize(("identifier", "expected"), [
+    ("0000-0002-1825-0097", "0000-0002-1825-0097"),
+    ("https://orcid.org/0000-0002-1825-0097", "0000-0002-1825-0097"),
+    ("http://orcid.org/0000-0002-1694-233x/", "0000-0002-1694-233X"),
+    ("0000000218250097", "0000-0002-1825-0097"),
+    (" 0000-0002-1825-0097 ", "0000-0002-1825-0097"),
+    ("0000-0002-1825-0098", None),  # fails the checksum: a typo, which would name someone else
+    ("0000-0002-1825", None),
+    ("10000-0002-1825-0097", None),
+    ("not an id", None),
+])
+def test_orcid_identifiers_are_normalised(identifier: str, expected: str | None) -> None:
+    assert parse.normalise_orcid(identifier) == expected
+    article = _one_article(b"", b"<AuthorList><Author><LastName>Lee</LastName><Identifier Source=\"ISNI\">"
+                           b"0000000121032683</Identifier><Identifier Source=\"ORCID\">" + identifier.encode()
+                           + b"</Identifier></Author></AuthorList>")
+    assert article.authors == (Author(last_name="Lee", orcid=expected),)
+
+
+def test_the_pre_2014_article_affiliation_goes_to_the_first_author() -> None:
+    article = _one_article(b"", b"<Affiliation>Dept of Pain, Leeds, UK.</Affiliation><AuthorList><Author>"
+                           b"<LastName>Ash</LastName></Author><Author><LastName>Birch</LastName></Author></AuthorList>")
+    assert article.authors == (Author(last_name="Ash", affiliations=("Dept of Pain, Leeds, UK.",)),
+                               Author(last_name="Birch"))
+
+
+@pytest.mark.parametrize("status", ["ppublish", "epublish", "aheadofprint"])
+def test_publication_status(status: str) -> None:
+    article = _one_article(b"", pubmed_data=b"<PubmedData><PublicationStatus>%s</PublicationStatus></PubmedData>"
+                           % status.encode())
+    assert article.publication_status == status
+
+
+def test_comments_are_kept_apart_from_corrections_and_other_links_dropped() -> None:
+    article = _one_article(
+        b"<CommentsCorrectionsList>"
+        b"<CommentsCorrections RefType=\"CommentOn\"><RefSource>Pain. 2020;1:1</RefSource><PMID>11</PMID>"
+        b"</CommentsCorrections><CommentsCorrections RefType=\"CommentIn\"><RefSource>Pain. 2021;2:2</RefSource>"
+        b"</CommentsCorrections><CommentsCorrections RefType=\"Cites\"><PMID>13</PMID></CommentsCorrections>"
+        b"<CommentsCorrections RefType=\"ErratumIn\"><PMID>14</PMID></CommentsCorrections>"
+        b"</CommentsCorrectionsList>")
+    assert article.comments == (Correction("CommentOn", 11, "Pain. 2020;1:1"), Correction("CommentIn", None,
+                                                                                          "Pain. 2021;2:2"))
+    assert article.corrections == (Correction("ErratumIn", 14, None),)
+
+
+def test_grants_chemicals_and_conflict_of_interest() -> None:
+    article = _one_article(
+        b"<ChemicalList><Chemical><RegistryNumber>0</RegistryNumber><NameOfSubstance UI=\"D1\">Analgesics"
+        b"</NameOfSubstance></Chemical><Chemical><RegistryNumber>1</RegistryNumber></Chemical></ChemicalList>"
+        b"<CoiStatement>AB is paid by <i>Pfizer</i>.</CoiStatement>",
+        b"<GrantList><Grant><GrantID>R01 1</GrantID><Acronym>AR</Acronym><Agency>NIAMS NIH HHS</Agency>"
+        b"<Country>United States</Country></Grant><Grant><Agency>Wellcome Trust</Agency></Grant><Grant/>"
+        b"</GrantList>")
+    assert article.grants == (Grant("R01 1", "NIAMS NIH HHS", "United States"), Grant(agency="Wellcome Trust"))
+    assert article.chemicals == (Chemical("Analgesics", "0"),)
+    assert article.coi_statement == "AB is paid by Pfizer."

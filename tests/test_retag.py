@@ -71,7 +71,7 @@ def test_catalogue_columns_follow_the_contract(db_path: Path) -> None:
         "electronic_date", "entry_date", "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh",
         "keywords", "corrections", "first_seen", "last_changed", "sources", "hypotheses", "tag_sources",
         "matched_terms", "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum",
-        "expression_of_concern",
+        "expression_of_concern", "comments", "grants", "coi_statement", "chemicals", "publication_status",
     ]
     # Until decoded, the detail columns hold the stored JSON as UTF-8 bytes, and mesh_terms is not there yet.
     assert list(catalogue.columns) == [column for column in decoded.columns if column != "mesh_terms"]
@@ -240,3 +240,86 @@ def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monk
         expected[["hypotheses", "tag_sources", "sources", "matched_terms"]])
     monkeypatch.undo()
     assert read_catalogue(db_path)["hypotheses"].map(len).sum() == 0
+
+
+# --- stances, read with the tags --------------------------------------------------------------------------------
+
+_SEROTONIN_HIGHER = Article(
+    pmid=31_000_101, title="Serotonin in fibromyalgia", pub_year=2011,
+    abstract=(AbstractSection("We studied 50 patients with fibromyalgia and 25 healthy controls.", "METHODS",
+                              "METHODS"),
+              AbstractSection("Serum serotonin was higher in patients with fibromyalgia than in healthy controls.",
+                              "RESULTS", "RESULTS")),
+    mesh=(MeshHeading("Fibromyalgia"), MeshHeading("Humans")),
+)
+
+
+def _stance_rows(db_path: Path) -> list[dict]:
+    connection = store.connect(db_path)
+    try:
+        return [dict(row) for row in connection.execute(
+            "SELECT pmid, hypothesis_id, stance, cue, n_patients, n_controls, rules_version FROM stances ORDER BY 1, 2")]
+    finally:
+        connection.close()
+
+
+def test_retag_reads_stance_again_after_an_edit_of_expect(db_path: Path, tmp_path: Path) -> None:
+    seed_store(db_path, SHIPPED, [_SEROTONIN_HIGHER])
+    [before] = _stance_rows(db_path)
+    assert {key: before[key] for key in ("hypothesis_id", "stance", "cue", "n_patients", "n_controls")} == {
+        "hypothesis_id": "serotonin", "stance": "contradicts", "cue": "higher", "n_patients": 50, "n_controls": 25}
+    edited = _write_hypotheses(tmp_path, {'id = "serotonin"\nlabel = "Serotonin"\nexpect = "lower"':
+                                          'id = "serotonin"\nlabel = "Serotonin"\nexpect = "higher"'})
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(edited)])
+    assert result.exit_code == 0, result.stderr
+    [after] = _stance_rows(db_path)
+    assert (after["stance"], after["cue"]) == ("supports", "higher")
+    assert after["rules_version"] != before["rules_version"]
+
+
+def test_refresh_tags_reads_stale_stances_without_being_asked(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, [_SEROTONIN_HIGHER])
+    edited = tuple(dataclasses.replace(h, expect="higher") if h.id == "serotonin" else h for h in SHIPPED)
+    connection = store.connect(db_path)
+    try:
+        # The tag rules did not change; the stance rules did: the article is read again.
+        assert retag.refresh_tags(connection, edited) == 1
+        assert retag.refresh_tags(connection, edited) == 0
+    finally:
+        connection.close()
+    assert [row["stance"] for row in _stance_rows(db_path)] == ["supports"]
+
+
+def test_a_store_from_before_stances_migrates_and_gets_them(db_path: Path) -> None:
+    # Build the store as the tracker wrote it before stances: schema 2, tagged by the current tag rules.
+    import sqlite3
+
+    from tracker.store.connection import _split_statements
+
+    rules = tagging.compile_rules(SHIPPED)
+    old = sqlite3.connect(db_path)
+    for script in store.MIGRATIONS[:2]:
+        for statement in _split_statements(script):
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 2")
+    old.execute("INSERT INTO articles (pmid, kind, title, abstract, abstract_sections, content_hash, first_seen, "
+                "last_changed) VALUES (?, 'journal', ?, ?, ?, 'x', '2020-01-01T00:00:00+00:00', "
+                "'2020-01-01T00:00:00+00:00')",
+                (31_000_101, _SEROTONIN_HIGHER.title, _SEROTONIN_HIGHER.abstract_text,
+                 '[{"text": "Serum serotonin was lower in patients with fibromyalgia than in healthy controls.", '
+                 '"label": "RESULTS", "nlm_category": "RESULTS"}]'))
+    old.execute("INSERT INTO tags VALUES (31000101, 'serotonin', 'text', '[]', ?)", (rules.version,))
+    old.execute("INSERT INTO article_facets VALUES (31000101, 'other', 'unknown', 0, 0, 0, 0, 0, ?)",
+                (rules.version,))
+    old.commit()
+    old.close()
+
+    connection = store.connect(db_path)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+        assert connection.execute("SELECT count(*) FROM stances").fetchone()[0] == 0
+        # Tags are current, stances missing: the next fetch's or retag's refresh reads them.
+        assert retag.refresh_tags(connection, rules) == 1
+    finally:
+        connection.close()
+    assert [(row["hypothesis_id"], row["stance"]) for row in _stance_rows(db_path)] == [("serotonin", "supports")]

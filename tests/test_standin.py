@@ -352,3 +352,69 @@ def _dated_record(pub_date: str, entrez: str, revised: str | None) -> bytes:
 )
 def test_record_dates_follow_pubmed_rules(pub_date: str, entrez: str, revised: str | None, expected: dict) -> None:
     assert record_dates(_dated_record(pub_date, entrez, revised)) == expected
+
+
+# --- hostile replies: what a client must refuse rather than follow, wait for, or hold in memory ---
+
+def test_redirect_names_its_location_and_is_not_followed_by_itself(server: EutilsStandin) -> None:
+    server.fail_next("esearch", Fault.redirect(307, "http://127.0.0.1:9/elsewhere/esearch.fcgi?token=x"))
+    response = requests.post(server.base_url + "esearch.fcgi", data={"db": "pubmed", "term": TERM},
+                             allow_redirects=False, timeout=TIMEOUT_S)
+    assert (response.status_code, response.headers["Location"]) == (
+        307, "http://127.0.0.1:9/elsewhere/esearch.fcgi?token=x")
+    assert len(server.requests) == 1
+
+
+def test_trickle_sends_the_normal_reply_one_byte_at_a_time(server: EutilsStandin) -> None:
+    server.fail_next("esearch", Fault.trickle(0.001))
+    trickled = _get(server, "esearch.fcgi", term=TERM)
+    assert _esearch_summary(trickled) == _esearch_summary(_get(server, "esearch.fcgi", term=TERM))
+
+
+def test_trickle_of_the_status_line_gives_no_response_until_the_bytes_come(server: EutilsStandin) -> None:
+    server.fail_next("esearch", Fault.trickle(0.001, headers_first=False))
+    response = _get(server, "esearch.fcgi", term=TERM)
+    assert (response.status_code, _esearch_summary(response)["count"]) == (200, 5)
+
+
+def test_endless_reply_keeps_sending(server: EutilsStandin) -> None:
+    server.fail_next("efetch", Fault.endless())
+    with requests.post(server.base_url + "efetch.fcgi", data={"db": "pubmed", "id": "1001"}, stream=True,
+                       timeout=TIMEOUT_S) as response:
+        received = 0
+        for chunk in response.iter_content(64 * 1024):
+            received += len(chunk)
+            if received > 4 * 1024 * 1024:
+                break
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    assert received > 4 * 1024 * 1024
+
+
+def test_gzip_bomb_is_small_on_the_wire_and_large_decoded(server: EutilsStandin) -> None:
+    server.fail_next("efetch", Fault.gzip_bomb(8 * 1024 * 1024))
+    response = _post(server, "efetch.fcgi", id="1001")
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert int(response.headers["Content-Length"]) < 64 * 1024
+    assert len(response.content) == 8 * 1024 * 1024
+
+
+def test_gzip_replies_decode_to_the_plain_reply(server: EutilsStandin) -> None:
+    plain = _post(server, "efetch.fcgi", id="1001,1002").content
+    server.gzip_replies = True
+    response = _post(server, "efetch.fcgi", id="1001,1002")
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.content == plain
+
+
+@pytest.mark.parametrize("external", [False, True])
+def test_declared_entity_reply_declares_and_uses_it(server: EutilsStandin, external: bool) -> None:
+    server.fail_next("esearch", Fault.declared_entity(external=external))
+    body = _get(server, "esearch.fcgi", term=TERM).content
+    assert b"<!ENTITY leak " in body and b"<QueryTranslation>&leak;</QueryTranslation>" in body
+    assert (b'SYSTEM "file:///etc/hostname"' in body) == external
+
+
+def test_unrequested_deletion_is_added_to_every_efetch_reply(server: EutilsStandin) -> None:
+    server.add_unrequested_deletion(1005)
+    assert _efetch_pmids(_post(server, "efetch.fcgi", id="1001").content) == [
+        ("PubmedArticle", 1001), ("DeleteCitation", 1005)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tracker import store
 from tracker.errors import StoreError
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.models import AbstractSection, Article, Author, Chemical, Correction, Grant, MeshHeading, MeshQualifier
 
 ARTICLE = Article(
     pmid=12345678,
@@ -130,6 +131,69 @@ def test_pmids_from_source(db_path: Path) -> None:
     assert store.pmids_from_source(connection, wanted, "import:a.nbib") == {99}
 
 
+# What the parsers added later: comments, ORCID iDs, grants, conflicts of interest, chemicals, print status.
+RICH_ARTICLE = replace(
+    ARTICLE,
+    authors=(replace(ARTICLE.authors[0], orcid="0000-0002-1825-0097"), ARTICLE.authors[1]),
+    comments=(Correction("CommentIn", 7000002, "Arthritis Rheum. 1995;38:1"), Correction("CommentOn", None, "X")),
+    grants=(Grant("R01 AR053295", "NIAMS NIH HHS", "United States"), Grant(None, "Wellcome Trust", None)),
+    coi_statement="IJR has received fees from Pfizer.",
+    chemicals=(Chemical("Substance P", "33507-63-0"), Chemical("Analgesics", "0")),
+    publication_status="ppublish",
+)
+
+
+def test_the_later_fields_round_trip_and_reach_the_frames(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        store.save_articles(connection, [RICH_ARTICLE], "pubmed")
+    assert store.load_article(connection, RICH_ARTICLE.pmid) == RICH_ARTICLE
+
+    [row] = store.load_articles_frame(connection).to_dict("records")
+    assert row["comments"] == [{"ref_type": "CommentIn", "pmid": 7000002, "ref_source": "Arthritis Rheum. 1995;38:1"},
+                               {"ref_type": "CommentOn", "pmid": None, "ref_source": "X"}]
+    assert row["grants"][0] == {"grant_id": "R01 AR053295", "agency": "NIAMS NIH HHS", "country": "United States"}
+    assert row["chemicals"][1] == {"name": "Analgesics", "registry_number": "0"}
+    assert row["authors"][0]["orcid"] == "0000-0002-1825-0097"
+    assert (row["coi_statement"], row["publication_status"]) == ("IJR has received fees from Pfizer.", "ppublish")
+
+    [decoded] = store.decode_details(store.load_catalogue(connection)).to_dict("records")
+    assert {key: decoded[key] for key in ("comments", "grants", "chemicals", "coi_statement",
+                                          "publication_status")} == {
+        key: row[key] for key in ("comments", "grants", "chemicals", "coi_statement", "publication_status")}
+
+
+def test_the_content_hash_is_unchanged_without_the_later_fields_and_changes_with_them(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        store.save_articles(connection, [ARTICLE], "pubmed")
+    # The hash this article had before the later columns existed: stores written then see no change.
+    assert connection.execute("SELECT content_hash FROM articles").fetchone()[0] == "f2dd1fabd5afe13c06771986648ac383"
+    for field, value in [("authors", RICH_ARTICLE.authors), ("comments", RICH_ARTICLE.comments),
+                         ("grants", RICH_ARTICLE.grants), ("coi_statement", RICH_ARTICLE.coi_statement),
+                         ("chemicals", RICH_ARTICLE.chemicals), ("publication_status", "aheadofprint")]:
+        with store.transaction(connection):
+            outcome = store.save_articles(connection, [replace(ARTICLE, **{field: value})], "pubmed")
+        assert outcome == {ARTICLE.pmid: "updated"}, field
+        with store.transaction(connection):
+            store.save_articles(connection, [ARTICLE], "pubmed")
+
+
+def test_a_store_of_the_previous_schema_gains_the_later_columns(db_path: Path) -> None:
+    old = sqlite3.connect(db_path)
+    version = store.MIGRATIONS.index(next(m for m in store.MIGRATIONS if "ADD COLUMN coi_statement" in m))
+    for migration in store.MIGRATIONS[:version]:
+        old.executescript(migration)
+    old.execute(f"PRAGMA user_version = {version}")
+    old.execute("INSERT INTO articles (pmid, kind, title, content_hash, first_seen, last_changed) "
+                "VALUES (1, 'journal', 'Old', 'x', '2020-01-01', '2020-01-01')")
+    old.commit()
+    old.close()
+
+    connection = store.connect(db_path)
+    assert store.load_article(connection, 1) == Article(pmid=1, title="Old")
+
+
 def test_stance_rows_round_trip_and_are_replaced_per_article(db_path: Path) -> None:
     import pandas as pd
 
@@ -169,3 +233,199 @@ def test_a_store_from_before_stance_migrates_and_keeps_its_articles(db_path: Pat
     assert migrated.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert store.load_stance_frame(migrated).empty
     assert store.stored_pmids(migrated) == {ARTICLE.pmid}
+
+
+# --- failures of the file: one line naming it and the fix, nothing committed lost -------------------------------
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MEDLINE_FILE = PROJECT_DIR / "tests" / "fixtures" / "medline_fibromyalgia.txt"
+DAMAGED_FIX = "restore it from a backup, or move it away and run `tracker fetch` to rebuild it"
+
+
+def _as_ordinary_user() -> list[str]:
+    """A command prefix under which file permissions hold: root ignores them, so drop into a user namespace."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "--user", "true"]).returncode != 0:
+        pytest.skip("running as root without user namespaces: file permissions cannot be tested")
+    return ["unshare", "--user"]
+
+
+def _tracker_process(*arguments: str) -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+    import sys
+
+    # A closed local port: a fetch that got past the store by mistake fails there instead of reaching NCBI.
+    environment = {**os.environ, "NCBI_EUTILS_URL": "http://127.0.0.1:9/"}
+    return subprocess.run([*_as_ordinary_user(), sys.executable, "-m", "tracker", *arguments], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120, env=environment)
+
+
+def _import(db_path: Path, *files: Path) -> "click.testing.Result":
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    return CliRunner().invoke(cli, ["import", "--db", str(db_path), *map(str, files)])
+
+
+@pytest.fixture
+def imported_store(tmp_path: Path) -> Path:
+    """A store in its own folder holding the four fixture records, its lock file made by that first job."""
+    db_path = tmp_path / "store" / "tracker.sqlite"
+    assert _import(db_path, MEDLINE_FILE).exit_code == 0
+    yield db_path
+    db_path.chmod(0o644)
+    db_path.parent.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", [["fetch"], ["import", str(MEDLINE_FILE)], ["retag"]], ids=lambda c: c[0])
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_store_is_one_line_naming_the_file_and_the_fix(imported_store: Path, read_only: str,
+                                                                   command: list[str]) -> None:
+    db_path = imported_store
+    before = db_path.read_bytes()
+    if read_only == "file":
+        db_path.chmod(0o444)
+        fix = f"the file is read-only: make it writable (chmod u+w {db_path}) or give another path with --db"
+    else:
+        db_path.parent.chmod(0o555)
+        fix = (f"its folder is read-only, and SQLite must create tracker.sqlite-wal and tracker.sqlite-shm there: "
+               f"make {db_path.parent} writable or give another path with --db")
+    result = _tracker_process(*command, "--db", str(db_path))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"tracker: {db_path}: SQLite cannot write there (attempt to write a readonly database); "
+                             f"{fix}\n")
+    assert db_path.read_bytes() == before
+
+
+def _tiny_disk(monkeypatch: pytest.MonkeyPatch, spare_pages: int) -> None:
+    """Let every connection the commands open grow the store by `spare_pages` pages only: a disk that fills up."""
+    real_connect = store.connect
+
+    def connect(path: Path, **options: object) -> sqlite3.Connection:
+        connection = real_connect(path, **options)
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages + spare_pages}")
+        return connection
+
+    monkeypatch.setattr(store, "connect", connect)
+
+
+def _disk_full_line(db_path: Path) -> str:
+    return (f"tracker: {db_path}: the disk is full (database or disk is full); free some space and run the "
+            f"command again — every batch committed before is kept")
+
+
+def _catalogue(db_path: Path):
+    from seed import read_catalogue
+
+    return store.decode_details(read_catalogue(db_path)).drop(columns=["first_seen"], errors="ignore")
+
+
+def test_import_on_a_full_disk_is_one_line_and_keeps_what_was_stored(imported_store: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthetic import pubmed_article_set, synthetic_corpus
+
+    big_file = tmp_path / "pubmed-big.xml"
+    big_file.write_bytes(pubmed_article_set(synthetic_corpus(400, seed=5).values()))
+    before = _catalogue(imported_store)
+    _tiny_disk(monkeypatch, spare_pages=20)
+    result = _import(imported_store, big_file)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == _disk_full_line(imported_store) + "\n"
+    monkeypatch.undo()
+    after = _catalogue(imported_store)
+    assert after.equals(before)
+    assert store.connect(imported_store, read_only=True).execute("PRAGMA quick_check").fetchall()[0][0] == "ok"
+
+
+def test_fetch_on_a_full_disk_is_one_line_and_keeps_every_committed_batch(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+    from fetch_helpers import HYPOTHESES_TOML, seed_corpus
+    from standin import EutilsStandin
+
+    from tracker.cli import cli
+
+    hypotheses = tmp_path / "hypotheses.toml"
+    hypotheses.write_text(HYPOTHESES_TOML, encoding="utf-8")
+    db_path = tmp_path / "tracker.sqlite"
+    arguments = ["fetch", "--db", str(db_path), "--hypotheses", str(hypotheses)]
+    with EutilsStandin(rate_limit=False) as server:
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        monkeypatch.setenv("TRACKER_BATCH_SIZE", "20")
+        seed_corpus(server, range(1000, 1040), set(range(1000, 1040, 3)), set(range(1001, 1040, 4)))
+        assert CliRunner().invoke(cli, arguments).exit_code == 0
+        before = _catalogue(db_path)
+        seed_corpus(server, range(1000, 1600), set(range(1000, 1600, 3)), set(range(1001, 1600, 4)))
+        _tiny_disk(monkeypatch, spare_pages=40)
+        result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 1, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("tracker:")] == [_disk_full_line(db_path)]
+    after = _catalogue(db_path).set_index("pmid")
+    assert 40 < len(after) < 600  # some batches of the second run committed before the disk filled up
+    kept = after.loc[before["pmid"]].reset_index()[before.columns]
+    assert kept.drop(columns=["hypotheses", "tag_sources", "matched_terms"]).equals(
+        before.drop(columns=["hypotheses", "tag_sources", "matched_terms"]))
+    assert store.connect(db_path, read_only=True).execute("PRAGMA quick_check").fetchall()[0][0] == "ok"
+
+
+@pytest.fixture
+def damaged_store(tmp_path: Path) -> Path:
+    """A real store of 400 articles with four pages in the middle of the file overwritten, as a bad disk would."""
+    from seed import make_articles, seed_store
+
+    from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+    db_path = tmp_path / "tracker.sqlite"
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(400, seed=1))
+    connection = sqlite3.connect(db_path)
+    page_size, page_count = (connection.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
+    connection.close()
+    assert page_count > 40
+    with open(db_path, "r+b") as stream:
+        stream.seek(page_size * (page_count // 2))
+        stream.write(bytes(range(256)) * (4 * page_size // 256))
+    return db_path
+
+
+@pytest.mark.parametrize("command", [["fetch"], ["import", str(MEDLINE_FILE)], ["retag"], ["status"]],
+                         ids=lambda c: c[0])
+def test_a_damaged_store_is_refused_before_any_command_adds_to_it(damaged_store: Path, command: list[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    monkeypatch.setenv("NCBI_EUTILS_URL", "http://127.0.0.1:9/")
+    before = damaged_store.read_bytes()
+    result = CliRunner().invoke(cli, [*command, "--db", str(damaged_store)])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    # Either quick_check's own finding or the error SQLite raised while checking.
+    assert result.stderr.startswith(f"tracker: {damaged_store}: the store is damaged (")
+    assert result.stderr.endswith(f"); {DAMAGED_FIX}\n") and result.stderr.count("\n") == 1
+    assert damaged_store.read_bytes() == before
+
+
+def test_an_export_meeting_a_damaged_page_is_one_line(damaged_store: Path) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    result = CliRunner().invoke(cli, ["export", "--db", str(damaged_store)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"tracker: {damaged_store}: the store is damaged (database disk image is malformed); "
+                             f"{DAMAGED_FIX}\n")
+
+
+def test_a_tracker_bug_stays_a_sqlite_error(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        connection.execute("SELECT no_such_column FROM articles")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 from tracker import store
 from tracker.config import Settings, load_settings
 from tracker.errors import LockHeld, TrackerError
+from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -94,18 +96,24 @@ def hypotheses_option(function: Callable) -> Callable:
 class _CliProgress:
     """A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, warning: str | None = None) -> None:
         self._interactive = sys.stderr.isatty()
         self._bar = None
         self._done = 0
         self._total = 0
+        self._warning = warning
 
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
+        if self._warning:
+            # Once NCBI has answered, not before: a run refused earlier (store, lock, config) stays one line.
+            click.echo(self._warning, err=True)
+            self._warning = None
         windows = f" in {window_count} date windows" if window_count > 1 else ""
-        click.echo(f"searched {hypothesis_id}: {count} records in PubMed{windows}", err=True)
+        click.echo(f"searched {hypothesis_id}: {counted(count, 'record')} in PubMed{windows}", err=True)
 
     def fetching(self, pmid_count: int, batch_count: int) -> None:
-        click.echo(f"fetching {pmid_count} new or changed records in {batch_count} batches", err=True)
+        click.echo(f"fetching {counted(pmid_count, 'new or changed record')} in {counted(batch_count, 'batch')}",
+                   err=True)
         if self._interactive and batch_count:
             self._bar = click.progressbar(length=pmid_count, label="efetch", file=sys.stderr)
             self._bar.__enter__()
@@ -153,7 +161,10 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
     settings = _settings(context)
     for hypothesis_id in hypothesis_ids:
         settings.hypothesis(hypothesis_id)
-    progress = _CliProgress()
+    # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
+    progress = _CliProgress(None if settings.email else (
+        "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
+        "problems: set NCBI_EMAIL=you@example.org"))
     with job_lock(settings.db_path):
         try:
             report = run_fetch(settings, hypothesis_ids, full=full, progress=progress)
@@ -168,8 +179,9 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
             for o in report.outcomes
         ]
         click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+        requests = plural(report.esearch_requests + report.efetch_requests, "request")
         click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch "
-                   f"requests, {report.fetched_records} records fetched in {report.elapsed_s:.1f} s")
+                   f"{requests}, {counted(report.fetched_records, 'record')} fetched in {report.elapsed_s:.1f} s")
     if not report.succeeded:
         click.echo(f"tracker: fetch failed: {report.error}", err=True)
         sys.exit(EXIT_FAILURE)
@@ -183,7 +195,8 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
 def status(context: click.Context, as_json: bool) -> None:
     """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
     settings = _settings(context)
-    connection = store.connect(settings.db_path, read_only=True)
+    # Checked as the writers check it (about 1 s at 200,000 articles): status is how a user asks whether all is well.
+    connection = store.connect(settings.db_path, read_only=True, check=True)
     try:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
         runs = store.load_runs_frame(connection, limit=1)
@@ -242,7 +255,7 @@ def retag(context: click.Context) -> None:
             tagged = refresh_tags(connection, rules, all_articles=True)
         finally:
             connection.close()
-    click.echo(f"tagged {tagged} articles with rules {rules.version} from {settings.hypotheses_path}")
+    click.echo(f"tagged {counted(tagged, 'article')} with rules {rules.version} from {settings.hypotheses_path}")
 
 
 # --- export / import / feed -------------------------------------------------------------------------------------
@@ -271,9 +284,18 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
         finally:
             connection.close()
     for item in report.files:
-        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, {item.records_read} records: "
-                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged")
+        click.echo(f"{item.path}: {_IMPORT_FORMAT_NAMES[item.file_format]}, "
+                   f"{counted(item.records_read, 'record')}: "
+                   f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged"
+                   + (f", {item.kept} kept (stored record is more complete: PMID {_some(item.kept_pmids)})"
+                      if item.kept else ""))
     click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}")
+
+
+def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
+    """"1, 2, 3" or, for a long list, its first few and how many more."""
+    more = f" and {len(pmids) - shown} more" if len(pmids) > shown else ""
+    return ", ".join(map(str, pmids[:shown])) + more
 
 
 def _read_catalogue(settings: Settings):
@@ -328,23 +350,53 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
     return result
 
 
+_EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
+
+
+def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
+    """The filters of `selection.Selection` as options, shared by `tracker export` and `tracker evidence`."""
+    options = [
+        click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", help=hypothesis_help),
+        click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later."),
+        click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier."),
+        click.option("--design", "designs", multiple=True, metavar="DESIGN",
+                     help="Only this study design (repeatable): meta_analysis, systematic_review, rct, "
+                          "clinical_trial, cohort, case_control, observational, case_report, narrative_review, "
+                          "editorial, other."),
+        click.option("--species", metavar="SPECIES",
+                     help="human (includes both), animal (includes both), both or unknown."),
+        click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output)."),
+        click.option("--new-since", metavar="DATE",
+                     help="Only articles first seen on or after this ISO date or datetime."),
+        click.option("--only-new", is_flag=True,
+                     help="Only articles the latest fetch or import added (first seen on the newest day), as the "
+                          "dashboard."),
+        click.option("--query", "text", metavar="TEXT",
+                     help="Only articles whose title, abstract, authors or journal contain this text (any case)."),
+    ]
+
+    def decorate(function: Callable) -> Callable:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
+    """The whole catalogue and its stance rows (the named columns), read in one snapshot, read-only."""
+    connection = store.connect(settings.db_path, read_only=True)
+    try:
+        with store.read_snapshot(connection):
+            return store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns)
+    finally:
+        connection.close()
+
+
 @cli.command("export")
 @click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
               show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
-@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
-              help="Only articles carrying this hypothesis (repeatable: any of them).")
-@click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later.")
-@click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier.")
-@click.option("--design", "designs", multiple=True, metavar="DESIGN",
-              help="Only this study design (repeatable): meta_analysis, systematic_review, rct, clinical_trial, "
-                   "cohort, case_control, observational, case_report, narrative_review, editorial, other.")
-@click.option("--species", metavar="SPECIES", help="human (includes both), animal (includes both), both or unknown.")
-@click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output).")
-@click.option("--new-since", metavar="DATE", help="Only articles first seen on or after this ISO date or datetime.")
-@click.option("--only-new", is_flag=True,
-              help="Only articles the latest fetch or import added (first seen on the newest day), as the dashboard.")
-@click.option("--query", "text", metavar="TEXT",
-              help="Only articles whose title, abstract, authors or journal contain this text (any case).")
+@selection_options("Only articles carrying this hypothesis (repeatable: any of them).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
 @click.option("--excel", is_flag=True, help="CSV: start with a byte-order mark so Excel reads it as UTF-8.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
@@ -367,16 +419,75 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
                           species=species, include_retracted=include_retracted, new_since=new_since,
                           only_new=only_new, text=text)
-    articles = select_articles(_read_catalogue(settings), selection,
-                               hypothesis_ids=[h.id for h in settings.hypotheses])
+    catalogue, stances = _read_catalogue_and_stances(settings)
+    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses])
+    articles = store.decode_details(articles, export.detail_columns(export_format))
+    cause_ids = [h.id for h in settings.causes]
     writers = {
-        "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel),
-        "ris": lambda stream: export.write_ris(articles, stream),
-        "bibtex": lambda stream: export.write_bibtex(articles, stream),
+        "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel,
+                                               stances=stances, cause_ids=cause_ids),
+        "ris": lambda stream: export.write_ris(articles, stream, stances=stances, cause_ids=cause_ids),
+        "bibtex": lambda stream: export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids),
     }
     count = _write_output(output, writers[export_format])
-    if output is not None:
-        click.echo(f"wrote {count} article{'' if count == 1 else 's'} to {output} ({export_format})", err=True)
+    if count == 0:
+        # Still written, as csvkit and pandas write a header-only CSV: a script reading it finds its columns.
+        if export_format == "csv":
+            written = "only the CSV header row"
+        else:
+            written = f"an empty {_EXPORT_FORMAT_NAMES[export_format]} file" if output is not None else "nothing"
+        click.echo(f"tracker: no article matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'article')} to {output} ({export_format})", err=True)
+
+
+@cli.command("evidence")
+@click.option("--stance", "stance_values", multiple=True, metavar="STANCE",
+              help="Only rows with this stance (repeatable): supports, contradicts, mixed, no_finding.")
+@selection_options("Only rows of this cause (repeatable: any of them).")
+@click.option("--format", "evidence_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="CSV for spreadsheets, JSON (a list of objects) for scripts.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Write to FILE (replaced only once complete) instead of standard output.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def evidence_command(context: click.Context, stance_values: tuple[str, ...], hypothesis_ids: tuple[str, ...],
+                     from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
+                     include_retracted: bool, new_since: str | None, only_new: bool, text: str | None,
+                     evidence_format: str, output: Path | None) -> None:
+    """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
+    import dataclasses
+
+    from tracker import export
+    from tracker.errors import ConfigError
+    from tracker.selection import Selection, select_articles
+
+    settings = _settings(context)
+    cause_ids = [h.id for h in settings.causes]
+    unknown = [h for h in hypothesis_ids if h not in cause_ids]
+    if unknown:
+        raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
+    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
+                          species=species, include_retracted=include_retracted, new_since=new_since,
+                          only_new=only_new, text=text, stances=stance_values)
+    catalogue, stances = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
+    # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
+    # in every count; the Selection checked the values and picks the articles.
+    articles = select_articles(catalogue, dataclasses.replace(selection, stances=()),
+                               hypothesis_ids=[h.id for h in settings.hypotheses])
+    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=hypothesis_ids,
+                                 stance_values=stance_values)
+    writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
+    count = _write_output(output, lambda stream: writer(rows, stream))
+    if count == 0:
+        # As `tracker export`: still written, so a script reading it finds the columns (CSV) or a list (JSON).
+        written = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
+        click.echo(f"tracker: no row matched the filters; wrote {written} to {output or 'standard output'}",
+                   err=True)
+    elif output is not None:
+        click.echo(f"wrote {counted(count, 'row')} to {output} ({evidence_format})", err=True)
 
 
 @cli.command("feed")
@@ -391,13 +502,142 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @click.pass_context
 def feed_command(context: click.Context, days: int, hypothesis_ids: tuple[str, ...], output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days, with their causes and study design."""
-    from tracker.feed import build_feed
+    from datetime import datetime, timezone
+
+    from tracker.feed import FEED_DETAILS, build_feed, select_feed_articles
 
     settings = _settings(context)
-    document = build_feed(_read_catalogue(settings), settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids)
+    now = datetime.now(timezone.utc)
+    articles = select_feed_articles(_read_catalogue(settings), settings.hypotheses, days=days,
+                                    hypothesis_ids=hypothesis_ids, now=now)
+    document = build_feed(store.decode_details(articles, FEED_DETAILS), settings.hypotheses, days=days,
+                          hypothesis_ids=hypothesis_ids, now=now)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
-        click.echo(f"wrote the feed of the last {days} days to {output}", err=True)
+        click.echo(f"wrote the feed of the last {counted(days, 'day')} to {output}", err=True)
+
+
+# --- emerging ---------------------------------------------------------------------------------------------------
+
+EMERGING_JSON_KEYS = ("rank", "term", "kind", "articles", "rate_ratio", "q_value", "burst_years", "trend",
+                      "first_flagged_year", "example_pmids", "emerging")
+
+
+def _usage_error(message: str) -> None:
+    """One line on standard error and exit 2: the arguments, not the store, are wrong."""
+    click.echo(f"tracker: {message}", err=True)
+    sys.exit(2)
+
+
+def _whole_number(option: str, text: str | None, minimum: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        _usage_error(f"{option} {text!r} is not a whole number; give one of at least {minimum}")
+    if value < minimum:
+        _usage_error(f"{option} {value} is too small; give a whole number of at least {minimum}")
+    return value
+
+
+def _emerging_row_json(row: dict) -> dict:
+    def number(value: float) -> float | None:
+        # JSON has no infinity: a candidate with no article in the earlier window has rate_ratio null.
+        return None if value is None or value != value or value in (math.inf, -math.inf) else float(value)
+
+    return {
+        "rank": int(row["rank"]), "term": row["term"], "kind": row["kind"], "articles": int(row["articles"]),
+        "rate_ratio": number(row["rate_ratio"]), "q_value": number(row["q_value"]),
+        "burst_years": [int(year) for year in row["burst_years"]], "trend": row["trend"],
+        "first_flagged_year": _first_flagged(row),
+        "example_pmids": [int(pmid) for pmid in row["example_pmids"]], "emerging": bool(row["emerging"]),
+    }
+
+
+def _first_flagged(row: dict) -> int | None:
+    import pandas as pd
+
+    return None if pd.isna(row["first_flagged_year"]) else int(row["first_flagged_year"])
+
+
+def _emerging_row_text(row: dict) -> dict:
+    from tracker.emerging import year_ranges
+
+    ratio = row["rate_ratio"]
+    share = (f"{row['share_recent']:.1%} vs {row['share_before']:.1%}"
+             if row["share_recent"] == row["share_recent"] and row["share_before"] == row["share_before"] else "-")
+    return {
+        "rank": row["rank"], "term": row["term"] if len(row["term"]) <= 40 else row["term"][:39] + "…",
+        "kind": row["kind"], "articles": row["articles"], "share recent vs before": share,
+        "rate_ratio": "new" if ratio == math.inf else "-" if ratio != ratio else f"{ratio:.2f}",
+        "q_value": "-" if row["q_value"] != row["q_value"] else f"{row['q_value']:.2g}",
+        "burst_years": year_ranges(row["burst_years"]) or "-", "trend": row["trend"],
+        "first_flagged": _blank(_first_flagged(row)),
+        "example_pmids": ", ".join(str(pmid) for pmid in row["example_pmids"]) or "-",
+        "emerging": "yes" if row["emerging"] else "no",
+    }
+
+
+@cli.command("emerging")
+@click.option("--as-of", "as_of_text", metavar="YEAR",
+              help="Compute as at the end of YEAR, from the articles that had entered PubMed by then "
+                   "(default: last year, the latest complete one).")
+@click.option("--top", "top_text", metavar="N", default="20", show_default=True, help="Show the best N candidates.")
+@click.option("--min-articles", "min_articles_text", metavar="K", default="10", show_default=True,
+              help="Consider only candidates mentioned in at least K fibromyalgia articles.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON list of {rank, term, kind, articles, rate_ratio (null: none before), q_value, "
+                   "burst_years, trend, first_flagged_year, example_pmids, emerging}, best first.")
+@click.option("--toml", "toml_term", metavar="TERM",
+              help="Print a [[hypothesis]] entry for TERM to paste into the hypotheses file, and exit.")
+@db_option
+@hypotheses_option
+@click.pass_context
+def emerging_command(context: click.Context, as_of_text: str | None, top_text: str, min_articles_text: str,
+                     as_json: bool, toml_term: str | None) -> None:
+    """Rank the ideas rising in the stored fibromyalgia articles that no configured cause covers; no network."""
+    from datetime import datetime, timezone
+
+    from tracker import emerging
+    from tracker.errors import ConfigError
+
+    if as_json and toml_term is not None:
+        _usage_error("--json and --toml do not go together; drop one of them")
+    current_year = datetime.now(timezone.utc).year
+    as_of = _whole_number("--as-of", as_of_text, 1) or current_year - 1
+    top = _whole_number("--top", top_text, 1)
+    min_articles = _whole_number("--min-articles", min_articles_text, 1)
+    if toml_term is not None and not toml_term.strip():
+        _usage_error("--toml needs a term, such as --toml \"small fiber pathology\"")
+    try:
+        emerging.check_as_of(as_of, current_year)
+    except ConfigError as error:
+        _usage_error(f"--as-of: {error}")
+    settings = _settings(context)
+    method = emerging.Method(min_articles=min_articles)
+    result = emerging.find_emerging(_read_catalogue(settings), settings.hypotheses, as_of=as_of,
+                                    current_year=current_year, method=method)
+    if toml_term is not None:
+        try:
+            row = emerging.find_candidate(result.ranked, result.excluded, toml_term)
+        except ConfigError as error:
+            _usage_error(f"--toml: {error}")
+        click.echo(emerging.hypothesis_toml(row, settings.hypotheses, as_of), nl=False)
+        return
+    rows = result.ranked.head(top).to_dict("records")
+    if as_json:
+        click.echo(json.dumps([_emerging_row_json(row) for row in rows], indent=2))
+        return
+    flagged = int(result.ranked["emerging"].sum())
+    click.echo(f"as of {as_of}: {len(result.ranked):,} candidates in at least {min_articles} fibromyalgia articles, "
+               f"{flagged:,} emerging (the last {method.recent_years} years against the {method.before_years} before)")
+    if not rows:
+        click.echo(f"no candidate to rank; lower --min-articles (now {min_articles}) or fetch more articles")
+        return
+    columns = ["rank", "term", "kind", "articles", "share recent vs before", "rate_ratio", "q_value", "burst_years",
+               "trend", "first_flagged", "example_pmids", "emerging"]
+    click.echo(_table([_emerging_row_text(row) for row in rows], columns))
 
 
 # --- schedule ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tracker.errors import ConfigError
 
@@ -24,10 +25,25 @@ DEFAULT_JITTER_S = 600
 # NCBI's off-peak hours on weekdays, US Eastern: from 21:00 to 05:00 the next morning.
 OFF_PEAK_START_HOUR = 21
 OFF_PEAK_END_HOUR = 5
+# A whole request, from connecting to the last byte. NCBI serves a 300-record efetch (about 8 MB) in seconds and its
+# slowest replies seen in practice, large batches while it is busy, in one to two minutes: five minutes leaves that
+# room twice over, yet stops a server that trickles bytes (each read inside the read timeout) from holding the job
+# lock for ever.
+DEFAULT_REQUEST_DEADLINE_S = 300.0
+# PubMed XML runs about 26 KB a record (190 KB the largest seen): a 500-record efetch is about 13 MB, a batch of the
+# largest records under 100 MB. 256 MiB leaves that room while an endless reply or a gzip bomb stops long before
+# memory does; it bounds the bytes on the wire and the bytes after gzip/deflate decoding alike.
+DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _REQUIRED_TEXT_FIELDS = ("id", "label", "description", "query")
-_KNOWN_FIELDS = {"id", "label", "description", "query", "terms", "baseline"}
+_KNOWN_FIELDS = {"id", "label", "description", "query", "terms", "baseline", "expect"}
+# What a cause's hypothesis predicts its finding to be in people with fibromyalgia (the stance reader compares
+# each finding with it): a directional change of a marker, any significant difference ("abnormal"), or an
+# association with fibromyalgia or its onset ("associated", for triggers).
+EXPECTS: tuple[str, ...] = ("higher", "lower", "abnormal", "associated")
+# A cause written without "expect": any significant difference counts, which never calls a direction wrong.
+DEFAULT_EXPECT = "abnormal"
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,7 @@ class Hypothesis:
     query: str
     terms: tuple[str, ...] = ()
     baseline: bool = False
+    expect: str = DEFAULT_EXPECT
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,8 @@ class Settings:
     hypotheses: tuple[Hypothesis, ...]
     hypotheses_path: Path
     db_path: Path
-    eutils_url: str = DEFAULT_EUTILS_URL
+    # Not in repr: a URL may carry a user name and password; show eutils_url_display instead.
+    eutils_url: str = field(default=DEFAULT_EUTILS_URL, repr=False)
     email: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
     tool: str = TOOL_NAME
@@ -59,6 +77,20 @@ class Settings:
     max_retries: int = 6
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+
+    @property
+    def eutils_url_display(self) -> str:
+        """The base URL as messages and logs show it: any password masked, no query string."""
+        return redact_url(self.eutils_url)
+
+    @property
+    def url_secrets(self) -> tuple[str, ...]:
+        """The base URL's password (or lone user name), as written and decoded, for log filters to blank out."""
+        parts = urlsplit(self.eutils_url)
+        secret = parts.password if parts.password is not None else parts.username
+        return (secret, unquote(secret)) if secret else ()
 
     @property
     def requests_per_second(self) -> int:
@@ -135,6 +167,10 @@ def load_hypotheses(path: Path) -> tuple[Hypothesis, ...]:
         baseline = entry.get("baseline", False)
         if not isinstance(baseline, bool):
             raise ConfigError(f'{where}: "baseline" must be true or false')
+        expect = entry.get("expect", DEFAULT_EXPECT)
+        if not isinstance(expect, str) or expect not in EXPECTS:
+            raise ConfigError(f'{where}: "expect" is {expect!r}; use one of {", ".join(EXPECTS)} '
+                              f'(what the hypothesis predicts in people with fibromyalgia)')
         _check_query(where, entry["query"])
         hypotheses.append(
             Hypothesis(
@@ -144,6 +180,7 @@ def load_hypotheses(path: Path) -> tuple[Hypothesis, ...]:
                 query=entry["query"].strip(),
                 terms=tuple(t.strip() for t in terms),
                 baseline=baseline,
+                expect=expect,
             )
         )
     if sum(h.baseline for h in hypotheses) > 1:
@@ -164,6 +201,39 @@ def _check_query(where: str, query: str) -> None:
         raise ConfigError(f'{where}: "query" has unbalanced parentheses; make every "(" have its ")"')
     if query.count("[") != query.count("]"):
         raise ConfigError(f'{where}: "query" has an unmatched field tag bracket; write tags as [Title/Abstract]')
+
+
+def redact_url(url: str) -> str:
+    """Mask a URL's credentials and drop its query, as pip shows index URLs: `https://user:****@host/path`.
+
+    A user name without a password is masked too: it is then usually a token.
+    """
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+    except ValueError:  # e.g. an unclosed IPv6 bracket: show nothing of it rather than risk a secret
+        return "(an unreadable URL)"
+    host = parts.netloc.rpartition("@")[2]
+    if password is not None:
+        host = f"{username}:****@{host}"
+    elif username is not None:
+        host = f"****@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _env_seconds(environ: dict[str, str], key: str, default: float, minimum: float, maximum: float) -> float:
+    text = environ.get(key)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{key}={text!r} is not a number of seconds; set it to one from {minimum:g} to "
+                          f"{maximum:g}, e.g. {key}={default:g}") from None
+    if not minimum <= value <= maximum:  # NaN fails this too
+        raise ConfigError(f"{key}={text} is out of range; set it to a number of seconds from {minimum:g} to "
+                          f"{maximum:g}, e.g. {key}={default:g}")
+    return value
 
 
 def _env_int(environ: dict[str, str], key: str, default: int, minimum: int, maximum: int) -> int:
@@ -190,9 +260,12 @@ def load_settings(
     database = Path(db_path or environ.get("TRACKER_DB") or DEFAULT_DB_PATH).expanduser()
     eutils_url = environ.get("NCBI_EUTILS_URL") or DEFAULT_EUTILS_URL
     if not re.match(r"^https?://[^/\s]+", eutils_url):
-        raise ConfigError(f"NCBI_EUTILS_URL={eutils_url!r} is not an http(s) URL; unset it to use {DEFAULT_EUTILS_URL}")
+        raise ConfigError(f"NCBI_EUTILS_URL={redact_url(eutils_url)!r} is not an http(s) URL; "
+                          f"unset it to use {DEFAULT_EUTILS_URL}")
     if not eutils_url.endswith("/"):
         eutils_url += "/"
+    if redact_url(eutils_url) == "(an unreadable URL)":
+        raise ConfigError(f"NCBI_EUTILS_URL is not a valid URL; unset it to use {DEFAULT_EUTILS_URL}")
     email = environ.get("NCBI_EMAIL") or None
     if email is not None and ("@" not in email or any(c.isspace() for c in email)):
         raise ConfigError("NCBI_EMAIL is not an e-mail address; set it to the address NCBI may contact you at")
@@ -207,4 +280,5 @@ def load_settings(
         email=email,
         api_key=api_key,
         batch_size=_env_int(environ, "TRACKER_BATCH_SIZE", 300, 1, 10_000),
+        request_deadline_s=_env_seconds(environ, "TRACKER_REQUEST_DEADLINE_S", DEFAULT_REQUEST_DEADLINE_S, 1, 86_400),
     )

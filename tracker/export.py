@@ -1,7 +1,8 @@
 """Write a selection of the catalogue as CSV, RIS or BibTeX: the same code for `tracker export` and the dashboard.
 
-Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order; it decodes
-the detail columns it writes (`store.decode_details`), which the catalogue keeps as stored, JSON bytes.
+Every writer takes the frame `selection.select_articles` returns and keeps its rows and their order. The catalogue
+keeps its detail columns as stored, JSON bytes; the caller decodes the ones a writer reads (`detail_columns(format)`)
+with `store.decode_details` before handing the frame over, so this module never reads the store's encoding.
 
 CSV columns (stable; new columns are only ever appended):
 
@@ -25,7 +26,22 @@ CSV columns (stable; new columns are only ever appended):
     has_erratum            true / false
     expression_of_concern  true / false
     first_seen             when the tracker first stored it (ISO 8601, UTC)
-    abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs
+    orcids                 authors' ORCID iDs, "Smith JA: 0000-0002-1825-0097; Doe J: 0000-0001-5109-3700"
+    grants                 funding, "agency (country) grant number": "NIAMS NIH HHS (United States) R01 AR053295;
+                           Wellcome Trust (United Kingdom)"
+    coi_statement          the conflict-of-interest statement, on one line
+    chemicals              substances indexed, "name (registry number)": "Pregabalin (55JG375S6M); Analgesics"
+                           (no number where PubMed has none, its "0")
+    publication_status     PubMed's ppublish (in print), epublish (online only) or aheadofprint
+    comments_on            the articles this one comments on: PMIDs, or the citation where PubMed gives no PMID
+    comments_in            the articles that comment on this one, as comments_on
+    stance_<cause>         one per cause in `cause_ids`, when stance rows are given: the article's stance for that
+                           cause (`models.STANCES`), no_finding for a cause it carries but the reader has not read
+                           yet, empty for a cause it does not carry
+    abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs;
+                           always the last column
+
+RIS (N1) and BibTeX (note) carry the same stances as "Stance: serotonin supports; sleep no_finding".
 
 CSV is UTF-8 (with a byte-order mark when `excel=True`, so Excel detects the encoding), quoted per RFC 4180 by the
 csv module (CRLF row ends; fields with quotes, commas or newlines quoted). Text cells that a spreadsheet would run
@@ -41,33 +57,41 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 import pandas as pd
 
-from tracker.store import DETAIL_COLUMNS, decode_details
+from tracker.models import UNREAD_STANCE
 
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
     "matched_terms", "design", "species", "publication_types", "mesh_terms", "retracted", "retraction_notice",
-    "has_erratum", "expression_of_concern", "first_seen",
+    "has_erratum", "expression_of_concern", "first_seen", "orcids", "grants", "coi_statement", "chemicals",
+    "publication_status", "comments_on", "comments_in",
 )
 ABSTRACT_COLUMN = "abstract"
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_concern")
 # The catalogue's detail columns each format reads: decoding only these keeps a large export quick.
-_CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms")
-_CITATION_DETAILS = ("authors", "publication_types", "mesh_terms", "keywords")
+_CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms", "authors", "grants", "chemicals", "comments")
+_CITATION_DETAILS = ("authors", "publication_types", "mesh_terms", "keywords", "grants")
+_DETAILS_BY_FORMAT = {"csv": _CSV_DETAILS, "ris": _CITATION_DETAILS, "bibtex": _CITATION_DETAILS}
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Excel, LibreOffice and Google Sheets start a formula (or DDE call) at these; OWASP's list for CSV injection.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START_SET = frozenset(_FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def detail_columns(export_format: str) -> tuple[str, ...]:
+    """The catalogue's detail columns the writer of "csv", "ris" or "bibtex" reads: decode them before writing."""
+    return _DETAILS_BY_FORMAT[export_format]
 
 
 def pubmed_url(pmid: int) -> str:
@@ -85,13 +109,42 @@ def neutralise_cell(value: object) -> str:
 
 # --- CSV ------------------------------------------------------------------------------------------------------
 
-def csv_header(*, with_abstract: bool = False) -> list[str]:
-    """Return the CSV header row."""
-    return [*CSV_COLUMNS, ABSTRACT_COLUMN] if with_abstract else list(CSV_COLUMNS)
+def csv_header(*, with_abstract: bool = False, cause_ids: Sequence[str] = ()) -> list[str]:
+    """Return the CSV header row; `cause_ids` add a stance column each, after the others but the abstract."""
+    return [*CSV_COLUMNS, *stance_columns(cause_ids), *([ABSTRACT_COLUMN] if with_abstract else [])]
 
 
-def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator[list[str]]:
+def stance_columns(cause_ids: Sequence[str]) -> list[str]:
+    """The CSV's stance column names, "stance_serotonin", in the order of `cause_ids`."""
+    return [f"stance_{cause_id}" for cause_id in cause_ids]
+
+
+def stances_by_pair(stances: pd.DataFrame | None) -> dict[tuple[int, str], str]:
+    """{(pmid, hypothesis id): stance} from `store.load_stance_frame` rows (pmid, hypothesis_id, stance)."""
+    if stances is None or stances.empty:
+        return {}
+    return dict(zip(zip(stances["pmid"].astype("int64").tolist(), stances["hypothesis_id"].tolist()),
+                    stances["stance"].tolist()))
+
+
+def article_stances(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], str]) -> list[str]:
+    """The article's stance per cause: its stored stance, the unread value for a cause it carries without one,
+    "" for a cause it does not carry."""
+    carried = set(_items(row.get("hypotheses")))
+    pmid = int(row["pmid"])
+    return [by_pair.get((pmid, cause_id), UNREAD_STANCE) if cause_id in carried else "" for cause_id in cause_ids]
+
+
+def _stance_note(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], str]) -> str:
+    pairs = [f"{cause_id} {value}" for cause_id, value in zip(cause_ids, article_stances(row, cause_ids, by_pair))
+             if value]
+    return "Stance: " + "; ".join(pairs) if pairs else ""
+
+
+def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False, stances: pd.DataFrame | None = None,
+                cause_ids: Sequence[str] = ()) -> Iterator[list[str]]:
     """Yield one list of (not yet neutralised) CSV cells per article, in the frame's order."""
+    by_pair = stances_by_pair(stances)
     for row in _records(frame, _CSV_DETAILS):
         cells = [
             str(int(row["pmid"])),
@@ -111,31 +164,86 @@ def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False) -> Iterator
             "; ".join(_items(row.get("mesh_terms"))),
             *("true" if _flag(row.get(name)) else "false" for name in FLAG_COLUMNS),
             _text(row.get("first_seen")),
+            orcids_text(row.get("authors")),
+            grants_text(row.get("grants")),
+            _one_line(row.get("coi_statement")),
+            chemicals_text(row.get("chemicals")),
+            _text(row.get("publication_status")),
+            comments_text(row.get("comments"), "CommentOn"),
+            comments_text(row.get("comments"), "CommentIn"),
         ]
+        if cause_ids:
+            cells += article_stances(row, cause_ids, by_pair)
         if with_abstract:
             cells.append(_text(row.get("abstract")))
         yield cells
 
 
-def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = False, excel: bool = False) -> int:
-    """Write the articles as CSV to a text stream opened with newline=""; return how many rows were written."""
+def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = False, excel: bool = False,
+              stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> int:
+    """Write the articles as CSV to a text stream opened with newline=""; return how many rows were written.
+
+    With `cause_ids` (and the stance rows, `stances`) a stance column per cause follows the others, before the
+    abstract.
+    """
     if excel:
         stream.write("\ufeff")
     writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(csv_header(with_abstract=with_abstract))
+    writer.writerow(csv_header(with_abstract=with_abstract, cause_ids=cause_ids))
     count = 0
-    for cells in csv_records(frame, with_abstract=with_abstract):
+    for cells in csv_records(frame, with_abstract=with_abstract, stances=stances, cause_ids=cause_ids):
         # Checking the first character inline skips a call per cell for the many cells that are safe.
         writer.writerow([neutralise_cell(cell) if cell[:1] in _FORMULA_START_SET else cell for cell in cells])
         count += 1
     return count
 
 
-def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool = False) -> bytes:
+def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool = False,
+              stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> bytes:
     """Return the CSV file as UTF-8 bytes, what the dashboard's download button serves."""
     buffer = io.StringIO(newline="")
-    write_csv(frame, buffer, with_abstract=with_abstract, excel=excel)
+    write_csv(frame, buffer, with_abstract=with_abstract, excel=excel, stances=stances, cause_ids=cause_ids)
     return buffer.getvalue().encode("utf-8")
+
+
+def orcids_text(authors: object) -> str:
+    """"Smith JA: 0000-0002-1825-0097; ..." for the authors with an ORCID iD."""
+    return "; ".join(
+        f"{_author_display_name(author)}: {author['orcid']}" for author in authors or () if author.get("orcid"))
+
+
+def grants_text(grants: object) -> str:
+    """"NIAMS NIH HHS (United States) R01 AR053295; Wellcome Trust (United Kingdom)"."""
+    cells = []
+    for grant in grants or ():
+        funder = " ".join(part for part in (_one_line(grant.get("agency")),
+                                             f"({_one_line(grant['country'])})" if grant.get("country") else "")
+                          if part)
+        cells.append(" ".join(part for part in (funder, _one_line(grant.get("grant_id"))) if part))
+    return "; ".join(cell for cell in cells if cell)
+
+
+def chemicals_text(chemicals: object) -> str:
+    """"Pregabalin (55JG375S6M); Analgesics": PubMed's registry number "0" means none and is left out."""
+    return "; ".join(
+        f"{_one_line(chemical['name'])} ({chemical['registry_number']})"
+        if chemical.get("registry_number") not in (None, "", "0") else _one_line(chemical["name"])
+        for chemical in chemicals or ())
+
+
+def comments_text(comments: object, ref_type: str) -> str:
+    """The PMIDs of one kind of comment link, or the cited source where PubMed gives no PMID."""
+    return "; ".join(
+        str(comment["pmid"]) if comment.get("pmid") is not None else _one_line(comment.get("ref_source"))
+        for comment in comments or () if comment.get("ref_type") == ref_type)
+
+
+def _author_display_name(author: dict[str, Any]) -> str:
+    """"Smith JA" for a person, the group's name for a collective, as the authors column writes them."""
+    if author.get("collective_name"):
+        return _one_line(author["collective_name"])
+    return " ".join(_one_line(part) for part in (author.get("last_name"),
+                                                 author.get("initials") or author.get("fore_name")) if part)
 
 
 def publication_date_text(row: dict[str, Any]) -> str:
@@ -191,8 +299,11 @@ def ris_type(row: dict[str, Any]) -> str:
     return "JOUR" if container else "GEN"
 
 
-def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
-    """Yield each article as a list of (tag, value) pairs, TY first and ER last."""
+def ris_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
+                cause_ids: Sequence[str] = ()) -> Iterator[list[tuple[str, str]]]:
+    """Yield each article as a list of (tag, value) pairs, TY first and ER last; with `cause_ids`, an N1 note
+    gives its stance per cause."""
+    by_pair = stances_by_pair(stances)
     for row in _records(frame, _CITATION_DETAILS):
         type_code = ris_type(row)
         pairs: list[tuple[str, str]] = [("TY", type_code)]
@@ -221,14 +332,24 @@ def ris_records(frame: pd.DataFrame) -> Iterator[list[tuple[str, str]]]:
         note = _integrity_note(row)
         if note:
             pairs.append(("N1", note))
+        # Funding and conflicts of interest as notes: RIS has no tags of its own for them.
+        funding = grants_text(row.get("grants"))
+        if funding:
+            pairs.append(("N1", f"Funding: {funding}"))
+        conflict = _one_line(row.get("coi_statement"))
+        if conflict:
+            pairs.append(("N1", f"Conflict of interest: {conflict}"))
+        if cause_ids:
+            pairs.append(("N1", _stance_note(row, cause_ids, by_pair)))
         pairs.append(("ER", ""))
         yield [(tag, value) for tag, value in pairs if value or tag == "ER"]
 
 
-def write_ris(frame: pd.DataFrame, stream: TextIO) -> int:
+def write_ris(frame: pd.DataFrame, stream: TextIO, *, stances: pd.DataFrame | None = None,
+              cause_ids: Sequence[str] = ()) -> int:
     """Write the articles as RIS records (CRLF line ends, as the format asks); return how many were written."""
     count = 0
-    for pairs in ris_records(frame):
+    for pairs in ris_records(frame, stances=stances, cause_ids=cause_ids):
         stream.write("".join(f"{tag}  - {value}\r\n" for tag, value in pairs))
         stream.write("\r\n")
         count += 1
@@ -300,8 +421,11 @@ def _bibtex_keys(rows: list[dict[str, Any]]) -> dict[int, str]:
     return keys
 
 
-def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
-    """Yield (entry type, key, [(field, escaped value), ...]) per article."""
+def bibtex_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
+                   cause_ids: Sequence[str] = ()) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
+    """Yield (entry type, key, [(field, escaped value), ...]) per article; with `cause_ids`, the note gives its
+    stance per cause."""
+    by_pair = stances_by_pair(stances)
     rows = list(_records(frame, _CITATION_DETAILS))
     keys = _bibtex_keys(rows)
     for row in rows:
@@ -328,15 +452,17 @@ def bibtex_records(frame: pd.DataFrame) -> Iterator[tuple[str, str, list[tuple[s
             ("url", pubmed_url(row["pmid"])),
             ("abstract", latex_escape(_one_line(row.get("abstract")))),
             ("keywords", latex_escape("; ".join(_keywords(row)))),
-            ("note", latex_escape(_integrity_note(row))),
+            ("note", latex_escape(". ".join(note for note in (
+                _integrity_note(row), _stance_note(row, cause_ids, by_pair) if cause_ids else "") if note))),
         ]
         yield entry_type, keys[int(row["pmid"])], [(name, value) for name, value in fields if value]
 
 
-def write_bibtex(frame: pd.DataFrame, stream: TextIO) -> int:
+def write_bibtex(frame: pd.DataFrame, stream: TextIO, *, stances: pd.DataFrame | None = None,
+                 cause_ids: Sequence[str] = ()) -> int:
     """Write the articles as BibTeX entries (UTF-8, LaTeX specials escaped); return how many were written."""
     count = 0
-    for entry_type, key, fields in bibtex_records(frame):
+    for entry_type, key, fields in bibtex_records(frame, stances=stances, cause_ids=cause_ids):
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
         stream.write(f"@{entry_type}{{{key},\n{body}\n}}\n\n")
         count += 1
@@ -384,21 +510,37 @@ _RECORD_COLUMNS = (
     "pmid", "kind", "title", "abstract", "author_names", "authors", "journal", "journal_iso", "volume", "issue",
     "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw", "doi", "pmcid", "publication_types", "mesh_terms",
     "keywords", "first_seen", "hypotheses", "matched_terms", "design", "species", *FLAG_COLUMNS,
+    "grants", "coi_statement", "chemicals", "publication_status", "comments",
 )
 
 
 def _records(frame: pd.DataFrame, details: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """Yield each row as a dict of the columns the writers read, None for missing values.
 
-    Of the detail columns only `details` are decoded and given: the others would be JSON bytes, which a writer
-    would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every cell of every
-    column one at a time and is several times slower on pandas' Arrow-backed strings.
+    Of the detail columns only `details` are given, and they must be decoded: the others may still be JSON bytes,
+    which a writer would iterate as numbers. Column by column, not DataFrame.to_dict("records"): that boxes every
+    cell of every column one at a time and is several times slower on pandas' Arrow-backed strings.
     """
-    frame = decode_details(frame, details)
+    _check_decoded(frame, details)
     present = [column for column in _RECORD_COLUMNS
-               if column in frame.columns and (column in details or column not in DETAIL_COLUMNS)]
+               if column in frame.columns and (column in details or column not in _ALL_DETAILS)]
     values = [frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in present]
     return (dict(zip(present, row)) for row in zip(*values))
+
+
+_ALL_DETAILS = frozenset(_CSV_DETAILS + _CITATION_DETAILS)
+
+
+def _check_decoded(frame: pd.DataFrame, details: tuple[str, ...]) -> None:
+    """Refuse a frame whose detail columns are missing or still JSON bytes: a caller forgot to decode them."""
+    for column in details:
+        if column not in frame.columns:
+            raise ValueError(f"the frame has no {column!r} column; decode it first: "
+                             f"store.decode_details(frame, export.detail_columns(format))")
+        values = frame[column].dropna()
+        if len(values) and isinstance(values.iloc[0], (bytes, str)):
+            raise ValueError(f"the frame's {column!r} column is not decoded; decode it first: "
+                             f"store.decode_details(frame, export.detail_columns(format))")
 
 
 def page_ranges(pages: str) -> list[tuple[str, str | None]]:
@@ -497,3 +639,92 @@ def _ascii(text: str) -> str:
 
 def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", _ascii(text).lower())
+
+
+# --- evidence: one row per (article, cause) with its stance -----------------------------------------------------
+
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "pmid", "hypothesis", "year", "design", "species", "stance", "evidence_kind", "hedged", "section", "sentence",
+    "cue", "n_patients", "n_controls", "retracted",
+)
+
+
+def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Sequence[str], *,
+                   hypotheses: Sequence[str] = (), stance_values: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per (article, cause) the articles carry, in the articles' order and then the causes' order.
+
+    `stances` are `store.load_stance_frame` rows with every stance column; a pair without one shows
+    `models.UNREAD_STANCE` and empty details. `hypotheses` keeps only those causes' rows, `stance_values` only
+    the rows with one of those stances. Columns EVIDENCE_COLUMNS; year and the sample sizes as nullable integers,
+    hedged as a nullable boolean (unknown for an unread pair), the texts None where empty.
+    """
+    wanted = [cause for cause in cause_ids if not hypotheses or cause in hypotheses]
+    order = {cause: position for position, cause in enumerate(wanted)}
+    base = pd.DataFrame({
+        "position": range(len(articles)),
+        "pmid": articles["pmid"].to_numpy(dtype="int64"),
+        "year": articles["pub_year"].astype("Int64").to_numpy(),
+        "design": articles["design"].astype(object).to_numpy(),
+        "species": articles["species"].astype(object).to_numpy(),
+        "retracted": articles["retracted"].astype(bool).to_numpy(),
+        "hypothesis": articles["hypotheses"].to_numpy(dtype=object),
+    }).explode("hypothesis")
+    pairs = base[base["hypothesis"].isin(wanted)].copy()
+    pairs["cause_position"] = pairs["hypothesis"].map(order)
+    details = stances.rename(columns={"hypothesis_id": "hypothesis"})
+    merged = pairs.merge(details, on=["pmid", "hypothesis"], how="left")
+    merged["stance"] = merged["stance"].astype(object).where(merged["stance"].notna(), UNREAD_STANCE)
+    if stance_values:
+        merged = merged[merged["stance"].isin(list(stance_values))]
+    merged = merged.sort_values(["position", "cause_position"], kind="stable")
+    frame = merged.reindex(columns=list(EVIDENCE_COLUMNS)).reset_index(drop=True)
+    frame["year"] = frame["year"].astype("Int64")
+    frame["hedged"] = frame["hedged"].astype("boolean")
+    for name in ("n_patients", "n_controls"):
+        frame[name] = frame[name].astype("Int64")
+    for name in ("pmid", "hypothesis", "design", "species", "stance", "evidence_kind", "section", "sentence", "cue"):
+        if name != "pmid":
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    frame["pmid"] = frame["pmid"].astype("int64")
+    return frame
+
+
+def evidence_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of `evidence_frame` as plain dicts of JSON values (None for missing)."""
+    columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in EVIDENCE_COLUMNS]
+    records = []
+    for values in zip(*columns):
+        record = dict(zip(EVIDENCE_COLUMNS, values))
+        for name in ("pmid", "year", "n_patients", "n_controls"):
+            if record[name] is not None:
+                record[name] = int(record[name])
+        for name in ("hedged", "retracted"):
+            if record[name] is not None:
+                record[name] = bool(record[name])
+        records.append(record)
+    return records
+
+
+def write_evidence_csv(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write `evidence_frame` rows as CSV (as safe as the article export); return how many rows were written."""
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(EVIDENCE_COLUMNS)
+    count = 0
+    for record in evidence_records(frame):
+        writer.writerow([neutralise_cell(_evidence_cell(record[name])) for name in EVIDENCE_COLUMNS])
+        count += 1
+    return count
+
+
+def write_evidence_json(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write `evidence_frame` rows as a JSON list of objects with EVIDENCE_COLUMNS keys; return how many."""
+    records = evidence_records(frame)
+    json.dump(records, stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+    return len(records)
+
+
+def _evidence_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _text(value)

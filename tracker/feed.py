@@ -18,7 +18,6 @@ from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
 from tracker.export import pubmed_url
 from tracker.selection import Selection, select_articles
-from tracker.store import decode_details
 from tracker.tagging import DESIGN_LABELS
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
@@ -28,28 +27,49 @@ FEED_ID_PREFIX = "tag:fibromyalgia-evidence-tracker,2026:feed"
 HYPOTHESIS_SCHEME = "tag:fibromyalgia-evidence-tracker,2026:hypothesis"
 DESIGN_SCHEME = "tag:fibromyalgia-evidence-tracker,2026:design"
 MAX_DAYS = 3650
+# The catalogue's detail columns an entry reads: the caller decodes them (store.decode_details) before build_feed.
+FEED_DETAILS = ("authors",)
 
 # XML 1.0 cannot carry these control characters at all, not even escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def build_feed(
+def select_feed_articles(
     catalogue: pd.DataFrame,
     hypotheses: Sequence[Hypothesis],
     *,
     days: int = 30,
     hypothesis_ids: Sequence[str] = (),
-    now: datetime | None = None,
-) -> bytes:
-    """Return an Atom feed (UTF-8 XML) of the articles first seen in the last `days` days, newest first."""
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ConfigError(f"days {days!r} is out of range; give a whole number of days from 1 to {MAX_DAYS}")
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    since = (now - timedelta(days=days)).isoformat()
+    now: datetime,
+) -> pd.DataFrame:
+    """The catalogue rows of the articles first seen in the last `days` days before `now`, newest first.
+
+    The rows are as the catalogue holds them: decode FEED_DETAILS of these few rows, not of the whole catalogue,
+    before handing them to `build_feed`.
+    """
+    _check_days(days)
+    since = (_utc_seconds(now) - timedelta(days=days)).isoformat()
     selection = Selection(hypotheses=tuple(hypothesis_ids), new_since=since)
     articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in hypotheses])
     articles = articles.assign(_first_seen=pd.to_datetime(articles["first_seen"], utc=True, format="ISO8601"))
-    articles = decode_details(articles.sort_values(["_first_seen", "pmid"], ascending=[False, False]), ["authors"])
+    return articles.sort_values(["_first_seen", "pmid"], ascending=[False, False]).drop(columns="_first_seen")
+
+
+def build_feed(
+    articles: pd.DataFrame,
+    hypotheses: Sequence[Hypothesis],
+    *,
+    days: int = 30,
+    hypothesis_ids: Sequence[str] = (),
+    now: datetime,
+) -> bytes:
+    """Return an Atom feed (UTF-8 XML) of `select_feed_articles`' rows, FEED_DETAILS decoded, in their order."""
+    _check_days(days)
+    authors = articles["authors"].dropna() if "authors" in articles.columns else None
+    if authors is None or (len(authors) and isinstance(authors.iloc[0], (bytes, str))):
+        raise ValueError("the frame's 'authors' column is missing or not decoded; decode it first: "
+                         "store.decode_details(frame, feed.FEED_DETAILS)")
+    now = _utc_seconds(now)
     labels = {h.id: h.label for h in hypotheses}
     causes = {h.id for h in hypotheses if not h.baseline}
 
@@ -59,7 +79,7 @@ def build_feed(
     feed_id = FEED_ID_PREFIX + (":" + ",".join(sorted(hypothesis_ids)) if hypothesis_ids else "")
     _child(feed, "id", feed_id)
     _child(feed, "title", FEED_TITLE)
-    subtitle = f"Articles first seen in the last {days} days"
+    subtitle = "Articles first seen in the last " + ("day" if days == 1 else f"{days} days")
     if hypothesis_ids:
         subtitle += " for " + ", ".join(labels.get(i, i) for i in hypothesis_ids)
     _child(feed, "subtitle", subtitle)
@@ -73,6 +93,15 @@ def build_feed(
         feed.append(_entry(row, labels, causes))
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _check_days(days: object) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise ConfigError(f"days {days!r} is out of range; give a whole number of days from 1 to {MAX_DAYS}")
+
+
+def _utc_seconds(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def _entry(row: dict, labels: dict[str, str], causes: set[str]) -> ET.Element:

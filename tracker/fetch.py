@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
@@ -106,9 +106,17 @@ class _SearchResult:
     modified_pmids: set[int] = field(default_factory=set)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, full: bool = False,
-              progress: FetchProgress | None = None, client: EutilsClient | None = None) -> FetchReport:
-    """Sync the store with PubMed for the chosen hypotheses (all by default)."""
+              progress: FetchProgress | None = None, client: EutilsClient | None = None,
+              clock: Callable[[], datetime] = _utc_now) -> FetchReport:
+    """Sync the store with PubMed for the chosen hypotheses (all by default).
+
+    `clock` gives the current time (timezone-aware): it decides NCBI's "today", the end of every date window.
+    """
     hypotheses = _choose(settings, hypothesis_ids)
     # Checked before anything is fetched or written: a bad tagging term must not cost a whole sync first.
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
@@ -117,12 +125,14 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
     connection = store.connect(settings.db_path)
     run_id = store.start_run(connection, full_sync=full)
     own_client = client is None
-    client = client or EutilsClient(settings)
+    client = client or EutilsClient(settings, now=clock)
     outcomes = {h.id: HypothesisOutcome(h.id) for h in hypotheses}
     fetched_records = 0
     run_error: str | None = None
     try:
-        searches = _search_all(client, connection, hypotheses, outcomes, full, progress)
+        # NCBI's dates are its own (US Eastern); UTC's date, with the one-day margins below, covers them.
+        today = clock().astimezone(timezone.utc).date()
+        searches = _search_all(client, connection, hypotheses, outcomes, full, progress, today)
         fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress)
         affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
         refresh_tags(connection, rules, affected)
@@ -169,12 +179,12 @@ def _choose(settings: Settings, hypothesis_ids: Iterable[str] | None) -> list[Hy
 # --- 1. search --------------------------------------------------------------------------------------------------
 
 def _search_all(client: EutilsClient, connection: sqlite3.Connection, hypotheses: list[Hypothesis],
-                outcomes: dict[str, HypothesisOutcome], full: bool, progress: FetchProgress) -> list[_SearchResult]:
+                outcomes: dict[str, HypothesisOutcome], full: bool, progress: FetchProgress,
+                today: date) -> list[_SearchResult]:
     searches: list[_SearchResult] = []
     for hypothesis in hypotheses:
         try:
-            # NCBI's dates are its own (US Eastern); UTC's date, with the one-day margins below, covers them.
-            search = _search_hypothesis(client, connection, hypothesis, full, datetime.now(timezone.utc).date())
+            search = _search_hypothesis(client, connection, hypothesis, full, today)
         except EutilsQueryError as error:
             # The query itself is wrong: that hypothesis fails, the others still sync.
             outcomes[hypothesis.id].error = f"{error}; fix its query in the hypotheses file"
@@ -281,9 +291,16 @@ def _efetch_batch(client: EutilsClient, pmids: list[int]) -> tuple[list[Article]
     articles: list[Article] = []
     deletions: list[Deletion] = []
     for record in iter_pubmed_records(body):
+        if record.pmid not in asked:
+            # A DeleteCitation for a PMID this batch did not ask about must not remove it (it may be an article a
+            # user imported); an unasked article is simply not ours to store.
+            if isinstance(record, Deletion):
+                log.warning("efetch: ignored a DeleteCitation for PMID %d, which this batch did not ask for",
+                            record.pmid)
+            continue
         if isinstance(record, Deletion):
             deletions.append(record)
-        elif record.pmid in asked:
+        else:
             articles.append(record)
     return articles, deletions
 

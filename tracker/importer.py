@@ -11,6 +11,10 @@ Decisions:
 - An article the fetch job stored (source "pubmed") is not overwritten by an import: the fetched copy is the
   richer one (MeSH UIs, NLM abstract categories, which MEDLINE text lacks) and the fetch keeps it current. The
   import only records the file as one more source, and the article counts as unchanged.
+- Nor does an import replace a stored article (from an earlier import) with a copy that carries less by any of
+  `COMPLETENESS_MEASURES` (fewer authors, an abstract or MeSH lost, ...): the stored copy stays, the file is
+  recorded as a source, and the article counts as "kept" in the report. A file cut off mid-record is refused by
+  the parsers before it gets this far; this catches the fragments that look complete.
 - Imported articles are not linked to hypotheses: a link means "PubMed returned it for the hypothesis' query",
   which an import does not show. The tagging's text rules (terms in title, abstract, keywords, MeSH) tag them.
 - DeleteCitation entries in an XML file are ignored: only the fetch job, which asked PubMed, removes articles.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +32,7 @@ from tracker import store
 from tracker.config import Hypothesis
 from tracker.errors import ConfigError, ParseError
 from tracker.medline import iter_medline_articles
-from tracker.models import Article, Deletion
+from tracker.models import Article, Deletion, SizeLimits
 from tracker.parse import iter_pubmed_records
 from tracker.retag import refresh_tags
 from tracker.tagging import Rules
@@ -35,7 +40,20 @@ from tracker.tagging import Rules
 # Enough to see past a byte-order mark and blank lines to the first real line of either format.
 _SNIFF_SIZE_BYTES = 4096
 _GZIP_MAGIC = b"\x1f\x8b"
-# SQLite's default limit on bound parameters is 999 in older builds: stay under it.
+
+# What a stored article must not lose to an imported copy: a label for the report and a measure where less is worse.
+COMPLETENESS_MEASURES: tuple[tuple[str, Callable[[Article], int]], ...] = (
+    ("title", lambda article: int(bool(article.title))),
+    ("authors", lambda article: len(article.authors)),
+    ("abstract", lambda article: int(bool(article.abstract))),
+    ("MeSH headings", lambda article: len(article.mesh)),
+    ("publication types", lambda article: len(article.publication_types)),
+    ("DOI", lambda article: int(bool(article.doi))),
+    ("grants", lambda article: len(article.grants)),
+    ("chemicals", lambda article: len(article.chemicals)),
+    ("conflict-of-interest statement", lambda article: int(bool(article.coi_statement))),
+    ("ORCID iDs", lambda article: sum(1 for author in article.authors if author.orcid)),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,9 @@ class FileImport:
     new: int
     updated: int
     unchanged: int
+    # Stored articles the file's copy would have degraded (see COMPLETENESS_MEASURES), left as they were.
+    kept: int = 0
+    kept_pmids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,11 @@ class ImportReport:
     def updated(self) -> int:
         """Stored articles whose content changed."""
         return sum(f.updated for f in self.files)
+
+    @property
+    def kept(self) -> int:
+        """Stored articles left as they were because the file's copy carried less."""
+        return sum(f.kept for f in self.files)
 
 
 def detect_format(path: Path) -> str:
@@ -91,25 +117,30 @@ def detect_format(path: Path) -> str:
                      f"or as PubMed XML")
 
 
-def read_import_file(path: Path) -> tuple[str, list[Article]]:
+def read_import_file(path: Path, limits: SizeLimits = SizeLimits()) -> tuple[str, list[Article]]:
     """Parse one whole file into Articles; return its format with them."""
     file_format = detect_format(path)
     if file_format == "medline":
-        return file_format, list(iter_medline_articles(path))
+        return file_format, list(iter_medline_articles(path, limits))
     with Path(path).open("rb") as handle:
-        articles = [record for record in iter_pubmed_records(handle) if not isinstance(record, Deletion)]
+        articles = [record for record in iter_pubmed_records(handle, limits) if not isinstance(record, Deletion)]
     if not articles:
-        raise ParseError(f"{path}: holds no PubmedArticle or PubmedBookArticle records; save the search from PubMed "
-                         f"again, or check that this is the file you meant")
+        raise ParseError(f"{path}: holds no PubmedArticle, PubmedBookArticle or MedlineCitation records; save the "
+                         f"search from PubMed again, or check that this is the file you meant")
     return file_format, articles
 
 
+def degraded_fields(stored: Article, incoming: Article) -> list[str]:
+    """The labels of COMPLETENESS_MEASURES by which `incoming` carries less than `stored`."""
+    return [label for label, measure in COMPLETENESS_MEASURES if measure(incoming) < measure(stored)]
+
+
 def import_files(connection: sqlite3.Connection, paths: Sequence[Path],
-                 hypotheses: Iterable[Hypothesis] | Rules) -> ImportReport:
+                 hypotheses: Iterable[Hypothesis] | Rules, limits: SizeLimits = SizeLimits()) -> ImportReport:
     """Import MEDLINE and PubMed XML files all or nothing, then tag the articles that are new or changed."""
     if not paths:
         raise ConfigError("no files to import; give one or more MEDLINE (.nbib, .txt) or PubMed XML files")
-    parsed = [(Path(path), *read_import_file(Path(path))) for path in paths]
+    parsed = [(Path(path), *read_import_file(Path(path), limits)) for path in paths]
     now = store.utc_now()
     reports: list[FileImport] = []
     changed: set[int] = set()
@@ -119,14 +150,28 @@ def import_files(connection: sqlite3.Connection, paths: Sequence[Path],
             # record would otherwise report a new article as "unchanged", the outcome of its second save.
             by_pmid = {article.pmid: article for article in articles}
             fetched = store.pmids_from_source(connection, by_pmid, "pubmed")
-            # A fetched article is re-saved as stored: unchanged, with this file added to its sources.
-            to_save = [store.load_article(connection, pmid) if pmid in fetched else a for pmid, a in by_pmid.items()]
+            stored = store.stored_pmids(connection, by_pmid)
+            to_save: list[Article] = []
+            kept: list[int] = []
+            for pmid, article in by_pmid.items():
+                if pmid in stored:
+                    stored_article = store.load_article(connection, pmid)
+                    # A fetched article, or one the file would degrade, is re-saved as stored: unchanged, with this
+                    # file added to its sources.
+                    if pmid in fetched:
+                        article = stored_article
+                    elif degraded_fields(stored_article, article):
+                        article = stored_article
+                        kept.append(pmid)
+                to_save.append(article)
             outcomes = store.save_articles(connection, to_save, source=f"import:{path.name}", now=now)
             counts = {outcome: 0 for outcome in ("new", "updated", "unchanged")}
             for outcome in outcomes.values():
                 counts[outcome] += 1
+            counts["unchanged"] -= len(kept)
             changed.update(pmid for pmid, outcome in outcomes.items() if outcome != "unchanged")
-            reports.append(FileImport(path=path, file_format=file_format, records_read=len(articles), **counts))
+            reports.append(FileImport(path=path, file_format=file_format, records_read=len(articles), **counts,
+                                      kept=len(kept), kept_pmids=tuple(sorted(kept))))
         # Inside the same transaction: articles and their tags commit together.
         rules = hypotheses if isinstance(hypotheses, Rules) else tuple(hypotheses)
         tagged = refresh_tags(connection, rules, sorted(changed))

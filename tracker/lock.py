@@ -3,6 +3,10 @@
 An OS file lock (`fcntl.flock`) on "<store>.lock", not a PID file: the kernel releases it when its holder exits, even
 by `kill -9`, so a crashed job never leaves a lock that blocks the next one. The file itself stays; it only records
 who holds the lock now, for the message the next job prints.
+
+The lock is keyed on the store's real path, symlinks resolved, as SQLite itself resolves them: two jobs reaching
+one file through a symlink share one lock. Hard links cannot be told apart that way, and SQLite's WAL is unsafe
+through them anyway, so `store.connect` refuses a store file with more than one name.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from tracker.errors import LockHeld, StoreError
 
 
 def lock_path(db_path: Path) -> Path:
-    """The lock file that guards a store: "<store>.lock" beside it."""
-    db_path = Path(db_path)
-    return db_path.with_name(db_path.name + ".lock")
+    """The lock file that guards a store: "<store>.lock" beside the real file (symlinks resolved)."""
+    real_path = Path(db_path).resolve()
+    return real_path.with_name(real_path.name + ".lock")
 
 
 @contextlib.contextmanager

@@ -12,7 +12,13 @@ Decisions where the format is thinner than PubMed XML:
 - affiliations written before the first author (records before 2014) belong to the first author, as in the XML;
 - the entry date is the create date (CRDT, the XML's "entrez" date), or the Entrez date (EDAT) without one;
 - a record with a book title (BTI) is a "book"; as in the XML its title is the chapter title (TI), its "journal"
-  the book title, or, for a whole book, the title is the book title and there is no journal.
+  the book title, or, for a whole book, the title is the book title and there is no journal;
+- a file cut off is refused rather than read as a shorter record: it ends mid-line, or its last record lacks the SO
+  line PubMed writes at the end of every record while all the file's other records have one (a lone record
+  without SO is read: hand-written files often leave it out); a record without TI, BTI or TT is incomplete too;
+- GR "number/acronym/agency/country" keeps number, agency and country as the XML's Grant does (a number may hold
+  "/"; the acronym is NIH's two capitals or another funder's code ending in "_"); RN "number (name)" is a chemical;
+  AUID "ORCID: ..." is the ORCID iD of the author above it; CIN / CON are comments, read like corrections.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -28,12 +34,24 @@ from typing import BinaryIO, TextIO
 from Bio import Medline
 
 from tracker.errors import ParseError
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
-from tracker.parse import parse_pubmed_date_text
+from tracker.models import (
+    AbstractSection,
+    Article,
+    Author,
+    Chemical,
+    Correction,
+    Grant,
+    MeshHeading,
+    MeshQualifier,
+    SizeLimits,
+)
+from tracker.parse import normalise_orcid, parse_pubmed_date_text, pmid_number
 
 # "PMID- 123", "TI  - text", "AB  -": a tag of 2-4 capitals/digits padded to four characters, then "- ".
 _FIELD_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*)|)$")
 _CONTINUATION_INDENT = "      "
+# A record needs one of these to be complete: an article's title, a book's title, or only a vernacular title.
+_TITLE_TAGS = frozenset({"TI", "BTI", "TT"})
 # A structured abstract's labels: capitals (with digits, spaces and a little punctuation) followed by ": ".
 _ABSTRACT_LABEL = re.compile(r"(?:^|(?<=[.?!)\]]) )([A-Z][A-Z0-9 &/,()'-]*[A-Z)]): ")
 _CORRECTION_TAGS = {
@@ -41,6 +59,9 @@ _CORRECTION_TAGS = {
     "ECI": "ExpressionOfConcernIn", "ECF": "ExpressionOfConcernFor", "UIN": "UpdateIn", "UOF": "UpdateOf",
     "CRI": "RepublishedIn", "CRF": "RepublishedFrom",
 }
+_COMMENT_TAGS = {"CON": "CommentOn", "CIN": "CommentIn"}
+# A GR line's acronym part: NIH institutes' two capitals ("AR"), other funders' code ending in "_" ("MRC_").
+_GRANT_ACRONYM = re.compile(r"^(?:[A-Z]{2}|[A-Z0-9]+_)$")
 _CORRECTION_PMID = re.compile(r"^(.*?)[\s.]*PMID:\s*(\d+)\.?\s*$")
 _EXPORT_HINT = "export it again from PubMed with Send to → Citation manager, or Save → Format: PubMed"
 
@@ -52,58 +73,106 @@ class _Record:
     number: int
     first_line: int
     entries: list[tuple[str, str, int]] = field(default_factory=list)
+    # The field being read: its tag, its lines' texts (joined once it ends, never piece by piece), its first
+    # line and its length so far.
+    open_tag: str = ""
+    open_parts: list[str] = field(default_factory=list)
+    open_line: int = 0
+    open_chars: int = 0
+    chars: int = 0
+
+    def close_field(self) -> None:
+        if self.open_tag:
+            self.entries.append((self.open_tag, " ".join(part for part in self.open_parts if part), self.open_line))
+            self.open_tag, self.open_parts = "", []
 
 
-def iter_medline_articles(source: str | os.PathLike[str] | bytes | BinaryIO | TextIO) -> Iterator[Article]:
-    """Yield an Article per record of a MEDLINE file, raising ParseError at the first malformed record."""
+def iter_medline_articles(source: str | os.PathLike[str] | bytes | BinaryIO | TextIO,
+                          limits: SizeLimits = SizeLimits()) -> Iterator[Article]:
+    """Yield an Article per record of a MEDLINE file, raising ParseError at the first malformed record.
+
+    A file cut off inside a record (mid-line, or before the last record's closing SO line where every other record
+    has one), a record without a title, and a field or record beyond `limits` are malformed.
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
             with path.open("rb") as handle:
-                yield from _iter_articles(str(path), handle)
+                yield from _iter_articles(str(path), handle, limits)
         except OSError as error:
             raise ParseError(f"{path}: cannot be read ({error.strerror}); check the path and its permissions") from None
         return
     if isinstance(source, bytes):
-        yield from _iter_articles("<MEDLINE input>", io.BytesIO(source))
+        yield from _iter_articles("<MEDLINE input>", io.BytesIO(source), limits)
         return
     name = getattr(source, "name", None)
-    yield from _iter_articles(name if isinstance(name, str) else "<MEDLINE input>", source)
+    yield from _iter_articles(name if isinstance(name, str) else "<MEDLINE input>", source, limits)
 
 
-def _iter_articles(name: str, handle: Iterable[bytes | str]) -> Iterator[Article]:
+def _iter_articles(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[Article]:
     count = 0
-    for record in _iter_records(name, handle):
+    for record in _iter_records(name, handle, limits):
         count += 1
         yield _article(name, record)
     if count == 0:
         raise ParseError(f"{name}: has no MEDLINE records (no \"PMID- \" line); {_EXPORT_HINT}")
 
 
-def _iter_records(name: str, handle: Iterable[bytes | str]) -> Iterator[_Record]:
+def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[tuple[int, str, bool, bool]]:
+    """(line number, text without its line end, whether it had one, whether it is longer than any field may be).
+
+    A line too long is cut where the limit is reached, never read whole: its start is enough to name its field.
+    """
+    # A field's first line carries its tag ("TAG - "), six characters; UTF-8 takes up to four bytes a character.
+    line_limit = 4 * (limits.field + len(_CONTINUATION_INDENT)) + 2
+    line_number = 0
+    while True:
+        raw = handle.readline(line_limit)
+        if not raw:
+            return
+        line_number += 1
+        ended = raw.endswith(b"\n" if isinstance(raw, bytes) else "\n")
+        too_long = not ended and len(raw) == line_limit
+        if too_long:
+            # Only the line's start is kept, to name its field: the caller refuses the line, so the rest is never read.
+            raw = raw[:200]
+            line = raw.decode("utf-8", errors="ignore") if isinstance(raw, bytes) else raw
+        else:
+            line = _decode(name, line_number, raw).rstrip("\r\n")
+        if line_number == 1:
+            line = line.removeprefix("\ufeff")
+        yield line_number, line, ended, too_long
+
+
+def _iter_records(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[_Record]:
     """Split the text into records at blank lines, checking that every line is a field or a continuation."""
     record: _Record | None = None
     record_count = 0
-    for line_number, raw in enumerate(handle, start=1):
-        line = _decode(name, line_number, raw).rstrip("\r\n")
-        if line_number == 1:
-            line = line.removeprefix("\ufeff")
+    # PubMed ends every record with its SO (source) line: when all records so far did, the last one must too.
+    every_record_ends_with_source = False
+    line_number, ended = 0, True
+    for line_number, line, ended, too_long in _iter_lines(name, handle, limits):
+        if too_long:
+            _refuse_long_line(name, record, line_number, line, limits)
         if "\x00" in line:
             raise ParseError(f"{name}: line {line_number} holds binary data (NUL bytes): it is not MEDLINE text; "
                              f"{_EXPORT_HINT}")
         # A line of at least six spaces is a blank line inside a field (an abstract's paragraph break), not an end.
         if not line.strip() and not line.startswith(_CONTINUATION_INDENT):
             if record is not None:
+                record.close_field()
                 yield _checked(name, record)
+                every_record_ends_with_source = record.entries[-1][0] == "SO" and (
+                    record.number == 1 or every_record_ends_with_source)
                 record = None
             continue
         if line.startswith(_CONTINUATION_INDENT):
             if record is None:
                 raise ParseError(f"{name}: line {line_number} continues a field but no field starts above it; "
                                  f"a record must begin with \"PMID- <number>\" — {_EXPORT_HINT}")
-            tag, value, start = record.entries[-1]
             text = line.strip()
-            record.entries[-1] = (tag, f"{value} {text}" if value and text else value or text, start)
+            record.open_parts.append(text)
+            _count(name, record, len(text) + 1, limits)
             continue
         match = _FIELD_LINE.match(line)
         if match is None:
@@ -113,9 +182,46 @@ def _iter_records(name: str, handle: Iterable[bytes | str]) -> Iterator[_Record]
         if record is None:
             record_count += 1
             record = _Record(number=record_count, first_line=line_number)
-        record.entries.append((match.group(1), (match.group(2) or "").strip(), line_number))
+        record.close_field()
+        text = (match.group(2) or "").strip()
+        record.open_tag, record.open_parts, record.open_line, record.open_chars = match.group(1), [text], line_number, 0
+        _count(name, record, len(text), limits)
+    if not ended:
+        where = f" (record {record.number}, which starts at line {record.first_line})" if record is not None else ""
+        raise ParseError(f"{name}: ends in the middle of line {line_number}{where}; the file was cut off — "
+                         f"{_EXPORT_HINT}")
     if record is not None:
+        record.close_field()
+        if every_record_ends_with_source and record.entries[-1][0] != "SO":
+            raise ParseError(f"{name}: record {record.number} (line {record.first_line}) ends at line {line_number} "
+                             f"without the SO (source) line that ends every other record; the file was cut off — "
+                             f"{_EXPORT_HINT}")
         yield _checked(name, record)
+
+
+def _refuse_long_line(name: str, record: _Record | None, line_number: int, line: str, limits: SizeLimits) -> None:
+    """Refuse a line longer than any field may be, naming its record and field as _count does."""
+    match = _FIELD_LINE.match(line[:6] + " ") if not line.startswith(_CONTINUATION_INDENT) else None
+    if record is not None and (match is None or match.group(1) != "PMID"):
+        if match is not None:
+            record.open_tag, record.open_line = match.group(1), line_number
+        _count(name, record, limits.field + 1, limits)
+    raise ParseError(f"{name}: line {line_number} is longer than any PubMed field ({limits.field:,} characters); "
+                     f"the file is damaged or not from PubMed — {_EXPORT_HINT}")
+
+
+def _count(name: str, record: _Record, chars: int, limits: SizeLimits) -> None:
+    """Add a line's characters to its field and record, refusing either once it passes its limit."""
+    record.open_chars += chars
+    record.chars += chars
+    if record.open_chars > limits.field:
+        raise ParseError(f"{name}: record {record.number} (line {record.first_line}) has a {record.open_tag} field "
+                         f"(from line {record.open_line}) of more than {limits.field:,} characters, far beyond any "
+                         f"real PubMed record; the file is damaged or not from PubMed — {_EXPORT_HINT}")
+    if record.chars > limits.record:
+        raise ParseError(f"{name}: record {record.number} (line {record.first_line}) is more than "
+                         f"{limits.record:,} characters long, far beyond any real PubMed record; the file is "
+                         f"damaged or not from PubMed — {_EXPORT_HINT}")
 
 
 def _decode(name: str, line_number: int, raw: bytes | str) -> str:
@@ -137,8 +243,12 @@ def _checked(name: str, record: _Record) -> _Record:
         raise ParseError(f"{where} has a second PMID at line {pmid_lines[1][1]}; records must be separated by a "
                          f"blank line — {_EXPORT_HINT}")
     value, line = pmid_lines[0]
-    if not value.isdigit() or int(value) == 0:
-        raise ParseError(f"{name}: line {line}: PMID {value!r} is not a positive whole number; {_EXPORT_HINT}")
+    if pmid_number(value) is None:
+        raise ParseError(f"{name}: line {line}: PMID {value[:40]!r} is not a positive whole number below 2^63; "
+                         f"{_EXPORT_HINT}")
+    if not any(tag in _TITLE_TAGS and value for tag, value, _line in record.entries):
+        raise ParseError(f"{where} (PMID {value}) has no title (TI, or BTI for a book); every PubMed record has one, "
+                         f"so the record is incomplete — {_EXPORT_HINT}")
     return record
 
 
@@ -150,7 +260,7 @@ def _article(name: str, record: _Record) -> Article:
     date_raw = fields.get("DP") or None
     year, month, day = parse_pubmed_date_text(date_raw) if date_raw else (None, None, None)
     return Article(
-        pmid=int(fields["PMID"]),
+        pmid=pmid_number(fields["PMID"]),
         title=chapter_title or book_title or fields.get("TT") or "",
         kind="book" if book_title else "journal",
         abstract=_abstract_sections(fields.get("AB", "")),
@@ -178,6 +288,14 @@ def _article(name: str, record: _Record) -> Article:
             _correction(ref_type, value)
             for tag, ref_type in _CORRECTION_TAGS.items() for value in fields.get(tag, [])
         ),
+        comments=tuple(
+            _correction(ref_type, value) for tag, value, _line in record.entries
+            if (ref_type := _COMMENT_TAGS.get(tag))
+        ),
+        grants=tuple(grant for value in fields.get("GR", []) if (grant := _grant(value)) != Grant()),
+        coi_statement=" ".join(fields.get("COIS", [])) or None,
+        chemicals=tuple(_chemical(value) for value in fields.get("RN", []) if value),
+        publication_status=fields.get("PST") or None,
     )
 
 
@@ -229,7 +347,27 @@ def _correction(ref_type: str, value: str) -> Correction:
     match = _CORRECTION_PMID.match(value)
     if match is None:
         return Correction(ref_type=ref_type, ref_source=value or None)
-    return Correction(ref_type=ref_type, pmid=int(match.group(2)), ref_source=match.group(1) or None)
+    return Correction(ref_type=ref_type, pmid=pmid_number(match.group(2)), ref_source=match.group(1) or None)
+
+
+def _grant(value: str) -> Grant:
+    """"R01 AR053295/AR/NIAMS NIH HHS/United States" (number/acronym/agency/country; a number may hold "/"),
+    "Wellcome Trust/United Kingdom" (agency/country) → a Grant without the acronym, as the XML parser keeps it."""
+    parts = [part.strip() for part in value.split("/")]
+    if len(parts) == 1:
+        return Grant(agency=parts[0] or None)
+    *head, agency, country = parts
+    if head and _GRANT_ACRONYM.match(head[-1]):
+        head = head[:-1]
+    return Grant(grant_id="/".join(head) or None, agency=agency or None, country=country or None)
+
+
+def _chemical(value: str) -> Chemical:
+    """"55JG375S6M (Pregabalin)" or "0 (Analgesics)" → name and registry number."""
+    registry_number, separator, rest = value.partition(" (")
+    if not separator or not rest.endswith(")"):
+        return Chemical(name=value)
+    return Chemical(name=rest[:-1], registry_number=registry_number or None)
 
 
 def _authors(entries: list[tuple[str, str, int]]) -> tuple[Author, ...]:
@@ -253,6 +391,11 @@ def _authors(entries: list[tuple[str, str, int]]) -> tuple[Author, ...]:
             awaiting_short_name = False
         elif tag == "AD" and value:
             (people[-1]["affiliations"] if people else early_affiliations).append(value)
+        elif tag == "AUID" and people and value.startswith("ORCID"):
+            # "ORCID: 0000-0002-1825-0097" or "ORCID: https://orcid.org/..."; the first valid one is kept.
+            people[-1].setdefault("orcid", normalise_orcid(value.removeprefix("ORCID").lstrip(": ")))
+            if people[-1]["orcid"] is None:
+                del people[-1]["orcid"]
     if people and early_affiliations:
         people[0]["affiliations"][:0] = early_affiliations
     return tuple(Author(**{**person, "affiliations": tuple(person["affiliations"])}) for person in people)

@@ -14,6 +14,8 @@ class Author:
     initials: str | None = None
     collective_name: str | None = None
     affiliations: tuple[str, ...] = ()
+    # The bare "0000-0002-1825-0097" form (checksum verified), whatever form PubMed gave it in.
+    orcid: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -57,7 +59,27 @@ class Correction:
     ref_source: str | None = None
 
 
-# The CommentsCorrections types the tracker keeps; the rest (CommentIn, Cites, ...) are not integrity signals.
+@dataclass(frozen=True)
+class Grant:
+    """A funding line: the grant number (absent for many non-NIH funders), the funder and its country."""
+
+    grant_id: str | None = None
+    agency: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Chemical:
+    """A substance NLM indexed the article for, with its registry number ("0" where it has none)."""
+
+    name: str
+    registry_number: str | None = None
+
+
+# The CommentsCorrections types kept as comments: another article discussing this one, or the one this discusses.
+COMMENT_TYPES = frozenset({"CommentIn", "CommentOn"})
+
+# The CommentsCorrections types kept as corrections; comments are kept apart, the rest (Cites, ...) dropped.
 KEPT_CORRECTION_TYPES = frozenset(
     {"RetractionIn", "RetractionOf", "ErratumIn", "ErratumFor", "ExpressionOfConcernIn", "ExpressionOfConcernFor",
      "UpdateIn", "UpdateOf", "RepublishedIn", "RepublishedFrom"}
@@ -97,6 +119,13 @@ class Article:
     mesh: tuple[MeshHeading, ...] = ()
     keywords: tuple[str, ...] = ()
     corrections: tuple[Correction, ...] = ()
+    # CommentIn / CommentOn links, as Correction records with those ref types.
+    comments: tuple[Correction, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    coi_statement: str | None = None
+    chemicals: tuple[Chemical, ...] = ()
+    # PubMed's "ppublish" (in print), "epublish" (online only) or "aheadofprint".
+    publication_status: str | None = None
 
     @property
     def abstract_text(self) -> str:
@@ -118,3 +147,16 @@ EVIDENCE_KINDS: tuple[str, ...] = ("comparison", "association", "intervention", 
 # How a tagged pair the stance reader has not read yet counts (a store tagged before stance existed, until
 # `tracker retag` or the next fetch reads it).
 UNREAD_STANCE = "no_finding"
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """The largest field and record the parsers accept: bytes of XML, characters of MEDLINE text.
+
+    PubMed's longest abstracts are tens of thousands of characters and its largest records (thousands of authors
+    with affiliations) a few megabytes, so a field of 1 MB or a record of 64 MB is damage or an attack, refused
+    while the text streams in, before a string of that size is built.
+    """
+
+    field: int = 1_000_000
+    record: int = 64_000_000

@@ -3,7 +3,11 @@
 The document is fed in chunks to ElementTree's C pull parser; each finished PubmedArticle, PubmedBookArticle or
 DeleteCitation is turned into a record and then dropped from the tree, so memory stays flat however many records
 a response holds. No DTD is ever read or downloaded: the DOCTYPE line PubMed sends is only a name, and a
-document that declares its own entities (billion laughs, external entities) is refused before any is expanded.
+document that declares its own entities (billion laughs, external entities) is refused before any is expanded,
+and a field or record far beyond PubMed's sizes (`SizeLimits`) is refused while it streams in.
+
+Besides efetch's PubmedArticleSet, a user's file may be NLM's older MedlineCitationSet or one bare PubmedArticle.
+MathML is read as the plain text of its symbols ("VO2max"), never with its pretty-printing whitespace.
 """
 
 from __future__ import annotations
@@ -12,28 +16,45 @@ import datetime
 import io
 import re
 import xml.etree.ElementTree as ElementTree
-import xml.parsers.expat
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import BinaryIO
 
 from tracker.errors import ParseError
 from tracker.models import (
+    COMMENT_TYPES,
     KEPT_CORRECTION_TYPES,
     AbstractSection,
     Article,
     Author,
+    Chemical,
     Correction,
     Deletion,
+    Grant,
     MeshHeading,
     MeshQualifier,
+    SizeLimits,
 )
+from tracker.xmlguard import EntityGuard
 
-__all__ = ["iter_pubmed_records", "parse_pubmed_date_text"]
+__all__ = ["iter_pubmed_records", "normalise_orcid", "parse_pubmed_date_text", "pmid_number"]
 
 # 64 KiB keeps the per-chunk Python overhead negligible while holding only a sliver of a large response.
 CHUNK_SIZE_BYTES = 64 * 1024
 
+# SQLite stores integers in 64 bits: anything from 2^63 on would overflow on insert.
+MAX_PMID = 2**63
+
 RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle", "DeleteCitation"})
+# What each accepted document root holds: efetch's sets, NLM's older MedlineCitationSet files (whose records are
+# MedlineCitation elements without PubmedData), and a file of one bare record, which is its own record.
+RECORD_TAGS_BY_ROOT = {
+    "PubmedArticleSet": RECORD_TAGS,
+    "PubmedBookArticleSet": RECORD_TAGS,
+    "MedlineCitationSet": frozenset({"MedlineCitation", "DeleteCitation"}),
+    "PubmedArticle": frozenset({"PubmedArticle"}),
+    "PubmedBookArticle": frozenset({"PubmedBookArticle"}),
+}
 
 MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NUMBERS = {
@@ -54,6 +75,19 @@ MONTH_NUMBERS = {
 DATE_TEXT_PATTERN = re.compile(
     r"(?<!\d)(?P<year>\d{4})(?!\d)(?:\s+(?P<month>[A-Za-z]+|\d{1,2}(?!\d))(?:\s+(?P<day>\d{1,2})(?!\d))?)?"
 )
+
+MATHML = "{http://www.w3.org/1998/Math/MathML}"
+MATHML_MATH = MATHML + "math"
+# What MathML holds besides the formula's own text: other encodings of it (TeX source, content markup).
+MATHML_SKIPPED = frozenset({MATHML + "annotation", MATHML + "annotation-xml"})
+# Token elements whose text keeps its inner spaces ("<mtext> ml/kg</mtext>"); the others' is trimmed.
+MATHML_SPACED_TOKENS = frozenset({MATHML + "mtext", MATHML + "ms"})
+MATHML_ACCENTED = frozenset({MATHML + "mover", MATHML + "munder"})
+# An accent over a symbol ("V̇O2" as V under a dot) has no plain-text form: the symbol alone is written.
+MATHML_ACCENTS = frozenset({".", "˙", "·", "¯", "‾", "^", "ˆ", "~", "˜", "→", "⃗"})
+
+# "0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097" or the 16 characters run together.
+ORCID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])/?$")
 
 # XML's own whitespace only: a no-break or thin space in a title is content and is kept as it is.
 XML_WHITESPACE_RUN = re.compile(r"[ \t\r\n]+")
@@ -78,84 +112,137 @@ def parse_pubmed_date_text(text: str) -> tuple[int | None, int | None, int | Non
     return year, month, day
 
 
-def iter_pubmed_records(source: bytes | BinaryIO) -> Iterator[Article | Deletion]:
+def normalise_orcid(text: str | None) -> str | None:
+    """The bare "0000-0002-1825-0097" form of an ORCID iD given in any of PubMed's forms; None if it is not one.
+
+    The last character is an ISO 7064 11-2 checksum, which ORCID defines: an iD that fails it was mistyped and
+    would point to someone else, so it is dropped.
+    """
+    match = ORCID_PATTERN.search((text or "").strip())
+    if match is None:
+        return None
+    characters = "".join(match.groups()).upper()
+    total = 0
+    for digit in characters[:-1]:
+        total = (total + int(digit)) * 2
+    check = (12 - total % 11) % 11
+    if characters[-1] != ("X" if check == 10 else str(check)):
+        return None
+    return "-".join(characters[start:start + 4] for start in range(0, 16, 4))
+
+
+def pmid_number(text: str) -> int | None:
+    """The PMID a text holds ("31234567"), or None unless it is a positive ASCII whole number below 2^63.
+
+    2^63 is SQLite's integer limit; real PMIDs have at most eight digits, so the bound only stops garbage.
+    """
+    # The length test comes first so that a million-digit "PMID" is never converted.
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < MAX_PMID else None
+
+
+def iter_pubmed_records(source: bytes | BinaryIO, limits: SizeLimits = SizeLimits()) -> Iterator[Article | Deletion]:
     """Stream the records of a PubmedArticleSet (efetch reply or saved PubMed XML file) as Articles and Deletions.
 
+    A user's file may also be an older MedlineCitationSet (records without PubmedData) or one bare PubmedArticle.
     Records are yielded as they finish, so a document cut off half-way yields its complete records first and
-    then raises ParseError: a caller that needs all-or-nothing collects the records before saving them.
+    then raises ParseError: a caller that needs all-or-nothing collects the records before saving them. A field
+    or record larger than `limits` is refused as soon as that much of it has streamed in.
     """
     name = _source_name(source)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    guard = _EntityGuard(name)
+    guard = EntityGuard(name)
     parser = ElementTree.XMLPullParser(events=("start", "end"))
+    # Small enough that a text node is measured to within a quarter of the field limit (see _SizeWatch).
+    chunk_size = max(1, min(CHUNK_SIZE_BYTES, limits.field // 4))
+    watch = _SizeWatch(name, limits)
     root: ElementTree.Element | None = None
+    record_tags: frozenset[str] = frozenset()
+    open_tags: list[str] = []
     record_number = 0
     try:
         while True:
-            chunk = stream.read(CHUNK_SIZE_BYTES)
+            chunk = stream.read(chunk_size)
             if not chunk:
                 parser.close()
             else:
                 guard.feed(chunk)
                 parser.feed(chunk)
+            had_events = False
             # A syntax error waits in the queue behind the good events and is raised when reached.
             for event, element in parser.read_events():
-                if event == "end":
-                    if element.tag in RECORD_TAGS:
-                        record_number += 1
-                        yield from _records_from(element, record_number, name)
-                        # Cut the finished record loose so neither it nor an empty shell of it stays in memory.
-                        root.clear()
-                elif root is None:
-                    root = element
-                    _check_root(name, root)
+                had_events = True
+                if event == "start":
+                    if root is None:
+                        root = element
+                        record_tags = _record_tags(name, root)
+                    open_tags.append(element.tag)
+                    if len(open_tags) == 1 + (element is not root) and element.tag in record_tags:
+                        watch.start_record(record_number + 1)
+                    continue
+                open_tags.pop()
+                if element.tag == "PMID" and watch.pmid is None:
+                    watch.pmid = (element.text or "").strip()[:40]
+                # A record is a child of the set, or the document itself when it is one bare record.
+                if len(open_tags) == (element is not root) and element.tag in record_tags:
+                    record_number += 1
+                    watch.end_record()
+                    yield from _records_from(element, record_number, name)
+                    # Cut the finished record loose so neither it nor an empty shell of it stays in memory.
+                    root.clear()
             if not chunk:
                 return
+            watch.fed(len(chunk), had_events, open_tags)
     except ElementTree.ParseError as error:
         raise _malformed(name, error) from None
 
 
-class _EntityGuard:
-    """Refuse entity declarations in a document's prolog before the main parser can expand them.
+class _SizeWatch:
+    """Refuse a field or a record beyond the limits while the document streams, before it is built in memory.
 
-    ElementTree's C parser gives no hook for declarations, so a second, bare expat parser reads the prolog
-    alongside it and stops caring once the root element opens (a DTD cannot come after it).
+    ElementTree reports no byte positions, so a field's size is measured as the bytes of the chunks that went by
+    without a single start or end event: those lie wholly inside one text (or a comment or attribute list). With
+    chunks of at most a quarter of the limit, a field below the limit is never refused and one a little above it
+    always is.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, limits: SizeLimits) -> None:
         self._name = name
-        self._done = False
-        self._parser = xml.parsers.expat.ParserCreate()
-        self._parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        self._parser.EntityDeclHandler = self._refuse_entity
-        self._parser.StartElementHandler = self._root_opened
+        self._limits = limits
+        self._since_event = 0
+        self._record_bytes: int | None = None
+        self._record_number = 0
+        self.pmid: str | None = None
 
-    def feed(self, chunk: bytes) -> None:
-        """Scan a chunk of the prolog; a no-op once the root element has opened."""
-        if self._done:
-            return
-        try:
-            self._parser.Parse(chunk, False)
-        except _RootOpened:
-            self._done = True
-        except xml.parsers.expat.ExpatError:
-            # Malformed prologs are the main parser's to report, with its position.
-            self._done = True
+    def start_record(self, record_number: int) -> None:
+        self._record_bytes = 0
+        self._record_number = record_number
+        self.pmid = None
 
-    def _refuse_entity(self, entity_name: str, is_parameter_entity: bool, *_: object) -> None:
-        kind = "parameter entity" if is_parameter_entity else "entity"
+    def end_record(self) -> None:
+        self._record_bytes = None
+
+    def fed(self, size: int, had_events: bool, open_tags: list[str]) -> None:
+        self._since_event = 0 if had_events else self._since_event + size
+        if self._since_event > self._limits.field:
+            element = f"<{open_tags[-1]}>" if open_tags else "text"
+            self._refuse(f"has a {element} field of more than {self._limits.field:,} bytes")
+        if self._record_bytes is not None:
+            self._record_bytes += size
+            if self._record_bytes > self._limits.record:
+                self._refuse(f"is more than {self._limits.record:,} bytes long")
+
+    def _refuse(self, problem: str) -> None:
+        if self._record_bytes is None:
+            where = "outside any record"
+        else:
+            where = f"record {self._record_number}" + (f" (PMID {self.pmid})" if self.pmid else "")
         raise ParseError(
-            f"{self._name}: declares the {kind} {entity_name!r} in its DTD at line {self._parser.CurrentLineNumber};"
-            " PubMed XML never does, and expanding it could exhaust memory or read local files"
-            " — fetch the records from PubMed again instead of using this file"
+            f"{self._name}: {where} {problem}, far beyond any real PubMed record; the file is damaged or not"
+            f" from PubMed — {_redo(self._name)}"
         )
-
-    def _root_opened(self, *_: object) -> None:
-        raise _RootOpened
-
-
-class _RootOpened(Exception):
-    """Internal signal: the prolog is over."""
 
 
 def _source_name(source: object) -> str:
@@ -177,12 +264,15 @@ def _malformed(name: str, error: ElementTree.ParseError) -> ParseError:
     )
 
 
-def _check_root(name: str, root: ElementTree.Element) -> None:
-    if root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet"):
+def _record_tags(name: str, root: ElementTree.Element) -> frozenset[str]:
+    """The tags of the records a document with this root holds."""
+    record_tags = RECORD_TAGS_BY_ROOT.get(root.tag)
+    if record_tags is None:
         raise ParseError(
             f"{name}: the document is a <{root.tag}>, not a <PubmedArticleSet>; ask efetch for db=pubmed with"
             " retmode=xml"
         )
+    return record_tags
 
 
 def _records_from(element: ElementTree.Element, record_number: int, name: str) -> Iterator[Article | Deletion]:
@@ -193,7 +283,12 @@ def _records_from(element: ElementTree.Element, record_number: int, name: str) -
         for pmid in pmids:
             yield Deletion(pmid=_pmid(pmid, record_number, name, element.tag))
     elif element.tag == "PubmedArticle":
-        yield _parse_article(element, record_number, name)
+        citation = element.find("MedlineCitation")
+        if citation is None:
+            raise _missing_pmid(name, record_number, element.tag)
+        yield _parse_article(citation, element.find("PubmedData"), record_number, name, element.tag)
+    elif element.tag == "MedlineCitation":
+        yield _parse_article(element, None, record_number, name, element.tag)
     else:
         yield _parse_book(element, record_number, name)
 
@@ -209,31 +304,30 @@ def _pmid(element: ElementTree.Element | None, record_number: int, name: str, ta
     if element is None or not (element.text or "").strip():
         raise _missing_pmid(name, record_number, tag)
     text = element.text.strip()
-    if not text.isdigit() or not text.isascii():
+    pmid = pmid_number(text)
+    if pmid is None:
         raise ParseError(
-            f"{name}: record {record_number} (<{tag}>) has the PMID {text!r}, which is not a number;"
-            f" the document is not PubMed XML — {_redo(name)}"
+            f"{name}: record {record_number} (<{tag}>) has the PMID {text[:40]!r}, which is not a positive whole"
+            f" number below 2^63; the document is not PubMed XML — {_redo(name)}"
         )
-    return int(text)
+    return pmid
 
 
-def _parse_article(record: ElementTree.Element, record_number: int, name: str) -> Article:
-    citation = record.find("MedlineCitation")
-    if citation is None:
-        raise _missing_pmid(name, record_number, record.tag)
-    pmid = _pmid(citation.find("PMID"), record_number, name, record.tag)
+def _parse_article(citation: ElementTree.Element, pubmed_data: ElementTree.Element | None, record_number: int,
+                   name: str, tag: str) -> Article:
+    pmid = _pmid(citation.find("PMID"), record_number, name, tag)
     article = citation.find("Article")
     if article is None:
         article = ElementTree.Element("Article")
     journal = article.find("Journal")
     journal_issue = journal.find("JournalIssue") if journal is not None else None
-    pubmed_data = record.find("PubmedData")
     article_ids = _article_ids(pubmed_data.find("ArticleIdList") if pubmed_data is not None else None)
     pub_year, pub_month, pub_day, pub_date_raw = _pub_date(
         journal_issue.find("PubDate") if journal_issue is not None else None
     )
     title = _flat_text(article.find("ArticleTitle")) or _flat_text(article.find("VernacularTitle")) or ""
     abstract, copyright_text = _abstract(article.find("Abstract"))
+    comments_list = citation.find("CommentsCorrectionsList")
     return Article(
         pmid=pmid,
         title=title,
@@ -252,14 +346,19 @@ def _parse_article(record: ElementTree.Element, record_number: int, name: str) -
         electronic_date=_electronic_date(article),
         entry_date=_entry_date(pubmed_data),
         revised_date=_iso_date(citation.find("DateRevised")),
-        authors=_authors(article.find("AuthorList")),
+        authors=_with_article_affiliations(_authors(article.find("AuthorList")), article),
         doi=article_ids.get("doi") or _elocation_doi(article),
         pmcid=article_ids.get("pmc"),
         languages=_texts(article.findall("Language")),
         publication_types=_publication_types(article.find("PublicationTypeList")),
         mesh=_mesh(citation.find("MeshHeadingList")),
         keywords=_keywords(citation.findall("KeywordList")),
-        corrections=_corrections(citation.find("CommentsCorrectionsList")),
+        corrections=_corrections(comments_list, KEPT_CORRECTION_TYPES),
+        comments=_corrections(comments_list, COMMENT_TYPES),
+        grants=_grants(article.find("GrantList")),
+        coi_statement=_flat_text(citation.find("CoiStatement")),
+        chemicals=_chemicals(citation.find("ChemicalList")),
+        publication_status=_flat_text(pubmed_data.find("PublicationStatus")) if pubmed_data is not None else None,
     )
 
 
@@ -302,6 +401,9 @@ def _parse_book(record: ElementTree.Element, record_number: int, name: str) -> A
         languages=_texts(document.findall("Language")),
         publication_types=_texts(document.findall("PublicationType")),
         keywords=_keywords(document.findall("KeywordList")),
+        grants=_grants(document.find("GrantList")),
+        coi_statement=_flat_text(document.find("CoiStatement")),
+        publication_status=_flat_text(book_data.find("PublicationStatus")) if book_data is not None else None,
     )
 
 
@@ -309,13 +411,52 @@ def _flat_text(element: ElementTree.Element | None) -> str | None:
     """All text of an element and its inline markup (<i>, <sup>, MathML, tails), whitespace collapsed."""
     if element is None:
         return None
-    text = "".join(element.itertext()) if len(element) else element.text
+    if not len(element):
+        text = element.text
+    elif next(element.iter(MATHML_MATH), None) is None:
+        text = "".join(element.itertext())
+    else:
+        parts: list[str] = []
+        _append_text(element, parts)
+        text = "".join(parts)
     if not text:
         return None
     # Most PubMed text has no runs to collapse: the membership tests are far cheaper than the regex.
     if "\n" in text or "  " in text or "\t" in text or "\r" in text:
         text = XML_WHITESPACE_RUN.sub(" ", text)
     return text.strip(" ") or None
+
+
+def _append_text(element: ElementTree.Element, parts: list[str]) -> None:
+    """Append an element's text as itertext() would, but each MathML formula's as _append_math writes it."""
+    if element.tag == MATHML_MATH:
+        _append_math(element, parts)
+    else:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            _append_text(child, parts)
+    if element.tail:
+        parts.append(element.tail)
+
+
+def _append_math(element: ElementTree.Element, parts: list[str]) -> None:
+    """Append a formula's symbols run together ("VO2max"): its pretty-printing whitespace is not content.
+
+    Annotations (TeX source) are left out, as is an accent over a symbol.
+    """
+    if element.tag in MATHML_SKIPPED:
+        return
+    if element.tag in MATHML_ACCENTED and len(element) == 2 and "".join(element[1].itertext()).strip() in MATHML_ACCENTS:
+        _append_math(element[0], parts)
+        return
+    if element.text:
+        parts.append(XML_WHITESPACE_RUN.sub(" ", element.text) if element.tag in MATHML_SPACED_TOKENS
+                     else element.text.strip())
+    for child in element:
+        _append_math(child, parts)
+        if child.tail:
+            parts.append(child.tail.strip())
 
 
 def _texts(elements: list[ElementTree.Element]) -> tuple[str, ...]:
@@ -432,9 +573,25 @@ def _authors(author_list: ElementTree.Element | None) -> tuple[Author, ...]:
                     text for info in author.findall("AffiliationInfo")
                     if (text := _flat_text(info.find("Affiliation")))
                 ),
+                orcid=next((orcid for identifier in author.findall("Identifier")
+                            if identifier.get("Source") == "ORCID"
+                            and (orcid := normalise_orcid(_flat_text(identifier)))), None),
             )
         )
     return tuple(authors)
+
+
+def _with_article_affiliations(authors: tuple[Author, ...], article: ElementTree.Element) -> tuple[Author, ...]:
+    """Give the first author the affiliation records before 2014 carry once per article (<Article><Affiliation>).
+
+    MEDLINE text writes it as an AD line above the first author, which the MEDLINE parser gives to that author:
+    both formats then agree. An article without authors has no one to give it to.
+    """
+    affiliation = _flat_text(article.find("Affiliation"))
+    if not affiliation or not authors:
+        return authors
+    first = authors[0]
+    return (replace(first, affiliations=(affiliation, *first.affiliations)), *authors[1:])
 
 
 def _book_authors(parent: ElementTree.Element) -> tuple[Author, ...]:
@@ -501,19 +658,37 @@ def _keywords(keyword_lists: list[ElementTree.Element]) -> tuple[str, ...]:
     return tuple(keywords)
 
 
-def _corrections(comments_list: ElementTree.Element | None) -> tuple[Correction, ...]:
+def _grants(grant_list: ElementTree.Element | None) -> tuple[Grant, ...]:
+    if grant_list is None:
+        return ()
+    grants = (Grant(grant_id=_flat_text(grant.find("GrantID")), agency=_flat_text(grant.find("Agency")),
+                    country=_flat_text(grant.find("Country"))) for grant in grant_list.findall("Grant"))
+    return tuple(grant for grant in grants if grant != Grant())
+
+
+def _chemicals(chemical_list: ElementTree.Element | None) -> tuple[Chemical, ...]:
+    if chemical_list is None:
+        return ()
+    return tuple(
+        Chemical(name=name, registry_number=_flat_text(chemical.find("RegistryNumber")))
+        for chemical in chemical_list.findall("Chemical")
+        if (name := _flat_text(chemical.find("NameOfSubstance")))
+    )
+
+
+def _corrections(comments_list: ElementTree.Element | None, ref_types: frozenset[str]) -> tuple[Correction, ...]:
     if comments_list is None:
         return ()
     corrections = []
     for comment in comments_list.findall("CommentsCorrections"):
         ref_type = comment.get("RefType")
-        if ref_type not in KEPT_CORRECTION_TYPES:
+        if ref_type not in ref_types:
             continue
         pmid_text = _flat_text(comment.find("PMID"))
         corrections.append(
             Correction(
                 ref_type=ref_type,
-                pmid=int(pmid_text) if pmid_text and pmid_text.isdigit() else None,
+                pmid=pmid_number(pmid_text) if pmid_text else None,
                 ref_source=_flat_text(comment.find("RefSource")),
             )
         )

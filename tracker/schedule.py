@@ -333,7 +333,7 @@ def run_once(settings: Settings, schedule: Schedule, fetch: FetchFunction) -> st
 
 
 class _RedactSecrets(logging.Filter):
-    """Blank out the API key and e-mail wherever they would reach the log, whatever logged them."""
+    """Blank out the API key, e-mail and URL password wherever they would reach the log, whatever logged them."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
@@ -365,7 +365,7 @@ def open_log(settings: Settings, log_path: Path, *, echo: bool = False) -> tuple
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
         handler.setFormatter(_UtcFormatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"))
-        handler.addFilter(_RedactSecrets([settings.api_key, settings.email]))
+        handler.addFilter(_RedactSecrets([settings.api_key, settings.email, *settings.url_secrets]))
     loggers = [logging.getLogger("tracker"), logging.getLogger("apscheduler")]
     previous_levels = [logger.level for logger in loggers]
     for logger in loggers:

@@ -169,6 +169,8 @@ class Rules:
     terms: tuple[Term, ...]
     scan_pattern: str | None
     version: str
+    # The hypotheses compiled, so that a job given only the rules can read stances (their `expect`) too.
+    hypotheses: tuple[Hypothesis, ...] = ()
 
 
 class TagResult(NamedTuple):
@@ -200,6 +202,11 @@ def _normalised(values: pd.Series) -> pa.Array:
     order = np.arange(len(lowered))
     order[positions] = len(lowered) + np.arange(len(positions))
     return pc.take(pa.concat_arrays([lowered, pa.array(folded, type=pa.large_string())]), order)
+
+
+def normalised_text(text: str) -> str:
+    """One text lower-cased and folded as the matcher sees it, for `Term.pattern` (used by `stance`)."""
+    return _FOLDED_CHARACTERS.sub(_fold, text.lower())
 
 
 def _is_word_character(character: str) -> bool:
@@ -339,6 +346,7 @@ def _compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
         terms=tuple(terms),
         scan_pattern=scan_pattern,
         version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12],
+        hypotheses=tuple(hypotheses),
     )
 
 

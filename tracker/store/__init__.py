@@ -31,6 +31,7 @@ from tracker.store.catalogue import (
     load_stance_frame,
     save_stances,
     save_tags,
+    stale_stance_pmids,
     stale_tag_pmids,
 )
 from tracker.store.connection import (
@@ -59,6 +60,6 @@ __all__ = [
     "decode_details", "delete_articles", "finish_run", "link_hypothesis", "linked_pmids", "load_article",
     "load_articles_frame", "load_catalogue", "load_last_successful_run", "load_run_hypotheses_frame",
     "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
-    "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_tag_pmids", "start_run",
+    "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
     "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
 ]

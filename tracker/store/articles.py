@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading, MeshQualifier
+from tracker.models import AbstractSection, Article, Author, Chemical, Correction, Grant, MeshHeading, MeshQualifier
 from tracker.store.connection import utc_now
 
 
@@ -21,8 +21,13 @@ def _section_dict(section: AbstractSection) -> dict[str, object]:
 
 
 def _author_dict(author: Author) -> dict[str, object]:
-    return {"last_name": author.last_name, "fore_name": author.fore_name, "initials": author.initials,
-            "collective_name": author.collective_name, "affiliations": list(author.affiliations)}
+    fields: dict[str, object] = {
+        "last_name": author.last_name, "fore_name": author.fore_name, "initials": author.initials,
+        "collective_name": author.collective_name, "affiliations": list(author.affiliations)}
+    # Only when known: an author without one is stored (and hashed) as before ORCID iDs were kept.
+    if author.orcid:
+        fields["orcid"] = author.orcid
+    return fields
 
 
 def _mesh_dict(heading: MeshHeading) -> dict[str, object]:
@@ -32,6 +37,21 @@ def _mesh_dict(heading: MeshHeading) -> dict[str, object]:
 
 def _correction_dict(correction: Correction) -> dict[str, object]:
     return {"ref_type": correction.ref_type, "pmid": correction.pmid, "ref_source": correction.ref_source}
+
+
+def _grant_dict(grant: Grant) -> dict[str, object]:
+    return {"grant_id": grant.grant_id, "agency": grant.agency, "country": grant.country}
+
+
+def _chemical_dict(chemical: Chemical) -> dict[str, object]:
+    return {"name": chemical.name, "registry_number": chemical.registry_number}
+
+
+# Columns added after the first release, with the value that means "none": the content hash leaves them out when
+# they hold it, so an article that has none of them keeps the hash it had before they existed (a re-fetch marks
+# only the articles that gained something as updated).
+_LATER_COLUMNS = {"comments": "[]", "grants": "[]", "coi_statement": None, "chemicals": "[]",
+                  "publication_status": None}
 
 
 def _article_row(article: Article) -> dict[str, object]:
@@ -63,8 +83,15 @@ def _article_row(article: Article) -> dict[str, object]:
         "mesh": json_text([_mesh_dict(m) for m in article.mesh]),
         "keywords": json_text(list(article.keywords)),
         "corrections": json_text([_correction_dict(c) for c in article.corrections]),
+        "comments": json_text([_correction_dict(c) for c in article.comments]),
+        "grants": json_text([_grant_dict(g) for g in article.grants]),
+        "coi_statement": article.coi_statement,
+        "chemicals": json_text([_chemical_dict(c) for c in article.chemicals]),
+        "publication_status": article.publication_status,
     }
-    row["content_hash"] = hashlib.sha256(json_text(row).encode()).hexdigest()[:32]
+    hashed = {key: value for key, value in row.items()
+              if key not in _LATER_COLUMNS or value != _LATER_COLUMNS[key]}
+    row["content_hash"] = hashlib.sha256(json_text(hashed).encode()).hexdigest()[:32]
     return row
 
 
@@ -163,6 +190,11 @@ def article_from_row(row: sqlite3.Row | dict) -> Article:
         publication_types=tuple(json.loads(row["publication_types"])), mesh=mesh,
         keywords=tuple(json.loads(row["keywords"])),
         corrections=tuple(Correction(**c) for c in json.loads(row["corrections"])),
+        comments=tuple(Correction(**c) for c in json.loads(row["comments"])),
+        grants=tuple(Grant(**g) for g in json.loads(row["grants"])),
+        coi_statement=row["coi_statement"],
+        chemicals=tuple(Chemical(**c) for c in json.loads(row["chemicals"])),
+        publication_status=row["publication_status"],
     )
 
 

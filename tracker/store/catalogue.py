@@ -24,21 +24,22 @@ _FLAG_COLUMNS = FACET_COLUMNS[2:]
 # What an article that was never tagged shows until `tracker retag` (or the next fetch) tags it.
 _UNTAGGED_FACETS = {"design": "other", "species": "unknown", **{flag: False for flag in _FLAG_COLUMNS}}
 _JSON_LIST_COLUMNS = ("abstract_sections", "authors", "languages", "publication_types", "mesh", "keywords",
-                      "corrections")
+                      "corrections", "comments", "grants", "chemicals")
 _CATALOGUE_COLUMNS = (
     "pmid", "kind", "title", "abstract", "abstract_sections", "author_names", "authors", "journal", "journal_iso",
     "volume", "issue", "pages", "pub_year", "pub_month", "pub_day", "pub_date_raw", "electronic_date", "entry_date",
     "doi", "pmcid", "languages", "publication_types", "mesh_terms", "mesh", "keywords", "corrections", "first_seen",
     "last_changed", "sources", "hypotheses", "tag_sources", "matched_terms", *FACET_COLUMNS,
+    "comments", "grants", "coi_statement", "chemicals", "publication_status",
 )
 # What only an export or the one article on screen reads: `load_catalogue` keeps these as the stored JSON's UTF-8
 # bytes (decoding them for every row was most of a dashboard's first render); `decode_details` decodes the rows
 # that need them.
 DETAIL_COLUMNS = ("abstract_sections", "authors", "languages", "publication_types", "mesh_terms", "mesh", "keywords",
-                  "corrections", "sources", "matched_terms")
+                  "corrections", "sources", "matched_terms", "comments", "grants", "chemicals")
 _CATALOGUE_TEXT_COLUMNS = ("kind", "title", "abstract", "author_names", "journal", "journal_iso", "volume", "issue",
                            "pages", "pub_date_raw", "electronic_date", "entry_date", "doi", "pmcid", "first_seen",
-                           "last_changed")
+                           "last_changed", "coi_statement", "publication_status")
 _DATE_PART_COLUMNS = ("pub_year", "pub_month", "pub_day")
 _SEARCHED_COLUMNS = ("title", "abstract", "author_names", "journal")
 
@@ -119,6 +120,20 @@ def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> list[
     return [row[0] for row in connection.execute(
         "SELECT a.pmid FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid "
         "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))]
+
+
+def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str, hypothesis_ids: Iterable[str]) -> list[int]:
+    """The stored PMIDs with a tag for one of `hypothesis_ids` (the causes) but no stance for it read by
+    `rules_version`, or with stance rows read by other rules, in PMID order: what a store from before the stance
+    reader, or from before an edit of its rules, still has to read."""
+    causes = sorted(set(hypothesis_ids))
+    missing = (
+        "SELECT t.pmid FROM tags t LEFT JOIN stances s ON s.pmid = t.pmid AND s.hypothesis_id = t.hypothesis_id "
+        f"AND s.rules_version = ? WHERE t.hypothesis_id IN ({', '.join('?' * len(causes))}) AND s.pmid IS NULL"
+    ) if causes else "SELECT NULL AS pmid WHERE ? IS NULL AND 0"
+    return [row[0] for row in connection.execute(
+        f"SELECT pmid FROM ({missing} UNION SELECT pmid FROM stances WHERE rules_version != ?) ORDER BY pmid",
+        (rules_version, *causes, rules_version))]
 
 
 def _read_chunked(connection: sqlite3.Connection, sql: str, pmids: list[int] | None,

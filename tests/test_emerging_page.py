@@ -1,0 +1,87 @@
+"""The dashboard's Emerging page through streamlit.testing.v1.AppTest on a store seeded with a rising term."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from seed import seed_store
+from streamlit.testing.v1 import AppTest
+from test_emerging_cli import LAST_YEAR, ONSET, PER_YEAR, planted_articles
+
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+TIMEOUT_S = 60
+RISING_ARTICLES = sum(1 for year in range(ONSET, LAST_YEAR + 1) for number in range(PER_YEAR) if number % 3 == 0)
+
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db_path = tmp_path_factory.mktemp("emerging_page") / "seeded.sqlite"
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), planted_articles())
+    return db_path
+
+
+def emerging_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, **widgets: object) -> AppTest:
+    monkeypatch.setenv("TRACKER_DB", str(db_path))
+    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app.run()
+    app.sidebar.radio(key="page").set_value("Emerging")
+    app.run()
+    for key, value in widgets.items():
+        app.get_by_key(key).set_value(value)
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_the_page_ranks_the_rising_term_with_its_figures(monkeypatch, seeded_db) -> None:
+    app = emerging_app(monkeypatch, seeded_db)
+    assert [title.value for title in app.main.title] == ["Emerging causes"]
+    assert {metric.label: metric.value for metric in app.metric} == {"Candidates tested": "2", "Emerging": "1"}
+    table = app.dataframe[0].value
+    assert table[["Rank", "Term", "Articles", "Rate ratio", "Burst years", "Emerging"]].iloc[0].tolist() == [
+        1, "trelaxin receptor", RISING_ARTICLES, "new", f"{ONSET}-{LAST_YEAR}", True]
+    assert len(table) == 1  # only the emerging ones by default
+
+
+def test_the_chart_shows_the_yearly_share_and_shades_the_burst_years(monkeypatch, seeded_db) -> None:
+    app = emerging_app(monkeypatch, seeded_db)
+    [chart] = app.get("vega_lite_chart")
+    frames = [pa.ipc.open_stream(dataset.data.data).read_pandas() for dataset in chart.proto.datasets]
+    bars = max(frames, key=len)
+    by_year = bars.set_index("year")
+    assert by_year.loc[LAST_YEAR, "articles"] == sum(1 for number in range(PER_YEAR) if number % 3 == 0)
+    assert by_year.loc[LAST_YEAR, "baseline_articles"] == PER_YEAR
+    assert by_year.loc[ONSET - 1, "percent"] == 0
+    shaded = min(frames, key=len)
+    assert sorted(shaded["year"]) == list(range(ONSET, LAST_YEAR + 1))
+
+
+def test_the_add_as_a_cause_entry_is_valid_toml(monkeypatch, seeded_db) -> None:
+    app = emerging_app(monkeypatch, seeded_db)
+    [code] = [block for block in app.code if "[[hypothesis]]" in block.value]
+    entry = tomllib.loads(code.value)["hypothesis"][0]
+    assert entry["id"] == "trelaxin_receptor" and "trelaxin receptor" in entry["terms"]
+
+
+def test_the_articles_link_opens_citations_searching_for_the_term(monkeypatch, seeded_db) -> None:
+    app = emerging_app(monkeypatch, seeded_db)
+    app.button(key="emerging_show_trelaxin receptor").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [title.value for title in app.main.title] == ["Citations"]
+    assert app.sidebar.text_input(key="filter_text").value == "trelaxin receptor"
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Matching articles"] == f"{RISING_ARTICLES:,}"
+
+
+def test_all_candidates_and_a_too_strict_minimum(monkeypatch, seeded_db) -> None:
+    app = emerging_app(monkeypatch, seeded_db, emerging_only=False)
+    assert app.dataframe[0].value["Term"].tolist() == ["trelaxin receptor", "aquatic therapy"]
+    app = emerging_app(monkeypatch, seeded_db, emerging_min_articles=5000)
+    assert "No candidate is mentioned in enough fibromyalgia articles; lower the minimum articles." in [
+        block.value for block in app.markdown]

@@ -1,0 +1,318 @@
+"""The stance reader on the project's own hand-written abstracts: splitter, finding cues, the per-pair stance."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from tracker import stance, tagging
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+RULES = tagging.compile_rules(SHIPPED)
+STANCE_RULES = stance.compile_stance_rules(SHIPPED, RULES)
+
+
+# --- the splitter ---------------------------------------------------------------------------------------------
+
+def test_sentences_keep_abbreviations_decimals_and_p_values_inside() -> None:
+    text = ("Serotonin was 0.45 ng/ml lower vs. controls (p < 0.05). As Russell et al. reported, e.g. in CSF, "
+            "levels fell (Fig. 2). Substance P rose, p < 0.01. Dr. Smith J. Brown read it. The end?  Yes.")
+    spans = stance.split_sentences(text)
+    assert [text[start:end] for start, end in spans] == [
+        "Serotonin was 0.45 ng/ml lower vs. controls (p < 0.05).",
+        "As Russell et al. reported, e.g. in CSF, levels fell (Fig. 2).",
+        "Substance P rose, p < 0.01.",
+        "Dr. Smith J. Brown read it.",
+        "The end?",
+        "Yes.",
+    ]
+
+
+def test_a_stop_inside_brackets_ends_no_sentence() -> None:
+    text = "Levels were low (mean 2.1 vs. 3.4. See Table 1) in patients. Next."
+    assert [text[a:b] for a, b in stance.split_sentences(text)] == [
+        "Levels were low (mean 2.1 vs. 3.4. See Table 1) in patients.", "Next."]
+
+
+def test_inline_labels_become_sections() -> None:
+    assert stance.sections_from_text("BACKGROUND: Why. RESULTS: Lower. CONCLUSIONS: So.") == [
+        {"text": "Why.", "label": "BACKGROUND", "nlm_category": None},
+        {"text": "Lower.", "label": "RESULTS", "nlm_category": None},
+        {"text": "So.", "label": "CONCLUSIONS", "nlm_category": None},
+    ]
+
+
+# --- finding_direction: each cue family -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sentence", "direction"), [
+    # no difference
+    ("Serotonin did not differ between patients and controls.", "no_difference"),
+    ("There was no significant difference in substance P between the groups.", "no_difference"),
+    ("Cortisol levels were similar in patients and controls.", "no_difference"),
+    ("Heart rate variability was comparable to that of healthy controls.", "no_difference"),
+    ("Tryptophan was unchanged after the test.", "no_difference"),
+    ("Plasma substance P (p = 0.41) did not reach significance.", "no_difference"),
+    # direction
+    ("CSF substance P was elevated in patients.", "higher"),
+    ("Patients had significantly higher substance P than controls.", "higher"),
+    ("Serum serotonin was significantly decreased in patients.", "lower"),
+    ("Sleep efficiency was reduced in the patients.", "lower"),
+    ("Conditioned pain modulation was impaired.", "lower"),
+    # association and significance without a direction
+    ("Cortisol was associated with pain severity.", "different"),
+    ("Heart rate variability correlated with fatigue (r = 0.41).", "different"),
+    ("Childhood trauma predicted the onset of widespread pain.", "different"),
+    ("Sleep architecture was abnormal in most patients.", "different"),
+    ("The groups differed in serotonin (p = 0.003).", "different"),
+    # negation and its scope
+    ("Treatment did not produce a significant increase in serotonin.", "no_difference"),
+    ("Serotonin was not significantly lower in patients than in controls.", "no_difference"),
+    ("Cortisol was not associated with pain.", "no_difference"),
+    ("None of the sleep measures differed significantly between the groups.", "no_difference"),
+    ("No patient withdrew, but serotonin was significantly lower.", "lower"),
+    ("Patients had not only higher pain but also higher substance P.", "higher"),
+    ("Serotonin was lower in patients, but the difference was not significant.", "no_difference"),
+    ("Pain decreased in both groups.", "no_difference"),
+    # no finding at all
+    ("Serotonin was measured in serum by ELISA.", None),
+    ("Fibromyalgia is a chronic pain condition.", None),
+])
+def test_finding_direction(sentence: str, direction: str | None) -> None:
+    assert stance.finding_direction(sentence) == direction
+
+
+def test_every_cue_is_data_with_a_known_category_and_direction() -> None:
+    assert all(cue.direction in ("", *stance.DIRECTIONS) for cue in stance.CUES)
+    assert all(cue.scope in ("clause", "sentence", "forward") for cue in stance.CUES)
+    assert {cue.category for cue in stance.CUES} >= {"null", "direction", "difference", "negation", "hedge"}
+
+
+# --- sample sizes ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "sizes"), [
+    ("We studied 74 women with fibromyalgia and 30 healthy controls.", (74, 30)),
+    ("Twenty FM patients and 15 age-matched healthy women took part.", (20, 15)),
+    ("Patients with fibromyalgia (n = 25) and controls (n = 20) were studied.", (25, 20)),
+    ("A total of 1,204 patients with fibromyalgia answered the survey.", (1204, None)),
+    ("In 2019, 120 participants were enrolled.", (None, None)),
+])
+def test_sample_sizes(text: str, sizes: tuple[int | None, int | None]) -> None:
+    assert stance.sample_sizes(text) == sizes
+
+
+# --- the per-(article, cause) reader ----------------------------------------------------------------------------
+
+def _read(abstract: list[tuple[str | None, str]] | str, hypothesis_id: str, *, title: str = "A study",
+          design: str = "case_control", publication_types: tuple[str, ...] = ("Journal Article",),
+          stance_rules: stance.StanceRules = STANCE_RULES) -> dict:
+    """Tag one article as the store does and read its stance for one cause."""
+    if isinstance(abstract, str):
+        sections = [{"text": abstract, "label": None, "nlm_category": None}]
+    else:
+        sections = [{"text": text, "label": label, "nlm_category": label} for label, text in abstract]
+    text = "\n\n".join(f"{s['label']}: {s['text']}" if s["label"] else s["text"] for s in sections)
+    articles = pd.DataFrame([{"pmid": 1, "title": title, "abstract": text, "abstract_sections": sections,
+                              "keywords": [], "mesh_terms": [], "publication_types": list(publication_types),
+                              "corrections": [], "query_hypotheses": [hypothesis_id]}])
+    result = tagging.tag_articles(articles, RULES)
+    facets = result.facets.assign(design=design)
+    frame = stance.read_stances(articles, result.tags, facets, stance_rules)
+    assert list(frame.columns) == list(stance.STANCE_COLUMNS)
+    rows = frame[frame["hypothesis_id"] == hypothesis_id].to_dict("records")
+    assert len(rows) == 1
+    return rows[0]
+
+
+_METHODS = ("METHODS", "We studied 74 women with fibromyalgia and 30 healthy controls; substance P and serotonin "
+                       "were measured in cerebrospinal fluid and serum.")
+
+
+def test_a_structured_abstract_that_supports_keeps_its_sentence_section_cue_and_sizes() -> None:
+    row = _read([("BACKGROUND", "Substance P is thought to be raised in fibromyalgia."), _METHODS,
+                 ("RESULTS", "Response rates were high. CSF substance P was significantly higher in patients with "
+                             "fibromyalgia than in healthy controls (p < 0.001)."),
+                 ("CONCLUSIONS", "Nociceptive signalling is amplified.")], "substance_p")
+    assert row == {
+        "pmid": 1, "hypothesis_id": "substance_p", "stance": "supports", "evidence_kind": "comparison",
+        "hedged": False, "section": "RESULTS",
+        "sentence": "CSF substance P was significantly higher in patients with fibromyalgia than in healthy "
+                    "controls (p < 0.001).",
+        "cue": "higher", "n_patients": 74, "n_controls": 30,
+    }
+
+
+def test_the_opposite_direction_contradicts() -> None:
+    row = _read([_METHODS, ("RESULTS", "Serum serotonin was higher in fibromyalgia patients than in controls.")],
+                "serotonin")
+    assert (row["stance"], row["cue"]) == ("contradicts", "higher")
+
+
+def test_controls_named_first_swap_the_direction() -> None:
+    row = _read([_METHODS, ("RESULTS", "Healthy controls had lower serotonin than patients with fibromyalgia.")],
+                "serotonin")
+    assert row["stance"] == "contradicts"
+
+
+def test_no_difference_contradicts_a_prediction() -> None:
+    row = _read([_METHODS, ("RESULTS", "Serum serotonin did not differ between fibromyalgia patients and "
+                                       "healthy controls.")], "serotonin")
+    assert (row["stance"], row["evidence_kind"], row["cue"]) == ("contradicts", "comparison", "did not differ")
+
+
+def test_higher_in_csf_but_not_in_serum_is_mixed_with_both_sentences() -> None:
+    row = _read([_METHODS, ("RESULTS", "CSF substance P was elevated in fibromyalgia patients compared with "
+                                       "controls. Serum substance P did not differ between the groups.")],
+                "substance_p")
+    assert row["stance"] == "mixed"
+    assert row["sentence"] == ("CSF substance P was elevated in fibromyalgia patients compared with controls.\n"
+                               "Serum substance P did not differ between the groups.")
+    assert row["cue"] == "elevated\ndid not differ"
+    assert row["section"] == "RESULTS\nRESULTS"
+
+
+def test_a_cause_only_in_background_methods_or_aims_is_no_finding() -> None:
+    row = _read([("BACKGROUND", "Low serotonin has been proposed as a cause of fibromyalgia."),
+                 ("OBJECTIVE", "We aimed to compare serotonin between patients and controls."), _METHODS,
+                 ("RESULTS", "Pain thresholds were lower in patients."),
+                 ("CONCLUSIONS", "Further studies of serotonin are needed.")], "serotonin")
+    assert (row["stance"], row["sentence"], row["cue"]) == ("no_finding", None, None)
+
+
+def test_a_finding_set_against_earlier_studies_still_counts() -> None:
+    background = _read([_METHODS, ("CONCLUSIONS", "Previous studies have shown lower serotonin in fibromyalgia.")],
+                       "serotonin")
+    finding = _read([_METHODS, ("RESULTS", "In contrast to previous studies, serum serotonin did not differ between "
+                                           "fibromyalgia patients and healthy controls.")], "serotonin")
+    assert (background["stance"], finding["stance"]) == ("no_finding", "contradicts")
+
+
+def test_a_finding_about_another_population_is_no_finding() -> None:
+    row = _read([_METHODS, ("RESULTS", "In patients with rheumatoid arthritis, serum serotonin was significantly "
+                                       "lower than in healthy controls.")], "serotonin")
+    assert row["stance"] == "no_finding"
+
+
+def test_a_null_against_another_patient_group_is_no_finding() -> None:
+    row = _read([_METHODS, ("RESULTS", "Heart rate variability was similar between patients with lupus and "
+                                       "fibromyalgia.")], "autonomic")
+    healthy = _read([_METHODS, ("RESULTS", "Heart rate variability was similar between fibromyalgia and healthy "
+                                           "controls.")], "autonomic")
+    against_ra = _read([_METHODS, ("RESULTS", "Compared with patients with rheumatoid arthritis, patients with "
+                                              "fibromyalgia had similar heart rate variability.")], "autonomic")
+    subgroups = _read([_METHODS, ("RESULTS", "Heart rate variability did not differ between fibromyalgia patients "
+                                             "with and without depression.")], "autonomic")
+    assert (row["stance"], healthy["stance"]) == ("no_finding", "contradicts")
+    assert (against_ra["stance"], subgroups["stance"]) == ("no_finding", "no_finding")
+
+
+def test_a_result_in_healthy_volunteers_is_no_finding() -> None:
+    row = _read([_METHODS, ("RESULTS", "Sleep deprivation reduced pain thresholds in young healthy adults.")],
+                "sleep")
+    assert row["stance"] == "no_finding"
+
+
+def test_a_treatment_result_is_intervention_evidence() -> None:
+    supported = _read([("METHODS", "Sixty patients with fibromyalgia received an SSRI or placebo."),
+                       ("RESULTS", "The SSRI significantly reduced pain compared with placebo.")], "serotonin",
+                      design="rct")
+    refuted = _read([("METHODS", "Sixty patients with fibromyalgia received an SSRI or placebo."),
+                     ("RESULTS", "The SSRI was not superior to placebo and did not improve pain.")], "serotonin",
+                    design="rct")
+    assert (supported["stance"], supported["evidence_kind"]) == ("supports", "intervention")
+    assert (refuted["stance"], refuted["evidence_kind"]) == ("contradicts", "intervention")
+
+
+def test_a_hedged_conclusion_is_flagged() -> None:
+    row = _read([_METHODS, ("CONCLUSIONS", "Reduced heart rate variability in fibromyalgia may reflect "
+                                           "autonomic dysfunction.")], "autonomic")
+    assert (row["stance"], row["hedged"]) == ("supports", True)
+
+
+def test_more_likely_is_a_comparison_not_a_hedge() -> None:
+    row = _read([_METHODS, ("RESULTS", "Patients with fibromyalgia were more likely than controls to have "
+                                       "fragmented sleep.")], "sleep")
+    assert (row["stance"], row["hedged"], row["cue"]) == ("supports", False, "more likely")
+
+
+def test_abnormal_counts_any_difference_and_associated_any_association() -> None:
+    sleep = _read([_METHODS, ("RESULTS", "Slow-wave sleep was reduced in fibromyalgia patients compared with "
+                                         "controls.")], "sleep")
+    trauma = _read("Patients with fibromyalgia were asked about their history. Neck pain was common. "
+                   "A whiplash injury was associated with a higher risk of fibromyalgia (odds ratio 2.1). "
+                   "Physical trauma may trigger the syndrome.", "injury", design="observational")
+    assert (sleep["stance"], trauma["stance"], trauma["evidence_kind"]) == ("supports", "supports", "association")
+
+
+def test_an_unstructured_abstract_reads_its_last_sentences_only() -> None:
+    abstract = ("Serotonin is reduced in fibromyalgia according to earlier reports. Serotonin levels were lower in "
+                "depression. We recruited 40 patients with fibromyalgia and 40 healthy controls. Platelet "
+                "serotonin was assayed. Serum serotonin did not differ between the groups. Serotonin therefore "
+                "seems not to explain the pain.")
+    row = _read(abstract, "serotonin")
+    assert (row["stance"], row["section"], row["n_patients"], row["n_controls"]) == ("contradicts", None, 40, 40)
+    assert row["sentence"] == "Serum serotonin did not differ between the groups."
+
+
+def test_an_abbreviation_the_abstract_defines_counts_as_the_term() -> None:
+    row = _read([("METHODS", "Substance P (SP) was measured in 30 women with fibromyalgia."),
+                 ("RESULTS", "SP was threefold higher than in controls.")], "substance_p")
+    assert (row["stance"], row["sentence"]) == ("supports", "SP was threefold higher than in controls.")
+
+
+def test_a_protocol_has_no_finding_and_is_other_evidence() -> None:
+    row = _read([("METHODS", "Patients will receive an SSRI or placebo; serotonin will be measured."),
+                 ("RESULTS", "Serotonin is expected to be lower.")], "serotonin",
+                publication_types=("Clinical Trial Protocol",))
+    assert (row["stance"], row["evidence_kind"]) == ("no_finding", "other")
+
+
+def test_a_review_conclusion_is_review_evidence() -> None:
+    row = _read([("RESULTS", "Twelve studies were included. Pooled heart rate variability was significantly lower "
+                             "in fibromyalgia than in controls.")], "autonomic", design="meta_analysis")
+    assert (row["stance"], row["evidence_kind"]) == ("supports", "review")
+
+
+def test_the_title_decides_only_where_the_abstract_does_not() -> None:
+    row = _read("We examined patients with fibromyalgia. Blood samples were taken.", "substance_p",
+                title="Elevated substance P in fibromyalgia")
+    assert (row["stance"], row["section"]) == ("supports", "TITLE")
+
+
+def test_the_baseline_gets_no_stance_row() -> None:
+    articles = pd.DataFrame([{"pmid": 5, "title": "Fibromyalgia", "abstract": "", "abstract_sections": [],
+                              "keywords": [], "mesh_terms": [], "publication_types": [], "corrections": []}])
+    result = tagging.tag_articles(articles, RULES)
+    assert list(result.tags["hypothesis_id"]) == ["fibromyalgia"]
+    assert stance.read_stances(articles, result.tags, result.facets, STANCE_RULES).empty
+
+
+def test_the_version_follows_expect_and_the_terms() -> None:
+    edited = tuple(dataclasses.replace(h, expect="higher") if h.id == "serotonin" else h for h in SHIPPED)
+    assert stance.compile_stance_rules(edited, RULES).version != STANCE_RULES.version
+    assert stance.compile_stance_rules(SHIPPED, RULES).version == STANCE_RULES.version
+    with_expect_edit = stance.compile_stance_rules(edited, tagging.compile_rules(edited))
+    assert _read([_METHODS, ("RESULTS", "Serum serotonin was higher in fibromyalgia patients than in controls.")],
+                 "serotonin", stance_rules=with_expect_edit)["stance"] == "supports"
+
+
+def test_a_title_that_names_its_topic_is_no_finding() -> None:
+    row = _read("We reviewed the literature on fibromyalgia. Forty articles were found.", "autonomic",
+                title="Autonomic dysfunction in fibromyalgia: a narrative review", design="narrative_review")
+    assert (row["stance"], row["evidence_kind"]) == ("no_finding", "review")
+
+
+def test_two_clauses_on_one_cause_can_make_one_sentence_mixed() -> None:
+    row = _read([_METHODS, ("RESULTS", "Tryptophan was significantly reduced in fibromyalgia, whereas serotonin "
+                                       "did not differ from healthy controls.")], "serotonin")
+    assert (row["stance"], row["cue"]) == ("mixed", "reduced\ndid not differ")
+    assert row["sentence"] == ("Tryptophan was significantly reduced in fibromyalgia, whereas serotonin did not "
+                               "differ from healthy controls.")
+
+
+def test_normal_values_are_no_difference() -> None:
+    row = _read([_METHODS, ("RESULTS", "Phosphocreatine recovery was normal in patients with fibromyalgia.")],
+                "muscle")
+    assert (row["stance"], row["cue"]) == ("contradicts", "was normal")
