@@ -602,7 +602,7 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
         # One row per bar segment already: no aggregate for Vega to compute.
         y=alt.Y("value:Q", title=y_title, stack="zero"),
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
-                        legend=alt.Legend(orient="top", labelLimit=0, columns=4 if facet else 2)),
+                        legend=alt.Legend(orient="top", labelLimit=0, columns=4 if facet else 1)),
         order=alt.Order("group_rank:Q"),
         opacity=alt.condition(alt.datum.caveat == "", alt.value(1.0), alt.value(0.4)),
         tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("year:Q", title="Year", format="d"),
