@@ -267,16 +267,20 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
         return store.load_run_hypotheses_frame(connection, run_id)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+# cache_resource, like the catalogue: two rows per article at 200,000 articles, and cache_data would unpickle a
+# copy on every call. Callers never mutate it.
+@st.cache_resource(max_entries=1, show_spinner=False)
 def load_stances(state: StoreState) -> pd.DataFrame:
     """Every stored stance row's key and stance (pmid, hypothesis_id, stance); empty until the stance reader ran."""
     with _reading(state.db_path) as connection:
         return store.load_stance_frame(connection, columns=("stance",))
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
 def has_stances(state: StoreState) -> bool:
     """Whether the store holds any stance row, i.e. whether charts can stack by stance."""
-    return len(load_stances(state)) > 0
+    with _reading(state.db_path) as connection:
+        return connection.execute("SELECT 1 FROM stances LIMIT 1").fetchone() is not None
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
