@@ -50,6 +50,7 @@ FILTER_STEPS = [
     ("text: sleep", "filter_text", "sleep"),
     ("years 2000-2015", "filter_years", (2000, 2015)),
     ("retracted included", "include_retracted", True),
+    ("only retracted", "filter_only_retracted", True),
     ("back to cause only", "filter_causes", ["serotonin"]),
 ]
 

@@ -13,7 +13,9 @@ if PROJECT_DIR not in sys.path:
 
 import streamlit as st
 
-from dashboard import screens
+from dashboard import loaders, screens
 
-st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon=":material/menu_book:", layout="wide")
-screens.render(sys.argv[1:], os.environ)
+# An emoji, not ":material/...:": Streamlit fetches a Material favicon from Google's font server, while an emoji
+# becomes an inline SVG. Nothing the page loads may come from outside the machine.
+st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon="📚", layout="wide")
+screens.render(sys.argv[1:], os.environ, now=loaders.utc_now())

@@ -1,11 +1,16 @@
-"""The dashboard's pages: each reads through `loaders` and draws through `views`."""
+"""The dashboard's pages: each reads through `loaders` and draws through `views`.
+
+A page is a function of the `Context`; `PAGES` at the end lists them in the sidebar's order, so a new page is one
+function and one entry there.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -14,27 +19,31 @@ from dashboard import loaders, views
 from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
+from tracker.models import STANCES
 from tracker.selection import LATEST_RUN, Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
-PAGES = ("Overview", "Cause", "Citations", "Fetch status", "Emerging")
 CHART_MODES = {
     "count": "Articles per year",
     "cumulative": "Cumulative articles",
     "per_1000": "Per 1,000 fibromyalgia articles of the year",
 }
+STACK_CHOICES = {"stance": "What they found (stance)", "level": "Evidence level (study design)"}
 ANY_SPECIES = "any"
 TOP_MESH_COUNT = 15
 NEWEST_COUNT = 10
+# The link parameters a number's link may carry (views.citations_link), and the widget each one presets.
+_LINK_LIST_FILTERS = {"causes": "filter_causes", "stances": "filter_stances", "designs": "filter_designs"}
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every page needs: settings, the store's state and the reader's global choices."""
+    """What every page needs: settings, the store's state, the clock and the reader's global choices."""
 
     settings: Settings
     state: loaders.StoreState
     include_retracted: bool
+    now: datetime
 
     @property
     def hypotheses(self) -> tuple[Hypothesis, ...]:
@@ -56,8 +65,13 @@ class Context:
         """The configured ids a selection may name."""
         return tuple(h.id for h in self.settings.hypotheses)
 
+    @property
+    def retracted_filter(self) -> str | None:
+        """What a count's link says about retracted articles: counted with the others, or not."""
+        return "include" if self.include_retracted else None
 
-def render(argv: Sequence[str], environ: Mapping[str, str]) -> None:
+
+def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> None:
     """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
     db_name = "the store"
     try:
@@ -65,9 +79,9 @@ def render(argv: Sequence[str], environ: Mapping[str, str]) -> None:
         db_name = str(settings.db_path)
         state = loaders.read_store_state(settings.db_path)
         if state is None:
-            views.draw_first_screen(str(settings.db_path), has_runs=False)
+            views.draw_missing_store(str(settings.db_path), Path(settings.db_path).parent.is_dir())
             return
-        _render_store(settings, state)
+        _render_store(settings, state, now)
     except TrackerError as error:
         views.draw_store_error(str(error))
     except sqlite3.Error as error:
@@ -75,7 +89,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str]) -> None:
                                "check the file given with --db or TRACKER_DB")
 
 
-def _render_store(settings: Settings, state: loaders.StoreState) -> None:
+def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) -> None:
     catalogue = loaders.load_catalogue(state)
     if catalogue.empty:
         runs = loaders.load_runs(state)
@@ -83,26 +97,56 @@ def _render_store(settings: Settings, state: loaders.StoreState) -> None:
         if not runs.empty:
             views.draw_runs(runs)
         return
+    _apply_link(settings)
     st.sidebar.title("Fibromyalgia evidence")
-    page = st.sidebar.radio("Page", PAGES, key="page")
+    page = st.sidebar.radio("Page", list(PAGES), key="page")
     include_retracted = st.sidebar.checkbox(
         "Include retracted articles", key="include_retracted",
         help="Retracted articles are left out of every count and list unless this is ticked.")
-    st.sidebar.caption(f"Store: `{state.db_path}`")
-    context = Context(settings, state, include_retracted)
-    {"Overview": overview_page, "Cause": cause_page, "Citations": citations_page,
-     "Fetch status": status_page, "Emerging": emerging_page}[page](context)
+    st.sidebar.caption(f"Store: {views.escape_text(state.db_path)}", unsafe_allow_html=True)
+    PAGES[page](Context(settings, state, include_retracted, now))
 
 
-def emerging_page(context: Context) -> None:
-    """The Emerging page; its module, and SciPy with it, load only when the page is opened."""
-    from dashboard.emerging_page import emerging_page as draw_emerging_page
+def _apply_link(settings: Settings) -> None:
+    """Preset the page and filters a count's link names (`?page=Citations&causes=sleep&stances=supports`), once per
+    address: afterwards the reader's own choices rule. Values that are not allowed are ignored."""
+    params = st.query_params
+    # Keyed on the address, not a flag: the browser keeps its session when the reader follows another link.
+    address = tuple(sorted((name, params[name]) for name in params))
+    if st.session_state.get("_link_applied") == address:
+        return
+    st.session_state["_link_applied"] = address
+    if not address:
+        return
+    if params.get("page") in PAGES:
+        st.session_state["page"] = params["page"]
+    allowed = {"causes": [h.id for h in settings.causes], "stances": list(STANCES), "designs": list(DESIGNS)}
+    for name, key in _LINK_LIST_FILTERS.items():
+        if name in params:
+            st.session_state[key] = [v for v in params[name].split(",") if v in allowed[name]]
+    if params.get("cause") in allowed["causes"]:
+        st.session_state["cause"] = params["cause"]
+    if params.get("retracted") == "only":
+        st.session_state["filter_only_retracted"] = True
+    if params.get("retracted") in ("only", "include"):
+        st.session_state["include_retracted"] = True
+    years = []
+    for name in ("from", "to"):
+        value = params.get(name, "")
+        years.append(int(value) if value.isdigit() else None)
+    if any(year is not None for year in years):
+        st.session_state["_link_years"] = tuple(years)
+    if params.get("pmid", "").isdigit():
+        st.session_state["_link_pmid"] = int(params["pmid"])
+        # The rows clicked before the link: while they stay as they are, the linked article is the newer choice.
+        st.session_state["_rows_at_link"] = {key: _selected_rows(st.session_state.get(key))
+                                             for key in ("citations_table", "newest_table")}
 
-    draw_emerging_page(context)
 
+# --- overview -----------------------------------------------------------------------------------------------------
 
 def overview_page(context: Context) -> None:
-    """Headline figures, coverage per cause, evidence over time, and one cause stacked by study design."""
+    """Headline figures, one clear count per cause, each cause over time, and causes × study designs."""
     st.title("Fibromyalgia evidence over time")
     catalogue = loaders.load_catalogue(context.state)
     # The warning below is about fetches: an import since a failed fetch must not hide it.
@@ -117,39 +161,93 @@ def overview_page(context: Context) -> None:
     if not context.causes:
         views.draw_no_causes(context.settings.hypotheses_path)
         return
-    st.subheader("Articles per cause")
-    st.caption("Articles tagged with a cause, by PubMed's query for it or by the terms in their text"
-               + ("." if context.include_retracted else "; retracted articles left out."))
-    totals = loaders.load_cause_totals(context.state, context.hypotheses, context.include_retracted)
-    columns = st.columns(min(len(context.causes), 6) or 1)
-    for position, cause in enumerate(context.causes):
-        columns[position % len(columns)].metric(cause.label, f"{totals.get(cause.id, 0):,}")
+    by_stance = loaders.has_stances(context.state)
 
-    st.subheader("Coverage: stored articles against PubMed's count")
-    status = loaders.load_status(context.state)
-    views.draw_coverage(views.coverage_frame(context.causes, status))
-
-    st.subheader("Evidence over time")
-    mode = st.radio("Show", list(CHART_MODES), format_func=CHART_MODES.get, horizontal=True, key="chart_mode")
-    chart_data = loaders.load_chart_data(context.state, context.hypotheses, context.include_retracted, mode)
-    st.altair_chart(views.line_chart(chart_data, "Publication year", CHART_MODES[mode]), width="stretch")
+    st.subheader("Each cause over time")
+    controls = st.columns([3, 3, 2])
+    mode = controls[0].radio("Show", list(CHART_MODES), format_func=CHART_MODES.get, key="chart_mode")
+    if by_stance:
+        stack = controls[1].radio("Stack by", list(STACK_CHOICES), format_func=STACK_CHOICES.get, key="stack_by")
+    else:
+        stack = "level"
+        controls[1].markdown("**Stacked by evidence level**")
+        controls[1].caption("Stance (supports / contradicts / no finding) appears here once the stance reader "
+                            "has read the stored articles (`tracker retag`).")
+    shared_scale = controls[2].toggle("Same scale for every cause", value=True, key="same_scale",
+                                      help="Off: each small chart gets its own scale, so small causes show their "
+                                           "shape; on: the heights compare across causes.")
+    data = loaders.load_stacked_chart_data(context.state, context.hypotheses, context.include_retracted, mode,
+                                           stack, context.now.year)
+    views.draw_stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale)
+    views.draw_how_to_read(_over_time_note(mode, stack, context))
     unknown = loaders.load_unknown_year_counts(context.state, context.hypotheses, context.include_retracted)
     if unknown:
-        st.caption("Not in the chart, publication year unknown: "
-                   + "; ".join(f"{context.labels[i]} {n:,}" for i, n in unknown.items()))
+        st.caption("Not in the charts, publication year unknown: "
+                   + "; ".join(f"{views.escape_text(context.labels[i])} {n:,}" for i, n in unknown.items()),
+                   unsafe_allow_html=True)
+
+    st.subheader("Articles per cause")
+    summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
+    split = st.toggle("Show how the articles were found (PubMed's query or their text)", key="split_sources")
+    st.markdown(views.cause_table_markdown(summary, split, context.retracted_filter), unsafe_allow_html=True)
+    views.draw_how_to_read(
+        "Each number opens the articles behind it in Citations. An article counts once per cause, whether PubMed's "
+        "query for the cause returned it, its title, abstract or MeSH terms mention the cause, or both; an article "
+        "about two causes counts under each. "
+        + ("Retracted articles are counted too (ticked in the sidebar). " if context.include_retracted else
+           "Retracted articles are not in the counts; the Retracted column lists them separately. ")
+        + "“High-level” is the share of meta-analyses, systematic reviews and randomised trials.")
+    with st.expander("Coverage: stored articles against PubMed's count"):
+        views.draw_coverage(views.coverage_frame(context.causes, loaders.load_status(context.state)))
+
+    st.subheader("Study designs per cause")
+    matrix = loaders.load_design_matrix(context.state, context.hypotheses, context.include_retracted)
+    views.draw_design_heatmap(matrix, summary)
+    views.draw_how_to_read(
+        "Each row is a cause, each column a study design; a cell holds the number of articles and is darker the "
+        "larger its share of the cause's articles. The last column is the share of high-level evidence "
+        "(meta-analyses, systematic reviews, randomised controlled trials): a cause with many articles but few of "
+        "these rests mostly on observational studies, case reports and opinion.")
+
+    if by_stance:
+        st.subheader("What the high-level evidence found")
+        balance = loaders.load_high_level_balance(context.state, context.hypotheses, context.include_retracted)
+        if balance["articles"].sum():
+            st.altair_chart(views.high_level_balance_chart(balance), width="stretch")
+        else:
+            st.info("No meta-analysis, systematic review or randomised trial among the tagged articles yet.")
+        views.draw_how_to_read(
+            "For each cause, its meta-analyses, systematic reviews and randomised trials split by what they found "
+            "about it. A bar mostly grey means these studies mention the cause without reporting a finding on it.")
     if not context.include_retracted:
-        st.caption("Retracted articles are not counted; tick “Include retracted articles” to count them.")
+        st.caption("Retracted articles are not counted in the charts; tick “Include retracted articles” to count "
+                   "them.")
 
-    st.subheader("By study design")
-    cause_id = st.selectbox("Cause", [c.id for c in context.causes], format_func=context.labels.get,
-                            key="design_cause")
-    design_data = loaders.load_design_chart_data(context.state, context.hypotheses, context.include_retracted,
-                                                 cause_id)
-    st.altair_chart(views.stacked_design_chart(design_data, "Articles per year"), width="stretch")
 
+def _over_time_note(mode: str, stack: str, context: Context) -> str:
+    year = context.now.year
+    parts = ["One small chart per cause, all on the same years."]
+    if stack == "stance":
+        parts.append("Each bar splits the year's articles by what they report about the cause: a finding that "
+                     "supports it, one that contradicts it (no difference, or the opposite direction), mixed "
+                     "findings, or none (the cause is only background or method).")
+    else:
+        parts.append("Each bar splits the year's articles by evidence level, from meta-analyses, systematic "
+                     "reviews and randomised trials (dark blue) to case reports and opinion.")
+    if mode == "per_1000":
+        parts.append(f"Per 1,000 divides by all fibromyalgia articles of that year (the tooltip gives that "
+                     f"number); faint bars rest on fewer than {loaders.SMALL_BASELINE}, where one article moves "
+                     "the value a lot.")
+    elif mode == "cumulative":
+        parts.append("Cumulative adds up every year so far.")
+    parts.append(f"{year} is not over: its faint bar counts the articles so far, not a fall.")
+    return " ".join(parts)
+
+
+# --- one cause ----------------------------------------------------------------------------------------------------
 
 def cause_page(context: Context) -> None:
-    """One cause: what it proposes, the query as used, coverage, design and species, MeSH terms, newest articles."""
+    """One cause: what it proposes, the query as used, what was found over time, designs, MeSH, newest articles."""
     if not context.causes:
         views.draw_no_causes(context.settings.hypotheses_path)
         return
@@ -159,6 +257,70 @@ def cause_page(context: Context) -> None:
     st.title(cause.label)
     st.markdown(views.escape_text(cause.description), unsafe_allow_html=True)
 
+    summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
+    row = summary.loc[cause.id]
+    columns = st.columns(3)
+    columns[0].metric("Articles tagged with this cause", f"{int(row['articles']):,}",
+                      help="By PubMed's query or by the terms in their text"
+                           + ("" if context.include_retracted else "; retracted articles left out"))
+    columns[1].metric("Meta-analyses, systematic reviews, RCTs", f"{int(row['high_level']):,}",
+                      help=f"{row['high_level_share']:.0%} of the cause's articles")
+    columns[2].metric("Retracted", f"{int(row['retracted']):,}",
+                      help="Retracted articles tagged with this cause, counted whether or not they are included")
+    st.markdown(views.cause_links_markdown(cause.id, row, context.retracted_filter), unsafe_allow_html=True)
+
+    by_stance = loaders.has_stances(context.state)
+    if by_stance:
+        st.subheader("What the articles found")
+        counts = loaders.load_stance_counts(context.state, context.hypotheses, context.include_retracted, cause.id)
+        st.markdown(views.stance_summary_markdown(cause, counts, int(row["articles"]), context.retracted_filter),
+                    unsafe_allow_html=True)
+
+    st.subheader("Over time")
+    chart_columns = st.columns(2 if by_stance else 1)
+    for column, stack in zip(chart_columns, ["stance", "level"] if by_stance else ["level"]):
+        data = loaders.load_stacked_chart_data(context.state, context.hypotheses, context.include_retracted,
+                                               "count", stack, context.now.year, cause.id)
+        with column:
+            st.markdown(f"**By {'stance' if stack == 'stance' else 'evidence level'}**")
+            views.draw_stacked_bars(data, stack, "Articles per year", facet=False)
+    views.draw_how_to_read(
+        f"Articles per publication year. {context.now.year} is not over: its faint bar counts the articles so far. "
+        + ("The stance chart splits them by what they report about this cause; the other by study design. "
+           if by_stance else "Bars split the articles by study design, high-level evidence at the bottom. "))
+
+    counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)
+    columns = st.columns(2)
+    with columns[0]:
+        st.altair_chart(views.breakdown_chart(counts["design"], DESIGN_LABELS, "Study design"), width="stretch")
+    with columns[1]:
+        st.altair_chart(views.breakdown_chart(counts["species"], views.SPECIES_LABELS, "Species"), width="stretch")
+    views.draw_how_to_read(
+        "All the cause's articles, of any year, by study design (strongest evidence first, as PubMed's publication "
+        "types and MeSH terms say) and by who was studied (MeSH check tags; a study of both humans and animals "
+        "counts once, under “Humans and animals”).")
+
+    _query_section(context, cause)
+
+    st.markdown(f"**Most frequent MeSH terms** (top {TOP_MESH_COUNT}, check tags and demographic headings left out)")
+    top_mesh = loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT)
+    st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True)
+    with st.expander("Headings left out of this list"):
+        st.dataframe(pd.DataFrame({"MeSH heading": list(loaders.MESH_CHECK_TAGS)}), hide_index=True)
+        st.caption("NLM indexes these check tags (species, sex, age groups, pregnancy, common laboratory animals) "
+                   "on almost every article; they describe who was studied, not what the article is about.")
+
+    st.subheader("Newest articles")
+    newest = loaders.load_selected_pmids(
+        context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),
+        context.hypothesis_ids)
+    shown = loaders.catalogue_rows(context.state, newest[:NEWEST_COUNT])
+    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances(context.state)),
+                                 key="newest_table")
+    _draw_selected_article(context, shown, event, None, "newest_table")
+
+
+def _query_section(context: Context, cause: Hypothesis) -> None:
     sync_states = loaders.load_sync_states(context.state, context.hypothesis_ids)
     st.markdown("**PubMed query**")
     if cause.id in sync_states.index:
@@ -174,34 +336,16 @@ def cause_page(context: Context) -> None:
     else:
         st.code(cause.query, language=None, wrap_lines=True)
         st.info("Not synced with PubMed yet: run `tracker fetch`.")
-    totals = loaders.load_cause_totals(context.state, context.hypotheses, context.include_retracted)
-    st.metric("Articles tagged with this cause", f"{totals.get(cause.id, 0):,}",
-              help="By PubMed's query or by the terms in their text"
-                   + ("" if context.include_retracted else "; retracted articles left out"))
     views.draw_coverage(views.coverage_frame([cause], loaders.load_status(context.state)))
 
-    counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)
-    columns = st.columns(2)
-    with columns[0]:
-        st.altair_chart(views.breakdown_chart(counts["design"], DESIGN_LABELS, "Study design"), width="stretch")
-    with columns[1]:
-        st.altair_chart(views.breakdown_chart(counts["species"], views.SPECIES_LABELS, "Species"), width="stretch")
 
-    st.markdown(f"**Most frequent MeSH terms** (top {TOP_MESH_COUNT})")
-    top_mesh = loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT)
-    st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True)
-    st.markdown("**Newest articles**")
-    newest = loaders.load_selected_pmids(
-        context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),
-        context.hypothesis_ids)
-    views.draw_citations(views.citation_rows(loaders.catalogue_rows(context.state, newest[:NEWEST_COUNT]),
-                                             context.labels))
-
+# --- citations ----------------------------------------------------------------------------------------------------
 
 def citations_page(context: Context) -> None:
-    """The filtered table, its CSV download, and the chosen article in full."""
+    """The filtered table (click a row to open it), its CSV download, and the chosen article in full."""
     st.title("Citations")
-    selection = _citation_filters(context)
+    stances = loaders.load_stances(context.state)
+    selection = _citation_filters(context, has_stances=len(stances) > 0)
     catalogue = loaders.load_catalogue(context.state)
     runs = loaders.load_run_history(context.state)
     selected = loaders.load_selected_pmids(context.state, selection, context.hypothesis_ids)
@@ -213,13 +357,17 @@ def citations_page(context: Context) -> None:
                                       min_value=1, max_value=page_count, value=1, step=1, key="citations_page")
     start = (page_number - 1) * views.CITATION_PAGE_SIZE
     shown = loaders.catalogue_rows(context.state, selected[start:start + views.CITATION_PAGE_SIZE])
-    views.draw_citations(views.citation_rows(shown, context.labels))
+    st.caption("Click a row to open the article below; the PubMed column opens it on PubMed.")
+    event = views.draw_citations(views.citation_rows(shown, context.labels, stances), key="citations_table",
+                                 height=480)
     st.download_button(
         f"Download these {len(selected):,} articles as CSV",
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
-        data=lambda: export.csv_bytes(store.decode_details(select_articles(
-            catalogue, selection, hypothesis_ids=context.hypothesis_ids, runs=runs), export.detail_columns("csv"))),
+        data=lambda: export.csv_bytes(
+            store.decode_details(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids,
+                                                 stances=stances, runs=runs), export.detail_columns("csv")),
+            stances=stances, cause_ids=[c.id for c in context.causes]),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
         on_click="ignore",
@@ -229,13 +377,41 @@ def citations_page(context: Context) -> None:
                "`tracker export`; cells that a spreadsheet would run as a formula are neutralised.")
     if shown.empty:
         st.info("No article matches these filters; widen the year range or clear a filter.")
+    _draw_selected_article(context, shown, event, st.session_state.get("_link_pmid"))
+
+
+def _selected_rows(event: object) -> list[int]:
+    selection = event.get("selection") if isinstance(event, Mapping) else getattr(event, "selection", None)
+    rows = selection.get("rows") if isinstance(selection, Mapping) else getattr(selection, "rows", None)
+    return list(rows or [])
+
+
+def _draw_selected_article(context: Context, shown: pd.DataFrame, event: object, linked_pmid: int | None,
+                           table_key: str = "citations_table") -> None:
+    """The article of the row clicked last, else the one a link named, else a hint."""
+    rows = _selected_rows(event)
+    if linked_pmid is not None and rows == st.session_state.get("_rows_at_link", {}).get(table_key, []):
+        rows = []  # no click since the link was followed
+    article_rows = None
+    if rows and rows[0] < len(shown):
+        article_rows = shown.iloc[[rows[0]]]
+    elif linked_pmid is not None:
+        catalogue = loaders.load_catalogue(context.state)
+        position = int(catalogue["pmid"].searchsorted(linked_pmid))
+        if position < len(catalogue) and catalogue["pmid"].iloc[position] == linked_pmid:
+            article_rows = catalogue.iloc[[position]]
+    if article_rows is None:
+        if len(shown):
+            st.info("Click a row of the table to read the article here.", icon=":material/touch_app:")
         return
-    pmid = st.selectbox("Article", shown["pmid"].tolist(), key="article",
-                        format_func=_article_label(shown))
-    views.draw_article(store.decode_details(shown[shown["pmid"] == pmid]).iloc[0], context.hypotheses)
+    st.divider()
+    pmid = int(article_rows["pmid"].iloc[0])
+    article = store.decode_details(article_rows).iloc[0].copy()
+    article["revised_date"] = loaders.load_revised_date(context.state, pmid)
+    views.draw_article(article, context.hypotheses, loaders.load_article_stances(context.state, pmid))
 
 
-def _citation_filters(context: Context) -> Selection:
+def _citation_filters(context: Context, has_stances: bool) -> Selection:
     catalogue = loaders.load_catalogue(context.state)
     years = catalogue["pub_year"].dropna()
     first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (None, None)
@@ -245,21 +421,35 @@ def _citation_filters(context: Context) -> Selection:
                                 key="filter_causes")
         from_year = to_year = None
         if first_year is not None and first_year < last_year:
-            chosen = st.slider("Publication years", first_year, last_year, (first_year, last_year),
-                               key="filter_years",
+            linked = st.session_state.pop("_link_years", None)
+            if linked is not None:
+                low, high = (first_year if y is None else min(max(y, first_year), last_year) for y in linked)
+                st.session_state["filter_years"] = (low, max(low, high if linked[1] is not None else last_year))
+            # No default once the state holds one (a link's years): Streamlit warns when both are given.
+            default = None if "filter_years" in st.session_state else (first_year, last_year)
+            chosen = st.slider("Publication years", first_year, last_year, default, key="filter_years",
                                help="Articles of unknown year are listed only while the whole range is chosen.")
             # The full range means "no year filter", so that articles of unknown year stay in.
             if chosen != (first_year, last_year):
                 from_year, to_year = chosen
         designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
+        chosen_stances: list[str] = []
+        if has_stances:
+            chosen_stances = st.multiselect(
+                "What it found (stance)", list(STANCES), format_func=lambda s: views.STANCE_BADGES[s],
+                key="filter_stances", help="For the chosen causes, or for any cause when none is chosen.")
         species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
                                format_func=lambda s: "Any" if s == ANY_SPECIES else views.SPECIES_LABELS[s])
+        only_retracted = st.checkbox("Only retracted articles", key="filter_only_retracted",
+                                     help="Every retracted article, whether or not retracted ones are included "
+                                          "elsewhere.")
         run_fields = _run_filters(context)
         text = st.text_input("Search title, abstract, authors, journal", key="filter_text")
     return Selection(
         hypotheses=tuple(causes), from_year=from_year, to_year=to_year, designs=tuple(designs),
         species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
-        text=text.strip() or None, **run_fields,
+        text=text.strip() or None, stances=tuple(chosen_stances), only_retracted=only_retracted,
+        **run_fields,
     )
 
 
@@ -312,15 +502,16 @@ def _run_filters(context: Context) -> dict[str, object]:
     return fields
 
 
-def _article_label(shown: pd.DataFrame) -> Callable[[int], str]:
-    titles = dict(zip(shown["pmid"], shown["title"]))
+# --- emerging causes -----------------------------------------------------------------------------------------------
 
-    def label(pmid: int) -> str:
-        title = titles[pmid]
-        return f"{pmid} — {title[:90]}{'…' if len(title) > 90 else ''}"
+def emerging_page(context: Context) -> None:
+    """The Emerging page; its module, and SciPy with it, load only when the page is opened."""
+    from dashboard.emerging_page import emerging_page as draw_emerging_page
 
-    return label
+    draw_emerging_page(context)
 
+
+# --- fetch status -------------------------------------------------------------------------------------------------
 
 def status_page(context: Context) -> None:
     """Recent runs with outcome and errors, the latest run per cause, sync state, and the schedule."""
@@ -340,3 +531,13 @@ def status_page(context: Context) -> None:
     views.draw_sync_states(loaders.load_sync_states(context.state, context.hypothesis_ids), context.hypotheses)
     st.subheader("Schedule")
     views.draw_schedule()
+
+
+# The sidebar's pages, in order: a new page is one function above and one entry here.
+PAGES: dict[str, Callable[[Context], None]] = {
+    "Overview": overview_page,
+    "Cause": cause_page,
+    "Citations": citations_page,
+    "Fetch status": status_page,
+    "Emerging": emerging_page,
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,11 +15,11 @@ from click.testing import CliRunner
 from seed import add_fetch_run, make_articles, read_catalogue, seed_store
 from streamlit.testing.v1 import AppTest
 
-from dashboard import views
+from dashboard import loaders, views
 from dashboard.screens import CHART_MODES, PAGES
-from tracker import cli, store, tagging
+from tracker import cli, retag, store, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
-from tracker.models import Correction
+from tracker.models import STANCES, Article, Correction
 from tracker.selection import Selection, select_articles
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -61,15 +62,55 @@ def runs(seeded_db: Path) -> store.RunHistory:
         connection.close()
 
 
+def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Store a stance row for most (article, cause) pairs, cycling through the stances; a few pairs stay unread."""
+    pairs = catalogue[["pmid", "hypotheses"]].explode("hypotheses").dropna()
+    pairs = pairs[pairs["hypotheses"] != "fibromyalgia"].reset_index(drop=True)
+    pairs = pairs[pairs.index % 7 != 6].reset_index(drop=True)
+    stances = pd.DataFrame({
+        "pmid": pairs["pmid"].astype("int64"),
+        "hypothesis_id": pairs["hypotheses"].astype(object),
+        "stance": [STANCES[i % len(STANCES)] for i in range(len(pairs))],
+        "evidence_kind": "comparison",
+        "hedged": [i % 5 == 0 for i in range(len(pairs))],
+        "section": "RESULTS",
+        "sentence": "Levels were significantly higher than in healthy controls.",
+        "cue": "significantly higher",
+        "n_patients": [30 + i % 50 if i % 3 else None for i in range(len(pairs))],
+        "n_controls": [20 if i % 3 else None for i in range(len(pairs))],
+    })
+    connection = store.connect(db_path)
+    try:
+        with store.transaction(connection):
+            store.save_stances(connection, stances, stances["pmid"].unique().tolist(), "test-rules")
+    finally:
+        connection.close()
+    return stances
+
+
+@pytest.fixture(scope="module")
+def stance_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
+    """A store of 300 articles, most (article, cause) pairs with a stored stance."""
+    db_path = tmp_path_factory.mktemp("stance") / "stance.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(300, seed=21))
+    seed_stances(db_path, read_catalogue(db_path))
+    return db_path
+
+
 @pytest.fixture(scope="module")
 def catalogue(seeded_db: Path) -> pd.DataFrame:
     return read_catalogue(seeded_db)
 
 
-def run_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None, **widgets: object) -> AppTest:
-    """Run the page script against a store, on a page, with widgets (by key) set, and return the finished app."""
+def run_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None,
+            query: dict[str, str] | None = None, **widgets: object) -> AppTest:
+    """Run the page script against a store, on a page, with widgets (by key) set, and return the finished app.
+
+    `query` is the page address's query string, as a count's link sets it.
+    """
     monkeypatch.setenv("TRACKER_DB", str(db_path))
     app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app.query_params.update(query or {})
     app.run()
     if page is not None:
         app.sidebar.radio(key="page").set_value(page)
@@ -87,13 +128,21 @@ def metric_values(app: AppTest) -> dict[str, str]:
 
 
 def chart_frames(app: AppTest) -> list[pd.DataFrame]:
-    """The data each Vega-Lite chart on the page was sent, decoded from its Arrow bytes."""
-    frames = []
+    """The data each Vega-Lite chart on the page was sent (its first data set), decoded from its Arrow bytes."""
+    return [datasets[0] for datasets in chart_datasets(app)]
+
+
+def chart_datasets(app: AppTest) -> list[list[pd.DataFrame]]:
+    """Every data set of each Vega-Lite chart on the page (a layered or concatenated chart has several)."""
+    charts = []
     for chart in app.get("vega_lite_chart"):
-        datasets = chart.proto.datasets
-        raw = datasets[0].data.data if datasets else chart.proto.data.data
-        frames.append(pa.ipc.open_stream(raw).read_pandas())
-    return frames
+        raws = [dataset.data.data for dataset in chart.proto.datasets] or [chart.proto.data.data]
+        charts.append([pa.ipc.open_stream(raw).read_pandas() for raw in raws])
+    return charts
+
+
+def markdown_text(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
 
 
 # --- every page -------------------------------------------------------------------------------------------------
@@ -110,16 +159,40 @@ def test_every_page_renders_without_exception(monkeypatch, seeded_db, page) -> N
 
 
 @pytest.mark.parametrize("include_retracted", [False, True])
-def test_overview_figures_come_from_the_evidence_table(monkeypatch, seeded_db, settings, catalogue,
-                                                       include_retracted) -> None:
+def test_overview_counts_come_from_the_evidence_table_and_link_to_their_articles(
+        monkeypatch, seeded_db, settings, catalogue, include_retracted) -> None:
     app = run_app(monkeypatch, seeded_db, include_retracted=include_retracted)
     by_year = tagging.evidence_by_year(
         tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), "count")
-    expected = {"Articles tracked": f"{ARTICLE_COUNT + LATE_ARTICLE_COUNT:,}",
-                "New in the latest fetch or import": f"{LATE_ARTICLE_COUNT:,}"}
-    expected |= {cause.label: f"{int(by_year[cause.id].sum()):,}" for cause in settings.causes}
     figures = metric_values(app)
-    assert {label: figures[label] for label in expected} == expected
+    assert figures["Articles tracked"] == f"{ARTICLE_COUNT + LATE_ARTICLE_COUNT:,}"
+    assert figures["New in the latest fetch or import"] == f"{LATE_ARTICLE_COUNT:,}"
+    table = next(m.value for m in app.markdown if m.value.startswith("| Cause | Articles |"))
+    hypothesis_ids = [h.id for h in settings.hypotheses]
+    for cause in settings.causes:
+        selection = Selection(hypotheses=(cause.id,), include_retracted=include_retracted)
+        expected = int(by_year[cause.id].sum())
+        # The count equals what its link opens in Citations.
+        assert expected == len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids))
+        link = views.citations_link(causes=[cause.id], retracted="include" if include_retracted else None)
+        line = next(line for line in table.splitlines() if line.startswith(f"| {views.escape_text(cause.label)} |"))
+        assert f"| [{expected:,}]({link}) |" in line
+        retracted = len(select_articles(catalogue, Selection(hypotheses=(cause.id,), only_retracted=True),
+                                        hypothesis_ids=hypothesis_ids))
+        assert f"[{retracted:,}]({views.citations_link(causes=[cause.id], retracted='only')})" in line
+
+
+def test_the_split_by_source_adds_up_to_the_count(monkeypatch, seeded_db, settings, catalogue) -> None:
+    app = run_app(monkeypatch, seeded_db, split_sources=True)
+    table = next(m.value for m in app.markdown if m.value.startswith("| Cause | Articles |"))
+    assert "By PubMed's query only | By their text only | By both" in table
+    kept = catalogue[~catalogue["retracted"]]
+    for cause in settings.causes:
+        carried = kept[kept["hypotheses"].map(lambda ids, i=cause.id: i in ids)]
+        sources = carried["tag_sources"].map(lambda s, i=cause.id: s.get(i, "query")).value_counts()
+        line = next(line for line in table.splitlines() if line.startswith(f"| {views.escape_text(cause.label)} |"))
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[2:5] == [f"{int(sources.get(source, 0)):,}" for source in ("query", "text", "query+text")]
 
 
 def test_retracted_articles_change_the_counts_only_when_included(catalogue, settings) -> None:
@@ -131,9 +204,9 @@ def test_retracted_articles_change_the_counts_only_when_included(catalogue, sett
 
 @pytest.mark.parametrize("mode", list(CHART_MODES))
 @pytest.mark.parametrize("include_retracted", [False, True])
-def test_the_chart_plots_the_evidence_table(monkeypatch, seeded_db, settings, catalogue, mode,
-                                            include_retracted) -> None:
-    app = run_app(monkeypatch, seeded_db, chart_mode=mode, include_retracted=include_retracted)
+def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, settings, catalogue, mode,
+                                                     include_retracted) -> None:
+    app = run_app(monkeypatch, seeded_db, chart_mode=mode, include_retracted=include_retracted, stack_by="level")
     plotted = chart_frames(app)[0]
     by_year = tagging.evidence_by_year(
         tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
@@ -143,22 +216,79 @@ def test_the_chart_plots_the_evidence_table(monkeypatch, seeded_db, settings, ca
     expected = pd.DataFrame({"year": expected["year_label"].astype("int64"),
                              "hypothesis_id": expected["hypothesis_id"],
                              "value": expected["value"].astype("float64")})
-    got = plotted[["year", "hypothesis_id", "value"]].astype({"year": "int64", "value": "float64"})
+    # Stacked by evidence level: the levels of a cause's year add up to the evidence table's value.
+    got = plotted.groupby(["hypothesis_id", "year"], as_index=False)["value"].sum(min_count=1)
+    got = got.astype({"year": "int64", "value": "float64"})[["year", "hypothesis_id", "value"]]
     key = ["hypothesis_id", "year"]
     pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
                                   expected.sort_values(key, ignore_index=True), check_dtype=False)
     assert set(plotted["cause"]) == {c.label for c in settings.causes}
+    assert set(plotted["group"]) == set(loaders.EVIDENCE_LEVEL_LABELS.values())
 
 
-def test_the_design_chart_stacks_the_chosen_cause(monkeypatch, seeded_db, settings, catalogue) -> None:
-    app = run_app(monkeypatch, seeded_db, design_cause="sleep")
-    plotted = chart_frames(app)[1]
+def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(monkeypatch, seeded_db, catalogue) -> None:
+    # The clock is injected: the year the page calls "now" is the one drawn as partial, whatever today is.
+    monkeypatch.setattr(loaders, "utc_now", lambda: datetime(2020, 6, 1, tzinfo=UTC))
+    app = run_app(monkeypatch, seeded_db, chart_mode="per_1000")
+    plotted = chart_frames(app)[0]
+    assert set(plotted.loc[plotted["year"] == 2020, "caveat"]) == {"partial year: counted so far"}
+    kept = catalogue[~catalogue["retracted"]]
+    baseline = kept["pub_year"].dropna().astype(int).value_counts()
+    for year, rows in plotted[plotted["year"] != 2020].groupby("year"):
+        assert set(rows["baseline"]) == {int(baseline.get(year, 0))}
+        small = baseline.get(year, 0) < loaders.SMALL_BASELINE
+        assert set(rows["caveat"]) == ({"fewer than 20 fibromyalgia articles that year"} if small else {""})
+    assert "2020 is not over" in "\n".join(c.value for c in app.caption)
+
+
+def test_the_heat_map_counts_each_design_of_each_cause(monkeypatch, seeded_db, settings, catalogue) -> None:
+    app = run_app(monkeypatch, seeded_db)
+    matrix, share = chart_datasets(app)[1]
     table = tagging.evidence_table(catalogue, settings.hypotheses)
-    rows = table[(table["hypothesis_id"] == "sleep") & table["year"].notna()]
-    expected = rows.groupby("design")["count"].sum()
-    got = plotted.groupby("design")["value"].sum()
-    assert got.to_dict() == {tagging.DESIGN_LABELS[d]: float(n) for d, n in expected.items()}
-    assert plotted["value"].sum() > 0
+    for cause in settings.causes:
+        rows = table[table["hypothesis_id"] == cause.id].groupby("design")["count"].sum()
+        got = matrix[matrix["hypothesis_id"] == cause.id].set_index("design")["articles"]
+        assert got.to_dict() == {tagging.DESIGN_LABELS[d]: int(n) for d, n in rows.items()}
+        high = int(rows[["meta_analysis", "systematic_review", "rct"]].sum())
+        expected_share = high / rows.sum() if rows.sum() else 0.0
+        assert share.set_index("cause").at[cause.label, "share"] == pytest.approx(expected_share)
+
+
+def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "unread.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(60, seed=5))
+    connection = store.connect(db_path)
+    try:
+        with store.transaction(connection):
+            connection.execute("DELETE FROM stances")  # a store tagged before the stance reader existed
+    finally:
+        connection.close()
+    app = run_app(monkeypatch, db_path)
+    assert "stack_by" not in [getattr(w, "key", None) for w in app.radio]
+    assert any("Stacked by evidence level" in m.value for m in app.markdown)
+    assert set(chart_frames(app)[0]["group"]) == set(loaders.EVIDENCE_LEVEL_LABELS.values())
+
+
+def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, settings) -> None:
+    app = run_app(monkeypatch, stance_db)
+    catalogue = read_catalogue(stance_db)
+    connection = store.connect(stance_db, read_only=True)
+    try:
+        stances = store.load_stance_frame(connection, columns=("stance",))
+    finally:
+        connection.close()
+    plotted = chart_frames(app)[0]
+    assert set(plotted["group"]) <= set(loaders.STANCE_LABELS.values())
+    table = tagging.evidence_table(catalogue, settings.hypotheses, stances=stances)
+    table = table[table["year"].notna()]
+    expected = table.groupby(["hypothesis_id", "stance"])["count"].sum()
+    got = plotted.groupby(["hypothesis_id", "group"])["value"].sum()
+    for (hypothesis_id, stance), count in expected.items():
+        assert got.get((hypothesis_id, loaders.STANCE_LABELS[stance]), 0) == count
+    balance = chart_frames(app)[2]
+    high = tagging.evidence_table(catalogue, settings.hypotheses, stances=stances)
+    high = high[high["design"].isin(["meta_analysis", "systematic_review", "rct"])]
+    assert balance["articles"].sum() == high["count"].sum() > 0
 
 
 # --- citations ----------------------------------------------------------------------------------------------------
@@ -175,6 +305,8 @@ FILTER_CASES = [
     ({"filter_new": "run", "filter_causes": ["serotonin"]}, Selection(new_in_run=2, hypotheses=("serotonin",))),
     ({"filter_text": "whiplash"}, Selection(text="whiplash")),
     ({"include_retracted": True}, Selection(include_retracted=True)),
+    ({"filter_only_retracted": True}, Selection(only_retracted=True)),
+    ({"filter_causes": ["sleep"], "filter_only_retracted": True}, Selection(hypotheses=("sleep",), only_retracted=True)),
     ({"filter_causes": ["autonomic"], "filter_species": "human", "filter_years": (1990, 2020)},
      Selection(hypotheses=("autonomic",), species="human", from_year=1990, to_year=2020)),
 ]
@@ -190,9 +322,69 @@ def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_
     assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
     shown = app.dataframe[0].value
     assert shown["PMID"].tolist() == expected["pmid"].head(views.CITATION_PAGE_SIZE).tolist()
-    options = app.selectbox(key="article").options
-    assert [int(option.split(" — ")[0]) for option in options] == expected["pmid"].head(views.CITATION_PAGE_SIZE).tolist()
     assert app.get("download_button")[0].proto.label == f"Download these {len(expected):,} articles as CSV"
+
+
+def _stances_of(db_path: Path) -> pd.DataFrame:
+    connection = store.connect(db_path, read_only=True)
+    try:
+        return store.load_stance_frame(connection, columns=("stance",))
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("widgets", "selection"), [
+    ({"filter_stances": ["supports"]}, Selection(stances=("supports",))),
+    ({"filter_causes": ["sleep"], "filter_stances": ["contradicts", "mixed"]},
+     Selection(hypotheses=("sleep",), stances=("contradicts", "mixed"))),
+])
+def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets, selection) -> None:
+    app = run_app(monkeypatch, stance_db, "Citations", **widgets)
+    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    expected = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
+                               stances=stances)
+    assert 0 < len(expected) < len(select_articles(catalogue, Selection()))
+    assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+    shown = app.dataframe[0].value
+    assert shown["PMID"].tolist() == expected["pmid"].head(views.CITATION_PAGE_SIZE).tolist()
+    labels = {h.id: h.label for h in settings.hypotheses}
+    for pmid, text in zip(shown["PMID"], shown["Stance"]):
+        rows = stances[stances["pmid"] == pmid]
+        assert text == "; ".join(f"{labels[h]}: {views.STANCE_BADGES[s].lower()}"
+                                 for h, s in zip(rows["hypothesis_id"], rows["stance"]))
+        kept = rows[rows["stance"].isin(selection.stances)]
+        if selection.hypotheses:
+            kept = kept[kept["hypothesis_id"].isin(selection.hypotheses)]
+        assert len(kept), f"{pmid} has no chosen stance for a chosen cause"
+
+
+def test_badges_show_design_stance_and_retraction_beside_the_title(monkeypatch, stance_db) -> None:
+    app = run_app(monkeypatch, stance_db, "Citations", include_retracted=True)
+    shown = app.dataframe[0].value
+    catalogue = read_catalogue(stance_db).set_index("pmid")
+    stances = _stances_of(stance_db)
+    assert list(shown.columns[:3]) == ["PubMed", "Title", "Badges"]
+    for pmid, badges in zip(shown["PMID"], shown["Badges"]):
+        article = catalogue.loc[pmid]
+        assert badges[0] == views.DESIGN_BADGES[article["design"]]
+        assert ("RETRACTED" in badges) == bool(article["retracted"])
+        found = set(stances.loc[stances["pmid"] == pmid, "stance"]) - {"no_finding"}
+        assert {b for b in badges if b in ("Supports", "Contradicts", "Mixed")} == {
+            views.STANCE_BADGES[s] for s in found}
+    assert shown["Badges"].map(lambda b: "RETRACTED" in b).any()
+
+
+def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, settings) -> None:
+    query = {"page": "Citations", "causes": "sleep", "stances": "supports", "designs": "rct,meta_analysis,bogus",
+             "retracted": "only"}
+    app = run_app(monkeypatch, stance_db, query=query)
+    assert [t.value for t in app.main.title] == ["Citations"]
+    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    selection = Selection(hypotheses=("sleep",), stances=("supports",), designs=("rct", "meta_analysis"),
+                          only_retracted=True, include_retracted=True)
+    expected = select_articles(catalogue, selection, stances=stances, hypothesis_ids=[h.id for h in settings.hypotheses])
+    assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+    assert app.multiselect(key="filter_designs").value == ["rct", "meta_analysis"]
 
 
 def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, catalogue) -> None:
@@ -204,13 +396,13 @@ def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, 
         f"https://doi.org/{doi}" if isinstance(doi, str) else None for doi in expected["doi"]]
 
 
-def test_a_chosen_article_shows_its_abstract_tags_and_integrity_flags(monkeypatch, seeded_db, catalogue) -> None:
+def test_a_linked_article_shows_its_abstract_tags_and_retraction_notice(monkeypatch, seeded_db, catalogue) -> None:
     ordered = store.decode_details(
         select_articles(catalogue, Selection(include_retracted=True)).head(views.CITATION_PAGE_SIZE))
     retracted = ordered[ordered["retracted"] & ordered["matched_terms"].map(len).astype(bool)]
     article = retracted.iloc[0]
-    app = run_app(monkeypatch, seeded_db, "Citations", include_retracted=True, article=int(article["pmid"]))
-    markdown = "\n".join(m.value for m in app.markdown)
+    app = run_app(monkeypatch, seeded_db, query={"page": "Citations", "pmid": str(article["pmid"])})
+    markdown = markdown_text(app)
     for section in article["abstract_sections"]:
         if section["label"]:
             assert f"<strong>{section['label']}:</strong>" in markdown
@@ -218,10 +410,69 @@ def test_a_chosen_article_shows_its_abstract_tags_and_integrity_flags(monkeypatc
     marked = [views.highlight_terms(section["text"], terms) for section in article["abstract_sections"]]
     assert any("<mark>" in section for section in marked)
     assert all(section in markdown for section in marked)
-    assert [e.value for e in app.error] == [views.INTEGRITY_LABELS["retracted"]]
+    [banner] = [e.value for e in app.error]
+    notice = next(c for c in article["corrections"] if c["ref_type"] == "RetractionIn")
+    assert banner.startswith(views.INTEGRITY_LABELS["retracted"])
+    assert f"[PubMed {notice['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{notice['pmid']}/)" in banner
+    assert f"In this store since {views.escape_text(article['first_seen'][:10])}" in banner
     assert any(views.NCBI_POLICY_URL in caption.value for caption in app.caption)
     for hypothesis_id in article["hypotheses"]:
         assert views.TAG_SOURCE_LABELS[article["tag_sources"][hypothesis_id]] in markdown
+
+
+def test_the_article_shows_each_deciding_sentence_with_its_cue_and_section(monkeypatch, stance_db) -> None:
+    stances = _stances_of(stance_db)
+    pmid = int(stances["pmid"].iloc[0])
+    app = run_app(monkeypatch, stance_db, query={"page": "Citations", "pmid": str(pmid)})
+    markdown = markdown_text(app)
+    assert "<strong>RESULTS</strong>: Levels were <mark>significantly higher</mark> than in healthy controls&#46;" in markdown
+    assert "cue: <mark>significantly higher</mark>" in markdown
+    for stance in stances.loc[stances["pmid"] == pmid, "stance"]:
+        assert f": {views.STANCE_BADGES[stance].lower()}" in markdown
+
+
+HOSTILE_HOST = "evil.example"
+HOSTILE = {
+    "title": "Pain :red[owned] :material/home: $x^2$ ![x](http://evil.example/t.png) <img src=http://evil.example/>",
+    "doi": "10.1000/x)![p](http://evil.example/d.png",
+    "pmcid": "PMC1](http://evil.example/)![i](http://evil.example/i.png",
+    "journal": "J :blue[Evil] ![j](http://evil.example/j.png)",
+    "author": "Evil ![a](http://evil.example/a.png)",
+    "abstract": "Sleep was [bad](http://evil.example/) and :material/warning: $$E$$ <script>x</script>.",
+    "mesh": "Sleep ![m](http://evil.example/m.png)",
+}
+
+
+@pytest.fixture
+def hostile_db(tmp_path, settings) -> tuple[Path, int]:
+    """A store whose one article carries Markdown, Streamlit and HTML syntax in every stored string."""
+    from tracker.models import AbstractSection, Article, Author, MeshHeading
+    article = Article(pmid=31_000_001, title=HOSTILE["title"], abstract=(AbstractSection(HOSTILE["abstract"]),),
+                      journal=HOSTILE["journal"], pub_year=2020, doi=HOSTILE["doi"], pmcid=HOSTILE["pmcid"],
+                      authors=(Author(collective_name=HOSTILE["author"]),),
+                      mesh=(MeshHeading(HOSTILE["mesh"]),), publication_types=("Journal Article",))
+    db_path = tmp_path / "hostile.sqlite"
+    seed_store(db_path, settings.hypotheses, [article, *make_articles(5, seed=2)])
+    return db_path, article.pmid
+
+
+def test_stored_strings_reach_the_page_inert(monkeypatch, hostile_db) -> None:
+    db_path, pmid = hostile_db
+    app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": str(pmid)})
+    markdown = markdown_text(app)
+    assert HOSTILE_HOST in markdown, "the hostile article must be on the page, or this tests nothing"
+    # No Markdown link or image, no Streamlit colour, icon or maths syntax, no HTML tag survives from stored text.
+    for syntax in ("](http://evil", "![", ":red[", ":blue[", ":material/", "$x", "$$", "<img", "<script"):
+        assert syntax not in markdown, syntax
+    # Stored text reaches Markdown only inside HTML blocks, where Markdown does not turn a URL into a link.
+    hostile = [m.value for m in app.markdown if HOSTILE_HOST in m.value]
+    assert hostile and all(value.startswith("<") for value in hostile), hostile
+    # Links come from validated ids only: the malformed PMC id gives none; the DOI's link is percent-encoded.
+    assert "pmc.ncbi" not in markdown
+    assert f'href="{views.doi_url(HOSTILE["doi"])}"' in markdown and "%28http%3A//evil.example" in markdown
+    assert "https://pubmed.ncbi.nlm.nih.gov/31000001/" in markdown
+    shown = app.dataframe[0].value
+    assert shown.loc[shown["PMID"] == pmid, "DOI"].tolist() == [views.doi_url(HOSTILE["doi"])]
 
 
 # --- highlighting -------------------------------------------------------------------------------------------------
@@ -258,8 +509,17 @@ def _failed_run_store(db_path: Path) -> None:
     connection.close()
 
 
+def test_a_store_path_that_does_not_exist_says_so(monkeypatch, tmp_path) -> None:
+    db_path = tmp_path / "typo" / "tracker.sqlite"
+    app = run_app(monkeypatch, db_path)
+    assert [e.value for e in app.error] == [
+        f"No store at {views.escape_text(str(db_path))}: the file does not exist (nor does its folder). Check the "
+        "path given with --db or TRACKER_DB; to start a new store there, run the fetch job:"]
+    assert not app.info
+    assert [code.value for code in app.code] == [f"tracker fetch --db {db_path}"]
+
+
 @pytest.mark.parametrize(("prepare", "warning"), [
-    (lambda path: None, None),
     (_empty_store, None),
     (_failed_run_store, "A fetch has run but stored nothing: see its outcome below."),
 ])
@@ -399,29 +659,60 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     app = run_app(monkeypatch, seeded_db, "Cause", cause=cause_id)
     table = tagging.evidence_table(catalogue, settings.hypotheses, by_species=True)
     rows = table[table["hypothesis_id"] == cause_id]
-    design_chart, species_chart = chart_frames(app)
+    over_time, _by_level, design_chart, species_chart = chart_frames(app)
+    known = rows[rows["year"].notna()]
+    assert over_time.groupby("year")["value"].sum().to_dict() == {
+        int(year): float(n) for year, n in known.groupby("year")["count"].sum().items()}
+    assert set(over_time["hypothesis_id"]) == {cause_id}
     assert design_chart[["category", "articles"]].values.tolist() == [
         [tagging.DESIGN_LABELS[d], int(rows.loc[rows["design"] == d, "count"].sum())] for d in tagging.DESIGNS]
     assert species_chart[["category", "articles"]].values.tolist() == [
         [views.SPECIES_LABELS[s], int(rows.loc[rows["species"] == s, "count"].sum())] for s in tagging.SPECIES]
     assert metric_values(app)["Articles tagged with this cause"] == f"{int(rows['count'].sum()):,}"
+    retracted = select_articles(catalogue, Selection(hypotheses=(cause_id,), only_retracted=True))
+    assert metric_values(app)["Retracted"] == f"{len(retracted):,}"
 
     carried = catalogue[catalogue["hypotheses"].map(lambda ids: cause_id in ids) & ~catalogue["retracted"]]
     counts = store.decode_details(carried, ["mesh_terms"])["mesh_terms"].explode().value_counts()
+    assert {"Humans", "Female"} <= set(counts.index), "check tags must be there to be left out"
+    counts = counts[~counts.index.isin(loaders.MESH_CHECK_TAGS)]
     expected_mesh = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:15]
-    top_mesh, newest = app.dataframe[0].value, app.dataframe[1].value
+    top_mesh, excluded, newest = (frame.value for frame in app.dataframe)
     assert list(zip(top_mesh["MeSH term"], top_mesh["Articles"])) == expected_mesh
+    assert excluded["MeSH heading"].tolist() == list(loaders.MESH_CHECK_TAGS)
     expected_newest = select_articles(catalogue, Selection(hypotheses=(cause_id,))).head(10)
     assert newest["PMID"].tolist() == expected_newest["pmid"].tolist()
+    assert list(newest.columns[:3]) == ["PubMed", "Title", "Badges"]
     assert next(c.value for c in app.code) == settings.hypothesis(cause_id).query
+
+
+def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, settings) -> None:
+    app = run_app(monkeypatch, stance_db, "Cause", cause="sleep")
+    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    summary = next(m.value for m in app.markdown if "report a finding that supports it" in m.value)
+    ids = [h.id for h in settings.hypotheses]
+    for stance in STANCES:
+        expected = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=(stance,)), stances=stances,
+                                   hypothesis_ids=ids)
+        link = views.citations_link(causes=["sleep"], stances=[stance])
+        assert f"[{len(expected):,}]({link})" in summary
+    high = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("supports",),
+                                                designs=("meta_analysis", "systematic_review", "rct")),
+                           stances=stances, hypothesis_ids=ids)
+    assert f"[{len(high):,}]({views.citations_link(causes=['sleep'], stances=['supports'], designs=['meta_analysis', 'systematic_review', 'rct'])})" in summary
+    assert len(chart_frames(app)) == 4  # by stance and by evidence level over time, then design and species
 
 
 @pytest.mark.parametrize(("doi", "expected"), [
     ("10.1000/fm.1", "https://doi.org/10.1000/fm.1"),
     ("10.1016/S0140-6736(20)30183-5", "https://doi.org/10.1016/S0140-6736%2820%2930183-5"),
-    (" 10.1002/(SICI)1097 x ", "https://doi.org/10.1002/%28SICI%291097%20x"),
+    (" 10.1002/(SICI)1097-4679 ", "https://doi.org/10.1002/%28SICI%291097-4679"),
+    ("10.1002/a b", None),
+    ("10.1000/x)![p](http://evil.example/d.png", "https://doi.org/10.1000/x%29%21%5Bp%5D%28http%3A//evil.example/d.png"),
+    ("javascript:alert(1)", None),
+    (None, None),
 ])
-def test_doi_links_survive_brackets_and_spaces(doi, expected) -> None:
+def test_doi_links_come_from_well_formed_dois_only(doi, expected) -> None:
     assert views.doi_url(doi) == expected
 
 
@@ -436,8 +727,9 @@ def test_a_hypotheses_file_without_causes_still_renders(monkeypatch, seeded_db, 
     assert not app.error
     message = (f"{only_baseline} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
                "with id, label, description, query and terms, then run `tracker fetch`.")
-    expected_info = [message]
-    assert [info.value for info in app.info] == (expected_info if page in ("Overview", "Cause") else [])
+    expected_info = {"Overview": [message], "Cause": [message],
+                     "Citations": ["Click a row of the table to read the article here."]}
+    assert [info.value for info in app.info] == expected_info.get(page, [])
 
 
 def test_the_last_successful_fetch_shows_behind_many_failed_runs(monkeypatch, tmp_path, settings) -> None:
@@ -517,3 +809,46 @@ def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_coun
                for c in app.caption)
     status = run_app(monkeypatch, db_path, "Fetch status")
     assert [s.value for s in status.subheader][1] == f"Run {failed}, per cause"
+
+
+def test_the_dashboard_does_not_import_the_scheduler_job() -> None:
+    import subprocess
+    import sys
+    code = "import sys; import dashboard.screens; print('tracker.schedule' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_the_page_icon_is_not_fetched_from_a_font_server() -> None:
+    # A ":material/...:" favicon is loaded from fonts.gstatic.com by Streamlit's frontend; an emoji is inline.
+    source = APP_PATH.read_text(encoding="utf-8")
+    assert 'page_icon="📚"' in source and "page_icon=\":material" not in source
+
+
+def test_a_retracted_article_links_its_notice_and_says_when_pubmed_revised_it(monkeypatch, tmp_path, settings) -> None:
+    retracted = Article(pmid=9_000_001, title="Serotonin in fibromyalgia", pub_year=2019, revised_date="2024-03-05",
+                        publication_types=("Journal Article", "Retracted Publication"),
+                        corrections=(Correction("RetractionIn", 9_000_002, "Pain. 2024 Mar;165(3):1"),))
+    db_path = tmp_path / "retracted.sqlite"
+    seed_store(db_path, settings.hypotheses, [retracted, *make_articles(5, seed=3)])
+    app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": "9000001"})
+    [banner] = [e.value for e in app.error]
+    assert "Retraction notice: [PubMed 9000002](https://pubmed.ncbi.nlm.nih.gov/9000002/)." in banner
+    assert f"last revised on {views.escape_text('2024-03-05')}" in banner
+    assert "Retraction notice: Pain&#46; 2024 Mar;165&#40;3&#41;&#58;1" in markdown_text(app)
+
+
+@pytest.mark.parametrize("by", ["stance", "level"])
+@pytest.mark.parametrize(("facet", "shared_scale"), [(True, True), (True, False), (False, True)])
+def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_scale) -> None:
+    # The dashboard skips Altair's schema validation for speed; this is where each shape is validated.
+    monkeypatch.setattr(views, "SPEC_VALIDATION", True)
+    views._stacked_bars_spec.cache_clear()
+    views._design_heatmap_spec.cache_clear()
+    try:
+        views._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026, ("Sleep", "Serotonin"))
+        views._design_heatmap_spec(("Sleep", "Serotonin"))
+    finally:
+        views._stacked_bars_spec.cache_clear()
+        views._design_heatmap_spec.cache_clear()

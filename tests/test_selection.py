@@ -183,3 +183,15 @@ def test_a_year_of_nightly_runs_is_listed_as_ranges() -> None:
         select_articles(standard_catalogue(), Selection(new_in_run=400), runs=runs)
     assert str(caught.value) == ("new-in-run 400: there is no run 400; choose latest or 1-99, 101-199, 201-299, "
                                  "301-365 (see `tracker status`)")
+
+
+@pytest.mark.parametrize(("selection", "expected_pmids"), [
+    (Selection(only_retracted=True), [1003]),
+    (Selection(only_retracted=True, include_retracted=True), [1003]),
+    (Selection(only_retracted=True, hypotheses=("serotonin",)), [1003]),
+    (Selection(only_retracted=True, hypotheses=("sleep",)), []),
+])
+def test_only_retracted_keeps_the_retracted_articles_alone(selection, expected_pmids) -> None:
+    catalogue = standard_catalogue()
+    assert catalogue["retracted"].sum() < len(catalogue), "the catalogue must hold articles that are not retracted"
+    assert select_articles(catalogue, selection, hypothesis_ids=HYPOTHESIS_IDS)["pmid"].tolist() == expected_pmids

@@ -17,6 +17,14 @@ DEFAULT_HYPOTHESES_PATH = PACKAGE_DIR / "hypotheses.toml"
 DEFAULT_DB_PATH = PROJECT_DIR / "data" / "tracker.sqlite"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL_NAME = "fibromyalgia-evidence-tracker"
+# The fetch job's default schedule, read by `tracker schedule` and shown by the dashboard (which must not import
+# the job to show it): nightly at 02:30 US Eastern, inside NCBI's off-peak hours, up to 10 minutes late at random.
+DEFAULT_CRON = "30 2 * * *"
+DEFAULT_TIMEZONE = "America/New_York"
+DEFAULT_JITTER_S = 600
+# NCBI's off-peak hours on weekdays, US Eastern: from 21:00 to 05:00 the next morning.
+OFF_PEAK_START_HOUR = 21
+OFF_PEAK_END_HOUR = 5
 # A whole request, from connecting to the last byte. NCBI serves a 300-record efetch (about 8 MB) in seconds and its
 # slowest replies seen in practice, large batches while it is busy, in one to two minutes: five minutes leaves that
 # room twice over, yet stops a server that trickles bytes (each read inside the read timeout) from holding the job

@@ -30,25 +30,20 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from tracker import store
-from tracker.config import DEFAULT_HYPOTHESES_PATH, PROJECT_DIR, Settings, load_hypotheses
+from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTER_S, DEFAULT_TIMEZONE,
+                            OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
 from tracker.errors import ConfigError, LockHeld, TrackerError
 from tracker.lock import job_lock
 
 if TYPE_CHECKING:
     from tracker.fetch import FetchReport
 
-DEFAULT_CRON = "30 2 * * *"
-DEFAULT_TIMEZONE = "America/New_York"
-DEFAULT_JITTER_S = 600
 # A run that starts up to an hour late (the machine slept, the process was busy) still runs; later ones are skipped.
 MISFIRE_GRACE_S = 3600
 LOG_FILE_NAME = "schedule.log"
 UNIT_NAME = "fibromyalgia-tracker"
 
 NCBI_TIMEZONE = ZoneInfo("America/New_York")
-# NCBI's off-peak hours on weekdays, US Eastern: from 21:00 to 05:00 the next morning.
-OFF_PEAK_START_HOUR = 21
-OFF_PEAK_END_HOUR = 5
 # How far ahead the off-peak check looks: a year, so that a UTC schedule that drifts into peak hours when daylight
 # saving time starts is caught too.
 OFF_PEAK_HORIZON = timedelta(days=366)

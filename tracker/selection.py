@@ -10,6 +10,8 @@ Decisions the filters make:
 - species: "human" also keeps "both" (a study in humans and animals is human evidence), and "animal" keeps
   "both" likewise; "both" and "unknown" match only themselves.
 - include_retracted: retracted articles are out unless this is true, as in every evidence count.
+- only_retracted: only the retracted articles (include_retracted is then implied), for checking what was
+  withdrawn.
 - new_since: articles first seen at or after this ISO date ("2026-01-31", midnight UTC) or datetime (naive means
   UTC).
 - new_in_run: what one successful run stored for the first time: a run id as `tracker status` lists it (a fetch
@@ -68,6 +70,7 @@ class Selection:
     stances: tuple[str, ...] = ()
     new_in_run: int | str | None = None
     changed_in_run: int | str | None = None
+    only_retracted: bool = False
 
     def __post_init__(self) -> None:
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
@@ -203,7 +206,9 @@ def select_articles(
         keep &= catalogue["design"].isin(selection.designs)
     if selection.species is not None:
         keep &= catalogue["species"].isin(_SPECIES_KEPT[selection.species])
-    if not selection.include_retracted:
+    if selection.only_retracted:
+        keep &= catalogue["retracted"].astype(bool)
+    elif not selection.include_retracted:
         keep &= ~catalogue["retracted"].astype(bool)
     if selection.new_since is not None:
         first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")

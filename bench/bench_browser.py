@@ -1,0 +1,132 @@
+"""Time what a reader waits for in a real browser: from navigation to the first chart drawn, cold and warm.
+
+AppTest times the page script only; the browser also pays for the web socket, the front end and Vega's drawing.
+`tracker dashboard` serves a seeded store (15,000 articles by default) to Debian's headless Chromium (never a
+downloaded browser):
+- cold: the first visit after the server started (every cache empty: the store is read);
+- warm: a new tab after that (a new session, the server's caches filled), the median of several.
+
+Target (issue 11): warm < 2 s at 15,000 articles. The baseline, measured in the same run, is the same browser and
+Streamlit serving a trivial page with one small chart, so a busy machine shows up in both.
+
+    .venv/bin/python bench/bench_browser.py
+    .venv/bin/python bench/bench_browser.py --articles 15000 --repeats 5
+
+The seeded store is bench/out/dashboard-N.sqlite, shared with bench_dashboard.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench"), str(PROJECT_DIR / "tests")]
+
+from bench_dashboard import seeded_store  # noqa: E402
+from test_browser import CHROMIUM_ARGS, CHROMIUM_PATH, _free_port, _wait_for_health  # noqa: E402
+
+WARM_TARGET_S = 2.0
+CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+TIMEOUT_MS = 120_000
+BASELINE_SCRIPT = """
+import altair as alt
+import pandas as pd
+import streamlit as st
+st.set_page_config(page_icon="📚")
+st.title("Baseline")
+st.altair_chart(alt.Chart(pd.DataFrame({"x": range(10), "y": range(10)})).mark_bar().encode(x="x:O", y="y:Q"))
+"""
+
+
+def start_server(command: list[str], port_option: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
+    server = subprocess.Popen([*command, port_option, str(port)],
+                              cwd=PROJECT_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    _wait_for_health(port, server)
+    return server, f"http://127.0.0.1:{port}/"
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    server.stderr.close()
+
+
+def time_first_chart(context, url: str) -> float:
+    """Seconds from navigation in a new tab to the first chart's canvas or SVG being visible."""
+    page = context.new_page()
+    try:
+        started = time.perf_counter()
+        page.goto(url)
+        page.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+        return time.perf_counter() - started
+    finally:
+        page.close()
+
+
+def measure(browser, command: list[str], port_option: str, repeats: int) -> tuple[float, list[float]]:
+    """Cold: a fresh browser profile on a fresh server. Warm: new tabs in the same profile (the browser's cache
+    holds Streamlit's scripts) on the same server (its caches hold the store's reads): a new session each."""
+    server, url = start_server(command, port_option)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # Nothing leaves the machine here either: a request that would is aborted, so it cannot hide in the timing.
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else route.abort())
+    try:
+        cold = time_first_chart(context, url)
+        warm = [time_first_chart(context, url) for _ in range(repeats)]
+    finally:
+        context.close()
+        stop_server(server)
+    return cold, warm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=15_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    arguments = parser.parse_args()
+    if not CHROMIUM_PATH.exists():
+        raise SystemExit(f"{CHROMIUM_PATH} is not installed; apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    db_path = seeded_store(arguments.articles)
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        baseline_path = Path(folder) / "baseline.py"
+        baseline_path.write_text(BASELINE_SCRIPT, encoding="utf-8")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS)
+        try:
+            base_cold, base_warm = measure(browser, [sys.executable, "-m", "streamlit", "run", str(baseline_path),
+                                                     "--server.headless", "true", "--server.address", "127.0.0.1",
+                                                     "--browser.gatherUsageStats", "false"],
+                                           "--server.port", arguments.repeats)
+            cold, warm = measure(browser, [sys.executable, "-m", "tracker", "dashboard", "--db", str(db_path)],
+                                 "--port", arguments.repeats)
+        finally:
+            browser.close()
+    base_warm_s, warm_s = statistics.median(base_warm), statistics.median(warm)
+    print(f"baseline (trivial page, one chart): cold {base_cold:.2f} s, warm median {base_warm_s:.2f} s")
+    print(f"\n{arguments.articles:,} articles, navigation to the first chart visible")
+    print(f"  {'step':32} {'seconds':>8} {'target':>7} {'÷target':>8} {'÷baseline':>10}")
+    print(f"  {'cold (first visit)':32} {cold:8.2f} {'-':>7} {'-':>8} {cold / base_cold:10.1f}")
+    print(f"  {'warm (median of %d)' % arguments.repeats:32} {warm_s:8.2f} {WARM_TARGET_S:7.1f} "
+          f"{warm_s / WARM_TARGET_S:8.2f} {warm_s / base_warm_s:10.1f}")
+    print(f"  warm runs: {', '.join(f'{s:.2f}' for s in warm)}")
+
+
+if __name__ == "__main__":
+    main()
