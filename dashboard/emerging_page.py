@@ -7,8 +7,6 @@ entry for the hypotheses file.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -35,8 +33,8 @@ def emerging_page(context) -> None:
         f"each year's fibromyalgia articles rose in the last {method.recent_years} years against the "
         f"{method.before_years} before (rate ratio ≥ {method.min_rate_ratio}, exact test, Benjamini-Hochberg "
         f"q < {method.max_q}) and it is bursting (Kleinberg) in the latest year or trending up (Mann-Kendall).")
-    # The dashboard is an edge, like the CLI: it reads the clock and passes the year down.
-    current_year = datetime.now(timezone.utc).year
+    # The page script reads the clock once per rerun (screens.render's `now`); this page passes its year down.
+    current_year = context.now.year
     catalogue = loaders.load_catalogue(context.state)
     years = catalogue["pub_year"].dropna()
     first_year = max(int(years.min()) if len(years) else current_year - 1, 1950)
