@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shlex
+import textwrap
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -504,17 +506,22 @@ def _year_text(year: object) -> str | None:
     return None if year is None or pd.isna(year) else str(int(year))
 
 
+def utc_text(stamps: pd.Series) -> pd.Series:
+    """Stored UTC times ("2026-12-01T15:53:09+00:00") as a reader reads them ("2026-12-01 15:53:09"); none: ""."""
+    return stamps.astype("string").str.slice(0, 19).str.replace("T", " ", regex=False).fillna("")
+
+
 def draw_runs(runs: pd.DataFrame) -> None:
     """The recent fetch runs with their outcome and error."""
     shown = pd.DataFrame({
         "Run": runs["id"],
         "Kind": runs["kind"],
         "Outcome": runs["status"],
-        "Started (UTC)": runs["started_at"],
-        "Finished (UTC)": runs["finished_at"],
+        "Started (UTC)": utc_text(runs["started_at"]),
+        "Finished (UTC)": utc_text(runs["finished_at"]),
         "Full sync": runs["full_sync"].astype(bool),
         "Requests": runs["requests"],
-        "Error": runs["error"],
+        "Error": runs["error"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
 
@@ -529,7 +536,7 @@ def draw_run_log(run_log: pd.DataFrame, labels: Mapping[str, str]) -> None:
         "New": run_log["new_count"],
         "Updated": run_log["updated_count"],
         "Removed": run_log["removed_count"],
-        "Error": run_log["error"],
+        "Error": run_log["error"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
 
@@ -541,7 +548,8 @@ def draw_sync_states(sync_states: pd.DataFrame, hypotheses: Sequence[Hypothesis]
         known = hypothesis.id in sync_states.index
         rows.append({
             "Cause": hypothesis.label,
-            "Last synced (UTC)": sync_states.at[hypothesis.id, "last_success_at"] if known else "never",
+            "Last synced (UTC)": utc_text(pd.Series([sync_states.at[hypothesis.id, "last_success_at"]])).iloc[0]
+                                 if known else "never",
             "In PubMed": sync_states.at[hypothesis.id, "pubmed_count"] if known else None,
             "Date windows": sync_states.at[hypothesis.id, "window_count"] if known else None,
             "Changes since": sync_states.at[hypothesis.id, "modified_since"] if known else None,
@@ -604,8 +612,11 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
         # One row per bar segment already: no aggregate for Vega to compute.
         y=alt.Y("value:Q", title=y_title, stack="zero"),
+        # Beside one half-width chart the legend takes the height the bars need: the short stance labels in two
+        # columns; the long evidence-level labels do not fit two abreast, so in one.
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
-                        legend=alt.Legend(orient="top", labelLimit=0, columns=4 if facet else 1)),
+                        legend=alt.Legend(orient="top", labelLimit=0,
+                                          columns=4 if facet else 2 if by == "stance" else 1)),
         order=alt.Order("group_rank:Q"),
         opacity=alt.condition(alt.datum.caveat == "", alt.value(1.0), alt.value(0.4)),
         tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("year:Q", title="Year", format="d"),
@@ -614,14 +625,38 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
                  alt.Tooltip("baseline:Q", title="Fibromyalgia articles that year", format=","),
                  alt.Tooltip("caveat:N", title="Note")],
     # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
-    ).properties(height=150 if facet else 260, **({"width": 270} if facet else {}))
+    ).properties(height=150 if facet else 300, **({"width": 270} if facet else {}))
     if not facet:
         return base.to_dict(validate=SPEC_VALIDATION)
     return base.facet(
         facet=alt.Facet("cause:N", title=None, sort=list(causes),
-                        header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start")),
+                        # A long cause name wraps onto a second line: unwrapped, it widens its column and pushes the third
+        # column of charts off the page.
+        header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start",
+                          labelExpr=_wrapped_labels_expression(causes))),
         columns=columns,
     ).resolve_scale(y="shared" if shared_scale else "independent").to_dict(validate=SPEC_VALIDATION)
+
+
+FACET_LABEL_CHARACTERS = 36  # what fits above a 270 px small chart in 13 px bold
+
+
+def wrap_label(label: str, width: int = FACET_LABEL_CHARACTERS) -> list[str]:
+    """A label as the lines of at most `width` characters it wraps onto, broken at spaces."""
+    return textwrap.wrap(label, width, break_long_words=False) or [label]
+
+
+def _wrapped_labels_expression(labels: Sequence[str]) -> str:
+    """A Vega expression that gives each long label as its lines (a Vega text mark draws a list as lines).
+
+    It compares `datum.value`, the raw field: Vega-Lite pastes its formatting expression, an unbracketed
+    conditional, in place of `datum.label`, which would swallow the comparison."""
+    expression = "datum.label"
+    for label in labels:
+        lines = wrap_label(label)
+        if len(lines) > 1:
+            expression = f"datum.value === {json.dumps(label)} ? {json.dumps(lines)} : {expression}"
+    return expression
 
 
 def draw_design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> None:

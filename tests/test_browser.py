@@ -186,10 +186,18 @@ def _guard(context, outside: list[str]) -> None:
         "websocket", lambda socket_: None if _is_local(socket_.url) else outside.append(socket_.url)))
 
 
+def _settle(page) -> None:
+    """Wait for the script run to end: no running indicator, no element greyed out as left over from the last run."""
+    page.wait_for_function("""() => !document.querySelector('[data-testid^="stStatusWidgetRunning"]')
+        && !document.querySelector('[data-stale="true"]')""", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_timeout(300)  # Vega draws its canvas just after the element arrives
+
+
 def _shot(page, name: str, *, full_page: bool = False) -> None:
     """A screenshot for a reader to look at; `full_page` grows the window to the page's scrolling height first
     (Streamlit scrolls its main area inside the window, so the browser's own full-page capture sees one screen)."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    _settle(page)
     if not full_page:
         page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"))
         return
@@ -223,14 +231,12 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
             charts = page.locator("[data-testid='stVegaLiteChart']")
             expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            page.wait_for_timeout(500)
             _shot(page, "overview")
 
             sidebar = page.get_by_test_id("stSidebar")
             sidebar.get_by_text("Cause", exact=True).click()
             expect(page.get_by_role("heading", name="Over time", exact=True)).to_be_visible()
             expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            page.wait_for_timeout(500)
             _shot(page, "cause")
 
             sidebar.get_by_text("Citations", exact=True).click()
@@ -269,14 +275,12 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             assert HOSTILE_HOST not in hosts
             assert page.get_by_text("PubMed 9999999", exact=True).is_visible()
             expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-            page.wait_for_timeout(500)
             hostile.scroll_into_view_if_needed()
             _shot(page, "hostile-article")
 
             page.get_by_test_id("stSidebar").get_by_text("Emerging", exact=True).click()
             expect(page.get_by_role("heading", name="Emerging causes")).to_be_visible()
             expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
-            page.wait_for_timeout(500)
             _shot(page, "emerging", full_page=True)
         finally:
             browser.close()
@@ -356,13 +360,11 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
                     re.compile(rf"^the latest, run {latest['id']} \(fetch, "))
                 expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{latest['new_count']:,}")
                 expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-                page.wait_for_timeout(500)
                 _shot(page, "citations-new-in-latest-run")
 
                 sidebar.get_by_text("Fetch status", exact=True).click()
                 expect(page.get_by_role("heading", name="Fetch status")).to_be_visible()
                 expect(page.get_by_role("heading", name=f"Run {latest['id']}, per cause")).to_be_visible()
-                page.wait_for_timeout(500)
                 _shot(page, "fetch-status", full_page=True)
             finally:
                 browser.close()
