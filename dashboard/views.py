@@ -18,6 +18,7 @@ from tracker import config
 from tracker.config import Hypothesis
 from tracker.models import STANCES
 from tracker.tagging import DESIGN_LABELS, DESIGNS
+from tracker.wording import plural
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
@@ -206,6 +207,11 @@ def cause_links_markdown(hypothesis_id: str, row: pd.Series, retracted: str | No
             f"{linked_count(int(row['retracted']), causes=[hypothesis_id], retracted='only')} retracted")
 
 
+def _verb(count: int, verb: str) -> str:
+    """The verb that agrees with a count as its subject: "1 reports", "2 report"."""
+    return verb + "s" if count == 1 else verb
+
+
 def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int, retracted: str | None) -> str:
     """A few plain sentences that sum up what the cause's articles found; every number links to its articles.
 
@@ -219,8 +225,8 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     first_years = counts["first_year"].dropna()
     since = f"Since {int(first_years.min())}, of" if len(first_years) else "Of"
     sentences = [
-        f"{since} the {tagged:,} articles tagged with {escape_text(cause.label)}, "
-        f"{link(n['supports'], 'supports')} report a finding that supports it, "
+        f"{since} the {tagged:,} {plural(tagged, 'article')} tagged with {escape_text(cause.label)}, "
+        f"{link(n['supports'], 'supports')} {_verb(n['supports'], 'report')} a finding that supports it, "
         f"{link(n['contradicts'], 'contradicts')} one that contradicts it (no difference, or the opposite of what "
         f"it predicts), {link(n['mixed'], 'mixed')} mixed findings and {link(n['no_finding'], 'no_finding')} no "
         "finding on it" + (f"; {unread:,} have not been read yet (`tracker retag` reads them)." if unread else ".")]
@@ -228,8 +234,9 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     if sum(high.values()):
         sentences.append(
             "Among its meta-analyses, systematic reviews and randomised trials, "
-            f"{link(high['supports'], 'supports', designs=list(_HIGH_LEVEL))} support it and "
-            f"{link(high['contradicts'], 'contradicts', designs=list(_HIGH_LEVEL))} contradict it.")
+            f"{link(high['supports'], 'supports', designs=list(_HIGH_LEVEL))} {_verb(high['supports'], 'support')} "
+            f"it and {link(high['contradicts'], 'contradicts', designs=list(_HIGH_LEVEL))} "
+            f"{_verb(high['contradicts'], 'contradict')} it.")
     else:
         sentences.append("None of its articles is a meta-analysis, systematic review or randomised trial.")
     sizes = []
@@ -237,10 +244,13 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
         with_size = int(counts.at[stance, "with_size"])
         if with_size:
             patients = int(counts.at[stance, "patients"])
-            sizes.append(f"the {link(with_size, stance)} {verb} articles that state a sample size studied "
-                         f"{patients:,} patients in all")
+            sizes.append(f"the {link(with_size, stance)} {verb} {plural(with_size, 'article')} that "
+                         f"{_verb(with_size, 'state')} a sample size studied "
+                         f"{patients:,} {plural(patients, 'patient')} in all")
     if sizes:
-        sentences.append(("; ".join(sizes)).capitalize() + ".")
+        joined = "; ".join(sizes)
+        # Only the first letter: str.capitalize() would lower-case the links' "?page=Citations" and break them.
+        sentences.append(joined[:1].upper() + joined[1:] + ".")
     return " ".join(sentences)
 
 

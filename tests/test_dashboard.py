@@ -703,6 +703,20 @@ def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, s
     assert len(chart_frames(app)) == 4  # by stance and by evidence level over time, then design and species
 
 
+def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(settings) -> None:
+    cause = settings.hypothesis("sleep")
+    counts = pd.DataFrame({"articles": [1, 2, 0, 0], "high_level": [1, 0, 0, 0], "with_size": [1, 0, 0, 0],
+                           "patients": [1, 0, 0, 0], "first_year": [2001, 2003, None, None]},
+                          index=pd.Index(list(STANCES), name="stance"))
+    summary = views.stance_summary_markdown(cause, counts, tagged=3, retracted=None)
+    supports = views.citations_link(causes=["sleep"], stances=["supports"])
+    assert f"the 3 articles tagged with {views.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
+    assert f"[1]({views.citations_link(causes=['sleep'], stances=['supports'], designs=list(views._HIGH_LEVEL))}) " \
+           "supports it and" in summary
+    # The sample-size sentence starts with a capital and keeps its link as built (page=Citations, not citations).
+    assert f"The [1]({supports}) supporting article that states a sample size studied 1 patient in all." in summary
+
+
 @pytest.mark.parametrize(("doi", "expected"), [
     ("10.1000/fm.1", "https://doi.org/10.1000/fm.1"),
     ("10.1016/S0140-6736(20)30183-5", "https://doi.org/10.1016/S0140-6736%2820%2930183-5"),
