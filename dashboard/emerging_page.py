@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import loaders, views
 from tracker import emerging
+from tracker.wording import plural
 
 TABLE_ROWS = 100
 DETAILED_COUNT = 5
@@ -110,7 +111,7 @@ def share_chart(yearly: pd.DataFrame) -> alt.LayerChart:
 def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -> None:
     st.markdown(f"#### {int(row['rank'])}. {views.escape_text(str(row['term']))}", unsafe_allow_html=True)
     st.caption(
-        f"Found in: {row['kind']} · {int(row['articles']):,} articles · share {row['share_recent']:.1%} in the last "
+        f"Found in: {row['kind']} · {int(row['articles']):,} {plural(int(row['articles']), 'article')} · share {row['share_recent']:.1%} in the last "
         f"3 years against {row['share_before']:.1%} before (rate ratio {_ratio_text(row['rate_ratio'])}, "
         f"q = {row['q_value']:.2g}) · trend {row['trend']} · burst years "
         f"{emerging.year_ranges(row['burst_years']) or 'none'}"

@@ -361,7 +361,7 @@ def citations_page(context: Context) -> None:
     event = views.draw_citations(views.citation_rows(shown, context.labels, stances), key="citations_table",
                                  height=480)
     st.download_button(
-        f"Download these {len(selected):,} articles as CSV",
+        "Download this article as CSV" if len(selected) == 1 else f"Download these {len(selected):,} articles as CSV",
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
         data=lambda: export.csv_bytes(
