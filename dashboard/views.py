@@ -649,6 +649,7 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
 
 
 FACET_LABEL_CHARACTERS = 36  # what fits above a 270 px small chart in 13 px bold
+DESIGN_LABEL_CHARACTERS = 22  # a line of a study design's name over a column of the heat map
 
 
 def wrap_label(label: str, width: int = FACET_LABEL_CHARACTERS) -> list[str]:
@@ -656,14 +657,14 @@ def wrap_label(label: str, width: int = FACET_LABEL_CHARACTERS) -> list[str]:
     return textwrap.wrap(label, width, break_long_words=False) or [label]
 
 
-def _wrapped_labels_expression(labels: Sequence[str]) -> str:
+def _wrapped_labels_expression(labels: Sequence[str], width: int = FACET_LABEL_CHARACTERS) -> str:
     """A Vega expression that gives each long label as its lines (a Vega text mark draws a list as lines).
 
     It compares `datum.value`, the raw field: Vega-Lite pastes its formatting expression, an unbracketed
     conditional, in place of `datum.label`, which would swallow the comparison."""
     expression = "datum.label"
     for label in labels:
-        lines = wrap_label(label)
+        lines = wrap_label(label, width)
         if len(lines) > 1:
             expression = f"datum.value === {json.dumps(label)} ? {json.dumps(lines)} : {expression}"
     return expression
@@ -684,7 +685,11 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
     design_order = [DESIGN_LABELS[d] for d in DESIGNS]
     heat = alt.Chart(alt.NamedData(name="matrix")).encode(
         x=alt.X("design:N", sort=design_order, title=None,
-                axis=alt.Axis(labelAngle=-35, labelLimit=0, orient="top")),
+                # Every design named: slanted labels do not touch, but their boxes do, and Vega's overlap rule
+                # would hide two in three.
+                # and a long design name on two lines, as one slanted line would run out of the chart's top.
+                axis=alt.Axis(labelAngle=-35, labelLimit=0, labelOverlap=False, orient="top",
+                              labelExpr=_wrapped_labels_expression(design_order, DESIGN_LABEL_CHARACTERS))),
         y=alt.Y("cause:N", sort=cause_order, title=None, axis=alt.Axis(labelLimit=0)),
     )
     cells = heat.mark_rect().encode(
@@ -706,7 +711,8 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
                  alt.Tooltip("articles:Q", title="All articles", format=","),
                  alt.Tooltip("share:Q", title="High-level share", format=".0%")],
     ).properties(width=70, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
-    return alt.hconcat((cells + labels).properties(width=alt.Step(58)), share_column,
+    # 52 px a column: with the cause names and the share column, the map fits the wide layout on a laptop.
+    return alt.hconcat((cells + labels).properties(width=alt.Step(52)), share_column,
                        spacing=4).to_dict(validate=SPEC_VALIDATION)
 
 

@@ -231,13 +231,13 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
             charts = page.locator("[data-testid='stVegaLiteChart']")
             expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            _shot(page, "overview")
+            _shot(page, "overview", full_page=True)
 
             sidebar = page.get_by_test_id("stSidebar")
             sidebar.get_by_text("Cause", exact=True).click()
             expect(page.get_by_role("heading", name="Over time", exact=True)).to_be_visible()
             expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            _shot(page, "cause")
+            _shot(page, "cause", full_page=True)
 
             sidebar.get_by_text("Citations", exact=True).click()
             expect(page.get_by_role("heading", name="Citations")).to_be_visible()
@@ -263,7 +263,7 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             expect(page.get_by_role("link", name=f"PubMed {second['pmid']}")).to_be_visible()
             _shot(page, "citations")
             heading.scroll_into_view_if_needed()
-            _shot(page, "article")
+            _shot(page, "article", full_page=True)
 
             # A count's link opens Citations filtered; a hostile record stays inert text.
             page.goto(f"{url}?page=Citations&pmid={HOSTILE_PMID}")
