@@ -7,14 +7,13 @@ entry for the hypotheses file.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views
 from tracker import emerging
+from tracker.wording import plural
 
 TABLE_ROWS = 100
 DETAILED_COUNT = 5
@@ -35,8 +34,8 @@ def emerging_page(context) -> None:
         f"each year's fibromyalgia articles rose in the last {method.recent_years} years against the "
         f"{method.before_years} before (rate ratio ≥ {method.min_rate_ratio}, exact test, Benjamini-Hochberg "
         f"q < {method.max_q}) and it is bursting (Kleinberg) in the latest year or trending up (Mann-Kendall).")
-    # The dashboard is an edge, like the CLI: it reads the clock and passes the year down.
-    current_year = datetime.now(timezone.utc).year
+    # The page script reads the clock once per rerun (screens.render's `now`); this page passes its year down.
+    current_year = context.now.year
     catalogue = loaders.load_catalogue(context.state)
     years = catalogue["pub_year"].dropna()
     first_year = max(int(years.min()) if len(years) else current_year - 1, 1950)
@@ -112,7 +111,7 @@ def share_chart(yearly: pd.DataFrame) -> alt.LayerChart:
 def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -> None:
     st.markdown(f"#### {int(row['rank'])}. {views.escape_text(str(row['term']))}", unsafe_allow_html=True)
     st.caption(
-        f"Found in: {row['kind']} · {int(row['articles']):,} articles · share {row['share_recent']:.1%} in the last "
+        f"Found in: {row['kind']} · {int(row['articles']):,} {plural(int(row['articles']), 'article')} · share {row['share_recent']:.1%} in the last "
         f"3 years against {row['share_before']:.1%} before (rate ratio {_ratio_text(row['rate_ratio'])}, "
         f"q = {row['q_value']:.2g}) · trend {row['trend']} · burst years "
         f"{emerging.year_ranges(row['burst_years']) or 'none'}"

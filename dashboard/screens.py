@@ -361,7 +361,7 @@ def citations_page(context: Context) -> None:
     event = views.draw_citations(views.citation_rows(shown, context.labels, stances), key="citations_table",
                                  height=480)
     st.download_button(
-        f"Download these {len(selected):,} articles as CSV",
+        "Download this article as CSV" if len(selected) == 1 else f"Download these {len(selected):,} articles as CSV",
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
         data=lambda: export.csv_bytes(
@@ -484,6 +484,8 @@ def _run_filters(context: Context) -> dict[str, object]:
                     help="New: stored for the first time by a fetch or an import, as `tracker status` lists them.")
     if mode == "run" and choices:
         fields["new_in_run"] = st.selectbox("New in run", choices, format_func=choice_label, key="filter_new_run")
+        # The sidebar cuts a long choice; the run it names, in full.
+        st.caption(labels[max(labels)] if fields["new_in_run"] == LATEST_RUN else labels[fields["new_in_run"]])
     elif mode == "run":
         st.caption("No fetch or import has succeeded yet.")
     elif mode == "since":
@@ -499,6 +501,7 @@ def _run_filters(context: Context) -> dict[str, object]:
     if changed and choices:
         fields["changed_in_run"] = st.selectbox("Changed in run", choices, format_func=choice_label,
                                                 key="filter_changed_run")
+        st.caption(labels[max(labels)] if fields["changed_in_run"] == LATEST_RUN else labels[fields["changed_in_run"]])
     return fields
 
 

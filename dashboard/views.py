@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shlex
+import textwrap
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -16,6 +18,7 @@ from tracker import config
 from tracker.config import Hypothesis
 from tracker.models import STANCES
 from tracker.tagging import DESIGN_LABELS, DESIGNS
+from tracker.wording import plural
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
@@ -204,6 +207,11 @@ def cause_links_markdown(hypothesis_id: str, row: pd.Series, retracted: str | No
             f"{linked_count(int(row['retracted']), causes=[hypothesis_id], retracted='only')} retracted")
 
 
+def _verb(count: int, verb: str) -> str:
+    """The verb that agrees with a count as its subject: "1 reports", "2 report"."""
+    return verb + "s" if count == 1 else verb
+
+
 def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int, retracted: str | None) -> str:
     """A few plain sentences that sum up what the cause's articles found; every number links to its articles.
 
@@ -217,8 +225,8 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     first_years = counts["first_year"].dropna()
     since = f"Since {int(first_years.min())}, of" if len(first_years) else "Of"
     sentences = [
-        f"{since} the {tagged:,} articles tagged with {escape_text(cause.label)}, "
-        f"{link(n['supports'], 'supports')} report a finding that supports it, "
+        f"{since} the {tagged:,} {plural(tagged, 'article')} tagged with {escape_text(cause.label)}, "
+        f"{link(n['supports'], 'supports')} {_verb(n['supports'], 'report')} a finding that supports it, "
         f"{link(n['contradicts'], 'contradicts')} one that contradicts it (no difference, or the opposite of what "
         f"it predicts), {link(n['mixed'], 'mixed')} mixed findings and {link(n['no_finding'], 'no_finding')} no "
         "finding on it" + (f"; {unread:,} have not been read yet (`tracker retag` reads them)." if unread else ".")]
@@ -226,8 +234,9 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     if sum(high.values()):
         sentences.append(
             "Among its meta-analyses, systematic reviews and randomised trials, "
-            f"{link(high['supports'], 'supports', designs=list(_HIGH_LEVEL))} support it and "
-            f"{link(high['contradicts'], 'contradicts', designs=list(_HIGH_LEVEL))} contradict it.")
+            f"{link(high['supports'], 'supports', designs=list(_HIGH_LEVEL))} {_verb(high['supports'], 'support')} "
+            f"it and {link(high['contradicts'], 'contradicts', designs=list(_HIGH_LEVEL))} "
+            f"{_verb(high['contradicts'], 'contradict')} it.")
     else:
         sentences.append("None of its articles is a meta-analysis, systematic review or randomised trial.")
     sizes = []
@@ -235,10 +244,13 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
         with_size = int(counts.at[stance, "with_size"])
         if with_size:
             patients = int(counts.at[stance, "patients"])
-            sizes.append(f"the {link(with_size, stance)} {verb} articles that state a sample size studied "
-                         f"{patients:,} patients in all")
+            sizes.append(f"the {link(with_size, stance)} {verb} {plural(with_size, 'article')} that "
+                         f"{_verb(with_size, 'state')} a sample size studied "
+                         f"{patients:,} {plural(patients, 'patient')} in all")
     if sizes:
-        sentences.append(("; ".join(sizes)).capitalize() + ".")
+        joined = "; ".join(sizes)
+        # Only the first letter: str.capitalize() would lower-case the links' "?page=Citations" and break them.
+        sentences.append(joined[:1].upper() + joined[1:] + ".")
     return " ".join(sentences)
 
 
@@ -504,17 +516,22 @@ def _year_text(year: object) -> str | None:
     return None if year is None or pd.isna(year) else str(int(year))
 
 
+def utc_text(stamps: pd.Series) -> pd.Series:
+    """Stored UTC times ("2026-12-01T15:53:09+00:00") as a reader reads them ("2026-12-01 15:53:09"); none: ""."""
+    return stamps.astype("string").str.slice(0, 19).str.replace("T", " ", regex=False).fillna("")
+
+
 def draw_runs(runs: pd.DataFrame) -> None:
     """The recent fetch runs with their outcome and error."""
     shown = pd.DataFrame({
         "Run": runs["id"],
         "Kind": runs["kind"],
         "Outcome": runs["status"],
-        "Started (UTC)": runs["started_at"],
-        "Finished (UTC)": runs["finished_at"],
+        "Started (UTC)": utc_text(runs["started_at"]),
+        "Finished (UTC)": utc_text(runs["finished_at"]),
         "Full sync": runs["full_sync"].astype(bool),
         "Requests": runs["requests"],
-        "Error": runs["error"],
+        "Error": runs["error"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
 
@@ -529,7 +546,7 @@ def draw_run_log(run_log: pd.DataFrame, labels: Mapping[str, str]) -> None:
         "New": run_log["new_count"],
         "Updated": run_log["updated_count"],
         "Removed": run_log["removed_count"],
-        "Error": run_log["error"],
+        "Error": run_log["error"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
 
@@ -541,7 +558,8 @@ def draw_sync_states(sync_states: pd.DataFrame, hypotheses: Sequence[Hypothesis]
         known = hypothesis.id in sync_states.index
         rows.append({
             "Cause": hypothesis.label,
-            "Last synced (UTC)": sync_states.at[hypothesis.id, "last_success_at"] if known else "never",
+            "Last synced (UTC)": utc_text(pd.Series([sync_states.at[hypothesis.id, "last_success_at"]])).iloc[0]
+                                 if known else "never",
             "In PubMed": sync_states.at[hypothesis.id, "pubmed_count"] if known else None,
             "Date windows": sync_states.at[hypothesis.id, "window_count"] if known else None,
             "Changes since": sync_states.at[hypothesis.id, "modified_since"] if known else None,
@@ -604,8 +622,11 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
         # One row per bar segment already: no aggregate for Vega to compute.
         y=alt.Y("value:Q", title=y_title, stack="zero"),
+        # Beside one half-width chart the legend takes the height the bars need: the short stance labels in two
+        # columns; the long evidence-level labels do not fit two abreast, so in one.
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
-                        legend=alt.Legend(orient="top", labelLimit=0, columns=4 if facet else 1)),
+                        legend=alt.Legend(orient="top", labelLimit=0,
+                                          columns=4 if facet else 2 if by == "stance" else 1)),
         order=alt.Order("group_rank:Q"),
         opacity=alt.condition(alt.datum.caveat == "", alt.value(1.0), alt.value(0.4)),
         tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("year:Q", title="Year", format="d"),
@@ -614,14 +635,39 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
                  alt.Tooltip("baseline:Q", title="Fibromyalgia articles that year", format=","),
                  alt.Tooltip("caveat:N", title="Note")],
     # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
-    ).properties(height=150 if facet else 260, **({"width": 270} if facet else {}))
+    ).properties(height=150 if facet else 300, **({"width": 270} if facet else {}))
     if not facet:
         return base.to_dict(validate=SPEC_VALIDATION)
     return base.facet(
         facet=alt.Facet("cause:N", title=None, sort=list(causes),
-                        header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start")),
+                        # A long cause name wraps onto a second line: unwrapped, it widens its column and pushes the third
+        # column of charts off the page.
+        header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start",
+                          labelExpr=_wrapped_labels_expression(causes))),
         columns=columns,
     ).resolve_scale(y="shared" if shared_scale else "independent").to_dict(validate=SPEC_VALIDATION)
+
+
+FACET_LABEL_CHARACTERS = 36  # what fits above a 270 px small chart in 13 px bold
+DESIGN_LABEL_CHARACTERS = 22  # a line of a study design's name over a column of the heat map
+
+
+def wrap_label(label: str, width: int = FACET_LABEL_CHARACTERS) -> list[str]:
+    """A label as the lines of at most `width` characters it wraps onto, broken at spaces."""
+    return textwrap.wrap(label, width, break_long_words=False) or [label]
+
+
+def _wrapped_labels_expression(labels: Sequence[str], width: int = FACET_LABEL_CHARACTERS) -> str:
+    """A Vega expression that gives each long label as its lines (a Vega text mark draws a list as lines).
+
+    It compares `datum.value`, the raw field: Vega-Lite pastes its formatting expression, an unbracketed
+    conditional, in place of `datum.label`, which would swallow the comparison."""
+    expression = "datum.label"
+    for label in labels:
+        lines = wrap_label(label, width)
+        if len(lines) > 1:
+            expression = f"datum.value === {json.dumps(label)} ? {json.dumps(lines)} : {expression}"
+    return expression
 
 
 def draw_design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> None:
@@ -639,7 +685,11 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
     design_order = [DESIGN_LABELS[d] for d in DESIGNS]
     heat = alt.Chart(alt.NamedData(name="matrix")).encode(
         x=alt.X("design:N", sort=design_order, title=None,
-                axis=alt.Axis(labelAngle=-35, labelLimit=0, orient="top")),
+                # Every design named: slanted labels do not touch, but their boxes do, and Vega's overlap rule
+                # would hide two in three.
+                # and a long design name on two lines, as one slanted line would run out of the chart's top.
+                axis=alt.Axis(labelAngle=-35, labelLimit=0, labelOverlap=False, orient="top",
+                              labelExpr=_wrapped_labels_expression(design_order, DESIGN_LABEL_CHARACTERS))),
         y=alt.Y("cause:N", sort=cause_order, title=None, axis=alt.Axis(labelLimit=0)),
     )
     cells = heat.mark_rect().encode(
@@ -661,7 +711,8 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
                  alt.Tooltip("articles:Q", title="All articles", format=","),
                  alt.Tooltip("share:Q", title="High-level share", format=".0%")],
     ).properties(width=70, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
-    return alt.hconcat((cells + labels).properties(width=alt.Step(58)), share_column,
+    # 52 px a column: with the cause names and the share column, the map fits the wide layout on a laptop.
+    return alt.hconcat((cells + labels).properties(width=alt.Step(52)), share_column,
                        spacing=4).to_dict(validate=SPEC_VALIDATION)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,11 +16,14 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
 from seed import make_articles, read_catalogue, seed_store
+from standin import EutilsStandin
 
 from tracker import export, store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
@@ -33,8 +37,10 @@ CHROMIUM_PATH = Path("/usr/bin/chromium")
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-STARTUP_TIMEOUT_S = 60
-PAGE_TIMEOUT_MS = 30_000
+# Waits, not timing assertions: generous enough for a loaded 2-core CI machine; a normal run never waits that long.
+STARTUP_TIMEOUT_S = 120
+PAGE_TIMEOUT_MS = 60_000
+FETCH_TIMEOUT_S = 300
 FILTER_TEXT = "whiplash"
 VIEWPORT = {"width": 1400, "height": 1800}
 # Dataframe geometry in Streamlit 1.67 with row_height=66: a 35 px header, then rows; the row marker (the
@@ -52,6 +58,12 @@ def chromium() -> Path:
             pytest.fail(f"{CHROMIUM_PATH} is missing in CI; .ci/run installs it with apt-get install chromium")
         pytest.skip(f"{CHROMIUM_PATH} is not installed; apt-get install chromium to run the browser test")
     return CHROMIUM_PATH
+
+
+def _tracker_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without the user's NCBI_ and TRACKER_ settings, plus the test's own."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
+    return {**environment, **settings}
 
 
 def _free_port() -> int:
@@ -111,12 +123,12 @@ def _stance_rows(db_path: Path) -> pd.DataFrame:
         connection.close()
 
 
-def _start_dashboard(db_path: Path):
+def _start_dashboard(db_path: Path, hypotheses_path: Path = DEFAULT_HYPOTHESES_PATH):
     port = _free_port()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
     server = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "dashboard", "--db", str(db_path), "--port", str(port)],
-        cwd=PROJECT_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "tracker", "dashboard", "--db", str(db_path), "--hypotheses", str(hypotheses_path),
+         "--port", str(port)],
+        cwd=PROJECT_DIR, env=_tracker_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         # Its own process group, so that stopping it stops anything it started too.
         start_new_session=True)
     _wait_for_health(port, server)
@@ -174,9 +186,27 @@ def _guard(context, outside: list[str]) -> None:
         "websocket", lambda socket_: None if _is_local(socket_.url) else outside.append(socket_.url)))
 
 
-def _shot(page, name: str) -> None:
+def _settle(page) -> None:
+    """Wait for the script run to end: no running indicator, no element greyed out as left over from the last run."""
+    page.wait_for_function("""() => !document.querySelector('[data-testid^="stStatusWidgetRunning"]')
+        && !document.querySelector('[data-stale="true"]')""", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_timeout(300)  # Vega draws its canvas just after the element arrives
+
+
+def _shot(page, name: str, *, full_page: bool = False) -> None:
+    """A screenshot for a reader to look at; `full_page` grows the window to the page's scrolling height first
+    (Streamlit scrolls its main area inside the window, so the browser's own full-page capture sees one screen)."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"))
+    _settle(page)
+    if not full_page:
+        page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"))
+        return
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"], section')]
+        .map(e => e.scrollHeight), document.body.scrollHeight)""")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(int(height), 12_000))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"), full_page=True)
+    page.set_viewport_size(VIEWPORT)
 
 
 def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> None:
@@ -201,15 +231,13 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
             charts = page.locator("[data-testid='stVegaLiteChart']")
             expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            page.wait_for_timeout(500)
-            _shot(page, "overview")
+            _shot(page, "overview", full_page=True)
 
             sidebar = page.get_by_test_id("stSidebar")
             sidebar.get_by_text("Cause", exact=True).click()
             expect(page.get_by_role("heading", name="Over time", exact=True)).to_be_visible()
             expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            page.wait_for_timeout(500)
-            _shot(page, "cause")
+            _shot(page, "cause", full_page=True)
 
             sidebar.get_by_text("Citations", exact=True).click()
             expect(page.get_by_role("heading", name="Citations")).to_be_visible()
@@ -235,7 +263,7 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             expect(page.get_by_role("link", name=f"PubMed {second['pmid']}")).to_be_visible()
             _shot(page, "citations")
             heading.scroll_into_view_if_needed()
-            _shot(page, "article")
+            _shot(page, "article", full_page=True)
 
             # A count's link opens Citations filtered; a hostile record stays inert text.
             page.goto(f"{url}?page=Citations&pmid={HOSTILE_PMID}")
@@ -247,9 +275,13 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
             assert HOSTILE_HOST not in hosts
             assert page.get_by_text("PubMed 9999999", exact=True).is_visible()
             expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-            page.wait_for_timeout(500)
             hostile.scroll_into_view_if_needed()
             _shot(page, "hostile-article")
+
+            page.get_by_test_id("stSidebar").get_by_text("Emerging", exact=True).click()
+            expect(page.get_by_role("heading", name="Emerging causes")).to_be_visible()
+            expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+            _shot(page, "emerging", full_page=True)
         finally:
             browser.close()
 
@@ -260,6 +292,82 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
     assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"
 
 
-@pytest.mark.skip(reason="needs the by-run 'new in run' filter (issue 11, New means new), built separately")
-def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser() -> None:
+SECOND_FETCH_NEW = range(5000, 5007)
+
+
+def _fetch(db_path: Path, hypotheses_path: Path, standin_url: str) -> None:
+    """`tracker fetch` as a user runs it, against the E-utilities stand-in."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "tracker", "fetch", "--db", str(db_path), "--hypotheses", str(hypotheses_path)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=FETCH_TIMEOUT_S,
+        env=_tracker_environment(NCBI_EUTILS_URL=standin_url, NCBI_EMAIL="curator@example.org"))
+    assert finished.returncode == 0, finished.stderr
+
+
+def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: Path, chromium: Path) -> None:
     """After a second fetch, the Citations filter "new in the latest run" shows exactly what that run stored."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
+    hypotheses_path = tmp_path / "hypotheses.toml"
+    hypotheses_path.write_text(HYPOTHESES_TOML, encoding="utf-8")
+    db_path = tmp_path / "tracker.sqlite"
+    baseline = range(1000, 1060)
+    with EutilsStandin(rate_limit=False) as standin:
+        seed_corpus(standin, baseline, set(range(1000, 1060, 3)), set(range(1001, 1060, 4)))
+        _fetch(db_path, hypotheses_path, standin.base_url)
+        # The second fetch brings new records and a retraction of a stored one: changed, not new.
+        today = datetime.now(UTC).date()  # NCBI's "today", as the fetch reads it
+        for pmid in SECOND_FETCH_NEW:
+            standin.add_record(pmid, article_xml(pmid, year=today.year), edat=today, pdat=today, mdat=today,
+                               crdt=today)
+        standin.update_record(1003, article_xml(1003, year=1990 + 1003 % 35, retracted_in=9000), mdat=today)
+        standin.set_query(BASELINE_QUERY, [*baseline, *SECOND_FETCH_NEW])
+        _fetch(db_path, hypotheses_path, standin.base_url)
+
+    connection = store.connect(db_path, read_only=True)
+    try:
+        history = store.load_run_history(connection)
+    finally:
+        connection.close()
+    latest = history.runs.iloc[-1]
+    assert len(history.runs) == 2 and latest["status"] == "succeeded"
+    stored_first = history.changes[(history.changes["run_id"] == latest["id"]) & (history.changes["change"] == "new")]
+    assert sorted(stored_first["pmid"]) == list(SECOND_FETCH_NEW) and latest["new_count"] == len(SECOND_FETCH_NEW)
+    outside: list[str] = []
+
+    server, url = _start_dashboard(db_path, hypotheses_path)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport=VIEWPORT)
+                _guard(context, outside)
+                page = context.new_page()
+                page.set_default_timeout(PAGE_TIMEOUT_MS)
+                page.goto(url)
+                expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
+
+                sidebar = page.get_by_test_id("stSidebar")
+                sidebar.get_by_text("Citations", exact=True).click()
+                expect(page.get_by_role("heading", name="Citations")).to_be_visible()
+                matching = page.get_by_test_id("stMetric").filter(has_text="Matching articles")
+                # Every stored article but the one retracted since (left out unless retracted ones are included).
+                stored = len(baseline) + len(SECOND_FETCH_NEW) - 1
+                expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{stored:,}")
+                sidebar.get_by_text("New in run …", exact=True).click()
+                expect(sidebar.get_by_role("combobox", name="New in run")).to_have_value(
+                    re.compile(rf"^the latest, run {latest['id']} \(fetch, "))
+                expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{latest['new_count']:,}")
+                expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+                _shot(page, "citations-new-in-latest-run")
+
+                sidebar.get_by_text("Fetch status", exact=True).click()
+                expect(page.get_by_role("heading", name="Fetch status")).to_be_visible()
+                expect(page.get_by_role("heading", name=f"Run {latest['id']}, per cause")).to_be_visible()
+                _shot(page, "fetch-status", full_page=True)
+            finally:
+                browser.close()
+    finally:
+        _stop(server)
+    assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"

@@ -633,8 +633,8 @@ def test_the_status_page_lists_runs_per_cause_lines_and_the_schedule(monkeypatch
         stored_log = store.load_run_hypotheses_frame(connection, int(stored_runs["id"].iloc[0]))
     finally:
         connection.close()
-    assert runs[["Run", "Outcome", "Started (UTC)"]].values.tolist() == \
-        stored_runs[["id", "status", "started_at"]].values.tolist()
+    assert runs[["Run", "Outcome", "Started (UTC)"]].values.tolist() == [
+        [run.id, run.status, f"{run.started_at[:10]} {run.started_at[11:19]}"] for run in stored_runs.itertuples()]
     labels = {h.id: h.label for h in settings.hypotheses}
     assert run_log[["Cause", "In PubMed", "Stored"]].values.tolist() == [
         [labels[row.hypothesis_id], row.pubmed_count, row.stored_count] for row in stored_log.itertuples()]
@@ -701,6 +701,20 @@ def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, s
                            stances=stances, hypothesis_ids=ids)
     assert f"[{len(high):,}]({views.citations_link(causes=['sleep'], stances=['supports'], designs=['meta_analysis', 'systematic_review', 'rct'])})" in summary
     assert len(chart_frames(app)) == 4  # by stance and by evidence level over time, then design and species
+
+
+def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(settings) -> None:
+    cause = settings.hypothesis("sleep")
+    counts = pd.DataFrame({"articles": [1, 2, 0, 0], "high_level": [1, 0, 0, 0], "with_size": [1, 0, 0, 0],
+                           "patients": [1, 0, 0, 0], "first_year": [2001, 2003, None, None]},
+                          index=pd.Index(list(STANCES), name="stance"))
+    summary = views.stance_summary_markdown(cause, counts, tagged=3, retracted=None)
+    supports = views.citations_link(causes=["sleep"], stances=["supports"])
+    assert f"the 3 articles tagged with {views.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
+    assert f"[1]({views.citations_link(causes=['sleep'], stances=['supports'], designs=list(views._HIGH_LEVEL))}) " \
+           "supports it and" in summary
+    # The sample-size sentence starts with a capital and keeps its link as built (page=Citations, not citations).
+    assert f"The [1]({supports}) supporting article that states a sample size studied 1 patient in all." in summary
 
 
 @pytest.mark.parametrize(("doi", "expected"), [
@@ -839,6 +853,26 @@ def test_a_retracted_article_links_its_notice_and_says_when_pubmed_revised_it(mo
     assert "Retraction notice: Pain&#46; 2024 Mar;165&#40;3&#41;&#58;1" in markdown_text(app)
 
 
+LONG_CAUSE_LABEL = "Other conditions (lupus, IBS, hypothyroidism, rheumatoid arthritis)"
+
+
+def test_a_long_cause_name_wraps_above_its_small_chart() -> None:
+    # Unwrapped, one long name widens every column of small charts and pushes the third off the page.
+    views._stacked_bars_spec.cache_clear()
+    try:
+        spec = views._stacked_bars_spec("stance", "Articles per year", True, True, 1990, 2026,
+                                        ("Sleep", LONG_CAUSE_LABEL))
+    finally:
+        views._stacked_bars_spec.cache_clear()
+    expression = spec["facet"]["header"]["labelExpr"]
+    lines = views.wrap_label(LONG_CAUSE_LABEL)
+    assert " ".join(lines) == LONG_CAUSE_LABEL and len(lines) > 1
+    assert all(len(line) <= views.FACET_LABEL_CHARACTERS for line in lines)
+    # Compared on the raw value: Vega-Lite replaces datum.label by an unbracketed conditional.
+    assert expression.startswith(f'datum.value === "{LONG_CAUSE_LABEL}" ? ["{lines[0]}"')
+    assert "Sleep" not in expression
+
+
 @pytest.mark.parametrize("by", ["stance", "level"])
 @pytest.mark.parametrize(("facet", "shared_scale"), [(True, True), (True, False), (False, True)])
 def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_scale) -> None:
@@ -847,7 +881,8 @@ def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_sca
     views._stacked_bars_spec.cache_clear()
     views._design_heatmap_spec.cache_clear()
     try:
-        views._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026, ("Sleep", "Serotonin"))
+        views._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026,
+                                 ("Sleep", "Serotonin", LONG_CAUSE_LABEL))
         views._design_heatmap_spec(("Sleep", "Serotonin"))
     finally:
         views._stacked_bars_spec.cache_clear()

@@ -85,3 +85,16 @@ def test_all_candidates_and_a_too_strict_minimum(monkeypatch, seeded_db) -> None
     app = emerging_app(monkeypatch, seeded_db, emerging_min_articles=5000)
     assert "No candidate is mentioned in enough fibromyalgia articles; lower the minimum articles." in [
         block.value for block in app.markdown]
+
+
+def test_the_page_takes_its_year_from_the_injected_clock(monkeypatch, seeded_db) -> None:
+    # The page script reads the clock once and hands it down; the page never reads it itself.
+    from datetime import UTC, datetime
+
+    from dashboard import loaders
+
+    monkeypatch.setattr(loaders, "utc_now", lambda: datetime(2040, 3, 1, tzinfo=UTC))
+    app = emerging_app(monkeypatch, seeded_db)
+    as_of = app.selectbox(key="emerging_as_of")
+    assert as_of.options[0] == "2039"
+    assert as_of.value == 2039

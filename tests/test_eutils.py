@@ -376,3 +376,11 @@ def test_bounded_decoder_refuses_a_cut_gzip_stream_and_an_unasked_encoding() -> 
     with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply came with Content-Encoding 'br', which the "
                                           r"tracker did not ask for \(gzip, deflate\)"):
         _BoundedDecoder.for_encoding("br", "efetch.fcgi")
+
+
+def test_a_single_try_is_called_one_try(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url, max_retries=0)
+    server.fail_next("esearch", Fault.server_error(502))
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsError, match=r"NCBI answered 502 Bad Gateway, still after 1 try; "):
+            client.esearch(SEROTONIN_QUERY)

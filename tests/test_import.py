@@ -206,14 +206,23 @@ def test_import_command_reports_per_file(db_path: Path) -> None:
     assert result.output.splitlines() == [
         f"{MEDLINE_FILE}: MEDLINE, 4 records: 4 new, 0 updated, 0 unchanged",
         f"{XML_FILE}: PubMed XML, 2 records: 2 new, 0 updated, 0 unchanged",
-        "imported 6 new and 0 updated articles; tagged 6; run 1",
+        "imported 6 new articles and 0 updated; tagged 6; run 1",
     ]
 
     again = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(MEDLINE_FILE)])
     assert again.output.splitlines() == [
         f"{MEDLINE_FILE}: MEDLINE, 4 records: 0 new, 0 updated, 4 unchanged",
-        "imported 0 new and 0 updated articles; tagged 0",
+        "imported 0 new articles and 0 updated; tagged 0",
     ]
+
+
+def test_import_command_counts_one_article_in_the_singular(db_path: Path, tmp_path: Path) -> None:
+    one_record = tmp_path / "one.txt"
+    one_record.write_text(MEDLINE_FILE.read_text(encoding="utf-8").split("\n\n")[0] + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(one_record)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"{one_record}: MEDLINE, 1 record: 1 new, 0 updated, 0 unchanged",
+                                          "imported 1 new article and 0 updated; tagged 1; run 1"]
 
 
 def test_import_command_refuses_a_malformed_file_with_one_line(db_path: Path) -> None:

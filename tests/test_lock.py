@@ -110,7 +110,7 @@ def test_a_job_after_a_killed_holder_runs(holder: subprocess.Popen, db_path: Pat
     holder.wait(timeout=10)
     result = _tracker("import", "--db", str(db_path), str(MEDLINE_FILE))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "imported 4 new and 0 updated articles; tagged 4; run 1"
+    assert result.stdout.splitlines()[-1] == "imported 4 new articles and 0 updated; tagged 4; run 1"
 
 
 # --- one store, several paths -----------------------------------------------------------------------------------

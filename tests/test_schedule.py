@@ -653,5 +653,5 @@ def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Pa
              if " tracker.schedule: " in line]
     assert lines[-2:] == [
         "tracker.schedule: scheduler stopping: a fetch under way finishes its run first",
-        "tracker.schedule: fetch run 7 succeeded: 0 new, 0 updated, 0 removed; 1 esearch + 0 efetch requests in 2.0 s",
+        "tracker.schedule: fetch run 7 succeeded: 0 new, 0 updated, 0 removed; 1 esearch + 0 efetch request in 2.0 s",
     ]

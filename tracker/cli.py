@@ -310,7 +310,7 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
                    f"{item.new} new, {item.updated} updated, {item.unchanged} unchanged"
                    + (f", {item.kept} kept (stored record is more complete: PMID {_some(item.kept_pmids)})"
                       if item.kept else ""))
-    click.echo(f"imported {report.new} new and {report.updated} updated articles; tagged {report.tagged}"
+    click.echo(f"imported {counted(report.new, 'new article')} and {report.updated} updated; tagged {report.tagged}"
                + (f"; run {report.run_id}" if report.run_id is not None else ""))
 
 
@@ -709,7 +709,8 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         click.echo(json.dumps([_emerging_row_json(row) for row in rows], indent=2))
         return
     flagged = int(result.ranked["emerging"].sum())
-    click.echo(f"as of {as_of}: {len(result.ranked):,} candidates in at least {min_articles} fibromyalgia articles, "
+    click.echo(f"as of {as_of}: {len(result.ranked):,} {plural(len(result.ranked), 'candidate')} in at least "
+               f"{counted(min_articles, 'fibromyalgia article')}, "
                f"{flagged:,} emerging (the last {method.recent_years} years against the {method.before_years} before)")
     if not rows:
         click.echo(f"no candidate to rank; lower --min-articles (now {min_articles}) or fetch more articles")

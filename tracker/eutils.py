@@ -39,6 +39,7 @@ import urllib3.exceptions
 
 from tracker.config import Settings, redact_url
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
+from tracker.wording import counted
 from tracker.xmlguard import refuse_entity_declarations
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class EutilsClient:
                 limit = CONNECTION_RETRIES if failure.connection else self._settings.max_retries
                 if attempt >= limit:
                     raise EutilsError(
-                        f"{endpoint}: {failure.reason}, still after {attempt + 1} tries; "
+                        f"{endpoint}: {failure.reason}, still after {counted(attempt + 1, 'try', 'tries')}; "
                         f"{_advice(failure)}") from None
                 delay_s = self._backoff_s(attempt, failure.retry_after_s)
                 # INFO, not WARNING: a retry that succeeds is routine; the one that fails becomes the error.

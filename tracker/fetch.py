@@ -31,6 +31,7 @@ from tracker.models import Article, Deletion
 from tracker.parse import iter_pubmed_records
 from tracker.retag import refresh_tags
 from tracker.tagging import compile_rules
+from tracker.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
     if first.count <= ESEARCH_MAX_RECORDS:
         pmids, window_count = set(first.pmids), 1
         if len(pmids) != first.count:
-            raise EutilsError(f"esearch.fcgi: PubMed counted {first.count} records for [{hypothesis.id}] but listed "
+            raise EutilsError(f"esearch.fcgi: PubMed counted {counted(first.count, 'record')} for [{hypothesis.id}] but listed "
                               f"{len(pmids)}; run `tracker fetch` again")
     else:
         pmids, window_count = _collect_in_windows(client, hypothesis, "edat", EARLIEST_ENTREZ_DATE,
@@ -213,7 +214,7 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
             first = client.esearch(hypothesis.query, retmax=0)
             if len(pmids) != first.count:
                 raise EutilsError(
-                    f"esearch.fcgi: [{hypothesis.id}] date windows add up to {len(pmids)} records but PubMed "
+                    f"esearch.fcgi: [{hypothesis.id}] date windows add up to {counted(len(pmids), 'record')} but PubMed "
                     f"counts {first.count}; run `tracker fetch` again")
     search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count, searched_on=today,
                            linked_before=store.linked_pmids(connection, hypothesis.id))
@@ -232,11 +233,11 @@ def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: 
                             mindate=_ncbi_date(start), maxdate=_ncbi_date(end))
     if result.count <= ESEARCH_MAX_RECORDS:
         if len(result.pmids) != result.count:
-            raise EutilsError(f"esearch.fcgi: PubMed counted {result.count} records for [{hypothesis.id}] "
+            raise EutilsError(f"esearch.fcgi: PubMed counted {counted(result.count, 'record')} for [{hypothesis.id}] "
                               f"{datetype} {start}..{end} but listed {len(result.pmids)}; run `tracker fetch` again")
         return set(result.pmids), 1
     if start >= end:
-        raise EutilsError(f"esearch.fcgi: [{hypothesis.id}] has {result.count} records on the single day {start}, "
+        raise EutilsError(f"esearch.fcgi: [{hypothesis.id}] has {counted(result.count, 'record')} on the single day {start}, "
                           f"more than PubMed can list; narrow the query in the hypotheses file")
     middle = start + (end - start) // 2
     early, early_windows = _collect_in_windows(client, hypothesis, datetype, start, middle)
@@ -369,7 +370,7 @@ def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: li
             affected |= dropped | (present - linked)
             if withheld or len(present) != search.pubmed_count:
                 example = min(withheld) if withheld else min(search.pmids - present, default=None)
-                outcome.error = (f"stored {len(present)} of PubMed's {search.pubmed_count} records "
+                outcome.error = (f"stored {len(present)} of PubMed's {counted(search.pubmed_count, 'record')} "
                                  f"(PubMed did not return e.g. PMID {example}); run `tracker fetch` again")
                 continue
             store.save_sync_state(

@@ -34,6 +34,7 @@ from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTE
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
 from tracker.errors import ConfigError, LockHeld, TrackerError
 from tracker.lock import job_lock
+from tracker.wording import plural
 
 if TYPE_CHECKING:
     from tracker.fetch import FetchReport
@@ -273,7 +274,8 @@ def run_locked_fetch(settings: Settings, fetch: FetchFunction, log: logging.Logg
     updated = sum(outcome.updated_count for outcome in report.outcomes)
     removed = sum(outcome.removed_count for outcome in report.outcomes)
     summary = (f"fetch run {report.run_id} {report.status}: {new} new, {updated} updated, {removed} removed; "
-               f"{report.esearch_requests} esearch + {report.efetch_requests} efetch requests in "
+               f"{report.esearch_requests} esearch + {report.efetch_requests} efetch "
+               f"{plural(report.esearch_requests + report.efetch_requests, 'request')} in "
                f"{report.elapsed_s:.1f} s")
     if report.succeeded:
         log.info(summary)
