@@ -253,7 +253,10 @@ def load_catalogue(connection: sqlite3.Connection) -> pd.DataFrame:
           concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper):
         # Long texts as BLOBs, their UTF-8 bytes: never decoded into Python strings, they go to Arrow strings
         # in C++ (the searched ones) or stay bytes for `decode_details` (the JSON).
-        rows = connection.execute(
+        # Plain tuples, not the connection's sqlite3.Row objects: a fifth less to build, and quicker to stack.
+        cursor = connection.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(
             f"SELECT {', '.join(('f.' if name in FACET_COLUMNS else 'a.') + name for name in as_read)}, "
             f"{', '.join(f'CAST(a.{name} AS BLOB)' for name in as_bytes)} "
             "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid ORDER BY a.pmid").fetchall()
