@@ -704,13 +704,16 @@ def _grid_counts(kept: pd.DataFrame, years: np.ndarray, levels: list[list], caus
         rows = pd.Index(kept["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
         cause_positions = _positions(stances["hypothesis_id"], causes)
         stance_positions = _positions(stances["stance"], levels[-1])
-        read = (rows >= 0) & (cause_positions >= 0) & (stance_positions >= 0)
-        read[read] = carried[rows[read], cause_positions[read]]
-        by_stance = np.bincount(
-            (cause_positions[read] * block + cell[rows[read]]) * stance_count + stance_positions[read],
-            minlength=len(causes) * block * stance_count).reshape(len(causes), block, stance_count)
+        # A stance row counts where its article is kept and carries its cause.
+        paired = (rows >= 0) & (cause_positions >= 0)
+        paired[paired] = carried[rows[paired], cause_positions[paired]]
+        pair_cells = cause_positions[paired] * block + cell[rows[paired]]
+        valid = stance_positions[paired] >= 0
+        by_stance = np.bincount(pair_cells[valid] * stance_count + stance_positions[paired][valid],
+                                minlength=len(causes) * block * stance_count).reshape(len(causes), block, stance_count)
         # What has no stance row: the cause's count less the pairs that have one.
-        by_stance[:, :, list(levels[-1]).index(UNREAD_STANCE)] += plain - by_stance.sum(axis=2)
+        with_row = np.bincount(pair_cells, minlength=len(causes) * block).reshape(len(causes), block)
+        by_stance[:, :, list(levels[-1]).index(UNREAD_STANCE)] += plain - with_row
         counts = by_stance.reshape(-1)
     if baseline_id is None:
         denominators = pd.Series(dtype="int64")
