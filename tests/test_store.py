@@ -456,3 +456,25 @@ def test_run_articles_keep_the_first_outcome_and_leave_unchanged_ones_out(db_pat
     with store.transaction(connection):
         assert store.delete_articles(connection, [99]) == 1
     assert store.load_run_history(connection).changes["pmid"].tolist() == [ARTICLE.pmid]
+
+
+def test_all_stance_keys_read_at_once_equal_the_rows_read_per_article(db_path: Path) -> None:
+    import pandas as pd
+
+    connection = store.connect(db_path)
+    articles = [replace(ARTICLE, pmid=pmid) for pmid in (30, 4, 200)]
+    rows = pd.DataFrame([
+        {"pmid": pmid, "hypothesis_id": hypothesis_id, "stance": stance, "evidence_kind": kind, "hedged": False,
+         "section": None, "sentence": None, "cue": None, "n_patients": None, "n_controls": None}
+        for pmid, hypothesis_id, stance, kind in [
+            (200, "sleep", "mixed", "review"), (4, "serotonin", "contradicts", "comparison"),
+            (30, "sleep", "supports", "association"), (4, "autonomic", "no_finding", "other")]])
+    with store.transaction(connection):
+        store.save_articles(connection, articles, "pubmed")
+        store.save_stances(connection, rows, [a.pmid for a in articles], "v1")
+    pmids = [a.pmid for a in articles]
+    for columns in (("stance",), ("stance", "evidence_kind"), ()):
+        every_row = store.load_stance_frame(connection, columns=columns)
+        pd.testing.assert_frame_equal(every_row, store.load_stance_frame(connection, pmids, columns=columns))
+        assert list(zip(every_row["pmid"], every_row["hypothesis_id"])) == [
+            (4, "autonomic"), (4, "serotonin"), (30, "sleep"), (200, "sleep")]

@@ -631,23 +631,12 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     known_years = years[years != _UNKNOWN_YEAR]
     year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
 
-    carried = pd.DataFrame({
-        "pmid": kept["pmid"].to_numpy(dtype="int64") if by_stance else None,
-        "year": years.to_numpy(),
-        "design": kept["design"].to_numpy(dtype=object),
-        "species": kept["species"].to_numpy(dtype=object) if by_species else None,
-        "hypothesis_id": kept["hypotheses"].to_numpy(dtype=object),
-    }).explode("hypothesis_id")
-    cause_rows = carried[carried["hypothesis_id"].isin(causes)]
-    if by_stance:
-        stance_of = stances[["pmid", "hypothesis_id", "stance"]].astype({"pmid": "int64", "hypothesis_id": object})
-        cause_rows = cause_rows.merge(stance_of, on=["pmid", "hypothesis_id"], how="left")
-        cause_rows["stance"] = cause_rows["stance"].astype(object).fillna(UNREAD_STANCE)
-    counts = cause_rows.groupby(keys).size()
     levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(SPECIES)] if by_species else [])
               + ([list(STANCES)] if by_stance else []))
+    counts, denominators = _grid_counts(kept, years.to_numpy(), levels, causes, baseline_id,
+                                        stances if by_stance else None)
     grid = pd.MultiIndex.from_product(levels, names=keys)
-    table = counts.reindex(grid, fill_value=0).rename("count").reset_index()
+    table = pd.Series(counts, index=grid, name="count").reset_index()
     table["count"] = table["count"].astype("int64")
 
     known = table["year"] != _UNKNOWN_YEAR
@@ -655,10 +644,6 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     table["cumulative"] = pd.array([pd.NA] * len(table), dtype="Int64")
     table.loc[known, "cumulative"] = running.astype("Int64")
 
-    if baseline_id is None:
-        denominators = pd.Series(dtype="int64")
-    else:
-        denominators = carried.loc[carried["hypothesis_id"] == baseline_id, "year"].value_counts()
     denominator = table["year"].map(denominators).astype("float64")
     table["per_1000"] = (table["count"] * 1000.0 / denominator.where(denominator > 0)).astype("float64")
 
@@ -669,6 +654,72 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     if by_stance:
         table["stance"] = table["stance"].astype(object)
     return table[columns].reset_index(drop=True)
+
+
+def _positions(values: pd.Series, level: Sequence[str]) -> np.ndarray:
+    """Each value's position in `level`, -1 where it is not there (or missing), looked up in C++ on the Arrow
+    strings the catalogue holds (object-dtype look-ups were most of a stance-keyed table)."""
+    array = pa.array(values)
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    found = pc.index_in(array, value_set=pa.array(list(level), type=array.type))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+
+
+def _grid_counts(kept: pd.DataFrame, years: np.ndarray, levels: list[list], causes: list[str],
+                 baseline_id: str | None, stances: pd.DataFrame | None) -> tuple[np.ndarray, pd.Series]:
+    """The articles in each cell of the grid `levels` (causes × years × designs (× species) (× stances), in
+    MultiIndex.from_product's order) of every cause an article carries, and the baseline's articles per year
+    (the per-1,000 denominators).
+
+    The catalogue shares one hypotheses list among the articles with the same tags, so which causes an article
+    carries is a look-up per shared list, and each cell a bincount over integer positions: a row per (article,
+    cause) pair, as an explode and a group-by over their labels make, cost most of the table. With `stances`,
+    a pair's stance comes from its stance row; the pairs without one count as UNREAD_STANCE.
+    """
+    lists = kept["hypotheses"].to_numpy(dtype=object)
+    first_rows, list_codes = np.unique(np.fromiter(map(id, lists), dtype="int64", count=len(lists)),
+                                       return_index=True, return_inverse=True)[1:]
+    # carries[code, position]: whether the shared list `code` holds hypothesis `position` of causes + baseline.
+    tracked = [*causes, *([baseline_id] if baseline_id is not None else [])]
+    carries = np.array([[hypothesis_id in lists[row] for hypothesis_id in tracked] for row in first_rows],
+                       dtype=bool).reshape(len(first_rows), len(tracked))
+    # Each article's cell within one cause's block; -1 where a value is outside the grid (left out, as a
+    # reindex on the grid leaves it out).
+    year_levels = pd.Index(levels[1], dtype="int64")
+    cell = year_levels.get_indexer(years)
+    facet_columns = ["design", *(["species"] if len(levels) - (stances is not None) > 3 else [])]
+    for level, column in zip(levels[2:], facet_columns):
+        position = _positions(kept[column], level)
+        cell = np.where((cell >= 0) & (position >= 0), cell * len(level) + position, -1)
+    block = int(np.prod([len(level) for level in levels[1:2 + len(facet_columns)]]))
+    inside = cell >= 0
+    carried = carries[list_codes] & inside[:, None]
+    plain = np.stack([np.bincount(cell[carried[:, position]], minlength=block) for position in range(len(causes))]
+                     ) if causes else np.zeros((0, block), dtype="int64")
+    if stances is None:
+        counts = plain.reshape(-1)
+    else:
+        stance_count = len(levels[-1])
+        rows = pd.Index(kept["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
+        cause_positions = _positions(stances["hypothesis_id"], causes)
+        stance_positions = _positions(stances["stance"], levels[-1])
+        # A stance row counts where its article is kept and carries its cause.
+        paired = (rows >= 0) & (cause_positions >= 0)
+        paired[paired] = carried[rows[paired], cause_positions[paired]]
+        pair_cells = cause_positions[paired] * block + cell[rows[paired]]
+        valid = stance_positions[paired] >= 0
+        by_stance = np.bincount(pair_cells[valid] * stance_count + stance_positions[paired][valid],
+                                minlength=len(causes) * block * stance_count).reshape(len(causes), block, stance_count)
+        # What has no stance row: the cause's count less the pairs that have one.
+        with_row = np.bincount(pair_cells, minlength=len(causes) * block).reshape(len(causes), block)
+        by_stance[:, :, list(levels[-1]).index(UNREAD_STANCE)] += plain - with_row
+        counts = by_stance.reshape(-1)
+    if baseline_id is None:
+        denominators = pd.Series(dtype="int64")
+    else:
+        denominators = pd.Series(years[carries[list_codes, len(causes)]]).value_counts()
+    return counts.astype("int64"), denominators
 
 
 def evidence_by_year(table: pd.DataFrame, value: str = "count") -> pd.DataFrame:
