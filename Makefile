@@ -28,7 +28,7 @@ test: $(BIN)/tracker
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/tracker
-	$(BIN)/python bench/run_all.py
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) *.egg-info
