@@ -139,8 +139,12 @@ def _make_dry_run(*arguments: str) -> list[str]:
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    environment = {key: value for key, value in os.environ.items() if key != "PORT"}
-    result = subprocess.run(["make", "-n", *arguments], cwd=Path(__file__).resolve().parent.parent,
+    # Under `make test` the suite runs inside make: its MAKEFLAGS and MAKELEVEL would make this a sub-make that
+    # prints "Entering/Leaving directory" lines around the commands.
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("PORT", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "--no-print-directory", "-n", *arguments],
+                            cwd=Path(__file__).resolve().parent.parent,
                             capture_output=True, text=True, timeout=30, env=environment)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
