@@ -310,10 +310,10 @@ def test_a_password_in_the_eutils_url_never_reaches_the_scheduler_log(tmp_path: 
 
 
 def test_a_bad_eutils_url_is_refused_without_showing_its_password(hypotheses_file: Path) -> None:
-    from tracker.config import load_settings
+    from tracker.config import DEFAULT_EUTILS_URL, load_settings
     from tracker.errors import ConfigError
 
     with pytest.raises(ConfigError) as raised:
         load_settings(hypotheses_file, environ={"NCBI_EUTILS_URL": f"ftp://alice:{URL_PASSWORD}@mirror.example/e/"})
     assert str(raised.value) == ("NCBI_EUTILS_URL='ftp://alice:****@mirror.example/e/' is not an http(s) URL; "
-                                 "unset it to use https://eutils.ncbi.nlm.nih.gov/entrez/eutils/")
+                                 f"unset it to use {DEFAULT_EUTILS_URL}")
