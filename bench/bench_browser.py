@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench"), str(PROJECT_DIR / 
 
 from bench_dashboard import seeded_store  # noqa: E402
 from test_browser import CHROMIUM_ARGS, CHROMIUM_PATH, _free_port, _wait_for_health  # noqa: E402
+from test_browser import _stop as stop_server  # noqa: E402
 
 WARM_TARGET_S = 2.0
 CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
@@ -58,16 +58,6 @@ def start_server(command: list[str], port_option: str) -> tuple[subprocess.Popen
                               text=True, start_new_session=True)
     _wait_for_health(port, server)
     return server, f"http://127.0.0.1:{port}/"
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-    server.stderr.close()
 
 
 class Visit(NamedTuple):
