@@ -7,6 +7,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from tracker import retag, store, tagging
 from tracker.config import Hypothesis
 from tracker.models import (
@@ -16,6 +18,7 @@ from tracker.models import (
     Correction,
     MeshHeading,
     MeshQualifier,
+    STANCES,
 )
 
 # Sentences an abstract may carry, per shipped hypothesis: each names the hypothesis in words its rules know.
@@ -205,3 +208,29 @@ def read_catalogue(db_path: Path):
         return store.load_catalogue(connection)
     finally:
         connection.close()
+
+
+def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Store a stance row for most (article, cause) pairs, cycling through the stances; a few pairs stay unread."""
+    pairs = catalogue[["pmid", "hypotheses"]].explode("hypotheses").dropna()
+    pairs = pairs[pairs["hypotheses"] != "fibromyalgia"].reset_index(drop=True)
+    pairs = pairs[pairs.index % 7 != 6].reset_index(drop=True)
+    stances = pd.DataFrame({
+        "pmid": pairs["pmid"].astype("int64"),
+        "hypothesis_id": pairs["hypotheses"].astype(object),
+        "stance": [STANCES[i % len(STANCES)] for i in range(len(pairs))],
+        "evidence_kind": "comparison",
+        "hedged": [i % 5 == 0 for i in range(len(pairs))],
+        "section": "RESULTS",
+        "sentence": "Levels were significantly higher than in healthy controls.",
+        "cue": "significantly higher",
+        "n_patients": [30 + i % 50 if i % 3 else None for i in range(len(pairs))],
+        "n_controls": [20 if i % 3 else None for i in range(len(pairs))],
+    })
+    connection = store.connect(db_path)
+    try:
+        with store.transaction(connection):
+            store.save_stances(connection, stances, stances["pmid"].unique().tolist(), "test-rules")
+    finally:
+        connection.close()
+    return stances

@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
-from seed import make_articles, read_catalogue, seed_store
+from seed import make_articles, read_catalogue, seed_stances, seed_store
 from standin import EutilsStandin
 
 from tracker import export, store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
-from tracker.models import STANCES, AbstractSection, Article, Author, MeshHeading
+from tracker.models import AbstractSection, Article, Author, MeshHeading
 from tracker.selection import Selection, select_articles
 
 pytestmark = pytest.mark.browser
@@ -98,23 +98,6 @@ def _hostile_article() -> Article:
         authors=(Author(collective_name=f"Group {image}"),), mesh=(MeshHeading(f"Sleep {image}"),))
 
 
-def _seed_stances(db_path: Path) -> None:
-    catalogue = read_catalogue(db_path)
-    pairs = catalogue[["pmid", "hypotheses"]].explode("hypotheses").dropna()
-    pairs = pairs[pairs["hypotheses"] != "fibromyalgia"].reset_index(drop=True)
-    stances = pd.DataFrame({
-        "pmid": pairs["pmid"].astype("int64"), "hypothesis_id": pairs["hypotheses"],
-        "stance": [STANCES[i % len(STANCES)] for i in range(len(pairs))], "evidence_kind": "comparison",
-        "hedged": False, "section": "RESULTS", "sentence": "Levels were significantly lower than in controls.",
-        "cue": "significantly lower", "n_patients": 40, "n_controls": 20})
-    connection = store.connect(db_path)
-    try:
-        with store.transaction(connection):
-            store.save_stances(connection, stances, stances["pmid"].unique().tolist(), "test-rules")
-    finally:
-        connection.close()
-
-
 def _stance_rows(db_path: Path) -> pd.DataFrame:
     connection = store.connect(db_path, read_only=True)
     try:
@@ -150,7 +133,7 @@ def dashboard_url(tmp_path: Path, chromium: Path):
     settings = load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={})
     db_path = tmp_path / "browser.sqlite"
     seed_store(db_path, settings.hypotheses, [_hostile_article(), *make_articles(300, seed=11)])
-    _seed_stances(db_path)
+    seed_stances(db_path, read_catalogue(db_path))
     server, url = _start_dashboard(db_path)
     try:
         yield url, db_path

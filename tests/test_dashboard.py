@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from seed import add_fetch_run, make_articles, read_catalogue, seed_store
+from seed import add_fetch_run, make_articles, read_catalogue, seed_stances, seed_store
 from streamlit.testing.v1 import AppTest
 
 from dashboard import loaders, views
@@ -60,32 +60,6 @@ def runs(seeded_db: Path) -> store.RunHistory:
         return store.load_run_history(connection)
     finally:
         connection.close()
-
-
-def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Store a stance row for most (article, cause) pairs, cycling through the stances; a few pairs stay unread."""
-    pairs = catalogue[["pmid", "hypotheses"]].explode("hypotheses").dropna()
-    pairs = pairs[pairs["hypotheses"] != "fibromyalgia"].reset_index(drop=True)
-    pairs = pairs[pairs.index % 7 != 6].reset_index(drop=True)
-    stances = pd.DataFrame({
-        "pmid": pairs["pmid"].astype("int64"),
-        "hypothesis_id": pairs["hypotheses"].astype(object),
-        "stance": [STANCES[i % len(STANCES)] for i in range(len(pairs))],
-        "evidence_kind": "comparison",
-        "hedged": [i % 5 == 0 for i in range(len(pairs))],
-        "section": "RESULTS",
-        "sentence": "Levels were significantly higher than in healthy controls.",
-        "cue": "significantly higher",
-        "n_patients": [30 + i % 50 if i % 3 else None for i in range(len(pairs))],
-        "n_controls": [20 if i % 3 else None for i in range(len(pairs))],
-    })
-    connection = store.connect(db_path)
-    try:
-        with store.transaction(connection):
-            store.save_stances(connection, stances, stances["pmid"].unique().tolist(), "test-rules")
-    finally:
-        connection.close()
-    return stances
 
 
 @pytest.fixture(scope="module")
