@@ -211,6 +211,7 @@ def status(context: click.Context, as_json: bool) -> None:
         # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
+        reviews = store.load_review_summary(connection, [h.id for h in settings.causes])
     finally:
         connection.close()
     rows = []
@@ -232,7 +233,8 @@ def status(context: click.Context, as_json: bool) -> None:
                  "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
                  "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
     if as_json:
-        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows}, indent=2, default=str))
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "reviews": reviews},
+                              indent=2, default=str))
         return
     click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
                       ["hypothesis", "last_success", "pubmed", "stored", "last_run"]))
@@ -250,6 +252,10 @@ def status(context: click.Context, as_json: bool) -> None:
                    f"finished {last_run['finished_at'] or '-'})")
         if last_run["error"]:
             click.echo(f"  error: {last_run['error']}")
+    if reviews["reviewed_pairs"]:
+        click.echo(f"reviews: {counted(reviews['reviewed_pairs'], 'reviewed pair')}, {reviews['parked']} parked "
+                   f"(article or cause absent: not counted until it is back), {reviews['stale']} with an abstract "
+                   f"changed since review")
 
 
 # --- retag ------------------------------------------------------------------------------------------------------
@@ -528,6 +534,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 
     from tracker import export
     from tracker.errors import ConfigError
+    from tracker.reviews import REVIEW_COLUMNS
     from tracker.selection import Selection, select_articles
 
     settings = _settings(context)
@@ -535,7 +542,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
     unknown = [h for h in hypothesis_ids if h not in cause_ids]
     if unknown:
         raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
-    catalogue, stances, runs = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, (*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
                           species=species, include_retracted=include_retracted, new_since=new_since, text=text,
                           stances=stance_values, **_run_choices(runs, new_in_run, changed_in_run, only_new))
@@ -821,3 +828,9 @@ def dashboard(context: click.Context, host: str, port: int) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="tracker")
+
+
+# The review commands live in their own module, which takes this one's options and helpers: import it through here.
+from tracker.review_cli import review_group  # noqa: E402
+
+cli.add_command(review_group)

@@ -7,7 +7,8 @@ One module a job, all imported from here:
 - `connection`: the file, its schema and migrations, transactions and read snapshots;
 - `articles`: article upserts, sources and hypothesis links;
 - `runs`: fetch and import runs (what each stored first and changed) and per-hypothesis sync state;
-- `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding.
+- `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding;
+- `reviews`: the stances people reviewed, and `load_stance_frame`, the one read of stances, which counts them.
 """
 
 from tracker.store.articles import (
@@ -28,7 +29,7 @@ from tracker.store.catalogue import (
     decode_details,
     load_articles_frame,
     load_catalogue,
-    load_stance_frame,
+    load_stance_frame as load_machine_stance_frame,
     save_stances,
     save_tags,
     stale_stance_pmids,
@@ -42,6 +43,16 @@ from tracker.store.connection import (
     read_snapshot,
     transaction,
     utc_now,
+)
+from tracker.store.reviews import (
+    REVIEW_TABLE_COLUMNS,
+    load_review_states,
+    load_review_summary,
+    load_reviews,
+    load_stance_frame,
+    record_review,
+    save_reviews,
+    undo_review,
 )
 from tracker.store.runs import (
     RUN_KINDS,
@@ -68,4 +79,6 @@ __all__ = [
     "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
     "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
     "RUN_KINDS", "RunHistory", "load_run_history", "record_import_run", "record_run_articles",
+    "REVIEW_TABLE_COLUMNS", "load_machine_stance_frame", "load_review_states", "load_review_summary", "load_reviews",
+    "record_review", "save_reviews", "undo_review",
 ]

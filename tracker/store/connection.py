@@ -191,11 +191,13 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def connect(path: Path, *, read_only: bool = False, check: bool | None = None) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool = False, check: bool | None = None,
+            busy_timeout_s: float = 30) -> sqlite3.Connection:
     """Open the store, creating and migrating it for writers; readers get a read-only connection.
 
     `check` runs SQLite's `PRAGMA quick_check` first and refuses a damaged file; writers check by default, so
     that no job adds to a damaged store (about a second at 200,000 articles: bench/bench_store.py).
+    `busy_timeout_s` is how long a statement waits for another writer's transaction before failing.
     """
     path = Path(path)
     check = not read_only if check is None else check
@@ -216,7 +218,7 @@ def connect(path: Path, *, read_only: bool = False, check: bool | None = None) -
     connection.row_factory = sqlite3.Row
     try:
         # A reader waits for a checkpoint, a writer for another writer's batch, rather than failing at once.
-        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         connection.execute("PRAGMA foreign_keys = ON")
         if not read_only:
             connection.execute("PRAGMA journal_mode = WAL")

@@ -1,0 +1,254 @@
+"""Reviewed stances: a person's reading of an (article, cause) pair, and what counts once pairs are reviewed.
+
+Pure like `stance`: records and frames in, frames out; no I/O, no clock. The store keeps every review
+(`store.reviews`); this module decides, in one place, what a pair's stance is once it has reviews:
+
+- the latest review of a pair counts (by `reviewed_at`, then reviewer name for a tie), whoever wrote it;
+- each reviewer's own latest review is their current reading: when two reviewers' current readings differ the
+  pair shows a disagreement, and the latest still counts until one of them changes theirs;
+- a review is stale when the abstract changed under it: its sentence is no longer in the title or abstract (or,
+  for a review without a sentence, the title and abstract are no longer those it was written against). A stale
+  review still counts;
+- the machine's current reading stays beside the reviewed one (`machine_stance`), and the agreement between
+  the two, per cause, is the tracker's running estimate of how far to trust the pairs nobody reviewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+from tracker.errors import ConfigError
+from tracker.models import STANCES
+
+# The review file's fields, in this order (a CSV header or JSON Lines keys); `sentence` and `note` may be empty.
+REVIEW_FIELDS: tuple[str, ...] = ("pmid", "hypothesis", "stance", "reviewer", "reviewed_at", "sentence", "note")
+# Columns `store.load_stance_frame` adds on request beside the stance columns.
+REVIEW_COLUMNS: tuple[str, ...] = ("machine_stance", "reviewed", "reviewer", "reviewed_at", "review_note",
+                                   "review_stale", "review_disagreement")
+# A reviewer's name and note are shown on every page and export: long enough for a sentence of reasoning, short
+# enough that a pasted abstract is caught as a mistake.
+MAX_REVIEWER_LENGTH = 80
+MAX_NOTE_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Review:
+    """One person's reading of one (article, cause) pair at one time; `reviewed_at` in the store's ISO format."""
+
+    pmid: int
+    hypothesis: str
+    stance: str
+    reviewer: str
+    reviewed_at: str
+    sentence: str = ""
+    note: str = ""
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """A review time as the store writes every time: ISO 8601 in UTC, whole seconds, "+00:00"."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def parse_reviewed_at(text: str, where: str) -> str:
+    """The review time `text` (ISO 8601 with a zone: "Z" or an offset) in the store's format; refuse others."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConfigError(f"{where}: reviewed_at {text!r} is not an ISO 8601 time with a zone; write it as "
+                          f"2026-12-01T09:30:00Z (UTC)")
+    return utc_timestamp(moment)
+
+
+def check_reviewer(name: str | None, where: str) -> str:
+    """The reviewer's name without surrounding space; refuse an empty, over-long or control-character name."""
+    cleaned = (name or "").strip()
+    if not cleaned:
+        raise ConfigError(f"{where}: no reviewer name; give one with --reviewer NAME or TRACKER_REVIEWER")
+    if len(cleaned) > MAX_REVIEWER_LENGTH:
+        raise ConfigError(f"{where}: the reviewer name is {len(cleaned)} characters long; shorten it to at most "
+                          f"{MAX_REVIEWER_LENGTH}")
+    if any(unicodedata.category(character).startswith("C") for character in cleaned):
+        raise ConfigError(f"{where}: the reviewer name {cleaned!r} holds a control character; use letters, digits "
+                          f"and punctuation only")
+    return cleaned
+
+
+def check_review(review: Review, where: str) -> Review:
+    """The review with its texts trimmed and its time normalised; refuse a value no review can hold.
+
+    What only the store knows (is the PMID stored, is the sentence in its abstract) is checked there.
+    """
+    if review.stance not in STANCES:
+        raise ConfigError(f"{where}: stance {review.stance!r} is not one of {', '.join(STANCES)}; write one of them")
+    if not review.hypothesis.strip():
+        raise ConfigError(f"{where}: no hypothesis; write the cause's id from the hypotheses file")
+    note = review.note.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ConfigError(f"{where}: the note is {len(note)} characters long; shorten it to at most "
+                          f"{MAX_NOTE_LENGTH}")
+    return Review(pmid=review.pmid, hypothesis=review.hypothesis.strip(), stance=review.stance,
+                  reviewer=check_reviewer(review.reviewer, where),
+                  reviewed_at=parse_reviewed_at(review.reviewed_at, where),
+                  sentence=" ".join(review.sentence.split()), note=note)
+
+
+def normalised_text(text: str | None) -> str:
+    """Text with every run of white space one space: how a sentence is found in an abstract."""
+    return " ".join((text or "").split())
+
+
+def text_fingerprint(title: str | None, abstract: str | None) -> str:
+    """A short hash of an article's title and abstract as the stance reader reads them."""
+    joined = normalised_text(title) + "\n" + normalised_text(abstract)
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def sentence_in_text(sentence: str, title: str | None, abstract: str | None) -> bool:
+    """Whether `sentence` (white space aside) is in the title or the abstract."""
+    wanted = normalised_text(sentence)
+    return bool(wanted) and (wanted in normalised_text(abstract) or wanted in normalised_text(title))
+
+
+def review_states(reviews: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
+    """Each pair's counted review (the latest), with whether it is stale and whether its reviewers disagree.
+
+    `reviews` are the stored rows (pmid, hypothesis_id, reviewer, reviewed_at, stance, sentence, note,
+    text_fingerprint); `texts` the current title and abstract of the reviewed PMIDs that are stored (pmid, title,
+    abstract). One row per reviewed pair, ordered by PMID and cause: pmid, hypothesis_id, stance, reviewer,
+    reviewed_at, sentence, note, stale, disagreement, reviewers (how many people reviewed it).
+    """
+    columns = ["pmid", "hypothesis_id", "stance", "reviewer", "reviewed_at", "sentence", "note", "stale",
+               "disagreement", "reviewers"]
+    if reviews.empty:
+        return pd.DataFrame({name: pd.Series(dtype="int64" if name in ("pmid", "reviewers") else
+                                             bool if name in ("stale", "disagreement") else object)
+                             for name in columns})
+    ordered = reviews.sort_values(["pmid", "hypothesis_id", "reviewed_at", "reviewer"], kind="stable")
+    keys = ["pmid", "hypothesis_id"]
+    per_reviewer = ordered.drop_duplicates([*keys, "reviewer"], keep="last")
+    stances_per_pair = per_reviewer.groupby(keys, sort=False).agg(
+        reviewers=("reviewer", "nunique"), distinct_stances=("stance", "nunique"))
+    counted = ordered.drop_duplicates(keys, keep="last").set_index(keys)
+    counted = counted.join(stances_per_pair).reset_index()
+    by_pmid = texts.drop_duplicates("pmid").set_index("pmid")
+    stale = []
+    for pmid, sentence, fingerprint in zip(counted["pmid"].tolist(), counted["sentence"].tolist(),
+                                           counted["text_fingerprint"].tolist()):
+        if pmid not in by_pmid.index:
+            # A parked review (its article is gone) is not stale: nothing changed that it could be compared with.
+            stale.append(False)
+            continue
+        title, abstract = by_pmid.at[pmid, "title"], by_pmid.at[pmid, "abstract"]
+        if sentence:
+            stale.append(not sentence_in_text(sentence, title, abstract))
+        else:
+            stale.append(bool(fingerprint) and fingerprint != text_fingerprint(title, abstract))
+    counted["stale"] = stale
+    counted["disagreement"] = counted["distinct_stances"] > 1
+    counted["pmid"] = counted["pmid"].astype("int64")
+    counted["reviewers"] = counted["reviewers"].astype("int64")
+    return counted[columns].reset_index(drop=True)
+
+
+def apply_reviews(machine: pd.DataFrame, states: pd.DataFrame, with_review_columns: bool = False) -> pd.DataFrame:
+    """The stance rows every count reads: the machine's rows with each reviewed pair's stance the reviewed one.
+
+    `machine` are the stored stance rows (pmid, hypothesis_id and some of the stance columns), `states` the
+    `review_states` rows. A review whose pair has no machine row (its article or cause absent, or the article no
+    longer tagged with the cause) is parked: it changes nothing until its pair comes back. Where a review names a
+    sentence, it becomes the pair's sentence, and the machine's cue and section (which belong to another sentence)
+    are cleared. `with_review_columns` adds REVIEW_COLUMNS: the machine's stance beside the counted one, who
+    reviewed it and when, the note, and whether the review is stale or disputed.
+    """
+    frame = machine.copy()
+    if with_review_columns:
+        frame["machine_stance"] = frame["stance"].astype(object) if "stance" in frame else None
+        frame["reviewed"] = False
+        for name in ("reviewer", "reviewed_at", "review_note"):
+            frame[name] = pd.Series(None, index=frame.index, dtype=object)
+        frame["review_stale"] = False
+        frame["review_disagreement"] = False
+    if states.empty or frame.empty:
+        return frame
+    pmids = frame["pmid"].to_numpy(dtype="int64")
+    candidates = np.flatnonzero(np.isin(pmids, states["pmid"].to_numpy(dtype="int64")))
+    position_of = dict(zip(zip(pmids[candidates].tolist(), frame["hypothesis_id"].to_numpy()[candidates].tolist()),
+                           candidates.tolist()))
+    matched = [(position_of[pair], row) for pair, row in
+               zip(zip(states["pmid"].tolist(), states["hypothesis_id"].tolist()), states.itertuples(index=False))
+               if pair in position_of]
+    if not matched:
+        return frame
+    positions = np.array([position for position, _ in matched])
+    reviewed = [row for _, row in matched]
+
+    def put(name: str, values: list) -> None:
+        if name in frame:
+            column = frame[name].astype(object).to_numpy(copy=True)
+            column[positions] = values
+            # Back to the column's own dtype: the counting groups half a million stance strings by it.
+            frame[name] = pd.Series(column, index=frame.index, dtype=object).astype(frame[name].dtype)
+
+    put("stance", [row.stance for row in reviewed])
+    with_sentence = [row.sentence or None for row in reviewed]
+    if "sentence" in frame:
+        # The machine's cue and section belong to its own sentence: cleared where the reviewer chose another.
+        machine_sentences = frame["sentence"].to_numpy(dtype=object)[positions]
+        replaced = [chosen is not None and chosen != normalised_text(old)
+                    for chosen, old in zip(with_sentence, machine_sentences)]
+        put("sentence", [chosen if chosen is not None else old for chosen, old in zip(with_sentence, machine_sentences)])
+        for name in ("cue", "section"):
+            if name in frame:
+                old_values = frame[name].to_numpy(dtype=object)[positions]
+                put(name, [None if change else old for change, old in zip(replaced, old_values)])
+    if with_review_columns:
+        put("reviewer", [row.reviewer for row in reviewed])
+        put("reviewed_at", [row.reviewed_at for row in reviewed])
+        put("review_note", [row.note or None for row in reviewed])
+        for name, values in (("reviewed", [True] * len(reviewed)),
+                             ("review_stale", [bool(row.stale) for row in reviewed]),
+                             ("review_disagreement", [bool(row.disagreement) for row in reviewed])):
+            column = frame[name].to_numpy(dtype=bool, copy=True)
+            column[positions] = values
+            frame[name] = column
+    return frame
+
+
+AGREEMENT_COLUMNS: tuple[str, ...] = ("hypothesis_id", "reviewed", "accepted", "changed", "accepted_share",
+                                      *(f"changed_to_{stance}" for stance in STANCES), "changes")
+
+
+def agreement_table(effective: pd.DataFrame, cause_ids: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Per cause, how often reviewers kept the machine's stance: reviewed pairs, accepted, changed and to what.
+
+    `effective` are `apply_reviews` rows with the review columns. A pair counts once, by its counted review,
+    against the machine's current reading (the one the unreviewed pairs carry). One row per cause in
+    `cause_ids`' order, zeros included: AGREEMENT_COLUMNS, accepted_share NaN with no review, changes a text such
+    as "mixed → supports 2; no_finding → contradicts 1" (most frequent first).
+    """
+    reviewed = effective[effective["reviewed"].astype(bool)] if len(effective) else effective
+    rows = []
+    for cause in cause_ids:
+        pairs = reviewed[reviewed["hypothesis_id"] == cause] if len(reviewed) else reviewed
+        machine = pairs["machine_stance"].astype(object).tolist() if len(pairs) else []
+        chosen = pairs["stance"].astype(object).tolist() if len(pairs) else []
+        transitions = pd.Series([f"{old} → {new}" for old, new in zip(machine, chosen) if old != new], dtype=object)
+        accepted = sum(old == new for old, new in zip(machine, chosen))
+        row = {"hypothesis_id": cause, "reviewed": len(chosen), "accepted": accepted,
+               "changed": len(chosen) - accepted,
+               "accepted_share": accepted / len(chosen) if chosen else float("nan")}
+        for stance in STANCES:
+            row[f"changed_to_{stance}"] = sum(old != new and new == stance for old, new in zip(machine, chosen))
+        counts = transitions.value_counts(sort=False)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        row["changes"] = "; ".join(f"{text} {count}" for text, count in ranked)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
