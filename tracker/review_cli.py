@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from tracker import store
-from tracker.cli import _settings, _table, _write_output, current_time, db_option, hypotheses_option
+from tracker import cli as cli_module
+from tracker.cli import _settings, _table, _write_output, db_option, hypotheses_option
 from tracker.errors import StoreError
 from tracker.models import STANCES
 from tracker.review_file import REVIEW_FORMATS, read_review_file, write_reviews_csv, write_reviews_jsonl
@@ -43,7 +44,7 @@ def set_command(context: click.Context, pmid: int, hypothesis_id: str, stance: s
     settings = _settings(context)
     review = check_review(Review(pmid=pmid, hypothesis=hypothesis_id, stance=stance,
                                  reviewer=check_reviewer(reviewer, "--reviewer"),
-                                 reviewed_at=utc_timestamp(current_time()), sentence=sentence, note=note),
+                                 reviewed_at=utc_timestamp(cli_module.current_time()), sentence=sentence, note=note),
                           f"review of PMID {pmid}")
     store.record_review(settings.db_path, review, [h.id for h in settings.causes])
     click.echo(f"reviewed PMID {pmid} for {hypothesis_id}: {stance} (by {review.reviewer} at {review.reviewed_at})")
