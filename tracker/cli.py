@@ -100,6 +100,12 @@ def hypotheses_option(function: Callable) -> Callable:
                         help="Hypotheses TOML file.")(function)
 
 
+# -o FILE, as every command that writes a file takes it (written through `_write_output`).
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+    help="Write to FILE (replaced only once complete) instead of standard output.")
+
+
 # --- fetch / status ---------------------------------------------------------------------------------------------
 
 class _CliProgress:
@@ -469,8 +475,7 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 @selection_options("Only articles carrying this hypothesis (repeatable: any of them).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
 @click.option("--excel", is_flag=True, help="CSV: start with a byte-order mark so Excel reads it as UTF-8.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
@@ -519,8 +524,7 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @selection_options("Only rows of this cause (repeatable: any of them).")
 @click.option("--format", "evidence_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="CSV for spreadsheets, JSON (a list of objects) for scripts.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
@@ -571,8 +575,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 @run_choice_options
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most N entries, the newest first (default 500).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context

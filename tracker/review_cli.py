@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from tracker import store
 from tracker import cli as cli_module
-from tracker.cli import _settings, _table, _write_output, db_option, hypotheses_option
+from tracker.cli import _settings, _table, _write_output, db_option, hypotheses_option, output_option
 from tracker.errors import StoreError
 from tracker.models import STANCES
 from tracker.review_file import REVIEW_FORMATS, read_review_file, write_reviews_csv, write_reviews_jsonl
@@ -21,6 +22,11 @@ reviewer_option = click.option(
     help="Who reviews (default: TRACKER_REVIEWER); a name, no password.")
 # A note longer than this is cut in `tracker review list`'s table (export shows it whole).
 _LISTED_NOTE_LENGTH = 60
+
+
+def _store_options(function: Callable) -> Callable:
+    """--db and --hypotheses after the sub-command, and the context that holds them."""
+    return db_option(hypotheses_option(click.pass_context(function)))
 
 
 @click.group("review")
@@ -35,9 +41,7 @@ def review_group() -> None:
 @click.option("--sentence", default="", help="The deciding sentence, as it stands in the title or abstract.")
 @click.option("--note", default="", help="Why (at most 2,000 characters).")
 @reviewer_option
-@db_option
-@hypotheses_option
-@click.pass_context
+@_store_options
 def set_command(context: click.Context, pmid: int, hypothesis_id: str, stance: str, sentence: str, note: str,
                 reviewer: str | None) -> None:
     """Review a pair: its stance from now on is STANCE in every count, page and export."""
@@ -54,9 +58,7 @@ def set_command(context: click.Context, pmid: int, hypothesis_id: str, stance: s
 @click.argument("pmid", type=click.IntRange(min=1))
 @click.argument("hypothesis_id", metavar="CAUSE")
 @reviewer_option
-@db_option
-@hypotheses_option
-@click.pass_context
+@_store_options
 def undo_command(context: click.Context, pmid: int, hypothesis_id: str, reviewer: str | None) -> None:
     """Take back your latest review of a pair: your earlier one, another reviewer's or the machine's counts again."""
     settings = _settings(context)
@@ -72,9 +74,7 @@ def undo_command(context: click.Context, pmid: int, hypothesis_id: str, reviewer
 @click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
               help="Only this cause's reviews (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@db_option
-@hypotheses_option
-@click.pass_context
+@_store_options
 def list_command(context: click.Context, hypothesis_ids: tuple[str, ...], as_json: bool) -> None:
     """List each reviewer's latest review of each pair, with the machine's reading and the agreement per cause."""
     settings = _settings(context)
@@ -145,11 +145,8 @@ def _shown_note(note: str) -> str:
 @review_group.command("export")
 @click.option("--format", "review_format", type=click.Choice(REVIEW_FORMATS), default="csv", show_default=True,
               help="CSV for spreadsheets, JSON Lines for scripts.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
-@db_option
-@hypotheses_option
-@click.pass_context
+@output_option
+@_store_options
 def export_command(context: click.Context, review_format: str, output: Path | None) -> None:
     """Write every stored review (parked ones too), oldest first, as a review file another store can import."""
     settings = _settings(context)
@@ -170,9 +167,7 @@ def export_command(context: click.Context, review_format: str, output: Path | No
 @review_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @reviewer_option
-@db_option
-@hypotheses_option
-@click.pass_context
+@_store_options
 def import_command(context: click.Context, file: Path, reviewer: str | None) -> None:
     """Add the reviews of a review file (CSV or JSON Lines), all or none; importing it again adds nothing."""
     settings = _settings(context)
