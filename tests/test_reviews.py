@@ -92,6 +92,13 @@ def test_apply_reviews_replaces_the_stance_keeps_the_machines_beside_it_and_park
     pd.testing.assert_frame_equal(apply_reviews(MACHINE, review_states(reviews.iloc[:0], TEXTS)), MACHINE)
 
 
+def test_a_reviewed_sentence_fills_a_pair_the_machine_found_no_sentence_for() -> None:
+    reviews = _review_rows((2, "serotonin", "ana", "2026-12-01T09:00:00+00:00", "supports", "Sleep was poor."))
+    effective = apply_reviews(MACHINE, review_states(reviews, TEXTS))
+    assert effective.loc[2, ["stance", "sentence"]].tolist() == ["supports", "Sleep was poor."]
+    assert effective.loc[2, ["cue", "section"]].isna().all()
+
+
 def test_agreement_counts_each_reviewed_pair_once_against_the_machines_reading() -> None:
     effective = pd.DataFrame({
         "pmid": [1, 2, 3, 4, 5, 6, 7],

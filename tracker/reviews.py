@@ -100,9 +100,10 @@ def check_review(review: Review, where: str) -> Review:
                   sentence=" ".join(review.sentence.split()), note=note)
 
 
-def normalised_text(text: str | None) -> str:
-    """Text with every run of white space one space: how a sentence is found in an abstract."""
-    return " ".join((text or "").split())
+def normalised_text(text: object) -> str:
+    """Text with every run of white space one space ("" for a missing value): how a sentence is found in an
+    abstract."""
+    return " ".join(text.split()) if isinstance(text, str) else ""
 
 
 def text_fingerprint(title: str | None, abstract: str | None) -> str:
@@ -138,19 +139,18 @@ def review_states(reviews: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
         reviewers=("reviewer", "nunique"), distinct_stances=("stance", "nunique"))
     counted = ordered.drop_duplicates(keys, keep="last").set_index(keys)
     counted = counted.join(stances_per_pair).reset_index()
-    by_pmid = texts.drop_duplicates("pmid").set_index("pmid")
+    # Plain dicts, not .at lookups: a pandas cell read costs tens of microseconds, and this runs per review.
+    text_of = dict(zip(texts["pmid"].tolist(), zip(texts["title"].tolist(), texts["abstract"].tolist())))
     stale = []
     for pmid, sentence, fingerprint in zip(counted["pmid"].tolist(), counted["sentence"].tolist(),
                                            counted["text_fingerprint"].tolist()):
-        if pmid not in by_pmid.index:
+        if pmid not in text_of:
             # A parked review (its article is gone) is not stale: nothing changed that it could be compared with.
             stale.append(False)
-            continue
-        title, abstract = by_pmid.at[pmid, "title"], by_pmid.at[pmid, "abstract"]
-        if sentence:
-            stale.append(not sentence_in_text(sentence, title, abstract))
+        elif sentence:
+            stale.append(not sentence_in_text(sentence, *text_of[pmid]))
         else:
-            stale.append(bool(fingerprint) and fingerprint != text_fingerprint(title, abstract))
+            stale.append(bool(fingerprint) and fingerprint != text_fingerprint(*text_of[pmid]))
     counted["stale"] = stale
     counted["disagreement"] = counted["distinct_stances"] > 1
     counted["pmid"] = counted["pmid"].astype("int64")
@@ -182,13 +182,16 @@ def apply_reviews(machine: pd.DataFrame, states: pd.DataFrame, with_review_colum
     candidates = np.flatnonzero(np.isin(pmids, states["pmid"].to_numpy(dtype="int64")))
     position_of = dict(zip(zip(pmids[candidates].tolist(), frame["hypothesis_id"].to_numpy()[candidates].tolist()),
                            candidates.tolist()))
-    matched = [(position_of[pair], row) for pair, row in
-               zip(zip(states["pmid"].tolist(), states["hypothesis_id"].tolist()), states.itertuples(index=False))
-               if pair in position_of]
-    if not matched:
+    found = [(position_of.get(pair), index) for index, pair in
+             enumerate(zip(states["pmid"].tolist(), states["hypothesis_id"].tolist()))]
+    found = [(position, index) for position, index in found if position is not None]
+    if not found:
         return frame
-    positions = np.array([position for position, _ in matched])
-    reviewed = [row for _, row in matched]
+    positions = np.array([position for position, _ in found])
+    # Whole columns as lists, never a row at a time: iterating rows of Arrow-backed strings is slow.
+    reviewed = states.iloc[[index for _, index in found]]
+    chosen = {name: reviewed[name].tolist() for name in
+              ("stance", "sentence", "reviewer", "reviewed_at", "note", "stale", "disagreement")}
 
     def put(name: str, values: list) -> None:
         if name in frame:
@@ -197,25 +200,25 @@ def apply_reviews(machine: pd.DataFrame, states: pd.DataFrame, with_review_colum
             # Back to the column's own dtype: the counting groups half a million stance strings by it.
             frame[name] = pd.Series(column, index=frame.index, dtype=object).astype(frame[name].dtype)
 
-    put("stance", [row.stance for row in reviewed])
-    with_sentence = [row.sentence or None for row in reviewed]
+    put("stance", chosen["stance"])
+    with_sentence = [sentence or None for sentence in chosen["sentence"]]
     if "sentence" in frame:
         # The machine's cue and section belong to its own sentence: cleared where the reviewer chose another.
         machine_sentences = frame["sentence"].to_numpy(dtype=object)[positions]
-        replaced = [chosen is not None and chosen != normalised_text(old)
-                    for chosen, old in zip(with_sentence, machine_sentences)]
-        put("sentence", [chosen if chosen is not None else old for chosen, old in zip(with_sentence, machine_sentences)])
+        replaced = [picked is not None and picked != normalised_text(old)
+                    for picked, old in zip(with_sentence, machine_sentences)]
+        put("sentence", [picked if picked is not None else old
+                         for picked, old in zip(with_sentence, machine_sentences)])
         for name in ("cue", "section"):
             if name in frame:
                 old_values = frame[name].to_numpy(dtype=object)[positions]
                 put(name, [None if change else old for change, old in zip(replaced, old_values)])
     if with_review_columns:
-        put("reviewer", [row.reviewer for row in reviewed])
-        put("reviewed_at", [row.reviewed_at for row in reviewed])
-        put("review_note", [row.note or None for row in reviewed])
-        for name, values in (("reviewed", [True] * len(reviewed)),
-                             ("review_stale", [bool(row.stale) for row in reviewed]),
-                             ("review_disagreement", [bool(row.disagreement) for row in reviewed])):
+        put("reviewer", chosen["reviewer"])
+        put("reviewed_at", chosen["reviewed_at"])
+        put("review_note", [note or None for note in chosen["note"]])
+        for name, values in (("reviewed", [True] * len(positions)), ("review_stale", chosen["stale"]),
+                             ("review_disagreement", chosen["disagreement"])):
             column = frame[name].to_numpy(dtype=bool, copy=True)
             column[positions] = values
             frame[name] = column

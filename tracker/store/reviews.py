@@ -153,7 +153,8 @@ def save_reviews(connection: sqlite3.Connection, reviews: Sequence[Review], caus
     connection.execute(_REVIEWS_TABLE)
     causes = list(cause_ids)
     pmids = sorted({review.pmid for review in reviews})
-    texts = _texts(connection, pmids).set_index("pmid")
+    texts = _texts(connection, pmids)
+    text_of = dict(zip(texts["pmid"].tolist(), zip(texts["title"].tolist(), texts["abstract"].tolist())))
     readings = _machine_readings(connection, pmids)
     stored = _stored_reviews(connection, pmids)
     problems: list[str] = []
@@ -163,11 +164,10 @@ def save_reviews(connection: sqlite3.Connection, reviews: Sequence[Review], caus
         content = (review.stance, review.sentence, review.note)
         if review.hypothesis not in causes:
             problems.append(f"{label}: unknown cause {review.hypothesis!r}; use one of {', '.join(causes)}")
-        elif review.pmid not in texts.index:
+        elif review.pmid not in text_of:
             problems.append(f"{label}: PMID {review.pmid} is not in the store; fetch or import the article first, "
                             f"or drop the row")
-        elif review.sentence and not sentence_in_text(review.sentence, texts.at[review.pmid, "title"],
-                                                      texts.at[review.pmid, "abstract"]):
+        elif review.sentence and not sentence_in_text(review.sentence, *text_of[review.pmid]):
             problems.append(f"{label}: the sentence is not in PMID {review.pmid}'s title or abstract; copy it from "
                             f"the abstract as it stands, or leave it empty")
         elif not replace and key in stored and tuple(stored[key])[4:] != content:
@@ -179,8 +179,7 @@ def save_reviews(connection: sqlite3.Connection, reviews: Sequence[Review], caus
                             f"{review.reviewer} at {review.reviewed_at} with other content; keep one of them")
         elif replace or key not in stored:
             machine_stance, rules_version = readings.get((review.pmid, review.hypothesis), (None, None))
-            rows[key] = (*key, *content, machine_stance, rules_version,
-                         text_fingerprint(texts.at[review.pmid, "title"], texts.at[review.pmid, "abstract"]))
+            rows[key] = (*key, *content, machine_stance, rules_version, text_fingerprint(*text_of[review.pmid]))
     if problems:
         more = f" (and {len(problems) - 1} more with problems)" if len(problems) > 1 else ""
         raise ConfigError(problems[0] + more)
