@@ -12,8 +12,8 @@ import pytest
 from tracker.errors import ConfigError
 from tracker.review_file import (parse_csv_reviews, parse_jsonl_reviews, read_review_file, write_reviews_csv,
                                  write_reviews_jsonl)
-from tracker.reviews import (REVIEW_FIELDS, Review, agreement_table, apply_reviews, check_review, review_states,
-                             text_fingerprint)
+from tracker.reviews import (REVIEW_FIELDS, Review, agreement_table, apply_reviews, check_review, review_progress,
+                             review_queue, review_states, text_fingerprint)
 
 TITLE = "Serotonin in fibromyalgia"
 ABSTRACT = "We studied 40 women. Serum serotonin was lower in patients than in controls. Sleep was poor."
@@ -211,3 +211,41 @@ def test_an_empty_reviewer_takes_the_importers_name(tmp_path: Path) -> None:
     assert (where, review.reviewer) == ("shared.txt row 2", "cy")
     with pytest.raises(ConfigError, match=r"missing\.csv: no such file; give the path of a review file"):
         read_review_file(tmp_path / "missing.csv")
+
+
+def _queue_pairs(**columns: list) -> pd.DataFrame:
+    count = len(columns["pmid"])
+    defaults = {"hypothesis_id": ["serotonin"] * count, "reviewed": [False] * count,
+                "review_stale": [False] * count, "design": ["other"] * count, "pub_year": [2000] * count}
+    frame = pd.DataFrame({**defaults, **columns})
+    frame["machine_stance"] = frame["stance"]
+    return frame
+
+
+def test_the_queue_asks_first_for_what_a_person_most_likely_changes() -> None:
+    pairs = _queue_pairs(
+        pmid=[1, 2, 3, 4, 5, 6, 7],
+        stance=["supports", "mixed", "supports", "contradicts", "supports", "supports", "no_finding"],
+        design=["other", "other", "meta_analysis", "other", "other", "other", "rct"],
+        pub_year=[2001, 2000, 2000, 2024, 2000, 2000, None],
+        reviewed=[False, False, False, False, True, True, False],
+        review_stale=[False, False, False, False, True, False, False],
+    )
+    queue = review_queue(pairs, ("meta_analysis", "rct"))
+    assert list(zip(queue["pmid"], queue["reason"])) == [
+        (5, "abstract changed since review"), (2, "mixed"), (3, "finding in a high-level study"),
+        (4, "recent article"), (1, ""), (7, "")]
+    confident = pairs.assign(confidence=[0.9, 0.8, 0.7, 0.95, 0.9, 0.9, 0.2])
+    assert review_queue(confident, ("meta_analysis", "rct"))["pmid"].tolist()[:3] == [5, 7, 3]
+    worded = pairs.assign(confidence=["high", "high", "medium", "low", "high", "high", "high"])
+    queue = review_queue(worded, ("meta_analysis", "rct"), stances=("supports", "contradicts"))
+    assert list(zip(queue["pmid"], queue["reason"])) == [
+        (5, "abstract changed since review"), (4, "low confidence"), (3, "finding in a high-level study"), (1, "")]
+
+
+def test_progress_counts_the_reviewed_pairs_the_machine_read_as_a_finding() -> None:
+    pairs = _queue_pairs(pmid=[1, 2, 3, 4], stance=["supports", "mixed", "no_finding", "contradicts"],
+                         reviewed=[True, False, True, False])
+    pairs.loc[0, "stance"] = "no_finding"  # reviewed away from a finding: still one of the pairs with a finding
+    assert review_progress(pairs, "serotonin") == (1, 3)
+    assert review_progress(pairs, "sleep") == (0, 0)

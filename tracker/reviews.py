@@ -255,3 +255,65 @@ def agreement_table(effective: pd.DataFrame, cause_ids: list[str] | tuple[str, .
         row["changes"] = "; ".join(f"{text} {count}" for text, count in ranked)
         rows.append(row)
     return pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+
+
+# Why a pair is in the Review queue, in the order it asks for them: what a person is most likely to change first.
+QUEUE_REASONS: tuple[str, ...] = ("abstract changed since review", "low confidence", "mixed",
+                                  "finding in a high-level study", "recent article")
+# Stances that report a finding: "pairs with a finding" in the Review page's progress are those the machine read so.
+FINDING_STANCES: tuple[str, ...] = tuple(stance for stance in STANCES if stance != "no_finding")
+# Confidence words the stance reader may give, lowest first; a numeric confidence sorts as it is.
+_CONFIDENCE_RANKS = {"low": 0, "medium": 1, "high": 2}
+LOW_CONFIDENCE = 0.5
+
+
+def review_queue(pairs: pd.DataFrame, high_level_designs: tuple[str, ...] | list[str], *,
+                 hypothesis_ids: tuple[str, ...] | list[str] = (),
+                 stances: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """The pairs left to check, the ones a person is most likely to change first, each with its reason.
+
+    `pairs` are `apply_reviews` rows with the review columns, joined to their article's design and pub_year (and
+    the stance reader's `confidence` where it gives one). First the reviewed pairs whose abstract changed since the
+    review, then the unreviewed ones: the lowest confidence first, then `mixed`, then a finding in a study of
+    `high_level_designs`, then the newest article; a pair reviewed and not stale is done and left out.
+    `hypothesis_ids` and `stances` (the counted stance) keep only those pairs. The rows of `pairs` in that order,
+    with `reason` (one of QUEUE_REASONS, the first that applies; "" for none).
+    """
+    kept = pairs[~pairs["reviewed"].astype(bool) | pairs["review_stale"].astype(bool)]
+    if hypothesis_ids:
+        kept = kept[kept["hypothesis_id"].isin(list(hypothesis_ids))]
+    if stances:
+        kept = kept[kept["stance"].isin(list(stances))]
+    kept = kept.copy()
+    stale = kept["review_stale"].astype(bool).to_numpy()
+    confidence, low = _confidence(kept)
+    mixed = (kept["stance"] == "mixed").to_numpy(dtype=bool)
+    high_level = (kept["stance"].isin(list(FINDING_STANCES)) & kept["design"].isin(list(high_level_designs))
+                  ).to_numpy(dtype=bool)
+    year = kept["pub_year"].astype("Float64").fillna(-1).to_numpy(dtype=float)
+    recent = year >= np.max(year, initial=-1) - 1 if len(year) else np.zeros(0, dtype=bool)
+    reasons = np.select([stale, low, mixed, high_level, recent & (year >= 0)], list(QUEUE_REASONS), default="")
+    kept["reason"] = reasons
+    # np.lexsort sorts by its last key first: stale, then confidence, mixed, high-level, newest, PMID.
+    order = np.lexsort((-kept["pmid"].to_numpy(dtype="int64"), -year, ~high_level, ~mixed,
+                        np.nan_to_num(confidence, nan=np.inf), ~stale))
+    return kept.iloc[order].reset_index(drop=True)
+
+
+def _confidence(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's confidence as a number to sort by (NaN where the reader gave none), and whether it is low:
+    the word "low", or a number under LOW_CONFIDENCE."""
+    if "confidence" not in pairs:
+        return np.full(len(pairs), np.nan), np.zeros(len(pairs), dtype=bool)
+    values = pairs["confidence"]
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        return numbers, np.nan_to_num(numbers, nan=np.inf) < LOW_CONFIDENCE
+    ranks = values.map(lambda word: _CONFIDENCE_RANKS.get(str(word).lower(), np.nan)).to_numpy(dtype=float)
+    return ranks, ranks == _CONFIDENCE_RANKS["low"]
+
+
+def review_progress(pairs: pd.DataFrame, hypothesis_id: str) -> tuple[int, int]:
+    """(reviewed, all) of the cause's pairs with a finding: the pairs the machine read as a finding."""
+    own = pairs[(pairs["hypothesis_id"] == hypothesis_id) & pairs["machine_stance"].isin(list(FINDING_STANCES))]
+    return int(own["reviewed"].astype(bool).sum()), len(own)
