@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views
+from dashboard import loaders, reviewing, views
 from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
+from tracker.reviews import check_reviewer
 from tracker.models import STANCES
 from tracker.selection import LATEST_RUN, Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
@@ -44,6 +45,8 @@ class Context:
     state: loaders.StoreState
     include_retracted: bool
     now: datetime
+    # TRACKER_REVIEWER; when unset, the Review page and the article view ask once per browser session.
+    reviewer: str | None = None
 
     @property
     def hypotheses(self) -> tuple[Hypothesis, ...]:
@@ -81,7 +84,8 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
         if state is None:
             views.draw_missing_store(str(settings.db_path), Path(settings.db_path).parent.is_dir())
             return
-        _render_store(settings, state, now)
+        reviewer = environ.get("TRACKER_REVIEWER", "").strip()
+        _render_store(settings, state, now, check_reviewer(reviewer, "TRACKER_REVIEWER") if reviewer else None)
     except TrackerError as error:
         views.draw_store_error(str(error))
     except sqlite3.Error as error:
@@ -89,7 +93,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
                                "check the file given with --db or TRACKER_DB")
 
 
-def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) -> None:
+def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, reviewer: str | None) -> None:
     catalogue = loaders.load_catalogue(state)
     if catalogue.empty:
         runs = loaders.load_runs(state)
@@ -104,7 +108,7 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) 
         "Include retracted articles", key="include_retracted",
         help="Retracted articles are left out of every count and list unless this is ticked.")
     st.sidebar.caption(f"Store: {views.escape_text(state.db_path)}", unsafe_allow_html=True)
-    PAGES[page](Context(settings, state, include_retracted, now))
+    PAGES[page](Context(settings, state, include_retracted, now, reviewer))
 
 
 def _apply_link(settings: Settings) -> None:
@@ -219,6 +223,12 @@ def overview_page(context: Context) -> None:
         views.draw_how_to_read(
             "For each cause, its meta-analyses, systematic reviews and randomised trials split by what they found "
             "about it. A bar mostly grey means these studies mention the cause without reporting a finding on it.")
+        st.subheader("How far to trust the readings: reviewers against the machine")
+        reviewing.draw_agreement(context)
+        views.draw_how_to_read(
+            "Per cause, the (article, cause) pairs a person reviewed: how many kept the machine's stance and what "
+            "the others were changed to. It is the tracker's running estimate of how far to trust the pairs nobody "
+            "has reviewed; the charts above already count every reviewed pair with its reviewed stance.")
     if not context.include_retracted:
         st.caption("Retracted articles are not counted in the charts; tick “Include retracted articles” to count "
                    "them.")
@@ -408,7 +418,8 @@ def _draw_selected_article(context: Context, shown: pd.DataFrame, event: object,
     pmid = int(article_rows["pmid"].iloc[0])
     article = store.decode_details(article_rows).iloc[0].copy()
     article["revised_date"] = loaders.load_revised_date(context.state, pmid)
-    views.draw_article(article, context.hypotheses, loaders.load_article_stances(context.state, pmid))
+    stances = loaders.load_article_stances(context.state, pmid)
+    views.draw_article(article, context.hypotheses, stances, reviewing.article_controls(context, article, stances))
 
 
 def _citation_filters(context: Context, has_stances: bool) -> Selection:
@@ -543,4 +554,5 @@ PAGES: dict[str, Callable[[Context], None]] = {
     "Citations": citations_page,
     "Fetch status": status_page,
     "Emerging": emerging_page,
+    "Review": reviewing.review_page,
 }

@@ -122,7 +122,7 @@ def markdown_text(app: AppTest) -> str:
 # --- every page -------------------------------------------------------------------------------------------------
 
 PAGE_TITLES = {"Overview": "Fibromyalgia evidence over time", "Cause": "Substance P", "Citations": "Citations",
-               "Fetch status": "Fetch status", "Emerging": "Emerging causes"}
+               "Fetch status": "Fetch status", "Emerging": "Emerging causes", "Review": "Review"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -716,7 +716,7 @@ def test_a_hypotheses_file_without_causes_still_renders(monkeypatch, seeded_db, 
     message = (f"{only_baseline} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
                "with id, label, description, query and terms, then run `tracker fetch`.")
     expected_info = {"Overview": [message], "Cause": [message],
-                     "Citations": ["Click a row of the table to read the article here."]}
+                     "Citations": ["Click a row of the table to read the article here."], "Review": [message]}
     assert [info.value for info in app.info] == expected_info.get(page, [])
 
 
