@@ -6,6 +6,7 @@ and the test asserts there were none (the page must load nothing from a font, ic
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -16,6 +17,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -169,6 +171,24 @@ def _guard(context, outside: list[str]) -> None:
         "websocket", lambda socket_: None if _is_local(socket_.url) else outside.append(socket_.url)))
 
 
+@contextlib.contextmanager
+def guarded_page(chromium: Path, outside: list[str]) -> Iterator:
+    """A page of a fresh headless Chromium whose requests outside the machine are counted into `outside` and
+    blocked; the browser is closed after the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORT)
+            _guard(context, outside)
+            page = context.new_page()
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
 def _settle(page) -> None:
     """Wait for the script run to end: no running indicator, no element greyed out as left over from the last run."""
     page.wait_for_function("""() => !document.querySelector('[data-testid^="stStatusWidgetRunning"]')
@@ -289,7 +309,7 @@ def _fetch(db_path: Path, hypotheses_path: Path, standin_url: str) -> None:
 
 def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: Path, chromium: Path) -> None:
     """After a second fetch, the Citations filter "new in the latest run" shows exactly what that run stored."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=PAGE_TIMEOUT_MS)
     hypotheses_path = tmp_path / "hypotheses.toml"
@@ -321,36 +341,28 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
 
     server, url = _start_dashboard(db_path, hypotheses_path)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport=VIEWPORT)
-                _guard(context, outside)
-                page = context.new_page()
-                page.set_default_timeout(PAGE_TIMEOUT_MS)
-                page.goto(url)
-                expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
+        with guarded_page(chromium, outside) as page:
+            page.goto(url)
+            expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
 
-                sidebar = page.get_by_test_id("stSidebar")
-                sidebar.get_by_text("Citations", exact=True).click()
-                expect(page.get_by_role("heading", name="Citations")).to_be_visible()
-                matching = page.get_by_test_id("stMetric").filter(has_text="Matching articles")
-                # Every stored article but the one retracted since (left out unless retracted ones are included).
-                stored = len(baseline) + len(SECOND_FETCH_NEW) - 1
-                expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{stored:,}")
-                sidebar.get_by_text("New in run …", exact=True).click()
-                expect(sidebar.get_by_role("combobox", name="New in run")).to_have_value(
-                    re.compile(rf"^the latest, run {latest['id']} \(fetch, "))
-                expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{latest['new_count']:,}")
-                expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-                _shot(page, "citations-new-in-latest-run")
+            sidebar = page.get_by_test_id("stSidebar")
+            sidebar.get_by_text("Citations", exact=True).click()
+            expect(page.get_by_role("heading", name="Citations")).to_be_visible()
+            matching = page.get_by_test_id("stMetric").filter(has_text="Matching articles")
+            # Every stored article but the one retracted since (left out unless retracted ones are included).
+            stored = len(baseline) + len(SECOND_FETCH_NEW) - 1
+            expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{stored:,}")
+            sidebar.get_by_text("New in run …", exact=True).click()
+            expect(sidebar.get_by_role("combobox", name="New in run")).to_have_value(
+                re.compile(rf"^the latest, run {latest['id']} \(fetch, "))
+            expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{latest['new_count']:,}")
+            expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+            _shot(page, "citations-new-in-latest-run")
 
-                sidebar.get_by_text("Fetch status", exact=True).click()
-                expect(page.get_by_role("heading", name="Fetch status")).to_be_visible()
-                expect(page.get_by_role("heading", name=f"Run {latest['id']}, per cause")).to_be_visible()
-                _shot(page, "fetch-status", full_page=True)
-            finally:
-                browser.close()
+            sidebar.get_by_text("Fetch status", exact=True).click()
+            expect(page.get_by_role("heading", name="Fetch status")).to_be_visible()
+            expect(page.get_by_role("heading", name=f"Run {latest['id']}, per cause")).to_be_visible()
+            _shot(page, "fetch-status", full_page=True)
     finally:
         _stop(server)
     assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from seed import make_articles, seed_store
-from test_browser import (CHROMIUM_ARGS, PAGE_TIMEOUT_MS, VIEWPORT, _guard, _settle, _start_dashboard, _stop,
-                          chromium)  # noqa: F401 (a fixture, found by its name)
+from test_browser import PAGE_TIMEOUT_MS, _settle, _start_dashboard, _stop, guarded_page
+from test_browser import chromium  # noqa: F401 (a fixture, found by its name)
 from test_review_store import PAIRED, SHIPPED, SLEEP
 
 from tracker import store
@@ -40,7 +40,7 @@ def _supporting_count(page, url: str) -> int:
 
 
 def test_a_review_on_the_review_page_moves_the_count(tmp_path: Path, chromium: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=PAGE_TIMEOUT_MS)
     db_path = tmp_path / "reviews.sqlite"
@@ -48,46 +48,37 @@ def test_a_review_on_the_review_page_moves_the_count(tmp_path: Path, chromium: P
     outside: list[str] = []
     server, url = _start_dashboard(db_path)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport=VIEWPORT)
-                _guard(context, outside)
-                page = context.new_page()
-                page.set_default_timeout(PAGE_TIMEOUT_MS)
+        with guarded_page(chromium, outside) as page:
+            before = _supporting_count(page, url)
+            _shot(page, "1-cause-before")
 
-                before = _supporting_count(page, url)
-                _shot(page, "1-cause-before")
+            page.goto(f"{url}?page=Review")
+            page.get_by_label(re.compile("Your name")).fill("ana")
+            page.get_by_role("button", name="Start reviewing").click()
+            progress = page.get_by_text(re.compile(r"\d+ of \d+ pairs with a finding reviewed for Substance P"))
+            expect(progress).to_contain_text("0 of ")
+            machine = page.get_by_text(re.compile("The machine read:")).first.inner_text()
+            pmid = re.search(r"PubMed (\d+)", page.get_by_role("link", name=re.compile(r"PubMed \d+")).first
+                             .inner_text()).group(1)
+            # Away from "supports" if the machine read it so, else to it: the count moves by one either way.
+            choice, step = ("Contradicts", -1) if "supports" in machine else ("Supports", 1)
+            _shot(page, "2-review-page")
+            page.get_by_role("button", name=choice, exact=True).click()
+            expect(progress).to_contain_text("1 of ")
+            _shot(page, "3-review-page-after")
 
-                page.goto(f"{url}?page=Review")
-                page.get_by_label(re.compile("Your name")).fill("ana")
-                page.get_by_role("button", name="Start reviewing").click()
-                progress = page.get_by_text(re.compile(r"\d+ of \d+ pairs with a finding reviewed for Substance P"))
-                expect(progress).to_contain_text("0 of ")
-                machine = page.get_by_text(re.compile("The machine read:")).first.inner_text()
-                pmid = re.search(r"PubMed (\d+)", page.get_by_role("link", name=re.compile(r"PubMed \d+")).first
-                                 .inner_text()).group(1)
-                # Away from "supports" if the machine read it so, else to it: the count moves by one either way.
-                choice, step = ("Contradicts", -1) if "supports" in machine else ("Supports", 1)
-                _shot(page, "2-review-page")
-                page.get_by_role("button", name=choice, exact=True).click()
-                expect(progress).to_contain_text("1 of ")
-                _shot(page, "3-review-page-after")
-
-                after = _supporting_count(page, url)
-                _shot(page, "4-cause-after")
-                page.goto(url)
-                expect(page.get_by_text("How far to trust the readings: reviewers against the machine")).to_be_visible()
-                page.get_by_text("How far to trust the readings").scroll_into_view_if_needed()
-                _shot(page, "5-overview-agreement")
-                page.goto(f"{url}?page=Citations&pmid={pmid}")
-                badge = page.get_by_text(re.compile("reviewed by ana on")).first
-                expect(badge).to_be_visible()
-                page.get_by_text("Review these readings").click()
-                badge.scroll_into_view_if_needed()
-                _shot(page, "6-article-reviewed")
-            finally:
-                browser.close()
+            after = _supporting_count(page, url)
+            _shot(page, "4-cause-after")
+            page.goto(url)
+            expect(page.get_by_text("How far to trust the readings: reviewers against the machine")).to_be_visible()
+            page.get_by_text("How far to trust the readings").scroll_into_view_if_needed()
+            _shot(page, "5-overview-agreement")
+            page.goto(f"{url}?page=Citations&pmid={pmid}")
+            badge = page.get_by_text(re.compile("reviewed by ana on")).first
+            expect(badge).to_be_visible()
+            page.get_by_text("Review these readings").click()
+            badge.scroll_into_view_if_needed()
+            _shot(page, "6-article-reviewed")
     finally:
         _stop(server)
 
