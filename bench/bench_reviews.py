@@ -2,7 +2,9 @@
 
 Baselines in the same run on the same file: the machine's stance rows read alone (what every page read before
 reviews existed), then the one stance read (`store.load_stance_frame`) with no reviews table, and with 1,000 and
-10,000 reviews; and `store.record_review`, the dashboard's write, one short transaction each.
+10,000 reviews; `store.record_review`, the dashboard's write, one short transaction each; and the dashboard's
+Overview (AppTest) rerun from its caches against its rerun after a review, which changes the store's state and so
+reloads what the page reads.
 
     .venv/bin/python bench/bench_reviews.py                  # 10,000 articles
     .venv/bin/python bench/bench_reviews.py --articles 50000
@@ -13,6 +15,7 @@ Seeded stores are kept in bench/out/ (gitignored) and reused; delete them to see
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -22,7 +25,9 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench")]
 
+from bench_dashboard import APP_PATH, REPEATS, timed_run
 from bench_store import OUT_DIR, best_of, seeded_store
+from streamlit.testing.v1 import AppTest
 
 from tracker import store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
@@ -85,7 +90,24 @@ def main() -> None:
         timings.append(time.perf_counter() - started)
     print(f"  record_review (one write)          {statistics.median(timings) * 1000:.1f} ms median, "
           f"{max(timings) * 1000:.1f} ms worst of {WRITES}")
+    cached, after_review = overview_reruns(copy, reviewed_pmid, causes)
+    print(f"  Overview rerun, cached             {cached:.3f} s")
+    print(f"  Overview rerun after a review      {after_review:.3f} s")
     copy.unlink()
+
+
+def overview_reruns(db_path: Path, pmid: int, causes: list[str]) -> tuple[float, float]:
+    """The median Overview rerun from the caches, and after a review (each rerun after a new one)."""
+    os.environ["TRACKER_DB"] = str(db_path)
+    app = AppTest.from_file(str(APP_PATH), default_timeout=600)
+    app.run()
+    cached, after_review = [], []
+    for number in range(REPEATS):
+        cached.append(timed_run(app))
+        store.record_review(db_path, Review(pmid, "serotonin", STANCES[number % 4], "bench-dashboard",
+                                            f"2026-12-03T09:00:{number:02d}+00:00"), causes)
+        after_review.append(timed_run(app))
+    return statistics.median(cached), statistics.median(after_review)
 
 
 def serotonin_pmid(db_path: Path) -> int:
