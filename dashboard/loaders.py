@@ -519,8 +519,10 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
 def load_review_pairs(state: StoreState) -> pd.DataFrame:
     """Every stance row with the review columns and its article's design, year and retracted flag: what the
     Review page's queue and progress and the agreement figures read."""
+    # The stance reader's confidence, where the store keeps one, puts the least sure readings first in the queue.
+    confidence = [name for name in ("confidence",) if name in store.STANCE_COLUMNS]
     with _reading(state.db_path) as connection:
-        pairs = store.load_stance_frame(connection, columns=("stance", *REVIEW_COLUMNS))
+        pairs = store.load_stance_frame(connection, columns=("stance", *confidence, *REVIEW_COLUMNS))
     catalogue = load_catalogue(state)
     positions = np.searchsorted(catalogue["pmid"].to_numpy(), pairs["pmid"].to_numpy())
     articles = catalogue.iloc[positions.clip(max=max(len(catalogue) - 1, 0))]
