@@ -53,7 +53,7 @@ def run_worker(parser_name: str, xml_path: Path) -> dict[str, float]:
     socket.socket.connect = _refuse_network  # type: ignore[method-assign]
     socket.socket.connect_ex = _refuse_network  # type: ignore[method-assign]
     if parser_name == "tracker":
-        from tracker.parse import iter_pubmed_records
+        from tracker.pubmed.parse import iter_pubmed_records
 
         def parse(stream: object) -> int:
             # A streaming consumer keeps no record after handling it, as the fetch job's batches do.
@@ -100,7 +100,7 @@ def measure(parser_name: str, xml_path: Path, repeat: int = 1) -> dict[str, floa
 
 def write_corpus(count: int, seed: int, directory: Path) -> Path:
     """Write a synthetic efetch response of `count` records and return its path."""
-    from tests.synthetic import pubmed_article_set, synthetic_corpus
+    from tests.support.synthetic import pubmed_article_set, synthetic_corpus
 
     path = directory / f"efetch_{count}.xml"
     path.write_bytes(pubmed_article_set(synthetic_corpus(count, seed=seed).values()))
@@ -130,7 +130,7 @@ def main() -> None:
         theirs = measure("entrez", corpus_path, options.repeat)
         assert ours["records"] == theirs["records"] == options.records, (ours, theirs)
         print(f"\n{'parser':<34}{'records/s':>12}{'seconds':>10}{'peak RSS':>12}{'over start':>12}")
-        for label, figures in (("tracker.parse.iter_pubmed_records", ours), ("Bio.Entrez.read", theirs)):
+        for label, figures in (("tracker.pubmed.parse.iter_pubmed_records", ours), ("Bio.Entrez.read", theirs)):
             print(
                 f"{label:<34}{figures['records'] / figures['elapsed_s']:>12,.0f}{figures['elapsed_s']:>10.2f}"
                 f"{figures['peak_mib']:>9.0f} MiB{figures['peak_over_baseline_mib']:>8.0f} MiB"

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from tracker import store, tagging
+from tracker import store
+from tracker.analysis import tagging
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.models import STANCES
-from tracker.selection import SELECTION_COLUMNS, Selection, select_articles
+from tracker.outputs.selection import SELECTION_COLUMNS, Selection, select_articles
 
 
 # How the overview groups the eleven study designs when it stacks by evidence level: the first level is the
@@ -499,7 +500,7 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
                   min_articles: int):
     """The emerging module's ranking (an EmergingResult) of the stored catalogue as of the end of `as_of`."""
     # Imported here: SciPy takes a second to load, which the other pages need not wait for.
-    from tracker import emerging
+    from tracker.analysis import emerging
 
     return emerging.find_emerging(load_catalogue(state), hypotheses, as_of=as_of, current_year=current_year,
                                   method=emerging.Method(min_articles=min_articles))

@@ -16,12 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views
-from tracker import export, store
+from tracker import store
+from tracker.outputs import export
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
 from tracker.models import STANCES
-from tracker.selection import LATEST_RUN, Selection, select_articles
-from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
+from tracker.outputs.selection import LATEST_RUN, Selection, select_articles
+from tracker.analysis.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
 CHART_MODES = {
     "count": "Articles per year",
@@ -509,7 +510,7 @@ def _run_filters(context: Context) -> dict[str, object]:
 
 def emerging_page(context: Context) -> None:
     """The Emerging page; its module, and SciPy with it, load only when the page is opened."""
-    from dashboard.emerging_page import emerging_page as draw_emerging_page
+    from dashboard.pages.emerging import emerging_page as draw_emerging_page
 
     draw_emerging_page(context)
 

@@ -17,7 +17,7 @@ import streamlit as st
 from tracker import config
 from tracker.config import Hypothesis
 from tracker.models import STANCES
-from tracker.tagging import DESIGN_LABELS, DESIGNS
+from tracker.analysis.tagging import DESIGN_LABELS, DESIGNS
 from tracker.wording import plural
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"

@@ -62,8 +62,8 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
-    """A running E-utilities stand-in (tests/standin.py) that NCBI_EUTILS_URL points at; stopped after the test."""
-    from standin import EutilsStandin
+    """A running E-utilities stand-in (tests/support/standin.py) that NCBI_EUTILS_URL points at; stopped after the test."""
+    from support.standin import EutilsStandin
 
     with EutilsStandin() as server:
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
@@ -73,7 +73,7 @@ def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
 _LOCK_HOLDER_SCRIPT = """
 import sys
 from pathlib import Path
-from tracker.lock import job_lock
+from tracker.jobs.lock import job_lock
 
 with job_lock(Path(sys.argv[1])):
     print("holding", flush=True)

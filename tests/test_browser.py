@@ -21,14 +21,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
-from seed import make_articles, read_catalogue, seed_stances, seed_store
-from standin import EutilsStandin
+from support.fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
+from support.seed import make_articles, read_catalogue, seed_stances, seed_store
+from support.standin import EutilsStandin
 
-from tracker import export, store
+from tracker import store
+from tracker.outputs import export
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.models import AbstractSection, Article, Author, MeshHeading
-from tracker.selection import Selection, select_articles
+from tracker.outputs.selection import Selection, select_articles
 
 pytestmark = pytest.mark.browser
 

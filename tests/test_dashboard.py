@@ -12,15 +12,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from seed import add_fetch_run, make_articles, read_catalogue, seed_stances, seed_store
+from support.seed import add_fetch_run, make_articles, read_catalogue, seed_stances, seed_store
 from streamlit.testing.v1 import AppTest
 
 from dashboard import loaders, views
 from dashboard.screens import CHART_MODES, PAGES
-from tracker import cli, retag, store, tagging
+from tracker import cli, store
+from tracker.analysis import tagging
+from tracker.jobs import retag
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.models import STANCES, Article, Correction
-from tracker.selection import Selection, select_articles
+from tracker.outputs.selection import Selection, select_articles
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
@@ -779,7 +781,7 @@ def test_new_since_a_date_starts_at_the_day_of_the_latest_run(monkeypatch, seede
 
 def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_count(monkeypatch, tmp_path,
                                                                                   settings) -> None:
-    from tracker.importer import import_files
+    from tracker.jobs.importer import import_files
 
     db_path = tmp_path / "import-after-failure.sqlite"
     seed_store(db_path, settings.hypotheses, make_articles(20, seed=4))
@@ -802,7 +804,7 @@ def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_coun
 def test_the_dashboard_does_not_import_the_scheduler_job() -> None:
     import subprocess
     import sys
-    code = "import sys; import dashboard.screens; print('tracker.schedule' in sys.modules)"
+    code = "import sys; import dashboard.screens; print('tracker.jobs.schedule' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR,
                             check=True)
     assert result.stdout.strip() == "False"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import seed_store
+from support.seed import seed_store
 
-from tracker import emerging
+from tracker.analysis import emerging
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses, load_settings
 from tracker.models import AbstractSection, Article, MeshHeading
@@ -80,7 +80,7 @@ def test_json_is_the_ranked_list_with_the_documented_keys(seeded_db: Path) -> No
 
 
 def test_json_agrees_with_the_library_on_the_same_catalogue(seeded_db: Path) -> None:
-    from seed import read_catalogue
+    from support.seed import read_catalogue
 
     settings = load_settings(db_path=seeded_db, environ={})
     expected = emerging.find_emerging(read_catalogue(seeded_db), settings.hypotheses, as_of=LAST_YEAR,

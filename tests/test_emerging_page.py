@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from seed import seed_store
+from support.seed import seed_store
 from streamlit.testing.v1 import AppTest
 from test_emerging_cli import LAST_YEAR, ONSET, PER_YEAR, planted_articles
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from fetch_helpers import SEROTONIN_QUERY, make_settings, seed_corpus
-from standin import EutilsStandin, Fault
+from support.fetch_helpers import SEROTONIN_QUERY, make_settings, seed_corpus
+from support.standin import EutilsStandin, Fault
 
 from tracker.errors import EutilsError, EutilsQueryError
-from tracker.eutils import EutilsClient, RateLimiter, _parse_esearch, _Retryable
+from tracker.pubmed.client import EutilsClient, RateLimiter, _parse_esearch, _Retryable
 
 
 class FakeClock:
@@ -154,7 +154,7 @@ def test_retries_are_bounded_and_logged(tmp_path: Path, server: EutilsStandin,
      (None, None)],
 )
 def test_retry_after_header_forms(header: str | None, expected_s: float | None) -> None:
-    from tracker.eutils import _retry_after_s
+    from tracker.pubmed.client import _retry_after_s
 
     response = requests.Response()
     if header is not None:
@@ -357,7 +357,7 @@ PLAIN = b"<PubmedArticleSet>" + b"<PubmedArticle/>" * 20_000 + b"</PubmedArticle
     ids=["identity", "gzip", "x-gzip", "zlib-deflate", "raw-deflate", "two-gzip-members"],
 )
 def test_bounded_decoder_reads_every_form_in_bounded_pieces(encoding: str, wire: bytes) -> None:
-    from tracker.eutils import READ_CHUNK_BYTES, _BoundedDecoder
+    from tracker.pubmed.client import READ_CHUNK_BYTES, _BoundedDecoder
 
     decoder = _BoundedDecoder.for_encoding(encoding, "efetch.fcgi")
     pieces = [piece for start in range(0, len(wire), 4096) for piece in decoder.decode(wire[start:start + 4096])]
@@ -367,7 +367,7 @@ def test_bounded_decoder_reads_every_form_in_bounded_pieces(encoding: str, wire:
 
 
 def test_bounded_decoder_refuses_a_cut_gzip_stream_and_an_unasked_encoding() -> None:
-    from tracker.eutils import _BoundedDecoder
+    from tracker.pubmed.client import _BoundedDecoder
 
     decoder = _BoundedDecoder.for_encoding("gzip", "efetch.fcgi")
     with pytest.raises(_Retryable, match="reply ends inside its gzip data"):

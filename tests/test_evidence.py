@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from tracker import tagging
+from tracker.analysis import tagging
 from tracker.config import Hypothesis
 
 HYPOTHESES = (

@@ -13,8 +13,8 @@ import pytest
 import rispy
 from click.testing import CliRunner
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
-from tracker.export import (
+from support.catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
+from tracker.outputs.export import (
     CSV_COLUMNS,
     bibtex_keys,
     csv_bytes,
@@ -27,12 +27,12 @@ from tracker.export import (
     write_csv,
     write_ris,
 )
-from seed import add_fetch_run, make_articles, read_catalogue, seed_store
+from support.seed import add_fetch_run, make_articles, read_catalogue, seed_store
 from tracker import store
 from tracker.models import Correction
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
-from tracker.selection import Selection, select_articles
+from tracker.outputs.selection import Selection, select_articles
 
 DEFAULT_ORDER = [1001, 1002, 1008, 1005, 1007, 1006, 1004]
 # The columns appended after the first release, empty for an article that has none of their data.
@@ -561,7 +561,7 @@ def test_an_export_that_fails_midway_keeps_the_previous_file(seeded_db: Path, tm
         stream.write("pmid,title\r\n1,half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("tracker.export.write_csv", fail_halfway)
+    monkeypatch.setattr("tracker.outputs.export.write_csv", fail_halfway)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "-o", str(output)])
     assert (result.exit_code, result.stderr) == (
         1, f"tracker: {output}: cannot write there (No space left on device); choose another -o path\n")
@@ -606,7 +606,7 @@ def test_the_writers_read_no_store_encoding() -> None:
     import ast
     import inspect
 
-    from tracker import export
+    from tracker.outputs import export
 
     tree = ast.parse(inspect.getsource(export))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -649,7 +649,7 @@ def test_the_later_columns_are_appended_and_written() -> None:
 
 def test_the_later_fields_reach_the_csv_from_a_real_store(tmp_path: Path) -> None:
     from tracker import store
-    from tracker.importer import import_files
+    from tracker.jobs.importer import import_files
 
     db_path = tmp_path / "store.db"
     connection = store.connect(db_path)

@@ -8,15 +8,15 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from fetch_helpers import (BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings,
+from support.fetch_helpers import (BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings,
                            seed_corpus)
-from standin import EutilsStandin, Fault
-from synthetic import synthetic_corpus
+from support.standin import EutilsStandin, Fault
+from support.synthetic import synthetic_corpus
 
 from tracker import store
-from tracker.eutils import EutilsClient
-from tracker.fetch import run_fetch
-from tracker.lock import job_lock
+from tracker.pubmed.client import EutilsClient
+from tracker.jobs.fetch import run_fetch
+from tracker.jobs.lock import job_lock
 
 BASELINE = range(1000, 1040)
 SEROTONIN = set(range(1000, 1040, 3))

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import make_articles, read_catalogue, seed_store
+from support.seed import make_articles, read_catalogue, seed_store
 
-from tracker import retag, store, tagging
+from tracker import store
+from tracker.analysis import tagging
+from tracker.jobs import retag
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading
-from tracker.selection import TEXT_COLUMNS
+from tracker.outputs.selection import TEXT_COLUMNS
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
 

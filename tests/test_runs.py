@@ -12,17 +12,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
-from standin import EutilsStandin, Fault
-from synthetic import synthetic_corpus
+from support.fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
+from support.standin import EutilsStandin, Fault
+from support.synthetic import synthetic_corpus
 
 from tracker import store
 from tracker.config import load_settings
 from tracker.errors import ConfigError
-from tracker.eutils import EutilsClient
-from tracker.fetch import run_fetch
-from tracker.importer import import_files
-from tracker.selection import Selection, resolve_run, run_pmids, select_articles
+from tracker.pubmed.client import EutilsClient
+from tracker.jobs.fetch import run_fetch
+from tracker.jobs.importer import import_files
+from tracker.outputs.selection import Selection, resolve_run, run_pmids, select_articles
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"
@@ -267,7 +267,7 @@ def test_changed_in_the_latest_run_is_the_record_whose_retraction_link_appeared(
 
 def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> None:
     from click.testing import CliRunner
-    from seed import add_fetch_run, make_articles, seed_store
+    from support.seed import add_fetch_run, make_articles, seed_store
 
     from tracker.cli import cli
 

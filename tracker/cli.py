@@ -164,8 +164,8 @@ def _blank(value: object) -> object:
 @click.pass_context
 def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -> None:
     """Sync the store with PubMed: new, changed and withdrawn records for each hypothesis."""
-    from tracker.fetch import run_fetch
-    from tracker.lock import job_lock
+    from tracker.jobs.fetch import run_fetch
+    from tracker.jobs.lock import job_lock
 
     settings = _settings(context)
     for hypothesis_id in hypothesis_ids:
@@ -261,9 +261,9 @@ def status(context: click.Context, as_json: bool) -> None:
 def retag(context: click.Context) -> None:
     """Re-tag every stored article with the current hypotheses file's rules (after editing it); no network."""
     from tracker.errors import StoreError
-    from tracker.lock import job_lock
-    from tracker.retag import refresh_tags
-    from tracker.tagging import compile_rules
+    from tracker.jobs.lock import job_lock
+    from tracker.jobs.retag import refresh_tags
+    from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
@@ -291,9 +291,9 @@ _IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
 @click.pass_context
 def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
-    from tracker.importer import import_files
-    from tracker.lock import job_lock
-    from tracker.tagging import compile_rules
+    from tracker.jobs.importer import import_files
+    from tracker.jobs.lock import job_lock
+    from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
     # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name.
@@ -354,7 +354,7 @@ def run_choice_options(function: Callable) -> Callable:
 def _run_choices(runs, new_in_run: str | None, changed_in_run: str | None, only_new: bool) -> dict[str, object]:
     """The Selection fields of the run options; a malformed, unknown or failed run is bad usage (exit 2)."""
     from tracker.errors import ConfigError
-    from tracker.selection import Selection, resolve_run
+    from tracker.outputs.selection import Selection, resolve_run
 
     if only_new:
         if new_in_run is not None:
@@ -474,8 +474,8 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
                    changed_in_run: str | None, only_new: bool, text: str | None,
                    with_abstract: bool, excel: bool, output: Path | None) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
-    from tracker import export
-    from tracker.selection import Selection, select_articles
+    from tracker.outputs import export
+    from tracker.outputs.selection import Selection, select_articles
 
     if export_format != "csv" and (with_abstract or excel):
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
@@ -526,9 +526,9 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
     """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
     import dataclasses
 
-    from tracker import export
+    from tracker.outputs import export
     from tracker.errors import ConfigError
-    from tracker.selection import Selection, select_articles
+    from tracker.outputs.selection import Selection, select_articles
 
     settings = _settings(context)
     cause_ids = [h.id for h in settings.causes]
@@ -572,7 +572,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple[str, ...], new_in_run: str | None,
                  changed_in_run: str | None, limit: int | None, output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days (or new in a run), newest first."""
-    from tracker.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit, describe_feed,
+    from tracker.outputs.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit, describe_feed,
                               select_feed_articles)
 
     settings = _settings(context)
@@ -641,7 +641,7 @@ def _first_flagged(row: dict) -> int | None:
 
 
 def _emerging_row_text(row: dict) -> dict:
-    from tracker.emerging import year_ranges
+    from tracker.analysis.emerging import year_ranges
 
     ratio = row["rate_ratio"]
     share = (f"{row['share_recent']:.1%} vs {row['share_before']:.1%}"
@@ -678,7 +678,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
     """Rank the ideas rising in the stored fibromyalgia articles that no configured cause covers; no network."""
     from datetime import datetime, timezone
 
-    from tracker import emerging
+    from tracker.analysis import emerging
     from tracker.errors import ConfigError
 
     if as_json and toml_term is not None:
@@ -745,8 +745,8 @@ def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: in
     """Fetch every night at an off-peak time for NCBI, under the job lock, catching up a missed run."""
     from datetime import datetime, timezone
 
-    from tracker import schedule as scheduling
-    from tracker.fetch import run_fetch
+    from tracker.jobs import schedule as scheduling
+    from tracker.jobs.fetch import run_fetch
 
     if once + print_cron + print_systemd > 1:
         raise click.UsageError("choose one of --once, --print-cron and --print-systemd")

@@ -26,14 +26,15 @@ from typing import Protocol
 from tracker import store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
-from tracker.eutils import ESEARCH_MAX_RECORDS, EutilsClient
+from tracker.pubmed.client import ESEARCH_MAX_RECORDS, EutilsClient
 from tracker.models import Article, Deletion
-from tracker.parse import iter_pubmed_records
-from tracker.retag import refresh_tags
-from tracker.tagging import compile_rules
+from tracker.pubmed.parse import iter_pubmed_records
+from tracker.jobs.retag import refresh_tags
+from tracker.analysis.tagging import compile_rules
 from tracker.wording import counted
 
-log = logging.getLogger(__name__)
+# The name log lines have always carried (scheduler logs and -v output are read by it).
+log = logging.getLogger("tracker.fetch")
 
 # Entrez dates start with PubMed's oldest records; the window's end moves with the clock.
 EARLIEST_ENTREZ_DATE = date(1781, 1, 1)

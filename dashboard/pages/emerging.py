@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views
-from tracker import emerging
+from tracker.analysis import emerging
 from tracker.wording import plural
 
 TABLE_ROWS = 100

@@ -19,10 +19,10 @@ import pandas as pd
 
 from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
-from tracker.export import pubmed_url
+from tracker.outputs.export import pubmed_url
 # RunHistory through the selection that reads it: the feed never imports the store.
-from tracker.selection import RunHistory, Selection, select_articles
-from tracker.tagging import DESIGN_LABELS
+from tracker.outputs.selection import RunHistory, Selection, select_articles
+from tracker.analysis.tagging import DESIGN_LABELS
 from tracker.wording import counted
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"

@@ -35,7 +35,7 @@ from tracker.models import (
     MeshQualifier,
     SizeLimits,
 )
-from tracker.xmlguard import EntityGuard
+from tracker.pubmed.xmlguard import EntityGuard
 
 __all__ = ["iter_pubmed_records", "normalise_orcid", "parse_pubmed_date_text", "pmid_number"]
 

@@ -40,9 +40,10 @@ import urllib3.exceptions
 from tracker.config import Settings, redact_url
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
 from tracker.wording import counted
-from tracker.xmlguard import refuse_entity_declarations
+from tracker.pubmed.xmlguard import refuse_entity_declarations
 
-log = logging.getLogger(__name__)
+# The name log lines have always carried (scheduler logs and -v output are read by it).
+log = logging.getLogger("tracker.eutils")
 
 _Reply = TypeVar("_Reply")
 

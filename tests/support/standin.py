@@ -34,10 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-try:
-    from synthetic import pubmed_article_set
-except ImportError:  # imported as tests.standin (bench scripts run from the project root) rather than by pytest
-    from tests.synthetic import pubmed_article_set
+from .synthetic import pubmed_article_set
 
 ESEARCH_CAP = 9999  # PubMed's esearch serves only the first 9,999 records of a result set
 RETSTART_ERROR = (

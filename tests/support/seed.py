@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import retag, store, tagging
+from tracker import store
+from tracker.analysis import tagging
+from tracker.jobs import retag
 from tracker.config import Hypothesis
 from tracker.models import (
     AbstractSection,

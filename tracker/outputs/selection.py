@@ -40,7 +40,7 @@ import pandas as pd
 from tracker.errors import ConfigError
 from tracker.models import STANCES
 from tracker.store import RunHistory
-from tracker.tagging import DESIGNS, SPECIES
+from tracker.analysis.tagging import DESIGNS, SPECIES
 
 TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
 # Every catalogue column `select_articles` reads: a caller that needs only the PMIDs can pass just these.
