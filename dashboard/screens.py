@@ -16,13 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, views
-from tracker import store
-from tracker.outputs import export
+from tracker import store, vocabulary
+from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
 from tracker.models import STANCES
+from tracker.outputs import export
 from tracker.outputs.selection import LATEST_RUN, Selection, select_articles
-from tracker.analysis.tagging import DESIGN_LABELS, DESIGNS, SPECIES
+from tracker.vocabulary import DESIGN_LABELS, DESIGNS, SPECIES
 
 CHART_MODES = {
     "count": "Articles per year",
@@ -237,7 +238,7 @@ def _over_time_note(mode: str, stack: str, context: Context) -> str:
                      "reviews and randomised trials (dark blue) to case reports and opinion.")
     if mode == "per_1000":
         parts.append(f"Per 1,000 divides by all fibromyalgia articles of that year (the tooltip gives that "
-                     f"number); faint bars rest on fewer than {loaders.SMALL_BASELINE}, where one article moves "
+                     f"number); faint bars rest on fewer than {evidence.SMALL_BASELINE}, where one article moves "
                      "the value a lot.")
     elif mode == "cumulative":
         parts.append("Cumulative adds up every year so far.")
@@ -307,7 +308,7 @@ def cause_page(context: Context) -> None:
     top_mesh = loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT)
     st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True)
     with st.expander("Headings left out of this list"):
-        st.dataframe(pd.DataFrame({"MeSH heading": list(loaders.MESH_CHECK_TAGS)}), hide_index=True)
+        st.dataframe(pd.DataFrame({"MeSH heading": list(vocabulary.MESH_CHECK_TAGS)}), hide_index=True)
         st.caption("NLM indexes these check tags (species, sex, age groups, pregnancy, common laboratory animals) "
                    "on almost every article; they describe who was studied, not what the article is about.")
 

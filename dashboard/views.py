@@ -15,12 +15,12 @@ import pandas as pd
 import streamlit as st
 
 from tracker import config
+from tracker.analysis.evidence import EVIDENCE_LEVEL_LABELS, EVIDENCE_LEVELS
 from tracker.config import Hypothesis
 from tracker.models import STANCES
-from tracker.analysis.tagging import DESIGN_LABELS, DESIGNS
+from tracker.vocabulary import DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, STANCE_BADGES, STANCE_LABELS, pubmed_url
 from tracker.wording import plural
 
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
 # NCBI asks tools that show abstracts to show its disclaimer and copyright notice with them.
 NCBI_NOTICE = (
@@ -49,18 +49,17 @@ DESIGN_BADGES = {"meta_analysis": "Meta-analysis", "systematic_review": "Systema
                  "clinical_trial": "Trial", "cohort": "Cohort", "case_control": "Case-control",
                  "observational": "Observational", "case_report": "Case report", "narrative_review": "Review",
                  "editorial": "Opinion", "other": "Other design"}
-STANCE_BADGES = {"supports": "Supports", "contradicts": "Contradicts", "mixed": "Mixed", "no_finding": "No finding"}
 INTEGRITY_BADGES = {"retracted": "RETRACTED", "has_erratum": "Erratum", "expression_of_concern": "Concern"}
-_BADGE_COLOURS = {**{badge: "blue" if design in ("meta_analysis", "systematic_review", "rct") else "gray"
+_BADGE_COLOURS = {**{badge: "blue" if design in HIGH_LEVEL_DESIGNS else "gray"
                      for design, badge in DESIGN_BADGES.items()},
-                  "Supports": "green", "Contradicts": "orange", "Mixed": "violet", "No finding": "gray",
+                  **{STANCE_BADGES[stance]: colour for stance, colour in zip(STANCES, ("green", "orange", "violet", "gray"))},
                   "RETRACTED": "red", "Erratum": "yellow", "Concern": "yellow"}
 # Colours that stay apart for colour-blind readers (ColorBrewer Dark2 and Blues), one per stacked group.
-STANCE_COLOURS = {"Supports": "#1b9e77", "Contradicts": "#d95f02", "Mixed": "#7570b3", "No finding on it": "#c7c7c7"}
-LEVEL_COLOURS = {"Meta-analyses, systematic reviews, RCTs": "#08519c", "Other trials and observational studies": "#6baed6",
-                 "Case reports, narrative reviews, opinion": "#fdae6b", "Other or not stated": "#d9d9d9"}
+STANCE_COLOURS = {STANCE_LABELS[stance]: colour
+                  for stance, colour in zip(STANCES, ("#1b9e77", "#d95f02", "#7570b3", "#c7c7c7"))}
+LEVEL_COLOURS = {EVIDENCE_LEVEL_LABELS[level]: colour
+                 for level, colour in zip(EVIDENCE_LEVELS, ("#08519c", "#6baed6", "#fdae6b", "#d9d9d9"))}
 # Only ids of these shapes become links: stored text never reaches an href.
-_HIGH_LEVEL = ("meta_analysis", "systematic_review", "rct")
 _PMCID = re.compile(r"PMC[0-9]{1,12}")
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
 
@@ -79,14 +78,6 @@ def doi_url(doi: object) -> str | None:
     if not isinstance(doi, str) or not _DOI.fullmatch(doi.strip()):
         return None
     return "https://doi.org/" + urllib.parse.quote(doi.strip(), safe="/")
-
-
-def pubmed_url(pmid: object) -> str:
-    """The PubMed page of a PMID, which must be a positive whole number."""
-    number = int(pmid)  # type: ignore[call-overload]
-    if number <= 0:
-        raise ValueError(f"not a PMID: {pmid!r}")
-    return PUBMED_URL.format(pmid=number)
 
 
 def pmc_url(pmcid: object) -> str | None:
@@ -194,7 +185,7 @@ def cause_table_markdown(summary: pd.DataFrame, split: bool, retracted: str | No
         cells.append(linked_count(int(row["retracted"]), causes=[hypothesis_id], retracted="only"))
         cells.append(f"{row['high_level_share']:.0%} ("
                      + linked_count(int(row["high_level"]), causes=[hypothesis_id],
-                                    designs=list(_HIGH_LEVEL), retracted=retracted) + ")")
+                                    designs=list(HIGH_LEVEL_DESIGNS), retracted=retracted) + ")")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -202,7 +193,7 @@ def cause_table_markdown(summary: pd.DataFrame, split: bool, retracted: str | No
 def cause_links_markdown(hypothesis_id: str, row: pd.Series, retracted: str | None) -> str:
     """The cause page's counts as links to their articles in Citations."""
     return (f"Open in Citations: {linked_count(int(row['articles']), causes=[hypothesis_id], retracted=retracted)} "
-            f"articles · {linked_count(int(row['high_level']), causes=[hypothesis_id], designs=list(_HIGH_LEVEL), retracted=retracted)} "
+            f"articles · {linked_count(int(row['high_level']), causes=[hypothesis_id], designs=list(HIGH_LEVEL_DESIGNS), retracted=retracted)} "
             f"meta-analyses, systematic reviews and RCTs · "
             f"{linked_count(int(row['retracted']), causes=[hypothesis_id], retracted='only')} retracted")
 
@@ -234,8 +225,8 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     if sum(high.values()):
         sentences.append(
             "Among its meta-analyses, systematic reviews and randomised trials, "
-            f"{link(high['supports'], 'supports', designs=list(_HIGH_LEVEL))} {_verb(high['supports'], 'support')} "
-            f"it and {link(high['contradicts'], 'contradicts', designs=list(_HIGH_LEVEL))} "
+            f"{link(high['supports'], 'supports', designs=list(HIGH_LEVEL_DESIGNS))} {_verb(high['supports'], 'support')} "
+            f"it and {link(high['contradicts'], 'contradicts', designs=list(HIGH_LEVEL_DESIGNS))} "
             f"{_verb(high['contradicts'], 'contradict')} it.")
     else:
         sentences.append("None of its articles is a meta-analysis, systematic review or randomised trial.")

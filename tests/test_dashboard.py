@@ -17,11 +17,11 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import loaders, views
 from dashboard.screens import CHART_MODES, PAGES
-from tracker import cli, store
-from tracker.analysis import tagging
-from tracker.jobs import retag
+from tracker import cli, store, vocabulary
+from tracker.analysis import evidence, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
-from tracker.models import STANCES, Article, Correction
+from tracker.jobs import retag
+from tracker.models import STANCES, Article, Correction, RunHistory
 from tracker.outputs.selection import Selection, select_articles
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def retracted_copy(article):
 
 
 @pytest.fixture(scope="module")
-def runs(seeded_db: Path) -> store.RunHistory:
+def runs(seeded_db: Path) -> RunHistory:
     connection = store.connect(seeded_db, read_only=True)
     try:
         return store.load_run_history(connection)
@@ -138,8 +138,8 @@ def test_every_page_renders_without_exception(monkeypatch, seeded_db, page) -> N
 def test_overview_counts_come_from_the_evidence_table_and_link_to_their_articles(
         monkeypatch, seeded_db, settings, catalogue, include_retracted) -> None:
     app = run_app(monkeypatch, seeded_db, include_retracted=include_retracted)
-    by_year = tagging.evidence_by_year(
-        tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), "count")
+    by_year = evidence.evidence_by_year(
+        evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), "count")
     figures = metric_values(app)
     assert figures["Articles tracked"] == f"{ARTICLE_COUNT + LATE_ARTICLE_COUNT:,}"
     assert figures["New in the latest fetch or import"] == f"{LATE_ARTICLE_COUNT:,}"
@@ -173,7 +173,7 @@ def test_the_split_by_source_adds_up_to_the_count(monkeypatch, seeded_db, settin
 
 def test_retracted_articles_change_the_counts_only_when_included(catalogue, settings) -> None:
     # Guards the test above: with no retracted article among the causes, it could not tell the two settings apart.
-    counts = [tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=flag)["count"].sum()
+    counts = [evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=flag)["count"].sum()
               for flag in (False, True)]
     assert counts[0] < counts[1]
 
@@ -184,9 +184,9 @@ def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, set
                                                      include_retracted) -> None:
     app = run_app(monkeypatch, seeded_db, chart_mode=mode, include_retracted=include_retracted, stack_by="level")
     plotted = chart_frames(app)[0]
-    by_year = tagging.evidence_by_year(
-        tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
-    by_year = by_year.drop(index=tagging.UNKNOWN_YEAR_LABEL)
+    by_year = evidence.evidence_by_year(
+        evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
+    by_year = by_year.drop(index=evidence.UNKNOWN_YEAR_LABEL)
     expected = by_year.rename_axis(columns=None).reset_index().melt(
         id_vars="year_label", var_name="hypothesis_id", value_name="value")
     expected = pd.DataFrame({"year": expected["year_label"].astype("int64"),
@@ -199,7 +199,7 @@ def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, set
     pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
                                   expected.sort_values(key, ignore_index=True), check_dtype=False)
     assert set(plotted["cause"]) == {c.label for c in settings.causes}
-    assert set(plotted["group"]) == set(loaders.EVIDENCE_LEVEL_LABELS.values())
+    assert set(plotted["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
 
 
 def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(monkeypatch, seeded_db, catalogue) -> None:
@@ -212,7 +212,7 @@ def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(mon
     baseline = kept["pub_year"].dropna().astype(int).value_counts()
     for year, rows in plotted[plotted["year"] != 2020].groupby("year"):
         assert set(rows["baseline"]) == {int(baseline.get(year, 0))}
-        small = baseline.get(year, 0) < loaders.SMALL_BASELINE
+        small = baseline.get(year, 0) < evidence.SMALL_BASELINE
         assert set(rows["caveat"]) == ({"fewer than 20 fibromyalgia articles that year"} if small else {""})
     assert "2020 is not over" in "\n".join(c.value for c in app.caption)
 
@@ -220,7 +220,7 @@ def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(mon
 def test_the_heat_map_counts_each_design_of_each_cause(monkeypatch, seeded_db, settings, catalogue) -> None:
     app = run_app(monkeypatch, seeded_db)
     matrix, share = chart_datasets(app)[1]
-    table = tagging.evidence_table(catalogue, settings.hypotheses)
+    table = evidence.evidence_table(catalogue, settings.hypotheses)
     for cause in settings.causes:
         rows = table[table["hypothesis_id"] == cause.id].groupby("design")["count"].sum()
         got = matrix[matrix["hypothesis_id"] == cause.id].set_index("design")["articles"]
@@ -242,7 +242,7 @@ def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, 
     app = run_app(monkeypatch, db_path)
     assert "stack_by" not in [getattr(w, "key", None) for w in app.radio]
     assert any("Stacked by evidence level" in m.value for m in app.markdown)
-    assert set(chart_frames(app)[0]["group"]) == set(loaders.EVIDENCE_LEVEL_LABELS.values())
+    assert set(chart_frames(app)[0]["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
 
 
 def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, settings) -> None:
@@ -254,15 +254,15 @@ def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, 
     finally:
         connection.close()
     plotted = chart_frames(app)[0]
-    assert set(plotted["group"]) <= set(loaders.STANCE_LABELS.values())
-    table = tagging.evidence_table(catalogue, settings.hypotheses, stances=stances)
+    assert set(plotted["group"]) <= set(vocabulary.STANCE_LABELS.values())
+    table = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
     table = table[table["year"].notna()]
     expected = table.groupby(["hypothesis_id", "stance"])["count"].sum()
     got = plotted.groupby(["hypothesis_id", "group"])["value"].sum()
     for (hypothesis_id, stance), count in expected.items():
-        assert got.get((hypothesis_id, loaders.STANCE_LABELS[stance]), 0) == count
+        assert got.get((hypothesis_id, vocabulary.STANCE_LABELS[stance]), 0) == count
     balance = chart_frames(app)[2]
-    high = tagging.evidence_table(catalogue, settings.hypotheses, stances=stances)
+    high = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
     high = high[high["design"].isin(["meta_analysis", "systematic_review", "rct"])]
     assert balance["articles"].sum() == high["count"].sum() > 0
 
@@ -633,7 +633,7 @@ def test_coverage_compares_stored_with_pubmed_counts(settings, status_rows, expe
 @pytest.mark.parametrize("cause_id", ["serotonin", "injury"])
 def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, settings, catalogue, cause_id) -> None:
     app = run_app(monkeypatch, seeded_db, "Cause", cause=cause_id)
-    table = tagging.evidence_table(catalogue, settings.hypotheses, by_species=True)
+    table = evidence.evidence_table(catalogue, settings.hypotheses, by_species=True)
     rows = table[table["hypothesis_id"] == cause_id]
     over_time, _by_level, design_chart, species_chart = chart_frames(app)
     known = rows[rows["year"].notna()]
@@ -651,11 +651,11 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     carried = catalogue[catalogue["hypotheses"].map(lambda ids: cause_id in ids) & ~catalogue["retracted"]]
     counts = store.decode_details(carried, ["mesh_terms"])["mesh_terms"].explode().value_counts()
     assert {"Humans", "Female"} <= set(counts.index), "check tags must be there to be left out"
-    counts = counts[~counts.index.isin(loaders.MESH_CHECK_TAGS)]
+    counts = counts[~counts.index.isin(vocabulary.MESH_CHECK_TAGS)]
     expected_mesh = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:15]
     top_mesh, excluded, newest = (frame.value for frame in app.dataframe)
     assert list(zip(top_mesh["MeSH term"], top_mesh["Articles"])) == expected_mesh
-    assert excluded["MeSH heading"].tolist() == list(loaders.MESH_CHECK_TAGS)
+    assert excluded["MeSH heading"].tolist() == list(vocabulary.MESH_CHECK_TAGS)
     expected_newest = select_articles(catalogue, Selection(hypotheses=(cause_id,))).head(10)
     assert newest["PMID"].tolist() == expected_newest["pmid"].tolist()
     assert list(newest.columns[:3]) == ["PubMed", "Title", "Badges"]
@@ -687,7 +687,7 @@ def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(s
     summary = views.stance_summary_markdown(cause, counts, tagged=3, retracted=None)
     supports = views.citations_link(causes=["sleep"], stances=["supports"])
     assert f"the 3 articles tagged with {views.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
-    assert f"[1]({views.citations_link(causes=['sleep'], stances=['supports'], designs=list(views._HIGH_LEVEL))}) " \
+    assert f"[1]({views.citations_link(causes=['sleep'], stances=['supports'], designs=list(vocabulary.HIGH_LEVEL_DESIGNS))}) " \
            "supports it and" in summary
     # The sample-size sentence starts with a capital and keeps its link as built (page=Citations, not citations).
     assert f"The [1]({supports}) supporting article that states a sample size studied 1 patient in all." in summary

@@ -29,7 +29,7 @@ from tracker.outputs.export import (
 )
 from support.seed import add_fetch_run, make_articles, read_catalogue, seed_store
 from tracker import store
-from tracker.models import Correction
+from tracker.models import Correction, RunHistory
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.outputs.selection import Selection, select_articles
@@ -470,7 +470,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db_path
 
 
-def run_history(db_path: Path) -> store.RunHistory:
+def run_history(db_path: Path) -> RunHistory:
     connection = store.connect(db_path, read_only=True)
     try:
         return store.load_run_history(connection)

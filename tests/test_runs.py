@@ -19,6 +19,7 @@ from support.synthetic import synthetic_corpus
 from tracker import store
 from tracker.config import load_settings
 from tracker.errors import ConfigError
+from tracker.models import RunHistory
 from tracker.pubmed.client import EutilsClient
 from tracker.jobs.fetch import run_fetch
 from tracker.jobs.importer import import_files
@@ -55,7 +56,7 @@ def run_rows(db_path: Path) -> list[tuple]:
         connection.close()
 
 
-def history(db_path: Path) -> store.RunHistory:
+def history(db_path: Path) -> RunHistory:
     connection = store.connect(db_path, read_only=True)
     try:
         return store.load_run_history(connection)

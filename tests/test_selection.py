@@ -8,7 +8,7 @@ import pytest
 from support.catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, run_history, standard_catalogue
 from tracker.errors import ConfigError
 from tracker.outputs.selection import Selection, select_articles
-from tracker.analysis.tagging import DESIGNS
+from tracker.vocabulary import DESIGNS
 
 
 # Run 2 failed after storing 1002: the next successful fetch, 3, counts it as new too. Run 4 is an import.

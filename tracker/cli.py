@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from tracker import store
-from tracker.config import Settings, load_settings
+from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
 from tracker.errors import LockHeld, TrackerError
 from tracker.wording import counted, plural
 
@@ -205,14 +205,11 @@ def status(context: click.Context, as_json: bool) -> None:
     """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
     settings = _settings(context)
     # Checked as the writers check it (about 1 s at 200,000 articles): status is how a user asks whether all is well.
-    connection = store.connect(settings.db_path, read_only=True, check=True)
-    try:
+    with store.reading(settings.db_path, check=True) as connection:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
         # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
-    finally:
-        connection.close()
     rows = []
     for hypothesis in settings.hypotheses:
         known = hypothesis.id in frame.index
@@ -322,21 +319,14 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
 
 def _read_catalogue(settings: Settings):
     """The whole catalogue, read through a read-only connection: exports never write."""
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
+    with store.reading(settings.db_path) as connection:
         return store.load_catalogue(connection)
-    finally:
-        connection.close()
 
 
 def _read_catalogue_and_runs(settings: Settings):
     """The whole catalogue and the run history, in one snapshot through a read-only connection."""
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
-        with store.read_snapshot(connection):
-            return store.load_catalogue(connection), store.load_run_history(connection)
-    finally:
-        connection.close()
+    with store.reading(settings.db_path) as connection:
+        return store.load_catalogue(connection), store.load_run_history(connection)
 
 
 def run_choice_options(function: Callable) -> Callable:
@@ -448,13 +438,9 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
 
 def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
     """The whole catalogue, its stance rows (the named columns) and the run history, in one snapshot, read-only."""
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
-        with store.read_snapshot(connection):
-            return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
-                    store.load_run_history(connection))
-    finally:
-        connection.close()
+    with store.reading(settings.db_path) as connection:
+        return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
+                store.load_run_history(connection))
 
 
 @cli.command("export")
@@ -726,11 +712,11 @@ _JOB_EXIT_CODES = {"succeeded": 0, "failed": EXIT_FAILURE, "locked": EXIT_LOCKED
 
 
 @cli.command()
-@click.option("--cron", "cron", default="30 2 * * *", show_default=True, metavar="EXPR",
+@click.option("--cron", "cron", default=DEFAULT_CRON, show_default=True, metavar="EXPR",
               help="When to fetch: minute hour day-of-month month day-of-week, read in --timezone.")
-@click.option("--timezone", "timezone_name", default="America/New_York", show_default=True, metavar="TZ",
+@click.option("--timezone", "timezone_name", default=DEFAULT_TIMEZONE, show_default=True, metavar="TZ",
               help="IANA time zone the --cron fields are read in.")
-@click.option("--jitter-s", type=click.IntRange(min=0), default=600, show_default=True,
+@click.option("--jitter-s", type=click.IntRange(min=0), default=DEFAULT_JITTER_S, show_default=True,
               help="Start up to this many seconds late, at random, so that many trackers do not fetch at once.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Log file (default: schedule.log next to the store).")

@@ -57,6 +57,8 @@ from scipy import special, stats
 
 from tracker.config import Hypothesis
 from tracker.errors import ConfigError
+from tracker.vocabulary import GREEK_NAMES, MESH_CHECK_TAGS
+from tracker.wording import number_ranges
 
 KINDS = ("mesh", "chemical", "keyword", "phrase")
 # Columns a catalogue may carry with supplementary concepts or chemicals: each a list of names, or of dicts
@@ -107,9 +109,9 @@ class EmergingResult(NamedTuple):
 # Each row: the phrase as written, how it matches a normalised candidate ("exact"; "contains": as whole words
 # anywhere in it; "prefix": the candidate starts with it), and why it is left out.
 
+# NLM's check tags, then the demographic, model-organism and place headings that say as little about a cause.
 CHECK_TAGS_AND_DEMOGRAPHICS = (
-    "Humans", "Animals", "Female", "Male", "Adult", "Middle Aged", "Aged", "Aged, 80 and over", "Young Adult",
-    "Adolescent", "Child", "Child, Preschool", "Infant", "Infant, Newborn", "Pregnancy", "Rats", "Mice",
+    *MESH_CHECK_TAGS,
     "Rats, Sprague-Dawley", "Rats, Wistar", "Mice, Inbred C57BL", "Mice, Knockout", "Mice, Inbred BALB C",
     "Disease Models, Animal", "Cells, Cultured", "In Vitro Techniques", "Age Factors", "Sex Factors",
     "Sex Characteristics", "Age Distribution", "Sex Distribution", "Time Factors", "Women", "Men", "Patients",
@@ -235,10 +237,6 @@ bed need seed speed feed bleed breed greed creed steed reed weed
 family anomaly assembly supply italy july ally rally belly jelly reply apply monopoly poly
 """.split())
 
-_GREEK_NAMES = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "λ": "lambda",
-    "μ": "mu", "µ": "mu", "θ": "theta", "σ": "sigma", "τ": "tau", "ω": "omega",
-}
 # Singular forms tried in order; the first the corpus attests wins (an irregular plural is always rewritten).
 IRREGULAR_PLURALS = {
     "mice": "mouse", "women": "woman", "men": "man", "children": "child", "feet": "foot", "teeth": "tooth",
@@ -306,7 +304,7 @@ def canonical_word(word: str, attested: frozenset[str] | set[str]) -> str:
     return next((form for form in _american_forms(word) if form in attested), word)
 
 
-_GREEK_TABLE = str.maketrans(_GREEK_NAMES)
+_GREEK_TABLE = str.maketrans(GREEK_NAMES)
 
 
 def _fold(text: str) -> str:
@@ -1080,12 +1078,16 @@ def find_emerging(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, 
     return score_mentions(extract_mentions(articles, hypotheses, method), as_of, method)
 
 
+# The first year an as-of may name: PubMed's records begin around then.
+EARLIEST_AS_OF = 1950
+
+
 def check_as_of(as_of: int, current_year: int) -> None:
     """Refuse an as-of year that is not complete yet, or before PubMed existed."""
     if as_of >= current_year:
         raise ConfigError(f"as-of year {as_of} is not complete yet; give {current_year - 1} or earlier")
-    if as_of < 1950:
-        raise ConfigError(f"as-of year {as_of} is before PubMed's records; give a year from 1950 on")
+    if as_of < EARLIEST_AS_OF:
+        raise ConfigError(f"as-of year {as_of} is before PubMed's records; give a year from {EARLIEST_AS_OF} on")
 
 
 # --- "add as a cause" --------------------------------------------------------------------------------------------
@@ -1177,10 +1179,4 @@ def _toml_string(text: str) -> str:
 
 def year_ranges(years: Sequence[int]) -> str:
     """Burst years as the table shows them: (2019, 2020, 2021, 2024) as "2019-2021, 2024"."""
-    runs: list[list[int]] = []
-    for year in sorted(years):
-        if runs and year == runs[-1][-1] + 1:
-            runs[-1].append(year)
-        else:
-            runs.append([year])
-    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+    return number_ranges(int(year) for year in years)

@@ -329,21 +329,9 @@ def _save_batch(connection: sqlite3.Connection, articles: list[Article], deletio
         store.delete_articles(connection, [d.pmid for d in deletions])
 
 
-def _links_of(connection: sqlite3.Connection, pmids: list[int]) -> dict[int, set[str]]:
-    links: dict[int, set[str]] = {}
-    for start in range(0, len(pmids), 500):
-        chunk = pmids[start:start + 500]
-        rows = connection.execute(
-            f"SELECT pmid, hypothesis_id FROM hypothesis_articles WHERE pmid IN ({', '.join('?' * len(chunk))})",
-            chunk)
-        for row in rows:
-            links.setdefault(row[0], set()).add(row[1])
-    return links
-
-
 def _links_of_deleted(connection: sqlite3.Connection, deletions: list[Deletion]) -> dict[str, list[int]]:
     by_hypothesis: dict[str, list[int]] = {}
-    for pmid, hypothesis_ids in _links_of(connection, [d.pmid for d in deletions]).items():
+    for pmid, hypothesis_ids in store.hypotheses_of(connection, [d.pmid for d in deletions]).items():
         for hypothesis_id in hypothesis_ids:
             by_hypothesis.setdefault(hypothesis_id, []).append(pmid)
     return by_hypothesis
@@ -381,22 +369,15 @@ def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: li
                 run_id=run_id)
             outcome.status = "succeeded"
     removed_orphans = _remove_orphans(connection)
-    return (affected | _new_and_updated(connection, run_id)) - removed_orphans
+    return (affected | store.pmids_changed_since_start(connection, run_id)) - removed_orphans
 
 
 def _remove_orphans(connection: sqlite3.Connection) -> set[int]:
     """Delete fetched articles no hypothesis returns any more (imported ones stay: a user chose them)."""
     with store.transaction(connection):
-        orphans = {row[0] for row in connection.execute(
-            "SELECT a.pmid FROM articles a WHERE NOT EXISTS (SELECT 1 FROM hypothesis_articles h WHERE h.pmid = a.pmid)"
-            " AND NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source != 'pubmed')")}
+        orphans = store.orphan_pmids(connection)
         store.delete_articles(connection, orphans)
     return orphans
-
-
-def _new_and_updated(connection: sqlite3.Connection, run_id: int) -> set[int]:
-    started_at = connection.execute("SELECT started_at FROM fetch_runs WHERE id = ?", (run_id,)).fetchone()[0]
-    return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
 
 
 def _log_outcomes(connection: sqlite3.Connection, run_id: int, outcomes: dict[str, HypothesisOutcome]) -> None:

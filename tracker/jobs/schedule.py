@@ -233,11 +233,9 @@ def last_successful_fetch(db_path: Path) -> datetime | None:
     """When the last fetch run that succeeded finished, from the store (None without one)."""
     if not Path(db_path).exists():
         return None
-    connection = store.connect(db_path)
-    try:
+    # Read-only: the scheduler only looks; the fetch it starts is the job that may migrate the store.
+    with store.reading(db_path) as connection:
         run = store.load_last_successful_run(connection)
-    finally:
-        connection.close()
     return datetime.fromisoformat(str(run["finished_at"])) if run and run["finished_at"] else None
 
 

@@ -19,10 +19,9 @@ import pandas as pd
 
 from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
-from tracker.outputs.export import pubmed_url
-# RunHistory through the selection that reads it: the feed never imports the store.
-from tracker.outputs.selection import RunHistory, Selection, select_articles
-from tracker.analysis.tagging import DESIGN_LABELS
+from tracker.models import RunHistory
+from tracker.outputs.selection import Selection, select_articles
+from tracker.vocabulary import DESIGN_LABELS, pubmed_url
 from tracker.wording import counted
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"

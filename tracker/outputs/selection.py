@@ -6,7 +6,7 @@ of unknown year last, then PMID descending (newer records first within a year).
 Decisions the filters make:
 - hypotheses: an article passes when it carries any of the chosen ids (the baseline id included).
 - from_year / to_year: inclusive; once either bound is set, articles of unknown year are left out.
-- designs: any of the chosen `tagging.DESIGNS` ids.
+- designs: any of the chosen `vocabulary.DESIGNS` ids.
 - species: "human" also keeps "both" (a study in humans and animals is human evidence), and "animal" keeps
   "both" likewise; "both" and "unknown" match only themselves.
 - include_retracted: retracted articles are out unless this is true, as in every evidence count.
@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import STANCES
-from tracker.store import RunHistory
-from tracker.analysis.tagging import DESIGNS, SPECIES
+from tracker.models import STANCES, RunHistory
+from tracker.vocabulary import DESIGNS, SPECIES
+from tracker.wording import number_ranges
 
 TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
 # Every catalogue column `select_articles` reads: a caller that needs only the PMIDs can pass just these.
@@ -148,19 +148,8 @@ def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run")
     status = history.loc[history["id"] == choice, "status"]
     problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
                else f"there is no run {choice}")
-    choices = f"latest or {_id_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
+    choices = f"latest or {number_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
     raise ConfigError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
-
-
-def _id_ranges(ids: list[int]) -> str:
-    """1, 2, 3, 5, 8, 9 as "1-3, 5, 8-9": a year of nightly runs stays one readable line."""
-    spans: list[list[int]] = []
-    for run_id in sorted(ids):
-        if spans and run_id == spans[-1][1] + 1:
-            spans[-1][1] = run_id
-        else:
-            spans.append([run_id, run_id])
-    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
 
 
 def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
