@@ -26,7 +26,7 @@ from typing import Protocol
 from tracker import store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
-from tracker.pubmed.client import ESEARCH_MAX_RECORDS, EutilsClient
+from tracker.pubmed.client import EutilsClient
 from tracker.models import Article, Deletion
 from tracker.pubmed.parse import iter_pubmed_records
 from tracker.jobs.retag import refresh_tags
@@ -201,8 +201,8 @@ def _search_all(client: EutilsClient, connection: sqlite3.Connection, hypotheses
 
 def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hypothesis: Hypothesis, full: bool,
                        today: date) -> _SearchResult:
-    first = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS)
-    if first.count <= ESEARCH_MAX_RECORDS:
+    first = client.esearch(hypothesis.query, retmax=client.esearch_cap)
+    if first.count <= client.esearch_cap:
         pmids, window_count = set(first.pmids), 1
         if len(pmids) != first.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(first.count, 'record')} for [{hypothesis.id}] but listed "
@@ -230,9 +230,9 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
 def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: str, start: date,
                         end: date) -> tuple[set[int], int]:
     """All PMIDs of the query with `datetype` in [start, end], halving windows until each is under the cap."""
-    result = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS, datetype=datetype,
+    result = client.esearch(hypothesis.query, retmax=client.esearch_cap, datetype=datetype,
                             mindate=_ncbi_date(start), maxdate=_ncbi_date(end))
-    if result.count <= ESEARCH_MAX_RECORDS:
+    if result.count <= client.esearch_cap:
         if len(result.pmids) != result.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(result.count, 'record')} for [{hypothesis.id}] "
                               f"{datetype} {start}..{end} but listed {len(result.pmids)}; run `tracker fetch` again")

@@ -110,8 +110,11 @@ class EutilsClient:
 
     def __init__(self, settings: Settings, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 esearch_cap: int = ESEARCH_MAX_RECORDS) -> None:
         self._settings = settings
+        # The most records one esearch lists: PubMed's own cap, lower only against a test server that has the same.
+        self.esearch_cap = esearch_cap
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = f"{settings.tool} (python-requests)"
         self._session.headers["Accept-Encoding"] = ACCEPT_ENCODING
