@@ -70,6 +70,14 @@ def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
         yield server
 
 
+@pytest.fixture(scope="module")
+def planted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the planted emerging corpus (tests/support/planted.py), built once per test module."""
+    from support.planted import seed_planted_store
+
+    return seed_planted_store(tmp_path_factory.mktemp("planted") / "seeded.sqlite")
+
+
 _LOCK_HOLDER_SCRIPT = """
 import sys
 from pathlib import Path

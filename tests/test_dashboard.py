@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from support.seed import add_fetch_run, make_articles, read_catalogue, seed_stances, seed_store
+from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_stances,
+                          seed_store, seed_two_runs)
 from streamlit.testing.v1 import AppTest
 
 from dashboard import loaders, views
@@ -20,7 +20,6 @@ from dashboard.screens import CHART_MODES, PAGES
 from tracker import cli, store, vocabulary
 from tracker.analysis import evidence, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
-from tracker.jobs import retag
 from tracker.models import STANCES, Article, Correction, RunHistory
 from tracker.outputs.selection import Selection, select_articles
 
@@ -42,26 +41,14 @@ def settings():
 def seeded_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
     """Run 1 stores 400 articles; run 2, the same day, 6 more (what "new in the latest run" must find) and a
     retraction link on 3 stored ones (what "changed in run" must find)."""
-    db_path = tmp_path_factory.mktemp("dashboard") / "seeded.sqlite"
-    articles = make_articles(ARTICLE_COUNT, seed=7)
-    seed_store(db_path, settings.hypotheses, articles)
-    add_fetch_run(db_path, settings.hypotheses, make_articles(LATE_ARTICLE_COUNT, seed=8),
-                  changed=[retracted_copy(article) for article in articles[:CHANGED_ARTICLE_COUNT]])
-    return db_path
-
-
-def retracted_copy(article):
-    return dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
-                               corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
+    return seed_two_runs(tmp_path_factory.mktemp("dashboard") / "seeded.sqlite", settings.hypotheses,
+                         make_articles(ARTICLE_COUNT, seed=7), make_articles(LATE_ARTICLE_COUNT, seed=8),
+                         CHANGED_ARTICLE_COUNT)
 
 
 @pytest.fixture(scope="module")
 def runs(seeded_db: Path) -> RunHistory:
-    connection = store.connect(seeded_db, read_only=True)
-    try:
-        return store.load_run_history(connection)
-    finally:
-        connection.close()
+    return read_run_history(seeded_db)
 
 
 @pytest.fixture(scope="module")
@@ -248,11 +235,7 @@ def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, 
 def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, settings) -> None:
     app = run_app(monkeypatch, stance_db)
     catalogue = read_catalogue(stance_db)
-    connection = store.connect(stance_db, read_only=True)
-    try:
-        stances = store.load_stance_frame(connection, columns=("stance",))
-    finally:
-        connection.close()
+    stances = read_stances(stance_db)
     plotted = chart_frames(app)[0]
     assert set(plotted["group"]) <= set(vocabulary.STANCE_LABELS.values())
     table = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
@@ -301,14 +284,6 @@ def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_
     assert app.get("download_button")[0].proto.label == f"Download these {len(expected):,} articles as CSV"
 
 
-def _stances_of(db_path: Path) -> pd.DataFrame:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_stance_frame(connection, columns=("stance",))
-    finally:
-        connection.close()
-
-
 @pytest.mark.parametrize(("widgets", "selection"), [
     ({"filter_stances": ["supports"]}, Selection(stances=("supports",))),
     ({"filter_causes": ["sleep"], "filter_stances": ["contradicts", "mixed"]},
@@ -316,7 +291,7 @@ def _stances_of(db_path: Path) -> pd.DataFrame:
 ])
 def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets, selection) -> None:
     app = run_app(monkeypatch, stance_db, "Citations", **widgets)
-    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     expected = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
                                stances=stances)
     assert 0 < len(expected) < len(select_articles(catalogue, Selection()))
@@ -338,7 +313,7 @@ def test_badges_show_design_stance_and_retraction_beside_the_title(monkeypatch, 
     app = run_app(monkeypatch, stance_db, "Citations", include_retracted=True)
     shown = app.dataframe[0].value
     catalogue = read_catalogue(stance_db).set_index("pmid")
-    stances = _stances_of(stance_db)
+    stances = read_stances(stance_db)
     assert list(shown.columns[:3]) == ["PubMed", "Title", "Badges"]
     for pmid, badges in zip(shown["PMID"], shown["Badges"]):
         article = catalogue.loc[pmid]
@@ -355,7 +330,7 @@ def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, s
              "retracted": "only"}
     app = run_app(monkeypatch, stance_db, query=query)
     assert [t.value for t in app.main.title] == ["Citations"]
-    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     selection = Selection(hypotheses=("sleep",), stances=("supports",), designs=("rct", "meta_analysis"),
                           only_retracted=True, include_retracted=True)
     expected = select_articles(catalogue, selection, stances=stances, hypothesis_ids=[h.id for h in settings.hypotheses])
@@ -397,7 +372,7 @@ def test_a_linked_article_shows_its_abstract_tags_and_retraction_notice(monkeypa
 
 
 def test_the_article_shows_each_deciding_sentence_with_its_cue_and_section(monkeypatch, stance_db) -> None:
-    stances = _stances_of(stance_db)
+    stances = read_stances(stance_db)
     pmid = int(stances["pmid"].iloc[0])
     app = run_app(monkeypatch, stance_db, query={"page": "Citations", "pmid": str(pmid)})
     markdown = markdown_text(app)
@@ -603,12 +578,9 @@ def test_the_config_file_sets_what_the_command_line_sets() -> None:
 def test_the_status_page_lists_runs_per_cause_lines_and_the_schedule(monkeypatch, seeded_db, settings) -> None:
     app = run_app(monkeypatch, seeded_db, "Fetch status")
     runs, run_log, sync_states = (frame.value for frame in app.dataframe)
-    connection = store.connect(seeded_db, read_only=True)
-    try:
+    with store.reading(seeded_db) as connection:
         stored_runs = store.load_runs_frame(connection)
         stored_log = store.load_run_hypotheses_frame(connection, int(stored_runs["id"].iloc[0]))
-    finally:
-        connection.close()
     assert runs[["Run", "Outcome", "Started (UTC)"]].values.tolist() == [
         [run.id, run.status, f"{run.started_at[:10]} {run.started_at[11:19]}"] for run in stored_runs.itertuples()]
     labels = {h.id: h.label for h in settings.hypotheses}
@@ -664,7 +636,7 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
 
 def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, settings) -> None:
     app = run_app(monkeypatch, stance_db, "Cause", cause="sleep")
-    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     summary = next(m.value for m in app.markdown if "report a finding that supports it" in m.value)
     ids = [h.id for h in settings.hypotheses]
     for stance in STANCES:

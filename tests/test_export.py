@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from tracker.outputs.export import (
     write_csv,
     write_ris,
 )
-from support.seed import add_fetch_run, make_articles, read_catalogue, seed_store
+from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_store,
+                          seed_two_runs)
 from tracker import store
-from tracker.models import Correction, RunHistory
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.outputs.selection import Selection, select_articles
@@ -448,34 +447,11 @@ def test_page_ranges_expand_medline_short_forms(pages: str, ranges: list) -> Non
 CAUSE_IDS = [h.id for h in load_hypotheses(DEFAULT_HYPOTHESES_PATH) if not h.baseline]
 
 
-def read_stances(db_path: Path) -> pd.DataFrame:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_stance_frame(connection, columns=("stance",))
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="module")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """400 articles from run 1; run 2 (the same day) stores 30 more and gives 5 stored ones a retraction link."""
-    db_path = tmp_path_factory.mktemp("export") / "tracker.sqlite"
-    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
-    articles = make_articles(400, seed=5)
-    seed_store(db_path, hypotheses, articles)
-    retracted = [dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
-                                     corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
-                 for article in articles[:5]]
-    add_fetch_run(db_path, hypotheses, make_articles(30, seed=6), changed=retracted)
-    return db_path
-
-
-def run_history(db_path: Path) -> RunHistory:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_run_history(connection)
-    finally:
-        connection.close()
+    return seed_two_runs(tmp_path_factory.mktemp("export") / "tracker.sqlite", load_hypotheses(DEFAULT_HYPOTHESES_PATH),
+                         make_articles(400, seed=5), make_articles(30, seed=6), 5)
 
 
 @pytest.mark.parametrize(
@@ -496,7 +472,7 @@ def run_history(db_path: Path) -> RunHistory:
 )
 def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, arguments: list[str],
                                                              selection: Selection) -> None:
-    expected = select_articles(read_catalogue(seeded_db), selection, runs=run_history(seeded_db))
+    expected = select_articles(read_catalogue(seeded_db), selection, runs=read_run_history(seeded_db))
     assert 0 < len(expected)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
     assert (result.exit_code, result.stderr) == (0, "")
