@@ -17,6 +17,7 @@ import xml.parsers.expat
 from dataclasses import dataclass
 
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
+from tracker.pubmed.text import pmid_number
 from tracker.pubmed.transport import Retryable
 from tracker.pubmed.xmlguard import refuse_entity_declarations
 
@@ -94,13 +95,12 @@ def _raise_json_error(body: bytes, endpoint: str) -> None:
 
 def _pmid(text: str) -> int:
     """Read one IdList entry; PMIDs are positive and must fit SQLite's 64-bit INTEGER."""
-    digits = text.strip()
-    # Length first: Python refuses to convert more than 4,300 digits, and no PMID has more than 19.
-    if not (0 < len(digits) <= 19 and digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2 ** 63:
+    number = pmid_number(text.strip())
+    if number is None:
         shown = repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text):,} characters)"
         raise EutilsError(f"esearch.fcgi: IdList holds {shown}, which is not a PMID (a whole number from 1 to "
                           "2^63-1); check that NCBI_EUTILS_URL points at NCBI E-utilities")
-    return int(digits)
+    return number
 
 
 def parse_esearch(body: bytes) -> EsearchResult:
