@@ -22,7 +22,7 @@ from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
 from tracker.models import STANCES
 from tracker.outputs import export
-from tracker.outputs.selection import LATEST_RUN, Selection, select_articles
+from tracker.outputs.selection import LATEST_RUN, Selection, from_query, select_articles
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS, SPECIES
 
 CHART_MODES = {
@@ -34,8 +34,9 @@ STACK_CHOICES = {"stance": "What they found (stance)", "level": "Evidence level 
 ANY_SPECIES = "any"
 TOP_MESH_COUNT = 15
 NEWEST_COUNT = 10
-# The link parameters a number's link may carry (views.citations_link), and the widget each one presets.
-_LINK_LIST_FILTERS = {"causes": "filter_causes", "stances": "filter_stances", "designs": "filter_designs"}
+# The widget each Selection field of a count's link presets (the address names them as `selection.to_query` does).
+_LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "designs": "filter_designs",
+                 "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted"}
 
 
 @dataclass(frozen=True)
@@ -122,22 +123,17 @@ def _apply_link(settings: Settings) -> None:
         return
     if params.get("page") in PAGES:
         st.session_state["page"] = params["page"]
-    allowed = {"causes": [h.id for h in settings.causes], "stances": list(STANCES), "designs": list(DESIGNS)}
-    for name, key in _LINK_LIST_FILTERS.items():
-        if name in params:
-            st.session_state[key] = [v for v in params[name].split(",") if v in allowed[name]]
-    if params.get("cause") in allowed["causes"]:
+    cause_ids = [h.id for h in settings.causes]
+    fields = from_query({name: params[name] for name in params}, cause_ids)
+    for field, key in _LINK_WIDGETS.items():
+        if field in fields:
+            value = fields[field]
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    if params.get("cause") in cause_ids:
         st.session_state["cause"] = params["cause"]
-    if params.get("retracted") == "only":
-        st.session_state["filter_only_retracted"] = True
-    if params.get("retracted") in ("only", "include"):
-        st.session_state["include_retracted"] = True
-    years = []
-    for name in ("from", "to"):
-        value = params.get(name, "")
-        years.append(int(value) if value.isdigit() else None)
+    years = (fields.get("from_year"), fields.get("to_year"))
     if any(year is not None for year in years):
-        st.session_state["_link_years"] = tuple(years)
+        st.session_state["_link_years"] = years
     if params.get("pmid", "").isdigit():
         st.session_state["_link_pmid"] = int(params["pmid"])
         # The rows clicked before the link: while they stay as they are, the linked article is the newer choice.

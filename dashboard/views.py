@@ -18,6 +18,7 @@ from tracker import config
 from tracker.analysis.evidence import EVIDENCE_LEVEL_LABELS, EVIDENCE_LEVELS
 from tracker.config import Hypothesis
 from tracker.models import STANCES
+from tracker.outputs.selection import Selection, to_query
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, STANCE_BADGES, STANCE_LABELS, pubmed_url
 from tracker.wording import plural
 
@@ -87,19 +88,17 @@ def pmc_url(pmcid: object) -> str | None:
     return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid.strip()}/"
 
 
-def citations_link(**filters: object) -> str:
-    """A link to the Citations page with these filters set (causes, stances, designs, retracted, from, to)."""
-    query = {"page": "Citations"}
-    for name, value in filters.items():
-        if value is None or value == () or value == []:
-            continue
-        query[name] = ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
-    return "?" + urllib.parse.urlencode(query)
+def citations_link(causes: Sequence[str] = (), retracted: str | None = None, **fields: object) -> str:
+    """A link to the Citations page showing a selection: these causes, the retracted articles left out, included
+    ("include") or alone ("only"), and any other `Selection` field that `selection.to_query` carries."""
+    selection = Selection(hypotheses=tuple(causes), include_retracted=retracted in ("include", "only"),
+                          only_retracted=retracted == "only", **fields)
+    return "?" + urllib.parse.urlencode({"page": "Citations", **to_query(selection)})
 
 
-def linked_count(count: int, **filters: object) -> str:
+def linked_count(count: int, causes: Sequence[str] = (), retracted: str | None = None, **fields: object) -> str:
     """A count as a Markdown link to the articles behind it."""
-    return f"[{count:,}]({citations_link(**filters)})"
+    return f"[{count:,}]({citations_link(causes, retracted, **fields)})"
 
 
 def escape_text(text: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import click
 
 from tracker import store
 from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
-from tracker.errors import LockHeld, TrackerError
+from tracker.errors import ConfigError, LockHeld, TrackerError
+from tracker.outputs.selection import RunChoiceError, Selection, check_stances, select_articles
 from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
@@ -95,8 +97,9 @@ def hypotheses_option(function: Callable) -> Callable:
             context.find_root().obj["hypotheses"] = value
         return value
 
-    return click.option("--hypotheses", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        expose_value=False, callback=remember, is_eager=True,
+    # Named apart from the filters' "hypotheses" (the ids --hypothesis gives), which a command may also take.
+    return click.option("--hypotheses", "hypotheses_file", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, expose_value=False, callback=remember, is_eager=True,
                         help="Hypotheses TOML file.")(function)
 
 
@@ -341,24 +344,24 @@ def run_choice_options(function: Callable) -> Callable:
              "stored for the first time.")(function)
 
 
-def _run_choices(runs, new_in_run: str | None, changed_in_run: str | None, only_new: bool) -> dict[str, object]:
-    """The Selection fields of the run options; a malformed, unknown or failed run is bad usage (exit 2)."""
-    from tracker.errors import ConfigError
-    from tracker.outputs.selection import Selection, resolve_run
-
+def _selection(only_new: bool = False, **fields: object) -> Selection:
+    """The filter options as the one Selection the command reads; a malformed run choice is bad usage (exit 2)."""
     if only_new:
-        if new_in_run is not None:
+        if fields.get("new_in_run") is not None:
             raise click.UsageError("--only-new is --new-in-run latest; give one of them")
-        new_in_run = "latest"
+        fields["new_in_run"] = "latest"
+    with _runs_are_usage():
+        return Selection(**fields)
+
+
+@contextlib.contextmanager
+def _runs_are_usage() -> Iterator[None]:
+    """Turn a run choice that is malformed, unknown or failed into one line and exit 2: the options are wrong."""
     try:
-        choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
-        for option, choice in (("new-in-run", choices.new_in_run), ("changed-in-run", choices.changed_in_run)):
-            if choice is not None:
-                resolve_run(runs, choice, option)
-    except ConfigError as error:
+        yield
+    except RunChoiceError as error:
         click.echo(f"tracker: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    return {"new_in_run": choices.new_in_run, "changed_in_run": choices.changed_in_run}
 
 
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
@@ -367,7 +370,6 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
     import os
     import tempfile
 
-    from tracker.errors import ConfigError
 
     if output is None:
         sys.stdout.flush()
@@ -408,9 +410,10 @@ _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
 def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
-    """The filters of `selection.Selection` as options, shared by `tracker export` and `tracker evidence`."""
+    """The filters of `selection.Selection` as options named by its fields (and --only-new), shared by `tracker
+    export` and `tracker evidence`."""
     options = [
-        click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", help=hypothesis_help),
+        click.option("--hypothesis", "hypotheses", multiple=True, metavar="ID", help=hypothesis_help),
         click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later."),
         click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier."),
         click.option("--design", "designs", multiple=True, metavar="DESIGN",
@@ -454,24 +457,20 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 @db_option
 @hypotheses_option
 @click.pass_context
-def export_command(context: click.Context, export_format: str, hypothesis_ids: tuple[str, ...],
-                   from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                   include_retracted: bool, new_since: str | None, new_in_run: str | None,
-                   changed_in_run: str | None, only_new: bool, text: str | None,
-                   with_abstract: bool, excel: bool, output: Path | None) -> None:
+def export_command(context: click.Context, export_format: str, only_new: bool, with_abstract: bool, excel: bool,
+                   output: Path | None, **filters: object) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
     from tracker.outputs import export
-    from tracker.outputs.selection import Selection, select_articles
 
     if export_format != "csv" and (with_abstract or excel):
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
     catalogue, stances, runs = _read_catalogue_and_stances(settings)
-    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since, text=text,
-                          **_run_choices(runs, new_in_run, changed_in_run, only_new))
-    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
+    selection = _selection(only_new, **filters)
+    with _runs_are_usage():
+        articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
+                                   runs=runs)
     articles = store.decode_details(articles, export.detail_columns(export_format))
     cause_ids = [h.id for h in settings.causes]
     writers = {
@@ -504,32 +503,25 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @db_option
 @hypotheses_option
 @click.pass_context
-def evidence_command(context: click.Context, stance_values: tuple[str, ...], hypothesis_ids: tuple[str, ...],
-                     from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                     include_retracted: bool, new_since: str | None, new_in_run: str | None,
-                     changed_in_run: str | None, only_new: bool, text: str | None,
-                     evidence_format: str, output: Path | None) -> None:
+def evidence_command(context: click.Context, stance_values: tuple[str, ...], only_new: bool, evidence_format: str,
+                     output: Path | None, **filters: object) -> None:
     """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
-    import dataclasses
-
     from tracker.outputs import export
-    from tracker.errors import ConfigError
-    from tracker.outputs.selection import Selection, select_articles
 
     settings = _settings(context)
     cause_ids = [h.id for h in settings.causes]
-    unknown = [h for h in hypothesis_ids if h not in cause_ids]
+    unknown = [h for h in filters["hypotheses"] if h not in cause_ids]
     if unknown:
         raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
     catalogue, stances, runs = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
-    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since, text=text,
-                          stances=stance_values, **_run_choices(runs, new_in_run, changed_in_run, only_new))
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
-    # in every count; the Selection checked the values and picks the articles.
-    articles = select_articles(catalogue, dataclasses.replace(selection, stances=()),
-                               hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
-    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=hypothesis_ids,
+    # in every count: the values are checked here, and the selection picks the articles.
+    selection = _selection(only_new, **filters)
+    check_stances(stance_values)
+    with _runs_are_usage():
+        articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
+                                   runs=runs)
+    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
                                  stance_values=stance_values)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     count = _write_output(output, lambda stream: writer(rows, stream))
@@ -558,17 +550,19 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple[str, ...], new_in_run: str | None,
                  changed_in_run: str | None, limit: int | None, output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days (or new in a run), newest first."""
-    from tracker.outputs.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit, describe_feed,
-                              select_feed_articles)
+    from tracker.outputs.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit,
+                                      describe_feed, select_feed_articles)
 
     settings = _settings(context)
     now = current_time()
     catalogue, runs = _read_catalogue_and_runs(settings)
-    choices = _run_choices(runs, new_in_run, changed_in_run, only_new=False)
+    runs_chosen = _selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    choices = {"new_in_run": runs_chosen.new_in_run, "changed_in_run": runs_chosen.changed_in_run}
     if days is None and not any(choices.values()):
         days = DEFAULT_DAYS
-    articles = select_feed_articles(catalogue, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids,
-                                    now=now, runs=runs, **choices)
+    with _runs_are_usage():
+        articles = select_feed_articles(catalogue, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids,
+                                        now=now, runs=runs, **choices)
     # Only the entries shown are decoded: after a first sync the match is the whole catalogue.
     shown = articles.iloc[:check_limit(limit or FEED_LIMIT)]
     document = build_feed(store.decode_details(shown, FEED_DETAILS), settings.hypotheses, days=days,
@@ -665,7 +659,6 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
     from datetime import datetime, timezone
 
     from tracker.analysis import emerging
-    from tracker.errors import ConfigError
 
     if as_json and toml_term is not None:
         _usage_error("--json and --toml do not go together; drop one of them")

@@ -30,7 +30,7 @@ Decisions the filters make:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -73,6 +73,9 @@ class Selection:
     only_retracted: bool = False
 
     def __post_init__(self) -> None:
+        # The run choices first: a malformed one is bad usage (RunChoiceError), reported before the other fields.
+        for name in _RUN_FIELDS:
+            object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
         for name in ("hypotheses", "designs", "stances"):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
@@ -93,15 +96,58 @@ class Selection:
         unknown_designs = [d for d in self.designs if d not in DESIGNS]
         if unknown_designs:
             raise ConfigError(f"unknown study design {unknown_designs[0]!r}: choose from {', '.join(DESIGNS)}")
-        unknown_stances = [stance for stance in self.stances if stance not in STANCES]
-        if unknown_stances:
-            raise ConfigError(f"unknown stance {unknown_stances[0]!r}: choose from {', '.join(STANCES)}")
+        check_stances(self.stances)
         if self.species is not None and self.species not in SPECIES:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
             new_since_time(self.new_since)
-        for name in _RUN_FIELDS:
-            object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
+
+
+class RunChoiceError(ConfigError):
+    """A run choice that is malformed, or names no successful run: the command's usage, not the store, is wrong."""
+
+
+def check_stances(stances: Iterable[str]) -> None:
+    """Refuse a stance that is not one of `models.STANCES`."""
+    unknown = [stance for stance in stances if stance not in STANCES]
+    if unknown:
+        raise ConfigError(f"unknown stance {unknown[0]!r}: choose from {', '.join(STANCES)}")
+
+
+# A selection in a dashboard address (`?page=Citations&causes=sleep&stances=supports`): each field's name there.
+# include_retracted and only_retracted travel together as retracted=include or retracted=only.
+QUERY_NAMES = {"hypotheses": "causes", "stances": "stances", "designs": "designs", "from_year": "from",
+               "to_year": "to"}
+
+
+def to_query(selection: Selection) -> dict[str, str]:
+    """The address parameters that name a selection's hypotheses, stances, designs, years and retracted choice."""
+    query: dict[str, str] = {}
+    for field, name in QUERY_NAMES.items():
+        value = getattr(selection, field)
+        if value is not None and value != ():
+            query[name] = ",".join(str(item) for item in value) if isinstance(value, tuple) else str(value)
+    if selection.only_retracted or selection.include_retracted:
+        query["retracted"] = "only" if selection.only_retracted else "include"
+    return query
+
+
+def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict[str, object]:
+    """The Selection fields an address names. A link is never an error: values not allowed are left out."""
+    allowed = {"hypotheses": set(hypothesis_ids), "stances": set(STANCES), "designs": set(DESIGNS)}
+    fields: dict[str, object] = {}
+    for field, choices in allowed.items():
+        if QUERY_NAMES[field] in params:
+            fields[field] = tuple(value for value in params[QUERY_NAMES[field]].split(",") if value in choices)
+    for field in ("from_year", "to_year"):
+        value = params.get(QUERY_NAMES[field], "")
+        if value.isdigit():
+            fields[field] = int(value)
+    if params.get("retracted") in ("only", "include"):
+        fields["include_retracted"] = True
+    if params.get("retracted") == "only":
+        fields["only_retracted"] = True
+    return fields
 
 
 def new_since_time(text: str) -> pd.Timestamp:
@@ -127,8 +173,8 @@ def _run_choice(name: str, value: object) -> int | str | None:
         value = int(value.strip())
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
         return int(value)
-    raise ConfigError(f"{_RUN_FIELDS[name][0]} {value!r} is not a run; give latest or a run id that "
-                      f"`tracker status` lists")
+    raise RunChoiceError(f"{_RUN_FIELDS[name][0]} {value!r} is not a run; give latest or a run id that "
+                         f"`tracker status` lists")
 
 
 def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run") -> int:
@@ -140,7 +186,7 @@ def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run")
     succeeded = history.loc[history["status"] == "succeeded", "id"].astype(int).tolist()
     if choice == LATEST_RUN:
         if not succeeded:
-            raise ConfigError(f"{option} latest: no fetch or import has succeeded yet; run `tracker fetch` or "
+            raise RunChoiceError(f"{option} latest: no fetch or import has succeeded yet; run `tracker fetch` or "
                               f"`tracker import FILE` first")
         return max(succeeded)
     if choice in succeeded:
@@ -149,7 +195,7 @@ def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run")
     problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
                else f"there is no run {choice}")
     choices = f"latest or {number_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
-    raise ConfigError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
+    raise RunChoiceError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
 
 
 def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
@@ -181,6 +227,15 @@ def select_articles(
     (pmid, hypothesis_id, stance) is needed when the selection filters by stance; `runs`, the store's run history,
     when it names a run.
     """
+    # The runs first: a run that does not exist or failed is the caller's usage error, whatever else is wrong.
+    run_pmid_sets = []
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
+        run_pmid_sets.append(run_pmids(runs, resolve_run(runs, choice, option), change))
     _check_hypotheses(catalogue, selection, hypothesis_ids)
     keep = pd.Series(True, index=catalogue.index)
     if selection.hypotheses:
@@ -202,13 +257,8 @@ def select_articles(
     if selection.new_since is not None:
         first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")
         keep &= (first_seen >= new_since_time(selection.new_since)).fillna(False).astype(bool)
-    for name, (option, change) in _RUN_FIELDS.items():
-        choice = getattr(selection, name)
-        if choice is None:
-            continue
-        if runs is None:
-            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
-        keep &= catalogue["pmid"].isin(run_pmids(runs, resolve_run(runs, choice, option), change))
+    for pmids in run_pmid_sets:
+        keep &= catalogue["pmid"].isin(pmids)
     if selection.text is not None and selection.text.strip():
         keep &= _text_matches(catalogue, selection.text.strip())
     if selection.stances:
