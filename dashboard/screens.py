@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views
+from dashboard import charts, labels, loaders, markup, views
 from tracker import store, vocabulary
 from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings
@@ -106,7 +106,7 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) 
     include_retracted = st.sidebar.checkbox(
         "Include retracted articles", key="include_retracted",
         help="Retracted articles are left out of every count and list unless this is ticked.")
-    st.sidebar.caption(f"Store: {views.escape_text(state.db_path)}", unsafe_allow_html=True)
+    st.sidebar.caption(f"Store: {markup.escape_text(state.db_path)}", unsafe_allow_html=True)
     PAGES[page](Context(settings, state, include_retracted, now))
 
 
@@ -176,19 +176,19 @@ def overview_page(context: Context) -> None:
                                            "shape; on: the heights compare across causes.")
     data = loaders.load_stacked_chart_data(context.state, context.hypotheses, context.include_retracted, mode,
                                            stack, context.now.year)
-    views.draw_stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale)
-    views.draw_how_to_read(_over_time_note(mode, stack, context))
+    charts.draw_stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale)
+    charts.draw_how_to_read(_over_time_note(mode, stack, context))
     unknown = loaders.load_unknown_year_counts(context.state, context.hypotheses, context.include_retracted)
     if unknown:
         st.caption("Not in the charts, publication year unknown: "
-                   + "; ".join(f"{views.escape_text(context.labels[i])} {n:,}" for i, n in unknown.items()),
+                   + "; ".join(f"{markup.escape_text(context.labels[i])} {n:,}" for i, n in unknown.items()),
                    unsafe_allow_html=True)
 
     st.subheader("Articles per cause")
     summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
     split = st.toggle("Show how the articles were found (PubMed's query or their text)", key="split_sources")
     st.markdown(views.cause_table_markdown(summary, split, context.retracted_filter), unsafe_allow_html=True)
-    views.draw_how_to_read(
+    charts.draw_how_to_read(
         "Each number opens the articles behind it in Citations. An article counts once per cause, whether PubMed's "
         "query for the cause returned it, its title, abstract or MeSH terms mention the cause, or both; an article "
         "about two causes counts under each. "
@@ -200,8 +200,8 @@ def overview_page(context: Context) -> None:
 
     st.subheader("Study designs per cause")
     matrix = loaders.load_design_matrix(context.state, context.hypotheses, context.include_retracted)
-    views.draw_design_heatmap(matrix, summary)
-    views.draw_how_to_read(
+    charts.draw_design_heatmap(matrix, summary)
+    charts.draw_how_to_read(
         "Each row is a cause, each column a study design; a cell holds the number of articles and is darker the "
         "larger its share of the cause's articles. The last column is the share of high-level evidence "
         "(meta-analyses, systematic reviews, randomised controlled trials): a cause with many articles but few of "
@@ -211,10 +211,10 @@ def overview_page(context: Context) -> None:
         st.subheader("What the high-level evidence found")
         balance = loaders.load_high_level_balance(context.state, context.hypotheses, context.include_retracted)
         if balance["articles"].sum():
-            st.altair_chart(views.high_level_balance_chart(balance), width="stretch")
+            st.altair_chart(charts.high_level_balance_chart(balance), width="stretch")
         else:
             st.info("No meta-analysis, systematic review or randomised trial among the tagged articles yet.")
-        views.draw_how_to_read(
+        charts.draw_how_to_read(
             "For each cause, its meta-analyses, systematic reviews and randomised trials split by what they found "
             "about it. A bar mostly grey means these studies mention the cause without reporting a finding on it.")
     if not context.include_retracted:
@@ -253,7 +253,7 @@ def cause_page(context: Context) -> None:
                                     key="cause")
     cause = context.settings.hypothesis(cause_id)
     st.title(cause.label)
-    st.markdown(views.escape_text(cause.description), unsafe_allow_html=True)
+    st.markdown(markup.escape_text(cause.description), unsafe_allow_html=True)
 
     summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
     row = summary.loc[cause.id]
@@ -281,8 +281,8 @@ def cause_page(context: Context) -> None:
                                                "count", stack, context.now.year, cause.id)
         with column:
             st.markdown(f"**By {'stance' if stack == 'stance' else 'evidence level'}**")
-            views.draw_stacked_bars(data, stack, "Articles per year", facet=False)
-    views.draw_how_to_read(
+            charts.draw_stacked_bars(data, stack, "Articles per year", facet=False)
+    charts.draw_how_to_read(
         f"Articles per publication year. {context.now.year} is not over: its faint bar counts the articles so far. "
         + ("The stance chart splits them by what they report about this cause; the other by study design. "
            if by_stance else "Bars split the articles by study design, high-level evidence at the bottom. "))
@@ -290,10 +290,10 @@ def cause_page(context: Context) -> None:
     counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)
     columns = st.columns(2)
     with columns[0]:
-        st.altair_chart(views.breakdown_chart(counts["design"], DESIGN_LABELS, "Study design"), width="stretch")
+        st.altair_chart(charts.breakdown_chart(counts["design"], DESIGN_LABELS, "Study design"), width="stretch")
     with columns[1]:
-        st.altair_chart(views.breakdown_chart(counts["species"], views.SPECIES_LABELS, "Species"), width="stretch")
-    views.draw_how_to_read(
+        st.altair_chart(charts.breakdown_chart(counts["species"], labels.SPECIES_LABELS, "Species"), width="stretch")
+    charts.draw_how_to_read(
         "All the cause's articles, of any year, by study design (strongest evidence first, as PubMed's publication "
         "types and MeSH terms say) and by who was studied (MeSH check tags; a study of both humans and animals "
         "counts once, under “Humans and animals”).")
@@ -434,10 +434,10 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
         chosen_stances: list[str] = []
         if has_stances:
             chosen_stances = st.multiselect(
-                "What it found (stance)", list(STANCES), format_func=lambda s: views.STANCE_BADGES[s],
+                "What it found (stance)", list(STANCES), format_func=lambda s: vocabulary.STANCE_BADGES[s],
                 key="filter_stances", help="For the chosen causes, or for any cause when none is chosen.")
         species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
-                               format_func=lambda s: "Any" if s == ANY_SPECIES else views.SPECIES_LABELS[s])
+                               format_func=lambda s: "Any" if s == ANY_SPECIES else labels.SPECIES_LABELS[s])
         only_retracted = st.checkbox("Only retracted articles", key="filter_only_retracted",
                                      help="Every retracted article, whether or not retracted ones are included "
                                           "elsewhere.")

@@ -15,7 +15,7 @@ from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run
                           seed_store, seed_two_runs)
 from streamlit.testing.v1 import AppTest
 
-from dashboard import loaders, views
+from dashboard import charts, labels, loaders, markup, views
 from dashboard.screens import CHART_MODES, PAGES
 from tracker import cli, store, vocabulary
 from tracker.analysis import evidence, tagging
@@ -137,12 +137,12 @@ def test_overview_counts_come_from_the_evidence_table_and_link_to_their_articles
         expected = int(by_year[cause.id].sum())
         # The count equals what its link opens in Citations.
         assert expected == len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids))
-        link = views.citations_link(causes=[cause.id], retracted="include" if include_retracted else None)
-        line = next(line for line in table.splitlines() if line.startswith(f"| {views.escape_text(cause.label)} |"))
+        link = markup.citations_link(causes=[cause.id], retracted="include" if include_retracted else None)
+        line = next(line for line in table.splitlines() if line.startswith(f"| {markup.escape_text(cause.label)} |"))
         assert f"| [{expected:,}]({link}) |" in line
         retracted = len(select_articles(catalogue, Selection(hypotheses=(cause.id,), only_retracted=True),
                                         hypothesis_ids=hypothesis_ids))
-        assert f"[{retracted:,}]({views.citations_link(causes=[cause.id], retracted='only')})" in line
+        assert f"[{retracted:,}]({markup.citations_link(causes=[cause.id], retracted='only')})" in line
 
 
 def test_the_split_by_source_adds_up_to_the_count(monkeypatch, seeded_db, settings, catalogue) -> None:
@@ -153,7 +153,7 @@ def test_the_split_by_source_adds_up_to_the_count(monkeypatch, seeded_db, settin
     for cause in settings.causes:
         carried = kept[kept["hypotheses"].map(lambda ids, i=cause.id: i in ids)]
         sources = carried["tag_sources"].map(lambda s, i=cause.id: s.get(i, "query")).value_counts()
-        line = next(line for line in table.splitlines() if line.startswith(f"| {views.escape_text(cause.label)} |"))
+        line = next(line for line in table.splitlines() if line.startswith(f"| {markup.escape_text(cause.label)} |"))
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[2:5] == [f"{int(sources.get(source, 0)):,}" for source in ("query", "text", "query+text")]
 
@@ -301,7 +301,7 @@ def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets,
     labels = {h.id: h.label for h in settings.hypotheses}
     for pmid, text in zip(shown["PMID"], shown["Stance"]):
         rows = stances[stances["pmid"] == pmid]
-        assert text == "; ".join(f"{labels[h]}: {views.STANCE_BADGES[s].lower()}"
+        assert text == "; ".join(f"{labels[h]}: {vocabulary.STANCE_BADGES[s].lower()}"
                                  for h, s in zip(rows["hypothesis_id"], rows["stance"]))
         kept = rows[rows["stance"].isin(selection.stances)]
         if selection.hypotheses:
@@ -317,11 +317,11 @@ def test_badges_show_design_stance_and_retraction_beside_the_title(monkeypatch, 
     assert list(shown.columns[:3]) == ["PubMed", "Title", "Badges"]
     for pmid, badges in zip(shown["PMID"], shown["Badges"]):
         article = catalogue.loc[pmid]
-        assert badges[0] == views.DESIGN_BADGES[article["design"]]
+        assert badges[0] == labels.DESIGN_BADGES[article["design"]]
         assert ("RETRACTED" in badges) == bool(article["retracted"])
         found = set(stances.loc[stances["pmid"] == pmid, "stance"]) - {"no_finding"}
         assert {b for b in badges if b in ("Supports", "Contradicts", "Mixed")} == {
-            views.STANCE_BADGES[s] for s in found}
+            vocabulary.STANCE_BADGES[s] for s in found}
     assert shown["Badges"].map(lambda b: "RETRACTED" in b).any()
 
 
@@ -358,17 +358,17 @@ def test_a_linked_article_shows_its_abstract_tags_and_retraction_notice(monkeypa
         if section["label"]:
             assert f"<strong>{section['label']}:</strong>" in markdown
     terms = [m["term"] for matched in article["matched_terms"].values() for m in matched]
-    marked = [views.highlight_terms(section["text"], terms) for section in article["abstract_sections"]]
+    marked = [markup.highlight_terms(section["text"], terms) for section in article["abstract_sections"]]
     assert any("<mark>" in section for section in marked)
     assert all(section in markdown for section in marked)
     [banner] = [e.value for e in app.error]
     notice = next(c for c in article["corrections"] if c["ref_type"] == "RetractionIn")
-    assert banner.startswith(views.INTEGRITY_LABELS["retracted"])
+    assert banner.startswith(labels.INTEGRITY_LABELS["retracted"])
     assert f"[PubMed {notice['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{notice['pmid']}/)" in banner
-    assert f"In this store since {views.escape_text(article['first_seen'][:10])}" in banner
-    assert any(views.NCBI_POLICY_URL in caption.value for caption in app.caption)
+    assert f"In this store since {markup.escape_text(article['first_seen'][:10])}" in banner
+    assert any(labels.NCBI_POLICY_URL in caption.value for caption in app.caption)
     for hypothesis_id in article["hypotheses"]:
-        assert views.TAG_SOURCE_LABELS[article["tag_sources"][hypothesis_id]] in markdown
+        assert labels.TAG_SOURCE_LABELS[article["tag_sources"][hypothesis_id]] in markdown
 
 
 def test_the_article_shows_each_deciding_sentence_with_its_cue_and_section(monkeypatch, stance_db) -> None:
@@ -379,7 +379,7 @@ def test_the_article_shows_each_deciding_sentence_with_its_cue_and_section(monke
     assert "<strong>RESULTS</strong>: Levels were <mark>significantly higher</mark> than in healthy controls&#46;" in markdown
     assert "cue: <mark>significantly higher</mark>" in markdown
     for stance in stances.loc[stances["pmid"] == pmid, "stance"]:
-        assert f": {views.STANCE_BADGES[stance].lower()}" in markdown
+        assert f": {vocabulary.STANCE_BADGES[stance].lower()}" in markdown
 
 
 HOSTILE_HOST = "evil.example"
@@ -420,10 +420,10 @@ def test_stored_strings_reach_the_page_inert(monkeypatch, hostile_db) -> None:
     assert hostile and all(value.startswith("<") for value in hostile), hostile
     # Links come from validated ids only: the malformed PMC id gives none; the DOI's link is percent-encoded.
     assert "pmc.ncbi" not in markdown
-    assert f'href="{views.doi_url(HOSTILE["doi"])}"' in markdown and "%28http%3A//evil.example" in markdown
+    assert f'href="{markup.doi_url(HOSTILE["doi"])}"' in markdown and "%28http%3A//evil.example" in markdown
     assert "https://pubmed.ncbi.nlm.nih.gov/31000001/" in markdown
     shown = app.dataframe[0].value
-    assert shown.loc[shown["PMID"] == pmid, "DOI"].tolist() == [views.doi_url(HOSTILE["doi"])]
+    assert shown.loc[shown["PMID"] == pmid, "DOI"].tolist() == [markup.doi_url(HOSTILE["doi"])]
 
 
 # --- highlighting -------------------------------------------------------------------------------------------------
@@ -444,7 +444,7 @@ HIGHLIGHT_CASES = [
 
 @pytest.mark.parametrize(("text", "terms", "expected"), HIGHLIGHT_CASES)
 def test_highlight_terms_escapes_first_and_marks_whole_terms(text, terms, expected) -> None:
-    assert views.highlight_terms(text, terms) == expected
+    assert markup.highlight_terms(text, terms) == expected
 
 
 # --- empty, broken and busy stores --------------------------------------------------------------------------------
@@ -464,7 +464,7 @@ def test_a_store_path_that_does_not_exist_says_so(monkeypatch, tmp_path) -> None
     db_path = tmp_path / "typo" / "tracker.sqlite"
     app = run_app(monkeypatch, db_path)
     assert [e.value for e in app.error] == [
-        f"No store at {views.escape_text(str(db_path))}: the file does not exist (nor does its folder). Check the "
+        f"No store at {markup.escape_text(str(db_path))}: the file does not exist (nor does its folder). Check the "
         "path given with --db or TRACKER_DB; to start a new store there, run the fetch job:"]
     assert not app.info
     assert [code.value for code in app.code] == [f"tracker fetch --db {db_path}"]
@@ -615,7 +615,7 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     assert design_chart[["category", "articles"]].values.tolist() == [
         [tagging.DESIGN_LABELS[d], int(rows.loc[rows["design"] == d, "count"].sum())] for d in tagging.DESIGNS]
     assert species_chart[["category", "articles"]].values.tolist() == [
-        [views.SPECIES_LABELS[s], int(rows.loc[rows["species"] == s, "count"].sum())] for s in tagging.SPECIES]
+        [labels.SPECIES_LABELS[s], int(rows.loc[rows["species"] == s, "count"].sum())] for s in tagging.SPECIES]
     assert metric_values(app)["Articles tagged with this cause"] == f"{int(rows['count'].sum()):,}"
     retracted = select_articles(catalogue, Selection(hypotheses=(cause_id,), only_retracted=True))
     assert metric_values(app)["Retracted"] == f"{len(retracted):,}"
@@ -642,12 +642,12 @@ def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, s
     for stance in STANCES:
         expected = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=(stance,)), stances=stances,
                                    hypothesis_ids=ids)
-        link = views.citations_link(causes=["sleep"], stances=[stance])
+        link = markup.citations_link(causes=["sleep"], stances=[stance])
         assert f"[{len(expected):,}]({link})" in summary
     high = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("supports",),
                                                 designs=("meta_analysis", "systematic_review", "rct")),
                            stances=stances, hypothesis_ids=ids)
-    assert f"[{len(high):,}]({views.citations_link(causes=['sleep'], stances=['supports'], designs=['meta_analysis', 'systematic_review', 'rct'])})" in summary
+    assert f"[{len(high):,}]({markup.citations_link(causes=['sleep'], stances=['supports'], designs=['meta_analysis', 'systematic_review', 'rct'])})" in summary
     assert len(chart_frames(app)) == 4  # by stance and by evidence level over time, then design and species
 
 
@@ -657,9 +657,9 @@ def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(s
                            "patients": [1, 0, 0, 0], "first_year": [2001, 2003, None, None]},
                           index=pd.Index(list(STANCES), name="stance"))
     summary = views.stance_summary_markdown(cause, counts, tagged=3, retracted=None)
-    supports = views.citations_link(causes=["sleep"], stances=["supports"])
-    assert f"the 3 articles tagged with {views.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
-    assert f"[1]({views.citations_link(causes=['sleep'], stances=['supports'], designs=list(vocabulary.HIGH_LEVEL_DESIGNS))}) " \
+    supports = markup.citations_link(causes=["sleep"], stances=["supports"])
+    assert f"the 3 articles tagged with {markup.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
+    assert f"[1]({markup.citations_link(causes=['sleep'], stances=['supports'], designs=list(vocabulary.HIGH_LEVEL_DESIGNS))}) " \
            "supports it and" in summary
     # The sample-size sentence starts with a capital and keeps its link as built (page=Citations, not citations).
     assert f"The [1]({supports}) supporting article that states a sample size studied 1 patient in all." in summary
@@ -675,7 +675,7 @@ def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(s
     (None, None),
 ])
 def test_doi_links_come_from_well_formed_dois_only(doi, expected) -> None:
-    assert views.doi_url(doi) == expected
+    assert markup.doi_url(doi) == expected
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -797,7 +797,7 @@ def test_a_retracted_article_links_its_notice_and_says_when_pubmed_revised_it(mo
     app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": "9000001"})
     [banner] = [e.value for e in app.error]
     assert "Retraction notice: [PubMed 9000002](https://pubmed.ncbi.nlm.nih.gov/9000002/)." in banner
-    assert f"last revised on {views.escape_text('2024-03-05')}" in banner
+    assert f"last revised on {markup.escape_text('2024-03-05')}" in banner
     assert "Retraction notice: Pain&#46; 2024 Mar;165&#40;3&#41;&#58;1" in markdown_text(app)
 
 
@@ -806,16 +806,16 @@ LONG_CAUSE_LABEL = "Other conditions (lupus, IBS, hypothyroidism, rheumatoid art
 
 def test_a_long_cause_name_wraps_above_its_small_chart() -> None:
     # Unwrapped, one long name widens every column of small charts and pushes the third off the page.
-    views._stacked_bars_spec.cache_clear()
+    charts._stacked_bars_spec.cache_clear()
     try:
-        spec = views._stacked_bars_spec("stance", "Articles per year", True, True, 1990, 2026,
+        spec = charts._stacked_bars_spec("stance", "Articles per year", True, True, 1990, 2026,
                                         ("Sleep", LONG_CAUSE_LABEL))
     finally:
-        views._stacked_bars_spec.cache_clear()
+        charts._stacked_bars_spec.cache_clear()
     expression = spec["facet"]["header"]["labelExpr"]
-    lines = views.wrap_label(LONG_CAUSE_LABEL)
+    lines = charts.wrap_label(LONG_CAUSE_LABEL)
     assert " ".join(lines) == LONG_CAUSE_LABEL and len(lines) > 1
-    assert all(len(line) <= views.FACET_LABEL_CHARACTERS for line in lines)
+    assert all(len(line) <= charts.FACET_LABEL_CHARACTERS for line in lines)
     # Compared on the raw value: Vega-Lite replaces datum.label by an unbracketed conditional.
     assert expression.startswith(f'datum.value === "{LONG_CAUSE_LABEL}" ? ["{lines[0]}"')
     assert "Sleep" not in expression
@@ -825,13 +825,13 @@ def test_a_long_cause_name_wraps_above_its_small_chart() -> None:
 @pytest.mark.parametrize(("facet", "shared_scale"), [(True, True), (True, False), (False, True)])
 def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_scale) -> None:
     # The dashboard skips Altair's schema validation for speed; this is where each shape is validated.
-    monkeypatch.setattr(views, "SPEC_VALIDATION", True)
-    views._stacked_bars_spec.cache_clear()
-    views._design_heatmap_spec.cache_clear()
+    monkeypatch.setattr(charts, "SPEC_VALIDATION", True)
+    charts._stacked_bars_spec.cache_clear()
+    charts._design_heatmap_spec.cache_clear()
     try:
-        views._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026,
+        charts._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026,
                                  ("Sleep", "Serotonin", LONG_CAUSE_LABEL))
-        views._design_heatmap_spec(("Sleep", "Serotonin"))
+        charts._design_heatmap_spec(("Sleep", "Serotonin"))
     finally:
-        views._stacked_bars_spec.cache_clear()
-        views._design_heatmap_spec.cache_clear()
+        charts._stacked_bars_spec.cache_clear()
+        charts._design_heatmap_spec.cache_clear()

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views
+from dashboard import loaders, markup
 from tracker.analysis import emerging
 from tracker.vocabulary import pubmed_url
 from tracker.wording import plural
@@ -109,7 +109,7 @@ def share_chart(yearly: pd.DataFrame) -> alt.LayerChart:
 
 
 def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -> None:
-    st.markdown(f"#### {int(row['rank'])}. {views.escape_text(str(row['term']))}", unsafe_allow_html=True)
+    st.markdown(f"#### {int(row['rank'])}. {markup.escape_text(str(row['term']))}", unsafe_allow_html=True)
     st.caption(
         f"Found in: {row['kind']} · {int(row['articles']):,} {plural(int(row['articles']), 'article')} · share {row['share_recent']:.1%} in the last "
         f"3 years against {row['share_before']:.1%} before (rate ratio {_ratio_text(row['rate_ratio'])}, "
