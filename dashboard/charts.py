@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.labels import LEVEL_COLOURS, STANCE_COLOURS
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS
 
+
 def breakdown_chart(counts: pd.Series, labels: Mapping[str, str], title: str) -> alt.Chart:
     """Horizontal bars of article counts, in the order of `counts` (the tagging module's order), not A to Z."""
     data = pd.DataFrame({"category": [labels.get(key, key) for key in counts.index], "articles": counts.to_numpy()})

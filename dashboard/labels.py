@@ -6,6 +6,7 @@ from tracker.analysis.evidence import EVIDENCE_LEVEL_LABELS, EVIDENCE_LEVELS
 from tracker.models import STANCES
 from tracker.vocabulary import HIGH_LEVEL_DESIGNS, STANCE_BADGES, STANCE_LABELS
 
+
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
 # NCBI asks tools that show abstracts to show its disclaimer and copyright notice with them.
 NCBI_NOTICE = (

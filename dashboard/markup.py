@@ -10,6 +10,7 @@ import pandas as pd
 
 from tracker.outputs.selection import Selection, to_query
 
+
 # Only ids of these shapes become links: stored text never reaches an href.
 _PMCID = re.compile(r"PMC[0-9]{1,12}")
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")

@@ -18,6 +18,7 @@ from tracker.models import STANCES
 from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, STANCE_BADGES, pubmed_url
 from tracker.wording import plural
 
+
 CITATION_PAGE_SIZE = 100
 
 

@@ -16,7 +16,8 @@ from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, labels, loaders, markup, views
-from dashboard.screens import CHART_MODES, PAGES
+from dashboard.pages.overview import CHART_MODES
+from dashboard.screens import PAGES
 from tracker import cli, store, vocabulary
 from tracker.analysis import evidence, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings

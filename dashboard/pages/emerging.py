@@ -16,6 +16,7 @@ from tracker.analysis import emerging
 from tracker.vocabulary import pubmed_url
 from tracker.wording import plural
 
+
 TABLE_ROWS = 100
 DETAILED_COUNT = 5
 # The Citations page's own widget keys: this page hands a search over to it through them.
