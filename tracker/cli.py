@@ -367,43 +367,23 @@ def _runs_are_usage() -> Iterator[None]:
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
     """Call write(stream) on standard output, or on a temporary file that replaces OUTPUT only once complete."""
     import io
-    import os
-    import tempfile
 
+    from tracker.outputs.files import replace_atomically
 
-    if output is None:
-        sys.stdout.flush()
-        raw = sys.stdout.buffer
-        if binary:
-            result = write(raw)
-            raw.flush()
-            return result
-        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        try:
-            return write(stream)
-        finally:
-            stream.flush()
-            stream.detach()  # leave the real stdout open for click
+    if output is not None:
+        return replace_atomically(output, write, binary=binary)
+    sys.stdout.flush()
+    raw = sys.stdout.buffer
+    if binary:
+        result = write(raw)
+        raw.flush()
+        return result
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-    except OSError as error:
-        raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
-    try:
-        # mkstemp makes the file 0600; the export gets the permissions any new file of the user gets.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        text_options = {} if binary else {"encoding": "utf-8", "newline": ""}
-        with open(descriptor, "wb" if binary else "w", **text_options) as stream:
-            result = write(stream)
-        os.replace(temporary, output)
-    except BaseException as error:
-        # A failed export leaves nothing half-written behind.
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
-        raise
-    return result
+        return write(stream)
+    finally:
+        stream.flush()
+        stream.detach()  # leave the real stdout open for click
 
 
 _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
