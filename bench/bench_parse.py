@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -115,16 +116,9 @@ def reply_check_cost(path: Path, repeat: int) -> tuple[float, float]:
     from tracker.pubmed.replies import check_efetch
 
     body = path.read_bytes()
-
-    def fastest(step) -> float:
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - started)
-        return min(times)
-
-    return fastest(lambda: check_efetch(body)), fastest(lambda: list(iter_pubmed_records(body)))
+    check_s = min(timeit.repeat(lambda: check_efetch(body), number=1, repeat=repeat))
+    parse_s = min(timeit.repeat(lambda: list(iter_pubmed_records(body)), number=1, repeat=repeat))
+    return check_s, parse_s
 
 
 def main() -> None:
