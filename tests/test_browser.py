@@ -262,11 +262,8 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
         standin.set_query(BASELINE_QUERY, [*baseline, *SECOND_FETCH_NEW])
         _fetch(db_path, hypotheses_path, standin.base_url)
 
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         history = store.load_run_history(connection)
-    finally:
-        connection.close()
     latest = history.runs.iloc[-1]
     assert len(history.runs) == 2 and latest["status"] == "succeeded"
     stored_first = history.changes[(history.changes["run_id"] == latest["id"]) & (history.changes["change"] == "new")]

@@ -108,10 +108,10 @@ def test_network_down_is_one_line_nonzero_and_keeps_the_store(tmp_path: Path, hy
     assert len(error_lines) == 1
     assert "cannot connect to" in error_lines[0] and "connection refused" in error_lines[0]
     assert "check the network connection" in error_lines[0]
-    connection = store.connect(db, read_only=True)
-    assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == before
-    runs = store.load_runs_frame(connection)
-    assert list(runs["status"]) == ["failed", "succeeded"]
+    with store.reading(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == before
+        runs = store.load_runs_frame(connection)
+        assert list(runs["status"]) == ["failed", "succeeded"]
 
 
 def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, hypotheses_file: Path) -> None:
@@ -149,12 +149,12 @@ def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, h
         # only what was missing is fetched: 60 - 24 = 36 records in 5 batches of 8
         assert len(server.requests_to("efetch")) - efetch_before == 5
 
-    connection = store.connect(db, read_only=True)
-    assert len(store.stored_pmids(connection)) == 60
-    assert store.linked_pmids(connection, "serotonin") == SEROTONIN
-    assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 60
-    assert store.load_runs_frame(connection)["status"].tolist() == ["succeeded", "interrupted"]
-    assert connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0] == 60
+    with store.reading(db) as connection:
+        assert len(store.stored_pmids(connection)) == 60
+        assert store.linked_pmids(connection, "serotonin") == SEROTONIN
+        assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 60
+        assert store.load_runs_frame(connection)["status"].tolist() == ["succeeded", "interrupted"]
+        assert connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0] == 60
 
 
 @pytest.mark.parametrize(("flags", "shows_retries"), [([], False), (["-v"], True)])

@@ -57,11 +57,8 @@ def run_rows(db_path: Path) -> list[tuple]:
 
 
 def history(db_path: Path) -> RunHistory:
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         return store.load_run_history(connection)
-    finally:
-        connection.close()
 
 
 @pytest.fixture
