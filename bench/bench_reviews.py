@@ -32,7 +32,7 @@ from streamlit.testing.v1 import AppTest
 from tracker import store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.models import STANCES
-from tracker.reviews import Review
+from tracker.analysis.reviews import Review
 
 WRITES = 20
 

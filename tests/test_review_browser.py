@@ -11,12 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-from seed import make_articles, seed_store
-from test_browser import PAGE_TIMEOUT_MS, _settle, _start_dashboard, _stop, guarded_page
-from test_browser import chromium  # noqa: F401 (a fixture, found by its name)
-from test_review_store import PAIRED, SHIPPED, SLEEP
+from support.browser import PAGE_TIMEOUT_MS, guarded_page, settle, start_dashboard, stop_server
+from support.reviewed import PAIRED, SHIPPED, SLEEP, read_reviews
+from support.seed import make_articles, seed_store
 
-from tracker import store
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +23,7 @@ REVIEW_SHOTS_DIR = Path(os.environ.get("REVIEW_SHOTS_DIR", "/tmp/review-shots"))
 
 def _shot(page, name: str) -> None:
     REVIEW_SHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    _settle(page)
+    settle(page)
     page.screenshot(path=str(REVIEW_SHOTS_DIR / f"{name}.png"), full_page=True)
 
 
@@ -34,7 +32,7 @@ def _supporting_count(page, url: str) -> int:
     page.goto(f"{url}?page=Cause")
     summary = page.get_by_text(re.compile("a finding that supports it")).first
     summary.wait_for()
-    _settle(page)
+    settle(page)
     return int(re.search(r"([\d,]+) reports? a finding that supports it", summary.inner_text()).group(1)
                .replace(",", ""))
 
@@ -46,7 +44,7 @@ def test_a_review_on_the_review_page_moves_the_count(tmp_path: Path, chromium: P
     db_path = tmp_path / "reviews.sqlite"
     seed_store(db_path, SHIPPED, [PAIRED, SLEEP, *make_articles(80, seed=3)])
     outside: list[str] = []
-    server, url = _start_dashboard(db_path)
+    server, url = start_dashboard(db_path)
     try:
         with guarded_page(chromium, outside) as page:
             before = _supporting_count(page, url)
@@ -80,13 +78,9 @@ def test_a_review_on_the_review_page_moves_the_count(tmp_path: Path, chromium: P
             badge.scroll_into_view_if_needed()
             _shot(page, "6-article-reviewed")
     finally:
-        _stop(server)
+        stop_server(server)
 
     assert after == before + step
-    connection = store.connect(db_path, read_only=True)
-    try:
-        reviews = store.load_reviews(connection)
-    finally:
-        connection.close()
+    reviews = read_reviews(db_path)
     assert (reviews["reviewer"].tolist(), reviews["hypothesis_id"].tolist()) == (["ana"], ["substance_p"])
     assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"

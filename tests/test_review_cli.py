@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import seed_store
-from test_review_store import PAIRED, SEROTONIN_SENTENCE, SHIPPED, SLEEP
+from support.reviewed import PAIRED, SEROTONIN_SENTENCE, SHIPPED, SLEEP, read_reviews
+from support.seed import seed_store
 
 from tracker import cli as cli_module
 from tracker import store
 from tracker.cli import cli
-from tracker.reviews import REVIEW_FIELDS
+from tracker.analysis.reviews import REVIEW_FIELDS
 
 HEADER = ",".join(REVIEW_FIELDS)
 
@@ -33,11 +33,7 @@ def _run(db_path: Path, *arguments: str, env: dict[str, str] | None = None):
 
 
 def _stored(db_path: Path) -> list[dict]:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_reviews(connection)[list(store.REVIEW_TABLE_COLUMNS[:7])].to_dict("records")
-    finally:
-        connection.close()
+    return read_reviews(db_path)[list(store.REVIEW_TABLE_COLUMNS[:7])].to_dict("records")
 
 
 def _file(tmp_path: Path, *rows: str, name: str = "reviews.csv") -> Path:

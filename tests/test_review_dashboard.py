@@ -8,13 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from seed import make_articles, seed_store
 from streamlit.testing.v1 import AppTest
-from test_review_store import PAIRED, SHIPPED, SLEEP
+from support.reviewed import CAUSES, PAIRED, SHIPPED, SLEEP, read_reviews
+from support.seed import make_articles, seed_store
 
-from dashboard import views
+from dashboard import markup
 from tracker import store
-from tracker.reviews import Review
+from tracker.analysis.reviews import Review
 
 APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TIMEOUT_S = 60
@@ -43,11 +43,7 @@ def _app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None
 
 
 def _reviews(db_path: Path) -> list[tuple]:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        frame = store.load_reviews(connection)
-    finally:
-        connection.close()
+    frame = read_reviews(db_path)
     return list(zip(frame["pmid"], frame["hypothesis_id"], frame["stance"], frame["reviewer"], frame["note"]))
 
 
@@ -121,8 +117,7 @@ def test_the_overview_shows_agreement_per_cause_once_pairs_are_reviewed(monkeypa
     assert any(c.value.startswith("No pair has been reviewed yet") for c in app.caption)
     for stance, reviewer, at in (("contradicts", "ana", "2026-12-01T09:00:00+00:00"),
                                  ("supports", "bo", "2026-12-02T09:00:00+00:00")):
-        store.record_review(seeded, Review(PAIRED.pmid, "serotonin", stance, reviewer, at),
-                            [h.id for h in SHIPPED if not h.baseline])
+        store.record_review(seeded, Review(PAIRED.pmid, "serotonin", stance, reviewer, at), CAUSES)
     app = _app(monkeypatch, seeded)
     [table] = [frame.value for frame in app.dataframe if "Reviewed pairs" in frame.value.columns]
     assert table.to_dict("records") == [{"Cause": "Serotonin", "Reviewed pairs": 1, "Kept the machine's stance": 0.0,
@@ -139,7 +134,7 @@ def test_a_click_on_a_busy_store_says_try_again_and_saves_nothing(monkeypatch, s
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert [e.value for e in app.error] == [views.escape_text(
+    assert [e.value for e in app.error] == [markup.escape_text(
         f"{seeded}: the store is busy (a fetch, import or retag is writing a batch); nothing was saved: try again in "
         "a moment")]
     assert _reviews(seeded) == []

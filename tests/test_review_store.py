@@ -11,39 +11,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings
-from seed import seed_store
-from standin import EutilsStandin, Fault
+from support.fetch_helpers import (BASELINE_QUERY, HYPOTHESES_TOML, SEROTONIN_QUERY, SLEEP_QUERY, article_xml,
+                                   make_settings)
+from support.reviewed import CAUSES, PAIRED, SEROTONIN_SENTENCE, SHIPPED, SLEEP, read_counted_stances, read_reviews
+from support.seed import seed_store
+from support.standin import EutilsStandin, Fault
 
-from tracker import retag, store
-from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses, load_settings
+from tracker import store
+from tracker.analysis import evidence
+from tracker.analysis.reviews import Review
+from tracker.config import load_settings
 from tracker.errors import ConfigError, StoreError
-from tracker.eutils import EutilsClient
-from tracker.fetch import run_fetch
-from tracker.models import AbstractSection, Article, MeshHeading, STANCES
-from tracker.reviews import REVIEW_COLUMNS, Review
-from tracker.tagging import evidence_table
-
-SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
-CAUSES = [h.id for h in SHIPPED if not h.baseline]
-SEROTONIN_SENTENCE = "Serum serotonin did not differ between the groups."
-PAIRED = Article(
-    pmid=32_000_001, title="Substance P and serotonin in fibromyalgia", pub_year=2020,
-    mesh=(MeshHeading("Fibromyalgia"), MeshHeading("Humans")),
-    publication_types=("Journal Article", "Comparative Study"),
-    abstract=(
-        AbstractSection("We studied 74 women with fibromyalgia and 30 healthy controls.", "METHODS", "METHODS"),
-        AbstractSection("CSF substance P was significantly higher in patients with fibromyalgia than in healthy "
-                        f"controls. {SEROTONIN_SENTENCE}", "RESULTS", "RESULTS"),
-    ),
-)
-SLEEP = Article(
-    pmid=32_000_002, title="Sleep in fibromyalgia", pub_year=2018, mesh=(MeshHeading("Humans"),),
-    abstract=(AbstractSection("We recorded polysomnography in 20 patients with fibromyalgia and 20 healthy "
-                              "controls. Slow-wave sleep was reduced in fibromyalgia patients compared with "
-                              "controls."),),
-)
-
+from tracker.jobs import retag
+from tracker.jobs.fetch import run_fetch
+from tracker.models import STANCES, AbstractSection
+from tracker.pubmed.client import EutilsClient
 
 def _review(stance: str, reviewer: str = "ana", at: str = "2026-12-01T09:00:00+00:00", *, pmid: int = PAIRED.pmid,
             hypothesis: str = "serotonin", sentence: str = "", note: str = "") -> Review:
@@ -51,16 +33,8 @@ def _review(stance: str, reviewer: str = "ana", at: str = "2026-12-01T09:00:00+0
                   sentence=sentence, note=note)
 
 
-def _effective(db_path: Path):
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_stance_frame(connection, columns=("stance", "sentence", "cue", *REVIEW_COLUMNS))
-    finally:
-        connection.close()
-
-
 def _pair(db_path: Path, pmid: int = PAIRED.pmid, hypothesis: str = "serotonin") -> dict | None:
-    frame = _effective(db_path)
+    frame = read_counted_stances(db_path)
     rows = frame[(frame["pmid"] == pmid) & (frame["hypothesis_id"] == hypothesis)]
     if rows.empty:
         return None
@@ -69,11 +43,8 @@ def _pair(db_path: Path, pmid: int = PAIRED.pmid, hypothesis: str = "serotonin")
 
 
 def _summary(db_path: Path, causes: list[str] = CAUSES) -> dict[str, int]:
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         return store.load_review_summary(connection, causes)
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -128,9 +99,7 @@ def test_two_reviewers_who_differ_both_stay_and_the_latest_counts_until_one_chan
     store.record_review(seeded, _review("mixed", "ana", "2026-12-03T09:00:00+00:00"), CAUSES)
     pair = _pair(seeded)
     assert (pair["stance"], pair["reviewer"], pair["review_disagreement"]) == ("mixed", "ana", False)
-    connection = store.connect(seeded, read_only=True)
-    assert len(store.load_reviews(connection)) == 3  # every review kept, none overwritten
-    connection.close()
+    assert len(read_reviews(seeded)) == 3  # every review kept, none overwritten
 
 
 def test_undo_takes_back_the_reviewers_latest_review_only(seeded: Path) -> None:
@@ -146,9 +115,7 @@ def test_undo_takes_back_the_reviewers_latest_review_only(seeded: Path) -> None:
 def test_the_same_reviewer_within_one_second_replaces_their_review(seeded: Path) -> None:
     store.record_review(seeded, _review("supports"), CAUSES)
     store.record_review(seeded, _review("mixed"), CAUSES)
-    connection = store.connect(seeded, read_only=True)
-    assert store.load_reviews(connection)["stance"].tolist() == ["mixed"]
-    connection.close()
+    assert read_reviews(seeded)["stance"].tolist() == ["mixed"]
 
 
 @pytest.mark.parametrize(("review", "message"), [
@@ -162,19 +129,14 @@ def test_a_review_the_store_cannot_place_is_refused_and_nothing_written(seeded: 
     with pytest.raises(ConfigError) as caught:
         store.record_review(seeded, review, CAUSES)
     assert str(caught.value).startswith(message)
-    connection = store.connect(seeded, read_only=True)
-    assert store.load_reviews(connection).empty
-    connection.close()
+    assert read_reviews(seeded).empty
 
 
 def test_counts_follow_the_reviewed_stance(seeded: Path) -> None:
     def serotonin_counts() -> dict[str, int]:
-        connection = store.connect(seeded, read_only=True)
-        try:
-            table = evidence_table(store.load_catalogue(connection), SHIPPED,
-                                   stances=store.load_stance_frame(connection, columns=("stance",)))
-        finally:
-            connection.close()
+        with store.reading(seeded) as connection:
+            table = evidence.evidence_table(store.load_catalogue(connection), SHIPPED,
+                                            stances=store.load_stance_frame(connection, columns=("stance",)))
         rows = table[table["hypothesis_id"] == "serotonin"]
         return {stance: int(rows.loc[rows["stance"] == stance, "count"].sum()) for stance in STANCES}
 
@@ -193,13 +155,10 @@ def test_an_old_tracker_still_opens_a_store_with_reviews(seeded: Path) -> None:
 
 
 def test_a_store_without_the_reviews_table_reads_as_one_without_reviews(seeded: Path) -> None:
-    connection = store.connect(seeded, read_only=True)
-    try:
+    with store.reading(seeded) as connection:
         assert store.load_reviews(connection).empty
         assert store.load_review_summary(connection, CAUSES) == {"reviewed_pairs": 0, "parked": 0, "stale": 0}
         assert not store.load_stance_frame(connection, columns=("stance", "reviewed"))["reviewed"].any()
-    finally:
-        connection.close()
 
 
 def test_a_busy_store_asks_to_try_again_and_writes_nothing(seeded: Path) -> None:
@@ -254,7 +213,7 @@ def _fetch(settings, **options):
 
 def _changed_reviews(settings, cause: str, count: int) -> list[Review]:
     """Reviews of the first `count` pairs of `cause` the machine read, each changing its stance."""
-    machine = _effective(settings.db_path)
+    machine = read_counted_stances(settings.db_path)
     rows = machine[machine["hypothesis_id"] == cause].head(count)
     assert len(rows) == count
     return [_review(next(s for s in STANCES if s != stance), pmid=int(pmid), hypothesis=cause,
@@ -338,7 +297,7 @@ def test_reviews_written_during_a_fetch_and_a_retag_are_all_kept(tmp_path: Path,
     for job in jobs:
         job.join(timeout=120)
     assert outcomes == {"fetch": "succeeded", "retag": len(CORPUS)}
-    effective = _effective(settings.db_path)
+    effective = read_counted_stances(settings.db_path)
     reviewed = effective[effective["reviewed"]]
     assert sorted(zip(reviewed["pmid"], reviewed["stance"])) == sorted((r.pmid, r.stance) for r in reviews)
     assert written_while_running >= len(reviews) // 2

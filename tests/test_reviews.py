@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from tracker.errors import ConfigError
-from tracker.review_file import (parse_csv_reviews, parse_jsonl_reviews, read_review_file, write_reviews_csv,
+from tracker.outputs.review_file import (parse_csv_reviews, parse_jsonl_reviews, read_review_file, write_reviews_csv,
                                  write_reviews_jsonl)
-from tracker.reviews import (REVIEW_FIELDS, Review, agreement_table, apply_reviews, check_review, review_progress,
+from tracker.analysis.reviews import (REVIEW_FIELDS, Review, agreement_table, apply_reviews, check_review, review_progress,
                              review_queue, review_states, text_fingerprint)
 
 TITLE = "Serotonin in fibromyalgia"

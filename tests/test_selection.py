@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, run_history, standard_catalogue
+from support.catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, run_history, standard_catalogue
 from tracker.errors import ConfigError
-from tracker.selection import Selection, select_articles
-from tracker.tagging import DESIGNS
+from tracker.outputs.selection import Selection, from_query, select_articles, to_query
+from tracker.vocabulary import DESIGNS
 
 
 # Run 2 failed after storing 1002: the next successful fetch, 3, counts it as new too. Run 4 is an import.
@@ -195,3 +195,20 @@ def test_only_retracted_keeps_the_retracted_articles_alone(selection, expected_p
     catalogue = standard_catalogue()
     assert catalogue["retracted"].sum() < len(catalogue), "the catalogue must hold articles that are not retracted"
     assert select_articles(catalogue, selection, hypothesis_ids=HYPOTHESIS_IDS)["pmid"].tolist() == expected_pmids
+
+
+@pytest.mark.parametrize("selection", [
+    Selection(),
+    Selection(hypotheses=("sleep", "serotonin"), stances=("supports",), designs=("rct", "meta_analysis")),
+    Selection(hypotheses=("sleep",), from_year=2001, to_year=2010, include_retracted=True),
+    Selection(only_retracted=True, include_retracted=True),
+])
+def test_a_selection_survives_the_trip_through_an_address(selection: Selection) -> None:
+    assert Selection(**from_query(to_query(selection), ["sleep", "serotonin"])) == selection
+
+
+def test_an_address_names_the_selection_in_its_own_words_and_drops_what_is_not_allowed() -> None:
+    query = to_query(Selection(hypotheses=("sleep",), designs=("rct",), only_retracted=True, from_year=2001))
+    assert query == {"causes": "sleep", "designs": "rct", "from": "2001", "retracted": "only"}
+    assert from_query({"causes": "sleep,nope", "stances": "maybe", "to": "x", "retracted": "all"}, ["sleep"]) == {
+        "hypotheses": ("sleep",), "stances": ()}

@@ -45,7 +45,7 @@ import pandas as pd
 
 from tracker.config import EXPECTS, Hypothesis
 from tracker.models import EVIDENCE_KINDS, STANCES, UNREAD_STANCE
-from tracker.tagging import Rules, normalised_text
+from tracker.analysis.tagging import Rules, normalised_text
 
 __all__ = [
     "CUES", "DIRECTIONS", "EVIDENCE_KINDS", "STANCES", "STANCE_COLUMNS", "UNREAD_STANCE", "StanceRules",

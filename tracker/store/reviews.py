@@ -24,7 +24,7 @@ import pandas as pd
 
 from tracker.errors import ConfigError, StoreError
 from tracker.models import STANCES
-from tracker.reviews import (
+from tracker.analysis.reviews import (
     REVIEW_COLUMNS,
     Review,
     apply_reviews,

@@ -1,0 +1,309 @@
+"""The one filter behind `tracker export`, `tracker feed` and the dashboard's citations table.
+
+The same `Selection` gives the same rows in the same order everywhere: newest publication year first, articles
+of unknown year last, then PMID descending (newer records first within a year).
+
+Decisions the filters make:
+- hypotheses: an article passes when it carries any of the chosen ids (the baseline id included).
+- from_year / to_year: inclusive; once either bound is set, articles of unknown year are left out.
+- designs: any of the chosen `vocabulary.DESIGNS` ids.
+- species: "human" also keeps "both" (a study in humans and animals is human evidence), and "animal" keeps
+  "both" likewise; "both" and "unknown" match only themselves.
+- include_retracted: retracted articles are out unless this is true, as in every evidence count.
+- only_retracted: only the retracted articles (include_retracted is then implied), for checking what was
+  withdrawn.
+- new_since: articles first seen at or after this ISO date ("2026-01-31", midnight UTC) or datetime (naive means
+  UTC).
+- new_in_run: what one successful run stored for the first time: a run id as `tracker status` lists it (a fetch
+  or an import), or "latest", the newest successful one. A fetch's new articles include those stored by the
+  failed or interrupted fetches since the previous successful one: their batches committed, and the fetch that
+  completed the sync is the one that brought them.
+- changed_in_run: likewise, what the run changed: stored articles whose record PubMed modified (a new retraction
+  or erratum link, a corrected record).
+  Both read the store's `RunHistory`, passed to `select_articles` as `runs`.
+- text: a case-insensitive literal substring of the title, abstract, author names or journal.
+- stances: an article passes when one of its stored stance rows, for one of the chosen hypotheses (any, when
+  none is chosen), has one of the chosen `models.STANCES`; a pair the stance reader has not read yet matches
+  none. The caller passes the stance rows (`store.load_stance_frame`, pmid, hypothesis_id and stance).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+from tracker.errors import ConfigError
+from tracker.models import STANCES, RunHistory
+from tracker.vocabulary import DESIGNS, SPECIES
+from tracker.wording import number_ranges
+
+TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
+# Every catalogue column `select_articles` reads: a caller that needs only the PMIDs can pass just these.
+SELECTION_COLUMNS = ("pmid", "pub_year", "hypotheses", "design", "species", "retracted", "first_seen", *TEXT_COLUMNS)
+
+# "human" keeps "both" too, so asking for human evidence never hides the studies that also used animals.
+_SPECIES_KEPT = {"human": ("human", "both"), "animal": ("animal", "both"), "both": ("both",),
+                 "unknown": ("unknown",)}
+LATEST_RUN = "latest"
+# Selection field → the option that names it in messages, and the run_articles change it selects.
+_RUN_FIELDS = {"new_in_run": ("new-in-run", "new"), "changed_in_run": ("changed-in-run", "changed")}
+_STATUS_WORDS = {"failed": "failed", "interrupted": "was interrupted", "running": "is still running"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for: every field left at its default keeps every non-retracted article."""
+
+    hypotheses: tuple[str, ...] = ()
+    from_year: int | None = None
+    to_year: int | None = None
+    designs: tuple[str, ...] = ()
+    species: str | None = None
+    include_retracted: bool = False
+    new_since: str | None = None
+    text: str | None = None
+    stances: tuple[str, ...] = ()
+    new_in_run: int | str | None = None
+    changed_in_run: int | str | None = None
+    only_retracted: bool = False
+
+    def __post_init__(self) -> None:
+        # The run choices first: a malformed one is bad usage (RunChoiceError), reported before the other fields.
+        for name in _RUN_FIELDS:
+            object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
+        # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
+        for name in ("hypotheses", "designs", "stances"):
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
+        for name in ("species", "new_since", "text"):
+            if getattr(self, name) == "":
+                object.__setattr__(self, name, None)
+        for name in ("from_year", "to_year"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ConfigError(f"{name.replace('_', '-')} {value!r} is not a year; give a whole number such as 2015")
+            # A year read from a DataFrame is a numpy integer; a plain int keeps the Selection simple to compare.
+            object.__setattr__(self, name, int(value))
+        if self.from_year is not None and self.to_year is not None and self.from_year > self.to_year:
+            raise ConfigError(
+                f"from-year {self.from_year} is after to-year {self.to_year}; swap them or drop one of the bounds")
+        unknown_designs = [d for d in self.designs if d not in DESIGNS]
+        if unknown_designs:
+            raise ConfigError(f"unknown study design {unknown_designs[0]!r}: choose from {', '.join(DESIGNS)}")
+        check_stances(self.stances)
+        if self.species is not None and self.species not in SPECIES:
+            raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
+        if self.new_since is not None:
+            new_since_time(self.new_since)
+
+
+class RunChoiceError(ConfigError):
+    """A run choice that is malformed, or names no successful run: the command's usage, not the store, is wrong."""
+
+
+def check_stances(stances: Iterable[str]) -> None:
+    """Refuse a stance that is not one of `models.STANCES`."""
+    unknown = [stance for stance in stances if stance not in STANCES]
+    if unknown:
+        raise ConfigError(f"unknown stance {unknown[0]!r}: choose from {', '.join(STANCES)}")
+
+
+# A selection in a dashboard address (`?page=Citations&causes=sleep&stances=supports`): each field's name there.
+# include_retracted and only_retracted travel together as retracted=include or retracted=only.
+QUERY_NAMES = {"hypotheses": "causes", "stances": "stances", "designs": "designs", "from_year": "from",
+               "to_year": "to"}
+
+
+def to_query(selection: Selection) -> dict[str, str]:
+    """The address parameters that name a selection's hypotheses, stances, designs, years and retracted choice."""
+    query: dict[str, str] = {}
+    for field, name in QUERY_NAMES.items():
+        value = getattr(selection, field)
+        if value is not None and value != ():
+            query[name] = ",".join(str(item) for item in value) if isinstance(value, tuple) else str(value)
+    if selection.only_retracted or selection.include_retracted:
+        query["retracted"] = "only" if selection.only_retracted else "include"
+    return query
+
+
+def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict[str, object]:
+    """The Selection fields an address names. A link is never an error: values not allowed are left out."""
+    allowed = {"hypotheses": set(hypothesis_ids), "stances": set(STANCES), "designs": set(DESIGNS)}
+    fields: dict[str, object] = {}
+    for field, choices in allowed.items():
+        if QUERY_NAMES[field] in params:
+            fields[field] = tuple(value for value in params[QUERY_NAMES[field]].split(",") if value in choices)
+    for field in ("from_year", "to_year"):
+        value = params.get(QUERY_NAMES[field], "")
+        if value.isdigit():
+            fields[field] = int(value)
+    if params.get("retracted") in ("only", "include"):
+        fields["include_retracted"] = True
+    if params.get("retracted") == "only":
+        fields["only_retracted"] = True
+    return fields
+
+
+def new_since_time(text: str) -> pd.Timestamp:
+    """Read an ISO date or datetime as a UTC timestamp; a date means its midnight UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"new-since {text!r} is not an ISO date or datetime; write it as 2026-01-31 or 2026-01-31T08:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return pd.Timestamp(moment).tz_convert("UTC")
+
+
+def _run_choice(name: str, value: object) -> int | str | None:
+    """A run choice as a Selection keeps it: None, "latest" or a positive run id (digits from a form or click too)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lower() == LATEST_RUN:
+        return LATEST_RUN
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value.strip())
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    raise RunChoiceError(f"{_RUN_FIELDS[name][0]} {value!r} is not a run; give latest or a run id that "
+                         f"`tracker status` lists")
+
+
+def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run") -> int:
+    """The id of the successful run or import that a choice names; "latest" is the newest of them.
+
+    A run that does not exist, failed or is still running is refused, naming it and the ids to choose from.
+    """
+    history = runs.runs
+    succeeded = history.loc[history["status"] == "succeeded", "id"].astype(int).tolist()
+    if choice == LATEST_RUN:
+        if not succeeded:
+            raise RunChoiceError(f"{option} latest: no fetch or import has succeeded yet; run `tracker fetch` or "
+                              f"`tracker import FILE` first")
+        return max(succeeded)
+    if choice in succeeded:
+        return int(choice)
+    status = history.loc[history["id"] == choice, "status"]
+    problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
+               else f"there is no run {choice}")
+    choices = f"latest or {number_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
+    raise RunChoiceError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
+
+
+def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
+    """The PMIDs a successful run stored first (change "new") or changed ("changed").
+
+    For a fetch, with those of the failed or interrupted fetches since the previous successful fetch.
+    """
+    history = runs.runs.set_index("id")
+    folded = [run_id]
+    if history.at[run_id, "kind"] == "fetch":
+        earlier = history[(history.index < run_id) & (history["kind"] == "fetch")]
+        for earlier_id, status in zip(reversed(earlier.index.tolist()), reversed(earlier["status"].tolist())):
+            if status == "succeeded":
+                break
+            folded.append(earlier_id)
+    changes = runs.changes
+    return changes.loc[changes["run_id"].isin(folded) & (changes["change"] == change), "pmid"].unique()
+
+
+def select_articles(
+    catalogue: pd.DataFrame, selection: Selection, *, hypothesis_ids: Iterable[str] | None = None,
+    stances: pd.DataFrame | None = None,
+    runs: RunHistory | None = None,
+) -> pd.DataFrame:
+    """Return the catalogue rows the selection keeps, newest year first, unknown years last, then PMID descending.
+
+    `hypothesis_ids` are the configured ids a selection may name; without them the ids present in the
+    catalogue are the allowed ones, so a mistyped id is refused rather than giving an empty result. `stances`
+    (pmid, hypothesis_id, stance) is needed when the selection filters by stance; `runs`, the store's run history,
+    when it names a run.
+    """
+    # The runs first: a run that does not exist or failed is the caller's usage error, whatever else is wrong.
+    run_pmid_sets = []
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
+        run_pmid_sets.append(run_pmids(runs, resolve_run(runs, choice, option), change))
+    _check_hypotheses(catalogue, selection, hypothesis_ids)
+    keep = pd.Series(True, index=catalogue.index)
+    if selection.hypotheses:
+        wanted = set(selection.hypotheses)
+        keep &= catalogue["hypotheses"].map(lambda ids: not wanted.isdisjoint(ids)).astype(bool)
+    years = catalogue["pub_year"]
+    if selection.from_year is not None:
+        keep &= (years >= selection.from_year).fillna(False).astype(bool)
+    if selection.to_year is not None:
+        keep &= (years <= selection.to_year).fillna(False).astype(bool)
+    if selection.designs:
+        keep &= catalogue["design"].isin(selection.designs)
+    if selection.species is not None:
+        keep &= catalogue["species"].isin(_SPECIES_KEPT[selection.species])
+    if selection.only_retracted:
+        keep &= catalogue["retracted"].astype(bool)
+    elif not selection.include_retracted:
+        keep &= ~catalogue["retracted"].astype(bool)
+    if selection.new_since is not None:
+        first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")
+        keep &= (first_seen >= new_since_time(selection.new_since)).fillna(False).astype(bool)
+    for pmids in run_pmid_sets:
+        keep &= catalogue["pmid"].isin(pmids)
+    if selection.text is not None and selection.text.strip():
+        keep &= _text_matches(catalogue, selection.text.strip())
+    if selection.stances:
+        if stances is None:
+            raise ValueError("a selection by stance needs the stance rows: pass stances=store.load_stance_frame(...)")
+        keep &= catalogue["pmid"].isin(_pmids_with_stance(stances, selection))
+    return _order(catalogue, keep)
+
+
+def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:
+    matching = stances["stance"].isin(selection.stances)
+    if selection.hypotheses:
+        matching &= stances["hypothesis_id"].isin(selection.hypotheses)
+    return stances.loc[matching, "pmid"].unique()
+
+
+def _check_hypotheses(catalogue: pd.DataFrame, selection: Selection, hypothesis_ids: Iterable[str] | None) -> None:
+    if not selection.hypotheses:
+        return
+    if hypothesis_ids is None:
+        allowed = sorted({i for ids in catalogue["hypotheses"] for i in ids})
+    else:
+        allowed = list(hypothesis_ids)
+    unknown = [h for h in selection.hypotheses if h not in allowed]
+    if unknown:
+        choices = ", ".join(allowed) if allowed else "none yet (the store has no tagged articles)"
+        raise ConfigError(f"unknown hypothesis {unknown[0]!r}: choose from {choices}")
+
+
+def _text_matches(catalogue: pd.DataFrame, text: str) -> pd.Series:
+    # Literal, not a regex: a user's "5-HT (serotonin)" or "c++" must not be read as a pattern. case=False on
+    # pandas' Arrow-backed strings searches in C++, many times faster than lower-casing every abstract first.
+    found = pd.Series(False, index=catalogue.index)
+    for column in TEXT_COLUMNS:
+        values = catalogue[column]
+        if not pd.api.types.is_string_dtype(values) or values.dtype == object:
+            values = values.fillna("").astype("str")
+        found |= values.str.contains(text, case=False, regex=False).fillna(False).astype(bool)
+    return found
+
+
+def _order(catalogue: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    # Sort the kept rows' keys, then take the rows once: filtering and then sorting the whole frame would copy
+    # every column twice. na_position="last" applies to pub_year only: pmid is never missing.
+    positions = np.flatnonzero(keep.to_numpy(dtype=bool))
+    keys = catalogue[["pub_year", "pmid"]].iloc[positions].reset_index(drop=True)
+    order = keys.sort_values(["pub_year", "pmid"], ascending=[False, False], na_position="last").index
+    return catalogue.iloc[positions[order.to_numpy()]]
