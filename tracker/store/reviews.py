@@ -194,12 +194,9 @@ def _short_write(path: Path, busy_timeout_s: float) -> Iterator[sqlite3.Connecti
     """A write transaction that waits at most `busy_timeout_s` for another writer, then says to try again."""
     path = Path(path)
     try:
-        connection = connect(path, check=False, busy_timeout_s=busy_timeout_s)
-        try:
-            with transaction(connection):
-                yield connection
-        finally:
-            connection.close()
+        with (contextlib.closing(connect(path, check=False, busy_timeout_s=busy_timeout_s)) as connection,
+              transaction(connection)):
+            yield connection
     except StoreError as error:
         cause = error.__cause__
         code = getattr(cause, "sqlite_errorcode", None)
