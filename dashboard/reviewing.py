@@ -16,11 +16,10 @@ import streamlit as st
 
 from dashboard import loaders, markup, views
 from tracker import store
-from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, check_review, check_reviewer, normalised_text,
-                                      utc_timestamp)
+from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, article_sentences, check_review, check_reviewer,
+                                      normalised_text, utc_timestamp)
 from tracker.errors import ConfigError, TrackerError
 from tracker.models import STANCES
-from tracker.stance import split_sentences
 from tracker.vocabulary import STANCE_BADGES
 
 if TYPE_CHECKING:
@@ -92,15 +91,6 @@ def _undo(context: Context, pmid: int, cause_id: str) -> None:
     st.rerun()
 
 
-def article_sentences(article: pd.Series) -> list[str]:
-    """The title and every sentence of the abstract, in order: what a reviewer may pick as the deciding one."""
-    sentences = [normalised_text(article["title"])] if normalised_text(article["title"]) else []
-    for section in article["abstract_sections"]:
-        text = section.get("text") or ""
-        sentences += [normalised_text(text[start:end]) for start, end in split_sentences(text)]
-    return list(dict.fromkeys(sentence for sentence in sentences if sentence))
-
-
 def _shown_sentence(sentence: str) -> str:
     if sentence == NO_SENTENCE:
         return "(none: the stance alone)"
@@ -130,7 +120,7 @@ def article_controls(context: Context, article: pd.Series, stances: pd.DataFrame
                 return
             st.caption(f"Reviewing as {markup.escape_text(name)}. A review counts everywhere from now on: charts, "
                        "counts, exports; the machine's reading stays beside it.", unsafe_allow_html=True)
-            sentences = article_sentences(article)
+            sentences = article_sentences(article["title"], article["abstract_sections"])
             own = loaders.load_pair_reviews(context.state, pmid)
             for row in stances.itertuples(index=False):
                 if row.hypothesis_id not in context.labels:

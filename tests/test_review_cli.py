@@ -16,8 +16,8 @@ from support.seed import seed_store
 
 from tracker import cli as cli_module
 from tracker import store
-from tracker.cli import cli
 from tracker.analysis.reviews import REVIEW_FIELDS
+from tracker.cli import cli
 
 HEADER = ",".join(REVIEW_FIELDS)
 

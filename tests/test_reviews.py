@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tracker.analysis.reviews import (REVIEW_FIELDS, Review, agreement_table, apply_reviews, article_sentences,
+                                      check_review, review_progress, review_queue, review_states, section_sentences,
+                                      text_fingerprint)
 from tracker.errors import ConfigError
 from tracker.outputs.review_file import (parse_csv_reviews, parse_jsonl_reviews, read_review_file, write_reviews_csv,
                                  write_reviews_jsonl)
-from tracker.analysis.reviews import (REVIEW_FIELDS, Review, agreement_table, apply_reviews, check_review, review_progress,
-                             review_queue, review_states, text_fingerprint)
 
 TITLE = "Serotonin in fibromyalgia"
 ABSTRACT = "We studied 40 women. Serum serotonin was lower in patients than in controls. Sleep was poor."
@@ -90,6 +91,14 @@ def test_apply_reviews_replaces_the_stance_keeps_the_machines_beside_it_and_park
     assert effective["stance"].dtype == MACHINE["stance"].dtype
     # Without reviews the rows are the machine's, untouched.
     pd.testing.assert_frame_equal(apply_reviews(MACHINE, review_states(reviews.iloc[:0], TEXTS)), MACHINE)
+
+
+def test_a_reviewer_picks_from_the_title_and_the_abstracts_sentences_once_each() -> None:
+    sections = [{"text": "Levels were higher vs. controls (p < 0.05).  Sleep was poor.", "label": "RESULTS"},
+                {"text": "Sleep was poor. We conclude."}]
+    assert article_sentences(" Sleep in\nfibromyalgia ", sections) == [
+        "Sleep in fibromyalgia", "Levels were higher vs. controls (p < 0.05).", "Sleep was poor.", "We conclude."]
+    assert section_sentences(sections[0]["text"]) == ["Levels were higher vs. controls (p < 0.05).", "Sleep was poor."]
 
 
 def test_a_reviewed_sentence_fills_a_pair_the_machine_found_no_sentence_for() -> None:

@@ -9,12 +9,11 @@ import streamlit as st
 from dashboard import loaders, markup, views
 from dashboard.context import Context
 from dashboard.labels import DESIGN_BADGES, NCBI_NOTICE
-from dashboard.reviewing import article_sentences, ask_reviewer, flash_saved, save_review, sentence_choice
+from dashboard.reviewing import ask_reviewer, flash_saved, save_review, sentence_choice
 from tracker import store
-from tracker.analysis.reviews import (FINDING_STANCES, MAX_NOTE_LENGTH, normalised_text, review_progress,
-                                      review_queue)
+from tracker.analysis.reviews import (FINDING_STANCES, MAX_NOTE_LENGTH, article_sentences, normalised_text,
+                                      review_progress, review_queue, section_sentences)
 from tracker.models import STANCES
-from tracker.stance import split_sentences
 from tracker.vocabulary import HIGH_LEVEL_DESIGNS, STANCE_BADGES, pubmed_url
 
 # How many times the reader skipped ahead in each cause's queue, this session.
@@ -84,7 +83,8 @@ def _decision_buttons(context: Context, pmid: int, cause_id: str, row: pd.Series
                for column, stance in zip(columns[1:], others)]
     skip = columns[-1].button("Skip", key=f"queue_skip_{key}", help="Leave this pair for later; the next one shows.")
     with st.expander("Deciding sentence and note (optional)"):
-        sentence = sentence_choice(article_sentences(article), row["machine_sentence"], f"queue_sentence_{key}")
+        sentences = article_sentences(article["title"], article["abstract_sections"])
+        sentence = sentence_choice(sentences, row["machine_sentence"], f"queue_sentence_{key}")
         note = st.text_input("Note", max_chars=MAX_NOTE_LENGTH, key=f"queue_note_{key}")
     if skip:
         skips = dict(st.session_state.get(_QUEUE_SKIPS_KEY, {}))
@@ -102,10 +102,8 @@ def abstract_markup(article: pd.Series, machine_sentence: object) -> str:
         if markup.present(machine_sentence) else set()
     paragraphs = []
     for section in article["abstract_sections"]:
-        text = section.get("text") or ""
         pieces = []
-        for start, end in split_sentences(text):
-            sentence = text[start:end]
+        for sentence in section_sentences(section.get("text")):
             shown = markup.escape_text(sentence)
             pieces.append(f"<mark>{shown}</mark>" if normalised_text(sentence) in candidates else shown)
         label = f"<strong>{markup.escape_text(section['label'])}:</strong> " if section.get("label") else ""

@@ -25,6 +25,7 @@ import pandas as pd
 
 from tracker.errors import ConfigError
 from tracker.models import STANCES
+from tracker.stance import split_sentences
 
 # The review file's fields, in this order (a CSV header or JSON Lines keys); `sentence` and `note` may be empty.
 REVIEW_FIELDS: tuple[str, ...] = ("pmid", "hypothesis", "stance", "reviewer", "reviewed_at", "sentence", "note")
@@ -116,6 +117,21 @@ def sentence_in_text(sentence: str, title: str | None, abstract: str | None) -> 
     """Whether `sentence` (white space aside) is in the title or the abstract."""
     wanted = normalised_text(sentence)
     return bool(wanted) and (wanted in normalised_text(abstract) or wanted in normalised_text(title))
+
+
+def section_sentences(text: str | None) -> list[str]:
+    """One abstract section's sentences, each exactly as it stands, split as the stance reader splits them."""
+    text = text or ""
+    return [text[start:end] for start, end in split_sentences(text)]
+
+
+def article_sentences(title: str | None, sections: list[dict]) -> list[str]:
+    """The title and every sentence of the abstract (white space normalised), in order and once each: what a
+    reviewer may pick as the deciding sentence."""
+    sentences = [normalised_text(title)]
+    for section in sections:
+        sentences += [normalised_text(sentence) for sentence in section_sentences(section.get("text"))]
+    return list(dict.fromkeys(sentence for sentence in sentences if sentence))
 
 
 def review_states(reviews: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
