@@ -14,7 +14,7 @@ from tracker.analysis.reviews import (REVIEW_FIELDS, Review, agreement_table, ap
                                       text_fingerprint)
 from tracker.errors import ConfigError
 from tracker.outputs.review_file import (parse_csv_reviews, parse_jsonl_reviews, read_review_file, write_reviews_csv,
-                                 write_reviews_jsonl)
+                                          write_reviews_jsonl)
 
 TITLE = "Serotonin in fibromyalgia"
 ABSTRACT = "We studied 40 women. Serum serotonin was lower in patients than in controls. Sleep was poor."

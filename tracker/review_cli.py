@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
-from tracker import store
 from tracker import cli as cli_module
+from tracker import store
+from tracker.analysis.reviews import (REVIEW_COLUMNS, Review, agreement_table, check_review, check_reviewer,
+                                      utc_timestamp)
 from tracker.cli import _settings, _table, _write_output, db_option, hypotheses_option, output_option
 from tracker.errors import StoreError
 from tracker.models import STANCES
 from tracker.outputs.review_file import REVIEW_FORMATS, read_review_file, write_reviews_csv, write_reviews_jsonl
-from tracker.analysis.reviews import REVIEW_COLUMNS, Review, agreement_table, check_review, check_reviewer, utc_timestamp
 from tracker.wording import counted
 
 reviewer_option = click.option(

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from tracker.analysis.reviews import REVIEW_FIELDS, Review, check_review
 from tracker.errors import ConfigError, TrackerError
 from tracker.outputs.export import neutralise_cell
-from tracker.analysis.reviews import REVIEW_FIELDS, Review, check_review
 
 REVIEW_FORMATS = ("csv", "jsonl")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")

@@ -22,8 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker.errors import ConfigError, StoreError
-from tracker.models import STANCES
 from tracker.analysis.reviews import (
     REVIEW_COLUMNS,
     Review,
@@ -32,6 +30,8 @@ from tracker.analysis.reviews import (
     sentence_in_text,
     text_fingerprint,
 )
+from tracker.errors import ConfigError, StoreError
+from tracker.models import STANCES
 from tracker.store.articles import PMIDS_PER_QUERY
 from tracker.store.catalogue import STANCE_COLUMNS, load_stance_frame as load_machine_stance_frame
 from tracker.store.connection import connect, read_snapshot, transaction
