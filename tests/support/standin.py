@@ -28,7 +28,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -283,6 +283,9 @@ class EutilsStandin:
         # Reports disagree on the status of the retstart error too (200 or 400); the body is the same.
         self.retstart_error_status = retstart_error_status
         self.today = date.today()  # what reldate counts back from
+        # What every reply's Date header says it is (NCBI's "now"); None follows this machine's clock. A client whose
+        # own clock is wrong can be tested against a server that is right, and the other way round.
+        self.server_time: datetime | None = None
         # NCBI gzips its replies for a client that accepts it; off by default so tests read bodies as sent.
         self.gzip_replies = False
         self._unrequested_deletions: list[int] = []
@@ -321,6 +324,12 @@ class EutilsStandin:
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (signature of the base class)
                 """Stay quiet: tests read `.requests` instead."""
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                """The Date header: the stand-in's server_time when one is set."""
+                if timestamp is None and standin.server_time is not None:
+                    timestamp = standin.server_time.timestamp()
+                return super().date_time_string(timestamp)
 
         self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -95,6 +95,9 @@ class EutilsClient:
         self._rng = rng or random.Random()
         self.rate_limiter = RateLimiter(settings.requests_per_second, sleep=sleep)
         self.request_counts: Counter[str] = Counter()
+        # NCBI's own "now", from the Date header of its latest reply: what a sync watermark must never pass, whatever
+        # this machine's clock says. None until a reply carries one.
+        self.server_now: datetime | None = None
 
     def __enter__(self) -> EutilsClient:
         return self
@@ -177,6 +180,7 @@ class EutilsClient:
             if deadline.expired:
                 # The cut-off can also end a reply that has no declared length as if it were complete.
                 raise Retryable(_deadline_reason(deadline_s))
+        self.server_now = _header_date(response.headers.get("Date")) or self.server_now
         status = response.status_code
         if status == 429 or is_rate_limit_body(body):
             raise Retryable(f"NCBI's rate limit answered ({status})", retry_after_s(response, self._now()))
@@ -292,11 +296,19 @@ def retry_after_s(response: requests.Response, now: datetime) -> float | None:
         return None
     if value.strip().isdigit():
         return float(value)
+    parsed = _header_date(value)
+    return None if parsed is None else max(0.0, (parsed - now).total_seconds())
+
+
+def _header_date(value: str | None) -> datetime | None:
+    """Read an HTTP date (Date, Retry-After); None when absent or unreadable."""
+    if not value:
+        return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     if parsed.tzinfo is None:  # RFC 9110 dates are GMT; an odd server may leave the zone out
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return max(0.0, (parsed - now).total_seconds())
+    return parsed
 

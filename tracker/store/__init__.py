@@ -58,9 +58,11 @@ from tracker.store.runs import (
     load_runs_frame,
     load_status_frame,
     load_sync_state,
+    newest_revision,
     record_import_run,
     record_run_articles,
     record_run_hypothesis,
+    reset_modified_since,
     save_sync_state,
     start_run,
 )
@@ -70,9 +72,9 @@ __all__ = [
     "article_from_row", "checkpoint", "connect", "decode_details", "delete_articles", "finish_run", "has_stances",
     "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
     "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_hypotheses_frame",
-    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "orphan_pmids",
-    "pmids_changed_since_start", "pmids_from_source", "read_snapshot", "reading", "record_import_run",
-    "record_run_articles", "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags",
-    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "transaction", "unlink_hypothesis",
-    "utc_now"
+    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "newest_revision",
+    "orphan_pmids", "pmids_changed_since_start", "pmids_from_source", "read_snapshot", "reading",
+    "record_import_run", "record_run_articles", "record_run_hypothesis", "reset_modified_since", "save_articles",
+    "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
+    "stored_pmids", "transaction", "unlink_hypothesis", "utc_now"
 ]
