@@ -24,7 +24,7 @@ from tracker.jobs import schedule as scheduling
 from tracker import store
 from tracker.cli import cli
 from tracker.config import PROJECT_DIR, load_settings
-from tracker.errors import ConfigError, EutilsError
+from tracker.errors import ConfigError, EutilsError, StoreError
 from tracker.jobs.fetch import FetchReport, HypothesisOutcome
 from tracker.jobs.schedule import parse_schedule
 
@@ -655,3 +655,37 @@ def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Pa
         "tracker.schedule: scheduler stopping: a fetch under way finishes its run first",
         "tracker.schedule: fetch run 7 succeeded: 0 new, 0 updated, 0 removed; 1 esearch + 0 efetch request in 2.0 s",
     ]
+
+
+# --- the log file beside the store --------------------------------------------------------------------------------
+
+def test_the_schedule_log_through_a_symlink_is_refused_and_its_target_untouched(settings, tmp_path: Path) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("not a log\n")
+    log_path = tmp_path / "schedule.log"
+    log_path.symlink_to(victim)
+    with pytest.raises(StoreError) as raised:
+        scheduling.open_log(settings, log_path)
+    assert str(raised.value) == (f"{log_path}: the scheduler's log is a symbolic link, which the tracker never "
+                                 "follows; delete it (the tracker makes its own) and run this again")
+    assert victim.read_text() == "not a log\n"
+
+
+def test_a_dangling_symlink_schedule_log_creates_nothing(settings, tmp_path: Path) -> None:
+    target = tmp_path / "created-by-the-log"
+    (tmp_path / "schedule.log").symlink_to(target)
+    with pytest.raises(StoreError, match="the scheduler's log is a symbolic link"):
+        scheduling.open_log(settings, tmp_path / "schedule.log")
+    assert not target.exists()
+
+
+def test_the_schedule_log_is_appended_to(settings, tmp_path: Path) -> None:
+    log_path = tmp_path / "schedule.log"
+    log_path.write_text("an earlier line\n")
+    log, close = scheduling.open_log(settings, log_path)
+    try:
+        log.info("a new line")
+    finally:
+        close()
+    assert log_path.read_text().splitlines()[0] == "an earlier line"
+    assert log_path.read_text().splitlines()[1].endswith("INFO tracker.schedule: a new line")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import shlex
 import sys
@@ -33,7 +34,7 @@ from tracker import store
 from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTER_S, DEFAULT_TIMEZONE,
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
 from tracker.errors import ConfigError, LockHeld, TrackerError
-from tracker.jobs.lock import job_lock
+from tracker.jobs.lock import job_lock, open_own_file
 from tracker.wording import plural
 
 if TYPE_CHECKING:
@@ -360,7 +361,10 @@ class _UtcFormatter(logging.Formatter):
 def open_log(settings: Settings, log_path: Path, *, echo: bool = False) -> tuple[logging.Logger, Callable[[], None]]:
     """Send the tracker's and APScheduler's log records to the log file (and stderr); return the logger and a closer."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [logging.FileHandler(log_path, encoding="utf-8")]
+    # Appended through our own checked descriptor, not FileHandler's open(), which would follow a planted symlink.
+    descriptor = open_own_file(log_path, os.O_WRONLY | os.O_APPEND, "the scheduler's log", "open the scheduler's log")
+    log_file = open(descriptor, "a", encoding="utf-8")
+    handlers: list[logging.Handler] = [logging.StreamHandler(log_file)]
     if echo:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
@@ -380,6 +384,7 @@ def open_log(settings: Settings, log_path: Path, *, echo: bool = False) -> tuple
                 logger.removeHandler(handler)
         for handler in handlers:
             handler.close()
+        log_file.close()
 
     return logging.getLogger("tracker.schedule"), close
 
