@@ -478,3 +478,82 @@ def test_all_stance_keys_read_at_once_equal_the_rows_read_per_article(db_path: P
         pd.testing.assert_frame_equal(every_row, store.load_stance_frame(connection, pmids, columns=columns))
         assert list(zip(every_row["pmid"], every_row["hypothesis_id"])) == [
             (4, "autonomic"), (4, "serotonin"), (30, "sleep"), (200, "sleep")]
+
+
+# --- files the tracker did not make, and stores changed behind its back -------------------------------------------
+
+def _cli(*arguments: str):
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    return CliRunner().invoke(cli, list(arguments))
+
+
+def _foreign_database(path: Path, user_version: int = 0) -> None:
+    foreign = sqlite3.connect(path)
+    foreign.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    foreign.execute("INSERT INTO notes (body) VALUES ('someone else''s data')")
+    foreign.execute(f"PRAGMA user_version = {user_version}")
+    foreign.commit()
+    foreign.close()
+
+
+@pytest.mark.parametrize("command", [["import", str(MEDLINE_FILE)], ["fetch"], ["retag"], ["status"], ["export"]],
+                         ids=lambda c: c[0])
+@pytest.mark.parametrize("user_version", [0, 3])
+def test_a_foreign_sqlite_file_is_refused_and_left_untouched(db_path: Path, command: list[str], user_version: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NCBI_EUTILS_URL", "http://127.0.0.1:9/")
+    _foreign_database(db_path, user_version)
+    before = db_path.read_bytes()
+    result = _cli(*command, "--db", str(db_path))
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"tracker: {db_path}: is not a tracker store (it holds tables the tracker never makes: notes); point --db at "
+        "another file or move this one away — the tracker changed nothing in it\n")
+    assert db_path.read_bytes() == before
+    assert not Path(f"{db_path}-wal").exists()
+    assert sqlite3.connect(db_path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_an_empty_file_becomes_a_store(db_path: Path) -> None:
+    db_path.write_bytes(b"")
+    connection = store.connect(db_path)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+
+
+ALTERATIONS = {
+    "dropped column": ("ALTER TABLE articles DROP COLUMN coi_statement", "table articles has no column coi_statement"),
+    "dropped table": ("DROP TABLE stances", "it has no table stances"),
+    "trigger": ("CREATE TRIGGER no_inserts BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                "it has a trigger no_inserts, which the tracker never makes"),
+    "added column": ("ALTER TABLE tags ADD COLUMN note TEXT", "table tags has a column note the tracker never makes"),
+}
+
+
+def _altered(imported_store: Path, alteration: str) -> str:
+    statement, detail = ALTERATIONS[alteration]
+    connection = sqlite3.connect(imported_store)
+    connection.execute(statement)
+    connection.commit()
+    connection.close()
+    return (f"tracker: {imported_store}: this store's schema was changed outside the tracker ({detail}); "
+            f"{DAMAGED_FIX}\n")
+
+
+@pytest.mark.parametrize("alteration", ALTERATIONS)
+def test_status_of_a_store_changed_outside_the_tracker_exits_1_in_one_line(imported_store: Path,
+                                                                            alteration: str) -> None:
+    message = _altered(imported_store, alteration)
+    result = _cli("status", "--db", str(imported_store))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message)
+
+
+@pytest.mark.parametrize("command", [["export"], ["evidence"], ["feed"], ["emerging"], ["import", str(MEDLINE_FILE)],
+                                     ["retag"]], ids=lambda c: c[0])
+def test_every_command_refuses_a_store_changed_outside_the_tracker(imported_store: Path, command: list[str]) -> None:
+    message = _altered(imported_store, "trigger")
+    result = _cli(*command, "--db", str(imported_store))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message)
