@@ -689,3 +689,60 @@ def test_the_schedule_log_is_appended_to(settings, tmp_path: Path) -> None:
         close()
     assert log_path.read_text().splitlines()[0] == "an earlier line"
     assert log_path.read_text().splitlines()[1].endswith("INFO tracker.schedule: a new line")
+
+
+# --- paths that would smuggle lines into a crontab or a unit -----------------------------------------------------
+
+INJECTED = "\n* * * * * touch /tmp/pwned\n"
+
+
+@pytest.mark.parametrize("mode", ["--print-cron", "--print-systemd"])
+@pytest.mark.parametrize(("option", "character", "shown"), [
+    ("--db", INJECTED, "\\n"), ("--log-file", INJECTED, "\\n"), ("--db", "\r", "\\r"), ("--log-file", "\x85", "\\x85"),
+    ("--db", "\u2028", "\\u2028"), ("--hypotheses", INJECTED, "\\n"),
+])
+def test_a_control_character_in_a_path_is_refused_in_one_line(tmp_path: Path, mode: str, option: str,
+                                                               character: str, shown: str) -> None:
+    path = tmp_path / f"store{character}x"
+    if option == "--hypotheses":
+        path.parent.mkdir(parents=True)
+        path.write_bytes((PROJECT_DIR / "tracker" / "hypotheses.toml").read_bytes())
+    arguments = ["schedule", mode, "--db", str(tmp_path / "tracker.sqlite"), option, str(path)]
+    result = CliRunner().invoke(cli, arguments)
+    assert (result.exit_code, result.stdout) == (1, "")
+    shown_path = str(path).replace("\n", "\\n").replace(character, shown)
+    assert result.stderr == (
+        f"tracker: {option} '{shown_path}': a path with a control character ({shown}) cannot be written into a "
+        f"{'crontab line' if mode == '--print-cron' else 'systemd unit'} safely; rename it or give another path\n")
+
+
+ODD_FOLDER = "it's 100% $HOME `id` \"a b\" \\ x"
+
+
+def test_the_cron_line_carries_odd_paths_through_cron_and_sh_unchanged(tmp_path: Path, venv_python: Path) -> None:
+    import shlex
+
+    folder = tmp_path / ODD_FOLDER
+    settings = load_settings(db_path=folder / "tracker.sqlite")
+    plan = parse_schedule("30 2 * * *", "UTC", 0, folder / "schedule.log")
+    entry = scheduling.cron_text(settings, plan).splitlines()[-1]
+    command = entry.split(" ", 5)[5].replace("\\%", "%")  # cron turns "\%" into "%" and any other "%" into a newline
+    assert "%" not in entry.replace("\\%", "")
+    assert shlex.split(command) == ["cd", str(PROJECT_DIR), "&&", str(venv_python), "-m", "tracker", "--db",
+                                    str(folder / "tracker.sqlite"), "fetch", ">>", str(folder / "schedule.log"),
+                                    "2>&1"]
+
+
+def test_the_systemd_units_carry_odd_paths_unchanged(tmp_path: Path, venv_python: Path) -> None:
+    folder = tmp_path / ODD_FOLDER
+    settings = load_settings(db_path=folder / "tracker.sqlite")
+    plan = parse_schedule("30 2 * * *", "UTC", 0, folder / "schedule.log")
+    service, _ = scheduling.systemd_units(settings, plan)
+    values = dict(_unit_sections(service)["Service"])
+    # StandardOutput's path is taken as written (quotes would be part of it); % is a specifier everywhere, $ in
+    # ExecStart a variable.
+    literal_log = str(folder / "schedule.log").replace("%", "%%")
+    assert values["StandardOutput"] == values["StandardError"] == f"append:{literal_log}"
+    db_word = '"' + str(folder / "tracker.sqlite").replace("\\", "\\\\").replace('"', '\\"').replace(
+        "%", "%%").replace("$", "$$") + '"'
+    assert values["ExecStart"] == f"{venv_python} -m tracker --db {db_word} fetch"

@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -404,6 +405,7 @@ def tracker_command(settings: Settings) -> list[str]:
 
 def cron_text(settings: Settings, schedule: Schedule) -> str:
     """A crontab entry (with CRON_TZ) that runs the fetch at the schedule's times, for `crontab -e`."""
+    _refuse_control_characters(settings, schedule, "crontab line")
     command = " ".join(_cron_quote(part) for part in tracker_command(settings))
     # shuf rather than $RANDOM: cron runs /bin/sh, and a bare "%" would end the command in a crontab line.
     delay = f"sleep $(shuf -i 0-{schedule.jitter_s} -n 1) && " if schedule.jitter_s else ""
@@ -420,6 +422,28 @@ def cron_text(settings: Settings, schedule: Schedule) -> str:
 def _cron_quote(text: str) -> str:
     # A bare "%" in a crontab command is a newline.
     return shlex.quote(text).replace("%", "\\%")
+
+
+def _refuse_control_characters(settings: Settings, schedule: Schedule, target: str) -> None:
+    """Refuse a path holding a control character: no quoting keeps a newline from ending a crontab or unit line."""
+    paths = [("--db", Path(settings.db_path).absolute()), ("--hypotheses", settings.hypotheses_path.absolute()),
+             ("--log-file", schedule.log_path), ("the Python running the tracker", Path(sys.executable).absolute()),
+             ("the project folder", PROJECT_DIR)]
+    for name, path in paths:
+        controls = [character for character in str(path) if unicodedata.category(character) in _CONTROL_CATEGORIES]
+        if controls:
+            raise ConfigError(f"{name} '{_escape_controls(str(path))}': a path with a control character "
+                              f"({_escape_controls(controls[0])}) cannot be written into a {target} safely; rename "
+                              "it or give another path")
+
+
+# Control characters (C0, DEL, C1 such as NEL) and the line and paragraph separators.
+_CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+
+
+def _escape_controls(text: str) -> str:
+    return "".join(character.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(character) in _CONTROL_CATEGORIES else character for character in text)
 
 
 def systemd_calendars(schedule: Schedule) -> list[str]:
@@ -462,8 +486,10 @@ def _runs(values: tuple[int, ...], show: Callable[[int], str]) -> list[str]:
 
 def systemd_units(settings: Settings, schedule: Schedule) -> tuple[str, str]:
     """The text of a .service and a .timer unit that run the fetch at the schedule's times."""
+    _refuse_control_characters(settings, schedule, "systemd unit")
     command = " ".join(_systemd_quote(part) for part in tracker_command(settings))
-    log = _systemd_quote(str(schedule.log_path))
+    # StandardOutput's "append:" and WorkingDirectory take a path as written: quotes would become part of it.
+    log = _systemd_path(schedule.log_path)
     service = "\n".join([
         "[Unit]",
         "Description=Fibromyalgia evidence tracker: fetch new PubMed records",
@@ -472,7 +498,7 @@ def systemd_units(settings: Settings, schedule: Schedule) -> tuple[str, str]:
         "",
         "[Service]",
         "Type=oneshot",
-        f"WorkingDirectory={_systemd_quote(str(PROJECT_DIR))}",
+        f"WorkingDirectory={_systemd_path(PROJECT_DIR)}",
         "# NCBI_EMAIL=... and NCBI_API_KEY=... lines go in this file (chmod 600); they are never printed here.",
         f"EnvironmentFile=-%h/.config/{UNIT_NAME}.env",
         f"ExecStart={command}",
@@ -504,8 +530,18 @@ def systemd_text(settings: Settings, schedule: Schedule) -> str:
 
 
 def _systemd_quote(text: str) -> str:
-    # "%" starts a specifier in unit files; "%%" is a literal one.
-    text = text.replace("%", "%%")
+    """One ExecStart word: "%" starts a specifier ("%%" is one), "$" a variable ("$$" is one), C escapes apply."""
+    text = text.replace("%", "%%").replace("$", "$$")
     if re.fullmatch(r"[A-Za-z0-9_./:@%+=,-]+", text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _systemd_path(path: Path) -> str:
+    """A path for a setting that takes it unquoted: only specifiers need escaping."""
+    text = str(path)
+    if text != text.strip() or text.endswith("\\"):
+        # Unit files strip the ends of a value and join a line ending in a backslash to the next.
+        raise ConfigError(f"'{text}': a path that ends in a space or a backslash cannot be written into a systemd "
+                          "unit; rename it or give another path")
+    return text.replace("%", "%%")
