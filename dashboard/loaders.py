@@ -40,6 +40,9 @@ class StoreState(NamedTuple):
 
     db_path: str
     file_stamps: tuple[int, ...]  # modification time (ns) and size (bytes) of the store and of its WAL
+    # The configured causes: rows of any other id (a renamed cause's) are parked in the store and never read.
+    # None reads every id.
+    hypothesis_ids: tuple[str, ...] | None = None
 
 
 def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
@@ -52,7 +55,7 @@ def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     return load_settings(hypotheses_path=options.hypotheses, db_path=options.db, environ=dict(environ))
 
 
-def read_store_state(db_path: Path) -> StoreState | None:
+def read_store_state(db_path: Path, hypothesis_ids: tuple[str, ...] | None = None) -> StoreState | None:
     """Fingerprint the store from its files' metadata, or None when there is no store file yet.
 
     Every rerun calls this, so it opens no connection: an unreadable store is reported by the first loader.
@@ -69,7 +72,7 @@ def read_store_state(db_path: Path) -> StoreState | None:
             stamps += [0, 0]
             continue
         stamps += [status.st_mtime_ns, status.st_size]
-    return StoreState(str(path), tuple(stamps))
+    return StoreState(str(path), tuple(stamps), hypothesis_ids)
 
 
 # cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row (nested lists and dicts
@@ -79,7 +82,7 @@ def read_store_state(db_path: Path) -> StoreState | None:
 def load_catalogue(state: StoreState) -> pd.DataFrame:
     """One row per stored article with its tags, as `store.load_catalogue` gives it."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_catalogue(connection)
+        return store.load_catalogue(connection, state.hypothesis_ids)
 
 
 # The PMIDs, not the rows: a selection of 200,000 rows is 150 MB as a frame, 1.6 MB as an array.
@@ -203,7 +206,7 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
 def load_stances(state: StoreState) -> pd.DataFrame:
     """Every stored stance row's key and stance (pmid, hypothesis_id, stance); empty until the stance reader ran."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance",))
+        return store.load_stance_frame(connection, columns=("stance",), hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -224,7 +227,7 @@ def load_revised_date(state: StoreState, pmid: int) -> str | None:
 def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
     """One article's stance rows with their deciding sentence, cue, section and sample sizes."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, pmids=[int(pmid)])
+        return store.load_stance_frame(connection, pmids=[int(pmid)], hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)

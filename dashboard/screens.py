@@ -35,7 +35,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
     try:
         settings = loaders.read_settings(argv, environ)
         db_name = str(settings.db_path)
-        state = loaders.read_store_state(settings.db_path)
+        state = loaders.read_store_state(settings.db_path, tuple(h.id for h in settings.hypotheses))
         if state is None:
             views.draw_missing_store(str(settings.db_path), Path(settings.db_path).parent.is_dir())
             return

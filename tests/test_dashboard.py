@@ -836,3 +836,16 @@ def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_sca
     finally:
         charts._stacked_bars_spec.cache_clear()
         charts._design_heatmap_spec.cache_clear()
+
+
+def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, settings) -> None:
+    configured = tuple(h.id for h in settings.hypotheses if h.id != "serotonin")
+    state = loaders.read_store_state(stance_db, configured)
+    catalogue = loaders.load_catalogue(state)
+    assert not any("serotonin" in carried for carried in catalogue["hypotheses"])
+    assert "serotonin" not in set(loaders.load_stances(state)["hypothesis_id"])
+    pmid = int(read_catalogue(stance_db)["pmid"][0])
+    assert "serotonin" not in set(loaders.load_article_stances(state, pmid)["hypothesis_id"])
+    # The same store under the full list still shows the cause: its rows were parked, not deleted.
+    full = loaders.load_catalogue(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)))
+    assert any("serotonin" in carried for carried in full["hypotheses"])

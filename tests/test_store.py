@@ -557,3 +557,28 @@ def test_every_command_refuses_a_store_changed_outside_the_tracker(imported_stor
     message = _altered(imported_store, "trigger")
     result = _cli(*command, "--db", str(imported_store))
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", message)
+
+
+def test_reads_for_the_configured_causes_leave_other_ids_out(tmp_path: Path) -> None:
+    from support.seed import make_articles, read_catalogue, seed_stances, seed_store
+
+    from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+    db_path = tmp_path / "tracker.sqlite"
+    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+    seed_store(db_path, hypotheses, make_articles(60, seed=3))
+    seed_stances(db_path, read_catalogue(db_path))
+    configured = [h.id for h in hypotheses if h.id != "serotonin"]
+    connection = store.connect(db_path, read_only=True)
+    everything = store.load_catalogue(connection)
+    catalogue = store.decode_details(store.load_catalogue(connection, hypothesis_ids=configured), ["matched_terms"])
+    stances = store.load_stance_frame(connection, hypothesis_ids=configured)
+    all_stances = store.load_stance_frame(connection)
+    connection.close()
+    assert any("serotonin" in carried for carried in everything["hypotheses"])
+    assert not any("serotonin" in carried for carried in catalogue["hypotheses"])
+    assert not any("serotonin" in sources for sources in catalogue["tag_sources"])
+    assert not any("serotonin" in terms for terms in catalogue["matched_terms"])
+    assert [[c for c in carried if c != "serotonin"] for carried in everything["hypotheses"]] == [
+        list(carried) for carried in catalogue["hypotheses"]]
+    assert stances.equals(all_stances[all_stances["hypothesis_id"] != "serotonin"].reset_index(drop=True))

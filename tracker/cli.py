@@ -213,6 +213,7 @@ def status(context: click.Context, as_json: bool) -> None:
         # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
+        parked = store.load_parked(connection, _configured_ids(settings))
     rows = []
     for hypothesis in settings.hypotheses:
         known = hypothesis.id in frame.index
@@ -231,8 +232,11 @@ def status(context: click.Context, as_json: bool) -> None:
     run_rows = [{"run": int(run.id), "kind": run.kind, "status": run.status, "started": run.started_at,
                  "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
                  "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
+    parked_rows = [{"hypothesis": row.hypothesis_id, "linked": int(row.linked), "stances": int(row.stances)}
+                   for row in parked.itertuples(index=False)]
     if as_json:
-        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows}, indent=2, default=str))
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "parked": parked_rows},
+                              indent=2, default=str))
         return
     click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
                       ["hypothesis", "last_success", "pubmed", "stored", "last_run"]))
@@ -250,6 +254,10 @@ def status(context: click.Context, as_json: bool) -> None:
                    f"finished {last_run['finished_at'] or '-'})")
         if last_run["error"]:
             click.echo(f"  error: {last_run['error']}")
+    for row in parked_rows:
+        click.echo(f"parked: {row['hypothesis']} ({counted(row['linked'], 'linked article')}, "
+                   f"{counted(row['stances'], 'stance')}) is no longer in the hypotheses file: kept in the store, "
+                   "neither shown nor exported; give a cause that id again to show it")
 
 
 # --- retag ------------------------------------------------------------------------------------------------------
@@ -320,16 +328,21 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
     return ", ".join(map(str, pmids[:shown])) + more
 
 
+def _configured_ids(settings: Settings) -> list[str]:
+    """The causes the hypotheses file names: rows of any other id (a renamed cause's) are parked, never read."""
+    return [hypothesis.id for hypothesis in settings.hypotheses]
+
+
 def _read_catalogue(settings: Settings):
     """The whole catalogue, read through a read-only connection: exports never write."""
     with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection)
+        return store.load_catalogue(connection, _configured_ids(settings))
 
 
 def _read_catalogue_and_runs(settings: Settings):
     """The whole catalogue and the run history, in one snapshot through a read-only connection."""
     with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection), store.load_run_history(connection)
+        return store.load_catalogue(connection, _configured_ids(settings)), store.load_run_history(connection)
 
 
 def run_choice_options(function: Callable) -> Callable:
@@ -422,7 +435,9 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
 def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
     """The whole catalogue, its stance rows (the named columns) and the run history, in one snapshot, read-only."""
     with store.reading(settings.db_path) as connection:
-        return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
+        configured = _configured_ids(settings)
+        return (store.load_catalogue(connection, configured),
+                store.load_stance_frame(connection, columns=columns, hypothesis_ids=configured),
                 store.load_run_history(connection))
 
 
