@@ -624,8 +624,10 @@ def compile_stance_rules(hypotheses: Sequence[Hypothesis], rules: Rules) -> Stan
         raise ValueError(f"hypotheses with an unknown expect: {', '.join(unknown)}")
     patterns: dict[str, dict[str, str]] = {hypothesis.id: {} for hypothesis in causes}
     for term in rules.terms:
-        if term.hypothesis_id in patterns:
-            patterns[term.hypothesis_id][term.text] = term.pattern.pattern
+        # A "re:" term's own pattern never runs here (Python's re backtracks): tagging labels its matches with the
+        # text it matched, which `_term_pattern` looks for as a word.
+        if term.hypothesis_id in patterns and term.pattern is not None:
+            patterns[term.hypothesis_id][term.text] = term.expression
     fingerprint = json.dumps([STANCE_RULES_VERSION, rules.version, [[h.id, h.expect] for h in causes]])
     return StanceRules(expects={h.id: h.expect for h in causes}, term_patterns=patterns,
                        version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12])
