@@ -717,3 +717,23 @@ def test_only_new_and_new_in_run_together_are_refused(seeded_db: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--only-new", "--new-in-run", "1"])
     assert result.exit_code == 2
     assert "--only-new is --new-in-run latest; give one of them" in result.stderr
+
+
+CONTROLS = "\x0c\x1b\x7f\x85\u2028\u2029\x01\x9b"
+
+
+def test_bibtex_and_ris_carry_no_control_characters() -> None:
+    import unicodedata
+
+    frame = decoded_frame([article_row(
+        7001, title=f"Sleep{CONTROLS}and pain", journal=f"Pain{CONTROLS}", keywords=[f"fatigue{CONTROLS}"],
+        abstract=f"Low{CONTROLS}serotonin.", authors=[person(f"Smi\x1bth", f"Jo\x7fhn", "J")])])
+    for write in (write_bibtex, write_ris):
+        stream = io.StringIO()
+        write(frame, stream)
+        text = stream.getvalue()
+        kept = {character for character in text if unicodedata.category(character) in ("Cc", "Zl", "Zp")}
+        assert kept <= {"\n", "\r"}, (write.__name__, kept)
+    [entry] = bibtex_entries(frame)
+    assert (entry["title"], entry["journal"], entry["keywords"].split("; ")[-1], entry["author"]) == (
+        "Sleep and pain", "Pain", "fatigue", "Smith, John")

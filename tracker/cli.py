@@ -15,7 +15,7 @@ import click
 
 from tracker import store
 from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
-from tracker.errors import ConfigError, LockHeld, TrackerError
+from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.outputs.selection import RunChoiceError, Selection, check_stances, select_articles
 from tracker.wording import counted, plural
 
@@ -253,7 +253,8 @@ def status(context: click.Context, as_json: bool) -> None:
         click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
                    f"finished {last_run['finished_at'] or '-'})")
         if last_run["error"]:
-            click.echo(f"  error: {last_run['error']}")
+            # Escaped again: a run of an older tracker may have stored a server's text as it came.
+            click.echo(f"  error: {printable(last_run['error'])}")
     for row in parked_rows:
         click.echo(f"parked: {row['hypothesis']} ({counted(row['linked'], 'linked article')}, "
                    f"{counted(row['stances'], 'stance')}) is no longer in the hypotheses file: kept in the store, "

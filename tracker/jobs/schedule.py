@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,7 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from tracker import store
 from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTER_S, DEFAULT_TIMEZONE,
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
-from tracker.errors import ConfigError, LockHeld, TrackerError
+from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.jobs.lock import job_lock, open_own_file
 from tracker.wording import plural
 
@@ -430,20 +429,11 @@ def _refuse_control_characters(settings: Settings, schedule: Schedule, target: s
              ("--log-file", schedule.log_path), ("the Python running the tracker", Path(sys.executable).absolute()),
              ("the project folder", PROJECT_DIR)]
     for name, path in paths:
-        controls = [character for character in str(path) if unicodedata.category(character) in _CONTROL_CATEGORIES]
+        controls = [character for character in str(path) if printable(character) != character]
         if controls:
-            raise ConfigError(f"{name} '{_escape_controls(str(path))}': a path with a control character "
-                              f"({_escape_controls(controls[0])}) cannot be written into a {target} safely; rename "
-                              "it or give another path")
-
-
-# Control characters (C0, DEL, C1 such as NEL) and the line and paragraph separators.
-_CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
-
-
-def _escape_controls(text: str) -> str:
-    return "".join(character.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(character) in _CONTROL_CATEGORIES else character for character in text)
+            raise ConfigError(f"{name} '{printable(str(path))}': a path with a control character "
+                              f"({printable(controls[0])}) cannot be written into a {target} safely; rename it or "
+                              "give another path")
 
 
 def systemd_calendars(schedule: Schedule) -> list[str]:

@@ -302,7 +302,7 @@ def ris_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
     for row in _records(frame, _CITATION_DETAILS):
         type_code = ris_type(row)
         pairs: list[tuple[str, str]] = [("TY", type_code)]
-        pairs += [("AU", name) for name in _person_names(row.get("authors"))]
+        pairs += [("AU", _one_line(name)) for name in _person_names(row.get("authors"))]
         pairs.append(("TI", _one_line(row.get("title"))))
         if type_code != "BOOK":
             # Zotero reads T2 as the journal (or the book of a chapter), JabRef too when no JO/JF precedes it.
@@ -376,8 +376,9 @@ _KEY_STOPWORDS = frozenset(
 
 
 def latex_escape(text: str) -> str:
-    """Escape the characters LaTeX treats as commands: & % $ # _ { } ~ ^ and backslash."""
-    return text.translate(_LATEX_ESCAPES)
+    """Escape the characters LaTeX treats as commands: & % $ # _ { } ~ ^ and backslash; drop control characters,
+    which LaTeX refuses, and make line-breaking ones (form feed, NEL, line and paragraph separators) spaces."""
+    return _LINE_BREAKING.sub(" ", _NON_PRINTING.sub("", text)).translate(_LATEX_ESCAPES)
 
 
 def protect_capitals(title: str) -> str:
@@ -596,9 +597,16 @@ def _items(values: object) -> list[str]:
     return [str(value) for value in values]
 
 
+# Control characters that are not whitespace (escape, DEL, C1 codes): no citation format or tool wants them.
+_NON_PRINTING = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+# What breaks a line, or reads as whitespace to Python but not to LaTeX.
+_LINE_BREAKING = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+
+
 def _one_line(value: object) -> str:
-    """RIS and BibTeX fields sit on one line: a newline inside would start a new tag or a paragraph."""
-    return " ".join(_text(value).split())
+    """RIS and BibTeX fields sit on one line: a newline inside would start a new tag or a paragraph, and a
+    control character has no place in either (split() takes form feed, NEL and the separators as spaces)."""
+    return " ".join(_NON_PRINTING.sub("", _text(value)).split())
 
 
 def _text(value: object) -> str:
