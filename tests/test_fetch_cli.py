@@ -132,7 +132,11 @@ def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, h
             return None
 
         server.on_request = kill_on_fourth_efetch
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        finally:
+            process.kill()  # when it was never told to stop: the assertion below says so
+            process.wait()
         assert killed.is_set() and process.returncode == -signal.SIGKILL
 
         connection = store.connect(db, read_only=True)

@@ -596,7 +596,12 @@ def test_the_scheduler_process_catches_up_a_missed_run(tmp_path: Path, db_path: 
             log_text = _wait_for(log_path, "fetch run 2 succeeded", timeout_s=60)
         finally:
             process.send_signal(signal.SIGINT)
-            _stdout, stderr = process.communicate(timeout=30)
+            try:
+                _stdout, stderr = process.communicate(timeout=30)
+            finally:
+                # Still running after Ctrl-C and 30 s (the assertions below then fail): it must not outlive the test.
+                process.kill()
+                process.wait()
 
     lines = [line.split(" ", 2)[2] for line in log_text.splitlines() if " tracker.schedule: " in line]
     assert lines[0].startswith("tracker.schedule: scheduler started: --cron '30 2 * * *' --timezone "
@@ -648,6 +653,7 @@ def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Pa
         _stdout, stderr = process.communicate(timeout=30)
     finally:
         process.kill()
+        process.wait()
     assert "KeyboardInterrupt" in stderr
     lines = [line.split(" ", 2)[2] for line in log_path.read_text(encoding="utf-8").splitlines()
              if " tracker.schedule: " in line]
