@@ -83,9 +83,9 @@ class Fault:
         return cls("rate_limited", status=status)
 
     @classmethod
-    def server_error(cls, status: int = 503) -> Fault:
-        """Answer 500/502/503 with an HTML page, like NCBI's front end."""
-        return cls("server_error", status=status)
+    def server_error(cls, status: int = 503, message: str = "") -> Fault:
+        """Answer a 4xx or 5xx with an HTML page, like NCBI's front end; `message` replaces its usual text."""
+        return cls("server_error", status=status, message=message)
 
     @classmethod
     def truncated(cls, declared_full_length: bool = False) -> Fault:
@@ -587,11 +587,11 @@ class EutilsStandin:
         return _Reply(status, body, "application/json", headers)
 
     @staticmethod
-    def _html_reply(status: int) -> _Reply:
+    def _html_reply(status: int, message: str = "") -> _Reply:
         phrase = HTTPStatus(status).phrase
+        text = escape(message) or "The server encountered a problem and could not complete your request."
         body = (f"<!DOCTYPE html>\n<html><head><title>{status} {phrase}</title></head>"
-                f"<body><h1>{phrase}</h1><p>The server encountered a problem and could not complete your request."
-                f"</p></body></html>\n").encode()
+                f"<body><h1>{phrase}</h1><p>{text}</p></body></html>\n").encode()
         return _Reply(status, body, "text/html; charset=UTF-8")
 
     @staticmethod
@@ -612,7 +612,7 @@ class EutilsStandin:
         if fault.kind == "rate_limited":
             return self._rate_limit_reply(fault.status, max(in_window, limit + 1), limit, fault.retry_after_s)
         if fault.kind == "server_error":
-            return self._html_reply(fault.status)
+            return self._html_reply(fault.status, fault.message)
         if fault.kind == "error_element":
             return self._error_reply(endpoint, fault.message)
         if fault.kind == "error_json":
