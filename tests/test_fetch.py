@@ -454,3 +454,20 @@ def test_a_watermark_in_the_future_is_reset_with_a_warning(tmp_path: Path, serve
         "clock was ahead; reset to 2024-06-30, a day before the newest revision stored"
         for hypothesis_id in ("fibromyalgia", "serotonin", "sleep")]
     assert watermarks(settings) == {"2031-03-14"}
+
+
+def test_without_a_date_from_the_server_a_watermark_set_by_a_clock_ahead_is_reset(
+        tmp_path: Path, server: EutilsStandin, caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.send_date = False
+    report, client = fetch(settings, clock=lambda: SERVER_NOW + timedelta(days=120))
+    assert (report.status, client.server_now) == ("succeeded", None)
+    revise(server, min(SEROTONIN), date(2031, 3, 15))
+    with caplog.at_level("WARNING", logger="tracker.fetch"):
+        report, _ = fetch(settings, clock=lambda: SERVER_NOW)
+    assert (report.status, report.fetched_records) == ("succeeded", 2)  # the revised record, and 1034 of 2024
+    assert [r.getMessage() for r in caplog.records][0] == (
+        "[fibromyalgia] the last sync's modification date 2031-07-12 is after today (2031-03-15): a clock was ahead; "
+        "reset to 2024-06-30, a day before the newest revision stored")
+    # With no date from the server, never past the newest revision stored: PubMed has reached that one.
+    assert watermarks(settings) == {"2024-06-30"}

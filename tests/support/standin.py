@@ -286,6 +286,7 @@ class EutilsStandin:
         # What every reply's Date header says it is (NCBI's "now"); None follows this machine's clock. A client whose
         # own clock is wrong can be tested against a server that is right, and the other way round.
         self.server_time: datetime | None = None
+        self.send_date = True  # False leaves the Date header out, as an odd proxy might
         # NCBI gzips its replies for a client that accepts it; off by default so tests read bodies as sent.
         self.gzip_replies = False
         self._unrequested_deletions: list[int] = []
@@ -324,6 +325,10 @@ class EutilsStandin:
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (signature of the base class)
                 """Stay quiet: tests read `.requests` instead."""
+
+            def send_header(self, keyword: str, value: str) -> None:
+                if keyword != "Date" or standin.send_date:
+                    super().send_header(keyword, value)
 
             def date_time_string(self, timestamp: float | None = None) -> str:
                 """The Date header: the stand-in's server_time when one is set."""

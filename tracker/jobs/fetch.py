@@ -223,8 +223,10 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
                            searched_on=ncbi_today, linked_before=store.linked_pmids(connection, hypothesis.id))
     state = store.load_sync_state(connection, hypothesis.id)
     if state is not None and not full and state["query"] == hypothesis.query:
-        since = _checked_watermark(connection, hypothesis.id, date.fromisoformat(state["modified_since"]), ncbi_today,
-                                   from_server=client.server_now is not None)
+        # In the future is after NCBI's today when it said one, else after ours (the newest revision can be old).
+        from_server = client.server_now is not None
+        since = _checked_watermark(connection, hypothesis.id, date.fromisoformat(state["modified_since"]),
+                                   ncbi_today if from_server else today, from_server)
         modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, window_end)
         search.modified_pmids = modified & pmids
     return search
@@ -252,7 +254,7 @@ def _newest_revision(connection: sqlite3.Connection) -> date | None:
 
 def _checked_watermark(connection: sqlite3.Connection, hypothesis_id: str, since: date, ncbi_today: date,
                        from_server: bool) -> date:
-    """The stored modification watermark, or, when it lies after NCBI's today, one reset to a date PubMed reached."""
+    """The stored modification watermark, or, when it lies after `ncbi_today`, one reset to a date PubMed reached."""
     if since <= ncbi_today:
         return since
     newest = _newest_revision(connection)
