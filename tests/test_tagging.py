@@ -256,7 +256,7 @@ def test_patterns_that_backtrack_in_pythons_re_tag_at_once() -> None:
     # hang, not a timing: RE2 does it in milliseconds.
     script = """
 import pandas as pd
-from tracker import tagging
+from tracker.analysis import tagging
 from tracker.config import Hypothesis
 terms = ("re:(?:[a-z]+ ?)+sleep", "re:chronic(?: [a-z]+){1,8}")
 hypotheses = (Hypothesis(id="custom", label="C", description="d", query="q", terms=terms),)
