@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import stance, tagging
+from tracker import tagging
+from tracker.analysis import stance
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

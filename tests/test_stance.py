@@ -7,7 +7,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from tracker import stance, tagging
+from tracker import tagging
+from tracker.analysis import stance
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)

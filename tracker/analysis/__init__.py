@@ -1,0 +1,1 @@
+"""Analysis: pure functions over frames (no I/O, no clock, no network)."""

@@ -1,0 +1,98 @@
+"""Sentences and sections of an abstract: the splitter, inline section labels, and the abbreviations it defines."""
+
+from __future__ import annotations
+
+import re
+
+# --- the sentence splitter -------------------------------------------------------------------------------------
+
+# Words whose full stop does not end a sentence, compared lower-case without the stop.
+_ABBREVIATIONS = frozenset({
+    "vs", "v", "al", "e.g", "i.e", "eg", "ie", "cf", "fig", "figs", "tab", "ref", "refs", "no", "nos", "vol",
+    "approx", "ca", "resp", "dr", "prof", "mr", "mrs", "ms", "st", "sp", "spp", "incl", "min", "max", "sec",
+    "hr", "hrs", "wk", "wks", "mo", "yr", "yrs", "mg", "ml", "kg", "sd", "se", "n.s", "ns", "viz", "etc.,",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "inc",
+    "ltd", "co", "corp", "dept", "univ", "assoc", "eds", "ed", "pp", "p", "ph.d", "m.d", "b.sc", "m.sc",
+})
+# A candidate end: . ! or ? (and any closing quotes or brackets), then space, then what can start a sentence.
+_CANDIDATE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c(\[]?[A-Z0-9\u0391-\u03a9])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Split text into sentences; return (start, end) offsets so each sentence is `text[start:end]` exactly.
+
+    A sentence ends at ".", "!" or "?" followed by a space and a capital letter, digit or opening bracket,
+    except after an abbreviation ("vs.", "et al.", "e.g.", "Fig.", single capitals such as initials) and inside
+    brackets. Decimals ("0.05") and "p < 0.05." at the end of a sentence need no rule: a stop that ends a
+    sentence is followed by a space.
+    """
+    spans: list[tuple[int, int]] = []
+    start = _skip_space(text, 0)
+    depth = 0
+    position = start
+    for match in _CANDIDATE_END.finditer(text):
+        stop = match.start()
+        # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
+        depth = max(depth + text.count("(", position, stop) + text.count("[", position, stop)
+                    - text.count(")", position, stop) - text.count("]", position, stop), 0)
+        position = stop
+        if depth > 0:
+            continue
+        if text[stop] == "." and _is_abbreviation(text, start, stop):
+            continue
+        spans.append((start, match.end()))
+        start = _skip_space(text, match.end())
+    tail_end = len(text.rstrip())
+    if start < tail_end:
+        spans.append((start, tail_end))
+    return spans
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+def _is_abbreviation(text: str, start: int, stop: int) -> bool:
+    """Whether the word before the full stop at `stop` (within the sentence begun at `start`) abbreviates."""
+    word_start = max(text.rfind(" ", start, stop), text.rfind("\n", start, stop)) + 1
+    word = text[max(word_start, start):stop].lstrip("([\"'").lower()
+    if not word:
+        return False
+    # A single capital letter is an initial ("Smith J. found"), a single lower-case one a list item or unit.
+    return word in _ABBREVIATIONS or len(word) == 1 and word.isalpha()
+
+
+# --- sections --------------------------------------------------------------------------------------------------
+
+_RESULT_CATEGORIES = frozenset({"RESULTS", "CONCLUSIONS"})
+_RESULT_LABEL = re.compile(
+    r"\b(?:results?|findings?|conclusions?|interpretations?|discussion|summary|significance|implications?|"
+    r"main results|outcomes? and results|key findings)\b", re.IGNORECASE)
+_METHOD_LABEL = re.compile(r"\bmeasures?\b|\bmethods?\b|\bdesign\b|\bsetting\b|\bparticipants\b", re.IGNORECASE)
+# "BACKGROUND:" or "MATERIALS AND METHODS:" inline, as some exports flatten structured abstracts.
+_INLINE_LABEL = re.compile(r"(?:^|(?<=\s))([A-Z][A-Z/&,\- ]{2,60}[A-Z]):\s+")
+# The unstructured abstract's share read as results: its second half, but never fewer than three sentences.
+_UNSTRUCTURED_MINIMUM = 3
+
+
+def sections_from_text(text: str) -> list[dict[str, str | None]]:
+    """Split an abstract that carries its labels inline ("BACKGROUND: ... RESULTS: ...") into sections.
+
+    Returns a list of {"text", "label", "nlm_category"} as the store keeps them; one unlabelled section when
+    the text has no inline labels.
+    """
+    matches = list(_INLINE_LABEL.finditer(text))
+    if not matches:
+        return [{"text": text, "label": None, "nlm_category": None}] if text.strip() else []
+    sections = []
+    if text[:matches[0].start()].strip():
+        sections.append({"text": text[:matches[0].start()].strip(), "label": None, "nlm_category": None})
+    for number, match in enumerate(matches):
+        end = matches[number + 1].start() if number + 1 < len(matches) else len(text)
+        sections.append({"text": text[match.end():end].strip(), "label": match.group(1).strip(),
+                         "nlm_category": None})
+    return sections
+
+
