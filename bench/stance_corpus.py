@@ -99,9 +99,10 @@ def _finding(cause: str, stance: str, rng: random.Random, measure: str | None = 
              f"in healthy controls ({_p(rng, True)}).", "comparison"),
             (f"Compared with healthy controls, women with fibromyalgia showed {_direction_word(spec['expect'], rng)} "
              f"{measure} ({_p(rng, True)}).", "comparison_fronted"),
+        ) + (() if spec["expect"] else (
+            # An association with the symptoms says nothing about a predicted direction: abnormal causes only.
             (f"In the fibromyalgia group, {measure} correlated with pain severity (r = 0.4{rng.randint(0, 9)}, "
-             f"{_p(rng, True)}).", "association"),
-        ))
+             f"{_p(rng, True)}).", "association"),)))
     if stance == "contradicts":
         if spec["expect"] in ("higher", "lower") and rng.random() < 0.4:
             return (f"{capital} was {_direction_word(spec['expect'], rng, opposite=True)} in patients with "

@@ -141,7 +141,7 @@ def test_a_structured_abstract_that_supports_keeps_its_sentence_section_cue_and_
         "hedged": False, "section": "RESULTS",
         "sentence": "CSF substance P was significantly higher in patients with fibromyalgia than in healthy "
                     "controls (p < 0.001).",
-        "cue": "higher", "n_patients": 74, "n_controls": 30,
+        "cue": "higher", "n_patients": 74, "n_controls": 30, "confidence": "high", "confidence_reason": None,
     }
 
 

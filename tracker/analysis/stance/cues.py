@@ -147,6 +147,10 @@ CUES: tuple[Cue, ...] = (
         r"\bSLE\b|chronic\s+fatigue(?:\s+syndrome)?|\bCFS\b|\bME/CFS\b|major\s+depress\w*|\bMDD\b|migraine\w*|"
         r"irritable\s+bowel(?:\s+syndrome)?|\bIBS\b|(?:chronic\s+)?low\s+back\s+pain|\bCLBP\b|multiple\s+sclerosis|"
         r"diabet\w*|cancer|ankylosing\s+spondylitis|spondyloarthritis|sj[oö]gren\w*|hypothyroid\w*|"
+        r"familial\s+mediterranean\s+fever|\bFMF\b|postural\s+(?:orthostatic\s+)?tachycardia\s+syndrome|\bPOTS\b|"
+        r"narcolepsy|parasomnia|REM\s+sleep\s+behaviou?r\s+disorder|spasticity|stroke|myalgic\s+encephalomyelitis|"
+        r"multiple\s+chemical\s+sensitivity|temporomandibular\s+disorders?|\bTMD\b|burn-?out|"
+        r"stress-related\s+syndromes|long\s+covid|post-covid(?:-19)?\s+(?:condition|syndrome)|"
         r"healthy\s+(?:volunteers|subjects|individuals|participants|people|adults|women|men)\s+(?:who|underwent|"
         r"were\s+(?:deprived|exposed|subjected))|general\s+population|non-?fibromyalgia|"
         r"(?:in|of)\s+(?:\w+\s+)?(?:rats|mice|animals|rodents)|(?:in|among)\s+(?:\w+\s+){0,2}healthy\s+(?:\w+\s+)?"
@@ -186,7 +190,88 @@ CUES: tuple[Cue, ...] = (
     Cue(r"(?:this|our|the\s+present)\s+(?:systematic\s+|narrative\s+|scoping\s+)?(?:review|meta-?analysis)|"
         r"meta-?analys[ie]s|pooled|(?:studies|trials)\s+(?:included|reviewed|showed|found|reported)|"
         r"systematic\s+review|reviewed\s+(?:studies|literature)", "review", scope="sentence"),
+    # --- the sentence's role where no section label gives it (an unstructured abstract)
+    Cue(r"in\s+conclusion|in\s+summary|taken\s+together|(?:these|our|the)\s+(?:\w+\s+)?(?:findings|results|data|"
+        r"observations)\s+(?:\w+\s+)?(?:show|indicate|demonstrate|suggest|support|confirm|highlight|reveal|point|"
+        r"provide)|this\s+(?:study|review|report|work|meta-?analysis)\s+(?:\w+\s+)?(?:shows|showed|demonstrates|"
+        r"demonstrated|highlights|supports|indicates|reveals|revealed|provides|found)", "role_conclusion",
+        scope="sentence"),
+    Cue(r"(?:we|results?|analys[ie]s|it)\s+(?:\w+\s+)?(?:found|observed|showed|revealed|identified|detected|"
+        r"demonstrated)|(?:was|were)\s+(?:\w+\s+)?(?:higher|lower|greater|reduced|increased|decreased|elevated|"
+        r"associated|correlated|observed|found)|\bp\s*[<=>\u2264]\s*0?\.\d|differed|discriminated|"
+        r"(?:correlated|associated)\s+(?:\w+\s+)?with|(?:showed|exhibited|displayed|had)\s+(?:\w+\s+)?(?:higher|lower|"
+        r"greater|more|less|increased|decreased|reduced|elevated|impaired|altered)|(?:studies|trials|evidence)\s+"
+        r"(?:\w+\s+)?(?:showed|found|reported|demonstrated|indicated?s?)", "role_result", scope="sentence"),
+    Cue(r"(?:is|are)\s+(?:a|an)\s+(?:\w+\s+){0,4}(?:condition|disorder|syndrome|disease|illness)|"
+        r"characteri[sz]ed\s+by|with\s+features\s+of|marked\s+by|it\s+is\s+(?:known|thought|believed|plausible)|"
+        r"(?:is|are)\s+(?:thought|believed|known|considered)\s+to|commonly\s+accepted|emerging\s+evidence",
+        "role_background", scope="sentence"),
+    # --- who the finding is about (step 2): fibromyalgia named as the group a result is for, and pooled groups
+    Cue(r"(?:patients|women|men|individuals|subjects|people|persons|children|adolescents|adults|participants|those)"
+        r"\s+(?:\w+\s+)?(?:with|having|diagnosed\s+with|suffering\s+from)\s+(?:primary\s+|juvenile\s+)?"
+        r"(?:fibromyalgia|FMS?|JFM)|(?:fibromyalgia|FMS?|JFM)(?:\s+syndrome)?[\s-]+(?:patients|group|subjects|women|"
+        r"cohort|sample|participants|individuals)|(?:in|among|within)\s+(?:\w+\s+)?(?:fibromyalgia|FMS?|JFM)\b",
+        "fibromyalgia_population", scope="sentence"),
+    Cue(r"(?:both|all|the\s+two|the\s+three)\s+(?:\w+\s+)?patient\s+groups|both\s+(?:fibromyalgia|FMS?)\s+and\s+\w+|(?:fibromyalgia|FMS?)\s+and/or\s+\w+|"
+        r"(?:fibromyalgia|FMS?)\s+(?:and|or)\s+(?:\w+\s+){0,4}(?:analy[sz]ed|combined|pooled|taken)\s+"
+        r"(?:as\s+one|together)|analy[sz]ed\s+as\s+one\s+group|pooled\s+(?:patient\s+)?(?:group|sample)|"
+        r"functional\s+somatic\s+syndromes|these\s+(?:comorbidities|conditions|disorders|syndromes)|"
+        r"(?:fibromyalgia|FMS?)\s+or\s+(?:\w+\s+){0,3}(?:syndrome|migraine|disease|pain)\b", "pooled",
+        scope="sentence"),
+    # --- what the cause's term names (step 3): a symptom beside others in a list, not the cause's construct
+    Cue(r"pain|fatigue|depress\w*|anxiety|mood|quality\s+of\s+life|QoL|stiffness|cognit\w*|memory|function|"
+        r"functioning|functionality|disability|flexibility|fitness|well-?being|catastrophi[sz]\w*|sleep|insomnia|"
+        r"headaches?|tenderness|symptom\s+severity|FIQR?|kinesiophobia|self-efficacy|distress|stress",
+        "symptom", scope="sentence"),
+    # A null about whether a link is mediated or moderated tests a pathway, not the cause's abnormality.
+    Cue(r"mediat\w*|moderat(?:ed|es|ing|ion|or|ors)", "mediation", scope="clause"),
+    # A treatment named after the cause ("vagus nerve stimulation", "serotonin reuptake inhibitors"): aimed at it.
+    Cue(r"stimulation|biofeedback|training|therapy|inhibitors?|agonists?|antagonists?|blockers?|supplementation|"
+        r"supplements?|hygiene|modulation\s+therapy|treatment|intervention", "treatment_noun", scope="sentence"),
+    # What a null in a trial must be set against to count: a placebo, sham, usual care, a waiting list or health.
+    Cue(r"placebo|sham|usual\s+care|wait(?:ing)?[\s-]?list|no[\s-]treatment|healthy|controls?\b|HCs?\b",
+        "inactive_comparator", scope="sentence"),
+    # A result that interprets another ("... suggesting a reduction in central sensitization"): low confidence.
+    # A cause named as what something else may bring about ("alterations ... may result in widespread pain",
+    # "... are implicated in nociplastic pain"): a speculation, or the cause as a consequence, not a result on it.
+    Cue(r"(?:may|might|could|would|can)\s+(?:\w+\s+)?(?:result\s+in|cause|contribute\s+to|lead\s+to|underlie|"
+        r"explain|play\s+(?:a|an)\s+(?:\w+\s+)?role|be\s+involved|trigger|drive|predispose|increase\s+(?:the\s+)?"
+        r"(?:vulnerability|susceptibility|risk))", "speculation",
+        scope="sentence"),
+    Cue(r"(?:are|is|be|been)\s+implicated\s+in|involved\s+in|contribut(?:e|es|ed|ing)\s+to|lead(?:s|ing)?\s+to|"
+        r"result(?:s|ed|ing)?\s+in|underl(?:ie|ies|ying)|play(?:s|ed)?\s+(?:a|an)\s+(?:\w+\s+)?role\s+in",
+        "consequence", scope="sentence"),
+    # What links a trigger to fibromyalgia: an occurrence or an association, not a score compared across groups.
+    Cue(r"associat\w*|linked|odds|hazard|risk|prevalen\w*|incidence|more\s+(?:common|frequent|likely)|frequen\w*|"
+        r"onset|preced\w*|followed|triggered|develop\w*|history\s+of|comorbid\w*|co-?occurr\w*",
+        "trigger_link", scope="sentence"),
+    Cue(r"suggest\w*|indicat(?:e|es|ed|ing)|reflect\w*|highlight\w*|implicat\w*|point(?:s|ed)?\s+to|"
+        r"consistent\s+with", "interpretation", scope="sentence"),
 )
+
+# Measures of a cause's construct that its tagging terms do not name (step 3), by shipped cause id: an article
+# tagged with the cause is read at these too, and a reading from one is low-confidence.
+CONSTRUCT_MEASURES: dict[str, tuple[str, ...]] = {
+    "autonomic": (r"pupil(?:lary)?\s+(?:sizes?|diameters?|responses?|dilation)", r"COMPASS[\s-]?31",
+                  r"baroreceptor(?:\s+reflex)?", r"R-?R\s+interval\s+variability", r"HF\s+power",
+                  r"high[\s-]frequency\s+(?:power|component)", r"LF/HF(?:\s+ratio)?", r"cardiac\s+vagal\s+\w+"),
+    "muscle": (r"muscle\s+oxygen\w*(?:\s+saturation)?", r"oxygen\s+(?:utili[sz]ation|uptake|saturation|extraction)",
+               r"muscle\s+(?:blood\s+flow|fib(?:er|re)s?|perfusion)", r"SmO2", r"(?:peak\s+)?VO2\s?(?:max|peak)?"),
+    "central_sensitisation": (r"pain\s+(?:thresholds?|sensitivity|modulation|inhibition|facilitation)",
+                              r"pressure\s+pain\s+thresholds?", r"quantitative\s+sensory\s+testing", r"QST",
+                              r"central\s+sensiti[sz]ation\s+inventory", r"pronociceptive"),
+    "stress_hormones": (r"(?:momentary|daily|perceived|psychosocial)\s+stress(?:ors?)?", r"stress\s+responses",
+                        r"hair\s+cortisol(?:\s+concentrations?)?"),
+}
+
+# Outcomes that measure a cause as a symptom the patient reports (step 3), matched where the cause's term stands: a
+# treatment that improves one supports the cause only when the treatment is aimed at it.
+SYMPTOM_OUTCOMES: dict[str, str] = {
+    "sleep": r"(?:Pittsburgh\s+)?sleep(?!\s*(?:architecture|stages?|spindles?|efficiency|latency|EEG|apnea|apnoea))|"
+             r"PSQI|insomnia(?:\s+severity)?",
+    "stress_hormones": r"perceived\s+stress|stress\s+levels?",
+    "autonomic": r"autonomic\s+symptoms?|dysautonomia",
+}
 
 # A negation reaches the cues that follow it within this many words ("did not show any significant increase").
 NEGATION_SCOPE_WORDS = 6

@@ -33,6 +33,7 @@ abstract states ("74 women with fibromyalgia and 30 healthy controls").
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -45,62 +46,21 @@ import pandas as pd
 
 from tracker.config import EXPECTS, Hypothesis
 from tracker.models import EVIDENCE_KINDS, STANCES, UNREAD_STANCE
-from tracker.analysis.stance.cues import CUES, CueMatch, clauses, cue_matches, term_as_population
-from tracker.analysis.stance.direction import DIRECTIONS, Finding, clause_findings, clause_verdict, read_finding
-from tracker.analysis.stance.sentences import (
-    _METHOD_LABEL, _RESULT_CATEGORIES, _RESULT_LABEL, _UNSTRUCTURED_MINIMUM, sections_from_text, split_sentences)
+from tracker.analysis.stance.cues import (
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
+from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
+from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes
 from tracker.tagging import Rules, normalised_text
 
-__all__ = [
-    "CUES", "DIRECTIONS", "EVIDENCE_KINDS", "STANCES", "STANCE_COLUMNS", "UNREAD_STANCE", "StanceRules",
-    "compile_stance_rules", "finding_direction", "read_finding", "read_stances", "sample_sizes",
-    "sections_from_text", "split_sentences",
-]
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-01.9"
+STANCE_RULES_VERSION = "2026-12-06.1"
 
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
-                                   "sentence", "cue", "n_patients", "n_controls")
-
-class Sentence(NamedTuple):
-    text: str
-    section: str | None
-
-
-def _is_result_section(section: dict) -> bool:
-    category = (section.get("nlm_category") or "").upper()
-    if category in _RESULT_CATEGORIES:
-        return True
-    if category and category != "UNASSIGNED":
-        return False
-    label = section.get("label") or ""
-    return bool(_RESULT_LABEL.search(label)) and not _METHOD_LABEL.search(label)
-
-
-def _result_sentences(title: str, sections: Sequence[dict]) -> list[Sentence]:
-    """The sentences that report results, in the abstract's order, then the title (unless it asks a question)."""
-    labelled = [section for section in sections if section.get("label") or section.get("nlm_category")]
-    chosen = [section for section in labelled if _is_result_section(section)]
-    sentences: list[Sentence] = []
-    if chosen:
-        for section in chosen:
-            text = section.get("text") or ""
-            sentences += [Sentence(text[start:end], section.get("label") or section.get("nlm_category"))
-                          for start, end in split_sentences(text)]
-    else:
-        # Unstructured (or labels that name no results): the results and conclusions come last.
-        every = [Sentence((section.get("text") or "")[start:end], section.get("label"))
-                 for section in sections for start, end in split_sentences(section.get("text") or "")]
-        first = max(0, min(len(every) - _UNSTRUCTURED_MINIMUM, len(every) // 2))
-        sentences = every[first:]
-    title = (title or "").strip()
-    if title and not title.endswith("?"):
-        sentences.append(Sentence(title, "TITLE"))
-    return sentences
-
+                                   "sentence", "cue", "n_patients", "n_controls", "confidence", "confidence_reason")
+CONFIDENCES: tuple[str, ...] = ("high", "low")
 
 # --- the per-(article, cause) reader ---------------------------------------------------------------------------
 
@@ -159,6 +119,290 @@ def _term_pattern(term_patterns: tuple[tuple[str, str], ...], labels: tuple[str,
     return re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII) if parts else None
 
 
+_DESIGN_KINDS = {"meta_analysis": "review", "systematic_review": "review", "narrative_review": "review",
+                 "rct": "intervention", "clinical_trial": "intervention", "case_control": "comparison",
+                 "cohort": "association", "observational": "association"}
+_PROTOCOL_TYPES = frozenset({"Clinical Trial Protocol"})
+# A protocol reports no results, only what a study will do.
+_PROTOCOL_TITLE = re.compile(r"\bprotocol\b\s*(?:for|of)?\s*(?:a|an)?\s*(?:\w+\s+){0,3}(?:study|trial|review)|"
+                             r"(?:study|trial|review)\s*:?\s*(?:a\s+)?protocol\b|\bprotocol\s*$", re.IGNORECASE)
+_TRIAL = re.compile(r"\brandomi[sz]ed\b|\bplacebo\b|\bsham\b|\btrial\b|\bintervention\b|\btreated\s+with\b|"
+                    r"\b(?:after|following)\s+(?:\d+|two|four|six|eight|ten|twelve)\s+(?:weeks?|months?|sessions?)\b",
+                    re.IGNORECASE)
+_FIBROMYALGIA = re.compile(r"\b(?:fibromyalgi\w*|fibrositis|FMS?|JFM)\b", re.IGNORECASE)
+_FIBROMYALGIA_SHORT = re.compile(r"\b(?:FMS?|JFM)\b")
+# An article is about fibromyalgia when its title names it (alone), its sample is counted in patients with it, or
+# this share of its sentences names it.
+_FIBROMYALGIA_SHARE = 0.3
+
+
+# --- step 1: the sentence's role -------------------------------------------------------------------------------
+
+class Sentence(NamedTuple):
+    """One sentence of an abstract (or the title): its text, the section label shown with it, and its role."""
+
+    text: str
+    section: str | None
+    role: str
+
+
+ROLES: tuple[str, ...] = ("result", "conclusion", "background", "aim", "method", "outlook", "title")
+# A section's label or NLM category → the role of its sentences; the first pattern that matches decides.
+SECTION_ROLES: tuple[tuple[str, str], ...] = (
+    (r"\b(?:conclusions?|interpretations?|implications?|significance|summary|discussion|relevance)\b", "conclusion"),
+    (r"\b(?:results?|findings?|case\s+(?:report|presentation|description)s?)\b", "result"),
+    (r"\b(?:methods?|measures?|design|setting|participants|patients|subjects|materials|procedures?|"
+     r"interventions?|outcomes?|data\s+sources|study\s+selection|eligibility|registration)\b", "method"),
+    (r"\b(?:aims?|objectives?|purposes?|goals?|questions?)\b", "aim"),
+    (r"\b(?:background|introduction|context|importance|rationale)\b", "background"),
+)
+_SECTION_ROLES = [(re.compile(pattern, re.IGNORECASE), role) for pattern, role in SECTION_ROLES]
+
+
+def section_role(label: str | None, nlm_category: str | None) -> str | None:
+    """The role a section's label gives its sentences, or None when it has no label that says."""
+    category = (nlm_category or "").upper()
+    if category in ("RESULTS", "CONCLUSIONS"):
+        return "result" if category == "RESULTS" else "conclusion"
+    if category in ("BACKGROUND", "OBJECTIVE", "METHODS"):
+        return {"BACKGROUND": "background", "OBJECTIVE": "aim", "METHODS": "method"}[category]
+    for pattern, role in _SECTION_ROLES:
+        if label and pattern.search(label):
+            return role
+    return None
+
+
+def sentence_role(text: str, given: str | None, position: float) -> str:
+    """Step 1: what a sentence does. A section label gives the role; within results and conclusions an aim,
+    method or outlook is still one ("further studies are needed"). An unlabelled sentence is read by its cues,
+    and where none speaks, by its place (`position`, 0 first to 1 last): background first, results last."""
+    if cue_matches(text, "not_a_result"):
+        return "outlook" if given in ("result", "conclusion") else given or "background"
+    if given is not None:
+        return given
+    if cue_matches(text, "role_background") and not cue_matches(text, "role_result"):
+        return "background"
+    if cue_matches(text, "role_conclusion"):
+        return "conclusion"
+    if cue_matches(text, "role_result"):
+        return "result" if position > 0.2 else "background"
+    return "result" if position >= 0.5 else "background"
+
+
+# --- per article: what every cause's reading shares --------------------------------------------------------------
+
+@dataclass
+class _Article:
+    title: str
+    sentences: list[Sentence]
+    # Each sentence lower-cased and folded as tagging's term patterns expect, joined by NUL (no pattern crosses it).
+    normalised: str
+    starts: list[int]
+    abbreviations: dict[str, str]
+    about_fibromyalgia: bool
+    trial: bool
+    protocol: bool
+    structured: bool
+    design: str
+    whole: str
+    sizes: tuple[int | None, int | None]
+
+
+def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str) -> _Article:
+    title = (title or "").strip()
+    structured = any(section.get("label") or section.get("nlm_category") for section in sections)
+    texts: list[tuple[str, str | None, str | None]] = []
+    for section in sections:
+        text = section.get("text") or ""
+        given = section_role(section.get("label"), section.get("nlm_category"))
+        texts += [(text[start:end], section.get("label") or section.get("nlm_category"), given)
+                  for start, end in split_sentences(text)]
+    count = max(len(texts), 1)
+    sentences = [Sentence(text, label, sentence_role(text, given, number / max(count - 1, 1)))
+                 for number, (text, label, given) in enumerate(texts)]
+    if title and not title.endswith("?"):
+        sentences.append(Sentence(title, "TITLE", "title"))
+    normalised_parts = [normalised_text(sentence.text) for sentence in sentences]
+    starts, position = [], 0
+    for part in normalised_parts:
+        starts.append(position)
+        position += len(part) + 1
+    whole = " ".join(text for text, _, _ in texts)
+    types = publication_types if isinstance(publication_types, (list, tuple)) else ()
+    protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
+    naming = sum(1 for text, _, _ in texts if _names_fibromyalgia(text))
+    title_alone = _names_fibromyalgia(title) and not cue_matches(title, "other_population")
+    sizes = sample_sizes(whole)
+    # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about.
+    about = title_alone or sizes[0] is not None or naming >= max(1.0, _FIBROMYALGIA_SHARE * len(texts))
+    trial = _DESIGN_KINDS.get(design) == "intervention" or bool(_TRIAL.search(title) or _TRIAL.search(whole))
+    return _Article(title=title, sentences=sentences, normalised="\0".join(normalised_parts), starts=starts,
+                    abbreviations=defined_abbreviations(whole), about_fibromyalgia=about, trial=trial,
+                    protocol=protocol, structured=structured, design=design, whole=whole, sizes=sizes)
+
+
+def _names_fibromyalgia(text: str) -> bool:
+    match = _FIBROMYALGIA.search(text)
+    # "FM" must be capitals ("fm" is a unit); the long name in any case.
+    return match is not None and (match.group().lower().startswith("fib") or bool(_FIBROMYALGIA_SHORT.search(text)))
+
+
+# --- step 2: the population ------------------------------------------------------------------------------------
+
+def sentence_population(text: str, about_fibromyalgia: bool) -> str:
+    """Step 2: whom a sentence's result is for: "fibromyalgia", "pooled" (fibromyalgia together with another
+    condition, without a result of its own), or "other" (another population, or fibromyalgia only named in an
+    article about something else)."""
+    names = _names_fibromyalgia(text)
+    if cue_matches(text, "pooled"):
+        return "pooled"
+    if cue_matches(text, "other_population") and not names:
+        return "other"
+    if about_fibromyalgia:
+        return "fibromyalgia"
+    # In an article about another condition a result counts only where it is stated for people with fibromyalgia.
+    return "fibromyalgia" if cue_matches(text, "fibromyalgia_population") else "other"
+
+
+# --- step 3: the construct -------------------------------------------------------------------------------------
+
+class Anchor(NamedTuple):
+    """Where the cause stands in a sentence, its text there, and how it was found: "term" (the cause's own
+    term), "abbreviation" (one the abstract defines for a term or a measure), "measure" (CONSTRUCT_MEASURES)."""
+
+    start: int
+    text: str
+    source: str
+
+
+_LIST_SPLIT = re.compile(r",|;|\band\b|\bor\b|\bas\s+well\s+as\b", re.IGNORECASE)
+_LIST_ITEM_WORDS = 4
+# A term is one item of a symptom list when at least this many of its neighbouring items name symptoms.
+_LIST_NEIGHBOURS = 2
+
+
+def listed_with_symptoms(text: str, anchor: Anchor) -> bool:
+    """Step 3: whether the cause's term stands as one item of a list of symptoms or outcomes ("improved pain,
+    sleep quality and fatigue"), which names the symptom, not the cause's construct."""
+    spans, start = [], 0
+    for found in _LIST_SPLIT.finditer(text):
+        spans.append((start, found.start()))
+        start = found.end()
+    spans.append((start, len(text)))
+    items = [(a, b) for a, b in spans if text[a:b].strip()]
+    index = next((number for number, (a, b) in enumerate(items) if a <= anchor.start < b), None)
+    if index is None:
+        return False
+    item_start, item_end = items[index]
+    before = len(text[item_start:anchor.start].split())
+    after = len(text[anchor.start + len(anchor.text):item_end].split())
+    if before > 3 and after > 3:
+        return False
+    neighbours = 0
+    for number in (index - 3, index - 2, index - 1, index + 1, index + 2, index + 3):
+        if 0 <= number < len(items) and _symptom_item(text[items[number][0]:items[number][1]], number, len(items)):
+            neighbours += 1
+    return neighbours >= _LIST_NEIGHBOURS
+
+
+def _symptom_item(item: str, number: int, count: int) -> bool:
+    words = item.split()
+    if len(words) <= _LIST_ITEM_WORDS:
+        return bool(cue_matches(item, "symptom"))
+    # The list's first item ends the clause that opens it ("... improved pain"), its last starts the one after.
+    if number == 0:
+        return bool(cue_matches(" ".join(words[-2:]), "symptom"))
+    if number == count - 1:
+        return bool(cue_matches(" ".join(words[:2]), "symptom"))
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _extra_pattern(cause: str, term_pattern: re.Pattern[str] | None,
+                   abbreviations: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    """The cause's construct measures and the abbreviations the abstract defines for a term or a measure."""
+    measures = CONSTRUCT_MEASURES.get(cause, ())
+    measure = re.compile("|".join(measures), re.IGNORECASE) if measures else None
+    shorts = [short for short, long_form in abbreviations
+              if term_pattern is not None and term_pattern.search(normalised_text(long_form))
+              or measure is not None and measure.search(long_form)]
+    parts = [f"(?P<measure>{'|'.join(measures)})"] if measures else []
+    if shorts:
+        parts.insert(0, f"(?P<abbreviation>{'|'.join(re.escape(short) for short in shorts)})")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w])") if parts else None
+
+
+def _anchors(article: _Article, term_pattern: re.Pattern[str] | None,
+             extra: re.Pattern[str] | None) -> dict[int, list[Anchor]]:
+    """Sentence number → where the cause stands in it: only these sentences are read."""
+    found: dict[int, list[Anchor]] = {}
+    if term_pattern is not None:
+        for match in term_pattern.finditer(article.normalised):
+            number = bisect.bisect_right(article.starts, match.start()) - 1
+            text = article.sentences[number].text
+            offset = match.start() - article.starts[number]
+            normalised_length = (article.starts[number + 1] - 1 if number + 1 < len(article.starts)
+                                 else len(article.normalised)) - article.starts[number]
+            if normalised_length != len(text):
+                # Folding "α" to "alpha" lengthens the text: scale the offset back onto the sentence.
+                offset = int(offset * len(text) / max(normalised_length, 1))
+            found.setdefault(number, []).append(Anchor(offset, match.group(), "term"))
+    if extra is not None:
+        for number, sentence in enumerate(article.sentences):
+            for match in extra.finditer(sentence.text):
+                if not any(a.start <= match.start() < a.start + len(a.text) for a in found.get(number, ())):
+                    found.setdefault(number, []).append(Anchor(match.start(), match.group(), match.lastgroup))
+    return {number: sorted(anchors) for number, anchors in sorted(found.items())}
+
+
+# --- step 4: the direction against expect ---------------------------------------------------------------------
+
+_CONTROLS_FIRST = re.compile(
+    r"(?:controls?|healthy\s+(?:\w+\s+)?(?:subjects|volunteers|individuals|participants|women|men))\b[^.;]{0,80}?"
+    r"\b(?:higher|lower|greater|less|more|fewer|increased|decreased|reduced|elevated)\b[^.;]{0,80}?\bthan\b"
+    r"[^.;]{0,40}?\b(?:patients|fibromyalgi\w*|FMS?)\b", re.IGNORECASE)
+_OPPOSITE = {"higher": "lower", "lower": "higher"}
+
+
+def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title: bool = False,
+                   trial: bool = False, aimed_at_cause: bool = True, symptom_outcome: bool = False,
+                   other_population: bool = False) -> str | None:
+    """Step 4: the stance one finding takes on the cause's prediction, or None where it says nothing about it.
+
+    A no-difference finding contradicts only against health (or a placebo, sham or waiting list in a trial): a
+    null against another patient group, between two active treatments, or about whether a link is mediated tests
+    no prediction. A treatment's benefit supports when the treatment is aimed at the cause or moves its marker,
+    not when it eases a symptom the cause is named after ("sleep quality improved")."""
+    # A title names its topic in such words ("Autonomic dysfunction in fibromyalgia: a review"): only a stated
+    # direction, null or association there is a finding.
+    if title and finding.category == "state":
+        return None
+    # "Alterations in pain thresholds may result in widespread pain", "early-life stress may increase
+    # vulnerability": a named abnormality in a speculation, or what the speculation itself predicts.
+    speculations = cue_matches(text, "speculation")
+    if speculations and (finding.category == "state" or any(s.start <= finding.start for s in speculations)):
+        return None
+    direction = finding.direction
+    if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
+        direction = _OPPOSITE[direction]
+    if direction == "no_difference":
+        if cue_matches(text, "patient_comparator") or cue_matches(text[max(0, finding.start - 80):finding.end + 40],
+                                                                  "mediation"):
+            return None
+        if other_population and not cue_matches(text, "healthy_comparator"):
+            return None
+        if (trial or kind == "intervention") and not cue_matches(text, "inactive_comparator"):
+            return None
+        return "contradicts"
+    if kind == "intervention" or trial and cue_matches(text, "treatment"):
+        return "supports" if aimed_at_cause or not symptom_outcome else None
+    if expect in ("higher", "lower"):
+        if direction == "different":
+            return None
+        return "supports" if direction == expect else "contradicts"
+    return "supports"
+
+
 class _Verdict(NamedTuple):
     stance: str
     sentence: Sentence
@@ -166,16 +410,15 @@ class _Verdict(NamedTuple):
     kind: str
     hedged: bool
     strength: int
+    reasons: tuple[str, ...]
 
 
-_DESIGN_KINDS = {"meta_analysis": "review", "systematic_review": "review", "narrative_review": "review",
-                 "rct": "intervention", "clinical_trial": "intervention", "case_control": "comparison",
-                 "cohort": "association", "observational": "association"}
+_DESIGN_KINDS_REVIEW = frozenset({"meta_analysis", "systematic_review", "narrative_review"})
 
 
 def _evidence_kind(sentence: str, design: str) -> str:
     """What kind of evidence a deciding sentence gives: its design first for reviews and trials, then its cues."""
-    if _DESIGN_KINDS.get(design) == "review" or cue_matches(sentence, "review"):
+    if design in _DESIGN_KINDS_REVIEW or cue_matches(sentence, "review"):
         return "review"
     if design in ("rct", "clinical_trial") or cue_matches(sentence, "treatment"):
         return "intervention"
@@ -186,134 +429,173 @@ def _evidence_kind(sentence: str, design: str) -> str:
     return _DESIGN_KINDS.get(design, "other")
 
 
-def _abstract_kind(text: str, design: str, protocol: bool) -> str:
+def _abstract_kind(article: _Article) -> str:
     """The kind of study an abstract without a deciding sentence reports: protocols are "other"; the design,
     then the abstract's cues (a treatment only where a placebo or randomisation says it is a trial)."""
-    if protocol:
+    if article.protocol:
         return "other"
-    if design in _DESIGN_KINDS:
-        return _DESIGN_KINDS[design]
-    if cue_matches(text, "review"):
+    if article.design in _DESIGN_KINDS:
+        return _DESIGN_KINDS[article.design]
+    if cue_matches(article.whole, "review"):
         return "review"
-    if re.search(r"\bplacebo\b|\brandomi[sz]ed\b", text, re.IGNORECASE):
+    if re.search(r"\bplacebo\b|\brandomi[sz]ed\b", article.whole, re.IGNORECASE):
         return "intervention"
-    if cue_matches(text, "comparator"):
+    if cue_matches(article.whole, "comparator"):
         return "comparison"
-    if cue_matches(text, "association"):
+    if cue_matches(article.whole, "association"):
         return "association"
     return "other"
 
 
-_normalised_sentence = functools.lru_cache(maxsize=65536)(normalised_text)
-
-
-def _anchors(sentence: str, pattern: re.Pattern[str]) -> list[tuple[int, str]]:
-    """Where the cause's terms stand in the sentence, and their text there."""
-    normalised = _normalised_sentence(sentence)
-    found = list(pattern.finditer(normalised))
-    if len(normalised) == len(sentence):
-        return [(match.start(), sentence[match.start():match.end()]) for match in found]
-    # Folding "α" to "alpha" lengthens the text: scale the offsets back onto the sentence.
-    scale = len(sentence) / max(len(normalised), 1)
-    return [(int(match.start() * scale), match.group()) for match in found]
-
-
-def _term_findings(text: str, anchors: list[tuple[int, str]]) -> list[Finding]:
-    """The findings about the cause in a sentence: one per clause that holds a term and a cue ("tryptophan was
-    reduced, whereas serotonin did not differ": two), else the finding the whole sentence gives the first term."""
+def _term_findings(text: str, anchors: Sequence[Anchor]) -> list[tuple[Finding, Anchor]]:
+    """The findings about the cause in a sentence: one per clause that holds an anchor and a cue ("tryptophan
+    was reduced, whereas serotonin did not differ": two), else the finding the whole sentence gives the first."""
     if cue_matches(text, "anaphoric_null"):
-        finding = read_finding(text, anchors[0][0])
-        return [finding] if finding is not None else []
+        finding = read_finding(text, anchors[0].start)
+        return [(finding, anchors[0])] if finding is not None else []
     spans = clauses(text)
-    findings: list[Finding] = []
+    findings: list[tuple[Finding, Anchor]] = []
     seen: set[tuple[int, int]] = set()
-    for anchor, _ in anchors:
-        span = next((span for span in spans if span[0] <= anchor < span[1]), None)
+    for anchor in anchors:
+        span = next((span for span in spans if span[0] <= anchor.start < span[1]), None)
         if span is None or span in seen:
             continue
         seen.add(span)
-        verdict = clause_verdict(clause_findings(text, *span), anchor)
+        verdict = clause_verdict(clause_findings(text, *span), anchor.start)
         if verdict is not None:
-            findings.append(verdict)
+            findings.append((verdict, anchor))
     if findings:
         return findings
-    finding = read_finding(text, anchors[0][0])
-    return [finding] if finding is not None else []
+    finding = read_finding(text, anchors[0].start)
+    return [(finding, anchors[0])] if finding is not None else []
 
 
-_CONTROLS_FIRST = re.compile(
-    r"(?:controls?|healthy\s+(?:\w+\s+)?(?:subjects|volunteers|individuals|participants|women|men))\b[^.;]{0,80}?"
-    r"\b(?:higher|lower|greater|less|more|fewer|increased|decreased|reduced|elevated)\b[^.;]{0,80}?\bthan\b"
-    r"[^.;]{0,40}?\b(?:patients|fibromyalgi\w*|FMS?)\b", re.IGNORECASE)
-_OPPOSITE = {"higher": "lower", "lower": "higher"}
+class _Cause(NamedTuple):
+    id: str
+    expect: str
+    # The cause's term named in a treatment ("vagus nerve stimulation"): a trial is aimed at it.
+    aimed_at: bool
+    symptom_outcome: re.Pattern[str] | None
 
 
-def _sentence_verdicts(sentence: Sentence, pattern: re.Pattern[str], expect: str, design: str,
-                       protocol: bool) -> list[_Verdict]:
-    """What one sentence says about the cause: no verdict, or one per clause that reports a finding on it."""
+def _sentence_verdicts(article: _Article, sentence: Sentence, anchors: list[Anchor], cause: _Cause,
+                       set_aside: list[str]) -> list[_Verdict]:
+    """What one sentence says about the cause, through the four steps; a finding set aside for a reason worth
+    telling (a pooled population) is noted in `set_aside`."""
     text = sentence.text
-    anchors = _anchors(text, pattern)
-    if not anchors or protocol or cue_matches(text, "not_a_result"):
+    if article.protocol or sentence.role not in ("result", "conclusion", "title"):
         return []
-    anchor, term_text = anchors[0]
-    about_fibromyalgia = bool(cue_matches(text, "fibromyalgia"))
-    # A trigger that is itself a condition (lupus, IBS) is found as "another population": at the term it is
-    # the exposure, unless the sentence studies people who have it.
-    other_population = [m for m in cue_matches(text, "other_population")
-                        if not (expect == "associated" and any(m.start <= at < m.end for at, _ in anchors))]
-    if other_population and not about_fibromyalgia:
+    population = sentence_population(text, article.about_fibromyalgia)
+    # A trigger that is itself a condition (lupus, IBS) is found as "another population": at the term it is the
+    # exposure, not whom the sentence is about.
+    others = [m for m in cue_matches(text, "other_population")
+              if not any(m.start <= anchor.start < m.end for anchor in anchors)]
+    if cause.expect == "associated":
+        if not _links_trigger(text, anchors):
+            return []
+    elif population != "fibromyalgia":
+        if population == "pooled" and read_finding(text, anchors[0].start) is not None:
+            set_aside.append("a finding for a pooled population set aside")
         return []
-    if expect == "associated" and term_as_population(text, term_text) and not cue_matches(text, "occurrence"):
+    construct = [anchor for anchor in anchors if not listed_with_symptoms(text, anchor)]
+    if not construct:
         return []
-    findings = _term_findings(text, anchors)
-    if not findings:
-        return []
-    kind = _evidence_kind(text, design)
+    findings = _term_findings(text, construct)
+    kind = _evidence_kind(text, article.design)
     hedged = bool(cue_matches(text, "hedge"))
-    strength = 2 * bool(cue_matches(text, "comparator")) + about_fibromyalgia
+    strength = 2 * bool(cue_matches(text, "comparator")) + _names_fibromyalgia(text)
     verdicts = []
-    for finding in findings:
-        stance = _finding_stance(sentence, text, finding, expect, kind, other_population)
-        if stance is not None:
-            verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength))
+    for finding, anchor in findings:
+        if _named_as_consequence(text, finding, anchor):
+            continue
+        symptom = bool(cause.symptom_outcome and cause.symptom_outcome.match(text, anchor.start))
+        stance = finding_stance(text, finding, cause.expect, kind, title=sentence.role == "title",
+                                trial=article.trial, aimed_at_cause=cause.aimed_at, symptom_outcome=symptom,
+                                other_population=bool(others))
+        if stance is None:
+            continue
+        reasons = _reasons(article, sentence, anchor, finding, hedged)
+        verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength, reasons))
     return verdicts
 
 
-def _finding_stance(sentence: Sentence, text: str, finding: Finding, expect: str, kind: str,
-                    other_population: Sequence[CueMatch]) -> str | None:
-    """The stance one finding takes on the cause's prediction, or None where it says nothing about it."""
-    # A title names its topic in such words ("Autonomic dysfunction in fibromyalgia: a review"): only a stated
-    # direction, null or association there is a finding.
-    if sentence.section == "TITLE" and finding.category == "state":
-        return None
-    direction = finding.direction
-    if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
-        direction = _OPPOSITE[direction]
-    if direction == "no_difference":
-        # A null against another patient group says nothing about the prediction, which is against health.
-        if other_population and not cue_matches(text, "healthy_comparator") or cue_matches(text, "patient_comparator"):
-            return None
-        return "contradicts"
-    if kind == "intervention":
-        return "supports"
-    if expect in ("higher", "lower"):
-        if direction == "different":
-            return None
-        return "supports" if direction == expect else "contradicts"
-    return "supports"
+# Between fibromyalgia and a trigger named in one list ("fibromyalgia (17%), irritable bowel syndrome (34%)"),
+# none of these words stands: the two are counted side by side, not linked.
+_LINKING_WORDS = re.compile(r"\b(?:with|in|among|after|before|than|was|were|is|are|had|has|have|of|by|following|"
+                            r"preceded|developed|associated|linked|risk|odds)\b", re.IGNORECASE)
 
 
-def _read_pair(title: str, sections: Sequence[dict], pattern: re.Pattern[str] | None, expect: str, design: str,
-               protocol: bool, sentences: list[Sentence] | None = None) -> dict[str, object]:
-    sentences = _result_sentences(title, sections) if sentences is None else sentences
-    verdicts = [] if pattern is None else [
-        verdict for sentence in sentences for verdict in _sentence_verdicts(sentence, pattern, expect, design,
-                                                                             protocol)]
+def _links_trigger(text: str, anchors: Sequence[Anchor]) -> bool:
+    """Step 2 and 3 for a trigger ("associated"): the sentence links the cause's term to fibromyalgia by an
+    occurrence or an association, the term not being the population studied nor listed beside fibromyalgia."""
+    fibromyalgia = [match.start() for match in _FIBROMYALGIA.finditer(text) if _names_fibromyalgia(match.group())]
+    if not fibromyalgia or not cue_matches(text, "trigger_link"):
+        return False
+    if term_as_population(text, anchors[0].text) and not cue_matches(text, "occurrence"):
+        return False
+    for anchor in anchors:
+        for position in fibromyalgia:
+            low, high = sorted((position, anchor.start))
+            between = text[low:high]
+            if _LINKING_WORDS.search(between.split(" ", 1)[1] if " " in between else ""):
+                return True
+    return False
+
+
+def _named_as_consequence(text: str, finding: Finding, anchor: Anchor) -> bool:
+    """Step 3: "bile acid alterations are implicated in nociplastic pain": the finding's cue qualifies what
+    comes before the linking verb, the cause stands after it as a consequence."""
+    return any(finding.end <= link.start and link.end <= anchor.start for link in cue_matches(text, "consequence"))
+
+
+def _reasons(article: _Article, sentence: Sentence, anchor: Anchor, finding: Finding, hedged: bool) -> tuple[str, ...]:
+    """Why a reading is low-confidence; none makes it high."""
+    reasons = []
+    if hedged:
+        reasons.append("hedged")
+    if anchor.source == "abbreviation":
+        reasons.append(f"construct inferred from the abbreviation {anchor.text}")
+    elif anchor.source == "measure":
+        reasons.append(f"construct inferred from a measure ({anchor.text})")
+    if sentence.role == "title":
+        reasons.append("read from the title only")
+    elif not article.structured and not (cue_matches(sentence.text, "role_result")
+                                         or cue_matches(sentence.text, "role_conclusion")):
+        reasons.append("unstructured abstract, a result by its place only")
+    if finding.category == "state" and not cue_matches(sentence.text, "comparator"):
+        reasons.append("an abnormality named without a comparison")
+    return tuple(reasons)
+
+
+_TREATMENT_AFTER_TERM = 30  # characters after a term within which a treatment noun names a treatment of it
+
+
+def _aimed_at(article: _Article, anchors: dict[int, list[Anchor]]) -> bool:
+    """Whether the study's treatment is named after the cause ("vagus nerve stimulation", "HRV biofeedback")."""
+    for number, found in anchors.items():
+        text = article.sentences[number].text
+        for anchor in found:
+            tail = text[anchor.start + len(anchor.text):anchor.start + len(anchor.text) + _TREATMENT_AFTER_TERM]
+            nouns = cue_matches(tail, "treatment_noun")
+            if nouns and nouns[0].start <= len(tail.split(" ")[0]) + 15:
+                return True
+    return False
+
+
+def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
+    extra = _extra_pattern(cause_id, term_pattern, tuple(sorted(article.abbreviations.items())))
+    anchors = _anchors(article, term_pattern, extra)
+    symptom = SYMPTOM_OUTCOMES.get(cause_id)
+    cause = _Cause(cause_id, expect, _aimed_at(article, anchors),
+                   re.compile(symptom, re.IGNORECASE) if symptom else None)
+    set_aside: list[str] = []
+    verdicts = [verdict for number, found in anchors.items()
+                for verdict in _sentence_verdicts(article, article.sentences[number], found, cause, set_aside)]
     # The title restates the abstract: it decides only where no abstract sentence does.
-    from_abstract = [v for v in verdicts if v.sentence.section != "TITLE"]
+    from_abstract = [v for v in verdicts if v.sentence.role != "title"]
     verdicts = from_abstract or verdicts[:1]
-    # The clearest statement decides: one that names fibromyalgia against controls before a passing one.
-    verdicts = sorted(verdicts, key=lambda v: -v.strength)
+    # The clearest statement decides: high confidence first, then one that names fibromyalgia against controls.
+    verdicts = sorted(verdicts, key=lambda v: (bool(v.reasons), -v.strength))
     supporting = [v for v in verdicts if v.stance == "supports"]
     contradicting = [v for v in verdicts if v.stance == "contradicts"]
     if supporting and contradicting:
@@ -321,11 +603,13 @@ def _read_pair(title: str, sections: Sequence[dict], pattern: re.Pattern[str] | 
     elif verdicts:
         deciding, stance = [verdicts[0]], verdicts[0].stance
     else:
-        whole = " ".join(section.get("text") or "" for section in sections)
-        return {"stance": "no_finding", "evidence_kind": _abstract_kind(whole, design, protocol),
-                "hedged": False, "section": None, "sentence": None, "cue": None}
+        reason = "; ".join(dict.fromkeys(set_aside))
+        return {"stance": "no_finding", "evidence_kind": _abstract_kind(article), "hedged": False, "section": None,
+                "sentence": None, "cue": None, "confidence": "low" if reason else "high",
+                "confidence_reason": reason or None}
     # One sentence can hold both findings ("... reduced, whereas ... did not differ"): it is given once.
     sentences_shown = list(dict.fromkeys(v.sentence for v in deciding))
+    reasons = list(dict.fromkeys(reason for v in deciding for reason in v.reasons))
     return {
         "stance": stance,
         "evidence_kind": deciding[0].kind,
@@ -335,13 +619,9 @@ def _read_pair(title: str, sections: Sequence[dict], pattern: re.Pattern[str] | 
                    if any(shown.section for shown in sentences_shown) else None,
         "sentence": "\n".join(shown.text for shown in sentences_shown),
         "cue": "\n".join(v.cue for v in deciding),
+        "confidence": "low" if reasons else "high",
+        "confidence_reason": "; ".join(reasons) or None,
     }
-
-
-_PROTOCOL_TYPES = frozenset({"Clinical Trial Protocol"})
-# A protocol reports no results, only what a study will do.
-_PROTOCOL_TITLE = re.compile(r"\bprotocol\b\s*(?:for|of)?\s*(?:a|an)?\s*(?:\w+\s+){0,3}(?:study|trial|review)|"
-                             r"(?:study|trial|review)\s*:?\s*(?:a\s+)?protocol\b|\bprotocol\s*$", re.IGNORECASE)
 
 
 def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFrame,
@@ -364,23 +644,20 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
         if "design" in facets else {}
     term_patterns = {cause: tuple(sorted(terms.items())) for cause, terms in stance_rules.term_patterns.items()}
     rows = []
-    article_cache: dict[int, tuple] = {}
+    article_cache: dict[int, _Article] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
             index=False, name=None):
         pmid = int(pmid)
-        if pmid not in article_cache:
+        article = article_cache.get(pmid)
+        if article is None:
             position = position_of[pmid]
-            title = columns["title"][position] or ""
             sections = _sections_of(columns["abstract_sections"][position], columns["abstract"][position])
-            types = columns["publication_types"][position]
-            protocol = (bool(_PROTOCOL_TYPES.intersection(types if isinstance(types, (list, tuple)) else ()))
-                        or bool(_PROTOCOL_TITLE.search(title)))
-            text = " ".join(section.get("text") or "" for section in sections)
-            article_cache[pmid] = (title, sections, protocol, sample_sizes(text), _result_sentences(title, sections))
-        title, sections, protocol, (n_patients, n_controls), sentences = article_cache[pmid]
+            article = article_cache[pmid] = _read_article(columns["title"][position] or "", sections,
+                                                          columns["publication_types"][position],
+                                                          str(designs.get(pmid, "other")))
         pattern = _term_pattern(term_patterns[hypothesis_id], _term_labels(matched_terms))
-        row = _read_pair(title, sections, pattern, stance_rules.expects[hypothesis_id],
-                         str(designs.get(pmid, "other")), protocol, sentences)
+        row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
+        n_patients, n_controls = article.sizes
         rows.append({"pmid": pmid, "hypothesis_id": hypothesis_id, **row, "n_patients": n_patients,
                      "n_controls": n_controls})
     frame = pd.DataFrame(rows, columns=list(STANCE_COLUMNS))

@@ -14,8 +14,10 @@ _ABBREVIATIONS = frozenset({
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "inc",
     "ltd", "co", "corp", "dept", "univ", "assoc", "eds", "ed", "pp", "p", "ph.d", "m.d", "b.sc", "m.sc",
 })
-# A candidate end: . ! or ? (and any closing quotes or brackets), then space, then what can start a sentence.
-_CANDIDATE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c(\[]?[A-Z0-9\u0391-\u03a9])")
+# A candidate end: . ! or ? (and any closing quotes or brackets), then space, then what can start a sentence; or
+# a stop with no space between a lower-case word and a capitalised one ("questions.Both"), as exports lose it.
+_CANDIDATE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c(\[]?[A-Z0-9\u0391-\u03a9])|"
+                            r"(?<=[a-z]{3})\.(?=[A-Z][a-z]{2,}\b)")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -96,3 +98,46 @@ def sections_from_text(text: str) -> list[dict[str, str | None]]:
     return sections
 
 
+
+
+# --- abbreviations the abstract defines ------------------------------------------------------------------------
+
+# "electrochemical skin conductance (ESC)", "Central Sensitization Inventory [CSI-9]": a bracketed short form of
+# 2 to 10 characters, with a letter first, right after its long form.
+_SHORT_FORM = re.compile(r"[(\[]\s*([A-Za-z][A-Za-z0-9\-/]{1,9})\s*(?:[;,][^)\]]*)?[)\]]")
+_WORD = re.compile(r"[\w\-/']+")
+
+
+def defined_abbreviations(text: str) -> dict[str, str]:
+    """The abbreviations a text defines, short form → long form, found as Schwartz and Hearst (2003) do: each
+    character of the short form, right to left, is found in the words before the bracket, its first character at
+    the start of a word, within min(|short| + 5, 2 |short|) words."""
+    found: dict[str, str] = {}
+    for match in _SHORT_FORM.finditer(text):
+        short = match.group(1)
+        # Digits are left out: "CSI-9" abbreviates "Central Sensitization Inventory" with its item count.
+        letters = [character for character in short.lower() if character.isalpha()]
+        if len(letters) < 2 or short.lower() == short and len(short) > 4:
+            continue
+        words = _WORD.findall(text[max(0, match.start() - 200):match.start()])
+        window = words[-min(len(letters) + 5, 2 * len(letters)):]
+        long_form = _long_form(letters, window)
+        if long_form and short not in found:
+            found[short] = long_form
+    return found
+
+
+def _long_form(letters: list[str], words: list[str]) -> str | None:
+    """The shortest run of the last `words` whose characters hold `letters` in order, the first at a word start."""
+    text = " ".join(words).lower()
+    position = len(text) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        letter = letters[index]
+        while position >= 0 and (text[position] != letter or index == 0 and position > 0
+                                  and text[position - 1].isalnum()):
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    start = position + 1
+    return " ".join(words)[start:]

@@ -21,7 +21,8 @@ _PATIENT_PATTERNS = (
     re.compile(_COUNT + r"\s+" + _PEOPLE + r"\s+(?:\w+\s+){0,2}(?:with|having|suffering\s+from|diagnosed\s+with"
                r"|meeting\s+(?:the\s+)?\w+\s+criteria\s+for)\s+(?:\w+\s+)?" + _FM + r"\b", re.IGNORECASE),
     re.compile(_COUNT + r"\s+(?:\w+\s+)?" + _FM + r"\s+(?:\w+\s+)?" + _PEOPLE, re.IGNORECASE),
-    re.compile(_FM + r"\s+(?:\w+\s+)?" + _PEOPLE + r"?\s*[(\[]\s*n\s*=\s*(\d+)", re.IGNORECASE),
+    # "FM patients (n = 25)" or "fibromyalgia (n = 25)", not "fibromyalgia symptoms (n = 138)".
+    re.compile(_FM + r"\s*(?:(?:\w+\s+)?" + _PEOPLE + r"\s*)?[(\[]\s*n\s*=\s*(\d+)", re.IGNORECASE),
 )
 _CONTROL_PATTERNS = (
     re.compile(_COUNT + r"\s+(?:\w+[\s-]+){0,4}?(?:healthy|pain-free|control|controls|non-fibromyalgia)\b"
