@@ -250,17 +250,19 @@ CUES: tuple[Cue, ...] = (
 )
 
 # Measures of a cause's construct that its tagging terms do not name (step 3), by shipped cause id: an article
-# tagged with the cause is read at these too, and a reading from one is low-confidence.
+# tagged with the cause is read at these too, and a reading from one is low-confidence. Each starts with a literal
+# word, which must stand in the text before the pattern is tried (most abstracts name none of them).
 CONSTRUCT_MEASURES: dict[str, tuple[str, ...]] = {
     "autonomic": (r"pupil(?:lary)?\s+(?:sizes?|diameters?|responses?|dilation)", r"COMPASS[\s-]?31",
                   r"baroreceptor(?:\s+reflex)?", r"R-?R\s+interval\s+variability", r"HF\s+power",
                   r"high[\s-]frequency\s+(?:power|component)", r"LF/HF(?:\s+ratio)?", r"cardiac\s+vagal\s+\w+"),
     "muscle": (r"muscle\s+oxygen\w*(?:\s+saturation)?", r"oxygen\s+(?:utili[sz]ation|uptake|saturation|extraction)",
-               r"muscle\s+(?:blood\s+flow|fib(?:er|re)s?|perfusion)", r"SmO2", r"(?:peak\s+)?VO2\s?(?:max|peak)?"),
+               r"muscle\s+(?:blood\s+flow|fib(?:er|re)s?|perfusion)", r"SmO2", r"VO2\s?(?:max|peak)?"),
     "central_sensitisation": (r"pain\s+(?:thresholds?|sensitivity|modulation|inhibition|facilitation)",
                               r"pressure\s+pain\s+thresholds?", r"quantitative\s+sensory\s+testing", r"QST",
                               r"central\s+sensiti[sz]ation\s+inventory", r"pronociceptive"),
-    "stress_hormones": (r"(?:momentary|daily|perceived|psychosocial)\s+stress(?:ors?)?", r"stress\s+responses",
+    "stress_hormones": (r"momentary\s+stress", r"daily\s+stress(?:ors?)?", r"perceived\s+stress",
+                        r"psychosocial\s+stress(?:ors?)?", r"stress\s+responses",
                         r"hair\s+cortisol(?:\s+concentrations?)?"),
 }
 

@@ -34,11 +34,13 @@ abstract states ("74 women with fibromyalgia and 30 healthy controls").
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -50,7 +52,7 @@ from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
 from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
-from tracker.analysis.stance.sizes import sample_sizes
+from tracker.analysis.stance.sizes import sample_sizes_of
 from tracker.tagging import Rules, normalised_text
 
 
@@ -116,7 +118,19 @@ def _term_pattern(term_patterns: tuple[tuple[str, str], ...], labels: tuple[str,
         abbreviation = _ABBREVIATION_LABEL.match(label)
         word = abbreviation.group(1) if abbreviation else label
         parts.append(rf"\b{re.escape(normalised_text(word))}\b")
+    # Without its leading \b a pattern starts with letters, and the scan skips to them (some twenty times
+    # faster); `_word_matches` checks the boundary instead.
+    parts = [part[2:] if part.startswith(r"\b") else part for part in parts]
     return re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII) if parts else None
+
+
+def _word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of a pattern (from `_term_pattern` or `_extra_pattern`) that start a word."""
+    for match in pattern.finditer(text):
+        start = match.start()
+        before = text[start - 1] if start else " "
+        if not (before.isascii() and (before.isalnum() or before in "_-")):
+            yield match
 
 
 _DESIGN_KINDS = {"meta_analysis": "review", "systematic_review": "review", "narrative_review": "review",
@@ -129,8 +143,8 @@ _PROTOCOL_TITLE = re.compile(r"\bprotocol\b\s*(?:for|of)?\s*(?:a|an)?\s*(?:\w+\s
 _TRIAL = re.compile(r"\brandomi[sz]ed\b|\bplacebo\b|\bsham\b|\btrial\b|\bintervention\b|\btreated\s+with\b|"
                     r"\b(?:after|following)\s+(?:\d+|two|four|six|eight|ten|twelve)\s+(?:weeks?|months?|sessions?)\b",
                     re.IGNORECASE)
-_FIBROMYALGIA = re.compile(r"\b(?:fibromyalgi\w*|fibrositis|FMS?|JFM)\b", re.IGNORECASE)
-_FIBROMYALGIA_SHORT = re.compile(r"\b(?:FMS?|JFM)\b")
+# "FM" must be capitals ("fm" is a unit); the long name in any case.
+_FIBROMYALGIA_NAME = re.compile(r"\b(?:(?i:fibromyalgi\w*|fibrositis)|FMS?|JFM)\b")
 # An article is about fibromyalgia when its title names it (alone), its sample is counted in patients with it, or
 # this share of its sentences names it.
 _FIBROMYALGIA_SHARE = 0.3
@@ -139,11 +153,17 @@ _FIBROMYALGIA_SHARE = 0.3
 # --- step 1: the sentence's role -------------------------------------------------------------------------------
 
 class Sentence(NamedTuple):
-    """One sentence of an abstract (or the title): its text, the section label shown with it, and its role."""
+    """One sentence of an abstract (or the title): its text, the section label shown with it, the role its
+    section gives it (None when unlabelled) and its place ("early", "middle", "late"; "title")."""
 
     text: str
     section: str | None
-    role: str
+    given: str | None
+    place: str
+
+    @property
+    def role(self) -> str:
+        return sentence_role(self.text, self.given, self.place)
 
 
 ROLES: tuple[str, ...] = ("result", "conclusion", "background", "aim", "method", "outlook", "title")
@@ -172,10 +192,13 @@ def section_role(label: str | None, nlm_category: str | None) -> str | None:
     return None
 
 
-def sentence_role(text: str, given: str | None, position: float) -> str:
+@functools.lru_cache(maxsize=65536)
+def sentence_role(text: str, given: str | None, place: str) -> str:
     """Step 1: what a sentence does. A section label gives the role; within results and conclusions an aim,
     method or outlook is still one ("further studies are needed"). An unlabelled sentence is read by its cues,
-    and where none speaks, by its place (`position`, 0 first to 1 last): background first, results last."""
+    and where none speaks, by its place: background early, results late."""
+    if given == "title" or place == "title":
+        return "title"
     if cue_matches(text, "not_a_result"):
         return "outlook" if given in ("result", "conclusion") else given or "background"
     if given is not None:
@@ -185,8 +208,8 @@ def sentence_role(text: str, given: str | None, position: float) -> str:
     if cue_matches(text, "role_conclusion"):
         return "conclusion"
     if cue_matches(text, "role_result"):
-        return "result" if position > 0.2 else "background"
-    return "result" if position >= 0.5 else "background"
+        return "result" if place != "early" else "background"
+    return "result" if place == "late" else "background"
 
 
 # --- per article: what every cause's reading shares --------------------------------------------------------------
@@ -194,10 +217,14 @@ def sentence_role(text: str, given: str | None, position: float) -> str:
 @dataclass
 class _Article:
     title: str
-    sentences: list[Sentence]
-    # Each sentence lower-cased and folded as tagging's term patterns expect, joined by NUL (no pattern crosses it).
+    # (text, label shown, role its label gives) per section, the title last as a section of its own.
+    sections: list[tuple[str, str | None, str | None]]
+    # Each section lower-cased and folded as tagging's term patterns expect, joined by NUL (no pattern crosses
+    # it), and the sections' own texts joined the same way; the offsets of each section in both.
     normalised: str
-    starts: list[int]
+    normalised_starts: list[int]
+    texts: str
+    text_starts: list[int]
     abbreviations: dict[str, str]
     about_fibromyalgia: bool
     trial: bool
@@ -206,45 +233,76 @@ class _Article:
     design: str
     whole: str
     sizes: tuple[int | None, int | None]
+    # The sentences read so far, by (section, start), and the spans of the sections cut so far: a section where no
+    # cause's term stands is never cut.
+    sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
+    spans: dict[int, list[tuple[int, int]]] = dataclasses.field(default_factory=dict)
+    # The kind of study the abstract reports, read on first need (a pair without a finding).
+    kind: str | None = None
+
+    def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
+        """The sentence that holds `offset` of a section, and where it starts in the section."""
+        text, label, given = self.sections[section]
+        spans = self.spans.get(section)
+        if spans is None:
+            spans = self.spans[section] = [(0, len(text))] if given == "title" else split_sentences(text)
+        number = max(bisect.bisect_right(spans, (offset, len(text) + 1)) - 1, 0)
+        start, end = spans[number]
+        sentence = self.sentences.get((section, start))
+        if sentence is None:
+            # An unstructured abstract's sentences stand by their number; the unlabelled part of a structured
+            # one by its share of the text.
+            place = "title" if given == "title" else _place(
+                number / max(len(spans) - 1, 1) if not self.structured
+                else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
+            sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
+        return sentence, start
 
 
-def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str) -> _Article:
+def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str,
+                  sizes: tuple[int | None, int | None]) -> _Article:
     title = (title or "").strip()
     structured = any(section.get("label") or section.get("nlm_category") for section in sections)
-    texts: list[tuple[str, str | None, str | None]] = []
-    for section in sections:
-        text = section.get("text") or ""
-        given = section_role(section.get("label"), section.get("nlm_category"))
-        texts += [(text[start:end], section.get("label") or section.get("nlm_category"), given)
-                  for start, end in split_sentences(text)]
-    count = max(len(texts), 1)
-    sentences = [Sentence(text, label, sentence_role(text, given, number / max(count - 1, 1)))
-                 for number, (text, label, given) in enumerate(texts)]
+    parts = [((section.get("text") or "").strip(), section.get("label") or section.get("nlm_category"),
+              section_role(section.get("label"), section.get("nlm_category"))) for section in sections]
+    parts = [part for part in parts if part[0]]
+    whole = " ".join(text for text, _, _ in parts)
     if title and not title.endswith("?"):
-        sentences.append(Sentence(title, "TITLE", "title"))
-    normalised_parts = [normalised_text(sentence.text) for sentence in sentences]
-    starts, position = [], 0
-    for part in normalised_parts:
-        starts.append(position)
-        position += len(part) + 1
-    whole = " ".join(text for text, _, _ in texts)
+        parts.append((title, "TITLE", "title"))
+    normalised_parts = [normalised_text(text) for text, _, _ in parts]
     types = publication_types if isinstance(publication_types, (list, tuple)) else ()
     protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
-    naming = sum(1 for text, _, _ in texts if _names_fibromyalgia(text))
     title_alone = _names_fibromyalgia(title) and not cue_matches(title, "other_population")
-    sizes = sample_sizes(whole)
-    # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about.
-    about = title_alone or sizes[0] is not None or naming >= max(1.0, _FIBROMYALGIA_SHARE * len(texts))
+    # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about;
+    # else the share of its sentences that name it (cut only then).
+    about = title_alone or sizes[0] is not None or _share_naming_fibromyalgia(whole) >= _FIBROMYALGIA_SHARE
     trial = _DESIGN_KINDS.get(design) == "intervention" or bool(_TRIAL.search(title) or _TRIAL.search(whole))
-    return _Article(title=title, sentences=sentences, normalised="\0".join(normalised_parts), starts=starts,
+    return _Article(title=title, sections=parts, normalised="\0".join(normalised_parts),
+                    normalised_starts=_starts(normalised_parts), texts="\0".join(text for text, _, _ in parts),
+                    text_starts=_starts([text for text, _, _ in parts]),
                     abbreviations=defined_abbreviations(whole), about_fibromyalgia=about, trial=trial,
                     protocol=protocol, structured=structured, design=design, whole=whole, sizes=sizes)
 
 
+def _starts(parts: Sequence[str]) -> list[int]:
+    """Where each part starts in the parts joined by one separator character."""
+    return list(itertools.accumulate((len(part) + 1 for part in parts[:-1]), initial=0)) if parts else []
+
+
+def _share_naming_fibromyalgia(text: str) -> float:
+    if not _FIBROMYALGIA_NAME.search(text):
+        return 0.0
+    spans = split_sentences(text)
+    return sum(1 for start, end in spans if _FIBROMYALGIA_NAME.search(text, start, end)) / max(len(spans), 1)
+
+
+def _place(position: float) -> str:
+    """Where a sentence stands in its abstract, as `sentence_role` reads it."""
+    return "early" if position <= 0.2 else "middle" if position < 0.5 else "late"
+
+
 def _names_fibromyalgia(text: str) -> bool:
-    match = _FIBROMYALGIA.search(text)
-    # "FM" must be capitals ("fm" is a unit); the long name in any case.
-    return match is not None and (match.group().lower().startswith("fib") or bool(_FIBROMYALGIA_SHORT.search(text)))
+    return _FIBROMYALGIA_NAME.search(text) is not None
 
 
 # --- step 2: the population ------------------------------------------------------------------------------------
@@ -317,42 +375,54 @@ def _symptom_item(item: str, number: int, count: int) -> bool:
     return False
 
 
+_LEADING_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _present_measures(cause: str, normalised: str) -> tuple[str, ...]:
+    """The cause's construct measures whose leading word stands in the (normalised) text."""
+    return tuple(measure for measure in CONSTRUCT_MEASURES.get(cause, ())
+                 if _LEADING_WORD.match(measure).group().lower() in normalised)
+
+
 @functools.lru_cache(maxsize=4096)
-def _extra_pattern(cause: str, term_pattern: re.Pattern[str] | None,
+def _extra_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, ...],
                    abbreviations: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
     """The cause's construct measures and the abbreviations the abstract defines for a term or a measure."""
-    measures = CONSTRUCT_MEASURES.get(cause, ())
     measure = re.compile("|".join(measures), re.IGNORECASE) if measures else None
     shorts = [short for short, long_form in abbreviations
               if term_pattern is not None and term_pattern.search(normalised_text(long_form))
               or measure is not None and measure.search(long_form)]
-    parts = [f"(?P<measure>{'|'.join(measures)})"] if measures else []
+    parts = [f"(?P<measure>(?i:{'|'.join(measures)}))"] if measures else []
     if shorts:
         parts.insert(0, f"(?P<abbreviation>{'|'.join(re.escape(short) for short in shorts)})")
-    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w])") if parts else None
+    # No leading \b nor look-behind: the scan skips to the alternatives' first letters (see `_word_matches`).
+    return re.compile(r"(?:" + "|".join(parts) + r")(?![\w])") if parts else None
 
 
 def _anchors(article: _Article, term_pattern: re.Pattern[str] | None,
-             extra: re.Pattern[str] | None) -> dict[int, list[Anchor]]:
-    """Sentence number → where the cause stands in it: only these sentences are read."""
-    found: dict[int, list[Anchor]] = {}
+             extra: re.Pattern[str] | None) -> dict[Sentence, list[Anchor]]:
+    """The sentences where the cause stands, each with where it stands in them: only these are read."""
+    found: dict[Sentence, list[Anchor]] = {}
     if term_pattern is not None:
-        for match in term_pattern.finditer(article.normalised):
-            number = bisect.bisect_right(article.starts, match.start()) - 1
-            text = article.sentences[number].text
-            offset = match.start() - article.starts[number]
-            normalised_length = (article.starts[number + 1] - 1 if number + 1 < len(article.starts)
-                                 else len(article.normalised)) - article.starts[number]
+        for match in _word_matches(term_pattern, article.normalised):
+            section = bisect.bisect_right(article.normalised_starts, match.start()) - 1
+            text = article.sections[section][0]
+            offset = match.start() - article.normalised_starts[section]
+            normalised_length = (article.normalised_starts[section + 1] - 1 if section + 1 < len(article.sections)
+                                 else len(article.normalised)) - article.normalised_starts[section]
             if normalised_length != len(text):
-                # Folding "α" to "alpha" lengthens the text: scale the offset back onto the sentence.
+                # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
                 offset = int(offset * len(text) / max(normalised_length, 1))
-            found.setdefault(number, []).append(Anchor(offset, match.group(), "term"))
+            sentence, start = article.sentence(section, offset)
+            found.setdefault(sentence, []).append(Anchor(offset - start, match.group(), "term"))
     if extra is not None:
-        for number, sentence in enumerate(article.sentences):
-            for match in extra.finditer(sentence.text):
-                if not any(a.start <= match.start() < a.start + len(a.text) for a in found.get(number, ())):
-                    found.setdefault(number, []).append(Anchor(match.start(), match.group(), match.lastgroup))
-    return {number: sorted(anchors) for number, anchors in sorted(found.items())}
+        for match in _word_matches(extra, article.texts):
+            section = bisect.bisect_right(article.text_starts, match.start()) - 1
+            sentence, start = article.sentence(section, match.start() - article.text_starts[section])
+            offset = match.start() - article.text_starts[section] - start
+            if not any(a.start <= offset < a.start + len(a.text) for a in found.get(sentence, ())):
+                found.setdefault(sentence, []).append(Anchor(offset, match.group(), match.lastgroup))
+    return {sentence: sorted(anchors) for sentence, anchors in found.items()}
 
 
 # --- step 4: the direction against expect ---------------------------------------------------------------------
@@ -478,30 +548,41 @@ class _Cause(NamedTuple):
     symptom_outcome: re.Pattern[str] | None
 
 
-def _sentence_verdicts(article: _Article, sentence: Sentence, anchors: list[Anchor], cause: _Cause,
-                       set_aside: list[str]) -> list[_Verdict]:
-    """What one sentence says about the cause, through the four steps; a finding set aside for a reason worth
-    telling (a pooled population) is noted in `set_aside`."""
+class _Facts(NamedTuple):
+    """What one sentence's reading needs to know of its article."""
+
+    about_fibromyalgia: bool
+    trial: bool
+    structured: bool
+    design: str
+
+
+@functools.lru_cache(maxsize=65536)
+def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Cause,
+                   facts: _Facts) -> tuple[tuple[_Verdict, ...], tuple[str, ...]]:
+    """What one sentence says about the cause, through the four steps, and the reasons worth telling for a
+    finding set aside (a pooled population). Cached: articles share sentences, and causes an article's."""
     text = sentence.text
-    if article.protocol or sentence.role not in ("result", "conclusion", "title"):
-        return []
-    population = sentence_population(text, article.about_fibromyalgia)
+    role = sentence.role
+    if role not in ("result", "conclusion", "title"):
+        return (), ()
+    population = sentence_population(text, facts.about_fibromyalgia)
     # A trigger that is itself a condition (lupus, IBS) is found as "another population": at the term it is the
     # exposure, not whom the sentence is about.
     others = [m for m in cue_matches(text, "other_population")
               if not any(m.start <= anchor.start < m.end for anchor in anchors)]
     if cause.expect == "associated":
         if not _links_trigger(text, anchors):
-            return []
+            return (), ()
     elif population != "fibromyalgia":
         if population == "pooled" and read_finding(text, anchors[0].start) is not None:
-            set_aside.append("a finding for a pooled population set aside")
-        return []
+            return (), ("a finding for a pooled population set aside",)
+        return (), ()
     construct = [anchor for anchor in anchors if not listed_with_symptoms(text, anchor)]
     if not construct:
-        return []
+        return (), ()
     findings = _term_findings(text, construct)
-    kind = _evidence_kind(text, article.design)
+    kind = _evidence_kind(text, facts.design)
     hedged = bool(cue_matches(text, "hedge"))
     strength = 2 * bool(cue_matches(text, "comparator")) + _names_fibromyalgia(text)
     verdicts = []
@@ -509,14 +590,14 @@ def _sentence_verdicts(article: _Article, sentence: Sentence, anchors: list[Anch
         if _named_as_consequence(text, finding, anchor):
             continue
         symptom = bool(cause.symptom_outcome and cause.symptom_outcome.match(text, anchor.start))
-        stance = finding_stance(text, finding, cause.expect, kind, title=sentence.role == "title",
-                                trial=article.trial, aimed_at_cause=cause.aimed_at, symptom_outcome=symptom,
+        stance = finding_stance(text, finding, cause.expect, kind, title=role == "title", trial=facts.trial,
+                                aimed_at_cause=cause.aimed_at, symptom_outcome=symptom,
                                 other_population=bool(others))
         if stance is None:
             continue
-        reasons = _reasons(article, sentence, anchor, finding, hedged)
+        reasons = _reasons(sentence, role, anchor, finding, hedged, facts.structured)
         verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength, reasons))
-    return verdicts
+    return tuple(verdicts), ()
 
 
 # Between fibromyalgia and a trigger named in one list ("fibromyalgia (17%), irritable bowel syndrome (34%)"),
@@ -528,7 +609,7 @@ _LINKING_WORDS = re.compile(r"\b(?:with|in|among|after|before|than|was|were|is|a
 def _links_trigger(text: str, anchors: Sequence[Anchor]) -> bool:
     """Step 2 and 3 for a trigger ("associated"): the sentence links the cause's term to fibromyalgia by an
     occurrence or an association, the term not being the population studied nor listed beside fibromyalgia."""
-    fibromyalgia = [match.start() for match in _FIBROMYALGIA.finditer(text) if _names_fibromyalgia(match.group())]
+    fibromyalgia = [match.start() for match in _FIBROMYALGIA_NAME.finditer(text)]
     if not fibromyalgia or not cue_matches(text, "trigger_link"):
         return False
     if term_as_population(text, anchors[0].text) and not cue_matches(text, "occurrence"):
@@ -548,7 +629,8 @@ def _named_as_consequence(text: str, finding: Finding, anchor: Anchor) -> bool:
     return any(finding.end <= link.start and link.end <= anchor.start for link in cue_matches(text, "consequence"))
 
 
-def _reasons(article: _Article, sentence: Sentence, anchor: Anchor, finding: Finding, hedged: bool) -> tuple[str, ...]:
+def _reasons(sentence: Sentence, role: str, anchor: Anchor, finding: Finding, hedged: bool,
+             structured: bool) -> tuple[str, ...]:
     """Why a reading is low-confidence; none makes it high."""
     reasons = []
     if hedged:
@@ -557,40 +639,46 @@ def _reasons(article: _Article, sentence: Sentence, anchor: Anchor, finding: Fin
         reasons.append(f"construct inferred from the abbreviation {anchor.text}")
     elif anchor.source == "measure":
         reasons.append(f"construct inferred from a measure ({anchor.text})")
-    if sentence.role == "title":
+    if role == "title":
         reasons.append("read from the title only")
-    elif not article.structured and not (cue_matches(sentence.text, "role_result")
-                                         or cue_matches(sentence.text, "role_conclusion")):
+    elif not structured and not (cue_matches(sentence.text, "role_result")
+                                 or cue_matches(sentence.text, "role_conclusion")):
         reasons.append("unstructured abstract, a result by its place only")
     if finding.category == "state" and not cue_matches(sentence.text, "comparator"):
         reasons.append("an abnormality named without a comparison")
     return tuple(reasons)
 
 
-_TREATMENT_AFTER_TERM = 30  # characters after a term within which a treatment noun names a treatment of it
+# A treatment noun this close after a cause's term names a treatment of it ("vagus nerve stimulation").
+_TREATMENT_AFTER_TERM = 15
 
 
-def _aimed_at(article: _Article, anchors: dict[int, list[Anchor]]) -> bool:
+def _aimed_at(anchors: dict[Sentence, list[Anchor]]) -> bool:
     """Whether the study's treatment is named after the cause ("vagus nerve stimulation", "HRV biofeedback")."""
-    for number, found in anchors.items():
-        text = article.sentences[number].text
+    for sentence, found in anchors.items():
         for anchor in found:
-            tail = text[anchor.start + len(anchor.text):anchor.start + len(anchor.text) + _TREATMENT_AFTER_TERM]
-            nouns = cue_matches(tail, "treatment_noun")
-            if nouns and nouns[0].start <= len(tail.split(" ")[0]) + 15:
+            end = anchor.start + len(anchor.text)
+            nouns = cue_matches(sentence.text[end:end + _TREATMENT_AFTER_TERM + 20], "treatment_noun")
+            if nouns and nouns[0].start <= _TREATMENT_AFTER_TERM:
                 return True
     return False
 
 
 def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
-    extra = _extra_pattern(cause_id, term_pattern, tuple(sorted(article.abbreviations.items())))
+    extra = _extra_pattern(term_pattern, _present_measures(cause_id, article.normalised),
+                           tuple(sorted(article.abbreviations.items())))
     anchors = _anchors(article, term_pattern, extra)
     symptom = SYMPTOM_OUTCOMES.get(cause_id)
-    cause = _Cause(cause_id, expect, _aimed_at(article, anchors),
+    cause = _Cause(cause_id, expect, _aimed_at(anchors),
                    re.compile(symptom, re.IGNORECASE) if symptom else None)
     set_aside: list[str] = []
-    verdicts = [verdict for number, found in anchors.items()
-                for verdict in _sentence_verdicts(article, article.sentences[number], found, cause, set_aside)]
+    verdicts: list[_Verdict] = []
+    if not article.protocol:
+        facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
+        for sentence, found in anchors.items():
+            read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
+            verdicts += read
+            set_aside += reasons
     # The title restates the abstract: it decides only where no abstract sentence does.
     from_abstract = [v for v in verdicts if v.sentence.role != "title"]
     verdicts = from_abstract or verdicts[:1]
@@ -604,7 +692,9 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         deciding, stance = [verdicts[0]], verdicts[0].stance
     else:
         reason = "; ".join(dict.fromkeys(set_aside))
-        return {"stance": "no_finding", "evidence_kind": _abstract_kind(article), "hedged": False, "section": None,
+        if article.kind is None:
+            article.kind = _abstract_kind(article)
+        return {"stance": "no_finding", "evidence_kind": article.kind, "hedged": False, "section": None,
                 "sentence": None, "cue": None, "confidence": "low" if reason else "high",
                 "confidence_reason": reason or None}
     # One sentence can hold both findings ("... reduced, whereas ... did not differ"): it is given once.
@@ -643,6 +733,12 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
     designs = dict(zip(facets["pmid"].astype("int64").tolist(), facets["design"].tolist())) \
         if "design" in facets else {}
     term_patterns = {cause: tuple(sorted(terms.items())) for cause, terms in stance_rules.term_patterns.items()}
+    # Each article's sections, then the sample sizes of all of them in one vectorised pass.
+    wanted = list(dict.fromkeys(int(pmid) for pmid in pairs["pmid"].tolist()))
+    sections_of = {pmid: _sections_of(columns["abstract_sections"][position_of[pmid]],
+                                      columns["abstract"][position_of[pmid]]) for pmid in wanted}
+    sizes_of = dict(zip(wanted, sample_sizes_of(
+        [" ".join(section.get("text") or "" for section in sections_of[pmid]) for pmid in wanted])))
     rows = []
     article_cache: dict[int, _Article] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
@@ -651,10 +747,9 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
         article = article_cache.get(pmid)
         if article is None:
             position = position_of[pmid]
-            sections = _sections_of(columns["abstract_sections"][position], columns["abstract"][position])
-            article = article_cache[pmid] = _read_article(columns["title"][position] or "", sections,
+            article = article_cache[pmid] = _read_article(columns["title"][position] or "", sections_of[pmid],
                                                           columns["publication_types"][position],
-                                                          str(designs.get(pmid, "other")))
+                                                          str(designs.get(pmid, "other")), sizes_of[pmid])
         pattern = _term_pattern(term_patterns[hypothesis_id], _term_labels(matched_terms))
         row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
         n_patients, n_controls = article.sizes

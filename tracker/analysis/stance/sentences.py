@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # --- the sentence splitter -------------------------------------------------------------------------------------
 
@@ -28,11 +29,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     brackets. Decimals ("0.05") and "p < 0.05." at the end of a sentence need no rule: a stop that ends a
     sentence is followed by a space.
     """
-    spans: list[tuple[int, int]] = []
-    start = _skip_space(text, 0)
+    return list(_sentence_spans(text, _skip_space(text, 0)))
+
+
+def _sentence_spans(text: str, start: int) -> Iterator[tuple[int, int]]:
     depth = 0
     position = start
-    for match in _CANDIDATE_END.finditer(text):
+    for match in _CANDIDATE_END.finditer(text, start):
         stop = match.start()
         # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
         depth = max(depth + text.count("(", position, stop) + text.count("[", position, stop)
@@ -42,12 +45,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             continue
         if text[stop] == "." and _is_abbreviation(text, start, stop):
             continue
-        spans.append((start, match.end()))
+        yield start, match.end()
         start = _skip_space(text, match.end())
     tail_end = len(text.rstrip())
     if start < tail_end:
-        spans.append((start, tail_end))
-    return spans
+        yield start, tail_end
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -85,7 +87,8 @@ def sections_from_text(text: str) -> list[dict[str, str | None]]:
     Returns a list of {"text", "label", "nlm_category"} as the store keeps them; one unlabelled section when
     the text has no inline labels.
     """
-    matches = list(_INLINE_LABEL.finditer(text))
+    # Without a colon no label stands: the scan below would try every capital for nothing.
+    matches = list(_INLINE_LABEL.finditer(text)) if ":" in text else []
     if not matches:
         return [{"text": text, "label": None, "nlm_category": None}] if text.strip() else []
     sections = []

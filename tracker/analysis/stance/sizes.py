@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # --- sample sizes ----------------------------------------------------------------------------------------------
 
@@ -45,29 +49,35 @@ def sample_sizes(text: str) -> tuple[int | None, int | None]:
     "74 women with fibromyalgia and 30 healthy controls" → (74, 30); "FM patients (n = 25)" → (25, None).
     The first statement of each counts: abstracts give the sample before any subgroup.
     """
-    # The patterns that start at a number are tried only where a number stands: scanning every word of every
-    # abstract with them was most of the reader's time.
-    starts = [match.start() for match in _NUMBER_START.finditer(text)]
-    return _first_count(text, _PATIENT_PATTERNS, starts), _first_count(text, _CONTROL_PATTERNS, starts)
+    return sample_sizes_of([text])[0]
 
 
-# The first-letter class lets the scan skip most words without trying every number word.
-_NUMBER_START = re.compile(r"\b(?=[\dtfsenTFSEN])(?:\d|" + "|".join(_NUMBER_WORDS) + r")", re.IGNORECASE)
+def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """`sample_sizes` of many texts at once: each pattern runs over them all in Arrow's RE2 (in C++), which costs
+    a tenth of a Python scan per text."""
+    array = pa.array(list(texts), type=pa.large_string())
+    return list(zip(_first_counts(array, _PATIENT_PATTERNS), _first_counts(array, _CONTROL_PATTERNS)))
 
 
-def _first_count(text: str, patterns: Sequence[re.Pattern[str]], number_starts: list[int]) -> int | None:
+def _first_counts(array: pa.Array, patterns: Sequence[re.Pattern[str]]) -> list[int | None]:
+    """Per text, the count of the first pattern (in order) whose leftmost match gives a plausible count."""
+    found: list[int | None] = [None] * len(array)
     for pattern in patterns:
-        if pattern.pattern.startswith(_COUNT):
-            found = next((m for m in (pattern.match(text, start) for start in number_starts) if m), None)
-        elif "=" not in text:
-            # The others read "(n = 25)": without an equals sign they cannot match.
-            continue
-        else:
-            found = pattern.search(text)
-        if found:
-            count = _count_value(found.group(1))
-            if count is not None:
-                return count
-    return None
+        missing = [index for index, count in enumerate(found) if count is None]
+        if not missing:
+            break
+        counts = pc.struct_field(pc.extract_regex(array.take(missing), _re2(pattern)), "count").to_pylist()
+        for index, text in zip(missing, counts):
+            if text is not None:
+                found[index] = _count_value(text)
+    return found
 
 
+@functools.lru_cache(maxsize=None)
+def _re2(pattern: re.Pattern[str]) -> str:
+    """The pattern in RE2's syntax for Arrow: case-insensitive, its one group named "count"."""
+    body = pattern.pattern.replace(r"\b(", r"\b(?P<count>", 1) if pattern.pattern.startswith(_COUNT) \
+        else pattern.pattern.replace(r"(\d+)", r"(?P<count>\d+)", 1)
+    # RE2's \s is ASCII only; abstracts write "n = 10" with thin or non-breaking spaces too.
+    body = body.replace(r"[\s-]", "\0").replace(r"\s", r"[\s\p{Z}]").replace("\0", r"[\s\p{Z}-]")
+    return "(?i)" + body
