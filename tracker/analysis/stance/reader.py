@@ -140,9 +140,9 @@ _PROTOCOL_TYPES = frozenset({"Clinical Trial Protocol"})
 # A protocol reports no results, only what a study will do.
 _PROTOCOL_TITLE = re.compile(r"\bprotocol\b\s*(?:for|of)?\s*(?:a|an)?\s*(?:\w+\s+){0,3}(?:study|trial|review)|"
                              r"(?:study|trial|review)\s*:?\s*(?:a\s+)?protocol\b|\bprotocol\s*$", re.IGNORECASE)
-_TRIAL = re.compile(r"\brandomi[sz]ed\b|\bplacebo\b|\bsham\b|\btrial\b|\bintervention\b|\btreated\s+with\b|"
-                    r"\b(?:after|following)\s+(?:\d+|two|four|six|eight|ten|twelve)\s+(?:weeks?|months?|sessions?)\b",
-                    re.IGNORECASE)
+# A trial, read on the normalised (lower-case) text: no case folding and no leading \b let the scan skip ahead.
+_TRIAL = re.compile(r"(?:randomi[sz]ed|placebo|sham|trial|intervention|treated\s+with|(?:after|following)\s+"
+                    r"(?:\d+|two|four|six|eight|ten|twelve)\s+(?:weeks?|months?|sessions?))\b")
 # "FM" must be capitals ("fm" is a unit); the long name in any case.
 _FIBROMYALGIA_NAME = re.compile(r"\b(?:(?i:fibromyalgi\w*|fibrositis)|FMS?|JFM)\b")
 # An article is about fibromyalgia when its title names it (alone), its sample is counted in patients with it, or
@@ -225,7 +225,7 @@ class _Article:
     normalised_starts: list[int]
     texts: str
     text_starts: list[int]
-    abbreviations: dict[str, str]
+    abbreviations: tuple[tuple[str, str], ...]
     about_fibromyalgia: bool
     trial: bool
     protocol: bool
@@ -276,11 +276,14 @@ def _read_article(title: str, sections: Sequence[dict], publication_types: objec
     # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about;
     # else the share of its sentences that name it (cut only then).
     about = title_alone or sizes[0] is not None or _share_naming_fibromyalgia(whole) >= _FIBROMYALGIA_SHARE
-    trial = _DESIGN_KINDS.get(design) == "intervention" or bool(_TRIAL.search(title) or _TRIAL.search(whole))
-    return _Article(title=title, sections=parts, normalised="\0".join(normalised_parts),
+    normalised = "\0".join(normalised_parts)
+    trial = _DESIGN_KINDS.get(design) == "intervention" or any(
+        not match.start() or not normalised[match.start() - 1].isalnum() for match in _TRIAL.finditer(normalised))
+    return _Article(title=title, sections=parts, normalised=normalised,
                     normalised_starts=_starts(normalised_parts), texts="\0".join(text for text, _, _ in parts),
                     text_starts=_starts([text for text, _, _ in parts]),
-                    abbreviations=defined_abbreviations(whole), about_fibromyalgia=about, trial=trial,
+                    abbreviations=tuple(sorted(defined_abbreviations(whole).items())), about_fibromyalgia=about,
+                    trial=trial,
                     protocol=protocol, structured=structured, design=design, whole=whole, sizes=sizes)
 
 
@@ -375,54 +378,62 @@ def _symptom_item(item: str, number: int, count: int) -> bool:
     return False
 
 
-_LEADING_WORD = re.compile(r"[A-Za-z0-9]+")
+# Per cause, its construct measures with the word each starts with (lower-case), which must stand in a text.
+_MEASURES = {cause: tuple((re.match(r"[A-Za-z0-9]+", measure).group().lower(), measure) for measure in measures)
+             for cause, measures in CONSTRUCT_MEASURES.items()}
+_SYMPTOM_OUTCOMES = {cause: re.compile(pattern, re.IGNORECASE) for cause, pattern in SYMPTOM_OUTCOMES.items()}
 
 
-def _present_measures(cause: str, normalised: str) -> tuple[str, ...]:
-    """The cause's construct measures whose leading word stands in the (normalised) text."""
-    return tuple(measure for measure in CONSTRUCT_MEASURES.get(cause, ())
-                 if _LEADING_WORD.match(measure).group().lower() in normalised)
+class _AnchorPatterns(NamedTuple):
+    """One pattern for all the places a cause stands, and the term pattern that tells a term from the rest."""
+
+    anywhere: re.Pattern[str]
+    term: re.Pattern[str] | None
+    abbreviation: re.Pattern[str] | None
 
 
 @functools.lru_cache(maxsize=4096)
-def _extra_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, ...],
-                   abbreviations: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
-    """The cause's construct measures and the abbreviations the abstract defines for a term or a measure."""
+def _anchor_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, ...],
+                    abbreviations: tuple[tuple[str, str], ...]) -> _AnchorPatterns | None:
+    """The cause's terms, the abbreviations the abstract defines for a term or a measure, and the cause's
+    construct measures, over normalised (lower-case) text. One group around all: named groups or an inline
+    flag at the top would stop the scan from skipping to the alternatives' first letters (tenfold slower)."""
     measure = re.compile("|".join(measures), re.IGNORECASE) if measures else None
-    shorts = [short for short, long_form in abbreviations
+    shorts = [re.escape(normalised_text(short)) for short, long_form in abbreviations
               if term_pattern is not None and term_pattern.search(normalised_text(long_form))
               or measure is not None and measure.search(long_form)]
-    parts = [f"(?P<measure>(?i:{'|'.join(measures)}))"] if measures else []
-    if shorts:
-        parts.insert(0, f"(?P<abbreviation>{'|'.join(re.escape(short) for short in shorts)})")
-    # No leading \b nor look-behind: the scan skips to the alternatives' first letters (see `_word_matches`).
-    return re.compile(r"(?:" + "|".join(parts) + r")(?![\w])") if parts else None
+    parts = [term_pattern.pattern] if term_pattern is not None else []
+    abbreviation = re.compile(f"(?:{'|'.join(shorts)})(?!\\w)", re.ASCII) if shorts else None
+    if abbreviation is not None:
+        parts.append(abbreviation.pattern)
+    if measures:
+        parts.append(f"(?:{'|'.join(measures).lower()})(?!\\w)")
+    return _AnchorPatterns(re.compile(f"(?:{'|'.join(parts)})", re.ASCII), term_pattern, abbreviation) \
+        if parts else None
 
 
-def _anchors(article: _Article, term_pattern: re.Pattern[str] | None,
-             extra: re.Pattern[str] | None) -> dict[Sentence, list[Anchor]]:
+def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Sentence, list[Anchor]]:
     """The sentences where the cause stands, each with where it stands in them: only these are read."""
     found: dict[Sentence, list[Anchor]] = {}
-    if term_pattern is not None:
-        for match in _word_matches(term_pattern, article.normalised):
-            section = bisect.bisect_right(article.normalised_starts, match.start()) - 1
-            text = article.sections[section][0]
-            offset = match.start() - article.normalised_starts[section]
-            normalised_length = (article.normalised_starts[section + 1] - 1 if section + 1 < len(article.sections)
-                                 else len(article.normalised)) - article.normalised_starts[section]
-            if normalised_length != len(text):
-                # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
-                offset = int(offset * len(text) / max(normalised_length, 1))
-            sentence, start = article.sentence(section, offset)
-            found.setdefault(sentence, []).append(Anchor(offset - start, match.group(), "term"))
-    if extra is not None:
-        for match in _word_matches(extra, article.texts):
-            section = bisect.bisect_right(article.text_starts, match.start()) - 1
-            sentence, start = article.sentence(section, match.start() - article.text_starts[section])
-            offset = match.start() - article.text_starts[section] - start
-            if not any(a.start <= offset < a.start + len(a.text) for a in found.get(sentence, ())):
-                found.setdefault(sentence, []).append(Anchor(offset, match.group(), match.lastgroup))
-    return {sentence: sorted(anchors) for sentence, anchors in found.items()}
+    if patterns is None:
+        return found
+    for match in _word_matches(patterns.anywhere, article.normalised):
+        source = ("term" if patterns.term is not None and patterns.term.match(article.normalised, match.start())
+                  else "abbreviation" if patterns.abbreviation is not None
+                  and patterns.abbreviation.match(article.normalised, match.start()) else "measure")
+        section = bisect.bisect_right(article.normalised_starts, match.start()) - 1
+        text = article.sections[section][0]
+        offset = match.start() - article.normalised_starts[section]
+        normalised_length = (article.normalised_starts[section + 1] - 1 if section + 1 < len(article.sections)
+                             else len(article.normalised)) - article.normalised_starts[section]
+        if normalised_length == len(text):
+            found_text = text[offset:offset + len(match.group())]
+        else:
+            # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
+            offset, found_text = int(offset * len(text) / max(normalised_length, 1)), match.group()
+        sentence, start = article.sentence(section, offset)
+        found.setdefault(sentence, []).append(Anchor(offset - start, found_text, source))
+    return found
 
 
 # --- step 4: the direction against expect ---------------------------------------------------------------------
@@ -665,12 +676,9 @@ def _aimed_at(anchors: dict[Sentence, list[Anchor]]) -> bool:
 
 
 def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
-    extra = _extra_pattern(term_pattern, _present_measures(cause_id, article.normalised),
-                           tuple(sorted(article.abbreviations.items())))
-    anchors = _anchors(article, term_pattern, extra)
-    symptom = SYMPTOM_OUTCOMES.get(cause_id)
-    cause = _Cause(cause_id, expect, _aimed_at(anchors),
-                   re.compile(symptom, re.IGNORECASE) if symptom else None)
+    measures = tuple(measure for word, measure in _MEASURES.get(cause_id, ()) if word in article.normalised)
+    anchors = _anchors(article, _anchor_pattern(term_pattern, measures, article.abbreviations))
+    cause = _Cause(cause_id, expect, _aimed_at(anchors), _SYMPTOM_OUTCOMES.get(cause_id))
     set_aside: list[str] = []
     verdicts: list[_Verdict] = []
     if not article.protocol:

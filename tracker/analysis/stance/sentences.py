@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 # --- the sentence splitter -------------------------------------------------------------------------------------
 
@@ -29,33 +28,37 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     brackets. Decimals ("0.05") and "p < 0.05." at the end of a sentence need no rule: a stop that ends a
     sentence is followed by a space.
     """
-    return list(_sentence_spans(text, _skip_space(text, 0)))
-
-
-def _sentence_spans(text: str, start: int) -> Iterator[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = _skip_space(text, 0)
     depth = 0
     position = start
-    for match in _CANDIDATE_END.finditer(text, start):
+    brackets = "(" in text or "[" in text
+    for match in _CANDIDATE_END.finditer(text):
         stop = match.start()
-        # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
-        depth = max(depth + text.count("(", position, stop) + text.count("[", position, stop)
-                    - text.count(")", position, stop) - text.count("]", position, stop), 0)
-        position = stop
-        if depth > 0:
+        if brackets:
+            # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
+            depth = max(depth + text.count("(", position, stop) + text.count("[", position, stop)
+                        - text.count(")", position, stop) - text.count("]", position, stop), 0)
+            position = stop
+            if depth > 0:
+                continue
+        # Seven letters before the stop make a word longer than any abbreviation: the common case, checked cheaply.
+        if text[stop] == "." and not text[stop - 7:stop].isalpha() and _is_abbreviation(text, start, stop):
             continue
-        if text[stop] == "." and _is_abbreviation(text, start, stop):
-            continue
-        yield start, match.end()
+        spans.append((start, match.end()))
         start = _skip_space(text, match.end())
     tail_end = len(text.rstrip())
     if start < tail_end:
-        yield start, tail_end
+        spans.append((start, tail_end))
+    return spans
+
+
+_NON_SPACE = re.compile(r"\S")
 
 
 def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position
+    found = _NON_SPACE.search(text, position)
+    return found.start() if found else len(text)
 
 
 def _is_abbreviation(text: str, start: int, stop: int) -> bool:
