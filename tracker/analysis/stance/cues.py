@@ -97,8 +97,9 @@ CUES: tuple[Cue, ...] = (
         r"drop(?:ped)?|fell|fallen|loss|lost|deficien(?:t|cy|cies)|deficits?|depleted|depletion|"
         r"downregulat\w*|down-regulat\w*|suppressed|lowered|low(?=\s+(?:levels?|concentrations?|serum|plasma|"
         r"csf|activity|values?)))", "direction", "lower"),
+    # A treatment's effect: a finding in a result, an aim in a title ("... for alleviating central sensitization").
     Cue(r"improve[sd]?|improvements?|improving|alleviat\w*|relie(?:f|ved)|benefi(?:t|ts|cial)|"
-        r"effective(?:ly|ness)?|efficacy|efficacious|worsen\w*", "difference", "different"),
+        r"effective(?:ly|ness)?|efficacy|efficacious|worsen\w*", "benefit", "different"),
     # --- differences and associations without a direction
     Cue(_SIG + r"\s+(?:\w+\s+)?(?:differ\w*|changes?|changed|effects?|associat\w*|correlat\w*|"
         r"predict\w*|relat\w*|alter\w*|interactions?|contribut\w*)", "difference", "different"),
@@ -119,6 +120,9 @@ CUES: tuple[Cue, ...] = (
     # --- negation and what is not one
     Cue(r"not|no|none|never|neither|nor|cannot|can't|didn't|did\s+not|failed\s+to|unable\s+to|absence\s+of|"
         r"lack(?:ed|ing)?\s+(?:of\s+)?", "negation", scope="forward"),
+    # A group named by what its members lack ("compared with patients with no ESC abnormalities"): no null.
+    Cue(r"(?:patients|those|subjects|individuals|women|men|participants|people|children)\s+(?:with|having|showing)"
+        r"\s+no\b", "group_label", scope="clause"),
     Cue(r"not\s+only|no\s+longer|whether\s+or\s+not|not\s+(?:yet|necessarily|always|fully|entirely)|"
         r"no\s+(?:doubt|matter)|not\s+(?:previously|been\s+(?:previously|well))|"
         r"(?:could|can)\s+not\s+be\s+(?:excluded|ruled)", "pseudo_negation"),
@@ -150,7 +154,7 @@ CUES: tuple[Cue, ...] = (
         r"familial\s+mediterranean\s+fever|\bFMF\b|postural\s+(?:orthostatic\s+)?tachycardia\s+syndrome|\bPOTS\b|"
         r"narcolepsy|parasomnia|REM\s+sleep\s+behaviou?r\s+disorder|spasticity|stroke|myalgic\s+encephalomyelitis|"
         r"multiple\s+chemical\s+sensitivity|temporomandibular\s+disorders?|\bTMD\b|burn-?out|"
-        r"stress-related\s+syndromes|long\s+covid|post-covid(?:-19)?\s+(?:condition|syndrome)|"
+        r"stress-related\s+syndromes|(?-i:\bME\b)|long\s+covid|post-covid(?:-19)?\s+(?:condition|syndrome)|"
         r"healthy\s+(?:volunteers|subjects|individuals|participants|people|adults|women|men)\s+(?:who|underwent|"
         r"were\s+(?:deprived|exposed|subjected))|general\s+population|non-?fibromyalgia|"
         r"(?:in|of)\s+(?:\w+\s+)?(?:rats|mice|animals|rodents)|(?:in|among)\s+(?:\w+\s+){0,2}healthy\s+(?:\w+\s+)?"
@@ -221,7 +225,8 @@ CUES: tuple[Cue, ...] = (
     # --- what the cause's term names (step 3): a symptom beside others in a list, not the cause's construct
     Cue(r"pain|fatigue|depress\w*|anxiety|mood|quality\s+of\s+life|QoL|stiffness|cognit\w*|memory|function|"
         r"functioning|functionality|disability|flexibility|fitness|well-?being|catastrophi[sz]\w*|sleep|insomnia|"
-        r"headaches?|tenderness|symptom\s+severity|FIQR?|kinesiophobia|self-efficacy|distress|stress",
+        r"headaches?|tenderness|symptom\s+severity|FIQR?|kinesiophobia|self-efficacy|distress|stress|strength|"
+        r"balance|coping|endurance|mobility|symptoms?",
         "symptom", scope="sentence"),
     # A null about whether a link is mediated or moderated tests a pathway, not the cause's abnormality.
     Cue(r"mediat\w*|moderat(?:ed|es|ing|ion|or|ors)", "mediation", scope="clause"),
@@ -236,11 +241,30 @@ CUES: tuple[Cue, ...] = (
     # "... are implicated in nociplastic pain"): a speculation, or the cause as a consequence, not a result on it.
     Cue(r"(?:may|might|could|would|can)\s+(?:\w+\s+)?(?:result\s+in|cause|contribute\s+to|lead\s+to|underlie|"
         r"explain|play\s+(?:a|an)\s+(?:\w+\s+)?role|be\s+involved|trigger|drive|predispose|increase\s+(?:the\s+)?"
-        r"(?:vulnerability|susceptibility|risk))", "speculation",
+        r"(?:vulnerability|susceptibility|risk)|(?:negatively\s+|adversely\s+)?affect)|"
+        r"(?:potential|possible|putative|proposed)\s+(?:\w+\s+)?mechanisms?|mechanisms?\s+(?:behind|underlying)",
+        "speculation",
         scope="sentence"),
     Cue(r"(?:are|is|be|been)\s+implicated\s+in|involved\s+in|contribut(?:e|es|ed|ing)\s+to|lead(?:s|ing)?\s+to|"
-        r"result(?:s|ed|ing)?\s+in|underl(?:ie|ies|ying)|play(?:s|ed)?\s+(?:a|an)\s+(?:\w+\s+)?role\s+in",
+        r"result(?:s|ed|ing)?\s+in|underl(?:ie|ies|ying)|play(?:s|ed)?\s+(?:a|an)\s+(?:\w+\s+)?role\s+in|"
+        r"(?:be|is|are|was|were)\s+(?:\w+\s+)?(?:due|attributed|attributable)\s+to|(?:caused|explained)\s+by",
         "consequence", scope="sentence"),
+    # A null about other outcomes than the one in question ("the absence of similar associations for other
+    # outcomes supports the specificity of ..."): it says nothing of the cause.
+    Cue(r"(?:similar|such|comparable)\s+(?:associations?|effects?|differences?|correlations?|changes?)\s+"
+        r"(?:for|with|in|on)\s+other|(?:for|with|in|on)\s+other\s+(?:\w+\s+)?(?:outcomes|measures|variables|"
+        r"parameters|symptoms|domains|regions)", "null_elsewhere", scope="sentence"),
+    # Subgroups of patients set against each other (clusters, subtypes, responders): a difference there is none
+    # from health.
+    Cue(r"sub-?types?|sub-?groups?|(?:patient|symptom)\s+clusters?|phenotypes?|non-?responders?|responders|"
+        r"(?:first|second|third|fourth|largest|smallest)\s+(?:\w+\s+)?group|group\s+[1-4]\b|(?:compared|versus|vs\.?)"
+        r"\s+(?:with\s+|to\s+)?(?:patients|those|subjects|individuals)\s+(?:with|without)\b",
+        "patient_subgroups", scope="sentence"),
+    # What shows that a sentence reports evidence ("revealed", "indicates", "was observed"), which an abnormality
+    # named without a comparison needs to be a finding rather than a premise.
+    Cue(r"show(?:s|ed|n|ing)?|reveal\w*|indicat\w*|demonstrat\w*|observed|found|detected|identified|confirm\w*|"
+        r"highlight\w*|suggest\w*|characteri[sz]ed|exhibit\w*|display\w*|had|presented", "evidential",
+        scope="sentence"),
     # What links a trigger to fibromyalgia: an occurrence or an association, not a score compared across groups.
     Cue(r"associat\w*|linked|odds|hazard|risk|prevalen\w*|incidence|more\s+(?:common|frequent|likely)|frequen\w*|"
         r"onset|preced\w*|followed|triggered|develop\w*|history\s+of|comorbid\w*|co-?occurr\w*",

@@ -23,10 +23,12 @@ def clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
     """The findings of one clause, a negation applied to the cues in its scope."""
     clause = sentence[start:end]
     pseudo = cue_matches(clause, "pseudo_negation")
-    nulls = cue_matches(clause, "null")
-    negations = [m for m in cue_matches(clause, "negation") if not overlaps(m, pseudo) and not overlaps(m, nulls)]
+    groups = cue_matches(clause, "group_label")
+    nulls = tuple(m for m in cue_matches(clause, "null") if not overlaps(m, groups))
+    negations = [m for m in cue_matches(clause, "negation")
+                 if not overlaps(m, pseudo) and not overlaps(m, nulls) and not overlaps(m, groups)]
     findings = [Finding(m.direction, m.text, start + m.start, start + m.end, "null") for m in nulls]
-    for category in ("direction", "difference", "state"):
+    for category in ("direction", "difference", "benefit", "state"):
         for match in cue_matches(clause, category):
             if overlaps(match, nulls):
                 continue
@@ -38,8 +40,10 @@ def clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
             else:
                 findings.append(Finding(match.direction, match.text, start + match.start, start + match.end,
                                         category))
+    # "Pain decreased in both groups": a change in each, no difference between them; but an association found
+    # "in both groups" is a finding in each.
     within = cue_matches(clause, "within_groups")
-    if within and findings:
+    if within and findings and not cue_matches(clause, "association"):
         findings = [Finding("no_difference", within[0].text, start + within[0].start, start + within[0].end,
                             "within_groups")]
     # A direction outranks a bare difference cue at the same place ("significantly lower": lower).

@@ -338,13 +338,18 @@ class Anchor(NamedTuple):
 
 _LIST_SPLIT = re.compile(r",|;|\band\b|\bor\b|\bas\s+well\s+as\b", re.IGNORECASE)
 _LIST_ITEM_WORDS = 4
+# What makes a term's own phrase a symptom ("autonomic dysfunction", "sleep problems") beside the symptom cues.
+_SYMPTOM_WORDS = re.compile(r"\b(?:dysfunction|disturbances?|problems|complaints|symptoms?|disorders?)\b",
+                            re.IGNORECASE)
+_LIST_REACH = 3
 # A term is one item of a symptom list when at least this many of its neighbouring items name symptoms.
 _LIST_NEIGHBOURS = 2
 
 
 def listed_with_symptoms(text: str, anchor: Anchor) -> bool:
-    """Step 3: whether the cause's term stands as one item of a list of symptoms or outcomes ("improved pain,
-    sleep quality and fatigue"), which names the symptom, not the cause's construct."""
+    """Step 3: whether the cause's term names a symptom that stands as one item of a list of symptoms or outcomes
+    ("improved pain, sleep quality and fatigue"), not the cause's construct. A marker in a list of outcomes
+    ("... on pain, muscle oxygenation and function") is still the marker."""
     spans, start = [], 0
     for found in _LIST_SPLIT.finditer(text):
         spans.append((start, found.start()))
@@ -356,26 +361,26 @@ def listed_with_symptoms(text: str, anchor: Anchor) -> bool:
         return False
     item_start, item_end = items[index]
     before = len(text[item_start:anchor.start].split())
-    after = len(text[anchor.start + len(anchor.text):item_end].split())
-    if before > 3 and after > 3:
+    after = text[anchor.start + len(anchor.text):item_end].split()
+    if before > 3 and len(after) > 3:
+        return False
+    if not cue_matches(" ".join([anchor.text, *after[:2]]), "symptom") and not _SYMPTOM_WORDS.search(
+            " ".join(after[:2])):
         return False
     neighbours = 0
-    for number in (index - 3, index - 2, index - 1, index + 1, index + 2, index + 3):
-        if 0 <= number < len(items) and _symptom_item(text[items[number][0]:items[number][1]], number, len(items)):
-            neighbours += 1
+    for step in (-1, 1):
+        number = index + step
+        while 0 <= number < len(items) and abs(number - index) <= _LIST_REACH:
+            words = text[items[number][0]:items[number][1]].split()
+            if len(words) > _LIST_ITEM_WORDS:
+                # A long item ends the list; its words next to the list may still name a symptom ("... improved
+                # pain, sleep and fatigue").
+                edge = words[-2:] if step < 0 else words[:2]
+                neighbours += bool(cue_matches(" ".join(edge), "symptom"))
+                break
+            neighbours += bool(cue_matches(" ".join(words), "symptom"))
+            number += step
     return neighbours >= _LIST_NEIGHBOURS
-
-
-def _symptom_item(item: str, number: int, count: int) -> bool:
-    words = item.split()
-    if len(words) <= _LIST_ITEM_WORDS:
-        return bool(cue_matches(item, "symptom"))
-    # The list's first item ends the clause that opens it ("... improved pain"), its last starts the one after.
-    if number == 0:
-        return bool(cue_matches(" ".join(words[-2:]), "symptom"))
-    if number == count - 1:
-        return bool(cue_matches(" ".join(words[:2]), "symptom"))
-    return False
 
 
 # Per cause, its construct measures with the word each starts with (lower-case), which must stand in a text.
@@ -456,7 +461,16 @@ def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title
     not when it eases a symptom the cause is named after ("sleep quality improved")."""
     # A title names its topic in such words ("Autonomic dysfunction in fibromyalgia: a review"): only a stated
     # direction, null or association there is a finding.
-    if title and finding.category == "state":
+    if title and finding.category in ("state", "benefit"):
+        return None
+    # "Autonomic dysfunction is common", "drugs that target mitochondrial dysfunction": an abnormality named
+    # without a comparison is a finding only where the sentence says it was shown.
+    if finding.category == "state" and not cue_matches(text, "comparator") and not cue_matches(text, "evidential"):
+        return None
+    # Patient subgroups set against each other (clusters, subtypes, responders) say nothing of health.
+    if cue_matches(text, "patient_subgroups") and not cue_matches(text, "healthy_comparator"):
+        return None
+    if (trial or kind == "intervention") and symptom_outcome and not aimed_at_cause:
         return None
     # "Alterations in pain thresholds may result in widespread pain", "early-life stress may increase
     # vulnerability": a named abnormality in a speculation, or what the speculation itself predicts.
@@ -467,7 +481,7 @@ def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title
     if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
         direction = _OPPOSITE[direction]
     if direction == "no_difference":
-        if cue_matches(text, "patient_comparator") or cue_matches(text[max(0, finding.start - 80):finding.end + 40],
+        if cue_matches(text, "null_elsewhere") or cue_matches(text, "patient_comparator") or cue_matches(text[max(0, finding.start - 80):finding.end + 40],
                                                                   "mediation"):
             return None
         if other_population and not cue_matches(text, "healthy_comparator"):
@@ -476,7 +490,7 @@ def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title
             return None
         return "contradicts"
     if kind == "intervention" or trial and cue_matches(text, "treatment"):
-        return "supports" if aimed_at_cause or not symptom_outcome else None
+        return "supports"
     if expect in ("higher", "lower"):
         if direction == "different":
             return None
@@ -589,8 +603,12 @@ def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Caus
         if population == "pooled" and read_finding(text, anchors[0].start) is not None:
             return (), ("a finding for a pooled population set aside",)
         return (), ()
-    construct = [anchor for anchor in anchors if not listed_with_symptoms(text, anchor)]
+    construct = [anchor for anchor in anchors
+                 if not listed_with_symptoms(text, anchor) and not _other_population_after(text, anchor)]
     if not construct:
+        return (), ()
+    # "... was associated with more efficient pain modulation in both groups": the same in patients and controls.
+    if cue_matches(text, "within_groups") and cue_matches(text, "association"):
         return (), ()
     findings = _term_findings(text, construct)
     kind = _evidence_kind(text, facts.design)
@@ -598,7 +616,7 @@ def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Caus
     strength = 2 * bool(cue_matches(text, "comparator")) + _names_fibromyalgia(text)
     verdicts = []
     for finding, anchor in findings:
-        if _named_as_consequence(text, finding, anchor):
+        if _named_as_consequence(text, finding, anchor) or _null_about_another(text, finding, anchor):
             continue
         symptom = bool(cause.symptom_outcome and cause.symptom_outcome.match(text, anchor.start))
         stance = finding_stance(text, finding, cause.expect, kind, title=role == "title", trial=facts.trial,
@@ -609,6 +627,20 @@ def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Caus
         reasons = _reasons(sentence, role, anchor, finding, hedged, facts.structured)
         verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength, reasons))
     return tuple(verdicts), ()
+
+
+_POPULATION_AFTER = re.compile(r"[^,;]{0,40}?\b(?:in|among|of)\s+(?:patients\s+with\s+|people\s+with\s+)?")
+
+
+def _other_population_after(text: str, anchor: Anchor) -> bool:
+    """Step 2 at the term: "... and autonomic symptoms in ME, and ... in FM": the term's own phrase names
+    another population."""
+    end = anchor.start + len(anchor.text)
+    lead = _POPULATION_AFTER.match(text, end)
+    if lead is None:
+        return False
+    others = cue_matches(text[lead.end():lead.end() + 50], "other_population")
+    return bool(others) and others[0].start == 0 and not _names_fibromyalgia(text[end:lead.end() + others[0].end])
 
 
 # Between fibromyalgia and a trigger named in one list ("fibromyalgia (17%), irritable bowel syndrome (34%)"),
@@ -632,6 +664,17 @@ def _links_trigger(text: str, anchors: Sequence[Anchor]) -> bool:
             if _LINKING_WORDS.search(between.split(" ", 1)[1] if " " in between else ""):
                 return True
     return False
+
+
+_ASSOCIATION_NULL = re.compile(r"associat|correlat|relat|link|predict", re.IGNORECASE)
+_OBJECT_LEAD = re.compile(r"\s*(?:\w+\s+){0,2}?(?:with|to)\b", re.IGNORECASE)
+
+
+def _null_about_another(text: str, finding: Finding, anchor: Anchor) -> bool:
+    """Step 3: "choroidal vascularity was not associated with autonomic symptom burden" tests the choroid: a null
+    association counts for the cause only where the cause is its subject, not its object."""
+    return (finding.direction == "no_difference" and bool(_ASSOCIATION_NULL.search(finding.cue))
+            and anchor.start >= finding.end and _OBJECT_LEAD.match(text, finding.end) is not None)
 
 
 def _named_as_consequence(text: str, finding: Finding, anchor: Anchor) -> bool:
