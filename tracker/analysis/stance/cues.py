@@ -257,8 +257,9 @@ CUES: tuple[Cue, ...] = (
     # Subgroups of patients set against each other (clusters, subtypes, responders): a difference there is none
     # from health.
     Cue(r"sub-?types?|sub-?groups?|(?:patient|symptom)\s+clusters?|phenotypes?|non-?responders?|responders|"
-        r"(?:first|second|third|fourth|largest|smallest)\s+(?:\w+\s+)?group|group\s+[1-4]\b|(?:compared|versus|vs\.?)"
-        r"\s+(?:with\s+|to\s+)?(?:patients|those|subjects|individuals)\s+(?:with|without)\b",
+        r"(?:first|second|third|fourth|largest|smallest)\s+(?:\w+\s+)?group|(?:group|cluster)\s+[1-4]\b|"
+        r"(?:compared|versus|vs\.?|than)\s+(?:with\s+|to\s+|in\s+)?(?:patients|those|subjects|individuals)\s+"
+        r"(?:with|without)\b",
         "patient_subgroups", scope="sentence"),
     # What shows that a sentence reports evidence ("revealed", "indicates", "was observed"), which an abnormality
     # named without a comparison needs to be a finding rather than a premise.

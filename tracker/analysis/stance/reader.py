@@ -467,8 +467,10 @@ def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title
     # without a comparison is a finding only where the sentence says it was shown.
     if finding.category == "state" and not cue_matches(text, "comparator") and not cue_matches(text, "evidential"):
         return None
-    # Patient subgroups set against each other (clusters, subtypes, responders) say nothing of health.
-    if cue_matches(text, "patient_subgroups") and not cue_matches(text, "healthy_comparator"):
+    # Patient subgroups set against each other (clusters, subtypes, responders) say nothing of health; for a
+    # trigger, people with and without it are the comparison itself.
+    if expect != "associated" and cue_matches(text, "patient_subgroups") \
+            and not cue_matches(text, "healthy_comparator"):
         return None
     if (trial or kind == "intervention") and symptom_outcome and not aimed_at_cause:
         return None
