@@ -481,7 +481,7 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
-    catalogue, stances, runs = _read_catalogue_and_stances(settings)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
     selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
                           species=species, include_retracted=include_retracted, new_since=new_since, text=text,
                           **_run_choices(runs, new_in_run, changed_in_run, only_new))
