@@ -21,7 +21,6 @@ import streamlit as st
 
 from tracker import store, tagging
 from tracker.config import Hypothesis, Settings, load_settings
-from tracker.models import STANCES
 from tracker.selection import SELECTION_COLUMNS, Selection, select_articles
 
 
@@ -280,9 +279,10 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
 # copy on every call. Callers never mutate it.
 @st.cache_resource(max_entries=1, show_spinner=False)
 def load_stances(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row's key and stance (pmid, hypothesis_id, stance); empty until the stance reader ran."""
+    """Every stored stance row's key, stance and confidence (pmid, hypothesis_id, stance, confidence); empty until
+    the stance reader ran."""
     with _reading(state.db_path) as connection:
-        return store.load_stance_frame(connection, columns=("stance",))
+        return store.load_stance_frame(connection, columns=("stance", "confidence"))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -310,9 +310,20 @@ def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
-    """The evidence table with its stance key (a pair not read yet counts as `models.UNREAD_STANCE`)."""
-    return tagging.evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                  stances=load_stances(state))
+    """The evidence table with its reading key (`READINGS`: a finding read with low confidence apart from the
+    others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
+    catalogue, stances = load_catalogue(state), load_stances(state)
+    every = tagging.evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=stances)
+    # The same grid counting only the low-confidence findings (every other pair falls to the unread key): what
+    # to move from each finding's key to its low-confidence one.
+    low_rows = stances[(stances["confidence"] == "low") & (stances["stance"] != "no_finding")]
+    low = tagging.evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=low_rows)
+    # Both tables have the same grid, row for row: only their counts differ.
+    moved = low["stance"].isin(list(_LOW_OF))
+    table = every.assign(**{name: every[name] - low[name].where(moved, 0)
+                            for name in ("count", "cumulative", "per_1000")})
+    low_part = low[moved].assign(stance=low.loc[moved, "stance"].map(_LOW_OF))
+    return pd.concat([table, low_part], ignore_index=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -333,12 +344,24 @@ def load_baseline_per_year(state: StoreState, hypotheses: tuple[Hypothesis, ...]
 
 def _group_of(table: pd.DataFrame, by: str) -> tuple[pd.Series, dict[str, str], list[str]]:
     if by == "stance":
-        return table["stance"], {s: STANCE_LABELS[s] for s in STANCES}, list(STANCES)
+        return table["stance"], STANCE_LABELS, list(READINGS)
     return table["design"].map(_LEVEL_OF_DESIGN), EVIDENCE_LEVEL_LABELS, list(EVIDENCE_LEVELS)
 
 
+# What charts and summaries count: each finding read with high confidence, then the same read with low confidence
+# (hedged, a pooled population, a construct inferred from an abbreviation, ...) apart, then no finding.
+_LOW_OF = {"supports": "supports_low", "contradicts": "contradicts_low", "mixed": "mixed_low"}
+READINGS: tuple[str, ...] = ("supports", "contradicts", "mixed", *_LOW_OF.values(), "no_finding")
 STANCE_LABELS = {"supports": "Supports", "contradicts": "Contradicts", "mixed": "Mixed",
-                 "no_finding": "No finding on it"}
+                 "supports_low": "Supports, low confidence", "contradicts_low": "Contradicts, low confidence",
+                 "mixed_low": "Mixed, low confidence", "no_finding": "No finding on it"}
+
+
+def reading_keys(stances: pd.DataFrame) -> pd.Series:
+    """Each stance row's key in `READINGS`: its stance, or the low-confidence key of a finding read with low
+    confidence."""
+    low = (stances["confidence"] == "low") & stances["stance"].isin(list(_LOW_OF))
+    return stances["stance"].where(~low, stances["stance"].map(_LOW_OF)).astype(object)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -446,8 +469,9 @@ def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                        hypothesis_id: str) -> pd.DataFrame:
-    """One cause's stance rows joined to its articles: per stance, all articles, the high-level ones, and the
-    patients the articles that state a sample size studied; plus the first year. Index: `models.STANCES`."""
+    """One cause's stance rows joined to its articles: per reading (a stance, or a finding read with low
+    confidence), all articles, the high-level ones, and the patients the articles that state a sample size
+    studied; plus the first year. Index: `READINGS`."""
     catalogue = load_catalogue(state)
     stances = load_stances(state)
     rows = stances[stances["hypothesis_id"] == hypothesis_id]
@@ -458,7 +482,7 @@ def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
     articles = catalogue.iloc[positions]
     keep = np.ones(len(rows), dtype=bool) if include_retracted else ~articles["retracted"].to_numpy(dtype=bool)
     frame = pd.DataFrame({
-        "stance": rows["stance"].to_numpy(dtype=object),
+        "stance": reading_keys(rows).to_numpy(dtype=object),
         "high": articles["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
         "year": articles["pub_year"].to_numpy(),
         "patients": rows["pmid"].map(sizes).to_numpy(),
@@ -470,7 +494,7 @@ def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
         "patients": grouped["patients"].sum(min_count=1),
         "with_size": grouped["patients"].count(),
         "first_year": grouped["year"].min(),
-    }).reindex(list(STANCES))
+    }).reindex(list(READINGS))
     for column in ("articles", "high_level", "with_size"):
         counts[column] = counts[column].fillna(0).astype("int64")
     return counts
@@ -489,7 +513,7 @@ def load_high_level_balance(state: StoreState, hypotheses: tuple[Hypothesis, ...
         "hypothesis_id": counts["hypothesis_id"].to_numpy(dtype=object),
         "cause": counts["hypothesis_id"].map(names).to_numpy(dtype=object),
         "group": counts["stance"].map(STANCE_LABELS).to_numpy(dtype=object),
-        "group_rank": counts["stance"].map(list(STANCES).index).to_numpy(dtype="int64"),
+        "group_rank": counts["stance"].map(list(READINGS).index).to_numpy(dtype="int64"),
         "articles": counts["count"].astype("int64").to_numpy(),
     })
 

@@ -19,7 +19,7 @@ from dashboard import loaders, views
 from tracker import export, store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import TrackerError
-from tracker.models import STANCES
+from tracker.models import CONFIDENCES, STANCES
 from tracker.selection import LATEST_RUN, Selection, select_articles
 from tracker.tagging import DESIGN_LABELS, DESIGNS, SPECIES
 
@@ -29,6 +29,8 @@ CHART_MODES = {
     "per_1000": "Per 1,000 fibromyalgia articles of the year",
 }
 STACK_CHOICES = {"stance": "What they found (stance)", "level": "Evidence level (study design)"}
+ANY_CONFIDENCE = "any"
+CONFIDENCE_CHOICES = {ANY_CONFIDENCE: "Any", "high": "High confidence", "low": "Low confidence (a guess)"}
 ANY_SPECIES = "any"
 TOP_MESH_COUNT = 15
 NEWEST_COUNT = 10
@@ -124,6 +126,10 @@ def _apply_link(settings: Settings) -> None:
     for name, key in _LINK_LIST_FILTERS.items():
         if name in params:
             st.session_state[key] = [v for v in params[name].split(",") if v in allowed[name]]
+    if "stances" in params:
+        # A count of stances names the confidence it counted, or none: what an earlier link set does not linger.
+        st.session_state["filter_confidence"] = (params["confidence"] if params.get("confidence") in CONFIDENCES
+                                                 else ANY_CONFIDENCE)
     if params.get("cause") in allowed["causes"]:
         st.session_state["cause"] = params["cause"]
     if params.get("retracted") == "only":
@@ -230,7 +236,9 @@ def _over_time_note(mode: str, stack: str, context: Context) -> str:
     if stack == "stance":
         parts.append("Each bar splits the year's articles by what they report about the cause: a finding that "
                      "supports it, one that contradicts it (no difference, or the opposite direction), mixed "
-                     "findings, or none (the cause is only background or method).")
+                     "findings, or none (the cause is only background or method). A finding the reader is not "
+                     "sure of (hedged, a pooled population, a measure named only by an abbreviation, ...) is "
+                     "stacked apart in a pale tint of its colour above the confident ones.")
     else:
         parts.append("Each bar splits the year's articles by evidence level, from meta-analyses, systematic "
                      "reviews and randomised trials (dark blue) to case reports and opinion.")
@@ -286,7 +294,8 @@ def cause_page(context: Context) -> None:
             views.draw_stacked_bars(data, stack, "Articles per year", facet=False)
     views.draw_how_to_read(
         f"Articles per publication year. {context.now.year} is not over: its faint bar counts the articles so far. "
-        + ("The stance chart splits them by what they report about this cause; the other by study design. "
+        + ("The stance chart splits them by what they report about this cause, the findings read with low "
+           "confidence apart in pale tints; the other by study design. "
            if by_stance else "Bars split the articles by study design, high-level evidence at the bottom. "))
 
     counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)
@@ -434,10 +443,16 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
                 from_year, to_year = chosen
         designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
         chosen_stances: list[str] = []
+        confidence = ANY_CONFIDENCE
         if has_stances:
             chosen_stances = st.multiselect(
                 "What it found (stance)", list(STANCES), format_func=lambda s: views.STANCE_BADGES[s],
                 key="filter_stances", help="For the chosen causes, or for any cause when none is chosen.")
+            confidence = st.selectbox(
+                "How sure the reading is", (ANY_CONFIDENCE, *CONFIDENCES), key="filter_confidence",
+                format_func=CONFIDENCE_CHOICES.get, disabled=not chosen_stances,
+                help="With a stance chosen: only readings the reader is sure of, or only those it is not (each "
+                     "article says why).")
         species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
                                format_func=lambda s: "Any" if s == ANY_SPECIES else views.SPECIES_LABELS[s])
         only_retracted = st.checkbox("Only retracted articles", key="filter_only_retracted",
@@ -448,7 +463,9 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
     return Selection(
         hypotheses=tuple(causes), from_year=from_year, to_year=to_year, designs=tuple(designs),
         species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
-        text=text.strip() or None, stances=tuple(chosen_stances), only_retracted=only_retracted,
+        text=text.strip() or None, stances=tuple(chosen_stances),
+        confidence=None if confidence == ANY_CONFIDENCE or not chosen_stances else confidence,
+        only_retracted=only_retracted,
         **run_fields,
     )
 

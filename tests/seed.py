@@ -226,9 +226,10 @@ def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
         "cue": "significantly higher",
         "n_patients": [30 + i % 50 if i % 3 else None for i in range(len(pairs))],
         "n_controls": [20 if i % 3 else None for i in range(len(pairs))],
-        # Every fourth reading is low-confidence, with its reason, as the reader gives one.
-        "confidence": ["low" if i % 4 == 3 else "high" for i in range(len(pairs))],
-        "confidence_reason": ["hedged" if i % 4 == 3 else None for i in range(len(pairs))],
+        # Every third reading is low-confidence, with its reason, as the reader gives one (3 and the 4 stances
+        # share no factor: every stance gets some).
+        "confidence": ["low" if i % 3 == 2 else "high" for i in range(len(pairs))],
+        "confidence_reason": ["hedged" if i % 3 == 2 else None for i in range(len(pairs))],
     })
     connection = store.connect(db_path)
     try:

@@ -101,7 +101,7 @@ def _hostile_article() -> Article:
 def _stance_rows(db_path: Path) -> pd.DataFrame:
     connection = store.connect(db_path, read_only=True)
     try:
-        return store.load_stance_frame(connection, columns=("stance",))
+        return store.load_stance_frame(connection, columns=("stance", "confidence"))
     finally:
         connection.close()
 

@@ -25,6 +25,8 @@ Decisions the filters make:
 - stances: an article passes when one of its stored stance rows, for one of the chosen hypotheses (any, when
   none is chosen), has one of the chosen `models.STANCES`; a pair the stance reader has not read yet matches
   none. The caller passes the stance rows (`store.load_stance_frame`, pmid, hypothesis_id and stance).
+- confidence: with stances, only stance rows read with this confidence (`models.CONFIDENCES`) count; the rows
+  then need their confidence column too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import STANCES
+from tracker.models import CONFIDENCES, STANCES
 from tracker.store import RunHistory
 from tracker.tagging import DESIGNS, SPECIES
 
@@ -68,6 +70,7 @@ class Selection:
     new_since: str | None = None
     text: str | None = None
     stances: tuple[str, ...] = ()
+    confidence: str | None = None
     new_in_run: int | str | None = None
     changed_in_run: int | str | None = None
     only_retracted: bool = False
@@ -76,7 +79,7 @@ class Selection:
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
         for name in ("hypotheses", "designs", "stances"):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
-        for name in ("species", "new_since", "text"):
+        for name in ("species", "new_since", "text", "confidence"):
             if getattr(self, name) == "":
                 object.__setattr__(self, name, None)
         for name in ("from_year", "to_year"):
@@ -96,6 +99,8 @@ class Selection:
         unknown_stances = [stance for stance in self.stances if stance not in STANCES]
         if unknown_stances:
             raise ConfigError(f"unknown stance {unknown_stances[0]!r}: choose from {', '.join(STANCES)}")
+        if self.confidence is not None and self.confidence not in CONFIDENCES:
+            raise ConfigError(f"unknown confidence {self.confidence!r}: choose one of {', '.join(CONFIDENCES)}")
         if self.species is not None and self.species not in SPECIES:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
@@ -231,6 +236,8 @@ def select_articles(
 
 def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:
     matching = stances["stance"].isin(selection.stances)
+    if selection.confidence is not None:
+        matching &= stances["confidence"] == selection.confidence
     if selection.hypotheses:
         matching &= stances["hypothesis_id"].isin(selection.hypotheses)
     return stances.loc[matching, "pmid"].unique()

@@ -47,7 +47,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from tracker.config import EXPECTS, Hypothesis
-from tracker.models import EVIDENCE_KINDS, STANCES, UNREAD_STANCE
+from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, UNREAD_STANCE
 from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
 from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
@@ -62,7 +62,6 @@ STANCE_RULES_VERSION = "2026-12-06.1"
 
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
                                    "sentence", "cue", "n_patients", "n_controls", "confidence", "confidence_reason")
-CONFIDENCES: tuple[str, ...] = ("high", "low")
 
 # --- the per-(article, cause) reader ---------------------------------------------------------------------------
 
