@@ -162,7 +162,8 @@ def real_sets(reader: Reader) -> dict[str, list[tuple[dict, pd.Series]]]:
 
 def synthetic_set(reader: Reader, count: int) -> list[tuple[dict, pd.Series]]:
     corpus = labelled_corpus(count)
-    articles = [{"pmid": article.pmid, "title": article.title, "abstract": " ".join(s["text"] for s in article.sections),
+    articles = [{"pmid": article.pmid, "title": article.title,
+                 "abstract": " ".join(section["text"] for section in article.sections),
                  "abstract_sections": article.sections, "publication_types": article.publication_types,
                  "design": article.design} for article in corpus]
     pairs = [(article.pmid, cause) for article in corpus for cause in article.gold]
@@ -228,8 +229,9 @@ def print_errors(name: str, judged: list[tuple[dict, pd.Series]]) -> None:
     for pair, row in judged:
         if pair["stance"] != row["stance"]:
             why = f" ({row['confidence_reason']})" if row.get("confidence_reason") else ""
+            sentence = str(row["sentence"]).replace("\n", " | ")[:300]
             print(f"    {pair['pmid']} {pair['hypothesis']}: gold {pair['stance']}, read {row['stance']}"
-                  f"/{row.get('confidence', '-')}{why} [{row['cue']}] {str(row['sentence']).replace(chr(10), ' | ')[:300]}")
+                  f"/{row.get('confidence', '-')}{why} [{row['cue']}] {sentence}")
 
 
 def bench_stances(show_errors: bool, synthetic_count: int) -> None:
@@ -246,8 +248,9 @@ def bench_stances(show_errors: bool, synthetic_count: int) -> None:
     if show_errors:
         for name, judged in sets.items():
             if name != "all real pairs":
-                print_errors(name, judged if name != "synthetic" else judged[:0] + [
-                    item for item in judged if item[0]["stance"] != item[1]["stance"]][:40])
+                # The synthetic corpus can hold thousands: its first 40 errors, then their shapes.
+                print_errors(name, [item for item in judged if item[0]["stance"] != item[1]["stance"]][:40]
+                             if name == "synthetic" else judged)
         synthetic = sets.get("synthetic", [])
         shapes = Counter(pair["shape"] for pair, row in synthetic if pair["stance"] != row["stance"])
         if shapes:

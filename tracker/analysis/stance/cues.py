@@ -27,13 +27,18 @@ _SIG = r"(?:statistically\s+)?(?:significant(?:ly)?|marked(?:ly)?|substantial(?:
 _BE = r"(?:was|were|is|are|been|be|remained|appeared|seemed)"
 _GROUP_NOUNS = r"(?:groups?|arms?|conditions|treatments|sessions|time\s*points|visits)"
 
-# Categories: "null" (no difference: a finding by itself), "direction" (higher / lower), "difference"
-# (a significant difference or association without a direction), "state" (an abnormal state named: a finding
-# in a results sentence, a topic in a title), "negation" (turns what follows in its scope
-# into no difference), "pseudo_negation" (looks like a negation, is none), "hedge", "not_a_result" (an aim,
-# method, outlook or background), "anaphoric_null" (a null about the difference just stated: it decides the
-# sentence), "within_groups" (a change in each group, no difference between them), "fibromyalgia" and "other_population" (who the sentence is about),
-# "comparator", "association", "treatment" and "review" (what kind of evidence it is).
+# Categories: "null" (no difference: a finding by itself), "direction" (higher / lower), "difference" (a
+# significant difference or association without a direction), "benefit" (a treatment's effect), "state" (an
+# abnormal state named: a finding in a results sentence, a topic in a title), "negation" (turns what follows in
+# its scope into no difference), "pseudo_negation" (looks like a negation, is none), "group_label" (a group named
+# by what its members lack), "hedge", "not_a_result" (an aim, method, outlook or background), "anaphoric_null" (a
+# null about the difference just stated: it decides the sentence), "within_groups" (a change in each group, no
+# difference between them); who the sentence is about: "fibromyalgia", "fibromyalgia_population", "pooled",
+# "other_population", "patient_comparator", "patient_subgroups", "healthy_comparator", "inactive_comparator";
+# what kind of evidence: "comparator", "association", "treatment", "review"; the sentence's role where no label
+# gives it: "role_result", "role_conclusion", "role_background", "evidential"; what the term names: "symptom",
+# "treatment_noun", "trigger_link", "occurrence", "term_population"; what a finding is not: "mediation",
+# "null_elsewhere", "speculation", "consequence", "interpretation".
 CUES: tuple[Cue, ...] = (
     # --- no difference
     Cue(r"no\s+(?:\w+\s+){0,2}(?:differences?|changes?|effects?|associations?|correlations?|relationships?|"
@@ -216,7 +221,8 @@ CUES: tuple[Cue, ...] = (
         r"(?:fibromyalgia|FMS?|JFM)|(?:fibromyalgia|FMS?|JFM)(?:\s+syndrome)?[\s-]+(?:patients|group|subjects|women|"
         r"cohort|sample|participants|individuals)|(?:in|among|within)\s+(?:\w+\s+)?(?:fibromyalgia|FMS?|JFM)\b",
         "fibromyalgia_population", scope="sentence"),
-    Cue(r"(?:both|all|the\s+two|the\s+three)\s+(?:\w+\s+)?patient\s+groups|both\s+(?:fibromyalgia|FMS?)\s+and\s+\w+|(?:fibromyalgia|FMS?)\s+and/or\s+\w+|"
+    Cue(r"(?:both|all|the\s+two|the\s+three)\s+(?:\w+\s+)?patient\s+groups|both\s+(?:fibromyalgia|FMS?)\s+and\s+\w+|"
+        r"(?:fibromyalgia|FMS?)\s+and/or\s+\w+|"
         r"(?:fibromyalgia|FMS?)\s+(?:and|or)\s+(?:\w+\s+){0,4}(?:analy[sz]ed|combined|pooled|taken)\s+"
         r"(?:as\s+one|together)|analy[sz]ed\s+as\s+one\s+group|pooled\s+(?:patient\s+)?(?:group|sample)|"
         r"functional\s+somatic\s+syndromes|these\s+(?:comorbidities|conditions|disorders|syndromes)|"

@@ -1,34 +1,37 @@
-"""Stance: does an article support or contradict the cause it is tagged with, and which sentence says so.
+"""Stance: does an article support or contradict the cause it is tagged with, which sentence says so, and how sure
+the reading is.
 
 Pure like `tagging`: text and frames in, frames out; no I/O, no clock, no network. The values it produces are
-`models.STANCES` and `models.EVIDENCE_KINDS`.
+`models.STANCES`, `models.EVIDENCE_KINDS` and `models.CONFIDENCES`.
 
-How a pair (article, cause) is read:
-1. The abstract is split into sentences (`split_sentences`: a rule-based splitter that keeps "vs.", "et al.",
-   "e.g.", "Fig.", decimals and "p < 0.05" inside their sentence). The sentences read are those of the results
-   and conclusions sections of a structured abstract, or the second half (at least the last three sentences) of
-   an unstructured one; the title decides only where no abstract sentence does (never by a topic word such as
-   "dysfunction", nor when it asks a question).
-2. A sentence is a candidate when the cause's terms occur in it (tagging's compiled terms, with the
-   abbreviations the abstract defines for them), it is not an aim, method or outlook ("we aimed to", "will
-   be", "further studies are needed"), and it is about the fibromyalgia group: another population named
-   without fibromyalgia ("in patients with rheumatoid arthritis") leaves it out.
-3. `finding_direction` reads its finding: the sentence is cut into clauses at "but", "whereas", ";" ...; in
-   the clause that holds the term, the cue nearest the term decides. Cues are the rows of `CUES`, data in the
-   manner of medspaCy's ConText rules: a pattern, its category, the direction it gives and its scope. A
-   negation ("not", "no", "failed to") turns a direction or difference cue that follows within its scope into
-   "no difference"; a pseudo-negation ("not only") is no negation; "controls had higher X than patients" is
-   read with the groups swapped.
-4. The finding is compared with the cause's `expect`: the predicted direction, or for "abnormal" and
-   "associated" any difference or association, supports; the opposite direction, or no difference,
-   contradicts; a difference without a direction says nothing about a directional prediction. A treatment result (a trial, "placebo", "treated with") is `intervention` evidence: a benefit
-   supports, no effect contradicts. A null finding against another patient group is not a null.
-5. Supporting and contradicting sentences in one article make it `mixed`; none make it `no_finding`.
+Only the sentences where the cause stands are read: its terms (tagging's compiled terms), the abbreviations the
+abstract defines for a term or a measure ("electrochemical skin conductance (ESC)", found as Schwartz and Hearst
+do), and the measures of its construct the terms do not name (`cues.CONSTRUCT_MEASURES`: pupil size, COMPASS-31,
+pain thresholds, ...). Each such sentence goes through four steps, each a function of its own:
+1. Role (`sentence_role`): a result or conclusion, or background, aim, method, outlook. A section label says it;
+   in an unstructured abstract the sentence's cues do ("we found", "p < 0.05", "is characterised by"), and where
+   none speaks its place. Only results, conclusions and (where no abstract sentence decides) the title are read.
+2. Population (`sentence_population`): fibromyalgia, pooled ("both patient groups", "FM and/or CFS"), or another
+   population. In an article about another condition (its title and sample say so) a result counts only where
+   it is stated for people with fibromyalgia; another population named at the term ("... in ME") leaves it out.
+3. Construct: the term must name the cause, not a symptom in a list of symptoms or outcomes
+   (`listed_with_symptoms`), nor the object of a null association ("X was not associated with autonomic
+   symptoms" tests X), nor a consequence ("... are implicated in nociplastic pain"). A trigger (expect
+   "associated") must be linked to fibromyalgia by an occurrence or an association, not counted beside it.
+4. Direction against `expect` (`finding_stance`): `direction.read_finding` reads the clause that holds the term
+   (cues are the rows of `CUES`, data in the manner of medspaCy's ConText rules, with negation scopes); the
+   predicted direction, or for "abnormal" and "associated" any difference or association, supports; the
+   opposite direction, or no difference against health or a placebo, contradicts. A null between two active
+   treatments, about a mediation or about other outcomes, a difference between patient subgroups, a speculation,
+   an abnormality named without evidence, and a treatment easing a symptom it is not aimed at say nothing.
+Supporting and contradicting sentences in one article make it `mixed`; none make it `no_finding`.
 
-Each row keeps the deciding sentence exactly as in the abstract (for `mixed`: the supporting and the
-contradicting sentence, one a line), its section label ("TITLE" for the title, empty for an unstructured
-abstract), the cue text, `hedged` (the sentence carries may, might, suggest, ...), and the sample sizes the
-abstract states ("74 women with fibromyalgia and 30 healthy controls").
+Each row keeps the deciding sentence exactly as in the abstract (for `mixed`: the supporting and the contradicting
+sentence, one a line), its section label ("TITLE" for the title, empty for an unstructured abstract), the cue
+text, `hedged`, the sample sizes the abstract states, and `confidence`: "high", or "low" with the reasons in
+`confidence_reason` (hedged; a construct inferred from an abbreviation or a measure; an unstructured abstract's
+sentence read as a result by its place only; read from the title only; an abnormality named without a
+comparison; for no finding, a finding set aside because its population was pooled).
 """
 
 from __future__ import annotations
@@ -47,7 +50,6 @@ from typing import NamedTuple
 import pandas as pd
 
 from tracker.config import EXPECTS, Hypothesis
-from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, UNREAD_STANCE
 from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
 from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
@@ -482,7 +484,8 @@ def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title
     if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
         direction = _OPPOSITE[direction]
     if direction == "no_difference":
-        if cue_matches(text, "null_elsewhere") or cue_matches(text, "patient_comparator") or cue_matches(text[max(0, finding.start - 80):finding.end + 40],
+        if cue_matches(text, "null_elsewhere") or cue_matches(text, "patient_comparator") or cue_matches(
+                text[max(0, finding.start - 80):finding.end + 40],
                                                                   "mediation"):
             return None
         if other_population and not cue_matches(text, "healthy_comparator"):

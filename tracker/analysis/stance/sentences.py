@@ -73,15 +73,7 @@ def _is_abbreviation(text: str, start: int, stop: int) -> bool:
 
 # --- sections --------------------------------------------------------------------------------------------------
 
-_RESULT_CATEGORIES = frozenset({"RESULTS", "CONCLUSIONS"})
-_RESULT_LABEL = re.compile(
-    r"\b(?:results?|findings?|conclusions?|interpretations?|discussion|summary|significance|implications?|"
-    r"main results|outcomes? and results|key findings)\b", re.IGNORECASE)
-_METHOD_LABEL = re.compile(r"\bmeasures?\b|\bmethods?\b|\bdesign\b|\bsetting\b|\bparticipants\b", re.IGNORECASE)
-# "BACKGROUND:" or "MATERIALS AND METHODS:" inline, as some exports flatten structured abstracts.
 _INLINE_LABEL = re.compile(r"(?:^|(?<=\s))([A-Z][A-Z/&,\- ]{2,60}[A-Z]):\s+")
-# The unstructured abstract's share read as results: its second half, but never fewer than three sentences.
-_UNSTRUCTURED_MINIMUM = 3
 
 
 def sections_from_text(text: str) -> list[dict[str, str | None]]:
