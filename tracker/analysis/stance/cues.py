@@ -209,7 +209,9 @@ CUES: tuple[Cue, ...] = (
         r"demonstrated)|(?:was|were)\s+(?:\w+\s+)?(?:higher|lower|greater|reduced|increased|decreased|elevated|"
         r"associated|correlated|observed|found)|\bp\s*[<=>\u2264]\s*0?\.\d|differed|discriminated|"
         r"(?:correlated|associated)\s+(?:\w+\s+)?with|(?:showed|exhibited|displayed|had)\s+(?:\w+\s+)?(?:higher|lower|"
-        r"greater|more|less|increased|decreased|reduced|elevated|impaired|altered)|(?:studies|trials|evidence)\s+"
+        r"greater|more|less|increased|decreased|reduced|elevated|impaired|altered)|(?:did|does|do)\s+not\s+(?:differ|"
+        r"change|correlate)|no\s+(?:statistically\s+)?(?:significant\s+)?(?:differences?|associations?|"
+        r"correlations?|changes?)\s+(?:was|were|in|between)|(?:studies|trials|evidence)\s+"
         r"(?:\w+\s+)?(?:showed|found|reported|demonstrated|indicated?s?)", "role_result", scope="sentence"),
     Cue(r"(?:is|are)\s+(?:a|an)\s+(?:\w+\s+){0,4}(?:condition|disorder|syndrome|disease|illness)|"
         r"characteri[sz]ed\s+by|with\s+features\s+of|marked\s+by|it\s+is\s+(?:known|thought|believed|plausible)|"
