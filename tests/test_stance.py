@@ -334,6 +334,7 @@ from tracker.analysis.stance.sentences import defined_abbreviations  # noqa: E40
     ("Further studies of cortisol are needed.", "result", "late", "outlook"),
     ("Serotonin was lower in patients.", "method", "late", "method"),
     ("The patients were older.", None, "late", "result"),
+    ("Platelet serotonin did not differ between patients and controls.", None, "middle", "result"),
     ("The patients were older.", None, "early", "background"),
 ])
 def test_step_1_the_role_of_a_sentence(text: str, given: str | None, place: str, role: str) -> None:
@@ -472,6 +473,16 @@ _TRIAL = ("METHODS", "Sixty women with fibromyalgia were randomised to aerobic e
     ("We enrolled 20 patients with fibromyalgia in an open pilot.", "central_sensitisation",
      {"title": "Neurofeedback for alleviating central sensitization in fibromyalgia"}, "no_finding"),
     ([_METHODS, ("CONCLUSIONS", "Emerging drugs target mitochondrial dysfunction.")], "muscle", {}, "no_finding"),
+    # A meta-analysis of treatments that are not aimed at the cause: a null on its measure is no contradiction.
+    ("We pooled randomised trials of exercise and education interventions in fibromyalgia. Twelve studies were "
+     "included. The interventions had no significant effect on pressure pain thresholds (p > 0.05).",
+     "central_sensitisation", {"design": "meta_analysis", "title": "Exercise for fibromyalgia"}, "no_finding"),
+    # A concessive clause is a clause of its own: its null does not undo the finding beside it.
+    ([_METHODS, ("RESULTS", "Serum serotonin was lower in fibromyalgia than in healthy controls, despite no "
+                            "difference in pain.")], "serotonin", {}, "supports"),
+    # A heart rate variability index named on its own.
+    ([("METHODS", "We recorded heart rate variability in 30 women with fibromyalgia and 30 controls."),
+      ("RESULTS", "SDNN was lower in patients than in controls (p = 0.004).")], "autonomic", {}, "supports"),
     # A treatment aimed at the cause that works, and a marker that moves with the benefit.
     ([("METHODS", "Thirty women with fibromyalgia received transcutaneous vagus nerve stimulation (tVNS) for four "
                   "weeks."), ("RESULTS", "After tVNS, pain fell and COMPASS-31 scores improved significantly "

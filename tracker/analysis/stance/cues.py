@@ -287,6 +287,7 @@ CUES: tuple[Cue, ...] = (
 # word, which must stand in the text before the pattern is tried (most abstracts name none of them).
 CONSTRUCT_MEASURES: dict[str, tuple[str, ...]] = {
     "autonomic": (r"pupil(?:lary)?\s+(?:sizes?|diameters?|responses?|dilation)", r"COMPASS[\s-]?31",
+                  r"SDNN(?:/RMSSD)?", r"RMSSD", r"pNN50",
                   r"baroreceptor(?:\s+reflex)?", r"R-?R\s+interval\s+variability", r"HF\s+power",
                   r"high[\s-]frequency\s+(?:power|component)", r"LF/HF(?:\s+ratio)?", r"cardiac\s+vagal\s+\w+"),
     "muscle": (r"muscle\s+oxygen\w*(?:\s+saturation)?", r"oxygen\s+(?:utili[sz]ation|uptake|saturation|extraction)",
@@ -312,7 +313,7 @@ SYMPTOM_OUTCOMES: dict[str, str] = {
 NEGATION_SCOPE_WORDS = 6
 # Clause boundaries: a negation's scope and a finding's reach end here.
 _CLAUSE_BREAK = re.compile(
-    r";|\s[\u2013\u2014-]\s|,?\s+(?:but|whereas|while|although|though|however|yet|except|unlike|in\s+contrast|"
+    r";|\s[\u2013\u2014-]\s|,?\s+(?:but|whereas|while|although|though|however|yet|except|unlike|in\s+contrast|despite|"
     r"conversely|nevertheless|nonetheless|instead)\b,?|,\s+and\s+(?=\w+\s+(?:\w+\s+)?(?:was|were|is|are|had|"
     r"showed|did)\b)|\.\s", re.IGNORECASE)
 

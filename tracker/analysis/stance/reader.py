@@ -142,7 +142,7 @@ _PROTOCOL_TYPES = frozenset({"Clinical Trial Protocol"})
 _PROTOCOL_TITLE = re.compile(r"\bprotocol\b\s*(?:for|of)?\s*(?:a|an)?\s*(?:\w+\s+){0,3}(?:study|trial|review)|"
                              r"(?:study|trial|review)\s*:?\s*(?:a\s+)?protocol\b|\bprotocol\s*$", re.IGNORECASE)
 # A trial, read on the normalised (lower-case) text: no case folding and no leading \b let the scan skip ahead.
-_TRIAL = re.compile(r"(?:randomi[sz]ed|placebo|sham|trial|intervention|treated\s+with|(?:after|following)\s+"
+_TRIAL = re.compile(r"(?:randomi[sz]ed|placebo|sham|trials?|interventions?|treated\s+with|(?:after|following)\s+"
                     r"(?:\d+|two|four|six|eight|ten|twelve)\s+(?:weeks?|months?|sessions?))\b")
 # "FM" must be capitals ("fm" is a unit); the long name in any case.
 _FIBROMYALGIA_NAME = re.compile(r"\b(?:(?i:fibromyalgi\w*|fibrositis)|FMS?|JFM)\b")
