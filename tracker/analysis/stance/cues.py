@@ -239,8 +239,9 @@ CUES: tuple[Cue, ...] = (
     # A null about whether a link is mediated or moderated tests a pathway, not the cause's abnormality.
     Cue(r"mediat\w*|moderat(?:ed|es|ing|ion|or|ors)", "mediation", scope="clause"),
     # A treatment named after the cause ("vagus nerve stimulation", "serotonin reuptake inhibitors"): aimed at it.
-    Cue(r"stimulation|biofeedback|training|therapy|inhibitors?|agonists?|antagonists?|blockers?|supplementation|"
-        r"supplements?|hygiene|modulation\s+therapy|treatment|intervention", "treatment_noun", scope="sentence"),
+    Cue(r"stimulation|biofeedback|neurofeedback|neuromodulation|entrainment|training|therapy|inhibitors?|agonists?|"
+        r"antagonists?|blockers?|blockade|supplementation|supplements?|hygiene|restriction|treatment|intervention",
+        "treatment_noun", scope="sentence"),
     # What a null in a trial must be set against to count: a placebo, sham, usual care, a waiting list or health.
     Cue(r"placebo|sham|usual\s+care|wait(?:ing)?[\s-]?list|no[\s-]treatment|healthy|controls?\b|HCs?\b",
         "inactive_comparator", scope="sentence"),

@@ -130,7 +130,7 @@ def _word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]
     for match in pattern.finditer(text):
         start = match.start()
         before = text[start - 1] if start else " "
-        if not (before.isascii() and (before.isalnum() or before in "_-")):
+        if not (before.isascii() and (before.isalnum() or before == "_")):
             yield match
 
 
@@ -275,8 +275,9 @@ def _read_article(title: str, sections: Sequence[dict], publication_types: objec
     protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
     title_alone = _names_fibromyalgia(title) and not cue_matches(title, "other_population")
     # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about;
-    # else the share of its sentences that name it (cut only then).
-    about = title_alone or sizes[0] is not None or _share_naming_fibromyalgia(whole) >= _FIBROMYALGIA_SHARE
+    # else its participants described as people with fibromyalgia, or the share of its sentences that name it (the
+    # abstract is cut into sentences only then).
+    about = title_alone or sizes[0] is not None or _names_fibromyalgia(whole) and _studies_fibromyalgia(parts)
     normalised = "\0".join(normalised_parts)
     trial = _DESIGN_KINDS.get(design) == "intervention" or any(
         not match.start() or not normalised[match.start() - 1].isalnum() for match in _TRIAL.finditer(normalised))
@@ -293,11 +294,18 @@ def _starts(parts: Sequence[str]) -> list[int]:
     return list(itertools.accumulate((len(part) + 1 for part in parts[:-1]), initial=0)) if parts else []
 
 
-def _share_naming_fibromyalgia(text: str) -> float:
-    if not _FIBROMYALGIA_NAME.search(text):
-        return 0.0
-    spans = split_sentences(text)
-    return sum(1 for start, end in spans if _FIBROMYALGIA_NAME.search(text, start, end)) / max(len(spans), 1)
+def _studies_fibromyalgia(sections: Sequence[tuple[str, str | None, str | None]]) -> bool:
+    """Whether an abstract whose title names no other population studies people with fibromyalgia: a sentence
+    other than a result describes its participants so ("Adults with fibromyalgia took part"), or this share of
+    its sentences names fibromyalgia."""
+    texts = [(text[start:end], given) for text, _, given in sections if given != "title"
+             for start, end in split_sentences(text)]
+    last = max(len(texts) - 1, 1)
+    for number, (text, given) in enumerate(texts):
+        if cue_matches(text, "fibromyalgia_population") and sentence_role(
+                text, given, _place(number / last)) not in ("result", "conclusion"):
+            return True
+    return sum(1 for text, _ in texts if _names_fibromyalgia(text)) >= _FIBROMYALGIA_SHARE * len(texts)
 
 
 def _place(position: float) -> str:
