@@ -450,6 +450,10 @@ _TRIAL = ("METHODS", "Sixty women with fibromyalgia were randomised to aerobic e
      "autonomic", {}, "no_finding"),
     ([_METHODS, ("RESULTS", "The link between stress and pain was not mediated by cortisol; however, cortisol was "
                             "independently associated with pain (p = 0.009).")], "stress_hormones", {}, "supports"),
+    ([_METHODS, ("RESULTS", "Thalamic connectivity was not associated with circulating endocannabinoids.")],
+     "central_sensitisation", {}, "no_finding"),
+    ([_METHODS, ("RESULTS", "Thalamic connectivity was not associated with pain severity.")],
+     "central_sensitisation", {}, "contradicts"),
     ([_METHODS, ("RESULTS", "Patients in cluster 1 had higher cortisol than those in cluster 2.")],
      "stress_hormones", {}, "no_finding"),
     # Findings missed because the sentence names the measure, not the cause.

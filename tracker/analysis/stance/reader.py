@@ -500,6 +500,11 @@ def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title
             return None
         if (trial or kind == "intervention") and not cue_matches(text, "inactive_comparator"):
             return None
+        # A null association tests the cause only against fibromyalgia or its symptoms ("HRV was not associated
+        # with pain"), not against another marker ("... not associated with circulating endocannabinoids").
+        if _ASSOCIATION_NULL.search(finding.cue) and not cue_matches(text, "healthy_comparator") and not (
+                cue_matches(text[finding.start:], "symptom") or _names_fibromyalgia(text[finding.start:])):
+            return None
         return "contradicts"
     if kind == "intervention" or trial and cue_matches(text, "treatment"):
         return "supports"
