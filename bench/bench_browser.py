@@ -34,8 +34,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench"), str(PROJECT_DIR / "tests")]
 
 from bench_dashboard import seeded_store  # noqa: E402
-from test_browser import CHROMIUM_ARGS, CHROMIUM_PATH, _free_port, _wait_for_health  # noqa: E402
-from test_browser import _stop as stop_server  # noqa: E402
+from support.browser import CHROMIUM_ARGS, CHROMIUM_PATH, free_port, stop_server, wait_for_health  # noqa: E402
 
 WARM_TARGET_S = 2.0
 CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
@@ -51,12 +50,12 @@ st.altair_chart(alt.Chart(pd.DataFrame({"x": range(10), "y": range(10)})).mark_b
 
 
 def start_server(command: list[str], port_option: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
     server = subprocess.Popen([*command, port_option, str(port)],
                               cwd=PROJECT_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, start_new_session=True)
-    _wait_for_health(port, server)
+    wait_for_health(port, server)
     return server, f"http://127.0.0.1:{port}/"
 
 

@@ -23,7 +23,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "tests")]
 
 import streamlit as st
-from seed import make_articles, seed_store
+from support.seed import make_articles, seed_store
 from streamlit.testing.v1 import AppTest
 
 from tracker import store

@@ -40,7 +40,7 @@ import pandas as pd
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tracker import emerging  # noqa: E402
+from tracker.analysis import emerging  # noqa: E402
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses  # noqa: E402
 
 FIRST_YEAR, LAST_YEAR, CURRENT_YEAR = 1995, 2025, 2026
@@ -266,7 +266,7 @@ def measure_chunker(efetch_dir: Path) -> None:
     the chunker finds there as a noun phrase (normalised the same way), with every keyword counted once."""
     from tracker.errors import ParseError
     from tracker.models import Article
-    from tracker.parse import iter_pubmed_records
+    from tracker.pubmed.parse import iter_pubmed_records
 
     records: dict[int, Article] = {}
     for path in sorted(efetch_dir.rglob("*.xml")):

@@ -30,7 +30,7 @@ sys.path.insert(0, str(PROJECT_DIR / "tests"))
 def run_worker() -> None:
     """Run one fetch with the environment's settings and print its figures as JSON."""
     from tracker.config import load_settings
-    from tracker.fetch import run_fetch
+    from tracker.jobs.fetch import run_fetch
 
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: measure this run, not the interpreter's start
     started = time.perf_counter()
@@ -55,8 +55,8 @@ def main() -> None:
         run_worker()
         return
 
-    from standin import EutilsStandin, record_dates
-    from synthetic import TOPICS, synthetic_article_xml
+    from support.standin import EutilsStandin, record_dates
+    from support.synthetic import TOPICS, synthetic_article_xml
 
     from tracker.config import load_settings
 

@@ -32,7 +32,7 @@ def _worker(path: str) -> None:
     from tracker import store
     from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
     from tracker.errors import TrackerError
-    from tracker.importer import import_files
+    from tracker.jobs.importer import import_files
 
     hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
     with tempfile.TemporaryDirectory() as folder:

@@ -22,12 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 FLAT_MEMORY_COUNTS = (5_000, 10_000, 20_000)
+# Records in one efetch batch, as TRACKER_BATCH_SIZE sets it by default.
+BATCH_RECORDS = 300
 
 
 def _refuse_network(*_: object) -> None:
@@ -53,7 +56,7 @@ def run_worker(parser_name: str, xml_path: Path) -> dict[str, float]:
     socket.socket.connect = _refuse_network  # type: ignore[method-assign]
     socket.socket.connect_ex = _refuse_network  # type: ignore[method-assign]
     if parser_name == "tracker":
-        from tracker.parse import iter_pubmed_records
+        from tracker.pubmed.parse import iter_pubmed_records
 
         def parse(stream: object) -> int:
             # A streaming consumer keeps no record after handling it, as the fetch job's batches do.
@@ -100,11 +103,22 @@ def measure(parser_name: str, xml_path: Path, repeat: int = 1) -> dict[str, floa
 
 def write_corpus(count: int, seed: int, directory: Path) -> Path:
     """Write a synthetic efetch response of `count` records and return its path."""
-    from tests.synthetic import pubmed_article_set, synthetic_corpus
+    from tests.support.synthetic import pubmed_article_set, synthetic_corpus
 
     path = directory / f"efetch_{count}.xml"
     path.write_bytes(pubmed_article_set(synthetic_corpus(count, seed=seed).values()))
     return path
+
+
+def reply_check_cost(path: Path, repeat: int) -> tuple[float, float]:
+    """Seconds (fastest of `repeat`) of `replies.check_efetch` and of the parse, on one efetch body."""
+    from tracker.pubmed.parse import iter_pubmed_records
+    from tracker.pubmed.replies import check_efetch
+
+    body = path.read_bytes()
+    check_s = min(timeit.repeat(lambda: check_efetch(body), number=1, repeat=repeat))
+    parse_s = min(timeit.repeat(lambda: list(iter_pubmed_records(body)), number=1, repeat=repeat))
+    return check_s, parse_s
 
 
 def main() -> None:
@@ -122,17 +136,17 @@ def main() -> None:
         corpus_path = write_corpus(options.records, options.seed, Path(directory))
         size_mib = corpus_path.stat().st_size / 2**20
         print(
-            f"corpus: {options.records:,} synthetic PubmedArticle records (tests/synthetic.py, seed {options.seed}),"
+            f"corpus: {options.records:,} synthetic PubmedArticle records (tests/support/synthetic.py, seed {options.seed}),"
             f" {size_mib:.1f} MiB of XML; best of {options.repeat} runs per parser"
         )
 
         ours = measure("tracker", corpus_path, options.repeat)
         theirs = measure("entrez", corpus_path, options.repeat)
         assert ours["records"] == theirs["records"] == options.records, (ours, theirs)
-        print(f"\n{'parser':<34}{'records/s':>12}{'seconds':>10}{'peak RSS':>12}{'over start':>12}")
-        for label, figures in (("tracker.parse.iter_pubmed_records", ours), ("Bio.Entrez.read", theirs)):
+        print(f"\n{'parser':<42}{'records/s':>12}{'seconds':>10}{'peak RSS':>12}{'over start':>12}")
+        for label, figures in (("tracker.pubmed.parse.iter_pubmed_records", ours), ("Bio.Entrez.read", theirs)):
             print(
-                f"{label:<34}{figures['records'] / figures['elapsed_s']:>12,.0f}{figures['elapsed_s']:>10.2f}"
+                f"{label:<42}{figures['records'] / figures['elapsed_s']:>12,.0f}{figures['elapsed_s']:>10.2f}"
                 f"{figures['peak_mib']:>9.0f} MiB{figures['peak_over_baseline_mib']:>8.0f} MiB"
             )
         print(f"speed ratio (tracker / Bio.Entrez): {theirs['elapsed_s'] / ours['elapsed_s']:.1f}x")
@@ -145,6 +159,10 @@ def main() -> None:
                 f"  {count:>7,} records ({path.stat().st_size / 2**20:5.1f} MiB):"
                 f" +{figures['peak_over_baseline_mib']:.1f} MiB (peak {figures['peak_mib']:.0f} MiB)"
             )
+
+        check_s, parse_s = reply_check_cost(write_corpus(BATCH_RECORDS, options.seed, Path(directory)), options.repeat)
+        print(f"\nthe client's efetch reply check (entities, well-formed, no <ERROR>) on a {BATCH_RECORDS}-record batch: "
+              f"{check_s * 1000:.1f} ms, {check_s / parse_s:.0%} of the {parse_s * 1000:.1f} ms parse of the same bytes")
 
 
 if __name__ == "__main__":

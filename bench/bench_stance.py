@@ -25,8 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import tagging
-from tracker.analysis import stance
+from tracker.analysis import stance, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -21,7 +21,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "tests")]
 
-from seed import make_articles, seed_store
+from support.seed import make_articles, seed_store
 
 from tracker import store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from tracker import tagging
+from tracker.analysis import tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 _SENTENCES = np.array([

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import loaders, screens
 
+
 # An emoji, not ":material/...:": Streamlit fetches a Material favicon from Google's font server, while an emoji
 # becomes an inline SVG. Nothing the page loads may come from outside the machine.
 st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon="📚", layout="wide")

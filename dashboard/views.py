@@ -2,150 +2,24 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import re
 import shlex
-import textwrap
-import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, INTEGRITY_BADGES, INTEGRITY_LABELS, NCBI_NOTICE, OK_ICON,
+                              SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
+from dashboard.markup import (anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
+                              present)
 from tracker import config
 from tracker.config import Hypothesis
 from tracker.models import STANCES
-from tracker.tagging import DESIGN_LABELS, DESIGNS
+from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, STANCE_BADGES, pubmed_url
 from tracker.wording import plural
 
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
-NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
-# NCBI asks tools that show abstracts to show its disclaimer and copyright notice with them.
-NCBI_NOTICE = (
-    "Citations and abstracts are from PubMed, a service of the U.S. National Library of Medicine (NLM); NLM does "
-    "not endorse this tool. Abstracts may be protected by the publishers' copyright: see NCBI's "
-    f"[disclaimer and copyright notice]({NCBI_POLICY_URL})."
-)
-SPECIES_LABELS = {"human": "Humans", "animal": "Animals", "both": "Humans and animals", "unknown": "Not stated"}
-# Material icons ship with Streamlit's own font; emoji depend on the reader's fonts (a box without them).
-OK_ICON = ":green[:material/check_circle:]"
-WARNING_ICON = ":orange[:material/warning:]"
-TAG_SOURCE_LABELS = {
-    "query": "PubMed's query for this cause returns it",
-    "text": "its text mentions the cause's terms",
-    "query+text": "PubMed's query returns it and its text mentions the cause's terms",
-}
-INTEGRITY_LABELS = {
-    "retracted": "Retracted: PubMed links a retraction notice to this article",
-    "retraction_notice": "This record is itself a retraction notice",
-    "has_erratum": "An erratum (correction) was published for this article",
-    "expression_of_concern": "The journal published an expression of concern about this article",
-}
+
 CITATION_PAGE_SIZE = 100
-# Short badges beside a title: what a reader scans for first.
-DESIGN_BADGES = {"meta_analysis": "Meta-analysis", "systematic_review": "Systematic review", "rct": "RCT",
-                 "clinical_trial": "Trial", "cohort": "Cohort", "case_control": "Case-control",
-                 "observational": "Observational", "case_report": "Case report", "narrative_review": "Review",
-                 "editorial": "Opinion", "other": "Other design"}
-STANCE_BADGES = {"supports": "Supports", "contradicts": "Contradicts", "mixed": "Mixed", "no_finding": "No finding"}
-INTEGRITY_BADGES = {"retracted": "RETRACTED", "has_erratum": "Erratum", "expression_of_concern": "Concern"}
-_BADGE_COLOURS = {**{badge: "blue" if design in ("meta_analysis", "systematic_review", "rct") else "gray"
-                     for design, badge in DESIGN_BADGES.items()},
-                  "Supports": "green", "Contradicts": "orange", "Mixed": "violet", "No finding": "gray",
-                  "RETRACTED": "red", "Erratum": "yellow", "Concern": "yellow"}
-# Colours that stay apart for colour-blind readers (ColorBrewer Dark2 and Blues), one per stacked group.
-# A finding read with low confidence takes a pale tint of its stance's colour, stacked above the confident ones.
-STANCE_COLOURS = {"Supports": "#1b9e77", "Contradicts": "#d95f02", "Mixed": "#7570b3",
-                  "Supports, low confidence": "#a9dcc9", "Contradicts, low confidence": "#f6c39c",
-                  "Mixed, low confidence": "#cbc8e4", "No finding on it": "#c7c7c7"}
-LEVEL_COLOURS = {"Meta-analyses, systematic reviews, RCTs": "#08519c", "Other trials and observational studies": "#6baed6",
-                 "Case reports, narrative reviews, opinion": "#fdae6b", "Other or not stated": "#d9d9d9"}
-# Only ids of these shapes become links: stored text never reaches an href.
-_HIGH_LEVEL = ("meta_analysis", "systematic_review", "rct")
-_PMCID = re.compile(r"PMC[0-9]{1,12}")
-_DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
-
-# Markdown would read these characters in an abstract as emphasis, links, maths or headings; as HTML entities
-# they reach the page as the plain characters they are.
-# ":" too: Streamlit reads ":red[...]" and ":material/home:" as its own colour and icon syntax.
-_MARKDOWN_ENTITIES = {character: f"&#{ord(character)};" for character in "\\`*_{}[]()#+-.!|$~<>&\"':="}
-# A line break or blank line would end the HTML block and hand the rest back to Markdown.
-_WHITESPACE = re.compile(r"\s+")
-_MARKDOWN_ESCAPE = re.compile("|".join(re.escape(character) for character in _MARKDOWN_ENTITIES))
-
-
-def doi_url(doi: object) -> str | None:
-    """The doi.org link of a well-formed DOI ("10.NNNN/suffix"), percent-encoded so that brackets in it cannot
-    break a Markdown link; None for anything else."""
-    if not isinstance(doi, str) or not _DOI.fullmatch(doi.strip()):
-        return None
-    return "https://doi.org/" + urllib.parse.quote(doi.strip(), safe="/")
-
-
-def pubmed_url(pmid: object) -> str:
-    """The PubMed page of a PMID, which must be a positive whole number."""
-    number = int(pmid)  # type: ignore[call-overload]
-    if number <= 0:
-        raise ValueError(f"not a PMID: {pmid!r}")
-    return PUBMED_URL.format(pmid=number)
-
-
-def pmc_url(pmcid: object) -> str | None:
-    """The PubMed Central page of a well-formed PMC id ("PMC1234567"); None for anything else."""
-    if not isinstance(pmcid, str) or not _PMCID.fullmatch(pmcid.strip()):
-        return None
-    return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid.strip()}/"
-
-
-def citations_link(**filters: object) -> str:
-    """A link to the Citations page with these filters set (causes, stances, designs, retracted, from, to)."""
-    query = {"page": "Citations"}
-    for name, value in filters.items():
-        if value is None or value == () or value == []:
-            continue
-        query[name] = ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
-    return "?" + urllib.parse.urlencode(query)
-
-
-def linked_count(count: int, **filters: object) -> str:
-    """A count as a Markdown link to the articles behind it."""
-    return f"[{count:,}]({citations_link(**filters)})"
-
-
-def escape_text(text: str) -> str:
-    """Make text inert for st.markdown(unsafe_allow_html=True): HTML and Markdown both shown as typed."""
-    return _MARKDOWN_ESCAPE.sub(lambda match: _MARKDOWN_ENTITIES[match.group(0)], _WHITESPACE.sub(" ", text))
-
-
-def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive whole-word pattern for the terms, tolerant of "tilt table" vs "tilt-table"."""
-    alternatives = []
-    for term in sorted({t for t in terms if t.strip()}, key=len, reverse=True):
-        words = [re.escape(word) for word in re.split(r"[\s\-]+", term.strip()) if word]
-        alternatives.append(r"[\s\-]?".join(words))
-    if not alternatives:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
-
-
-def highlight_terms(text: str, terms: Iterable[str]) -> str:
-    """Return the text escaped for markup with each term wrapped in <mark>; only escaped pieces reach the page."""
-    text = _WHITESPACE.sub(" ", text).strip()
-    pattern = term_pattern(terms)
-    if pattern is None:
-        return escape_text(text)
-    # Matching the raw text and escaping each piece, rather than matching escaped text, keeps a term such as
-    # "35" from landing inside an entity like "&#35;".
-    pieces: list[str] = []
-    position = 0
-    for match in pattern.finditer(text):
-        pieces.append(escape_text(text[position:match.start()]))
-        pieces.append(f"<mark>{escape_text(match.group(0))}</mark>")
-        position = match.end()
-    pieces.append(escape_text(text[position:]))
-    return "".join(pieces)
 
 
 def draw_store_error(message: str) -> None:
@@ -197,7 +71,7 @@ def cause_table_markdown(summary: pd.DataFrame, split: bool, retracted: str | No
         cells.append(linked_count(int(row["retracted"]), causes=[hypothesis_id], retracted="only"))
         cells.append(f"{row['high_level_share']:.0%} ("
                      + linked_count(int(row["high_level"]), causes=[hypothesis_id],
-                                    designs=list(_HIGH_LEVEL), retracted=retracted) + ")")
+                                    designs=list(HIGH_LEVEL_DESIGNS), retracted=retracted) + ")")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -205,7 +79,7 @@ def cause_table_markdown(summary: pd.DataFrame, split: bool, retracted: str | No
 def cause_links_markdown(hypothesis_id: str, row: pd.Series, retracted: str | None) -> str:
     """The cause page's counts as links to their articles in Citations."""
     return (f"Open in Citations: {linked_count(int(row['articles']), causes=[hypothesis_id], retracted=retracted)} "
-            f"articles · {linked_count(int(row['high_level']), causes=[hypothesis_id], designs=list(_HIGH_LEVEL), retracted=retracted)} "
+            f"articles · {linked_count(int(row['high_level']), causes=[hypothesis_id], designs=list(HIGH_LEVEL_DESIGNS), retracted=retracted)} "
             f"meta-analyses, systematic reviews and RCTs · "
             f"{linked_count(int(row['retracted']), causes=[hypothesis_id], retracted='only')} retracted")
 
@@ -223,11 +97,11 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     low-confidence ones are told apart, so that a guess is never taken for a finding.
     """
     def link(number: int, stance: str, confidence: str | None = "high", **more: object) -> str:
-        return linked_count(number, causes=[cause.id], stances=[stance], retracted=retracted,
+        return linked_count(number, causes=[cause.id], stances=(stance,), retracted=retracted,
                             confidence=confidence, **more)
 
     n = {reading: int(counts.at[reading, "articles"]) for reading in counts.index}
-    low = {stance: n[f"{stance}_low"] for stance in ("supports", "contradicts", "mixed")}
+    low = {stance: n[reading] for stance, reading in LOW_CONFIDENCE_READINGS.items()}
     unread = max(0, tagged - sum(n.values()))
     first_years = counts["first_year"].dropna()
     since = f"Since {int(first_years.min())}, of" if len(first_years) else "Of"
@@ -249,8 +123,9 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
     if sum(int(value) for value in counts["high_level"]):
         sentences.append(
             "Among its meta-analyses, systematic reviews and randomised trials, "
-            f"{link(high['supports'], 'supports', designs=list(_HIGH_LEVEL))} {_verb(high['supports'], 'support')} "
-            f"it and {link(high['contradicts'], 'contradicts', designs=list(_HIGH_LEVEL))} "
+            f"{link(high['supports'], 'supports', designs=tuple(HIGH_LEVEL_DESIGNS))} "
+            f"{_verb(high['supports'], 'support')} it and "
+            f"{link(high['contradicts'], 'contradicts', designs=tuple(HIGH_LEVEL_DESIGNS))} "
             f"{_verb(high['contradicts'], 'contradict')} it with high confidence.")
     else:
         sentences.append("None of its articles is a meta-analysis, systematic review or randomised trial.")
@@ -371,7 +246,7 @@ def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
 
     Returns the table's selection state (its `selection.rows` are positions in `rows`).
     """
-    badge_options = list(_BADGE_COLOURS)
+    badge_options = list(BADGE_COLOURS)
     return st.dataframe(
         rows,
         hide_index=True,
@@ -389,7 +264,7 @@ def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
             "Title": st.column_config.TextColumn(width="large", help="Click a row to open the article below"),
             "Badges": st.column_config.MultiselectColumn(
                 "Design · stance · integrity", options=badge_options, width="medium",
-                color=[_BADGE_COLOURS[badge] for badge in badge_options]),
+                color=[BADGE_COLOURS[badge] for badge in badge_options]),
             "Year": st.column_config.NumberColumn(format="%d", width="small"),
             "DOI": st.column_config.LinkColumn(display_text="DOI", width="small"),
         },
@@ -408,16 +283,16 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
     # Stored text goes out inside HTML blocks only: Markdown would turn a URL in it into a link even escaped.
     st.markdown(f"<h4>{highlight_terms(article['title'], terms)}</h4>", unsafe_allow_html=True)
     citation = ", ".join(str(part) for part in (
-        article["journal"], _year_text(article["pub_year"]), article["volume"], article["pages"]) if _present(part))
+        article["journal"], _year_text(article["pub_year"]), article["volume"], article["pages"]) if present(part))
     st.markdown(f"<div>{escape_text(article['author_names'] or 'No authors listed')}<br>"
                 f"<em>{escape_text(citation)}</em></div>", unsafe_allow_html=True)
-    links = [_anchor(pubmed_url(article["pmid"]), f"PubMed {int(article['pmid'])}")]
+    links = [anchor(pubmed_url(article["pmid"]), f"PubMed {int(article['pmid'])}")]
     doi_link = doi_url(article["doi"])
     if doi_link:
-        links.append(_anchor(doi_link, f"doi&#58;{escape_text(article['doi'].strip())}"))
+        links.append(anchor(doi_link, f"doi&#58;{escape_text(article['doi'].strip())}"))
     pmc_link = pmc_url(article["pmcid"])
     if pmc_link:
-        links.append(_anchor(pmc_link, article["pmcid"].strip()))
+        links.append(anchor(pmc_link, article["pmcid"].strip()))
     st.markdown(f"<div>{' · '.join(links)}</div>", unsafe_allow_html=True)
     for flag, text in INTEGRITY_LABELS.items():
         if not bool(article[flag]):
@@ -467,11 +342,6 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
                 + "</div>", unsafe_allow_html=True)
 
 
-def _anchor(url: str, text_markup: str) -> str:
-    """A link for an HTML block; `url` must come from a validated id, `text_markup` be escaped already."""
-    return f'<a href="{url}" target="_blank" rel="noopener noreferrer">{text_markup}</a>'
-
-
 def _retraction_text(article: pd.Series) -> str:
     """The retracted banner: the notice's PubMed link (from its validated PMID) and when PubMed's record said so."""
     notices = _retraction_notices(article["corrections"])
@@ -486,10 +356,10 @@ def _retraction_text(article: pd.Series) -> str:
     if not notices:
         parts.append("PubMed marks it as a retracted publication but links no notice.")
     revised = article.get("revised_date")
-    if _present(revised):
+    if present(revised):
         parts.append(f"PubMed's record, flag included, was last revised on {escape_text(str(revised)[:10])}.")
     first_seen = article.get("first_seen")
-    if _present(first_seen):
+    if present(first_seen):
         parts.append(f"In this store since {escape_text(str(first_seen)[:10])}.")
     return " ".join(parts)
 
@@ -498,40 +368,24 @@ def stance_markup(row: object, labels: Mapping[str, str]) -> str:
     """One stance as HTML: cause, stance, kind and sample size, then the deciding sentence with its cue marked."""
     cause = escape_text(labels.get(row.hypothesis_id, row.hypothesis_id))
     stance = escape_text(STANCE_BADGES.get(row.stance, row.stance).lower())
-    details = [escape_text(str(row.evidence_kind))] if _present(row.evidence_kind) else []
+    details = [escape_text(str(row.evidence_kind))] if present(row.evidence_kind) else []
     if bool(row.hedged):
         details.append("hedged")
-    if _present(row.n_patients):
+    if present(row.n_patients):
         details.append(f"{int(row.n_patients):,} patients" + (
-            f", {int(row.n_controls):,} controls" if _present(row.n_controls) else ""))
-    if _present(row.cue):
+            f", {int(row.n_controls):,} controls" if present(row.n_controls) else ""))
+    if present(row.cue):
         details.append(f"cue: <mark>{escape_text(str(row.cue))}</mark>")
     head = f"<strong>{cause}</strong>: {stance}" + (f" ({'; '.join(details)})" if details else "")
     if getattr(row, "confidence", None) == "low":
         # Why the reader is unsure, so that a guess is never taken for a finding.
-        reason = escape_text(str(row.confidence_reason)) if _present(row.confidence_reason) else "no reason kept"
+        reason = escape_text(str(row.confidence_reason)) if present(row.confidence_reason) else "no reason kept"
         head += f"<br><em>Low confidence: {reason}.</em>"
-    if not _present(row.sentence):
+    if not present(row.sentence):
         return f"<div>{head}</div>"
-    section = f"<strong>{escape_text(str(row.section))}</strong>: " if _present(row.section) else ""
+    section = f"<strong>{escape_text(str(row.section))}</strong>: " if present(row.section) else ""
     return (f"<div>{head}<div style=\"border-left: 3px solid #c7c7c7; padding-left: 0.7em; margin: 0.2em 0 0.8em\">"
             f"{section}{highlight_phrase(str(row.sentence), row.cue)}</div></div>")
-
-
-def highlight_phrase(text: str, phrase: object) -> str:
-    """The text escaped, with the first case-insensitive occurrence of `phrase` wrapped in <mark>."""
-    text = _WHITESPACE.sub(" ", text).strip()
-    if not _present(phrase) or not str(phrase).strip():
-        return escape_text(text)
-    start = text.lower().find(str(phrase).strip().lower())
-    if start < 0:
-        return escape_text(text)
-    end = start + len(str(phrase).strip())
-    return f"{escape_text(text[:start])}<mark>{escape_text(text[start:end])}</mark>{escape_text(text[end:])}"
-
-
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value is not pd.NA and value != ""
 
 
 def _year_text(year: object) -> str | None:
@@ -599,159 +453,3 @@ def draw_schedule() -> None:
         "and catches up a missed run; `tracker schedule --print-cron` or `--print-systemd` prints the lines that "
         "install it instead. A run that finds another one still going stops at once without touching the store."
     )
-
-
-def breakdown_chart(counts: pd.Series, labels: Mapping[str, str], title: str) -> alt.Chart:
-    """Horizontal bars of article counts, in the order of `counts` (the tagging module's order), not A to Z."""
-    data = pd.DataFrame({"category": [labels.get(key, key) for key in counts.index], "articles": counts.to_numpy()})
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("articles:Q", title="Articles"),
-        y=alt.Y("category:N", title=title, sort=list(data["category"]), axis=alt.Axis(labelLimit=0)),
-        tooltip=[alt.Tooltip("category", title=title), alt.Tooltip("articles", title="Articles")],
-    )
-
-
-def _colour_scale(by: str) -> alt.Scale:
-    colours = STANCE_COLOURS if by == "stance" else LEVEL_COLOURS
-    return alt.Scale(domain=list(colours), range=list(colours.values()))
-
-
-def draw_stacked_bars(data: pd.DataFrame, by: str, y_title: str, *, facet: bool, shared_scale: bool = True) -> None:
-    """Bars per publication year stacked by stance or evidence level; one small chart per cause when `facet`.
-
-    `data` is `loaders.load_stacked_chart_data`'s frame. A bar with a caveat (the partial current year; a
-    per-1,000 value from a small baseline) is drawn faint, and its tooltip says why.
-    """
-    spec = _stacked_bars_spec(by, y_title, facet, shared_scale, int(data["year"].min()), int(data["year"].max()),
-                              tuple(dict.fromkeys(data["cause"])))
-    st.vega_lite_chart(spec={**spec, "datasets": {"data": data}}, width="stretch")
-
-
-# Validating a spec against Vega-Lite's schema takes longer than building it; the tests validate every shape
-# (they set this to True), the dashboard trusts them.
-SPEC_VALIDATION = False
-
-
-# Chart specs are cached without their data: building and validating an Altair chart costs more than a rerun's
-# every other step together, and only a few shapes are ever drawn.
-@functools.lru_cache(maxsize=64)
-def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, first: int, last: int,
-                       causes: tuple[str, ...], columns: int = 3) -> dict:
-    legend_title = "Stance" if by == "stance" else "Evidence level"
-    base = alt.Chart(alt.NamedData(name="data")).mark_bar().encode(
-        # Quantitative years on one shared domain: every small chart has the same time axis.
-        x=alt.X("year:Q", title=None, scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
-                axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
-        # One row per bar segment already: no aggregate for Vega to compute.
-        y=alt.Y("value:Q", title=y_title, stack="zero"),
-        # Beside one half-width chart the legend takes the height the bars need: the short stance labels in two
-        # columns; the long evidence-level labels do not fit two abreast, so in one.
-        color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
-                        legend=alt.Legend(orient="top", labelLimit=0,
-                                          columns=4 if facet else 2 if by == "stance" else 1)),
-        order=alt.Order("group_rank:Q"),
-        opacity=alt.condition(alt.datum.caveat == "", alt.value(1.0), alt.value(0.4)),
-        tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("year:Q", title="Year", format="d"),
-                 alt.Tooltip("group:N", title=legend_title), alt.Tooltip("value:Q", title=y_title, format=",.1f"),
-                 alt.Tooltip("articles:Q", title="Articles", format=","),
-                 alt.Tooltip("baseline:Q", title="Fibromyalgia articles that year", format=","),
-                 alt.Tooltip("caveat:N", title="Note")],
-    # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
-    ).properties(height=150 if facet else 300, **({"width": 270} if facet else {}))
-    if not facet:
-        return base.to_dict(validate=SPEC_VALIDATION)
-    return base.facet(
-        facet=alt.Facet("cause:N", title=None, sort=list(causes),
-                        # A long cause name wraps onto a second line: unwrapped, it widens its column and pushes the third
-        # column of charts off the page.
-        header=alt.Header(labelLimit=0, labelFontSize=13, labelFontWeight="bold", labelAnchor="start",
-                          labelExpr=_wrapped_labels_expression(causes))),
-        columns=columns,
-    ).resolve_scale(y="shared" if shared_scale else "independent").to_dict(validate=SPEC_VALIDATION)
-
-
-FACET_LABEL_CHARACTERS = 36  # what fits above a 270 px small chart in 13 px bold
-DESIGN_LABEL_CHARACTERS = 22  # a line of a study design's name over a column of the heat map
-
-
-def wrap_label(label: str, width: int = FACET_LABEL_CHARACTERS) -> list[str]:
-    """A label as the lines of at most `width` characters it wraps onto, broken at spaces."""
-    return textwrap.wrap(label, width, break_long_words=False) or [label]
-
-
-def _wrapped_labels_expression(labels: Sequence[str], width: int = FACET_LABEL_CHARACTERS) -> str:
-    """A Vega expression that gives each long label as its lines (a Vega text mark draws a list as lines).
-
-    It compares `datum.value`, the raw field: Vega-Lite pastes its formatting expression, an unbracketed
-    conditional, in place of `datum.label`, which would swallow the comparison."""
-    expression = "datum.label"
-    for label in labels:
-        lines = wrap_label(label, width)
-        if len(lines) > 1:
-            expression = f"datum.value === {json.dumps(label)} ? {json.dumps(lines)} : {expression}"
-    return expression
-
-
-def draw_design_heatmap(matrix: pd.DataFrame, summary: pd.DataFrame) -> None:
-    """Causes × study designs, each cell the articles of that design, with each cause's share of high-level
-    evidence (meta-analyses, systematic reviews, RCTs) as a last column."""
-    share = pd.DataFrame({"cause": summary["label"].to_numpy(), "share": summary["high_level_share"].to_numpy(),
-                          "high_level": summary["high_level"].to_numpy(), "articles": summary["articles"].to_numpy()})
-    spec = _design_heatmap_spec(tuple(summary["label"]))
-    st.vega_lite_chart(spec={**spec, "datasets": {"matrix": matrix, "share": share}})
-
-
-@functools.lru_cache(maxsize=8)
-def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
-    cause_order = list(cause_order)
-    design_order = [DESIGN_LABELS[d] for d in DESIGNS]
-    heat = alt.Chart(alt.NamedData(name="matrix")).encode(
-        x=alt.X("design:N", sort=design_order, title=None,
-                # Every design named: slanted labels do not touch, but their boxes do, and Vega's overlap rule
-                # would hide two in three.
-                # and a long design name on two lines, as one slanted line would run out of the chart's top.
-                axis=alt.Axis(labelAngle=-35, labelLimit=0, labelOverlap=False, orient="top",
-                              labelExpr=_wrapped_labels_expression(design_order, DESIGN_LABEL_CHARACTERS))),
-        y=alt.Y("cause:N", sort=cause_order, title=None, axis=alt.Axis(labelLimit=0)),
-    )
-    cells = heat.mark_rect().encode(
-        color=alt.Color("share:Q", title="Share of the cause's articles", scale=alt.Scale(scheme="blues"),
-                        legend=alt.Legend(format=".0%", orient="bottom")),
-        tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("design:N", title="Design"),
-                 alt.Tooltip("articles:Q", title="Articles", format=","),
-                 alt.Tooltip("share:Q", title="Share of the cause", format=".0%")],
-    )
-    labels = heat.mark_text(fontSize=11).encode(
-        text=alt.Text("articles:Q", format=","),
-        color=alt.condition(alt.datum.share > 0.35, alt.value("white"), alt.value("black")),
-    )
-    share_column = alt.Chart(alt.NamedData(name="share")).mark_text(fontWeight="bold").encode(
-        y=alt.Y("cause:N", sort=cause_order, title=None, axis=None),
-        text=alt.Text("share:Q", format=".0%"),
-        tooltip=[alt.Tooltip("cause:N", title="Cause"),
-                 alt.Tooltip("high_level:Q", title="Meta-analyses, systematic reviews, RCTs", format=","),
-                 alt.Tooltip("articles:Q", title="All articles", format=","),
-                 alt.Tooltip("share:Q", title="High-level share", format=".0%")],
-    ).properties(width=70, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
-    # 52 px a column: with the cause names and the share column, the map fits the wide layout on a laptop.
-    return alt.hconcat((cells + labels).properties(width=alt.Step(52)), share_column,
-                       spacing=4).to_dict(validate=SPEC_VALIDATION)
-
-
-def high_level_balance_chart(balance: pd.DataFrame) -> alt.Chart:
-    """Per cause, the stances of its high-level articles as shares of one bar; `balance` has cause, group,
-    group_rank, articles."""
-    return alt.Chart(balance).mark_bar().encode(
-        x=alt.X("articles:Q", stack="normalize", title="Share of the cause's meta-analyses, systematic reviews "
-                "and RCTs", axis=alt.Axis(format="%")),
-        y=alt.Y("cause:N", title=None, sort=list(dict.fromkeys(balance["cause"])), axis=alt.Axis(labelLimit=0)),
-        color=alt.Color("group:N", title="Stance", scale=_colour_scale("stance"), legend=alt.Legend(orient="top")),
-        order=alt.Order("group_rank:Q"),
-        tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("group:N", title="Stance"),
-                 alt.Tooltip("articles:Q", title="Articles", format=",")],
-    )
-
-
-def draw_how_to_read(text: str) -> None:
-    """A short note under a chart that says, in a reader's words, what it shows and what to be careful of."""
-    st.caption(f"**How to read this.** {text}")

@@ -62,18 +62,26 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
-    """A running E-utilities stand-in (tests/standin.py) that NCBI_EUTILS_URL points at; stopped after the test."""
-    from standin import EutilsStandin
+    """A running E-utilities stand-in (tests/support/standin.py) that NCBI_EUTILS_URL points at, stopped after."""
+    from support.standin import EutilsStandin
 
     with EutilsStandin() as server:
         monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
         yield server
 
 
+@pytest.fixture(scope="module")
+def planted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the planted emerging corpus (tests/support/planted.py), built once per test module."""
+    from support.planted import seed_planted_store
+
+    return seed_planted_store(tmp_path_factory.mktemp("planted") / "seeded.sqlite")
+
+
 _LOCK_HOLDER_SCRIPT = """
 import sys
 from pathlib import Path
-from tracker.lock import job_lock
+from tracker.jobs.lock import job_lock
 
 with job_lock(Path(sys.argv[1])):
     print("holding", flush=True)

@@ -9,36 +9,28 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
-from seed import make_articles, read_catalogue, seed_stances, seed_store
-from standin import EutilsStandin
+from support.browser import CHROMIUM_ARGS, CHROMIUM_PATH, free_port, stop_server, wait_for_health
+from support.fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
+from support.seed import make_articles, read_catalogue, read_stances, seed_stances, seed_store
+from support.standin import EutilsStandin
 
-from tracker import export, store
+from tracker import store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
 from tracker.models import AbstractSection, Article, Author, MeshHeading
-from tracker.selection import Selection, select_articles
+from tracker.outputs import export
+from tracker.outputs.selection import Selection, select_articles
 
 pytestmark = pytest.mark.browser
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM_PATH = Path("/usr/bin/chromium")
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Waits, not timing assertions: generous enough for a loaded 2-core CI machine; a normal run never waits that long.
-STARTUP_TIMEOUT_S = 120
 PAGE_TIMEOUT_MS = 60_000
 FETCH_TIMEOUT_S = 300
 FILTER_TEXT = "whiplash"
@@ -66,26 +58,6 @@ def _tracker_environment(**settings: str) -> dict[str, str]:
     return {**environment, **settings}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_health(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"tracker dashboard exited with {server.returncode}: {server.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"the dashboard did not answer /_stcore/health within {STARTUP_TIMEOUT_S} s")
-
-
 def _hostile_article() -> Article:
     """An article whose stored strings carry Markdown image and link syntax, Streamlit's syntax and HTML."""
     image = f"![x](http://{HOSTILE_HOST}/pixel.png)"
@@ -98,34 +70,16 @@ def _hostile_article() -> Article:
         authors=(Author(collective_name=f"Group {image}"),), mesh=(MeshHeading(f"Sleep {image}"),))
 
 
-def _stance_rows(db_path: Path) -> pd.DataFrame:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_stance_frame(connection, columns=("stance", "confidence"))
-    finally:
-        connection.close()
-
-
 def _start_dashboard(db_path: Path, hypotheses_path: Path = DEFAULT_HYPOTHESES_PATH):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "tracker", "dashboard", "--db", str(db_path), "--hypotheses", str(hypotheses_path),
          "--port", str(port)],
         cwd=PROJECT_DIR, env=_tracker_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         # Its own process group, so that stopping it stops anything it started too.
         start_new_session=True)
-    _wait_for_health(port, server)
+    wait_for_health(port, server)
     return server, f"http://127.0.0.1:{port}/"
-
-
-def _stop(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-    server.stderr.close()
 
 
 @pytest.fixture
@@ -138,7 +92,7 @@ def dashboard_url(tmp_path: Path, chromium: Path):
     try:
         yield url, db_path
     finally:
-        _stop(server)
+        stop_server(server)
 
 
 def _is_local(url: str) -> bool:
@@ -268,7 +222,7 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
         finally:
             browser.close()
 
-    stances = _stance_rows(db_path)
+    stances = read_stances(db_path)
     causes = [h.id for h in load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={}).causes]
     assert downloaded.read_bytes() == export.csv_bytes(
         store.decode_details(expected, export.detail_columns("csv")), stances=stances, cause_ids=causes)
@@ -308,11 +262,8 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
         standin.set_query(BASELINE_QUERY, [*baseline, *SECOND_FETCH_NEW])
         _fetch(db_path, hypotheses_path, standin.base_url)
 
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         history = store.load_run_history(connection)
-    finally:
-        connection.close()
     latest = history.runs.iloc[-1]
     assert len(history.runs) == 2 and latest["status"] == "succeeded"
     stored_first = history.changes[(history.changes["run_id"] == latest["id"]) & (history.changes["change"] == "new")]
@@ -352,5 +303,5 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
             finally:
                 browser.close()
     finally:
-        _stop(server)
+        stop_server(server)
     assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"

@@ -68,7 +68,7 @@ def one_record_file(tmp_path: Path) -> Path:
 
 def test_one_record_is_said_in_the_singular_by_import_retag_export_and_feed(one_record_file: Path,
                                                                            tmp_path: Path) -> None:
-    from tracker import tagging
+    from tracker.analysis import tagging
     from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
     db = str(tmp_path / "one.sqlite")
@@ -87,8 +87,8 @@ def test_one_record_is_said_in_the_singular_by_import_retag_export_and_feed(one_
 
 
 def test_a_fetch_of_one_record_is_said_in_the_singular(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fetch_helpers import HYPOTHESES_TOML, seed_corpus
-    from standin import EutilsStandin
+    from support.fetch_helpers import HYPOTHESES_TOML, seed_corpus
+    from support.standin import EutilsStandin
 
     hypotheses = tmp_path / "hypotheses.toml"
     hypotheses.write_text(HYPOTHESES_TOML, encoding="utf-8")
@@ -116,7 +116,7 @@ def test_an_export_that_matched_nothing_says_so_and_succeeds(one_record_file: Pa
                                                              export_format: str, to_file: bool, content: str,
                                                              message: str) -> None:
     from tracker.config import load_settings
-    from tracker.export import csv_header
+    from tracker.outputs.export import csv_header
 
     db = str(tmp_path / "one.sqlite")
     assert CliRunner().invoke(cli, ["import", "--db", db, str(one_record_file)]).exit_code == 0

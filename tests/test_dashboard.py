@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from seed import add_fetch_run, make_articles, read_catalogue, seed_stances, seed_store
+from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_stances,
+                          seed_store, seed_two_runs)
 from streamlit.testing.v1 import AppTest
 
-from dashboard import loaders, views
-from dashboard.screens import CHART_MODES, PAGES
-from tracker import cli, retag, store, tagging
+from dashboard import charts, labels, loaders, markup, views
+from dashboard.pages.overview import CHART_MODES
+from dashboard.screens import PAGES
+from tracker import cli, store, vocabulary
+from tracker.analysis import evidence, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
-from tracker.models import STANCES, Article, Correction
-from tracker.selection import Selection, select_articles
+from tracker.models import STANCES, Article, Correction, RunHistory
+from tracker.outputs.selection import Selection, select_articles
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
@@ -40,26 +42,14 @@ def settings():
 def seeded_db(tmp_path_factory: pytest.TempPathFactory, settings) -> Path:
     """Run 1 stores 400 articles; run 2, the same day, 6 more (what "new in the latest run" must find) and a
     retraction link on 3 stored ones (what "changed in run" must find)."""
-    db_path = tmp_path_factory.mktemp("dashboard") / "seeded.sqlite"
-    articles = make_articles(ARTICLE_COUNT, seed=7)
-    seed_store(db_path, settings.hypotheses, articles)
-    add_fetch_run(db_path, settings.hypotheses, make_articles(LATE_ARTICLE_COUNT, seed=8),
-                  changed=[retracted_copy(article) for article in articles[:CHANGED_ARTICLE_COUNT]])
-    return db_path
-
-
-def retracted_copy(article):
-    return dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
-                               corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
+    return seed_two_runs(tmp_path_factory.mktemp("dashboard") / "seeded.sqlite", settings.hypotheses,
+                         make_articles(ARTICLE_COUNT, seed=7), make_articles(LATE_ARTICLE_COUNT, seed=8),
+                         CHANGED_ARTICLE_COUNT)
 
 
 @pytest.fixture(scope="module")
-def runs(seeded_db: Path) -> store.RunHistory:
-    connection = store.connect(seeded_db, read_only=True)
-    try:
-        return store.load_run_history(connection)
-    finally:
-        connection.close()
+def runs(seeded_db: Path) -> RunHistory:
+    return read_run_history(seeded_db)
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +126,8 @@ def test_every_page_renders_without_exception(monkeypatch, seeded_db, page) -> N
 def test_overview_counts_come_from_the_evidence_table_and_link_to_their_articles(
         monkeypatch, seeded_db, settings, catalogue, include_retracted) -> None:
     app = run_app(monkeypatch, seeded_db, include_retracted=include_retracted)
-    by_year = tagging.evidence_by_year(
-        tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), "count")
+    by_year = evidence.evidence_by_year(
+        evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), "count")
     figures = metric_values(app)
     assert figures["Articles tracked"] == f"{ARTICLE_COUNT + LATE_ARTICLE_COUNT:,}"
     assert figures["New in the latest fetch or import"] == f"{LATE_ARTICLE_COUNT:,}"
@@ -148,12 +138,12 @@ def test_overview_counts_come_from_the_evidence_table_and_link_to_their_articles
         expected = int(by_year[cause.id].sum())
         # The count equals what its link opens in Citations.
         assert expected == len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids))
-        link = views.citations_link(causes=[cause.id], retracted="include" if include_retracted else None)
-        line = next(line for line in table.splitlines() if line.startswith(f"| {views.escape_text(cause.label)} |"))
+        link = markup.citations_link(causes=[cause.id], retracted="include" if include_retracted else None)
+        line = next(line for line in table.splitlines() if line.startswith(f"| {markup.escape_text(cause.label)} |"))
         assert f"| [{expected:,}]({link}) |" in line
         retracted = len(select_articles(catalogue, Selection(hypotheses=(cause.id,), only_retracted=True),
                                         hypothesis_ids=hypothesis_ids))
-        assert f"[{retracted:,}]({views.citations_link(causes=[cause.id], retracted='only')})" in line
+        assert f"[{retracted:,}]({markup.citations_link(causes=[cause.id], retracted='only')})" in line
 
 
 def test_the_split_by_source_adds_up_to_the_count(monkeypatch, seeded_db, settings, catalogue) -> None:
@@ -164,14 +154,14 @@ def test_the_split_by_source_adds_up_to_the_count(monkeypatch, seeded_db, settin
     for cause in settings.causes:
         carried = kept[kept["hypotheses"].map(lambda ids, i=cause.id: i in ids)]
         sources = carried["tag_sources"].map(lambda s, i=cause.id: s.get(i, "query")).value_counts()
-        line = next(line for line in table.splitlines() if line.startswith(f"| {views.escape_text(cause.label)} |"))
+        line = next(line for line in table.splitlines() if line.startswith(f"| {markup.escape_text(cause.label)} |"))
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[2:5] == [f"{int(sources.get(source, 0)):,}" for source in ("query", "text", "query+text")]
 
 
 def test_retracted_articles_change_the_counts_only_when_included(catalogue, settings) -> None:
     # Guards the test above: with no retracted article among the causes, it could not tell the two settings apart.
-    counts = [tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=flag)["count"].sum()
+    counts = [evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=flag)["count"].sum()
               for flag in (False, True)]
     assert counts[0] < counts[1]
 
@@ -182,9 +172,9 @@ def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, set
                                                      include_retracted) -> None:
     app = run_app(monkeypatch, seeded_db, chart_mode=mode, include_retracted=include_retracted, stack_by="level")
     plotted = chart_frames(app)[0]
-    by_year = tagging.evidence_by_year(
-        tagging.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
-    by_year = by_year.drop(index=tagging.UNKNOWN_YEAR_LABEL)
+    by_year = evidence.evidence_by_year(
+        evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
+    by_year = by_year.drop(index=evidence.UNKNOWN_YEAR_LABEL)
     expected = by_year.rename_axis(columns=None).reset_index().melt(
         id_vars="year_label", var_name="hypothesis_id", value_name="value")
     expected = pd.DataFrame({"year": expected["year_label"].astype("int64"),
@@ -197,7 +187,7 @@ def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, set
     pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
                                   expected.sort_values(key, ignore_index=True), check_dtype=False)
     assert set(plotted["cause"]) == {c.label for c in settings.causes}
-    assert set(plotted["group"]) == set(loaders.EVIDENCE_LEVEL_LABELS.values())
+    assert set(plotted["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
 
 
 def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(monkeypatch, seeded_db, catalogue) -> None:
@@ -210,7 +200,7 @@ def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(mon
     baseline = kept["pub_year"].dropna().astype(int).value_counts()
     for year, rows in plotted[plotted["year"] != 2020].groupby("year"):
         assert set(rows["baseline"]) == {int(baseline.get(year, 0))}
-        small = baseline.get(year, 0) < loaders.SMALL_BASELINE
+        small = baseline.get(year, 0) < evidence.SMALL_BASELINE
         assert set(rows["caveat"]) == ({"fewer than 20 fibromyalgia articles that year"} if small else {""})
     assert "2020 is not over" in "\n".join(c.value for c in app.caption)
 
@@ -218,7 +208,7 @@ def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(mon
 def test_the_heat_map_counts_each_design_of_each_cause(monkeypatch, seeded_db, settings, catalogue) -> None:
     app = run_app(monkeypatch, seeded_db)
     matrix, share = chart_datasets(app)[1]
-    table = tagging.evidence_table(catalogue, settings.hypotheses)
+    table = evidence.evidence_table(catalogue, settings.hypotheses)
     for cause in settings.causes:
         rows = table[table["hypothesis_id"] == cause.id].groupby("design")["count"].sum()
         got = matrix[matrix["hypothesis_id"] == cause.id].set_index("design")["articles"]
@@ -240,19 +230,15 @@ def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, 
     app = run_app(monkeypatch, db_path)
     assert "stack_by" not in [getattr(w, "key", None) for w in app.radio]
     assert any("Stacked by evidence level" in m.value for m in app.markdown)
-    assert set(chart_frames(app)[0]["group"]) == set(loaders.EVIDENCE_LEVEL_LABELS.values())
+    assert set(chart_frames(app)[0]["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
 
 
 def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, settings) -> None:
     app = run_app(monkeypatch, stance_db)
     catalogue = read_catalogue(stance_db)
-    connection = store.connect(stance_db, read_only=True)
-    try:
-        stances = store.load_stance_frame(connection, columns=("stance", "confidence"))
-    finally:
-        connection.close()
+    stances = read_stances(stance_db)
     plotted = chart_frames(app)[0]
-    assert set(plotted["group"]) <= set(loaders.STANCE_LABELS.values())
+    assert set(plotted["group"]) <= set(vocabulary.READING_LABELS.values())
     got = plotted.groupby(["hypothesis_id", "group"])["value"].sum()
     # Each finding counted once, under its stance when read with high confidence, apart when read with low.
     counted = catalogue[catalogue["pub_year"].notna() & ~catalogue["retracted"].astype(bool)]
@@ -261,15 +247,15 @@ def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, 
     rows = rows[[(pmid, h) in carried for pmid, h in zip(rows["pmid"], rows["hypothesis_id"])]]
     keys = rows["stance"].where(rows["confidence"] == "high", rows["stance"] + "_low")
     expected = rows.assign(key=keys).groupby(["hypothesis_id", "key"]).size()
-    assert {"supports_low", "contradicts_low", "mixed_low"} <= set(keys) and {"supports", "contradicts"} <= set(keys)
+    assert {"supports_low", "contradicts_low", "mixed_low", "supports", "contradicts"} <= set(keys)
     for (hypothesis_id, key), count in expected.items():
-        assert got.get((hypothesis_id, loaders.STANCE_LABELS[key]), 0) == count
+        assert got.get((hypothesis_id, vocabulary.READING_LABELS[key]), 0) == count
     # With no finding (read, or not read yet), every tagged article of a known year is counted once.
-    table = tagging.evidence_table(catalogue, settings.hypotheses)
+    table = evidence.evidence_table(catalogue, settings.hypotheses)
     assert got.groupby(level=0).sum().to_dict() == table[table["year"].notna()].groupby("hypothesis_id")[
         "count"].sum().to_dict()
     balance = chart_frames(app)[2]
-    high = tagging.evidence_table(catalogue, settings.hypotheses, stances=stances)
+    high = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
     high = high[high["design"].isin(["meta_analysis", "systematic_review", "rct"])]
     assert balance["articles"].sum() == high["count"].sum() > 0
 
@@ -308,14 +294,6 @@ def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_
     assert app.get("download_button")[0].proto.label == f"Download these {len(expected):,} articles as CSV"
 
 
-def _stances_of(db_path: Path) -> pd.DataFrame:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_stance_frame(connection, columns=("stance", "confidence"))
-    finally:
-        connection.close()
-
-
 @pytest.mark.parametrize(("widgets", "selection"), [
     ({"filter_stances": ["supports"]}, Selection(stances=("supports",))),
     ({"filter_causes": ["sleep"], "filter_stances": ["contradicts", "mixed"]},
@@ -325,7 +303,7 @@ def _stances_of(db_path: Path) -> pd.DataFrame:
 ])
 def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets, selection) -> None:
     app = run_app(monkeypatch, stance_db, "Citations", **widgets)
-    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     expected = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
                                stances=stances)
     assert 0 < len(expected) < len(select_articles(catalogue, Selection()))
@@ -335,7 +313,7 @@ def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets,
     labels = {h.id: h.label for h in settings.hypotheses}
     for pmid, text in zip(shown["PMID"], shown["Stance"]):
         rows = stances[stances["pmid"] == pmid]
-        assert text == "; ".join(f"{labels[h]}: {views.STANCE_BADGES[s].lower()}"
+        assert text == "; ".join(f"{labels[h]}: {vocabulary.STANCE_BADGES[s].lower()}"
                                  + (" (low confidence)" if c == "low" and s != "no_finding" else "")
                                  for h, s, c in zip(rows["hypothesis_id"], rows["stance"], rows["confidence"]))
         kept = rows[rows["stance"].isin(selection.stances)]
@@ -350,15 +328,15 @@ def test_badges_show_design_stance_and_retraction_beside_the_title(monkeypatch, 
     app = run_app(monkeypatch, stance_db, "Citations", include_retracted=True)
     shown = app.dataframe[0].value
     catalogue = read_catalogue(stance_db).set_index("pmid")
-    stances = _stances_of(stance_db)
+    stances = read_stances(stance_db)
     assert list(shown.columns[:3]) == ["PubMed", "Title", "Badges"]
     for pmid, badges in zip(shown["PMID"], shown["Badges"]):
         article = catalogue.loc[pmid]
-        assert badges[0] == views.DESIGN_BADGES[article["design"]]
+        assert badges[0] == labels.DESIGN_BADGES[article["design"]]
         assert ("RETRACTED" in badges) == bool(article["retracted"])
         found = set(stances.loc[stances["pmid"] == pmid, "stance"]) - {"no_finding"}
         assert {b for b in badges if b in ("Supports", "Contradicts", "Mixed")} == {
-            views.STANCE_BADGES[s] for s in found}
+            vocabulary.STANCE_BADGES[s] for s in found}
     assert shown["Badges"].map(lambda b: "RETRACTED" in b).any()
 
 
@@ -367,7 +345,7 @@ def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, s
              "retracted": "only"}
     app = run_app(monkeypatch, stance_db, query=query)
     assert [t.value for t in app.main.title] == ["Citations"]
-    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     selection = Selection(hypotheses=("sleep",), stances=("supports",), designs=("rct", "meta_analysis"),
                           only_retracted=True, include_retracted=True)
     expected = select_articles(catalogue, selection, stances=stances, hypothesis_ids=[h.id for h in settings.hypotheses])
@@ -395,28 +373,28 @@ def test_a_linked_article_shows_its_abstract_tags_and_retraction_notice(monkeypa
         if section["label"]:
             assert f"<strong>{section['label']}:</strong>" in markdown
     terms = [m["term"] for matched in article["matched_terms"].values() for m in matched]
-    marked = [views.highlight_terms(section["text"], terms) for section in article["abstract_sections"]]
+    marked = [markup.highlight_terms(section["text"], terms) for section in article["abstract_sections"]]
     assert any("<mark>" in section for section in marked)
     assert all(section in markdown for section in marked)
     [banner] = [e.value for e in app.error]
     notice = next(c for c in article["corrections"] if c["ref_type"] == "RetractionIn")
-    assert banner.startswith(views.INTEGRITY_LABELS["retracted"])
+    assert banner.startswith(labels.INTEGRITY_LABELS["retracted"])
     assert f"[PubMed {notice['pmid']}](https://pubmed.ncbi.nlm.nih.gov/{notice['pmid']}/)" in banner
-    assert f"In this store since {views.escape_text(article['first_seen'][:10])}" in banner
-    assert any(views.NCBI_POLICY_URL in caption.value for caption in app.caption)
+    assert f"In this store since {markup.escape_text(article['first_seen'][:10])}" in banner
+    assert any(labels.NCBI_POLICY_URL in caption.value for caption in app.caption)
     for hypothesis_id in article["hypotheses"]:
-        assert views.TAG_SOURCE_LABELS[article["tag_sources"][hypothesis_id]] in markdown
+        assert labels.TAG_SOURCE_LABELS[article["tag_sources"][hypothesis_id]] in markdown
 
 
 def test_the_article_shows_each_deciding_sentence_with_its_cue_and_section(monkeypatch, stance_db) -> None:
-    stances = _stances_of(stance_db)
+    stances = read_stances(stance_db)
     pmid = int(stances["pmid"].iloc[0])
     app = run_app(monkeypatch, stance_db, query={"page": "Citations", "pmid": str(pmid)})
     markdown = markdown_text(app)
     assert "<strong>RESULTS</strong>: Levels were <mark>significantly higher</mark> than in healthy controls&#46;" in markdown
     assert "cue: <mark>significantly higher</mark>" in markdown
     for stance in stances.loc[stances["pmid"] == pmid, "stance"]:
-        assert f": {views.STANCE_BADGES[stance].lower()}" in markdown
+        assert f": {vocabulary.STANCE_BADGES[stance].lower()}" in markdown
 
 
 HOSTILE_HOST = "evil.example"
@@ -457,10 +435,10 @@ def test_stored_strings_reach_the_page_inert(monkeypatch, hostile_db) -> None:
     assert hostile and all(value.startswith("<") for value in hostile), hostile
     # Links come from validated ids only: the malformed PMC id gives none; the DOI's link is percent-encoded.
     assert "pmc.ncbi" not in markdown
-    assert f'href="{views.doi_url(HOSTILE["doi"])}"' in markdown and "%28http%3A//evil.example" in markdown
+    assert f'href="{markup.doi_url(HOSTILE["doi"])}"' in markdown and "%28http%3A//evil.example" in markdown
     assert "https://pubmed.ncbi.nlm.nih.gov/31000001/" in markdown
     shown = app.dataframe[0].value
-    assert shown.loc[shown["PMID"] == pmid, "DOI"].tolist() == [views.doi_url(HOSTILE["doi"])]
+    assert shown.loc[shown["PMID"] == pmid, "DOI"].tolist() == [markup.doi_url(HOSTILE["doi"])]
 
 
 # --- highlighting -------------------------------------------------------------------------------------------------
@@ -481,7 +459,7 @@ HIGHLIGHT_CASES = [
 
 @pytest.mark.parametrize(("text", "terms", "expected"), HIGHLIGHT_CASES)
 def test_highlight_terms_escapes_first_and_marks_whole_terms(text, terms, expected) -> None:
-    assert views.highlight_terms(text, terms) == expected
+    assert markup.highlight_terms(text, terms) == expected
 
 
 # --- empty, broken and busy stores --------------------------------------------------------------------------------
@@ -501,7 +479,7 @@ def test_a_store_path_that_does_not_exist_says_so(monkeypatch, tmp_path) -> None
     db_path = tmp_path / "typo" / "tracker.sqlite"
     app = run_app(monkeypatch, db_path)
     assert [e.value for e in app.error] == [
-        f"No store at {views.escape_text(str(db_path))}: the file does not exist (nor does its folder). Check the "
+        f"No store at {markup.escape_text(str(db_path))}: the file does not exist (nor does its folder). Check the "
         "path given with --db or TRACKER_DB; to start a new store there, run the fetch job:"]
     assert not app.info
     assert [code.value for code in app.code] == [f"tracker fetch --db {db_path}"]
@@ -615,12 +593,9 @@ def test_the_config_file_sets_what_the_command_line_sets() -> None:
 def test_the_status_page_lists_runs_per_cause_lines_and_the_schedule(monkeypatch, seeded_db, settings) -> None:
     app = run_app(monkeypatch, seeded_db, "Fetch status")
     runs, run_log, sync_states = (frame.value for frame in app.dataframe)
-    connection = store.connect(seeded_db, read_only=True)
-    try:
+    with store.reading(seeded_db) as connection:
         stored_runs = store.load_runs_frame(connection)
         stored_log = store.load_run_hypotheses_frame(connection, int(stored_runs["id"].iloc[0]))
-    finally:
-        connection.close()
     assert runs[["Run", "Outcome", "Started (UTC)"]].values.tolist() == [
         [run.id, run.status, f"{run.started_at[:10]} {run.started_at[11:19]}"] for run in stored_runs.itertuples()]
     labels = {h.id: h.label for h in settings.hypotheses}
@@ -645,7 +620,7 @@ def test_coverage_compares_stored_with_pubmed_counts(settings, status_rows, expe
 @pytest.mark.parametrize("cause_id", ["serotonin", "injury"])
 def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, settings, catalogue, cause_id) -> None:
     app = run_app(monkeypatch, seeded_db, "Cause", cause=cause_id)
-    table = tagging.evidence_table(catalogue, settings.hypotheses, by_species=True)
+    table = evidence.evidence_table(catalogue, settings.hypotheses, by_species=True)
     rows = table[table["hypothesis_id"] == cause_id]
     over_time, _by_level, design_chart, species_chart = chart_frames(app)
     known = rows[rows["year"].notna()]
@@ -655,7 +630,7 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     assert design_chart[["category", "articles"]].values.tolist() == [
         [tagging.DESIGN_LABELS[d], int(rows.loc[rows["design"] == d, "count"].sum())] for d in tagging.DESIGNS]
     assert species_chart[["category", "articles"]].values.tolist() == [
-        [views.SPECIES_LABELS[s], int(rows.loc[rows["species"] == s, "count"].sum())] for s in tagging.SPECIES]
+        [labels.SPECIES_LABELS[s], int(rows.loc[rows["species"] == s, "count"].sum())] for s in tagging.SPECIES]
     assert metric_values(app)["Articles tagged with this cause"] == f"{int(rows['count'].sum()):,}"
     retracted = select_articles(catalogue, Selection(hypotheses=(cause_id,), only_retracted=True))
     assert metric_values(app)["Retracted"] == f"{len(retracted):,}"
@@ -663,11 +638,11 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
     carried = catalogue[catalogue["hypotheses"].map(lambda ids: cause_id in ids) & ~catalogue["retracted"]]
     counts = store.decode_details(carried, ["mesh_terms"])["mesh_terms"].explode().value_counts()
     assert {"Humans", "Female"} <= set(counts.index), "check tags must be there to be left out"
-    counts = counts[~counts.index.isin(loaders.MESH_CHECK_TAGS)]
+    counts = counts[~counts.index.isin(vocabulary.MESH_CHECK_TAGS)]
     expected_mesh = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:15]
     top_mesh, excluded, newest = (frame.value for frame in app.dataframe)
     assert list(zip(top_mesh["MeSH term"], top_mesh["Articles"])) == expected_mesh
-    assert excluded["MeSH heading"].tolist() == list(loaders.MESH_CHECK_TAGS)
+    assert excluded["MeSH heading"].tolist() == list(vocabulary.MESH_CHECK_TAGS)
     expected_newest = select_articles(catalogue, Selection(hypotheses=(cause_id,))).head(10)
     assert newest["PMID"].tolist() == expected_newest["pmid"].tolist()
     assert list(newest.columns[:3]) == ["PubMed", "Title", "Badges"]
@@ -676,7 +651,7 @@ def test_the_cause_page_breaks_down_its_articles(monkeypatch, seeded_db, setting
 
 def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, settings) -> None:
     app = run_app(monkeypatch, stance_db, "Cause", cause="sleep")
-    catalogue, stances = read_catalogue(stance_db), _stances_of(stance_db)
+    catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     summary = next(m.value for m in app.markdown if "report a finding that supports it" in m.value)
     ids = [h.id for h in settings.hypotheses]
     # Each finding counted by the confidence of its reading, each count linking to exactly its articles.
@@ -685,17 +660,17 @@ def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, s
             expected = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=(stance,),
                                                             confidence=confidence),
                                        stances=stances, hypothesis_ids=ids)
-            link = views.citations_link(causes=["sleep"], stances=[stance], confidence=confidence)
+            link = markup.citations_link(causes=["sleep"], stances=(stance,), confidence=confidence)
             assert f"[{len(expected):,}]({link})" in summary
     no_finding = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("no_finding",)),
                                  stances=stances, hypothesis_ids=ids)
-    assert f"[{len(no_finding):,}]({views.citations_link(causes=['sleep'], stances=['no_finding'])})" in summary
+    assert f"[{len(no_finding):,}]({markup.citations_link(causes=['sleep'], stances=('no_finding',))})" in summary
     assert "Counted apart" in summary and "not sure of" in summary
     high = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("supports",), confidence="high",
                                                 designs=("meta_analysis", "systematic_review", "rct")),
                            stances=stances, hypothesis_ids=ids)
-    link = views.citations_link(causes=["sleep"], stances=["supports"], confidence="high",
-                                designs=["meta_analysis", "systematic_review", "rct"])
+    link = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="high",
+                                 designs=("meta_analysis", "systematic_review", "rct"))
     assert f"[{len(high):,}]({link})" in summary
     assert len(chart_frames(app)) == 4  # by stance and by evidence level over time, then design and species
 
@@ -705,15 +680,16 @@ def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(s
     counts = pd.DataFrame({"articles": [1, 2, 0, 3, 0, 0, 0], "high_level": [1, 0, 0, 0, 0, 0, 0],
                            "with_size": [1, 0, 0, 0, 0, 0, 0], "patients": [1, 0, 0, 0, 0, 0, 0],
                            "first_year": [2001, 2003, None, 2004, None, None, None]},
-                          index=pd.Index(list(loaders.READINGS), name="stance"))
+                          index=pd.Index(list(vocabulary.READINGS), name="stance"))
     summary = views.stance_summary_markdown(cause, counts, tagged=6, retracted=None)
-    supports = views.citations_link(causes=["sleep"], stances=["supports"], confidence="high")
-    assert f"the 6 articles tagged with {views.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
-    low = views.citations_link(causes=["sleep"], stances=["supports"], confidence="low")
-    assert f"Counted apart, 3 more articles report a finding the reader is not sure of" in summary
+    supports = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="high")
+    assert f"the 6 articles tagged with {markup.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
+    low = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="low")
+    assert "Counted apart, 3 more articles report a finding the reader is not sure of" in summary
     assert f"[3]({low}) supporting" in summary
-    assert f"[1]({views.citations_link(causes=['sleep'], stances=['supports'], confidence='high', designs=list(views._HIGH_LEVEL))}) " \
-           "supports it and" in summary
+    high_level = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="high",
+                                       designs=tuple(vocabulary.HIGH_LEVEL_DESIGNS))
+    assert f"[1]({high_level}) supports it and" in summary
     # The sample-size sentence starts with a capital and keeps its link as built (page=Citations, not citations).
     assert f"The [1]({supports}) supporting article that states a sample size studied 1 patient in all." in summary
 
@@ -723,9 +699,9 @@ def test_the_article_says_why_a_reading_is_low_confidence() -> None:
                          "hedged": False, "section": "RESULTS", "sentence": "ESC was lower than in controls.",
                          "cue": "lower", "n_patients": None, "n_controls": None, "confidence": "low",
                          "confidence_reason": "construct inferred from the abbreviation <ESC>"}])
-    markup = views.stance_markup(next(row.itertuples(index=False)), {"autonomic": "Autonomic nervous system"})
-    reason = views.escape_text("construct inferred from the abbreviation <ESC>")
-    assert "<ESC>" not in reason and f"<em>Low confidence: {reason}.</em>" in markup
+    html = views.stance_markup(next(row.itertuples(index=False)), {"autonomic": "Autonomic nervous system"})
+    reason = markup.escape_text("construct inferred from the abbreviation <ESC>")
+    assert "<ESC>" not in reason and f"<em>Low confidence: {reason}.</em>" in html
     sure = views.stance_markup(next(row.assign(confidence="high", confidence_reason=None).itertuples(index=False)),
                                {"autonomic": "Autonomic nervous system"})
     assert "Low confidence" not in sure
@@ -741,7 +717,7 @@ def test_the_article_says_why_a_reading_is_low_confidence() -> None:
     (None, None),
 ])
 def test_doi_links_come_from_well_formed_dois_only(doi, expected) -> None:
-    assert views.doi_url(doi) == expected
+    assert markup.doi_url(doi) == expected
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -819,7 +795,7 @@ def test_new_since_a_date_starts_at_the_day_of_the_latest_run(monkeypatch, seede
 
 def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_count(monkeypatch, tmp_path,
                                                                                   settings) -> None:
-    from tracker.importer import import_files
+    from tracker.jobs.importer import import_files
 
     db_path = tmp_path / "import-after-failure.sqlite"
     seed_store(db_path, settings.hypotheses, make_articles(20, seed=4))
@@ -842,7 +818,7 @@ def test_an_import_after_a_failed_fetch_keeps_the_warning_and_heads_the_new_coun
 def test_the_dashboard_does_not_import_the_scheduler_job() -> None:
     import subprocess
     import sys
-    code = "import sys; import dashboard.screens; print('tracker.schedule' in sys.modules)"
+    code = "import sys; import dashboard.screens; print('tracker.jobs.schedule' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_DIR,
                             check=True)
     assert result.stdout.strip() == "False"
@@ -863,7 +839,7 @@ def test_a_retracted_article_links_its_notice_and_says_when_pubmed_revised_it(mo
     app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": "9000001"})
     [banner] = [e.value for e in app.error]
     assert "Retraction notice: [PubMed 9000002](https://pubmed.ncbi.nlm.nih.gov/9000002/)." in banner
-    assert f"last revised on {views.escape_text('2024-03-05')}" in banner
+    assert f"last revised on {markup.escape_text('2024-03-05')}" in banner
     assert "Retraction notice: Pain&#46; 2024 Mar;165&#40;3&#41;&#58;1" in markdown_text(app)
 
 
@@ -872,16 +848,16 @@ LONG_CAUSE_LABEL = "Other conditions (lupus, IBS, hypothyroidism, rheumatoid art
 
 def test_a_long_cause_name_wraps_above_its_small_chart() -> None:
     # Unwrapped, one long name widens every column of small charts and pushes the third off the page.
-    views._stacked_bars_spec.cache_clear()
+    charts._stacked_bars_spec.cache_clear()
     try:
-        spec = views._stacked_bars_spec("stance", "Articles per year", True, True, 1990, 2026,
+        spec = charts._stacked_bars_spec("stance", "Articles per year", True, True, 1990, 2026,
                                         ("Sleep", LONG_CAUSE_LABEL))
     finally:
-        views._stacked_bars_spec.cache_clear()
+        charts._stacked_bars_spec.cache_clear()
     expression = spec["facet"]["header"]["labelExpr"]
-    lines = views.wrap_label(LONG_CAUSE_LABEL)
+    lines = charts.wrap_label(LONG_CAUSE_LABEL)
     assert " ".join(lines) == LONG_CAUSE_LABEL and len(lines) > 1
-    assert all(len(line) <= views.FACET_LABEL_CHARACTERS for line in lines)
+    assert all(len(line) <= charts.FACET_LABEL_CHARACTERS for line in lines)
     # Compared on the raw value: Vega-Lite replaces datum.label by an unbracketed conditional.
     assert expression.startswith(f'datum.value === "{LONG_CAUSE_LABEL}" ? ["{lines[0]}"')
     assert "Sleep" not in expression
@@ -891,13 +867,13 @@ def test_a_long_cause_name_wraps_above_its_small_chart() -> None:
 @pytest.mark.parametrize(("facet", "shared_scale"), [(True, True), (True, False), (False, True)])
 def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_scale) -> None:
     # The dashboard skips Altair's schema validation for speed; this is where each shape is validated.
-    monkeypatch.setattr(views, "SPEC_VALIDATION", True)
-    views._stacked_bars_spec.cache_clear()
-    views._design_heatmap_spec.cache_clear()
+    monkeypatch.setattr(charts, "SPEC_VALIDATION", True)
+    charts._stacked_bars_spec.cache_clear()
+    charts._design_heatmap_spec.cache_clear()
     try:
-        views._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026,
+        charts._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026,
                                  ("Sleep", "Serotonin", LONG_CAUSE_LABEL))
-        views._design_heatmap_spec(("Sleep", "Serotonin"))
+        charts._design_heatmap_spec(("Sleep", "Serotonin"))
     finally:
-        views._stacked_bars_spec.cache_clear()
-        views._design_heatmap_spec.cache_clear()
+        charts._stacked_bars_spec.cache_clear()
+        charts._design_heatmap_spec.cache_clear()

@@ -1,4 +1,4 @@
-"""tracker.emerging on the project's own small corpora: candidates, normalisation, exclusions, statistics, as-of."""
+"""tracker.analysis.emerging on the small corpora: candidates, normalisation, exclusions, statistics, as-of."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pymannkendall
 import pytest
 
-from tracker import emerging, tagging
+from tracker.analysis import emerging, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.errors import ConfigError
 

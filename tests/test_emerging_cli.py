@@ -4,63 +4,27 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import seed_store
+from support.planted import LAST_YEAR, ONSET, PER_YEAR
+from support.seed import read_catalogue
 
-from tracker import emerging
+from tracker.analysis import emerging
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses, load_settings
-from tracker.models import AbstractSection, Article, MeshHeading
 
-# Relative to today, so that the suite passes on any date: the last complete year is the default --as-of.
-LAST_YEAR = datetime.now(timezone.utc).year - 1
-FIRST_YEAR = LAST_YEAR - 15
-ONSET = LAST_YEAR - 2
-PER_YEAR = 40
-RISING_SENTENCES = ("Trelaxin receptor was higher.", "The trelaxin receptor was lower.",
-                    "The trelaxin receptor was expressed.")
 JSON_KEYS = ["rank", "term", "kind", "articles", "rate_ratio", "q_value", "burst_years", "trend",
              "first_flagged_year", "example_pmids", "emerging"]
-
-
-def planted_articles() -> list[Article]:
-    """PER_YEAR articles a year; a third mention "trelaxin receptor" from ONSET, a fifth "aquatic therapy"."""
-    articles = []
-    pmid = 30_000_000
-    for year in range(FIRST_YEAR, LAST_YEAR + 1):
-        for number in range(PER_YEAR):
-            sentences = ["Women with fibromyalgia were compared with healthy controls."]
-            if year >= ONSET and number % 3 == 0:
-                sentences.append(RISING_SENTENCES[number % 9 // 3])
-            if number % 5 == 0:
-                sentences.append("Aquatic therapy was offered to every patient.")
-            articles.append(Article(
-                pmid=pmid, title=f"Fibromyalgia cohort report {number}", pub_year=year,
-                entry_date=f"{year}-03-01", abstract=(AbstractSection(" ".join(sentences)),),
-                mesh=(MeshHeading("Fibromyalgia", "D005356"), MeshHeading("Humans", "D006801")),
-                keywords=("Trelaxin receptors",) if year >= ONSET and number % 6 == 0 else (),
-                publication_types=("Journal Article",)))
-            pmid += 1
-    return articles
-
-
-@pytest.fixture(scope="module")
-def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db_path = tmp_path_factory.mktemp("emerging") / "seeded.sqlite"
-    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), planted_articles())
-    return db_path
 
 
 def run(*arguments: str) -> object:
     return CliRunner().invoke(cli, ["emerging", *arguments])
 
 
-def test_json_is_the_ranked_list_with_the_documented_keys(seeded_db: Path) -> None:
-    result = run("--db", str(seeded_db), "--json", "--min-articles", "5")
+def test_json_is_the_ranked_list_with_the_documented_keys(planted_db: Path) -> None:
+    result = run("--db", str(planted_db), "--json", "--min-articles", "5")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [list(row) for row in rows] == [JSON_KEYS] * len(rows)
@@ -79,32 +43,30 @@ def test_json_is_the_ranked_list_with_the_documented_keys(seeded_db: Path) -> No
     assert not any(row["term"] in ("Humans", "Fibromyalgia") for row in rows)
 
 
-def test_json_agrees_with_the_library_on_the_same_catalogue(seeded_db: Path) -> None:
-    from seed import read_catalogue
-
-    settings = load_settings(db_path=seeded_db, environ={})
-    expected = emerging.find_emerging(read_catalogue(seeded_db), settings.hypotheses, as_of=LAST_YEAR,
+def test_json_agrees_with_the_library_on_the_same_catalogue(planted_db: Path) -> None:
+    settings = load_settings(db_path=planted_db, environ={})
+    expected = emerging.find_emerging(read_catalogue(planted_db), settings.hypotheses, as_of=LAST_YEAR,
                                       current_year=LAST_YEAR + 1, method=emerging.Method(min_articles=5)).ranked
-    rows = json.loads(run("--db", str(seeded_db), "--json", "--min-articles", "5", "--top", "1000").stdout)
+    rows = json.loads(run("--db", str(planted_db), "--json", "--min-articles", "5", "--top", "1000").stdout)
     assert [row["term"] for row in rows] == expected["term"].tolist()
     assert [row["articles"] for row in rows] == expected["articles"].tolist()
 
 
-def test_top_and_min_articles_limit_the_list(seeded_db: Path) -> None:
-    rows = json.loads(run("--db", str(seeded_db), "--json", "--top", "1", "--min-articles", "5").stdout)
+def test_top_and_min_articles_limit_the_list(planted_db: Path) -> None:
+    rows = json.loads(run("--db", str(planted_db), "--json", "--top", "1", "--min-articles", "5").stdout)
     assert len(rows) == 1
-    strict = json.loads(run("--db", str(seeded_db), "--json", "--min-articles", "200").stdout)
+    strict = json.loads(run("--db", str(planted_db), "--json", "--min-articles", "200").stdout)
     assert strict == []
 
 
-def test_as_of_ignores_the_articles_that_came_later(seeded_db: Path) -> None:
-    result = run("--db", str(seeded_db), "--json", "--min-articles", "5", "--as-of", str(ONSET - 1))
+def test_as_of_ignores_the_articles_that_came_later(planted_db: Path) -> None:
+    result = run("--db", str(planted_db), "--json", "--min-articles", "5", "--as-of", str(ONSET - 1))
     assert result.exit_code == 0, result.output
     assert "trelaxin receptor" not in {row["term"] for row in json.loads(result.stdout)}
 
 
-def test_table_names_its_window_and_columns(seeded_db: Path) -> None:
-    result = run("--db", str(seeded_db), "--min-articles", "5", "--top", "1")
+def test_table_names_its_window_and_columns(planted_db: Path) -> None:
+    result = run("--db", str(planted_db), "--min-articles", "5", "--top", "1")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"as of {LAST_YEAR}: ") and "emerging (the last 3 years against the 5 before)" in lines[0]
@@ -115,8 +77,8 @@ def test_table_names_its_window_and_columns(seeded_db: Path) -> None:
     assert len(lines) == 3  # --top 1 of the 2 candidates
 
 
-def test_toml_prints_an_entry_that_loads_as_a_hypothesis(seeded_db: Path, tmp_path: Path) -> None:
-    result = run("--db", str(seeded_db), "--min-articles", "5", "--toml", "Trelaxin receptors")
+def test_toml_prints_an_entry_that_loads_as_a_hypothesis(planted_db: Path, tmp_path: Path) -> None:
+    result = run("--db", str(planted_db), "--min-articles", "5", "--toml", "Trelaxin receptors")
     assert result.exit_code == 0, result.output
     entry = tomllib.loads(result.stdout)["hypothesis"][0]
     assert list(entry) == ["id", "label", "description", "query", "terms"]
@@ -139,13 +101,13 @@ def test_toml_prints_an_entry_that_loads_as_a_hypothesis(seeded_db: Path, tmp_pa
     (["--json", "--toml", "x"], "tracker: --json and --toml do not go together; drop one of them\n"),
     (["--toml", " "], 'tracker: --toml needs a term, such as --toml "small fiber pathology"\n'),
 ])
-def test_bad_arguments_are_one_line_and_exit_2(seeded_db: Path, arguments, message) -> None:
-    result = run("--db", str(seeded_db), *arguments)
+def test_bad_arguments_are_one_line_and_exit_2(planted_db: Path, arguments, message) -> None:
+    result = run("--db", str(planted_db), *arguments)
     assert (result.exit_code, result.stderr, result.stdout) == (2, message, "")
 
 
-def test_toml_of_a_configured_term_says_which_cause_covers_it(seeded_db: Path) -> None:
-    result = run("--db", str(seeded_db), "--toml", "Humans")
+def test_toml_of_a_configured_term_says_which_cause_covers_it(planted_db: Path) -> None:
+    result = run("--db", str(planted_db), "--toml", "Humans")
     assert result.exit_code == 2
     assert result.stderr == ("tracker: --toml: 'Humans' is not a candidate: check tag or demographic: Humans (MeSH); "
                              "choose a term `tracker emerging` lists\n")

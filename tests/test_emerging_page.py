@@ -7,22 +7,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from seed import seed_store
 from streamlit.testing.v1 import AppTest
-from test_emerging_cli import LAST_YEAR, ONSET, PER_YEAR, planted_articles
-
-from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+from support.planted import LAST_YEAR, ONSET, PER_YEAR
 
 APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 TIMEOUT_S = 60
 RISING_ARTICLES = sum(1 for year in range(ONSET, LAST_YEAR + 1) for number in range(PER_YEAR) if number % 3 == 0)
-
-
-@pytest.fixture(scope="module")
-def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db_path = tmp_path_factory.mktemp("emerging_page") / "seeded.sqlite"
-    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), planted_articles())
-    return db_path
 
 
 def emerging_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, **widgets: object) -> AppTest:
@@ -38,8 +28,8 @@ def emerging_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, **widgets: obje
     return app
 
 
-def test_the_page_ranks_the_rising_term_with_its_figures(monkeypatch, seeded_db) -> None:
-    app = emerging_app(monkeypatch, seeded_db)
+def test_the_page_ranks_the_rising_term_with_its_figures(monkeypatch, planted_db) -> None:
+    app = emerging_app(monkeypatch, planted_db)
     assert [title.value for title in app.main.title] == ["Emerging causes"]
     assert {metric.label: metric.value for metric in app.metric} == {"Candidates tested": "2", "Emerging": "1"}
     table = app.dataframe[0].value
@@ -48,8 +38,8 @@ def test_the_page_ranks_the_rising_term_with_its_figures(monkeypatch, seeded_db)
     assert len(table) == 1  # only the emerging ones by default
 
 
-def test_the_chart_shows_the_yearly_share_and_shades_the_burst_years(monkeypatch, seeded_db) -> None:
-    app = emerging_app(monkeypatch, seeded_db)
+def test_the_chart_shows_the_yearly_share_and_shades_the_burst_years(monkeypatch, planted_db) -> None:
+    app = emerging_app(monkeypatch, planted_db)
     [chart] = app.get("vega_lite_chart")
     frames = [pa.ipc.open_stream(dataset.data.data).read_pandas() for dataset in chart.proto.datasets]
     bars = max(frames, key=len)
@@ -61,15 +51,15 @@ def test_the_chart_shows_the_yearly_share_and_shades_the_burst_years(monkeypatch
     assert sorted(shaded["year"]) == list(range(ONSET, LAST_YEAR + 1))
 
 
-def test_the_add_as_a_cause_entry_is_valid_toml(monkeypatch, seeded_db) -> None:
-    app = emerging_app(monkeypatch, seeded_db)
+def test_the_add_as_a_cause_entry_is_valid_toml(monkeypatch, planted_db) -> None:
+    app = emerging_app(monkeypatch, planted_db)
     [code] = [block for block in app.code if "[[hypothesis]]" in block.value]
     entry = tomllib.loads(code.value)["hypothesis"][0]
     assert entry["id"] == "trelaxin_receptor" and "trelaxin receptor" in entry["terms"]
 
 
-def test_the_articles_link_opens_citations_searching_for_the_term(monkeypatch, seeded_db) -> None:
-    app = emerging_app(monkeypatch, seeded_db)
+def test_the_articles_link_opens_citations_searching_for_the_term(monkeypatch, planted_db) -> None:
+    app = emerging_app(monkeypatch, planted_db)
     app.button(key="emerging_show_trelaxin receptor").click()
     app.run()
     assert not app.exception, [e.value for e in app.exception]
@@ -79,22 +69,22 @@ def test_the_articles_link_opens_citations_searching_for_the_term(monkeypatch, s
     assert metrics["Matching articles"] == f"{RISING_ARTICLES:,}"
 
 
-def test_all_candidates_and_a_too_strict_minimum(monkeypatch, seeded_db) -> None:
-    app = emerging_app(monkeypatch, seeded_db, emerging_only=False)
+def test_all_candidates_and_a_too_strict_minimum(monkeypatch, planted_db) -> None:
+    app = emerging_app(monkeypatch, planted_db, emerging_only=False)
     assert app.dataframe[0].value["Term"].tolist() == ["trelaxin receptor", "aquatic therapy"]
-    app = emerging_app(monkeypatch, seeded_db, emerging_min_articles=5000)
+    app = emerging_app(monkeypatch, planted_db, emerging_min_articles=5000)
     assert "No candidate is mentioned in enough fibromyalgia articles; lower the minimum articles." in [
         block.value for block in app.markdown]
 
 
-def test_the_page_takes_its_year_from_the_injected_clock(monkeypatch, seeded_db) -> None:
+def test_the_page_takes_its_year_from_the_injected_clock(monkeypatch, planted_db) -> None:
     # The page script reads the clock once and hands it down; the page never reads it itself.
     from datetime import UTC, datetime
 
     from dashboard import loaders
 
     monkeypatch.setattr(loaders, "utc_now", lambda: datetime(2040, 3, 1, tzinfo=UTC))
-    app = emerging_app(monkeypatch, seeded_db)
+    app = emerging_app(monkeypatch, planted_db)
     as_of = app.selectbox(key="emerging_as_of")
     assert as_of.options[0] == "2039"
     assert as_of.value == 2039

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from fetch_helpers import SEROTONIN_QUERY, make_settings, seed_corpus
-from standin import EutilsStandin, Fault
+from support.fetch_helpers import SEROTONIN_QUERY, make_settings, seed_corpus
+from support.standin import EutilsStandin, Fault
 
 from tracker.errors import EutilsError, EutilsQueryError
-from tracker.eutils import EutilsClient, RateLimiter, _parse_esearch, _Retryable
+from tracker.pubmed.client import EutilsClient, RateLimiter, retry_after_s
+from tracker.pubmed.replies import parse_esearch
+from tracker.pubmed.transport import READ_CHUNK_BYTES, BoundedDecoder, Retryable
 
 
 class FakeClock:
@@ -60,7 +62,7 @@ def esearch_body(inner: str) -> bytes:
     ],
 )
 def test_esearch_results_are_read(body: bytes, expected: tuple) -> None:
-    result = _parse_esearch(body)
+    result = parse_esearch(body)
     assert (result.count, result.pmids, result.query_translation, result.phrase_not_found) == expected
 
 
@@ -68,27 +70,27 @@ def test_esearch_results_are_read(body: bytes, expected: tuple) -> None:
     ("body", "error"),
     [
         (esearch_body("<ERROR>Invalid query syntax</ERROR>"), EutilsQueryError),
-        (esearch_body("<ERROR>Search Backend failed: Database is not available</ERROR>"), _Retryable),
-        (b'{"esearchresult": {"ERROR": "Search Backend failed: timeout"}}', _Retryable),
+        (esearch_body("<ERROR>Search Backend failed: Database is not available</ERROR>"), Retryable),
+        (b'{"esearchresult": {"ERROR": "Search Backend failed: timeout"}}', Retryable),
         (b'{"esearchresult": {"ERROR": "Invalid term"}}', EutilsQueryError),
         (esearch_body("<Count>0</Count><WarningList><OutputMessage>Search Backend failed: x</OutputMessage>"
-                      "</WarningList>"), _Retryable),
+                      "</WarningList>"), Retryable),
         (esearch_body("<Count>0</Count><ErrorList><FieldNotFound>tiabx</FieldNotFound></ErrorList>"),
          EutilsQueryError),
-        (b'<?xml version="1.0" ?><eSearchResult><Count>12</Count><IdList><Id>1', _Retryable),
-        (esearch_body("<IdList/>"), _Retryable),
-        (b'{"error":"API rate limit exceeded","count":"4","limit":"3"}', _Retryable),
+        (b'<?xml version="1.0" ?><eSearchResult><Count>12</Count><IdList><Id>1', Retryable),
+        (esearch_body("<IdList/>"), Retryable),
+        (b'{"error":"API rate limit exceeded","count":"4","limit":"3"}', Retryable),
         # An entity no declaration defines, behind a DTD that is never read: not expanded, not a traceback.
         (b'<?xml version="1.0" ?><!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" "esearch.dtd">'
          b"<eSearchResult><Count>1</Count><QueryTranslation>&undeclared;</QueryTranslation></eSearchResult>",
-         _Retryable),
+         Retryable),
     ],
     ids=["error-element", "backend-error", "json-backend", "json-error", "backend-warning", "field-not-found",
          "truncated", "no-count", "rate-limit-json", "undeclared-entity"],
 )
 def test_error_forms_are_never_zero_results(body: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
-        _parse_esearch(body)
+        parse_esearch(body)
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after(tmp_path: Path) -> None:
@@ -154,13 +156,11 @@ def test_retries_are_bounded_and_logged(tmp_path: Path, server: EutilsStandin,
      (None, None)],
 )
 def test_retry_after_header_forms(header: str | None, expected_s: float | None) -> None:
-    from tracker.eutils import _retry_after_s
-
     response = requests.Response()
     if header is not None:
         response.headers["Retry-After"] = header
     # An HTTP date counts from the injected clock, not the machine's.
-    assert _retry_after_s(response, datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)) == expected_s
+    assert retry_after_s(response, datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)) == expected_s
 
 
 # --- hostile or broken servers: no redirect followed, no hang, no unbounded memory, no entity expanded ---
@@ -330,7 +330,7 @@ def test_an_efetch_query_error_is_final(tmp_path: Path, server: EutilsStandin) -
 def test_an_idlist_entry_that_is_not_a_pmid_is_a_one_line_error(pmid_text: str) -> None:
     body = esearch_body(f"<Count>2</Count><IdList><Id>7</Id><Id>{pmid_text}</Id></IdList>")
     with pytest.raises(EutilsError) as raised:
-        _parse_esearch(body)
+        parse_esearch(body)
     shown = repr(pmid_text) if len(pmid_text) <= 40 else f"{pmid_text[:40]!r}... (5,000 characters)"
     assert str(raised.value) == (f"esearch.fcgi: IdList holds {shown}, which is not a PMID (a whole number "
                                  f"from 1 to 2^63-1); check that NCBI_EUTILS_URL points at NCBI E-utilities")
@@ -338,7 +338,7 @@ def test_an_idlist_entry_that_is_not_a_pmid_is_a_one_line_error(pmid_text: str) 
 
 def test_the_largest_pmid_sqlite_can_hold_is_read() -> None:
     body = esearch_body(f"<Count>1</Count><IdList><Id> {2 ** 63 - 1} </Id></IdList>")
-    assert _parse_esearch(body).pmids == (2 ** 63 - 1,)
+    assert parse_esearch(body).pmids == (2 ** 63 - 1,)
 
 
 def _deflate(data: bytes, wbits: int) -> bytes:
@@ -357,9 +357,7 @@ PLAIN = b"<PubmedArticleSet>" + b"<PubmedArticle/>" * 20_000 + b"</PubmedArticle
     ids=["identity", "gzip", "x-gzip", "zlib-deflate", "raw-deflate", "two-gzip-members"],
 )
 def test_bounded_decoder_reads_every_form_in_bounded_pieces(encoding: str, wire: bytes) -> None:
-    from tracker.eutils import READ_CHUNK_BYTES, _BoundedDecoder
-
-    decoder = _BoundedDecoder.for_encoding(encoding, "efetch.fcgi")
+    decoder = BoundedDecoder.for_encoding(encoding, "efetch.fcgi")
     pieces = [piece for start in range(0, len(wire), 4096) for piece in decoder.decode(wire[start:start + 4096])]
     pieces += list(decoder.flush())
     assert b"".join(pieces) == PLAIN
@@ -367,15 +365,13 @@ def test_bounded_decoder_reads_every_form_in_bounded_pieces(encoding: str, wire:
 
 
 def test_bounded_decoder_refuses_a_cut_gzip_stream_and_an_unasked_encoding() -> None:
-    from tracker.eutils import _BoundedDecoder
-
-    decoder = _BoundedDecoder.for_encoding("gzip", "efetch.fcgi")
-    with pytest.raises(_Retryable, match="reply ends inside its gzip data"):
+    decoder = BoundedDecoder.for_encoding("gzip", "efetch.fcgi")
+    with pytest.raises(Retryable, match="reply ends inside its gzip data"):
         list(decoder.decode(gzip.compress(PLAIN)[:500]))
         list(decoder.flush())
     with pytest.raises(EutilsError, match=r"^efetch.fcgi: the reply came with Content-Encoding 'br', which the "
                                           r"tracker did not ask for \(gzip, deflate\)"):
-        _BoundedDecoder.for_encoding("br", "efetch.fcgi")
+        BoundedDecoder.for_encoding("br", "efetch.fcgi")
 
 
 def test_a_single_try_is_called_one_try(tmp_path: Path, server: EutilsStandin) -> None:

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from tracker import tagging
+from tracker.analysis import evidence, tagging
 from tracker.config import Hypothesis
 
 HYPOTHESES = (
@@ -46,7 +46,7 @@ def _rows(table: pd.DataFrame, hypothesis_id: str, design: str) -> list[tuple]:
 
 
 def test_counts_running_sums_and_normalisation_by_hand() -> None:
-    table = tagging.evidence_table(_catalogue(), HYPOTHESES)
+    table = evidence.evidence_table(_catalogue(), HYPOTHESES)
     # baseline (fm, not retracted): 2000 → 3 (pmids 1, 2, 3), 2001 → 0, 2002 → 0, 2003 → 1, unknown → 1
     assert _rows(table, "a", "rct") == [
         ("2000", 2, 2, 666.667), ("2001", 1, 3, None), ("2002", 0, 3, None), ("2003", 0, 3, 0.0),
@@ -60,14 +60,14 @@ def test_counts_running_sums_and_normalisation_by_hand() -> None:
 
 
 def test_retracted_articles_counted_when_asked() -> None:
-    table = tagging.evidence_table(_catalogue(), HYPOTHESES, include_retracted=True)
+    table = evidence.evidence_table(_catalogue(), HYPOTHESES, include_retracted=True)
     # the retracted article joins both the count and the 2000 denominator (now 4)
     assert _rows(table, "b", "cohort")[0] == ("2000", 1, 1, 250.0)
     assert _rows(table, "a", "rct")[0] == ("2000", 2, 2, 500.0)
 
 
 def test_shape_columns_and_baseline_not_a_row() -> None:
-    table = tagging.evidence_table(_catalogue(), HYPOTHESES)
+    table = evidence.evidence_table(_catalogue(), HYPOTHESES)
     assert list(table.columns) == ["hypothesis_id", "year", "year_label", "design", "count", "cumulative", "per_1000"]
     assert [str(dtype) for dtype in table.dtypes] == ["object", "Int64", "str", "object", "int64", "Int64", "float64"]
     # 2 causes × (2000..2003 + unknown) × 11 designs, every combination present, zeros included
@@ -79,7 +79,7 @@ def test_shape_columns_and_baseline_not_a_row() -> None:
 
 
 def test_by_species_splits_counts_but_not_the_denominator() -> None:
-    table = tagging.evidence_table(_catalogue(), HYPOTHESES, by_species=True)
+    table = evidence.evidence_table(_catalogue(), HYPOTHESES, by_species=True)
     assert list(table.columns) == ["hypothesis_id", "year", "year_label", "design", "species", "count",
                                    "cumulative", "per_1000"]
     selected = table[(table["hypothesis_id"] == "a") & (table["design"] == "rct") & (table["year_label"] == "2000")]
@@ -92,8 +92,8 @@ def test_by_species_splits_counts_but_not_the_denominator() -> None:
 
 def test_no_baseline_gives_nan_per_1000_and_empty_catalogue_gives_unknown_rows_only() -> None:
     causes_only = HYPOTHESES[1:]
-    assert tagging.evidence_table(_catalogue(), causes_only)["per_1000"].isna().all()
-    empty = tagging.evidence_table(_catalogue().iloc[0:0], HYPOTHESES)
+    assert evidence.evidence_table(_catalogue(), causes_only)["per_1000"].isna().all()
+    empty = evidence.evidence_table(_catalogue().iloc[0:0], HYPOTHESES)
     assert empty["year_label"].unique().tolist() == ["unknown"]
     assert (len(empty), int(empty["count"].sum())) == (2 * len(tagging.DESIGNS), 0)
 
@@ -104,7 +104,7 @@ def test_no_baseline_gives_nan_per_1000_and_empty_catalogue_gives_unknown_rows_o
     ("per_1000", {"a": [666.667, None, None, 0.0, 1000.0], "b": [0.0, None, None, 1000.0, 0.0]}),
 ])
 def test_evidence_by_year_sums_designs_with_unknown_last(value: str, expected: dict) -> None:
-    pivot = tagging.evidence_by_year(tagging.evidence_table(_catalogue(), HYPOTHESES), value)
+    pivot = evidence.evidence_by_year(evidence.evidence_table(_catalogue(), HYPOTHESES), value)
     assert pivot.index.tolist() == ["2000", "2001", "2002", "2003", "unknown"]
     assert {column: [None if pd.isna(v) else round(float(v), 3) for v in pivot[column]]
             for column in pivot.columns} == expected
@@ -114,7 +114,7 @@ def test_by_stance_counts_each_pair_by_its_stance_and_unread_pairs_as_no_finding
     stances = pd.DataFrame([
         (1, "a", "supports"), (2, "a", "contradicts"), (2, "fm", "supports"), (7, "b", "mixed"),
     ], columns=["pmid", "hypothesis_id", "stance"])
-    table = tagging.evidence_table(_catalogue(), HYPOTHESES, stances=stances)
+    table = evidence.evidence_table(_catalogue(), HYPOTHESES, stances=stances)
     assert list(table.columns) == ["hypothesis_id", "year", "year_label", "design", "stance", "count",
                                    "cumulative", "per_1000"]
     a_2000 = table[(table["hypothesis_id"] == "a") & (table["design"] == "rct") & (table["year_label"] == "2000")]
@@ -129,5 +129,5 @@ def test_by_stance_counts_each_pair_by_its_stance_and_unread_pairs_as_no_finding
         {"stance": "mixed", "count": 0, "cumulative": 0}, {"stance": "no_finding", "count": 1, "cumulative": 1},
     ]
     # the baseline's stance rows change nothing, and stance splits counts, never the denominator
-    assert table["count"].sum() == tagging.evidence_table(_catalogue(), HYPOTHESES)["count"].sum()
+    assert table["count"].sum() == evidence.evidence_table(_catalogue(), HYPOTHESES)["count"].sum()
     assert a_2000["per_1000"].round(3).tolist() == [333.333, 333.333, 0.0, 0.0]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import seed_store
+from support.seed import seed_store
 
 from tracker import store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
-from tracker.export import EVIDENCE_COLUMNS
+from tracker.outputs.export import EVIDENCE_COLUMNS
 from tracker.models import AbstractSection, Article, MeshHeading
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import pytest
 import rispy
 from click.testing import CliRunner
 
-from fixtures.export_catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
-from tracker.export import (
+from support.catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
+from tracker.outputs.export import (
     CSV_COLUMNS,
     bibtex_keys,
     csv_bytes,
@@ -27,12 +26,12 @@ from tracker.export import (
     write_csv,
     write_ris,
 )
-from seed import add_fetch_run, make_articles, read_catalogue, seed_store
+from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_store,
+                          seed_two_runs)
 from tracker import store
-from tracker.models import Correction
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
-from tracker.selection import Selection, select_articles
+from tracker.outputs.selection import Selection, select_articles
 
 DEFAULT_ORDER = [1001, 1002, 1008, 1005, 1007, 1006, 1004]
 # The columns appended after the first release, empty for an article that has none of their data.
@@ -448,34 +447,11 @@ def test_page_ranges_expand_medline_short_forms(pages: str, ranges: list) -> Non
 CAUSE_IDS = [h.id for h in load_hypotheses(DEFAULT_HYPOTHESES_PATH) if not h.baseline]
 
 
-def read_stances(db_path: Path) -> pd.DataFrame:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_stance_frame(connection, columns=("stance", "confidence"))
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="module")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """400 articles from run 1; run 2 (the same day) stores 30 more and gives 5 stored ones a retraction link."""
-    db_path = tmp_path_factory.mktemp("export") / "tracker.sqlite"
-    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
-    articles = make_articles(400, seed=5)
-    seed_store(db_path, hypotheses, articles)
-    retracted = [dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
-                                     corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
-                 for article in articles[:5]]
-    add_fetch_run(db_path, hypotheses, make_articles(30, seed=6), changed=retracted)
-    return db_path
-
-
-def run_history(db_path: Path) -> store.RunHistory:
-    connection = store.connect(db_path, read_only=True)
-    try:
-        return store.load_run_history(connection)
-    finally:
-        connection.close()
+    return seed_two_runs(tmp_path_factory.mktemp("export") / "tracker.sqlite", load_hypotheses(DEFAULT_HYPOTHESES_PATH),
+                         make_articles(400, seed=5), make_articles(30, seed=6), 5)
 
 
 @pytest.mark.parametrize(
@@ -496,7 +472,7 @@ def run_history(db_path: Path) -> store.RunHistory:
 )
 def test_export_command_writes_the_rows_select_articles_keeps(seeded_db: Path, arguments: list[str],
                                                              selection: Selection) -> None:
-    expected = select_articles(read_catalogue(seeded_db), selection, runs=run_history(seeded_db))
+    expected = select_articles(read_catalogue(seeded_db), selection, runs=read_run_history(seeded_db))
     assert 0 < len(expected)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--with-abstract", *arguments])
     assert (result.exit_code, result.stderr) == (0, "")
@@ -561,7 +537,7 @@ def test_an_export_that_fails_midway_keeps_the_previous_file(seeded_db: Path, tm
         stream.write("pmid,title\r\n1,half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("tracker.export.write_csv", fail_halfway)
+    monkeypatch.setattr("tracker.outputs.export.write_csv", fail_halfway)
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "-o", str(output)])
     assert (result.exit_code, result.stderr) == (
         1, f"tracker: {output}: cannot write there (No space left on device); choose another -o path\n")
@@ -606,7 +582,7 @@ def test_the_writers_read_no_store_encoding() -> None:
     import ast
     import inspect
 
-    from tracker import export
+    from tracker.outputs import export
 
     tree = ast.parse(inspect.getsource(export))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -649,7 +625,7 @@ def test_the_later_columns_are_appended_and_written() -> None:
 
 def test_the_later_fields_reach_the_csv_from_a_real_store(tmp_path: Path) -> None:
     from tracker import store
-    from tracker.importer import import_files
+    from tracker.jobs.importer import import_files
 
     db_path = tmp_path / "store.db"
     connection = store.connect(db_path)

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fixtures.export_catalogue import article_row, catalogue_frame, run_history, standard_rows
-from seed import add_fetch_run, make_articles, read_catalogue, seed_store
+from support.catalogue import article_row, catalogue_frame, run_history, standard_rows
+from support.seed import add_fetch_run, make_articles, read_catalogue, seed_store
 from tracker import cli as cli_module
 from tracker import store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.errors import ConfigError
-from tracker.feed import FEED_DETAILS, FEED_LIMIT, build_feed, select_feed_articles
-from tracker.selection import Selection, select_articles
+from tracker.outputs.feed import FEED_DETAILS, FEED_LIMIT, build_feed, select_feed_articles
+from tracker.outputs.selection import Selection, select_articles
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -147,7 +147,7 @@ def test_the_feed_reads_no_store_encoding() -> None:
     import ast
     import inspect
 
-    from tracker import feed
+    from tracker.outputs import feed
 
     tree = ast.parse(inspect.getsource(feed))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}

@@ -8,15 +8,15 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from fetch_helpers import (BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings,
+from support.fetch_helpers import (BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings,
                            seed_corpus)
-from standin import EutilsStandin, Fault
-from synthetic import synthetic_corpus
+from support.standin import EutilsStandin, Fault
+from support.synthetic import synthetic_corpus
 
 from tracker import store
-from tracker.eutils import EutilsClient
-from tracker.fetch import run_fetch
-from tracker.lock import job_lock
+from tracker.pubmed.client import EutilsClient
+from tracker.jobs.fetch import run_fetch
+from tracker.jobs.lock import job_lock
 
 BASELINE = range(1000, 1040)
 SEROTONIN = set(range(1000, 1040, 3))
@@ -53,11 +53,8 @@ def outcome_rows(report) -> dict[str, tuple]:
 
 
 def linked(settings, hypothesis_id: str) -> set[int]:
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
+    with store.reading(settings.db_path) as connection:
         return store.linked_pmids(connection, hypothesis_id)
-    finally:
-        connection.close()
 
 
 def test_first_sync_stores_every_record_once_with_its_links(tmp_path: Path, server: EutilsStandin) -> None:
@@ -74,18 +71,18 @@ def test_first_sync_stores_every_record_once_with_its_links(tmp_path: Path, serv
     assert report.esearch_requests == 3
     assert linked(settings, "serotonin") == SEROTONIN
     assert linked(settings, "sleep") == SLEEP
-    connection = store.connect(settings.db_path, read_only=True)
-    state = connection.execute("SELECT hypothesis_id, pubmed_count, query_translation, window_count "
-                               "FROM sync_state ORDER BY hypothesis_id").fetchall()
-    assert [tuple(row) for row in state] == [
-        ("fibromyalgia", 40, '"fibromyalgia"[Title/Abstract]', 1),
-        ("serotonin", len(SEROTONIN), '"fibromyalgia"[Title/Abstract] AND "serotonin"[Title/Abstract]', 1),
-        ("sleep", len(SLEEP), '"fibromyalgia"[Title/Abstract] AND "sleep"[Title/Abstract]', 1),
-    ]
-    run = connection.execute("SELECT status, error, efetch_requests FROM fetch_runs").fetchone()
-    assert tuple(run) == ("succeeded", None, 4)
-    tagged = connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0]
-    assert tagged == 40
+    with store.reading(settings.db_path) as connection:
+        state = connection.execute("SELECT hypothesis_id, pubmed_count, query_translation, window_count "
+                                   "FROM sync_state ORDER BY hypothesis_id").fetchall()
+        assert [tuple(row) for row in state] == [
+            ("fibromyalgia", 40, '"fibromyalgia"[Title/Abstract]', 1),
+            ("serotonin", len(SEROTONIN), '"fibromyalgia"[Title/Abstract] AND "serotonin"[Title/Abstract]', 1),
+            ("sleep", len(SLEEP), '"fibromyalgia"[Title/Abstract] AND "sleep"[Title/Abstract]', 1),
+        ]
+        run = connection.execute("SELECT status, error, efetch_requests FROM fetch_runs").fetchone()
+        assert tuple(run) == ("succeeded", None, 4)
+        tagged = connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0]
+        assert tagged == 40
 
 
 def test_rerun_with_nothing_new_costs_no_efetch(tmp_path: Path, server: EutilsStandin) -> None:
@@ -131,13 +128,13 @@ def test_rerun_fetches_only_new_and_changed_and_unlinks_what_no_longer_matches(
     }
     assert linked(settings, "serotonin") == SEROTONIN | {2001}
     assert linked(settings, "sleep") == SLEEP - {dropped}
-    connection = store.connect(settings.db_path, read_only=True)
-    corrections = store.load_article(connection, retracted_pmid).corrections
-    assert [(c.ref_type, c.pmid) for c in corrections if c.ref_type == "RetractionIn"] == [("RetractionIn", 3000)]
-    retracted = connection.execute("SELECT retracted FROM article_facets WHERE pmid = ?", (retracted_pmid,))
-    assert retracted.fetchone()[0] == 1
-    # the dropped PMID is still a fibromyalgia article, so it stays stored
-    assert dropped in store.stored_pmids(connection)
+    with store.reading(settings.db_path) as connection:
+        corrections = store.load_article(connection, retracted_pmid).corrections
+        assert [(c.ref_type, c.pmid) for c in corrections if c.ref_type == "RetractionIn"] == [("RetractionIn", 3000)]
+        retracted = connection.execute("SELECT retracted FROM article_facets WHERE pmid = ?", (retracted_pmid,))
+        assert retracted.fetchone()[0] == 1
+        # the dropped PMID is still a fibromyalgia article, so it stays stored
+        assert dropped in store.stored_pmids(connection)
 
 
 def test_withdrawn_records_leave_the_store(tmp_path: Path, server: EutilsStandin) -> None:
@@ -148,9 +145,9 @@ def test_withdrawn_records_leave_the_store(tmp_path: Path, server: EutilsStandin
     report, _ = fetch(settings)
     assert report.status == "succeeded"
     assert outcome_rows(report)["serotonin"] == ("succeeded", len(SEROTONIN) - 1, len(SEROTONIN) - 1, 0, 0, 1)
-    connection = store.connect(settings.db_path, read_only=True)
-    assert withdrawn not in store.stored_pmids(connection)
-    assert connection.execute("SELECT COUNT(*) FROM tags WHERE pmid = ?", (withdrawn,)).fetchone()[0] == 0
+    with store.reading(settings.db_path) as connection:
+        assert withdrawn not in store.stored_pmids(connection)
+        assert connection.execute("SELECT COUNT(*) FROM tags WHERE pmid = ?", (withdrawn,)).fetchone()[0] == 0
 
 
 def test_delete_citation_in_an_efetch_reply_removes_the_pmid(tmp_path: Path, server: EutilsStandin) -> None:
@@ -163,11 +160,11 @@ def test_delete_citation_in_an_efetch_reply_removes_the_pmid(tmp_path: Path, ser
     server._deleted.discard(withdrawn)  # esearch lists it …
     server.on_request = lambda request: server._deleted.add(withdrawn) if request.endpoint == "efetch" else None
     report, _ = fetch(settings, hypothesis_ids=["sleep"])
-    connection = store.connect(settings.db_path, read_only=True)
-    assert withdrawn not in store.stored_pmids(connection)
-    # the record cannot be stored, so coverage for sleep is short by one and the run says so
-    assert report.status == "failed"
-    assert "stored 9 of PubMed's 10 records" in outcome_by_id(report, "sleep").error
+    with store.reading(settings.db_path) as connection:
+        assert withdrawn not in store.stored_pmids(connection)
+        # the record cannot be stored, so coverage for sleep is short by one and the run says so
+        assert report.status == "failed"
+        assert "stored 9 of PubMed's 10 records" in outcome_by_id(report, "sleep").error
 
 
 def outcome_by_id(report, hypothesis_id: str):
@@ -198,10 +195,10 @@ def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> N
     assert report.efetch_requests == math.ceil(10_050 / 500)
     assert len(windowed) >= 3  # the whole range, then at least two halves
     assert max(r.params["maxdate"] for r in windowed) == "2030/07/01"  # the injected clock's tomorrow
-    connection = store.connect(settings.db_path, read_only=True)
-    assert connection.execute("SELECT window_count FROM sync_state WHERE hypothesis_id = 'fibromyalgia'"
-                              ).fetchone()[0] >= 2
-    assert len(store.stored_pmids(connection)) == 10_050
+    with store.reading(settings.db_path) as connection:
+        assert connection.execute("SELECT window_count FROM sync_state WHERE hypothesis_id = 'fibromyalgia'"
+                                  ).fetchone()[0] >= 2
+        assert len(store.stored_pmids(connection)) == 10_050
 
 
 TRANSPORT_FAULTS = [Fault.too_many_requests(), Fault.rate_limit_body(), Fault.server_error(500),
@@ -280,8 +277,8 @@ def test_exhausted_retries_fail_the_run_and_change_no_data(tmp_path: Path, serve
     assert report.status == "failed"
     assert "efetch.fcgi: NCBI answered 503" in report.error and "still after 3 tries" in report.error
     assert dump(settings.db_path, "articles", "hypothesis_articles", "sync_state") == before
-    connection = store.connect(settings.db_path, read_only=True)
-    assert tuple(connection.execute("SELECT status FROM fetch_runs ORDER BY id DESC").fetchone()) == ("failed",)
+    with store.reading(settings.db_path) as connection:
+        assert tuple(connection.execute("SELECT status FROM fetch_runs ORDER BY id DESC").fetchone()) == ("failed",)
 
 
 def dump(db_path: Path, *tables: str) -> dict[str, list[tuple]]:
@@ -328,11 +325,11 @@ def test_a_run_stopped_by_ctrl_c_is_logged_with_its_reason(tmp_path: Path, serve
 
     with pytest.raises(KeyboardInterrupt):
         run_fetch(settings, progress=StopAfterFirstBatch(), client=EutilsClient(settings, sleep=SleepRecorder()))
-    connection = store.connect(settings.db_path, read_only=True)
-    run = connection.execute("SELECT status, error FROM fetch_runs").fetchone()
-    assert tuple(run) == ("failed", "the run stopped: KeyboardInterrupt")
-    assert len(store.stored_pmids(connection)) == settings.batch_size  # the batch that committed stays
-    assert connection.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
+    with store.reading(settings.db_path) as connection:
+        run = connection.execute("SELECT status, error FROM fetch_runs").fetchone()
+        assert tuple(run) == ("failed", "the run stopped: KeyboardInterrupt")
+        assert len(store.stored_pmids(connection)) == settings.batch_size  # the batch that committed stays
+        assert connection.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
 
 
 def test_an_unrequested_delete_citation_removes_nothing_and_is_logged(tmp_path: Path, server: EutilsStandin,
@@ -346,11 +343,11 @@ def test_an_unrequested_delete_citation_removes_nothing_and_is_logged(tmp_path: 
     report, _ = fetch(settings, hypothesis_ids=["sleep"])
     assert report.status == "succeeded", report.error
     assert outcome_rows(report)["sleep"] == ("succeeded", len(SLEEP), len(SLEEP), len(SLEEP), 0, 0)
-    connection = store.connect(settings.db_path, read_only=True)
-    assert kept in store.stored_pmids(connection)
-    assert store.linked_pmids(connection, "serotonin") == SEROTONIN
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == [f"efetch: ignored a DeleteCitation for PMID {kept}, which this batch did not ask for"]
+    with store.reading(settings.db_path) as connection:
+        assert kept in store.stored_pmids(connection)
+        assert store.linked_pmids(connection, "serotonin") == SEROTONIN
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert warnings == [f"efetch: ignored a DeleteCitation for PMID {kept}, which this batch did not ask for"]
 
 
 def test_ncbi_today_comes_from_the_injected_clock(tmp_path: Path, server: EutilsStandin) -> None:
@@ -365,8 +362,8 @@ def test_ncbi_today_comes_from_the_injected_clock(tmp_path: Path, server: Eutils
     windows = {(r.params["mindate"], r.params["maxdate"]) for r in server.requests_to("esearch")
                if r.params.get("datetype") == "mdat"}
     assert windows == {("2031/03/14", "2031/03/18")}
-    connection = store.connect(settings.db_path, read_only=True)
-    assert {row[0] for row in connection.execute("SELECT modified_since FROM sync_state")} == {"2031-03-16"}
+    with store.reading(settings.db_path) as connection:
+        assert {row[0] for row in connection.execute("SELECT modified_since FROM sync_state")} == {"2031-03-16"}
 
 
 def test_a_trickling_server_fails_the_run_at_the_deadline_and_frees_the_lock(tmp_path: Path,
@@ -379,7 +376,7 @@ def test_a_trickling_server_fails_the_run_at_the_deadline_and_frees_the_lock(tmp
     assert report.error == ("efetch.fcgi: no complete reply within the 0.3 s deadline (TRACKER_REQUEST_DEADLINE_S), "
                             "still after 2 tries; NCBI may be busy: run `tracker fetch` again later, ideally "
                             "off-peak (21:00-05:00 US Eastern)")
-    connection = store.connect(settings.db_path, read_only=True)
-    assert tuple(connection.execute("SELECT status, error FROM fetch_runs").fetchone()) == ("failed", report.error)
-    with job_lock(settings.db_path):  # released: a second job may start
-        pass
+    with store.reading(settings.db_path) as connection:
+        assert tuple(connection.execute("SELECT status, error FROM fetch_runs").fetchone()) == ("failed", report.error)
+        with job_lock(settings.db_path):  # released: a second job may start
+            pass

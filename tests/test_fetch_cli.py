@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fetch_helpers import HYPOTHESES_TOML, make_settings, seed_corpus
-from standin import EutilsStandin
+from support.fetch_helpers import HYPOTHESES_TOML, make_settings, seed_corpus
+from support.standin import EutilsStandin
 
 from tracker import store
 from tracker.cli import cli
-from tracker.fetch import run_fetch
+from tracker.jobs.fetch import run_fetch
 
 BASELINE = range(1000, 1060)
 SEROTONIN = set(range(1000, 1060, 3))
@@ -108,10 +108,10 @@ def test_network_down_is_one_line_nonzero_and_keeps_the_store(tmp_path: Path, hy
     assert len(error_lines) == 1
     assert "cannot connect to" in error_lines[0] and "connection refused" in error_lines[0]
     assert "check the network connection" in error_lines[0]
-    connection = store.connect(db, read_only=True)
-    assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == before
-    runs = store.load_runs_frame(connection)
-    assert list(runs["status"]) == ["failed", "succeeded"]
+    with store.reading(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == before
+        runs = store.load_runs_frame(connection)
+        assert list(runs["status"]) == ["failed", "succeeded"]
 
 
 def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, hypotheses_file: Path) -> None:
@@ -149,18 +149,18 @@ def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, h
         # only what was missing is fetched: 60 - 24 = 36 records in 5 batches of 8
         assert len(server.requests_to("efetch")) - efetch_before == 5
 
-    connection = store.connect(db, read_only=True)
-    assert len(store.stored_pmids(connection)) == 60
-    assert store.linked_pmids(connection, "serotonin") == SEROTONIN
-    assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 60
-    assert store.load_runs_frame(connection)["status"].tolist() == ["succeeded", "interrupted"]
-    assert connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0] == 60
+    with store.reading(db) as connection:
+        assert len(store.stored_pmids(connection)) == 60
+        assert store.linked_pmids(connection, "serotonin") == SEROTONIN
+        assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 60
+        assert store.load_runs_frame(connection)["status"].tolist() == ["succeeded", "interrupted"]
+        assert connection.execute("SELECT COUNT(DISTINCT pmid) FROM article_facets").fetchone()[0] == 60
 
 
 @pytest.mark.parametrize(("flags", "shows_retries"), [([], False), (["-v"], True)])
 def test_retries_are_logged_only_when_verbose(tmp_path: Path, hypotheses_file: Path, monkeypatch: pytest.MonkeyPatch,
                                               flags: list[str], shows_retries: bool) -> None:
-    from standin import Fault
+    from support.standin import Fault
 
     with EutilsStandin(rate_limit=False) as server:
         seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
@@ -252,7 +252,7 @@ def _store_text(db: Path) -> str:
 @pytest.mark.parametrize("fault", ["redirect", "not_found"])
 def test_a_password_in_the_eutils_url_never_reaches_messages_logs_or_the_store(
         tmp_path: Path, hypotheses_file: Path, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
-    from standin import Fault
+    from support.standin import Fault
 
     with EutilsStandin(rate_limit=False) as server:
         seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
@@ -288,7 +288,7 @@ def test_a_password_in_the_eutils_url_never_reaches_retry_logs_or_run_errors(
 
 
 def test_a_password_in_the_eutils_url_never_reaches_the_scheduler_log(tmp_path: Path, hypotheses_file: Path) -> None:
-    from tracker import schedule as scheduling
+    from tracker.jobs import schedule as scheduling
     from tracker.config import load_settings
 
     settings = load_settings(hypotheses_file, tmp_path / "store.sqlite", environ={

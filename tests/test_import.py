@@ -15,10 +15,10 @@ from tracker import store
 from tracker.cli import cli
 from tracker.config import load_settings
 from tracker.errors import ConfigError, ParseError
-from tracker.importer import FileImport, degraded_fields, detect_format, import_files
-from tracker.medline import iter_medline_articles
+from tracker.jobs.importer import FileImport, degraded_fields, detect_format, import_files
+from tracker.pubmed.medline import iter_medline_articles
 from tracker.models import Article, SizeLimits
-from tracker.parse import iter_pubmed_records
+from tracker.pubmed.parse import iter_pubmed_records
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"

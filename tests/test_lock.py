@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import LockHeld, StoreError
-from tracker.lock import job_lock, lock_path
+from tracker.jobs.lock import job_lock, lock_path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

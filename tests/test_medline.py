@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import ParseError
-from tracker.medline import iter_medline_articles
+from tracker.pubmed.medline import iter_medline_articles
 from tracker.models import (
     AbstractSection,
     Article,
@@ -328,7 +328,7 @@ def test_comments_status_and_conflict_of_interest() -> None:
 
 
 def test_the_same_articles_in_xml_and_medline_give_equal_records() -> None:
-    from tracker.parse import iter_pubmed_records
+    from tracker.pubmed.parse import iter_pubmed_records
 
     xml_articles = list(iter_pubmed_records((Path(__file__).parent / "fixtures" / "efetch_paired.xml").read_bytes()))
     medline_articles = list(iter_medline_articles(PAIRED))

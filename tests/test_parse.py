@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tests.conftest import FIXTURES_DIR
-from tracker import parse
+from tracker.pubmed import parse
 from tracker.errors import ParseError
 from tracker.models import (
     AbstractSection,
@@ -21,7 +21,7 @@ from tracker.models import (
     MeshQualifier,
     SizeLimits,
 )
-from tracker.parse import iter_pubmed_records, parse_pubmed_date_text
+from tracker.pubmed.parse import iter_pubmed_records, parse_pubmed_date_text
 
 DOCTYPE_2025 = (
     b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from seed import make_articles, read_catalogue, seed_store
+from support.seed import make_articles, read_catalogue, seed_store
 
-from tracker import retag, store, tagging
+from tracker import store
+from tracker.analysis import tagging
+from tracker.jobs import retag
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.models import AbstractSection, Article, Author, Correction, MeshHeading
-from tracker.selection import TEXT_COLUMNS
+from tracker.outputs.selection import TEXT_COLUMNS
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
 
@@ -193,13 +195,10 @@ def test_make_articles_is_varied_and_deterministic() -> None:
 def test_seed_store_links_baseline_and_mentioned_hypotheses(db_path: Path) -> None:
     articles = make_articles(60)
     seed_store(db_path, SHIPPED, articles, links={"sleep": {articles[0].pmid}})
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         linked = {h.id: store.linked_pmids(connection, h.id) for h in SHIPPED}
         runs = store.load_runs_frame(connection)
         status = store.load_status_frame(connection)
-    finally:
-        connection.close()
     catalogue = store.decode_details(read_catalogue(db_path), ["matched_terms"])
     mentions_serotonin = set(catalogue.loc[catalogue["matched_terms"].map(lambda m: bool(m.get("serotonin"))), "pmid"])
     assert linked["fibromyalgia"] == {article.pmid for article in articles}

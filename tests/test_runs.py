@@ -12,17 +12,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
-from standin import EutilsStandin, Fault
-from synthetic import synthetic_corpus
+from support.fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
+from support.standin import EutilsStandin, Fault
+from support.synthetic import synthetic_corpus
 
 from tracker import store
 from tracker.config import load_settings
 from tracker.errors import ConfigError
-from tracker.eutils import EutilsClient
-from tracker.fetch import run_fetch
-from tracker.importer import import_files
-from tracker.selection import Selection, resolve_run, run_pmids, select_articles
+from tracker.models import RunHistory
+from tracker.pubmed.client import ESEARCH_MAX_RECORDS, EutilsClient
+from tracker.jobs.fetch import run_fetch
+from tracker.jobs.importer import import_files
+from tracker.outputs.selection import Selection, resolve_run, run_pmids, select_articles
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"
@@ -32,8 +33,8 @@ SEROTONIN = set(range(1000, 1040, 3))
 SLEEP = set(range(1001, 1040, 4))
 
 
-def fetch(settings):
-    client = EutilsClient(settings, sleep=lambda _delay_s: None)
+def fetch(settings, esearch_cap: int = ESEARCH_MAX_RECORDS):
+    client = EutilsClient(settings, sleep=lambda _delay_s: None, esearch_cap=esearch_cap)
     try:
         return run_fetch(settings, client=client)
     finally:
@@ -55,12 +56,9 @@ def run_rows(db_path: Path) -> list[tuple]:
         connection.close()
 
 
-def history(db_path: Path) -> store.RunHistory:
-    connection = store.connect(db_path, read_only=True)
-    try:
+def history(db_path: Path) -> RunHistory:
+    with store.reading(db_path) as connection:
         return store.load_run_history(connection)
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -201,38 +199,40 @@ def test_an_older_store_attributes_its_articles_to_the_fetch_run_whose_window_ho
     assert kinds == [(1, "fetch", None), (2, "fetch", None), (3, "fetch", None)]
 
 
-# --- the day-2 fetch of the issue: 138 new of 11,668 ----------------------------------------------------------
+# --- a day-2 fetch: 138 new after a first sync past esearch's cap ------------------------------------------------
 
-FIRST_DAY_COUNT = 11_530
+# Past the cap both days, so that both syncs page through date windows: a cap of 100 does it with a few hundred
+# records where PubMed's 9,999 took 11,530 (test_fetch.py keeps one sync past the real cap).
+ESEARCH_CAP = 100
+FIRST_DAY_COUNT = 150
 SECOND_DAY_COUNT = 138
 
 
 @pytest.fixture(scope="module")
 def two_day_store(tmp_path_factory: pytest.TempPathFactory):
-    """A first sync of 11,530 records, then a fetch that brings 138 new ones and one new retraction link."""
+    """A first sync of 150 records, then a fetch that brings 138 new ones and one new retraction link."""
     tmp_path = tmp_path_factory.mktemp("two_days")
     first_day = synthetic_corpus(FIRST_DAY_COUNT, seed=11, first_pmid=30_000_000)
     second_day = synthetic_corpus(SECOND_DAY_COUNT, seed=12, first_pmid=31_000_000)
-    with EutilsStandin(rate_limit=False) as server:
+    with EutilsStandin(rate_limit=False, esearch_cap=ESEARCH_CAP) as server:
         server.add_corpus(first_day)
         server.set_query(BASELINE_QUERY, first_day)
         server.set_query(SEROTONIN_QUERY, list(first_day)[:50])
         server.set_query(SLEEP_QUERY, [])
         settings = make_settings(tmp_path, server.base_url, batch_size=500)
-        first = fetch(settings)
+        first = fetch(settings, ESEARCH_CAP)
         # Not a retracted one already: its retraction link must be what changed.
         retracted_pmid = next(pmid for pmid, xml in first_day.items() if b"RetractionIn" not in xml)
         server.add_corpus(second_day)
         server.set_query(BASELINE_QUERY, [*first_day, *second_day])
         server.update_record(retracted_pmid, article_xml(retracted_pmid, year=2012, retracted_in=39_999_999),
                              mdat=today())
-        second = fetch(settings)
+        second = fetch(settings, ESEARCH_CAP)
+        paged = [r for r in server.requests_to("esearch") if r.params.get("datetype") == "edat"]
+    assert paged, "neither sync went past the esearch cap"
     assert (first.status, second.status) == ("succeeded", "succeeded"), (first.error, second.error)
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
+    with store.reading(settings.db_path) as connection:
         catalogue, runs = store.load_catalogue(connection), store.load_run_history(connection)
-    finally:
-        connection.close()
     return {"settings": settings, "catalogue": catalogue, "runs": runs, "first": first.run_id,
             "second": second.run_id, "second_day": set(second_day), "retracted": retracted_pmid}
 
@@ -267,7 +267,7 @@ def test_changed_in_the_latest_run_is_the_record_whose_retraction_link_appeared(
 
 def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> None:
     from click.testing import CliRunner
-    from seed import add_fetch_run, make_articles, seed_store
+    from support.seed import add_fetch_run, make_articles, seed_store
 
     from tracker.cli import cli
 

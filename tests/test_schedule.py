@@ -17,16 +17,16 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 from croniter import croniter
-from standin import EutilsStandin
-from synthetic import synthetic_corpus
+from support.standin import EutilsStandin
+from support.synthetic import synthetic_corpus
 
-from tracker import schedule as scheduling
+from tracker.jobs import schedule as scheduling
 from tracker import store
 from tracker.cli import cli
 from tracker.config import PROJECT_DIR, load_settings
 from tracker.errors import ConfigError, EutilsError
-from tracker.fetch import FetchReport, HypothesisOutcome
-from tracker.schedule import parse_schedule
+from tracker.jobs.fetch import FetchReport, HypothesisOutcome
+from tracker.jobs.schedule import parse_schedule
 
 UTC = timezone.utc
 # A Wednesday away from daylight-saving changes, so that cron tools agree on every fire time that follows.
@@ -516,7 +516,7 @@ def test_command_defaults_are_the_module_defaults() -> None:
 def test_once_runs_one_fetch_and_exits_with_its_code(monkeypatch, settings, tmp_path: Path, status: str,
                                                      exit_code: int) -> None:
     calls: list[object] = []
-    monkeypatch.setattr("tracker.fetch.run_fetch", lambda s: calls.append(s.db_path) or _report(status, "x"))
+    monkeypatch.setattr("tracker.jobs.fetch.run_fetch", lambda s: calls.append(s.db_path) or _report(status, "x"))
     result = CliRunner().invoke(cli, ["schedule", "--db", str(settings.db_path), "--once",
                                       "--log-file", str(tmp_path / "once.log")])
     assert result.exit_code == exit_code, result.output
@@ -525,7 +525,7 @@ def test_once_runs_one_fetch_and_exits_with_its_code(monkeypatch, settings, tmp_
 
 
 def test_once_exits_3_while_another_job_holds_the_lock(monkeypatch, settings, tmp_path: Path, lock_holder) -> None:
-    monkeypatch.setattr("tracker.fetch.run_fetch", lambda s: pytest.fail("fetched while the lock was held"))
+    monkeypatch.setattr("tracker.jobs.fetch.run_fetch", lambda s: pytest.fail("fetched while the lock was held"))
     result = CliRunner().invoke(cli, ["schedule", "--db", str(settings.db_path), "--once",
                                       "--log-file", str(tmp_path / "once.log")])
     assert result.exit_code == 3
@@ -619,9 +619,9 @@ INTERRUPTED_SCHEDULER_SCRIPT = textwrap.dedent(
     import time
     from pathlib import Path
 
-    from tracker import schedule as scheduling
+    from tracker.jobs import schedule as scheduling
     from tracker.config import load_settings
-    from tracker.fetch import FetchReport
+    from tracker.jobs.fetch import FetchReport
 
     settings = load_settings(db_path=Path(sys.argv[1]), environ={})
 

@@ -7,8 +7,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from tracker import tagging
-from tracker.analysis import stance
+from tracker.analysis import stance, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)

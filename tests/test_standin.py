@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 import requests
 
-from standin import ESEARCH_CAP, RETSTART_ERROR, EutilsStandin, Fault, record_dates
-from synthetic import DOCTYPE_LINE, pubmed_article_set, synthetic_article_xml, synthetic_corpus
+from support.standin import ESEARCH_CAP, RETSTART_ERROR, EutilsStandin, Fault, record_dates
+from support.synthetic import DOCTYPE_LINE, pubmed_article_set, synthetic_article_xml, synthetic_corpus
 
 TERM = "fibromyalgia[mh] AND serotonin[tiab]"
 TIMEOUT_S = 10

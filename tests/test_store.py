@@ -352,14 +352,14 @@ def _disk_full_line(db_path: Path) -> str:
 
 
 def _catalogue(db_path: Path):
-    from seed import read_catalogue
+    from support.seed import read_catalogue
 
     return store.decode_details(read_catalogue(db_path)).drop(columns=["first_seen"], errors="ignore")
 
 
 def test_import_on_a_full_disk_is_one_line_and_keeps_what_was_stored(imported_store: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from synthetic import pubmed_article_set, synthetic_corpus
+    from support.synthetic import pubmed_article_set, synthetic_corpus
 
     big_file = tmp_path / "pubmed-big.xml"
     big_file.write_bytes(pubmed_article_set(synthetic_corpus(400, seed=5).values()))
@@ -377,8 +377,8 @@ def test_import_on_a_full_disk_is_one_line_and_keeps_what_was_stored(imported_st
 def test_fetch_on_a_full_disk_is_one_line_and_keeps_every_committed_batch(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
-    from fetch_helpers import HYPOTHESES_TOML, seed_corpus
-    from standin import EutilsStandin
+    from support.fetch_helpers import HYPOTHESES_TOML, seed_corpus
+    from support.standin import EutilsStandin
 
     from tracker.cli import cli
 
@@ -408,7 +408,7 @@ def test_fetch_on_a_full_disk_is_one_line_and_keeps_every_committed_batch(tmp_pa
 @pytest.fixture
 def damaged_store(tmp_path: Path) -> Path:
     """A real store of 400 articles with four pages in the middle of the file overwritten, as a bad disk would."""
-    from seed import make_articles, seed_store
+    from support.seed import make_articles, seed_store
 
     from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from tracker import store
-from tracker.config import Settings, load_settings
-from tracker.errors import LockHeld, TrackerError
+from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
+from tracker.errors import ConfigError, LockHeld, TrackerError
+from tracker.outputs.selection import RunChoiceError, Selection, check_stances, select_articles
 from tracker.wording import counted, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
@@ -95,8 +97,9 @@ def hypotheses_option(function: Callable) -> Callable:
             context.find_root().obj["hypotheses"] = value
         return value
 
-    return click.option("--hypotheses", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        expose_value=False, callback=remember, is_eager=True,
+    # Named apart from the filters' "hypotheses" (the ids --hypothesis gives), which a command may also take.
+    return click.option("--hypotheses", "hypotheses_file", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, expose_value=False, callback=remember, is_eager=True,
                         help="Hypotheses TOML file.")(function)
 
 
@@ -164,8 +167,8 @@ def _blank(value: object) -> object:
 @click.pass_context
 def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -> None:
     """Sync the store with PubMed: new, changed and withdrawn records for each hypothesis."""
-    from tracker.fetch import run_fetch
-    from tracker.lock import job_lock
+    from tracker.jobs.fetch import run_fetch
+    from tracker.jobs.lock import job_lock
 
     settings = _settings(context)
     for hypothesis_id in hypothesis_ids:
@@ -205,14 +208,11 @@ def status(context: click.Context, as_json: bool) -> None:
     """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
     settings = _settings(context)
     # Checked as the writers check it (about 1 s at 200,000 articles): status is how a user asks whether all is well.
-    connection = store.connect(settings.db_path, read_only=True, check=True)
-    try:
+    with store.reading(settings.db_path, check=True) as connection:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
         # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
-    finally:
-        connection.close()
     rows = []
     for hypothesis in settings.hypotheses:
         known = hypothesis.id in frame.index
@@ -261,9 +261,9 @@ def status(context: click.Context, as_json: bool) -> None:
 def retag(context: click.Context) -> None:
     """Re-tag every stored article with the current hypotheses file's rules (after editing it); no network."""
     from tracker.errors import StoreError
-    from tracker.lock import job_lock
-    from tracker.retag import refresh_tags
-    from tracker.tagging import compile_rules
+    from tracker.jobs.lock import job_lock
+    from tracker.jobs.retag import refresh_tags
+    from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
@@ -291,9 +291,9 @@ _IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
 @click.pass_context
 def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
-    from tracker.importer import import_files
-    from tracker.lock import job_lock
-    from tracker.tagging import compile_rules
+    from tracker.jobs.importer import import_files
+    from tracker.jobs.lock import job_lock
+    from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
     # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name.
@@ -322,21 +322,14 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
 
 def _read_catalogue(settings: Settings):
     """The whole catalogue, read through a read-only connection: exports never write."""
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
+    with store.reading(settings.db_path) as connection:
         return store.load_catalogue(connection)
-    finally:
-        connection.close()
 
 
 def _read_catalogue_and_runs(settings: Settings):
     """The whole catalogue and the run history, in one snapshot through a read-only connection."""
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
-        with store.read_snapshot(connection):
-            return store.load_catalogue(connection), store.load_run_history(connection)
-    finally:
-        connection.close()
+    with store.reading(settings.db_path) as connection:
+        return store.load_catalogue(connection), store.load_run_history(connection)
 
 
 def run_choice_options(function: Callable) -> Callable:
@@ -351,76 +344,56 @@ def run_choice_options(function: Callable) -> Callable:
              "stored for the first time.")(function)
 
 
-def _run_choices(runs, new_in_run: str | None, changed_in_run: str | None, only_new: bool) -> dict[str, object]:
-    """The Selection fields of the run options; a malformed, unknown or failed run is bad usage (exit 2)."""
-    from tracker.errors import ConfigError
-    from tracker.selection import Selection, resolve_run
-
+def _selection(only_new: bool = False, **fields: object) -> Selection:
+    """The filter options as the one Selection the command reads; a malformed run choice is bad usage (exit 2)."""
     if only_new:
-        if new_in_run is not None:
+        if fields.get("new_in_run") is not None:
             raise click.UsageError("--only-new is --new-in-run latest; give one of them")
-        new_in_run = "latest"
+        fields["new_in_run"] = "latest"
+    with _runs_are_usage():
+        return Selection(**fields)
+
+
+@contextlib.contextmanager
+def _runs_are_usage() -> Iterator[None]:
+    """Turn a run choice that is malformed, unknown or failed into one line and exit 2: the options are wrong."""
     try:
-        choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
-        for option, choice in (("new-in-run", choices.new_in_run), ("changed-in-run", choices.changed_in_run)):
-            if choice is not None:
-                resolve_run(runs, choice, option)
-    except ConfigError as error:
+        yield
+    except RunChoiceError as error:
         click.echo(f"tracker: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    return {"new_in_run": choices.new_in_run, "changed_in_run": choices.changed_in_run}
 
 
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
     """Call write(stream) on standard output, or on a temporary file that replaces OUTPUT only once complete."""
     import io
-    import os
-    import tempfile
 
-    from tracker.errors import ConfigError
+    from tracker.outputs.files import replace_atomically
 
-    if output is None:
-        sys.stdout.flush()
-        raw = sys.stdout.buffer
-        if binary:
-            result = write(raw)
-            raw.flush()
-            return result
-        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        try:
-            return write(stream)
-        finally:
-            stream.flush()
-            stream.detach()  # leave the real stdout open for click
+    if output is not None:
+        return replace_atomically(output, write, binary=binary)
+    sys.stdout.flush()
+    raw = sys.stdout.buffer
+    if binary:
+        result = write(raw)
+        raw.flush()
+        return result
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-    except OSError as error:
-        raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
-    try:
-        # mkstemp makes the file 0600; the export gets the permissions any new file of the user gets.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        text_options = {} if binary else {"encoding": "utf-8", "newline": ""}
-        with open(descriptor, "wb" if binary else "w", **text_options) as stream:
-            result = write(stream)
-        os.replace(temporary, output)
-    except BaseException as error:
-        # A failed export leaves nothing half-written behind.
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ConfigError(f"{output}: cannot write there ({error.strerror}); choose another -o path") from None
-        raise
-    return result
+        return write(stream)
+    finally:
+        stream.flush()
+        stream.detach()  # leave the real stdout open for click
 
 
 _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
 def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
-    """The filters of `selection.Selection` as options, shared by `tracker export` and `tracker evidence`."""
+    """The filters of `selection.Selection` as options named by its fields (and --only-new), shared by `tracker
+    export` and `tracker evidence`."""
     options = [
-        click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", help=hypothesis_help),
+        click.option("--hypothesis", "hypotheses", multiple=True, metavar="ID", help=hypothesis_help),
         click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later."),
         click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier."),
         click.option("--design", "designs", multiple=True, metavar="DESIGN",
@@ -448,13 +421,9 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
 
 def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
     """The whole catalogue, its stance rows (the named columns) and the run history, in one snapshot, read-only."""
-    connection = store.connect(settings.db_path, read_only=True)
-    try:
-        with store.read_snapshot(connection):
-            return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
-                    store.load_run_history(connection))
-    finally:
-        connection.close()
+    with store.reading(settings.db_path) as connection:
+        return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
+                store.load_run_history(connection))
 
 
 @cli.command("export")
@@ -468,24 +437,20 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 @db_option
 @hypotheses_option
 @click.pass_context
-def export_command(context: click.Context, export_format: str, hypothesis_ids: tuple[str, ...],
-                   from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                   include_retracted: bool, new_since: str | None, new_in_run: str | None,
-                   changed_in_run: str | None, only_new: bool, text: str | None,
-                   with_abstract: bool, excel: bool, output: Path | None) -> None:
+def export_command(context: click.Context, export_format: str, only_new: bool, with_abstract: bool, excel: bool,
+                   output: Path | None, **filters: object) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
-    from tracker import export
-    from tracker.selection import Selection, select_articles
+    from tracker.outputs import export
 
     if export_format != "csv" and (with_abstract or excel):
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
     catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
-    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since, text=text,
-                          **_run_choices(runs, new_in_run, changed_in_run, only_new))
-    articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
+    selection = _selection(only_new, **filters)
+    with _runs_are_usage():
+        articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
+                                   runs=runs)
     articles = store.decode_details(articles, export.detail_columns(export_format))
     cause_ids = [h.id for h in settings.causes]
     writers = {
@@ -518,32 +483,25 @@ def export_command(context: click.Context, export_format: str, hypothesis_ids: t
 @db_option
 @hypotheses_option
 @click.pass_context
-def evidence_command(context: click.Context, stance_values: tuple[str, ...], hypothesis_ids: tuple[str, ...],
-                     from_year: int | None, to_year: int | None, designs: tuple[str, ...], species: str | None,
-                     include_retracted: bool, new_since: str | None, new_in_run: str | None,
-                     changed_in_run: str | None, only_new: bool, text: str | None,
-                     evidence_format: str, output: Path | None) -> None:
+def evidence_command(context: click.Context, stance_values: tuple[str, ...], only_new: bool, evidence_format: str,
+                     output: Path | None, **filters: object) -> None:
     """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
-    import dataclasses
-
-    from tracker import export
-    from tracker.errors import ConfigError
-    from tracker.selection import Selection, select_articles
+    from tracker.outputs import export
 
     settings = _settings(context)
     cause_ids = [h.id for h in settings.causes]
-    unknown = [h for h in hypothesis_ids if h not in cause_ids]
+    unknown = [h for h in filters["hypotheses"] if h not in cause_ids]
     if unknown:
         raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
     catalogue, stances, runs = _read_catalogue_and_stances(settings, store.STANCE_COLUMNS)
-    selection = Selection(hypotheses=hypothesis_ids, from_year=from_year, to_year=to_year, designs=designs,
-                          species=species, include_retracted=include_retracted, new_since=new_since, text=text,
-                          stances=stance_values, **_run_choices(runs, new_in_run, changed_in_run, only_new))
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
-    # in every count; the Selection checked the values and picks the articles.
-    articles = select_articles(catalogue, dataclasses.replace(selection, stances=()),
-                               hypothesis_ids=[h.id for h in settings.hypotheses], runs=runs)
-    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=hypothesis_ids,
+    # in every count: the values are checked here, and the selection picks the articles.
+    selection = _selection(only_new, **filters)
+    check_stances(stance_values)
+    with _runs_are_usage():
+        articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
+                                   runs=runs)
+    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
                                  stance_values=stance_values)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     count = _write_output(output, lambda stream: writer(rows, stream))
@@ -572,17 +530,19 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], hyp
 def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple[str, ...], new_in_run: str | None,
                  changed_in_run: str | None, limit: int | None, output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days (or new in a run), newest first."""
-    from tracker.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit, describe_feed,
-                              select_feed_articles)
+    from tracker.outputs.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit,
+                                      describe_feed, select_feed_articles)
 
     settings = _settings(context)
     now = current_time()
     catalogue, runs = _read_catalogue_and_runs(settings)
-    choices = _run_choices(runs, new_in_run, changed_in_run, only_new=False)
+    runs_chosen = _selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    choices = {"new_in_run": runs_chosen.new_in_run, "changed_in_run": runs_chosen.changed_in_run}
     if days is None and not any(choices.values()):
         days = DEFAULT_DAYS
-    articles = select_feed_articles(catalogue, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids,
-                                    now=now, runs=runs, **choices)
+    with _runs_are_usage():
+        articles = select_feed_articles(catalogue, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids,
+                                        now=now, runs=runs, **choices)
     # Only the entries shown are decoded: after a first sync the match is the whole catalogue.
     shown = articles.iloc[:check_limit(limit or FEED_LIMIT)]
     document = build_feed(store.decode_details(shown, FEED_DETAILS), settings.hypotheses, days=days,
@@ -641,7 +601,7 @@ def _first_flagged(row: dict) -> int | None:
 
 
 def _emerging_row_text(row: dict) -> dict:
-    from tracker.emerging import year_ranges
+    from tracker.analysis.emerging import year_ranges
 
     ratio = row["rate_ratio"]
     share = (f"{row['share_recent']:.1%} vs {row['share_before']:.1%}"
@@ -678,8 +638,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
     """Rank the ideas rising in the stored fibromyalgia articles that no configured cause covers; no network."""
     from datetime import datetime, timezone
 
-    from tracker import emerging
-    from tracker.errors import ConfigError
+    from tracker.analysis import emerging
 
     if as_json and toml_term is not None:
         _usage_error("--json and --toml do not go together; drop one of them")
@@ -726,11 +685,11 @@ _JOB_EXIT_CODES = {"succeeded": 0, "failed": EXIT_FAILURE, "locked": EXIT_LOCKED
 
 
 @cli.command()
-@click.option("--cron", "cron", default="30 2 * * *", show_default=True, metavar="EXPR",
+@click.option("--cron", "cron", default=DEFAULT_CRON, show_default=True, metavar="EXPR",
               help="When to fetch: minute hour day-of-month month day-of-week, read in --timezone.")
-@click.option("--timezone", "timezone_name", default="America/New_York", show_default=True, metavar="TZ",
+@click.option("--timezone", "timezone_name", default=DEFAULT_TIMEZONE, show_default=True, metavar="TZ",
               help="IANA time zone the --cron fields are read in.")
-@click.option("--jitter-s", type=click.IntRange(min=0), default=600, show_default=True,
+@click.option("--jitter-s", type=click.IntRange(min=0), default=DEFAULT_JITTER_S, show_default=True,
               help="Start up to this many seconds late, at random, so that many trackers do not fetch at once.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Log file (default: schedule.log next to the store).")
@@ -745,8 +704,8 @@ def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: in
     """Fetch every night at an off-peak time for NCBI, under the job lock, catching up a missed run."""
     from datetime import datetime, timezone
 
-    from tracker import schedule as scheduling
-    from tracker.fetch import run_fetch
+    from tracker.jobs import schedule as scheduling
+    from tracker.jobs.fetch import run_fetch
 
     if once + print_cron + print_systemd > 1:
         raise click.UsageError("choose one of --once, --print-cron and --print-systemd")

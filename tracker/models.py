@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -163,3 +167,16 @@ class SizeLimits:
 
     field: int = 1_000_000
     record: int = 64_000_000
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    """Every run with what it stored first and what it changed: what the "new in run" filters read.
+
+    `runs`: id, kind, status, started_at, finished_at, files (a list, empty for a fetch), new_count and
+    changed_count (this run's own rows), oldest first. `changes`: run_id, pmid, change ("new" or "changed").
+    Read them, never mutate them: a dashboard cache shares them between reruns.
+    """
+
+    runs: pd.DataFrame
+    changes: pd.DataFrame

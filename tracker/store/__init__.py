@@ -4,7 +4,7 @@ Writers use `transaction()` so that every batch commits whole or not at all; rea
 open the file read-only and see the last committed state while a fetch writes.
 
 One module a job, all imported from here:
-- `connection`: the file, its schema and migrations, transactions and read snapshots;
+- `connection`: the file, its schema and migrations, transactions and read snapshots (`reading(path)`);
 - `articles`: article upserts, sources and hypothesis links;
 - `runs`: fetch and import runs (what each stored first and changed) and per-hypothesis sync state;
 - `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding.
@@ -13,9 +13,12 @@ One module a job, all imported from here:
 from tracker.store.articles import (
     article_from_row,
     delete_articles,
+    hypotheses_of,
     link_hypothesis,
     linked_pmids,
     load_article,
+    load_revised_date,
+    orphan_pmids,
     pmids_from_source,
     save_articles,
     stored_pmids,
@@ -26,6 +29,7 @@ from tracker.store.catalogue import (
     FACET_COLUMNS,
     STANCE_COLUMNS,
     decode_details,
+    has_stances,
     load_articles_frame,
     load_catalogue,
     load_stance_frame,
@@ -40,14 +44,15 @@ from tracker.store.connection import (
     checkpoint,
     connect,
     read_snapshot,
+    reading,
     transaction,
     utc_now,
 )
 from tracker.store.runs import (
     RUN_KINDS,
-    RunHistory,
     finish_run,
     load_last_successful_run,
+    pmids_changed_since_start,
     load_run_history,
     load_run_hypotheses_frame,
     load_runs_frame,
@@ -61,11 +66,13 @@ from tracker.store.runs import (
 )
 
 __all__ = [
-    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "SCHEMA_VERSION", "STANCE_COLUMNS", "article_from_row", "checkpoint", "connect",
-    "decode_details", "delete_articles", "finish_run", "link_hypothesis", "linked_pmids", "load_article",
-    "load_articles_frame", "load_catalogue", "load_last_successful_run", "load_run_hypotheses_frame",
-    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "pmids_from_source", "read_snapshot",
-    "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
-    "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
-    "RUN_KINDS", "RunHistory", "load_run_history", "record_import_run", "record_run_articles",
+    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
+    "article_from_row", "checkpoint", "connect", "decode_details", "delete_articles", "finish_run", "has_stances",
+    "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
+    "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_hypotheses_frame",
+    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "orphan_pmids",
+    "pmids_changed_since_start", "pmids_from_source", "read_snapshot", "reading", "record_import_run",
+    "record_run_articles", "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags",
+    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "transaction", "unlink_hypothesis",
+    "utc_now"
 ]

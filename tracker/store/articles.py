@@ -168,6 +168,19 @@ def _pmids_where(connection: sqlite3.Connection, sql: str, parameters: tuple, pm
     return found
 
 
+def orphan_pmids(connection: sqlite3.Connection) -> set[int]:
+    """Fetched articles that no hypothesis links to any more; an imported one is never an orphan (a user chose it)."""
+    return {row[0] for row in connection.execute(
+        "SELECT a.pmid FROM articles a WHERE NOT EXISTS (SELECT 1 FROM hypothesis_articles h WHERE h.pmid = a.pmid)"
+        " AND NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source != 'pubmed')")}
+
+
+def load_revised_date(connection: sqlite3.Connection, pmid: int) -> str | None:
+    """When PubMed last revised the stored article's record (its DateRevised), or None."""
+    row = connection.execute("SELECT revised_date FROM articles WHERE pmid = ?", (int(pmid),)).fetchone()
+    return row[0] if row else None
+
+
 def article_from_row(row: sqlite3.Row | dict) -> Article:
     """Rebuild an Article from its stored row."""
     mesh = tuple(
@@ -210,6 +223,19 @@ def linked_pmids(connection: sqlite3.Connection, hypothesis_id: str) -> set[int]
     """The PMIDs PubMed returned for this hypothesis at its last sync (and those added since)."""
     return {row[0] for row in connection.execute(
         "SELECT pmid FROM hypothesis_articles WHERE hypothesis_id = ?", (hypothesis_id,))}
+
+
+def hypotheses_of(connection: sqlite3.Connection, pmids: Iterable[int]) -> dict[int, set[str]]:
+    """The hypotheses each of these PMIDs is linked to; a PMID without a link is left out."""
+    wanted = list(pmids)
+    links: dict[int, set[str]] = {}
+    for start in range(0, len(wanted), PMIDS_PER_QUERY):
+        chunk = wanted[start:start + PMIDS_PER_QUERY]
+        for pmid, hypothesis_id in connection.execute(
+                f"SELECT pmid, hypothesis_id FROM hypothesis_articles WHERE pmid IN ({', '.join('?' * len(chunk))})",
+                chunk):
+            links.setdefault(pmid, set()).add(hypothesis_id)
+    return links
 
 
 def link_hypothesis(connection: sqlite3.Connection, hypothesis_id: str, pmids: Iterable[int], now: str) -> None:

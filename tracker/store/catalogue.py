@@ -17,10 +17,9 @@ import pyarrow.compute as pc
 
 from tracker.store.articles import PMIDS_PER_QUERY, json_text
 from tracker.store.connection import read_snapshot
+from tracker.vocabulary import FACET_COLUMNS
 
 
-FACET_COLUMNS = ("design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum",
-                 "expression_of_concern")
 _FLAG_COLUMNS = FACET_COLUMNS[2:]
 # What an article that was never tagged shows until `tracker retag` (or the next fetch) tags it.
 _UNTAGGED_FACETS = {"design": "other", "species": "unknown", **{flag: False for flag in _FLAG_COLUMNS}}
@@ -92,6 +91,11 @@ def save_stances(connection: sqlite3.Connection, stances: pd.DataFrame, pmids: I
          for pmid, hypothesis_id, stance, kind, hedged, section, sentence, cue, n_patients, n_controls, confidence,
          reason in rows.itertuples(index=False, name=None)],
     )
+
+
+def has_stances(connection: sqlite3.Connection) -> bool:
+    """Whether the store holds any stance row (none until the stance reader has run)."""
+    return connection.execute("SELECT 1 FROM stances LIMIT 1").fetchone() is not None
 
 
 def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | None = None,

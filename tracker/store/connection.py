@@ -438,6 +438,21 @@ def read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection
             connection.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def reading(path: Path, *, check: bool = False) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the store holding one committed snapshot for the block, closed after it.
+
+    What every reader (the CLI's reports, exports, the dashboard, the scheduler) does: it never creates, migrates
+    or writes the file. `check` runs `PRAGMA quick_check` first, as `connect` does.
+    """
+    connection = connect(path, read_only=True, check=check)
+    try:
+        with read_snapshot(connection):
+            yield connection
+    finally:
+        connection.close()
+
+
 def checkpoint(connection: sqlite3.Connection) -> None:
     """Fold the WAL back into the database so it cannot grow without bound while readers stay open."""
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-
 import pandas as pd
 
+from tracker.models import RunHistory
 from tracker.store.connection import read_snapshot, transaction, utc_now
 
 RUN_KINDS = ("fetch", "import")
@@ -112,6 +111,12 @@ def load_last_successful_run(connection: sqlite3.Connection) -> dict[str, object
     return None if row is None else dict(row)
 
 
+def pmids_changed_since_start(connection: sqlite3.Connection, run_id: int) -> set[int]:
+    """The PMIDs stored for the first time or changed since this run started."""
+    started_at = connection.execute("SELECT started_at FROM fetch_runs WHERE id = ?", (run_id,)).fetchone()[0]
+    return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
+
+
 def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd.DataFrame:
     """One run's per-hypothesis log."""
     return pd.read_sql_query(
@@ -139,19 +144,6 @@ def record_import_run(connection: sqlite3.Connection, file_names: Sequence[str],
         "INSERT INTO fetch_runs (started_at, finished_at, status, kind, files) VALUES (?, ?, 'succeeded', 'import', ?)",
         (started_at, utc_now(), json.dumps(list(file_names), ensure_ascii=False)))
     return int(cursor.lastrowid)
-
-
-@dataclass(frozen=True)
-class RunHistory:
-    """Every run with what it stored first and what it changed: what the "new in run" filters read.
-
-    `runs`: id, kind, status, started_at, finished_at, files (a list, empty for a fetch), new_count and
-    changed_count (this run's own rows), oldest first. `changes`: run_id, pmid, change ("new" or "changed").
-    Read them, never mutate them: a dashboard cache shares them between reruns.
-    """
-
-    runs: pd.DataFrame
-    changes: pd.DataFrame
 
 
 def load_run_history(connection: sqlite3.Connection) -> RunHistory:

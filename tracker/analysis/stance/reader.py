@@ -55,7 +55,7 @@ from tracker.analysis.stance.cues import (
 from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes_of
-from tracker.tagging import Rules, normalised_text
+from tracker.analysis.tagging import Rules, normalised_text
 
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as

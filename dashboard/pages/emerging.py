@@ -11,13 +11,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views
-from tracker import emerging
+from dashboard import loaders, markup
+from tracker.analysis import emerging
+from tracker.vocabulary import pubmed_url
 from tracker.wording import plural
+
 
 TABLE_ROWS = 100
 DETAILED_COUNT = 5
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 # The Citations page's own widget keys: this page hands a search over to it through them.
 CITATIONS_PAGE = "Citations"
 PAGE_KEY = "page"
@@ -38,7 +39,7 @@ def emerging_page(context) -> None:
     current_year = context.now.year
     catalogue = loaders.load_catalogue(context.state)
     years = catalogue["pub_year"].dropna()
-    first_year = max(int(years.min()) if len(years) else current_year - 1, 1950)
+    first_year = max(int(years.min()) if len(years) else current_year - 1, emerging.EARLIEST_AS_OF)
     columns = st.columns(3)
     as_of = columns[0].selectbox("As of the end of", list(range(current_year - 1, min(first_year, current_year - 1) - 1, -1)),
                                  key="emerging_as_of",
@@ -109,7 +110,7 @@ def share_chart(yearly: pd.DataFrame) -> alt.LayerChart:
 
 
 def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -> None:
-    st.markdown(f"#### {int(row['rank'])}. {views.escape_text(str(row['term']))}", unsafe_allow_html=True)
+    st.markdown(f"#### {int(row['rank'])}. {markup.escape_text(str(row['term']))}", unsafe_allow_html=True)
     st.caption(
         f"Found in: {row['kind']} · {int(row['articles']):,} {plural(int(row['articles']), 'article')} · share {row['share_recent']:.1%} in the last "
         f"3 years against {row['share_before']:.1%} before (rate ratio {_ratio_text(row['rate_ratio'])}, "
@@ -119,7 +120,7 @@ def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -
     rows = yearly[yearly["key"] == row["key"]]
     if len(rows):
         st.altair_chart(share_chart(rows), width="stretch")
-    links = ", ".join(f"[{pmid}]({PUBMED_URL.format(pmid=pmid)})" for pmid in row["example_pmids"])
+    links = ", ".join(f"[{pmid}]({pubmed_url(pmid)})" for pmid in row["example_pmids"])
     st.markdown(f"Newest articles: {links}" if links else "No article to show.")
     search_text = row["key"]
     if "phrase" in row["kind"]:

@@ -45,7 +45,7 @@ from tracker.models import (
     MeshQualifier,
     SizeLimits,
 )
-from tracker.parse import normalise_orcid, parse_pubmed_date_text, pmid_number
+from tracker.pubmed.text import normalise_orcid, parse_pubmed_date_text, pmid_number
 
 # "PMID- 123", "TI  - text", "AB  -": a tag of 2-4 capitals/digits padded to four characters, then "- ".
 _FIELD_LINE = re.compile(r"^(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*)|)$")

@@ -19,10 +19,9 @@ import pandas as pd
 
 from tracker.config import TOOL_NAME, Hypothesis
 from tracker.errors import ConfigError
-from tracker.export import pubmed_url
-# RunHistory through the selection that reads it: the feed never imports the store.
-from tracker.selection import RunHistory, Selection, select_articles
-from tracker.tagging import DESIGN_LABELS
+from tracker.models import RunHistory
+from tracker.outputs.selection import Selection, select_articles
+from tracker.vocabulary import DESIGN_LABELS, pubmed_url
 from tracker.wording import counted
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
@@ -78,7 +77,10 @@ def build_feed(
     new_in_run: int | str | None = None,
     changed_in_run: int | str | None = None,
 ) -> bytes:
-    """Return an Atom feed (UTF-8 XML) of `select_feed_articles`' rows, FEED_DETAILS decoded, in their order."""
+    """Return an Atom feed (UTF-8 XML) of `select_feed_articles`' rows, FEED_DETAILS decoded, in their order.
+
+    The run choices are as a `Selection` keeps them (None, "latest" or a run id), as the rows were selected.
+    """
     _check_window(days, new_in_run, changed_in_run)
     authors = articles["authors"].dropna() if "authors" in articles.columns else None
     if authors is None or (len(authors) and isinstance(authors.iloc[0], (bytes, str))):
@@ -92,10 +94,10 @@ def build_feed(
     # attribute names (rel, href, term) that Atom uses.
     feed = ET.Element("feed", xmlns=ATOM_NAMESPACE)
     feed_id = FEED_ID_PREFIX + (":" + ",".join(sorted(hypothesis_ids)) if hypothesis_ids else "")
-    choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
     # A feed of another run choice is another feed: readers must not merge their entries and read marks.
-    feed_id += "".join(f":{name.replace('_', '-')}-{getattr(choices, name)}"
-                       for name in ("new_in_run", "changed_in_run") if getattr(choices, name) is not None)
+    feed_id += "".join(f":{name}-{choice}" for name, choice in (("new-in-run", new_in_run),
+                                                                ("changed-in-run", changed_in_run))
+                       if choice is not None)
     _child(feed, "id", feed_id)
     _child(feed, "title", FEED_TITLE)
     subtitle = describe_feed(days, new_in_run, changed_in_run)[1]
@@ -116,13 +118,15 @@ def build_feed(
 
 def describe_feed(days: int | None, new_in_run: int | str | None = None,
                   changed_in_run: int | str | None = None) -> tuple[str, str]:
-    """What a feed lists: for `tracker feed`'s report ("the last 7 days") and as the feed's subtitle."""
-    choices = Selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    """What a feed lists: for `tracker feed`'s report ("the last 7 days") and as the feed's subtitle.
+
+    The run choices are as a `Selection` keeps them: None, "latest" or a run id.
+    """
     # "the last 1 day" in the report, as `tracker` counts everything; "the last day" in the subtitle.
     report = None if days is None else f"the last {counted(days, 'day')}"
     window = None if days is None else "the last " + ("day" if days == 1 else f"{days} days")
     in_runs = " and ".join(f"{word} in {'the latest run' if choice == 'latest' else f'run {choice}'}"
-                           for word, choice in (("new", choices.new_in_run), ("changed", choices.changed_in_run))
+                           for word, choice in (("new", new_in_run), ("changed", changed_in_run))
                            if choice is not None)
     if window is None:
         return f"articles {in_runs}", f"Articles {in_runs}"

@@ -7,10 +7,10 @@ import random
 from datetime import date
 from pathlib import Path
 
-from standin import EutilsStandin
-from synthetic import synthetic_article_xml
-
 from tracker.config import Settings, load_settings
+
+from .standin import EutilsStandin
+from .synthetic import synthetic_article_xml
 
 HYPOTHESES_TOML = '''
 [[hypothesis]]

@@ -31,7 +31,7 @@ Animals, the human-only age groups and organism headings such as Rats or Mice. I
 publication types "Retracted Publication" / "Retraction of Publication" and the RetractionIn, RetractionOf,
 ErratumIn and ExpressionOfConcernIn links.
 
-`evidence_table` is the one place that counts evidence, for the dashboard and the exports alike.
+The counting of tagged articles is `evidence`'s.
 """
 
 from __future__ import annotations
@@ -50,47 +50,22 @@ import pyarrow.compute as pc
 
 from tracker.config import Hypothesis
 from tracker.errors import ConfigError
-from tracker.models import STANCES, UNREAD_STANCE
+# The design and species ids and the facet columns tagging assigns are the shared vocabulary's; tagging.DESIGNS and
+# the like name the same objects.
+from tracker.vocabulary import DESIGN_LABELS, DESIGNS, FACET_COLUMNS, GREEK_NAMES, SPECIES  # noqa: F401
 
-DESIGNS: tuple[str, ...] = (
-    "meta_analysis", "systematic_review", "rct", "clinical_trial", "cohort", "case_control", "observational",
-    "case_report", "narrative_review", "editorial", "other",
-)
-DESIGN_LABELS: dict[str, str] = {
-    "meta_analysis": "Meta-analysis",
-    "systematic_review": "Systematic review",
-    "rct": "Randomised controlled trial",
-    "clinical_trial": "Other clinical trial",
-    "cohort": "Cohort study",
-    "case_control": "Case-control study",
-    "observational": "Cross-sectional / other observational",
-    "case_report": "Case report",
-    "narrative_review": "Narrative review",
-    "editorial": "Editorial / letter / comment",
-    "other": "Other",
-}
-SPECIES: tuple[str, ...] = ("human", "animal", "both", "unknown")
 FIELDS: tuple[str, ...] = ("title", "abstract", "keywords", "mesh")
-FACET_COLUMNS: tuple[str, ...] = (
-    "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum", "expression_of_concern",
-)
 TAG_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "source", "matched_terms")
 
 # Bump when the matcher or the design / species / integrity rules in this module change, so that every stored
 # tag counts as made by other rules and the next fetch or `tracker retag` redoes it.
 CODE_RULES_VERSION = "2026-11-25.3"
 
-_GREEK_NAMES = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta", "θ": "theta",
-    "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "µ": "mu", "ν": "nu", "ξ": "xi", "ο": "omicron",
-    "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "ϕ": "phi",
-    "χ": "chi", "ψ": "psi", "ω": "omega",
-}
 # The marker the scan wraps matches in; a text that carries it has it turned into a space first.
 _MARK = "\x01"
 # Hyphen look-alikes and the no-break spaces that PubMed abstracts carry, folded so that one pattern finds them all.
 _FOLDINGS = {
-    **_GREEK_NAMES, "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    **GREEK_NAMES, "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
     "\u00a0": " ", "\u202f": " ", "\u2009": " ", _MARK: " ",
 }
 _FOLDED_CHARACTERS = re.compile("[" + re.escape("".join(_FOLDINGS)) + "]")
@@ -591,143 +566,3 @@ def tag_articles(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis] | Rule
     frame = articles.reset_index(drop=True)
     texts = _field_texts(frame)
     return TagResult(_tags_frame(frame, rules, texts), _facets_frame(frame, texts), rules.version)
-
-
-# --- the evidence table ----------------------------------------------------------------------------------------
-
-EVIDENCE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "year", "year_label", "design", "count", "cumulative",
-                                     "per_1000")
-UNKNOWN_YEAR_LABEL = "unknown"
-# pub_year is never negative, so -1 can stand for "unknown" while grouping and is turned back into <NA> after.
-_UNKNOWN_YEAR = -1
-
-
-def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, include_retracted: bool = False,
-                   by_species: bool = False, stances: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Count articles per cause hypothesis × publication year × design (× species) (× stance), with running and
-    normalised sums.
-
-    The catalogue needs pub_year, hypotheses, design, retracted (and species with `by_species`, pmid with
-    `stances`). `stances` (pmid, hypothesis_id, stance: `store.load_stance_frame`) adds a stance key with every
-    level of `stance.STANCES`; a tagged pair with no stance row counts as `stance.UNREAD_STANCE`. One row
-    for every cause × year from the first to the last known year × design (× species), zeros included, then one
-    "unknown" year row per cause × design (× species) so articles without a year are never dropped. cumulative
-    runs over the known years (and is <NA> on the unknown row); per_1000 divides by the articles of the same year
-    that carry the baseline hypothesis (the unknown row by the baseline's unknown-year articles) and is NaN where
-    that is zero or the file has no baseline. The baseline is the denominator only: it has no rows of its own.
-    Retracted articles leave both counts and denominators unless `include_retracted`.
-    """
-    by_stance = stances is not None
-    extra_keys = (["species"] if by_species else []) + (["stance"] if by_stance else [])
-    keys = ["hypothesis_id", "year", "design", *extra_keys]
-    columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
-    causes = [h.id for h in hypotheses if not h.baseline]
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
-    # Only the columns counted: filtering the whole catalogue would copy every column of every row.
-    counted = catalogue[[*(["pmid"] if by_stance else []), "pub_year", "design", "hypotheses",
-                         *(["species"] if by_species else [])]]
-    kept = counted if include_retracted else counted[~catalogue["retracted"].astype(bool)]
-    years = kept["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
-    known_years = years[years != _UNKNOWN_YEAR]
-    year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
-
-    levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(SPECIES)] if by_species else [])
-              + ([list(STANCES)] if by_stance else []))
-    counts, denominators = _grid_counts(kept, years.to_numpy(), levels, causes, baseline_id,
-                                        stances if by_stance else None)
-    grid = pd.MultiIndex.from_product(levels, names=keys)
-    table = pd.Series(counts, index=grid, name="count").reset_index()
-    table["count"] = table["count"].astype("int64")
-
-    known = table["year"] != _UNKNOWN_YEAR
-    running = table[known].groupby([key for key in keys if key != "year"], sort=False)["count"].cumsum()
-    table["cumulative"] = pd.array([pd.NA] * len(table), dtype="Int64")
-    table.loc[known, "cumulative"] = running.astype("Int64")
-
-    denominator = table["year"].map(denominators).astype("float64")
-    table["per_1000"] = (table["count"] * 1000.0 / denominator.where(denominator > 0)).astype("float64")
-
-    table["year_label"] = table["year"].map(lambda year: UNKNOWN_YEAR_LABEL if year == _UNKNOWN_YEAR else str(year))
-    table["year"] = table["year"].astype("Int64").mask(~known)
-    table["hypothesis_id"] = table["hypothesis_id"].astype(object)
-    table["design"] = table["design"].astype(object)
-    if by_stance:
-        table["stance"] = table["stance"].astype(object)
-    return table[columns].reset_index(drop=True)
-
-
-def _positions(values: pd.Series, level: Sequence[str]) -> np.ndarray:
-    """Each value's position in `level`, -1 where it is not there (or missing), looked up in C++ on the Arrow
-    strings the catalogue holds (object-dtype look-ups were most of a stance-keyed table)."""
-    array = pa.array(values)
-    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    found = pc.index_in(array, value_set=pa.array(list(level), type=array.type))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
-
-
-def _grid_counts(kept: pd.DataFrame, years: np.ndarray, levels: list[list], causes: list[str],
-                 baseline_id: str | None, stances: pd.DataFrame | None) -> tuple[np.ndarray, pd.Series]:
-    """The articles in each cell of the grid `levels` (causes × years × designs (× species) (× stances), in
-    MultiIndex.from_product's order) of every cause an article carries, and the baseline's articles per year
-    (the per-1,000 denominators).
-
-    The catalogue shares one hypotheses list among the articles with the same tags, so which causes an article
-    carries is a look-up per shared list, and each cell a bincount over integer positions: a row per (article,
-    cause) pair, as an explode and a group-by over their labels make, cost most of the table. With `stances`,
-    a pair's stance comes from its stance row; the pairs without one count as UNREAD_STANCE.
-    """
-    lists = kept["hypotheses"].to_numpy(dtype=object)
-    first_rows, list_codes = np.unique(np.fromiter(map(id, lists), dtype="int64", count=len(lists)),
-                                       return_index=True, return_inverse=True)[1:]
-    # carries[code, position]: whether the shared list `code` holds hypothesis `position` of causes + baseline.
-    tracked = [*causes, *([baseline_id] if baseline_id is not None else [])]
-    carries = np.array([[hypothesis_id in lists[row] for hypothesis_id in tracked] for row in first_rows],
-                       dtype=bool).reshape(len(first_rows), len(tracked))
-    # Each article's cell within one cause's block; -1 where a value is outside the grid (left out, as a
-    # reindex on the grid leaves it out).
-    year_levels = pd.Index(levels[1], dtype="int64")
-    cell = year_levels.get_indexer(years)
-    facet_columns = ["design", *(["species"] if len(levels) - (stances is not None) > 3 else [])]
-    for level, column in zip(levels[2:], facet_columns):
-        position = _positions(kept[column], level)
-        cell = np.where((cell >= 0) & (position >= 0), cell * len(level) + position, -1)
-    block = int(np.prod([len(level) for level in levels[1:2 + len(facet_columns)]]))
-    inside = cell >= 0
-    carried = carries[list_codes] & inside[:, None]
-    plain = np.stack([np.bincount(cell[carried[:, position]], minlength=block) for position in range(len(causes))]
-                     ) if causes else np.zeros((0, block), dtype="int64")
-    if stances is None:
-        counts = plain.reshape(-1)
-    else:
-        stance_count = len(levels[-1])
-        rows = pd.Index(kept["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
-        cause_positions = _positions(stances["hypothesis_id"], causes)
-        stance_positions = _positions(stances["stance"], levels[-1])
-        # A stance row counts where its article is kept and carries its cause.
-        paired = (rows >= 0) & (cause_positions >= 0)
-        paired[paired] = carried[rows[paired], cause_positions[paired]]
-        pair_cells = cause_positions[paired] * block + cell[rows[paired]]
-        valid = stance_positions[paired] >= 0
-        by_stance = np.bincount(pair_cells[valid] * stance_count + stance_positions[paired][valid],
-                                minlength=len(causes) * block * stance_count).reshape(len(causes), block, stance_count)
-        # What has no stance row: the cause's count less the pairs that have one.
-        with_row = np.bincount(pair_cells, minlength=len(causes) * block).reshape(len(causes), block)
-        by_stance[:, :, list(levels[-1]).index(UNREAD_STANCE)] += plain - with_row
-        counts = by_stance.reshape(-1)
-    if baseline_id is None:
-        denominators = pd.Series(dtype="int64")
-    else:
-        denominators = pd.Series(years[carries[list_codes, len(causes)]]).value_counts()
-    return counts.astype("int64"), denominators
-
-
-def evidence_by_year(table: pd.DataFrame, value: str = "count") -> pd.DataFrame:
-    """Pivot an evidence table to year_label × hypothesis_id, summing designs (and species); unknown year last.
-
-    `value` is "count", "cumulative" or "per_1000" (summing per_1000 is right: designs share a denominator).
-    A cell stays NaN when every summed value is missing, as per_1000 is where the baseline has no articles.
-    """
-    sums = table.groupby(["year_label", "hypothesis_id"], sort=False)[value].sum(min_count=1).unstack()
-    labels = sorted(sums.index, key=lambda label: (label == UNKNOWN_YEAR_LABEL, label))
-    return sums.reindex(index=labels, columns=list(dict.fromkeys(table["hypothesis_id"])))

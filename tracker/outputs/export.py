@@ -17,7 +17,7 @@ CSV columns (stable; new columns are only ever appended):
     pubmed_url             https://pubmed.ncbi.nlm.nih.gov/<pmid>/
     hypotheses             ids of the hypotheses the article carries, "serotonin; sleep" (baseline included)
     matched_terms          the terms that tagged it, per hypothesis: "serotonin: 5-HT, SSRI | sleep: insomnia"
-    design                 study design id (`tagging.DESIGNS`, e.g. "rct", "meta_analysis")
+    design                 study design id (`vocabulary.DESIGNS`, e.g. "rct", "meta_analysis")
     species                human, animal, both or unknown
     publication_types      PubMed publication types, "; "-separated
     mesh_terms             MeSH descriptor names, "; "-separated
@@ -70,6 +70,7 @@ from typing import Any, NamedTuple, TextIO
 import pandas as pd
 
 from tracker.models import UNREAD_STANCE
+from tracker.vocabulary import pubmed_url
 
 CSV_COLUMNS: tuple[str, ...] = (
     "pmid", "title", "authors", "journal", "year", "publication_date", "doi", "pmcid", "pubmed_url", "hypotheses",
@@ -78,7 +79,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "publication_status", "comments_on", "comments_in",
 )
 ABSTRACT_COLUMN = "abstract"
-PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 FLAG_COLUMNS = ("retracted", "retraction_notice", "has_erratum", "expression_of_concern")
 # The catalogue's detail columns each format reads: decoding only these keeps a large export quick.
 _CSV_DETAILS = ("publication_types", "mesh_terms", "matched_terms", "authors", "grants", "chemicals", "comments")
@@ -95,11 +95,6 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 def detail_columns(export_format: str) -> tuple[str, ...]:
     """The catalogue's detail columns the writer of "csv", "ris" or "bibtex" reads: decode them before writing."""
     return _DETAILS_BY_FORMAT[export_format]
-
-
-def pubmed_url(pmid: int) -> str:
-    """Return the PubMed page of a PMID."""
-    return PUBMED_URL.format(pmid=int(pmid))
 
 
 def neutralise_cell(value: object) -> str:

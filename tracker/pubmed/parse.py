@@ -35,15 +35,14 @@ from tracker.models import (
     MeshQualifier,
     SizeLimits,
 )
-from tracker.xmlguard import EntityGuard
+from tracker.pubmed.text import (MONTH_ABBREVIATIONS, month_number, normalise_orcid, parse_pubmed_date_text,
+                                 pmid_number)
+from tracker.pubmed.xmlguard import EntityGuard
 
 __all__ = ["iter_pubmed_records", "normalise_orcid", "parse_pubmed_date_text", "pmid_number"]
 
 # 64 KiB keeps the per-chunk Python overhead negligible while holding only a sliver of a large response.
 CHUNK_SIZE_BYTES = 64 * 1024
-
-# SQLite stores integers in 64 bits: anything from 2^63 on would overflow on insert.
-MAX_PMID = 2**63
 
 RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle", "DeleteCitation"})
 # What each accepted document root holds: efetch's sets, NLM's older MedlineCitationSet files (whose records are
@@ -56,26 +55,6 @@ RECORD_TAGS_BY_ROOT = {
     "PubmedBookArticle": frozenset({"PubmedBookArticle"}),
 }
 
-MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NUMBERS = {
-    **{name.lower(): number for number, name in enumerate(MONTH_ABBREVIATIONS, start=1)},
-    **{
-        name: number
-        for number, name in enumerate(
-            ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-             "november", "december"),
-            start=1,
-        )
-    },
-    "sept": 9,
-}
-
-# The first year in the text, then (after whitespace only) a month, then (after whitespace only) a day:
-# "2019 Nov-Dec" → 2019 Nov, "2019 Aug 5-11" → 2019 Aug 5, but "2019 08-09" never reads 09 as a day.
-DATE_TEXT_PATTERN = re.compile(
-    r"(?<!\d)(?P<year>\d{4})(?!\d)(?:\s+(?P<month>[A-Za-z]+|\d{1,2}(?!\d))(?:\s+(?P<day>\d{1,2})(?!\d))?)?"
-)
-
 MATHML = "{http://www.w3.org/1998/Math/MathML}"
 MATHML_MATH = MATHML + "math"
 # What MathML holds besides the formula's own text: other encodings of it (TeX source, content markup).
@@ -86,61 +65,8 @@ MATHML_ACCENTED = frozenset({MATHML + "mover", MATHML + "munder"})
 # An accent over a symbol ("V̇O2" as V under a dot) has no plain-text form: the symbol alone is written.
 MATHML_ACCENTS = frozenset({".", "˙", "·", "¯", "‾", "^", "ˆ", "~", "˜", "→", "⃗"})
 
-# "0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097" or the 16 characters run together.
-ORCID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])/?$")
-
 # XML's own whitespace only: a no-break or thin space in a title is content and is kept as it is.
 XML_WHITESPACE_RUN = re.compile(r"[ \t\r\n]+")
-
-
-def parse_pubmed_date_text(text: str) -> tuple[int | None, int | None, int | None]:
-    """Read (year, month, day) from a PubMed date such as "2019 Aug 5", "1998 Dec-1999 Jan" or "Spring 2020".
-
-    A range keeps its start; whatever is not known (a season, a missing day, an impossible date) is None.
-    """
-    match = DATE_TEXT_PATTERN.search(text or "")
-    if match is None:
-        return None, None, None
-    year = int(match["year"])
-    month = _month_number(match["month"])
-    day = int(match["day"]) if month is not None and match["day"] else None
-    if day is not None:
-        try:
-            datetime.date(year, month, day)
-        except ValueError:
-            day = None
-    return year, month, day
-
-
-def normalise_orcid(text: str | None) -> str | None:
-    """The bare "0000-0002-1825-0097" form of an ORCID iD given in any of PubMed's forms; None if it is not one.
-
-    The last character is an ISO 7064 11-2 checksum, which ORCID defines: an iD that fails it was mistyped and
-    would point to someone else, so it is dropped.
-    """
-    match = ORCID_PATTERN.search((text or "").strip())
-    if match is None:
-        return None
-    characters = "".join(match.groups()).upper()
-    total = 0
-    for digit in characters[:-1]:
-        total = (total + int(digit)) * 2
-    check = (12 - total % 11) % 11
-    if characters[-1] != ("X" if check == 10 else str(check)):
-        return None
-    return "-".join(characters[start:start + 4] for start in range(0, 16, 4))
-
-
-def pmid_number(text: str) -> int | None:
-    """The PMID a text holds ("31234567"), or None unless it is a positive ASCII whole number below 2^63.
-
-    2^63 is SQLite's integer limit; real PMIDs have at most eight digits, so the bound only stops garbage.
-    """
-    # The length test comes first so that a million-digit "PMID" is never converted.
-    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 0 < number < MAX_PMID else None
 
 
 def iter_pubmed_records(source: bytes | BinaryIO, limits: SizeLimits = SizeLimits()) -> Iterator[Article | Deletion]:
@@ -464,15 +390,6 @@ def _texts(elements: list[ElementTree.Element]) -> tuple[str, ...]:
     return tuple(text for text in texts if text)
 
 
-def _month_number(text: str | None) -> int | None:
-    if not text:
-        return None
-    if text.isdigit():
-        number = int(text)
-        return number if 1 <= number <= 12 else None
-    return MONTH_NUMBERS.get(text.lower())
-
-
 def _pub_date(pub_date: ElementTree.Element | None) -> tuple[int | None, int | None, int | None, str | None]:
     """Year, month, day and the raw text of a PubDate, whether in parts or as a MedlineDate."""
     if pub_date is None:
@@ -482,9 +399,9 @@ def _pub_date(pub_date: ElementTree.Element | None) -> tuple[int | None, int | N
         # Rebuild the parts as one text ("2019 Aug 5") so a single reader handles both forms alike.
         year = _flat_text(pub_date.find("Year"))
         month = _flat_text(pub_date.find("Month"))
-        month_number = _month_number(month)
-        if month_number is not None:
-            month = MONTH_ABBREVIATIONS[month_number - 1]
+        number = month_number(month)
+        if number is not None:
+            month = MONTH_ABBREVIATIONS[number - 1]
         day = _flat_text(pub_date.find("Day"))
         if day is not None and day.isdigit():
             day = str(int(day))
@@ -500,7 +417,7 @@ def _iso_date(date: ElementTree.Element | None) -> str | None:
     if date is None:
         return None
     year = _flat_text(date.find("Year"))
-    month = _month_number(_flat_text(date.find("Month")))
+    month = month_number(_flat_text(date.find("Month")))
     day = _flat_text(date.find("Day"))
     if not (year and year.isdigit() and month and day and day.isdigit()):
         return None

@@ -34,10 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-try:
-    from synthetic import pubmed_article_set
-except ImportError:  # imported as tests.standin (bench scripts run from the project root) rather than by pytest
-    from tests.synthetic import pubmed_article_set
+from .synthetic import pubmed_article_set
 
 ESEARCH_CAP = 9999  # PubMed's esearch serves only the first 9,999 records of a result set
 RETSTART_ERROR = (
@@ -271,8 +268,11 @@ class EutilsStandin:
 
     def __init__(self, *, rate_limit: bool = True, requests_per_s: int = 3, requests_per_s_with_key: int = 10,
                  history_efetch_cap: int | None = ESEARCH_CAP, retstart_error_status: int = 200,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, esearch_cap: int = ESEARCH_CAP) -> None:
         self.rate_limit = rate_limit
+        # The records esearch serves of one result set: PubMed's 9,999, or fewer so that a test crosses it with a
+        # few hundred records (give the client the same cap).
+        self.esearch_cap = esearch_cap
         # Serve https:// with this server context (e.g. from trustme), as NCBI does, instead of plain http://.
         self.tls = tls
         self.requests_per_s = requests_per_s
@@ -663,11 +663,11 @@ class EutilsStandin:
         translation = translation or base_term
         if term_window is not None:
             translation += term[len(base_term):]
-        if retstart > ESEARCH_CAP - 1:
+        if retstart > self.esearch_cap - 1:
             return self._error_reply("esearch", RETSTART_ERROR, self.retstart_error_status) \
                 if params.get("retmode", "xml") != "json" else \
                 self._json_error_reply(RETSTART_ERROR, self.retstart_error_status)
-        served = max(0, min(retmax, ESEARCH_CAP - retstart))
+        served = max(0, min(retmax, self.esearch_cap - retstart))
         warnings = []
         if served < retmax and len(matches) > retstart + served:
             warnings.append(f"Restrictions achieved. start and count adjusted to {retstart}, {served}")

@@ -31,11 +31,11 @@ from pathlib import Path
 from tracker import store
 from tracker.config import Hypothesis
 from tracker.errors import ConfigError, ParseError
-from tracker.medline import iter_medline_articles
+from tracker.pubmed.medline import iter_medline_articles
 from tracker.models import Article, Deletion, SizeLimits
-from tracker.parse import iter_pubmed_records
-from tracker.retag import refresh_tags
-from tracker.tagging import Rules
+from tracker.pubmed.parse import iter_pubmed_records
+from tracker.jobs.retag import refresh_tags
+from tracker.analysis.tagging import Rules
 
 # Enough to see past a byte-order mark and blank lines to the first real line of either format.
 _SNIFF_SIZE_BYTES = 4096

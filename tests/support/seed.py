@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import zlib
 from collections.abc import Sequence
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import retag, store, tagging
+from tracker import store
+from tracker.analysis import tagging
+from tracker.jobs import retag
 from tracker.config import Hypothesis
 from tracker.models import (
     AbstractSection,
@@ -201,13 +204,38 @@ def add_fetch_run(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Seq
     return run_id
 
 
+def retracted_copy(article: Article) -> Article:
+    """The article as PubMed sends it once a retraction is linked to it."""
+    return dataclasses.replace(article, publication_types=(*article.publication_types, "Retracted Publication"),
+                               corrections=(Correction("RetractionIn", article.pmid + 1, "Pain. 2026"),))
+
+
+def seed_two_runs(db_path: Path, hypotheses: Sequence[Hypothesis], articles: Sequence[Article],
+                  late_articles: Sequence[Article], retracted_count: int) -> Path:
+    """Run 1 stores `articles`; run 2, the same day, stores `late_articles` (what "new in the latest run" must
+    find) and links a retraction to the first `retracted_count` stored ones (what "changed in run" must find)."""
+    seed_store(db_path, hypotheses, articles)
+    add_fetch_run(db_path, hypotheses, late_articles,
+                  changed=[retracted_copy(article) for article in articles[:retracted_count]])
+    return db_path
+
+
 def read_catalogue(db_path: Path):
     """The store's catalogue as the dashboard and exports read it: through a read-only connection."""
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         return store.load_catalogue(connection)
-    finally:
-        connection.close()
+
+
+def read_stances(db_path: Path) -> pd.DataFrame:
+    """Every stored stance row's key, stance and confidence, as the dashboard's charts and the exports read them."""
+    with store.reading(db_path) as connection:
+        return store.load_stance_frame(connection, columns=("stance", "confidence"))
+
+
+def read_run_history(db_path: Path):
+    """The store's run history, read as the dashboard and exports read it."""
+    with store.reading(db_path) as connection:
+        return store.load_run_history(connection)
 
 
 def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:

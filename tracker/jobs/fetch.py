@@ -26,14 +26,15 @@ from typing import Protocol
 from tracker import store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
-from tracker.eutils import ESEARCH_MAX_RECORDS, EutilsClient
+from tracker.pubmed.client import EutilsClient
 from tracker.models import Article, Deletion
-from tracker.parse import iter_pubmed_records
-from tracker.retag import refresh_tags
-from tracker.tagging import compile_rules
+from tracker.pubmed.parse import iter_pubmed_records
+from tracker.jobs.retag import refresh_tags
+from tracker.analysis.tagging import compile_rules
 from tracker.wording import counted
 
-log = logging.getLogger(__name__)
+# The name log lines have always carried (scheduler logs and -v output are read by it).
+log = logging.getLogger("tracker.fetch")
 
 # Entrez dates start with PubMed's oldest records; the window's end moves with the clock.
 EARLIEST_ENTREZ_DATE = date(1781, 1, 1)
@@ -200,8 +201,8 @@ def _search_all(client: EutilsClient, connection: sqlite3.Connection, hypotheses
 
 def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hypothesis: Hypothesis, full: bool,
                        today: date) -> _SearchResult:
-    first = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS)
-    if first.count <= ESEARCH_MAX_RECORDS:
+    first = client.esearch(hypothesis.query, retmax=client.esearch_cap)
+    if first.count <= client.esearch_cap:
         pmids, window_count = set(first.pmids), 1
         if len(pmids) != first.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(first.count, 'record')} for [{hypothesis.id}] but listed "
@@ -229,9 +230,9 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
 def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: str, start: date,
                         end: date) -> tuple[set[int], int]:
     """All PMIDs of the query with `datetype` in [start, end], halving windows until each is under the cap."""
-    result = client.esearch(hypothesis.query, retmax=ESEARCH_MAX_RECORDS, datetype=datetype,
+    result = client.esearch(hypothesis.query, retmax=client.esearch_cap, datetype=datetype,
                             mindate=_ncbi_date(start), maxdate=_ncbi_date(end))
-    if result.count <= ESEARCH_MAX_RECORDS:
+    if result.count <= client.esearch_cap:
         if len(result.pmids) != result.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(result.count, 'record')} for [{hypothesis.id}] "
                               f"{datetype} {start}..{end} but listed {len(result.pmids)}; run `tracker fetch` again")
@@ -328,21 +329,9 @@ def _save_batch(connection: sqlite3.Connection, articles: list[Article], deletio
         store.delete_articles(connection, [d.pmid for d in deletions])
 
 
-def _links_of(connection: sqlite3.Connection, pmids: list[int]) -> dict[int, set[str]]:
-    links: dict[int, set[str]] = {}
-    for start in range(0, len(pmids), 500):
-        chunk = pmids[start:start + 500]
-        rows = connection.execute(
-            f"SELECT pmid, hypothesis_id FROM hypothesis_articles WHERE pmid IN ({', '.join('?' * len(chunk))})",
-            chunk)
-        for row in rows:
-            links.setdefault(row[0], set()).add(row[1])
-    return links
-
-
 def _links_of_deleted(connection: sqlite3.Connection, deletions: list[Deletion]) -> dict[str, list[int]]:
     by_hypothesis: dict[str, list[int]] = {}
-    for pmid, hypothesis_ids in _links_of(connection, [d.pmid for d in deletions]).items():
+    for pmid, hypothesis_ids in store.hypotheses_of(connection, [d.pmid for d in deletions]).items():
         for hypothesis_id in hypothesis_ids:
             by_hypothesis.setdefault(hypothesis_id, []).append(pmid)
     return by_hypothesis
@@ -380,22 +369,15 @@ def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: li
                 run_id=run_id)
             outcome.status = "succeeded"
     removed_orphans = _remove_orphans(connection)
-    return (affected | _new_and_updated(connection, run_id)) - removed_orphans
+    return (affected | store.pmids_changed_since_start(connection, run_id)) - removed_orphans
 
 
 def _remove_orphans(connection: sqlite3.Connection) -> set[int]:
     """Delete fetched articles no hypothesis returns any more (imported ones stay: a user chose them)."""
     with store.transaction(connection):
-        orphans = {row[0] for row in connection.execute(
-            "SELECT a.pmid FROM articles a WHERE NOT EXISTS (SELECT 1 FROM hypothesis_articles h WHERE h.pmid = a.pmid)"
-            " AND NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source != 'pubmed')")}
+        orphans = store.orphan_pmids(connection)
         store.delete_articles(connection, orphans)
     return orphans
-
-
-def _new_and_updated(connection: sqlite3.Connection, run_id: int) -> set[int]:
-    started_at = connection.execute("SELECT started_at FROM fetch_runs WHERE id = ?", (run_id,)).fetchone()[0]
-    return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
 
 
 def _log_outcomes(connection: sqlite3.Connection, run_id: int, outcomes: dict[str, HypothesisOutcome]) -> None:

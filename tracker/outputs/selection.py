@@ -6,7 +6,7 @@ of unknown year last, then PMID descending (newer records first within a year).
 Decisions the filters make:
 - hypotheses: an article passes when it carries any of the chosen ids (the baseline id included).
 - from_year / to_year: inclusive; once either bound is set, articles of unknown year are left out.
-- designs: any of the chosen `tagging.DESIGNS` ids.
+- designs: any of the chosen `vocabulary.DESIGNS` ids.
 - species: "human" also keeps "both" (a study in humans and animals is human evidence), and "animal" keeps
   "both" likewise; "both" and "unknown" match only themselves.
 - include_retracted: retracted articles are out unless this is true, as in every evidence count.
@@ -32,7 +32,7 @@ Decisions the filters make:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import CONFIDENCES, STANCES
-from tracker.store import RunHistory
-from tracker.tagging import DESIGNS, SPECIES
+from tracker.models import CONFIDENCES, STANCES, RunHistory
+from tracker.vocabulary import DESIGNS, SPECIES
+from tracker.wording import number_ranges
 
 TEXT_COLUMNS = ("title", "abstract", "author_names", "journal")
 # Every catalogue column `select_articles` reads: a caller that needs only the PMIDs can pass just these.
@@ -76,6 +76,9 @@ class Selection:
     only_retracted: bool = False
 
     def __post_init__(self) -> None:
+        # The run choices first: a malformed one is bad usage (RunChoiceError), reported before the other fields.
+        for name in _RUN_FIELDS:
+            object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
         for name in ("hypotheses", "designs", "stances"):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
@@ -96,17 +99,63 @@ class Selection:
         unknown_designs = [d for d in self.designs if d not in DESIGNS]
         if unknown_designs:
             raise ConfigError(f"unknown study design {unknown_designs[0]!r}: choose from {', '.join(DESIGNS)}")
-        unknown_stances = [stance for stance in self.stances if stance not in STANCES]
-        if unknown_stances:
-            raise ConfigError(f"unknown stance {unknown_stances[0]!r}: choose from {', '.join(STANCES)}")
+        check_stances(self.stances)
         if self.confidence is not None and self.confidence not in CONFIDENCES:
             raise ConfigError(f"unknown confidence {self.confidence!r}: choose one of {', '.join(CONFIDENCES)}")
         if self.species is not None and self.species not in SPECIES:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
             new_since_time(self.new_since)
-        for name in _RUN_FIELDS:
-            object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
+
+
+class RunChoiceError(ConfigError):
+    """A run choice that is malformed, or names no successful run: the command's usage, not the store, is wrong."""
+
+
+def check_stances(stances: Iterable[str]) -> None:
+    """Refuse a stance that is not one of `models.STANCES`."""
+    unknown = [stance for stance in stances if stance not in STANCES]
+    if unknown:
+        raise ConfigError(f"unknown stance {unknown[0]!r}: choose from {', '.join(STANCES)}")
+
+
+# A selection in a dashboard address (`?page=Citations&causes=sleep&stances=supports`): each field's name there.
+# include_retracted and only_retracted travel together as retracted=include or retracted=only.
+QUERY_NAMES = {"hypotheses": "causes", "stances": "stances", "confidence": "confidence", "designs": "designs",
+               "from_year": "from", "to_year": "to"}
+
+
+def to_query(selection: Selection) -> dict[str, str]:
+    """The address parameters that name a selection's hypotheses, stances (and their confidence), designs, years
+    and retracted choice."""
+    query: dict[str, str] = {}
+    for field, name in QUERY_NAMES.items():
+        value = getattr(selection, field)
+        if value is not None and value != ():
+            query[name] = ",".join(str(item) for item in value) if isinstance(value, tuple) else str(value)
+    if selection.only_retracted or selection.include_retracted:
+        query["retracted"] = "only" if selection.only_retracted else "include"
+    return query
+
+
+def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict[str, object]:
+    """The Selection fields an address names. A link is never an error: values not allowed are left out."""
+    allowed = {"hypotheses": set(hypothesis_ids), "stances": set(STANCES), "designs": set(DESIGNS)}
+    fields: dict[str, object] = {}
+    for field, choices in allowed.items():
+        if QUERY_NAMES[field] in params:
+            fields[field] = tuple(value for value in params[QUERY_NAMES[field]].split(",") if value in choices)
+    if params.get(QUERY_NAMES["confidence"]) in CONFIDENCES:
+        fields["confidence"] = params[QUERY_NAMES["confidence"]]
+    for field in ("from_year", "to_year"):
+        value = params.get(QUERY_NAMES[field], "")
+        if value.isdigit():
+            fields[field] = int(value)
+    if params.get("retracted") in ("only", "include"):
+        fields["include_retracted"] = True
+    if params.get("retracted") == "only":
+        fields["only_retracted"] = True
+    return fields
 
 
 def new_since_time(text: str) -> pd.Timestamp:
@@ -132,8 +181,8 @@ def _run_choice(name: str, value: object) -> int | str | None:
         value = int(value.strip())
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
         return int(value)
-    raise ConfigError(f"{_RUN_FIELDS[name][0]} {value!r} is not a run; give latest or a run id that "
-                      f"`tracker status` lists")
+    raise RunChoiceError(f"{_RUN_FIELDS[name][0]} {value!r} is not a run; give latest or a run id that "
+                         f"`tracker status` lists")
 
 
 def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run") -> int:
@@ -145,7 +194,7 @@ def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run")
     succeeded = history.loc[history["status"] == "succeeded", "id"].astype(int).tolist()
     if choice == LATEST_RUN:
         if not succeeded:
-            raise ConfigError(f"{option} latest: no fetch or import has succeeded yet; run `tracker fetch` or "
+            raise RunChoiceError(f"{option} latest: no fetch or import has succeeded yet; run `tracker fetch` or "
                               f"`tracker import FILE` first")
         return max(succeeded)
     if choice in succeeded:
@@ -153,19 +202,8 @@ def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run")
     status = history.loc[history["id"] == choice, "status"]
     problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
                else f"there is no run {choice}")
-    choices = f"latest or {_id_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
-    raise ConfigError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
-
-
-def _id_ranges(ids: list[int]) -> str:
-    """1, 2, 3, 5, 8, 9 as "1-3, 5, 8-9": a year of nightly runs stays one readable line."""
-    spans: list[list[int]] = []
-    for run_id in sorted(ids):
-        if spans and run_id == spans[-1][1] + 1:
-            spans[-1][1] = run_id
-        else:
-            spans.append([run_id, run_id])
-    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
+    choices = f"latest or {number_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
+    raise RunChoiceError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")
 
 
 def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
@@ -197,6 +235,15 @@ def select_articles(
     (pmid, hypothesis_id, stance) is needed when the selection filters by stance; `runs`, the store's run history,
     when it names a run.
     """
+    # The runs first: a run that does not exist or failed is the caller's usage error, whatever else is wrong.
+    run_pmid_sets = []
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
+        run_pmid_sets.append(run_pmids(runs, resolve_run(runs, choice, option), change))
     _check_hypotheses(catalogue, selection, hypothesis_ids)
     keep = pd.Series(True, index=catalogue.index)
     if selection.hypotheses:
@@ -218,13 +265,8 @@ def select_articles(
     if selection.new_since is not None:
         first_seen = pd.to_datetime(catalogue["first_seen"], utc=True, format="ISO8601")
         keep &= (first_seen >= new_since_time(selection.new_since)).fillna(False).astype(bool)
-    for name, (option, change) in _RUN_FIELDS.items():
-        choice = getattr(selection, name)
-        if choice is None:
-            continue
-        if runs is None:
-            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
-        keep &= catalogue["pmid"].isin(run_pmids(runs, resolve_run(runs, choice, option), change))
+    for pmids in run_pmid_sets:
+        keep &= catalogue["pmid"].isin(pmids)
     if selection.text is not None and selection.text.strip():
         keep &= _text_matches(catalogue, selection.text.strip())
     if selection.stances:

@@ -33,11 +33,11 @@ from tracker import store
 from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTER_S, DEFAULT_TIMEZONE,
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
 from tracker.errors import ConfigError, LockHeld, TrackerError
-from tracker.lock import job_lock
+from tracker.jobs.lock import job_lock
 from tracker.wording import plural
 
 if TYPE_CHECKING:
-    from tracker.fetch import FetchReport
+    from tracker.jobs.fetch import FetchReport
 
 # A run that starts up to an hour late (the machine slept, the process was busy) still runs; later ones are skipped.
 MISFIRE_GRACE_S = 3600
@@ -233,11 +233,9 @@ def last_successful_fetch(db_path: Path) -> datetime | None:
     """When the last fetch run that succeeded finished, from the store (None without one)."""
     if not Path(db_path).exists():
         return None
-    connection = store.connect(db_path)
-    try:
+    # Read-only: the scheduler only looks; the fetch it starts is the job that may migrate the store.
+    with store.reading(db_path) as connection:
         run = store.load_last_successful_run(connection)
-    finally:
-        connection.close()
     return datetime.fromisoformat(str(run["finished_at"])) if run and run["finished_at"] else None
 
 

@@ -1,0 +1,95 @@
+"""What every page is given (`Context`), and the pieces two pages share: the latest run, a run's label, the article a
+clicked row or a link chose."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import loaders, views
+from tracker import store
+from tracker.config import Hypothesis, Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: settings, the store's state, the clock and the reader's global choices."""
+
+    settings: Settings
+    state: loaders.StoreState
+    include_retracted: bool
+    now: datetime
+
+    @property
+    def hypotheses(self) -> tuple[Hypothesis, ...]:
+        """Every configured hypothesis, the baseline included."""
+        return self.settings.hypotheses
+
+    @property
+    def causes(self) -> tuple[Hypothesis, ...]:
+        """The hypotheses that are causes."""
+        return self.settings.causes
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """What the reader sees for each hypothesis id."""
+        return {h.id: h.label for h in self.settings.hypotheses}
+
+    @property
+    def hypothesis_ids(self) -> tuple[str, ...]:
+        """The configured ids a selection may name."""
+        return tuple(h.id for h in self.settings.hypotheses)
+
+    @property
+    def retracted_filter(self) -> str | None:
+        """What a count's link says about retracted articles: counted with the others, or not."""
+        return "include" if self.include_retracted else None
+
+
+def selected_rows(event: object) -> list[int]:
+    selection = event.get("selection") if isinstance(event, Mapping) else getattr(event, "selection", None)
+    rows = selection.get("rows") if isinstance(selection, Mapping) else getattr(selection, "rows", None)
+    return list(rows or [])
+
+
+def draw_selected_article(context: Context, shown: pd.DataFrame, event: object, linked_pmid: int | None,
+                           table_key: str = "citations_table") -> None:
+    """The article of the row clicked last, else the one a link named, else a hint."""
+    rows = selected_rows(event)
+    if linked_pmid is not None and rows == st.session_state.get("_rows_at_link", {}).get(table_key, []):
+        rows = []  # no click since the link was followed
+    article_rows = None
+    if rows and rows[0] < len(shown):
+        article_rows = shown.iloc[[rows[0]]]
+    elif linked_pmid is not None:
+        catalogue = loaders.load_catalogue(context.state)
+        position = int(catalogue["pmid"].searchsorted(linked_pmid))
+        if position < len(catalogue) and catalogue["pmid"].iloc[position] == linked_pmid:
+            article_rows = catalogue.iloc[[position]]
+    if article_rows is None:
+        if len(shown):
+            st.info("Click a row of the table to read the article here.", icon=":material/touch_app:")
+        return
+    st.divider()
+    pmid = int(article_rows["pmid"].iloc[0])
+    article = store.decode_details(article_rows).iloc[0].copy()
+    article["revised_date"] = loaders.load_revised_date(context.state, pmid)
+    views.draw_article(article, context.hypotheses, loaders.load_article_stances(context.state, pmid))
+
+
+def latest_run(context: Context) -> Mapping | None:
+    """The newest successful fetch or import, or None before the first."""
+    runs = loaders.load_run_history(context.state).runs
+    succeeded = runs[runs["status"] == "succeeded"]
+    return None if succeeded.empty else succeeded.iloc[-1].to_dict()
+
+
+def run_label(run: Mapping) -> str:
+    """A run as the reader picks it: "run 7 (fetch, 2026-12-01 02:31 UTC)", an import with its files."""
+    what = run["kind"] if run["kind"] != "import" or not run["files"] else f"import of {', '.join(run['files'])}"
+    when = str(run["finished_at"] or run["started_at"])
+    return f"run {run['id']} ({what}, {when[:10]} {when[11:16]} UTC)"

@@ -1,0 +1,150 @@
+"""The Citations page: the articles a `Selection` keeps, filtered in the sidebar, in the order `tracker export` writes
+them, and the one a reader clicks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import labels, loaders, views
+from dashboard.context import Context, draw_selected_article, latest_run, run_label
+from tracker import store, vocabulary
+from tracker.models import CONFIDENCES, STANCES
+from tracker.outputs import export
+from tracker.outputs.selection import LATEST_RUN, Selection, select_articles
+from tracker.vocabulary import DESIGN_LABELS, DESIGNS, SPECIES
+
+
+ANY_SPECIES = "any"
+
+
+def citations_page(context: Context) -> None:
+    """The filtered table (click a row to open it), its CSV download, and the chosen article in full."""
+    st.title("Citations")
+    stances = loaders.load_stances(context.state)
+    selection = _citation_filters(context, has_stances=len(stances) > 0)
+    catalogue = loaders.load_catalogue(context.state)
+    runs = loaders.load_run_history(context.state)
+    selected = loaders.load_selected_pmids(context.state, selection, context.hypothesis_ids)
+    st.metric("Matching articles", f"{len(selected):,}")
+    page_count = max(1, -(-len(selected) // views.CITATION_PAGE_SIZE))
+    page_number = 1
+    if page_count > 1:
+        page_number = st.number_input(f"Page (of {page_count:,}, {views.CITATION_PAGE_SIZE} rows each)",
+                                      min_value=1, max_value=page_count, value=1, step=1, key="citations_page")
+    start = (page_number - 1) * views.CITATION_PAGE_SIZE
+    shown = loaders.catalogue_rows(context.state, selected[start:start + views.CITATION_PAGE_SIZE])
+    st.caption("Click a row to open the article below; the PubMed column opens it on PubMed.")
+    event = views.draw_citations(views.citation_rows(shown, context.labels, stances), key="citations_table",
+                                 height=480)
+    st.download_button(
+        "Download this article as CSV" if len(selected) == 1 else f"Download these {len(selected):,} articles as CSV",
+        # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
+        # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
+        data=lambda: export.csv_bytes(
+            store.decode_details(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids,
+                                                 stances=stances, runs=runs), export.detail_columns("csv")),
+            stances=stances, cause_ids=[c.id for c in context.causes]),
+        file_name="fibromyalgia-evidence.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_csv",
+    )
+    st.caption("The CSV holds every matching article in the order shown, through the same code as "
+               "`tracker export`; cells that a spreadsheet would run as a formula are neutralised.")
+    if shown.empty:
+        st.info("No article matches these filters; widen the year range or clear a filter.")
+    draw_selected_article(context, shown, event, st.session_state.get("_link_pmid"))
+
+
+ANY_CONFIDENCE = "any"
+CONFIDENCE_CHOICES = {ANY_CONFIDENCE: "Any", "high": "High confidence", "low": "Low confidence (a guess)"}
+
+
+def _citation_filters(context: Context, has_stances: bool) -> Selection:
+    catalogue = loaders.load_catalogue(context.state)
+    years = catalogue["pub_year"].dropna()
+    first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (None, None)
+    with st.sidebar:
+        st.header("Filters")
+        causes = st.multiselect("Causes", [c.id for c in context.causes], format_func=context.labels.get,
+                                key="filter_causes")
+        from_year = to_year = None
+        if first_year is not None and first_year < last_year:
+            linked = st.session_state.pop("_link_years", None)
+            if linked is not None:
+                low, high = (first_year if y is None else min(max(y, first_year), last_year) for y in linked)
+                st.session_state["filter_years"] = (low, max(low, high if linked[1] is not None else last_year))
+            # No default once the state holds one (a link's years): Streamlit warns when both are given.
+            default = None if "filter_years" in st.session_state else (first_year, last_year)
+            chosen = st.slider("Publication years", first_year, last_year, default, key="filter_years",
+                               help="Articles of unknown year are listed only while the whole range is chosen.")
+            # The full range means "no year filter", so that articles of unknown year stay in.
+            if chosen != (first_year, last_year):
+                from_year, to_year = chosen
+        designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
+        chosen_stances: list[str] = []
+        confidence = ANY_CONFIDENCE
+        if has_stances:
+            chosen_stances = st.multiselect(
+                "What it found (stance)", list(STANCES), format_func=lambda s: vocabulary.STANCE_BADGES[s],
+                key="filter_stances", help="For the chosen causes, or for any cause when none is chosen.")
+            confidence = st.selectbox(
+                "How sure the reading is", (ANY_CONFIDENCE, *CONFIDENCES), key="filter_confidence",
+                format_func=CONFIDENCE_CHOICES.get, disabled=not chosen_stances,
+                help="With a stance chosen: only readings the reader is sure of, or only those it is not (each "
+                     "article says why).")
+        species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
+                               format_func=lambda s: "Any" if s == ANY_SPECIES else labels.SPECIES_LABELS[s])
+        only_retracted = st.checkbox("Only retracted articles", key="filter_only_retracted",
+                                     help="Every retracted article, whether or not retracted ones are included "
+                                          "elsewhere.")
+        run_fields = _run_filters(context)
+        text = st.text_input("Search title, abstract, authors, journal", key="filter_text")
+    return Selection(
+        hypotheses=tuple(causes), from_year=from_year, to_year=to_year, designs=tuple(designs),
+        species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
+        text=text.strip() or None, stances=tuple(chosen_stances),
+        confidence=None if confidence == ANY_CONFIDENCE or not chosen_stances else confidence,
+        only_retracted=only_retracted,
+        **run_fields,
+    )
+
+
+NEW_FILTERS = {"all": "All articles", "run": "New in run …", "since": "New since a date"}
+
+
+def _run_filters(context: Context) -> dict[str, object]:
+    """The "new in run …" (the latest by default, any earlier run, or since a date) and "changed in run …"
+    choices, as the Selection fields they set."""
+    runs = loaders.load_run_history(context.state).runs
+    succeeded = runs[runs["status"] == "succeeded"].iloc[::-1]  # newest first: the latest is the default
+    labels = {int(run["id"]): run_label(run) for run in succeeded.to_dict("records")}
+    # "latest" rather than its id: after the next fetch the same choice shows that fetch's articles.
+    choices = [LATEST_RUN, *labels] if labels else []
+    choice_label = {LATEST_RUN: f"the latest, {next(iter(labels.values()))}" if labels else "", **labels}.get
+    fields: dict[str, object] = {}
+    mode = st.radio("New articles", list(NEW_FILTERS), format_func=NEW_FILTERS.get, key="filter_new",
+                    help="New: stored for the first time by a fetch or an import, as `tracker status` lists them.")
+    if mode == "run" and choices:
+        fields["new_in_run"] = st.selectbox("New in run", choices, format_func=choice_label, key="filter_new_run")
+        # The sidebar cuts a long choice; the run it names, in full.
+        st.caption(labels[max(labels)] if fields["new_in_run"] == LATEST_RUN else labels[fields["new_in_run"]])
+    elif mode == "run":
+        st.caption("No fetch or import has succeeded yet.")
+    elif mode == "since":
+        latest = latest_run(context)
+        # The default comes from the store, not the clock: the day the latest run started.
+        default = str(latest["started_at"] if latest else loaders.load_catalogue(context.state)["first_seen"].max())
+        since = st.date_input("First seen on or after (UTC)", value=date.fromisoformat(default[:10]),
+                              key="filter_new_since")
+        fields["new_since"] = since.isoformat()
+    changed = st.checkbox("Changed in run …", key="filter_changed",
+                          help="Stored articles whose record changed: a new retraction or erratum link, a corrected "
+                               "record.")
+    if changed and choices:
+        fields["changed_in_run"] = st.selectbox("Changed in run", choices, format_func=choice_label,
+                                                key="filter_changed_run")
+        st.caption(labels[max(labels)] if fields["changed_in_run"] == LATEST_RUN else labels[fields["changed_in_run"]])
+    return fields

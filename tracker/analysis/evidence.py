@@ -1,0 +1,439 @@
+"""Every count of tagged evidence, for the dashboard, the summaries and the exports alike: pure pandas, no I/O.
+
+`evidence_table` counts articles per cause × publication year × design (× species) (× stance); the rest shapes
+that table, or the catalogue, into what one chart or summary shows. Per 1,000 divides by the baseline's articles
+of the same year everywhere (`per_1000`), so a bar and the table behind it never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracker.config import Hypothesis
+from tracker.models import STANCES, UNREAD_STANCE
+from tracker.vocabulary import (
+    DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, READING_LABELS, READINGS, SPECIES)
+
+# How the overview groups the eleven study designs when it stacks by evidence level: the first level is the
+# high-level evidence a guideline panel would weigh first.
+EVIDENCE_LEVELS: dict[str, tuple[str, ...]] = {
+    "high": HIGH_LEVEL_DESIGNS,
+    "primary": ("clinical_trial", "cohort", "case_control", "observational"),
+    "reports_opinion": ("case_report", "narrative_review", "editorial"),
+    "other": ("other",),
+}
+EVIDENCE_LEVEL_LABELS = {
+    "high": "Meta-analyses, systematic reviews, RCTs",
+    "primary": "Other trials and observational studies",
+    "reports_opinion": "Case reports, narrative reviews, opinion",
+    "other": "Other or not stated",
+}
+_LEVEL_OF_DESIGN = {design: level for level, designs in EVIDENCE_LEVELS.items() for design in designs}
+# A per-1,000 value from fewer fibromyalgia articles than this in its year swings on one article: it is marked.
+SMALL_BASELINE = 20
+
+
+
+EVIDENCE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "year", "year_label", "design", "count", "cumulative",
+                                     "per_1000")
+UNKNOWN_YEAR_LABEL = "unknown"
+# pub_year is never negative, so -1 can stand for "unknown" while grouping and is turned back into <NA> after.
+_UNKNOWN_YEAR = -1
+
+
+def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, include_retracted: bool = False,
+                   by_species: bool = False, stances: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Count articles per cause hypothesis × publication year × design (× species) (× stance), with running and
+    normalised sums.
+
+    The catalogue needs pub_year, hypotheses, design, retracted (and species with `by_species`, pmid with
+    `stances`). `stances` (pmid, hypothesis_id, stance: `store.load_stance_frame`) adds a stance key with every
+    level of `models.STANCES`; a tagged pair with no stance row counts as `models.UNREAD_STANCE`. One row
+    for every cause × year from the first to the last known year × design (× species), zeros included, then one
+    "unknown" year row per cause × design (× species) so articles without a year are never dropped. cumulative
+    runs over the known years (and is <NA> on the unknown row); per_1000 divides by the articles of the same year
+    that carry the baseline hypothesis (the unknown row by the baseline's unknown-year articles) and is NaN where
+    that is zero or the file has no baseline. The baseline is the denominator only: it has no rows of its own.
+    Retracted articles leave both counts and denominators unless `include_retracted`.
+    """
+    by_stance = stances is not None
+    extra_keys = (["species"] if by_species else []) + (["stance"] if by_stance else [])
+    keys = ["hypothesis_id", "year", "design", *extra_keys]
+    columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
+    causes = [h.id for h in hypotheses if not h.baseline]
+    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    # Only the columns counted: filtering the whole catalogue would copy every column of every row.
+    counted = catalogue[[*(["pmid"] if by_stance else []), "pub_year", "design", "hypotheses",
+                         *(["species"] if by_species else [])]]
+    kept = counted if include_retracted else counted[~catalogue["retracted"].astype(bool)]
+    years = kept["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
+    known_years = years[years != _UNKNOWN_YEAR]
+    year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
+
+    levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(SPECIES)] if by_species else [])
+              + ([list(STANCES)] if by_stance else []))
+    counts, denominators = _grid_counts(kept, years.to_numpy(), levels, causes, baseline_id,
+                                        stances if by_stance else None)
+    grid = pd.MultiIndex.from_product(levels, names=keys)
+    table = pd.Series(counts, index=grid, name="count").reset_index()
+    table["count"] = table["count"].astype("int64")
+
+    known = table["year"] != _UNKNOWN_YEAR
+    running = table[known].groupby([key for key in keys if key != "year"], sort=False)["count"].cumsum()
+    table["cumulative"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table.loc[known, "cumulative"] = running.astype("Int64")
+
+    table["per_1000"] = per_1000(table["count"], table["year"].map(denominators).astype("float64"))
+
+    table["year_label"] = table["year"].map(lambda year: UNKNOWN_YEAR_LABEL if year == _UNKNOWN_YEAR else str(year))
+    table["year"] = table["year"].astype("Int64").mask(~known)
+    table["hypothesis_id"] = table["hypothesis_id"].astype(object)
+    table["design"] = table["design"].astype(object)
+    if by_stance:
+        table["stance"] = table["stance"].astype(object)
+    return table[columns].reset_index(drop=True)
+
+
+def _positions(values: pd.Series, level: Sequence[str]) -> np.ndarray:
+    """Each value's position in `level`, -1 where it is not there (or missing), looked up in C++ on the Arrow
+    strings the catalogue holds (object-dtype look-ups were most of a stance-keyed table)."""
+    array = pa.array(values)
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    found = pc.index_in(array, value_set=pa.array(list(level), type=array.type))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+
+
+def _grid_counts(kept: pd.DataFrame, years: np.ndarray, levels: list[list], causes: list[str],
+                 baseline_id: str | None, stances: pd.DataFrame | None) -> tuple[np.ndarray, pd.Series]:
+    """The articles in each cell of the grid `levels` (causes × years × designs (× species) (× stances), in
+    MultiIndex.from_product's order) of every cause an article carries, and the baseline's articles per year
+    (the per-1,000 denominators).
+
+    The catalogue shares one hypotheses list among the articles with the same tags, so which causes an article
+    carries is a look-up per shared list, and each cell a bincount over integer positions: a row per (article,
+    cause) pair, as an explode and a group-by over their labels make, cost most of the table. With `stances`,
+    a pair's stance comes from its stance row; the pairs without one count as UNREAD_STANCE.
+    """
+    lists = kept["hypotheses"].to_numpy(dtype=object)
+    first_rows, list_codes = np.unique(np.fromiter(map(id, lists), dtype="int64", count=len(lists)),
+                                       return_index=True, return_inverse=True)[1:]
+    # carries[code, position]: whether the shared list `code` holds hypothesis `position` of causes + baseline.
+    tracked = [*causes, *([baseline_id] if baseline_id is not None else [])]
+    carries = np.array([[hypothesis_id in lists[row] for hypothesis_id in tracked] for row in first_rows],
+                       dtype=bool).reshape(len(first_rows), len(tracked))
+    # Each article's cell within one cause's block; -1 where a value is outside the grid (left out, as a
+    # reindex on the grid leaves it out).
+    year_levels = pd.Index(levels[1], dtype="int64")
+    cell = year_levels.get_indexer(years)
+    facet_columns = ["design", *(["species"] if len(levels) - (stances is not None) > 3 else [])]
+    for level, column in zip(levels[2:], facet_columns):
+        position = _positions(kept[column], level)
+        cell = np.where((cell >= 0) & (position >= 0), cell * len(level) + position, -1)
+    block = int(np.prod([len(level) for level in levels[1:2 + len(facet_columns)]]))
+    inside = cell >= 0
+    carried = carries[list_codes] & inside[:, None]
+    plain = np.stack([np.bincount(cell[carried[:, position]], minlength=block) for position in range(len(causes))]
+                     ) if causes else np.zeros((0, block), dtype="int64")
+    if stances is None:
+        counts = plain.reshape(-1)
+    else:
+        stance_count = len(levels[-1])
+        rows = pd.Index(kept["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
+        cause_positions = _positions(stances["hypothesis_id"], causes)
+        stance_positions = _positions(stances["stance"], levels[-1])
+        # A stance row counts where its article is kept and carries its cause.
+        paired = (rows >= 0) & (cause_positions >= 0)
+        paired[paired] = carried[rows[paired], cause_positions[paired]]
+        pair_cells = cause_positions[paired] * block + cell[rows[paired]]
+        valid = stance_positions[paired] >= 0
+        by_stance = np.bincount(pair_cells[valid] * stance_count + stance_positions[paired][valid],
+                                minlength=len(causes) * block * stance_count).reshape(len(causes), block, stance_count)
+        # What has no stance row: the cause's count less the pairs that have one.
+        with_row = np.bincount(pair_cells, minlength=len(causes) * block).reshape(len(causes), block)
+        by_stance[:, :, list(levels[-1]).index(UNREAD_STANCE)] += plain - with_row
+        counts = by_stance.reshape(-1)
+    if baseline_id is None:
+        denominators = pd.Series(dtype="int64")
+    else:
+        denominators = pd.Series(years[carries[list_codes, len(causes)]]).value_counts()
+    return counts.astype("int64"), denominators
+
+
+def evidence_by_year(table: pd.DataFrame, value: str = "count") -> pd.DataFrame:
+    """Pivot an evidence table to year_label × hypothesis_id, summing designs (and species); unknown year last.
+
+    `value` is "count", "cumulative" or "per_1000" (summing per_1000 is right: designs share a denominator).
+    A cell stays NaN when every summed value is missing, as per_1000 is where the baseline has no articles.
+    """
+    sums = table.groupby(["year_label", "hypothesis_id"], sort=False)[value].sum(min_count=1).unstack()
+    labels = sorted(sums.index, key=lambda label: (label == UNKNOWN_YEAR_LABEL, label))
+    return sums.reindex(index=labels, columns=list(dict.fromkeys(table["hypothesis_id"])))
+
+
+def per_1000(counts: pd.Series, denominators: pd.Series) -> pd.Series:
+    """Counts per 1,000 baseline articles of the same year; NaN where the baseline has none."""
+    return (counts * 1000.0 / denominators.where(denominators > 0)).astype("float64")
+
+
+def _labels(hypotheses: Sequence[Hypothesis]) -> dict[str, str]:
+    return {h.id: h.label for h in hypotheses}
+
+
+def cause_articles(catalogue: pd.DataFrame, hypothesis_id: str, include_retracted: bool) -> pd.DataFrame:
+    """The catalogue rows of the articles that carry one hypothesis (retracted ones only when asked for)."""
+    carries = catalogue["hypotheses"].map(lambda ids: hypothesis_id in ids).astype(bool)
+    if not include_retracted:
+        carries &= ~catalogue["retracted"].astype(bool)
+    return catalogue.loc[carries]
+
+
+def chart_data(table: pd.DataFrame, hypotheses: Sequence[Hypothesis], mode: str) -> pd.DataFrame:
+    """One line per cause over the known publication years: year, hypothesis_id, cause (label), value.
+
+    `mode` is an evidence-table column: "count", "cumulative" or "per_1000".
+    """
+    by_year = evidence_by_year(table, mode).drop(index=UNKNOWN_YEAR_LABEL, errors="ignore")
+    causes = [h.id for h in hypotheses if not h.baseline and h.id in by_year.columns]
+    long = by_year[causes].rename_axis(columns="hypothesis_id").reset_index().melt(
+        id_vars="year_label", var_name="hypothesis_id", value_name="value")
+    return pd.DataFrame({
+        "year": long["year_label"].astype("int64"),
+        "hypothesis_id": long["hypothesis_id"].astype(object),
+        "cause": long["hypothesis_id"].map(_labels(hypotheses)).astype(object),
+        "value": long["value"].astype("float64"),
+    })
+
+
+def cause_totals(table: pd.DataFrame) -> dict[str, int]:
+    """Articles per cause, unknown years included."""
+    by_year = evidence_by_year(table, "count")
+    return {hypothesis_id: int(total) for hypothesis_id, total in by_year.sum().items()}
+
+
+def unknown_year_counts(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> dict[str, int]:
+    """Per cause, the articles of unknown publication year that a chart by year cannot place (zeros left out)."""
+    by_year = evidence_by_year(table, "count")
+    if UNKNOWN_YEAR_LABEL not in by_year.index:
+        return {}
+    unknown = by_year.loc[UNKNOWN_YEAR_LABEL]
+    return {h.id: int(unknown[h.id]) for h in hypotheses if h.id in unknown.index and unknown[h.id] > 0}
+
+
+def design_chart_data(table: pd.DataFrame, hypothesis_id: str) -> pd.DataFrame:
+    """One cause's articles per known publication year and study design: year, design (label), design_rank, value."""
+    rows = table[(table["hypothesis_id"] == hypothesis_id) & table["year"].notna()]
+    return pd.DataFrame({
+        "year": rows["year"].astype("int64").to_numpy(),
+        "design": rows["design"].map(DESIGN_LABELS).to_numpy(dtype=object),
+        "design_rank": rows["design"].map(DESIGNS.index).to_numpy(dtype="int64"),
+        "value": rows["count"].astype("float64").to_numpy(),
+    })
+
+
+def breakdowns(table: pd.DataFrame, hypothesis_id: str) -> dict[str, pd.Series]:
+    """One cause's article counts by study design and by species (ids as index, in `vocabulary`'s order), from an
+    evidence table made `by_species`."""
+    rows = table[table["hypothesis_id"] == hypothesis_id]
+    design = rows.groupby("design")["count"].sum().reindex(DESIGNS, fill_value=0)
+    species = rows.groupby("species")["count"].sum().reindex(SPECIES, fill_value=0)
+    return {
+        "design": design.rename("articles"),
+        "species": species.rename("articles"),
+    }
+
+
+def top_mesh(mesh_terms: pd.Series, check_tags: Sequence[str], limit: int) -> pd.DataFrame:
+    """The MeSH descriptors most often indexed, from each article's decoded list, `check_tags` left out:
+    mesh_term, articles."""
+    terms = mesh_terms.explode().dropna()
+    counts = terms[~terms.isin(check_tags)].value_counts()
+    # Ties broken by name, so the list does not reshuffle between reloads.
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return pd.DataFrame(top, columns=["mesh_term", "articles"])
+
+
+def baseline_per_year(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], include_retracted: bool) -> pd.Series:
+    """The fibromyalgia (baseline) articles of each known year: the per-1,000 denominators, as the evidence table
+    divides by them."""
+    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    if baseline_id is None:
+        return pd.Series(dtype="int64")
+    years = cause_articles(catalogue, baseline_id, include_retracted)["pub_year"].dropna().astype("int64")
+    return years.value_counts().sort_index()
+
+
+def reading_keys(stances: pd.DataFrame) -> pd.Series:
+    """Each stance row's key in `vocabulary.READINGS`: its stance, or the low-confidence key of a finding read with
+    low confidence."""
+    low = (stances["confidence"] == "low") & stances["stance"].isin(list(LOW_CONFIDENCE_READINGS))
+    return stances["stance"].where(~low, stances["stance"].map(LOW_CONFIDENCE_READINGS)).astype(object)
+
+
+def reading_evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
+                           include_retracted: bool = False, stances: pd.DataFrame) -> pd.DataFrame:
+    """`evidence_table` keyed by reading (`vocabulary.READINGS`) instead of stance: a finding read with low
+    confidence counts under its low-confidence key, apart from the confident ones. `stances` holds pmid,
+    hypothesis_id, stance and confidence."""
+    every = evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=stances)
+    # The same grid counting only the low-confidence findings (every other pair falls to the unread key): what
+    # to move from each finding's key to its low-confidence one. Both tables have the same grid, row for row.
+    low_rows = stances[(stances["confidence"] == "low") & stances["stance"].isin(list(LOW_CONFIDENCE_READINGS))]
+    low = evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=low_rows)
+    moved = low["stance"].isin(list(LOW_CONFIDENCE_READINGS))
+    table = every.assign(**{name: every[name] - low[name].where(moved, 0)
+                            for name in ("count", "cumulative", "per_1000")})
+    low_part = low[moved].assign(stance=low.loc[moved, "stance"].map(LOW_CONFIDENCE_READINGS))
+    return pd.concat([table, low_part], ignore_index=True)
+
+
+def _group_of(table: pd.DataFrame, by: str) -> tuple[pd.Series, dict[str, str], list[str]]:
+    if by == "stance":
+        return table["stance"], READING_LABELS, list(READINGS)
+    return table["design"].map(_LEVEL_OF_DESIGN), EVIDENCE_LEVEL_LABELS, list(EVIDENCE_LEVELS)
+
+
+def stacked_chart_data(table: pd.DataFrame, baseline: pd.Series, hypotheses: Sequence[Hypothesis], mode: str,
+                       by: str, now_year: int, hypothesis_id: str | None = None) -> pd.DataFrame:
+    """Per cause × known year × group (stance or evidence level): the value of `mode` with what explains it.
+
+    `table` is an evidence table (with its reading key when `by` is "stance": `reading_evidence_table`), `baseline`
+    the per-year
+    denominators (`baseline_per_year`). Columns: hypothesis_id, cause, year, group, group_rank, value, articles
+    (the count behind the value), baseline (the year's fibromyalgia articles), caveat (why the bar deserves care,
+    or "").
+    """
+    table = table[table["year"].notna()]
+    if hypothesis_id is not None:
+        table = table[table["hypothesis_id"] == hypothesis_id]
+    groups, labels, order = _group_of(table, by)
+    grouped = table.assign(group=groups).groupby(["hypothesis_id", "year", "group"], sort=False).agg(
+        count=("count", "sum"), cumulative=("cumulative", "sum")).reset_index()
+    years = grouped["year"].astype("int64")
+    denominator = years.map(baseline).fillna(0).astype("int64")
+    if mode == "per_1000":
+        value = per_1000(grouped["count"], denominator)
+    else:
+        value = grouped[mode].astype("float64")
+    caveat = np.where(years == now_year, "partial year: counted so far", "")
+    if mode == "per_1000":
+        few = (denominator < SMALL_BASELINE) & (years != now_year)
+        caveat = np.where(few, f"fewer than {SMALL_BASELINE} fibromyalgia articles that year", caveat)
+    return pd.DataFrame({
+        "hypothesis_id": grouped["hypothesis_id"].to_numpy(dtype=object),
+        "cause": grouped["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
+        "year": years.to_numpy(),
+        "group": grouped["group"].map(labels).to_numpy(dtype=object),
+        "group_rank": grouped["group"].map(order.index).to_numpy(dtype="int64"),
+        "value": value.to_numpy(),
+        "articles": grouped["count"].astype("int64").to_numpy(),
+        "baseline": denominator.to_numpy(),
+        "caveat": caveat,
+    })
+
+
+def design_matrix(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> pd.DataFrame:
+    """Articles per cause × study design (unknown years included): hypothesis_id, cause, design, design_rank,
+    articles, share (of the cause's articles)."""
+    counts = table.groupby(["hypothesis_id", "design"], sort=False)["count"].sum().reset_index()
+    totals = counts.groupby("hypothesis_id")["count"].transform("sum")
+    return pd.DataFrame({
+        "hypothesis_id": counts["hypothesis_id"].to_numpy(dtype=object),
+        "cause": counts["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
+        "design": counts["design"].map(DESIGN_LABELS).to_numpy(dtype=object),
+        "design_rank": counts["design"].map(DESIGNS.index).to_numpy(dtype="int64"),
+        "articles": counts["count"].astype("int64").to_numpy(),
+        "share": (counts["count"] / totals.where(totals > 0)).fillna(0.0).to_numpy(dtype="float64"),
+    })
+
+
+def cause_summary(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], include_retracted: bool) -> pd.DataFrame:
+    """Per cause: articles, how they were found (query only, text only, both), retracted ones, high-level evidence.
+
+    Indexed by hypothesis id, in the hypotheses file's order. `retracted` counts the cause's retracted articles
+    whether or not they are counted elsewhere.
+    """
+    causes = [h for h in hypotheses if not h.baseline]
+    # The catalogue shares one {hypothesis id: source} object among the articles with the same tags: count the
+    # articles per shared object first, then spread each object's few pairs (a Python step per pair was most of
+    # a first render).
+    tag_sources = catalogue["tag_sources"].to_numpy(dtype=object)
+    articles = pd.DataFrame({
+        "key": [id(sources) for sources in tag_sources],
+        "retracted": catalogue["retracted"].to_numpy(dtype=bool),
+        "high": catalogue["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
+    })
+    sources_of = dict(zip(articles["key"], tag_sources))
+    grouped = articles.groupby(["key", "retracted", "high"]).size().rename("n").reset_index()
+    pairs = pd.DataFrame([
+        (hypothesis_id, source, retracted, high, n)
+        for key, retracted, high, n in grouped.itertuples(index=False)
+        for hypothesis_id, source in sources_of[key].items()
+    ], columns=["hypothesis_id", "source", "retracted", "high", "n"])
+    pairs = pairs[pairs["hypothesis_id"].isin([h.id for h in causes])]
+    retracted = pairs[pairs["retracted"]].groupby("hypothesis_id")["n"].sum()
+    counted = pairs if include_retracted else pairs[~pairs["retracted"]]
+    by_source = counted.groupby(["hypothesis_id", "source"])["n"].sum().unstack(fill_value=0)
+    high = counted[counted["high"]].groupby("hypothesis_id")["n"].sum()
+    index = pd.Index([h.id for h in causes], name="hypothesis_id")
+    summary = pd.DataFrame(index=index)
+    summary["label"] = [h.label for h in causes]
+    for source in ("query", "text", "query+text"):
+        column = by_source[source] if source in by_source else pd.Series(dtype="int64")
+        summary[source] = column.reindex(index, fill_value=0).astype("int64")
+    summary["articles"] = summary[["query", "text", "query+text"]].sum(axis=1)
+    summary["retracted"] = retracted.reindex(index, fill_value=0).astype("int64")
+    summary["high_level"] = high.reindex(index, fill_value=0).astype("int64")
+    summary["high_level_share"] = (summary["high_level"] / summary["articles"].where(summary["articles"] > 0)).fillna(0.0)
+    return summary
+
+
+def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.DataFrame, hypothesis_id: str,
+                  include_retracted: bool) -> pd.DataFrame:
+    """One cause's stance rows joined to its articles: per reading (a stance, or a finding read with low
+    confidence), all articles, the high-level ones, and the patients the articles that state a sample size
+    studied; plus the first year. Index: `vocabulary.READINGS`.
+
+    `stances` holds every stance row's key, stance and confidence, `sizes` the cause's rows with n_patients.
+    """
+    rows = stances[stances["hypothesis_id"] == hypothesis_id]
+    sizes = sizes[sizes["hypothesis_id"] == hypothesis_id].set_index("pmid")["n_patients"]
+    positions = np.searchsorted(catalogue["pmid"].to_numpy(), rows["pmid"].to_numpy())
+    articles = catalogue.iloc[positions]
+    keep = np.ones(len(rows), dtype=bool) if include_retracted else ~articles["retracted"].to_numpy(dtype=bool)
+    frame = pd.DataFrame({
+        "stance": reading_keys(rows).to_numpy(dtype=object),
+        "high": articles["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
+        "year": articles["pub_year"].to_numpy(),
+        "patients": rows["pmid"].map(sizes).to_numpy(),
+    })[keep]
+    grouped = frame.groupby("stance")
+    counts = pd.DataFrame({
+        "articles": grouped.size(),
+        "high_level": grouped["high"].sum(),
+        "patients": grouped["patients"].sum(min_count=1),
+        "with_size": grouped["patients"].count(),
+        "first_year": grouped["year"].min(),
+    }).reindex(list(READINGS))
+    for column in ("articles", "high_level", "with_size"):
+        counts[column] = counts[column].fillna(0).astype("int64")
+    return counts
+
+
+def high_level_balance(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> pd.DataFrame:
+    """Per cause × reading, the meta-analyses, systematic reviews and RCTs of a reading-keyed evidence table
+    (`reading_evidence_table`): hypothesis_id, cause, group (reading label), group_rank, articles."""
+    high = table[table["design"].isin(HIGH_LEVEL_DESIGNS)]
+    counts = high.groupby(["hypothesis_id", "stance"], sort=False)["count"].sum().reset_index()
+    return pd.DataFrame({
+        "hypothesis_id": counts["hypothesis_id"].to_numpy(dtype=object),
+        "cause": counts["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
+        "group": counts["stance"].map(READING_LABELS).to_numpy(dtype=object),
+        "group_rank": counts["stance"].map(list(READINGS).index).to_numpy(dtype="int64"),
+        "articles": counts["count"].astype("int64").to_numpy(),
+    })
