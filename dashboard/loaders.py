@@ -204,9 +204,11 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
 # copy on every call. Callers never mutate it.
 @st.cache_resource(max_entries=1, show_spinner=False)
 def load_stances(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row's key and stance (pmid, hypothesis_id, stance); empty until the stance reader ran."""
+    """Every stored stance row's key, stance and confidence (pmid, hypothesis_id, stance, confidence); empty until
+    the stance reader ran."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance",), hypothesis_ids=state.hypothesis_ids)
+        return store.load_stance_frame(connection, columns=("stance", "confidence"),
+                                       hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -233,9 +235,10 @@ def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
-    """The evidence table with its stance key (a pair not read yet counts as `models.UNREAD_STANCE`)."""
-    return evidence.evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                   stances=load_stances(state))
+    """The evidence table with its reading key (`vocabulary.READINGS`: a finding read with low confidence apart
+    from the others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
+    return evidence.reading_evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
+                                           stances=load_stances(state))
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)

@@ -257,7 +257,8 @@ def _stance_rows(db_path: Path) -> list[dict]:
     connection = store.connect(db_path)
     try:
         return [dict(row) for row in connection.execute(
-            "SELECT pmid, hypothesis_id, stance, cue, n_patients, n_controls, rules_version FROM stances ORDER BY 1, 2")]
+            "SELECT pmid, hypothesis_id, stance, cue, n_patients, n_controls, confidence, confidence_reason, "
+            "rules_version FROM stances ORDER BY 1, 2")]
     finally:
         connection.close()
 
@@ -322,3 +323,19 @@ def test_a_store_from_before_stances_migrates_and_gets_them(db_path: Path) -> No
     finally:
         connection.close()
     assert [(row["hypothesis_id"], row["stance"]) for row in _stance_rows(db_path)] == [("serotonin", "supports")]
+
+
+def test_retag_reads_again_every_stance_read_by_older_rules_and_gives_its_confidence(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, [_SEROTONIN_HIGHER])
+    [current] = _stance_rows(db_path)
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        # As migration 7 leaves a store read by the rules before confidence was kept.
+        connection.execute("UPDATE stances SET rules_version = 'older-rules', confidence = 'low', "
+                           "confidence_reason = 'read before readings kept their confidence, run tracker retag'")
+    connection.close()
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path)])
+    assert result.exit_code == 0, result.stderr
+    [after] = _stance_rows(db_path)
+    assert (after["rules_version"], after["confidence"], after["confidence_reason"]) == (
+        current["rules_version"], "high", None)

@@ -200,7 +200,8 @@ def test_stance_rows_round_trip_and_are_replaced_per_article(db_path: Path) -> N
     connection = store.connect(db_path)
     row = {"pmid": ARTICLE.pmid, "hypothesis_id": "substance_p", "stance": "supports", "evidence_kind": "comparison",
            "hedged": False, "section": "RESULTS", "sentence": "Elevated levels were found.", "cue": "elevated",
-           "n_patients": 32, "n_controls": None}
+           "n_patients": 32, "n_controls": None, "confidence": "low",
+           "confidence_reason": "construct inferred from the abbreviation SP"}
     with store.transaction(connection):
         store.save_articles(connection, [ARTICLE], "pubmed")
         store.save_stances(connection, pd.DataFrame([row]), [ARTICLE.pmid], "v1")
@@ -233,6 +234,34 @@ def test_a_store_from_before_stance_migrates_and_keeps_its_articles(db_path: Pat
     assert migrated.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert store.load_stance_frame(migrated).empty
     assert store.stored_pmids(migrated) == {ARTICLE.pmid}
+
+
+def test_stances_read_before_confidence_migrate_as_low_confidence_until_read_again(db_path: Path) -> None:
+    import pandas as pd
+
+    migration = store.MIGRATIONS.index(next(m for m in store.MIGRATIONS if "confidence" in m))
+    connection = store.connect(db_path)
+    row = {"pmid": ARTICLE.pmid, "hypothesis_id": "sleep", "stance": "supports", "evidence_kind": "comparison",
+           "hedged": 0, "section": None, "sentence": "Sleep was shorter.", "cue": "shorter", "n_patients": None,
+           "n_controls": None}
+    with store.transaction(connection):
+        store.save_articles(connection, [ARTICLE], "pubmed")
+    # The store as it was before the migration: the stances table without the confidence columns.
+    created = next(m for m in store.MIGRATIONS if "CREATE TABLE stances" in m)
+    connection.executescript("DROP TABLE stances;" + created)
+    connection.execute(f"INSERT INTO stances ({', '.join(row)}, rules_version) VALUES "
+                       f"({', '.join('?' * (len(row) + 1))})", (*row.values(), "old-rules"))
+    connection.execute(f"PRAGMA user_version = {migration}")
+    connection.commit()
+    connection.close()
+    migrated = store.connect(db_path)
+    assert store.load_stance_frame(migrated, columns=("stance", "confidence", "confidence_reason")).to_dict(
+        "records") == [{"pmid": ARTICLE.pmid, "hypothesis_id": "sleep", "stance": "supports", "confidence": "low",
+                        "confidence_reason": "read before readings kept their confidence, run tracker retag"}]
+    assert store.stale_stance_pmids(migrated, "new-rules", ["sleep"]) == [ARTICLE.pmid]
+    with pytest.raises(sqlite3.IntegrityError), store.transaction(migrated):
+        store.save_stances(migrated, pd.DataFrame([{**row, "confidence": "certain", "confidence_reason": None}]),
+                           [ARTICLE.pmid], "new-rules")
 
 
 # --- failures of the file: one line naming it and the fix, nothing committed lost -------------------------------
@@ -465,7 +494,8 @@ def test_all_stance_keys_read_at_once_equal_the_rows_read_per_article(db_path: P
     articles = [replace(ARTICLE, pmid=pmid) for pmid in (30, 4, 200)]
     rows = pd.DataFrame([
         {"pmid": pmid, "hypothesis_id": hypothesis_id, "stance": stance, "evidence_kind": kind, "hedged": False,
-         "section": None, "sentence": None, "cue": None, "n_patients": None, "n_controls": None}
+         "section": None, "sentence": None, "cue": None, "n_patients": None, "n_controls": None,
+         "confidence": "high", "confidence_reason": None}
         for pmid, hypothesis_id, stance, kind in [
             (200, "sleep", "mixed", "review"), (4, "serotonin", "contradicts", "comparison"),
             (30, "sleep", "supports", "association"), (4, "autonomic", "no_finding", "other")]])
@@ -473,7 +503,7 @@ def test_all_stance_keys_read_at_once_equal_the_rows_read_per_article(db_path: P
         store.save_articles(connection, articles, "pubmed")
         store.save_stances(connection, rows, [a.pmid for a in articles], "v1")
     pmids = [a.pmid for a in articles]
-    for columns in (("stance",), ("stance", "evidence_kind"), ()):
+    for columns in (("stance",), ("stance", "evidence_kind"), ("stance", "confidence"), ()):
         every_row = store.load_stance_frame(connection, columns=columns)
         pd.testing.assert_frame_equal(every_row, store.load_stance_frame(connection, pmids, columns=columns))
         assert list(zip(every_row["pmid"], every_row["hypothesis_id"])) == [

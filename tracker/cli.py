@@ -462,7 +462,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
-    catalogue, stances, runs = _read_catalogue_and_stances(settings)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
     selection = _selection(only_new, **filters)
     with _runs_are_usage():
         articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],

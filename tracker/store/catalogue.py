@@ -66,16 +66,19 @@ def save_tags(connection: sqlite3.Connection, tags: pd.DataFrame, facets: pd.Dat
     )
 
 
-# What each (article, cause) stance row holds besides its key, in the `stances` table's order (migration 3).
-STANCE_COLUMNS = ("stance", "evidence_kind", "hedged", "section", "sentence", "cue", "n_patients", "n_controls")
+# What each (article, cause) stance row holds besides its key, in the `stances` table's order (migrations 3
+# and 7).
+STANCE_COLUMNS = ("stance", "evidence_kind", "hedged", "section", "sentence", "cue", "n_patients", "n_controls",
+                  "confidence", "confidence_reason")
 
 
 def save_stances(connection: sqlite3.Connection, stances: pd.DataFrame, pmids: Iterable[int],
                  rules_version: str) -> None:
     """Replace the stance rows of every PMID in `pmids` with those of `stances`; call inside `transaction()`.
 
-    `stances` has pmid, hypothesis_id and the STANCE_COLUMNS (section, sentence, cue, n_patients and n_controls
-    may be None). Call it in the transaction that saves the same articles' tags, so the two never disagree.
+    `stances` has pmid, hypothesis_id and the STANCE_COLUMNS (section, sentence, cue, n_patients, n_controls and
+    confidence_reason may be None). Call it in the transaction that saves the same articles' tags, so the two
+    never disagree.
     """
     connection.executemany("DELETE FROM stances WHERE pmid = ?", [(int(pmid),) for pmid in pmids])
     rows = stances[["pmid", "hypothesis_id", *STANCE_COLUMNS]].astype(object).where(stances.notna(), None)
@@ -84,9 +87,9 @@ def save_stances(connection: sqlite3.Connection, stances: pd.DataFrame, pmids: I
         f"VALUES ({', '.join('?' * (len(STANCE_COLUMNS) + 3))})",
         [(int(pmid), hypothesis_id, stance, kind, int(bool(hedged)), section, sentence, cue,
           None if n_patients is None else int(n_patients), None if n_controls is None else int(n_controls),
-          rules_version)
-         for pmid, hypothesis_id, stance, kind, hedged, section, sentence, cue, n_patients, n_controls in
-         rows.itertuples(index=False, name=None)],
+          confidence, reason, rules_version)
+         for pmid, hypothesis_id, stance, kind, hedged, section, sentence, cue, n_patients, n_controls, confidence,
+         reason in rows.itertuples(index=False, name=None)],
     )
 
 
@@ -129,7 +132,7 @@ def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | Non
 
 # Columns whose values the schema's CHECK constraints keep to a few plain words, as hypothesis ids are by the
 # hypotheses file's rules: joined by a separator they cannot hold, they come back in one row.
-_CHECKED_STANCE_COLUMNS = ("stance", "evidence_kind")
+_CHECKED_STANCE_COLUMNS = ("stance", "evidence_kind", "confidence")
 _SEPARATOR = "\x1f"
 # Keeps the rows of the configured causes (a JSON array of ids, bound twice), or every row when it is NULL.
 _CONFIGURED = "(? IS NULL OR hypothesis_id IN (SELECT value FROM json_each(?)))"

@@ -182,6 +182,14 @@ MIGRATIONS: list[str] = [
         AND EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source = 'pubmed');
     DROP INDEX migration_fetch_runs_started_at;
     """,
+    # How sure each stance reading is: 'high', or 'low' with the reason (hedged, a construct inferred from an
+    # abbreviation, an unstructured abstract, ...). Rows read before were read by other stance rules, so the next
+    # fetch or `tracker retag` reads them again; until then they count as low-confidence and say why.
+    """
+    ALTER TABLE stances ADD COLUMN confidence TEXT NOT NULL DEFAULT 'low' CHECK (confidence IN ('high', 'low'));
+    ALTER TABLE stances ADD COLUMN confidence_reason TEXT;
+    UPDATE stances SET confidence_reason = 'read before readings kept their confidence, run tracker retag';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
