@@ -41,6 +41,9 @@ class StoreState(NamedTuple):
 
     db_path: str
     file_stamps: tuple[int, ...]  # modification time (ns) and size (bytes) of the store and of its WAL
+    # The configured causes: rows of any other id (a renamed cause's) are parked in the store and never read.
+    # None reads every id.
+    hypothesis_ids: tuple[str, ...] | None = None
 
 
 def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
@@ -53,7 +56,7 @@ def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     return load_settings(hypotheses_path=options.hypotheses, db_path=options.db, environ=dict(environ))
 
 
-def read_store_state(db_path: Path) -> StoreState | None:
+def read_store_state(db_path: Path, hypothesis_ids: tuple[str, ...] | None = None) -> StoreState | None:
     """Fingerprint the store from its files' metadata, or None when there is no store file yet.
 
     Every rerun calls this, so it opens no connection: an unreadable store is reported by the first loader.
@@ -70,7 +73,7 @@ def read_store_state(db_path: Path) -> StoreState | None:
             stamps += [0, 0]
             continue
         stamps += [status.st_mtime_ns, status.st_size]
-    return StoreState(str(path), tuple(stamps))
+    return StoreState(str(path), tuple(stamps), hypothesis_ids)
 
 
 # cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row (nested lists and dicts
@@ -80,7 +83,7 @@ def read_store_state(db_path: Path) -> StoreState | None:
 def load_catalogue(state: StoreState) -> pd.DataFrame:
     """One row per stored article with its tags, as `store.load_catalogue` gives it."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_catalogue(connection)
+        return store.load_catalogue(connection, state.hypothesis_ids)
 
 
 # The PMIDs, not the rows: a selection of 200,000 rows is 150 MB as a frame, 1.6 MB as an array.
@@ -202,9 +205,11 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
 # copy on every call. Callers never mutate it.
 @st.cache_resource(max_entries=1, show_spinner=False)
 def load_stances(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row's key and stance (pmid, hypothesis_id, stance); empty until the stance reader ran."""
+    """Every stored stance row's key, stance and confidence (pmid, hypothesis_id, stance, confidence); empty until
+    the stance reader ran."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance",))
+        return store.load_stance_frame(connection, columns=("stance", "confidence"),
+                                       hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -228,8 +233,10 @@ def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
     machine_cue)."""
     with store.reading(Path(state.db_path)) as connection:
         counted = store.load_stance_frame(connection, pmids=[int(pmid)],
-                                          columns=(*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
-        machine = store.load_machine_stance_frame(connection, pmids=[int(pmid)], columns=("sentence", "cue"))
+                                          columns=(*store.STANCE_COLUMNS, *REVIEW_COLUMNS),
+                                          hypothesis_ids=state.hypothesis_ids)
+        machine = store.load_machine_stance_frame(connection, pmids=[int(pmid)], columns=("sentence", "cue"),
+                                                  hypothesis_ids=state.hypothesis_ids)
     return counted.merge(machine.rename(columns={"sentence": "machine_sentence", "cue": "machine_cue"}),
                          on=["pmid", "hypothesis_id"], how="left")
 
@@ -237,9 +244,10 @@ def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
-    """The evidence table with its stance key (a pair not read yet counts as `models.UNREAD_STANCE`)."""
-    return evidence.evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                   stances=load_stances(state))
+    """The evidence table with its reading key (`vocabulary.READINGS`: a finding read with low confidence apart
+    from the others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
+    return evidence.reading_evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
+                                           stances=load_stances(state))
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -307,10 +315,10 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
 def load_review_pairs(state: StoreState) -> pd.DataFrame:
     """Every stance row with the review columns and its article's design, year and retracted flag: what the
     Review page's queue and progress and the agreement figures read."""
-    # The stance reader's confidence, where the store keeps one, puts the least sure readings first in the queue.
-    confidence = [name for name in ("confidence",) if name in store.STANCE_COLUMNS]
+    # The stance reader's confidence puts its least sure readings first in the queue.
     with store.reading(Path(state.db_path)) as connection:
-        pairs = store.load_stance_frame(connection, columns=("stance", *confidence, *REVIEW_COLUMNS))
+        pairs = store.load_stance_frame(connection, columns=("stance", "confidence", *REVIEW_COLUMNS),
+                                        hypothesis_ids=state.hypothesis_ids)
     catalogue = load_catalogue(state)
     positions = np.searchsorted(catalogue["pmid"].to_numpy(), pairs["pmid"].to_numpy())
     articles = catalogue.iloc[positions.clip(max=max(len(catalogue) - 1, 0))]

@@ -15,7 +15,7 @@ import click
 
 from tracker import store
 from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
-from tracker.errors import ConfigError, LockHeld, TrackerError
+from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.outputs.selection import RunChoiceError, Selection, check_stances, select_articles
 from tracker.wording import counted, plural
 
@@ -219,6 +219,7 @@ def status(context: click.Context, as_json: bool) -> None:
         # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
+        parked = store.load_parked(connection, _configured_ids(settings))
         reviews = store.load_review_summary(connection, [h.id for h in settings.causes])
     rows = []
     for hypothesis in settings.hypotheses:
@@ -238,8 +239,11 @@ def status(context: click.Context, as_json: bool) -> None:
     run_rows = [{"run": int(run.id), "kind": run.kind, "status": run.status, "started": run.started_at,
                  "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
                  "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
+    parked_rows = [{"hypothesis": row.hypothesis_id, "linked": int(row.linked), "stances": int(row.stances)}
+                   for row in parked.itertuples(index=False)]
     if as_json:
-        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "reviews": reviews},
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "parked": parked_rows,
+                                "reviews": reviews},
                               indent=2, default=str))
         return
     click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
@@ -257,7 +261,12 @@ def status(context: click.Context, as_json: bool) -> None:
         click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
                    f"finished {last_run['finished_at'] or '-'})")
         if last_run["error"]:
-            click.echo(f"  error: {last_run['error']}")
+            # Escaped again: a run of an older tracker may have stored a server's text as it came.
+            click.echo(f"  error: {printable(last_run['error'])}")
+    for row in parked_rows:
+        click.echo(f"parked: {row['hypothesis']} ({counted(row['linked'], 'linked article')}, "
+                   f"{counted(row['stances'], 'stance')}) is no longer in the hypotheses file: kept in the store, "
+                   "neither shown nor exported; give a cause that id again to show it")
     if reviews["reviewed_pairs"]:
         click.echo(f"reviews: {counted(reviews['reviewed_pairs'], 'reviewed pair')}, {reviews['parked']} parked "
                    f"(article or cause absent: not counted until it is back), {reviews['stale']} with an abstract "
@@ -332,16 +341,21 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
     return ", ".join(map(str, pmids[:shown])) + more
 
 
+def _configured_ids(settings: Settings) -> list[str]:
+    """The causes the hypotheses file names: rows of any other id (a renamed cause's) are parked, never read."""
+    return [hypothesis.id for hypothesis in settings.hypotheses]
+
+
 def _read_catalogue(settings: Settings):
     """The whole catalogue, read through a read-only connection: exports never write."""
     with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection)
+        return store.load_catalogue(connection, _configured_ids(settings))
 
 
 def _read_catalogue_and_runs(settings: Settings):
     """The whole catalogue and the run history, in one snapshot through a read-only connection."""
     with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection), store.load_run_history(connection)
+        return store.load_catalogue(connection, _configured_ids(settings)), store.load_run_history(connection)
 
 
 def run_choice_options(function: Callable) -> Callable:
@@ -434,7 +448,9 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
 def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
     """The whole catalogue, its stance rows (the named columns) and the run history, in one snapshot, read-only."""
     with store.reading(settings.db_path) as connection:
-        return (store.load_catalogue(connection), store.load_stance_frame(connection, columns=columns),
+        configured = _configured_ids(settings)
+        return (store.load_catalogue(connection, configured),
+                store.load_stance_frame(connection, columns=columns, hypothesis_ids=configured),
                 store.load_run_history(connection))
 
 
@@ -457,7 +473,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
-    catalogue, stances, runs = _read_catalogue_and_stances(settings)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
     selection = _selection(only_new, **filters)
     with _runs_are_usage():
         articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],

@@ -151,6 +151,9 @@ EVIDENCE_KINDS: tuple[str, ...] = ("comparison", "association", "intervention", 
 # How a tagged pair the stance reader has not read yet counts (a store tagged before stance existed, until
 # `tracker retag` or the next fetch reads it).
 UNREAD_STANCE = "no_finding"
+# How sure a stance reading is (the `stances` table checks the same): "low" readings carry their reason and are
+# counted apart from the "high" ones.
+CONFIDENCES: tuple[str, ...] = ("high", "low")
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,11 @@ def wait_for_health(port: int, server: subprocess.Popen) -> None:
 
 def stop_server(server: subprocess.Popen) -> None:
     """Stop a server started in its own process group, and whatever it started."""
-    os.killpg(server.pid, signal.SIGTERM)
     try:
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+    except ProcessLookupError:
+        pass  # it exited by itself (a failed start): nothing of its group is left
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
@@ -80,7 +82,11 @@ def start_dashboard(db_path: Path, hypotheses_path: Path = DEFAULT_HYPOTHESES_PA
         cwd=PROJECT_DIR, env=tracker_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         # Its own process group, so that stopping it stops anything it started too.
         start_new_session=True)
-    wait_for_health(port, server)
+    try:
+        wait_for_health(port, server)
+    except BaseException:
+        stop_server(server)
+        raise
     return server, f"http://127.0.0.1:{port}/"
 
 

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from tracker.config import Hypothesis
 from tracker.models import STANCES, UNREAD_STANCE
-from tracker.vocabulary import DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, SPECIES, STANCE_LABELS
+from tracker.vocabulary import (
+    DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, READING_LABELS, READINGS, SPECIES)
 
 # How the overview groups the eleven study designs when it stacks by evidence level: the first level is the
 # high-level evidence a guideline panel would weigh first.
@@ -267,9 +268,33 @@ def baseline_per_year(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     return years.value_counts().sort_index()
 
 
+def reading_keys(stances: pd.DataFrame) -> pd.Series:
+    """Each stance row's key in `vocabulary.READINGS`: its stance, or the low-confidence key of a finding read with
+    low confidence."""
+    low = (stances["confidence"] == "low") & stances["stance"].isin(list(LOW_CONFIDENCE_READINGS))
+    return stances["stance"].where(~low, stances["stance"].map(LOW_CONFIDENCE_READINGS)).astype(object)
+
+
+def reading_evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
+                           include_retracted: bool = False, stances: pd.DataFrame) -> pd.DataFrame:
+    """`evidence_table` keyed by reading (`vocabulary.READINGS`) instead of stance: a finding read with low
+    confidence counts under its low-confidence key, apart from the confident ones. `stances` holds pmid,
+    hypothesis_id, stance and confidence."""
+    every = evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=stances)
+    # The same grid counting only the low-confidence findings (every other pair falls to the unread key): what
+    # to move from each finding's key to its low-confidence one. Both tables have the same grid, row for row.
+    low_rows = stances[(stances["confidence"] == "low") & stances["stance"].isin(list(LOW_CONFIDENCE_READINGS))]
+    low = evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=low_rows)
+    moved = low["stance"].isin(list(LOW_CONFIDENCE_READINGS))
+    table = every.assign(**{name: every[name] - low[name].where(moved, 0)
+                            for name in ("count", "cumulative", "per_1000")})
+    low_part = low[moved].assign(stance=low.loc[moved, "stance"].map(LOW_CONFIDENCE_READINGS))
+    return pd.concat([table, low_part], ignore_index=True)
+
+
 def _group_of(table: pd.DataFrame, by: str) -> tuple[pd.Series, dict[str, str], list[str]]:
     if by == "stance":
-        return table["stance"], {s: STANCE_LABELS[s] for s in STANCES}, list(STANCES)
+        return table["stance"], READING_LABELS, list(READINGS)
     return table["design"].map(_LEVEL_OF_DESIGN), EVIDENCE_LEVEL_LABELS, list(EVIDENCE_LEVELS)
 
 
@@ -277,7 +302,8 @@ def stacked_chart_data(table: pd.DataFrame, baseline: pd.Series, hypotheses: Seq
                        by: str, now_year: int, hypothesis_id: str | None = None) -> pd.DataFrame:
     """Per cause × known year × group (stance or evidence level): the value of `mode` with what explains it.
 
-    `table` is an evidence table (with its stance key when `by` is "stance"), `baseline` the per-year
+    `table` is an evidence table (with its reading key when `by` is "stance": `reading_evidence_table`), `baseline`
+    the per-year
     denominators (`baseline_per_year`). Columns: hypothesis_id, cause, year, group, group_rank, value, articles
     (the count behind the value), baseline (the year's fibromyalgia articles), caveat (why the bar deserves care,
     or "").
@@ -369,10 +395,11 @@ def cause_summary(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], inc
 
 def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.DataFrame, hypothesis_id: str,
                   include_retracted: bool) -> pd.DataFrame:
-    """One cause's stance rows joined to its articles: per stance, all articles, the high-level ones, and the
-    patients the articles that state a sample size studied; plus the first year. Index: `models.STANCES`.
+    """One cause's stance rows joined to its articles: per reading (a stance, or a finding read with low
+    confidence), all articles, the high-level ones, and the patients the articles that state a sample size
+    studied; plus the first year. Index: `vocabulary.READINGS`.
 
-    `stances` holds every stance row's key and stance, `sizes` the cause's rows with n_patients.
+    `stances` holds every stance row's key, stance and confidence, `sizes` the cause's rows with n_patients.
     """
     rows = stances[stances["hypothesis_id"] == hypothesis_id]
     sizes = sizes[sizes["hypothesis_id"] == hypothesis_id].set_index("pmid")["n_patients"]
@@ -380,7 +407,7 @@ def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.Data
     articles = catalogue.iloc[positions]
     keep = np.ones(len(rows), dtype=bool) if include_retracted else ~articles["retracted"].to_numpy(dtype=bool)
     frame = pd.DataFrame({
-        "stance": rows["stance"].to_numpy(dtype=object),
+        "stance": reading_keys(rows).to_numpy(dtype=object),
         "high": articles["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
         "year": articles["pub_year"].to_numpy(),
         "patients": rows["pmid"].map(sizes).to_numpy(),
@@ -392,21 +419,21 @@ def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.Data
         "patients": grouped["patients"].sum(min_count=1),
         "with_size": grouped["patients"].count(),
         "first_year": grouped["year"].min(),
-    }).reindex(list(STANCES))
+    }).reindex(list(READINGS))
     for column in ("articles", "high_level", "with_size"):
         counts[column] = counts[column].fillna(0).astype("int64")
     return counts
 
 
 def high_level_balance(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> pd.DataFrame:
-    """Per cause × stance, the meta-analyses, systematic reviews and RCTs of a stance-keyed evidence table:
-    hypothesis_id, cause, group (stance label), group_rank, articles."""
+    """Per cause × reading, the meta-analyses, systematic reviews and RCTs of a reading-keyed evidence table
+    (`reading_evidence_table`): hypothesis_id, cause, group (reading label), group_rank, articles."""
     high = table[table["design"].isin(HIGH_LEVEL_DESIGNS)]
     counts = high.groupby(["hypothesis_id", "stance"], sort=False)["count"].sum().reset_index()
     return pd.DataFrame({
         "hypothesis_id": counts["hypothesis_id"].to_numpy(dtype=object),
         "cause": counts["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
-        "group": counts["stance"].map(STANCE_LABELS).to_numpy(dtype=object),
-        "group_rank": counts["stance"].map(list(STANCES).index).to_numpy(dtype="int64"),
+        "group": counts["stance"].map(READING_LABELS).to_numpy(dtype=object),
+        "group_rank": counts["stance"].map(list(READINGS).index).to_numpy(dtype="int64"),
         "articles": counts["count"].astype("int64").to_numpy(),
     })

@@ -25,7 +25,7 @@ import pandas as pd
 
 from tracker.errors import ConfigError
 from tracker.models import STANCES
-from tracker.stance import split_sentences
+from tracker.analysis.stance import split_sentences
 
 # The review file's fields, in this order (a CSV header or JSON Lines keys); `sentence` and `note` may be empty.
 REVIEW_FIELDS: tuple[str, ...] = ("pmid", "hypothesis", "stance", "reviewer", "reviewed_at", "sentence", "note")

@@ -96,11 +96,14 @@ def load_review_states(connection: sqlite3.Connection) -> pd.DataFrame:
 
 
 def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | None = None,
-                      columns: Iterable[str] = STANCE_COLUMNS) -> pd.DataFrame:
+                      columns: Iterable[str] = STANCE_COLUMNS,
+                      hypothesis_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """The stance rows every count reads (all, or those of `pmids`): a reviewed pair's stance is the reviewed one.
 
     pmid, hypothesis_id and the named columns, STANCE_COLUMNS or `reviews.REVIEW_COLUMNS` (the machine's stance,
-    who reviewed the pair and when, the note, stale and disagreement flags), ordered by PMID then cause.
+    who reviewed the pair and when, the note, stale and disagreement flags), ordered by PMID then cause. With
+    `hypothesis_ids` (the configured causes) the rows of other ids are left out, as `catalogue.load_stance_frame`
+    leaves them out.
     """
     wanted = list(columns)
     unknown = set(wanted) - set(STANCE_COLUMNS) - set(REVIEW_COLUMNS)
@@ -112,7 +115,7 @@ def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | Non
     if with_review_columns and "stance" not in stance_columns:
         stance_columns.insert(0, "stance")
     with read_snapshot(connection):
-        machine = load_machine_stance_frame(connection, pmids, columns=stance_columns)
+        machine = load_machine_stance_frame(connection, pmids, columns=stance_columns, hypothesis_ids=hypothesis_ids)
         states = load_review_states(connection)
     effective = apply_reviews(machine, states, with_review_columns)
     return effective[["pmid", "hypothesis_id", *wanted]]
