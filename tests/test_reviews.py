@@ -108,6 +108,14 @@ def test_a_reviewed_sentence_fills_a_pair_the_machine_found_no_sentence_for() ->
     assert effective.loc[2, ["cue", "section"]].isna().all()
 
 
+def test_a_reviewed_pair_counts_as_a_sure_reading() -> None:
+    reviews = _review_rows((1, "sleep", "ana", "2026-12-01T09:00:00+00:00", "contradicts", ""))
+    unsure = MACHINE.assign(confidence=["low", "low", "low"], confidence_reason=["hedged", "hedged", "hedged"])
+    effective = apply_reviews(unsure, review_states(reviews, TEXTS))
+    assert effective["confidence"].tolist() == ["low", "high", "low"]
+    assert effective["confidence_reason"].isna().tolist() == [False, True, False]
+
+
 def test_agreement_counts_each_reviewed_pair_once_against_the_machines_reading() -> None:
     effective = pd.DataFrame({
         "pmid": [1, 2, 3, 4, 5, 6, 7],

@@ -181,7 +181,7 @@ def apply_reviews(machine: pd.DataFrame, states: pd.DataFrame, with_review_colum
     `review_states` rows. A review whose pair has no machine row (its article or cause absent, or the article no
     longer tagged with the cause) is parked: it changes nothing until its pair comes back. Where a review names a
     sentence, it becomes the pair's sentence, and the machine's cue and section (which belong to another sentence)
-    are cleared. `with_review_columns` adds REVIEW_COLUMNS: the machine's stance beside the counted one, who
+    are cleared; a reviewed pair's confidence is high, whatever the reader's was. `with_review_columns` adds REVIEW_COLUMNS: the machine's stance beside the counted one, who
     reviewed it and when, the note, and whether the review is stale or disputed.
     """
     frame = machine.copy()
@@ -217,6 +217,9 @@ def apply_reviews(machine: pd.DataFrame, states: pd.DataFrame, with_review_colum
             frame[name] = pd.Series(column, index=frame.index, dtype=object).astype(frame[name].dtype)
 
     put("stance", chosen["stance"])
+    # A person's reading is no guess: counted with the sure findings, not apart with the reader's unsure ones.
+    put("confidence", ["high"] * len(positions))
+    put("confidence_reason", [None] * len(positions))
     with_sentence = [sentence or None for sentence in chosen["sentence"]]
     if "sentence" in frame:
         # The machine's cue and section belong to its own sentence: cleared where the reviewer chose another.
