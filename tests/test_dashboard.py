@@ -574,7 +574,8 @@ def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_pat
         cli.sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.address", host, "--server.port", port, "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal", "--client.disableDataExport", "true",
+        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
+        "--client.showSidebarNavigation", "false", "--client.disableDataExport", "true",
         "--", "--db", str(db_path), "--hypotheses", str(DEFAULT_HYPOTHESES_PATH),
     ])]
 
@@ -584,7 +585,8 @@ def test_the_config_file_sets_what_the_command_line_sets() -> None:
     assert config == {
         "server": {"address": "127.0.0.1", "headless": True, "fileWatcherType": "none"},
         "browser": {"gatherUsageStats": False},
-        "client": {"showErrorDetails": False, "toolbarMode": "minimal", "disableDataExport": True},
+        "client": {"showErrorDetails": False, "toolbarMode": "minimal", "showSidebarNavigation": False,
+                   "disableDataExport": True},
     }
 
 

@@ -770,6 +770,7 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "false",
         "--client.toolbarMode", "minimal",
+        "--client.showSidebarNavigation", "false",
         "--client.disableDataExport", "true",
         "--", "--db", str(settings.db_path), "--hypotheses", str(settings.hypotheses_path),
     ]
