@@ -38,12 +38,9 @@ WRITES = 20
 
 
 def stance_read(db_path: Path, machine_only: bool = False) -> None:
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         read = store.load_machine_stance_frame if machine_only else store.load_stance_frame
         read(connection, columns=("stance",))
-    finally:
-        connection.close()
 
 
 def add_reviews(db_path: Path, count: int, causes: list[str]) -> None:
@@ -71,9 +68,8 @@ def main() -> None:
     seeded = seeded_store(arguments.articles)
     copy = OUT_DIR / f"reviews-{arguments.articles}.sqlite"
     shutil.copyfile(seeded, copy)
-    connection = store.connect(copy, read_only=True)
-    rows = len(store.load_machine_stance_frame(connection, columns=("stance",)))
-    connection.close()
+    with store.reading(copy) as connection:
+        rows = len(store.load_machine_stance_frame(connection, columns=("stance",)))
     print(f"{arguments.articles:,} articles, {rows:,} stance rows (median of 3 runs)")
     print(f"  machine stance rows alone          {best_of(lambda: stance_read(copy, machine_only=True)):.3f} s")
     print(f"  stance read, no reviews table      {best_of(lambda: stance_read(copy)):.3f} s")
@@ -112,11 +108,8 @@ def overview_reruns(db_path: Path, pmid: int, causes: list[str]) -> tuple[float,
 
 def serotonin_pmid(db_path: Path) -> int:
     """A PMID with a serotonin stance row: the one the timed writes review."""
-    connection = store.connect(db_path, read_only=True)
-    try:
+    with store.reading(db_path) as connection:
         machine = store.load_machine_stance_frame(connection, columns=("stance",))
-    finally:
-        connection.close()
     return int(machine.loc[machine["hypothesis_id"] == "serotonin", "pmid"].iloc[0])
 
 
