@@ -378,14 +378,29 @@ def _runs_are_usage() -> Iterator[None]:
         sys.exit(EXIT_USAGE)
 
 
+def output_option(function: Callable) -> Callable:
+    """-o FILE, as export, evidence and feed take it; `-o -` is standard output, as no -o is."""
+
+    def standard_output_as_none(_context: click.Context, _parameter: click.Parameter,
+                                value: Path | None) -> Path | None:
+        return None if value is not None and str(value) == "-" else value
+
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+        metavar="FILE", callback=standard_output_as_none,
+        help="Write to FILE instead of standard output (- is standard output). A file is replaced only once "
+             "complete and keeps its permissions; a symbolic link is followed (the file it points to is replaced, "
+             "the link kept); a device or FIFO such as /dev/stdout is written straight.")(function)
+
+
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
-    """Call write(stream) on standard output, or on a temporary file that replaces OUTPUT only once complete."""
+    """Call write(stream) on standard output, or on OUTPUT as `outputs.files.write_output` writes a file."""
     import io
 
-    from tracker.outputs.files import replace_atomically
+    from tracker.outputs.files import write_output
 
     if output is not None:
-        return replace_atomically(output, write, binary=binary)
+        return write_output(output, write, binary=binary)
     sys.stdout.flush()
     raw = sys.stdout.buffer
     if binary:
@@ -448,8 +463,7 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 @selection_options("Only articles carrying this hypothesis (repeatable: any of them).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
 @click.option("--excel", is_flag=True, help="CSV: start with a byte-order mark so Excel reads it as UTF-8.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
@@ -494,8 +508,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
 @selection_options("Only rows of this cause (repeatable: any of them).")
 @click.option("--format", "evidence_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="CSV for spreadsheets, JSON (a list of objects) for scripts.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
@@ -538,8 +551,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
 @run_choice_options
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most N entries, the newest first (default 500).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
