@@ -300,13 +300,15 @@ _IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
 @click.pass_context
 def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
-    from tracker.jobs.importer import import_files
+    from tracker.jobs.importer import check_import_paths, import_files
     from tracker.jobs.lock import job_lock
     from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
-    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name.
+    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name, and a
+    # FIFO never holds the lock waiting for a writer.
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
+    check_import_paths(files)
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
         try:

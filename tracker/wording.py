@@ -1,7 +1,9 @@
-"""Counts in words for the lines a user reads: "1 record", "3 batches", and runs of numbers as "2019-2021, 2024"."""
+"""Words for the lines a user reads: counts ("1 record", "3 batches"), runs of numbers as "2019-2021, 2024", and
+what kind of file a path is."""
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 
 
@@ -28,3 +30,11 @@ def number_ranges(numbers: Iterable[int]) -> str:
         else:
             spans.append([number, number])
     return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this `st_mode` is, for a message: "a FIFO or pipe", "a directory", ..."""
+    kinds = ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO or pipe"),
+             (stat.S_ISCHR, "a character device (a terminal, /dev/null)"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((kind for is_kind, kind in kinds if is_kind(mode)), "a file of an unknown kind")

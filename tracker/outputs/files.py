@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tracker.errors import ConfigError
+from tracker.wording import file_kind
 
 def write_output(output: Path, write: Callable[[IO[Any]], object], *, binary: bool = False) -> object:
     """Call write(stream) on OUTPUT as the module's decisions say; return what write returned.
@@ -37,7 +38,7 @@ def write_output(output: Path, write: Callable[[IO[Any]], object], *, binary: bo
     if status is not None and (stat.S_ISCHR(status.st_mode) or stat.S_ISFIFO(status.st_mode)):
         return _write_straight(output, target, write, binary)
     if status is not None and not stat.S_ISREG(status.st_mode):
-        raise ConfigError(f"{output}: is {_kind(status.st_mode)}, not a file, a device or a FIFO; "
+        raise ConfigError(f"{output}: is {file_kind(status.st_mode)}, not a file, a device or a FIFO; "
                           "choose a file path for -o")
     mode = None if status is None else stat.S_IMODE(status.st_mode)
     return _replace_atomically(target, write, binary=binary, mode=mode, shown=output)
@@ -89,16 +90,6 @@ def _write_straight(output: Path, target: Path, write: Callable[[IO[Any]], objec
 
 def _text_options(binary: bool) -> dict[str, str]:
     return {} if binary else {"encoding": "utf-8", "newline": ""}
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    return "of an unknown kind"
 
 
 def _cannot_write(output: Path, error: OSError) -> ConfigError:
