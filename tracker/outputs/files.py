@@ -22,6 +22,7 @@ from typing import IO, Any
 from tracker.errors import ConfigError
 from tracker.wording import file_kind
 
+
 def write_output(output: Path, write: Callable[[IO[Any]], object], *, binary: bool = False) -> object:
     """Call write(stream) on OUTPUT as the module's decisions say; return what write returned.
 
@@ -45,7 +46,7 @@ def write_output(output: Path, write: Callable[[IO[Any]], object], *, binary: bo
 
 
 def _replace_atomically(output: Path, write: Callable[[IO[Any]], object], *, binary: bool = False,
-                       mode: int | None = None, shown: Path | None = None) -> object:
+                        mode: int | None = None, shown: Path | None = None) -> object:
     """Call write(stream) on a temporary file next to OUTPUT, then move it over OUTPUT; return what write returned.
 
     The file gets `mode`, or the permissions any new file of the user gets. `shown` names OUTPUT in messages (the
