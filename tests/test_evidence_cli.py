@@ -136,17 +136,18 @@ def test_output_file_is_written_whole_and_a_refused_run_leaves_it(seeded: Path, 
     written = output.read_bytes()
     assert written.startswith(b"pmid,hypothesis,year,")
     refused = _run(seeded, "-o", str(output), "--stance", "agrees")
-    assert refused.exit_code == 1
-    assert refused.stderr == ("tracker: unknown stance 'agrees': choose from supports, contradicts, mixed, "
-                              "no_finding\n")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[-1] == ("Error: Invalid value for '--stance': 'agrees' is not a stance; "
+                                               "choose from supports, contradicts, mixed, no_finding")
     assert output.read_bytes() == written
     assert list(tmp_path.glob(".evidence.csv.*")) == []
 
 
 def test_the_baseline_is_not_a_cause(seeded: Path) -> None:
     result = _run(seeded, "--hypothesis", "fibromyalgia")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("tracker: unknown cause 'fibromyalgia': choose from substance_p, serotonin,")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: Invalid value for '--hypothesis': 'fibromyalgia' is not a cause; choose from substance_p, serotonin,")
 
 
 def test_imported_abstracts_get_their_stance(db_path: Path) -> None:

@@ -7,7 +7,7 @@ import json
 import logging
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,8 +16,11 @@ import click
 from tracker import store
 from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
-from tracker.outputs.selection import RunChoiceError, Selection, check_stances, select_articles
-from tracker.wording import counted, plural
+from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
+from tracker.outputs.selection import RunChoiceError, Selection, select_articles
+from tracker.models import STANCES
+from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
+from tracker.wording import counted, near_match, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -103,10 +106,54 @@ def hypotheses_option(function: Callable) -> Callable:
                         help="Hypotheses TOML file.")(function)
 
 
-# -o FILE, as every command that writes a file takes it (written through `_write_output`).
-output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-    help="Write to FILE (replaced only once complete) instead of standard output.")
+# --- option values: bad ones are bad usage (exit 2), with the near match a typo or a case variant meant ----------
+
+def _not_one_of(value: str, choices: Sequence[str], noun: str) -> str:
+    match = near_match(value, choices)
+    return f"{value!r} is not {noun}; " + (f"did you mean {match!r}?" if match else f"choose from {', '.join(choices)}")
+
+
+class _Choice(click.Choice):
+    """click's Choice, refusing a typo or a case variant with the choice it probably meant (suggested, not taken:
+    a near match taken quietly could be the wrong one)."""
+
+    def __init__(self, choices: Sequence[str], noun: str) -> None:
+        super().__init__(choices)
+        self.noun = noun
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if value in self.choices:
+            return value
+        self.fail(_not_one_of(str(value), tuple(self.choices), self.noun), param, ctx)
+
+
+class _Year(click.ParamType):
+    """A publication year: a whole number no earlier than PubMed's first records."""
+
+    name = "year"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        year = click.INT.convert(value, param, ctx)
+        if year < FIRST_PUBMED_YEAR:
+            self.fail(f"{year} is before PubMed's first records ({FIRST_PUBMED_YEAR}); give a four-digit year "
+                      "such as 2015", param, ctx)
+        return year
+
+
+def _configured(causes_only: bool = False) -> Callable:
+    """A callback refusing an id the hypotheses file does not name (with causes_only, the baseline's too)."""
+
+    def check(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+        if values:
+            settings = _settings(context)
+            known = [h.id for h in (settings.causes if causes_only else settings.hypotheses)]
+            for value in values:
+                if value not in known:
+                    raise click.BadParameter(_not_one_of(value, known, "a cause" if causes_only else "a hypothesis"),
+                                             context, parameter)
+        return values
+
+    return check
 
 
 # --- fetch / status ---------------------------------------------------------------------------------------------
@@ -165,7 +212,7 @@ def _blank(value: object) -> object:
 
 
 @cli.command()
-@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", callback=_configured(),
               help="Sync only this hypothesis (repeatable); default: all of them.")
 @click.option("--full", is_flag=True, help="Fetch every record again, not only what is new or changed.")
 @db_option
@@ -177,8 +224,6 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
     from tracker.jobs.lock import job_lock
 
     settings = _settings(context)
-    for hypothesis_id in hypothesis_ids:
-        settings.hypothesis(hypothesis_id)
     # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
     progress = _CliProgress(None if settings.email else (
         "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
@@ -312,13 +357,15 @@ _IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
 @click.pass_context
 def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
-    from tracker.jobs.importer import import_files
+    from tracker.jobs.importer import check_import_paths, import_files
     from tracker.jobs.lock import job_lock
     from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
-    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name.
+    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name, and a
+    # FIFO never holds the lock waiting for a writer.
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
+    check_import_paths(files)
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
         try:
@@ -371,13 +418,16 @@ def run_choice_options(function: Callable) -> Callable:
 
 
 def _selection(only_new: bool = False, **fields: object) -> Selection:
-    """The filter options as the one Selection the command reads; a malformed run choice is bad usage (exit 2)."""
+    """The filter options as the one Selection the command reads; what it refuses (a malformed run choice, a date
+    that is not one, years the wrong way round) is bad usage, exit 2."""
     if only_new:
         if fields.get("new_in_run") is not None:
             raise click.UsageError("--only-new is --new-in-run latest; give one of them")
         fields["new_in_run"] = "latest"
-    with _runs_are_usage():
+    try:
         return Selection(**fields)
+    except ConfigError as error:
+        _usage_error(str(error))
 
 
 @contextlib.contextmanager
@@ -390,14 +440,29 @@ def _runs_are_usage() -> Iterator[None]:
         sys.exit(EXIT_USAGE)
 
 
+def output_option(function: Callable) -> Callable:
+    """-o FILE, as export, evidence and feed take it; `-o -` is standard output, as no -o is."""
+
+    def standard_output_as_none(_context: click.Context, _parameter: click.Parameter,
+                                value: Path | None) -> Path | None:
+        return None if value is not None and str(value) == "-" else value
+
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+        metavar="FILE", callback=standard_output_as_none,
+        help="Write to FILE instead of standard output (- is standard output). A file is replaced only once "
+             "complete and keeps its permissions; a symbolic link is followed (the file it points to is replaced, "
+             "the link kept); a device or FIFO such as /dev/stdout is written straight.")(function)
+
+
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
-    """Call write(stream) on standard output, or on a temporary file that replaces OUTPUT only once complete."""
+    """Call write(stream) on standard output, or on OUTPUT as `outputs.files.write_output` writes a file."""
     import io
 
-    from tracker.outputs.files import replace_atomically
+    from tracker.outputs.files import write_output
 
     if output is not None:
-        return replace_atomically(output, write, binary=binary)
+        return write_output(output, write, binary=binary)
     sys.stdout.flush()
     raw = sys.stdout.buffer
     if binary:
@@ -415,18 +480,19 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
 _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
-def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
+def selection_options(hypothesis_help: str, causes_only: bool = False) -> Callable[[Callable], Callable]:
     """The filters of `selection.Selection` as options named by its fields (and --only-new), shared by `tracker
     export` and `tracker evidence`."""
     options = [
-        click.option("--hypothesis", "hypotheses", multiple=True, metavar="ID", help=hypothesis_help),
-        click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later."),
-        click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier."),
-        click.option("--design", "designs", multiple=True, metavar="DESIGN",
+        click.option("--hypothesis", "hypotheses", multiple=True, metavar="ID", callback=_configured(causes_only),
+                     help=hypothesis_help),
+        click.option("--from-year", type=_Year(), metavar="YEAR", help="Published in this year or later."),
+        click.option("--to-year", type=_Year(), metavar="YEAR", help="Published in this year or earlier."),
+        click.option("--design", "designs", multiple=True, metavar="DESIGN", type=_Choice(DESIGNS, "a study design"),
                      help="Only this study design (repeatable): meta_analysis, systematic_review, rct, "
                           "clinical_trial, cohort, case_control, observational, case_report, narrative_review, "
                           "editorial, other."),
-        click.option("--species", metavar="SPECIES",
+        click.option("--species", metavar="SPECIES", type=_Choice(SPECIES, "a species"),
                      help="human (includes both), animal (includes both), both or unknown."),
         click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output)."),
         click.option("--new-since", metavar="DATE",
@@ -455,7 +521,7 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 
 
 @cli.command("export")
-@click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
+@click.option("--format", "export_format", type=_Choice(["csv", "ris", "bibtex"], "an export format"), default="csv",
               show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
 @selection_options("Only articles carrying this hypothesis (repeatable: any of them).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
@@ -473,8 +539,9 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
-    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
+    # Checked before the store is read: bad options are reported whatever the store holds.
     selection = _selection(only_new, **filters)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
     with _runs_are_usage():
         articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
                                    runs=runs)
@@ -500,10 +567,11 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
 
 
 @cli.command("evidence")
-@click.option("--stance", "stance_values", multiple=True, metavar="STANCE",
+@click.option("--stance", "stance_values", multiple=True, metavar="STANCE", type=_Choice(STANCES, "a stance"),
               help="Only rows with this stance (repeatable): supports, contradicts, mixed, no_finding.")
-@selection_options("Only rows of this cause (repeatable: any of them).")
-@click.option("--format", "evidence_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+@selection_options("Only rows of this cause (repeatable: any of them).", causes_only=True)
+@click.option("--format", "evidence_format", type=_Choice(["csv", "json"], "an evidence format"), default="csv",
+              show_default=True,
               help="CSV for spreadsheets, JSON (a list of objects) for scripts.")
 @output_option
 @db_option
@@ -517,14 +585,10 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
 
     settings = _settings(context)
     cause_ids = [h.id for h in settings.causes]
-    unknown = [h for h in filters["hypotheses"] if h not in cause_ids]
-    if unknown:
-        raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
-    catalogue, stances, runs = _read_catalogue_and_stances(settings, (*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
-    # in every count: the values are checked here, and the selection picks the articles.
+    # in every count: the selection picks the articles, evidence_frame the rows.
     selection = _selection(only_new, **filters)
-    check_stances(stance_values)
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, (*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
     with _runs_are_usage():
         articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
                                    runs=runs)
@@ -542,9 +606,9 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
 
 
 @cli.command("feed")
-@click.option("--days", type=int, default=None, metavar="N",
+@click.option("--days", type=click.IntRange(1, FEED_MAX_DAYS), default=None, metavar="N",
               help="Articles first seen in the last N days (default 30; with a run option, no day limit unless given).")
-@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", callback=_configured(),
               help="Only articles carrying this hypothesis (repeatable: any of them).")
 @run_choice_options
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
@@ -561,8 +625,8 @@ def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple
 
     settings = _settings(context)
     now = current_time()
-    catalogue, runs = _read_catalogue_and_runs(settings)
     runs_chosen = _selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
+    catalogue, runs = _read_catalogue_and_runs(settings)
     choices = {"new_in_run": runs_chosen.new_in_run, "changed_in_run": runs_chosen.changed_in_run}
     if days is None and not any(choices.values()):
         days = DEFAULT_DAYS
