@@ -437,3 +437,207 @@ def high_level_balance(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) ->
         "group_rank": counts["stance"].map(list(READINGS).index).to_numpy(dtype="int64"),
         "articles": counts["count"].astype("int64").to_numpy(),
     })
+
+
+# --- the verdict: what the findings say about each cause, and how strongly -------------------------------------
+
+# The stances that report a finding on the cause: the share of support is taken among these.
+FINDING_STANCES: tuple[str, ...] = ("supports", "contradicts", "mixed")
+# Patients against controls, or an exposure associated with fibromyalgia, test a cause directly; a treatment
+# that helps tests it only through the treatment's mechanism.
+DIRECT_KINDS: tuple[str, ...] = ("comparison", "association")
+INDIRECT_KINDS: tuple[str, ...] = ("intervention",)
+EVIDENCE_SCOPES = {
+    "direct": "Direct findings only: patients against controls and associations, stated without hedging",
+    "all": "All findings: also treatment results, reviews and hedged sentences",
+}
+FINDING_KEYS: tuple[str, ...] = ("hypothesis_id", "year", "high_level", "stance", "evidence_kind", "hedged")
+# A direction over fewer findings than this is not tested: it is "too few".
+TREND_MINIMUM = 10
+TREND_SIGNIFICANCE = 0.05
+
+
+def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_retracted: bool = False
+                   ) -> pd.DataFrame:
+    """Count the stance rows per cause × publication year × high-level design × stance × evidence kind × hedged:
+    FINDING_KEYS, then articles, patients (the patients the abstracts that state them studied) and with_size
+    (how many of the articles state them).
+
+    The small frame every verdict is computed from, so a store-kept summary of the same shape can replace the
+    catalogue. The catalogue needs pmid, pub_year, design, retracted, hypotheses; `stances` pmid, hypothesis_id,
+    stance, evidence_kind, hedged, n_patients. A stance row counts where its article is kept and still carries its
+    cause; year is <NA> where the article's is unknown.
+    """
+    rows = pd.Index(catalogue["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
+    lists = catalogue["hypotheses"].to_numpy(dtype=object)
+    carried = np.fromiter((row >= 0 and cause in lists[row] for row, cause in
+                           zip(rows, stances["hypothesis_id"].to_numpy(dtype=object))), dtype=bool, count=len(rows))
+    if not include_retracted:
+        carried &= ~catalogue["retracted"].to_numpy(dtype=bool)[np.where(rows >= 0, rows, 0)]
+    kept = stances[carried]
+    articles = catalogue.iloc[rows[carried]]
+    frame = pd.DataFrame({
+        "hypothesis_id": kept["hypothesis_id"].to_numpy(dtype=object),
+        "year": articles["pub_year"].astype("Int64").to_numpy(),
+        "high_level": articles["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
+        "stance": kept["stance"].to_numpy(dtype=object),
+        "evidence_kind": kept["evidence_kind"].fillna("other").to_numpy(dtype=object),
+        "hedged": kept["hedged"].astype(bool).to_numpy(),
+        "patients": kept["n_patients"].astype("Int64").to_numpy(),
+    })
+    grouped = frame.groupby(list(FINDING_KEYS), dropna=False, sort=True)
+    counts = pd.DataFrame({"articles": grouped.size(), "patients": grouped["patients"].sum(),
+                           "with_size": grouped["patients"].count()}).reset_index()
+    counts["year"] = counts["year"].astype("Int64")
+    return counts.astype({"articles": "int64", "patients": "int64", "with_size": "int64"})
+
+
+def in_scope(findings: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """The rows of a `finding_counts` frame that `scope` (a key of EVIDENCE_SCOPES) counts."""
+    if scope not in EVIDENCE_SCOPES:
+        raise ValueError(f"unknown evidence scope {scope!r}: choose from {', '.join(EVIDENCE_SCOPES)}")
+    if scope == "all":
+        return findings
+    return findings[findings["evidence_kind"].isin(DIRECT_KINDS) & ~findings["hedged"].astype(bool)]
+
+
+def wilson_intervals(successes: Sequence[int], trials: Sequence[int], confidence: float = 0.95
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The Wilson score interval of each successes / trials (scipy's binomtest), NaN where trials is 0.
+
+    Computed once per distinct pair: thousands of causes share a few small counts.
+    """
+    from scipy.stats import binomtest
+
+    pairs = list(zip((int(k) for k in successes), (int(n) for n in trials)))
+    bounds = {}
+    for k, n in set(pairs):
+        if n > 0:
+            interval = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+            bounds[k, n] = (interval.low, interval.high)
+    low = np.array([bounds.get(pair, (np.nan, np.nan))[0] for pair in pairs], dtype="float64")
+    high = np.array([bounds.get(pair, (np.nan, np.nan))[1] for pair in pairs], dtype="float64")
+    return low, high
+
+
+def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
+    """Whether support's share of findings rises or falls over the years: (direction, tau, p).
+
+    `by_year` has one row per year with supports and findings. The test is Kendall's tau-b between each
+    finding's year and whether it supports (scipy.stats.kendalltau, which corrects for the ties of a 2 × years
+    table): a rank test of trend in a proportion, close to Cochran–Armitage's (scipy's Somers' D p-value was far
+    too small on such tables). Direction is "rising" or "falling" where p < 0.05, "stable" otherwise, and
+    "too few" (tau and p NaN) under TREND_MINIMUM findings or fewer than two years with findings.
+    """
+    from scipy.stats import kendalltau
+
+    used = by_year[by_year["findings"] > 0]
+    if used["findings"].sum() < TREND_MINIMUM or len(used) < 2:
+        return "too few", float("nan"), float("nan")
+    supports = used["supports"].to_numpy(dtype="int64")
+    others = used["findings"].to_numpy(dtype="int64") - supports
+    if not supports.any() or not others.any():
+        # All support or none, every year: no change of share to find.
+        return "stable", 0.0, 1.0
+    years = used["year"].to_numpy(dtype="int64")
+    result = kendalltau(np.concatenate([np.repeat(years, supports), np.repeat(years, others)]),
+                        np.concatenate([np.ones(supports.sum()), np.zeros(others.sum())]))
+    statistic, p_value = float(result.statistic), float(result.pvalue)
+    if p_value < TREND_SIGNIFICANCE:
+        return ("rising" if statistic > 0 else "falling"), statistic, p_value
+    return "stable", statistic, p_value
+
+
+VERDICT_COLUMNS: tuple[str, ...] = (
+    "hypothesis_id", "cause", "supports", "contradicts", "mixed", "findings", "share", "share_low", "share_high",
+    "high_supports", "high_findings", "high_share", "high_low", "high_high", "trend", "trend_tau", "trend_p",
+    "patients", "with_size", "indirect", "hedged",
+)
+
+
+def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, scope: str = "direct",
+                  now_year: int, trend_years: int = 10) -> pd.DataFrame:
+    """Per cause, what its findings say (VERDICT_COLUMNS), from a `finding_counts` frame; in the hypotheses
+    file's order, every cause a row (zeros included).
+
+    supports / contradicts / mixed count the findings `scope` keeps; share is supports among all three with its
+    95% Wilson interval (share_low, share_high; NaN without findings). high_* do the same for meta-analyses,
+    systematic reviews and RCTs, whatever their kind of finding (a review or a trial is never a patient-control
+    comparison), hedged ones included. trend is `support_trend` over the `trend_years` years up to `now_year`.
+    patients sums the patients of the scope's findings whose abstracts state them (with_size of them do).
+    indirect and hedged count, whatever the scope, the findings from treatment results and the hedged ones: what
+    the direct scope leaves out.
+    """
+    causes = [h for h in hypotheses if not h.baseline]
+    index = pd.Index([h.id for h in causes], name="hypothesis_id")
+    findings = findings[findings["stance"].isin(FINDING_STANCES)]
+    scoped = in_scope(findings, scope)
+
+    def per_stance(frame: pd.DataFrame) -> pd.DataFrame:
+        return (frame.groupby(["hypothesis_id", "stance"])["articles"].sum().unstack(fill_value=0)
+                .reindex(index=index, columns=list(FINDING_STANCES), fill_value=0).astype("int64"))
+
+    table = per_stance(scoped)
+    table.insert(0, "cause", [h.label for h in causes])
+    table["findings"] = table[list(FINDING_STANCES)].sum(axis=1)
+    high = per_stance(findings[findings["high_level"].astype(bool)])
+    table["high_supports"] = high["supports"]
+    table["high_findings"] = high.sum(axis=1)
+    for prefix, supports, total in (("share", "supports", "findings"), ("high", "high_supports", "high_findings")):
+        low, upper = wilson_intervals(table[supports], table[total])
+        share_name = "share" if prefix == "share" else "high_share"
+        table[share_name] = table[supports] / table[total].where(table[total] > 0)
+        table[f"{prefix}_low"], table[f"{prefix}_high"] = low, upper
+
+    recent = scoped[scoped["year"].notna() & (scoped["year"] > now_year - trend_years)
+                    & (scoped["year"] <= now_year)]
+    by_year = recent.assign(supported=np.where(recent["stance"] == "supports", recent["articles"], 0)).groupby(
+        ["hypothesis_id", "year"]).agg(supports=("supported", "sum"), findings=("articles", "sum")).reset_index()
+    trends = {cause: support_trend(rows) for cause, rows in by_year.groupby("hypothesis_id")}
+    none = ("too few", float("nan"), float("nan"))
+    table["trend"] = [trends.get(cause, none)[0] for cause in index]
+    table["trend_tau"] = [trends.get(cause, none)[1] for cause in index]
+    table["trend_p"] = [trends.get(cause, none)[2] for cause in index]
+
+    sizes = scoped.groupby("hypothesis_id")[["patients", "with_size"]].sum()
+    table["patients"] = sizes["patients"].reindex(index, fill_value=0).astype("int64")
+    table["with_size"] = sizes["with_size"].reindex(index, fill_value=0).astype("int64")
+    table["indirect"] = (findings[findings["evidence_kind"].isin(INDIRECT_KINDS)].groupby("hypothesis_id")
+                         ["articles"].sum().reindex(index, fill_value=0).astype("int64"))
+    table["hedged"] = (findings[findings["hedged"].astype(bool)].groupby("hypothesis_id")["articles"].sum()
+                       .reindex(index, fill_value=0).astype("int64"))
+    return table.reset_index()[list(VERDICT_COLUMNS)]
+
+
+SHARE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "cause", "period_start", "period", "supports", "findings",
+                                  "share", "share_low", "share_high")
+
+
+def share_by_period(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, scope: str = "direct",
+                    period_years: int = 5) -> pd.DataFrame:
+    """Per cause × period of `period_years` calendar years (aligned on multiples of it: 2015–2019), support's
+    share of the findings `scope` keeps, with its 95% Wilson interval: SHARE_COLUMNS. Periods without a finding
+    are left out; so are findings of unknown year."""
+    scoped = in_scope(findings[findings["stance"].isin(FINDING_STANCES)], scope)
+    scoped = scoped[scoped["year"].notna()]
+    start = (scoped["year"].astype("int64") // period_years) * period_years
+    grouped = scoped.assign(period_start=start, supported=np.where(scoped["stance"] == "supports",
+                                                                   scoped["articles"], 0)).groupby(
+        ["hypothesis_id", "period_start"]).agg(supports=("supported", "sum"), findings=("articles", "sum"))
+    grouped = grouped.reset_index()
+    order = {h.id: position for position, h in enumerate(hypotheses)}
+    grouped = grouped[grouped["hypothesis_id"].isin(order)]
+    grouped = grouped.sort_values(["hypothesis_id", "period_start"], key=lambda column: column.map(order)
+                                  if column.name == "hypothesis_id" else column, ignore_index=True)
+    low, high = wilson_intervals(grouped["supports"], grouped["findings"])
+    return pd.DataFrame({
+        "hypothesis_id": grouped["hypothesis_id"].to_numpy(dtype=object),
+        "cause": grouped["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
+        "period_start": grouped["period_start"].to_numpy(dtype="int64"),
+        "period": [f"{year}–{year + period_years - 1}" for year in grouped["period_start"]],
+        "supports": grouped["supports"].to_numpy(dtype="int64"),
+        "findings": grouped["findings"].to_numpy(dtype="int64"),
+        "share": (grouped["supports"] / grouped["findings"]).to_numpy(dtype="float64"),
+        "share_low": low,
+        "share_high": high,
+    })
