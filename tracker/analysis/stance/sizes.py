@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracker.analysis.patients import stated_patients
+
 # --- sample sizes ----------------------------------------------------------------------------------------------
 
 _NUMBER_WORDS = {
@@ -56,7 +58,8 @@ def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]
     """`sample_sizes` of many texts at once: each pattern runs over them all in Arrow's RE2 (in C++), which costs
     a tenth of a Python scan per text."""
     array = pa.array(list(texts), type=pa.large_string())
-    return list(zip(_first_counts(array, _PATIENT_PATTERNS), _first_counts(array, _CONTROL_PATTERNS)))
+    patients = [stated_patients(text) or count for text, count in zip(texts, _first_counts(array, _PATIENT_PATTERNS))]
+    return list(zip(patients, _first_counts(array, _CONTROL_PATTERNS)))
 
 
 def _first_counts(array: pa.Array, patterns: Sequence[re.Pattern[str]]) -> list[int | None]:
