@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.labels import LEVEL_COLOURS, STANCE_COLOURS
+from dashboard.labels import LEVEL_COLOURS, STANCE_COLOURS, STANCE_LABELS_SHOWN
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS
 
 
@@ -169,3 +169,37 @@ def high_level_balance_chart(balance: pd.DataFrame) -> alt.Chart:
 def draw_how_to_read(text: str) -> None:
     """A short note under a chart that says, in a reader's words, what it shows and what to be careful of."""
     st.caption(f"**How to read this.** {text}")
+
+
+def share_over_time_chart(periods: pd.DataFrame) -> alt.HConcatChart:
+    """One cause's findings per period, counted (stacked by stance) beside support's share of them with its 95%
+    interval: `evidence.share_by_period` rows of one cause."""
+    counts = periods.melt(id_vars=["period", "period_start"], value_vars=list(STANCE_LABELS_SHOWN),
+                          var_name="stance", value_name="count")
+    counts["group"] = counts["stance"].map(STANCE_LABELS_SHOWN)
+    counts["rank"] = counts["stance"].map(list(STANCE_LABELS_SHOWN).index)
+    order = list(periods["period"])
+    bars = alt.Chart(counts).mark_bar().encode(
+        x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("count:Q", title="Findings", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("group:N", title=None, scale=alt.Scale(
+            domain=list(STANCE_LABELS_SHOWN.values()),
+            range=[STANCE_COLOURS[label] for label in STANCE_LABELS_SHOWN.values()]),
+            legend=alt.Legend(orient="top")),
+        order=alt.Order("rank:Q"),
+        tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("group:N", title="Finding"),
+                 alt.Tooltip("count:Q", title="Findings", format=",")],
+    ).properties(title="Findings per period", width=260, height=200)
+    base = alt.Chart(periods).encode(x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
+    tooltip = [alt.Tooltip("period:N", title="Period"), alt.Tooltip("share:Q", title="Supporting", format=".0%"),
+               alt.Tooltip("share_low:Q", title="95% interval from", format=".0%"),
+               alt.Tooltip("share_high:Q", title="to", format=".0%"),
+               alt.Tooltip("findings:Q", title="Findings", format=",")]
+    interval = base.mark_rule(strokeWidth=2, color="#1b9e77").encode(
+        y=alt.Y("share_low:Q", title="Share supporting", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")), y2="share_high:Q", tooltip=tooltip)
+    points = base.mark_point(filled=True, size=60, color="#1b9e77").encode(y="share:Q", tooltip=tooltip)
+    half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
+    shares = (interval + points + half).properties(title="Share supporting, with 95% interval", width=260,
+                                                   height=200)
+    return alt.hconcat(bars, shares).resolve_scale(color="independent")

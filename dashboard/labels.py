@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracker.analysis.evidence import EVIDENCE_LEVEL_LABELS, EVIDENCE_LEVELS
 from tracker.models import STANCES
-from tracker.vocabulary import HIGH_LEVEL_DESIGNS, READING_LABELS, READINGS, STANCE_BADGES
+from tracker.vocabulary import HIGH_LEVEL_DESIGNS, READING_LABELS, READINGS, STANCE_BADGES, STANCE_LABELS
 
 
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
@@ -35,9 +35,13 @@ DESIGN_BADGES = {"meta_analysis": "Meta-analysis", "systematic_review": "Systema
                  "observational": "Observational", "case_report": "Case report", "narrative_review": "Review",
                  "editorial": "Opinion", "other": "Other design"}
 INTEGRITY_BADGES = {"retracted": "RETRACTED", "has_erratum": "Erratum", "expression_of_concern": "Concern"}
+# A stance badge names its cause ("Substance P: contradicts") and takes its stance's colour.
+STANCE_BADGE_COLOURS = {STANCE_BADGES[stance].lower(): colour
+                        for stance, colour in zip(STANCES, ("green", "orange", "violet", "gray"))}
 BADGE_COLOURS = {**{badge: "blue" if design in HIGH_LEVEL_DESIGNS else "gray" for design, badge in DESIGN_BADGES.items()},
-                 **{STANCE_BADGES[stance]: colour for stance, colour in zip(STANCES, ("green", "orange", "violet", "gray"))},
                  "RETRACTED": "red", "Erratum": "yellow", "Concern": "yellow"}
+# The stances that are findings, as the verdict's charts name them.
+STANCE_LABELS_SHOWN = {stance: STANCE_LABELS[stance] for stance in ("contradicts", "mixed", "supports")}
 # Colours that stay apart for colour-blind readers (ColorBrewer Dark2 and Blues), one per stacked group; a finding
 # read with low confidence takes a pale tint of its stance's colour, stacked above the confident ones.
 STANCE_COLOURS = {READING_LABELS[reading]: colour for reading, colour in zip(

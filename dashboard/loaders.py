@@ -92,7 +92,11 @@ def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids:
     """The PMIDs a selection keeps, in the order `tracker export` writes them."""
     # Only the columns the selection reads, so that it copies those alone when it orders the kept rows.
     catalogue = load_catalogue(state)[list(SELECTION_COLUMNS)]
-    stances = load_stances(state) if selection.stances else None
+    stances = None
+    if selection.evidence_kinds or selection.hedged is not None:
+        stances = load_stance_details(state)
+    elif selection.stances:
+        stances = load_stances(state)
     return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances,
                            runs=load_run_history(state))["pmid"].to_numpy()
 
@@ -210,6 +214,36 @@ def load_stances(state: StoreState) -> pd.DataFrame:
     with store.reading(Path(state.db_path)) as connection:
         return store.load_stance_frame(connection, columns=("stance", "confidence"),
                                        hypothesis_ids=state.hypothesis_ids)
+
+
+# cache_resource as load_stances: a row per read (article, cause) pair, never mutated.
+@st.cache_resource(max_entries=1, show_spinner=False)
+def load_stance_details(state: StoreState) -> pd.DataFrame:
+    """Every stored stance row with what the verdict counts: stance, evidence_kind, hedged, n_patients."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_stance_frame(connection, columns=("stance", "evidence_kind", "hedged", "n_patients"))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_finding_counts(state: StoreState, include_retracted: bool) -> pd.DataFrame:
+    """`evidence.finding_counts` of the stored stance rows: the small frame every verdict is computed from."""
+    return evidence.finding_counts(load_catalogue(state), load_stance_details(state),
+                                   include_retracted=include_retracted)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
+def load_verdict(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool, scope: str,
+                 now_year: int) -> pd.DataFrame:
+    """`evidence.verdict_table` of the stored findings: one row per cause."""
+    return evidence.verdict_table(load_finding_counts(state, include_retracted), hypotheses, scope=scope,
+                                  now_year=now_year)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
+def load_share_by_period(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
+                         scope: str) -> pd.DataFrame:
+    """`evidence.share_by_period` of the stored findings, five-year periods."""
+    return evidence.share_by_period(load_finding_counts(state, include_retracted), hypotheses, scope=scope)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

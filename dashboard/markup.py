@@ -51,6 +51,12 @@ def linked_count(count: int, causes: Sequence[str] = (), retracted: str | None =
     return f"[{count:,}]({citations_link(causes, retracted, **fields)})"
 
 
+def count_anchor(count: int, causes: Sequence[str] = (), retracted: str | None = None, **fields: object) -> str:
+    """A count as an HTML link to the articles behind it, in this tab (for counts inside an HTML block, where
+    Markdown links are not read)."""
+    return f'<a href="{citations_link(causes, retracted, **fields)}" target="_self">{count:,}</a>'
+
+
 def escape_text(text: str) -> str:
     """Make text inert for st.markdown(unsafe_allow_html=True): HTML and Markdown both shown as typed."""
     return _MARKDOWN_ESCAPE.sub(lambda match: _MARKDOWN_ENTITIES[match.group(0)], _WHITESPACE.sub(" ", text))

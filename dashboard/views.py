@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, INTEGRITY_BADGES, INTEGRITY_LABELS, NCBI_NOTICE, OK_ICON,
+from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS, INTEGRITY_BADGES, INTEGRITY_LABELS, NCBI_NOTICE, OK_ICON,
                               SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
-from dashboard.markup import (anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
+from dashboard.markup import (anchor, count_anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
                               present)
 from tracker import config
+from tracker.analysis.evidence import DIRECT_KINDS
 from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
@@ -199,13 +200,16 @@ def draw_coverage(coverage: pd.DataFrame) -> None:
     st.markdown("\n".join(lines))
 
 
-def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str],
-                  stances: pd.DataFrame | None = None) -> pd.DataFrame:
+def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str], stances: pd.DataFrame | None = None,
+                  only_cause: str | None = None) -> pd.DataFrame:
     """The citations table's visible columns, in the frame's order: the PubMed link first, the title with its
-    badges (design, stance, retraction), then the rest. `stances` (pmid, hypothesis_id, stance) fills the stance."""
+    badges (design, stance, retraction), then the rest. `stances` (pmid, hypothesis_id, stance) fills the stance;
+    a stance badge names its cause ("Substance P: contradicts"), and with `only_cause` only that cause's shows."""
     stance_lists: dict[int, list[tuple[str, str, bool]]] = {}
     if stances is not None and len(stances):
         shown = stances[stances["pmid"].isin(frame["pmid"])]
+        if only_cause is not None:
+            shown = shown[shown["hypothesis_id"] == only_cause]
         low = (shown["confidence"] == "low").tolist() if "confidence" in shown else [False] * len(shown)
         for (pmid, hypothesis_id, stance), unsure in zip(
                 shown[["pmid", "hypothesis_id", "stance"]].itertuples(index=False), low):
@@ -215,7 +219,7 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str],
             frame["pmid"], frame["design"], frame["retracted"], frame["has_erratum"], frame["expression_of_concern"]):
         pairs = stance_lists.get(int(pmid), [])
         row_badges = [DESIGN_BADGES.get(design, "Other design")]
-        row_badges += [STANCE_BADGES[s] for s in STANCES if s != "no_finding" and any(p[1] == s for p in pairs)]
+        row_badges += [stance_badge(labels.get(h, h), s) for h, s, _ in pairs if s != "no_finding"]
         row_badges += [badge for flag, badge in INTEGRITY_BADGES.items()
                        if bool({"retracted": retracted, "has_erratum": erratum, "expression_of_concern": concern}[flag])]
         badges.append(row_badges)
@@ -237,6 +241,11 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str],
     })
 
 
+def stance_badge(cause_label: str, stance: str) -> str:
+    """A stance badge that names its cause: "Substance P: contradicts"."""
+    return f"{cause_label}: {STANCE_BADGES[stance].lower()}"
+
+
 def _short_authors(author_names: str) -> str:
     names = [name for name in (author_names or "").split("; ") if name]
     return "; ".join(names) if len(names) <= 3 else f"{'; '.join(names[:3])}; et al."
@@ -247,7 +256,10 @@ def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
 
     Returns the table's selection state (its `selection.rows` are positions in `rows`).
     """
-    badge_options = list(BADGE_COLOURS)
+    # The stance badges name their causes, so their options are the ones these rows carry.
+    stance_badges = sorted({badge for row in rows["Badges"] for badge in row if badge not in BADGE_COLOURS})
+    badge_options = [*BADGE_COLOURS, *stance_badges]
+    colours = [*BADGE_COLOURS.values(), *(STANCE_BADGE_COLOURS[badge.rsplit(": ", 1)[1]] for badge in stance_badges)]
     return st.dataframe(
         rows,
         hide_index=True,
@@ -265,7 +277,7 @@ def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
             "Title": st.column_config.TextColumn(width="large", help="Click a row to open the article below"),
             "Badges": st.column_config.MultiselectColumn(
                 "Design · stance · integrity", options=badge_options, width="medium",
-                color=[BADGE_COLOURS[badge] for badge in badge_options]),
+                color=colours),
             "Year": st.column_config.NumberColumn(format="%d", width="small"),
             "DOI": st.column_config.LinkColumn(display_text="DOI", width="small"),
         },
@@ -488,3 +500,110 @@ def draw_schedule() -> None:
         "and catches up a missed run; `tracker schedule --print-cron` or `--print-systemd` prints the lines that "
         "install it instead. A run that finds another one still going stops at once without touching the store."
     )
+
+
+# --- the verdict: the evidence table first thing on the Overview ------------------------------------------------
+
+# Rows per page of causes: a hypotheses file of 10,000 causes must not make a page of 10,000 rows and charts.
+VERDICT_PAGE_SIZE = 25
+VERDICT_SORTS = {
+    "order": "Hypotheses file order",
+    "findings": "Most findings",
+    "share_low": "Strongest support (lower end of the interval)",
+    "share_high": "Weakest support (upper end of the interval)",
+    "contradicts": "Most contradicting findings",
+    "patients": "Most patients studied",
+}
+TREND_WORDS = {"rising": "↗ rising", "falling": "↘ falling", "stable": "→ no clear change", "too few": "too few"}
+_STANCE_COLOURS = {"contradicts": "#d95f02", "mixed": "#7570b3", "supports": "#1b9e77"}
+
+
+def sort_verdict(table: pd.DataFrame, sort_by: str) -> pd.DataFrame:
+    """The verdict rows in the order chosen (VERDICT_SORTS); causes without findings last, ties in file order."""
+    if sort_by == "order":
+        return table
+    ascending = sort_by == "share_high"
+    # A cause without findings has no interval: it goes last whichever way the column sorts.
+    return table.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
+
+
+def diverging_bar(contradicts: int, mixed: int, supports: int) -> str:
+    """The row's findings as one bar about a centre line: contradicting to the left, supporting to the right,
+    mixed astride the centre; each part's width is its share of the row's findings."""
+    total = contradicts + mixed + supports
+    if total == 0:
+        return '<span style="color:#888">no findings yet</span>'
+    half = {name: 50.0 * count / total for name, count in
+            (("contradicts", contradicts), ("mixed", mixed), ("supports", supports))}
+    start = 50.0 - half["contradicts"] - half["mixed"] / 2
+    parts = []
+    for name in ("contradicts", "mixed", "supports"):
+        if half[name]:
+            parts.append(f'<span title="{STANCE_BADGES[name]}" style="position:absolute;top:0;bottom:0;'
+                         f'left:{start:.2f}%;width:{half[name]:.2f}%;background:{_STANCE_COLOURS[name]}"></span>')
+        start += half[name]
+    return ('<div style="position:relative;height:0.9em;min-width:5em;background:#f0f0f0">' + "".join(parts)
+            + '<span style="position:absolute;top:-2px;bottom:-2px;left:50%;border-left:1px solid #333"></span></div>')
+
+
+def share_text(share: float, low: float, high: float) -> str:
+    """"62% (48–74%)", or a dash where there is no finding."""
+    if pd.isna(share):
+        return "—"
+    return f"{share:.0%} <span style=\"color:#666\">({low:.0%}–{high:.0%})</span>"
+
+
+def _trend_text(row: Mapping) -> str:
+    words = TREND_WORDS[row["trend"]]
+    if row["trend"] == "too few":
+        return f'<span style="color:#888">{words}</span>'
+    return f"{words} <span style=\"color:#666\">(τ {row['trend_tau']:+.2f}, p {row['trend_p']:.2g})</span>"
+
+
+def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) -> str:
+    """The evidence table as HTML: one row per cause, the diverging bar, counts that open their articles in
+    Citations (with the scope's evidence kinds and hedging), the shares with their intervals, the last ten
+    years' direction and the patients studied."""
+    scope_fields: dict[str, object] = ({"evidence_kinds": list(DIRECT_KINDS), "hedged": False}
+                                       if scope == "direct" else {})
+    head = ["Cause", "Contradicts · mixed · supports", "Supports", "Contradicts", "Mixed", "Supporting (95% CI)",
+            "High-level: supporting", "Last 10 years", "Patients studied"]
+    lines = ['<div style="overflow-x:auto"><table style="width:100%;font-size:0.85em;border-collapse:collapse">',
+             "<thead><tr>" + "".join(f'<th style="text-align:left;vertical-align:bottom">{name}</th>'
+                                     for name in head) + "</tr></thead><tbody>"]
+    for row in rows.to_dict("records"):
+        cause_id = row["hypothesis_id"]
+
+        def count(stance: str, **more: object) -> str:
+            return count_anchor(int(row[stance]), causes=[cause_id], stances=[stance], retracted=retracted,
+                                **{**scope_fields, **more})
+
+        name = escape_text(row["cause"])
+        cause_link = f'<a href="?page=Cause&amp;cause={cause_id}" target="_self"><strong>{name}</strong></a>'
+        if scope == "direct" and (row["indirect"] or row["hedged"]):
+            cause_link += (f'<br><span style="color:#666">kept apart: {int(row["indirect"]):,} from treatments, '
+                           f'{int(row["hedged"]):,} hedged</span>')
+        high = (share_text(row["high_share"], row["high_low"], row["high_high"])
+                + f' <span style="color:#666">of {int(row["high_findings"]):,}</span>'
+                if row["high_findings"] else '<span style="color:#888">none</span>')
+        patients = (f'{int(row["patients"]):,} <span style="color:#666">in {int(row["with_size"]):,} '
+                    f'{plural(int(row["with_size"]), "study", "studies")}</span>' if row["with_size"]
+                    else '<span style="color:#888">not stated</span>')
+        cells = [cause_link, diverging_bar(int(row["contradicts"]), int(row["mixed"]), int(row["supports"])),
+                 count("supports"), count("contradicts"), count("mixed"),
+                 share_text(row["share"], row["share_low"], row["share_high"]), high, _trend_text(row), patients]
+        lines.append("<tr>" + "".join(f'<td style="vertical-align:top;padding:0.25em 0.4em">{cell}</td>'
+                                      for cell in cells) + "</tr>")
+    lines.append("</tbody></table></div>")
+    return "".join(lines)
+
+
+def totals_note(stored: int, retracted: int, include_retracted: bool) -> str:
+    """Why the headline's count and the counts below differ: the retracted articles, in or out."""
+    if not retracted:
+        return f"All {stored:,} stored articles are counted below and exported."
+    if include_retracted:
+        return (f"{stored:,} stored articles, {retracted:,} of them retracted: all are counted below and exported, "
+                "as “Include retracted articles” is ticked.")
+    return (f"{stored:,} stored articles, {retracted:,} of them retracted: the counts below, Citations and the "
+            f"exports hold the other {stored - retracted:,} (tick “Include retracted articles” to count them all).")

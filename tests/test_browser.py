@@ -93,7 +93,7 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
     with guarded_page(chromium, outside, accept_downloads=True) as page:
 
         page.goto(url)
-        expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
+        expect(page.get_by_role("heading", name="Fibromyalgia evidence: what it says, cause by cause")).to_be_visible()
         charts = page.locator("[data-testid='stVegaLiteChart']")
         expect(charts.first.locator("canvas, svg").first).to_be_visible()
         _shot(page, "overview", full_page=True)
@@ -200,7 +200,7 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
     try:
         with guarded_page(chromium, outside) as page:
             page.goto(url)
-            expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
+            expect(page.get_by_role("heading", name="Fibromyalgia evidence: what it says, cause by cause")).to_be_visible()
 
             sidebar = page.get_by_test_id("stSidebar")
             sidebar.get_by_text("Citations", exact=True).click()

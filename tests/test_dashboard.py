@@ -105,14 +105,21 @@ def chart_datasets(app: AppTest) -> list[list[pd.DataFrame]]:
     return charts
 
 
+def count_charts(app: AppTest) -> list[list[pd.DataFrame]]:
+    """The data sets of the charts of articles (over time, by design, high-level): the share-over-time chart of
+    the verdict, which counts findings per period, left out."""
+    return [datasets for datasets in chart_datasets(app) if not any("period" in frame for frame in datasets)]
+
+
 def markdown_text(app: AppTest) -> str:
     return "\n".join(m.value for m in app.markdown)
 
 
 # --- every page -------------------------------------------------------------------------------------------------
 
-PAGE_TITLES = {"Overview": "Fibromyalgia evidence over time", "Cause": "Substance P", "Citations": "Citations",
-               "Fetch status": "Fetch status", "Emerging": "Emerging causes", "Review": "Review"}
+PAGE_TITLES = {"Overview": "Fibromyalgia evidence: what it says, cause by cause", "Cause": "Substance P",
+               "Citations": "Citations", "Fetch status": "Fetch status", "Emerging": "Emerging causes",
+               "Review": "Review"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -171,7 +178,7 @@ def test_retracted_articles_change_the_counts_only_when_included(catalogue, sett
 def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, settings, catalogue, mode,
                                                      include_retracted) -> None:
     app = run_app(monkeypatch, seeded_db, chart_mode=mode, include_retracted=include_retracted, stack_by="level")
-    plotted = chart_frames(app)[0]
+    plotted = count_charts(app)[0][0]
     by_year = evidence.evidence_by_year(
         evidence.evidence_table(catalogue, settings.hypotheses, include_retracted=include_retracted), mode)
     by_year = by_year.drop(index=evidence.UNKNOWN_YEAR_LABEL)
@@ -180,13 +187,22 @@ def test_the_small_multiples_plot_the_evidence_table(monkeypatch, seeded_db, set
     expected = pd.DataFrame({"year": expected["year_label"].astype("int64"),
                              "hypothesis_id": expected["hypothesis_id"],
                              "value": expected["value"].astype("float64")})
+    # A cause without articles gets a plain sentence, not a flat chart.
+    totals = evidence.cause_totals(evidence.evidence_table(catalogue, settings.hypotheses,
+                                                           include_retracted=include_retracted))
+    empty = [c for c in settings.causes if totals[c.id] == 0]
+    assert empty, "the seeded store should have a cause without articles"
+    assert any(c.value.startswith("No article yet, so no chart: ")
+               and all(markup.escape_text(e.label) in c.value for e in empty)
+               for c in app.caption)
+    expected = expected[~expected["hypothesis_id"].isin([c.id for c in empty])]
     # Stacked by evidence level: the levels of a cause's year add up to the evidence table's value.
     got = plotted.groupby(["hypothesis_id", "year"], as_index=False)["value"].sum(min_count=1)
     got = got.astype({"year": "int64", "value": "float64"})[["year", "hypothesis_id", "value"]]
     key = ["hypothesis_id", "year"]
     pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
                                   expected.sort_values(key, ignore_index=True), check_dtype=False)
-    assert set(plotted["cause"]) == {c.label for c in settings.causes}
+    assert set(plotted["cause"]) == {c.label for c in settings.causes if c not in empty}
     assert set(plotted["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
 
 
@@ -194,7 +210,7 @@ def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(mon
     # The clock is injected: the year the page calls "now" is the one drawn as partial, whatever today is.
     monkeypatch.setattr(loaders, "utc_now", lambda: datetime(2020, 6, 1, tzinfo=UTC))
     app = run_app(monkeypatch, seeded_db, chart_mode="per_1000")
-    plotted = chart_frames(app)[0]
+    plotted = count_charts(app)[0][0]
     assert set(plotted.loc[plotted["year"] == 2020, "caveat"]) == {"partial year: counted so far"}
     kept = catalogue[~catalogue["retracted"]]
     baseline = kept["pub_year"].dropna().astype(int).value_counts()
@@ -207,7 +223,7 @@ def test_the_current_year_is_drawn_as_partial_and_small_baselines_are_marked(mon
 
 def test_the_heat_map_counts_each_design_of_each_cause(monkeypatch, seeded_db, settings, catalogue) -> None:
     app = run_app(monkeypatch, seeded_db)
-    matrix, share = chart_datasets(app)[1]
+    matrix, share = count_charts(app)[1]
     table = evidence.evidence_table(catalogue, settings.hypotheses)
     for cause in settings.causes:
         rows = table[table["hypothesis_id"] == cause.id].groupby("design")["count"].sum()
@@ -230,14 +246,14 @@ def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, 
     app = run_app(monkeypatch, db_path)
     assert "stack_by" not in [getattr(w, "key", None) for w in app.radio]
     assert any("Stacked by evidence level" in m.value for m in app.markdown)
-    assert set(chart_frames(app)[0]["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
+    assert set(count_charts(app)[0][0]["group"]) == set(evidence.EVIDENCE_LEVEL_LABELS.values())
 
 
 def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, settings) -> None:
     app = run_app(monkeypatch, stance_db)
     catalogue = read_catalogue(stance_db)
     stances = read_stances(stance_db)
-    plotted = chart_frames(app)[0]
+    plotted = count_charts(app)[0][0]
     assert set(plotted["group"]) <= set(vocabulary.READING_LABELS.values())
     got = plotted.groupby(["hypothesis_id", "group"])["value"].sum()
     # Each finding counted once, under its stance when read with high confidence, apart when read with low.
@@ -254,7 +270,7 @@ def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, 
     table = evidence.evidence_table(catalogue, settings.hypotheses)
     assert got.groupby(level=0).sum().to_dict() == table[table["year"].notna()].groupby("hypothesis_id")[
         "count"].sum().to_dict()
-    balance = chart_frames(app)[2]
+    balance = count_charts(app)[2][0]
     high = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
     high = high[high["design"].isin(["meta_analysis", "systematic_review", "rct"])]
     assert balance["articles"].sum() == high["count"].sum() > 0
@@ -324,20 +340,30 @@ def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets,
         assert len(kept), f"{pmid} has no chosen stance for a chosen cause"
 
 
-def test_badges_show_design_stance_and_retraction_beside_the_title(monkeypatch, stance_db) -> None:
+def test_badges_show_design_stance_with_its_cause_and_retraction_beside_the_title(monkeypatch, stance_db,
+                                                                                   settings) -> None:
     app = run_app(monkeypatch, stance_db, "Citations", include_retracted=True)
     shown = app.dataframe[0].value
     catalogue = read_catalogue(stance_db).set_index("pmid")
     stances = read_stances(stance_db)
+    names = {h.id: h.label for h in settings.hypotheses}
     assert list(shown.columns[:3]) == ["PubMed", "Title", "Badges"]
     for pmid, badges in zip(shown["PMID"], shown["Badges"]):
         article = catalogue.loc[pmid]
         assert badges[0] == labels.DESIGN_BADGES[article["design"]]
         assert ("RETRACTED" in badges) == bool(article["retracted"])
-        found = set(stances.loc[stances["pmid"] == pmid, "stance"]) - {"no_finding"}
-        assert {b for b in badges if b in ("Supports", "Contradicts", "Mixed")} == {
-            vocabulary.STANCE_BADGES[s] for s in found}
+        rows = stances[(stances["pmid"] == pmid) & (stances["stance"] != "no_finding")]
+        assert [b for b in badges if ": " in b] == [f"{names[h]}: {vocabulary.STANCE_BADGES[s].lower()}"
+                                                    for h, s in zip(rows["hypothesis_id"], rows["stance"])]
     assert shown["Badges"].map(lambda b: "RETRACTED" in b).any()
+    assert shown["Badges"].map(lambda b: any(": " in badge for badge in b)).any()
+
+
+def test_the_cause_page_badges_show_only_that_cause(monkeypatch, stance_db, settings) -> None:
+    app = run_app(monkeypatch, stance_db, "Cause", cause="sleep")
+    label = settings.hypothesis("sleep").label
+    stance_badges = [b for badges in app.dataframe[-1].value["Badges"] for b in badges if ": " in b]
+    assert stance_badges and all(badge.startswith(f"{label}: ") for badge in stance_badges)
 
 
 def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, settings) -> None:

@@ -168,9 +168,9 @@ def test_share_by_period_with_intervals() -> None:
     findings = _yearly_findings({2013: (1, 1), 2014: (1, 0), 2016: (2, 2), 2019: (0, 1)})
     periods = evidence.share_by_period(findings, HYPOTHESES, period_years=5)
     assert list(periods.columns) == list(evidence.SHARE_COLUMNS)
-    assert periods[["period", "supports", "findings"]].to_dict("records") == [
-        {"period": "2010–2014", "supports": 2, "findings": 3},
-        {"period": "2015–2019", "supports": 2, "findings": 5},
+    assert periods[["period", "supports", "contradicts", "findings"]].to_dict("records") == [
+        {"period": "2010–2014", "supports": 2, "contradicts": 1, "findings": 3},
+        {"period": "2015–2019", "supports": 2, "contradicts": 3, "findings": 5},
     ]
     assert periods["share"].tolist() == pytest.approx([2 / 3, 0.4])
     assert periods[["share_low", "share_high"]].to_numpy().ravel().tolist() == pytest.approx(

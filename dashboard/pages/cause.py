@@ -88,8 +88,8 @@ def cause_page(context: Context) -> None:
         context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),
         context.hypothesis_ids)
     shown = loaders.catalogue_rows(context.state, newest[:NEWEST_COUNT])
-    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances(context.state)),
-                                 key="newest_table")
+    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances(context.state),
+                                                     only_cause=cause.id), key="newest_table")
     draw_selected_article(context, shown, event, None, "newest_table")
 
 

@@ -20,9 +20,13 @@ CHART_MODES = {
 STACK_CHOICES = {"stance": "What they found (stance)", "level": "Evidence level (study design)"}
 
 
+SCOPE_CHOICES = {"direct": "Direct findings only", "all": "Include the others"}
+
+
 def overview_page(context: Context) -> None:
-    """Headline figures, one clear count per cause, each cause over time, and causes × study designs."""
-    st.title("Fibromyalgia evidence over time")
+    """The evidence table first (one row per cause, a page of causes at a time), what each cause's findings
+    say over time, then the articles per cause, over time and by study design, for the same page of causes."""
+    st.title("Fibromyalgia evidence: what it says, cause by cause")
     catalogue = loaders.load_catalogue(context.state)
     # The warning below is about fetches: an import since a failed fetch must not hide it.
     runs = loaders.load_runs(context.state).query("kind == 'fetch'")
@@ -32,12 +36,86 @@ def overview_page(context: Context) -> None:
     views.draw_headline(len(catalogue), new_count, None if latest is None else run_label(latest),
                         loaders.load_last_success(context.state),
                         runs.iloc[0].to_dict() if len(runs) else None)
+    retracted = int(catalogue["retracted"].astype(bool).sum())
+    st.caption(views.totals_note(len(catalogue), retracted, context.include_retracted))
 
     if not context.causes:
         views.draw_no_causes(context.settings.hypotheses_path)
         return
     by_stance = loaders.has_stances(context.state)
+    if by_stance:
+        page_ids = _verdict_section(context)
+    else:
+        st.info("The verdict per cause (what the articles found, and how strongly) appears once the stance reader "
+                "has read the stored articles: run `tracker retag`.", icon=":material/info:")
+        page_ids = _page_of_causes(context, [c.id for c in context.causes])
+    page_causes = tuple(h for h in context.hypotheses if h.baseline or h.id in page_ids)
+    _over_time_section(context, page_causes, by_stance)
+    _articles_section(context, page_causes, by_stance)
+    if not context.include_retracted:
+        st.caption("Retracted articles are not counted in the table or the charts; tick “Include retracted "
+                   "articles” to count them.")
 
+
+def _page_of_causes(context: Context, ordered_ids: list[str]) -> list[str]:
+    """The causes of the page the reader chose, VERDICT_PAGE_SIZE at a time, in the order given."""
+    page_count = max(1, -(-len(ordered_ids) // views.VERDICT_PAGE_SIZE))
+    if page_count == 1:
+        return ordered_ids
+    page_number = st.number_input(f"Causes, page (of {page_count:,}, {views.VERDICT_PAGE_SIZE} causes each)",
+                                  min_value=1, max_value=page_count, value=1, step=1, key="cause_page")
+    start = (page_number - 1) * views.VERDICT_PAGE_SIZE
+    return ordered_ids[start:start + views.VERDICT_PAGE_SIZE]
+
+
+def _verdict_section(context: Context) -> list[str]:
+    """The evidence table and one cause's findings over time; returns the ids of the causes on the page."""
+    st.subheader("What the evidence says")
+    controls = st.columns([3, 3])
+    scope = controls[0].radio("Findings counted", list(SCOPE_CHOICES), format_func=SCOPE_CHOICES.get,
+                              key="evidence_scope", horizontal=True,
+                              help="Direct: patients against controls, and associations, stated without hedging. "
+                                   "The others: treatment results, reviews and hedged sentences.")
+    sort_by = controls[1].selectbox("Sort by", list(views.VERDICT_SORTS), format_func=views.VERDICT_SORTS.get,
+                                    key="verdict_sort")
+    verdict = views.sort_verdict(loaders.load_verdict(context.state, context.hypotheses, context.include_retracted,
+                                                      scope, context.now.year), sort_by)
+    page_ids = _page_of_causes(context, verdict["hypothesis_id"].tolist())
+    rows = verdict.set_index("hypothesis_id").loc[page_ids].reset_index()
+    st.markdown(f"**Shown: {evidence.EVIDENCE_SCOPES[scope]}.**")
+    st.markdown(views.verdict_table_html(rows, scope, context.retracted_filter), unsafe_allow_html=True)
+    charts.draw_how_to_read(
+        "A finding is an article whose abstract reports a result on the cause: supporting it, contradicting it "
+        "(no difference, or the opposite of what it predicts), or both (mixed). The bar sets contradicting findings "
+        "left of the centre line and supporting ones right of it, mixed astride. Supporting is the share of "
+        "supporting among all findings, with its 95% Wilson interval: a wide interval means few findings. "
+        "High-level counts the meta-analyses, systematic reviews and randomised trials whatever their kind of "
+        "finding. Last 10 years tests whether the supporting share rose or fell by year (Kendall's tau-b between "
+        "year and support, p < 0.05; “too few” under 10 findings). Patients adds the patients of the findings "
+        "whose abstracts state them. Each count opens its articles in Citations.")
+    _share_over_time(context, rows, scope)
+    return page_ids
+
+
+def _share_over_time(context: Context, rows, scope: str) -> None:
+    st.markdown("**Is the evidence getting stronger?**")
+    chosen = st.selectbox("Cause", rows["hypothesis_id"].tolist(), format_func=context.labels.get,
+                          key="share_cause")
+    periods = loaders.load_share_by_period(context.state, context.hypotheses, context.include_retracted, scope)
+    periods = periods[periods["hypothesis_id"] == chosen]
+    if periods.empty:
+        st.info(f"No {'direct ' if scope == 'direct' else ''}finding on {context.labels[chosen]} has been read "
+                "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews "
+                                                          "and hedged findings." if scope == "direct" else ""))
+        return
+    st.altair_chart(charts.share_over_time_chart(periods), width="content")
+    charts.draw_how_to_read(
+        "Five-year periods. Left: the findings of each period, counted. Right: the share of them that supports "
+        "the cause, with its 95% interval; the dashed line is one half. A share resting on few findings has a long "
+        "interval: compare the intervals, not only the dots.")
+
+
+def _over_time_section(context: Context, page_causes: tuple, by_stance: bool) -> None:
     st.subheader("Each cause over time")
     controls = st.columns([3, 3, 2])
     mode = controls[0].radio("Show", list(CHART_MODES), format_func=CHART_MODES.get, key="chart_mode")
@@ -51,18 +129,29 @@ def overview_page(context: Context) -> None:
     shared_scale = controls[2].toggle("Same scale for every cause", value=True, key="same_scale",
                                       help="Off: each small chart gets its own scale, so small causes show their "
                                            "shape; on: the heights compare across causes.")
-    data = loaders.load_stacked_chart_data(context.state, context.hypotheses, context.include_retracted, mode,
-                                           stack, context.now.year)
-    charts.draw_stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale)
-    charts.draw_how_to_read(_over_time_note(mode, stack, context))
-    unknown = loaders.load_unknown_year_counts(context.state, context.hypotheses, context.include_retracted)
+    data = loaders.load_stacked_chart_data(context.state, page_causes, context.include_retracted, mode, stack,
+                                           context.now.year)
+    empty = [h.label for h in page_causes if not h.baseline
+             and not data.loc[data["hypothesis_id"] == h.id, "articles"].any()]
+    data = data[~data["cause"].isin(empty)]
+    if data.empty:
+        st.info("None of these causes has an article of known year yet.")
+    else:
+        charts.draw_stacked_bars(data, stack, CHART_MODES[mode], facet=True, shared_scale=shared_scale)
+        charts.draw_how_to_read(_over_time_note(mode, stack, context))
+    if empty:
+        st.caption("No article yet, so no chart: " + "; ".join(markup.escape_text(label) for label in empty),
+                   unsafe_allow_html=True)
+    unknown = loaders.load_unknown_year_counts(context.state, page_causes, context.include_retracted)
     if unknown:
         st.caption("Not in the charts, publication year unknown: "
                    + "; ".join(f"{markup.escape_text(context.labels[i])} {n:,}" for i, n in unknown.items()),
                    unsafe_allow_html=True)
 
+
+def _articles_section(context: Context, page_causes: tuple, by_stance: bool) -> None:
     st.subheader("Articles per cause")
-    summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
+    summary = loaders.load_cause_summary(context.state, page_causes, context.include_retracted)
     split = st.toggle("Show how the articles were found (PubMed's query or their text)", key="split_sources")
     st.markdown(views.cause_table_markdown(summary, split, context.retracted_filter), unsafe_allow_html=True)
     charts.draw_how_to_read(
@@ -73,10 +162,11 @@ def overview_page(context: Context) -> None:
            "Retracted articles are not in the counts; the Retracted column lists them separately. ")
         + "“High-level” is the share of meta-analyses, systematic reviews and randomised trials.")
     with st.expander("Coverage: stored articles against PubMed's count"):
-        views.draw_coverage(views.coverage_frame(context.causes, loaders.load_status(context.state)))
+        views.draw_coverage(views.coverage_frame([h for h in page_causes if not h.baseline],
+                                                 loaders.load_status(context.state)))
 
     st.subheader("Study designs per cause")
-    matrix = loaders.load_design_matrix(context.state, context.hypotheses, context.include_retracted)
+    matrix = loaders.load_design_matrix(context.state, page_causes, context.include_retracted)
     charts.draw_design_heatmap(matrix, summary)
     charts.draw_how_to_read(
         "Each row is a cause, each column a study design; a cell holds the number of articles and is darker the "
@@ -86,7 +176,7 @@ def overview_page(context: Context) -> None:
 
     if by_stance:
         st.subheader("What the high-level evidence found")
-        balance = loaders.load_high_level_balance(context.state, context.hypotheses, context.include_retracted)
+        balance = loaders.load_high_level_balance(context.state, page_causes, context.include_retracted)
         if balance["articles"].sum():
             st.altair_chart(charts.high_level_balance_chart(balance), width="stretch")
         else:
@@ -99,10 +189,7 @@ def overview_page(context: Context) -> None:
         charts.draw_how_to_read(
             "Per cause, the (article, cause) pairs a person reviewed: how many kept the machine's stance and what "
             "the others were changed to. It is the tracker's running estimate of how far to trust the pairs nobody "
-            "has reviewed; the charts above already count every reviewed pair with its reviewed stance.")
-    if not context.include_retracted:
-        st.caption("Retracted articles are not counted in the charts; tick “Include retracted articles” to count "
-                   "them.")
+            "has reviewed; the table and charts above already count every reviewed pair with its reviewed stance.")
 
 
 def _over_time_note(mode: str, stack: str, context: Context) -> str:

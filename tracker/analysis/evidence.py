@@ -606,11 +606,11 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
                          ["articles"].sum().reindex(index, fill_value=0).astype("int64"))
     table["hedged"] = (findings[findings["hedged"].astype(bool)].groupby("hypothesis_id")["articles"].sum()
                        .reindex(index, fill_value=0).astype("int64"))
-    return table.reset_index()[list(VERDICT_COLUMNS)]
+    return table.reset_index()[list(VERDICT_COLUMNS)].rename_axis(columns=None)
 
 
-SHARE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "cause", "period_start", "period", "supports", "findings",
-                                  "share", "share_low", "share_high")
+SHARE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "cause", "period_start", "period", "supports", "contradicts",
+                                  "mixed", "findings", "share", "share_low", "share_high")
 
 
 def share_by_period(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, scope: str = "direct",
@@ -621,9 +621,9 @@ def share_by_period(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     scoped = in_scope(findings[findings["stance"].isin(FINDING_STANCES)], scope)
     scoped = scoped[scoped["year"].notna()]
     start = (scoped["year"].astype("int64") // period_years) * period_years
-    grouped = scoped.assign(period_start=start, supported=np.where(scoped["stance"] == "supports",
-                                                                   scoped["articles"], 0)).groupby(
-        ["hypothesis_id", "period_start"]).agg(supports=("supported", "sum"), findings=("articles", "sum"))
+    grouped = (scoped.assign(period_start=start).groupby(["hypothesis_id", "period_start", "stance"])["articles"]
+               .sum().unstack(fill_value=0).reindex(columns=list(FINDING_STANCES), fill_value=0))
+    grouped["findings"] = grouped.sum(axis=1)
     grouped = grouped.reset_index()
     order = {h.id: position for position, h in enumerate(hypotheses)}
     grouped = grouped[grouped["hypothesis_id"].isin(order)]
@@ -635,8 +635,7 @@ def share_by_period(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
         "cause": grouped["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
         "period_start": grouped["period_start"].to_numpy(dtype="int64"),
         "period": [f"{year}–{year + period_years - 1}" for year in grouped["period_start"]],
-        "supports": grouped["supports"].to_numpy(dtype="int64"),
-        "findings": grouped["findings"].to_numpy(dtype="int64"),
+        **{name: grouped[name].to_numpy(dtype="int64") for name in (*FINDING_STANCES, "findings")},
         "share": (grouped["supports"] / grouped["findings"]).to_numpy(dtype="float64"),
         "share_low": low,
         "share_high": high,

@@ -22,11 +22,12 @@ Decisions the filters make:
   or erratum link, a corrected record).
   Both read the store's `RunHistory`, passed to `select_articles` as `runs`.
 - text: a case-insensitive literal substring of the title, abstract, author names or journal.
-- stances: an article passes when one of its stored stance rows, for one of the chosen hypotheses (any, when
-  none is chosen), has one of the chosen `models.STANCES`; a pair the stance reader has not read yet matches
-  none. The caller passes the stance rows (`store.load_stance_frame`, pmid, hypothesis_id and stance).
-- confidence: with stances, only stance rows read with this confidence (`models.CONFIDENCES`) count; the rows
-  then need their confidence column too.
+- stances, evidence_kinds, hedged, confidence: an article passes when one of its stored stance rows, for one of
+  the chosen hypotheses (any, when none is chosen), has one of the chosen `models.STANCES`, one of the chosen
+  `models.EVIDENCE_KINDS`, the chosen hedging (True: hedged only, False: unhedged only) and the chosen
+  confidence (`models.CONFIDENCES`), each where chosen; a pair the stance reader has not read yet matches none.
+  The caller passes the stance rows (`store.load_stance_frame`, pmid, hypothesis_id and the stance columns
+  filtered by).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import CONFIDENCES, STANCES, RunHistory
+from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, RunHistory
 from tracker.vocabulary import DESIGNS, SPECIES
 from tracker.wording import number_ranges
 
@@ -74,13 +75,15 @@ class Selection:
     new_in_run: int | str | None = None
     changed_in_run: int | str | None = None
     only_retracted: bool = False
+    evidence_kinds: tuple[str, ...] = ()
+    hedged: bool | None = None
 
     def __post_init__(self) -> None:
         # The run choices first: a malformed one is bad usage (RunChoiceError), reported before the other fields.
         for name in _RUN_FIELDS:
             object.__setattr__(self, name, _run_choice(name, getattr(self, name)))
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
-        for name in ("hypotheses", "designs", "stances"):
+        for name in ("hypotheses", "designs", "stances", "evidence_kinds"):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
         for name in ("species", "new_since", "text", "confidence"):
             if getattr(self, name) == "":
@@ -102,6 +105,9 @@ class Selection:
         check_stances(self.stances)
         if self.confidence is not None and self.confidence not in CONFIDENCES:
             raise ConfigError(f"unknown confidence {self.confidence!r}: choose one of {', '.join(CONFIDENCES)}")
+        unknown_kinds = [kind for kind in self.evidence_kinds if kind not in EVIDENCE_KINDS]
+        if unknown_kinds:
+            raise ConfigError(f"unknown evidence kind {unknown_kinds[0]!r}: choose from {', '.join(EVIDENCE_KINDS)}")
         if self.species is not None and self.species not in SPECIES:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
@@ -122,7 +128,9 @@ def check_stances(stances: Iterable[str]) -> None:
 # A selection in a dashboard address (`?page=Citations&causes=sleep&stances=supports`): each field's name there.
 # include_retracted and only_retracted travel together as retracted=include or retracted=only.
 QUERY_NAMES = {"hypotheses": "causes", "stances": "stances", "confidence": "confidence", "designs": "designs",
-               "from_year": "from", "to_year": "to"}
+               "from_year": "from", "to_year": "to", "evidence_kinds": "kinds"}
+# hedged travels as hedged=yes or hedged=no.
+_HEDGED_WORDS = {True: "yes", False: "no"}
 
 
 def to_query(selection: Selection) -> dict[str, str]:
@@ -135,12 +143,15 @@ def to_query(selection: Selection) -> dict[str, str]:
             query[name] = ",".join(str(item) for item in value) if isinstance(value, tuple) else str(value)
     if selection.only_retracted or selection.include_retracted:
         query["retracted"] = "only" if selection.only_retracted else "include"
+    if selection.hedged is not None:
+        query["hedged"] = _HEDGED_WORDS[selection.hedged]
     return query
 
 
 def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict[str, object]:
     """The Selection fields an address names. A link is never an error: values not allowed are left out."""
-    allowed = {"hypotheses": set(hypothesis_ids), "stances": set(STANCES), "designs": set(DESIGNS)}
+    allowed = {"hypotheses": set(hypothesis_ids), "stances": set(STANCES), "designs": set(DESIGNS),
+               "evidence_kinds": set(EVIDENCE_KINDS)}
     fields: dict[str, object] = {}
     for field, choices in allowed.items():
         if QUERY_NAMES[field] in params:
@@ -155,6 +166,9 @@ def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict
         fields["include_retracted"] = True
     if params.get("retracted") == "only":
         fields["only_retracted"] = True
+    hedged = {word: value for value, word in _HEDGED_WORDS.items()}.get(params.get("hedged", ""))
+    if hedged is not None:
+        fields["hedged"] = hedged
     return fields
 
 
@@ -269,15 +283,27 @@ def select_articles(
         keep &= catalogue["pmid"].isin(pmids)
     if selection.text is not None and selection.text.strip():
         keep &= _text_matches(catalogue, selection.text.strip())
-    if selection.stances:
+    if by_stance_row(selection):
         if stances is None:
             raise ValueError("a selection by stance needs the stance rows: pass stances=store.load_stance_frame(...)")
         keep &= catalogue["pmid"].isin(_pmids_with_stance(stances, selection))
     return _order(catalogue, keep)
 
 
+def by_stance_row(selection: Selection) -> bool:
+    """Whether the selection filters by what the stance rows say (stance, evidence kind, hedging, confidence)."""
+    return bool(selection.stances or selection.evidence_kinds or selection.hedged is not None
+                or selection.confidence is not None)
+
+
 def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:
-    matching = stances["stance"].isin(selection.stances)
+    matching = pd.Series(True, index=stances.index)
+    if selection.stances:
+        matching &= stances["stance"].isin(selection.stances)
+    if selection.evidence_kinds:
+        matching &= stances["evidence_kind"].isin(selection.evidence_kinds)
+    if selection.hedged is not None:
+        matching &= stances["hedged"].astype(bool) == selection.hedged
     if selection.confidence is not None:
         matching &= stances["confidence"] == selection.confidence
     if selection.hypotheses:
