@@ -22,7 +22,7 @@ from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.analysis.reviews import REVIEW_COLUMNS, agreement_table
 from tracker.models import RunHistory
-from tracker.outputs.selection import SELECTION_COLUMNS, Selection, select_articles
+from tracker.outputs.selection import SELECTION_COLUMNS, Selection, by_stance_row, select_articles
 from tracker.vocabulary import MESH_CHECK_TAGS
 
 
@@ -95,7 +95,7 @@ def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids:
     stances = None
     if selection.evidence_kinds or selection.hedged is not None:
         stances = load_stance_details(state)
-    elif selection.stances:
+    elif by_stance_row(selection):
         stances = load_stances(state)
     return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances,
                            runs=load_run_history(state))["pmid"].to_numpy()
@@ -219,9 +219,11 @@ def load_stances(state: StoreState) -> pd.DataFrame:
 # cache_resource as load_stances: a row per read (article, cause) pair, never mutated.
 @st.cache_resource(max_entries=1, show_spinner=False)
 def load_stance_details(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row with what the verdict counts: stance, evidence_kind, hedged, n_patients."""
+    """Every stored stance row with what the verdict counts: stance, confidence, evidence_kind, hedged,
+    n_patients."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance", "evidence_kind", "hedged", "n_patients"))
+        return store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
+                                                            "n_patients"), hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -29,7 +29,8 @@ from tracker.outputs.selection import from_query
 
 # The widget each Selection field of a count's link presets (the address names them as `selection.to_query` does).
 _LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "designs": "filter_designs",
-                 "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted"}
+                 "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted",
+                 "evidence_kinds": "filter_kinds"}
 
 
 def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> None:
@@ -91,6 +92,8 @@ def _apply_link(settings: Settings) -> None:
     if "stances" in fields:
         # A count of stances names the confidence it counted, or none: what an earlier link set does not linger.
         st.session_state["filter_confidence"] = fields.get("confidence", ANY_CONFIDENCE)
+    if "hedged" in fields:
+        st.session_state["filter_hedged"] = "yes" if fields["hedged"] else "no"
     if params.get("cause") in cause_ids:
         st.session_state["cause"] = params["cause"]
     years = (fields.get("from_year"), fields.get("to_year"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import tomllib
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -918,3 +919,105 @@ def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, sett
     # The same store under the full list still shows the cause: its rows were parked, not deleted.
     full = loaders.load_catalogue(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)))
     assert any("serotonin" in carried for carried in full["hypotheses"])
+
+
+# --- the verdict: the evidence table first thing on the Overview ------------------------------------------------
+
+def _verdict_rows(app: AppTest) -> dict[str, str]:
+    """The evidence table's rows (HTML) by the cause each links to."""
+    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    rows = table.split("<tr>")[2:]
+    return {row.split("cause=", 1)[1].split('"', 1)[0]: row for row in rows}
+
+
+@pytest.mark.parametrize("scope", ["direct", "all"])
+def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(monkeypatch, stance_db, settings,
+                                                                              scope) -> None:
+    app = run_app(monkeypatch, stance_db, evidence_scope=scope)
+    assert f"**Shown: {evidence.EVIDENCE_SCOPES[scope]}.**" in markdown_text(app)
+    catalogue = read_catalogue(stance_db)
+    with store.reading(stance_db) as connection:
+        stances = store.load_stance_frame(connection)
+    kept = catalogue[~catalogue["retracted"].astype(bool)]
+    pairs = stances.merge(kept[["pmid", "hypotheses"]], on="pmid")
+    pairs = pairs[[cause in causes for cause, causes in zip(pairs["hypothesis_id"], pairs["hypotheses"])]]
+    if scope == "direct":
+        pairs = pairs[pairs["evidence_kind"].isin(["comparison", "association"]) & ~pairs["hedged"]]
+    rows = _verdict_rows(app)
+    assert list(rows) == [c.id for c in settings.causes]
+    hypothesis_ids = [h.id for h in settings.hypotheses]
+    scope_fields = {"evidence_kinds": ("comparison", "association"), "hedged": False} if scope == "direct" else {}
+    checked = 0
+    for cause in settings.causes:
+        mine = pairs[pairs["hypothesis_id"] == cause.id]
+        counts = {stance: int((mine["stance"] == stance).sum()) for stance in evidence.FINDING_STANCES}
+        for stance, expected in counts.items():
+            link = markup.citations_link(causes=[cause.id], stances=[stance], **scope_fields)
+            assert f'<a href="{link}" target="_self">{expected:,}</a>' in rows[cause.id]
+            # what the link opens in Citations is the count
+            selection = Selection(hypotheses=(cause.id,), stances=(stance,), **scope_fields)
+            assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == expected
+        findings = sum(counts.values())
+        if findings:
+            checked += 1
+            share = counts["supports"] / findings
+            low, high = evidence.wilson_intervals([counts["supports"]], [findings])
+            assert f"{share:.0%} <span style=\"color:#666\">({low[0]:.0%}–{high[0]:.0%})</span>" in rows[cause.id]
+            patients = int(mine.loc[mine["stance"].isin(evidence.FINDING_STANCES), "n_patients"].sum())
+            assert f"{patients:,} <span" in rows[cause.id]
+        else:
+            assert "no findings yet" in rows[cause.id]
+    assert checked >= 5
+
+
+def test_a_verdict_link_presets_the_kind_and_hedging_filters(monkeypatch, stance_db, settings) -> None:
+    link = markup.citations_link(causes=["sleep"], stances=["supports"], evidence_kinds=["comparison", "association"],
+                                 hedged=False)
+    query = dict(pair.split("=", 1) for pair in link.lstrip("?").split("&"))
+    app = run_app(monkeypatch, stance_db, query={name: urllib.parse.unquote(value) for name, value in query.items()})
+    assert [t.value for t in app.main.title] == ["Citations"]
+    assert app.get_by_key("filter_kinds").value == ["comparison", "association"]
+    assert app.get_by_key("filter_hedged").value == "no"
+    catalogue = read_catalogue(stance_db)
+    with store.reading(stance_db) as connection:
+        stances = store.load_stance_frame(connection)
+    expected = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("supports",),
+                                                    evidence_kinds=("comparison", "association"), hedged=False),
+                               hypothesis_ids=[h.id for h in settings.hypotheses], stances=stances)
+    assert 0 < len(expected)
+    assert metric_values(app)["Matching articles"] == f"{len(expected):,}"
+
+
+def test_the_headline_says_what_the_retracted_articles_change(monkeypatch, seeded_db, catalogue) -> None:
+    app = run_app(monkeypatch, seeded_db)
+    stored, retracted = len(catalogue), int(catalogue["retracted"].sum())
+    assert retracted
+    assert any(c.value.startswith(f"{stored:,} stored articles, {retracted:,} of them retracted: the counts below, "
+                                  f"Citations and the exports hold the other {stored - retracted:,}")
+               for c in app.caption)
+
+
+def test_ten_thousand_causes_cost_one_page(monkeypatch, tmp_path) -> None:
+    """A hypotheses file of 10,000 causes: the Overview shows one page of them, tables and charts alike."""
+    causes = 10_000
+    path = tmp_path / "many.toml"
+    entries = ['[[hypothesis]]\nid = "fibromyalgia"\nlabel = "All"\ndescription = "d"\nquery = "fibromyalgia"\n'
+               'baseline = true\n']
+    entries += [f'[[hypothesis]]\nid = "cause_{number}"\nlabel = "Cause {number}"\ndescription = "d"\n'
+                f'query = "q{number}"\nterms = ["term{number}"]\n' for number in range(causes)]
+    path.write_text("\n".join(entries), encoding="utf-8")
+    many = load_settings(hypotheses_path=path, environ={})
+    db_path = tmp_path / "many.sqlite"
+    seed_store(db_path, many.hypotheses, make_articles(30, seed=3), links={"cause_7": {a.pmid for a in
+                                                                                       make_articles(30, seed=3)[:12]}})
+    seed_stances(db_path, read_catalogue(db_path))
+    monkeypatch.setenv("TRACKER_HYPOTHESES", str(path))
+    app = run_app(monkeypatch, db_path)
+    rows = _verdict_rows(app)
+    assert len(rows) == views.VERDICT_PAGE_SIZE
+    assert app.get_by_key("cause_page").max == causes // views.VERDICT_PAGE_SIZE
+    plotted = {cause for frames in chart_datasets(app) for frame in frames if "cause" in frame
+               for cause in frame["cause"]}
+    assert len(plotted) <= views.VERDICT_PAGE_SIZE
+    sent = sum(len(m.value) for m in app.markdown) + sum(len(c.value) for c in app.caption)
+    assert sent < 200_000

@@ -169,6 +169,29 @@ def test_stance_filter_keeps_articles_with_a_chosen_stance_for_a_chosen_cause(se
     assert chosen["pmid"].tolist() == expected_pmids
 
 
+_KIND_ROWS = pd.DataFrame([
+    (1001, "serotonin", "supports", "comparison", False), (1002, "sleep", "contradicts", "intervention", False),
+    (1002, "substance_p", "supports", "association", True), (1005, "sleep", "supports", "comparison", True),
+], columns=["pmid", "hypothesis_id", "stance", "evidence_kind", "hedged"])
+
+
+@pytest.mark.parametrize(("selection", "expected_pmids"), [
+    (Selection(evidence_kinds=("comparison", "association")), [1001, 1002, 1005]),
+    (Selection(evidence_kinds=("comparison", "association"), hedged=False), [1001]),
+    (Selection(stances=("supports",), hedged=True), [1002, 1005]),
+    (Selection(stances=("supports",), hedged=True, hypotheses=("sleep",)), [1005]),
+    (Selection(evidence_kinds=("intervention",), stances=("supports",)), []),
+])
+def test_kind_and_hedging_filters_need_one_stance_row_to_match_them_all(selection, expected_pmids) -> None:
+    chosen = select_articles(standard_catalogue(), selection, hypothesis_ids=HYPOTHESIS_IDS, stances=_KIND_ROWS)
+    assert chosen["pmid"].tolist() == expected_pmids
+
+
+def test_an_unknown_evidence_kind_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown evidence kind 'direct': choose from comparison, association"):
+        Selection(evidence_kinds=("direct",))
+
+
 def test_stance_filter_refuses_an_unknown_stance_and_needs_the_rows() -> None:
     with pytest.raises(ConfigError, match="unknown stance 'support': choose from supports, contradicts"):
         Selection(stances=("support",))
@@ -209,6 +232,9 @@ def test_only_retracted_keeps_the_retracted_articles_alone(selection, expected_p
     Selection(hypotheses=("sleep",), stances=("supports", "mixed"), confidence="low"),
     Selection(hypotheses=("sleep",), from_year=2001, to_year=2010, include_retracted=True),
     Selection(only_retracted=True, include_retracted=True),
+    Selection(hypotheses=("sleep",), stances=("supports",), evidence_kinds=("comparison", "association"),
+              hedged=False),
+    Selection(hedged=True),
 ])
 def test_a_selection_survives_the_trip_through_an_address(selection: Selection) -> None:
     assert Selection(**from_query(to_query(selection), ["sleep", "serotonin"])) == selection

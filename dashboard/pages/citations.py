@@ -10,13 +10,17 @@ import streamlit as st
 from dashboard import labels, loaders, views
 from dashboard.context import Context, draw_selected_article, latest_run, run_label
 from tracker import store, vocabulary
-from tracker.models import CONFIDENCES, STANCES
+from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
 from tracker.outputs import export
 from tracker.outputs.selection import LATEST_RUN, Selection, select_articles
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS, SPECIES
 
 
 ANY_SPECIES = "any"
+ANY_HEDGING = "any"
+# The hedging choice as the widget holds it (a link sets it) and as the Selection takes it.
+HEDGING_CHOICES = {ANY_HEDGING: "Either", "no": "Stated plainly only", "yes": "Hedged only"}
+HEDGING_VALUES = {ANY_HEDGING: None, "no": False, "yes": True}
 
 
 def citations_page(context: Context) -> None:
@@ -24,6 +28,9 @@ def citations_page(context: Context) -> None:
     st.title("Citations")
     stances = loaders.load_stances(context.state)
     selection = _citation_filters(context, has_stances=len(stances) > 0)
+    # Filtering by kind of evidence or hedging reads those columns of the stance rows too.
+    filtering_stances = (loaders.load_stance_details(context.state)
+                         if selection.evidence_kinds or selection.hedged is not None else stances)
     catalogue = loaders.load_catalogue(context.state)
     runs = loaders.load_run_history(context.state)
     selected = loaders.load_selected_pmids(context.state, selection, context.hypothesis_ids)
@@ -44,7 +51,7 @@ def citations_page(context: Context) -> None:
         # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
         data=lambda: export.csv_bytes(
             store.decode_details(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids,
-                                                 stances=stances, runs=runs), export.detail_columns("csv")),
+                                                 stances=filtering_stances, runs=runs), export.detail_columns("csv")),
             stances=stances, cause_ids=[c.id for c in context.causes]),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
@@ -86,6 +93,8 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
         designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
         chosen_stances: list[str] = []
         confidence = ANY_CONFIDENCE
+        kinds: list[str] = []
+        hedging = ANY_HEDGING
         if has_stances:
             chosen_stances = st.multiselect(
                 "What it found (stance)", list(STANCES), format_func=lambda s: vocabulary.STANCE_BADGES[s],
@@ -95,6 +104,12 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
                 format_func=CONFIDENCE_CHOICES.get, disabled=not chosen_stances,
                 help="With a stance chosen: only readings the reader is sure of, or only those it is not (each "
                      "article says why).")
+            kinds = st.multiselect(
+                "Kind of evidence", list(EVIDENCE_KINDS), format_func=labels.EVIDENCE_KIND_LABELS.get,
+                key="filter_kinds", help="Direct evidence: patients against controls, and associations; indirect: "
+                                         "treatment results. For the chosen causes, with the chosen stance.")
+            hedging = st.selectbox("Hedged (“may”, “suggests”)", list(HEDGING_CHOICES),
+                                   format_func=HEDGING_CHOICES.get, key="filter_hedged")
         species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
                                format_func=lambda s: "Any" if s == ANY_SPECIES else labels.SPECIES_LABELS[s])
         only_retracted = st.checkbox("Only retracted articles", key="filter_only_retracted",
@@ -107,7 +122,7 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
         species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
         text=text.strip() or None, stances=tuple(chosen_stances),
         confidence=None if confidence == ANY_CONFIDENCE or not chosen_stances else confidence,
-        only_retracted=only_retracted,
+        only_retracted=only_retracted, evidence_kinds=tuple(kinds), hedged=HEDGING_VALUES[hedging],
         **run_fields,
     )
 

@@ -247,8 +247,10 @@ def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
         "pmid": pairs["pmid"].astype("int64"),
         "hypothesis_id": pairs["hypotheses"].astype(object),
         "stance": [STANCES[i % len(STANCES)] for i in range(len(pairs))],
-        "evidence_kind": "comparison",
-        "hedged": [i % 5 == 0 for i in range(len(pairs))],
+        # Mostly direct evidence, with treatment results and reviews the verdict keeps apart.
+        "evidence_kind": [("comparison", "association", "comparison", "intervention", "review")[i % 5]
+                          for i in range(len(pairs))],
+        "hedged": [i % 6 == 0 for i in range(len(pairs))],
         "section": "RESULTS",
         "sentence": "Levels were significantly higher than in healthy controls.",
         "cue": "significantly higher",
