@@ -1021,3 +1021,12 @@ def test_ten_thousand_causes_cost_one_page(monkeypatch, tmp_path) -> None:
     assert len(plotted) <= views.VERDICT_PAGE_SIZE
     sent = sum(len(m.value) for m in app.markdown) + sum(len(c.value) for c in app.caption)
     assert sent < 200_000
+
+
+def test_a_cause_without_articles_gets_a_plain_sentence_not_empty_charts(monkeypatch, seeded_db, settings,
+                                                                         catalogue) -> None:
+    empty = next(c for c in settings.causes if not catalogue["hypotheses"].map(lambda ids, i=c.id: i in ids).any())
+    app = run_app(monkeypatch, seeded_db, "Cause", cause=empty.id)
+    assert any(info.value.startswith(f"No article is tagged with {empty.label} yet") for info in app.info)
+    assert not app.get("vega_lite_chart")
+    assert "Of the 0" not in markdown_text(app)

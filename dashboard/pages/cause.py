@@ -40,10 +40,21 @@ def cause_page(context: Context) -> None:
     columns[2].metric("Retracted", f"{int(row['retracted']):,}",
                       help="Retracted articles tagged with this cause, counted whether or not they are included")
     st.markdown(views.cause_links_markdown(cause.id, row, context.retracted_filter), unsafe_allow_html=True)
+    if int(row["articles"]) == 0:
+        st.info(f"No article is tagged with {cause.label} yet"
+                + ("" if context.include_retracted else " (retracted ones left out)")
+                + ", so there is nothing to count or chart. Check its PubMed query and terms below; `tracker fetch` "
+                  "tags what the query finds.", icon=":material/info:")
+        _query_section(context, cause)
+        return
 
     by_stance = loaders.has_stances(context.state)
     if by_stance:
         st.subheader("What the articles found")
+        verdict = loaders.load_verdict(context.state, context.hypotheses, context.include_retracted, "direct",
+                                       context.now.year)
+        st.markdown(views.verdict_table_html(verdict[verdict["hypothesis_id"] == cause.id], "direct",
+                                             context.retracted_filter), unsafe_allow_html=True)
         counts = loaders.load_stance_counts(context.state, context.hypotheses, context.include_retracted, cause.id)
         st.markdown(views.stance_summary_markdown(cause, counts, int(row["articles"]), context.retracted_filter),
                     unsafe_allow_html=True)
