@@ -50,14 +50,15 @@ SPEC_VALIDATION = False
 # every other step together, and only a few shapes are ever drawn.
 @functools.lru_cache(maxsize=64)
 def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, first: int, last: int,
-                       causes: tuple[str, ...], columns: int = 3) -> dict:
+                       causes: tuple[str, ...], columns: int = 2) -> dict:
     legend_title = "Stance" if by == "stance" else "Evidence level"
     base = alt.Chart(alt.NamedData(name="data")).mark_bar().encode(
         # Quantitative years on one shared domain: every small chart has the same time axis.
         x=alt.X("year:Q", title=None, scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True)),
         # One row per bar segment already: no aggregate for Vega to compute.
-        y=alt.Y("value:Q", title=y_title, stack="zero"),
+        # A small chart is 150 px tall: a longer title would run down into the next row, so it wraps.
+        y=alt.Y("value:Q", title=wrap_label(y_title, AXIS_TITLE_CHARACTERS) if facet else y_title, stack="zero"),
         # Beside one half-width chart the legend takes the height the bars need: the short stance labels in two
         # columns; the long evidence-level labels do not fit two abreast, so in one.
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
@@ -70,8 +71,8 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
                  alt.Tooltip("articles:Q", title="Articles", format=","),
                  alt.Tooltip("baseline:Q", title="Fibromyalgia articles that year", format=","),
                  alt.Tooltip("caveat:N", title="Note")],
-    # 270 px a small chart: three fit side by side in the wide layout on a laptop screen.
-    ).properties(height=150 if facet else 300, **({"width": 270} if facet else {}))
+    # 210 px a small chart, two abreast: they fit beside the sidebar in a window 1,024 px wide.
+    ).properties(height=150 if facet else 300, **({"width": 210} if facet else {}))
     if not facet:
         return base.to_dict(validate=SPEC_VALIDATION)
     return base.facet(
@@ -84,8 +85,11 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
     ).resolve_scale(y="shared" if shared_scale else "independent").to_dict(validate=SPEC_VALIDATION)
 
 
-FACET_LABEL_CHARACTERS = 36  # what fits above a 270 px small chart in 13 px bold
+FACET_LABEL_CHARACTERS = 28  # what fits above a 210 px small chart in 13 px bold
+AXIS_TITLE_CHARACTERS = 22  # a line of a small chart's axis title: two lines fit its 150 px height
 DESIGN_LABEL_CHARACTERS = 22  # a line of a study design's name over a column of the heat map
+CAUSE_LABEL_CHARACTERS = 24  # a line of a cause's name beside a row of the heat map
+ROW_STEP_PX = 36  # a row beside a cause's name of up to three lines
 
 
 def wrap_label(label: str, width: int = FACET_LABEL_CHARACTERS) -> list[str]:
@@ -124,9 +128,12 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
                 # Every design named: slanted labels do not touch, but their boxes do, and Vega's overlap rule
                 # would hide two in three.
                 # and a long design name on two lines, as one slanted line would run out of the chart's top.
-                axis=alt.Axis(labelAngle=-35, labelLimit=0, labelOverlap=False, orient="top",
+                axis=alt.Axis(labelAngle=-90, labelLimit=0, labelOverlap=False, orient="top",
                               labelExpr=_wrapped_labels_expression(design_order, DESIGN_LABEL_CHARACTERS))),
-        y=alt.Y("cause:N", sort=cause_order, title=None, axis=alt.Axis(labelLimit=0)),
+        # Long cause names on two or three lines: on one they would push the map past a 1,024 px window.
+        y=alt.Y("cause:N", sort=cause_order, title=None, axis=alt.Axis(
+            labelLimit=0, labelOverlap=False,
+            labelExpr=_wrapped_labels_expression(cause_order, CAUSE_LABEL_CHARACTERS))),
     )
     cells = heat.mark_rect().encode(
         color=alt.Color("share:Q", title="Share of the cause's articles", scale=alt.Scale(scheme="blues"),
@@ -135,7 +142,7 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
                  alt.Tooltip("articles:Q", title="Articles", format=","),
                  alt.Tooltip("share:Q", title="Share of the cause", format=".0%")],
     )
-    labels = heat.mark_text(fontSize=11).encode(
+    labels = heat.mark_text(fontSize=10).encode(
         text=alt.Text("articles:Q", format=","),
         color=alt.condition(alt.datum.share > 0.35, alt.value("white"), alt.value("black")),
     )
@@ -146,24 +153,30 @@ def _design_heatmap_spec(cause_order: tuple[str, ...]) -> dict:
                  alt.Tooltip("high_level:Q", title="Meta-analyses, systematic reviews, RCTs", format=","),
                  alt.Tooltip("articles:Q", title="All articles", format=","),
                  alt.Tooltip("share:Q", title="High-level share", format=".0%")],
-    ).properties(width=70, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
-    # 52 px a column: with the cause names and the share column, the map fits the wide layout on a laptop.
-    return alt.hconcat((cells + labels).properties(width=alt.Step(52)), share_column,
+    ).properties(width=50, title=alt.TitleParams("High-level", fontSize=11, anchor="middle"))
+    # 30 px a column: with the cause names and the share column, the map fits beside the sidebar in a window
+    # 1,024 px wide.
+    return alt.hconcat((cells + labels).properties(width=alt.Step(30), height=alt.Step(ROW_STEP_PX)),
+                       share_column.properties(height=alt.Step(ROW_STEP_PX)),
                        spacing=4).to_dict(validate=SPEC_VALIDATION)
 
 
 def high_level_balance_chart(balance: pd.DataFrame) -> alt.Chart:
     """Per cause, the stances of its high-level articles as shares of one bar; `balance` has cause, group,
     group_rank, articles."""
+    causes = list(dict.fromkeys(balance["cause"]))
+    # Short titles, wrapped names and a legend in two columns: the chart fits a window 1,024 px wide.
     return alt.Chart(balance).mark_bar().encode(
-        x=alt.X("articles:Q", stack="normalize", title="Share of the cause's meta-analyses, systematic reviews "
-                "and RCTs", axis=alt.Axis(format="%")),
-        y=alt.Y("cause:N", title=None, sort=list(dict.fromkeys(balance["cause"])), axis=alt.Axis(labelLimit=0)),
-        color=alt.Color("group:N", title="Stance", scale=_colour_scale("stance"), legend=alt.Legend(orient="top")),
+        x=alt.X("articles:Q", stack="normalize", title=["Share of the cause's", "high-level articles"],
+                axis=alt.Axis(format="%")),
+        y=alt.Y("cause:N", title=None, sort=causes, axis=alt.Axis(
+            labelLimit=0, labelOverlap=False, labelExpr=_wrapped_labels_expression(causes, CAUSE_LABEL_CHARACTERS))),
+        color=alt.Color("group:N", title="Stance", scale=_colour_scale("stance"),
+                        legend=alt.Legend(orient="top", columns=2)),
         order=alt.Order("group_rank:Q"),
         tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("group:N", title="Stance"),
                  alt.Tooltip("articles:Q", title="Articles", format=",")],
-    )
+    ).properties(height=alt.Step(ROW_STEP_PX))
 
 
 def draw_how_to_read(text: str) -> None:
@@ -189,7 +202,7 @@ def share_over_time_chart(periods: pd.DataFrame) -> alt.HConcatChart:
         order=alt.Order("rank:Q"),
         tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("group:N", title="Finding"),
                  alt.Tooltip("count:Q", title="Findings", format=",")],
-    ).properties(title="Findings per period", width=260, height=200)
+    ).properties(title="Findings per period", width=190, height=180)
     base = alt.Chart(periods).encode(x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
     tooltip = [alt.Tooltip("period:N", title="Period"), alt.Tooltip("share:Q", title="Supporting", format=".0%"),
                alt.Tooltip("share_low:Q", title="95% interval from", format=".0%"),
@@ -200,6 +213,5 @@ def share_over_time_chart(periods: pd.DataFrame) -> alt.HConcatChart:
                 axis=alt.Axis(format="%")), y2="share_high:Q", tooltip=tooltip)
     points = base.mark_point(filled=True, size=60, color="#1b9e77").encode(y="share:Q", tooltip=tooltip)
     half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
-    shares = (interval + points + half).properties(title="Share supporting, with 95% interval", width=260,
-                                                   height=200)
+    shares = (interval + points + half).properties(title="Share supporting, 95% interval", width=190, height=180)
     return alt.hconcat(bars, shares).resolve_scale(color="independent")

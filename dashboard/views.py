@@ -157,15 +157,17 @@ def draw_headline(article_count: int, new_count: int, new_run: str | None, last_
     """The figures at the top of the overview; `new_run` names the latest successful run ("run 7 (fetch, …)")."""
     columns = st.columns(3)
     columns[0].metric("Articles tracked", f"{article_count:,}")
-    columns[1].metric("New in the latest fetch or import", f"{new_count:,}",
+    columns[1].metric("New in the latest run", f"{new_count:,}",
                       help=f"Stored for the first time by {new_run}, retracted ones included; Citations → "
                            "“New in run …” lists them" if new_run else "No fetch or import has succeeded yet")
     columns[1].caption(f"In {new_run}" if new_run else "No fetch or import yet")
     if last_success is None:
-        columns[2].metric("Last successful fetch (UTC)", "never")
+        columns[2].metric("Last successful fetch", "never")
     else:
         finished = str(last_success["finished_at"] or last_success["started_at"])
-        columns[2].metric("Last successful fetch (UTC)", f"{finished[:10]} {finished[11:16]}")
+        # The day as the value and the time beneath: both on one line are cut off in a narrow window.
+        columns[2].metric("Last successful fetch", finished[:10])
+        columns[2].caption(f"at {finished[11:16]} UTC")
     if last_run is not None and last_run["status"] != "succeeded":
         st.warning(f"The latest fetch (run {last_run['id']}, {last_run['started_at']}) "
                    f"{last_run['status']}: {last_run['error'] or 'no error recorded'}. "
@@ -566,8 +568,8 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
     years' direction and the patients studied."""
     scope_fields: dict[str, object] = ({"evidence_kinds": list(DIRECT_KINDS), "hedged": False}
                                        if scope == "direct" else {})
-    head = ["Cause", "Contradicts · mixed · supports", "Supports", "Contradicts", "Mixed", "Supporting (95% CI)",
-            "High-level: supporting", "Last 10 years", "Patients studied"]
+    head = ["Cause", "Findings: contradicts · mixed · supports", "Supporting (95% CI)", "High-level: supporting",
+            "Last 10 years", "Patients studied"]
     lines = ['<div style="overflow-x:auto"><table style="width:100%;font-size:0.85em;border-collapse:collapse">',
              "<thead><tr>" + "".join(f'<th style="text-align:left;vertical-align:bottom">{name}</th>'
                                      for name in head) + "</tr></thead><tbody>"]
@@ -589,8 +591,10 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
         patients = (f'{int(row["patients"]):,} <span style="color:#666">in {int(row["with_size"]):,} '
                     f'{plural(int(row["with_size"]), "study", "studies")}</span>' if row["with_size"]
                     else '<span style="color:#888">not stated</span>')
-        cells = [cause_link, diverging_bar(int(row["contradicts"]), int(row["mixed"]), int(row["supports"])),
-                 count("supports"), count("contradicts"), count("mixed"),
+        counts = " · ".join(f'<span style="color:{_STANCE_COLOURS[stance]}">{count(stance)}</span>'
+                            for stance in ("contradicts", "mixed", "supports"))
+        cells = [cause_link, diverging_bar(int(row["contradicts"]), int(row["mixed"]), int(row["supports"]))
+                 + f'<div style="text-align:center">{counts}</div>',
                  share_text(row["share"], row["share_low"], row["share_high"]), high, _trend_text(row), patients]
         lines.append("<tr>" + "".join(f'<td style="vertical-align:top;padding:0.25em 0.4em">{cell}</td>'
                                       for cell in cells) + "</tr>")

@@ -126,7 +126,7 @@ def _over_time_section(context: Context, page_causes: tuple, by_stance: bool) ->
         controls[1].markdown("**Stacked by evidence level**")
         controls[1].caption("Stance (supports / contradicts / no finding) appears here once the stance reader "
                             "has read the stored articles (`tracker retag`).")
-    shared_scale = controls[2].toggle("Same scale for every cause", value=True, key="same_scale",
+    shared_scale = controls[2].toggle("Same scale", value=True, key="same_scale",
                                       help="Off: each small chart gets its own scale, so small causes show their "
                                            "shape; on: the heights compare across causes.")
     data = loaders.load_stacked_chart_data(context.state, page_causes, context.include_retracted, mode, stack,
