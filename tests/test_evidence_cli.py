@@ -108,6 +108,10 @@ def test_csv_has_the_same_rows_with_formula_cells_neutralised(seeded: Path) -> N
     (["--hypothesis", "substance_p", "--stance", "supports", "--from-year", "2016"], [(30_000_001, "substance_p")]),
     (["--stance", "supports", "--stance", "mixed", "--query", "sleep"], [(30_000_002, "sleep")]),
     (["--stance", "mixed"], []),
+    # the kind of evidence and the hedging, per row as the stance
+    (["--evidence-kind", "comparison", "--not-hedged"], [(30_000_001, "substance_p"), (30_000_001, "serotonin")]),
+    (["--hedged"], [(30_000_002, "sleep")]),
+    (["--evidence-kind", "intervention"], []),
 ])
 def test_filters_keep_the_pairs_asked_for(seeded: Path, arguments: list[str], pairs: list[tuple[int, str]]) -> None:
     result = _run(seeded, "--format", "json", *arguments)
@@ -175,3 +179,14 @@ def test_no_matching_row_says_so_and_still_writes_the_file(seeded: Path, tmp_pat
     kind = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
     assert (result.exit_code, result.stderr) == (0, f"tracker: no row matched the filters; wrote {kind} to {output}\n")
     assert output.read_bytes().decode("utf-8") == written
+
+
+@pytest.mark.parametrize(("arguments", "pmids"), [
+    (["--hedged"], [30_000_002]),
+    (["--evidence-kind", "comparison", "--not-hedged"], [30_000_001]),
+    (["--evidence-kind", "review"], []),
+])
+def test_export_filters_by_kind_of_evidence_and_hedging(seeded: Path, arguments: list[str], pmids: list[int]) -> None:
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded), *arguments])
+    assert result.exit_code == 0, result.output
+    assert [int(row["pmid"]) for row in csv.DictReader(io.StringIO(result.stdout))] == pmids

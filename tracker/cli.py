@@ -18,7 +18,7 @@ from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Set
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
 from tracker.outputs.selection import RunChoiceError, Selection, select_articles
-from tracker.models import STANCES
+from tracker.models import EVIDENCE_KINDS, STANCES
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
 from tracker.wording import counted, near_match, plural
 
@@ -501,6 +501,12 @@ def selection_options(hypothesis_help: str, causes_only: bool = False) -> Callab
         click.option("--only-new", is_flag=True, help="The same as --new-in-run latest (its older spelling)."),
         click.option("--query", "text", metavar="TEXT",
                      help="Only articles whose title, abstract, authors or journal contain this text (any case)."),
+        click.option("--evidence-kind", "evidence_kinds", multiple=True, metavar="KIND",
+                     type=_Choice(EVIDENCE_KINDS, "a kind of evidence"),
+                     help="Only articles with a stance row of this kind of evidence (repeatable): comparison, "
+                          "association (direct evidence), intervention (indirect), review, other."),
+        click.option("--hedged/--not-hedged", "hedged", default=None,
+                     help="Only articles with a hedged (\"may\", \"suggests\") or a plainly stated stance row."),
     ]
 
     def decorate(function: Callable) -> Callable:
@@ -541,10 +547,12 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
     settings = _settings(context)
     # Checked before the store is read: bad options are reported whatever the store holds.
     selection = _selection(only_new, **filters)
-    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence"))
+    # The kind of evidence and the hedging too: the filters may read them.
+    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence", "evidence_kind",
+                                                                      "hedged"))
     with _runs_are_usage():
         articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
-                                   runs=runs)
+                                   stances=stances, runs=runs)
     articles = store.decode_details(articles, export.detail_columns(export_format))
     cause_ids = [h.id for h in settings.causes]
     writers = {
@@ -591,9 +599,10 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
     catalogue, stances, runs = _read_catalogue_and_stances(settings, (*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
     with _runs_are_usage():
         articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
-                                   runs=runs)
+                                   stances=stances, runs=runs)
     rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
-                                 stance_values=stance_values)
+                                 stance_values=stance_values, evidence_kinds=selection.evidence_kinds,
+                                 hedged=selection.hedged)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     count = _write_output(output, lambda stream: writer(rows, stream))
     if count == 0:
