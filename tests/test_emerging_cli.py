@@ -15,7 +15,7 @@ from tracker.analysis import emerging
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses, load_settings
 
-JSON_KEYS = ["rank", "term", "kind", "articles", "rate_ratio", "q_value", "burst_years", "trend",
+JSON_KEYS = ["rank", "term", "also_named", "kind", "articles", "rate_ratio", "q_value", "burst_years", "trend",
              "first_flagged_year", "example_pmids", "emerging"]
 
 

@@ -685,7 +685,8 @@ def _emerging_row_json(row: dict) -> dict:
         return None if value is None or value != value or value in (math.inf, -math.inf) else float(value)
 
     return {
-        "rank": int(row["rank"]), "term": row["term"], "kind": row["kind"], "articles": int(row["articles"]),
+        "rank": int(row["rank"]), "term": row["term"], "also_named": list(row["idea_terms"]), "kind": row["kind"],
+        "articles": int(row["articles"]),
         "rate_ratio": number(row["rate_ratio"]), "q_value": number(row["q_value"]),
         "burst_years": [int(year) for year in row["burst_years"]], "trend": row["trend"],
         "first_flagged_year": _first_flagged(row),

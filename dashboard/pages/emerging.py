@@ -77,6 +77,8 @@ def table_frame(ranked: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Rank": ranked["rank"].to_numpy(),
         "Term": ranked["term"].to_numpy(dtype=object),
+        # The other names of the same idea (candidates that share its articles), merged into this row.
+        "Also named": ["; ".join(terms) for terms in ranked["idea_terms"]],
         "Found in": ranked["kind"].to_numpy(dtype=object),
         "Articles": ranked["articles"].to_numpy(),
         "Share recent": ranked["share_recent"].to_numpy(),
@@ -111,6 +113,9 @@ def share_chart(yearly: pd.DataFrame) -> alt.LayerChart:
 
 def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -> None:
     st.markdown(f"#### {int(row['rank'])}. {markup.escape_text(str(row['term']))}", unsafe_allow_html=True)
+    if row["idea_terms"]:
+        st.caption("Also named: " + "; ".join(markup.escape_text(str(term)) for term in row["idea_terms"])
+                   + " (the articles mostly coincide: one idea, one row)", unsafe_allow_html=True)
     st.caption(
         f"Found in: {row['kind']} · {int(row['articles']):,} {plural(int(row['articles']), 'article')} · share {row['share_recent']:.1%} in the last "
         f"3 years against {row['share_before']:.1%} before (rate ratio {_ratio_text(row['rate_ratio'])}, "

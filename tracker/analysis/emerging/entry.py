@@ -25,7 +25,8 @@ def find_candidate(ranked: pd.DataFrame, excluded: pd.DataFrame, term: str) -> p
     """
     wanted = loose_key(term)
     for _, row in ranked.iterrows():
-        if wanted in {loose_key(name) for name in (row["key"], row["term"], *row["variants"])}:
+        names = (row["key"], row["term"], *row["variants"], *row.get("idea_terms", ()))
+        if wanted in {loose_key(name) for name in names}:
             return row
     for _, row in excluded.iterrows():
         if wanted in {loose_key(row["key"]), loose_key(row["term"])}:
@@ -62,12 +63,13 @@ def hypothesis_toml(row: pd.Series, hypotheses: Sequence[Hypothesis], as_of: int
     """A [[hypothesis]] entry for a ranked candidate, to paste into the hypotheses file.
 
     Its query combines the baseline's query (or fibromyalgia's MeSH heading and word) with the candidate's MeSH
-    names and every spelling seen; its terms are those spellings and MeSH names. The description is a
+    names, every spelling seen and the idea's other names; its terms are those and the MeSH names. The description is a
     placeholder with the figures that flagged it, for the user to replace.
     """
     baseline = next((h for h in hypotheses if h.baseline), None)
     fibromyalgia = baseline.query if baseline else _FIBROMYALGIA_QUERY
-    spellings = list(dict.fromkeys([*row["variants"], row["key"]]))
+    # The other names of the idea are searched and tagged too: one idea, one cause.
+    spellings = list(dict.fromkeys([*row["variants"], row["key"], *row.get("idea_terms", ())]))
     parts = [f'"{name}"[MeSH Terms]' for name in row["mesh_names"]]
     parts += [f'"{spelling}"[Title/Abstract]' for spelling in spellings]
     query = f"({fibromyalgia}) AND ({' OR '.join(parts)})"

@@ -15,7 +15,7 @@ CHEMICAL_COLUMNS = ("chemicals", "supplementary_concepts")
 RANKED_COLUMNS = (
     "rank", "term", "kind", "articles", "recent_articles", "before_articles", "share_recent", "share_before",
     "rate_ratio", "p_value", "q_value", "trend", "trend_p", "burst_years", "bursting", "first_flagged_year",
-    "example_pmids", "emerging", "key", "variants", "mesh_names",
+    "example_pmids", "emerging", "key", "variants", "mesh_names", "idea_terms",
 )
 YEARLY_COLUMNS = ("key", "term", "year", "articles", "baseline_articles", "share", "bursting")
 

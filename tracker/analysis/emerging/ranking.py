@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.analysis.emerging.candidates import Mentions, baseline_articles, extract_mentions
+from tracker.analysis.emerging.ideas import IDEA_POOL, idea_leaders
 from tracker.analysis.emerging.method import RANKED_COLUMNS, YEARLY_COLUMNS, EmergingResult, Method
 from tracker.analysis.emerging.statistics import growth_test, kleinberg_bursts, mann_kendall, q_values
 from tracker.config import Hypothesis
@@ -156,9 +157,25 @@ def _ranked_frame(mentions: Mentions, statistics: _YearStatistics, first_flagged
     # Best first: emerging, then the strongest evidence of growth, then the steepest, then the most articles.
     frame = frame.sort_values(["emerging", "q_value", "rate_ratio", "articles", "key"],
                               ascending=[False, True, False, False, True], na_position="last", ignore_index=True)
+    frame = _one_row_per_idea(frame, mentions, in_time)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame["example_pmids"] = _examples(mentions, frame["_candidate"].to_numpy(), in_time, method.example_count)
     return frame
+
+
+def _one_row_per_idea(frame: pd.DataFrame, mentions: Mentions, in_time: np.ndarray) -> pd.DataFrame:
+    """The ranked frame with each idea's best-ranked candidate only, the others' terms in its idea_terms."""
+    pool = frame.head(IDEA_POOL)
+    positions = pool["_candidate"].to_numpy(dtype="int64")
+    chosen = np.isin(mentions.candidate_index, positions) & in_time[mentions.article_index]
+    local = pd.Index(positions).get_indexer(mentions.candidate_index[chosen])
+    leaders = idea_leaders(pool["key"].tolist(), local, mentions.article_index[chosen], len(mentions.pmids))
+    followers = np.flatnonzero(leaders != np.arange(len(pool)))
+    idea_terms: list[list[str]] = [[] for _ in range(len(frame))]
+    for follower in followers:
+        idea_terms[leaders[follower]].append(pool["term"].iat[follower])
+    frame["idea_terms"] = pd.Series([tuple(terms) for terms in idea_terms], dtype=object)
+    return frame.drop(index=followers).reset_index(drop=True)
 
 
 def _examples(mentions: Mentions, candidate_positions: np.ndarray, in_time: np.ndarray,
