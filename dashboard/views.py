@@ -13,7 +13,7 @@ from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS
 from dashboard.markup import (anchor, count_anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
                               present)
 from tracker import config
-from tracker.analysis.evidence import DIRECT_KINDS
+from tracker.analysis.evidence import DIRECT_KINDS, FINDING_STANCES
 from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
@@ -566,8 +566,9 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
     """The evidence table as HTML: one row per cause, the diverging bar, counts that open their articles in
     Citations (with the scope's evidence kinds and hedging), the shares with their intervals, the last ten
     years' direction and the patients studied."""
-    scope_fields: dict[str, object] = ({"evidence_kinds": list(DIRECT_KINDS), "hedged": False}
-                                       if scope == "direct" else {})
+    # The counts are of findings read with high confidence: their links say so.
+    scope_fields: dict[str, object] = {"confidence": "high", **({"evidence_kinds": list(DIRECT_KINDS),
+                                                                "hedged": False} if scope == "direct" else {})}
     head = ["Cause", "Findings: contradicts · mixed · supports", "Supporting (95% CI)", "High-level: supporting",
             "Last 10 years", "Patients studied"]
     lines = ['<div style="overflow-x:auto"><table style="width:100%;font-size:0.85em;border-collapse:collapse">',
@@ -582,9 +583,18 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
 
         name = escape_text(row["cause"])
         cause_link = f'<a href="?page=Cause&amp;cause={cause_id}" target="_self"><strong>{name}</strong></a>'
-        if scope == "direct" and (row["indirect"] or row["hedged"]):
-            cause_link += (f'<br><span style="color:#666">kept apart: {int(row["indirect"]):,} from treatments, '
-                           f'{int(row["hedged"]):,} hedged</span>')
+        apart = []
+        if row["low_confidence"]:
+            # The same findings, read with low confidence: their link opens exactly them.
+            unsure = count_anchor(int(row["low_confidence"]), causes=[cause_id], retracted=retracted,
+                                  stances=list(FINDING_STANCES), **{**scope_fields, "confidence": "low"})
+            apart.append(f"{unsure} read with low confidence")
+        if scope == "direct" and row["indirect"]:
+            apart.append(f"{int(row['indirect']):,} from treatments")
+        if scope == "direct" and row["hedged"]:
+            apart.append(f"{int(row['hedged']):,} hedged")
+        if apart:
+            cause_link += f'<br><span style="color:#666">kept apart: {", ".join(apart)}</span>'
         high = (share_text(row["high_share"], row["high_low"], row["high_high"])
                 + f' <span style="color:#666">of {int(row["high_findings"]):,}</span>'
                 if row["high_findings"] else '<span style="color:#888">none</span>')

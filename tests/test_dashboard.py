@@ -267,10 +267,11 @@ def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, 
     assert {"supports_low", "contradicts_low", "mixed_low", "supports", "contradicts"} <= set(keys)
     for (hypothesis_id, key), count in expected.items():
         assert got.get((hypothesis_id, vocabulary.READING_LABELS[key]), 0) == count
-    # With no finding (read, or not read yet), every tagged article of a known year is counted once.
+    # With no finding (read, or not read yet), every tagged article of a known year is counted once (a cause
+    # without articles has a sentence, not a chart).
     table = evidence.evidence_table(catalogue, settings.hypotheses)
-    assert got.groupby(level=0).sum().to_dict() == table[table["year"].notna()].groupby("hypothesis_id")[
-        "count"].sum().to_dict()
+    totals = table[table["year"].notna()].groupby("hypothesis_id")["count"].sum()
+    assert got.groupby(level=0).sum().to_dict() == totals[totals > 0].to_dict()
     balance = count_charts(app)[2][0]
     high = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
     high = high[high["design"].isin(["meta_analysis", "systematic_review", "rct"])]
@@ -941,12 +942,16 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
     kept = catalogue[~catalogue["retracted"].astype(bool)]
     pairs = stances.merge(kept[["pmid", "hypotheses"]], on="pmid")
     pairs = pairs[[cause in causes for cause, causes in zip(pairs["hypothesis_id"], pairs["hypotheses"])]]
+    unsure = pairs[(pairs["confidence"] == "low") & pairs["stance"].isin(evidence.FINDING_STANCES)]
+    pairs = pairs[pairs["confidence"] == "high"]
     if scope == "direct":
         pairs = pairs[pairs["evidence_kind"].isin(["comparison", "association"]) & ~pairs["hedged"]]
+        unsure = unsure[unsure["evidence_kind"].isin(["comparison", "association"]) & ~unsure["hedged"]]
     rows = _verdict_rows(app)
     assert list(rows) == [c.id for c in settings.causes]
     hypothesis_ids = [h.id for h in settings.hypotheses]
-    scope_fields = {"evidence_kinds": ("comparison", "association"), "hedged": False} if scope == "direct" else {}
+    scope_fields = {"confidence": "high", **({"evidence_kinds": ("comparison", "association"), "hedged": False}
+                                             if scope == "direct" else {})}
     checked = 0
     for cause in settings.causes:
         mine = pairs[pairs["hypothesis_id"] == cause.id]
@@ -957,6 +962,14 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
             # what the link opens in Citations is the count
             selection = Selection(hypotheses=(cause.id,), stances=(stance,), **scope_fields)
             assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == expected
+        low = int((unsure["hypothesis_id"] == cause.id).sum())
+        if low:
+            link = markup.citations_link(causes=[cause.id], stances=list(evidence.FINDING_STANCES),
+                                         **{**scope_fields, "confidence": "low"})
+            assert f'<a href="{link}" target="_self">{low:,}</a> read with low confidence' in rows[cause.id]
+            selection = Selection(hypotheses=(cause.id,), stances=evidence.FINDING_STANCES,
+                                  **{**scope_fields, "confidence": "low"})
+            assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == low
         findings = sum(counts.values())
         if findings:
             checked += 1

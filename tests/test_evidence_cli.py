@@ -190,3 +190,11 @@ def test_export_filters_by_kind_of_evidence_and_hedging(seeded: Path, arguments:
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded), *arguments])
     assert result.exit_code == 0, result.output
     assert [int(row["pmid"]) for row in csv.DictReader(io.StringIO(result.stdout))] == pmids
+
+
+def test_the_confidence_option_keeps_the_rows_read_with_it(seeded: Path) -> None:
+    every = json.loads(_run(seeded, "--format", "json").stdout)
+    for confidence in ("high", "low"):
+        result = _run(seeded, "--format", "json", "--confidence", confidence)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout) == [row for row in every if row["confidence"] == confidence]

@@ -48,6 +48,7 @@ def _store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         (8, 2023, "case_control", False, ["a", "fm"]),
         (9, 2023, "case_control", True, ["a", "fm"]),
         (10, 2023, "other", False, ["a", "fm"]),
+        (11, 2023, "case_control", False, ["a", "fm"]),
     ]
     catalogue = pd.DataFrame(articles, columns=["pmid", "pub_year", "design", "retracted", "hypotheses"])
     catalogue["pub_year"] = catalogue["pub_year"].astype("Int64")
@@ -64,9 +65,12 @@ def _store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         (8, "a", "no_finding", "comparison", False, 12),
         (9, "a", "supports", "comparison", False, 80),
         (10, "b", "supports", "comparison", False, 5),
+        (11, "a", "supports", "comparison", False, 70),
     ]
     stances = pd.DataFrame(rows, columns=["pmid", "hypothesis_id", "stance", "evidence_kind", "hedged",
                                           "n_patients"])
+    # pmid 11 is read with low confidence: counted apart, never in the verdict
+    stances["confidence"] = ["low" if pmid == 11 else "high" for pmid in stances["pmid"]]
     stances["n_patients"] = stances["n_patients"].astype("Int64")
     return catalogue, stances
 
@@ -75,14 +79,15 @@ def test_finding_counts_keep_carried_pairs_of_kept_articles() -> None:
     catalogue, stances = _store_frames()
     counts = evidence.finding_counts(catalogue, stances)
     assert list(counts.columns) == [*evidence.FINDING_KEYS, "articles", "patients", "with_size"]
-    # 11 rows less the retracted pmid 9 and pmid 10's row for b, which it does not carry
-    assert int(counts["articles"].sum()) == 9
+    # 12 rows less the retracted pmid 9 and pmid 10's row for b, which it does not carry
+    assert int(counts["articles"].sum()) == 10
+    assert counts.loc[counts["confidence"] == "low", "articles"].tolist() == [1]
     assert int(counts.loc[counts["hypothesis_id"] == "b", "articles"].sum()) == 1
     unknown = counts[counts["year"].isna()]
     assert unknown[["hypothesis_id", "stance", "articles", "patients", "with_size"]].to_dict("records") == [
         {"hypothesis_id": "a", "stance": "supports", "articles": 1, "patients": 0, "with_size": 0}]
     with_retracted = evidence.finding_counts(catalogue, stances, include_retracted=True)
-    assert int(with_retracted["articles"].sum()) == 10
+    assert int(with_retracted["articles"].sum()) == 11
 
 
 def test_verdict_direct_scope_by_hand() -> None:
@@ -101,7 +106,7 @@ def test_verdict_direct_scope_by_hand() -> None:
     assert (a["high_low"], a["high_high"]) == pytest.approx(_wilson(1, 2))
     # patients stated in the direct findings: 40 + 25 + 300 (pmid 7 states none)
     assert (a["patients"], a["with_size"]) == (365, 3)
-    assert (a["indirect"], a["hedged"]) == (1, 1)
+    assert (a["indirect"], a["hedged"], a["low_confidence"]) == (1, 1, 1)
     assert a["trend"] == "too few" and math.isnan(a["trend_p"])
     b, c = table.iloc[1], table.iloc[2]
     assert (b["supports"], b["findings"], b["share"]) == (1, 1, 1.0)
@@ -125,7 +130,7 @@ def test_verdict_all_scope_counts_treatments_reviews_and_hedged_findings() -> No
 
 def _yearly_findings(per_year: dict[int, tuple[int, int]]) -> pd.DataFrame:
     """A finding_counts frame of cause a: {year: (supports, contradicts)}, direct and unhedged."""
-    rows = [("a", year, False, stance, "comparison", False, count, 0, 0)
+    rows = [("a", year, False, stance, "high", "comparison", False, count, 0, 0)
             for year, (supports, contradicts) in per_year.items()
             for stance, count in (("supports", supports), ("contradicts", contradicts)) if count]
     frame = pd.DataFrame(rows, columns=[*evidence.FINDING_KEYS, "articles", "patients", "with_size"])
@@ -178,7 +183,8 @@ def test_share_by_period_with_intervals() -> None:
 
 
 def test_verdict_on_a_seeded_store_agrees_with_the_evidence_export(tmp_path: Path) -> None:
-    """The table's counts are the rows `tracker evidence` writes, counted by hand."""
+    """The table's counts are the rows `tracker evidence` writes, counted by hand: those read with high
+    confidence, the others apart."""
     settings = load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={})
     db_path = tmp_path / "store.sqlite"
     seed_store(db_path, settings.hypotheses, make_articles(200, seed=11))
@@ -192,8 +198,12 @@ def test_verdict_on_a_seeded_store_agrees_with_the_evidence_export(tmp_path: Pat
     kept = catalogue[~catalogue["retracted"].astype(bool)]
     rows = export.evidence_frame(kept, stances, [h.id for h in settings.causes])
     assert table["findings"].sum() > 20
+    assert "confidence" in rows
     for cause in table.index:
-        mine = rows[rows["hypothesis"] == cause]
+        unsure = rows[(rows["hypothesis"] == cause) & (rows["confidence"] == "low")
+                      & rows["stance"].isin(evidence.FINDING_STANCES)]
+        assert table.loc[cause, "low_confidence"] == len(unsure)
+        mine = rows[(rows["hypothesis"] == cause) & (rows["confidence"] == "high")]
         for stance in evidence.FINDING_STANCES:
             assert table.loc[cause, stance] == (mine["stance"] == stance).sum(), (cause, stance)
         found = mine[mine["stance"].isin(evidence.FINDING_STANCES)]

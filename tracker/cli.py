@@ -505,6 +505,9 @@ def selection_options(hypothesis_help: str, causes_only: bool = False) -> Callab
                      type=_Choice(EVIDENCE_KINDS, "a kind of evidence"),
                      help="Only articles with a stance row of this kind of evidence (repeatable): comparison, "
                           "association (direct evidence), intervention (indirect), review, other."),
+        click.option("--confidence", type=click.Choice(["high", "low"]), default=None,
+                     help="Only articles with a stance row read with this confidence (the dashboard's counts are "
+                          "of high)."),
         click.option("--hedged/--not-hedged", "hedged", default=None,
                      help="Only articles with a hedged (\"may\", \"suggests\") or a plainly stated stance row."),
     ]
@@ -602,7 +605,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
                                    stances=stances, runs=runs)
     rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
                                  stance_values=stance_values, evidence_kinds=selection.evidence_kinds,
-                                 hedged=selection.hedged)
+                                 hedged=selection.hedged, confidence=selection.confidence)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     count = _write_output(output, lambda stream: writer(rows, stream))
     if count == 0:

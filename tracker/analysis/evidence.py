@@ -451,7 +451,8 @@ EVIDENCE_SCOPES = {
     "direct": "Direct findings only: patients against controls and associations, stated without hedging",
     "all": "All findings: also treatment results, reviews and hedged sentences",
 }
-FINDING_KEYS: tuple[str, ...] = ("hypothesis_id", "year", "high_level", "stance", "evidence_kind", "hedged")
+FINDING_KEYS: tuple[str, ...] = ("hypothesis_id", "year", "high_level", "stance", "confidence", "evidence_kind",
+                                 "hedged")
 # A direction over fewer findings than this is not tested: it is "too few".
 TREND_MINIMUM = 10
 TREND_SIGNIFICANCE = 0.05
@@ -459,13 +460,13 @@ TREND_SIGNIFICANCE = 0.05
 
 def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_retracted: bool = False
                    ) -> pd.DataFrame:
-    """Count the stance rows per cause × publication year × high-level design × stance × evidence kind × hedged:
-    FINDING_KEYS, then articles, patients (the patients the abstracts that state them studied) and with_size
-    (how many of the articles state them).
+    """Count the stance rows per cause × publication year × high-level design × stance × confidence × evidence
+    kind × hedged: FINDING_KEYS, then articles, patients (the patients the abstracts that state them studied) and
+    with_size (how many of the articles state them).
 
     The small frame every verdict is computed from, so a store-kept summary of the same shape can replace the
     catalogue. The catalogue needs pmid, pub_year, design, retracted, hypotheses; `stances` pmid, hypothesis_id,
-    stance, evidence_kind, hedged, n_patients. A stance row counts where its article is kept and still carries its
+    stance, evidence_kind, hedged, n_patients and confidence (rows without it count as read with high confidence). A stance row counts where its article is kept and still carries its
     cause; year is <NA> where the article's is unknown.
     """
     rows = pd.Index(catalogue["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
@@ -481,6 +482,8 @@ def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_re
         "year": articles["pub_year"].astype("Int64").to_numpy(),
         "high_level": articles["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
         "stance": kept["stance"].to_numpy(dtype=object),
+        "confidence": (kept["confidence"].fillna("high").to_numpy(dtype=object) if "confidence" in kept
+                       else np.full(len(kept), "high", dtype=object)),
         "evidence_kind": kept["evidence_kind"].fillna("other").to_numpy(dtype=object),
         "hedged": kept["hedged"].astype(bool).to_numpy(),
         "patients": kept["n_patients"].astype("Int64").to_numpy(),
@@ -551,8 +554,15 @@ def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
 VERDICT_COLUMNS: tuple[str, ...] = (
     "hypothesis_id", "cause", "supports", "contradicts", "mixed", "findings", "share", "share_low", "share_high",
     "high_supports", "high_findings", "high_share", "high_low", "high_high", "trend", "trend_tau", "trend_p",
-    "patients", "with_size", "indirect", "hedged",
+    "patients", "with_size", "indirect", "hedged", "low_confidence",
 )
+
+
+def _by_confidence(findings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The findings read with high confidence, which every verdict counts, and those read with low, kept apart."""
+    findings = findings[findings["stance"].isin(FINDING_STANCES)]
+    high = findings["confidence"] == "high"
+    return findings[high], findings[~high]
 
 
 def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, scope: str = "direct",
@@ -560,6 +570,7 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     """Per cause, what its findings say (VERDICT_COLUMNS), from a `finding_counts` frame; in the hypotheses
     file's order, every cause a row (zeros included).
 
+    Only findings read with high confidence count; low_confidence counts the scope's others, kept apart.
     supports / contradicts / mixed count the findings `scope` keeps; share is supports among all three with its
     95% Wilson interval (share_low, share_high; NaN without findings). high_* do the same for meta-analyses,
     systematic reviews and RCTs, whatever their kind of finding (a review or a trial is never a patient-control
@@ -570,7 +581,7 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     """
     causes = [h for h in hypotheses if not h.baseline]
     index = pd.Index([h.id for h in causes], name="hypothesis_id")
-    findings = findings[findings["stance"].isin(FINDING_STANCES)]
+    findings, unsure = _by_confidence(findings)
     scoped = in_scope(findings, scope)
 
     def per_stance(frame: pd.DataFrame) -> pd.DataFrame:
@@ -606,6 +617,8 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
                          ["articles"].sum().reindex(index, fill_value=0).astype("int64"))
     table["hedged"] = (findings[findings["hedged"].astype(bool)].groupby("hypothesis_id")["articles"].sum()
                        .reindex(index, fill_value=0).astype("int64"))
+    table["low_confidence"] = (in_scope(unsure, scope).groupby("hypothesis_id")["articles"].sum()
+                               .reindex(index, fill_value=0).astype("int64"))
     return table.reset_index()[list(VERDICT_COLUMNS)].rename_axis(columns=None)
 
 
@@ -616,9 +629,9 @@ SHARE_COLUMNS: tuple[str, ...] = ("hypothesis_id", "cause", "period_start", "per
 def share_by_period(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, scope: str = "direct",
                     period_years: int = 5) -> pd.DataFrame:
     """Per cause × period of `period_years` calendar years (aligned on multiples of it: 2015–2019), support's
-    share of the findings `scope` keeps, with its 95% Wilson interval: SHARE_COLUMNS. Periods without a finding
-    are left out; so are findings of unknown year."""
-    scoped = in_scope(findings[findings["stance"].isin(FINDING_STANCES)], scope)
+    share of the findings read with high confidence that `scope` keeps, with its 95% Wilson interval:
+    SHARE_COLUMNS. Periods without a finding are left out; so are findings of unknown year."""
+    scoped = in_scope(_by_confidence(findings)[0], scope)
     scoped = scoped[scoped["year"].notna()]
     start = (scoped["year"].astype("int64") // period_years) * period_years
     grouped = (scoped.assign(period_start=start).groupby(["hypothesis_id", "period_start", "stance"])["articles"]

@@ -670,16 +670,17 @@ EVIDENCE_COLUMNS: tuple[str, ...] = (
 
 def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Sequence[str], *,
                    hypotheses: Sequence[str] = (), stance_values: Sequence[str] = (),
-                   evidence_kinds: Sequence[str] = (), hedged: bool | None = None) -> pd.DataFrame:
+                   evidence_kinds: Sequence[str] = (), hedged: bool | None = None,
+                   confidence: str | None = None) -> pd.DataFrame:
     """One row per (article, cause) the articles carry, in the articles' order and then the causes' order.
 
     `stances` are `store.load_stance_frame` rows with every stance column (and the review columns: a reviewed
     pair's stance is the reviewed one, machine_stance the machine's beside it); a pair without one shows
     `models.UNREAD_STANCE` and empty details (its confidence unknown). `hypotheses` keeps only those causes' rows,
     `stance_values` only the rows with one of those stances, `evidence_kinds` those of one of those kinds, `hedged`
-    the hedged (True) or plainly stated (False) ones. Columns EVIDENCE_COLUMNS; year and the sample sizes as
-    nullable integers, hedged as a nullable boolean (unknown for an unread pair), reviewed as a boolean, the texts
-    None where empty.
+    the hedged (True) or plainly stated (False) ones, `confidence` those read with it. Columns EVIDENCE_COLUMNS;
+    year and the sample sizes as nullable integers, hedged as a nullable boolean (unknown for an unread pair),
+    reviewed as a boolean, the texts None where empty.
     """
     wanted = [cause for cause in cause_ids if not hypotheses or cause in hypotheses]
     order = {cause: position for position, cause in enumerate(wanted)}
@@ -706,6 +707,8 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
         merged = merged[merged["evidence_kind"].isin(list(evidence_kinds))]
     if hedged is not None:
         merged = merged[merged["hedged"].notna() & (merged["hedged"].astype("boolean") == hedged)]
+    if confidence is not None:
+        merged = merged[merged["confidence"] == confidence]
     merged = merged.sort_values(["position", "cause_position"], kind="stable")
     frame = merged.reindex(columns=list(EVIDENCE_COLUMNS)).reset_index(drop=True)
     frame["year"] = frame["year"].astype("Int64")
