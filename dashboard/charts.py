@@ -59,11 +59,11 @@ def _stacked_bars_spec(by: str, y_title: str, facet: bool, shared_scale: bool, f
         # One row per bar segment already: no aggregate for Vega to compute.
         # A small chart is 150 px tall: a longer title would run down into the next row, so it wraps.
         y=alt.Y("value:Q", title=wrap_label(y_title, AXIS_TITLE_CHARACTERS) if facet else y_title, stack="zero"),
-        # Beside one half-width chart the legend takes the height the bars need: the short stance labels in two
-        # columns; the long evidence-level labels do not fit two abreast, so in one.
+        # Above the small charts, two columns of labels fit a window 1,024 px wide; beside one half-width chart
+        # the stance labels fit two abreast, the long evidence-level labels only one.
         color=alt.Color("group:N", title=legend_title, scale=_colour_scale(by),
                         legend=alt.Legend(orient="top", labelLimit=0,
-                                          columns=4 if facet else 2 if by == "stance" else 1)),
+                                          columns=2 if facet or by == "stance" else 1)),
         order=alt.Order("group_rank:Q"),
         opacity=alt.condition(alt.datum.caveat == "", alt.value(1.0), alt.value(0.4)),
         tooltip=[alt.Tooltip("cause:N", title="Cause"), alt.Tooltip("year:Q", title="Year", format="d"),
