@@ -18,7 +18,7 @@ from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Set
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
 from tracker.outputs.selection import RunChoiceError, Selection, select_articles
-from tracker.models import EVIDENCE_KINDS, STANCES
+from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
 from tracker.wording import counted, near_match, plural
 
@@ -505,7 +505,7 @@ def selection_options(hypothesis_help: str, causes_only: bool = False) -> Callab
                      type=_Choice(EVIDENCE_KINDS, "a kind of evidence"),
                      help="Only articles with a stance row of this kind of evidence (repeatable): comparison, "
                           "association (direct evidence), intervention (indirect), review, other."),
-        click.option("--confidence", type=click.Choice(["high", "low"]), default=None,
+        click.option("--confidence", type=_Choice(CONFIDENCES, "a confidence"), default=None,
                      help="Only articles with a stance row read with this confidence (the dashboard's counts are "
                           "of high)."),
         click.option("--hedged/--not-hedged", "hedged", default=None,
