@@ -58,13 +58,22 @@ def count_value(text: str) -> int | None:
     return value if 0 < value < 1_000_000 else None
 
 
+# Where a count can begin: the patterns are tried only there (trying them at every character was most of the
+# cost of reading an abstract).
+_COUNT_START = re.compile(r"(?<![\w.,\-±])(?=n\s*=|\d|(?:" + "|".join([*_TENS, *_TEENS, *_UNITS]) + r")\b)",
+                          re.IGNORECASE)
+
+
 def stated_patients(text: str) -> int | None:
     """The patients with fibromyalgia an abstract states it studied, from its first such statement; None when
     it states none in these forms."""
-    found = [match for pattern in _PATTERNS for match in [pattern.search(text)] if match]
-    found += [match for match in _PAIR.finditer(text) if not _OTHER_GROUP.search(match.group("group"))][:1]
-    for match in sorted(found, key=lambda match: match.start()):
-        value = count_value(match.group(1))
-        if value is not None:
-            return value
+    for start in (match.start() for match in _COUNT_START.finditer(text)):
+        found = [match for pattern in _PATTERNS for match in [pattern.match(text, start)] if match]
+        pair = _PAIR.match(text, start)
+        if pair and not _OTHER_GROUP.search(pair.group("group")):
+            found.append(pair)
+        for match in found:
+            value = count_value(match.group(1))
+            if value is not None:
+                return value
     return None
