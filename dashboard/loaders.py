@@ -219,11 +219,12 @@ def load_stances(state: StoreState) -> pd.DataFrame:
 # cache_resource as load_stances: a row per read (article, cause) pair, never mutated.
 @st.cache_resource(max_entries=1, show_spinner=False)
 def load_stance_details(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row with what the verdict counts: stance, confidence, evidence_kind, hedged,
-    n_patients."""
+    """Every stance row with what the verdict counts: stance, confidence, evidence_kind, hedged, n_patients and
+    whether a person reviewed it (a reviewed pair's stance is the reviewed one)."""
     with store.reading(Path(state.db_path)) as connection:
         return store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
-                                                            "n_patients"), hypothesis_ids=state.hypothesis_ids)
+                                                            "n_patients", "reviewed"),
+                                       hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

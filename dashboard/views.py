@@ -603,6 +603,9 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
                     else '<span style="color:#888">not stated</span>')
         counts = " · ".join(f'<span style="color:{_STANCE_COLOURS[stance]}">{count(stance)}</span>'
                             for stance in ("contradicts", "mixed", "supports"))
+        if row["findings"]:
+            counts += (f'<br><span style="color:#666">{int(row["reviewed"]):,} of {int(row["findings"]):,} '
+                       "reviewed by a person</span>")
         cells = [cause_link, diverging_bar(int(row["contradicts"]), int(row["mixed"]), int(row["supports"]))
                  + f'<div style="text-align:center">{counts}</div>',
                  share_text(row["share"], row["share_low"], row["share_high"]), high, _trend_text(row), patients]

@@ -71,6 +71,8 @@ def _store_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                                           "n_patients"])
     # pmid 11 is read with low confidence: counted apart, never in the verdict
     stances["confidence"] = ["low" if pmid == 11 else "high" for pmid in stances["pmid"]]
+    # a person reviewed pmid 2's reading
+    stances["reviewed"] = stances["pmid"] == 2
     stances["n_patients"] = stances["n_patients"].astype("Int64")
     return catalogue, stances
 
@@ -106,7 +108,7 @@ def test_verdict_direct_scope_by_hand() -> None:
     assert (a["high_low"], a["high_high"]) == pytest.approx(_wilson(1, 2))
     # patients stated in the direct findings: 40 + 25 + 300 (pmid 7 states none)
     assert (a["patients"], a["with_size"]) == (365, 3)
-    assert (a["indirect"], a["hedged"], a["low_confidence"]) == (1, 1, 1)
+    assert (a["indirect"], a["hedged"], a["low_confidence"], a["reviewed"]) == (1, 1, 1, 1)
     assert a["trend"] == "too few" and math.isnan(a["trend_p"])
     b, c = table.iloc[1], table.iloc[2]
     assert (b["supports"], b["findings"], b["share"]) == (1, 1, 1.0)
@@ -130,7 +132,7 @@ def test_verdict_all_scope_counts_treatments_reviews_and_hedged_findings() -> No
 
 def _yearly_findings(per_year: dict[int, tuple[int, int]]) -> pd.DataFrame:
     """A finding_counts frame of cause a: {year: (supports, contradicts)}, direct and unhedged."""
-    rows = [("a", year, False, stance, "high", "comparison", False, count, 0, 0)
+    rows = [("a", year, False, stance, "high", "comparison", False, False, count, 0, 0)
             for year, (supports, contradicts) in per_year.items()
             for stance, count in (("supports", supports), ("contradicts", contradicts)) if count]
     frame = pd.DataFrame(rows, columns=[*evidence.FINDING_KEYS, "articles", "patients", "with_size"])
@@ -209,6 +211,7 @@ def test_verdict_on_a_seeded_store_agrees_with_the_evidence_export(tmp_path: Pat
         found = mine[mine["stance"].isin(evidence.FINDING_STANCES)]
         assert table.loc[cause, "patients"] == found["n_patients"].sum()
         assert table.loc[cause, "hedged"] == found["hedged"].astype(bool).sum()
+        assert table.loc[cause, "reviewed"] == found["reviewed"].astype(bool).sum()
         if len(found):
             supports = int((found["stance"] == "supports").sum())
             assert (table.loc[cause, "share_low"], table.loc[cause, "share_high"]) == pytest.approx(

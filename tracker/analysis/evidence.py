@@ -452,7 +452,7 @@ EVIDENCE_SCOPES = {
     "all": "All findings: also treatment results, reviews and hedged sentences",
 }
 FINDING_KEYS: tuple[str, ...] = ("hypothesis_id", "year", "high_level", "stance", "confidence", "evidence_kind",
-                                 "hedged")
+                                 "hedged", "reviewed")
 # A direction over fewer findings than this is not tested: it is "too few".
 TREND_MINIMUM = 10
 TREND_SIGNIFICANCE = 0.05
@@ -461,12 +461,13 @@ TREND_SIGNIFICANCE = 0.05
 def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_retracted: bool = False
                    ) -> pd.DataFrame:
     """Count the stance rows per cause × publication year × high-level design × stance × confidence × evidence
-    kind × hedged: FINDING_KEYS, then articles, patients (the patients the abstracts that state them studied) and
+    kind × hedged × reviewed (by a person): FINDING_KEYS, then articles, patients (the patients the abstracts that state them studied) and
     with_size (how many of the articles state them).
 
     The small frame every verdict is computed from, so a store-kept summary of the same shape can replace the
     catalogue. The catalogue needs pmid, pub_year, design, retracted, hypotheses; `stances` pmid, hypothesis_id,
-    stance, evidence_kind, hedged, n_patients and confidence (rows without it count as read with high confidence). A stance row counts where its article is kept and still carries its
+    stance, evidence_kind, hedged, n_patients, confidence and reviewed (rows without them count as read with high
+    confidence, by the machine alone). A stance row counts where its article is kept and still carries its
     cause; year is <NA> where the article's is unknown.
     """
     rows = pd.Index(catalogue["pmid"].to_numpy(dtype="int64")).get_indexer(stances["pmid"].to_numpy(dtype="int64"))
@@ -486,6 +487,8 @@ def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_re
                        else np.full(len(kept), "high", dtype=object)),
         "evidence_kind": kept["evidence_kind"].fillna("other").to_numpy(dtype=object),
         "hedged": kept["hedged"].astype(bool).to_numpy(),
+        "reviewed": (kept["reviewed"].fillna(False).astype(bool).to_numpy() if "reviewed" in kept
+                     else np.zeros(len(kept), dtype=bool)),
         "patients": kept["n_patients"].astype("Int64").to_numpy(),
     })
     grouped = frame.groupby(list(FINDING_KEYS), dropna=False, sort=True)
@@ -554,7 +557,7 @@ def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
 VERDICT_COLUMNS: tuple[str, ...] = (
     "hypothesis_id", "cause", "supports", "contradicts", "mixed", "findings", "share", "share_low", "share_high",
     "high_supports", "high_findings", "high_share", "high_low", "high_high", "trend", "trend_tau", "trend_p",
-    "patients", "with_size", "indirect", "hedged", "low_confidence",
+    "patients", "with_size", "indirect", "hedged", "low_confidence", "reviewed",
 )
 
 
@@ -570,7 +573,8 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     """Per cause, what its findings say (VERDICT_COLUMNS), from a `finding_counts` frame; in the hypotheses
     file's order, every cause a row (zeros included).
 
-    Only findings read with high confidence count; low_confidence counts the scope's others, kept apart.
+    Only findings read with high confidence count (a person's review counts as such); low_confidence counts the
+    scope's others, kept apart, and reviewed how many of the counted findings a person reviewed.
     supports / contradicts / mixed count the findings `scope` keeps; share is supports among all three with its
     95% Wilson interval (share_low, share_high; NaN without findings). high_* do the same for meta-analyses,
     systematic reviews and RCTs, whatever their kind of finding (a review or a trial is never a patient-control
@@ -619,6 +623,8 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
                        .reindex(index, fill_value=0).astype("int64"))
     table["low_confidence"] = (in_scope(unsure, scope).groupby("hypothesis_id")["articles"].sum()
                                .reindex(index, fill_value=0).astype("int64"))
+    table["reviewed"] = (scoped[scoped["reviewed"].astype(bool)].groupby("hypothesis_id")["articles"].sum()
+                         .reindex(index, fill_value=0).astype("int64"))
     return table.reset_index()[list(VERDICT_COLUMNS)].rename_axis(columns=None)
 
 
