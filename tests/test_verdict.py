@@ -14,6 +14,7 @@ from support.seed import make_articles, read_catalogue, seed_stances, seed_store
 from tracker import store
 from tracker.analysis import evidence
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_settings
+from tracker.analysis.reviews import Review
 from tracker.outputs import export
 
 HYPOTHESES = (
@@ -192,14 +193,24 @@ def test_verdict_on_a_seeded_store_agrees_with_the_evidence_export(tmp_path: Pat
     seed_store(db_path, settings.hypotheses, make_articles(200, seed=11))
     catalogue = read_catalogue(db_path)
     seed_stances(db_path, catalogue)
+    # A person reviews two low-confidence "supports" readings as "contradicts": they count, as high confidence.
     with store.reading(db_path) as connection:
-        stances = store.load_stance_frame(connection)
+        machine = store.load_stance_frame(connection)
+    kept = catalogue.loc[~catalogue["retracted"].astype(bool), "pmid"]
+    unsure = machine[(machine["confidence"] == "low") & (machine["stance"] == "supports") & machine["pmid"].isin(kept)]
+    assert len(unsure) >= 2
+    for pmid, cause in unsure[["pmid", "hypothesis_id"]].head(2).itertuples(index=False):
+        store.record_review(db_path, Review(int(pmid), cause, "contradicts", "ana", "2026-12-06T10:00:00+00:00"),
+                            [h.id for h in settings.causes])
+    with store.reading(db_path) as connection:
+        stances = store.load_stance_frame(connection, columns=(*store.STANCE_COLUMNS, "reviewed"))
+    assert int(stances["reviewed"].sum()) == 2
     findings = evidence.finding_counts(catalogue, stances)
     table = evidence.verdict_table(findings, settings.hypotheses, scope="all", now_year=NOW_YEAR).set_index(
         "hypothesis_id")
     kept = catalogue[~catalogue["retracted"].astype(bool)]
     rows = export.evidence_frame(kept, stances, [h.id for h in settings.causes])
-    assert table["findings"].sum() > 20
+    assert table["findings"].sum() > 20 and table["reviewed"].sum() == 2
     assert "confidence" in rows
     for cause in table.index:
         unsure = rows[(rows["hypothesis"] == cause) & (rows["confidence"] == "low")
