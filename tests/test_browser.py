@@ -160,36 +160,31 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
 def test_the_overview_first_screen_fits_the_window(dashboard_url, chromium, width) -> None:
     """The evidence table first: at 1440 and 1024 px wide nothing is cut off to the right and the table's first
     row is on the first screen."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=PAGE_TIMEOUT_MS)
     url, _db_path = dashboard_url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(url)
-            expect(page.get_by_role("heading", name="What the evidence says")).to_be_visible()
-            first_row = page.locator("table tbody tr").first
-            expect(first_row).to_be_visible()
-            _settle(page)
-            ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS_DIR / f"overview-first-screen-{width}.png"))
-            assert first_row.bounding_box()["y"] < 900
-            _shot(page, f"overview-{width}", full_page=True)
-            # Nothing wider than the main area: no headline value, table column or chart cut at the right edge.
-            overflow = page.evaluate("""() => { const main = document.querySelector('[data-testid="stMain"]');
-                const right = main.getBoundingClientRect().right;
-                return [...main.querySelectorAll('[data-testid="stMetricValue"], table, canvas, svg')]
-                    .filter(e => e.getBoundingClientRect().right > right + 1)
-                    .map(e => e.tagName + ' ' + Math.round(e.getBoundingClientRect().right) + ' > ' + right); }""")
-            assert overflow == []
-            # A headline value is never cut to "2026-12-…".
-            assert not page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-                .some(e => e.scrollWidth > e.clientWidth + 1)""")
-        finally:
-            browser.close()
+    outside: list[str] = []
+    with guarded_page(chromium, outside) as page:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        expect(page.get_by_role("heading", name="What the evidence says")).to_be_visible()
+        first_row = page.locator("table tbody tr").first
+        expect(first_row).to_be_visible()
+        _shot(page, f"overview-first-screen-{width}")
+        assert first_row.bounding_box()["y"] < 900
+        # Nothing wider than the main area: no headline value, table column or chart cut at the right edge.
+        overflow = page.evaluate("""() => { const main = document.querySelector('[data-testid="stMain"]');
+            const right = main.getBoundingClientRect().right;
+            return [...main.querySelectorAll('[data-testid="stMetricValue"], table, canvas, svg')]
+                .filter(e => e.getBoundingClientRect().right > right + 1)
+                .map(e => e.tagName + ' ' + Math.round(e.getBoundingClientRect().right) + ' > ' + right); }""")
+        assert overflow == []
+        # A headline value is never cut to "2026-12-…".
+        assert not page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+            .some(e => e.scrollWidth > e.clientWidth + 1)""")
+        _shot(page, f"overview-{width}", full_page=True)
+    assert outside == []
 
 
 SECOND_FETCH_NEW = range(5000, 5007)
