@@ -265,8 +265,10 @@ class _Article:
 
     def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
         """The sentence that holds `offset` of a section, and where it starts in the section."""
-        spans, starts = self._spans(section)
-        number = max(bisect.bisect_right(starts, offset) - 1, 0)
+        spans, starts = self.spans.get(section) or self._spans(section)
+        number = bisect.bisect_right(starts, offset) - 1
+        if number < 0:
+            number = 0
         start, end = spans[number]
         sentence = self.sentences.get((section, start))
         if sentence is None:
@@ -771,8 +773,9 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
     set_aside: list[str] = []
     verdicts: list[_Verdict] = []
     # A protocol reports no result: its sentences are not looked for.
-    measures = () if article.protocol else tuple(
-        measure for word, measure in _MEASURES.get(cause_id, ()) if word in article.normalised)
+    cause_measures = _MEASURES.get(cause_id)
+    measures = tuple(measure for word, measure in cause_measures if word in article.normalised) \
+        if cause_measures and not article.protocol else ()
     patterns = None if article.protocol or term_pattern is None and not measures else _anchor_pattern(
         term_pattern, measures, article.abbreviations)
     anchors = _anchors(article, patterns)

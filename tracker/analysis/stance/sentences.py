@@ -39,8 +39,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         stop = match.start()
         if brackets:
             # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
-            depth = max(depth + text.count("(", position, stop) + text.count("[", position, stop)
-                        - text.count(")", position, stop) - text.count("]", position, stop), 0)
+            depth += (text.count("(", position, stop) + text.count("[", position, stop)
+                      - text.count(")", position, stop) - text.count("]", position, stop))
+            if depth < 0:
+                depth = 0
             position = stop
             if depth > 0:
                 continue
