@@ -43,7 +43,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -125,15 +125,6 @@ def _term_pattern(term_patterns: tuple[tuple[str, str], ...], labels: tuple[str,
     # faster); `_word_matches` checks the boundary instead.
     parts = [part[2:] if part.startswith(r"\b") else part for part in parts]
     return re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII) if parts else None
-
-
-def _word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    """The matches of a pattern (from `_term_pattern` or `_extra_pattern`) that start a word."""
-    for match in pattern.finditer(text):
-        start = match.start()
-        before = text[start - 1] if start else " "
-        if not (before.isascii() and (before.isalnum() or before == "_")):
-            yield match
 
 
 _DESIGN_KINDS = {"meta_analysis": "review", "systematic_review": "review", "narrative_review": "review",
@@ -223,36 +214,65 @@ class _Article:
     # (text, label shown, role its label gives) per section, the title last as a section of its own.
     sections: list[tuple[str, str | None, str | None]]
     # Each section lower-cased and folded as tagging's term patterns expect, joined by NUL (no pattern crosses
-    # it), and the sections' own texts joined the same way; the offsets of each section in both.
+    # it); where each section starts in it, and whether folding kept each section's length (offsets then agree).
     normalised: str
     normalised_starts: list[int]
-    texts: str
+    same_length: list[bool]
+    # Where each section starts in the sections' own texts joined the same way.
     text_starts: list[int]
-    abbreviations: tuple[tuple[str, str], ...]
-    about_fibromyalgia: bool
-    trial: bool
     protocol: bool
     structured: bool
     design: str
     whole: str
     sizes: tuple[int | None, int | None]
-    # The sentences read so far, by (section, start), and the spans of the sections cut so far: a section where no
-    # cause's term stands is never cut.
+    # Per section cut so far, its sentences' (start, end) and their starts: a section where no cause's term
+    # stands is never cut.
+    spans: dict[int, tuple[list[tuple[int, int]], list[int]]] = dataclasses.field(default_factory=dict)
+    # The sentences read so far, by (section, start).
     sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
-    spans: dict[int, list[tuple[int, int]]] = dataclasses.field(default_factory=dict)
     # The kind of study the abstract reports, read on first need (a pair without a finding).
     kind: str | None = None
 
-    def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
-        """The sentence that holds `offset` of a section, and where it starts in the section."""
-        text, label, given = self.sections[section]
+    # What only reading a sentence needs, read on first need: an article where no cause stands is never cut into
+    # sentences, searched for abbreviations or judged for its population.
+    @functools.cached_property
+    def abbreviations(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(defined_abbreviations(self.whole).items()))
+
+    @functools.cached_property
+    def about_fibromyalgia(self) -> bool:
+        # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is
+        # about; else its title (naming it alone), its participants described as people with fibromyalgia, or the
+        # share of its sentences that name it (the abstract is cut into sentences only then).
+        title_alone = _names_fibromyalgia(self.title) and not cue_matches(self.title, "other_population")
+        return title_alone or self.sizes[0] is not None or _names_fibromyalgia(self.whole) and \
+            _studies_fibromyalgia([(self._spans(number)[0], text, given)
+                                   for number, (text, _, given) in enumerate(self.sections) if given != "title"])
+
+    @functools.cached_property
+    def trial(self) -> bool:
+        return _DESIGN_KINDS.get(self.design) == "intervention" or any(
+            not match.start() or not self.normalised[match.start() - 1].isalnum()
+            for match in _TRIAL.finditer(self.normalised))
+
+    def _spans(self, section: int) -> tuple[list[tuple[int, int]], list[int]]:
         spans = self.spans.get(section)
         if spans is None:
-            spans = self.spans[section] = [(0, len(text))] if given == "title" else split_sentences(text)
-        number = max(bisect.bisect_right(spans, (offset, len(text) + 1)) - 1, 0)
+            text, _, given = self.sections[section]
+            cut = [(0, len(text))] if given == "title" else split_sentences(text)
+            spans = self.spans[section] = (cut, [start for start, _ in cut])
+        return spans
+
+    def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
+        """The sentence that holds `offset` of a section, and where it starts in the section."""
+        spans, starts = self.spans.get(section) or self._spans(section)
+        number = bisect.bisect_right(starts, offset) - 1
+        if number < 0:
+            number = 0
         start, end = spans[number]
         sentence = self.sentences.get((section, start))
         if sentence is None:
+            text, label, given = self.sections[section]
             # An unstructured abstract's sentences stand by their number; the unlabelled part of a structured
             # one by its share of the text.
             place = "title" if given == "title" else _place(
@@ -275,20 +295,11 @@ def _read_article(title: str, sections: Sequence[dict], publication_types: objec
     normalised_parts = [normalised_text(text) for text, _, _ in parts]
     types = publication_types if isinstance(publication_types, (list, tuple)) else ()
     protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
-    title_alone = _names_fibromyalgia(title) and not cue_matches(title, "other_population")
-    # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about;
-    # else its participants described as people with fibromyalgia, or the share of its sentences that name it (the
-    # abstract is cut into sentences only then).
-    about = title_alone or sizes[0] is not None or _names_fibromyalgia(whole) and _studies_fibromyalgia(parts)
-    normalised = "\0".join(normalised_parts)
-    trial = _DESIGN_KINDS.get(design) == "intervention" or any(
-        not match.start() or not normalised[match.start() - 1].isalnum() for match in _TRIAL.finditer(normalised))
-    return _Article(title=title, sections=parts, normalised=normalised,
-                    normalised_starts=_starts(normalised_parts), texts="\0".join(text for text, _, _ in parts),
-                    text_starts=_starts([text for text, _, _ in parts]),
-                    abbreviations=tuple(sorted(defined_abbreviations(whole).items())), about_fibromyalgia=about,
-                    trial=trial,
-                    protocol=protocol, structured=structured, design=design, whole=whole, sizes=sizes)
+    return _Article(title=title, sections=parts, normalised="\0".join(normalised_parts),
+                    normalised_starts=_starts(normalised_parts),
+                    same_length=[len(normalised) == len(text) for normalised, (text, _, _) in zip(normalised_parts, parts)],
+                    text_starts=_starts([text for text, _, _ in parts]), protocol=protocol, structured=structured,
+                    design=design, whole=whole, sizes=sizes)
 
 
 def _starts(parts: Sequence[str]) -> list[int]:
@@ -296,12 +307,11 @@ def _starts(parts: Sequence[str]) -> list[int]:
     return list(itertools.accumulate((len(part) + 1 for part in parts[:-1]), initial=0)) if parts else []
 
 
-def _studies_fibromyalgia(sections: Sequence[tuple[str, str | None, str | None]]) -> bool:
+def _studies_fibromyalgia(sections: Sequence[tuple[list[tuple[int, int]], str, str | None]]) -> bool:
     """Whether an abstract whose title names no other population studies people with fibromyalgia: a sentence
     other than a result describes its participants so ("Adults with fibromyalgia took part"), or this share of
-    its sentences names fibromyalgia."""
-    texts = [(text[start:end], given) for text, _, given in sections if given != "title"
-             for start, end in split_sentences(text)]
+    its sentences names fibromyalgia. `sections` are the abstract's, each as (its sentences' spans, text, role)."""
+    texts = [(text[start:end], given) for spans, text, given in sections for start, end in spans]
     last = max(len(texts) - 1, 1)
     for number, (text, given) in enumerate(texts):
         if cue_matches(text, "fibromyalgia_population") and sentence_role(
@@ -406,6 +416,8 @@ class _AnchorPatterns(NamedTuple):
     anywhere: re.Pattern[str]
     term: re.Pattern[str] | None
     abbreviation: re.Pattern[str] | None
+    # Where every match comes from when the pattern holds terms alone ("term"), else None: each match is told.
+    source: str | None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -424,8 +436,13 @@ def _anchor_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, .
         parts.append(abbreviation.pattern)
     if measures:
         parts.append(f"(?:{'|'.join(measures).lower()})(?!\\w)")
-    return _AnchorPatterns(re.compile(f"(?:{'|'.join(parts)})", re.ASCII), term_pattern, abbreviation) \
-        if parts else None
+    if not parts:
+        return None
+    # A match of the terms alone is a term's, unless a term looks behind its start, which `term.match` (its own
+    # search from there) cannot see: then each match is told as any other.
+    alone = abbreviation is None and not measures and not re.search(r"\\B|\(\?<", parts[0])
+    return _AnchorPatterns(re.compile(f"(?:{'|'.join(parts)})", re.ASCII), term_pattern, abbreviation,
+                           "term" if alone else None)
 
 
 def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Sentence, list[Anchor]]:
@@ -433,22 +450,34 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Senten
     found: dict[Sentence, list[Anchor]] = {}
     if patterns is None:
         return found
-    for match in _word_matches(patterns.anywhere, article.normalised):
-        source = ("term" if patterns.term is not None and patterns.term.match(article.normalised, match.start())
-                  else "abbreviation" if patterns.abbreviation is not None
-                  and patterns.abbreviation.match(article.normalised, match.start()) else "measure")
-        section = bisect.bisect_right(article.normalised_starts, match.start()) - 1
+    normalised, starts = article.normalised, article.normalised_starts
+    term, abbreviation = patterns.term, patterns.abbreviation
+    for match in patterns.anywhere.finditer(normalised):
+        at = match.start()
+        # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
+        if at:
+            before = normalised[at - 1]
+            if before.isascii() and (before.isalnum() or before == "_"):
+                continue
+        source = patterns.source or (
+            "term" if term is not None and term.match(normalised, at)
+            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
+        section = bisect.bisect_right(starts, at) - 1
         text = article.sections[section][0]
-        offset = match.start() - article.normalised_starts[section]
-        normalised_length = (article.normalised_starts[section + 1] - 1 if section + 1 < len(article.sections)
-                             else len(article.normalised)) - article.normalised_starts[section]
-        if normalised_length == len(text):
-            found_text = text[offset:offset + len(match.group())]
+        offset = at - starts[section]
+        if article.same_length[section]:
+            found_text = text[offset:offset + match.end() - at]
         else:
             # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
+            normalised_length = (starts[section + 1] - 1 if section + 1 < len(starts)
+                                 else len(normalised)) - starts[section]
             offset, found_text = int(offset * len(text) / max(normalised_length, 1)), match.group()
         sentence, start = article.sentence(section, offset)
-        found.setdefault(sentence, []).append(Anchor(offset - start, found_text, source))
+        anchor = Anchor(offset - start, found_text, source)
+        if sentence in found:
+            found[sentence].append(anchor)
+        else:
+            found[sentence] = [anchor]
     return found
 
 
@@ -552,13 +581,16 @@ def _abstract_kind(article: _Article) -> str:
         return _DESIGN_KINDS[article.design]
     if cue_matches(article.whole, "review"):
         return "review"
-    if re.search(r"\bplacebo\b|\brandomi[sz]ed\b", article.whole, re.IGNORECASE):
+    if _PLACEBO_OR_RANDOMISED.search(article.whole):
         return "intervention"
     if cue_matches(article.whole, "comparator"):
         return "comparison"
     if cue_matches(article.whole, "association"):
         return "association"
     return "other"
+
+
+_PLACEBO_OR_RANDOMISED = re.compile(r"\bplacebo\b|\brandomi[sz]ed\b", re.IGNORECASE)
 
 
 def _term_findings(text: str, anchors: Sequence[Anchor]) -> list[tuple[Finding, Anchor]]:
@@ -589,7 +621,6 @@ class _Cause(NamedTuple):
     expect: str
     # The cause's term named in a treatment ("vagus nerve stimulation"): a trial is aimed at it.
     aimed_at: bool
-    symptom_outcome: re.Pattern[str] | None
 
 
 class _Facts(NamedTuple):
@@ -637,7 +668,8 @@ def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Caus
     for finding, anchor in findings:
         if _named_as_consequence(text, finding, anchor) or _null_about_another(text, finding, anchor):
             continue
-        symptom = bool(cause.symptom_outcome and cause.symptom_outcome.match(text, anchor.start))
+        symptom_outcome = _SYMPTOM_OUTCOMES.get(cause.id)
+        symptom = bool(symptom_outcome and symptom_outcome.match(text, anchor.start))
         stance = finding_stance(text, finding, cause.expect, kind, title=role == "title", trial=facts.trial,
                                 aimed_at_cause=cause.aimed_at, symptom_outcome=symptom,
                                 other_population=bool(others))
@@ -738,12 +770,17 @@ def _aimed_at(anchors: dict[Sentence, list[Anchor]]) -> bool:
 
 
 def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
-    measures = tuple(measure for word, measure in _MEASURES.get(cause_id, ()) if word in article.normalised)
-    anchors = _anchors(article, _anchor_pattern(term_pattern, measures, article.abbreviations))
-    cause = _Cause(cause_id, expect, _aimed_at(anchors), _SYMPTOM_OUTCOMES.get(cause_id))
     set_aside: list[str] = []
     verdicts: list[_Verdict] = []
-    if not article.protocol:
+    # A protocol reports no result: its sentences are not looked for.
+    cause_measures = _MEASURES.get(cause_id)
+    measures = tuple(measure for word, measure in cause_measures if word in article.normalised) \
+        if cause_measures and not article.protocol else ()
+    patterns = None if article.protocol or term_pattern is None and not measures else _anchor_pattern(
+        term_pattern, measures, article.abbreviations)
+    anchors = _anchors(article, patterns)
+    if anchors:
+        cause = _Cause(cause_id, expect, _aimed_at(anchors))
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
         for sentence, found in anchors.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
@@ -811,6 +848,8 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
         [" ".join(section.get("text") or "" for section in sections_of[pmid]) for pmid in wanted])))
     rows = []
     article_cache: dict[int, _Article] = {}
+    # Per (cause, labels), the pattern of the terms found: many articles share them.
+    pattern_cache: dict[tuple[str, tuple[str, ...]], re.Pattern[str] | None] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
             index=False, name=None):
         pmid = int(pmid)
@@ -820,7 +859,10 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
             article = article_cache[pmid] = _read_article(columns["title"][position] or "", sections_of[pmid],
                                                           columns["publication_types"][position],
                                                           str(designs.get(pmid, "other")), sizes_of[pmid])
-        pattern = _term_pattern(term_patterns[hypothesis_id], _term_labels(matched_terms))
+        key = (hypothesis_id, _term_labels(matched_terms))
+        pattern = pattern_cache.get(key, False)
+        if pattern is False:
+            pattern = pattern_cache[key] = _term_pattern(term_patterns[hypothesis_id], key[1])
         row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
         n_patients, n_controls = article.sizes
         rows.append({"pmid": pmid, "hypothesis_id": hypothesis_id, **row, "n_patients": n_patients,
