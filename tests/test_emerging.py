@@ -59,10 +59,12 @@ def planted_corpus(first_year: int = 2008, last_year: int = 2025, per_year: int 
                                   "The trelaxin receptor was expressed.")[number % 3])
             if number % 5 == 0:
                 sentences.append("Aquatic therapy was offered to every patient.")
-            if (year <= 2014 and number % 5 == 1) or (year > 2014 and number % 50 == 1):
+            glutamate = (year <= 2014 and number % 5 == 1) or (year > 2014 and number % 50 == 1)
+            if glutamate:
                 sentences.append("Glutamate was measured in the insula.")
             rows.append({"pmid": pmid, "year": year, "abstract": " ".join(sentences),
-                         "title": f"Patients number {number} of the cohort"})
+                         "title": f"Patients number {number} of the cohort",
+                         "keywords": ["glutamate"] if glutamate else []})
             pmid += 1
     return catalogue_of(rows)
 
@@ -293,6 +295,31 @@ def test_variants_of_one_idea_share_their_articles_and_a_ubiquitous_phrase_joins
     candidates, articles = (np.array(column) for column in zip(*pairs))
     leaders = ideas.idea_leaders(keys, candidates, articles, 40)
     assert leaders.tolist() == [0, 1, 0, 1, 4, 5]
+
+
+def test_generic_words_and_clauses_do_not_rank_while_a_rising_idea_still_does() -> None:
+    # From 2019 on, every other article also says "risk", "update", "wind-up" and "pain scores fell" (rising
+    # as writing habits do), and "risk" is a MeSH heading of some; "trelaxin receptor" rises from 2021.
+    # "Ketamine" rises too: one word, but named as a chemical, so a domain term.
+    catalogue = planted_corpus()
+    late = (catalogue["pub_year"] >= 2019).to_numpy() & (catalogue["pmid"] % 2 == 0).to_numpy()
+    catalogue.loc[late, "abstract"] = catalogue.loc[late, "abstract"] + (
+        " The risk was low. An update on wind-up. Pain scores fell after treatment.")
+    catalogue.loc[late, "mesh"] = [
+        b'[{"descriptor":"Risk","ui":"D012306","major":false,"qualifiers":[]}]'] * int(late.sum())
+    ketamine = (catalogue["pub_year"] >= 2021).to_numpy() & (catalogue["pmid"] % 4 == 1).to_numpy()
+    catalogue.loc[ketamine, "abstract"] = catalogue.loc[ketamine, "abstract"] + " Ketamine was infused."
+    catalogue["chemicals"] = [b'[{"name":"Ketamine"}]' if flag else b"[]" for flag in ketamine]
+    result = emerging.find_emerging(catalogue, HYPOTHESES, as_of=2025, current_year=2026,
+                                    method=emerging.Method(min_articles=5))
+    flagged = set(result.ranked.loc[result.ranked["emerging"], "key"])
+    assert {"trelaxin receptor", "ketamine"} <= flagged
+    generic = {"risk", "update", "wind", "pain scores", "pain scores fell", "scores fell", "fell"}
+    assert not generic & set(result.ranked["key"])
+    reasons = result.excluded.set_index("key")["excluded_by"]
+    assert reasons["risk"] == reasons["update"] == reasons["wind"] == (
+        "plain word: one word that fewer than 5 articles name as a chemical or author keyword")
+    assert reasons["pain scores"] == "generic academic phrase: pain scores (every word a generic one)"
 
 
 def test_first_flagged_year_is_the_first_as_of_year_that_flags_it() -> None:

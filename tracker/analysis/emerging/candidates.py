@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.analysis.emerging.exclusions import exclusion_table
+from tracker.analysis.emerging.exclusions import GENERIC_CATEGORY, exclusion_table
 from tracker.analysis.emerging.method import CHEMICAL_COLUMNS, KINDS, Method
 from tracker.analysis.emerging.words import MODIFIER_SUFFIXES, MODIFIER_WORDS, NUMBER, STOP_SUFFIXES, STOP_WORDS, SUFFIX_EXCEPTIONS, canonical_word, fold, normalise_phrase, split_raw_token
 from tracker.config import Hypothesis
@@ -324,6 +324,7 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     key_parts = [pd.Series(phrase_keys, dtype=object)]
     kinds = [np.full(len(phrase_keys), KINDS.index("phrase"))]
     pair_articles, pair_keys = [phrase_articles], [phrase_ids]
+    named_by_author_or_substance: list[bool] = [False]
     official_names: dict[str, list[str]] = {}
     offset = len(phrase_keys)
     for kind, positions, names in named:
@@ -336,6 +337,7 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
         kinds.append(np.full(len(keys), KINDS.index(kind)))
         pair_articles.append(positions)
         pair_keys.append(codes + offset)
+        named_by_author_or_substance.append(kind in ("chemical", "keyword"))
         offset += len(keys)
     all_keys = pd.concat(key_parts, ignore_index=True)
     candidate_of_key, candidate_keys = pd.factorize(all_keys)
@@ -350,6 +352,9 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     pairs = _distinct(articles_of_pairs[keep_pairs] * max(candidate_count, 1) + candidates_of_pairs[keep_pairs])
     article_index, candidate_index = pairs // max(candidate_count, 1), pairs % max(candidate_count, 1)
     support = np.bincount(candidate_index, minlength=candidate_count)
+    domain_support = _domain_support(
+        [(positions, candidate_of_key[codes.astype("int64")]) for positions, codes, domain
+         in zip(pair_articles, pair_keys, named_by_author_or_substance) if domain], candidate_count)
 
     candidates = pd.DataFrame({
         "key": candidate_keys,
@@ -364,10 +369,36 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     candidates["nested_in"] = _nested_in(candidate_keys, support, candidates["kind"].to_numpy(dtype=object),
                                          method.nested_share)
     candidates.loc[empty_key, "excluded_by"] = "no words"
+    plain = plain_words(candidate_keys, domain_support, min_articles) & candidates["excluded_by"].isna().to_numpy()
+    candidates.loc[plain, "excluded_by"] = (
+        f"plain word: one word that fewer than {min_articles} articles name as a chemical or author keyword")
     return Mentions(
         pmids=articles["pmid"].to_numpy(dtype="int64"), pub_years=articles["pub_year"].to_numpy(dtype="int64"),
         available_years=articles["available_year"].to_numpy(dtype="int64"), candidates=candidates,
         article_index=article_index.astype("int64"), candidate_index=candidate_index.astype("int64"))
+
+
+def _domain_support(pairs: list[tuple[np.ndarray, np.ndarray]], candidate_count: int) -> np.ndarray:
+    """Per candidate, the articles that name it as a chemical or an author keyword."""
+    if not pairs:
+        return np.zeros(candidate_count, dtype="int64")
+    articles = np.concatenate([articles for articles, _ in pairs]).astype("int64")
+    candidates = np.concatenate([candidates for _, candidates in pairs]).astype("int64")
+    distinct = _distinct(articles * max(candidate_count, 1) + candidates)
+    return np.bincount(distinct % max(candidate_count, 1), minlength=candidate_count)
+
+
+def plain_words(keys: np.ndarray, domain_support: np.ndarray, min_articles: int) -> np.ndarray:
+    """Per candidate, whether it is a plain word: one word that too few articles name as a chemical or an
+    author keyword.
+
+    A one-word candidate of the text alone ("risk", "update", "wind" of "wind-up") is common English: its
+    share drifts with how abstracts are written, not with what is studied. MeSH headings do not vouch for
+    one: single-word descriptors are often as general ("Risk", "Time"). A substance or a word authors chose
+    as a keyword is a domain term; phrases of two words or more stay candidates.
+    """
+    one_word = np.fromiter((len(key.split()) == 1 for key in keys), dtype=bool, count=len(keys))
+    return one_word & (domain_support < min_articles)
 
 
 def _variants(key: str, forms: dict[str, set[str]], limit: int = 8) -> tuple[str, ...]:
@@ -409,10 +440,17 @@ def _excluded_by(keys: np.ndarray, exclusions: pd.DataFrame, attested: frozenset
         if key:
             (exact if match == "exact" else contained).setdefault(key, label)
     prefix_tuple = tuple(stem for stem, _ in prefixes)
+    # A phrase made only of generic words ("pain score", "treatment effect") is as generic as they are.
+    # Their plurals too: the corpus may attest "scores" without "score", so its keys keep the plural.
+    generic_words = frozenset(key for key, label in exact.items()
+                              if " " not in key and label.startswith(GENERIC_CATEGORY))
     excluded: list[str | None] = []
     for key in keys:
         words = key.split()
         found = exact.get(key) or contained.get(key)
+        if found is None and len(words) > 1 and all(canonical_word(word, generic_words) in generic_words
+                                                    for word in words):
+            found = f"{GENERIC_CATEGORY}: {key} (every word a generic one)"
         if found is None and contained:
             found = next((contained[sub] for sub in _sub_phrases(words) if sub in contained), None)
         if found is None and prefix_tuple and key.startswith(prefix_tuple):

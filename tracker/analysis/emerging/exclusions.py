@@ -62,6 +62,7 @@ GENERIC_ACADEMIC_PHRASES = (
     "humans", "female", "male", "adult", "middle aged", "aged", "rheumatology", "rheumatic disease",
     "rheumatic diseases", "musculoskeletal pain", "female patient", "healthy woman", "control group",
 )
+GENERIC_CATEGORY = "generic academic phrase"
 
 
 def _query_rows(hypothesis: Hypothesis) -> list[tuple[str, str, str, str]]:
@@ -91,7 +92,7 @@ def exclusion_table(hypotheses: Sequence[Hypothesis]) -> pd.DataFrame:
         rows += _query_rows(hypothesis)
     rows += [(name, "exact", "check tag or demographic", "MeSH") for name in CHECK_TAGS_AND_DEMOGRAPHICS]
     rows += [(name, "exact", "study design", "design words") for name in STUDY_DESIGN_WORDS]
-    rows += [(name, "exact", "generic academic phrase", "generic phrases") for name in GENERIC_ACADEMIC_PHRASES]
+    rows += [(name, "exact", GENERIC_CATEGORY, "generic phrases") for name in GENERIC_ACADEMIC_PHRASES]
     # "... as Topic" headings say what an article is about as a kind of publication, never an idea.
     rows.append((" as topic", "suffix", "study design", "MeSH"))
     return pd.DataFrame(rows, columns=["phrase", "match", "category", "source"]).drop_duplicates(

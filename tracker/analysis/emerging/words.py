@@ -10,6 +10,8 @@ from tracker.vocabulary import GREEK_NAMES
 
 
 # Where a noun phrase ends: function words, common verbs and adverbs of abstracts, and numbers (matched apart).
+# Irregular past tenses are listed because the "-ed" rule below cannot see them: without them "pain scores fell"
+# would be read as a noun phrase.
 STOP_WORDS = frozenset("""
 a about above across after again against all almost along already also although always among an and another any
 are around as at be because been before being below between both but by can could did do does done during each
@@ -32,6 +34,7 @@ increased decreased reduced improved elevated lower higher greater smaller large
 increase decrease reduce improve affect affected affects remained remain remains appears appear appeared seems seem
 described describe describes discussed discuss considered consider known new well total overall mean median
 first second third two three four five six seven eight nine ten twenty thirty hundred
+fell fallen rose risen grew grown became become began begun kept held took taken gave given made went came brought
 """.split())
 # Allowed inside a noun phrase, never at its end: "small fiber" is a phrase, "small" is not.
 MODIFIER_WORDS = frozenset("""
