@@ -11,6 +11,11 @@ import pandas as pd
 from tracker.outputs.selection import Selection, to_query
 
 
+# An error or warning may quote a URL or a path of hundreds of characters without a space: it breaks anywhere
+# rather than running past the page's edge (at 1024 px the text is cut off). Likewise the sidebar's store path.
+MESSAGE_WRAP_STYLE = ("<style>[data-testid='stAlert'], [data-testid='stAlert'] *, "
+                      "[data-testid='stCaptionContainer'] { overflow-wrap: anywhere; }</style>")
+
 # Only ids of these shapes become links: stored text never reaches an href.
 _PMCID = re.compile(r"PMC[0-9]{1,12}")
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")

@@ -35,6 +35,7 @@ _LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "de
 
 def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> None:
     """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
+    st.html(markup.MESSAGE_WRAP_STYLE)
     db_name = "the store"
     try:
         settings = loaders.read_settings(argv, environ)

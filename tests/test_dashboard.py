@@ -782,6 +782,22 @@ def test_the_last_successful_fetch_shows_behind_many_failed_runs(monkeypatch, tm
     assert "failed: no network" in app.warning[0].value
 
 
+def test_a_long_unbroken_error_text_wraps_inside_the_page(monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "failed.sqlite"
+    seed_store(db_path, settings.hypotheses, make_articles(20, seed=5))
+    long_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?id=" + "1234567," * 30
+    connection = store.connect(db_path)
+    try:
+        store.finish_run(connection, store.start_run(connection, full_sync=False), "failed", long_url)
+    finally:
+        connection.close()
+    app = run_app(monkeypatch, db_path)
+    assert len(long_url) > 300 and long_url in app.warning[0].value
+    # The rule that wraps it reaches the page, for alerts and everything inside them.
+    [style] = [element.value for element in app.html if "overflow-wrap" in element.value]
+    assert "[data-testid='stAlert'] *" in style and "overflow-wrap: anywhere" in style
+
+
 # --- new and changed in a run -------------------------------------------------------------------------------------
 
 def test_the_headline_counts_what_the_latest_run_stored_first_and_names_it(monkeypatch, seeded_db, runs) -> None:
