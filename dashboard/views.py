@@ -170,7 +170,8 @@ def draw_headline(article_count: int, new_count: int, new_run: str | None, last_
         columns[2].caption(f"at {finished[11:16]} UTC")
     if last_run is not None and last_run["status"] != "succeeded":
         st.warning(f"The latest fetch (run {last_run['id']}, {last_run['started_at']}) "
-                   f"{last_run['status']}: {last_run['error'] or 'no error recorded'}. "
+                   # The error quotes a server's reply: inert, so its Markdown or HTML is shown as typed.
+                   f"{last_run['status']}: {escape_text(last_run['error'] or 'no error recorded')}. "
                    "The figures show what was stored before it; see Fetch status.", icon=":material/warning:")
 
 

@@ -788,11 +788,15 @@ def test_a_long_unbroken_error_text_wraps_inside_the_page(monkeypatch, tmp_path,
     long_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?id=" + "1234567," * 30
     connection = store.connect(db_path)
     try:
-        store.finish_run(connection, store.start_run(connection, full_sync=False), "failed", long_url)
+        store.finish_run(connection, store.start_run(connection, full_sync=False), "failed",
+                         f"{long_url} [click](https://mirror.example.org/) <img src=x> :red[alarm]")
     finally:
         connection.close()
     app = run_app(monkeypatch, db_path)
-    assert len(long_url) > 300 and long_url in app.warning[0].value
+    warning = app.warning[0].value
+    assert len(long_url) > 300 and markup.escape_text(long_url) in warning
+    # The stored error quotes a server: its Markdown, HTML and Streamlit syntax reach the page as plain text.
+    assert "](" not in warning and "<img" not in warning and ":red[" not in warning
     # The rule that wraps it reaches the page, for alerts and everything inside them.
     [style] = [element.value for element in app.html if "overflow-wrap" in element.value]
     assert "[data-testid='stAlert'] *" in style and "overflow-wrap: anywhere" in style
