@@ -13,8 +13,10 @@ $(BIN)/tracker: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/tracker
 
-# A failed fetch (no network, NCBI down) has said why in one line; the dashboard still serves what is stored.
+# A taken port is said first, before minutes of fetching. A failed fetch (no network, NCBI down) has said why in
+# one line; the dashboard still serves what is stored.
 run: $(BIN)/tracker
+	$(BIN)/tracker dashboard --port $(PORT) --check-port
 	$(BIN)/tracker fetch || true
 	$(BIN)/tracker dashboard --port $(PORT)
 

@@ -278,3 +278,45 @@ def seeded_store(tmp_path: Path) -> Path:
     db_path = tmp_path / "tracker.sqlite"
     seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(20, seed=4))
     return db_path
+
+
+# --- a taken port: said at once, before any fetch -----------------------------------------------------------------
+
+@pytest.fixture
+def taken_port():
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+def test_tracker_dashboard_on_a_taken_port_says_so_in_one_line_and_starts_nothing(monkeypatch, tmp_path,
+                                                                                 taken_port) -> None:
+    started = []
+    monkeypatch.setattr("os.execv", lambda *command: started.append(command))
+    result = CliRunner().invoke(cli, ["dashboard", "--db", str(tmp_path / "t.sqlite"), "--port", str(taken_port)])
+    assert (result.exit_code, started, result.stdout) == (1, [], "")
+    assert result.stderr == (f"tracker: port {taken_port} on 127.0.0.1 is taken (another program listens there); "
+                             f"choose another with --port N (make run PORT=N)\n")
+
+
+def test_make_run_on_a_taken_port_stops_before_the_fetch(tmp_path, taken_port) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("PORT", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    # A fetch, had it started, would create the store and fail against a closed port within a few tries.
+    environment.update(TRACKER_DB=str(tmp_path / "run.sqlite"), NCBI_EUTILS_URL="http://127.0.0.1:9/")
+    result = subprocess.run(["make", "--no-print-directory", "-o", ".venv/bin/tracker", "run", f"PORT={taken_port}"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+                            env=environment)
+    assert result.returncode != 0
+    assert f"tracker: port {taken_port} on 127.0.0.1 is taken" in result.stderr
+    assert "fetch" not in result.stdout.replace("--port", "") and "serving" not in result.stderr
+    assert not (tmp_path / "run.sqlite").exists()

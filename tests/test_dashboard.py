@@ -596,6 +596,8 @@ def test_the_dashboard_never_writes(monkeypatch, seeded_db) -> None:
 def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_path, arguments, host, port) -> None:
     calls = []
     monkeypatch.setattr("os.execv", lambda path, command: calls.append((path, command)))
+    # The port's check has its own tests; here 8501 may be serving another dashboard on this machine.
+    monkeypatch.setattr(cli, "check_port_free", lambda host, port: None)
     result = CliRunner().invoke(cli.cli, ["dashboard", "--db", str(db_path), *arguments])
     assert result.exit_code == 0, result.output
     assert calls == [(cli.sys.executable, [

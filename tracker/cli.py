@@ -836,6 +836,33 @@ def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: in
 DASHBOARD_APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port the dashboard could not listen on, before anything slow runs (a fetch, Streamlit's start)."""
+    import errno
+    import socket
+
+    try:
+        family, kind, protocol, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine ({error.strerror}); "
+                          "give an address such as 127.0.0.1") from None
+    with socket.socket(family, kind, protocol) as probe:
+        # As the server itself binds: a port left in TIME_WAIT by a server just stopped is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                problem = "is taken (another program listens there)"
+            elif error.errno == errno.EACCES:
+                problem = "needs administrator rights (ports below 1024 do)"
+            else:
+                problem = f"cannot be used ({error.strerror})"
+            raise ConfigError(f"port {port} on {host} {problem}; choose another with --port N "
+                              "(make run PORT=N)") from None
+
+
 def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
     """The `streamlit run` command line that serves the dashboard; the same settings as .streamlit/config.toml."""
     return [
@@ -859,11 +886,16 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; the default keeps the dashboard on this machine.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to serve on.")
+@click.option("--check-port", is_flag=True,
+              help="Only check that HOST:PORT is free, and exit (`make run` does this before the fetch).")
 @click.pass_context
-def dashboard(context: click.Context, host: str, port: int) -> None:
+def dashboard(context: click.Context, host: str, port: int, check_port: bool) -> None:
     """Serve the evidence dashboard (Streamlit) at http://HOST:PORT until Ctrl-C."""
     import os  # only this command replaces its process; keeps the other commands' imports unchanged
 
+    check_port_free(host, port)
+    if check_port:
+        return
     settings = _settings(context)
     if not DASHBOARD_APP_PATH.exists():
         raise TrackerError(f"{DASHBOARD_APP_PATH}: the dashboard's page script is missing; "
