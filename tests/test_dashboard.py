@@ -381,6 +381,27 @@ def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, s
     assert app.multiselect(key="filter_designs").value == ["rct", "meta_analysis"]
 
 
+@pytest.mark.parametrize(("query", "note"), [
+    ({"page": "Citations", "pmid": "²"}, "pmid: '²' is not a PMID"),
+    ({"page": "Citations", "pmid": "9" * 5000}, "pmid: '99999999999999999999…' is not a PMID"),
+    ({"page": "Citations", "pmid": "99999999999999999999"}, "pmid: '99999999999999999999' is not a PMID"),
+    ({"page": "Citations", "from": "²"}, "from: '²' is not a year"),
+    ({"page": "Citations", "to": "¹²"}, "to: '¹²' is not a year"),
+    ({"page": "Citations", "from": "2020", "to": "1990"}, "from 2020 is after to 1990"),
+    ({"page": "Nope"}, "page: 'Nope' is not a page"),
+    ({"page": "Cause", "cause": "nope"}, "cause: 'nope' is not one of the causes"),
+    ({"page": "Citations", "designs": "rtc"}, "designs: 'rtc' is not a study design"),
+    ({"page": "Citations", "zoom": "2"}, "zoom: not a parameter the dashboard reads"),
+])
+def test_a_bad_address_parameter_is_a_note_and_the_page_without_it(monkeypatch, seeded_db, catalogue, query,
+                                                                     note) -> None:
+    app = run_app(monkeypatch, seeded_db, query=query)
+    assert any(note in warning.value.replace("\\", "") for warning in app.warning), [w.value for w in app.warning]
+    if query["page"] == "Citations":
+        assert [t.value for t in app.main.title] == ["Citations"]
+        assert metric_values(app)["Matching articles"] == f"{len(select_articles(catalogue, Selection())):,}"
+
+
 def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, catalogue) -> None:
     app = run_app(monkeypatch, seeded_db, "Citations")
     shown = app.dataframe[0].value
