@@ -5,7 +5,7 @@ PORT ?= 8501
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test fetch dashboard bench clean
+.PHONY: run demo test fetch dashboard bench clean
 
 $(BIN)/tracker: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(BIN)/tracker
 	$(BIN)/tracker dashboard --port $(PORT) --check-port
 	$(BIN)/tracker fetch || true
 	$(BIN)/tracker dashboard --port $(PORT)
+
+# Try it without PubMed: synthetic records from a stand-in on this machine, in data/demo.sqlite, then the dashboard.
+demo: $(BIN)/tracker
+	$(BIN)/tracker demo --port $(PORT)
 
 fetch: $(BIN)/tracker
 	$(BIN)/tracker fetch

@@ -41,6 +41,8 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
     """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
     st.html(markup.MESSAGE_WRAP_STYLE)
     db_name = "the store"
+    if loaders.is_demo(argv):
+        views.draw_demo_banner()
     try:
         settings = loaders.read_settings(argv, environ)
         db_name = str(settings.db_path)

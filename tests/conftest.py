@@ -151,7 +151,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
-    """A running E-utilities stand-in (tests/support/standin.py) that NCBI_EUTILS_URL points at, stopped after."""
+    """A running E-utilities stand-in (tracker/demo/standin.py) that NCBI_EUTILS_URL points at, stopped after."""
     from support.standin import EutilsStandin
 
     with EutilsStandin() as server:

@@ -20,8 +20,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_issue_commands_all_exist() -> None:
-    assert COMMANDS == ["dashboard", "emerging", "evidence", "export", "feed", "fetch", "import", "retag", "review",
-                        "schedule", "status"]
+    assert COMMANDS == ["dashboard", "demo", "emerging", "evidence", "export", "feed", "fetch", "import", "retag",
+                        "review", "schedule", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

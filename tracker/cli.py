@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import math
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -14,7 +15,8 @@ from pathlib import Path
 import click
 
 from tracker import store
-from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
+from tracker.config import (DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings,
+                            load_settings)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
 from tracker.outputs.selection import RunChoiceError, Selection, select_articles
@@ -220,14 +222,20 @@ def _blank(value: object) -> object:
 @click.pass_context
 def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -> None:
     """Sync the store with PubMed: new, changed and withdrawn records for each hypothesis."""
+    settings = _settings(context)
+    # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
+    _fetch_and_report(settings, hypothesis_ids, full=full, warning=None if settings.email else (
+        "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
+        "problems: set NCBI_EMAIL=you@example.org"))
+
+
+def _fetch_and_report(settings: Settings, hypothesis_ids: tuple[str, ...] = (), *, full: bool = False,
+                      warning: str | None = None) -> None:
+    """Run one fetch under the job lock with its progress, print its table, and exit 1 when it failed."""
     from tracker.jobs.fetch import run_fetch
     from tracker.jobs.lock import job_lock
 
-    settings = _settings(context)
-    # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
-    progress = _CliProgress(None if settings.email else (
-        "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
-        "problems: set NCBI_EMAIL=you@example.org"))
+    progress = _CliProgress(warning)
     with job_lock(settings.db_path):
         try:
             report = run_fetch(settings, hypothesis_ids, full=full, progress=progress)
@@ -863,8 +871,11 @@ def check_port_free(host: str, port: int) -> None:
                               "(make run PORT=N)") from None
 
 
-def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
-    """The `streamlit run` command line that serves the dashboard; the same settings as .streamlit/config.toml."""
+def dashboard_command(settings: Settings, host: str, port: int, demo: bool = False) -> list[str]:
+    """The `streamlit run` command line that serves the dashboard; the same settings as .streamlit/config.toml.
+
+    `demo` makes every page say that the store holds synthetic records (`tracker demo`'s).
+    """
     return [
         sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP_PATH),
         "--server.address", host,
@@ -877,6 +888,7 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
         "--client.showSidebarNavigation", "false",
         "--client.disableDataExport", "true",
         "--", "--db", str(settings.db_path), "--hypotheses", str(settings.hypotheses_path),
+        *(["--demo"] if demo else []),
     ]
 
 
@@ -900,10 +912,12 @@ def dashboard(context: click.Context, host: str, port: int, check_port: bool) ->
     if not DASHBOARD_APP_PATH.exists():
         raise TrackerError(f"{DASHBOARD_APP_PATH}: the dashboard's page script is missing; "
                            "run the tracker from its source checkout (pip install -e .)")
-    click.echo(f"tracker: serving {settings.db_path} at http://{host}:{port} (Ctrl-C stops it)", err=True)
+    demo = _is_demo_store(settings.db_path)
+    what = f"the synthetic demo store {settings.db_path}" if demo else settings.db_path
+    click.echo(f"tracker: serving {what} at http://{host}:{port} (Ctrl-C stops it)", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
-    command = dashboard_command(settings, host, port)
+    command = dashboard_command(settings, host, port, demo=demo)
     try:
         # Become Streamlit rather than wrap it: Ctrl-C, kill or a service manager's stop then reach the server
         # itself, and no orphaned server outlives a stopped `tracker dashboard`.
@@ -911,6 +925,97 @@ def dashboard(context: click.Context, host: str, port: int, check_port: bool) ->
     except OSError as error:
         raise TrackerError(f"{command[0]}: cannot start streamlit ({error.strerror}); "
                            "reinstall the tracker with pip install -e .") from None
+
+
+# --- demo -------------------------------------------------------------------------------------------------------
+
+# A few thousand: enough for every chart to have a shape, fetched in about ten seconds at NCBI's 3 requests a second.
+DEMO_RECORD_COUNT = 3000
+
+
+def _is_demo_store(db_path: Path) -> bool:
+    return db_path.resolve() == DEMO_DB_PATH.resolve()
+
+
+def tracker_command() -> str:
+    """How to type this `tracker` in a hint: plain `tracker` when the shell finds this one, else its path
+    (`.venv/bin/tracker` from the project folder)."""
+    import os
+    import shutil
+
+    script = Path(sys.executable).parent / "tracker"
+    found = shutil.which("tracker")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "tracker"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return os.fspath(script)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve the dashboard on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True,
+              help="Port to serve the dashboard on.")
+@click.option("--records", type=click.IntRange(1, 50_000), default=DEMO_RECORD_COUNT, show_default=True,
+              help="How many synthetic records to generate.")
+@click.option("--db", "demo_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"The demo's own store [default: {DEMO_DB_PATH.relative_to(PROJECT_DIR)}]; never your store.")
+@hypotheses_option
+@click.pass_context
+def demo(context: click.Context, host: str, port: int, records: int, demo_db: Path | None) -> None:
+    """Try the tracker without PubMed: synthetic records, fetched from a stand-in on this machine, then the
+    dashboard on them, until Ctrl-C."""
+    import dataclasses
+    import signal
+
+    from tracker.demo.corpus import demo_corpus, serve_demo_corpus
+    from tracker.demo.standin import EutilsStandin
+
+    check_port_free(host, port)
+    own_settings = _settings(context)
+    db_path = demo_db or DEMO_DB_PATH
+    if db_path.exists() and own_settings.db_path.exists() and db_path.samefile(own_settings.db_path):
+        raise ConfigError(f"--db {db_path}: that is your store (TRACKER_DB or --db); the demo writes synthetic "
+                          f"records only into a store of its own: give another path, or leave --db out")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    say = lambda line: click.echo(f"tracker demo: {line}", err=True)  # noqa: E731
+    say(f"SYNTHETIC DATA, not PubMed: {counted(records, 'generated record')}, every title marked "
+        f"\"[Synthetic]\", fetched into {db_path}")
+    corpus = demo_corpus(own_settings.hypotheses, records)
+    # SIGTERM (kill, a service manager) stops the demo as Ctrl-C does: the dashboard and the stand-in with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with EutilsStandin() as server:
+        serve_demo_corpus(server, corpus, own_settings.hypotheses)
+        say(f"E-utilities stand-in serving them at {server.base_url} (on this machine only)")
+        # The real client against the stand-in; the user's NCBI address and key stay with NCBI.
+        settings = dataclasses.replace(own_settings, db_path=db_path, eutils_url=server.base_url, email=None,
+                                       api_key=None)
+        _fetch_and_report(settings)
+        say(f"serving the synthetic demo store at http://{host}:{port} (Ctrl-C stops the dashboard and the "
+            f"stand-in)")
+        say(f"meanwhile, in another terminal: NCBI_EUTILS_URL={server.base_url} {tracker_command()} "
+            f"--db {db_path} fetch")
+        dashboard_server = subprocess.Popen(dashboard_command(settings, host, port, demo=True))
+        try:
+            dashboard_server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop(dashboard_server)
+    say("stopped the dashboard and the stand-in")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a child that Ctrl-C may already be stopping: wait for it, then terminate, then kill."""
+    for stop in (None, process.terminate, process.kill):
+        if stop is not None:
+            stop()
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def main() -> None:

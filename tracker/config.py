@@ -15,6 +15,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 DEFAULT_HYPOTHESES_PATH = PACKAGE_DIR / "hypotheses.toml"
 DEFAULT_DB_PATH = PROJECT_DIR / "data" / "tracker.sqlite"
+# `tracker demo`'s synthetic records: a store of their own, never mixed with PubMed's.
+DEMO_DB_PATH = PROJECT_DIR / "data" / "demo.sqlite"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL_NAME = "fibromyalgia-evidence-tracker"
 # The fetch job's default schedule, read by `tracker schedule` and shown by the dashboard (which must not import
