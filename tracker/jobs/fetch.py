@@ -52,6 +52,8 @@ class FetchProgress(Protocol):
 
     def batch_done(self, record_count: int) -> None: ...
 
+    def tagged(self, done: int, total: int) -> None: ...
+
 
 class _SilentProgress:
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
@@ -61,6 +63,9 @@ class _SilentProgress:
         pass
 
     def batch_done(self, record_count: int) -> None:
+        pass
+
+    def tagged(self, done: int, total: int) -> None:
         pass
 
 
@@ -139,7 +144,7 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
         fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress,
                                                   run_id)
         affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
-        refresh_tags(connection, rules, affected)
+        refresh_tags(connection, rules, affected, progress=progress.tagged)
     except (EutilsError, ParseError) as error:
         # Not a query's own fault (network, NCBI down, unreadable replies): stop the whole run, keep what committed.
         run_error = str(error)
