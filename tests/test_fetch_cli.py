@@ -339,7 +339,7 @@ def test_a_servers_error_text_reaches_the_terminal_without_controls(tmp_path: Pa
         assert not {"\u202e", "\x85"} & set(output), output
     shown = "NCBI answered an error: Bad id list \\u202etxt.exe\\x85next line"
     assert fetched.stderr.splitlines()[-1] == f"tracker: fetch failed: efetch.fcgi: {shown}"
-    assert f"  error: efetch.fcgi: {shown}" in status.stdout.splitlines()
+    assert f"run 1 failed: efetch.fcgi: {shown}" in status.stdout.splitlines()
 
 
 def test_tagging_and_stance_after_the_fetch_show_their_own_progress(tmp_path: Path, hypotheses_file: Path,

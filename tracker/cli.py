@@ -19,7 +19,7 @@ from tracker.config import (DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DE
                             load_settings)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
-from tracker.outputs.selection import RunChoiceError, Selection, select_articles
+from tracker.outputs.selection import STATUS_WORDS, RunChoiceError, Selection, select_articles
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
 from tracker.wording import counted, near_match, plural
@@ -311,7 +311,8 @@ def status(context: click.Context, as_json: bool) -> None:
         last_run = {k: (int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in last_run.items()}
     run_rows = [{"run": int(run.id), "kind": run.kind, "status": run.status, "started": run.started_at,
                  "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
-                 "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
+                 "files": list(run.files), "error": run.error if isinstance(run.error, str) else None}
+                for run in history.iloc[::-1].itertuples(index=False)]
     parked_rows = [{"hypothesis": row.hypothesis_id, "linked": int(row.linked), "stances": int(row.stances)}
                    for row in parked.itertuples(index=False)]
     if as_json:
@@ -328,12 +329,18 @@ def status(context: click.Context, as_json: bool) -> None:
         click.echo(_table(shown, ["run", "kind", "status", "started", "finished", "new", "changed", "files"]))
         if len(run_rows) > STATUS_RUN_COUNT:
             click.echo(f"... and {len(run_rows) - STATUS_RUN_COUNT} earlier runs (tracker status --json lists all)")
+        # Too long for a column: each failed run of the table, with what stopped it, on a line of its own.
+        for row in shown:
+            if row["status"] != "succeeded" and row["error"]:
+                click.echo(f"run {row['run']} {STATUS_WORDS.get(row['status'], row['status'])}: "
+                           f"{printable(row['error'])}")
+    listed = {row["run"] for row in run_rows[:STATUS_RUN_COUNT] if row["error"]}
     if last_run is None:
         click.echo("no fetch has run yet: run `tracker fetch`")
     else:
         click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
                    f"finished {last_run['finished_at'] or '-'})")
-        if last_run["error"]:
+        if last_run["error"] and last_run["id"] not in listed:
             # Escaped again: a run of an older tracker may have stored a server's text as it came.
             click.echo(f"  error: {printable(last_run['error'])}")
     for row in parked_rows:

@@ -55,7 +55,7 @@ _SPECIES_KEPT = {"human": ("human", "both"), "animal": ("animal", "both"), "both
 LATEST_RUN = "latest"
 # Selection field → the option that names it in messages, and the run_articles change it selects.
 _RUN_FIELDS = {"new_in_run": ("new-in-run", "new"), "changed_in_run": ("changed-in-run", "changed")}
-_STATUS_WORDS = {"failed": "failed", "interrupted": "was interrupted", "running": "is still running"}
+STATUS_WORDS = {"failed": "failed", "interrupted": "was interrupted", "running": "is still running"}
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run")
     if choice in succeeded:
         return int(choice)
     status = history.loc[history["id"] == choice, "status"]
-    problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
+    problem = (f"run {choice} {STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
                else f"there is no run {choice}")
     choices = f"latest or {number_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
     raise RunChoiceError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")

@@ -162,7 +162,7 @@ def load_run_history(connection: sqlite3.Connection) -> RunHistory:
     """Every run and its new and changed articles, read in one snapshot."""
     with read_snapshot(connection):
         runs = pd.read_sql_query(
-            "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, "
+            "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, r.error, "
             "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
             "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
             "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
