@@ -235,6 +235,11 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
                                    ncbi_today if from_server else today, from_server)
         modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, window_end)
         search.modified_pmids = modified & pmids
+        if since + MODIFIED_MARGIN == search.searched_on:
+            # A re-run on the day of the last sync. PubMed dates a modification by the day, so the window holds
+            # every record dated today again, those stored today included: they are left to the first run of a
+            # later day, whose window reaches back over today and so catches a change made after they were stored.
+            search.modified_pmids -= store.pmids_stored_since(connection, today.isoformat())
     return search
 
 
