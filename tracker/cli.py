@@ -199,11 +199,11 @@ class _CliProgress:
     def tagged(self, done: int, total: int) -> None:
         # After the last batch the tagger and the stance reader still take seconds (some 300 articles a second):
         # a bar of their own, not a silent pause after the fetch's.
+        heading = f"tagging and reading the stances of {counted(total, 'article')}"
         if done == 0:
             self.close()
-            if total:
-                click.echo(f"tagging and reading the stances of {counted(total, 'article')}", err=True)
             if self._interactive and total:
+                click.echo(heading, err=True)
                 self._bar = click.progressbar(length=total, label="tagging", file=sys.stderr)
                 self._bar.__enter__()
             self._done, self._total = 0, total
@@ -211,6 +211,9 @@ class _CliProgress:
         if self._bar is not None:
             self._bar.update(done - self._done)
         else:
+            # Logged once a batch is saved: a store that refuses the write stays one line.
+            if self._done == 0:
+                click.echo(heading, err=True)
             click.echo(f"tagged {done}/{total}", err=True)
         self._done = done
         if done >= total:
