@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import loaders, reviewing, views
 from tracker import store
 from tracker.config import Hypothesis, Settings
+from tracker.outputs.selection import run_pmids
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,17 @@ def latest_run(context: Context) -> Mapping | None:
     runs = loaders.load_run_history(context.state).runs
     succeeded = runs[runs["status"] == "succeeded"]
     return None if succeeded.empty else succeeded.iloc[-1].to_dict()
+
+
+def latest_run_with_new(context: Context) -> tuple[Mapping | None, Mapping | None]:
+    """The newest successful run that stored an article for the first time, and the newest successful run when
+    that one stored nothing new (else None): a re-run with nothing new must not make "new" read 0."""
+    history = loaders.load_run_history(context.state)
+    succeeded = history.runs[history.runs["status"] == "succeeded"].to_dict("records")
+    for run in reversed(succeeded):
+        if len(run_pmids(history, int(run["id"]), "new")):
+            return run, (None if run is succeeded[-1] else succeeded[-1])
+    return (succeeded[-1] if succeeded else None), None
 
 
 def run_label(run: Mapping) -> str:

@@ -160,14 +160,16 @@ def draw_no_causes(hypotheses_path: object) -> None:
 
 
 def draw_headline(article_count: int, new_count: int, new_run: str | None, last_success: Mapping | None,
-                  last_run: Mapping | None) -> None:
-    """The figures at the top of the overview; `new_run` names the latest successful run ("run 7 (fetch, …)")."""
+                  last_run: Mapping | None, quiet_run: str | None = None) -> None:
+    """The figures at the top of the overview; `new_run` names the latest successful run that stored something
+    new ("run 7 (fetch, …)"), `quiet_run` the newer ones' latest when they stored nothing new."""
     columns = st.columns(3)
     columns[0].metric("Articles tracked", f"{article_count:,}")
     columns[1].metric("New in the latest run", f"{new_count:,}",
                       help=f"Stored for the first time by {new_run}, retracted ones included; Citations → "
                            "“New in run …” lists them" if new_run else "No fetch or import has succeeded yet")
-    columns[1].caption(f"In {new_run}" if new_run else "No fetch or import yet")
+    quiet = f"; the latest, {quiet_run}, stored nothing new" if quiet_run else ""
+    columns[1].caption(f"In {new_run}{quiet}" if new_run else "No fetch or import yet")
     if last_success is None:
         columns[2].metric("Last successful fetch", "never")
     else:

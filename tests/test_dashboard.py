@@ -836,6 +836,18 @@ def test_the_headline_counts_what_the_latest_run_stored_first_and_names_it(monke
     assert f"In run {latest['id']} (fetch, {finished[:10]} {finished[11:16]} UTC)" in [c.value for c in app.caption]
 
 
+def test_after_a_run_that_stored_nothing_new_the_headline_shows_the_latest_run_that_did_and_says_so(
+        monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "quiet.sqlite"
+    seed_two_runs(db_path, settings.hypotheses, make_articles(40, seed=7), make_articles(LATE_ARTICLE_COUNT, seed=8), 0)
+    quiet = add_fetch_run(db_path, settings.hypotheses, [])  # the same-day re-run: nothing new
+    app = run_app(monkeypatch, db_path)
+    assert metric_values(app)["New in the latest fetch or import"] == f"{LATE_ARTICLE_COUNT:,}"
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("In run 2 (fetch, ") and f"; the latest, run {quiet} (fetch, " in c
+               and c.endswith(", stored nothing new") for c in captions), captions
+
+
 def test_new_in_run_offers_the_latest_first_then_every_successful_run(monkeypatch, seeded_db, catalogue,
                                                                     runs) -> None:
     app = run_app(monkeypatch, seeded_db, "Citations", filter_new="run")

@@ -37,7 +37,8 @@ def fetch(settings, esearch_cap: int = ESEARCH_MAX_RECORDS, next_day: bool = Fal
     """One fetch; `next_day` runs it tomorrow, when a change made today after the last sync is fetched (a re-run
     on the day of the last sync leaves what that sync stored to a later day)."""
     client = EutilsClient(settings, sleep=lambda _delay_s: None, esearch_cap=esearch_cap)
-    clock = (lambda: datetime.now(timezone.utc) + timedelta(days=1)) if next_day else (lambda: datetime.now(timezone.utc))
+    days = timedelta(days=1 if next_day else 0)
+    clock = lambda: datetime.now(timezone.utc) + days  # noqa: E731
     try:
         return run_fetch(settings, client=client, clock=clock)
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, loaders, markup, reviewing, views
-from dashboard.context import Context, latest_run, run_label
+from dashboard.context import Context, latest_run_with_new, run_label
 from tracker.analysis import evidence
 from tracker.outputs.selection import Selection
 
@@ -30,12 +30,13 @@ def overview_page(context: Context) -> None:
     catalogue = loaders.load_catalogue(context.state)
     # The warning below is about fetches: an import since a failed fetch must not hide it.
     runs = loaders.load_runs(context.state).query("kind == 'fetch'")
-    latest = latest_run(context)
+    latest, quiet = latest_run_with_new(context)
     new_count = 0 if latest is None else len(loaders.load_selected_pmids(
         context.state, Selection(new_in_run=int(latest["id"]), include_retracted=True), context.hypothesis_ids))
     views.draw_headline(len(catalogue), new_count, None if latest is None else run_label(latest),
                         loaders.load_last_success(context.state),
-                        runs.iloc[0].to_dict() if len(runs) else None)
+                        runs.iloc[0].to_dict() if len(runs) else None,
+                        quiet_run=None if quiet is None else run_label(quiet))
     retracted = int(catalogue["retracted"].astype(bool).sum())
     st.caption(views.totals_note(len(catalogue), retracted, context.include_retracted))
 
