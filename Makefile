@@ -7,10 +7,12 @@ BIN := $(VENV)/bin
 
 .PHONY: run demo test fetch dashboard bench clean
 
+# pip lists each package as it goes: the first set-up takes a minute or two, and silence would look like a hang.
 $(BIN)/tracker: pyproject.toml
+	@echo "setting up $(VENV): the tracker and its dependencies (a minute or two the first time)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
 	touch $(BIN)/tracker
 
 # A taken port is said first, before minutes of fetching. A failed fetch (no network, NCBI down) has said why in

@@ -112,6 +112,16 @@ def _is_loopback(address: object) -> bool:
         return False  # a host name that is not localhost would need DNS: refuse it
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say in the summary, not only as an "s" among the dots, that the browser tests did not run."""
+    reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and "chromium" in report.longrepr[2].lower()]
+    if reasons:
+        terminalreporter.write_line(
+            f"NOT RUN: {len(reasons)} end-to-end browser test{'s' if len(reasons) > 1 else ''}: "
+            f"{reasons[0].removeprefix('Skipped: ')}", yellow=True, bold=True)
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any test that opens a socket to anything but loopback."""

@@ -320,3 +320,45 @@ def test_make_run_on_a_taken_port_stops_before_the_fetch(tmp_path, taken_port) -
     assert f"tracker: port {taken_port} on 127.0.0.1 is taken" in result.stderr
     assert "fetch" not in result.stdout.replace("--port", "") and "serving" not in result.stderr
     assert not (tmp_path / "run.sqlite").exists()
+
+
+# --- set-up and the test summary say what happens ----------------------------------------------------------------
+
+def test_the_set_up_step_says_what_it_does_and_lets_pip_show_its_progress() -> None:
+    import os
+    import subprocess
+
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-B", ".venv/bin/tracker"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=30,
+                            env=environment)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("echo \"setting up .venv: the tracker and its dependencies")
+    install = next(line for line in lines if "-e '.[dev]'" in line)
+    assert "--quiet" not in install and " -q" not in install
+
+
+def test_make_test_says_in_its_summary_that_the_browser_tests_did_not_run() -> None:
+    import os
+    import subprocess
+    import sys
+
+    environment = {key: value for key, value in os.environ.items() if key != "CI"}
+    environment["TEST_CHROMIUM_PATH"] = "/nonexistent/chromium"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_browser.py"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300,
+                            env=environment)
+    assert result.returncode == 0, result.stdout
+    assert re.search(r"NOT RUN: \d+ end-to-end browser tests: /nonexistent/chromium is not installed; "
+                     r"apt-get install chromium", result.stdout), result.stdout
+    ci = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_browser.py"],
+                        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300,
+                        env={**environment, "CI": "1"})
+    assert ci.returncode == 1 and "is missing in CI" in ci.stdout
+
+
+def test_ci_installs_chromium_and_runs_the_tests_as_ci() -> None:
+    script = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install -y -qq chromium" in script
+    assert script.rstrip().endswith("CI=1 make test")
