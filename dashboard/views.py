@@ -18,7 +18,7 @@ from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
 from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, STANCE_BADGES, pubmed_url
-from tracker.wording import plural
+from tracker.wording import plural, runnable, tracker_command
 
 
 CITATION_PAGE_SIZE = 100
@@ -45,12 +45,12 @@ def draw_first_screen(db_path: str, has_runs: bool) -> None:
         "has stored some articles. Run it in a terminal, in the project directory:"
     )
     # Quoted: the reader pastes it into a shell, and a store path may hold spaces.
-    st.code(f"tracker fetch --db {shlex.quote(db_path)}", language="bash")
-    st.markdown(
+    st.code(f"{tracker_command()} fetch --db {shlex.quote(db_path)}", language="bash")
+    st.markdown(runnable(
         "It asks PubMed for every cause in the hypotheses file (a first run takes a few minutes; later runs fetch "
         "only what changed), then reload this page. Articles saved from PubMed can be added with "
-        "`tracker import FILE` instead."
-    )
+        "`tracker import FILE` instead; `tracker demo` tries the tracker on synthetic records without PubMed."
+    ))
     if has_runs:
         st.warning("A fetch has run but stored nothing: see its outcome below.", icon=":material/warning:")
 
@@ -61,7 +61,7 @@ def draw_missing_store(db_path: str, folder_exists: bool) -> None:
     where = "" if folder_exists else " (nor does its folder)"
     st.error(f"No store at {escape_text(db_path)}: the file does not exist{where}. Check the path given with --db or "
              "TRACKER_DB; to start a new store there, run the fetch job:", icon=":material/error:")
-    st.code(f"tracker fetch --db {shlex.quote(db_path)}", language="bash")
+    st.code(f"{tracker_command()} fetch --db {shlex.quote(db_path)}", language="bash")
 
 
 def cause_table_markdown(summary: pd.DataFrame, split: bool, retracted: str | None) -> str:
@@ -119,7 +119,8 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
         f"{link(n['supports'], 'supports')} {_verb(n['supports'], 'report')} a finding that supports it, "
         f"{link(n['contradicts'], 'contradicts')} one that contradicts it (no difference, or the opposite of what "
         f"it predicts), {link(n['mixed'], 'mixed')} mixed findings and {link(n['no_finding'], 'no_finding', None)} "
-        "no finding on it" + (f"; {unread:,} have not been read yet (`tracker retag` reads them)." if unread else ".")]
+        "no finding on it" + (runnable(f"; {unread:,} have not been read yet (`tracker retag` reads them).")
+                              if unread else ".")]
     if sum(low.values()):
         total = sum(low.values())
         sentences.append(
@@ -155,8 +156,8 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
 
 def draw_no_causes(hypotheses_path: object) -> None:
     """Say that the hypotheses file names no cause, only the baseline, and how to add one."""
-    st.info(f"{hypotheses_path} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry with "
-            "id, label, description, query and terms, then run `tracker fetch`.", icon=":material/info:")
+    st.info(runnable(f"{hypotheses_path} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
+                     "with id, label, description, query and terms, then run `tracker fetch`."), icon=":material/info:")
 
 
 def draw_headline(article_count: int, new_count: int, new_run: str | None, last_success: Mapping | None,
@@ -208,7 +209,7 @@ def draw_coverage(coverage: pd.DataFrame) -> None:
             lines.append(f"- {OK_ICON} **{row.label}**: {row.stored_count:,} stored = {row.pubmed_count:,} in PubMed")
         else:
             lines.append(f"- {WARNING_ICON} **{row.label}**: {row.stored_count:,} stored ≠ {row.pubmed_count:,} in PubMed "
-                         "— run `tracker fetch` to catch up")
+                         + runnable("— run `tracker fetch` to catch up"))
     st.markdown("\n".join(lines))
 
 
@@ -504,14 +505,14 @@ def draw_sync_states(sync_states: pd.DataFrame, hypotheses: Sequence[Hypothesis]
 
 def draw_schedule() -> None:
     """How the fetch job is meant to recur."""
-    st.markdown(
+    st.markdown(runnable(
         f"By default the fetch job runs on the cron schedule `{config.DEFAULT_CRON}` in "
         f"**{config.DEFAULT_TIMEZONE}** time, inside NCBI's requested off-peak hours "
         f"({config.OFF_PEAK_START_HOUR:02d}:00–{config.OFF_PEAK_END_HOUR:02d}:00 US Eastern), starting up to "
         f"{config.DEFAULT_JITTER_S // 60} minutes late at random. `tracker schedule` runs it in the foreground "
         "and catches up a missed run; `tracker schedule --print-cron` or `--print-systemd` prints the lines that "
         "install it instead. A run that finds another one still going stops at once without touching the store."
-    )
+    ))
 
 
 # --- the verdict: the evidence table first thing on the Overview ------------------------------------------------

@@ -151,6 +151,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith(("NCBI_", "TRACKER_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.sqlite"))
+    # As after activating the environment: hints name plain `tracker`, whatever the shell that ran the tests.
+    import sys
+
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
 @pytest.fixture

@@ -362,3 +362,15 @@ def test_ci_installs_chromium_and_runs_the_tests_as_ci() -> None:
     script = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "apt-get install -y -qq chromium" in script
     assert script.rstrip().endswith("CI=1 make test")
+
+
+@pytest.mark.parametrize(("path", "command"), [("venv", "tracker"), ("none", ".venv/bin/tracker")])
+def test_a_hint_names_the_command_as_it_runs_here(monkeypatch, tmp_path, path, command) -> None:
+    import os
+    import sys
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) if path == "venv" else os.devnull)
+    result = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "none.sqlite")])
+    assert result.stderr == (f"tracker: {tmp_path / 'none.sqlite'}: no store yet; run `{command} fetch` "
+                             f"(or `{command} import FILE`) to create it\n")

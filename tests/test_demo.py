@@ -121,3 +121,12 @@ def test_make_demo_runs_tracker_demo_on_the_port() -> None:
     result = subprocess.run(["make", "--no-print-directory", "-n", "demo", "PORT=8602"], cwd=PROJECT_DIR,
                             capture_output=True, text=True, timeout=30, env=environment)
     assert result.stdout.splitlines()[-1] == ".venv/bin/tracker demo --port 8602"
+
+
+def test_the_empty_store_page_prints_a_command_that_runs_as_typed(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    monkeypatch.setenv("PATH", os.devnull)  # not activated: the command is the environment's own
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "missing.sqlite"))
+    app = AppTest.from_file(str(PROJECT_DIR / "dashboard" / "app.py"), default_timeout=60)
+    app.run()
+    assert [block.value for block in app.code] == [f".venv/bin/tracker fetch --db {tmp_path / 'missing.sqlite'}"]

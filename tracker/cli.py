@@ -22,7 +22,7 @@ from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
 from tracker.outputs.selection import STATUS_WORDS, RunChoiceError, Selection, select_articles
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
-from tracker.wording import counted, near_match, plural
+from tracker.wording import counted, near_match, plural, runnable, tracker_command
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -39,7 +39,7 @@ def current_time() -> datetime:
 
 def _fail(error: TrackerError) -> None:
     """Print one line naming what went wrong and exit non-zero."""
-    click.echo(f"tracker: {error}", err=True)
+    click.echo(f"tracker: {runnable(str(error))}", err=True)
     sys.exit(EXIT_LOCKED if isinstance(error, LockHeld) else EXIT_FAILURE)
 
 
@@ -339,7 +339,7 @@ def status(context: click.Context, as_json: bool) -> None:
                            f"{printable(row['error'])}")
     listed = {row["run"] for row in run_rows[:STATUS_RUN_COUNT] if row["error"]}
     if last_run is None:
-        click.echo("no fetch has run yet: run `tracker fetch`")
+        click.echo(runnable("no fetch has run yet: run `tracker fetch`"))
     else:
         click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
                    f"finished {last_run['finished_at'] or '-'})")
@@ -967,22 +967,6 @@ DEMO_RECORD_COUNT = 3000
 
 def _is_demo_store(db_path: Path) -> bool:
     return db_path.resolve() == DEMO_DB_PATH.resolve()
-
-
-def tracker_command() -> str:
-    """How to type this `tracker` in a hint: plain `tracker` when the shell finds this one, else its path
-    (`.venv/bin/tracker` from the project folder)."""
-    import os
-    import shutil
-
-    script = Path(sys.executable).parent / "tracker"
-    found = shutil.which("tracker")
-    if found is not None and Path(found).resolve() == script.resolve():
-        return "tracker"
-    try:
-        return str(script.relative_to(Path.cwd()))
-    except ValueError:
-        return os.fspath(script)
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from dashboard import charts, loaders, markup, reviewing, views
 from dashboard.context import Context, latest_run_with_new, run_label
 from tracker.analysis import evidence
 from tracker.outputs.selection import Selection
+from tracker.wording import runnable
 
 
 CHART_MODES = {
@@ -47,8 +48,8 @@ def overview_page(context: Context) -> None:
     if by_stance:
         page_ids = _verdict_section(context)
     else:
-        st.info("The verdict per cause (what the articles found, and how strongly) appears once the stance reader "
-                "has read the stored articles: run `tracker retag`.", icon=":material/info:")
+        st.info(runnable("The verdict per cause (what the articles found, and how strongly) appears once the stance "
+                         "reader has read the stored articles: run `tracker retag`."), icon=":material/info:")
         page_ids = _page_of_causes(context, [c.id for c in context.causes])
     page_causes = tuple(h for h in context.hypotheses if h.baseline or h.id in page_ids)
     _over_time_section(context, page_causes, by_stance)
@@ -125,8 +126,8 @@ def _over_time_section(context: Context, page_causes: tuple, by_stance: bool) ->
     else:
         stack = "level"
         controls[1].markdown("**Stacked by evidence level**")
-        controls[1].caption("Stance (supports / contradicts / no finding) appears here once the stance reader "
-                            "has read the stored articles (`tracker retag`).")
+        controls[1].caption(runnable("Stance (supports / contradicts / no finding) appears here once the stance "
+                                     "reader has read the stored articles (`tracker retag`)."))
     shared_scale = controls[2].toggle("Same scale", value=True, key="same_scale",
                                       help="Off: each small chart gets its own scale, so small causes show their "
                                            "shape; on: the heights compare across causes.")
