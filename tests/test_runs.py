@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -33,14 +33,10 @@ SEROTONIN = set(range(1000, 1040, 3))
 SLEEP = set(range(1001, 1040, 4))
 
 
-def fetch(settings, esearch_cap: int = ESEARCH_MAX_RECORDS, next_day: bool = False):
-    """One fetch; `next_day` runs it tomorrow, when a change made today after the last sync is fetched (a re-run
-    on the day of the last sync leaves what that sync stored to a later day)."""
+def fetch(settings, esearch_cap: int = ESEARCH_MAX_RECORDS):
     client = EutilsClient(settings, sleep=lambda _delay_s: None, esearch_cap=esearch_cap)
-    days = timedelta(days=1 if next_day else 0)
-    clock = lambda: datetime.now(timezone.utc) + days  # noqa: E731
     try:
-        return run_fetch(settings, client=client, clock=clock)
+        return run_fetch(settings, client=client)
     finally:
         client.close()
 
@@ -86,8 +82,8 @@ def test_each_fetch_records_what_it_stored_first_and_what_it_changed(tmp_path: P
     retracted_pmid = min(SEROTONIN)
     server.update_record(retracted_pmid, article_xml(retracted_pmid, year=1990 + retracted_pmid % 35,
                                                      retracted_in=3000), mdat=today())
-    second = fetch(settings, next_day=True)
-    third = fetch(settings, next_day=True)  # nothing new, nothing changed
+    second = fetch(settings)
+    third = fetch(settings)  # nothing new, nothing changed
 
     assert (first.status, second.status, third.status) == ("succeeded",) * 3
     assert run_rows(settings.db_path) == [
@@ -231,7 +227,7 @@ def two_day_store(tmp_path_factory: pytest.TempPathFactory):
         server.set_query(BASELINE_QUERY, [*first_day, *second_day])
         server.update_record(retracted_pmid, article_xml(retracted_pmid, year=2012, retracted_in=39_999_999),
                              mdat=today())
-        second = fetch(settings, ESEARCH_CAP, next_day=True)
+        second = fetch(settings, ESEARCH_CAP)
         paged = [r for r in server.requests_to("esearch") if r.params.get("datetype") == "edat"]
     assert paged, "neither sync went past the esearch cap"
     assert (first.status, second.status) == ("succeeded", "succeeded"), (first.error, second.error)

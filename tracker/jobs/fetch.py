@@ -237,9 +237,11 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
         search.modified_pmids = modified & pmids
         if since + MODIFIED_MARGIN == search.searched_on:
             # A re-run on the day of the last sync. PubMed dates a modification by the day, so the window holds
-            # every record dated today again, those stored today included: they are left to the first run of a
-            # later day, whose window reaches back over today and so catches a change made after they were stored.
-            search.modified_pmids -= store.pmids_stored_since(connection, today.isoformat())
+            # again every record that entered PubMed inside it (its modification date is its entry): those stored
+            # today are left to the first run of a later day, whose window reaches back over today. A record that
+            # entered earlier and changed today (a retraction link) is fetched at once.
+            search.modified_pmids -= store.pmids_stored_since(connection, today.isoformat(),
+                                                              entered_since=since.isoformat())
     return search
 
 

@@ -129,9 +129,11 @@ def pmids_changed_since_start(connection: sqlite3.Connection, run_id: int) -> se
     return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
 
 
-def pmids_stored_since(connection: sqlite3.Connection, moment: str) -> set[int]:
-    """The PMIDs whose stored copy was saved (first, or changed) at or after this ISO date or time (UTC)."""
-    return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (moment,))}
+def pmids_stored_since(connection: sqlite3.Connection, moment: str, entered_since: str) -> set[int]:
+    """The PMIDs whose stored copy was saved (first, or changed) at or after `moment` (an ISO date or time, UTC)
+    and that entered PubMed on or after the date `entered_since`."""
+    return {row[0] for row in connection.execute(
+        "SELECT pmid FROM articles WHERE last_changed >= ? AND entry_date >= ?", (moment, entered_since))}
 
 
 def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd.DataFrame:
