@@ -983,6 +983,7 @@ def demo(context: click.Context, host: str, port: int, records: int, demo_db: Pa
     """Try the tracker without PubMed: synthetic records, fetched from a stand-in on this machine, then the
     dashboard on them, until Ctrl-C."""
     import dataclasses
+    import os
     import signal
 
     from tracker.demo.corpus import demo_corpus, serve_demo_corpus
@@ -991,6 +992,9 @@ def demo(context: click.Context, host: str, port: int, records: int, demo_db: Pa
     check_port_free(host, port)
     own_settings = _settings(context)
     db_path = demo_db or DEMO_DB_PATH
+    if not db_path.is_absolute() or Path.cwd() in db_path.parents:
+        # As the user would type it from here: `data/demo.sqlite` in the project folder.
+        db_path = Path(os.path.relpath(db_path))
     if db_path.exists() and own_settings.db_path.exists() and db_path.samefile(own_settings.db_path):
         raise ConfigError(f"--db {db_path}: that is your store (TRACKER_DB or --db); the demo writes synthetic "
                           f"records only into a store of its own: give another path, or leave --db out")
