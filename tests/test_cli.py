@@ -374,3 +374,13 @@ def test_a_hint_names_the_command_as_it_runs_here(monkeypatch, tmp_path, path, c
     result = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "none.sqlite")])
     assert result.stderr == (f"tracker: {tmp_path / 'none.sqlite'}: no store yet; run `{command} fetch` "
                              f"(or `{command} import FILE`) to create it\n")
+
+
+def test_the_readme_is_a_short_read_that_links_every_document_in_docs() -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert len(README.splitlines()) <= 180
+    linked = set(re.findall(r"\]\(docs/([\w.-]+\.md)\)", README))
+    assert linked == {path.name for path in docs.glob("*.md")}
+    for path in docs.glob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# ") and "](../README.md)" in text, path
