@@ -82,7 +82,7 @@ def cli(context: click.Context, hypotheses: Path | None, db: Path | None, verbos
 
 
 def db_option(function: Callable) -> Callable:
-    """Accept --db after the sub-command too (`tracker fetch --db PATH`), as the README shows it."""
+    """Accept --db after the sub-command too (`tracker fetch --db PATH`), as docs/ shows it."""
 
     def remember(context: click.Context, _parameter: click.Parameter, value: Path | None) -> Path | None:
         if value is not None:
