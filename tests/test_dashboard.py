@@ -842,7 +842,7 @@ def test_after_a_run_that_stored_nothing_new_the_headline_shows_the_latest_run_t
     seed_two_runs(db_path, settings.hypotheses, make_articles(40, seed=7), make_articles(LATE_ARTICLE_COUNT, seed=8), 0)
     quiet = add_fetch_run(db_path, settings.hypotheses, [])  # the same-day re-run: nothing new
     app = run_app(monkeypatch, db_path)
-    assert metric_values(app)["New in the latest fetch or import"] == f"{LATE_ARTICLE_COUNT:,}"
+    assert metric_values(app)["New in the latest run"] == f"{LATE_ARTICLE_COUNT:,}"
     captions = [c.value for c in app.caption]
     assert any(c.startswith("In run 2 (fetch, ") and f"; the latest, run {quiet} (fetch, " in c
                and c.endswith(", stored nothing new") for c in captions), captions
