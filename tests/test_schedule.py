@@ -649,8 +649,11 @@ def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Pa
                                cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout.readline() == "fetching\n"
+        # The catch-up run starts inside scheduler.start(): give the main thread a moment to reach its wait, so that
+        # Ctrl-C lands, as a person's would, while the fetch (two seconds) is under way and the scheduler idles.
+        time.sleep(0.5)
         process.send_signal(signal.SIGINT)
-        _stdout, stderr = process.communicate(timeout=30)
+        _stdout, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
         process.wait()
