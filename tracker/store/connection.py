@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tracker.errors import StoreError
+from tracker.store import summaries
 
 # Each entry migrates the schema from version N to N + 1; append, never edit a released one.
 MIGRATIONS: list[str] = [
@@ -181,7 +182,12 @@ MIGRATIONS: list[str] = [
         AND EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source = 'pubmed');
     DROP INDEX migration_fetch_runs_started_at;
     """,
+    # The summaries the Overview and Cause pages read instead of the catalogue (store/summaries.py), filled for
+    # the stored articles by the migration's COMMIT.
+    summaries.MIGRATION,
 ]
+# The first schema version that keeps the summaries: a transaction on an older one has none to bring up to date.
+_SUMMARIES_VERSION = len(MIGRATIONS)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -393,8 +399,15 @@ def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: boo
 
 
 def _split_statements(script: str) -> list[str]:
-    # executescript() would commit the open transaction; run the statements one by one inside it instead.
-    return [statement for statement in script.split(";") if statement.strip()]
+    # executescript() would commit the open transaction; run the statements one by one inside it instead. A
+    # piece joins the next until SQLite calls it complete: a trigger's body holds semicolons of its own.
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    return [statement for statement in statements if statement.strip(" \n;")]
 
 
 @contextlib.contextmanager
@@ -408,7 +421,18 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+    try:
+        if _keeps_summaries(connection):
+            summaries.flush(connection)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
     connection.execute("COMMIT")
+
+
+def _keeps_summaries(connection: sqlite3.Connection) -> bool:
+    return connection.execute("PRAGMA user_version").fetchone()[0] >= _SUMMARIES_VERSION
 
 
 @contextlib.contextmanager

@@ -1,0 +1,199 @@
+"""The summaries the Overview and Cause pages draw, kept by the store so that no page reads the catalogue.
+
+Three levels, each a few thousand rows however many articles are stored:
+- `evidence_pairs`: one row per (article, hypothesis it carries) with what is counted about it (source, year,
+  design, species, retracted, stance, evidence kind, hedging, patients): the catalogue's tags reduced to keys;
+- `summary_by_year`: per hypothesis × publication year × design × retracted × stance, the articles, the patients
+  studied and how many stated a sample size (the charts over time, the per-1,000 denominators);
+- `summary_by_kind`: per hypothesis × design × species × retracted × stance × evidence kind × hedging, the same
+  counts without the year (the Cause page's breakdowns and stance counts);
+- `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes).
+
+A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
+every article of a large store. An unknown year is -1, an article without a stance row for a pair has stance ''.
+
+Triggers on the tables they derive from (articles, hypothesis links, tags, facets, stances) note the PMIDs a
+write touches in `summary_dirty`; `flush` (which `transaction()` runs before every COMMIT) subtracts those
+articles' old pairs from the summaries, derives their pairs again and adds them. So the summaries change in the
+transaction that changed what they count, and a batch that rolls back leaves both as they were.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+# The migration that creates the tables and fills them for an existing store (every article marked dirty; the
+# COMMIT's flush derives them all).
+MIGRATION = """
+    CREATE TABLE evidence_pairs (
+        pmid INTEGER NOT NULL,
+        hypothesis_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        pub_year INTEGER NOT NULL,
+        design TEXT NOT NULL,
+        species TEXT NOT NULL,
+        retracted INTEGER NOT NULL,
+        stance TEXT NOT NULL,
+        evidence_kind TEXT NOT NULL,
+        hedged INTEGER NOT NULL,
+        n_patients INTEGER,
+        PRIMARY KEY (pmid, hypothesis_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE summary_by_year (
+        hypothesis_id TEXT NOT NULL,
+        pub_year INTEGER NOT NULL,
+        design TEXT NOT NULL,
+        retracted INTEGER NOT NULL,
+        stance TEXT NOT NULL,
+        articles INTEGER NOT NULL,
+        patients INTEGER NOT NULL,
+        with_size INTEGER NOT NULL,
+        PRIMARY KEY (hypothesis_id, pub_year, design, retracted, stance)
+    ) WITHOUT ROWID;
+    CREATE TABLE summary_by_kind (
+        hypothesis_id TEXT NOT NULL,
+        design TEXT NOT NULL,
+        species TEXT NOT NULL,
+        retracted INTEGER NOT NULL,
+        stance TEXT NOT NULL,
+        evidence_kind TEXT NOT NULL,
+        hedged INTEGER NOT NULL,
+        articles INTEGER NOT NULL,
+        patients INTEGER NOT NULL,
+        with_size INTEGER NOT NULL,
+        PRIMARY KEY (hypothesis_id, design, species, retracted, stance, evidence_kind, hedged)
+    ) WITHOUT ROWID;
+    CREATE TABLE summary_by_source (
+        hypothesis_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        design TEXT NOT NULL,
+        retracted INTEGER NOT NULL,
+        articles INTEGER NOT NULL,
+        PRIMARY KEY (hypothesis_id, source, design, retracted)
+    ) WITHOUT ROWID;
+    CREATE TABLE summary_dirty (pmid INTEGER PRIMARY KEY);
+    CREATE TRIGGER summary_articles_insert AFTER INSERT ON articles
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
+    CREATE TRIGGER summary_articles_year AFTER UPDATE OF pub_year ON articles
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
+    CREATE TRIGGER summary_articles_delete AFTER DELETE ON articles
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
+    CREATE TRIGGER summary_links_insert AFTER INSERT ON hypothesis_articles
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
+    CREATE TRIGGER summary_links_delete AFTER DELETE ON hypothesis_articles
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
+    CREATE TRIGGER summary_tags_insert AFTER INSERT ON tags
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
+    CREATE TRIGGER summary_tags_update AFTER UPDATE ON tags
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid), (OLD.pmid); END;
+    CREATE TRIGGER summary_tags_delete AFTER DELETE ON tags
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
+    CREATE TRIGGER summary_facets_insert AFTER INSERT ON article_facets
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
+    CREATE TRIGGER summary_facets_update AFTER UPDATE ON article_facets
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid), (OLD.pmid); END;
+    CREATE TRIGGER summary_facets_delete AFTER DELETE ON article_facets
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
+    CREATE TRIGGER summary_stances_insert AFTER INSERT ON stances
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
+    CREATE TRIGGER summary_stances_update AFTER UPDATE ON stances
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid), (OLD.pmid); END;
+    CREATE TRIGGER summary_stances_delete AFTER DELETE ON stances
+        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
+    INSERT INTO summary_dirty SELECT pmid FROM articles;
+"""
+
+# Each summary: its table, its key columns (from evidence_pairs) and its sums.
+_SUMMARIES = {
+    "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance"),
+                        ("articles", "patients", "with_size")),
+    "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "evidence_kind", "hedged"),
+                        ("articles", "patients", "with_size")),
+    "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
+}
+_SUMS = {"articles": "count(*)", "patients": "coalesce(sum(n_patients), 0)", "with_size": "count(n_patients)"}
+_DIRTY = "pmid IN (SELECT pmid FROM summary_dirty)"
+
+# An article carries a hypothesis when PubMed's query for it returned the article (a link) or its text mentions
+# it (a text tag): the catalogue's rule (store.load_catalogue), in SQL.
+_DERIVE_PAIRS = f"""
+    INSERT INTO evidence_pairs
+    SELECT c.pmid, c.hypothesis_id,
+           CASE WHEN max(c.query) AND max(c.text) THEN 'query+text' WHEN max(c.text) THEN 'text' ELSE 'query' END,
+           coalesce(a.pub_year, -1), coalesce(f.design, 'other'), coalesce(f.species, 'unknown'),
+           coalesce(f.retracted, 0), coalesce(s.stance, ''), coalesce(s.evidence_kind, ''), coalesce(s.hedged, 0),
+           s.n_patients
+    FROM (SELECT pmid, hypothesis_id, 1 AS query, 0 AS text FROM hypothesis_articles WHERE {_DIRTY}
+          UNION ALL
+          SELECT pmid, hypothesis_id, 0, 1 FROM tags WHERE source IN ('text', 'query+text') AND {_DIRTY}) c
+    JOIN articles a ON a.pmid = c.pmid
+    LEFT JOIN article_facets f ON f.pmid = c.pmid
+    LEFT JOIN stances s ON s.pmid = c.pmid AND s.hypothesis_id = c.hypothesis_id
+    GROUP BY c.pmid, c.hypothesis_id
+"""
+
+
+def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
+    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs to every summary."""
+    for table, (keys, sums) in _SUMMARIES.items():
+        key_list = ", ".join(keys)
+        connection.execute(
+            f"INSERT INTO {table} ({key_list}, {', '.join(sums)}) "
+            f"SELECT {key_list}, {', '.join(f'{sign} * {_SUMS[name]}' for name in sums)} FROM evidence_pairs "
+            f"WHERE {_DIRTY} GROUP BY {key_list} "
+            f"ON CONFLICT ({key_list}) DO UPDATE SET "
+            + ", ".join(f"{name} = {name} + excluded.{name}" for name in sums))
+        if sign < 0:
+            connection.execute(f"DELETE FROM {table} WHERE articles = 0")
+
+
+def flush(connection: sqlite3.Connection) -> None:
+    """Bring the summaries up to date with the writes of the open transaction (what `transaction()` runs last)."""
+    if connection.execute("SELECT 1 FROM summary_dirty LIMIT 1").fetchone() is None:
+        return
+    _add_dirty_pairs(connection, -1)
+    connection.execute(f"DELETE FROM evidence_pairs WHERE {_DIRTY}")
+    connection.execute(_DERIVE_PAIRS)
+    _add_dirty_pairs(connection, 1)
+    connection.execute("DELETE FROM summary_dirty")
+
+
+def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
+    keys, sums = _SUMMARIES[table]
+    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table}", connection)
+    if "retracted" in frame:
+        frame["retracted"] = frame["retracted"].astype(bool)
+    if "hedged" in frame:
+        frame["hedged"] = frame["hedged"].astype(bool)
+    if "pub_year" in frame:
+        frame["pub_year"] = frame["pub_year"].astype("Int64").mask(frame["pub_year"] < 0)
+    return frame
+
+
+def load_summaries(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
+    """The three summaries as frames, keyed "by_year", "by_kind" and "by_source", read in one snapshot.
+
+    pub_year is <NA> where unknown, stance '' where the pair has no stance row, retracted and hedged bools.
+    """
+    return {table.removeprefix("summary_"): _read(connection, table) for table in _SUMMARIES}
+
+
+def count_articles(connection: sqlite3.Connection) -> int:
+    """How many articles the store holds."""
+    return connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def top_mesh(connection: sqlite3.Connection, hypothesis_id: str, include_retracted: bool, left_out: list[str],
+             limit: int) -> pd.DataFrame:
+    """The MeSH descriptors most often indexed on one hypothesis' articles, `left_out` excluded: mesh_term,
+    articles; ties by name."""
+    marks = ", ".join("?" * len(left_out)) or "NULL"
+    return pd.read_sql_query(
+        "SELECT json_extract(m.value, '$.descriptor') AS mesh_term, count(DISTINCT p.pmid) AS articles "
+        "FROM evidence_pairs p JOIN articles a ON a.pmid = p.pmid, json_each(a.mesh) m "
+        f"WHERE p.hypothesis_id = ? AND (? OR p.retracted = 0) AND mesh_term NOT IN ({marks}) "
+        "GROUP BY mesh_term ORDER BY articles DESC, mesh_term LIMIT ?",
+        connection, params=[hypothesis_id, int(include_retracted), *left_out, limit])
+
