@@ -162,7 +162,7 @@ def writable_copy(db_path: Path) -> Path:
     of an older schema); reused while the original is unchanged."""
     from tracker import store
 
-    copy = db_path.with_name(db_path.stem + "-current.sqlite")
+    copy = db_path.with_name(f"{db_path.stem}-schema{store.SCHEMA_VERSION}.sqlite")
     if not copy.exists() or copy.stat().st_mtime < db_path.stat().st_mtime:
         shutil.copyfile(db_path, copy)
         started = time.perf_counter()
