@@ -109,12 +109,33 @@ def catalogue_rows(state: StoreState, pmids: np.ndarray, columns: Sequence[str] 
     return catalogue.iloc[positions] if columns is None else catalogue[list(columns)].iloc[positions]
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_summaries(state: StoreState) -> dict[str, pd.DataFrame]:
+    """The store's summaries (`store.load_summaries`): what the Overview and Cause pages count from, a few
+    thousand rows however large the store."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_summaries(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_article_count(state: StoreState) -> int:
+    """How many articles the store holds."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.count_articles(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_run_list(state: StoreState) -> pd.DataFrame:
+    """Every fetch and import with how many articles it stored first and changed (without the articles)."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_run_list(connection)
+
+
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
-def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
-                  by_species: bool = False) -> pd.DataFrame:
-    """`evidence.evidence_table` over the stored catalogue: every count the dashboard shows."""
-    return evidence.evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                   by_species=by_species)
+def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
+    """`evidence.evidence_table` from the store's summaries: every count over time the dashboard shows."""
+    return evidence.evidence_table_from_summary(load_summaries(state)["by_year"], hypotheses,
+                                                include_retracted=include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -147,15 +168,39 @@ def load_design_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...]
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_breakdowns(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                     hypothesis_id: str) -> dict[str, pd.Series]:
-    """`evidence.breakdowns` of the stored evidence by species."""
-    return evidence.breakdowns(load_evidence(state, hypotheses, include_retracted, by_species=True), hypothesis_id)
+    """`evidence.breakdowns` of one cause's articles by design and species, from the store's summaries."""
+    return evidence.breakdowns_from_summary(load_summaries(state)["by_kind"], hypothesis_id, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_top_mesh(state: StoreState, hypothesis_id: str, include_retracted: bool, limit: int) -> pd.DataFrame:
-    """`evidence.top_mesh` of one cause's stored articles, MeSH check tags left out."""
-    articles = evidence.cause_articles(load_catalogue(state), hypothesis_id, include_retracted)
-    return evidence.top_mesh(store.decode_details(articles, ["mesh_terms"])["mesh_terms"], MESH_CHECK_TAGS, limit)
+    """The MeSH descriptors most often indexed on one cause's stored articles, MeSH check tags left out."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.top_mesh(connection, hypothesis_id, include_retracted, list(MESH_CHECK_TAGS), limit)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_newest_pmids(state: StoreState, hypothesis_id: str, include_retracted: bool, limit: int) -> np.ndarray:
+    """One cause's newest articles, in the order `tracker export` writes them."""
+    with store.reading(Path(state.db_path)) as connection:
+        return np.array(store.newest_pmids(connection, hypothesis_id, include_retracted, limit), dtype="int64")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_rows_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
+    """The catalogue rows of a few PMIDs (a page of a table, one linked article), in the order given; PMIDs not
+    stored are left out."""
+    with store.reading(Path(state.db_path)) as connection:
+        rows = store.load_catalogue(connection, pmids)
+    positions = pd.Index(rows["pmid"]).get_indexer(list(pmids))
+    return rows.iloc[positions[positions >= 0]]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_stances_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
+    """The stance rows' key and stance of a few PMIDs (pmid, hypothesis_id, stance)."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_stance_frame(connection, pmids=list(pmids), columns=("stance",))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -231,15 +276,15 @@ def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
 def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
     """The evidence table with its stance key (a pair not read yet counts as `models.UNREAD_STANCE`)."""
-    return evidence.evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                   stances=load_stances(state))
+    return evidence.evidence_table_from_summary(load_summaries(state)["by_year"], hypotheses,
+                                                include_retracted=include_retracted, by_stance=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_baseline_per_year(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                            include_retracted: bool) -> pd.Series:
-    """`evidence.baseline_per_year` of the stored catalogue: the per-1,000 denominators."""
-    return evidence.baseline_per_year(load_catalogue(state), hypotheses, include_retracted)
+    """`evidence.baseline_per_year` from the store's summaries: the per-1,000 denominators."""
+    return evidence.baseline_from_summary(load_summaries(state)["by_year"], hypotheses, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -260,19 +305,17 @@ def load_design_matrix(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
-    """`evidence.cause_summary` of the stored catalogue."""
-    return evidence.cause_summary(load_catalogue(state), hypotheses, include_retracted)
+    """`evidence.cause_summary` from the store's summaries."""
+    return evidence.cause_summary_from_summary(load_summaries(state)["by_source"], hypotheses, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                        hypothesis_id: str) -> pd.DataFrame:
-    """`evidence.stance_counts` of one cause's stored stance rows, with their sample sizes read from the store."""
-    stances = load_stances(state)
-    pmids = stances.loc[stances["hypothesis_id"] == hypothesis_id, "pmid"].tolist()
-    with store.reading(Path(state.db_path)) as connection:
-        sizes = store.load_stance_frame(connection, pmids=pmids, columns=("n_patients",))
-    return evidence.stance_counts(load_catalogue(state), stances, sizes, hypothesis_id, include_retracted)
+    """`evidence.stance_counts` of one cause's stored stance rows, from the store's summaries."""
+    summaries = load_summaries(state)
+    return evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], hypothesis_id,
+                                               include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)

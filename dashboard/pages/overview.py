@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, loaders, markup, views
-from dashboard.context import Context, latest_run, run_label
+from dashboard.context import Context, latest_run, new_in_run, run_label
 from tracker.analysis import evidence
-from tracker.outputs.selection import Selection
 
 
 CHART_MODES = {
@@ -23,13 +22,11 @@ STACK_CHOICES = {"stance": "What they found (stance)", "level": "Evidence level 
 def overview_page(context: Context) -> None:
     """Headline figures, one clear count per cause, each cause over time, and causes × study designs."""
     st.title("Fibromyalgia evidence over time")
-    catalogue = loaders.load_catalogue(context.state)
     # The warning below is about fetches: an import since a failed fetch must not hide it.
     runs = loaders.load_runs(context.state).query("kind == 'fetch'")
     latest = latest_run(context)
-    new_count = 0 if latest is None else len(loaders.load_selected_pmids(
-        context.state, Selection(new_in_run=int(latest["id"]), include_retracted=True), context.hypothesis_ids))
-    views.draw_headline(len(catalogue), new_count, None if latest is None else run_label(latest),
+    new_count = 0 if latest is None else new_in_run(context, int(latest["id"]))
+    views.draw_headline(loaders.load_article_count(context.state), new_count, None if latest is None else run_label(latest),
                         loaders.load_last_success(context.state),
                         runs.iloc[0].to_dict() if len(runs) else None)
 

@@ -203,7 +203,15 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
 
     For a fetch, with those of the failed or interrupted fetches since the previous successful fetch.
     """
-    history = runs.runs.set_index("id")
+    changes = runs.changes
+    return changes.loc[changes["run_id"].isin(folded_run_ids(runs.runs, run_id)) & (changes["change"] == change),
+                       "pmid"].unique()
+
+
+def folded_run_ids(runs: pd.DataFrame, run_id: int) -> list[int]:
+    """The run and, for a fetch, the failed or interrupted fetches since the previous successful one, whose
+    articles it counts as its own (`runs`: RunHistory's runs)."""
+    history = runs.set_index("id")
     folded = [run_id]
     if history.at[run_id, "kind"] == "fetch":
         earlier = history[(history.index < run_id) & (history["kind"] == "fetch")]
@@ -211,8 +219,7 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
             if status == "succeeded":
                 break
             folded.append(earlier_id)
-    changes = runs.changes
-    return changes.loc[changes["run_id"].isin(folded) & (changes["change"] == change), "pmid"].unique()
+    return folded
 
 
 def select_articles(

@@ -49,7 +49,7 @@ from tracker.store.connection import (
     transaction,
     utc_now,
 )
-from tracker.store.summaries import count_articles, load_summaries, top_mesh
+from tracker.store.summaries import count_articles, load_summaries, newest_pmids, top_mesh
 from tracker.store.runs import (
     RUN_KINDS,
     finish_run,
@@ -57,6 +57,7 @@ from tracker.store.runs import (
     pmids_changed_since_start,
     load_run_history,
     load_run_hypotheses_frame,
+    load_run_list,
     load_runs_frame,
     load_status_frame,
     load_sync_state,
@@ -69,9 +70,9 @@ from tracker.store.runs import (
 
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
-    "article_from_row", "checkpoint", "connect", "count_articles", "load_summaries", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
+    "article_from_row", "checkpoint", "connect", "count_articles", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
     "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
-    "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_hypotheses_frame",
+    "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_list", "load_run_hypotheses_frame",
     "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "orphan_pmids",
     "pmids_changed_since_start", "pmids_from_source", "read_snapshot", "reading", "record_import_run",
     "record_run_articles", "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags",

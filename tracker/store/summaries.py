@@ -197,3 +197,11 @@ def top_mesh(connection: sqlite3.Connection, hypothesis_id: str, include_retract
         "GROUP BY mesh_term ORDER BY articles DESC, mesh_term LIMIT ?",
         connection, params=[hypothesis_id, int(include_retracted), *left_out, limit])
 
+
+
+def newest_pmids(connection: sqlite3.Connection, hypothesis_id: str, include_retracted: bool, limit: int) -> list[int]:
+    """One hypothesis' newest articles in the export's order: newest year first, unknown years last, then PMID
+    descending."""
+    return [row[0] for row in connection.execute(
+        "SELECT pmid FROM evidence_pairs WHERE hypothesis_id = ? AND (? OR retracted = 0) "
+        "ORDER BY pub_year = -1, pub_year DESC, pmid DESC LIMIT ?", (hypothesis_id, int(include_retracted), limit))]
