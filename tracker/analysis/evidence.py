@@ -472,7 +472,7 @@ def stance_counts_from_summary(by_kind: pd.DataFrame, by_year: pd.DataFrame, hyp
         # NaN where no article of the stance stated a sample size, as a sum over no values is in stance_counts.
         "patients": grouped["patients"].sum().astype("float64").where(grouped["with_size"].sum() > 0),
         "with_size": grouped["with_size"].sum(),
-        "first_year": dated["pub_year"].astype("Float64").groupby(dated["stance"]).min(),
+        "first_year": dated["pub_year"].astype("float64").groupby(dated["stance"]).min(),
     }).reindex(list(STANCES))
     for column in ("articles", "high_level", "with_size"):
         counts[column] = counts[column].fillna(0).astype("int64")
