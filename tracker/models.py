@@ -177,3 +177,26 @@ class RunHistory:
 
     runs: pd.DataFrame
     changes: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """A `Selection` resolved to what the store's query tests (`store.select_pmids`): run choices as run ids,
+    species as the values kept, dates as the store's timestamps.
+
+    Empty tuples and None mean "no condition". `retracted` is "exclude", "include" or "only"; `run_changes`
+    pairs the ids of runs with the change ("new" or "changed") an article must have in one of them, each pair a
+    condition of its own; `stance_hypotheses` limits the stance condition to those causes.
+    """
+
+    hypotheses: tuple[str, ...] = ()
+    from_year: int | None = None
+    to_year: int | None = None
+    designs: tuple[str, ...] = ()
+    species: tuple[str, ...] = ()
+    retracted: str = "exclude"
+    first_seen_from: str | None = None
+    run_changes: tuple[tuple[tuple[int, ...], str], ...] = ()
+    text: str | None = None
+    stances: tuple[str, ...] = ()
+    stance_hypotheses: tuple[str, ...] = ()

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import STANCES, RunHistory
+from tracker.models import STANCES, ArticleFilter, RunHistory
 from tracker.vocabulary import DESIGNS, SPECIES
 from tracker.wording import number_ranges
 
@@ -177,12 +177,13 @@ def _run_choice(name: str, value: object) -> int | str | None:
                          f"`tracker status` lists")
 
 
-def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run") -> int:
+def resolve_run(runs: RunHistory | pd.DataFrame, choice: int | str, option: str = "new-in-run") -> int:
     """The id of the successful run or import that a choice names; "latest" is the newest of them.
 
-    A run that does not exist, failed or is still running is refused, naming it and the ids to choose from.
+    `runs` is the RunHistory or its runs. A run that does not exist, failed or is still running is refused,
+    naming it and the ids to choose from.
     """
-    history = runs.runs
+    history = runs.runs if isinstance(runs, RunHistory) else runs
     succeeded = history.loc[history["status"] == "succeeded", "id"].astype(int).tolist()
     if choice == LATEST_RUN:
         if not succeeded:
@@ -273,6 +274,32 @@ def select_articles(
             raise ValueError("a selection by stance needs the stance rows: pass stances=store.load_stance_frame(...)")
         keep &= catalogue["pmid"].isin(_pmids_with_stance(stances, selection))
     return _order(catalogue, keep)
+
+
+def article_filter(selection: Selection, *, hypothesis_ids: Iterable[str], runs: pd.DataFrame | None = None
+                   ) -> ArticleFilter:
+    """The selection as the store's query tests it (`store.select_pmids`): the same rows as `select_articles`.
+
+    `hypothesis_ids` are the configured ids a selection may name; `runs` (RunHistory's runs, or
+    `store.load_run_list`) is needed when it names a run.
+    """
+    run_changes = []
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's runs")
+        run_changes.append((tuple(folded_run_ids(runs, resolve_run(runs, choice, option))), change))
+    _check_hypotheses(None, selection, list(hypothesis_ids))
+    text = selection.text.strip() if selection.text is not None else ""
+    return ArticleFilter(
+        hypotheses=selection.hypotheses, from_year=selection.from_year, to_year=selection.to_year,
+        designs=selection.designs, species=_SPECIES_KEPT[selection.species] if selection.species else (),
+        retracted="only" if selection.only_retracted else "include" if selection.include_retracted else "exclude",
+        first_seen_from=None if selection.new_since is None else new_since_time(selection.new_since).isoformat(),
+        run_changes=tuple(run_changes), text=text or None, stances=selection.stances,
+        stance_hypotheses=selection.hypotheses if selection.stances else ())
 
 
 def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:

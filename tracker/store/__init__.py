@@ -8,7 +8,8 @@ One module a job, all imported from here:
 - `articles`: article upserts, sources and hypothesis links;
 - `runs`: fetch and import runs (what each stored first and changed) and per-hypothesis sync state;
 - `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding;
-- `summaries`: the counts the Overview and Cause pages draw, kept in step with every write.
+- `summaries`: the counts the Overview and Cause pages draw, kept in step with every write;
+- `selecting`: the articles a filter keeps, by SQL (text through an FTS5 index): a page, a count, or batches.
 """
 
 from tracker.store.articles import (
@@ -49,6 +50,7 @@ from tracker.store.connection import (
     transaction,
     utc_now,
 )
+from tracker.store.selecting import count_selected, iter_selected, latest_first_seen, select_pmids, year_span
 from tracker.store.summaries import count_articles, load_summaries, newest_pmids, top_mesh
 from tracker.store.runs import (
     RUN_KINDS,
@@ -70,7 +72,8 @@ from tracker.store.runs import (
 
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
-    "article_from_row", "checkpoint", "connect", "count_articles", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
+    "article_from_row", "checkpoint", "connect", "count_articles", "count_selected", "iter_selected", "latest_first_seen", "select_pmids",
+    "year_span", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
     "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
     "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_list", "load_run_hypotheses_frame",
     "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "orphan_pmids",

@@ -254,7 +254,7 @@ def load_catalogue(connection: sqlite3.Connection, pmids: Iterable[int] | None =
                *(name for name in _CATALOGUE_TEXT_COLUMNS if name not in _SEARCHED_COLUMNS))
     as_bytes = (*_SEARCHED_COLUMNS, *_JSON_LIST_COLUMNS)
     names = (*as_read, *as_bytes)
-    wanted = None if pmids is None else sorted({int(pmid) for pmid in pmids})[:PMIDS_PER_QUERY]
+    wanted = None if pmids is None else sorted({int(pmid) for pmid in pmids})
     # PMIDs are integers: written into the statement, they need no binding and keep the grouped queries constant.
     where = "" if wanted is None else f" WHERE {{column}} IN ({', '.join(map(str, wanted))})"
     with (read_snapshot(connection), _collection_paused(),

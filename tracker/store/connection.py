@@ -185,9 +185,30 @@ MIGRATIONS: list[str] = [
     # The summaries the Overview and Cause pages read instead of the catalogue (store/summaries.py), filled for
     # the stored articles by the migration's COMMIT.
     summaries.MIGRATION,
+    # The text search's index (store/selecting.py) and the triggers that keep it in step with every write of the
+    # searched columns: an external-content table, the text itself stays in `articles`.
+    """
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, abstract, author_names, journal, content='articles', content_rowid='pmid', tokenize='trigram');
+    INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, abstract, author_names, journal)
+        VALUES (NEW.pmid, NEW.title, NEW.abstract, NEW.author_names, NEW.journal);
+    END;
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, abstract, author_names, journal)
+        VALUES ('delete', OLD.pmid, OLD.title, OLD.abstract, OLD.author_names, OLD.journal);
+    END;
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, abstract, author_names, journal ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, abstract, author_names, journal)
+        VALUES ('delete', OLD.pmid, OLD.title, OLD.abstract, OLD.author_names, OLD.journal);
+        INSERT INTO articles_fts (rowid, title, abstract, author_names, journal)
+        VALUES (NEW.pmid, NEW.title, NEW.abstract, NEW.author_names, NEW.journal);
+    END;
+""",
 ]
 # The first schema version that keeps the summaries: a transaction on an older one has none to bring up to date.
-_SUMMARIES_VERSION = len(MIGRATIONS)
+_SUMMARIES_VERSION = MIGRATIONS.index(summaries.MIGRATION) + 1
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
