@@ -8,7 +8,7 @@ what was read.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +21,9 @@ from tracker import store
 from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.models import RunHistory
-from tracker.outputs.selection import SELECTION_COLUMNS, Selection, select_articles
+from tracker.models import ArticleFilter
+from tracker.outputs.selection import Selection
+from tracker.outputs.selection import article_filter as selection_filter
 from tracker.vocabulary import MESH_CHECK_TAGS
 
 
@@ -82,15 +84,47 @@ def load_catalogue(state: StoreState) -> pd.DataFrame:
         return store.load_catalogue(connection)
 
 
-# The PMIDs, not the rows: a selection of 200,000 rows is 150 MB as a frame, 1.6 MB as an array.
+def article_filter(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> ArticleFilter:
+    """The selection as the store's query tests it (its run choices resolved on the store's runs)."""
+    return selection_filter(selection, hypothesis_ids=hypothesis_ids, runs=load_run_list(state))
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> np.ndarray:
-    """The PMIDs a selection keeps, in the order `tracker export` writes them."""
-    # Only the columns the selection reads, so that it copies those alone when it orders the kept rows.
-    catalogue = load_catalogue(state)[list(SELECTION_COLUMNS)]
-    stances = load_stances(state) if selection.stances else None
-    return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances,
-                           runs=load_run_history(state))["pmid"].to_numpy()
+def load_selected_count(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> int:
+    """How many articles a selection keeps, counted by SQLite."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.count_selected(connection, article_filter(state, selection, hypothesis_ids))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_selected_page(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...], page_number: int,
+                       page_size: int) -> np.ndarray:
+    """The PMIDs of one page (numbered from 1) of what a selection keeps, in the order `tracker export` writes."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.select_pmids(connection, article_filter(state, selection, hypothesis_ids), limit=page_size,
+                                  offset=(page_number - 1) * page_size)
+
+
+def selected_batches(state: StoreState, chosen: ArticleFilter, details: Sequence[str]
+                     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The chosen articles' rows (the named detail columns decoded) and their stance rows, a batch at a time, in
+    the order `tracker export` writes them: never cached, it is read once for a download."""
+    with store.reading(Path(state.db_path)) as connection:
+        yield from store.iter_selected_batches(connection, chosen, details=details)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_year_span(state: StoreState) -> tuple[int | None, int | None]:
+    """The first and last known publication year of the stored articles."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.year_span(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_latest_first_seen(state: StoreState) -> str | None:
+    """When the newest stored article was first seen."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.latest_first_seen(connection)
 
 
 # cache_resource: the rows of what each run stored are one per article, as many as the catalogue's; never mutated.

@@ -50,7 +50,14 @@ from tracker.store.connection import (
     transaction,
     utc_now,
 )
-from tracker.store.selecting import count_selected, iter_selected, latest_first_seen, select_pmids, year_span
+from tracker.store.selecting import (
+    count_selected,
+    iter_selected,
+    iter_selected_batches,
+    latest_first_seen,
+    select_pmids,
+    year_span,
+)
 from tracker.store.summaries import count_articles, load_summaries, newest_pmids, top_mesh
 from tracker.store.runs import (
     RUN_KINDS,
@@ -72,7 +79,7 @@ from tracker.store.runs import (
 
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
-    "article_from_row", "checkpoint", "connect", "count_articles", "count_selected", "iter_selected", "latest_first_seen", "select_pmids",
+    "article_from_row", "checkpoint", "connect", "count_articles", "count_selected", "iter_selected", "iter_selected_batches", "latest_first_seen", "select_pmids",
     "year_span", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
     "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
     "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_list", "load_run_hypotheses_frame",

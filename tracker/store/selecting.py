@@ -9,14 +9,14 @@ filter does, without reading every abstract. Shorter texts are searched row by r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tracker.models import ArticleFilter
 from tracker.store.articles import PMIDS_PER_QUERY
-from tracker.store.catalogue import load_catalogue
+from tracker.store.catalogue import decode_details, load_catalogue, load_stance_frame
 from tracker.store.connection import read_snapshot
 
 # The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending)
@@ -115,6 +115,16 @@ def iter_selected(connection: sqlite3.Connection, chosen: ArticleFilter, *, orde
             batch = pmids[start:start + batch_size]
             rows = load_catalogue(connection, batch.tolist())
             yield rows.iloc[pd.Index(rows["pmid"]).get_indexer(batch)].reset_index(drop=True)
+
+
+def iter_selected_batches(connection: sqlite3.Connection, chosen: ArticleFilter, *, details: Sequence[str] = (),
+                          stance_columns: Sequence[str] = ("stance",), order: str = "export",
+                          limit: int | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """`iter_selected`'s batches with the named detail columns decoded, each with its articles' stance rows (the
+    named stance columns): what an export writes."""
+    for rows in iter_selected(connection, chosen, order=order, limit=limit):
+        yield (decode_details(rows, details),
+               load_stance_frame(connection, pmids=rows["pmid"].tolist(), columns=stance_columns))
 
 
 def year_span(connection: sqlite3.Connection) -> tuple[int | None, int | None]:
