@@ -20,7 +20,6 @@ import streamlit as st
 from tracker import store
 from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings, load_settings
-from tracker.models import RunHistory
 from tracker.models import ArticleFilter
 from tracker.outputs.selection import Selection
 from tracker.outputs.selection import article_filter as selection_filter
@@ -127,20 +126,6 @@ def load_latest_first_seen(state: StoreState) -> str | None:
         return store.latest_first_seen(connection)
 
 
-# cache_resource: the rows of what each run stored are one per article, as many as the catalogue's; never mutated.
-@st.cache_resource(max_entries=1, show_spinner=False)
-def load_run_history(state: StoreState) -> RunHistory:
-    """Every fetch and import with what it stored first and what it changed: the "new in run" filters' list."""
-    with store.reading(Path(state.db_path)) as connection:
-        return store.load_run_history(connection)
-
-
-def catalogue_rows(state: StoreState, pmids: np.ndarray, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The catalogue rows of these PMIDs (with all columns, or those named), in the order given."""
-    catalogue = load_catalogue(state)
-    # The catalogue is ordered by PMID, so a binary search finds each row without building an index.
-    positions = np.searchsorted(catalogue["pmid"].to_numpy(), pmids)
-    return catalogue.iloc[positions] if columns is None else catalogue[list(columns)].iloc[positions]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -275,14 +260,6 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
     with store.reading(Path(state.db_path)) as connection:
         return store.load_run_hypotheses_frame(connection, run_id)
 
-
-# cache_resource, like the catalogue: two rows per article at 200,000 articles, and cache_data would unpickle a
-# copy on every call. Callers never mutate it.
-@st.cache_resource(max_entries=1, show_spinner=False)
-def load_stances(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row's key and stance (pmid, hypothesis_id, stance); empty until the stance reader ran."""
-    with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance",))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
