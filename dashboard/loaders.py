@@ -73,15 +73,6 @@ def read_store_state(db_path: Path) -> StoreState | None:
     return StoreState(str(path), tuple(stamps))
 
 
-# cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row (nested lists and dicts
-# included) on each rerun, 2.2 s at 15,000 articles. Callers never mutate it. One entry: 200,000 articles take
-# about 3 GB, and after a fetch only the new state is wanted.
-@st.cache_resource(max_entries=1, show_spinner="Reading the store…")
-def load_catalogue(state: StoreState) -> pd.DataFrame:
-    """One row per stored article with its tags, as `store.load_catalogue` gives it."""
-    with store.reading(Path(state.db_path)) as connection:
-        return store.load_catalogue(connection)
-
 
 def article_filter(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> ArticleFilter:
     """The selection as the store's query tests it (its run choices resolved on the store's runs)."""
@@ -343,5 +334,7 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
     # Imported here: SciPy takes a second to load, which the other pages need not wait for.
     from tracker.analysis import emerging
 
-    return emerging.find_emerging(load_catalogue(state), hypotheses, as_of=as_of, current_year=current_year,
+    with store.reading(Path(state.db_path)) as connection:
+        articles = store.load_emerging_frame(connection, next((h.id for h in hypotheses if h.baseline), None))
+    return emerging.find_emerging(articles, hypotheses, as_of=as_of, current_year=current_year,
                                   method=emerging.Method(min_articles=min_articles))

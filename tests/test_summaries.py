@@ -14,7 +14,7 @@ from support.seed import make_articles, retracted_copy, seed_stances, seed_store
 from support.standin import EutilsStandin
 
 from tracker import store
-from tracker.analysis import evidence
+from tracker.analysis import emerging, evidence
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.jobs import retag
 from tracker.jobs.fetch import run_fetch
@@ -188,3 +188,25 @@ def test_a_migration_fills_the_summaries_of_an_older_store(seeded: Path, tmp_pat
     store.connect(older).close()
     assert summary_rows(older) == expected
     assert_summaries_match(older, SHIPPED)
+
+
+def test_emerging_ranks_the_same_from_the_stores_reduced_read(seeded: Path) -> None:
+    connection = store.connect(seeded)
+    try:
+        # Some retracted and some of unknown year: the reduced read must leave out what the analysis leaves out.
+        with store.transaction(connection):
+            store.save_articles(connection, [retracted_copy(article) for article in make_articles(30, seed=3)],
+                                "pubmed")
+        retag.refresh_tags(connection, SHIPPED)
+    finally:
+        connection.close()
+    with store.reading(seeded) as connection:
+        catalogue = store.load_catalogue(connection)
+        reduced = store.load_emerging_frame(connection, "fibromyalgia")
+    assert catalogue["retracted"].any() and catalogue["pub_year"].isna().any()
+    options = {"as_of": 2025, "current_year": 2026, "method": emerging.Method(min_articles=3)}
+    expected = emerging.find_emerging(catalogue, SHIPPED, **options)
+    got = emerging.find_emerging(reduced, SHIPPED, **options)
+    assert len(expected.ranked) > 0
+    pd.testing.assert_frame_equal(got.ranked, expected.ranked)
+    pd.testing.assert_frame_equal(got.yearly, expected.yearly)

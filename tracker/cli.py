@@ -322,10 +322,10 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
     return ", ".join(map(str, pmids[:shown])) + more
 
 
-def _read_catalogue(settings: Settings):
-    """The whole catalogue, read through a read-only connection: exports never write."""
+def _read_emerging_frame(settings: Settings):
+    """The baseline's articles as the emerging analysis counts them, read through a read-only connection."""
     with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection)
+        return store.load_emerging_frame(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
 
 
 def run_choice_options(function: Callable) -> Callable:
@@ -658,7 +658,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         _usage_error(f"--as-of: {error}")
     settings = _settings(context)
     method = emerging.Method(min_articles=min_articles)
-    result = emerging.find_emerging(_read_catalogue(settings), settings.hypotheses, as_of=as_of,
+    result = emerging.find_emerging(_read_emerging_frame(settings), settings.hypotheses, as_of=as_of,
                                     current_year=current_year, method=method)
     if toml_term is not None:
         try:

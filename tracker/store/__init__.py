@@ -58,7 +58,7 @@ from tracker.store.selecting import (
     select_pmids,
     year_span,
 )
-from tracker.store.summaries import count_articles, load_summaries, newest_pmids, top_mesh
+from tracker.store.summaries import count_articles, load_emerging_frame, load_summaries, newest_pmids, top_mesh
 from tracker.store.runs import (
     RUN_KINDS,
     finish_run,
@@ -80,7 +80,7 @@ from tracker.store.runs import (
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
     "article_from_row", "checkpoint", "connect", "count_articles", "count_selected", "iter_selected", "iter_selected_batches", "latest_first_seen", "select_pmids",
-    "year_span", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
+    "year_span", "load_emerging_frame", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
     "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
     "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_list", "load_run_hypotheses_frame",
     "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "orphan_pmids",
