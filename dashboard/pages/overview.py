@@ -57,7 +57,14 @@ def overview_page(context: Context) -> None:
         st.caption("Not in the charts, publication year unknown: "
                    + "; ".join(f"{markup.escape_text(context.labels[i])} {n:,}" for i, n in unknown.items()),
                    unsafe_allow_html=True)
+    _below_the_first_chart(context, by_stance)
 
+
+# A fragment: the first chart's data is sent before any of this is counted, and the toggle below reruns this part
+# alone, not the charts above it.
+@st.fragment
+def _below_the_first_chart(context: Context, by_stance: bool) -> None:
+    """The table of causes, coverage, designs per cause and what the high-level evidence found."""
     st.subheader("Articles per cause")
     summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
     split = st.toggle("Show how the articles were found (PubMed's query or their text)", key="split_sources")
