@@ -236,14 +236,7 @@ def select_articles(
     when it names a run.
     """
     # The runs first: a run that does not exist or failed is the caller's usage error, whatever else is wrong.
-    run_pmid_sets = []
-    for name, (option, change) in _RUN_FIELDS.items():
-        choice = getattr(selection, name)
-        if choice is None:
-            continue
-        if runs is None:
-            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
-        run_pmid_sets.append(run_pmids(runs, resolve_run(runs, choice, option), change))
+    run_pmid_sets = [run_pmids(runs, run_id, change) for run_id, change in _chosen_runs(selection, runs)]
     _check_hypotheses(catalogue, selection, hypothesis_ids)
     keep = pd.Series(True, index=catalogue.index)
     if selection.hypotheses:
@@ -276,6 +269,19 @@ def select_articles(
     return _order(catalogue, keep)
 
 
+def _chosen_runs(selection: Selection, runs: RunHistory | pd.DataFrame | None) -> list[tuple[int, str]]:
+    """The run each of the selection's run fields names, resolved, with the change ("new", "changed") it selects."""
+    chosen = []
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
+        chosen.append((resolve_run(runs, choice, option), change))
+    return chosen
+
+
 def article_filter(selection: Selection, *, hypothesis_ids: Iterable[str], runs: pd.DataFrame | None = None
                    ) -> ArticleFilter:
     """The selection as the store's query tests it (`store.select_pmids`): the same rows as `select_articles`.
@@ -283,14 +289,7 @@ def article_filter(selection: Selection, *, hypothesis_ids: Iterable[str], runs:
     `hypothesis_ids` are the configured ids a selection may name; `runs` (RunHistory's runs, or
     `store.load_run_list`) is needed when it names a run.
     """
-    run_changes = []
-    for name, (option, change) in _RUN_FIELDS.items():
-        choice = getattr(selection, name)
-        if choice is None:
-            continue
-        if runs is None:
-            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's runs")
-        run_changes.append((tuple(folded_run_ids(runs, resolve_run(runs, choice, option))), change))
+    run_changes = [(tuple(folded_run_ids(runs, run_id)), change) for run_id, change in _chosen_runs(selection, runs)]
     _check_hypotheses(None, selection, list(hypothesis_ids))
     text = selection.text.strip() if selection.text is not None else ""
     return ArticleFilter(

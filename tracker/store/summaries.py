@@ -24,6 +24,34 @@ import sqlite3
 
 import pandas as pd
 
+# Each summary: its table, its key columns (from evidence_pairs) and its sums.
+_SUMMARIES = {
+    "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance"),
+                        ("articles", "patients", "with_size")),
+    "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "evidence_kind", "hedged"),
+                        ("articles", "patients", "with_size")),
+    "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
+}
+# The type of every column of a summary.
+_COLUMN_TYPES = {"hypothesis_id": "TEXT", "source": "TEXT", "pub_year": "INTEGER", "design": "TEXT",
+                 "species": "TEXT", "retracted": "INTEGER", "stance": "TEXT", "evidence_kind": "TEXT",
+                 "hedged": "INTEGER", "articles": "INTEGER", "patients": "INTEGER", "with_size": "INTEGER"}
+_SUMMARY_TABLES = "\n    ".join(
+    f"CREATE TABLE {table} ({', '.join(f'{column} {_COLUMN_TYPES[column]} NOT NULL' for column in (*keys, *sums))}, "
+    f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID;"
+    for table, (keys, sums) in _SUMMARIES.items())
+# The writes that change what an article counts as: (table, event, the rows whose PMID is noted).
+_TRACKED_WRITES = (
+    ("articles", "INSERT", "NEW"), ("articles", "UPDATE OF pub_year", "NEW"), ("articles", "DELETE", "OLD"),
+    ("hypothesis_articles", "INSERT", "NEW"), ("hypothesis_articles", "DELETE", "OLD"),
+    *((table, event, rows) for table in ("tags", "article_facets", "stances")
+      for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW OLD"), ("DELETE", "OLD"))),
+)
+_TRIGGERS = "\n    ".join(
+    f"CREATE TRIGGER summary_{table}_{event.split()[0].lower()} AFTER {event} ON {table} BEGIN "
+    f"INSERT OR IGNORE INTO summary_dirty VALUES {', '.join(f'({row}.pmid)' for row in rows.split())}; END;"
+    for table, event, rows in _TRACKED_WRITES)
+
 # The migration that creates the tables and fills them for an existing store (every article marked dirty; the
 # COMMIT's flush derives them all).
 MIGRATION = """
@@ -41,78 +69,12 @@ MIGRATION = """
         n_patients INTEGER,
         PRIMARY KEY (pmid, hypothesis_id)
     ) WITHOUT ROWID;
-    CREATE TABLE summary_by_year (
-        hypothesis_id TEXT NOT NULL,
-        pub_year INTEGER NOT NULL,
-        design TEXT NOT NULL,
-        retracted INTEGER NOT NULL,
-        stance TEXT NOT NULL,
-        articles INTEGER NOT NULL,
-        patients INTEGER NOT NULL,
-        with_size INTEGER NOT NULL,
-        PRIMARY KEY (hypothesis_id, pub_year, design, retracted, stance)
-    ) WITHOUT ROWID;
-    CREATE TABLE summary_by_kind (
-        hypothesis_id TEXT NOT NULL,
-        design TEXT NOT NULL,
-        species TEXT NOT NULL,
-        retracted INTEGER NOT NULL,
-        stance TEXT NOT NULL,
-        evidence_kind TEXT NOT NULL,
-        hedged INTEGER NOT NULL,
-        articles INTEGER NOT NULL,
-        patients INTEGER NOT NULL,
-        with_size INTEGER NOT NULL,
-        PRIMARY KEY (hypothesis_id, design, species, retracted, stance, evidence_kind, hedged)
-    ) WITHOUT ROWID;
-    CREATE TABLE summary_by_source (
-        hypothesis_id TEXT NOT NULL,
-        source TEXT NOT NULL,
-        design TEXT NOT NULL,
-        retracted INTEGER NOT NULL,
-        articles INTEGER NOT NULL,
-        PRIMARY KEY (hypothesis_id, source, design, retracted)
-    ) WITHOUT ROWID;
+    {summary_tables}
     CREATE TABLE summary_dirty (pmid INTEGER PRIMARY KEY);
-    CREATE TRIGGER summary_articles_insert AFTER INSERT ON articles
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
-    CREATE TRIGGER summary_articles_year AFTER UPDATE OF pub_year ON articles
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
-    CREATE TRIGGER summary_articles_delete AFTER DELETE ON articles
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
-    CREATE TRIGGER summary_links_insert AFTER INSERT ON hypothesis_articles
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
-    CREATE TRIGGER summary_links_delete AFTER DELETE ON hypothesis_articles
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
-    CREATE TRIGGER summary_tags_insert AFTER INSERT ON tags
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
-    CREATE TRIGGER summary_tags_update AFTER UPDATE ON tags
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid), (OLD.pmid); END;
-    CREATE TRIGGER summary_tags_delete AFTER DELETE ON tags
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
-    CREATE TRIGGER summary_facets_insert AFTER INSERT ON article_facets
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
-    CREATE TRIGGER summary_facets_update AFTER UPDATE ON article_facets
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid), (OLD.pmid); END;
-    CREATE TRIGGER summary_facets_delete AFTER DELETE ON article_facets
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
-    CREATE TRIGGER summary_stances_insert AFTER INSERT ON stances
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid); END;
-    CREATE TRIGGER summary_stances_update AFTER UPDATE ON stances
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (NEW.pmid), (OLD.pmid); END;
-    CREATE TRIGGER summary_stances_delete AFTER DELETE ON stances
-        BEGIN INSERT OR IGNORE INTO summary_dirty VALUES (OLD.pmid); END;
+    {triggers}
     INSERT INTO summary_dirty SELECT pmid FROM articles;
-"""
+""".replace("{summary_tables}", _SUMMARY_TABLES).replace("{triggers}", _TRIGGERS)
 
-# Each summary: its table, its key columns (from evidence_pairs) and its sums.
-_SUMMARIES = {
-    "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance"),
-                        ("articles", "patients", "with_size")),
-    "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "evidence_kind", "hedged"),
-                        ("articles", "patients", "with_size")),
-    "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
-}
 _SUMS = {"articles": "count(*)", "patients": "coalesce(sum(n_patients), 0)", "with_size": "count(n_patients)"}
 _DIRTY = "pmid IN (SELECT pmid FROM summary_dirty)"
 
