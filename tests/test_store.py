@@ -364,7 +364,7 @@ def test_fetch_on_a_full_disk_is_one_line_and_keeps_every_committed_batch(tmp_pa
         assert CliRunner().invoke(cli, arguments).exit_code == 0
         before = _catalogue(db_path)
         seed_corpus(server, range(1000, 1600), set(range(1000, 1600, 3)), set(range(1001, 1600, 4)))
-        _tiny_disk(monkeypatch, spare_pages=40)
+        _tiny_disk(monkeypatch, spare_pages=120)
         result = CliRunner().invoke(cli, arguments)
     assert result.exit_code == 1, result.output
     assert [line for line in result.stderr.splitlines() if line.startswith("tracker:")] == [_disk_full_line(db_path)]
