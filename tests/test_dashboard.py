@@ -836,3 +836,20 @@ def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_sca
     finally:
         charts._stacked_bars_spec.cache_clear()
         charts._design_heatmap_spec.cache_clear()
+
+
+# --- scale -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", ["Overview", "Cause", "Citations"])
+def test_no_page_reads_the_whole_catalogue(monkeypatch, stance_db, page) -> None:
+    # Overview and Cause read the store's summaries, Citations a page of rows: at a million articles the
+    # catalogue would take half a minute and gigabytes.
+    read_by_pmid = store.load_catalogue
+
+    def refuse_all(connection, pmids=None):
+        assert pmids is not None, "a page read every article of the store"
+        return read_by_pmid(connection, pmids)
+
+    monkeypatch.setattr(store, "load_catalogue", refuse_all)
+    app = run_app(monkeypatch, stance_db, query={"page": page})
+    assert app.title[0].value
