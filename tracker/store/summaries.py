@@ -69,6 +69,8 @@ MIGRATION = """
         n_patients INTEGER,
         PRIMARY KEY (pmid, hypothesis_id)
     ) WITHOUT ROWID;
+    -- A cause's articles in the export's order: its newest ones are the first few entries.
+    CREATE INDEX evidence_pairs_newest ON evidence_pairs (hypothesis_id, pub_year = -1, pub_year DESC, pmid DESC);
     {summary_tables}
     CREATE TABLE summary_dirty (pmid INTEGER PRIMARY KEY);
     {triggers}
