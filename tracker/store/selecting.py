@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from tracker.models import ArticleFilter
-from tracker.store.articles import PMIDS_PER_QUERY
 from tracker.store.catalogue import decode_details, load_catalogue, load_stance_frame
 from tracker.store.connection import read_snapshot
 
@@ -105,8 +104,12 @@ def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int
     return connection.execute(f"SELECT count(*) {_FROM} WHERE {where}", parameters).fetchone()[0]
 
 
+# Articles read per batch: a few MB of rows, and few enough round trips that their fixed cost stays small.
+BATCH_SIZE = 2_000
+
+
 def iter_selected(connection: sqlite3.Connection, chosen: ArticleFilter, *, order: str = "export",
-                  limit: int | None = None, batch_size: int = PMIDS_PER_QUERY) -> Iterator[pd.DataFrame]:
+                  limit: int | None = None, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
     """The catalogue rows (`load_catalogue`'s columns) of the articles the filter keeps, in order, a batch at a
     time, all from one snapshot: what an export writes while holding only one batch."""
     with read_snapshot(connection):
