@@ -1,13 +1,16 @@
-"""Measure the stance reader on the shared labelled data (read from ../shared/stance/, never copied here).
+"""Measure the stance reader on the shared labelled data (read from ../shared/stance/, never copied here) and on
+the project's synthetic labelled corpus (bench/stance_corpus.py), side by side.
 
 1. `finding_direction` on Evidence Inference sentences (difference vs no difference): macro-F1 over the
    sentences it covers, coverage, and macro-F1 counting an uncovered sentence as wrong.
-2. The per-(article, cause) stance on the hand-labelled fibromyalgia pairs: accuracy and per-class precision
-   and recall; texts from the rows that carry them, else from ../shared/fixtures/fibromyalgia/.
+2. The per-(article, cause) stance on every real labelled set in ../shared/stance/ (`fm_*.jsonl`; texts from the
+   rows that carry them, else from ../shared/fixtures/fibromyalgia/), on all of them together, and on the
+   synthetic corpus: 4-class accuracy, per-class precision and recall with counts, the confusion matrix,
+   `no_finding` recall, and the precision of the `high`-confidence readings.
 3. Reading speed: articles read per second, against tagging the same synthetic articles (bench_tagging's) in the
    same run.
 
-Run: python bench/bench_stance.py [--errors] [--speed N]
+Run: python bench/bench_stance.py [--errors] [--speed N] [--synthetic N]
 """
 
 from __future__ import annotations
@@ -22,19 +25,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import stance
-from tracker.analysis import tagging
+from tracker.analysis import stance, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stance_corpus import labelled_corpus  # noqa: E402  (a sibling script, not a package)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
-SENTENCES_PATH = SHARED_DIR / "stance" / "evidence_inference_dev.jsonl"
-PAIRS_PATH = SHARED_DIR / "stance" / "fm_dev.jsonl"
+STANCE_DIR = SHARED_DIR / "stance"
+SENTENCES_PATH = STANCE_DIR / "evidence_inference_dev.jsonl"
 FIXTURES_DIR = SHARED_DIR / "fixtures" / "fibromyalgia"
-# Publication types that make an article a review, for the design the stance reader is given.
+# Publication types that make an article a review or a trial, for the design the stance reader is given.
 _DESIGN_BY_TYPE = (("Meta-Analysis", "meta_analysis"), ("Systematic Review", "systematic_review"),
                    ("Scoping Review", "systematic_review"), ("Randomized Controlled Trial", "rct"),
                    ("Clinical Trial", "clinical_trial"), ("Review", "narrative_review"))
+TARGETS = {"accuracy": 0.85, "supports precision": 0.85, "supports recall": 0.60, "no_finding recall": 0.85,
+           "high supports precision": 0.92}
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -80,6 +87,8 @@ def bench_directions(show_errors: bool) -> None:
 
 
 def _fixture_articles() -> dict[str, dict]:
+    if not FIXTURES_DIR.exists():
+        sys.exit(f"bench_stance: {FIXTURES_DIR} not found; it holds the texts of the labelled pairs")
     articles = {}
     records = json.loads((FIXTURES_DIR / "affective-pain-fibromyalgia-filtered-extract.json").read_text())["records"]
     for record in records:
@@ -93,6 +102,13 @@ def _fixture_articles() -> dict[str, dict]:
                 articles.setdefault(pmid, {"title": record.get("title") or record.get("Title") or "",
                                            "abstract": record.get("abstract") or record.get("Abstract") or "",
                                            "publication_types": []})
+    for name in ("llm-symposium-fibromyalgia-filtered-extract-2.jsonl", "evidence-inference-fibromyalgia-rcts.jsonl"):
+        path = FIXTURES_DIR / name
+        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else ():
+            record = json.loads(line) if line.strip() else {}
+            if record.get("pmid") and record.get("publication_types"):
+                articles.setdefault(str(record["pmid"]), {"title": "", "abstract": ""})["publication_types"] = \
+                    record["publication_types"]
     return articles
 
 
@@ -103,65 +119,144 @@ def _design(publication_types: list[str]) -> str:
     return "other"
 
 
-def bench_stances(show_errors: bool) -> None:
-    pairs = _read_jsonl(PAIRS_PATH)
-    if not FIXTURES_DIR.exists():
-        sys.exit(f"bench_stance: {FIXTURES_DIR} not found; it holds the texts of the labelled pairs")
+class Reader:
+    """The shipped hypotheses, compiled once, and the stance of a set of labelled articles read as the store
+    would: tagged first (the abbreviations an abstract defines come from tagging), then read."""
+
+    def __init__(self) -> None:
+        hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+        self.rules = tagging.compile_rules(hypotheses)
+        self.stance_rules = stance.compile_stance_rules(hypotheses, self.rules)
+
+    def read(self, articles: list[dict], pairs: list[tuple[int, str]]) -> pd.DataFrame:
+        frame = pd.DataFrame(articles).drop_duplicates("pmid")
+        tagged = tagging.tag_articles(frame.assign(keywords=[[]] * len(frame), mesh_terms=[[]] * len(frame),
+                                                   corrections=[[]] * len(frame)), self.rules).tags
+        matched = {(int(pmid), cause): terms for pmid, cause, terms in
+                   tagged[["pmid", "hypothesis_id", "matched_terms"]].itertuples(index=False, name=None)}
+        tags = pd.DataFrame([{"pmid": pmid, "hypothesis_id": cause, "matched_terms": matched.get((pmid, cause), [])}
+                             for pmid, cause in pairs])
+        facets = frame[["pmid", "design"]]
+        return stance.read_stances(frame, tags, facets, self.stance_rules).set_index(["pmid", "hypothesis_id"])
+
+
+def real_sets(reader: Reader) -> dict[str, list[tuple[dict, pd.Series]]]:
+    """Every real labelled set: its pairs, each with the row the reader gives it."""
     fixtures = _fixture_articles()
-    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
-    rules = tagging.compile_rules(hypotheses)
-    stance_rules = stance.compile_stance_rules(hypotheses, rules)
-    articles, tags, facets = [], [], []
-    for pair in pairs:
-        text = fixtures.get(str(pair["pmid"]), {})
-        title = pair.get("title") or text.get("title", "")
-        abstract = pair.get("abstract") or text.get("abstract", "")
-        types = text.get("publication_types", [])
-        articles.append({"pmid": int(pair["pmid"]), "title": title, "abstract": abstract,
-                         "abstract_sections": stance.sections_from_text(abstract), "publication_types": types})
-        facets.append({"pmid": int(pair["pmid"]), "design": _design(types)})
-    articles_frame = pd.DataFrame(articles).drop_duplicates("pmid")
-    # The abbreviations an abstract defines come from tagging, as in the store.
-    tagged = tagging.tag_articles(articles_frame.assign(keywords=[[]] * len(articles_frame),
-                                                        mesh_terms=[[]] * len(articles_frame)), rules).tags
-    for pair in pairs:
-        matched = tagged[(tagged["pmid"] == int(pair["pmid"])) & (tagged["hypothesis_id"] == pair["hypothesis"])]
-        tags.append({"pmid": int(pair["pmid"]), "hypothesis_id": pair["hypothesis"],
-                     "matched_terms": matched["matched_terms"].iloc[0] if len(matched) else []})
-    read = stance.read_stances(articles_frame, pd.DataFrame(tags), pd.DataFrame(facets).drop_duplicates("pmid"),
-                               stance_rules).set_index(["pmid", "hypothesis_id"])
-    judged = []
-    for pair in pairs:
-        row = read.loc[(int(pair["pmid"]), pair["hypothesis"])]
-        judged.append((pair, row))
-    correct = sum(pair["stance"] == row["stance"] for pair, row in judged)
-    print(f"stance on {PAIRS_PATH.name}: {len(pairs)} (article, cause) pairs, gold "
-          f"{dict(Counter(p['stance'] for p in pairs))}")
-    print(f"  accuracy                               {correct / len(judged):.3f}")
+    sets = {}
+    for path in sorted(STANCE_DIR.glob("fm_*.jsonl")):
+        pairs = _read_jsonl(path)
+        articles = []
+        for pair in pairs:
+            text = fixtures.get(str(pair["pmid"]), {})
+            abstract = pair.get("abstract") or text.get("abstract", "")
+            types = text.get("publication_types", [])
+            articles.append({"pmid": int(pair["pmid"]), "title": pair.get("title") or text.get("title", ""),
+                             "abstract": abstract, "abstract_sections": stance.sections_from_text(abstract),
+                             "publication_types": types, "design": _design(types)})
+        read = reader.read(articles, [(int(pair["pmid"]), pair["hypothesis"]) for pair in pairs])
+        sets[path.name] = [(pair, read.loc[(int(pair["pmid"]), pair["hypothesis"])]) for pair in pairs]
+    return sets
+
+
+def synthetic_set(reader: Reader, count: int) -> list[tuple[dict, pd.Series]]:
+    corpus = labelled_corpus(count)
+    articles = [{"pmid": article.pmid, "title": article.title,
+                 "abstract": " ".join(section["text"] for section in article.sections),
+                 "abstract_sections": article.sections, "publication_types": article.publication_types,
+                 "design": article.design} for article in corpus]
+    pairs = [(article.pmid, cause) for article in corpus for cause in article.gold]
+    read = reader.read(articles, pairs)
+    return [({"pmid": article.pmid, "hypothesis": cause, "stance": gold, "shape": article.shape},
+             read.loc[(article.pmid, cause)]) for article in corpus for cause, gold in article.gold.items()]
+
+
+def figures(judged: list[tuple[dict, pd.Series]]) -> dict[str, object]:
+    """Accuracy, per-class precision and recall with their counts, the confusion matrix, and the precision of the
+    high-confidence readings."""
+    result: dict[str, object] = {"pairs": len(judged),
+                                 "accuracy": sum(p["stance"] == r["stance"] for p, r in judged) / len(judged)}
     for label in stance.STANCES:
-        predicted = [pair for pair, row in judged if row["stance"] == label]
-        actual = [pair for pair, _ in judged if pair["stance"] == label]
-        hits = [pair for pair in predicted if pair["stance"] == label]
-        precision = f"{len(hits) / len(predicted):.3f}" if predicted else "  n/a"
-        recall = f"{len(hits) / len(actual):.3f}" if actual else "  n/a"
-        target = "  (target >= 0.80)" if label in ("supports", "contradicts") else ""
-        print(f"  {label:<12} precision {precision} ({len(hits)}/{len(predicted)})  recall {recall} "
-              f"({len(hits)}/{len(actual)}){target}")
-    kinds = sum(pair["evidence_kind"] == row["evidence_kind"] for pair, row in judged)
-    hedges = [(pair, row) for pair, row in judged if pair["stance"] != "no_finding" and row["stance"] == pair["stance"]]
-    print(f"  evidence_kind accuracy                 {kinds / len(judged):.3f}")
-    if hedges:
-        print(f"  hedged agreement on correct findings   "
-              f"{sum(bool(p['hedged']) == bool(r['hedged']) for p, r in hedges) / len(hedges):.3f}")
+        predicted = [p for p, r in judged if r["stance"] == label]
+        actual = [p for p, _ in judged if p["stance"] == label]
+        hits = sum(p["stance"] == label for p in predicted)
+        result[f"{label} precision"] = (hits, len(predicted))
+        result[f"{label} recall"] = (hits, len(actual))
+    confident = [(p, r) for p, r in judged if r.get("confidence", "high") == "high"]
+    high_supports = [p for p, r in confident if r["stance"] == "supports"]
+    result["high supports precision"] = (sum(p["stance"] == "supports" for p in high_supports), len(high_supports))
+    high_findings = [(p, r) for p, r in confident if r["stance"] != "no_finding"]
+    result["high finding precision"] = (sum(p["stance"] == r["stance"] for p, r in high_findings),
+                                        len(high_findings))
+    result["high share"] = (len(confident), len(judged))
+    result["confusion"] = Counter((p["stance"], r["stance"]) for p, r in judged)
+    return result
+
+
+def _ratio(value: tuple[int, int]) -> str:
+    hits, total = value
+    return f"{hits / total:.2f} ({hits}/{total})" if total else "n/a (0/0)"
+
+
+def print_side_by_side(results: dict[str, dict]) -> None:
+    names = list(results)
+    width = max(20, *(len(name) + 2 for name in names))
+    print("".join([f"{'':<28}"] + [f"{name:>{width}}" for name in names]) + "   target")
+    print("".join([f"{'pairs':<28}"] + [f"{results[name]['pairs']:>{width}}" for name in names]))
+    print("".join([f"{'4-class accuracy':<28}"] + [f"{results[name]['accuracy']:>{width}.3f}" for name in names])
+          + f"   >= {TARGETS['accuracy']}")
+    for label in stance.STANCES:
+        for measure in ("precision", "recall"):
+            key = f"{label} {measure}"
+            target = f"   >= {TARGETS[key]}" if key in TARGETS else ""
+            print("".join([f"{key:<28}"] + [f"{_ratio(results[name][key]):>{width}}" for name in names]) + target)
+    for key in ("high supports precision", "high finding precision", "high share"):
+        target = f"   >= {TARGETS[key]}" if key in TARGETS else ""
+        print("".join([f"{key:<28}"] + [f"{_ratio(results[name][key]):>{width}}" for name in names]) + target)
+
+
+def print_confusion(name: str, confusion: Counter) -> None:
+    labels = stance.STANCES
+    print(f"  confusion on {name} (rows gold, columns read):")
+    print("    " + f"{'':<12}" + "".join(f"{label:>13}" for label in labels))
+    for gold in labels:
+        print("    " + f"{gold:<12}" + "".join(f"{confusion[(gold, read)]:>13}" for read in labels))
+
+
+def print_errors(name: str, judged: list[tuple[dict, pd.Series]]) -> None:
+    print(f"  pairs read wrongly in {name}:")
+    for pair, row in judged:
+        if pair["stance"] != row["stance"]:
+            why = f" ({row['confidence_reason']})" if row.get("confidence_reason") else ""
+            sentence = str(row["sentence"]).replace("\n", " | ")[:300]
+            print(f"    {pair['pmid']} {pair['hypothesis']}: gold {pair['stance']}, read {row['stance']}"
+                  f"/{row.get('confidence', '-')}{why} [{row['cue']}] {sentence}")
+
+
+def bench_stances(show_errors: bool, synthetic_count: int) -> None:
+    reader = Reader()
+    sets = real_sets(reader)
+    sets["all real pairs"] = [item for judged in list(sets.values()) for item in judged]
+    if synthetic_count:
+        sets["synthetic"] = synthetic_set(reader, synthetic_count)
+    results = {name: figures(judged) for name, judged in sets.items()}
+    print(f"stance per (article, cause) pair; real sets from {STANCE_DIR}, synthetic from bench/stance_corpus.py")
+    print_side_by_side(results)
+    for name, result in results.items():
+        print_confusion(name, result["confusion"])
     if show_errors:
-        for pair, row in judged:
-            if pair["stance"] != row["stance"] or pair["evidence_kind"] != row["evidence_kind"]:
-                print(f"    {pair['pmid']} {pair['hypothesis']}: gold {pair['stance']}/{pair['evidence_kind']}, "
-                      f"read {row['stance']}/{row['evidence_kind']} [{row['cue']}] {row['sentence']}")
+        for name, judged in sets.items():
+            if name != "all real pairs":
+                # The synthetic corpus can hold thousands: its first 40 errors, then their shapes.
+                print_errors(name, [item for item in judged if item[0]["stance"] != item[1]["stance"]][:40]
+                             if name == "synthetic" else judged)
+        synthetic = sets.get("synthetic", [])
+        shapes = Counter(pair["shape"] for pair, row in synthetic if pair["stance"] != row["stance"])
+        if shapes:
+            print(f"  synthetic errors by shape: {dict(shapes.most_common())}")
 
 
 def bench_speed(count: int) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_tagging import make_frame
 
     hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
@@ -169,15 +264,18 @@ def bench_speed(count: int) -> None:
     stance_rules = stance.compile_stance_rules(hypotheses, rules)
     frame = make_frame(count)
     frame["abstract_sections"] = [[] for _ in range(count)]
-    started = time.perf_counter()
-    tagged = tagging.tag_articles(frame, rules)
-    tagging_s = time.perf_counter() - started
-    started = time.perf_counter()
-    read = stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules)
-    reading_s = time.perf_counter() - started
+    # Best of three rounds each: the machine is shared, and the ratio is what the target is about.
+    tagging_s = reading_s = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        tagged = tagging.tag_articles(frame, rules)
+        tagging_s = min(tagging_s, time.perf_counter() - started)
+        started = time.perf_counter()
+        read = stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules)
+        reading_s = min(reading_s, time.perf_counter() - started)
     print(f"speed on {count:,} synthetic articles ({len(read):,} article-cause pairs):")
     print(f"  tagging {count / tagging_s:,.0f} articles/s, stance {count / reading_s:,.0f} articles/s: "
-          f"reading stance costs {reading_s / tagging_s:.1f}x tagging")
+          f"reading stance costs {reading_s / tagging_s:.1f}x tagging (target <= 3x)")
 
 
 def main() -> None:
@@ -185,10 +283,12 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="List the sentences and pairs read wrongly.")
     parser.add_argument("--speed", type=int, default=5_000, metavar="N",
                         help="Synthetic articles for the speed figure (0 skips it).")
+    parser.add_argument("--synthetic", type=int, default=4_000, metavar="N",
+                        help="Articles of the labelled synthetic corpus (0 skips it).")
     arguments = parser.parse_args()
     bench_directions(arguments.errors)
     print()
-    bench_stances(arguments.errors)
+    bench_stances(arguments.errors, arguments.synthetic)
     if arguments.speed:
         print()
         bench_speed(arguments.speed)

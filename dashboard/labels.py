@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracker.analysis.evidence import EVIDENCE_LEVEL_LABELS, EVIDENCE_LEVELS
 from tracker.models import STANCES
-from tracker.vocabulary import HIGH_LEVEL_DESIGNS, STANCE_BADGES, STANCE_LABELS
+from tracker.vocabulary import HIGH_LEVEL_DESIGNS, READING_LABELS, READINGS, STANCE_BADGES
 
 
 NCBI_POLICY_URL = "https://www.ncbi.nlm.nih.gov/home/about/policies/"
@@ -38,8 +38,9 @@ INTEGRITY_BADGES = {"retracted": "RETRACTED", "has_erratum": "Erratum", "express
 BADGE_COLOURS = {**{badge: "blue" if design in HIGH_LEVEL_DESIGNS else "gray" for design, badge in DESIGN_BADGES.items()},
                  **{STANCE_BADGES[stance]: colour for stance, colour in zip(STANCES, ("green", "orange", "violet", "gray"))},
                  "RETRACTED": "red", "Erratum": "yellow", "Concern": "yellow"}
-# Colours that stay apart for colour-blind readers (ColorBrewer Dark2 and Blues), one per stacked group.
-STANCE_COLOURS = {STANCE_LABELS[stance]: colour
-                  for stance, colour in zip(STANCES, ("#1b9e77", "#d95f02", "#7570b3", "#c7c7c7"))}
+# Colours that stay apart for colour-blind readers (ColorBrewer Dark2 and Blues), one per stacked group; a finding
+# read with low confidence takes a pale tint of its stance's colour, stacked above the confident ones.
+STANCE_COLOURS = {READING_LABELS[reading]: colour for reading, colour in zip(
+    READINGS, ("#1b9e77", "#d95f02", "#7570b3", "#a9dcc9", "#f6c39c", "#cbc8e4", "#c7c7c7"))}
 LEVEL_COLOURS = {EVIDENCE_LEVEL_LABELS[level]: colour
                  for level, colour in zip(EVIDENCE_LEVELS, ("#08519c", "#6baed6", "#fdae6b", "#d9d9d9"))}

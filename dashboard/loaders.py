@@ -41,6 +41,9 @@ class StoreState(NamedTuple):
 
     db_path: str
     file_stamps: tuple[int, ...]  # modification time (ns) and size (bytes) of the store and of its WAL
+    # The configured causes: rows of any other id (a renamed cause's) are parked in the store and never read.
+    # None reads every id.
+    hypothesis_ids: tuple[str, ...] | None = None
 
 
 def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
@@ -53,7 +56,7 @@ def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     return load_settings(hypotheses_path=options.hypotheses, db_path=options.db, environ=dict(environ))
 
 
-def read_store_state(db_path: Path) -> StoreState | None:
+def read_store_state(db_path: Path, hypothesis_ids: tuple[str, ...] | None = None) -> StoreState | None:
     """Fingerprint the store from its files' metadata, or None when there is no store file yet.
 
     Every rerun calls this, so it opens no connection: an unreadable store is reported by the first loader.
@@ -70,7 +73,7 @@ def read_store_state(db_path: Path) -> StoreState | None:
             stamps += [0, 0]
             continue
         stamps += [status.st_mtime_ns, status.st_size]
-    return StoreState(str(path), tuple(stamps))
+    return StoreState(str(path), tuple(stamps), hypothesis_ids)
 
 
 
@@ -100,7 +103,8 @@ def selected_batches(state: StoreState, chosen: ArticleFilter, details: Sequence
     """The chosen articles' rows (the named detail columns decoded) and their stance rows, a batch at a time, in
     the order `tracker export` writes them: never cached, it is read once for a download."""
     with store.reading(Path(state.db_path)) as connection:
-        yield from store.iter_selected_batches(connection, chosen, details=details)
+        yield from store.iter_selected_batches(connection, chosen, hypothesis_ids=state.hypothesis_ids,
+                                               details=details, stance_columns=("stance", "confidence"))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -201,7 +205,7 @@ def load_rows_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
     """The catalogue rows of a few PMIDs (a page of a table, one linked article), in the order given; PMIDs not
     stored are left out."""
     with store.reading(Path(state.db_path)) as connection:
-        rows = store.load_catalogue(connection, pmids)
+        rows = store.load_catalogue(connection, state.hypothesis_ids, pmids=pmids)
     positions = pd.Index(rows["pmid"]).get_indexer(list(pmids))
     return rows.iloc[positions[positions >= 0]]
 
@@ -210,7 +214,8 @@ def load_rows_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
 def load_stances_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
     """The stance rows' key and stance of a few PMIDs (pmid, hypothesis_id, stance)."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, pmids=list(pmids), columns=("stance",))
+        return store.load_stance_frame(connection, pmids=list(pmids), columns=("stance", "confidence"),
+                                       hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -271,13 +276,14 @@ def load_revised_date(state: StoreState, pmid: int) -> str | None:
 def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
     """One article's stance rows with their deciding sentence, cue, section and sample sizes."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, pmids=[int(pmid)])
+        return store.load_stance_frame(connection, pmids=[int(pmid)], hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
-    """The evidence table with its stance key (a pair not read yet counts as `models.UNREAD_STANCE`)."""
+    """The evidence table with its reading key (`vocabulary.READINGS`: a finding read with low confidence apart
+    from the others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
     return evidence.evidence_table_from_summary(load_summaries(state)["by_year"], hypotheses,
                                                 include_retracted=include_retracted, by_stance=True)
 

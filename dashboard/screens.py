@@ -17,6 +17,7 @@ from dashboard import loaders, markup, views
 from dashboard.context import Context, selected_rows
 from dashboard.pages.cause import cause_page
 from dashboard.pages.citations import citations_page
+from dashboard.pages.citations import ANY_CONFIDENCE
 from dashboard.pages.overview import overview_page
 from dashboard.pages.status import status_page
 from tracker.config import Settings
@@ -35,7 +36,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
     try:
         settings = loaders.read_settings(argv, environ)
         db_name = str(settings.db_path)
-        state = loaders.read_store_state(settings.db_path)
+        state = loaders.read_store_state(settings.db_path, tuple(h.id for h in settings.hypotheses))
         if state is None:
             views.draw_missing_store(str(settings.db_path), Path(settings.db_path).parent.is_dir())
             return
@@ -83,6 +84,9 @@ def _apply_link(settings: Settings) -> None:
         if field in fields:
             value = fields[field]
             st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    if "stances" in fields:
+        # A count of stances names the confidence it counted, or none: what an earlier link set does not linger.
+        st.session_state["filter_confidence"] = fields.get("confidence", ANY_CONFIDENCE)
     if params.get("cause") in cause_ids:
         st.session_state["cause"] = params["cause"]
     years = (fields.get("from_year"), fields.get("to_year"))

@@ -15,7 +15,7 @@ from dashboard.markup import (anchor, doi_url, escape_text, highlight_phrase, hi
 from tracker import config
 from tracker.config import Hypothesis
 from tracker.models import STANCES
-from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, STANCE_BADGES, pubmed_url
+from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, STANCE_BADGES, pubmed_url
 from tracker.wording import plural
 
 
@@ -92,12 +92,16 @@ def _verb(count: int, verb: str) -> str:
 def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int, retracted: str | None) -> str:
     """A few plain sentences that sum up what the cause's articles found; every number links to its articles.
 
-    `counts` is `loaders.load_stance_counts`' frame (index: the stances), `tagged` the cause's article count.
+    `counts` is `loaders.load_stance_counts`' frame (index: the readings, a finding read with low confidence
+    apart), `tagged` the cause's article count. The findings counted are the high-confidence ones; the
+    low-confidence ones are told apart, so that a guess is never taken for a finding.
     """
-    def link(number: int, stance: str, **more: object) -> str:
-        return linked_count(number, causes=[cause.id], stances=[stance], retracted=retracted, **more)
+    def link(number: int, stance: str, confidence: str | None = "high", **more: object) -> str:
+        return linked_count(number, causes=[cause.id], stances=(stance,), retracted=retracted,
+                            confidence=confidence, **more)
 
-    n = {stance: int(counts.at[stance, "articles"]) for stance in STANCES}
+    n = {reading: int(counts.at[reading, "articles"]) for reading in counts.index}
+    low = {stance: n[reading] for stance, reading in LOW_CONFIDENCE_READINGS.items()}
     unread = max(0, tagged - sum(n.values()))
     first_years = counts["first_year"].dropna()
     since = f"Since {int(first_years.min())}, of" if len(first_years) else "Of"
@@ -105,15 +109,24 @@ def stance_summary_markdown(cause: Hypothesis, counts: pd.DataFrame, tagged: int
         f"{since} the {tagged:,} {plural(tagged, 'article')} tagged with {escape_text(cause.label)}, "
         f"{link(n['supports'], 'supports')} {_verb(n['supports'], 'report')} a finding that supports it, "
         f"{link(n['contradicts'], 'contradicts')} one that contradicts it (no difference, or the opposite of what "
-        f"it predicts), {link(n['mixed'], 'mixed')} mixed findings and {link(n['no_finding'], 'no_finding')} no "
-        "finding on it" + (f"; {unread:,} have not been read yet (`tracker retag` reads them)." if unread else ".")]
-    high = {stance: int(counts.at[stance, "high_level"]) for stance in STANCES}
-    if sum(high.values()):
+        f"it predicts), {link(n['mixed'], 'mixed')} mixed findings and {link(n['no_finding'], 'no_finding', None)} "
+        "no finding on it" + (f"; {unread:,} have not been read yet (`tracker retag` reads them)." if unread else ".")]
+    if sum(low.values()):
+        total = sum(low.values())
+        sentences.append(
+            f"Counted apart, {total:,} more {plural(total, 'article')} {_verb(total, 'report')} a finding the reader "
+            f"is not sure of (hedged wording, a pooled population, a measure named only by an abbreviation, an "
+            f"unstructured abstract; each article says why): {link(low['supports'], 'supports', 'low')} "
+            f"supporting, {link(low['contradicts'], 'contradicts', 'low')} contradicting, "
+            f"{link(low['mixed'], 'mixed', 'low')} mixed.")
+    high = {stance: int(counts.at[stance, "high_level"]) for stance in ("supports", "contradicts")}
+    if sum(int(value) for value in counts["high_level"]):
         sentences.append(
             "Among its meta-analyses, systematic reviews and randomised trials, "
-            f"{link(high['supports'], 'supports', designs=list(HIGH_LEVEL_DESIGNS))} {_verb(high['supports'], 'support')} "
-            f"it and {link(high['contradicts'], 'contradicts', designs=list(HIGH_LEVEL_DESIGNS))} "
-            f"{_verb(high['contradicts'], 'contradict')} it.")
+            f"{link(high['supports'], 'supports', designs=tuple(HIGH_LEVEL_DESIGNS))} "
+            f"{_verb(high['supports'], 'support')} it and "
+            f"{link(high['contradicts'], 'contradicts', designs=tuple(HIGH_LEVEL_DESIGNS))} "
+            f"{_verb(high['contradicts'], 'contradict')} it with high confidence.")
     else:
         sentences.append("None of its articles is a meta-analysis, systematic review or randomised trial.")
     sizes = []
@@ -189,11 +202,13 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str],
                   stances: pd.DataFrame | None = None) -> pd.DataFrame:
     """The citations table's visible columns, in the frame's order: the PubMed link first, the title with its
     badges (design, stance, retraction), then the rest. `stances` (pmid, hypothesis_id, stance) fills the stance."""
-    stance_lists: dict[int, list[tuple[str, str]]] = {}
+    stance_lists: dict[int, list[tuple[str, str, bool]]] = {}
     if stances is not None and len(stances):
         shown = stances[stances["pmid"].isin(frame["pmid"])]
-        for pmid, hypothesis_id, stance in shown[["pmid", "hypothesis_id", "stance"]].itertuples(index=False):
-            stance_lists.setdefault(int(pmid), []).append((hypothesis_id, stance))
+        low = (shown["confidence"] == "low").tolist() if "confidence" in shown else [False] * len(shown)
+        for (pmid, hypothesis_id, stance), unsure in zip(
+                shown[["pmid", "hypothesis_id", "stance"]].itertuples(index=False), low):
+            stance_lists.setdefault(int(pmid), []).append((hypothesis_id, stance, unsure and stance != "no_finding"))
     badges, stance_texts = [], []
     for pmid, design, retracted, erratum, concern in zip(
             frame["pmid"], frame["design"], frame["retracted"], frame["has_erratum"], frame["expression_of_concern"]):
@@ -203,7 +218,8 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str],
         row_badges += [badge for flag, badge in INTEGRITY_BADGES.items()
                        if bool({"retracted": retracted, "has_erratum": erratum, "expression_of_concern": concern}[flag])]
         badges.append(row_badges)
-        stance_texts.append("; ".join(f"{labels.get(h, h)}: {STANCE_BADGES[s].lower()}" for h, s in pairs) or None)
+        stance_texts.append("; ".join(f"{labels.get(h, h)}: {STANCE_BADGES[s].lower()}"
+                                      + (" (low confidence)" if unsure else "") for h, s, unsure in pairs) or None)
     return pd.DataFrame({
         "PubMed": [pubmed_url(pmid) for pmid in frame["pmid"]],
         "Title": frame["title"].to_numpy(dtype=object),
@@ -361,6 +377,10 @@ def stance_markup(row: object, labels: Mapping[str, str]) -> str:
     if present(row.cue):
         details.append(f"cue: <mark>{escape_text(str(row.cue))}</mark>")
     head = f"<strong>{cause}</strong>: {stance}" + (f" ({'; '.join(details)})" if details else "")
+    if getattr(row, "confidence", None) == "low":
+        # Why the reader is unsure, so that a guess is never taken for a finding.
+        reason = escape_text(str(row.confidence_reason)) if present(row.confidence_reason) else "no reason kept"
+        head += f"<br><em>Low confidence: {reason}.</em>"
     if not present(row.sentence):
         return f"<div>{head}</div>"
     section = f"<strong>{escape_text(str(row.section))}</strong>: " if present(row.section) else ""

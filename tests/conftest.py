@@ -1,14 +1,103 @@
-"""Shared test fixtures: no network but loopback, no NCBI_* from the developer's shell, a fresh store per test."""
+"""Shared test fixtures: no network but loopback, no NCBI_* from the developer's shell, a fresh store per test, and
+no process left running after its test."""
 
 from __future__ import annotations
 
+import ctypes
+import glob
 import ipaddress
+import os
+import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
+# prctl's PR_SET_CHILD_SUBREAPER: a process whose parent dies is handed to this one, not to init, so that what a
+# test's child started (a Streamlit under `tracker dashboard`) still shows as ours when it outlives its parent.
+_PR_SET_CHILD_SUBREAPER = 36
+# How long a child that was just killed may take to become a zombie before it counts as left running.
+_EXIT_GRACE_STEPS, _EXIT_GRACE_STEP_S = 40, 0.05
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Adopt every orphaned descendant of the test session (Linux), so that the process guard sees it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the guard still sees direct children
+
+
+def _process_state(pid: int) -> tuple[str, str] | None:
+    """A process' state letter ("Z" for a zombie) and its command line, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stat_file:
+            state = stat_file.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline_file:
+            command = cmdline_file.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except (OSError, IndexError):
+        return None
+    return state, command
+
+
+def _running_children() -> dict[int, str]:
+    """This process' children that are still running (zombies reaped on the way), with their command lines."""
+    children: dict[int, str] = {}
+    for path in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
+        try:
+            with open(path, encoding="ascii") as children_file:
+                pids = [int(pid) for pid in children_file.read().split()]
+        except OSError:
+            continue  # the thread ended meanwhile
+        for pid in pids:
+            state = _process_state(pid)
+            if state is None:
+                continue
+            if state[0] == "Z":
+                # A child that ended but was never waited for (or an orphan handed to us): reap it.
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                continue
+            children[pid] = state[1]
+    return children
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_running(request: pytest.FixtureRequest):
+    """Fail a test that leaves a process running after its own fixtures ended, and stop that process.
+
+    Autouse, so it is set up before the test's other fixtures and checks after all of them are torn down.
+    """
+    yield
+    if not os.path.isdir(f"/proc/{os.getpid()}/task"):
+        return  # no /proc to look in
+    left = _running_children()
+    for _ in range(_EXIT_GRACE_STEPS):
+        if not left:
+            return
+        # time.sleep, not a clock deadline: the suite also runs under faketime.
+        time.sleep(_EXIT_GRACE_STEP_S)
+        left = _running_children()
+    listed = "; ".join(f"PID {pid} ({command})" for pid, command in sorted(left.items()))
+    # Killing a child hands us what it started (we are the subreaper): a few rounds stop those too.
+    stopping = left
+    for _ in range(5):
+        for pid in stopping:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        time.sleep(_EXIT_GRACE_STEP_S)
+        stopping = _running_children()
+        if not stopping:
+            break
+    pytest.fail(f"{request.node.name} left {len(left)} process{'es' if len(left) > 1 else ''} running: {listed}; "
+                "stop every process a test starts in a finally block or a fixture", pytrace=False)
 
 
 def _is_loopback(address: object) -> bool:

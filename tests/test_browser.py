@@ -78,7 +78,11 @@ def _start_dashboard(db_path: Path, hypotheses_path: Path = DEFAULT_HYPOTHESES_P
         cwd=PROJECT_DIR, env=_tracker_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         # Its own process group, so that stopping it stops anything it started too.
         start_new_session=True)
-    wait_for_health(port, server)
+    try:
+        wait_for_health(port, server)
+    except BaseException:
+        stop_server(server)
+        raise
     return server, f"http://127.0.0.1:{port}/"
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.seed import make_articles, read_catalogue, seed_stances, seed_store
 
+from tracker import store
 from tracker.cli import cli
+from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(cli.commands)
@@ -160,3 +165,51 @@ def test_readme_says_how_to_run_tracker_after_make_run() -> None:
     first_section = README.split("\n## ")[0]
     assert "make run PORT=8601" in first_section
     assert ". .venv/bin/activate" in first_section and ".venv/bin/tracker" in first_section
+
+
+# --- a cause renamed in the hypotheses file -------------------------------------------------------------------------
+
+@pytest.fixture
+def renamed_cause(tmp_path: Path) -> tuple[Path, Path]:
+    """A store seeded with the shipped causes and stances, and a hypotheses file that renames serotonin."""
+    db_path = tmp_path / "tracker.sqlite"
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(60, seed=3))
+    seed_stances(db_path, read_catalogue(db_path))
+    renamed = tmp_path / "hypotheses.toml"
+    renamed.write_text(DEFAULT_HYPOTHESES_PATH.read_text(encoding="utf-8").replace(
+        'id = "serotonin"', 'id = "serotonin_deficit"'), encoding="utf-8")
+    return db_path, renamed
+
+
+def _rows_of(db_path: Path, table: str, hypothesis_id: str) -> int:
+    with store.reading(db_path) as connection:
+        return connection.execute(f"SELECT COUNT(*) FROM {table} WHERE hypothesis_id = ?", (hypothesis_id,)).fetchone()[0]
+
+
+def test_a_renamed_cause_leaves_no_ghost_in_an_export(renamed_cause: tuple[Path, Path]) -> None:
+    db_path, hypotheses_path = renamed_cause
+    result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--hypotheses", str(hypotheses_path)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    carried = {cause for row in rows for cause in row["hypotheses"].split("; ")}
+    matched = {part.split(": ")[0] for row in rows for part in row["matched_terms"].split(" | ") if part}
+    assert "serotonin" not in carried | matched
+    assert "fibromyalgia" in carried and "sleep" in matched
+
+
+def test_status_says_what_is_parked_and_nothing_is_deleted(renamed_cause: tuple[Path, Path]) -> None:
+    import json
+
+    db_path, hypotheses_path = renamed_cause
+    counts = {table: _rows_of(db_path, table, "serotonin") for table in ("hypothesis_articles", "stances")}
+    assert min(counts.values()) > 0
+    result = CliRunner().invoke(cli, ["status", "--db", str(db_path), "--hypotheses", str(hypotheses_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        f"parked: serotonin ({counts['hypothesis_articles']} linked articles, {counts['stances']} stances) is no "
+        "longer in the hypotheses file: kept in the store, neither shown nor exported; give a cause that id again "
+        "to show it")
+    result = CliRunner().invoke(cli, ["status", "--json", "--db", str(db_path), "--hypotheses", str(hypotheses_path)])
+    assert json.loads(result.stdout)["parked"] == [
+        {"hypothesis": "serotonin", "linked": counts["hypothesis_articles"], "stances": counts["stances"]}]
+    assert {table: _rows_of(db_path, table, "serotonin") for table in counts} == counts

@@ -238,13 +238,22 @@ def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, 
     catalogue = read_catalogue(stance_db)
     stances = read_stances(stance_db)
     plotted = chart_frames(app)[0]
-    assert set(plotted["group"]) <= set(vocabulary.STANCE_LABELS.values())
-    table = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
-    table = table[table["year"].notna()]
-    expected = table.groupby(["hypothesis_id", "stance"])["count"].sum()
+    assert set(plotted["group"]) <= set(vocabulary.READING_LABELS.values())
     got = plotted.groupby(["hypothesis_id", "group"])["value"].sum()
-    for (hypothesis_id, stance), count in expected.items():
-        assert got.get((hypothesis_id, vocabulary.STANCE_LABELS[stance]), 0) == count
+    # Each finding counted once, under its stance when read with high confidence, apart when read with low.
+    counted = catalogue[catalogue["pub_year"].notna() & ~catalogue["retracted"].astype(bool)]
+    rows = stances[stances["pmid"].isin(counted["pmid"]) & (stances["stance"] != "no_finding")]
+    carried = {(pmid, h) for pmid, ids in zip(counted["pmid"], counted["hypotheses"]) for h in ids}
+    rows = rows[[(pmid, h) in carried for pmid, h in zip(rows["pmid"], rows["hypothesis_id"])]]
+    keys = rows["stance"].where(rows["confidence"] == "high", rows["stance"] + "_low")
+    expected = rows.assign(key=keys).groupby(["hypothesis_id", "key"]).size()
+    assert {"supports_low", "contradicts_low", "mixed_low", "supports", "contradicts"} <= set(keys)
+    for (hypothesis_id, key), count in expected.items():
+        assert got.get((hypothesis_id, vocabulary.READING_LABELS[key]), 0) == count
+    # With no finding (read, or not read yet), every tagged article of a known year is counted once.
+    table = evidence.evidence_table(catalogue, settings.hypotheses)
+    assert got.groupby(level=0).sum().to_dict() == table[table["year"].notna()].groupby("hypothesis_id")[
+        "count"].sum().to_dict()
     balance = chart_frames(app)[2]
     high = evidence.evidence_table(catalogue, settings.hypotheses, stances=stances)
     high = high[high["design"].isin(["meta_analysis", "systematic_review", "rct"])]
@@ -289,6 +298,8 @@ def test_filters_give_the_rows_and_order_of_select_articles(monkeypatch, seeded_
     ({"filter_stances": ["supports"]}, Selection(stances=("supports",))),
     ({"filter_causes": ["sleep"], "filter_stances": ["contradicts", "mixed"]},
      Selection(hypotheses=("sleep",), stances=("contradicts", "mixed"))),
+    ({"filter_stances": ["supports"], "filter_confidence": "low"}, Selection(stances=("supports",),
+                                                                           confidence="low")),
 ])
 def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets, selection) -> None:
     app = run_app(monkeypatch, stance_db, "Citations", **widgets)
@@ -303,8 +314,11 @@ def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets,
     for pmid, text in zip(shown["PMID"], shown["Stance"]):
         rows = stances[stances["pmid"] == pmid]
         assert text == "; ".join(f"{labels[h]}: {vocabulary.STANCE_BADGES[s].lower()}"
-                                 for h, s in zip(rows["hypothesis_id"], rows["stance"]))
+                                 + (" (low confidence)" if c == "low" and s != "no_finding" else "")
+                                 for h, s, c in zip(rows["hypothesis_id"], rows["stance"], rows["confidence"]))
         kept = rows[rows["stance"].isin(selection.stances)]
+        if selection.confidence:
+            kept = kept[kept["confidence"] == selection.confidence]
         if selection.hypotheses:
             kept = kept[kept["hypothesis_id"].isin(selection.hypotheses)]
         assert len(kept), f"{pmid} has no chosen stance for a chosen cause"
@@ -640,30 +654,57 @@ def test_the_cause_page_sums_up_the_stances_with_links(monkeypatch, stance_db, s
     catalogue, stances = read_catalogue(stance_db), read_stances(stance_db)
     summary = next(m.value for m in app.markdown if "report a finding that supports it" in m.value)
     ids = [h.id for h in settings.hypotheses]
-    for stance in STANCES:
-        expected = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=(stance,)), stances=stances,
-                                   hypothesis_ids=ids)
-        link = markup.citations_link(causes=["sleep"], stances=[stance])
-        assert f"[{len(expected):,}]({link})" in summary
-    high = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("supports",),
+    # Each finding counted by the confidence of its reading, each count linking to exactly its articles.
+    for stance in ("supports", "contradicts", "mixed"):
+        for confidence in ("high", "low"):
+            expected = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=(stance,),
+                                                            confidence=confidence),
+                                       stances=stances, hypothesis_ids=ids)
+            link = markup.citations_link(causes=["sleep"], stances=(stance,), confidence=confidence)
+            assert f"[{len(expected):,}]({link})" in summary
+    no_finding = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("no_finding",)),
+                                 stances=stances, hypothesis_ids=ids)
+    assert f"[{len(no_finding):,}]({markup.citations_link(causes=['sleep'], stances=('no_finding',))})" in summary
+    assert "Counted apart" in summary and "not sure of" in summary
+    high = select_articles(catalogue, Selection(hypotheses=("sleep",), stances=("supports",), confidence="high",
                                                 designs=("meta_analysis", "systematic_review", "rct")),
                            stances=stances, hypothesis_ids=ids)
-    assert f"[{len(high):,}]({markup.citations_link(causes=['sleep'], stances=['supports'], designs=['meta_analysis', 'systematic_review', 'rct'])})" in summary
+    link = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="high",
+                                 designs=("meta_analysis", "systematic_review", "rct"))
+    assert f"[{len(high):,}]({link})" in summary
     assert len(chart_frames(app)) == 4  # by stance and by evidence level over time, then design and species
 
 
 def test_the_stance_summary_agrees_with_its_counts_and_keeps_its_links_working(settings) -> None:
     cause = settings.hypothesis("sleep")
-    counts = pd.DataFrame({"articles": [1, 2, 0, 0], "high_level": [1, 0, 0, 0], "with_size": [1, 0, 0, 0],
-                           "patients": [1, 0, 0, 0], "first_year": [2001, 2003, None, None]},
-                          index=pd.Index(list(STANCES), name="stance"))
-    summary = views.stance_summary_markdown(cause, counts, tagged=3, retracted=None)
-    supports = markup.citations_link(causes=["sleep"], stances=["supports"])
-    assert f"the 3 articles tagged with {markup.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
-    assert f"[1]({markup.citations_link(causes=['sleep'], stances=['supports'], designs=list(vocabulary.HIGH_LEVEL_DESIGNS))}) " \
-           "supports it and" in summary
+    counts = pd.DataFrame({"articles": [1, 2, 0, 3, 0, 0, 0], "high_level": [1, 0, 0, 0, 0, 0, 0],
+                           "with_size": [1, 0, 0, 0, 0, 0, 0], "patients": [1, 0, 0, 0, 0, 0, 0],
+                           "first_year": [2001, 2003, None, 2004, None, None, None]},
+                          index=pd.Index(list(vocabulary.READINGS), name="stance"))
+    summary = views.stance_summary_markdown(cause, counts, tagged=6, retracted=None)
+    supports = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="high")
+    assert f"the 6 articles tagged with {markup.escape_text(cause.label)}, [1]({supports}) reports a finding" in summary
+    low = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="low")
+    assert "Counted apart, 3 more articles report a finding the reader is not sure of" in summary
+    assert f"[3]({low}) supporting" in summary
+    high_level = markup.citations_link(causes=["sleep"], stances=("supports",), confidence="high",
+                                       designs=tuple(vocabulary.HIGH_LEVEL_DESIGNS))
+    assert f"[1]({high_level}) supports it and" in summary
     # The sample-size sentence starts with a capital and keeps its link as built (page=Citations, not citations).
     assert f"The [1]({supports}) supporting article that states a sample size studied 1 patient in all." in summary
+
+
+def test_the_article_says_why_a_reading_is_low_confidence() -> None:
+    row = pd.DataFrame([{"hypothesis_id": "autonomic", "stance": "supports", "evidence_kind": "comparison",
+                         "hedged": False, "section": "RESULTS", "sentence": "ESC was lower than in controls.",
+                         "cue": "lower", "n_patients": None, "n_controls": None, "confidence": "low",
+                         "confidence_reason": "construct inferred from the abbreviation <ESC>"}])
+    html = views.stance_markup(next(row.itertuples(index=False)), {"autonomic": "Autonomic nervous system"})
+    reason = markup.escape_text("construct inferred from the abbreviation <ESC>")
+    assert "<ESC>" not in reason and f"<em>Low confidence: {reason}.</em>" in html
+    sure = views.stance_markup(next(row.assign(confidence="high", confidence_reason=None).itertuples(index=False)),
+                               {"autonomic": "Autonomic nervous system"})
+    assert "Low confidence" not in sure
 
 
 @pytest.mark.parametrize(("doi", "expected"), [
@@ -838,6 +879,19 @@ def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_sca
         charts._design_heatmap_spec.cache_clear()
 
 
+def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, settings) -> None:
+    configured = tuple(h.id for h in settings.hypotheses if h.id != "serotonin")
+    state = loaders.read_store_state(stance_db, configured)
+    pmids = tuple(int(pmid) for pmid in read_catalogue(stance_db)["pmid"])
+    rows = loaders.load_rows_of(state, pmids)
+    assert not any("serotonin" in carried for carried in rows["hypotheses"])
+    assert "serotonin" not in set(loaders.load_stances_of(state, pmids)["hypothesis_id"])
+    assert "serotonin" not in set(loaders.load_article_stances(state, pmids[0])["hypothesis_id"])
+    # The same store under the full list still shows the cause: its rows were parked, not deleted.
+    full = loaders.load_rows_of(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)), pmids)
+    assert any("serotonin" in carried for carried in full["hypotheses"])
+
+
 # --- scale -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("page", ["Overview", "Cause", "Citations"])
@@ -846,9 +900,9 @@ def test_no_page_reads_the_whole_catalogue(monkeypatch, stance_db, page) -> None
     # catalogue would take half a minute and gigabytes.
     read_by_pmid = store.load_catalogue
 
-    def refuse_all(connection, pmids=None):
+    def refuse_all(connection, hypothesis_ids=None, *, pmids=None):
         assert pmids is not None, "a page read every article of the store"
-        return read_by_pmid(connection, pmids)
+        return read_by_pmid(connection, hypothesis_ids, pmids=pmids)
 
     monkeypatch.setattr(store, "load_catalogue", refuse_all)
     app = run_app(monkeypatch, stance_db, query={"page": page})

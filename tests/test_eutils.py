@@ -380,3 +380,40 @@ def test_a_single_try_is_called_one_try(tmp_path: Path, server: EutilsStandin) -
     with EutilsClient(settings, sleep=lambda _: None) as client:
         with pytest.raises(EutilsError, match=r"NCBI answered 502 Bad Gateway, still after 1 try; "):
             client.esearch(SEROTONIN_QUERY)
+
+
+# --- what retrying cannot fix fails at once, with its reason -------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("http://127.0.0.1:99999/entrez/eutils/", "Port out of range 0-65535"),
+    ("http://127.0.0.1:port/entrez/eutils/", "Port could not be cast to integer value as 'port'"),
+])
+def test_a_url_no_request_can_be_sent_to_fails_at_once(tmp_path: Path, url: str, reason: str) -> None:
+    settings = make_settings(tmp_path, url)
+    delays_s: list[float] = []
+    with EutilsClient(settings, sleep=delays_s.append) as client:
+        with pytest.raises(EutilsError) as raised:
+            client.esearch(SEROTONIN_QUERY)
+        assert client.requests_made == 1
+    assert delays_s == []
+    assert str(raised.value) == (f"esearch.fcgi: no request can be sent to NCBI_EUTILS_URL ({url}): {reason}; "
+                                 "fix NCBI_EUTILS_URL")
+
+
+@pytest.mark.parametrize("fault", [
+    Fault.server_error(500, "Request is too long: the query exceeds the maximum length"),
+    Fault.server_error(400, "The query is too long"),
+    Fault.server_error(414),
+    Fault.server_error(413),
+])
+def test_a_query_too_long_fails_at_once_saying_so(tmp_path: Path, server: EutilsStandin, fault: Fault) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.fail_next("esearch", fault, times=5)
+    with EutilsClient(settings, sleep=lambda _: None) as client:
+        with pytest.raises(EutilsQueryError) as raised:
+            client.esearch(SEROTONIN_QUERY)
+        assert client.requests_made == 1
+    phrase = HTTPStatus(fault.status).phrase
+    said = fault.message or "The server encountered a problem and could not complete your request."
+    assert str(raised.value) == (f"esearch.fcgi: NCBI answered {fault.status} {phrase} ({phrase} {said}): the "
+                                 "query or request is too long for NCBI; shorten the query")

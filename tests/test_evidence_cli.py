@@ -65,20 +65,24 @@ def test_json_has_one_object_per_article_and_cause_in_the_export_order(seeded: P
     assert (result.exit_code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == [
         {"pmid": 30_000_001, "hypothesis": "substance_p", "year": 2020, "design": "observational",
-         "species": "human", "stance": "supports", "evidence_kind": "comparison", "hedged": False,
-         "section": "RESULTS",
+         "species": "human", "stance": "supports", "confidence": "high", "confidence_reason": None,
+         "evidence_kind": "comparison", "hedged": False, "section": "RESULTS",
          "sentence": "CSF substance P was significantly higher in patients with fibromyalgia than in healthy controls.",
          "cue": "higher", "n_patients": 74, "n_controls": 30, "retracted": False},
         {"pmid": 30_000_001, "hypothesis": "serotonin", "year": 2020, "design": "observational",
-         "species": "human", "stance": "contradicts", "evidence_kind": "comparison", "hedged": False,
+         "species": "human", "stance": "contradicts", "confidence": "high", "confidence_reason": None,
+         "evidence_kind": "comparison", "hedged": False,
          "section": "RESULTS", "sentence": "Serum serotonin did not differ between the groups.",
          "cue": "did not differ", "n_patients": 74, "n_controls": 30, "retracted": False},
         {"pmid": 30_000_002, "hypothesis": "sleep", "year": 2018, "design": "other", "species": "human",
-         "stance": "supports", "evidence_kind": "comparison", "hedged": True, "section": None,
+         "stance": "supports", "confidence": "low",
+         "confidence_reason": "hedged; unstructured abstract, a result by its place only",
+         "evidence_kind": "comparison", "hedged": True, "section": None,
          "sentence": "Slow-wave sleep may be reduced in fibromyalgia patients compared with controls.",
          "cue": "reduced", "n_patients": 20, "n_controls": 20, "retracted": False},
         {"pmid": 30_000_003, "hypothesis": "substance_p", "year": 2015, "design": "other", "species": "human",
-         "stance": "supports", "evidence_kind": "other", "hedged": False, "section": "TITLE",
+         "stance": "supports", "confidence": "low", "confidence_reason": "read from the title only",
+         "evidence_kind": "other", "hedged": False, "section": "TITLE",
          "sentence": "=HYPERLINK(1) Elevated substance P in fibromyalgia", "cue": "Elevated",
          "n_patients": None, "n_controls": None, "retracted": False},
     ]
@@ -115,7 +119,7 @@ def test_a_pair_not_read_yet_counts_as_no_finding(seeded: Path) -> None:
     # Asking for no_finding rows finds it too, as every count counts it.
     assert json.loads(_run(seeded, "--format", "json", "--stance", "no_finding").stdout) == [row]
     assert row == {"pmid": 30_000_002, "hypothesis": "sleep", "year": 2018, "design": "other", "species": "human",
-                   "stance": "no_finding", "evidence_kind": None, "hedged": None, "section": None, "sentence": None,
+                   "stance": "no_finding", "confidence": None, "confidence_reason": None, "evidence_kind": None, "hedged": None, "section": None, "sentence": None,
                    "cue": None, "n_patients": None, "n_controls": None, "retracted": False}
 
 

@@ -651,25 +651,29 @@ def test_ris_carries_funding_and_conflict_of_interest_as_notes() -> None:
 # --- stance per cause -----------------------------------------------------------------------------------------
 
 _STANCES = pd.DataFrame({"pmid": [1001, 1002], "hypothesis_id": ["serotonin", "sleep"],
-                         "stance": ["contradicts", "supports"]})
+                         "stance": ["contradicts", "supports"], "confidence": ["high", "low"]})
 
 
 def test_csv_has_a_stance_column_per_cause_before_the_abstract() -> None:
     frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"]),
                            article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
     rows = read_csv(csv_bytes(frame, with_abstract=True, stances=_STANCES, cause_ids=["serotonin", "sleep"]))
-    assert rows[0] == [*CSV_COLUMNS, "stance_serotonin", "stance_sleep", "abstract"]
-    # Stored stance; a carried cause not read yet counts as no_finding; a cause not carried stays empty.
-    assert [row[-3:-1] for row in rows[1:]] == [["contradicts", "no_finding"], ["", "supports"]]
+    assert rows[0] == [*CSV_COLUMNS, "stance_serotonin", "stance_sleep", "confidence_serotonin", "confidence_sleep",
+                       "abstract"]
+    # Stored stance and its confidence; a carried cause not read yet counts as no_finding of unknown confidence; a
+    # cause not carried stays empty.
+    assert [row[-5:-1] for row in rows[1:]] == [["contradicts", "no_finding", "high", ""], ["", "supports", "", "low"]]
     # Without causes the file is exactly as before.
     assert read_csv(csv_bytes(frame))[0] == list(CSV_COLUMNS)
 
 
 def test_ris_and_bibtex_carry_the_stance_per_cause_in_their_notes() -> None:
-    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"], retracted=True)])
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"], retracted=True),
+                           article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
     ris = io.StringIO(newline="")
     write_ris(frame, ris, stances=_STANCES, cause_ids=["serotonin", "sleep"])
     assert "N1  - Stance: serotonin contradicts; sleep no_finding\r\n" in ris.getvalue()
+    assert "N1  - Stance: sleep supports (low confidence)\r\n" in ris.getvalue()
     bibtex = io.StringIO()
     write_bibtex(frame, bibtex, stances=_STANCES, cause_ids=["serotonin", "sleep"])
     assert r"note = {Retracted publication. Stance: serotonin contradicts; sleep no\_finding}" in bibtex.getvalue()
@@ -717,3 +721,23 @@ def test_only_new_and_new_in_run_together_are_refused(seeded_db: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "--only-new", "--new-in-run", "1"])
     assert result.exit_code == 2
     assert "--only-new is --new-in-run latest; give one of them" in result.stderr
+
+
+CONTROLS = "\x0c\x1b\x7f\x85\u2028\u2029\x01\x9b"
+
+
+def test_bibtex_and_ris_carry_no_control_characters() -> None:
+    import unicodedata
+
+    frame = decoded_frame([article_row(
+        7001, title=f"Sleep{CONTROLS}and pain", journal=f"Pain{CONTROLS}", keywords=[f"fatigue{CONTROLS}"],
+        abstract=f"Low{CONTROLS}serotonin.", authors=[person(f"Smi\x1bth", f"Jo\x7fhn", "J")])])
+    for write in (write_bibtex, write_ris):
+        stream = io.StringIO()
+        write(frame, stream)
+        text = stream.getvalue()
+        kept = {character for character in text if unicodedata.category(character) in ("Cc", "Zl", "Zp")}
+        assert kept <= {"\n", "\r"}, (write.__name__, kept)
+    [entry] = bibtex_entries(frame)
+    assert (entry["title"], entry["journal"], entry["keywords"].split("; ")[-1], entry["author"]) == (
+        "Sleep and pain", "Pain", "fatigue", "Smith, John")

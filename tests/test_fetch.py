@@ -188,7 +188,8 @@ def test_query_over_9999_records_is_split_into_date_windows(tmp_path: Path) -> N
         server.set_query(SEROTONIN_QUERY, list(corpus)[:5])
         server.set_query(SLEEP_QUERY, [])
         settings = make_settings(tmp_path, server.base_url, batch_size=500)
-        report, _ = fetch(settings, clock=lambda: datetime(2030, 6, 30, 12, tzinfo=timezone.utc))
+        server.server_time = datetime(2030, 6, 30, 12, tzinfo=timezone.utc)
+        report, _ = fetch(settings, clock=lambda: server.server_time)
         windowed = [r for r in server.requests_to("esearch") if r.params.get("datetype") == "edat"]
     assert report.status == "succeeded", report.error
     assert outcome_rows(report)["fibromyalgia"] == ("succeeded", 10_050, 10_050, 10_050, 0, 0)
@@ -354,9 +355,11 @@ def test_ncbi_today_comes_from_the_injected_clock(tmp_path: Path, server: Eutils
     settings = make_settings(tmp_path, server.base_url)
     first_day = datetime(2031, 3, 15, 23, 30, tzinfo=timezone.utc)
     client = EutilsClient(settings, sleep=SleepRecorder())
+    server.server_time = first_day
     assert run_fetch(settings, client=client, clock=lambda: first_day).status == "succeeded"
     # Two days later, in another zone: the modification window runs from a day before the last sync to tomorrow.
     later = (first_day + timedelta(days=2)).astimezone(timezone(timedelta(hours=-5)))
+    server.server_time = later
     assert run_fetch(settings, client=client, clock=lambda: later).status == "succeeded"
     client.close()
     windows = {(r.params["mindate"], r.params["maxdate"]) for r in server.requests_to("esearch")
@@ -380,3 +383,91 @@ def test_a_trickling_server_fails_the_run_at_the_deadline_and_frees_the_lock(tmp
         assert tuple(connection.execute("SELECT status, error FROM fetch_runs").fetchone()) == ("failed", report.error)
         with job_lock(settings.db_path):  # released: a second job may start
             pass
+
+
+# --- a clock that jumps (the machine's, or NCBI's as its Date header says) ---------------------------------------
+
+SERVER_NOW = datetime(2031, 3, 15, 14, 0, tzinfo=timezone.utc)
+
+
+def watermarks(settings) -> set[str]:
+    with store.reading(settings.db_path) as connection:
+        return {row[0] for row in connection.execute("SELECT modified_since FROM sync_state")}
+
+
+def revise(server: EutilsStandin, pmid: int, revised_on: date) -> None:
+    """Give a stored record a retraction link, as PubMed does, with its modification date moved on."""
+    server.update_record(pmid, article_xml(pmid, year=1990 + pmid % 35, retracted_in=3000), mdat=revised_on)
+
+
+def test_a_clock_ahead_never_sets_the_watermark_past_the_servers_now(tmp_path: Path, server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.server_time = SERVER_NOW
+    months_ahead = SERVER_NOW + timedelta(days=120)
+    assert fetch(settings, clock=lambda: months_ahead)[0].status == "succeeded"
+    assert watermarks(settings) == {"2031-03-14"}  # NCBI's today less the margin, not the wrong clock's
+    # Back on the right clock two days on: what PubMed revised in between is fetched.
+    server.server_time = SERVER_NOW + timedelta(days=2)
+    revise(server, min(SEROTONIN), date(2031, 3, 16))
+    report, _ = fetch(settings, clock=lambda: SERVER_NOW + timedelta(days=2))
+    assert (report.status, report.fetched_records) == ("succeeded", 1)
+    assert watermarks(settings) == {"2031-03-16"}
+
+
+def test_a_clock_behind_still_asks_for_what_changed_up_to_the_servers_now(tmp_path: Path,
+                                                                         server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.server_time = SERVER_NOW
+    fetch(settings, clock=lambda: SERVER_NOW)
+    revise(server, min(SEROTONIN), date(2031, 3, 15))
+    months_behind = SERVER_NOW - timedelta(days=60)
+    report, _ = fetch(settings, clock=lambda: months_behind)
+    assert (report.status, report.fetched_records) == ("succeeded", 1)
+    windows = {(r.params["mindate"], r.params["maxdate"]) for r in server.requests_to("esearch")
+               if r.params.get("datetype") == "mdat"}
+    assert windows == {("2031/03/14", "2031/03/16")}  # up to NCBI's tomorrow, not the slow clock's
+    assert watermarks(settings) == {"2031-03-14"}  # and the watermark does not move back with it
+
+
+def test_a_watermark_in_the_future_is_reset_with_a_warning(tmp_path: Path, server: EutilsStandin,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.server_time = SERVER_NOW
+    fetch(settings, clock=lambda: SERVER_NOW)
+    # What a run on a clock months ahead left behind before watermarks were checked.
+    with sqlite3.connect(settings.db_path) as connection:
+        connection.execute("UPDATE sync_state SET modified_since = '2031-09-01'")
+    connection.close()
+    revise(server, min(SEROTONIN), date(2031, 3, 15))
+    with caplog.at_level("WARNING", logger="tracker.fetch"):
+        report, _ = fetch(settings, clock=lambda: SERVER_NOW)
+    assert report.status == "succeeded"
+    with store.reading(settings.db_path) as connection:
+        corrections = store.load_article(connection, min(SEROTONIN)).corrections
+    assert [c.pmid for c in corrections if c.ref_type == "RetractionIn"] == [3000]
+    # Reset to a day before the newest revision stored: whatever a watermark in the future hid is asked for again.
+    windows = {(r.params["mindate"], r.params["maxdate"]) for r in server.requests_to("esearch")
+               if r.params.get("datetype") == "mdat"}
+    assert windows == {("2024/06/30", "2031/03/16")}
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"[{hypothesis_id}] the last sync's modification date 2031-09-01 is after NCBI's today (2031-03-15): a "
+        "clock was ahead; reset to 2024-06-30, a day before the newest revision stored"
+        for hypothesis_id in ("fibromyalgia", "serotonin", "sleep")]
+    assert watermarks(settings) == {"2031-03-14"}
+
+
+def test_without_a_date_from_the_server_a_watermark_set_by_a_clock_ahead_is_reset(
+        tmp_path: Path, server: EutilsStandin, caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    server.send_date = False
+    report, client = fetch(settings, clock=lambda: SERVER_NOW + timedelta(days=120))
+    assert (report.status, client.server_now) == ("succeeded", None)
+    revise(server, min(SEROTONIN), date(2031, 3, 15))
+    with caplog.at_level("WARNING", logger="tracker.fetch"):
+        report, _ = fetch(settings, clock=lambda: SERVER_NOW)
+    assert (report.status, report.fetched_records) == ("succeeded", 2)  # the revised record, and 1034 of 2024
+    assert [r.getMessage() for r in caplog.records][0] == (
+        "[fibromyalgia] the last sync's modification date 2031-07-12 is after today (2031-03-15): a clock was ahead; "
+        "reset to 2024-06-30, a day before the newest revision stored")
+    # With no date from the server, never past the newest revision stored: PubMed has reached that one.
+    assert watermarks(settings) == {"2024-06-30"}

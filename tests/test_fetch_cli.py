@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from support.fetch_helpers import HYPOTHESES_TOML, make_settings, seed_corpus
-from support.standin import EutilsStandin
+from support.standin import EutilsStandin, Fault
 
 from tracker import store
 from tracker.cli import cli
@@ -132,7 +132,11 @@ def test_a_run_killed_between_batches_is_completed_by_the_next(tmp_path: Path, h
             return None
 
         server.on_request = kill_on_fourth_efetch
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        finally:
+            process.kill()  # when it was never told to stop: the assertion below says so
+            process.wait()
         assert killed.is_set() and process.returncode == -signal.SIGKILL
 
         connection = store.connect(db, read_only=True)
@@ -317,3 +321,22 @@ def test_a_bad_eutils_url_is_refused_without_showing_its_password(hypotheses_fil
         load_settings(hypotheses_file, environ={"NCBI_EUTILS_URL": f"ftp://alice:{URL_PASSWORD}@mirror.example/e/"})
     assert str(raised.value) == ("NCBI_EUTILS_URL='ftp://alice:****@mirror.example/e/' is not an http(s) URL; "
                                  f"unset it to use {DEFAULT_EUTILS_URL}")
+
+
+def test_a_servers_error_text_reaches_the_terminal_without_controls(tmp_path: Path, hypotheses_file: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A right-to-left override shows the rest of the line reversed ("txt.exe" as "exe.txt"), NEL ends a line:
+    # each is shown as its escape instead, in the error and in what status says of the run.
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
+        server.fail_next("efetch", Fault.error_element("Bad id list \u202etxt.exe\x85next line"))
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        db = tmp_path / "store.sqlite"
+        fetched = CliRunner().invoke(cli, ["fetch", "--db", str(db), "--hypotheses", str(hypotheses_file)])
+    status = CliRunner().invoke(cli, ["status", "--db", str(db), "--hypotheses", str(hypotheses_file)])
+    assert fetched.exit_code == 1
+    for output in (fetched.stdout, fetched.stderr, status.stdout):
+        assert not {"\u202e", "\x85"} & set(output), output
+    shown = "NCBI answered an error: Bad id list \\u202etxt.exe\\x85next line"
+    assert fetched.stderr.splitlines()[-1] == f"tracker: fetch failed: efetch.fcgi: {shown}"
+    assert f"  error: efetch.fcgi: {shown}" in status.stdout.splitlines()

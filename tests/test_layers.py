@@ -31,18 +31,12 @@ def _modules(package: str) -> list[str]:
     return sorted(found)
 
 
-def _analysis_modules() -> list[str]:
-    # The stance reader is analysis too, wherever it lives while it moves into tracker/analysis/.
-    loose = ["tracker.stance"] if importlib.util.find_spec("tracker.stance") is not None else []
-    return _modules("tracker.analysis") + loose
-
-
 # (layer, its modules, what loading them must never load): one line each of ARCHITECTURE.md's "Never" list.
 RULES = {
     "pubmed never imports the store, analysis or outputs": (
-        lambda: _modules("tracker.pubmed"), ("tracker.store", "tracker.analysis", "tracker.outputs", "tracker.stance")),
+        lambda: _modules("tracker.pubmed"), ("tracker.store", "tracker.analysis", "tracker.outputs")),
     "analysis never imports the store, PubMed, the jobs or Streamlit": (
-        _analysis_modules, ("tracker.store", "tracker.pubmed", "tracker.jobs", "streamlit")),
+        lambda: _modules("tracker.analysis"), ("tracker.store", "tracker.pubmed", "tracker.jobs", "streamlit")),
     "outputs never import the store or the jobs": (
         lambda: _modules("tracker.outputs"), ("tracker.store", "tracker.jobs")),
     "the dashboard never imports the jobs, PubMed or the CLI": (

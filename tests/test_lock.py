@@ -31,7 +31,7 @@ def test_lock_records_holder_and_clears_on_release(db_path: Path) -> None:
     with job_lock(db_path):
         text = lock_path(db_path).read_text()
         assert text.startswith(f"pid={os.getpid()} started=20")
-    assert lock_path(db_path).read_text() == ""
+    assert lock_path(db_path).read_text().strip() == ""  # blanked in place, not truncated
 
 
 def test_lock_is_taken_again_after_release(db_path: Path) -> None:
@@ -170,3 +170,63 @@ def test_a_store_file_with_two_names_is_refused_by_every_job(hold_lock, tmp_path
     assert db_path.read_bytes() == before
     other.unlink()
     assert _tracker("import", "--db", str(db_path), str(MEDLINE_FILE)).returncode == 0
+
+
+# --- a lock path that is not the tracker's own file -------------------------------------------------------------
+
+def _victim(tmp_path: Path) -> Path:
+    victim = tmp_path / "elsewhere" / "precious.txt"
+    victim.parent.mkdir()
+    victim.write_text("a file the lock must not touch\n")
+    return victim
+
+
+def _refused(db_path: Path) -> str:
+    with pytest.raises(StoreError) as raised:
+        with job_lock(db_path):
+            pytest.fail("the lock was granted on a file that is not the tracker's own")
+    return str(raised.value)
+
+
+def test_a_lock_that_is_a_symlink_is_refused_and_its_target_untouched(tmp_path: Path, db_path: Path) -> None:
+    victim = _victim(tmp_path)
+    lock_path(db_path).symlink_to(victim)
+    assert _refused(db_path) == (
+        f"{lock_path(db_path)}: the job lock is a symbolic link, which the tracker never follows; delete it "
+        "(the tracker makes its own) and run this again")
+    assert victim.read_text() == "a file the lock must not touch\n"
+
+
+def test_a_dangling_symlink_lock_creates_nothing(tmp_path: Path, db_path: Path) -> None:
+    target = tmp_path / "created-by-the-lock"
+    lock_path(db_path).symlink_to(target)
+    assert "the job lock is a symbolic link" in _refused(db_path)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(("make", "what"), [
+    (lambda path, victim: os.link(victim, path), "a file with 2 names (hard links)"),
+    (lambda path, victim: os.mkfifo(path), "a named pipe (FIFO)"),
+])
+def test_a_lock_that_is_not_a_plain_file_is_refused(tmp_path: Path, db_path: Path, make, what: str) -> None:
+    victim = _victim(tmp_path)
+    make(lock_path(db_path), victim)
+    assert _refused(db_path) == (f"{lock_path(db_path)}: the job lock is {what}, not a regular file of the tracker's; "
+                                 "delete it (the tracker makes its own) and run this again")
+    assert victim.read_text() == "a file the lock must not touch\n"
+
+
+def test_a_lock_owned_by_another_user_is_refused(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock_path(db_path).write_text("")
+    monkeypatch.setattr(os, "geteuid", lambda: lock_path(db_path).stat().st_uid + 1)
+    assert "the job lock is owned by another user, not a regular file of the tracker's" in _refused(db_path)
+
+
+def test_the_lock_file_is_never_truncated(db_path: Path) -> None:
+    # What the holder writes overwrites its own fixed-width line and no more; a release blanks that line.
+    lock_path(db_path).write_text("x" * 300)
+    with job_lock(db_path):
+        assert lock_path(db_path).read_text().startswith(f"pid={os.getpid()} started=20")
+        assert lock_path(db_path).stat().st_size == 300
+    assert lock_path(db_path).stat().st_size == 300
+    assert lock_path(db_path).read_text().split()[0] == "x" * (300 - 65)

@@ -348,3 +348,10 @@ def test_the_same_articles_in_xml_and_medline_give_equal_records() -> None:
     assert second.comments == (Correction("CommentOn", 39600004, "Pain. 2011 Mar;152(3):500-1"),)
     assert second.authors[0].affiliations == ("Sleep Research Unit, University of Manchester, Manchester, UK.",)
     assert second.authors[1].affiliations == ()
+
+
+def test_a_file_with_cr_only_line_ends_is_read_like_any_other() -> None:
+    # Classic Mac OS line ends, as some older reference managers still write them.
+    assert list(iter_medline_articles(FIXTURE.read_bytes().replace(b"\n", b"\r"))) == EXPECTED
+    assert list(iter_medline_articles(io.StringIO(FIXTURE.read_text(encoding="utf-8").replace("\n", "\r"),
+                                                  newline=""))) == EXPECTED

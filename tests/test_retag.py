@@ -224,14 +224,14 @@ def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monk
     expected = read_catalogue(db_path)
     read_grouped_tags = store.catalogue._read_grouped_tags
 
-    def commit_between_the_reads(connection, where=""):
+    def commit_between_the_reads(connection, configured, where=""):
         # A fetch or retag that commits after the articles were read must not show in the tags read next.
         writer = store.connect(db_path)
         with store.transaction(writer):
             for table in ("tags", "hypothesis_articles", "article_sources"):
                 writer.execute(f"DELETE FROM {table}")
         writer.close()
-        return read_grouped_tags(connection, where)
+        return read_grouped_tags(connection, configured, where)
 
     monkeypatch.setattr(store.catalogue, "_read_grouped_tags", commit_between_the_reads)
     during_a_write = read_catalogue(db_path)
@@ -257,7 +257,8 @@ def _stance_rows(db_path: Path) -> list[dict]:
     connection = store.connect(db_path)
     try:
         return [dict(row) for row in connection.execute(
-            "SELECT pmid, hypothesis_id, stance, cue, n_patients, n_controls, rules_version FROM stances ORDER BY 1, 2")]
+            "SELECT pmid, hypothesis_id, stance, cue, n_patients, n_controls, confidence, confidence_reason, "
+            "rules_version FROM stances ORDER BY 1, 2")]
     finally:
         connection.close()
 
@@ -322,3 +323,19 @@ def test_a_store_from_before_stances_migrates_and_gets_them(db_path: Path) -> No
     finally:
         connection.close()
     assert [(row["hypothesis_id"], row["stance"]) for row in _stance_rows(db_path)] == [("serotonin", "supports")]
+
+
+def test_retag_reads_again_every_stance_read_by_older_rules_and_gives_its_confidence(db_path: Path) -> None:
+    seed_store(db_path, SHIPPED, [_SEROTONIN_HIGHER])
+    [current] = _stance_rows(db_path)
+    connection = store.connect(db_path)
+    with store.transaction(connection):
+        # As migration 7 leaves a store read by the rules before confidence was kept.
+        connection.execute("UPDATE stances SET rules_version = 'older-rules', confidence = 'low', "
+                           "confidence_reason = 'read before readings kept their confidence, run tracker retag'")
+    connection.close()
+    result = CliRunner().invoke(cli, ["retag", "--db", str(db_path)])
+    assert result.exit_code == 0, result.stderr
+    [after] = _stance_rows(db_path)
+    assert (after["rules_version"], after["confidence"], after["confidence_reason"]) == (
+        current["rules_version"], "high", None)

@@ -24,7 +24,7 @@ from tracker.jobs import schedule as scheduling
 from tracker import store
 from tracker.cli import cli
 from tracker.config import PROJECT_DIR, load_settings
-from tracker.errors import ConfigError, EutilsError
+from tracker.errors import ConfigError, EutilsError, StoreError
 from tracker.jobs.fetch import FetchReport, HypothesisOutcome
 from tracker.jobs.schedule import parse_schedule
 
@@ -596,7 +596,12 @@ def test_the_scheduler_process_catches_up_a_missed_run(tmp_path: Path, db_path: 
             log_text = _wait_for(log_path, "fetch run 2 succeeded", timeout_s=60)
         finally:
             process.send_signal(signal.SIGINT)
-            _stdout, stderr = process.communicate(timeout=30)
+            try:
+                _stdout, stderr = process.communicate(timeout=30)
+            finally:
+                # Still running after Ctrl-C and 30 s (the assertions below then fail): it must not outlive the test.
+                process.kill()
+                process.wait()
 
     lines = [line.split(" ", 2)[2] for line in log_text.splitlines() if " tracker.schedule: " in line]
     assert lines[0].startswith("tracker.schedule: scheduler started: --cron '30 2 * * *' --timezone "
@@ -648,6 +653,7 @@ def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Pa
         _stdout, stderr = process.communicate(timeout=30)
     finally:
         process.kill()
+        process.wait()
     assert "KeyboardInterrupt" in stderr
     lines = [line.split(" ", 2)[2] for line in log_path.read_text(encoding="utf-8").splitlines()
              if " tracker.schedule: " in line]
@@ -655,3 +661,94 @@ def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Pa
         "tracker.schedule: scheduler stopping: a fetch under way finishes its run first",
         "tracker.schedule: fetch run 7 succeeded: 0 new, 0 updated, 0 removed; 1 esearch + 0 efetch request in 2.0 s",
     ]
+
+
+# --- the log file beside the store --------------------------------------------------------------------------------
+
+def test_the_schedule_log_through_a_symlink_is_refused_and_its_target_untouched(settings, tmp_path: Path) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("not a log\n")
+    log_path = tmp_path / "schedule.log"
+    log_path.symlink_to(victim)
+    with pytest.raises(StoreError) as raised:
+        scheduling.open_log(settings, log_path)
+    assert str(raised.value) == (f"{log_path}: the scheduler's log is a symbolic link, which the tracker never "
+                                 "follows; delete it (the tracker makes its own) and run this again")
+    assert victim.read_text() == "not a log\n"
+
+
+def test_a_dangling_symlink_schedule_log_creates_nothing(settings, tmp_path: Path) -> None:
+    target = tmp_path / "created-by-the-log"
+    (tmp_path / "schedule.log").symlink_to(target)
+    with pytest.raises(StoreError, match="the scheduler's log is a symbolic link"):
+        scheduling.open_log(settings, tmp_path / "schedule.log")
+    assert not target.exists()
+
+
+def test_the_schedule_log_is_appended_to(settings, tmp_path: Path) -> None:
+    log_path = tmp_path / "schedule.log"
+    log_path.write_text("an earlier line\n")
+    log, close = scheduling.open_log(settings, log_path)
+    try:
+        log.info("a new line")
+    finally:
+        close()
+    assert log_path.read_text().splitlines()[0] == "an earlier line"
+    assert log_path.read_text().splitlines()[1].endswith("INFO tracker.schedule: a new line")
+
+
+# --- paths that would smuggle lines into a crontab or a unit -----------------------------------------------------
+
+INJECTED = "\n* * * * * touch /tmp/pwned\n"
+
+
+@pytest.mark.parametrize("mode", ["--print-cron", "--print-systemd"])
+@pytest.mark.parametrize(("option", "character", "shown"), [
+    ("--db", INJECTED, "\\n"), ("--log-file", INJECTED, "\\n"), ("--db", "\r", "\\r"), ("--log-file", "\x85", "\\x85"),
+    ("--db", "\u2028", "\\u2028"), ("--hypotheses", INJECTED, "\\n"),
+])
+def test_a_control_character_in_a_path_is_refused_in_one_line(tmp_path: Path, mode: str, option: str,
+                                                               character: str, shown: str) -> None:
+    path = tmp_path / f"store{character}x"
+    if option == "--hypotheses":
+        path.parent.mkdir(parents=True)
+        path.write_bytes((PROJECT_DIR / "tracker" / "hypotheses.toml").read_bytes())
+    arguments = ["schedule", mode, "--db", str(tmp_path / "tracker.sqlite"), option, str(path)]
+    result = CliRunner().invoke(cli, arguments)
+    assert (result.exit_code, result.stdout) == (1, "")
+    shown_path = str(path).replace("\n", "\\n").replace(character, shown)
+    assert result.stderr == (
+        f"tracker: {option} '{shown_path}': a path with a control character ({shown}) cannot be written into a "
+        f"{'crontab line' if mode == '--print-cron' else 'systemd unit'} safely; rename it or give another path\n")
+
+
+ODD_FOLDER = "it's 100% $HOME `id` \"a b\" \\ x"
+
+
+def test_the_cron_line_carries_odd_paths_through_cron_and_sh_unchanged(tmp_path: Path, venv_python: Path) -> None:
+    import shlex
+
+    folder = tmp_path / ODD_FOLDER
+    settings = load_settings(db_path=folder / "tracker.sqlite")
+    plan = parse_schedule("30 2 * * *", "UTC", 0, folder / "schedule.log")
+    entry = scheduling.cron_text(settings, plan).splitlines()[-1]
+    command = entry.split(" ", 5)[5].replace("\\%", "%")  # cron turns "\%" into "%" and any other "%" into a newline
+    assert "%" not in entry.replace("\\%", "")
+    assert shlex.split(command) == ["cd", str(PROJECT_DIR), "&&", str(venv_python), "-m", "tracker", "--db",
+                                    str(folder / "tracker.sqlite"), "fetch", ">>", str(folder / "schedule.log"),
+                                    "2>&1"]
+
+
+def test_the_systemd_units_carry_odd_paths_unchanged(tmp_path: Path, venv_python: Path) -> None:
+    folder = tmp_path / ODD_FOLDER
+    settings = load_settings(db_path=folder / "tracker.sqlite")
+    plan = parse_schedule("30 2 * * *", "UTC", 0, folder / "schedule.log")
+    service, _ = scheduling.systemd_units(settings, plan)
+    values = dict(_unit_sections(service)["Service"])
+    # StandardOutput's path is taken as written (quotes would be part of it); % is a specifier everywhere, $ in
+    # ExecStart a variable.
+    literal_log = str(folder / "schedule.log").replace("%", "%%")
+    assert values["StandardOutput"] == values["StandardError"] == f"append:{literal_log}"
+    db_word = '"' + str(folder / "tracker.sqlite").replace("\\", "\\\\").replace('"', '\\"').replace(
+        "%", "%%").replace("$", "$$") + '"'
+    assert values["ExecStart"] == f"{venv_python} -m tracker --db {db_word} fetch"

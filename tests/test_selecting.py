@@ -47,6 +47,7 @@ SELECTIONS = [
     Selection(text="pain", hypotheses=("serotonin",), designs=("observational",)),
     Selection(stances=("supports",)),
     Selection(stances=("contradicts", "mixed"), hypotheses=("serotonin", "sleep")),
+    Selection(stances=("supports", "no_finding"), confidence="low"),
     Selection(new_in_run="latest"),
     Selection(new_in_run=1, include_retracted=True),
     Selection(changed_in_run="latest", include_retracted=True),
@@ -58,8 +59,8 @@ SELECTIONS = [
 @pytest.mark.parametrize("selection", SELECTIONS, ids=repr)
 def test_the_query_keeps_the_catalogues_rows_in_its_order(seeded: Path, selection: Selection) -> None:
     with store.reading(seeded) as connection:
-        catalogue = store.load_catalogue(connection)
-        stances = store.load_stance_frame(connection, columns=("stance",))
+        catalogue = store.load_catalogue(connection, HYPOTHESIS_IDS)
+        stances = store.load_stance_frame(connection, columns=("stance", "confidence"), hypothesis_ids=HYPOTHESIS_IDS)
         history = store.load_run_history(connection)
         expected = select_articles(catalogue, selection, hypothesis_ids=HYPOTHESIS_IDS, stances=stances,
                                    runs=history)["pmid"].tolist()
@@ -67,7 +68,7 @@ def test_the_query_keeps_the_catalogues_rows_in_its_order(seeded: Path, selectio
         assert store.select_pmids(connection, chosen).tolist() == expected
         assert store.count_selected(connection, chosen) == len(expected)
         assert store.select_pmids(connection, chosen, limit=7, offset=3).tolist() == expected[3:10]
-        batches = list(store.iter_selected(connection, chosen, batch_size=50))
+        batches = list(store.iter_selected(connection, chosen, hypothesis_ids=HYPOTHESIS_IDS, batch_size=50))
     assert [len(batch) for batch in batches] == [min(50, len(expected) - start)
                                                  for start in range(0, len(expected), 50)]
     if batches:

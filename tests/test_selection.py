@@ -148,9 +148,10 @@ def test_new_in_run_on_an_empty_catalogue_gives_an_empty_frame() -> None:
 
 
 _STANCE_ROWS = pd.DataFrame([
-    (1001, "serotonin", "supports"), (1002, "sleep", "contradicts"), (1002, "substance_p", "supports"),
-    (1005, "sleep", "no_finding"), (1003, "serotonin", "supports"),
-], columns=["pmid", "hypothesis_id", "stance"])
+    (1001, "serotonin", "supports", "high"), (1002, "sleep", "contradicts", "high"),
+    (1002, "substance_p", "supports", "low"), (1005, "sleep", "no_finding", "high"),
+    (1003, "serotonin", "supports", "low"),
+], columns=["pmid", "hypothesis_id", "stance", "confidence"])
 
 
 @pytest.mark.parametrize(("selection", "expected_pmids"), [
@@ -159,6 +160,9 @@ _STANCE_ROWS = pd.DataFrame([
     (Selection(stances=("supports",), hypotheses=("sleep",)), []),
     (Selection(stances=("contradicts", "no_finding"), hypotheses=("sleep",)), [1002, 1005]),
     (Selection(stances=("mixed",)), []),
+    # The confidence keeps only the stance rows read with it.
+    (Selection(stances=("supports",), confidence="high"), [1001]),
+    (Selection(stances=("supports",), confidence="low", include_retracted=True), [1003, 1002]),
 ])
 def test_stance_filter_keeps_articles_with_a_chosen_stance_for_a_chosen_cause(selection, expected_pmids) -> None:
     chosen = select_articles(standard_catalogue(), selection, hypothesis_ids=HYPOTHESIS_IDS, stances=_STANCE_ROWS)
@@ -168,6 +172,8 @@ def test_stance_filter_keeps_articles_with_a_chosen_stance_for_a_chosen_cause(se
 def test_stance_filter_refuses_an_unknown_stance_and_needs_the_rows() -> None:
     with pytest.raises(ConfigError, match="unknown stance 'support': choose from supports, contradicts"):
         Selection(stances=("support",))
+    with pytest.raises(ConfigError, match="unknown confidence 'sure': choose one of high, low"):
+        Selection(stances=("supports",), confidence="sure")
     with pytest.raises(ValueError, match="needs the stance rows"):
         select_articles(standard_catalogue(), Selection(stances=("supports",)), hypothesis_ids=HYPOTHESIS_IDS)
 
@@ -200,6 +206,7 @@ def test_only_retracted_keeps_the_retracted_articles_alone(selection, expected_p
 @pytest.mark.parametrize("selection", [
     Selection(),
     Selection(hypotheses=("sleep", "serotonin"), stances=("supports",), designs=("rct", "meta_analysis")),
+    Selection(hypotheses=("sleep",), stances=("supports", "mixed"), confidence="low"),
     Selection(hypotheses=("sleep",), from_year=2001, to_year=2010, include_retracted=True),
     Selection(only_retracted=True, include_retracted=True),
 ])
@@ -210,5 +217,5 @@ def test_a_selection_survives_the_trip_through_an_address(selection: Selection) 
 def test_an_address_names_the_selection_in_its_own_words_and_drops_what_is_not_allowed() -> None:
     query = to_query(Selection(hypotheses=("sleep",), designs=("rct",), only_retracted=True, from_year=2001))
     assert query == {"causes": "sleep", "designs": "rct", "from": "2001", "retracted": "only"}
-    assert from_query({"causes": "sleep,nope", "stances": "maybe", "to": "x", "retracted": "all"}, ["sleep"]) == {
-        "hypotheses": ("sleep",), "stances": ()}
+    assert from_query({"causes": "sleep,nope", "stances": "maybe", "to": "x", "retracted": "all",
+                       "confidence": "certain"}, ["sleep"]) == {"hypotheses": ("sleep",), "stances": ()}

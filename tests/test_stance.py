@@ -7,8 +7,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from tracker import stance
-from tracker.analysis import tagging
+from tracker.analysis import stance, tagging
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
@@ -141,7 +140,7 @@ def test_a_structured_abstract_that_supports_keeps_its_sentence_section_cue_and_
         "hedged": False, "section": "RESULTS",
         "sentence": "CSF substance P was significantly higher in patients with fibromyalgia than in healthy "
                     "controls (p < 0.001).",
-        "cue": "higher", "n_patients": 74, "n_controls": 30,
+        "cue": "higher", "n_patients": 74, "n_controls": 30, "confidence": "high", "confidence_reason": None,
     }
 
 
@@ -317,3 +316,228 @@ def test_normal_values_are_no_difference() -> None:
     row = _read([_METHODS, ("RESULTS", "Phosphocreatine recovery was normal in patients with fibromyalgia.")],
                 "muscle")
     assert (row["stance"], row["cue"]) == ("contradicts", "was normal")
+
+
+# --- the four steps, each on its own ------------------------------------------------------------------------------
+
+from tracker.analysis.stance import reader  # noqa: E402  (the steps are the reader's own functions)
+from tracker.analysis.stance.sentences import defined_abbreviations  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "given", "place", "role"), [
+    ("Heart rate variability was lower in patients than in controls.", None, "middle", "result"),
+    ("Fibromyalgia is a chronic condition characterised by widespread pain and poor sleep.", None, "late",
+     "background"),
+    ("Cortisol was measured in saliva at waking.", None, "early", "background"),
+    ("In conclusion, slow-wave sleep is reduced in fibromyalgia.", None, "middle", "conclusion"),
+    ("Further studies of cortisol are needed.", "result", "late", "outlook"),
+    ("Serotonin was lower in patients.", "method", "late", "method"),
+    ("The patients were older.", None, "late", "result"),
+    ("Platelet serotonin did not differ between patients and controls.", None, "middle", "result"),
+    ("The patients were older.", None, "early", "background"),
+])
+def test_step_1_the_role_of_a_sentence(text: str, given: str | None, place: str, role: str) -> None:
+    assert reader.sentence_role(text, given, place) == role
+
+
+@pytest.mark.parametrize(("label", "category", "role"), [
+    ("RESULTS", None, "result"), (None, "CONCLUSIONS", "conclusion"), ("MAIN OUTCOMES AND MEASURES", None, "method"),
+    ("OBJECTIVES", None, "aim"), ("INTRODUCTION", None, "background"), ("CASE REPORT", None, "result"),
+    ("CONCLUSIONS AND RELEVANCE", None, "conclusion"), (None, None, None),
+])
+def test_step_1_the_role_a_section_label_gives(label: str | None, category: str | None, role: str | None) -> None:
+    assert reader.section_role(label, category) == role
+
+
+@pytest.mark.parametrize(("text", "about_fibromyalgia", "population"), [
+    ("Patients with fibromyalgia had lower HRV than controls.", False, "fibromyalgia"),
+    ("HRV was lower than in controls.", True, "fibromyalgia"),
+    ("HRV was lower than in controls.", False, "other"),
+    ("HRV was lower in both patient groups than in controls.", True, "pooled"),
+    ("Both FM and metabolic syndrome are associated with HPA axis dysregulation.", True, "pooled"),
+    ("Patients with fibromyalgia and/or chronic fatigue syndrome had lower HRV.", True, "pooled"),
+    ("In patients with migraine, HRV was lower than in controls.", True, "other"),
+    ("Patients with postural tachycardia syndrome had higher COMPASS-31 scores.", True, "other"),
+])
+def test_step_2_whom_a_result_is_for(text: str, about_fibromyalgia: bool, population: str) -> None:
+    assert reader.sentence_population(text, about_fibromyalgia) == population
+
+
+@pytest.mark.parametrize(("text", "term", "listed"), [
+    ("The programme improved pain, sleep quality and fatigue.", "sleep quality", True),
+    ("Anxiety, pain, quality of life and the sleep quality index were higher after treatment.", "sleep quality", True),
+    ("Improvements in sleep quality, flexibility, and cognitive skills were seen.", "sleep quality", True),
+    # A marker among outcomes is still the marker; a list of physiological measures is no symptom list.
+    ("The suit had effects on pain perception, muscle oxygenation and function.", "muscle oxygenation", False),
+    ("Scores correlated with blood pressure, heart rate variability and baroreflex sensitivity.",
+     "heart rate variability", False),
+    ("Children had higher pain and anxiety than controls (p < 0.001), and lower heart rate variability.",
+     "heart rate variability", False),
+])
+def test_step_3_a_symptom_in_a_list_is_not_the_construct(text: str, term: str, listed: bool) -> None:
+    anchor = reader.Anchor(text.index(term), term, "term")
+    assert reader.listed_with_symptoms(text, anchor) is listed
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Electrochemical skin conductance (ESC) was measured, with the Central Sensitization Inventory (CSI-9).",
+     {"ESC": "Electrochemical skin conductance", "CSI-9": "Central Sensitization Inventory"}),
+    ("Hair cortisol concentrations (HCC) and transcutaneous vagus nerve stimulation (tVNS) were studied.",
+     {"HCC": "Hair cortisol concentrations", "tVNS": "transcutaneous vagus nerve stimulation"}),
+    ("Women (n = 20) improved (p < 0.05) as in earlier work (Fig. 2).", {}),
+])
+def test_step_3_abbreviations_the_abstract_defines(text: str, expected: dict[str, str]) -> None:
+    assert defined_abbreviations(text) == expected
+
+
+def test_step_4_direction_against_expect() -> None:
+    lower = stance.Finding("lower", "lower", 10, 15, "direction")
+    null = stance.Finding("no_difference", "did not differ", 10, 24, "null")
+    text = "Serotonin was lower in fibromyalgia than in healthy controls."
+    assert reader.finding_stance(text, lower, "lower", "comparison") == "supports"
+    assert reader.finding_stance(text, lower, "higher", "comparison") == "contradicts"
+    assert reader.finding_stance(text, lower, "abnormal", "comparison") == "supports"
+    assert reader.finding_stance("Serotonin did not differ from healthy controls.", null, "lower",
+                                 "comparison") == "contradicts"
+    # Two active treatments compared: no null against health or placebo.
+    assert reader.finding_stance("Serotonin did not differ between the two exercise groups.", null, "lower",
+                                 "intervention", trial=True) is None
+    assert reader.finding_stance("Serotonin did not differ between the drug and placebo groups.", null, "lower",
+                                 "intervention", trial=True) == "contradicts"
+
+
+# --- the error families of real abstracts, each in our own sentences ---------------------------------------------
+
+_TRIAL = ("METHODS", "Sixty women with fibromyalgia were randomised to aerobic exercise or stretching for 12 weeks.")
+
+
+@pytest.mark.parametrize(("abstract", "cause", "kwargs", "expected"), [
+    # A symptom or outcome list read as a finding.
+    ([_TRIAL, ("RESULTS", "Both programmes improved pain, sleep quality and fatigue (p < 0.01).")], "sleep",
+     {"design": "rct"}, "no_finding"),
+    ([_TRIAL, ("RESULTS", "The Pittsburgh sleep quality index improved more after exercise than after "
+                          "stretching (p = 0.02).")], "sleep", {"design": "rct"}, "no_finding"),
+    # Another population, or a pooled one.
+    ([_METHODS, ("RESULTS", "Patients with fibromyalgia and/or chronic fatigue syndrome had lower heart rate "
+                            "variability than healthy controls.")], "autonomic", {}, "no_finding"),
+    ([_METHODS, ("RESULTS", "Heart rate variability was lower in both patient groups than in controls.")],
+     "autonomic", {}, "no_finding"),
+    ("Postural tachycardia syndrome is a form of dysautonomia. We studied autonomic function in 80 adults with "
+     "postural tachycardia syndrome. Tilt testing and questionnaires were used. Fibromyalgia was a common "
+     "comorbidity. Heart rate variability was lower in women than in men.",
+     "autonomic", {"title": "Autonomic testing in postural tachycardia syndrome"}, "no_finding"),
+    # A review's premise or background.
+    ("Chronic primary pain includes migraine, fibromyalgia and irritable bowel syndrome. Studies support that "
+     "HPA axis dysfunction and autonomic dysregulation underlie these comorbidities.", "stress_hormones",
+     {"title": "Stress in migraine and other chronic pain", "design": "narrative_review"}, "no_finding"),
+    # Speculation and interpretation.
+    ([_METHODS, ("CONCLUSIONS", "These findings suggest that bile acid alterations are implicated in nociplastic "
+                                "pain.")], "central_sensitisation", {}, "no_finding"),
+    ([_METHODS, ("CONCLUSIONS", "Altered pain thresholds may result in the perception of widespread pain.")],
+     "central_sensitisation", {}, "no_finding"),
+    ([_METHODS, ("CONCLUSIONS", "Early-life stress may increase vulnerability to chronic pain.")],
+     "stress_hormones", {}, "no_finding"),
+    ([_METHODS, ("CONCLUSIONS", "The lower tear quality may be due to autonomic dysfunction.")], "autonomic", {},
+     "no_finding"),
+    # Nulls that are not contradictions.
+    ([_TRIAL, ("RESULTS", "Heart rate variability did not differ between the exercise and stretching groups.")],
+     "autonomic", {"design": "rct"}, "no_finding"),
+    ([_METHODS, ("RESULTS", "Temporal summation correlated with pain (r = 0.40). The absence of similar "
+                            "associations for other outcomes supports the specificity of this marker of "
+                            "central sensitization.")], "central_sensitisation", {}, "supports"),
+    ([_METHODS, ("RESULTS", "Choroidal thickness was not associated with autonomic symptoms in fibromyalgia.")],
+     "autonomic", {}, "no_finding"),
+    ([_METHODS, ("RESULTS", "The link between stress and pain was not mediated by cortisol; however, cortisol was "
+                            "independently associated with pain (p = 0.009).")], "stress_hormones", {}, "supports"),
+    ([_METHODS, ("RESULTS", "Thalamic connectivity was not associated with circulating endocannabinoids.")],
+     "central_sensitisation", {}, "no_finding"),
+    ([_METHODS, ("RESULTS", "Thalamic connectivity was not associated with pain severity.")],
+     "central_sensitisation", {}, "contradicts"),
+    ([_METHODS, ("RESULTS", "Patients in cluster 1 had higher cortisol than those in cluster 2.")],
+     "stress_hormones", {}, "no_finding"),
+    # Findings missed because the sentence names the measure, not the cause.
+    ([("METHODS", "In 40 women with fibromyalgia and 30 healthy controls, electrochemical skin conductance (ESC) "
+                  "was measured."), ("RESULTS", "ESC was lower in the fibromyalgia group than in controls "
+                                                "(p = 0.01).")], "autonomic", {}, "supports"),
+    ([("METHODS", "In 40 women with fibromyalgia and 30 healthy controls, autonomic function was assessed."),
+      ("RESULTS", "Pupil size was larger in patients than in controls (p = 0.02).")], "autonomic", {}, "supports"),
+    # A review whose conclusion synthesises the evidence.
+    ("We searched four databases for studies of heart rate variability in fibromyalgia. Twenty studies were "
+     "included. Studies consistently showed reduced heart rate variability in fibromyalgia compared with healthy "
+     "controls.", "autonomic", {"design": "systematic_review", "title": "Heart rate variability in fibromyalgia"},
+     "supports"),
+    # A trigger counted beside fibromyalgia, not linked to it; and one linked.
+    ("We studied 300 patients with postural tachycardia syndrome. Those with central sensitization had higher "
+     "rates of fibromyalgia (17%), irritable bowel syndrome (34%) and headache (60%).", "comorbid_conditions",
+     {"title": "Central sensitization in postural tachycardia syndrome"}, "no_finding"),
+    ([_METHODS, ("RESULTS", "Fibromyalgia was more frequent in people with irritable bowel syndrome than in those "
+                            "without (12% vs 3%, p < 0.01).")], "comorbid_conditions", {}, "supports"),
+    # A treatment aim in a title, and an abnormality named as a premise.
+    ("We enrolled 20 patients with fibromyalgia in an open pilot.", "central_sensitisation",
+     {"title": "Neurofeedback for alleviating central sensitization in fibromyalgia"}, "no_finding"),
+    ([_METHODS, ("CONCLUSIONS", "Emerging drugs target mitochondrial dysfunction.")], "muscle", {}, "no_finding"),
+    # A meta-analysis of treatments that are not aimed at the cause: a null on its measure is no contradiction.
+    ("We pooled randomised trials of exercise and education interventions in fibromyalgia. Twelve studies were "
+     "included. The interventions had no significant effect on pressure pain thresholds (p > 0.05).",
+     "central_sensitisation", {"design": "meta_analysis", "title": "Exercise for fibromyalgia"}, "no_finding"),
+    # A concessive clause is a clause of its own: its null does not undo the finding beside it.
+    ([_METHODS, ("RESULTS", "Serum serotonin was lower in fibromyalgia than in healthy controls, despite no "
+                            "difference in pain.")], "serotonin", {}, "supports"),
+    # A heart rate variability index named on its own.
+    ([("METHODS", "We recorded heart rate variability in 30 women with fibromyalgia and 30 controls."),
+      ("RESULTS", "SDNN was lower in patients than in controls (p = 0.004).")], "autonomic", {}, "supports"),
+    # A treatment aimed at the cause (its term names it) improves the cause's symptom against sham: it supports;
+    # participants described as people with fibromyalgia make the article one about it.
+    ("Neuromodulation may help chronic pain. Adults with fibromyalgia received two weeks of active and sham "
+     "stimulation in a crossover design. Diaries and actigraphy were collected. Pain decreased with active "
+     "stimulation compared to sham (p < 0.001). Sleep quality improved with active stimulation compared to sham "
+     "(p = 0.002).", "sleep", {"design": "rct", "title": "Pre-sleep alpha entrainment for chronic pain: a trial"},
+     "supports"),
+    # A treatment aimed at the cause that works, and a marker that moves with the benefit.
+    ([("METHODS", "Thirty women with fibromyalgia received transcutaneous vagus nerve stimulation (tVNS) for four "
+                  "weeks."), ("RESULTS", "After tVNS, pain fell and COMPASS-31 scores improved significantly "
+                                         "(p < 0.05).")], "autonomic", {"design": "clinical_trial"}, "supports"),
+])
+def test_error_families_of_real_abstracts(abstract: list[tuple[str, str]] | str, cause: str, kwargs: dict,
+                                          expected: str) -> None:
+    assert _read(abstract, cause, **kwargs)["stance"] == expected
+
+
+# --- confidence ---------------------------------------------------------------------------------------------------
+
+def test_confidence_is_low_with_its_reasons() -> None:
+    abbreviation = _read([("METHODS", "In 40 women with fibromyalgia, electrochemical skin conductance (ESC) was "
+                                      "measured."), ("RESULTS", "ESC was lower than in controls (p = 0.01).")],
+                         "autonomic")
+    hedged = _read([_METHODS, ("CONCLUSIONS", "Reduced heart rate variability in fibromyalgia may reflect "
+                                              "autonomic dysfunction.")], "autonomic")
+    unstructured = _read("We studied 40 women with fibromyalgia and 40 controls. Blood was drawn. Autonomic "
+                         "reactivity was blunted in the patients.", "autonomic")
+    pooled = _read([_METHODS, ("RESULTS", "Heart rate variability was lower in both patient groups than in "
+                                          "controls.")], "autonomic")
+    assert (abbreviation["confidence"], abbreviation["confidence_reason"]) == (
+        "low", "construct inferred from the abbreviation ESC")
+    assert (hedged["stance"], hedged["confidence"], hedged["confidence_reason"]) == ("supports", "low", "hedged")
+    assert unstructured["confidence"] == "low"
+    assert "unstructured abstract" in unstructured["confidence_reason"]
+    assert (pooled["stance"], pooled["confidence"], pooled["confidence_reason"]) == (
+        "no_finding", "low", "a finding for a pooled population set aside")
+
+
+def test_a_clear_result_and_a_plain_no_finding_are_high_confidence() -> None:
+    clear = _read([_METHODS, ("RESULTS", "Heart rate variability was lower in patients with fibromyalgia than in "
+                                         "healthy controls (p = 0.003).")], "autonomic")
+    nothing = _read([("BACKGROUND", "Heart rate variability reflects autonomic function."), _METHODS],
+                    "autonomic")
+    assert (clear["stance"], clear["confidence"], clear["confidence_reason"]) == ("supports", "high", None)
+    assert (nothing["stance"], nothing["confidence"], nothing["confidence_reason"]) == ("no_finding", "high", None)
+
+
+def test_a_stop_without_its_space_still_ends_a_sentence() -> None:
+    text = "Several questions remain.Both groups were small. Levels were 0.5 mg.Next."
+    assert [text[a:b] for a, b in stance.split_sentences(text)] == [
+        "Several questions remain.", "Both groups were small.", "Levels were 0.5 mg.Next."]
+
+
+def test_sample_sizes_read_thin_spaces() -> None:
+    assert stance.sample_sizes("Women with FM (n\u2009=\u200912) and controls (n\u2009=\u200910).") == (12, 10)

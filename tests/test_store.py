@@ -200,7 +200,8 @@ def test_stance_rows_round_trip_and_are_replaced_per_article(db_path: Path) -> N
     connection = store.connect(db_path)
     row = {"pmid": ARTICLE.pmid, "hypothesis_id": "substance_p", "stance": "supports", "evidence_kind": "comparison",
            "hedged": False, "section": "RESULTS", "sentence": "Elevated levels were found.", "cue": "elevated",
-           "n_patients": 32, "n_controls": None}
+           "n_patients": 32, "n_controls": None, "confidence": "low",
+           "confidence_reason": "construct inferred from the abbreviation SP"}
     with store.transaction(connection):
         store.save_articles(connection, [ARTICLE], "pubmed")
         store.save_stances(connection, pd.DataFrame([row]), [ARTICLE.pmid], "v1")
@@ -233,6 +234,34 @@ def test_a_store_from_before_stance_migrates_and_keeps_its_articles(db_path: Pat
     assert migrated.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert store.load_stance_frame(migrated).empty
     assert store.stored_pmids(migrated) == {ARTICLE.pmid}
+
+
+def test_stances_read_before_confidence_migrate_as_low_confidence_until_read_again(db_path: Path) -> None:
+    import pandas as pd
+
+    migration = store.MIGRATIONS.index(next(m for m in store.MIGRATIONS if "confidence" in m))
+    row = {"pmid": ARTICLE.pmid, "hypothesis_id": "sleep", "stance": "supports", "evidence_kind": "comparison",
+           "hedged": 0, "section": None, "sentence": "Sleep was shorter.", "cue": "shorter", "n_patients": None,
+           "n_controls": None}
+    # The store as it was before the migration (made by the migrations before it): stances without confidence.
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    for earlier in store.MIGRATIONS[:migration]:
+        connection.executescript(earlier)
+    store.save_articles(connection, [ARTICLE], "pubmed")
+    connection.execute(f"INSERT INTO stances ({', '.join(row)}, rules_version) VALUES "
+                       f"({', '.join('?' * (len(row) + 1))})", (*row.values(), "old-rules"))
+    connection.execute(f"PRAGMA user_version = {migration}")
+    connection.commit()
+    connection.close()
+    migrated = store.connect(db_path)
+    assert store.load_stance_frame(migrated, columns=("stance", "confidence", "confidence_reason")).to_dict(
+        "records") == [{"pmid": ARTICLE.pmid, "hypothesis_id": "sleep", "stance": "supports", "confidence": "low",
+                        "confidence_reason": "read before readings kept their confidence, run tracker retag"}]
+    assert store.stale_stance_pmids(migrated, "new-rules", ["sleep"]) == [ARTICLE.pmid]
+    with pytest.raises(sqlite3.IntegrityError), store.transaction(migrated):
+        store.save_stances(migrated, pd.DataFrame([{**row, "confidence": "certain", "confidence_reason": None}]),
+                           [ARTICLE.pmid], "new-rules")
 
 
 # --- failures of the file: one line naming it and the fix, nothing committed lost -------------------------------
@@ -465,7 +494,8 @@ def test_all_stance_keys_read_at_once_equal_the_rows_read_per_article(db_path: P
     articles = [replace(ARTICLE, pmid=pmid) for pmid in (30, 4, 200)]
     rows = pd.DataFrame([
         {"pmid": pmid, "hypothesis_id": hypothesis_id, "stance": stance, "evidence_kind": kind, "hedged": False,
-         "section": None, "sentence": None, "cue": None, "n_patients": None, "n_controls": None}
+         "section": None, "sentence": None, "cue": None, "n_patients": None, "n_controls": None,
+         "confidence": "high", "confidence_reason": None}
         for pmid, hypothesis_id, stance, kind in [
             (200, "sleep", "mixed", "review"), (4, "serotonin", "contradicts", "comparison"),
             (30, "sleep", "supports", "association"), (4, "autonomic", "no_finding", "other")]])
@@ -473,8 +503,114 @@ def test_all_stance_keys_read_at_once_equal_the_rows_read_per_article(db_path: P
         store.save_articles(connection, articles, "pubmed")
         store.save_stances(connection, rows, [a.pmid for a in articles], "v1")
     pmids = [a.pmid for a in articles]
-    for columns in (("stance",), ("stance", "evidence_kind"), ()):
+    for columns in (("stance",), ("stance", "evidence_kind"), ("stance", "confidence"), ()):
         every_row = store.load_stance_frame(connection, columns=columns)
         pd.testing.assert_frame_equal(every_row, store.load_stance_frame(connection, pmids, columns=columns))
         assert list(zip(every_row["pmid"], every_row["hypothesis_id"])) == [
             (4, "autonomic"), (4, "serotonin"), (30, "sleep"), (200, "sleep")]
+
+
+# --- files the tracker did not make, and stores changed behind its back -------------------------------------------
+
+def _cli(*arguments: str):
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    return CliRunner().invoke(cli, list(arguments))
+
+
+def _foreign_database(path: Path, user_version: int = 0) -> None:
+    foreign = sqlite3.connect(path)
+    foreign.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    foreign.execute("INSERT INTO notes (body) VALUES ('someone else''s data')")
+    foreign.execute(f"PRAGMA user_version = {user_version}")
+    foreign.commit()
+    foreign.close()
+
+
+@pytest.mark.parametrize("command", [["import", str(MEDLINE_FILE)], ["fetch"], ["retag"], ["status"], ["export"]],
+                         ids=lambda c: c[0])
+@pytest.mark.parametrize("user_version", [0, 3])
+def test_a_foreign_sqlite_file_is_refused_and_left_untouched(db_path: Path, command: list[str], user_version: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NCBI_EUTILS_URL", "http://127.0.0.1:9/")
+    _foreign_database(db_path, user_version)
+    before = db_path.read_bytes()
+    result = _cli(*command, "--db", str(db_path))
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"tracker: {db_path}: is not a tracker store (it holds tables the tracker never makes: notes); point --db at "
+        "another file or move this one away — the tracker changed nothing in it\n")
+    assert db_path.read_bytes() == before
+    assert not Path(f"{db_path}-wal").exists()
+    assert sqlite3.connect(db_path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_an_empty_file_becomes_a_store(db_path: Path) -> None:
+    db_path.write_bytes(b"")
+    connection = store.connect(db_path)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+
+
+ALTERATIONS = {
+    "dropped column": ("ALTER TABLE articles DROP COLUMN coi_statement", "table articles has no column coi_statement"),
+    "dropped table": ("DROP TABLE stances", "it has no table stances"),
+    "trigger": ("CREATE TRIGGER no_inserts BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                "it has a trigger no_inserts, which the tracker never makes"),
+    "added column": ("ALTER TABLE tags ADD COLUMN note TEXT", "table tags has a column note the tracker never makes"),
+    # Without it the summaries would stop following the stance rows, silently.
+    "dropped trigger": ("DROP TRIGGER summary_stances_insert", "it has no trigger summary_stances_insert"),
+}
+
+
+def _altered(imported_store: Path, alteration: str) -> str:
+    statement, detail = ALTERATIONS[alteration]
+    connection = sqlite3.connect(imported_store)
+    connection.execute(statement)
+    connection.commit()
+    connection.close()
+    return (f"tracker: {imported_store}: this store's schema was changed outside the tracker ({detail}); "
+            f"{DAMAGED_FIX}\n")
+
+
+@pytest.mark.parametrize("alteration", ALTERATIONS)
+def test_status_of_a_store_changed_outside_the_tracker_exits_1_in_one_line(imported_store: Path,
+                                                                            alteration: str) -> None:
+    message = _altered(imported_store, alteration)
+    result = _cli("status", "--db", str(imported_store))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message)
+
+
+@pytest.mark.parametrize("command", [["export"], ["evidence"], ["feed"], ["emerging"], ["import", str(MEDLINE_FILE)],
+                                     ["retag"]], ids=lambda c: c[0])
+def test_every_command_refuses_a_store_changed_outside_the_tracker(imported_store: Path, command: list[str]) -> None:
+    message = _altered(imported_store, "trigger")
+    result = _cli(*command, "--db", str(imported_store))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message)
+
+
+def test_reads_for_the_configured_causes_leave_other_ids_out(tmp_path: Path) -> None:
+    from support.seed import make_articles, read_catalogue, seed_stances, seed_store
+
+    from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
+
+    db_path = tmp_path / "tracker.sqlite"
+    hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+    seed_store(db_path, hypotheses, make_articles(60, seed=3))
+    seed_stances(db_path, read_catalogue(db_path))
+    configured = [h.id for h in hypotheses if h.id != "serotonin"]
+    connection = store.connect(db_path, read_only=True)
+    everything = store.load_catalogue(connection)
+    catalogue = store.decode_details(store.load_catalogue(connection, hypothesis_ids=configured), ["matched_terms"])
+    stances = store.load_stance_frame(connection, hypothesis_ids=configured)
+    all_stances = store.load_stance_frame(connection)
+    connection.close()
+    assert any("serotonin" in carried for carried in everything["hypotheses"])
+    assert not any("serotonin" in carried for carried in catalogue["hypotheses"])
+    assert not any("serotonin" in sources for sources in catalogue["tag_sources"])
+    assert not any("serotonin" in terms for terms in catalogue["matched_terms"])
+    assert [[c for c in carried if c != "serotonin"] for carried in everything["hypotheses"]] == [
+        list(carried) for carried in catalogue["hypotheses"]]
+    assert stances.equals(all_stances[all_stances["hypothesis_id"] != "serotonin"].reset_index(drop=True))

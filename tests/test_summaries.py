@@ -31,7 +31,7 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
     with store.reading(db_path) as connection:
         summaries = store.load_summaries(connection)
         catalogue = store.load_catalogue(connection)
-        stances = store.load_stance_frame(connection, columns=("stance",))
+        stances = store.load_stance_frame(connection, columns=("stance", "confidence"))
         sizes = store.load_stance_frame(connection, columns=("n_patients",))
     causes = [h.id for h in hypotheses if not h.baseline]
     for include_retracted in (False, True):
@@ -41,6 +41,12 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                                      include_retracted=include_retracted, by_stance=by_stance),
                 evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
                                         stances=stances if by_stance else None))
+        keys = ["hypothesis_id", "year_label", "design", "stance"]
+        pd.testing.assert_frame_equal(
+            evidence.evidence_table_from_summary(summaries["by_year"], hypotheses, include_retracted=include_retracted,
+                                                 by_reading=True).sort_values(keys, ignore_index=True),
+            evidence.reading_evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
+                                            stances=stances).sort_values(keys, ignore_index=True))
         pd.testing.assert_frame_equal(
             evidence.cause_summary_from_summary(summaries["by_source"], hypotheses, include_retracted),
             evidence.cause_summary(catalogue, hypotheses, include_retracted))

@@ -237,3 +237,46 @@ def test_arrow_backed_chunked_text_columns() -> None:
     tags = tagging.tag_articles(frame, SHIPPED).tags
     assert tags[["pmid", "hypothesis_id"]].to_dict("records") == [
         {"pmid": 100, "hypothesis_id": "serotonin"}, {"pmid": 102, "hypothesis_id": "serotonin"}]
+
+
+# --- "re:" terms run as they were validated, on RE2 alone ----------------------------------------------------------
+
+def test_an_inline_flag_pattern_is_valid_as_it_runs_and_matches() -> None:
+    hypotheses = (Hypothesis(id="custom", label="C", description="d", query="q", terms=("re:(?i)FIBRO",)),)
+    assert _matched(hypotheses, abstract="Fibro fog was reported.").get("custom") == [("fibro", "abstract")]
+
+
+def test_patterns_that_backtrack_in_pythons_re_tag_at_once() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # Each pattern is run against the other's matches; on a backtracking engine "(?:[a-z]+ ?)+sleep" takes 2^n
+    # steps on a word of n letters without "sleep" after it: days here. The child process is a guard against a
+    # hang, not a timing: RE2 does it in milliseconds.
+    script = """
+import pandas as pd
+from tracker.analysis import tagging
+from tracker.config import Hypothesis
+terms = ("re:(?:[a-z]+ ?)+sleep", "re:chronic(?: [a-z]+){1,8}")
+hypotheses = (Hypothesis(id="custom", label="C", description="d", query="q", terms=terms),)
+frame = pd.DataFrame([{"pmid": 1, "title": "", "abstract": "chronic " + "abcdefghijklmnopqrstuvwxyzabcdefghijkl!",
+                       "keywords": [], "mesh_terms": [], "publication_types": [], "corrections": []}])
+tags = tagging.tag_articles(frame, hypotheses).tags
+print([entry["term"] for entry in tags["matched_terms"][0]])
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['chronic abcdefghijklmnopqrstuvwxyzabcdefghijkl']\n"
+
+
+@pytest.mark.parametrize(("term", "message"), [
+    ("re:(?P<name>x)y", '[custom] term "re:(?P<name>x)y" has a capturing group; write its groups as (?:...)'),
+    ("re:a{2000}", '[custom] term "re:a{2000}" is not a valid pattern for the matcher'),
+])
+def test_patterns_are_validated_by_the_engine_that_runs_them(term: str, message: str) -> None:
+    hypotheses = (Hypothesis(id="custom", label="C", description="d", query="q", terms=(term,)),)
+    with pytest.raises(ConfigError) as raised:
+        tagging.compile_rules(hypotheses)
+    assert message in str(raised.value)

@@ -16,7 +16,7 @@ import click
 
 from tracker import store
 from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
-from tracker.errors import ConfigError, LockHeld, TrackerError
+from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.models import ArticleFilter
 from tracker.outputs.selection import RunChoiceError, Selection, article_filter, check_stances
 from tracker.wording import counted, plural
@@ -215,6 +215,7 @@ def status(context: click.Context, as_json: bool) -> None:
         # The last fetch, not an import since: a failed fetch must stay in view until one succeeds.
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
+        parked = store.load_parked(connection, _configured_ids(settings))
     rows = []
     for hypothesis in settings.hypotheses:
         known = hypothesis.id in frame.index
@@ -233,8 +234,11 @@ def status(context: click.Context, as_json: bool) -> None:
     run_rows = [{"run": int(run.id), "kind": run.kind, "status": run.status, "started": run.started_at,
                  "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
                  "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
+    parked_rows = [{"hypothesis": row.hypothesis_id, "linked": int(row.linked), "stances": int(row.stances)}
+                   for row in parked.itertuples(index=False)]
     if as_json:
-        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows}, indent=2, default=str))
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "parked": parked_rows},
+                              indent=2, default=str))
         return
     click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
                       ["hypothesis", "last_success", "pubmed", "stored", "last_run"]))
@@ -251,7 +255,12 @@ def status(context: click.Context, as_json: bool) -> None:
         click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
                    f"finished {last_run['finished_at'] or '-'})")
         if last_run["error"]:
-            click.echo(f"  error: {last_run['error']}")
+            # Escaped again: a run of an older tracker may have stored a server's text as it came.
+            click.echo(f"  error: {printable(last_run['error'])}")
+    for row in parked_rows:
+        click.echo(f"parked: {row['hypothesis']} ({counted(row['linked'], 'linked article')}, "
+                   f"{counted(row['stances'], 'stance')}) is no longer in the hypotheses file: kept in the store, "
+                   "neither shown nor exported; give a cause that id again to show it")
 
 
 # --- retag ------------------------------------------------------------------------------------------------------
@@ -320,6 +329,11 @@ def _some(pmids: tuple[int, ...], shown: int = 10) -> str:
     """"1, 2, 3" or, for a long list, its first few and how many more."""
     more = f" and {len(pmids) - shown} more" if len(pmids) > shown else ""
     return ", ".join(map(str, pmids[:shown])) + more
+
+
+def _configured_ids(settings: Settings) -> list[str]:
+    """The causes the hypotheses file names: rows of any other id (a renamed cause's) are parked, never read."""
+    return [hypothesis.id for hypothesis in settings.hypotheses]
 
 
 def _read_emerging_frame(settings: Settings):
@@ -418,7 +432,7 @@ def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
 def _article_filter(connection: sqlite3.Connection, settings: Settings, selection: Selection) -> ArticleFilter:
     """The selection as the store's query tests it; a run that does not exist or failed is bad usage (exit 2)."""
     with _runs_are_usage():
-        return article_filter(selection, hypothesis_ids=[h.id for h in settings.hypotheses],
+        return article_filter(selection, hypothesis_ids=_configured_ids(settings),
                               runs=store.load_run_list(connection))
 
 
@@ -448,7 +462,9 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
     cause_ids = [h.id for h in settings.causes]
     with store.reading(settings.db_path) as connection:
         batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
-                                              details=export.detail_columns(export_format))
+                                              hypothesis_ids=_configured_ids(settings),
+                                              details=export.detail_columns(export_format),
+                                              stance_columns=("stance", "confidence"))
         if export_format == "bibtex":
             # Citation keys are unique across the whole file: BibTeX needs every row at once.
             frames = list(batches)
@@ -501,6 +517,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     with store.reading(settings.db_path) as connection:
         batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
+                                              hypothesis_ids=_configured_ids(settings),
                                               stance_columns=store.STANCE_COLUMNS)
         rows = (export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
                                       stance_values=stance_values) for articles, stances in batches)
@@ -547,9 +564,11 @@ def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple
         matching = store.count_selected(connection, chosen)
         # Only the entries shown are read: after a first sync the match is the whole store.
         batches = [articles for articles, _stances in store.iter_selected_batches(
-            connection, chosen, details=FEED_DETAILS, order="first_seen", limit=check_limit(limit or FEED_LIMIT))]
-        shown = (pd.concat(batches, ignore_index=True) if batches
-                 else store.decode_details(store.load_catalogue(connection, []), FEED_DETAILS))
+            connection, chosen, hypothesis_ids=_configured_ids(settings), details=FEED_DETAILS, order="first_seen",
+            limit=check_limit(limit or FEED_LIMIT))]
+        shown = (pd.concat(batches, ignore_index=True) if batches else
+                 store.decode_details(store.load_catalogue(connection, _configured_ids(settings), pmids=[]),
+                                      FEED_DETAILS))
     document = build_feed(shown, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids, now=now, **choices)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:

@@ -9,9 +9,25 @@
     └── LockHeld           another fetch holds the job lock
 """
 
+import re
+
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts a terminal command, NEL ends a line),
+# DEL, the line and paragraph separators, and the bidirectional controls that reorder what follows (U+202E shows
+# "txt.exe" as "exe.txt"). Text from a server, a file or a path may hold any of them.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """The text with each character a terminal would act on written as its escape ("\\u202e", "\\x85")."""
+    return _UNSHOWABLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
 
 class TrackerError(Exception):
-    """Base of every error the tracker reports to its user."""
+    """Base of every error the tracker reports to its user; its text is always `printable`, wherever it goes (the
+    terminal, a log, the store, the dashboard), since part of it may come from a server or a file."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class ConfigError(TrackerError):

@@ -151,6 +151,9 @@ EVIDENCE_KINDS: tuple[str, ...] = ("comparison", "association", "intervention", 
 # How a tagged pair the stance reader has not read yet counts (a store tagged before stance existed, until
 # `tracker retag` or the next fetch reads it).
 UNREAD_STANCE = "no_finding"
+# How sure a stance reading is (the `stances` table checks the same): "low" readings carry their reason and are
+# counted apart from the "high" ones.
+CONFIDENCES: tuple[str, ...] = ("high", "low")
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,8 @@ class ArticleFilter:
 
     Empty tuples and None mean "no condition". `retracted` is "exclude", "include" or "only"; `run_changes`
     pairs the ids of runs with the change ("new" or "changed") an article must have in one of them, each pair a
-    condition of its own; `stance_hypotheses` limits the stance condition to those causes.
+    condition of its own; `stance_hypotheses` limits the stance condition to those causes, `stance_confidence` to
+    the rows read with that confidence.
     """
 
     hypotheses: tuple[str, ...] = ()
@@ -200,3 +204,4 @@ class ArticleFilter:
     text: str | None = None
     stances: tuple[str, ...] = ()
     stance_hypotheses: tuple[str, ...] = ()
+    stance_confidence: str | None = None

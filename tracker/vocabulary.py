@@ -35,6 +35,12 @@ FACET_COLUMNS: tuple[str, ...] = (
 STANCE_LABELS = {"supports": "Supports", "contradicts": "Contradicts", "mixed": "Mixed",
                  "no_finding": "No finding on it"}
 STANCE_BADGES = {**STANCE_LABELS, "no_finding": "No finding"}
+# What charts and summaries count: each finding read with high confidence, then the same findings read with low
+# confidence (hedged, a pooled population, a construct inferred from an abbreviation, ...) apart, then no finding.
+LOW_CONFIDENCE_READINGS = {"supports": "supports_low", "contradicts": "contradicts_low", "mixed": "mixed_low"}
+READINGS: tuple[str, ...] = ("supports", "contradicts", "mixed", *LOW_CONFIDENCE_READINGS.values(), "no_finding")
+READING_LABELS = {**STANCE_LABELS, "supports_low": "Supports, low confidence",
+                  "contradicts_low": "Contradicts, low confidence", "mixed_low": "Mixed, low confidence"}
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 

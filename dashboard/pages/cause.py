@@ -57,7 +57,8 @@ def cause_page(context: Context) -> None:
             charts.draw_stacked_bars(data, stack, "Articles per year", facet=False)
     charts.draw_how_to_read(
         f"Articles per publication year. {context.now.year} is not over: its faint bar counts the articles so far. "
-        + ("The stance chart splits them by what they report about this cause; the other by study design. "
+        + ("The stance chart splits them by what they report about this cause, the findings read with low "
+           "confidence apart in pale tints; the other by study design. "
            if by_stance else "Bars split the articles by study design, high-level evidence at the bottom. "))
 
     counts = loaders.load_breakdowns(context.state, context.hypotheses, context.include_retracted, cause.id)

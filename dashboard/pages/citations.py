@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import labels, loaders, views
 from dashboard.context import Context, draw_selected_article, latest_run, run_label
 from tracker import store, vocabulary
-from tracker.models import STANCES
+from tracker.models import CONFIDENCES, STANCES
 from tracker.outputs import export
 from tracker.outputs.selection import LATEST_RUN, Selection
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS, SPECIES
@@ -56,6 +56,10 @@ def citations_page(context: Context) -> None:
     draw_selected_article(context, shown, event, st.session_state.get("_link_pmid"))
 
 
+ANY_CONFIDENCE = "any"
+CONFIDENCE_CHOICES = {ANY_CONFIDENCE: "Any", "high": "High confidence", "low": "Low confidence (a guess)"}
+
+
 def _citation_filters(context: Context, has_stances: bool) -> Selection:
     first_year, last_year = loaders.load_year_span(context.state)
     with st.sidebar:
@@ -77,10 +81,16 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
                 from_year, to_year = chosen
         designs = st.multiselect("Study design", list(DESIGNS), format_func=DESIGN_LABELS.get, key="filter_designs")
         chosen_stances: list[str] = []
+        confidence = ANY_CONFIDENCE
         if has_stances:
             chosen_stances = st.multiselect(
                 "What it found (stance)", list(STANCES), format_func=lambda s: vocabulary.STANCE_BADGES[s],
                 key="filter_stances", help="For the chosen causes, or for any cause when none is chosen.")
+            confidence = st.selectbox(
+                "How sure the reading is", (ANY_CONFIDENCE, *CONFIDENCES), key="filter_confidence",
+                format_func=CONFIDENCE_CHOICES.get, disabled=not chosen_stances,
+                help="With a stance chosen: only readings the reader is sure of, or only those it is not (each "
+                     "article says why).")
         species = st.selectbox("Species", (ANY_SPECIES, *SPECIES), key="filter_species",
                                format_func=lambda s: "Any" if s == ANY_SPECIES else labels.SPECIES_LABELS[s])
         only_retracted = st.checkbox("Only retracted articles", key="filter_only_retracted",
@@ -91,7 +101,9 @@ def _citation_filters(context: Context, has_stances: bool) -> Selection:
     return Selection(
         hypotheses=tuple(causes), from_year=from_year, to_year=to_year, designs=tuple(designs),
         species=None if species == ANY_SPECIES else species, include_retracted=context.include_retracted,
-        text=text.strip() or None, stances=tuple(chosen_stances), only_retracted=only_retracted,
+        text=text.strip() or None, stances=tuple(chosen_stances),
+        confidence=None if confidence == ANY_CONFIDENCE or not chosen_stances else confidence,
+        only_retracted=only_retracted,
         **run_fields,
     )
 

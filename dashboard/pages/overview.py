@@ -109,7 +109,9 @@ def _over_time_note(mode: str, stack: str, context: Context) -> str:
     if stack == "stance":
         parts.append("Each bar splits the year's articles by what they report about the cause: a finding that "
                      "supports it, one that contradicts it (no difference, or the opposite direction), mixed "
-                     "findings, or none (the cause is only background or method).")
+                     "findings, or none (the cause is only background or method). A finding the reader is not "
+                     "sure of (hedged, a pooled population, a measure named only by an abbreviation, ...) is "
+                     "stacked apart in a pale tint of its colour above the confident ones.")
     else:
         parts.append("Each bar splits the year's articles by evidence level, from meta-analyses, systematic "
                      "reviews and randomised trials (dark blue) to case reports and opinion.")

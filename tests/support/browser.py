@@ -44,9 +44,11 @@ def wait_for_health(port: int, server: subprocess.Popen) -> None:
 
 def stop_server(server: subprocess.Popen) -> None:
     """Stop a server started in its own process group, and whatever it started."""
-    os.killpg(server.pid, signal.SIGTERM)
     try:
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+    except ProcessLookupError:
+        pass  # it exited by itself (a failed start): nothing of its group is left
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()

@@ -227,9 +227,9 @@ def read_catalogue(db_path: Path):
 
 
 def read_stances(db_path: Path) -> pd.DataFrame:
-    """Every stored stance row's key and stance, as the dashboard's charts read them."""
+    """Every stored stance row's key, stance and confidence, as the dashboard's charts and the exports read them."""
     with store.reading(db_path) as connection:
-        return store.load_stance_frame(connection, columns=("stance",))
+        return store.load_stance_frame(connection, columns=("stance", "confidence"))
 
 
 def read_run_history(db_path: Path):
@@ -254,6 +254,10 @@ def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
         "cue": "significantly higher",
         "n_patients": [30 + i % 50 if i % 3 else None for i in range(len(pairs))],
         "n_controls": [20 if i % 3 else None for i in range(len(pairs))],
+        # Every third reading is low-confidence, with its reason, as the reader gives one (3 and the 4 stances
+        # share no factor: every stance gets some).
+        "confidence": ["low" if i % 3 == 2 else "high" for i in range(len(pairs))],
+        "confidence_reason": ["hedged" if i % 3 == 2 else None for i in range(len(pairs))],
     })
     connection = store.connect(db_path)
     try:

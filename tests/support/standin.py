@@ -28,7 +28,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -83,9 +83,9 @@ class Fault:
         return cls("rate_limited", status=status)
 
     @classmethod
-    def server_error(cls, status: int = 503) -> Fault:
-        """Answer 500/502/503 with an HTML page, like NCBI's front end."""
-        return cls("server_error", status=status)
+    def server_error(cls, status: int = 503, message: str = "") -> Fault:
+        """Answer a 4xx or 5xx with an HTML page, like NCBI's front end; `message` replaces its usual text."""
+        return cls("server_error", status=status, message=message)
 
     @classmethod
     def truncated(cls, declared_full_length: bool = False) -> Fault:
@@ -283,6 +283,10 @@ class EutilsStandin:
         # Reports disagree on the status of the retstart error too (200 or 400); the body is the same.
         self.retstart_error_status = retstart_error_status
         self.today = date.today()  # what reldate counts back from
+        # What every reply's Date header says it is (NCBI's "now"); None follows this machine's clock. A client whose
+        # own clock is wrong can be tested against a server that is right, and the other way round.
+        self.server_time: datetime | None = None
+        self.send_date = True  # False leaves the Date header out, as an odd proxy might
         # NCBI gzips its replies for a client that accepts it; off by default so tests read bodies as sent.
         self.gzip_replies = False
         self._unrequested_deletions: list[int] = []
@@ -321,6 +325,16 @@ class EutilsStandin:
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (signature of the base class)
                 """Stay quiet: tests read `.requests` instead."""
+
+            def send_header(self, keyword: str, value: str) -> None:
+                if keyword != "Date" or standin.send_date:
+                    super().send_header(keyword, value)
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                """The Date header: the stand-in's server_time when one is set."""
+                if timestamp is None and standin.server_time is not None:
+                    timestamp = standin.server_time.timestamp()
+                return super().date_time_string(timestamp)
 
         self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -578,11 +592,11 @@ class EutilsStandin:
         return _Reply(status, body, "application/json", headers)
 
     @staticmethod
-    def _html_reply(status: int) -> _Reply:
+    def _html_reply(status: int, message: str = "") -> _Reply:
         phrase = HTTPStatus(status).phrase
+        text = escape(message) or "The server encountered a problem and could not complete your request."
         body = (f"<!DOCTYPE html>\n<html><head><title>{status} {phrase}</title></head>"
-                f"<body><h1>{phrase}</h1><p>The server encountered a problem and could not complete your request."
-                f"</p></body></html>\n").encode()
+                f"<body><h1>{phrase}</h1><p>{text}</p></body></html>\n").encode()
         return _Reply(status, body, "text/html; charset=UTF-8")
 
     @staticmethod
@@ -603,7 +617,7 @@ class EutilsStandin:
         if fault.kind == "rate_limited":
             return self._rate_limit_reply(fault.status, max(in_window, limit + 1), limit, fault.retry_after_s)
         if fault.kind == "server_error":
-            return self._html_reply(fault.status)
+            return self._html_reply(fault.status, fault.message)
         if fault.kind == "error_element":
             return self._error_reply(endpoint, fault.message)
         if fault.kind == "error_json":

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from tracker.config import Hypothesis
 from tracker.models import STANCES, UNREAD_STANCE
-from tracker.vocabulary import DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, SPECIES, STANCE_LABELS
+from tracker.vocabulary import (
+    DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, READING_LABELS, READINGS, SPECIES)
 
 # How the overview groups the eleven study designs when it stacks by evidence level: the first level is the
 # high-level evidence a guideline panel would weigh first.
@@ -83,12 +84,15 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
 
 
 def evidence_table_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
-                                include_retracted: bool = False, by_stance: bool = False) -> pd.DataFrame:
+                                include_retracted: bool = False, by_stance: bool = False,
+                                by_reading: bool = False) -> pd.DataFrame:
     """`evidence_table` from the store's summary by year (`store.load_summaries()["by_year"]`), not the catalogue.
 
     The same rows and columns, but that the years span those of the articles that carry a hypothesis (an article
-    that carries none is in no chart). `by_stance` adds the stance key as `stances` does there.
+    that carries none is in no chart). `by_stance` adds the stance key as `stances` does there; `by_reading` adds
+    it as `reading_evidence_table` does (its rows in the grid's order).
     """
+    by_stance = by_stance or by_reading
     extra_keys = ["stance"] if by_stance else []
     keys = ["hypothesis_id", "year", "design", *extra_keys]
     columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
@@ -99,17 +103,25 @@ def evidence_table_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypo
     years = rows["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
     known_years = years[years != _UNKNOWN_YEAR]
     year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
-    levels = [causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)] + ([list(STANCES)] if by_stance else [])
+    levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)]
+              + ([list(READINGS if by_reading else STANCES)] if by_stance else []))
     counted = pd.DataFrame({"hypothesis_id": rows["hypothesis_id"].to_numpy(dtype=object), "year": years.to_numpy(),
                             "design": rows["design"].to_numpy(dtype=object),
                             "count": rows["articles"].to_numpy(dtype="int64")})
     if by_stance:
-        counted["stance"] = rows["stance"].replace("", UNREAD_STANCE).to_numpy(dtype=object)
+        counted["stance"] = (summary_reading_keys(rows) if by_reading
+                             else rows["stance"].replace("", UNREAD_STANCE)).to_numpy(dtype=object)
     denominators = (counted.loc[counted["hypothesis_id"] == baseline_id].groupby("year")["count"].sum()
                     if baseline_id is not None else pd.Series(dtype="int64"))
     grid = pd.MultiIndex.from_product(levels, names=keys)
     counts = counted.groupby(keys, sort=False)["count"].sum().reindex(grid, fill_value=0)
     return _finished_table(counts, denominators, columns)
+
+
+def summary_reading_keys(rows: pd.DataFrame) -> pd.Series:
+    """Each summary row's reading (`vocabulary.READINGS`), as `reading_keys` gives a stance row's; a pair without a
+    stance row reads as `models.UNREAD_STANCE`."""
+    return reading_keys(rows.assign(stance=rows["stance"].replace("", UNREAD_STANCE)))
 
 
 def _finished_table(counts: pd.Series, denominators: pd.Series, columns: list[str]) -> pd.DataFrame:
@@ -303,9 +315,33 @@ def baseline_per_year(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     return years.value_counts().sort_index()
 
 
+def reading_keys(stances: pd.DataFrame) -> pd.Series:
+    """Each stance row's key in `vocabulary.READINGS`: its stance, or the low-confidence key of a finding read with
+    low confidence."""
+    low = (stances["confidence"] == "low") & stances["stance"].isin(list(LOW_CONFIDENCE_READINGS))
+    return stances["stance"].where(~low, stances["stance"].map(LOW_CONFIDENCE_READINGS)).astype(object)
+
+
+def reading_evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
+                           include_retracted: bool = False, stances: pd.DataFrame) -> pd.DataFrame:
+    """`evidence_table` keyed by reading (`vocabulary.READINGS`) instead of stance: a finding read with low
+    confidence counts under its low-confidence key, apart from the confident ones. `stances` holds pmid,
+    hypothesis_id, stance and confidence."""
+    every = evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=stances)
+    # The same grid counting only the low-confidence findings (every other pair falls to the unread key): what
+    # to move from each finding's key to its low-confidence one. Both tables have the same grid, row for row.
+    low_rows = stances[(stances["confidence"] == "low") & stances["stance"].isin(list(LOW_CONFIDENCE_READINGS))]
+    low = evidence_table(catalogue, hypotheses, include_retracted=include_retracted, stances=low_rows)
+    moved = low["stance"].isin(list(LOW_CONFIDENCE_READINGS))
+    table = every.assign(**{name: every[name] - low[name].where(moved, 0)
+                            for name in ("count", "cumulative", "per_1000")})
+    low_part = low[moved].assign(stance=low.loc[moved, "stance"].map(LOW_CONFIDENCE_READINGS))
+    return pd.concat([table, low_part], ignore_index=True)
+
+
 def _group_of(table: pd.DataFrame, by: str) -> tuple[pd.Series, dict[str, str], list[str]]:
     if by == "stance":
-        return table["stance"], {s: STANCE_LABELS[s] for s in STANCES}, list(STANCES)
+        return table["stance"], READING_LABELS, list(READINGS)
     return table["design"].map(_LEVEL_OF_DESIGN), EVIDENCE_LEVEL_LABELS, list(EVIDENCE_LEVELS)
 
 
@@ -313,7 +349,8 @@ def stacked_chart_data(table: pd.DataFrame, baseline: pd.Series, hypotheses: Seq
                        by: str, now_year: int, hypothesis_id: str | None = None) -> pd.DataFrame:
     """Per cause × known year × group (stance or evidence level): the value of `mode` with what explains it.
 
-    `table` is an evidence table (with its stance key when `by` is "stance"), `baseline` the per-year
+    `table` is an evidence table (with its reading key when `by` is "stance": `reading_evidence_table`), `baseline`
+    the per-year
     denominators (`baseline_per_year`). Columns: hypothesis_id, cause, year, group, group_rank, value, articles
     (the count behind the value), baseline (the year's fibromyalgia articles), caveat (why the bar deserves care,
     or "").
@@ -423,10 +460,11 @@ def _summary_of_pairs(pairs: pd.DataFrame, causes: list[Hypothesis], include_ret
 
 def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.DataFrame, hypothesis_id: str,
                   include_retracted: bool) -> pd.DataFrame:
-    """One cause's stance rows joined to its articles: per stance, all articles, the high-level ones, and the
-    patients the articles that state a sample size studied; plus the first year. Index: `models.STANCES`.
+    """One cause's stance rows joined to its articles: per reading (a stance, or a finding read with low
+    confidence), all articles, the high-level ones, and the patients the articles that state a sample size
+    studied; plus the first year. Index: `vocabulary.READINGS`.
 
-    `stances` holds every stance row's key and stance, `sizes` the cause's rows with n_patients.
+    `stances` holds every stance row's key, stance and confidence, `sizes` the cause's rows with n_patients.
     """
     rows = stances[stances["hypothesis_id"] == hypothesis_id]
     sizes = sizes[sizes["hypothesis_id"] == hypothesis_id].set_index("pmid")["n_patients"]
@@ -434,7 +472,7 @@ def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.Data
     articles = catalogue.iloc[positions]
     keep = np.ones(len(rows), dtype=bool) if include_retracted else ~articles["retracted"].to_numpy(dtype=bool)
     frame = pd.DataFrame({
-        "stance": rows["stance"].to_numpy(dtype=object),
+        "stance": reading_keys(rows).to_numpy(dtype=object),
         "high": articles["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
         "year": articles["pub_year"].to_numpy(),
         "patients": rows["pmid"].map(sizes).to_numpy(),
@@ -446,7 +484,7 @@ def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.Data
         "patients": grouped["patients"].sum(min_count=1),
         "with_size": grouped["patients"].count(),
         "first_year": grouped["year"].min(),
-    }).reindex(list(STANCES))
+    }).reindex(list(READINGS))
     for column in ("articles", "high_level", "with_size"):
         counts[column] = counts[column].fillna(0).astype("int64")
     return counts
@@ -464,7 +502,8 @@ def stance_counts_from_summary(by_kind: pd.DataFrame, by_year: pd.DataFrame, hyp
         return summary[kept]
 
     rows = cause_rows(by_kind)
-    grouped = rows.assign(high=rows["articles"].where(rows["design"].isin(HIGH_LEVEL_DESIGNS), 0)).groupby("stance")
+    grouped = rows.assign(high=rows["articles"].where(rows["design"].isin(HIGH_LEVEL_DESIGNS), 0)).groupby(
+        summary_reading_keys(rows))
     dated = cause_rows(by_year)
     counts = pd.DataFrame({
         "articles": grouped["articles"].sum(),
@@ -472,8 +511,8 @@ def stance_counts_from_summary(by_kind: pd.DataFrame, by_year: pd.DataFrame, hyp
         # NaN where no article of the stance stated a sample size, as a sum over no values is in stance_counts.
         "patients": grouped["patients"].sum().astype("float64").where(grouped["with_size"].sum() > 0),
         "with_size": grouped["with_size"].sum(),
-        "first_year": dated["pub_year"].astype("float64").groupby(dated["stance"]).min(),
-    }).reindex(list(STANCES))
+        "first_year": dated["pub_year"].astype("float64").groupby(summary_reading_keys(dated)).min(),
+    }).reindex(list(READINGS))
     for column in ("articles", "high_level", "with_size"):
         counts[column] = counts[column].fillna(0).astype("int64")
     return counts
@@ -497,14 +536,14 @@ def baseline_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypothesis
 
 
 def high_level_balance(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> pd.DataFrame:
-    """Per cause × stance, the meta-analyses, systematic reviews and RCTs of a stance-keyed evidence table:
-    hypothesis_id, cause, group (stance label), group_rank, articles."""
+    """Per cause × reading, the meta-analyses, systematic reviews and RCTs of a reading-keyed evidence table
+    (`reading_evidence_table`): hypothesis_id, cause, group (reading label), group_rank, articles."""
     high = table[table["design"].isin(HIGH_LEVEL_DESIGNS)]
     counts = high.groupby(["hypothesis_id", "stance"], sort=False)["count"].sum().reset_index()
     return pd.DataFrame({
         "hypothesis_id": counts["hypothesis_id"].to_numpy(dtype=object),
         "cause": counts["hypothesis_id"].map(_labels(hypotheses)).to_numpy(dtype=object),
-        "group": counts["stance"].map(STANCE_LABELS).to_numpy(dtype=object),
-        "group_rank": counts["stance"].map(list(STANCES).index).to_numpy(dtype="int64"),
+        "group": counts["stance"].map(READING_LABELS).to_numpy(dtype=object),
+        "group_rank": counts["stance"].map(list(READINGS).index).to_numpy(dtype="int64"),
         "articles": counts["count"].astype("int64").to_numpy(),
     })

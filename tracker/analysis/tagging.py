@@ -8,14 +8,15 @@ that matched and where) and a facets frame (one row per article: design, species
 Matching. All hypotheses' terms compile once (`compile_rules`) into one pattern, factored on shared prefixes,
 that runs over whole columns at once: Arrow's RE2 engine marks every match in a field of all articles in one
 pass (`pyarrow.compute.replace_substring_regex`), a split picks the marked pieces out, and the few distinct
-matched strings are then resolved to terms with Python's `re`. Text and terms are both lower-cased, Greek letters
+matched strings are then resolved to terms (with Python's `re` for the literal terms, whose patterns the tracker
+writes; a "re:" pattern a user wrote runs on RE2 alone, which never backtracks). Text and terms are both lower-cased, Greek letters
 spelled out ("α" → "alpha") and Unicode hyphens folded to "-", so "TNF-α" matches "TNF-alpha" and the other way
 round. Inside a term, a space or hyphen, and the step between letters and digits, match a space, a hyphen or
 nothing: "heart rate variability" finds "heart-rate variability", "IGF-1" finds "IGF1" and "IGF 1". A term
 matches only as a whole word (ASCII word boundaries): "ATP" does not fire in "ATPase", "sympathetic" not in
 "sympathy", "5-HT" not in "5-HTT" (the serotonin transporter is a term of its own). Plurals are not implied: list
-them. A term written "re:PATTERN" is a regular expression (case-insensitive, at word boundaries, in the syntax
-common to RE2 and Python: no look-arounds, no back-references, groups written (?:...)).
+them. A term written "re:PATTERN" is a regular expression in RE2's syntax (case-insensitive, at word boundaries:
+no look-arounds, no back-references, groups written (?:...)), checked when the rules compile exactly as it runs.
 
 Abbreviations never stand for a term by themselves: "SP" tags Substance P only where the same text defines it,
 as in "substance P (SP)", which already carries the full term; the text's other uses of "SP" are then recorded as
@@ -129,11 +130,15 @@ class Term:
 
     hypothesis_id: str
     text: str
-    pattern: re.Pattern[str]
+    # Python's compiled pattern of a literal term; None for a "re:" term, which must never run on a backtracking
+    # engine: it runs on RE2 (Arrow's) alone.
+    pattern: re.Pattern[str] | None
     # The term's letters and digits run together ("igf1"), or "" for a "re:" term: a quick pre-check.
     compact: str
     # The first letter of a phrase, which an abbreviation the text defines for it must share; "" otherwise.
     initial: str
+    # The pattern as it runs (RE2 syntax, over normalised text), word boundaries included.
+    expression: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,33 +199,35 @@ def _escape(character: str) -> str:
     return character if character.isalnum() or not character.isascii() else "\\" + character
 
 
-def _check_re2(hypothesis_id: str, term: str, body: str) -> None:
+def _check_re2(hypothesis_id: str, term: str, pattern: str) -> None:
     try:
-        pc.match_substring_regex(pa.array([""]), pattern=body)
+        pc.match_substring_regex(pa.array([""]), pattern=pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise ConfigError(
-            f'[{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); '
-            f'use RE2 syntax: no look-arounds or back-references') from None
+            f'[{hypothesis_id}] term "{term}" is not a valid pattern for the matcher ({error}); write it in RE2 '
+            f'syntax (no look-arounds or back-references), or drop the "re:" prefix to match the words literally'
+        ) from None
 
 
 def _checked_regex(hypothesis_id: str, term: str) -> str:
-    """The body of a "re:" term, refused with ConfigError when it is not a usable pattern."""
+    """The pattern a "re:" term runs as, checked by the engine that runs it (RE2); ConfigError when unusable."""
     body = term[3:]
-    try:
-        compiled = re.compile(body)
-    except re.error as error:
-        raise ConfigError(
-            f'[{hypothesis_id}] term "{term}" is not a valid pattern ({error}); '
-            f'fix the regular expression or drop the "re:" prefix to match the words literally') from None
-    if compiled.match(""):
+    # Text is lower-cased before matching: the inline flag keeps an upper-case pattern working.
+    pattern = rf"\b(?i:{body})\b"
+    # The body alone first: one that is only valid once wrapped ("a)|(?:b") would change the wrapping's meaning.
+    _check_re2(hypothesis_id, term, body)
+    _check_re2(hypothesis_id, term, pattern)
+    if pc.match_substring_regex(pa.array([""]), pattern=f"^(?:{body})")[0].as_py():
         raise ConfigError(f'[{hypothesis_id}] term "{term}" matches empty text; '
                           f'make the pattern require at least one character')
-    if compiled.groups:
+    try:
+        named_groups = pc.extract_regex(pa.array([""]), pattern=f"(?P<whole>{body})").type.num_fields - 1
+    except pa.ArrowInvalid:  # "contains unnamed groups"
+        named_groups = 1
+    if named_groups:
         raise ConfigError(f'[{hypothesis_id}] term "{term}" has a capturing group; '
                           f'write its groups as (?:...)')
-    _check_re2(hypothesis_id, term, body)
-    # Text is lower-cased before matching: the inline flag keeps an upper-case pattern working.
-    return rf"\b(?i:{body})\b"
+    return pattern
 
 
 def _term_tokens(hypothesis_id: str, term: str) -> tuple[str, ...]:
@@ -291,6 +298,7 @@ def _compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
                 pattern = _checked_regex(hypothesis.id, term)
                 expressions.append(pattern)
                 compact = initial = ""
+                compiled = None
             else:
                 tokens = _term_tokens(hypothesis.id, term)
                 pattern = _literal_pattern(tokens)
@@ -298,11 +306,12 @@ def _compile_rules(hypotheses: Sequence[Hypothesis]) -> Rules:
                 compact = "".join(tokens)
                 # Only phrases get abbreviations worth following: "substance P (SP)", not "ATP (adenosine ...)".
                 initial = tokens[0][0] if len(tokens) > 1 else ""
+                compiled = re.compile(pattern, re.ASCII)
             # "neurokinin-1" and "neurokinin 1" are one rule here: report the first spelling only.
             if pattern in seen_patterns:
                 continue
             seen_patterns.add(pattern)
-            terms.append(Term(hypothesis.id, term, re.compile(pattern, re.ASCII), compact, initial))
+            terms.append(Term(hypothesis.id, term, compiled, compact, initial, pattern))
     alternatives = list(dict.fromkeys(expressions))
     if literals:
         alternatives.append(_trie_pattern(literals))
@@ -367,23 +376,41 @@ def _is_abbreviation_of(abbreviation: str, term: Term) -> bool:
     return all(character in remaining for character in abbreviation.replace("-", ""))
 
 
-def _resolve(matched_text: str, rules: Rules) -> tuple[list[int], str, list[int]]:
+def _resolve(matched_text: str, rules: Rules, regex_found: list[int]) -> tuple[list[int], str, list[int]]:
     """One distinct matched string → the terms inside it, a bracketed abbreviation after it, the terms it defines.
 
     A longer term can hold another hypothesis' shorter one ("childhood trauma" holds "trauma"), and the brackets
-    can hold a term ("somatomedin c (igf-1)"), so every term is looked for in the whole string.
+    can hold a term ("somatomedin c (igf-1)"), so every term is looked for in the whole string. `regex_found`
+    holds the "re:" terms RE2 found in it (`_regex_matches`).
     """
     compact = re.sub(r"[\s\-]", "", matched_text)
-    found = [index for index, term in enumerate(rules.terms)
-             if (not term.compact or term.compact in compact) and term.pattern.search(matched_text)]
+    found = sorted([index for index, term in enumerate(rules.terms)
+                    if term.pattern is not None and term.compact in compact and term.pattern.search(matched_text)]
+                   + regex_found)
     definition = _DEFINITION.fullmatch(matched_text)
     if definition is None:
         return found, "", []
     abbreviation = definition.group(2)
+    # Only a phrase (a literal term with an initial) is followed into abbreviations: never a "re:" term.
     defined = [index for index in found
-               if rules.terms[index].pattern.search(definition.group(1))
-               and _is_abbreviation_of(abbreviation, rules.terms[index])]
+               if _is_abbreviation_of(abbreviation, rules.terms[index])
+               and rules.terms[index].pattern.search(definition.group(1))]  # type: ignore[union-attr]
     return found, abbreviation, defined
+
+
+def _regex_matches(dictionary: pa.Array, rules: Rules) -> tuple[list[list[int]], dict[int, list[str | None]]]:
+    """Run each "re:" term on RE2 over the distinct matched strings: per string the terms found in it, and per
+    term the text it matched in each string (None where it did not)."""
+    found: list[list[int]] = [[] for _ in range(len(dictionary))]
+    texts: dict[int, list[str | None]] = {}
+    for index, term in enumerate(rules.terms):
+        if term.pattern is not None:
+            continue
+        matched = pc.struct_field(pc.extract_regex(dictionary, pattern=f"(?P<whole>{term.expression})"), [0])
+        texts[index] = matched.to_pylist()
+        for position in np.flatnonzero(matched.is_valid().to_numpy(zero_copy_only=False)).tolist():
+            found[position].append(index)
+    return found, texts
 
 
 def _ragged_take(lists: list[list[int]], codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -397,18 +424,17 @@ def _ragged_take(lists: list[list[int]], codes: np.ndarray) -> tuple[np.ndarray,
     return positions, items[np.repeat(starts[codes], per_position) + within] if len(items) else items
 
 
-def _regex_labels(term_numbers: np.ndarray, codes: np.ndarray, dictionary: list[str], rules: Rules,
-                  labels: list[str]) -> np.ndarray:
+def _regex_labels(term_numbers: np.ndarray, codes: np.ndarray, regex_texts: dict[int, list[str | None]],
+                  rules: Rules, labels: list[str]) -> np.ndarray:
     """Label each match with its term, except that a "re:" term shows the text it matched ("5-ht2a"), not itself.
 
     A reader auditing a tag, and the dashboard highlighting it, need words that stand in the article.
     """
     shown = term_numbers.copy()
-    regex_terms = np.array([term.text.startswith("re:") for term in rules.terms] or [False])
+    regex_terms = np.array([term.pattern is None for term in rules.terms] or [False])
     for index in np.flatnonzero(regex_terms[term_numbers]):
         term_number = int(term_numbers[index])
-        found = rules.terms[term_number].pattern.search(dictionary[int(codes[index])])
-        text = found.group(0) if found else rules.terms[term_number].text
+        text = regex_texts[term_number][int(codes[index])] or rules.terms[term_number].text
         if text not in labels:
             labels.append(text)
         shown[index] = labels.index(text)
@@ -427,10 +453,11 @@ def _text_matches(texts: dict[str, pa.Array], rules: Rules) -> tuple[dict[str, n
     encoded = pc.dictionary_encode(matched)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
     dictionary = encoded.dictionary.to_pylist()
-    resolved = [_resolve(text, rules) for text in dictionary]
+    regex_found, regex_texts = _regex_matches(encoded.dictionary, rules)
+    resolved = [_resolve(text, rules, found) for text, found in zip(dictionary, regex_found)]
     positions, term_numbers = _ragged_take([found for found, _, _ in resolved], codes)
     pieces = [(rows[positions], fields[positions], term_numbers,
-               _regex_labels(term_numbers, codes[positions], dictionary, rules, labels))]
+               _regex_labels(term_numbers, codes[positions], regex_texts, rules, labels))]
 
     # Where a title or abstract defines an abbreviation for a term, its other uses in that text count too.
     prose = np.flatnonzero(fields <= FIELDS.index("abstract"))

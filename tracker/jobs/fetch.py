@@ -202,14 +202,16 @@ def _search_all(client: EutilsClient, connection: sqlite3.Connection, hypotheses
 def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hypothesis: Hypothesis, full: bool,
                        today: date) -> _SearchResult:
     first = client.esearch(hypothesis.query, retmax=client.esearch_cap)
+    ncbi_today = _ncbi_today(client, connection, today)
+    # Windows end at the later of the two clocks: one running behind must not cut off what NCBI already has.
+    window_end = max(today, ncbi_today) + timedelta(days=1)
     if first.count <= client.esearch_cap:
         pmids, window_count = set(first.pmids), 1
         if len(pmids) != first.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(first.count, 'record')} for [{hypothesis.id}] but listed "
                               f"{len(pmids)}; run `tracker fetch` again")
     else:
-        pmids, window_count = _collect_in_windows(client, hypothesis, "edat", EARLIEST_ENTREZ_DATE,
-                                                  today + timedelta(days=1))
+        pmids, window_count = _collect_in_windows(client, hypothesis, "edat", EARLIEST_ENTREZ_DATE, window_end)
         if len(pmids) != first.count:
             # Records added while we paged change the sum; one more pass settles it, a second mismatch is an error.
             first = client.esearch(hypothesis.query, retmax=0)
@@ -217,14 +219,55 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
                 raise EutilsError(
                     f"esearch.fcgi: [{hypothesis.id}] date windows add up to {counted(len(pmids), 'record')} but PubMed "
                     f"counts {first.count}; run `tracker fetch` again")
-    search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count, searched_on=today,
-                           linked_before=store.linked_pmids(connection, hypothesis.id))
+    search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count,
+                           searched_on=ncbi_today, linked_before=store.linked_pmids(connection, hypothesis.id))
     state = store.load_sync_state(connection, hypothesis.id)
     if state is not None and not full and state["query"] == hypothesis.query:
-        since = date.fromisoformat(state["modified_since"])
-        modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, today + timedelta(days=1))
+        # In the future is after NCBI's today when it said one, else after ours (the newest revision can be old).
+        from_server = client.server_now is not None
+        since = _checked_watermark(connection, hypothesis.id, date.fromisoformat(state["modified_since"]),
+                                   ncbi_today if from_server else today, from_server)
+        modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, window_end)
         search.modified_pmids = modified & pmids
     return search
+
+
+def _ncbi_today(client: EutilsClient, connection: sqlite3.Connection, today: date) -> date:
+    """NCBI's date as its replies state it; lacking that, today by our clock but never past the newest revision.
+
+    The sync watermark is taken from this, not from our clock: a clock that ran ahead once would otherwise set it in
+    the future, and every later run would ask for changes after a date PubMed has not reached.
+    """
+    if client.server_now is not None:
+        return client.server_now.astimezone(timezone.utc).date()
+    newest = _newest_revision(connection)
+    return today if newest is None else min(today, newest)
+
+
+def _newest_revision(connection: sqlite3.Connection) -> date | None:
+    newest = store.newest_revision(connection)
+    try:
+        return None if newest is None else date.fromisoformat(newest)
+    except ValueError:
+        return None
+
+
+def _checked_watermark(connection: sqlite3.Connection, hypothesis_id: str, since: date, ncbi_today: date,
+                       from_server: bool) -> date:
+    """The stored modification watermark, or, when it lies after `ncbi_today`, one reset to a date PubMed reached."""
+    if since <= ncbi_today:
+        return since
+    newest = _newest_revision(connection)
+    # A day before the newest revision stored: whatever changed after the run that set the future date is asked for.
+    if newest is None:
+        reset, reason = EARLIEST_ENTREZ_DATE, "as no revision is stored"
+    else:
+        reset, reason = min(newest, ncbi_today) - MODIFIED_MARGIN, "a day before the newest revision stored"
+    whose_today = "NCBI's today" if from_server else "today"
+    log.warning("[%s] the last sync's modification date %s is after %s (%s): a clock was ahead; reset to %s, %s",
+                hypothesis_id, since, whose_today, ncbi_today, reset, reason)
+    store.reset_modified_since(connection, hypothesis_id, reset.isoformat())
+    return reset
 
 
 def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: str, start: date,

@@ -7,8 +7,8 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from tracker import stance, store
-from tracker.analysis import tagging
+from tracker import store
+from tracker.analysis import stance, tagging
 from tracker.config import Hypothesis
 
 # Articles tagged per round trip: bounds the memory of a full re-tag (about 18 KiB an article while it is tagged)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import shlex
 import sys
@@ -32,8 +33,8 @@ from apscheduler.triggers.cron import CronTrigger
 from tracker import store
 from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTER_S, DEFAULT_TIMEZONE,
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
-from tracker.errors import ConfigError, LockHeld, TrackerError
-from tracker.jobs.lock import job_lock
+from tracker.errors import ConfigError, LockHeld, TrackerError, printable
+from tracker.jobs.lock import job_lock, open_own_file
 from tracker.wording import plural
 
 if TYPE_CHECKING:
@@ -360,7 +361,10 @@ class _UtcFormatter(logging.Formatter):
 def open_log(settings: Settings, log_path: Path, *, echo: bool = False) -> tuple[logging.Logger, Callable[[], None]]:
     """Send the tracker's and APScheduler's log records to the log file (and stderr); return the logger and a closer."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [logging.FileHandler(log_path, encoding="utf-8")]
+    # Appended through our own checked descriptor, not FileHandler's open(), which would follow a planted symlink.
+    descriptor = open_own_file(log_path, os.O_WRONLY | os.O_APPEND, "the scheduler's log", "open the scheduler's log")
+    log_file = open(descriptor, "a", encoding="utf-8")
+    handlers: list[logging.Handler] = [logging.StreamHandler(log_file)]
     if echo:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
@@ -380,6 +384,7 @@ def open_log(settings: Settings, log_path: Path, *, echo: bool = False) -> tuple
                 logger.removeHandler(handler)
         for handler in handlers:
             handler.close()
+        log_file.close()
 
     return logging.getLogger("tracker.schedule"), close
 
@@ -399,6 +404,7 @@ def tracker_command(settings: Settings) -> list[str]:
 
 def cron_text(settings: Settings, schedule: Schedule) -> str:
     """A crontab entry (with CRON_TZ) that runs the fetch at the schedule's times, for `crontab -e`."""
+    _refuse_control_characters(settings, schedule, "crontab line")
     command = " ".join(_cron_quote(part) for part in tracker_command(settings))
     # shuf rather than $RANDOM: cron runs /bin/sh, and a bare "%" would end the command in a crontab line.
     delay = f"sleep $(shuf -i 0-{schedule.jitter_s} -n 1) && " if schedule.jitter_s else ""
@@ -415,6 +421,19 @@ def cron_text(settings: Settings, schedule: Schedule) -> str:
 def _cron_quote(text: str) -> str:
     # A bare "%" in a crontab command is a newline.
     return shlex.quote(text).replace("%", "\\%")
+
+
+def _refuse_control_characters(settings: Settings, schedule: Schedule, target: str) -> None:
+    """Refuse a path holding a control character: no quoting keeps a newline from ending a crontab or unit line."""
+    paths = [("--db", Path(settings.db_path).absolute()), ("--hypotheses", settings.hypotheses_path.absolute()),
+             ("--log-file", schedule.log_path), ("the Python running the tracker", Path(sys.executable).absolute()),
+             ("the project folder", PROJECT_DIR)]
+    for name, path in paths:
+        controls = [character for character in str(path) if printable(character) != character]
+        if controls:
+            raise ConfigError(f"{name} '{printable(str(path))}': a path with a control character "
+                              f"({printable(controls[0])}) cannot be written into a {target} safely; rename it or "
+                              "give another path")
 
 
 def systemd_calendars(schedule: Schedule) -> list[str]:
@@ -457,8 +476,10 @@ def _runs(values: tuple[int, ...], show: Callable[[int], str]) -> list[str]:
 
 def systemd_units(settings: Settings, schedule: Schedule) -> tuple[str, str]:
     """The text of a .service and a .timer unit that run the fetch at the schedule's times."""
+    _refuse_control_characters(settings, schedule, "systemd unit")
     command = " ".join(_systemd_quote(part) for part in tracker_command(settings))
-    log = _systemd_quote(str(schedule.log_path))
+    # StandardOutput's "append:" and WorkingDirectory take a path as written: quotes would become part of it.
+    log = _systemd_path(schedule.log_path)
     service = "\n".join([
         "[Unit]",
         "Description=Fibromyalgia evidence tracker: fetch new PubMed records",
@@ -467,7 +488,7 @@ def systemd_units(settings: Settings, schedule: Schedule) -> tuple[str, str]:
         "",
         "[Service]",
         "Type=oneshot",
-        f"WorkingDirectory={_systemd_quote(str(PROJECT_DIR))}",
+        f"WorkingDirectory={_systemd_path(PROJECT_DIR)}",
         "# NCBI_EMAIL=... and NCBI_API_KEY=... lines go in this file (chmod 600); they are never printed here.",
         f"EnvironmentFile=-%h/.config/{UNIT_NAME}.env",
         f"ExecStart={command}",
@@ -499,8 +520,18 @@ def systemd_text(settings: Settings, schedule: Schedule) -> str:
 
 
 def _systemd_quote(text: str) -> str:
-    # "%" starts a specifier in unit files; "%%" is a literal one.
-    text = text.replace("%", "%%")
+    """One ExecStart word: "%" starts a specifier ("%%" is one), "$" a variable ("$$" is one), C escapes apply."""
+    text = text.replace("%", "%%").replace("$", "$$")
     if re.fullmatch(r"[A-Za-z0-9_./:@%+=,-]+", text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _systemd_path(path: Path) -> str:
+    """A path for a setting that takes it unquoted: only specifiers need escaping."""
+    text = str(path)
+    if text != text.strip() or text.endswith("\\"):
+        # Unit files strip the ends of a value and join a line ending in a backslash to the next.
+        raise ConfigError(f"'{text}': a path that ends in a space or a backslash cannot be written into a systemd "
+                          "unit; rename it or give another path")
+    return text.replace("%", "%%")

@@ -38,10 +38,13 @@ CSV columns (stable; new columns are only ever appended):
     stance_<cause>         one per cause in `cause_ids`, when stance rows are given: the article's stance for that
                            cause (`models.STANCES`), no_finding for a cause it carries but the reader has not read
                            yet, empty for a cause it does not carry
+    confidence_<cause>     one per cause, after the stance columns: how sure that reading is, high or low (`tracker
+                           evidence` gives the reason), empty where the cause is not carried or not read yet
     abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs;
                            always the last column
 
-RIS (N1) and BibTeX (note) carry the same stances as "Stance: serotonin supports; sleep no_finding".
+RIS (N1) and BibTeX (note) carry the same stances as "Stance: serotonin supports (low confidence); sleep
+no_finding".
 
 CSV is UTF-8 (with a byte-order mark when `excel=True`, so Excel detects the encoding), quoted per RFC 4180 by the
 csv module (CRLF row ends; fields with quotes, commas or newlines quoted). Text cells that a spreadsheet would run
@@ -62,7 +65,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import pandas as pd
 
@@ -105,34 +108,45 @@ def neutralise_cell(value: object) -> str:
 # --- CSV ------------------------------------------------------------------------------------------------------
 
 def csv_header(*, with_abstract: bool = False, cause_ids: Sequence[str] = ()) -> list[str]:
-    """Return the CSV header row; `cause_ids` add a stance column each, after the others but the abstract."""
+    """Return the CSV header row; `cause_ids` add a stance and a confidence column each, after the others but the
+    abstract."""
     return [*CSV_COLUMNS, *stance_columns(cause_ids), *([ABSTRACT_COLUMN] if with_abstract else [])]
 
 
 def stance_columns(cause_ids: Sequence[str]) -> list[str]:
-    """The CSV's stance column names, "stance_serotonin", in the order of `cause_ids`."""
-    return [f"stance_{cause_id}" for cause_id in cause_ids]
+    """The CSV's stance column names, "stance_serotonin", then the confidence ones, "confidence_serotonin", in the
+    order of `cause_ids`."""
+    return [f"stance_{cause_id}" for cause_id in cause_ids] + [f"confidence_{cause_id}" for cause_id in cause_ids]
 
 
-def stances_by_pair(stances: pd.DataFrame | None) -> dict[tuple[int, str], str]:
-    """{(pmid, hypothesis id): stance} from `store.load_stance_frame` rows (pmid, hypothesis_id, stance)."""
+class _Reading(NamedTuple):
+    stance: str
+    confidence: str
+
+
+def stances_by_pair(stances: pd.DataFrame | None) -> dict[tuple[int, str], _Reading]:
+    """{(pmid, hypothesis id): (stance, confidence)} from `store.load_stance_frame` rows (pmid, hypothesis_id,
+    stance, and confidence where read: "" without it)."""
     if stances is None or stances.empty:
         return {}
+    confidences = stances["confidence"].tolist() if "confidence" in stances else [""] * len(stances)
     return dict(zip(zip(stances["pmid"].astype("int64").tolist(), stances["hypothesis_id"].tolist()),
-                    stances["stance"].tolist()))
+                    map(_Reading, stances["stance"].tolist(), confidences)))
 
 
-def article_stances(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], str]) -> list[str]:
-    """The article's stance per cause: its stored stance, the unread value for a cause it carries without one,
-    "" for a cause it does not carry."""
+def article_stances(row: dict[str, Any], cause_ids: Sequence[str],
+                    by_pair: dict[tuple[int, str], _Reading]) -> list[_Reading]:
+    """The article's reading per cause: its stored stance and confidence, the unread value (confidence unknown,
+    "") for a cause it carries without one, ("", "") for a cause it does not carry."""
     carried = set(_items(row.get("hypotheses")))
     pmid = int(row["pmid"])
-    return [by_pair.get((pmid, cause_id), UNREAD_STANCE) if cause_id in carried else "" for cause_id in cause_ids]
+    return [by_pair.get((pmid, cause_id), _Reading(UNREAD_STANCE, "")) if cause_id in carried
+            else _Reading("", "") for cause_id in cause_ids]
 
 
-def _stance_note(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], str]) -> str:
-    pairs = [f"{cause_id} {value}" for cause_id, value in zip(cause_ids, article_stances(row, cause_ids, by_pair))
-             if value]
+def _stance_note(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], _Reading]) -> str:
+    pairs = [f"{cause_id} {reading.stance}" + (" (low confidence)" if reading.confidence == "low" else "")
+             for cause_id, reading in zip(cause_ids, article_stances(row, cause_ids, by_pair)) if reading.stance]
     return "Stance: " + "; ".join(pairs) if pairs else ""
 
 
@@ -168,7 +182,8 @@ def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False, stances: pd
             comments_text(row.get("comments"), "CommentIn"),
         ]
         if cause_ids:
-            cells += article_stances(row, cause_ids, by_pair)
+            readings = article_stances(row, cause_ids, by_pair)
+            cells += [reading.stance for reading in readings] + [reading.confidence for reading in readings]
         if with_abstract:
             cells.append(_text(row.get("abstract")))
         yield cells
@@ -314,7 +329,7 @@ def ris_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
     for row in _records(frame, _CITATION_DETAILS):
         type_code = ris_type(row)
         pairs: list[tuple[str, str]] = [("TY", type_code)]
-        pairs += [("AU", name) for name in _person_names(row.get("authors"))]
+        pairs += [("AU", _one_line(name)) for name in _person_names(row.get("authors"))]
         pairs.append(("TI", _one_line(row.get("title"))))
         if type_code != "BOOK":
             # Zotero reads T2 as the journal (or the book of a chapter), JabRef too when no JO/JF precedes it.
@@ -390,8 +405,9 @@ _KEY_STOPWORDS = frozenset(
 
 
 def latex_escape(text: str) -> str:
-    """Escape the characters LaTeX treats as commands: & % $ # _ { } ~ ^ and backslash."""
-    return text.translate(_LATEX_ESCAPES)
+    """Escape the characters LaTeX treats as commands: & % $ # _ { } ~ ^ and backslash; drop control characters,
+    which LaTeX refuses, and make line-breaking ones (form feed, NEL, line and paragraph separators) spaces."""
+    return _LINE_BREAKING.sub(" ", _NON_PRINTING.sub("", text)).translate(_LATEX_ESCAPES)
 
 
 def protect_capitals(title: str) -> str:
@@ -610,9 +626,16 @@ def _items(values: object) -> list[str]:
     return [str(value) for value in values]
 
 
+# Control characters that are not whitespace (escape, DEL, C1 codes): no citation format or tool wants them.
+_NON_PRINTING = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+# What breaks a line, or reads as whitespace to Python but not to LaTeX.
+_LINE_BREAKING = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+
+
 def _one_line(value: object) -> str:
-    """RIS and BibTeX fields sit on one line: a newline inside would start a new tag or a paragraph."""
-    return " ".join(_text(value).split())
+    """RIS and BibTeX fields sit on one line: a newline inside would start a new tag or a paragraph, and a
+    control character has no place in either (split() takes form feed, NEL and the separators as spaces)."""
+    return " ".join(_NON_PRINTING.sub("", _text(value)).split())
 
 
 def _text(value: object) -> str:
@@ -653,8 +676,8 @@ def _ascii_word(text: str) -> str:
 # --- evidence: one row per (article, cause) with its stance -----------------------------------------------------
 
 EVIDENCE_COLUMNS: tuple[str, ...] = (
-    "pmid", "hypothesis", "year", "design", "species", "stance", "evidence_kind", "hedged", "section", "sentence",
-    "cue", "n_patients", "n_controls", "retracted",
+    "pmid", "hypothesis", "year", "design", "species", "stance", "confidence", "confidence_reason", "evidence_kind",
+    "hedged", "section", "sentence", "cue", "n_patients", "n_controls", "retracted",
 )
 
 
@@ -663,7 +686,8 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
     """One row per (article, cause) the articles carry, in the articles' order and then the causes' order.
 
     `stances` are `store.load_stance_frame` rows with every stance column; a pair without one shows
-    `models.UNREAD_STANCE` and empty details. `hypotheses` keeps only those causes' rows, `stance_values` only
+    `models.UNREAD_STANCE` and empty details (its confidence unknown). `hypotheses` keeps only those causes' rows,
+    `stance_values` only
     the rows with one of those stances. Columns EVIDENCE_COLUMNS; year and the sample sizes as nullable integers,
     hedged as a nullable boolean (unknown for an unread pair), the texts None where empty.
     """
@@ -691,7 +715,8 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
     frame["hedged"] = frame["hedged"].astype("boolean")
     for name in ("n_patients", "n_controls"):
         frame[name] = frame[name].astype("Int64")
-    for name in ("pmid", "hypothesis", "design", "species", "stance", "evidence_kind", "section", "sentence", "cue"):
+    for name in ("pmid", "hypothesis", "design", "species", "stance", "confidence", "confidence_reason",
+                 "evidence_kind", "section", "sentence", "cue"):
         if name != "pmid":
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     frame["pmid"] = frame["pmid"].astype("int64")

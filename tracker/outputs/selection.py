@@ -25,6 +25,8 @@ Decisions the filters make:
 - stances: an article passes when one of its stored stance rows, for one of the chosen hypotheses (any, when
   none is chosen), has one of the chosen `models.STANCES`; a pair the stance reader has not read yet matches
   none. The caller passes the stance rows (`store.load_stance_frame`, pmid, hypothesis_id and stance).
+- confidence: with stances, only stance rows read with this confidence (`models.CONFIDENCES`) count; the rows
+  then need their confidence column too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import STANCES, ArticleFilter, RunHistory
+from tracker.models import CONFIDENCES, STANCES, ArticleFilter, RunHistory
 from tracker.vocabulary import DESIGNS, SPECIES
 from tracker.wording import number_ranges
 
@@ -68,6 +70,7 @@ class Selection:
     new_since: str | None = None
     text: str | None = None
     stances: tuple[str, ...] = ()
+    confidence: str | None = None
     new_in_run: int | str | None = None
     changed_in_run: int | str | None = None
     only_retracted: bool = False
@@ -79,7 +82,7 @@ class Selection:
         # Lists from a form or click become tuples, so a Selection stays hashable (a cache key).
         for name in ("hypotheses", "designs", "stances"):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
-        for name in ("species", "new_since", "text"):
+        for name in ("species", "new_since", "text", "confidence"):
             if getattr(self, name) == "":
                 object.__setattr__(self, name, None)
         for name in ("from_year", "to_year"):
@@ -97,6 +100,8 @@ class Selection:
         if unknown_designs:
             raise ConfigError(f"unknown study design {unknown_designs[0]!r}: choose from {', '.join(DESIGNS)}")
         check_stances(self.stances)
+        if self.confidence is not None and self.confidence not in CONFIDENCES:
+            raise ConfigError(f"unknown confidence {self.confidence!r}: choose one of {', '.join(CONFIDENCES)}")
         if self.species is not None and self.species not in SPECIES:
             raise ConfigError(f"unknown species {self.species!r}: choose one of {', '.join(SPECIES)}")
         if self.new_since is not None:
@@ -116,12 +121,13 @@ def check_stances(stances: Iterable[str]) -> None:
 
 # A selection in a dashboard address (`?page=Citations&causes=sleep&stances=supports`): each field's name there.
 # include_retracted and only_retracted travel together as retracted=include or retracted=only.
-QUERY_NAMES = {"hypotheses": "causes", "stances": "stances", "designs": "designs", "from_year": "from",
-               "to_year": "to"}
+QUERY_NAMES = {"hypotheses": "causes", "stances": "stances", "confidence": "confidence", "designs": "designs",
+               "from_year": "from", "to_year": "to"}
 
 
 def to_query(selection: Selection) -> dict[str, str]:
-    """The address parameters that name a selection's hypotheses, stances, designs, years and retracted choice."""
+    """The address parameters that name a selection's hypotheses, stances (and their confidence), designs, years
+    and retracted choice."""
     query: dict[str, str] = {}
     for field, name in QUERY_NAMES.items():
         value = getattr(selection, field)
@@ -139,6 +145,8 @@ def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict
     for field, choices in allowed.items():
         if QUERY_NAMES[field] in params:
             fields[field] = tuple(value for value in params[QUERY_NAMES[field]].split(",") if value in choices)
+    if params.get(QUERY_NAMES["confidence"]) in CONFIDENCES:
+        fields["confidence"] = params[QUERY_NAMES["confidence"]]
     for field in ("from_year", "to_year"):
         value = params.get(QUERY_NAMES[field], "")
         if value.isdigit():
@@ -290,7 +298,8 @@ def article_filter(selection: Selection, *, hypothesis_ids: Iterable[str], runs:
     `store.load_run_list`) is needed when it names a run.
     """
     run_changes = [(tuple(folded_run_ids(runs, run_id)), change) for run_id, change in _chosen_runs(selection, runs)]
-    _check_hypotheses(None, selection, list(hypothesis_ids))
+    hypothesis_ids = tuple(hypothesis_ids)
+    _check_hypotheses(None, selection, hypothesis_ids)
     text = selection.text.strip() if selection.text is not None else ""
     return ArticleFilter(
         hypotheses=selection.hypotheses, from_year=selection.from_year, to_year=selection.to_year,
@@ -298,11 +307,15 @@ def article_filter(selection: Selection, *, hypothesis_ids: Iterable[str], runs:
         retracted="only" if selection.only_retracted else "include" if selection.include_retracted else "exclude",
         first_seen_from=None if selection.new_since is None else new_since_time(selection.new_since).isoformat(),
         run_changes=tuple(run_changes), text=text or None, stances=selection.stances,
-        stance_hypotheses=selection.hypotheses if selection.stances else ())
+        # Stance rows of ids no longer configured are parked: with no cause chosen, any configured one.
+        stance_hypotheses=(selection.hypotheses or tuple(hypothesis_ids)) if selection.stances else (),
+        stance_confidence=selection.confidence if selection.stances else None)
 
 
 def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:
     matching = stances["stance"].isin(selection.stances)
+    if selection.confidence is not None:
+        matching &= stances["confidence"] == selection.confidence
     if selection.hypotheses:
         matching &= stances["hypothesis_id"].isin(selection.hypotheses)
     return stances.loc[matching, "pmid"].unique()

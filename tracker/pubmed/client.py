@@ -23,6 +23,7 @@ import re
 import socket
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -32,8 +33,9 @@ import requests
 import urllib3.exceptions
 
 from tracker.config import Settings, redact_url
-from tracker.errors import EutilsError
-from tracker.pubmed.replies import EsearchResult, check_efetch, is_rate_limit_body, parse_esearch
+from tracker.errors import EutilsError, EutilsQueryError
+from tracker.pubmed.replies import (EsearchResult, check_efetch, is_rate_limit_body, is_too_long_reply,
+                                    parse_esearch, reply_text)
 from tracker.pubmed.transport import (ACCEPT_ENCODING, READ_CHUNK_BYTES, BoundedDecoder, Deadline, DeadlineAdapter,
                                       Retryable, Watchdog)
 from tracker.wording import counted
@@ -95,6 +97,9 @@ class EutilsClient:
         self._rng = rng or random.Random()
         self.rate_limiter = RateLimiter(settings.requests_per_second, sleep=sleep)
         self.request_counts: Counter[str] = Counter()
+        # NCBI's own "now", from the Date header of its latest reply: what a sync watermark must never pass, whatever
+        # this machine's clock says. None until a reply carries one.
+        self.server_now: datetime | None = None
 
     def __enter__(self) -> EutilsClient:
         return self
@@ -173,11 +178,16 @@ class EutilsClient:
                     raise Retryable(_deadline_reason(deadline_s)) from None
                 if isinstance(error, Retryable):
                     raise
-                raise self._transport_failure(error) from None
+                raise self._transport_failure(error, endpoint) from None
             if deadline.expired:
                 # The cut-off can also end a reply that has no declared length as if it were complete.
                 raise Retryable(_deadline_reason(deadline_s))
+        self.server_now = _header_date(response.headers.get("Date")) or self.server_now
         status = response.status_code
+        if is_too_long_reply(status, body):
+            # The same request would be refused again: say why now rather than after minutes of retries.
+            raise EutilsQueryError(f"{endpoint}: NCBI answered {status} {response.reason} ({reply_text(body)}): the "
+                                   "query or request is too long for NCBI; shorten the query")
         if status == 429 or is_rate_limit_body(body):
             raise Retryable(f"NCBI's rate limit answered ({status})", retry_after_s(response, self._now()))
         if status >= 500:
@@ -187,7 +197,14 @@ class EutilsClient:
                               f"check NCBI_EUTILS_URL ({self._settings.eutils_url_display}) and the query")
         return body
 
-    def _transport_failure(self, error: Exception) -> Retryable:
+    def _transport_failure(self, error: Exception, endpoint: str) -> Retryable:
+        if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                              requests.exceptions.MissingSchema)):
+            # Nothing left this machine: no retry can help. requests' own text would show the whole URL, password
+            # included, so the reason comes from parsing it again.
+            raise EutilsError(f"{endpoint}: no request can be sent to NCBI_EUTILS_URL "
+                              f"({self._settings.eutils_url_display}): {_url_problem(self._settings.eutils_url)}; "
+                              "fix NCBI_EUTILS_URL") from None
         if isinstance(error, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)):
             return Retryable(f"no reply within {self._settings.read_timeout_s:g} s")
         if isinstance(error, requests.exceptions.ConnectionError):
@@ -274,6 +291,14 @@ def _advice(failure: Retryable) -> str:
     return "NCBI may be busy: run `tracker fetch` again later, ideally off-peak (21:00-05:00 US Eastern)"
 
 
+def _url_problem(url: str) -> str:
+    try:
+        urllib.parse.urlsplit(url).port
+    except ValueError as error:
+        return str(error)
+    return "requests cannot send to it (check its scheme, host and port)"
+
+
 def _connection_reason(error: requests.exceptions.ConnectionError) -> str:
     text = str(error)
     for pattern, reason in (("Name or service not known|NameResolution|getaddrinfo", "name not resolved"),
@@ -292,11 +317,19 @@ def retry_after_s(response: requests.Response, now: datetime) -> float | None:
         return None
     if value.strip().isdigit():
         return float(value)
+    parsed = _header_date(value)
+    return None if parsed is None else max(0.0, (parsed - now).total_seconds())
+
+
+def _header_date(value: str | None) -> datetime | None:
+    """Read an HTTP date (Date, Retry-After); None when absent or unreadable."""
+    if not value:
+        return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     if parsed.tzinfo is None:  # RFC 9110 dates are GMT; an odd server may leave the zone out
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return max(0.0, (parsed - now).total_seconds())
+    return parsed
 

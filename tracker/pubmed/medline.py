@@ -63,6 +63,8 @@ _COMMENT_TAGS = {"CON": "CommentOn", "CIN": "CommentIn"}
 # A GR line's acronym part: NIH institutes' two capitals ("AR"), other funders' code ending in "_" ("MRC_").
 _GRANT_ACRONYM = re.compile(r"^(?:[A-Z]{2}|[A-Z0-9]+_)$")
 _CORRECTION_PMID = re.compile(r"^(.*?)[\s.]*PMID:\s*(\d+)\.?\s*$")
+# How much a CR-only file is read at a time: lines are cut from it in memory.
+_READ_CHUNK = 1 << 16
 _EXPORT_HINT = "export it again from PubMed with Send to → Citation manager, or Save → Format: PubMed"
 
 
@@ -126,10 +128,7 @@ def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Ite
     # A field's first line carries its tag ("TAG - "), six characters; UTF-8 takes up to four bytes a character.
     line_limit = 4 * (limits.field + len(_CONTINUATION_INDENT)) + 2
     line_number = 0
-    while True:
-        raw = handle.readline(line_limit)
-        if not raw:
-            return
+    for raw in _raw_lines(handle, line_limit):
         line_number += 1
         ended = raw.endswith(b"\n" if isinstance(raw, bytes) else "\n")
         too_long = not ended and len(raw) == line_limit
@@ -142,6 +141,50 @@ def _iter_lines(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Ite
         if line_number == 1:
             line = line.removeprefix("\ufeff")
         yield line_number, line, ended, too_long
+
+
+def _raw_lines(handle: BinaryIO | TextIO, line_limit: int) -> Iterator[bytes | str]:
+    """The handle's lines as readline(line_limit) gives them, also where lines end in a lone CR (classic Mac OS).
+
+    readline splits at LF only: a CR-only file would read as one line with no end, "cut off". The first line
+    tells: a CR inside it, or at its end without an LF, switches to splitting at every CR, LF or CR LF.
+    """
+    first = handle.readline(line_limit)
+    carriage_return, line_feed = (b"\r", b"\n") if isinstance(first, bytes) else ("\r", "\n")
+    if carriage_return in first.rstrip(carriage_return + line_feed) or first.endswith(carriage_return):
+        yield from _split_at_any_line_end(first, handle, line_limit)
+        return
+    raw = first
+    while raw:
+        yield raw
+        raw = handle.readline(line_limit)
+
+
+def _split_at_any_line_end(start: bytes | str, handle: BinaryIO | TextIO,
+                           line_limit: int) -> Iterator[bytes | str]:
+    """Lines ending in CR, LF or CR LF, each given with an LF; a line past `line_limit` comes cut, with no end."""
+    text_mode = isinstance(start, str)
+    line_end = re.compile("\r\n?|\n" if text_mode else b"\r\n?|\n")
+    carriage_return, line_feed = ("\r", "\n") if text_mode else (b"\r", b"\n")
+    buffer, position, at_end = start, 0, False
+    while True:
+        found = line_end.search(buffer, position)
+        # A CR at the end of what was read may be the first half of a CR LF: read on before deciding.
+        undecided = found is not None and found.group() == carriage_return and found.end() == len(buffer) and not at_end
+        if found is not None and not undecided and found.start() - position < line_limit:
+            yield buffer[position:found.start()] + line_feed
+            position = found.end()
+        elif len(buffer) - position >= line_limit:
+            yield buffer[position:position + line_limit]  # too long: the caller refuses it, reading no further
+            position += line_limit
+        elif at_end:
+            if position < len(buffer):
+                yield buffer[position:]
+            return
+        else:
+            chunk = handle.read(_READ_CHUNK)
+            at_end = not chunk
+            buffer, position = buffer[position:] + chunk, 0
 
 
 def _iter_records(name: str, handle: BinaryIO | TextIO, limits: SizeLimits) -> Iterator[_Record]:

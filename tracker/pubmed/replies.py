@@ -46,6 +46,23 @@ def is_rate_limit_body(body: bytes) -> bool:
     return body[:200].lstrip().startswith(b"{") and b"rate limit exceeded" in body[:200].lower()
 
 
+# What NCBI's front end says of a request it will never take, whatever its status: retrying cannot help.
+_TOO_LONG = re.compile(r"too long|too large|exceeds? the max", re.IGNORECASE)
+
+
+def is_too_long_reply(status: int, body: bytes) -> bool:
+    """Whether an error reply says the request is too long for NCBI (413, 414, or a body saying so)."""
+    return status in (413, 414) or (status >= 400 and _TOO_LONG.search(reply_text(body)) is not None)
+
+
+def reply_text(body: bytes) -> str:
+    """The words of an error reply (an HTML page's body, tags dropped), shortened, for a message."""
+    text = body[:4096].decode("utf-8", "replace")
+    text = re.sub(r"(?is).*<body[^>]*>", "", text)
+    words = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    return words if len(words) <= 200 else words[:200] + "…"
+
+
 def _check_xml(body: bytes, endpoint: str) -> None:
     """Refuse declared entities, then check the reply is whole, before anything reads it."""
     try:

@@ -34,6 +34,7 @@ from tracker.store.catalogue import (
     has_stances,
     load_articles_frame,
     load_catalogue,
+    load_parked,
     load_stance_frame,
     save_stances,
     save_tags,
@@ -70,22 +71,25 @@ from tracker.store.runs import (
     load_runs_frame,
     load_status_frame,
     load_sync_state,
+    newest_revision,
     record_import_run,
     record_run_articles,
     record_run_hypothesis,
+    reset_modified_since,
     save_sync_state,
     start_run,
 )
 
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
-    "article_from_row", "checkpoint", "connect", "count_articles", "count_selected", "iter_selected", "iter_selected_batches", "latest_first_seen", "select_pmids",
-    "year_span", "load_emerging_frame", "load_summaries", "newest_pmids", "top_mesh", "decode_details", "delete_articles", "finish_run", "has_stances",
-    "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
-    "load_last_successful_run", "load_revised_date", "load_run_history", "load_run_list", "load_run_hypotheses_frame",
-    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "orphan_pmids",
+    "article_from_row", "checkpoint", "connect", "count_articles", "count_selected", "decode_details",
+    "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_selected", "iter_selected_batches",
+    "latest_first_seen", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
+    "load_emerging_frame", "load_last_successful_run", "load_parked", "load_revised_date", "load_run_history",
+    "load_run_hypotheses_frame", "load_run_list", "load_runs_frame", "load_stance_frame", "load_status_frame",
+    "load_summaries", "load_sync_state", "newest_pmids", "newest_revision", "orphan_pmids",
     "pmids_changed_since_start", "pmids_from_source", "read_snapshot", "reading", "record_import_run",
-    "record_run_articles", "record_run_hypothesis", "save_articles", "save_stances", "save_sync_state", "save_tags",
-    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "transaction", "unlink_hypothesis",
-    "utc_now"
+    "record_run_articles", "record_run_hypothesis", "reset_modified_since", "save_articles", "save_stances",
+    "save_sync_state", "save_tags", "select_pmids", "stale_stance_pmids", "stale_tag_pmids", "start_run",
+    "stored_pmids", "top_mesh", "transaction", "unlink_hypothesis", "utc_now", "year_span"
 ]

@@ -66,16 +66,19 @@ def save_tags(connection: sqlite3.Connection, tags: pd.DataFrame, facets: pd.Dat
     )
 
 
-# What each (article, cause) stance row holds besides its key, in the `stances` table's order (migration 3).
-STANCE_COLUMNS = ("stance", "evidence_kind", "hedged", "section", "sentence", "cue", "n_patients", "n_controls")
+# What each (article, cause) stance row holds besides its key, in the `stances` table's order (migrations 3
+# and 7).
+STANCE_COLUMNS = ("stance", "evidence_kind", "hedged", "section", "sentence", "cue", "n_patients", "n_controls",
+                  "confidence", "confidence_reason")
 
 
 def save_stances(connection: sqlite3.Connection, stances: pd.DataFrame, pmids: Iterable[int],
                  rules_version: str) -> None:
     """Replace the stance rows of every PMID in `pmids` with those of `stances`; call inside `transaction()`.
 
-    `stances` has pmid, hypothesis_id and the STANCE_COLUMNS (section, sentence, cue, n_patients and n_controls
-    may be None). Call it in the transaction that saves the same articles' tags, so the two never disagree.
+    `stances` has pmid, hypothesis_id and the STANCE_COLUMNS (section, sentence, cue, n_patients, n_controls and
+    confidence_reason may be None). Call it in the transaction that saves the same articles' tags, so the two
+    never disagree.
     """
     connection.executemany("DELETE FROM stances WHERE pmid = ?", [(int(pmid),) for pmid in pmids])
     rows = stances[["pmid", "hypothesis_id", *STANCE_COLUMNS]].astype(object).where(stances.notna(), None)
@@ -84,9 +87,9 @@ def save_stances(connection: sqlite3.Connection, stances: pd.DataFrame, pmids: I
         f"VALUES ({', '.join('?' * (len(STANCE_COLUMNS) + 3))})",
         [(int(pmid), hypothesis_id, stance, kind, int(bool(hedged)), section, sentence, cue,
           None if n_patients is None else int(n_patients), None if n_controls is None else int(n_controls),
-          rules_version)
-         for pmid, hypothesis_id, stance, kind, hedged, section, sentence, cue, n_patients, n_controls in
-         rows.itertuples(index=False, name=None)],
+          confidence, reason, rules_version)
+         for pmid, hypothesis_id, stance, kind, hedged, section, sentence, cue, n_patients, n_controls, confidence,
+         reason in rows.itertuples(index=False, name=None)],
     )
 
 
@@ -96,24 +99,27 @@ def has_stances(connection: sqlite3.Connection) -> bool:
 
 
 def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | None = None,
-                      columns: Iterable[str] = STANCE_COLUMNS) -> pd.DataFrame:
+                      columns: Iterable[str] = STANCE_COLUMNS,
+                      hypothesis_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """The stored stance rows (all, or those of `pmids`): pmid, hypothesis_id and the named STANCE_COLUMNS.
 
     Ordered by PMID then hypothesis; hedged as bool, the sample sizes as nullable integers. Pass only the
-    columns you need: the sentences are the bulk of the table.
+    columns you need: the sentences are the bulk of the table. With `hypothesis_ids` (the configured causes),
+    the rows of other ids, parked by a rename in the hypotheses file, are left out.
     """
     wanted = list(columns)
     unknown = set(wanted) - set(STANCE_COLUMNS)
     if unknown:
         raise ValueError(f"not a stance column: {', '.join(sorted(unknown))}; choose from {', '.join(STANCE_COLUMNS)}")
+    configured = _ids_parameter(hypothesis_ids)
     if pmids is None and set(wanted) <= set(_CHECKED_STANCE_COLUMNS):
-        frame = _read_stance_keys(connection, wanted)
+        frame = _read_stance_keys(connection, wanted, configured)
         if frame is not None:
             return frame
     pmid_list = None if pmids is None else sorted({int(pmid) for pmid in pmids})
     frame = _read_chunked(
         connection, f"SELECT pmid, hypothesis_id{''.join(', ' + name for name in wanted)} FROM stances "
-        "WHERE {where}", pmid_list, "pmid",
+        f"WHERE {_CONFIGURED} AND {{where}}", pmid_list, "pmid", prefix=(configured, configured),
     ).sort_values(["pmid", "hypothesis_id"], ignore_index=True)
     frame["pmid"] = frame["pmid"].astype("int64")
     if "hedged" in frame:
@@ -126,11 +132,18 @@ def load_stance_frame(connection: sqlite3.Connection, pmids: Iterable[int] | Non
 
 # Columns whose values the schema's CHECK constraints keep to a few plain words, as hypothesis ids are by the
 # hypotheses file's rules: joined by a separator they cannot hold, they come back in one row.
-_CHECKED_STANCE_COLUMNS = ("stance", "evidence_kind")
+_CHECKED_STANCE_COLUMNS = ("stance", "evidence_kind", "confidence")
 _SEPARATOR = "\x1f"
+# Keeps the rows of the configured causes (a JSON array of ids, bound twice), or every row when it is NULL.
+_CONFIGURED = "(? IS NULL OR hypothesis_id IN (SELECT value FROM json_each(?)))"
 
 
-def _read_stance_keys(connection: sqlite3.Connection, wanted: list[str]) -> pd.DataFrame | None:
+def _ids_parameter(hypothesis_ids: Iterable[str] | None) -> str | None:
+    return None if hypothesis_ids is None else json.dumps(sorted(set(hypothesis_ids)))
+
+
+def _read_stance_keys(connection: sqlite3.Connection, wanted: list[str],
+                      configured: str | None) -> pd.DataFrame | None:
     """Every stance row's key and the named checked columns, from one row of joined texts split in C++ (a row
     per stance made a Python object per cell: 2 s for 500,000 rows, now a quarter of that); None if a value
     held the separator after all, or there is no row, so that the caller reads row by row."""
@@ -138,7 +151,8 @@ def _read_stance_keys(connection: sqlite3.Connection, wanted: list[str]) -> pd.D
     joined = connection.execute(
         "SELECT count(*), group_concat(pmid), "
         + ", ".join(f"group_concat({name}, char(31))" for name in names)
-        + f" FROM (SELECT pmid, {', '.join(names)} FROM stances ORDER BY pmid, hypothesis_id)").fetchone()
+        + f" FROM (SELECT pmid, {', '.join(names)} FROM stances WHERE {_CONFIGURED} ORDER BY pmid, hypothesis_id)",
+        (configured, configured)).fetchone()
     count, pmids_text, *texts = joined
     if not count:
         return None
@@ -151,6 +165,19 @@ def _read_stance_keys(connection: sqlite3.Connection, wanted: list[str]) -> pd.D
     if len(columns["pmid"]) != count:
         return None
     return pd.DataFrame(columns)
+
+
+def load_parked(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]) -> pd.DataFrame:
+    """The ids the store holds rows of but `hypothesis_ids` (the configured causes) lacks: hypothesis_id, linked
+    (articles its query returned) and stances. Their rows stay, parked: a cause given its old id back shows them."""
+    return pd.read_sql_query(
+        "SELECT id AS hypothesis_id, "
+        "(SELECT COUNT(*) FROM hypothesis_articles WHERE hypothesis_id = id) AS linked, "
+        "(SELECT COUNT(*) FROM stances WHERE hypothesis_id = id) AS stances "
+        "FROM (SELECT DISTINCT hypothesis_id AS id FROM hypothesis_articles UNION SELECT hypothesis_id FROM tags "
+        "UNION SELECT hypothesis_id FROM stances UNION SELECT hypothesis_id FROM sync_state) "
+        "WHERE id NOT IN (SELECT value FROM json_each(?)) ORDER BY id",
+        connection, params=(_ids_parameter(hypothesis_ids),))
 
 
 def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> list[int]:
@@ -175,18 +202,21 @@ def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str, hypot
 
 
 def _read_chunked(connection: sqlite3.Connection, sql: str, pmids: list[int] | None,
-                  where_column: str) -> pd.DataFrame:
-    """Run `sql` (which ends in a WHERE clause hook "{where}") for all rows or for the PMIDs in chunks."""
+                  where_column: str, prefix: tuple = ()) -> pd.DataFrame:
+    """Run `sql` (which ends in a WHERE clause hook "{where}") for all rows or for the PMIDs in chunks.
+
+    `prefix` holds the values of any placeholders before the hook.
+    """
     if pmids is None:
-        return pd.read_sql_query(sql.format(where="1 = 1"), connection)
+        return pd.read_sql_query(sql.format(where="1 = 1"), connection, params=prefix)
     frames = [
         pd.read_sql_query(sql.format(where=f"{where_column} IN ({', '.join('?' * len(chunk))})"), connection,
-                          params=chunk)
+                          params=(*prefix, *chunk))
         for chunk in (pmids[start:start + PMIDS_PER_QUERY] for start in range(0, len(pmids), PMIDS_PER_QUERY))
     ]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
-        return pd.read_sql_query(sql.format(where="0 = 1"), connection)
+        return pd.read_sql_query(sql.format(where="0 = 1"), connection, params=prefix)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -236,9 +266,13 @@ def load_articles_frame(connection: sqlite3.Connection, pmids: Iterable[int] | N
     return frame
 
 
-def load_catalogue(connection: sqlite3.Connection, pmids: Iterable[int] | None = None) -> pd.DataFrame:
+def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str] | None = None, *,
+                   pmids: Iterable[int] | None = None) -> pd.DataFrame:
     """One row per stored article (all, or those of `pmids`: a page of rows) with its hypotheses, design, species
     and flags, ordered by PMID.
+
+    With `hypothesis_ids` (the configured causes), the links and tags of other ids are left out: a cause renamed
+    in the hypotheses file leaves its old id's rows parked in the store, neither shown nor exported.
 
     The columns are those of `decode_details`' result but mesh_terms, and the DETAIL_COLUMNS among them hold
     undecoded UTF-8 JSON: the stored columns as they are, sources the list of this article's sources and
@@ -271,7 +305,8 @@ def load_catalogue(connection: sqlite3.Connection, pmids: Iterable[int] | None =
             + " ORDER BY a.pmid").fetchall()
         # SQLite groups the tags while this thread builds the columns (it lets Python run meanwhile); the
         # connection, used by one thread at a time, reads them in the same snapshot.
-        grouped = helper.submit(_read_grouped_tags, connection, where.format(column="pmid"))
+        grouped = helper.submit(_read_grouped_tags, connection, _ids_parameter(hypothesis_ids),
+                                where.format(column="pmid"))
         # One 2-D array of the rows, then a column is a slice: much quicker than transposing tuple by tuple.
         table = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
         del rows
@@ -328,22 +363,25 @@ _GROUPED_SOURCES = """
 _GROUPED_TEXT_TAGS = """
     SELECT group_concat(pmid), CAST(group_concat(ids, char(31)) AS BLOB), CAST(group_concat(terms, char(31)) AS BLOB)
     FROM (SELECT pmid, json_group_array(hypothesis_id) AS ids,
-                 '{{' || group_concat(json_quote(hypothesis_id) || ':' || matched_terms, ',') || '}}' AS terms
-          FROM (SELECT * FROM tags{where}) WHERE source IN ('text', 'query+text') GROUP BY pmid)
+                 '{' || group_concat(json_quote(hypothesis_id) || ':' || matched_terms, ',') || '}' AS terms
+          FROM (SELECT * FROM tags{where}) WHERE source IN ('text', 'query+text') AND {configured} GROUP BY pmid)
 """
 
 
-def _read_grouped_tags(connection: sqlite3.Connection, where: str = "") -> tuple[list, list, dict[str, np.ndarray]]:
+def _read_grouped_tags(connection: sqlite3.Connection, configured: str | None,
+                       where: str = "") -> tuple[list, list, dict[str, np.ndarray]]:
     """Per PMID its sources and its text tags' ids and terms (JSON bytes); per hypothesis its linked PMIDs;
     `where` (a WHERE clause on pmid, or "") keeps some PMIDs only."""
     grouped = []
-    for sql in (_GROUPED_SOURCES, _GROUPED_TEXT_TAGS):
-        pmids_text, *joined = connection.execute(sql.format(where=where)).fetchone()
+    for sql, parameters in ((_GROUPED_SOURCES, ()), (_GROUPED_TEXT_TAGS, (configured, configured))):
+        pmids_text, *joined = connection.execute(
+            sql.replace("{where}", where).replace("{configured}", _CONFIGURED), parameters).fetchone()
         grouped.append([np.fromstring(pmids_text or "", dtype="int64", sep=","),
                         *((texts or b"").split(b"\x1f") if pmids_text else [] for texts in joined)])
     query_links = {hypothesis_id: np.fromstring(pmids_text, dtype="int64", sep=",") for hypothesis_id, pmids_text in
                    connection.execute(f"SELECT hypothesis_id, group_concat(pmid) FROM hypothesis_articles{where} "
-                                      "GROUP BY hypothesis_id")}
+                                      f"{'AND' if where else 'WHERE'} {_CONFIGURED} GROUP BY hypothesis_id",
+                                      (configured, configured))}
     return grouped[0], grouped[1], query_links
 
 

@@ -8,6 +8,7 @@ failure that means a bug in the tracker (a misspelt column, a broken constraint)
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -182,6 +183,14 @@ MIGRATIONS: list[str] = [
         AND EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source = 'pubmed');
     DROP INDEX migration_fetch_runs_started_at;
     """,
+    # How sure each stance reading is: 'high', or 'low' with the reason (hedged, a construct inferred from an
+    # abbreviation, an unstructured abstract, ...). Rows read before were read by other stance rules, so the next
+    # fetch or `tracker retag` reads them again; until then they count as low-confidence and say why.
+    """
+    ALTER TABLE stances ADD COLUMN confidence TEXT NOT NULL DEFAULT 'low' CHECK (confidence IN ('high', 'low'));
+    ALTER TABLE stances ADD COLUMN confidence_reason TEXT;
+    UPDATE stances SET confidence_reason = 'read before readings kept their confidence, run tracker retag';
+    """,
     # The summaries the Overview and Cause pages read instead of the catalogue (store/summaries.py), filled for
     # the stored articles by the migration's COMMIT.
     summaries.MIGRATION,
@@ -247,11 +256,13 @@ def connect(path: Path, *, read_only: bool = False, check: bool | None = None) -
         # A reader waits for a checkpoint, a writer for another writer's batch, rather than failing at once.
         connection.execute("PRAGMA busy_timeout = 30000")
         connection.execute("PRAGMA foreign_keys = ON")
+        if check:
+            _quick_check(connection, path)
+        # Before WAL mode or any migration: a file the tracker did not make must be left exactly as it was.
+        _check_schema(connection, path)
         if not read_only:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-        if check:
-            _quick_check(connection, path)
         _check_or_migrate(connection, path, read_only)
         if not read_only:
             # Take the write lock once now: a read-only file fails here, before a job spends minutes on PubMed.
@@ -404,10 +415,76 @@ def _raise_for(connection: sqlite3.Connection, error: sqlite3.Error) -> NoReturn
     raise translated from error
 
 
-def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: bool) -> None:
+def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse a file the tracker did not make, or a store whose tables were changed outside it.
+
+    Cheap enough for every open: the column names of each table, and the triggers (only those the migrations make:
+    another can make any statement fail). A table of the user's own beside the tracker's harms nothing and is let
+    be.
+    """
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: was written by a newer tracker (schema {version} > {SCHEMA_VERSION}); upgrade the tracker")
+    actual = _table_columns(connection)
+    expected, expected_triggers = _expected_schema(version)
+    if actual and not set(actual) & set(expected):
+        # Nothing of the tracker's in it (an empty file has no tables at all): someone else's database.
+        names = sorted(actual)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise StoreError(f"{path}: is not a tracker store (it holds tables the tracker never makes: {shown}); point "
+                         "--db at another file or move this one away — the tracker changed nothing in it")
+    if not actual and version == 0:
+        return  # a new store
+    problems = []
+    for table, columns in expected.items():
+        if table not in actual:
+            problems.append(f"it has no table {table}")
+            continue
+        problems += [f"table {table} has no column {column}" for column in columns if column not in actual[table]]
+        problems += [f"table {table} has a column {column} the tracker never makes"
+                     for column in actual[table] if column not in columns]
+    triggers = _triggers(connection)
+    problems += [f"it has a trigger {name}, which the tracker never makes" for name in triggers
+                 if name not in expected_triggers]
+    # A trigger of a table that is missing went with it: the missing table says it.
+    problems += [f"it has no trigger {name}" for name, table in expected_triggers.items()
+                 if name not in triggers and table in actual]
+    if problems:
+        more = " and more" if len(problems) > 1 else ""
+        raise StoreError(f"{path}: this store's schema was changed outside the tracker ({problems[0]}{more}); "
+                         f"{_DAMAGED_FIX}")
+
+
+def _table_columns(connection: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Each table's column names in order, SQLite's own tables left out."""
+    columns: dict[str, list[str]] = {}
+    rows = connection.execute(
+        "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c "
+        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite^_%' ESCAPE '^' ORDER BY m.name, c.cid")
+    for table, column in rows:
+        columns.setdefault(table, []).append(column)
+    return {table: tuple(names) for table, names in columns.items()}
+
+
+def _triggers(connection: sqlite3.Connection) -> dict[str, str]:
+    """Each trigger's table, by the trigger's name."""
+    return dict(connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"))
+
+
+@functools.cache
+def _expected_schema(version: int) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """The tables and columns, and the triggers, the migrations up to `version` make, built once in memory."""
+    scratch = sqlite3.connect(":memory:")
+    try:
+        for migration in MIGRATIONS[:version]:
+            scratch.executescript(migration)
+        return _table_columns(scratch), _triggers(scratch)
+    finally:
+        scratch.close()
+
+
+def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: bool) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
     if read_only:

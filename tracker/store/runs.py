@@ -61,6 +61,18 @@ def save_sync_state(connection: sqlite3.Connection, hypothesis_id: str, *, query
     )
 
 
+def reset_modified_since(connection: sqlite3.Connection, hypothesis_id: str, modified_since: str) -> None:
+    """Move a hypothesis' modification watermark back (one a wrong clock set in the future)."""
+    with transaction(connection):
+        connection.execute("UPDATE sync_state SET modified_since = ? WHERE hypothesis_id = ?",
+                           (modified_since, hypothesis_id))
+
+
+def newest_revision(connection: sqlite3.Connection) -> str | None:
+    """The newest DateRevised stored ("YYYY-MM-DD"): a date PubMed itself has reached, whatever a clock says."""
+    return connection.execute("SELECT MAX(revised_date) FROM articles").fetchone()[0]
+
+
 def load_sync_state(connection: sqlite3.Connection, hypothesis_id: str) -> sqlite3.Row | None:
     """The hypothesis' last successful sync, or None before the first."""
     return connection.execute("SELECT * FROM sync_state WHERE hypothesis_id = ?", (hypothesis_id,)).fetchone()

@@ -9,7 +9,7 @@ filter does, without reading every abstract. Shorter texts are searched row by r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,9 +74,11 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
     if chosen.stances:
         hypotheses = (f" AND s.hypothesis_id IN ({_marks(chosen.stance_hypotheses)})"
                       if chosen.stance_hypotheses else "")
+        confidence = "" if chosen.stance_confidence is None else " AND s.confidence = ?"
         conditions.append(f"EXISTS (SELECT 1 FROM stances s WHERE s.pmid = a.pmid "
-                          f"AND s.stance IN ({_marks(chosen.stances)}){hypotheses})")
-        parameters += [*chosen.stances, *chosen.stance_hypotheses]
+                          f"AND s.stance IN ({_marks(chosen.stances)}){hypotheses}{confidence})")
+        parameters += [*chosen.stances, *chosen.stance_hypotheses,
+                       *([] if chosen.stance_confidence is None else [chosen.stance_confidence])]
     return " AND ".join(conditions) or "1", parameters
 
 
@@ -108,26 +110,30 @@ def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int
 BATCH_SIZE = 2_000
 
 
-def iter_selected(connection: sqlite3.Connection, chosen: ArticleFilter, *, order: str = "export",
-                  limit: int | None = None, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
-    """The catalogue rows (`load_catalogue`'s columns) of the articles the filter keeps, in order, a batch at a
-    time, all from one snapshot: what an export writes while holding only one batch."""
+def iter_selected(connection: sqlite3.Connection, chosen: ArticleFilter, *, hypothesis_ids: Iterable[str] | None,
+                  order: str = "export", limit: int | None = None,
+                  batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
+    """The catalogue rows (`load_catalogue`'s columns, the configured `hypothesis_ids` only) of the articles the
+    filter keeps, in order, a batch at a time, all from one snapshot: what an export writes while holding only one
+    batch."""
     with read_snapshot(connection):
         pmids = select_pmids(connection, chosen, order=order, limit=limit)
         for start in range(0, len(pmids), batch_size):
             batch = pmids[start:start + batch_size]
-            rows = load_catalogue(connection, batch.tolist())
+            rows = load_catalogue(connection, hypothesis_ids, pmids=batch.tolist())
             yield rows.iloc[pd.Index(rows["pmid"]).get_indexer(batch)].reset_index(drop=True)
 
 
-def iter_selected_batches(connection: sqlite3.Connection, chosen: ArticleFilter, *, details: Sequence[str] = (),
+def iter_selected_batches(connection: sqlite3.Connection, chosen: ArticleFilter, *,
+                          hypothesis_ids: Iterable[str] | None, details: Sequence[str] = (),
                           stance_columns: Sequence[str] = ("stance",), order: str = "export",
                           limit: int | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """`iter_selected`'s batches with the named detail columns decoded, each with its articles' stance rows (the
     named stance columns): what an export writes."""
-    for rows in iter_selected(connection, chosen, order=order, limit=limit):
+    for rows in iter_selected(connection, chosen, hypothesis_ids=hypothesis_ids, order=order, limit=limit):
         yield (decode_details(rows, details),
-               load_stance_frame(connection, pmids=rows["pmid"].tolist(), columns=stance_columns))
+               load_stance_frame(connection, pmids=rows["pmid"].tolist(), columns=stance_columns,
+                                 hypothesis_ids=hypothesis_ids))
 
 
 def year_span(connection: sqlite3.Connection) -> tuple[int | None, int | None]:

@@ -3,14 +3,14 @@
 Three levels, each a few thousand rows however many articles are stored:
 - `evidence_pairs`: one row per (article, hypothesis it carries) with what is counted about it (source, year,
   design, species, retracted, stance, evidence kind, hedging, patients): the catalogue's tags reduced to keys;
-- `summary_by_year`: per hypothesis × publication year × design × retracted × stance, the articles, the patients
-  studied and how many stated a sample size (the charts over time, the per-1,000 denominators);
-- `summary_by_kind`: per hypothesis × design × species × retracted × stance × evidence kind × hedging, the same
-  counts without the year (the Cause page's breakdowns and stance counts);
+- `summary_by_year`: per hypothesis × publication year × design × retracted × stance × confidence, the articles,
+  the patients studied and how many stated a sample size (the charts over time, the per-1,000 denominators);
+- `summary_by_kind`: per hypothesis × design × species × retracted × stance × confidence × evidence kind ×
+  hedging, the same counts without the year (the Cause page's breakdowns and stance counts);
 - `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes).
 
 A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
-every article of a large store. An unknown year is -1, an article without a stance row for a pair has stance ''.
+every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
 
 Triggers on the tables they derive from (articles, hypothesis links, tags, facets, stances) note the PMIDs a
 write touches in `summary_dirty`; `flush` (which `transaction()` runs before every COMMIT) subtracts those
@@ -26,15 +26,15 @@ import pandas as pd
 
 # Each summary: its table, its key columns (from evidence_pairs) and its sums.
 _SUMMARIES = {
-    "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance"),
+    "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance", "confidence"),
                         ("articles", "patients", "with_size")),
-    "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "evidence_kind", "hedged"),
-                        ("articles", "patients", "with_size")),
+    "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "confidence", "evidence_kind",
+                         "hedged"), ("articles", "patients", "with_size")),
     "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
 }
 # The type of every column of a summary.
 _COLUMN_TYPES = {"hypothesis_id": "TEXT", "source": "TEXT", "pub_year": "INTEGER", "design": "TEXT",
-                 "species": "TEXT", "retracted": "INTEGER", "stance": "TEXT", "evidence_kind": "TEXT",
+                 "species": "TEXT", "retracted": "INTEGER", "stance": "TEXT", "confidence": "TEXT", "evidence_kind": "TEXT",
                  "hedged": "INTEGER", "articles": "INTEGER", "patients": "INTEGER", "with_size": "INTEGER"}
 _SUMMARY_TABLES = "\n    ".join(
     f"CREATE TABLE {table} ({', '.join(f'{column} {_COLUMN_TYPES[column]} NOT NULL' for column in (*keys, *sums))}, "
@@ -64,6 +64,7 @@ MIGRATION = """
         species TEXT NOT NULL,
         retracted INTEGER NOT NULL,
         stance TEXT NOT NULL,
+        confidence TEXT NOT NULL,
         evidence_kind TEXT NOT NULL,
         hedged INTEGER NOT NULL,
         n_patients INTEGER,
@@ -87,7 +88,8 @@ _DERIVE_PAIRS = f"""
     SELECT c.pmid, c.hypothesis_id,
            CASE WHEN max(c.query) AND max(c.text) THEN 'query+text' WHEN max(c.text) THEN 'text' ELSE 'query' END,
            coalesce(a.pub_year, -1), coalesce(f.design, 'other'), coalesce(f.species, 'unknown'),
-           coalesce(f.retracted, 0), coalesce(s.stance, ''), coalesce(s.evidence_kind, ''), coalesce(s.hedged, 0),
+           coalesce(f.retracted, 0), coalesce(s.stance, ''), coalesce(s.confidence, ''), coalesce(s.evidence_kind, ''),
+           coalesce(s.hedged, 0),
            s.n_patients
     FROM (SELECT pmid, hypothesis_id, 1 AS query, 0 AS text FROM hypothesis_articles WHERE {_DIRTY}
           UNION ALL
@@ -139,7 +141,8 @@ def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
 def load_summaries(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
     """The three summaries as frames, keyed "by_year", "by_kind" and "by_source", read in one snapshot.
 
-    pub_year is <NA> where unknown, stance '' where the pair has no stance row, retracted and hedged bools.
+    pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
+    bools.
     """
     return {table.removeprefix("summary_"): _read(connection, table) for table in _SUMMARIES}
 

@@ -1,0 +1,836 @@
+"""Stance: does an article support or contradict the cause it is tagged with, which sentence says so, and how sure
+the reading is.
+
+Pure like `tagging`: text and frames in, frames out; no I/O, no clock, no network. The values it produces are
+`models.STANCES`, `models.EVIDENCE_KINDS` and `models.CONFIDENCES`.
+
+Only the sentences where the cause stands are read: its terms (tagging's compiled terms), the abbreviations the
+abstract defines for a term or a measure ("electrochemical skin conductance (ESC)", found as Schwartz and Hearst
+do), and the measures of its construct the terms do not name (`cues.CONSTRUCT_MEASURES`: pupil size, COMPASS-31,
+pain thresholds, ...). Each such sentence goes through four steps, each a function of its own:
+1. Role (`sentence_role`): a result or conclusion, or background, aim, method, outlook. A section label says it;
+   in an unstructured abstract the sentence's cues do ("we found", "p < 0.05", "is characterised by"), and where
+   none speaks its place. Only results, conclusions and (where no abstract sentence decides) the title are read.
+2. Population (`sentence_population`): fibromyalgia, pooled ("both patient groups", "FM and/or CFS"), or another
+   population. In an article about another condition (its title and sample say so) a result counts only where
+   it is stated for people with fibromyalgia; another population named at the term ("... in ME") leaves it out.
+3. Construct: the term must name the cause, not a symptom in a list of symptoms or outcomes
+   (`listed_with_symptoms`), nor the object of a null association ("X was not associated with autonomic
+   symptoms" tests X), nor a consequence ("... are implicated in nociplastic pain"). A trigger (expect
+   "associated") must be linked to fibromyalgia by an occurrence or an association, not counted beside it.
+4. Direction against `expect` (`finding_stance`): `direction.read_finding` reads the clause that holds the term
+   (cues are the rows of `CUES`, data in the manner of medspaCy's ConText rules, with negation scopes); the
+   predicted direction, or for "abnormal" and "associated" any difference or association, supports; the
+   opposite direction, or no difference against health or a placebo, contradicts. A null between two active
+   treatments, about a mediation or about other outcomes, a difference between patient subgroups, a speculation,
+   an abnormality named without evidence, and a treatment easing a symptom it is not aimed at say nothing.
+Supporting and contradicting sentences in one article make it `mixed`; none make it `no_finding`.
+
+Each row keeps the deciding sentence exactly as in the abstract (for `mixed`: the supporting and the contradicting
+sentence, one a line), its section label ("TITLE" for the title, empty for an unstructured abstract), the cue
+text, `hedged`, the sample sizes the abstract states, and `confidence`: "high", or "low" with the reasons in
+`confidence_reason` (hedged; a construct inferred from an abbreviation or a measure; an unstructured abstract's
+sentence read as a result by its place only; read from the title only; an abnormality named without a
+comparison; for no finding, a finding set aside because its population was pooled).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import pandas as pd
+
+from tracker.config import EXPECTS, Hypothesis
+from tracker.analysis.stance.cues import (
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
+from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
+from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
+from tracker.analysis.stance.sizes import sample_sizes_of
+from tracker.analysis.tagging import Rules, normalised_text
+
+
+# Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
+# made by other rules, and the next fetch or `tracker retag` reads it again.
+STANCE_RULES_VERSION = "2026-12-06.1"
+
+STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
+                                   "sentence", "cue", "n_patients", "n_controls", "confidence", "confidence_reason")
+
+# --- the per-(article, cause) reader ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StanceRules:
+    """The causes' term patterns and predictions, compiled once; `version` is what stored stances carry."""
+
+    expects: dict[str, str]
+    # Per cause, each term's text → its pattern (as tagging compiled it, over normalised text).
+    term_patterns: dict[str, dict[str, str]]
+    version: str
+
+
+def compile_stance_rules(hypotheses: Sequence[Hypothesis], rules: Rules) -> StanceRules:
+    """Compile each cause's terms (as tagging compiled them) into one pattern; the version covers the tagging
+    rules, the causes' `expect` and this module's rules."""
+    causes = [h for h in hypotheses if not h.baseline]
+    unknown = [h.id for h in causes if h.expect not in EXPECTS]
+    if unknown:
+        raise ValueError(f"hypotheses with an unknown expect: {', '.join(unknown)}")
+    patterns: dict[str, dict[str, str]] = {hypothesis.id: {} for hypothesis in causes}
+    for term in rules.terms:
+        # A "re:" term's own pattern never runs here (Python's re backtracks): tagging labels its matches with the
+        # text it matched, which `_term_pattern` looks for as a word.
+        if term.hypothesis_id in patterns and term.pattern is not None:
+            patterns[term.hypothesis_id][term.text] = term.expression
+    fingerprint = json.dumps([STANCE_RULES_VERSION, rules.version, [[h.id, h.expect] for h in causes]])
+    return StanceRules(expects={h.id: h.expect for h in causes}, term_patterns=patterns,
+                       version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12])
+
+
+_ABBREVIATION_LABEL = re.compile(r"^(\S{2,10}) \(.+\)$")
+
+
+_PROSE_FIELDS = frozenset({"title", "abstract"})
+
+
+def _term_labels(matched_terms: object) -> tuple[str, ...]:
+    """The labels of the terms tagging found in the title or abstract (keywords and MeSH hold no sentence)."""
+    entries = matched_terms if isinstance(matched_terms, (list, tuple)) else ()
+    return tuple(sorted({str(entry.get("term")) for entry in entries
+                         if isinstance(entry, dict) and entry.get("field") in _PROSE_FIELDS and entry.get("term")}))
+
+
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(term_patterns: tuple[tuple[str, str], ...], labels: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for the terms tagging found in this article's text: a term's own pattern, an abbreviation the
+    text defines ("SP (substance P)": "sp" as a word), or the text a "re:" term matched, as a word."""
+    by_text = dict(term_patterns)
+    parts = []
+    for label in labels:
+        if label in by_text:
+            parts.append(by_text[label])
+            continue
+        abbreviation = _ABBREVIATION_LABEL.match(label)
+        word = abbreviation.group(1) if abbreviation else label
+        parts.append(rf"\b{re.escape(normalised_text(word))}\b")
+    # Without its leading \b a pattern starts with letters, and the scan skips to them (some twenty times
+    # faster); `_word_matches` checks the boundary instead.
+    parts = [part[2:] if part.startswith(r"\b") else part for part in parts]
+    return re.compile("|".join(f"(?:{part})" for part in parts), re.ASCII) if parts else None
+
+
+def _word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of a pattern (from `_term_pattern` or `_extra_pattern`) that start a word."""
+    for match in pattern.finditer(text):
+        start = match.start()
+        before = text[start - 1] if start else " "
+        if not (before.isascii() and (before.isalnum() or before == "_")):
+            yield match
+
+
+_DESIGN_KINDS = {"meta_analysis": "review", "systematic_review": "review", "narrative_review": "review",
+                 "rct": "intervention", "clinical_trial": "intervention", "case_control": "comparison",
+                 "cohort": "association", "observational": "association"}
+_PROTOCOL_TYPES = frozenset({"Clinical Trial Protocol"})
+# A protocol reports no results, only what a study will do.
+_PROTOCOL_TITLE = re.compile(r"\bprotocol\b\s*(?:for|of)?\s*(?:a|an)?\s*(?:\w+\s+){0,3}(?:study|trial|review)|"
+                             r"(?:study|trial|review)\s*:?\s*(?:a\s+)?protocol\b|\bprotocol\s*$", re.IGNORECASE)
+# A trial, read on the normalised (lower-case) text: no case folding and no leading \b let the scan skip ahead.
+_TRIAL = re.compile(r"(?:randomi[sz]ed|placebo|sham|trials?|interventions?|treated\s+with|(?:after|following)\s+"
+                    r"(?:\d+|two|four|six|eight|ten|twelve)\s+(?:weeks?|months?|sessions?))\b")
+# "FM" must be capitals ("fm" is a unit); the long name in any case.
+_FIBROMYALGIA_NAME = re.compile(r"\b(?:(?i:fibromyalgi\w*|fibrositis)|FMS?|JFM)\b")
+# An article is about fibromyalgia when its title names it (alone), its sample is counted in patients with it, or
+# this share of its sentences names it.
+_FIBROMYALGIA_SHARE = 0.3
+
+
+# --- step 1: the sentence's role -------------------------------------------------------------------------------
+
+class Sentence(NamedTuple):
+    """One sentence of an abstract (or the title): its text, the section label shown with it, the role its
+    section gives it (None when unlabelled) and its place ("early", "middle", "late"; "title")."""
+
+    text: str
+    section: str | None
+    given: str | None
+    place: str
+
+    @property
+    def role(self) -> str:
+        return sentence_role(self.text, self.given, self.place)
+
+
+ROLES: tuple[str, ...] = ("result", "conclusion", "background", "aim", "method", "outlook", "title")
+# A section's label or NLM category → the role of its sentences; the first pattern that matches decides.
+SECTION_ROLES: tuple[tuple[str, str], ...] = (
+    (r"\b(?:conclusions?|interpretations?|implications?|significance|summary|discussion|relevance)\b", "conclusion"),
+    (r"\b(?:results?|findings?|case\s+(?:report|presentation|description)s?)\b", "result"),
+    (r"\b(?:methods?|measures?|design|setting|participants|patients|subjects|materials|procedures?|"
+     r"interventions?|outcomes?|data\s+sources|study\s+selection|eligibility|registration)\b", "method"),
+    (r"\b(?:aims?|objectives?|purposes?|goals?|questions?)\b", "aim"),
+    (r"\b(?:background|introduction|context|importance|rationale)\b", "background"),
+)
+_SECTION_ROLES = [(re.compile(pattern, re.IGNORECASE), role) for pattern, role in SECTION_ROLES]
+
+
+def section_role(label: str | None, nlm_category: str | None) -> str | None:
+    """The role a section's label gives its sentences, or None when it has no label that says."""
+    category = (nlm_category or "").upper()
+    if category in ("RESULTS", "CONCLUSIONS"):
+        return "result" if category == "RESULTS" else "conclusion"
+    if category in ("BACKGROUND", "OBJECTIVE", "METHODS"):
+        return {"BACKGROUND": "background", "OBJECTIVE": "aim", "METHODS": "method"}[category]
+    for pattern, role in _SECTION_ROLES:
+        if label and pattern.search(label):
+            return role
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def sentence_role(text: str, given: str | None, place: str) -> str:
+    """Step 1: what a sentence does. A section label gives the role; within results and conclusions an aim,
+    method or outlook is still one ("further studies are needed"). An unlabelled sentence is read by its cues,
+    and where none speaks, by its place: background early, results late."""
+    if given == "title" or place == "title":
+        return "title"
+    if cue_matches(text, "not_a_result"):
+        return "outlook" if given in ("result", "conclusion") else given or "background"
+    if given is not None:
+        return given
+    if cue_matches(text, "role_background") and not cue_matches(text, "role_result"):
+        return "background"
+    if cue_matches(text, "role_conclusion"):
+        return "conclusion"
+    if cue_matches(text, "role_result"):
+        return "result" if place != "early" else "background"
+    return "result" if place == "late" else "background"
+
+
+# --- per article: what every cause's reading shares --------------------------------------------------------------
+
+@dataclass
+class _Article:
+    title: str
+    # (text, label shown, role its label gives) per section, the title last as a section of its own.
+    sections: list[tuple[str, str | None, str | None]]
+    # Each section lower-cased and folded as tagging's term patterns expect, joined by NUL (no pattern crosses
+    # it), and the sections' own texts joined the same way; the offsets of each section in both.
+    normalised: str
+    normalised_starts: list[int]
+    texts: str
+    text_starts: list[int]
+    abbreviations: tuple[tuple[str, str], ...]
+    about_fibromyalgia: bool
+    trial: bool
+    protocol: bool
+    structured: bool
+    design: str
+    whole: str
+    sizes: tuple[int | None, int | None]
+    # The sentences read so far, by (section, start), and the spans of the sections cut so far: a section where no
+    # cause's term stands is never cut.
+    sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
+    spans: dict[int, list[tuple[int, int]]] = dataclasses.field(default_factory=dict)
+    # The kind of study the abstract reports, read on first need (a pair without a finding).
+    kind: str | None = None
+
+    def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
+        """The sentence that holds `offset` of a section, and where it starts in the section."""
+        text, label, given = self.sections[section]
+        spans = self.spans.get(section)
+        if spans is None:
+            spans = self.spans[section] = [(0, len(text))] if given == "title" else split_sentences(text)
+        number = max(bisect.bisect_right(spans, (offset, len(text) + 1)) - 1, 0)
+        start, end = spans[number]
+        sentence = self.sentences.get((section, start))
+        if sentence is None:
+            # An unstructured abstract's sentences stand by their number; the unlabelled part of a structured
+            # one by its share of the text.
+            place = "title" if given == "title" else _place(
+                number / max(len(spans) - 1, 1) if not self.structured
+                else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
+            sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
+        return sentence, start
+
+
+def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str,
+                  sizes: tuple[int | None, int | None]) -> _Article:
+    title = (title or "").strip()
+    structured = any(section.get("label") or section.get("nlm_category") for section in sections)
+    parts = [((section.get("text") or "").strip(), section.get("label") or section.get("nlm_category"),
+              section_role(section.get("label"), section.get("nlm_category"))) for section in sections]
+    parts = [part for part in parts if part[0]]
+    whole = " ".join(text for text, _, _ in parts)
+    if title and not title.endswith("?"):
+        parts.append((title, "TITLE", "title"))
+    normalised_parts = [normalised_text(text) for text, _, _ in parts]
+    types = publication_types if isinstance(publication_types, (list, tuple)) else ()
+    protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
+    title_alone = _names_fibromyalgia(title) and not cue_matches(title, "other_population")
+    # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is about;
+    # else its participants described as people with fibromyalgia, or the share of its sentences that name it (the
+    # abstract is cut into sentences only then).
+    about = title_alone or sizes[0] is not None or _names_fibromyalgia(whole) and _studies_fibromyalgia(parts)
+    normalised = "\0".join(normalised_parts)
+    trial = _DESIGN_KINDS.get(design) == "intervention" or any(
+        not match.start() or not normalised[match.start() - 1].isalnum() for match in _TRIAL.finditer(normalised))
+    return _Article(title=title, sections=parts, normalised=normalised,
+                    normalised_starts=_starts(normalised_parts), texts="\0".join(text for text, _, _ in parts),
+                    text_starts=_starts([text for text, _, _ in parts]),
+                    abbreviations=tuple(sorted(defined_abbreviations(whole).items())), about_fibromyalgia=about,
+                    trial=trial,
+                    protocol=protocol, structured=structured, design=design, whole=whole, sizes=sizes)
+
+
+def _starts(parts: Sequence[str]) -> list[int]:
+    """Where each part starts in the parts joined by one separator character."""
+    return list(itertools.accumulate((len(part) + 1 for part in parts[:-1]), initial=0)) if parts else []
+
+
+def _studies_fibromyalgia(sections: Sequence[tuple[str, str | None, str | None]]) -> bool:
+    """Whether an abstract whose title names no other population studies people with fibromyalgia: a sentence
+    other than a result describes its participants so ("Adults with fibromyalgia took part"), or this share of
+    its sentences names fibromyalgia."""
+    texts = [(text[start:end], given) for text, _, given in sections if given != "title"
+             for start, end in split_sentences(text)]
+    last = max(len(texts) - 1, 1)
+    for number, (text, given) in enumerate(texts):
+        if cue_matches(text, "fibromyalgia_population") and sentence_role(
+                text, given, _place(number / last)) not in ("result", "conclusion"):
+            return True
+    return sum(1 for text, _ in texts if _names_fibromyalgia(text)) >= _FIBROMYALGIA_SHARE * len(texts)
+
+
+def _place(position: float) -> str:
+    """Where a sentence stands in its abstract, as `sentence_role` reads it."""
+    return "early" if position <= 0.2 else "middle" if position < 0.5 else "late"
+
+
+def _names_fibromyalgia(text: str) -> bool:
+    return _FIBROMYALGIA_NAME.search(text) is not None
+
+
+# --- step 2: the population ------------------------------------------------------------------------------------
+
+def sentence_population(text: str, about_fibromyalgia: bool) -> str:
+    """Step 2: whom a sentence's result is for: "fibromyalgia", "pooled" (fibromyalgia together with another
+    condition, without a result of its own), or "other" (another population, or fibromyalgia only named in an
+    article about something else)."""
+    names = _names_fibromyalgia(text)
+    if cue_matches(text, "pooled"):
+        return "pooled"
+    if cue_matches(text, "other_population") and not names:
+        return "other"
+    if about_fibromyalgia:
+        return "fibromyalgia"
+    # In an article about another condition a result counts only where it is stated for people with fibromyalgia.
+    return "fibromyalgia" if cue_matches(text, "fibromyalgia_population") else "other"
+
+
+# --- step 3: the construct -------------------------------------------------------------------------------------
+
+class Anchor(NamedTuple):
+    """Where the cause stands in a sentence, its text there, and how it was found: "term" (the cause's own
+    term), "abbreviation" (one the abstract defines for a term or a measure), "measure" (CONSTRUCT_MEASURES)."""
+
+    start: int
+    text: str
+    source: str
+
+
+_LIST_SPLIT = re.compile(r",|;|\band\b|\bor\b|\bas\s+well\s+as\b", re.IGNORECASE)
+_LIST_ITEM_WORDS = 4
+# What makes a term's own phrase a symptom ("autonomic dysfunction", "sleep problems") beside the symptom cues.
+_SYMPTOM_WORDS = re.compile(r"\b(?:dysfunction|disturbances?|problems|complaints|symptoms?|disorders?)\b",
+                            re.IGNORECASE)
+_LIST_REACH = 3
+# A term is one item of a symptom list when at least this many of its neighbouring items name symptoms.
+_LIST_NEIGHBOURS = 2
+
+
+def listed_with_symptoms(text: str, anchor: Anchor) -> bool:
+    """Step 3: whether the cause's term names a symptom that stands as one item of a list of symptoms or outcomes
+    ("improved pain, sleep quality and fatigue"), not the cause's construct. A marker in a list of outcomes
+    ("... on pain, muscle oxygenation and function") is still the marker."""
+    spans, start = [], 0
+    for found in _LIST_SPLIT.finditer(text):
+        spans.append((start, found.start()))
+        start = found.end()
+    spans.append((start, len(text)))
+    items = [(a, b) for a, b in spans if text[a:b].strip()]
+    index = next((number for number, (a, b) in enumerate(items) if a <= anchor.start < b), None)
+    if index is None:
+        return False
+    item_start, item_end = items[index]
+    before = len(text[item_start:anchor.start].split())
+    after = text[anchor.start + len(anchor.text):item_end].split()
+    if before > 3 and len(after) > 3:
+        return False
+    if not cue_matches(" ".join([anchor.text, *after[:2]]), "symptom") and not _SYMPTOM_WORDS.search(
+            " ".join(after[:2])):
+        return False
+    neighbours = 0
+    for step in (-1, 1):
+        number = index + step
+        while 0 <= number < len(items) and abs(number - index) <= _LIST_REACH:
+            words = text[items[number][0]:items[number][1]].split()
+            if len(words) > _LIST_ITEM_WORDS:
+                # A long item ends the list; its words next to the list may still name a symptom ("... improved
+                # pain, sleep and fatigue").
+                edge = words[-2:] if step < 0 else words[:2]
+                neighbours += bool(cue_matches(" ".join(edge), "symptom"))
+                break
+            neighbours += bool(cue_matches(" ".join(words), "symptom"))
+            number += step
+    return neighbours >= _LIST_NEIGHBOURS
+
+
+# Per cause, its construct measures with the word each starts with (lower-case), which must stand in a text.
+_MEASURES = {cause: tuple((re.match(r"[A-Za-z0-9]+", measure).group().lower(), measure) for measure in measures)
+             for cause, measures in CONSTRUCT_MEASURES.items()}
+_SYMPTOM_OUTCOMES = {cause: re.compile(pattern, re.IGNORECASE) for cause, pattern in SYMPTOM_OUTCOMES.items()}
+
+
+class _AnchorPatterns(NamedTuple):
+    """One pattern for all the places a cause stands, and the term pattern that tells a term from the rest."""
+
+    anywhere: re.Pattern[str]
+    term: re.Pattern[str] | None
+    abbreviation: re.Pattern[str] | None
+
+
+@functools.lru_cache(maxsize=4096)
+def _anchor_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, ...],
+                    abbreviations: tuple[tuple[str, str], ...]) -> _AnchorPatterns | None:
+    """The cause's terms, the abbreviations the abstract defines for a term or a measure, and the cause's
+    construct measures, over normalised (lower-case) text. One group around all: named groups or an inline
+    flag at the top would stop the scan from skipping to the alternatives' first letters (tenfold slower)."""
+    measure = re.compile("|".join(measures), re.IGNORECASE) if measures else None
+    shorts = [re.escape(normalised_text(short)) for short, long_form in abbreviations
+              if term_pattern is not None and term_pattern.search(normalised_text(long_form))
+              or measure is not None and measure.search(long_form)]
+    parts = [term_pattern.pattern] if term_pattern is not None else []
+    abbreviation = re.compile(f"(?:{'|'.join(shorts)})(?!\\w)", re.ASCII) if shorts else None
+    if abbreviation is not None:
+        parts.append(abbreviation.pattern)
+    if measures:
+        parts.append(f"(?:{'|'.join(measures).lower()})(?!\\w)")
+    return _AnchorPatterns(re.compile(f"(?:{'|'.join(parts)})", re.ASCII), term_pattern, abbreviation) \
+        if parts else None
+
+
+def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Sentence, list[Anchor]]:
+    """The sentences where the cause stands, each with where it stands in them: only these are read."""
+    found: dict[Sentence, list[Anchor]] = {}
+    if patterns is None:
+        return found
+    for match in _word_matches(patterns.anywhere, article.normalised):
+        source = ("term" if patterns.term is not None and patterns.term.match(article.normalised, match.start())
+                  else "abbreviation" if patterns.abbreviation is not None
+                  and patterns.abbreviation.match(article.normalised, match.start()) else "measure")
+        section = bisect.bisect_right(article.normalised_starts, match.start()) - 1
+        text = article.sections[section][0]
+        offset = match.start() - article.normalised_starts[section]
+        normalised_length = (article.normalised_starts[section + 1] - 1 if section + 1 < len(article.sections)
+                             else len(article.normalised)) - article.normalised_starts[section]
+        if normalised_length == len(text):
+            found_text = text[offset:offset + len(match.group())]
+        else:
+            # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
+            offset, found_text = int(offset * len(text) / max(normalised_length, 1)), match.group()
+        sentence, start = article.sentence(section, offset)
+        found.setdefault(sentence, []).append(Anchor(offset - start, found_text, source))
+    return found
+
+
+# --- step 4: the direction against expect ---------------------------------------------------------------------
+
+_CONTROLS_FIRST = re.compile(
+    r"(?:controls?|healthy\s+(?:\w+\s+)?(?:subjects|volunteers|individuals|participants|women|men))\b[^.;]{0,80}?"
+    r"\b(?:higher|lower|greater|less|more|fewer|increased|decreased|reduced|elevated)\b[^.;]{0,80}?\bthan\b"
+    r"[^.;]{0,40}?\b(?:patients|fibromyalgi\w*|FMS?)\b", re.IGNORECASE)
+_OPPOSITE = {"higher": "lower", "lower": "higher"}
+
+
+def finding_stance(text: str, finding: Finding, expect: str, kind: str, *, title: bool = False,
+                   trial: bool = False, aimed_at_cause: bool = True, symptom_outcome: bool = False,
+                   other_population: bool = False) -> str | None:
+    """Step 4: the stance one finding takes on the cause's prediction, or None where it says nothing about it.
+
+    A no-difference finding contradicts only against health (or a placebo, sham or waiting list in a trial): a
+    null against another patient group, between two active treatments, or about whether a link is mediated tests
+    no prediction. A treatment's benefit supports when the treatment is aimed at the cause or moves its marker,
+    not when it eases a symptom the cause is named after ("sleep quality improved")."""
+    # A title names its topic in such words ("Autonomic dysfunction in fibromyalgia: a review"): only a stated
+    # direction, null or association there is a finding.
+    if title and finding.category in ("state", "benefit"):
+        return None
+    # "Autonomic dysfunction is common", "drugs that target mitochondrial dysfunction": an abnormality named
+    # without a comparison is a finding only where the sentence says it was shown.
+    if finding.category == "state" and not cue_matches(text, "comparator") and not cue_matches(text, "evidential"):
+        return None
+    # Patient subgroups set against each other (clusters, subtypes, responders) say nothing of health; for a
+    # trigger, people with and without it are the comparison itself.
+    if expect != "associated" and cue_matches(text, "patient_subgroups") \
+            and not cue_matches(text, "healthy_comparator"):
+        return None
+    if (trial or kind == "intervention") and symptom_outcome and not aimed_at_cause:
+        return None
+    # "Alterations in pain thresholds may result in widespread pain", "early-life stress may increase
+    # vulnerability": a named abnormality in a speculation, or what the speculation itself predicts.
+    speculations = cue_matches(text, "speculation")
+    if speculations and (finding.category == "state" or any(s.start <= finding.start for s in speculations)):
+        return None
+    direction = finding.direction
+    if direction in _OPPOSITE and _CONTROLS_FIRST.search(text):
+        direction = _OPPOSITE[direction]
+    if direction == "no_difference":
+        if cue_matches(text, "null_elsewhere") or cue_matches(text, "patient_comparator") or cue_matches(
+                text[max(0, finding.start - 80):finding.end + 40],
+                                                                  "mediation"):
+            return None
+        if other_population and not cue_matches(text, "healthy_comparator"):
+            return None
+        if (trial or kind == "intervention") and not cue_matches(text, "inactive_comparator"):
+            return None
+        # A null association tests the cause only against fibromyalgia or its symptoms ("HRV was not associated
+        # with pain"), not against another marker ("... not associated with circulating endocannabinoids").
+        if _ASSOCIATION_NULL.search(finding.cue) and not cue_matches(text, "healthy_comparator") and not (
+                cue_matches(text[finding.start:], "symptom") or _names_fibromyalgia(text[finding.start:])):
+            return None
+        return "contradicts"
+    if kind == "intervention" or trial and cue_matches(text, "treatment"):
+        return "supports"
+    if expect in ("higher", "lower"):
+        if direction == "different":
+            return None
+        return "supports" if direction == expect else "contradicts"
+    return "supports"
+
+
+class _Verdict(NamedTuple):
+    stance: str
+    sentence: Sentence
+    cue: str
+    kind: str
+    hedged: bool
+    strength: int
+    reasons: tuple[str, ...]
+
+
+_DESIGN_KINDS_REVIEW = frozenset({"meta_analysis", "systematic_review", "narrative_review"})
+
+
+def _evidence_kind(sentence: str, design: str) -> str:
+    """What kind of evidence a deciding sentence gives: its design first for reviews and trials, then its cues."""
+    if design in _DESIGN_KINDS_REVIEW or cue_matches(sentence, "review"):
+        return "review"
+    if design in ("rct", "clinical_trial") or cue_matches(sentence, "treatment"):
+        return "intervention"
+    if cue_matches(sentence, "comparator"):
+        return "comparison"
+    if cue_matches(sentence, "association"):
+        return "association"
+    return _DESIGN_KINDS.get(design, "other")
+
+
+def _abstract_kind(article: _Article) -> str:
+    """The kind of study an abstract without a deciding sentence reports: protocols are "other"; the design,
+    then the abstract's cues (a treatment only where a placebo or randomisation says it is a trial)."""
+    if article.protocol:
+        return "other"
+    if article.design in _DESIGN_KINDS:
+        return _DESIGN_KINDS[article.design]
+    if cue_matches(article.whole, "review"):
+        return "review"
+    if re.search(r"\bplacebo\b|\brandomi[sz]ed\b", article.whole, re.IGNORECASE):
+        return "intervention"
+    if cue_matches(article.whole, "comparator"):
+        return "comparison"
+    if cue_matches(article.whole, "association"):
+        return "association"
+    return "other"
+
+
+def _term_findings(text: str, anchors: Sequence[Anchor]) -> list[tuple[Finding, Anchor]]:
+    """The findings about the cause in a sentence: one per clause that holds an anchor and a cue ("tryptophan
+    was reduced, whereas serotonin did not differ": two), else the finding the whole sentence gives the first."""
+    if cue_matches(text, "anaphoric_null"):
+        finding = read_finding(text, anchors[0].start)
+        return [(finding, anchors[0])] if finding is not None else []
+    spans = clauses(text)
+    findings: list[tuple[Finding, Anchor]] = []
+    seen: set[tuple[int, int]] = set()
+    for anchor in anchors:
+        span = next((span for span in spans if span[0] <= anchor.start < span[1]), None)
+        if span is None or span in seen:
+            continue
+        seen.add(span)
+        verdict = clause_verdict(clause_findings(text, *span), anchor.start)
+        if verdict is not None:
+            findings.append((verdict, anchor))
+    if findings:
+        return findings
+    finding = read_finding(text, anchors[0].start)
+    return [(finding, anchors[0])] if finding is not None else []
+
+
+class _Cause(NamedTuple):
+    id: str
+    expect: str
+    # The cause's term named in a treatment ("vagus nerve stimulation"): a trial is aimed at it.
+    aimed_at: bool
+    symptom_outcome: re.Pattern[str] | None
+
+
+class _Facts(NamedTuple):
+    """What one sentence's reading needs to know of its article."""
+
+    about_fibromyalgia: bool
+    trial: bool
+    structured: bool
+    design: str
+
+
+@functools.lru_cache(maxsize=65536)
+def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Cause,
+                   facts: _Facts) -> tuple[tuple[_Verdict, ...], tuple[str, ...]]:
+    """What one sentence says about the cause, through the four steps, and the reasons worth telling for a
+    finding set aside (a pooled population). Cached: articles share sentences, and causes an article's."""
+    text = sentence.text
+    role = sentence.role
+    if role not in ("result", "conclusion", "title"):
+        return (), ()
+    population = sentence_population(text, facts.about_fibromyalgia)
+    # A trigger that is itself a condition (lupus, IBS) is found as "another population": at the term it is the
+    # exposure, not whom the sentence is about.
+    others = [m for m in cue_matches(text, "other_population")
+              if not any(m.start <= anchor.start < m.end for anchor in anchors)]
+    if cause.expect == "associated":
+        if not _links_trigger(text, anchors):
+            return (), ()
+    elif population != "fibromyalgia":
+        if population == "pooled" and read_finding(text, anchors[0].start) is not None:
+            return (), ("a finding for a pooled population set aside",)
+        return (), ()
+    construct = [anchor for anchor in anchors
+                 if not listed_with_symptoms(text, anchor) and not _other_population_after(text, anchor)]
+    if not construct:
+        return (), ()
+    # "... was associated with more efficient pain modulation in both groups": the same in patients and controls.
+    if cue_matches(text, "within_groups") and cue_matches(text, "association"):
+        return (), ()
+    findings = _term_findings(text, construct)
+    kind = _evidence_kind(text, facts.design)
+    hedged = bool(cue_matches(text, "hedge"))
+    strength = 2 * bool(cue_matches(text, "comparator")) + _names_fibromyalgia(text)
+    verdicts = []
+    for finding, anchor in findings:
+        if _named_as_consequence(text, finding, anchor) or _null_about_another(text, finding, anchor):
+            continue
+        symptom = bool(cause.symptom_outcome and cause.symptom_outcome.match(text, anchor.start))
+        stance = finding_stance(text, finding, cause.expect, kind, title=role == "title", trial=facts.trial,
+                                aimed_at_cause=cause.aimed_at, symptom_outcome=symptom,
+                                other_population=bool(others))
+        if stance is None:
+            continue
+        reasons = _reasons(sentence, role, anchor, finding, hedged, facts.structured)
+        verdicts.append(_Verdict(stance, sentence, finding.cue, kind, hedged, strength, reasons))
+    return tuple(verdicts), ()
+
+
+_POPULATION_AFTER = re.compile(r"[^,;]{0,40}?\b(?:in|among|of)\s+(?:patients\s+with\s+|people\s+with\s+)?")
+
+
+def _other_population_after(text: str, anchor: Anchor) -> bool:
+    """Step 2 at the term: "... and autonomic symptoms in ME, and ... in FM": the term's own phrase names
+    another population."""
+    end = anchor.start + len(anchor.text)
+    lead = _POPULATION_AFTER.match(text, end)
+    if lead is None:
+        return False
+    others = cue_matches(text[lead.end():lead.end() + 50], "other_population")
+    return bool(others) and others[0].start == 0 and not _names_fibromyalgia(text[end:lead.end() + others[0].end])
+
+
+# Between fibromyalgia and a trigger named in one list ("fibromyalgia (17%), irritable bowel syndrome (34%)"),
+# none of these words stands: the two are counted side by side, not linked.
+_LINKING_WORDS = re.compile(r"\b(?:with|in|among|after|before|than|was|were|is|are|had|has|have|of|by|following|"
+                            r"preceded|developed|associated|linked|risk|odds)\b", re.IGNORECASE)
+
+
+def _links_trigger(text: str, anchors: Sequence[Anchor]) -> bool:
+    """Step 2 and 3 for a trigger ("associated"): the sentence links the cause's term to fibromyalgia by an
+    occurrence or an association, the term not being the population studied nor listed beside fibromyalgia."""
+    fibromyalgia = [match.start() for match in _FIBROMYALGIA_NAME.finditer(text)]
+    if not fibromyalgia or not cue_matches(text, "trigger_link"):
+        return False
+    if term_as_population(text, anchors[0].text) and not cue_matches(text, "occurrence"):
+        return False
+    for anchor in anchors:
+        for position in fibromyalgia:
+            low, high = sorted((position, anchor.start))
+            between = text[low:high]
+            if _LINKING_WORDS.search(between.split(" ", 1)[1] if " " in between else ""):
+                return True
+    return False
+
+
+_ASSOCIATION_NULL = re.compile(r"associat|correlat|relat|link|predict", re.IGNORECASE)
+_OBJECT_LEAD = re.compile(r"\s*(?:\w+\s+){0,2}?(?:with|to)\b", re.IGNORECASE)
+
+
+def _null_about_another(text: str, finding: Finding, anchor: Anchor) -> bool:
+    """Step 3: "choroidal vascularity was not associated with autonomic symptom burden" tests the choroid: a null
+    association counts for the cause only where the cause is its subject, not its object."""
+    return (finding.direction == "no_difference" and bool(_ASSOCIATION_NULL.search(finding.cue))
+            and anchor.start >= finding.end and _OBJECT_LEAD.match(text, finding.end) is not None)
+
+
+def _named_as_consequence(text: str, finding: Finding, anchor: Anchor) -> bool:
+    """Step 3: "bile acid alterations are implicated in nociplastic pain": the finding's cue qualifies what
+    comes before the linking verb, the cause stands after it as a consequence."""
+    return any(finding.end <= link.start and link.end <= anchor.start for link in cue_matches(text, "consequence"))
+
+
+def _reasons(sentence: Sentence, role: str, anchor: Anchor, finding: Finding, hedged: bool,
+             structured: bool) -> tuple[str, ...]:
+    """Why a reading is low-confidence; none makes it high."""
+    reasons = []
+    if hedged:
+        reasons.append("hedged")
+    if anchor.source == "abbreviation":
+        reasons.append(f"construct inferred from the abbreviation {anchor.text}")
+    elif anchor.source == "measure":
+        reasons.append(f"construct inferred from a measure ({anchor.text})")
+    if role == "title":
+        reasons.append("read from the title only")
+    elif not structured and not (cue_matches(sentence.text, "role_result")
+                                 or cue_matches(sentence.text, "role_conclusion")):
+        reasons.append("unstructured abstract, a result by its place only")
+    if finding.category == "state" and not cue_matches(sentence.text, "comparator"):
+        reasons.append("an abnormality named without a comparison")
+    return tuple(reasons)
+
+
+# A treatment noun this close after a cause's term names a treatment of it ("vagus nerve stimulation").
+_TREATMENT_AFTER_TERM = 15
+
+
+def _aimed_at(anchors: dict[Sentence, list[Anchor]]) -> bool:
+    """Whether the study's treatment is named after the cause ("vagus nerve stimulation", "HRV biofeedback")."""
+    for sentence, found in anchors.items():
+        for anchor in found:
+            end = anchor.start + len(anchor.text)
+            nouns = cue_matches(sentence.text[end:end + _TREATMENT_AFTER_TERM + 20], "treatment_noun")
+            if nouns and nouns[0].start <= _TREATMENT_AFTER_TERM:
+                return True
+    return False
+
+
+def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
+    measures = tuple(measure for word, measure in _MEASURES.get(cause_id, ()) if word in article.normalised)
+    anchors = _anchors(article, _anchor_pattern(term_pattern, measures, article.abbreviations))
+    cause = _Cause(cause_id, expect, _aimed_at(anchors), _SYMPTOM_OUTCOMES.get(cause_id))
+    set_aside: list[str] = []
+    verdicts: list[_Verdict] = []
+    if not article.protocol:
+        facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
+        for sentence, found in anchors.items():
+            read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
+            verdicts += read
+            set_aside += reasons
+    # The title restates the abstract: it decides only where no abstract sentence does.
+    from_abstract = [v for v in verdicts if v.sentence.role != "title"]
+    verdicts = from_abstract or verdicts[:1]
+    # The clearest statement decides: high confidence first, then one that names fibromyalgia against controls.
+    verdicts = sorted(verdicts, key=lambda v: (bool(v.reasons), -v.strength))
+    supporting = [v for v in verdicts if v.stance == "supports"]
+    contradicting = [v for v in verdicts if v.stance == "contradicts"]
+    if supporting and contradicting:
+        deciding, stance = [supporting[0], contradicting[0]], "mixed"
+    elif verdicts:
+        deciding, stance = [verdicts[0]], verdicts[0].stance
+    else:
+        reason = "; ".join(dict.fromkeys(set_aside))
+        if article.kind is None:
+            article.kind = _abstract_kind(article)
+        return {"stance": "no_finding", "evidence_kind": article.kind, "hedged": False, "section": None,
+                "sentence": None, "cue": None, "confidence": "low" if reason else "high",
+                "confidence_reason": reason or None}
+    # One sentence can hold both findings ("... reduced, whereas ... did not differ"): it is given once.
+    sentences_shown = list(dict.fromkeys(v.sentence for v in deciding))
+    reasons = list(dict.fromkeys(reason for v in deciding for reason in v.reasons))
+    return {
+        "stance": stance,
+        "evidence_kind": deciding[0].kind,
+        "hedged": any(v.hedged for v in deciding),
+        # An unstructured abstract has no labels to give: None, not a blank line per sentence.
+        "section": "\n".join(shown.section or "" for shown in sentences_shown)
+                   if any(shown.section for shown in sentences_shown) else None,
+        "sentence": "\n".join(shown.text for shown in sentences_shown),
+        "cue": "\n".join(v.cue for v in deciding),
+        "confidence": "low" if reasons else "high",
+        "confidence_reason": "; ".join(reasons) or None,
+    }
+
+
+def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFrame,
+                 stance_rules: StanceRules) -> pd.DataFrame:
+    """Read the stance of every (article, cause) tag: one row per pair with STANCE_COLUMNS.
+
+    `articles` is `store.load_articles_frame`'s (pmid, title, abstract_sections, publication_types), `tags`
+    `tagging.tag_articles`' tags (pmid, hypothesis_id, matched_terms), `facets` its facets (pmid, design).
+    Tags of the baseline or of unknown hypotheses get no row.
+    """
+    pairs = tags[tags["hypothesis_id"].isin(list(stance_rules.expects))]
+    if pairs.empty:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in STANCE_COLUMNS}).astype(
+            {"pmid": "int64", "hedged": bool, "n_patients": "Int64", "n_controls": "Int64"})
+    # Plain lists by PMID: a pandas row lookup per article would cost more than reading it.
+    columns = {name: (articles[name].tolist() if name in articles else [None] * len(articles))
+               for name in ("title", "abstract", "abstract_sections", "publication_types")}
+    position_of = {int(pmid): position for position, pmid in enumerate(articles["pmid"].tolist())}
+    designs = dict(zip(facets["pmid"].astype("int64").tolist(), facets["design"].tolist())) \
+        if "design" in facets else {}
+    term_patterns = {cause: tuple(sorted(terms.items())) for cause, terms in stance_rules.term_patterns.items()}
+    # Each article's sections, then the sample sizes of all of them in one vectorised pass.
+    wanted = list(dict.fromkeys(int(pmid) for pmid in pairs["pmid"].tolist()))
+    sections_of = {pmid: _sections_of(columns["abstract_sections"][position_of[pmid]],
+                                      columns["abstract"][position_of[pmid]]) for pmid in wanted}
+    sizes_of = dict(zip(wanted, sample_sizes_of(
+        [" ".join(section.get("text") or "" for section in sections_of[pmid]) for pmid in wanted])))
+    rows = []
+    article_cache: dict[int, _Article] = {}
+    for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
+            index=False, name=None):
+        pmid = int(pmid)
+        article = article_cache.get(pmid)
+        if article is None:
+            position = position_of[pmid]
+            article = article_cache[pmid] = _read_article(columns["title"][position] or "", sections_of[pmid],
+                                                          columns["publication_types"][position],
+                                                          str(designs.get(pmid, "other")), sizes_of[pmid])
+        pattern = _term_pattern(term_patterns[hypothesis_id], _term_labels(matched_terms))
+        row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
+        n_patients, n_controls = article.sizes
+        rows.append({"pmid": pmid, "hypothesis_id": hypothesis_id, **row, "n_patients": n_patients,
+                     "n_controls": n_controls})
+    frame = pd.DataFrame(rows, columns=list(STANCE_COLUMNS))
+    return frame.astype({"pmid": "int64", "hedged": bool, "n_patients": "Int64", "n_controls": "Int64"})
+
+
+def _sections_of(sections: object, abstract: str | None) -> list[dict]:
+    """The stored sections, or for an abstract stored as text only its inline labels' sections."""
+    if isinstance(sections, (list, tuple)) and len(sections):
+        return [dict(section) for section in sections]
+    return sections_from_text(abstract or "")
