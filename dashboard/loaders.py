@@ -285,7 +285,7 @@ def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
     """The evidence table with its reading key (`vocabulary.READINGS`: a finding read with low confidence apart
     from the others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
     return evidence.evidence_table_from_summary(load_summaries(state)["by_year"], hypotheses,
-                                                include_retracted=include_retracted, by_stance=True)
+                                                include_retracted=include_retracted, by_reading=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
