@@ -21,6 +21,7 @@ from tracker.jobs.fetch import run_fetch
 from tracker.jobs.importer import import_files
 from tracker.pubmed.client import EutilsClient
 from tracker.store.connection import MIGRATIONS, _split_statements
+from tracker.vocabulary import MESH_CHECK_TAGS
 
 SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -56,6 +57,11 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
         by_species = evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
                                              by_species=True)
         for cause in causes:
+            with store.reading(db_path) as connection:
+                top = store.top_mesh(connection, cause, include_retracted, list(MESH_CHECK_TAGS), 1_000)
+            articles = evidence.cause_articles(catalogue, cause, include_retracted)
+            pd.testing.assert_frame_equal(top, evidence.top_mesh(
+                store.decode_details(articles, ["mesh_terms"])["mesh_terms"], MESH_CHECK_TAGS, 1_000), check_dtype=False)
             pd.testing.assert_frame_equal(
                 evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], cause,
                                                     include_retracted),
@@ -68,8 +74,9 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
 
 def summary_rows(db_path: Path) -> dict[str, list[tuple]]:
     with store.reading(db_path) as connection:
-        return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5").fetchall()
-                for table in ("evidence_pairs", "summary_by_year", "summary_by_kind", "summary_by_source")}
+        return {table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=tuple)
+                for table in ("evidence_pairs", "summary_by_year", "summary_by_kind", "summary_by_source",
+                              "summary_mesh", "article_mesh")}
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ Three levels, each a few thousand rows however many articles are stored:
   the patients studied and how many stated a sample size (the charts over time, the per-1,000 denominators);
 - `summary_by_kind`: per hypothesis × design × species × retracted × stance × confidence × evidence kind ×
   hedging, the same counts without the year (the Cause page's breakdowns and stance counts);
-- `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes).
+- `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes);
+- `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
+  `article_mesh`, each article's descriptors as last counted.
 
 A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
 every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
@@ -42,7 +44,7 @@ _SUMMARY_TABLES = "\n    ".join(
     for table, (keys, sums) in _SUMMARIES.items())
 # The writes that change what an article counts as: (table, event, the rows whose PMID is noted).
 _TRACKED_WRITES = (
-    ("articles", "INSERT", "NEW"), ("articles", "UPDATE OF pub_year", "NEW"), ("articles", "DELETE", "OLD"),
+    ("articles", "INSERT", "NEW"), ("articles", "UPDATE OF pub_year, mesh", "NEW"), ("articles", "DELETE", "OLD"),
     ("hypothesis_articles", "INSERT", "NEW"), ("hypothesis_articles", "DELETE", "OLD"),
     *((table, event, rows) for table in ("tags", "article_facets", "stances")
       for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW OLD"), ("DELETE", "OLD"))),
@@ -73,6 +75,10 @@ MIGRATION = """
     -- A cause's articles in the export's order: its newest ones are the first few entries.
     CREATE INDEX evidence_pairs_newest ON evidence_pairs (hypothesis_id, pub_year = -1, pub_year DESC, pmid DESC);
     {summary_tables}
+    CREATE TABLE article_mesh (pmid INTEGER NOT NULL, descriptor TEXT NOT NULL, PRIMARY KEY (pmid, descriptor))
+        WITHOUT ROWID;
+    CREATE TABLE summary_mesh (hypothesis_id TEXT NOT NULL, retracted INTEGER NOT NULL, descriptor TEXT NOT NULL,
+        articles INTEGER NOT NULL, PRIMARY KEY (hypothesis_id, retracted, descriptor)) WITHOUT ROWID;
     CREATE TABLE summary_dirty (pmid INTEGER PRIMARY KEY);
     {triggers}
     INSERT INTO summary_dirty SELECT pmid FROM articles;
@@ -102,7 +108,14 @@ _DERIVE_PAIRS = f"""
 
 
 def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
-    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs to every summary."""
+    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs, and their MeSH headings, to every summary."""
+    connection.execute(
+        f"INSERT INTO summary_mesh (hypothesis_id, retracted, descriptor, articles) "
+        f"SELECT p.hypothesis_id, p.retracted, m.descriptor, {sign} * count(*) FROM evidence_pairs p "
+        f"JOIN article_mesh m ON m.pmid = p.pmid WHERE p.{_DIRTY} GROUP BY p.hypothesis_id, p.retracted, m.descriptor "
+        "ON CONFLICT (hypothesis_id, retracted, descriptor) DO UPDATE SET articles = articles + excluded.articles")
+    if sign < 0:
+        connection.execute("DELETE FROM summary_mesh WHERE articles = 0")
     for table, (keys, sums) in _SUMMARIES.items():
         key_list = ", ".join(keys)
         connection.execute(
@@ -121,7 +134,12 @@ def flush(connection: sqlite3.Connection) -> None:
         return
     _add_dirty_pairs(connection, -1)
     connection.execute(f"DELETE FROM evidence_pairs WHERE {_DIRTY}")
+    connection.execute(f"DELETE FROM article_mesh WHERE {_DIRTY}")
     connection.execute(_DERIVE_PAIRS)
+    # Each article's headings as they are now: what is subtracted when it changes next.
+    connection.execute(
+        "INSERT OR IGNORE INTO article_mesh (pmid, descriptor) SELECT a.pmid, json_extract(m.value, '$.descriptor') "
+        f"FROM articles a, json_each(a.mesh) m WHERE a.{_DIRTY} AND json_extract(m.value, '$.descriptor') IS NOT NULL")
     _add_dirty_pairs(connection, 1)
     connection.execute("DELETE FROM summary_dirty")
 
@@ -157,12 +175,13 @@ def top_mesh(connection: sqlite3.Connection, hypothesis_id: str, include_retract
     """The MeSH descriptors most often indexed on one hypothesis' articles, `left_out` excluded: mesh_term,
     articles; ties by name."""
     marks = ", ".join("?" * len(left_out)) or "NULL"
-    return pd.read_sql_query(
-        "SELECT json_extract(m.value, '$.descriptor') AS mesh_term, count(DISTINCT p.pmid) AS articles "
-        "FROM evidence_pairs p JOIN articles a ON a.pmid = p.pmid, json_each(a.mesh) m "
-        f"WHERE p.hypothesis_id = ? AND (? OR p.retracted = 0) AND mesh_term NOT IN ({marks}) "
-        "GROUP BY mesh_term ORDER BY articles DESC, mesh_term LIMIT ?",
+    frame = pd.read_sql_query(
+        "SELECT descriptor AS mesh_term, sum(articles) AS articles FROM summary_mesh "
+        f"WHERE hypothesis_id = ? AND (? OR retracted = 0) AND descriptor NOT IN ({marks}) "
+        "GROUP BY descriptor ORDER BY articles DESC, descriptor LIMIT ?",
         connection, params=[hypothesis_id, int(include_retracted), *left_out, limit])
+    frame["articles"] = frame["articles"].astype("int64")
+    return frame
 
 
 
