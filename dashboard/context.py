@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, views
+from dashboard import loaders, reviewing, views
 from tracker import store
 from tracker.config import Hypothesis, Settings
 from tracker.outputs.selection import folded_run_ids
@@ -24,6 +24,8 @@ class Context:
     state: loaders.StoreState
     include_retracted: bool
     now: datetime
+    # TRACKER_REVIEWER; when unset, the Review page and the article view ask once per browser session.
+    reviewer: str | None = None
 
     @property
     def hypotheses(self) -> tuple[Hypothesis, ...]:
@@ -78,7 +80,8 @@ def draw_selected_article(context: Context, shown: pd.DataFrame, event: object, 
     pmid = int(article_rows["pmid"].iloc[0])
     article = store.decode_details(article_rows).iloc[0].copy()
     article["revised_date"] = loaders.load_revised_date(context.state, pmid)
-    views.draw_article(article, context.hypotheses, loaders.load_article_stances(context.state, pmid))
+    stances = loaders.load_article_stances(context.state, pmid)
+    views.draw_article(article, context.hypotheses, stances, reviewing.article_controls(context, article, stances))
 
 
 def latest_run(context: Context) -> Mapping | None:

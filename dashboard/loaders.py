@@ -20,6 +20,7 @@ import streamlit as st
 from tracker import store
 from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings, load_settings
+from tracker.analysis.reviews import REVIEW_COLUMNS, agreement_table
 from tracker.models import ArticleFilter
 from tracker.outputs.selection import Selection
 from tracker.outputs.selection import article_filter as selection_filter
@@ -274,9 +275,17 @@ def load_revised_date(state: StoreState, pmid: int) -> str | None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_article_stances(state: StoreState, pmid: int) -> pd.DataFrame:
-    """One article's stance rows with their deciding sentence, cue, section and sample sizes."""
+    """One article's stance rows with their deciding sentence, cue, section and sample sizes, who reviewed each
+    (`reviews.REVIEW_COLUMNS`), and the machine's own sentence and cue beside a reviewed one (machine_sentence,
+    machine_cue)."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, pmids=[int(pmid)], hypothesis_ids=state.hypothesis_ids)
+        counted = store.load_stance_frame(connection, pmids=[int(pmid)],
+                                          columns=(*store.STANCE_COLUMNS, *REVIEW_COLUMNS),
+                                          hypothesis_ids=state.hypothesis_ids)
+        machine = store.load_machine_stance_frame(connection, pmids=[int(pmid)], columns=("sentence", "cue"),
+                                                  hypothesis_ids=state.hypothesis_ids)
+    return counted.merge(machine.rename(columns={"sentence": "machine_sentence", "cue": "machine_cue"}),
+                         on=["pmid", "hypothesis_id"], how="left")
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -344,3 +353,45 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
         articles = store.load_emerging_frame(connection, next((h.id for h in hypotheses if h.baseline), None))
     return emerging.find_emerging(articles, hypotheses, as_of=as_of, current_year=current_year,
                                   method=emerging.Method(min_articles=min_articles))
+
+
+# --- reviews -----------------------------------------------------------------------------------------------------
+
+# cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row on each rerun. Only the Review
+# page reads it (for its queue's designs and years); the other pages read the summaries or a page of rows.
+@st.cache_resource(max_entries=1, show_spinner="Reading the store…")
+def load_catalogue(state: StoreState) -> pd.DataFrame:
+    """One row per stored article with its tags, as `store.load_catalogue` gives it."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_catalogue(connection, state.hypothesis_ids)
+
+
+# cache_resource, like the stances: a row per (article, cause), never mutated by its callers.
+@st.cache_resource(max_entries=1, show_spinner=False)
+def load_review_pairs(state: StoreState) -> pd.DataFrame:
+    """Every stance row with the review columns and its article's design, year and retracted flag: what the
+    Review page's queue and progress and the agreement figures read."""
+    # The stance reader's confidence puts its least sure readings first in the queue.
+    with store.reading(Path(state.db_path)) as connection:
+        pairs = store.load_stance_frame(connection, columns=("stance", "confidence", *REVIEW_COLUMNS),
+                                        hypothesis_ids=state.hypothesis_ids)
+    catalogue = load_catalogue(state)
+    positions = np.searchsorted(catalogue["pmid"].to_numpy(), pairs["pmid"].to_numpy())
+    articles = catalogue.iloc[positions.clip(max=max(len(catalogue) - 1, 0))]
+    for name in ("design", "pub_year", "retracted"):
+        pairs[name] = articles[name].to_numpy()
+    return pairs
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_agreement(state: StoreState, cause_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Per cause, the reviewed pairs that kept the machine's stance and what the others were changed to."""
+    return agreement_table(load_review_pairs(state), cause_ids)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_pair_reviews(state: StoreState, pmid: int) -> pd.DataFrame:
+    """Every stored review of one article, oldest first (`store.REVIEW_TABLE_COLUMNS`)."""
+    with store.reading(Path(state.db_path)) as connection:
+        reviews = store.load_reviews(connection)
+    return reviews[reviews["pmid"] == int(pmid)].reset_index(drop=True)

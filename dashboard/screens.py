@@ -19,7 +19,9 @@ from dashboard.pages.cause import cause_page
 from dashboard.pages.citations import citations_page
 from dashboard.pages.citations import ANY_CONFIDENCE
 from dashboard.pages.overview import overview_page
+from dashboard.pages.review import review_page
 from dashboard.pages.status import status_page
+from tracker.analysis.reviews import check_reviewer
 from tracker.config import Settings
 from tracker.errors import TrackerError
 from tracker.outputs.selection import from_query
@@ -40,7 +42,8 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
         if state is None:
             views.draw_missing_store(str(settings.db_path), Path(settings.db_path).parent.is_dir())
             return
-        _render_store(settings, state, now)
+        reviewer = environ.get("TRACKER_REVIEWER", "").strip()
+        _render_store(settings, state, now, check_reviewer(reviewer, "TRACKER_REVIEWER") if reviewer else None)
     except TrackerError as error:
         views.draw_store_error(str(error))
     except sqlite3.Error as error:
@@ -48,7 +51,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
                                "check the file given with --db or TRACKER_DB")
 
 
-def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) -> None:
+def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, reviewer: str | None) -> None:
     if not loaders.load_article_count(state):
         runs = loaders.load_runs(state)
         views.draw_first_screen(str(settings.db_path), has_runs=not runs.empty)
@@ -62,7 +65,7 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime) 
         "Include retracted articles", key="include_retracted",
         help="Retracted articles are left out of every count and list unless this is ticked.")
     st.sidebar.caption(f"Store: {markup.escape_text(state.db_path)}", unsafe_allow_html=True)
-    PAGES[page](Context(settings, state, include_retracted, now))
+    PAGES[page](Context(settings, state, include_retracted, now, reviewer))
 
 
 def _apply_link(settings: Settings) -> None:
@@ -113,4 +116,5 @@ PAGES: dict[str, Callable[[Context], None]] = {
     "Citations": citations_page,
     "Fetch status": status_page,
     "Emerging": emerging_page,
+    "Review": review_page,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +13,7 @@ from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, INTEGRITY_BADGES, IN
 from dashboard.markup import (anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
                               present)
 from tracker import config
+from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
 from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, STANCE_BADGES, pubmed_url
@@ -275,9 +276,11 @@ def _retraction_notices(corrections: Sequence[Mapping]) -> list[Mapping]:
     return [c for c in corrections if c.get("ref_type") == "RetractionIn"]
 
 
-def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: pd.DataFrame | None = None) -> None:
+def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: pd.DataFrame | None = None,
+                 review_controls: Callable[[], None] | None = None) -> None:
     """One article in full: citation, links, integrity flags (with the retraction notice), the deciding sentence of
-    each stance, the abstract with its tagging terms marked, tags, MeSH. Every stored string is escaped."""
+    each stance (and who reviewed it), the abstract with its tagging terms marked, tags, MeSH. Every stored string
+    is escaped. `review_controls` draws the controls that review the stances, right below them."""
     labels = {h.id: h.label for h in hypotheses}
     terms = [entry["term"] for entries in article["matched_terms"].values() for entry in entries]
     # Stored text goes out inside HTML blocks only: Markdown would turn a URL in it into a link even escaped.
@@ -310,6 +313,8 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
         st.markdown("**What it found, per cause**")
         for row in stances.itertuples(index=False):
             st.markdown(stance_markup(row, labels), unsafe_allow_html=True)
+        if review_controls is not None:
+            review_controls()
 
     sections = list(article["abstract_sections"])
     if sections:
@@ -377,15 +382,45 @@ def stance_markup(row: object, labels: Mapping[str, str]) -> str:
     if present(row.cue):
         details.append(f"cue: <mark>{escape_text(str(row.cue))}</mark>")
     head = f"<strong>{cause}</strong>: {stance}" + (f" ({'; '.join(details)})" if details else "")
-    if getattr(row, "confidence", None) == "low":
+    review = review_markup(row)
+    # A reviewed stance is a person's: the machine's doubt about its own reading no longer applies to it.
+    if getattr(row, "confidence", None) == "low" and not review:
         # Why the reader is unsure, so that a guess is never taken for a finding.
         reason = escape_text(str(row.confidence_reason)) if present(row.confidence_reason) else "no reason kept"
         head += f"<br><em>Low confidence: {reason}.</em>"
     if not present(row.sentence):
-        return f"<div>{head}</div>"
+        return f"<div>{head}{review}</div>"
     section = f"<strong>{escape_text(str(row.section))}</strong>: " if present(row.section) else ""
-    return (f"<div>{head}<div style=\"border-left: 3px solid #c7c7c7; padding-left: 0.7em; margin: 0.2em 0 0.8em\">"
+    return (f"<div>{head}{review}<div style=\"{_QUOTE_STYLE}\">"
             f"{section}{highlight_phrase(str(row.sentence), row.cue)}</div></div>")
+
+
+_QUOTE_STYLE = "border-left: 3px solid #c7c7c7; padding-left: 0.7em; margin: 0.2em 0 0.8em"
+
+
+def review_markup(row: object) -> str:
+    """Who reviewed a stance and when, the machine's reading beside it, the note: HTML, "" for an unreviewed row.
+
+    Every part the reviewer typed (name, note) and the machine's sentence are escaped."""
+    if not bool(getattr(row, "reviewed", False)):
+        return ""
+    machine = STANCE_BADGES.get(row.machine_stance, str(row.machine_stance)).lower() \
+        if present(row.machine_stance) else "not read"
+    parts = [f"<span style=\"background: #e8f0fe; border-radius: 0.3em; padding: 0 0.4em\">reviewed by "
+             f"{escape_text(str(row.reviewer))} on {escape_text(str(row.reviewed_at)[:10])}</span> · machine: "
+             f"{escape_text(machine)}"]
+    if bool(getattr(row, "review_stale", False)):
+        parts.append("abstract changed since review")
+    if bool(getattr(row, "review_disagreement", False)):
+        parts.append("reviewers disagree")
+    markup = f" <small>{' · '.join(parts)}</small>"
+    machine_sentence = getattr(row, "machine_sentence", None)
+    if present(machine_sentence) and normalised_text(machine_sentence) != normalised_text(row.sentence):
+        markup += (f"<div style=\"{_QUOTE_STYLE}; color: #6b6b6b\"><small>The machine's sentence:</small> "
+                   f"{highlight_phrase(str(machine_sentence), getattr(row, 'machine_cue', None))}</div>")
+    if present(getattr(row, "review_note", None)):
+        markup += f"<div><small>Note: {escape_text(str(row.review_note))}</small></div>"
+    return markup
 
 
 def _year_text(year: object) -> str | None:

@@ -199,3 +199,17 @@ def hold_lock():
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium for the browser tests: skipped where it is not installed, a failure in CI."""
+    import os
+
+    from support.browser import CHROMIUM_PATH
+
+    if not CHROMIUM_PATH.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM_PATH} is missing in CI; .ci/run installs it with apt-get install chromium")
+        pytest.skip(f"{CHROMIUM_PATH} is not installed; apt-get install chromium to run the browser test")
+    return CHROMIUM_PATH

@@ -6,17 +6,15 @@ and the test asserts there were none (the page must load nothing from a font, ic
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import re
 import subprocess
 import sys
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support.browser import CHROMIUM_ARGS, CHROMIUM_PATH, free_port, stop_server, wait_for_health
+from support.browser import (PAGE_TIMEOUT_MS, VIEWPORT, guarded_page, settle, start_dashboard, stop_server,
+                             tracker_environment)
 from support.fetch_helpers import BASELINE_QUERY, HYPOTHESES_TOML, article_xml, seed_corpus
 from support.seed import make_articles, read_catalogue, read_stances, seed_stances, seed_store
 from support.standin import EutilsStandin
@@ -31,31 +29,14 @@ pytestmark = pytest.mark.browser
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-PAGE_TIMEOUT_MS = 60_000
 FETCH_TIMEOUT_S = 300
 FILTER_TEXT = "whiplash"
-VIEWPORT = {"width": 1400, "height": 1800}
 # Dataframe geometry in Streamlit 1.67 with row_height=66: a 35 px header, then rows; the row marker (the
 # selection radio) is the first 40 px of each row.
 HEADER_HEIGHT_PX = 35
 ROW_HEIGHT_PX = 66
 HOSTILE_PMID = 9_999_999  # outside make_articles' PMID ranges
 HOSTILE_HOST = "evil.example"
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM_PATH.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM_PATH} is missing in CI; .ci/run installs it with apt-get install chromium")
-        pytest.skip(f"{CHROMIUM_PATH} is not installed; apt-get install chromium to run the browser test")
-    return CHROMIUM_PATH
-
-
-def _tracker_environment(**settings: str) -> dict[str, str]:
-    """This process's environment without the user's NCBI_ and TRACKER_ settings, plus the test's own."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
-    return {**environment, **settings}
 
 
 def _hostile_article() -> Article:
@@ -70,75 +51,24 @@ def _hostile_article() -> Article:
         authors=(Author(collective_name=f"Group {image}"),), mesh=(MeshHeading(f"Sleep {image}"),))
 
 
-def _start_dashboard(db_path: Path, hypotheses_path: Path = DEFAULT_HYPOTHESES_PATH):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "dashboard", "--db", str(db_path), "--hypotheses", str(hypotheses_path),
-         "--port", str(port)],
-        cwd=PROJECT_DIR, env=_tracker_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        # Its own process group, so that stopping it stops anything it started too.
-        start_new_session=True)
-    try:
-        wait_for_health(port, server)
-    except BaseException:
-        stop_server(server)
-        raise
-    return server, f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture
 def dashboard_url(tmp_path: Path, chromium: Path):
     settings = load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={})
     db_path = tmp_path / "browser.sqlite"
     seed_store(db_path, settings.hypotheses, [_hostile_article(), *make_articles(300, seed=11)])
     seed_stances(db_path, read_catalogue(db_path))
-    server, url = _start_dashboard(db_path)
+    server, url = start_dashboard(db_path)
     try:
         yield url, db_path
     finally:
         stop_server(server)
 
 
-def _is_local(url: str) -> bool:
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme in ("data", "blob", "about"):
-        return True
-    host = parsed.hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _guard(context, outside: list[str]) -> None:
-    """Let loopback requests through; count and block every other one (web sockets included)."""
-    def route(request_route) -> None:
-        if _is_local(request_route.request.url):
-            request_route.continue_()
-        else:
-            outside.append(request_route.request.url)
-            request_route.abort()
-
-    context.route("**/*", route)
-    context.on("request", lambda request: None if _is_local(request.url) else outside.append(request.url))
-    context.on("page", lambda page: page.on(
-        "websocket", lambda socket_: None if _is_local(socket_.url) else outside.append(socket_.url)))
-
-
-def _settle(page) -> None:
-    """Wait for the script run to end: no running indicator, no element greyed out as left over from the last run."""
-    page.wait_for_function("""() => !document.querySelector('[data-testid^="stStatusWidgetRunning"]')
-        && !document.querySelector('[data-stale="true"]')""", timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_timeout(300)  # Vega draws its canvas just after the element arrives
-
-
 def _shot(page, name: str, *, full_page: bool = False) -> None:
     """A screenshot for a reader to look at; `full_page` grows the window to the page's scrolling height first
     (Streamlit scrolls its main area inside the window, so the browser's own full-page capture sees one screen)."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    _settle(page)
+    settle(page)
     if not full_page:
         page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"))
         return
@@ -151,7 +81,7 @@ def _shot(page, name: str, *, full_page: bool = False) -> None:
 
 
 def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=PAGE_TIMEOUT_MS)
     url, db_path = dashboard_url
@@ -160,71 +90,63 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
     assert 0 < len(expected) < len(select_articles(catalogue, Selection()))
     outside: list[str] = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-            _guard(context, outside)
-            page = context.new_page()
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
+    with guarded_page(chromium, outside, accept_downloads=True) as page:
 
-            page.goto(url)
-            expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
-            charts = page.locator("[data-testid='stVegaLiteChart']")
-            expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            _shot(page, "overview", full_page=True)
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
+        charts = page.locator("[data-testid='stVegaLiteChart']")
+        expect(charts.first.locator("canvas, svg").first).to_be_visible()
+        _shot(page, "overview", full_page=True)
 
-            sidebar = page.get_by_test_id("stSidebar")
-            sidebar.get_by_text("Cause", exact=True).click()
-            expect(page.get_by_role("heading", name="Over time", exact=True)).to_be_visible()
-            expect(charts.first.locator("canvas, svg").first).to_be_visible()
-            _shot(page, "cause", full_page=True)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Cause", exact=True).click()
+        expect(page.get_by_role("heading", name="Over time", exact=True)).to_be_visible()
+        expect(charts.first.locator("canvas, svg").first).to_be_visible()
+        _shot(page, "cause", full_page=True)
 
-            sidebar.get_by_text("Citations", exact=True).click()
-            expect(page.get_by_role("heading", name="Citations")).to_be_visible()
-            search = page.get_by_label("Search title, abstract, authors, journal")
-            search.fill(FILTER_TEXT)
-            search.press("Enter")
-            expect(page.get_by_test_id("stMetricValue").first).to_have_text(f"{len(expected):,}")
-            table = page.get_by_test_id("stDataFrame").first
-            expect(table).to_be_visible()
+        sidebar.get_by_text("Citations", exact=True).click()
+        expect(page.get_by_role("heading", name="Citations")).to_be_visible()
+        search = page.get_by_label("Search title, abstract, authors, journal")
+        search.fill(FILTER_TEXT)
+        search.press("Enter")
+        expect(page.get_by_test_id("stMetricValue").first).to_have_text(f"{len(expected):,}")
+        table = page.get_by_test_id("stDataFrame").first
+        expect(table).to_be_visible()
 
-            button = page.get_by_role("button", name=f"Download these {len(expected):,} articles as CSV")
-            with page.expect_download() as download_info:
-                button.click()
-            downloaded = tmp_path / "download.csv"
-            download_info.value.save_as(downloaded)
+        button = page.get_by_role("button", name=f"Download these {len(expected):,} articles as CSV")
+        with page.expect_download() as download_info:
+            button.click()
+        downloaded = tmp_path / "download.csv"
+        download_info.value.save_as(downloaded)
 
-            # Click the second row: its article opens below the table.
-            second = expected.iloc[1]
-            box = table.bounding_box()
-            page.mouse.click(box["x"] + 15, box["y"] + HEADER_HEIGHT_PX + ROW_HEIGHT_PX * 1.5)
-            heading = page.locator("[data-testid='stMarkdownContainer'] h4").first
-            expect(heading).to_have_text(second["title"])
-            expect(page.get_by_role("link", name=f"PubMed {second['pmid']}")).to_be_visible()
-            _shot(page, "citations")
-            heading.scroll_into_view_if_needed()
-            _shot(page, "article", full_page=True)
+        # Click the second row: its article opens below the table.
+        second = expected.iloc[1]
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 15, box["y"] + HEADER_HEIGHT_PX + ROW_HEIGHT_PX * 1.5)
+        heading = page.locator("[data-testid='stMarkdownContainer'] h4").first
+        expect(heading).to_have_text(second["title"])
+        expect(page.get_by_role("link", name=f"PubMed {second['pmid']}")).to_be_visible()
+        _shot(page, "citations")
+        heading.scroll_into_view_if_needed()
+        _shot(page, "article", full_page=True)
 
-            # A count's link opens Citations filtered; a hostile record stays inert text.
-            page.goto(f"{url}?page=Citations&pmid={HOSTILE_PMID}")
-            hostile = page.locator("[data-testid='stMarkdownContainer'] h4").first
-            expect(hostile).to_contain_text(":red[alert] :material/home: $x$ ![x](http://")
-            # No image or link to the hostile host (a doi.org link may carry it percent-encoded in its path).
-            hosts = page.evaluate("""() => [...document.querySelectorAll('img[src], a[href]')]
-                .map(e => new URL(e.src || e.href, location.href).hostname)""")
-            assert HOSTILE_HOST not in hosts
-            assert page.get_by_text("PubMed 9999999", exact=True).is_visible()
-            expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-            hostile.scroll_into_view_if_needed()
-            _shot(page, "hostile-article")
+        # A count's link opens Citations filtered; a hostile record stays inert text.
+        page.goto(f"{url}?page=Citations&pmid={HOSTILE_PMID}")
+        hostile = page.locator("[data-testid='stMarkdownContainer'] h4").first
+        expect(hostile).to_contain_text(":red[alert] :material/home: $x$ ![x](http://")
+        # No image or link to the hostile host (a doi.org link may carry it percent-encoded in its path).
+        hosts = page.evaluate("""() => [...document.querySelectorAll('img[src], a[href]')]
+            .map(e => new URL(e.src || e.href, location.href).hostname)""")
+        assert HOSTILE_HOST not in hosts
+        assert page.get_by_text("PubMed 9999999", exact=True).is_visible()
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        hostile.scroll_into_view_if_needed()
+        _shot(page, "hostile-article")
 
-            page.get_by_test_id("stSidebar").get_by_text("Emerging", exact=True).click()
-            expect(page.get_by_role("heading", name="Emerging causes")).to_be_visible()
-            expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
-            _shot(page, "emerging", full_page=True)
-        finally:
-            browser.close()
+        page.get_by_test_id("stSidebar").get_by_text("Emerging", exact=True).click()
+        expect(page.get_by_role("heading", name="Emerging causes")).to_be_visible()
+        expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+        _shot(page, "emerging", full_page=True)
 
     stances = read_stances(db_path)
     causes = [h.id for h in load_settings(hypotheses_path=DEFAULT_HYPOTHESES_PATH, environ={}).causes]
@@ -241,13 +163,13 @@ def _fetch(db_path: Path, hypotheses_path: Path, standin_url: str) -> None:
     finished = subprocess.run(
         [sys.executable, "-m", "tracker", "fetch", "--db", str(db_path), "--hypotheses", str(hypotheses_path)],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=FETCH_TIMEOUT_S,
-        env=_tracker_environment(NCBI_EUTILS_URL=standin_url, NCBI_EMAIL="curator@example.org"))
+        env=tracker_environment(NCBI_EUTILS_URL=standin_url, NCBI_EMAIL="curator@example.org"))
     assert finished.returncode == 0, finished.stderr
 
 
 def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: Path, chromium: Path) -> None:
     """After a second fetch, the Citations filter "new in the latest run" shows exactly what that run stored."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=PAGE_TIMEOUT_MS)
     hypotheses_path = tmp_path / "hypotheses.toml"
@@ -274,38 +196,30 @@ def test_new_in_the_latest_run_after_a_second_fetch_in_a_real_browser(tmp_path: 
     assert sorted(stored_first["pmid"]) == list(SECOND_FETCH_NEW) and latest["new_count"] == len(SECOND_FETCH_NEW)
     outside: list[str] = []
 
-    server, url = _start_dashboard(db_path, hypotheses_path)
+    server, url = start_dashboard(db_path, hypotheses_path)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport=VIEWPORT)
-                _guard(context, outside)
-                page = context.new_page()
-                page.set_default_timeout(PAGE_TIMEOUT_MS)
-                page.goto(url)
-                expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
+        with guarded_page(chromium, outside) as page:
+            page.goto(url)
+            expect(page.get_by_role("heading", name="Fibromyalgia evidence over time")).to_be_visible()
 
-                sidebar = page.get_by_test_id("stSidebar")
-                sidebar.get_by_text("Citations", exact=True).click()
-                expect(page.get_by_role("heading", name="Citations")).to_be_visible()
-                matching = page.get_by_test_id("stMetric").filter(has_text="Matching articles")
-                # Every stored article but the one retracted since (left out unless retracted ones are included).
-                stored = len(baseline) + len(SECOND_FETCH_NEW) - 1
-                expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{stored:,}")
-                sidebar.get_by_text("New in run …", exact=True).click()
-                expect(sidebar.get_by_role("combobox", name="New in run")).to_have_value(
-                    re.compile(rf"^the latest, run {latest['id']} \(fetch, "))
-                expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{latest['new_count']:,}")
-                expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-                _shot(page, "citations-new-in-latest-run")
+            sidebar = page.get_by_test_id("stSidebar")
+            sidebar.get_by_text("Citations", exact=True).click()
+            expect(page.get_by_role("heading", name="Citations")).to_be_visible()
+            matching = page.get_by_test_id("stMetric").filter(has_text="Matching articles")
+            # Every stored article but the one retracted since (left out unless retracted ones are included).
+            stored = len(baseline) + len(SECOND_FETCH_NEW) - 1
+            expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{stored:,}")
+            sidebar.get_by_text("New in run …", exact=True).click()
+            expect(sidebar.get_by_role("combobox", name="New in run")).to_have_value(
+                re.compile(rf"^the latest, run {latest['id']} \(fetch, "))
+            expect(matching.get_by_test_id("stMetricValue")).to_have_text(f"{latest['new_count']:,}")
+            expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+            _shot(page, "citations-new-in-latest-run")
 
-                sidebar.get_by_text("Fetch status", exact=True).click()
-                expect(page.get_by_role("heading", name="Fetch status")).to_be_visible()
-                expect(page.get_by_role("heading", name=f"Run {latest['id']}, per cause")).to_be_visible()
-                _shot(page, "fetch-status", full_page=True)
-            finally:
-                browser.close()
+            sidebar.get_by_text("Fetch status", exact=True).click()
+            expect(page.get_by_role("heading", name="Fetch status")).to_be_visible()
+            expect(page.get_by_role("heading", name=f"Run {latest['id']}, per cause")).to_be_visible()
+            _shot(page, "fetch-status", full_page=True)
     finally:
         stop_server(server)
     assert outside == [], f"the browser asked for {len(outside)} things outside the machine: {outside[:5]}"

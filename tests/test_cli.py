@@ -20,8 +20,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_issue_commands_all_exist() -> None:
-    assert COMMANDS == ["dashboard", "emerging", "evidence", "export", "feed", "fetch", "import", "retag", "schedule",
-                        "status"]
+    assert COMMANDS == ["dashboard", "emerging", "evidence", "export", "feed", "fetch", "import", "retag", "review",
+                        "schedule", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -213,3 +213,68 @@ def test_status_says_what_is_parked_and_nothing_is_deleted(renamed_cause: tuple[
     assert json.loads(result.stdout)["parked"] == [
         {"hypothesis": "serotonin", "linked": counts["hypothesis_articles"], "stances": counts["stances"]}]
     assert {table: _rows_of(db_path, table, "serotonin") for table in counts} == counts
+
+
+# --- bad filter values are bad usage: exit 2, nothing read or written, the near match suggested ----------------------
+
+ALL_IDS = ("fibromyalgia, substance_p, serotonin, sleep, autonomic, injury, infection, muscle, stress_hormones, "
+           "central_sensitisation, pregnancy, comorbid_conditions")
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["export", "--hypothesis", "nope"], f"Invalid value for '--hypothesis': 'nope' is not a hypothesis; choose from "
+                                         f"{ALL_IDS}"),
+    (["export", "--hypothesis", "Serotonin"], "Invalid value for '--hypothesis': 'Serotonin' is not a hypothesis; "
+                                              "did you mean 'serotonin'?"),
+    (["export", "--hypothesis", "serotonine"], "Invalid value for '--hypothesis': 'serotonine' is not a hypothesis; "
+                                               "did you mean 'serotonin'?"),
+    (["export", "--design", "rtc"], "Invalid value for '--design': 'rtc' is not a study design; did you mean 'rct'?"),
+    (["export", "--design", "RCT"], "Invalid value for '--design': 'RCT' is not a study design; did you mean 'rct'?"),
+    (["export", "--species", "humans"], "Invalid value for '--species': 'humans' is not a species; did you mean "
+                                        "'human'?"),
+    (["export", "--format", "RIS"], "Invalid value for '--format': 'RIS' is not an export format; did you mean "
+                                    "'ris'?"),
+    (["export", "--from-year", "15"], "Invalid value for '--from-year': 15 is before PubMed's first records (1781); "
+                                      "give a four-digit year such as 2015"),
+    (["export", "--to-year", "1700"], "Invalid value for '--to-year': 1700 is before PubMed's first records (1781); "
+                                      "give a four-digit year such as 2015"),
+    (["export", "--from-year", "2020", "--to-year", "2010"],
+     "from-year 2020 is after to-year 2010; swap them or drop one of the bounds"),
+    (["export", "--new-since", "yesterday"],
+     "new-since 'yesterday' is not an ISO date or datetime; write it as 2026-01-31 or 2026-01-31T08:00:00Z"),
+    (["evidence", "--stance", "maybe"], "Invalid value for '--stance': 'maybe' is not a stance; choose from "
+                                        "supports, contradicts, mixed, no_finding"),
+    (["evidence", "--stance", "Supports"], "Invalid value for '--stance': 'Supports' is not a stance; did you mean "
+                                           "'supports'?"),
+    (["evidence", "--hypothesis", "fibromyalgia"], "Invalid value for '--hypothesis': 'fibromyalgia' is not a "
+                                                   "cause; choose from " + ALL_IDS.removeprefix("fibromyalgia, ")),
+    (["evidence", "--format", "JSON"], "Invalid value for '--format': 'JSON' is not an evidence format; did you "
+                                       "mean 'json'?"),
+    (["feed", "--hypothesis", "Sleep"], "Invalid value for '--hypothesis': 'Sleep' is not a hypothesis; did you "
+                                        "mean 'sleep'?"),
+    (["feed", "--days", "0"], "Invalid value for '--days': 0 is not in the range 1<=x<=3650."),
+    (["fetch", "--hypothesis", "SLEEP"], "Invalid value for '--hypothesis': 'SLEEP' is not a hypothesis; did you "
+                                         "mean 'sleep'?"),
+])
+def test_a_bad_filter_value_is_bad_usage_with_the_near_match(tmp_path: Path, arguments: list[str],
+                                                             message: str) -> None:
+    db_path, output = tmp_path / "tracker.sqlite", tmp_path / "out"
+    command, *options = arguments
+    written = ["-o", str(output)] if command in ("export", "evidence", "feed") else []
+    result = CliRunner().invoke(cli, [command, "--db", str(db_path), *written, *options])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.rstrip("\n").splitlines()[-1].removeprefix("Error: ").removeprefix("tracker: ") == message
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a store
+
+
+def test_a_good_value_in_another_case_is_not_guessed(seeded_store: Path) -> None:
+    # Suggested, not taken: an export of "RCT" that quietly meant "rct" would hide a typo of another id.
+    result = CliRunner().invoke(cli, ["export", "--db", str(seeded_store), "--design", "rct"])
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def seeded_store(tmp_path: Path) -> Path:
+    db_path = tmp_path / "tracker.sqlite"
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(20, seed=4))
+    return db_path

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.config import DEFAULT_EUTILS_URL, EXPECTS, load_hypotheses, load_settings
+from tracker.config import (DEFAULT_EUTILS_URL, EXPECTS, MAX_HYPOTHESES, MAX_QUERY_CHARS, MAX_TERMS, load_hypotheses,
+                            load_settings)
 from tracker.errors import ConfigError
 
 GOOD_ENTRY = '''
@@ -118,3 +119,45 @@ def test_expect_defaults_to_abnormal_and_is_read(tmp_path: Path) -> None:
     [default] = load_hypotheses(write(tmp_path, GOOD_ENTRY))
     [lower] = load_hypotheses(write(tmp_path, GOOD_ENTRY.replace("terms", 'expect = "lower"\nterms')))
     assert (default.expect, lower.expect) == ("abnormal", "lower")
+
+
+# --- limits: what one hypotheses file may ask for, checked as it loads ----------------------------------------------
+
+def _entries(count: int, terms: int = 1, query: str = "fibromyalgia AND serotonin") -> str:
+    term_list = ", ".join(f'"term {n}"' for n in range(terms))
+    return "".join(f'[[hypothesis]]\nid = "cause{n}"\nlabel = "Cause {n}"\ndescription = "d"\nquery = "{query}"\n'
+                   f"terms = [{term_list}]\n" for n in range(count))
+
+
+def _query_of(length: int) -> str:
+    return ("fibromyalgia AND (" + " OR ".join(["serotonin"] * length))[:length - 1] + ")"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (_entries(MAX_HYPOTHESES + 1), f"has {MAX_HYPOTHESES + 1} [[hypothesis]] entries; the tracker follows at most "
+                                   f"{MAX_HYPOTHESES}: keep the causes you follow, or split them over several files "
+                                   "(--hypotheses)"),
+    (_entries(1, terms=MAX_TERMS + 1), f'[cause0] has {MAX_TERMS + 1} "terms"; at most {MAX_TERMS} are allowed: keep '
+                                       "the distinctive ones (the query finds the articles; terms only tag them)"),
+    (_entries(1, query=_query_of(MAX_QUERY_CHARS + 1)),
+     f'[cause0]: "query" is {MAX_QUERY_CHARS + 1:,} characters long; at most {MAX_QUERY_CHARS:,} are allowed: '
+     "shorten it (a [MeSH Terms] heading covers its synonyms)"),
+])
+def test_a_file_beyond_a_limit_is_refused_as_it_loads(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_hypotheses(path)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_a_file_at_every_limit_loads(tmp_path: Path) -> None:
+    assert len(load_hypotheses(write(tmp_path, _entries(MAX_HYPOTHESES)))) == MAX_HYPOTHESES
+    assert len(load_hypotheses(write(tmp_path, _entries(1, terms=MAX_TERMS)))[0].terms) == MAX_TERMS
+    query = _query_of(MAX_QUERY_CHARS)
+    assert load_hypotheses(write(tmp_path, _entries(1, query=query)))[0].query == query
+
+
+def test_the_readme_states_the_limits() -> None:
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split())
+    assert (f"at most {MAX_HYPOTHESES} `[[hypothesis]]` entries, {MAX_TERMS} terms per entry and "
+            f"{MAX_QUERY_CHARS:,} characters per query") in readme

@@ -112,7 +112,7 @@ def markdown_text(app: AppTest) -> str:
 # --- every page -------------------------------------------------------------------------------------------------
 
 PAGE_TITLES = {"Overview": "Fibromyalgia evidence over time", "Cause": "Substance P", "Citations": "Citations",
-               "Fetch status": "Fetch status", "Emerging": "Emerging causes"}
+               "Fetch status": "Fetch status", "Emerging": "Emerging causes", "Review": "Review"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -574,7 +574,8 @@ def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_pat
         cli.sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.address", host, "--server.port", port, "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal", "--client.disableDataExport", "true",
+        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
+        "--client.showSidebarNavigation", "false", "--client.disableDataExport", "true",
         "--", "--db", str(db_path), "--hypotheses", str(DEFAULT_HYPOTHESES_PATH),
     ])]
 
@@ -584,7 +585,8 @@ def test_the_config_file_sets_what_the_command_line_sets() -> None:
     assert config == {
         "server": {"address": "127.0.0.1", "headless": True, "fileWatcherType": "none"},
         "browser": {"gatherUsageStats": False},
-        "client": {"showErrorDetails": False, "toolbarMode": "minimal", "disableDataExport": True},
+        "client": {"showErrorDetails": False, "toolbarMode": "minimal", "showSidebarNavigation": False,
+                   "disableDataExport": True},
     }
 
 
@@ -732,7 +734,7 @@ def test_a_hypotheses_file_without_causes_still_renders(monkeypatch, seeded_db, 
     message = (f"{only_baseline} has no causes, only the fibromyalgia baseline: add a [[hypothesis]] entry "
                "with id, label, description, query and terms, then run `tracker fetch`.")
     expected_info = {"Overview": [message], "Cause": [message],
-                     "Citations": ["Click a row of the table to read the article here."]}
+                     "Citations": ["Click a row of the table to read the article here."], "Review": [message]}
     assert [info.value for info in app.info] == expected_info.get(page, [])
 
 

@@ -60,28 +60,33 @@ def _csv(text: str) -> list[dict[str, str]]:
     return [dict(zip(rows[0], row)) for row in rows[1:]]
 
 
+def _unreviewed(stance: str) -> dict[str, object]:
+    """The evidence fields of a pair nobody reviewed: the machine's stance counts."""
+    return {"stance": stance, "reviewed": False, "reviewer": None, "reviewed_at": None, "machine_stance": stance}
+
+
 def test_json_has_one_object_per_article_and_cause_in_the_export_order(seeded: Path) -> None:
     result = _run(seeded, "--format", "json")
     assert (result.exit_code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == [
         {"pmid": 30_000_001, "hypothesis": "substance_p", "year": 2020, "design": "observational",
-         "species": "human", "stance": "supports", "confidence": "high", "confidence_reason": None,
+         "species": "human", **_unreviewed("supports"), "confidence": "high", "confidence_reason": None,
          "evidence_kind": "comparison", "hedged": False, "section": "RESULTS",
          "sentence": "CSF substance P was significantly higher in patients with fibromyalgia than in healthy controls.",
          "cue": "higher", "n_patients": 74, "n_controls": 30, "retracted": False},
         {"pmid": 30_000_001, "hypothesis": "serotonin", "year": 2020, "design": "observational",
-         "species": "human", "stance": "contradicts", "confidence": "high", "confidence_reason": None,
+         "species": "human", **_unreviewed("contradicts"), "confidence": "high", "confidence_reason": None,
          "evidence_kind": "comparison", "hedged": False,
          "section": "RESULTS", "sentence": "Serum serotonin did not differ between the groups.",
          "cue": "did not differ", "n_patients": 74, "n_controls": 30, "retracted": False},
         {"pmid": 30_000_002, "hypothesis": "sleep", "year": 2018, "design": "other", "species": "human",
-         "stance": "supports", "confidence": "low",
+         **_unreviewed("supports"), "confidence": "low",
          "confidence_reason": "hedged; unstructured abstract, a result by its place only",
          "evidence_kind": "comparison", "hedged": True, "section": None,
          "sentence": "Slow-wave sleep may be reduced in fibromyalgia patients compared with controls.",
          "cue": "reduced", "n_patients": 20, "n_controls": 20, "retracted": False},
         {"pmid": 30_000_003, "hypothesis": "substance_p", "year": 2015, "design": "other", "species": "human",
-         "stance": "supports", "confidence": "low", "confidence_reason": "read from the title only",
+         **_unreviewed("supports"), "confidence": "low", "confidence_reason": "read from the title only",
          "evidence_kind": "other", "hedged": False, "section": "TITLE",
          "sentence": "=HYPERLINK(1) Elevated substance P in fibromyalgia", "cue": "Elevated",
          "n_patients": None, "n_controls": None, "retracted": False},
@@ -119,7 +124,8 @@ def test_a_pair_not_read_yet_counts_as_no_finding(seeded: Path) -> None:
     # Asking for no_finding rows finds it too, as every count counts it.
     assert json.loads(_run(seeded, "--format", "json", "--stance", "no_finding").stdout) == [row]
     assert row == {"pmid": 30_000_002, "hypothesis": "sleep", "year": 2018, "design": "other", "species": "human",
-                   "stance": "no_finding", "confidence": None, "confidence_reason": None, "evidence_kind": None, "hedged": None, "section": None, "sentence": None,
+                   **_unreviewed("no_finding"), "confidence": None, "confidence_reason": None, "evidence_kind": None,
+                   "hedged": None, "section": None, "sentence": None,
                    "cue": None, "n_patients": None, "n_controls": None, "retracted": False}
 
 
@@ -130,17 +136,18 @@ def test_output_file_is_written_whole_and_a_refused_run_leaves_it(seeded: Path, 
     written = output.read_bytes()
     assert written.startswith(b"pmid,hypothesis,year,")
     refused = _run(seeded, "-o", str(output), "--stance", "agrees")
-    assert refused.exit_code == 1
-    assert refused.stderr == ("tracker: unknown stance 'agrees': choose from supports, contradicts, mixed, "
-                              "no_finding\n")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[-1] == ("Error: Invalid value for '--stance': 'agrees' is not a stance; "
+                                               "choose from supports, contradicts, mixed, no_finding")
     assert output.read_bytes() == written
     assert list(tmp_path.glob(".evidence.csv.*")) == []
 
 
 def test_the_baseline_is_not_a_cause(seeded: Path) -> None:
     result = _run(seeded, "--hypothesis", "fibromyalgia")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("tracker: unknown cause 'fibromyalgia': choose from substance_p, serotonin,")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: Invalid value for '--hypothesis': 'fibromyalgia' is not a cause; choose from substance_p, serotonin,")
 
 
 def test_imported_abstracts_get_their_stance(db_path: Path) -> None:

@@ -503,14 +503,12 @@ def test_export_command_writes_ris_and_bibtex_to_a_file(seeded_db: Path, tmp_pat
 @pytest.mark.parametrize(
     ("arguments", "exit_code", "message"),
     [
-        (["--design", "rtc"], 1, "tracker: unknown study design 'rtc': choose from meta_analysis, systematic_review, "
-                                 "rct, clinical_trial, cohort, case_control, observational, case_report, "
-                                 "narrative_review, editorial, other\n"),
-        (["--hypothesis", "serotonine"], 1, "tracker: unknown hypothesis 'serotonine': choose from fibromyalgia, "
-                                            "substance_p, serotonin, sleep, autonomic, injury, infection, muscle, "
-                                            "stress_hormones, central_sensitisation, pregnancy, comorbid_conditions\n"),
+        (["--design", "rtc"], 2, "Error: Invalid value for '--design': 'rtc' is not a study design; did you mean "
+                                 "'rct'?\n"),
+        (["--hypothesis", "serotonine"], 2, "Error: Invalid value for '--hypothesis': 'serotonine' is not a "
+                                            "hypothesis; did you mean 'serotonin'?\n"),
         (["--from-year", "2020", "--to-year", "2010"],
-         1, "tracker: from-year 2020 is after to-year 2010; swap them or drop one of the bounds\n"),
+         2, "tracker: from-year 2020 is after to-year 2010; swap them or drop one of the bounds\n"),
         (["--format", "ris", "--excel"], 2, None),
     ],
 )
@@ -521,7 +519,7 @@ def test_a_refused_export_leaves_no_file(seeded_db: Path, tmp_path: Path, argume
     result = CliRunner().invoke(cli, ["export", "--db", str(seeded_db), "-o", str(output), *arguments])
     assert result.exit_code == exit_code
     if message is not None:
-        assert result.stderr == message
+        assert result.stderr.endswith(message)
     else:
         assert "--with-abstract and --excel apply to CSV only" in result.stderr
     assert output.read_text(encoding="utf-8") == "the previous export\n"

@@ -74,9 +74,9 @@ def test_unknown_hypothesis_is_refused_before_anything_runs(tmp_path: Path, hypo
     db = tmp_path / "store.sqlite"
     result = CliRunner().invoke(cli, ["fetch", "--hypothesis", "vitamin_d", "--db", str(db),
                                       "--hypotheses", str(hypotheses_file)])
-    assert result.exit_code == 1
-    assert result.stderr.strip() == ("tracker: unknown hypothesis 'vitamin_d': choose one of fibromyalgia, "
-                                     "serotonin, sleep")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == ("Error: Invalid value for '--hypothesis': 'vitamin_d' is not a "
+                                              "hypothesis; choose from fibromyalgia, serotonin, sleep")
     assert not db.exists()
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +19,7 @@ from tracker.cli import cli
 from tracker.config import load_settings
 from tracker.errors import ConfigError, ParseError
 from tracker.jobs.importer import FileImport, degraded_fields, detect_format, import_files
+from tracker.jobs.lock import lock_path
 from tracker.pubmed.medline import iter_medline_articles
 from tracker.models import Article, SizeLimits
 from tracker.pubmed.parse import iter_pubmed_records
@@ -237,6 +241,43 @@ def test_import_command_refuses_a_malformed_file_with_one_line(db_path: Path) ->
     connection = store.connect(db_path)
     assert store.stored_pmids(connection) == set()
     connection.close()
+
+
+def _import_in_a_child(db_path: Path, *arguments: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """The real command in its own process, with a timeout: an import that waits on a FIFO fails here, not hangs."""
+    return subprocess.run([sys.executable, "-m", "tracker", "import", "--db", str(db_path), *arguments],
+                          input=stdin, capture_output=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_a_fifo_is_refused_before_the_store_or_its_lock_is_touched(db_path: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "records.nbib"
+    os.mkfifo(fifo)
+    result = _import_in_a_child(db_path, str(MEDLINE_FILE), str(fifo))
+    assert (result.returncode, result.stderr.decode()) == (
+        1, f"tracker: {fifo}: is a FIFO or pipe, not a regular file; save the records to a file and import that\n")
+    assert not db_path.exists() and not lock_path(db_path).exists()
+
+
+def test_a_pipe_given_as_dev_stdin_is_refused_not_read_as_no_records(db_path: Path) -> None:
+    result = _import_in_a_child(db_path, "/dev/stdin", stdin=MEDLINE_FILE.read_bytes())
+    assert (result.returncode, result.stderr.decode()) == (
+        1, "tracker: /dev/stdin: is a FIFO or pipe, not a regular file; save the records to a file and import that\n")
+    assert not db_path.exists()
+
+
+def test_dash_says_standard_input_is_not_read(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), "-"])
+    assert (result.exit_code, result.stderr) == (
+        1, "tracker: -: standard input is not read; save the records to a file and import that\n")
+    assert not db_path.exists()
+
+
+def test_a_link_to_a_file_is_imported_as_the_file(db_path: Path, tmp_path: Path) -> None:
+    link = tmp_path / "latest.nbib"
+    link.symlink_to(MEDLINE_FILE)
+    result = CliRunner().invoke(cli, ["import", "--db", str(db_path), str(link)])
+    assert result.exit_code == 0, result.stderr
+    assert result.output.splitlines()[0] == f"{link}: MEDLINE, 4 records: 4 new, 0 updated, 0 unchanged"
 
 
 def test_a_bad_tagging_term_names_the_hypotheses_file_and_imports_nothing(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from support.standin import EutilsStandin
 
 from tracker import store
 from tracker.analysis import emerging, evidence
+from tracker.analysis.reviews import Review
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.jobs import retag
 from tracker.jobs.fetch import run_fetch
@@ -223,3 +224,27 @@ def test_emerging_ranks_the_same_from_the_stores_reduced_read(seeded: Path) -> N
     assert len(expected.ranked) > 0
     pd.testing.assert_frame_equal(got.ranked, expected.ranked)
     pd.testing.assert_frame_equal(got.yearly, expected.yearly)
+
+
+def test_after_reviews_and_their_undoing(seeded: Path) -> None:
+    with store.reading(seeded) as connection:
+        catalogue = store.load_catalogue(connection)
+    seed_stances(seeded, catalogue)
+    with store.reading(seeded) as connection:
+        pairs = store.load_stance_frame(connection, columns=("stance", "confidence")).head(6)
+    cause_ids = [h.id for h in SHIPPED if not h.baseline]
+    for number, (pmid, hypothesis_id, stance) in enumerate(zip(pairs["pmid"], pairs["hypothesis_id"],
+                                                                 pairs["stance"])):
+        changed = "contradicts" if stance != "contradicts" else "supports"
+        # Two people on the first pair, the later one counting; one person twice on the second.
+        for reviewer, second in (("ana", 0), ("ben", 1)) if number == 0 else (("ana", 0), ("ana", 1)) \
+                if number == 1 else (("ana", 0),):
+            store.record_review(seeded, Review(pmid=int(pmid), hypothesis=hypothesis_id, stance=changed,
+                                               reviewer=reviewer, reviewed_at=f"2026-01-0{1 + second}T00:00:00+00:00"),
+                                cause_ids)
+    assert_summaries_match(seeded, SHIPPED)
+    with store.reading(seeded) as connection:
+        assert connection.execute("SELECT count(*) FROM evidence_pairs WHERE reviewed").fetchone()[0] == 6
+    store.undo_review(seeded, int(pairs["pmid"][1]), pairs["hypothesis_id"][1], "ana")
+    store.undo_review(seeded, int(pairs["pmid"][2]), pairs["hypothesis_id"][2], "ana")
+    assert_summaries_match(seeded, SHIPPED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.wording import counted, plural
+from tracker.wording import counted, near_match, plural
 
 
 @pytest.mark.parametrize(("count", "singular", "plural_form", "text"), [
@@ -20,3 +20,12 @@ from tracker.wording import counted, plural
 def test_counted(count: int, singular: str, plural_form: str | None, text: str) -> None:
     assert counted(count, singular, plural_form) == text
     assert plural(count, singular, plural_form) == text.split(" ", 1)[1]
+
+
+@pytest.mark.parametrize(("value", "match"), [
+    ("rtc", "rct"), ("RCT", "rct"), ("Serotonin", "serotonin"), ("serotonine", "serotonin"), ("RIS", "ris"),
+    ("nope", None), ("maybe", None), ("", None),
+])
+def test_near_match(value: str, match: str | None) -> None:
+    choices = ("rct", "cohort", "serotonin", "sleep", "ris", "csv", "supports", "mixed")
+    assert near_match(value, choices) == match

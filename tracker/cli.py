@@ -8,7 +8,7 @@ import logging
 import math
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,9 +17,11 @@ import click
 from tracker import store
 from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
-from tracker.models import ArticleFilter
-from tracker.outputs.selection import RunChoiceError, Selection, article_filter, check_stances
-from tracker.wording import counted, plural
+from tracker.models import STANCES, ArticleFilter
+from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
+from tracker.outputs.selection import RunChoiceError, Selection, article_filter
+from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
+from tracker.wording import counted, near_match, plural
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -105,6 +107,56 @@ def hypotheses_option(function: Callable) -> Callable:
                         help="Hypotheses TOML file.")(function)
 
 
+# --- option values: bad ones are bad usage (exit 2), with the near match a typo or a case variant meant ----------
+
+def _not_one_of(value: str, choices: Sequence[str], noun: str) -> str:
+    match = near_match(value, choices)
+    return f"{value!r} is not {noun}; " + (f"did you mean {match!r}?" if match else f"choose from {', '.join(choices)}")
+
+
+class _Choice(click.Choice):
+    """click's Choice, refusing a typo or a case variant with the choice it probably meant (suggested, not taken:
+    a near match taken quietly could be the wrong one)."""
+
+    def __init__(self, choices: Sequence[str], noun: str) -> None:
+        super().__init__(choices)
+        self.noun = noun
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        if value in self.choices:
+            return value
+        self.fail(_not_one_of(str(value), tuple(self.choices), self.noun), param, ctx)
+
+
+class _Year(click.ParamType):
+    """A publication year: a whole number no earlier than PubMed's first records."""
+
+    name = "year"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        year = click.INT.convert(value, param, ctx)
+        if year < FIRST_PUBMED_YEAR:
+            self.fail(f"{year} is before PubMed's first records ({FIRST_PUBMED_YEAR}); give a four-digit year "
+                      "such as 2015", param, ctx)
+        return year
+
+
+def _configured(causes_only: bool = False) -> Callable:
+    """A callback refusing an id the hypotheses file does not name (with causes_only, the baseline's too)."""
+
+    def check(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+        if values:
+            settings = _settings(context)
+            known = [h.id for h in (settings.causes if causes_only else settings.hypotheses)]
+            for value in values:
+                if value not in known:
+                    raise click.BadParameter(_not_one_of(value, known, "a cause" if causes_only else "a hypothesis"),
+                                             context, parameter)
+        return values
+
+    return check
+
+
 # --- fetch / status ---------------------------------------------------------------------------------------------
 
 class _CliProgress:
@@ -161,7 +213,7 @@ def _blank(value: object) -> object:
 
 
 @cli.command()
-@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", callback=_configured(),
               help="Sync only this hypothesis (repeatable); default: all of them.")
 @click.option("--full", is_flag=True, help="Fetch every record again, not only what is new or changed.")
 @db_option
@@ -173,8 +225,6 @@ def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -
     from tracker.jobs.lock import job_lock
 
     settings = _settings(context)
-    for hypothesis_id in hypothesis_ids:
-        settings.hypothesis(hypothesis_id)
     # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
     progress = _CliProgress(None if settings.email else (
         "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
@@ -216,6 +266,7 @@ def status(context: click.Context, as_json: bool) -> None:
         runs = store.load_runs_frame(connection, limit=1, kind="fetch")
         history = store.load_run_history(connection).runs
         parked = store.load_parked(connection, _configured_ids(settings))
+        reviews = store.load_review_summary(connection, [h.id for h in settings.causes])
     rows = []
     for hypothesis in settings.hypotheses:
         known = hypothesis.id in frame.index
@@ -237,7 +288,8 @@ def status(context: click.Context, as_json: bool) -> None:
     parked_rows = [{"hypothesis": row.hypothesis_id, "linked": int(row.linked), "stances": int(row.stances)}
                    for row in parked.itertuples(index=False)]
     if as_json:
-        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "parked": parked_rows},
+        click.echo(json.dumps({"hypotheses": rows, "last_run": last_run, "runs": run_rows, "parked": parked_rows,
+                                "reviews": reviews},
                               indent=2, default=str))
         return
     click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
@@ -261,6 +313,10 @@ def status(context: click.Context, as_json: bool) -> None:
         click.echo(f"parked: {row['hypothesis']} ({counted(row['linked'], 'linked article')}, "
                    f"{counted(row['stances'], 'stance')}) is no longer in the hypotheses file: kept in the store, "
                    "neither shown nor exported; give a cause that id again to show it")
+    if reviews["reviewed_pairs"]:
+        click.echo(f"reviews: {counted(reviews['reviewed_pairs'], 'reviewed pair')}, {reviews['parked']} parked "
+                   f"(article or cause absent: not counted until it is back), {reviews['stale']} with an abstract "
+                   f"changed since review")
 
 
 # --- retag ------------------------------------------------------------------------------------------------------
@@ -302,13 +358,15 @@ _IMPORT_FORMAT_NAMES = {"medline": "MEDLINE", "xml": "PubMed XML"}
 @click.pass_context
 def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     """Load PubMed export files (MEDLINE/.nbib or PubMed XML) into the store, all or nothing, and tag them."""
-    from tracker.jobs.importer import import_files
+    from tracker.jobs.importer import check_import_paths, import_files
     from tracker.jobs.lock import job_lock
     from tracker.analysis.tagging import compile_rules
 
     settings = _settings(context)
-    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name.
+    # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name, and a
+    # FIFO never holds the lock waiting for a writer.
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
+    check_import_paths(files)
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
         try:
@@ -355,13 +413,16 @@ def run_choice_options(function: Callable) -> Callable:
 
 
 def _selection(only_new: bool = False, **fields: object) -> Selection:
-    """The filter options as the one Selection the command reads; a malformed run choice is bad usage (exit 2)."""
+    """The filter options as the one Selection the command reads; what it refuses (a malformed run choice, a date
+    that is not one, years the wrong way round) is bad usage, exit 2."""
     if only_new:
         if fields.get("new_in_run") is not None:
             raise click.UsageError("--only-new is --new-in-run latest; give one of them")
         fields["new_in_run"] = "latest"
-    with _runs_are_usage():
+    try:
         return Selection(**fields)
+    except ConfigError as error:
+        _usage_error(str(error))
 
 
 @contextlib.contextmanager
@@ -374,14 +435,29 @@ def _runs_are_usage() -> Iterator[None]:
         sys.exit(EXIT_USAGE)
 
 
+def output_option(function: Callable) -> Callable:
+    """-o FILE, as export, evidence and feed take it; `-o -` is standard output, as no -o is."""
+
+    def standard_output_as_none(_context: click.Context, _parameter: click.Parameter,
+                                value: Path | None) -> Path | None:
+        return None if value is not None and str(value) == "-" else value
+
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+        metavar="FILE", callback=standard_output_as_none,
+        help="Write to FILE instead of standard output (- is standard output). A file is replaced only once "
+             "complete and keeps its permissions; a symbolic link is followed (the file it points to is replaced, "
+             "the link kept); a device or FIFO such as /dev/stdout is written straight.")(function)
+
+
 def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
-    """Call write(stream) on standard output, or on a temporary file that replaces OUTPUT only once complete."""
+    """Call write(stream) on standard output, or on OUTPUT as `outputs.files.write_output` writes a file."""
     import io
 
-    from tracker.outputs.files import replace_atomically
+    from tracker.outputs.files import write_output
 
     if output is not None:
-        return replace_atomically(output, write, binary=binary)
+        return write_output(output, write, binary=binary)
     sys.stdout.flush()
     raw = sys.stdout.buffer
     if binary:
@@ -399,18 +475,19 @@ def _write_output(output: Path | None, write: Callable, *, binary: bool = False)
 _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
-def selection_options(hypothesis_help: str) -> Callable[[Callable], Callable]:
+def selection_options(hypothesis_help: str, causes_only: bool = False) -> Callable[[Callable], Callable]:
     """The filters of `selection.Selection` as options named by its fields (and --only-new), shared by `tracker
     export` and `tracker evidence`."""
     options = [
-        click.option("--hypothesis", "hypotheses", multiple=True, metavar="ID", help=hypothesis_help),
-        click.option("--from-year", type=int, metavar="YEAR", help="Published in this year or later."),
-        click.option("--to-year", type=int, metavar="YEAR", help="Published in this year or earlier."),
-        click.option("--design", "designs", multiple=True, metavar="DESIGN",
+        click.option("--hypothesis", "hypotheses", multiple=True, metavar="ID", callback=_configured(causes_only),
+                     help=hypothesis_help),
+        click.option("--from-year", type=_Year(), metavar="YEAR", help="Published in this year or later."),
+        click.option("--to-year", type=_Year(), metavar="YEAR", help="Published in this year or earlier."),
+        click.option("--design", "designs", multiple=True, metavar="DESIGN", type=_Choice(DESIGNS, "a study design"),
                      help="Only this study design (repeatable): meta_analysis, systematic_review, rct, "
                           "clinical_trial, cohort, case_control, observational, case_report, narrative_review, "
                           "editorial, other."),
-        click.option("--species", metavar="SPECIES",
+        click.option("--species", metavar="SPECIES", type=_Choice(SPECIES, "a species"),
                      help="human (includes both), animal (includes both), both or unknown."),
         click.option("--include-retracted", is_flag=True, help="Keep retracted articles (flagged in the output)."),
         click.option("--new-since", metavar="DATE",
@@ -437,13 +514,12 @@ def _article_filter(connection: sqlite3.Connection, settings: Settings, selectio
 
 
 @cli.command("export")
-@click.option("--format", "export_format", type=click.Choice(["csv", "ris", "bibtex"]), default="csv",
+@click.option("--format", "export_format", type=_Choice(["csv", "ris", "bibtex"], "an export format"), default="csv",
               show_default=True, help="CSV for spreadsheets, RIS or BibTeX for reference managers.")
 @selection_options("Only articles carrying this hypothesis (repeatable: any of them).")
 @click.option("--with-abstract", is_flag=True, help="CSV: add the abstract as the last column.")
 @click.option("--excel", is_flag=True, help="CSV: start with a byte-order mark so Excel reads it as UTF-8.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
@@ -458,6 +534,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
     settings = _settings(context)
+    # Checked before the store is read: bad options are reported whatever the store holds.
     selection = _selection(only_new, **filters)
     cause_ids = [h.id for h in settings.causes]
     with store.reading(settings.db_path) as connection:
@@ -490,35 +567,32 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
 
 
 @cli.command("evidence")
-@click.option("--stance", "stance_values", multiple=True, metavar="STANCE",
+@click.option("--stance", "stance_values", multiple=True, metavar="STANCE", type=_Choice(STANCES, "a stance"),
               help="Only rows with this stance (repeatable): supports, contradicts, mixed, no_finding.")
-@selection_options("Only rows of this cause (repeatable: any of them).")
-@click.option("--format", "evidence_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+@selection_options("Only rows of this cause (repeatable: any of them).", causes_only=True)
+@click.option("--format", "evidence_format", type=_Choice(["csv", "json"], "an evidence format"), default="csv",
+              show_default=True,
               help="CSV for spreadsheets, JSON (a list of objects) for scripts.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
 def evidence_command(context: click.Context, stance_values: tuple[str, ...], only_new: bool, evidence_format: str,
                      output: Path | None, **filters: object) -> None:
     """Write one row per (article, cause) with its stance, the deciding sentence and cue, in the export's order."""
+    from tracker.analysis.reviews import REVIEW_COLUMNS
     from tracker.outputs import export
 
     settings = _settings(context)
     cause_ids = [h.id for h in settings.causes]
-    unknown = [h for h in filters["hypotheses"] if h not in cause_ids]
-    if unknown:
-        raise ConfigError(f"unknown cause {unknown[0]!r}: choose from {', '.join(cause_ids)}")
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
-    # in every count: the values are checked here, and the selection picks the articles.
+    # in every count: the selection picks the articles, evidence_frame the rows.
     selection = _selection(only_new, **filters)
-    check_stances(stance_values)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
     with store.reading(settings.db_path) as connection:
         batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
                                               hypothesis_ids=_configured_ids(settings),
-                                              stance_columns=store.STANCE_COLUMNS)
+                                              stance_columns=(*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
         rows = (export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
                                       stance_values=stance_values) for articles, stances in batches)
         count = _write_output(output, lambda stream: writer(rows, stream))
@@ -532,15 +606,14 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
 
 
 @cli.command("feed")
-@click.option("--days", type=int, default=None, metavar="N",
+@click.option("--days", type=click.IntRange(1, FEED_MAX_DAYS), default=None, metavar="N",
               help="Articles first seen in the last N days (default 30; with a run option, no day limit unless given).")
-@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID",
+@click.option("--hypothesis", "hypothesis_ids", multiple=True, metavar="ID", callback=_configured(),
               help="Only articles carrying this hypothesis (repeatable: any of them).")
 @run_choice_options
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most N entries, the newest first (default 500).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write to FILE (replaced only once complete) instead of standard output.")
+@output_option
 @db_option
 @hypotheses_option
 @click.pass_context
@@ -767,6 +840,7 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "false",
         "--client.toolbarMode", "minimal",
+        "--client.showSidebarNavigation", "false",
         "--client.disableDataExport", "true",
         "--", "--db", str(settings.db_path), "--hypotheses", str(settings.hypotheses_path),
     ]
@@ -803,3 +877,9 @@ def dashboard(context: click.Context, host: str, port: int) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="tracker")
+
+
+# The review commands live in their own module, which takes this one's options and helpers: import it through here.
+from tracker.review_cli import review_group  # noqa: E402
+
+cli.add_command(review_group)

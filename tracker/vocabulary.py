@@ -26,6 +26,8 @@ DESIGN_LABELS: dict[str, str] = {
 # The high-level evidence a guideline panel would weigh first.
 HIGH_LEVEL_DESIGNS: tuple[str, ...] = ("meta_analysis", "systematic_review", "rct")
 SPECIES: tuple[str, ...] = ("human", "animal", "both", "unknown")
+# The year of PubMed's oldest records: a year filter before it can only be a mistake ("--from-year 15").
+FIRST_PUBMED_YEAR = 1781
 # What the tagger decides per article besides its causes (the `article_facets` table's columns).
 FACET_COLUMNS: tuple[str, ...] = (
     "design", "species", "in_vitro", "retracted", "retraction_notice", "has_erratum", "expression_of_concern",

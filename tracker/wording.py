@@ -1,7 +1,10 @@
-"""Counts in words for the lines a user reads: "1 record", "3 batches", and runs of numbers as "2019-2021, 2024"."""
+"""Words for the lines a user reads: counts ("1 record", "3 batches"), runs of numbers as "2019-2021, 2024", what
+kind of file a path is, and the choice a mistyped word probably meant."""
 
 from __future__ import annotations
 
+import difflib
+import stat
 from collections.abc import Iterable
 
 
@@ -28,3 +31,22 @@ def number_ranges(numbers: Iterable[int]) -> str:
         else:
             spans.append([number, number])
     return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this `st_mode` is, for a message: "a FIFO or pipe", "a directory", ..."""
+    kinds = ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO or pipe"),
+             (stat.S_ISCHR, "a character device (a terminal, /dev/null)"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((kind for is_kind, kind in kinds if is_kind(mode)), "a file of an unknown kind")
+
+
+def near_match(value: str, choices: Iterable[str]) -> str | None:
+    """The choice `value` most likely meant: the same word in another case, else the closest spelling; None when no
+    choice is close ("rtc" → "rct", "Serotonin" → "serotonin", "nope" → None)."""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    folded = value.casefold()
+    if folded in by_folded:
+        return by_folded[folded]
+    close = difflib.get_close_matches(folded, list(by_folded), n=1)
+    return by_folded[close[0]] if close else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, loaders, markup, views
+from dashboard import charts, loaders, markup, reviewing, views
 from dashboard.context import Context, latest_run, new_in_run, run_label
 from tracker.analysis import evidence
 
@@ -98,6 +98,12 @@ def _below_the_first_chart(context: Context, by_stance: bool) -> None:
         charts.draw_how_to_read(
             "For each cause, its meta-analyses, systematic reviews and randomised trials split by what they found "
             "about it. A bar mostly grey means these studies mention the cause without reporting a finding on it.")
+        st.subheader("How far to trust the readings: reviewers against the machine")
+        reviewing.draw_agreement(context)
+        charts.draw_how_to_read(
+            "Per cause, the (article, cause) pairs a person reviewed: how many kept the machine's stance and what "
+            "the others were changed to. It is the tracker's running estimate of how far to trust the pairs nobody "
+            "has reviewed; the charts above already count every reviewed pair with its reviewed stance.")
     if not context.include_retracted:
         st.caption("Retracted articles are not counted in the charts; tick “Include retracted articles” to count "
                    "them.")

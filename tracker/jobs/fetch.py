@@ -31,13 +31,14 @@ from tracker.models import Article, Deletion
 from tracker.pubmed.parse import iter_pubmed_records
 from tracker.jobs.retag import refresh_tags
 from tracker.analysis.tagging import compile_rules
+from tracker.vocabulary import FIRST_PUBMED_YEAR
 from tracker.wording import counted
 
 # The name log lines have always carried (scheduler logs and -v output are read by it).
 log = logging.getLogger("tracker.fetch")
 
 # Entrez dates start with PubMed's oldest records; the window's end moves with the clock.
-EARLIEST_ENTREZ_DATE = date(1781, 1, 1)
+EARLIEST_ENTREZ_DATE = date(FIRST_PUBMED_YEAR, 1, 1)
 # NCBI dates are US Eastern and the modification date has a one-day grain: look a day further back than needed.
 MODIFIED_MARGIN = timedelta(days=1)
 

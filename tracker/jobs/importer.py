@@ -18,11 +18,16 @@ Decisions:
 - Imported articles are not linked to hypotheses: a link means "PubMed returned it for the hypothesis' query",
   which an import does not show. The tagging's text rules (terms in title, abstract, keywords, MeSH) tag them.
 - DeleteCitation entries in an XML file are ignored: only the fetch job, which asked PubMed, removes articles.
+- Only regular files (or links to them) are read, checked before the store is opened or its lock taken: a FIFO
+  would hold the lock waiting for a writer, and a pipe or terminal given as /dev/stdin would be read as whatever
+  arrived. Standard input ("-") is not read either: saved to a file, the records can be imported again.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Sequence
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ from tracker.models import Article, Deletion, SizeLimits
 from tracker.pubmed.parse import iter_pubmed_records
 from tracker.jobs.retag import refresh_tags
 from tracker.analysis.tagging import Rules
+from tracker.wording import file_kind
 
 # Enough to see past a byte-order mark and blank lines to the first real line of either format.
 _SNIFF_SIZE_BYTES = 4096
@@ -97,14 +103,34 @@ class ImportReport:
         return sum(f.kept for f in self.files)
 
 
+def check_import_paths(paths: Sequence[Path]) -> None:
+    """Refuse an empty list, and anything but a regular file, before anything is opened for reading or writing."""
+    if not paths:
+        raise ConfigError("no files to import; give one or more MEDLINE (.nbib, .txt) or PubMed XML files")
+    fix = "save the records to a file and import that"
+    for path in paths:
+        if str(path) == "-":
+            raise ConfigError(f"-: standard input is not read; {fix}")
+        try:
+            mode = os.stat(path).st_mode  # a link is followed: a link to a file is that file
+        except OSError as error:
+            raise _unreadable(path, error) from None
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"{path}: is {file_kind(mode)}, not a regular file; {fix}")
+
+
+def _unreadable(path: Path, error: OSError) -> ConfigError:
+    return ConfigError(f"{path}: cannot be read ({error.strerror}); give the path of a MEDLINE (.nbib, .txt) "
+                       f"or PubMed XML file")
+
+
 def detect_format(path: Path) -> str:
     """Tell MEDLINE text ("medline") from PubMed XML ("xml") by the file's first bytes."""
     try:
         with Path(path).open("rb") as handle:
             head = handle.read(_SNIFF_SIZE_BYTES)
     except OSError as error:
-        raise ConfigError(f"{path}: cannot be read ({error.strerror}); give the path of a MEDLINE (.nbib, .txt) "
-                          f"or PubMed XML file") from None
+        raise _unreadable(path, error) from None
     if head.startswith(_GZIP_MAGIC):
         raise ParseError(f"{path}: is gzip-compressed; unpack it first (gunzip {path.name}) and import the result")
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
@@ -140,8 +166,7 @@ def degraded_fields(stored: Article, incoming: Article) -> list[str]:
 def import_files(connection: sqlite3.Connection, paths: Sequence[Path],
                  hypotheses: Iterable[Hypothesis] | Rules, limits: SizeLimits = SizeLimits()) -> ImportReport:
     """Import MEDLINE and PubMed XML files all or nothing, then tag the articles that are new or changed."""
-    if not paths:
-        raise ConfigError("no files to import; give one or more MEDLINE (.nbib, .txt) or PubMed XML files")
+    check_import_paths(paths)
     started_at = store.utc_now()
     parsed = [(Path(path), *read_import_file(Path(path), limits)) for path in paths]
     now = store.utc_now()

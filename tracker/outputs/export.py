@@ -676,8 +676,9 @@ def _ascii_word(text: str) -> str:
 # --- evidence: one row per (article, cause) with its stance -----------------------------------------------------
 
 EVIDENCE_COLUMNS: tuple[str, ...] = (
-    "pmid", "hypothesis", "year", "design", "species", "stance", "confidence", "confidence_reason", "evidence_kind",
-    "hedged", "section", "sentence", "cue", "n_patients", "n_controls", "retracted",
+    "pmid", "hypothesis", "year", "design", "species", "stance", "reviewed", "reviewer", "reviewed_at",
+    "machine_stance", "confidence", "confidence_reason", "evidence_kind", "hedged", "section", "sentence", "cue",
+    "n_patients", "n_controls", "retracted",
 )
 
 
@@ -685,11 +686,12 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
                    hypotheses: Sequence[str] = (), stance_values: Sequence[str] = ()) -> pd.DataFrame:
     """One row per (article, cause) the articles carry, in the articles' order and then the causes' order.
 
-    `stances` are `store.load_stance_frame` rows with every stance column; a pair without one shows
+    `stances` are `store.load_stance_frame` rows with every stance column (and the review columns: a reviewed
+    pair's stance is the reviewed one, machine_stance the machine's beside it); a pair without one shows
     `models.UNREAD_STANCE` and empty details (its confidence unknown). `hypotheses` keeps only those causes' rows,
     `stance_values` only
     the rows with one of those stances. Columns EVIDENCE_COLUMNS; year and the sample sizes as nullable integers,
-    hedged as a nullable boolean (unknown for an unread pair), the texts None where empty.
+    hedged as a nullable boolean (unknown for an unread pair), reviewed as a boolean, the texts None where empty.
     """
     wanted = [cause for cause in cause_ids if not hypotheses or cause in hypotheses]
     order = {cause: position for position, cause in enumerate(wanted)}
@@ -707,18 +709,21 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
     details = stances.rename(columns={"hypothesis_id": "hypothesis"})
     merged = pairs.merge(details, on=["pmid", "hypothesis"], how="left")
     merged["stance"] = merged["stance"].astype(object).where(merged["stance"].notna(), UNREAD_STANCE)
+    machine = merged["machine_stance"].astype(object) if "machine_stance" in merged else merged["stance"]
+    merged["machine_stance"] = machine.where(machine.notna(), merged["stance"])
+    merged["reviewed"] = merged["reviewed"].astype("boolean").fillna(False) if "reviewed" in merged else False
     if stance_values:
         merged = merged[merged["stance"].isin(list(stance_values))]
     merged = merged.sort_values(["position", "cause_position"], kind="stable")
     frame = merged.reindex(columns=list(EVIDENCE_COLUMNS)).reset_index(drop=True)
     frame["year"] = frame["year"].astype("Int64")
     frame["hedged"] = frame["hedged"].astype("boolean")
+    frame["reviewed"] = frame["reviewed"].astype(bool)
     for name in ("n_patients", "n_controls"):
         frame[name] = frame[name].astype("Int64")
-    for name in ("pmid", "hypothesis", "design", "species", "stance", "confidence", "confidence_reason",
-                 "evidence_kind", "section", "sentence", "cue"):
-        if name != "pmid":
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    for name in ("hypothesis", "design", "species", "stance", "reviewer", "reviewed_at", "machine_stance",
+                 "confidence", "confidence_reason", "evidence_kind", "section", "sentence", "cue"):
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     frame["pmid"] = frame["pmid"].astype("int64")
     return frame
 
@@ -732,7 +737,7 @@ def evidence_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         for name in ("pmid", "year", "n_patients", "n_controls"):
             if record[name] is not None:
                 record[name] = int(record[name])
-        for name in ("hedged", "retracted"):
+        for name in ("hedged", "retracted", "reviewed"):
             if record[name] is not None:
                 record[name] = bool(record[name])
         records.append(record)

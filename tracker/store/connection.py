@@ -17,7 +17,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tracker.errors import StoreError
+from tracker.models import STANCES
 from tracker.store import summaries
+
+# The reviews people give (store/reviews.py): made by the first review written in a store of an earlier version, and
+# by a migration since the summaries count them.
+REVIEWS_TABLE = f"""
+    CREATE TABLE IF NOT EXISTS reviews (
+        pmid INTEGER NOT NULL,
+        hypothesis_id TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        reviewed_at TEXT NOT NULL,
+        stance TEXT NOT NULL CHECK (stance IN ({', '.join(repr(stance) for stance in STANCES)})),
+        sentence TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        machine_stance TEXT,
+        rules_version TEXT,
+        text_fingerprint TEXT,
+        PRIMARY KEY (pmid, hypothesis_id, reviewer, reviewed_at)
+    ) WITHOUT ROWID
+"""
 
 # Each entry migrates the schema from version N to N + 1; append, never edit a released one.
 MIGRATIONS: list[str] = [
@@ -191,6 +210,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stances ADD COLUMN confidence_reason TEXT;
     UPDATE stances SET confidence_reason = 'read before readings kept their confidence, run tracker retag';
     """,
+    # The reviews' table, which the summaries count (a store that has had a review has it already).
+    REVIEWS_TABLE,
     # The summaries the Overview and Cause pages read instead of the catalogue (store/summaries.py), filled for
     # the stored articles by the migration's COMMIT.
     summaries.MIGRATION,
@@ -229,11 +250,13 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def connect(path: Path, *, read_only: bool = False, check: bool | None = None) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool = False, check: bool | None = None,
+            busy_timeout_s: float = 30) -> sqlite3.Connection:
     """Open the store, creating and migrating it for writers; readers get a read-only connection.
 
     `check` runs SQLite's `PRAGMA quick_check` first and refuses a damaged file; writers check by default, so
     that no job adds to a damaged store (about a second at 200,000 articles: bench/bench_store.py).
+    `busy_timeout_s` is how long a statement waits for another writer's transaction before failing.
     """
     path = Path(path)
     check = not read_only if check is None else check
@@ -254,7 +277,7 @@ def connect(path: Path, *, read_only: bool = False, check: bool | None = None) -
     connection.row_factory = sqlite3.Row
     try:
         # A reader waits for a checkpoint, a writer for another writer's batch, rather than failing at once.
-        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         connection.execute("PRAGMA foreign_keys = ON")
         if check:
             _quick_check(connection, path)

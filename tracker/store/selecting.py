@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from tracker.models import ArticleFilter
-from tracker.store.catalogue import decode_details, load_catalogue, load_stance_frame
+from tracker.store.catalogue import decode_details, load_catalogue
+from tracker.store.reviews import load_stance_frame
 from tracker.store.connection import read_snapshot
 
 # The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending)
@@ -72,11 +73,12 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
             conditions.append("(" + " OR ".join(f"contains_text(a.{column}, ?)" for column in _SEARCHED) + ")")
             parameters += [chosen.text] * len(_SEARCHED)
     if chosen.stances:
-        hypotheses = (f" AND s.hypothesis_id IN ({_marks(chosen.stance_hypotheses)})"
+        # The pairs' stances as counted, reviews applied: those the summaries keep.
+        hypotheses = (f" AND p.hypothesis_id IN ({_marks(chosen.stance_hypotheses)})"
                       if chosen.stance_hypotheses else "")
-        confidence = "" if chosen.stance_confidence is None else " AND s.confidence = ?"
-        conditions.append(f"EXISTS (SELECT 1 FROM stances s WHERE s.pmid = a.pmid "
-                          f"AND s.stance IN ({_marks(chosen.stances)}){hypotheses}{confidence})")
+        confidence = "" if chosen.stance_confidence is None else " AND p.confidence = ?"
+        conditions.append(f"EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid "
+                          f"AND p.stance IN ({_marks(chosen.stances)}){hypotheses}{confidence})")
         parameters += [*chosen.stances, *chosen.stance_hypotheses,
                        *([] if chosen.stance_confidence is None else [chosen.stance_confidence])]
     return " AND ".join(conditions) or "1", parameters
@@ -129,7 +131,7 @@ def iter_selected_batches(connection: sqlite3.Connection, chosen: ArticleFilter,
                           stance_columns: Sequence[str] = ("stance",), order: str = "export",
                           limit: int | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """`iter_selected`'s batches with the named detail columns decoded, each with its articles' stance rows (the
-    named stance columns): what an export writes."""
+    named stance or review columns, reviews applied): what an export writes."""
     for rows in iter_selected(connection, chosen, hypothesis_ids=hypothesis_ids, order=order, limit=limit):
         yield (decode_details(rows, details),
                load_stance_frame(connection, pmids=rows["pmid"].tolist(), columns=stance_columns,

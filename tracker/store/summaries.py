@@ -6,13 +6,14 @@ Three levels, each a few thousand rows however many articles are stored:
 - `summary_by_year`: per hypothesis × publication year × design × retracted × stance × confidence, the articles,
   the patients studied and how many stated a sample size (the charts over time, the per-1,000 denominators);
 - `summary_by_kind`: per hypothesis × design × species × retracted × stance × confidence × evidence kind ×
-  hedging, the same counts without the year (the Cause page's breakdowns and stance counts);
+  hedging × reviewed, the same counts without the year (the Cause page's breakdowns and stance counts);
 - `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes);
 - `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
   `article_mesh`, each article's descriptors as last counted.
 
 A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
 every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
+The stance is the one every count reads: a person's review where there is one (`store.load_stance_frame`).
 
 Triggers on the tables they derive from (articles, hypothesis links, tags, facets, stances) note the PMIDs a
 write touches in `summary_dirty`; `flush` (which `transaction()` runs before every COMMIT) subtracts those
@@ -31,13 +32,13 @@ _SUMMARIES = {
     "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance", "confidence"),
                         ("articles", "patients", "with_size")),
     "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "confidence", "evidence_kind",
-                         "hedged"), ("articles", "patients", "with_size")),
+                         "hedged", "reviewed"), ("articles", "patients", "with_size")),
     "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
 }
 # The type of every column of a summary.
 _COLUMN_TYPES = {"hypothesis_id": "TEXT", "source": "TEXT", "pub_year": "INTEGER", "design": "TEXT",
                  "species": "TEXT", "retracted": "INTEGER", "stance": "TEXT", "confidence": "TEXT", "evidence_kind": "TEXT",
-                 "hedged": "INTEGER", "articles": "INTEGER", "patients": "INTEGER", "with_size": "INTEGER"}
+                 "hedged": "INTEGER", "reviewed": "INTEGER", "articles": "INTEGER", "patients": "INTEGER", "with_size": "INTEGER"}
 _SUMMARY_TABLES = "\n    ".join(
     f"CREATE TABLE {table} ({', '.join(f'{column} {_COLUMN_TYPES[column]} NOT NULL' for column in (*keys, *sums))}, "
     f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID;"
@@ -46,7 +47,7 @@ _SUMMARY_TABLES = "\n    ".join(
 _TRACKED_WRITES = (
     ("articles", "INSERT", "NEW"), ("articles", "UPDATE OF pub_year, mesh", "NEW"), ("articles", "DELETE", "OLD"),
     ("hypothesis_articles", "INSERT", "NEW"), ("hypothesis_articles", "DELETE", "OLD"),
-    *((table, event, rows) for table in ("tags", "article_facets", "stances")
+    *((table, event, rows) for table in ("tags", "article_facets", "stances", "reviews")
       for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW OLD"), ("DELETE", "OLD"))),
 )
 _TRIGGERS = "\n    ".join(
@@ -69,6 +70,7 @@ MIGRATION = """
         confidence TEXT NOT NULL,
         evidence_kind TEXT NOT NULL,
         hedged INTEGER NOT NULL,
+        reviewed INTEGER NOT NULL,
         n_patients INTEGER,
         PRIMARY KEY (pmid, hypothesis_id)
     ) WITHOUT ROWID;
@@ -87,6 +89,16 @@ MIGRATION = """
 _SUMS = {"articles": "count(*)", "patients": "coalesce(sum(n_patients), 0)", "with_size": "count(n_patients)"}
 _DIRTY = "pmid IN (SELECT pmid FROM summary_dirty)"
 
+# The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
+# read with high confidence, where the pair has a machine reading (`reviews.apply_reviews`); elsewhere it is parked.
+_COUNTED_REVIEWS = f"""
+    SELECT pmid, hypothesis_id, stance FROM (
+        SELECT pmid, hypothesis_id, stance, row_number() OVER (
+            PARTITION BY pmid, hypothesis_id ORDER BY reviewed_at DESC, reviewer DESC) AS newest
+        FROM reviews WHERE {_DIRTY})
+    WHERE newest = 1
+"""
+
 # An article carries a hypothesis when PubMed's query for it returned the article (a link) or its text mentions
 # it (a text tag): the catalogue's rule (store.load_catalogue), in SQL.
 _DERIVE_PAIRS = f"""
@@ -94,15 +106,16 @@ _DERIVE_PAIRS = f"""
     SELECT c.pmid, c.hypothesis_id,
            CASE WHEN max(c.query) AND max(c.text) THEN 'query+text' WHEN max(c.text) THEN 'text' ELSE 'query' END,
            coalesce(a.pub_year, -1), coalesce(f.design, 'other'), coalesce(f.species, 'unknown'),
-           coalesce(f.retracted, 0), coalesce(s.stance, ''), coalesce(s.confidence, ''), coalesce(s.evidence_kind, ''),
-           coalesce(s.hedged, 0),
-           s.n_patients
+           coalesce(f.retracted, 0), coalesce(r.stance, s.stance, ''),
+           CASE WHEN r.stance IS NOT NULL THEN 'high' ELSE coalesce(s.confidence, '') END,
+           coalesce(s.evidence_kind, ''), coalesce(s.hedged, 0), r.stance IS NOT NULL, s.n_patients
     FROM (SELECT pmid, hypothesis_id, 1 AS query, 0 AS text FROM hypothesis_articles WHERE {_DIRTY}
           UNION ALL
           SELECT pmid, hypothesis_id, 0, 1 FROM tags WHERE source IN ('text', 'query+text') AND {_DIRTY}) c
     JOIN articles a ON a.pmid = c.pmid
     LEFT JOIN article_facets f ON f.pmid = c.pmid
     LEFT JOIN stances s ON s.pmid = c.pmid AND s.hypothesis_id = c.hypothesis_id
+    LEFT JOIN ({_COUNTED_REVIEWS}) r ON r.pmid = s.pmid AND r.hypothesis_id = s.hypothesis_id
     GROUP BY c.pmid, c.hypothesis_id
 """
 

@@ -1,0 +1,145 @@
+"""Reviews in the dashboard (AppTest): the Review page's queue and buttons, the article view's form and undo, the
+Overview's agreement, counts that follow a review, escaped notes, a busy store."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from support.reviewed import CAUSES, PAIRED, SHIPPED, SLEEP, read_reviews
+from support.seed import make_articles, seed_store
+
+from dashboard import markup
+from tracker import store
+from tracker.analysis.reviews import Review
+
+APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+TIMEOUT_S = 60
+PAIR = f"{PAIRED.pmid}_serotonin"
+HOSTILE_NOTE = "<img src=x onerror=alert(1)> :red[loud] **bold** [link](http://evil.example/)"
+
+
+@pytest.fixture
+def seeded(db_path: Path) -> Path:
+    seed_store(db_path, SHIPPED, [PAIRED, SLEEP, *make_articles(40, seed=5)])
+    return db_path
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None, *, reviewer: str | None = None,
+         query: dict[str, str] | None = None) -> AppTest:
+    monkeypatch.setenv("TRACKER_DB", str(db_path))
+    if reviewer:
+        monkeypatch.setenv("TRACKER_REVIEWER", reviewer)
+    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app.query_params.update(query or {})
+    app.run()
+    if page is not None:
+        app.sidebar.radio(key="page").set_value(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _reviews(db_path: Path) -> list[tuple]:
+    frame = read_reviews(db_path)
+    return list(zip(frame["pmid"], frame["hypothesis_id"], frame["stance"], frame["reviewer"], frame["note"]))
+
+
+def _button(app: AppTest, label: str, form: str | None = None):
+    return next(button for button in app.button
+                if button.label == label and (form is None or button.proto.form_id == form))
+
+
+def _supporting_count(app: AppTest) -> int:
+    """The Cause page's count of articles whose finding supports the cause, as its summary sentence links it."""
+    summary = next(m.value for m in app.markdown if "a finding that supports it" in m.value)
+    return int(re.search(r"\[([\d,]+)\]\([^)]*stances=supports[^)]*\) reports? a finding that supports it",
+                         summary).group(1).replace(",", ""))
+
+
+def test_the_review_page_asks_a_name_once_then_a_click_reviews_and_the_counts_follow(monkeypatch, seeded) -> None:
+    app = _app(monkeypatch, seeded, "Cause")
+    app.sidebar.selectbox(key="cause").set_value("serotonin").run()
+    before = _supporting_count(app)
+
+    app.sidebar.radio(key="page").set_value("Review").run()
+    assert [t.value for t in app.text_input] == [""]  # the name, asked before anything else
+    app.text_input(key="reviewer_input_page").input("ana")
+    _button(app, "Start reviewing").click().run()
+    app.sidebar.selectbox(key="review_cause").set_value("serotonin").run()
+    progress = app.get("progress")[0].proto.text
+    reviewed, total = map(int, re.match(r"(\d+) of (\d+) pairs with a finding reviewed for Serotonin",
+                                        progress).groups())
+    assert reviewed == 0 and total >= 1
+    # The queue's first pair is on screen with one button per decision, above the abstract.
+    first = app.markdown[[m.value.startswith("<h4>") for m in app.markdown].index(True)].value
+    pmid = int(re.search(r"PubMed (\d+)", first).group(1))
+    # "Supports", or "Accept: supports" where the machine read it so already: a review of supports either way.
+    supports = f"queue_supports_{pmid}_serotonin"
+    key = supports if any(button.key == supports for button in app.button) else f"queue_accept_{pmid}_serotonin"
+    app.button(key=key).click().run()
+    assert not app.exception and not app.error
+    assert _reviews(seeded) == [(pmid, "serotonin", "supports", "ana", "")]
+    assert app.get("progress")[0].proto.text.startswith(f"1 of {total} pairs with a finding reviewed")
+
+    app.sidebar.radio(key="page").set_value("Cause").run()
+    app.sidebar.selectbox(key="cause").set_value("serotonin").run()
+    assert _supporting_count(app) == before + (1 if key == supports else 0)
+
+
+def test_the_article_view_reviews_a_pair_shows_who_and_the_machines_reading_and_undoes_it(monkeypatch,
+                                                                                          seeded) -> None:
+    link = {"page": "Citations", "pmid": str(PAIRED.pmid)}
+    app = _app(monkeypatch, seeded, reviewer="bo", query=link)
+    app.radio(key=f"review_stance_{PAIR}").set_value("mixed")
+    app.text_input(key=f"review_note_{PAIR}").input(HOSTILE_NOTE)
+    _button(app, "Save review", form=f"review_form_{PAIR}").click().run()
+    assert not app.exception and not app.error
+    assert _reviews(seeded) == [(PAIRED.pmid, "serotonin", "mixed", "bo", HOSTILE_NOTE)]
+
+    line = next(m.value for m in app.markdown if m.value.startswith("<div><strong>Serotonin</strong>"))
+    assert "<strong>Serotonin</strong>: mixed" in line
+    assert re.search(r"reviewed by bo on \d{4}&#45;\d\d&#45;\d\d</span> · machine: contradicts", line)
+    # The note reaches the page as the text typed: no tag, no Streamlit or Markdown syntax at work.
+    assert "<img" not in line and ":red[" not in line and "**" not in line and "](http" not in line
+    assert "&#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62; &#58;red&#91;loud&#93;" in line
+
+    app.button(key=f"review_undo_{PAIR}").click().run()
+    assert _reviews(seeded) == []
+    line = next(m.value for m in app.markdown if m.value.startswith("<div><strong>Serotonin</strong>"))
+    assert "<strong>Serotonin</strong>: contradicts" in line and "reviewed by" not in line
+
+
+def test_the_overview_shows_agreement_per_cause_once_pairs_are_reviewed(monkeypatch, seeded) -> None:
+    app = _app(monkeypatch, seeded)
+    assert any(c.value.startswith("No pair has been reviewed yet") for c in app.caption)
+    for stance, reviewer, at in (("contradicts", "ana", "2026-12-01T09:00:00+00:00"),
+                                 ("supports", "bo", "2026-12-02T09:00:00+00:00")):
+        store.record_review(seeded, Review(PAIRED.pmid, "serotonin", stance, reviewer, at), CAUSES)
+    app = _app(monkeypatch, seeded)
+    [table] = [frame.value for frame in app.dataframe if "Reviewed pairs" in frame.value.columns]
+    assert table.to_dict("records") == [{"Cause": "Serotonin", "Reviewed pairs": 1, "Kept the machine's stance": 0.0,
+                                         "Changed": 1, "Changed, from → to": "contradicts → supports 1"}]
+
+
+def test_a_click_on_a_busy_store_says_try_again_and_saves_nothing(monkeypatch, seeded) -> None:
+    app = _app(monkeypatch, seeded, reviewer="cy", query={"page": "Citations", "pmid": str(PAIRED.pmid)})
+    app.radio(key=f"review_stance_{PAIR}").set_value("supports")
+    blocker = sqlite3.connect(seeded, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # a fetch's batch, holding the write lock longer than a second
+    try:
+        _button(app, "Save review", form=f"review_form_{PAIR}").click().run()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert [e.value for e in app.error] == [markup.escape_text(
+        f"{seeded}: the store is busy (a fetch, import or retag is writing a batch); nothing was saved: try again in "
+        "a moment")]
+    assert _reviews(seeded) == []
+
+
+def test_a_reviewer_name_from_the_environment_is_checked(monkeypatch, seeded) -> None:
+    app = _app(monkeypatch, seeded, reviewer="ana\x1b[31m")
+    assert [e.value for e in app.error][0].startswith("TRACKER_REVIEWER: the reviewer name")
