@@ -385,8 +385,13 @@ def load_review_pairs(state: StoreState) -> pd.DataFrame:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_agreement(state: StoreState, cause_ids: tuple[str, ...]) -> pd.DataFrame:
-    """Per cause, the reviewed pairs that kept the machine's stance and what the others were changed to."""
-    return agreement_table(load_review_pairs(state), cause_ids)
+    """Per cause, the reviewed pairs that kept the machine's stance and what the others were changed to: the stance
+    rows of the reviewed articles only, so that the Overview reads no more than the reviews."""
+    with store.reading(Path(state.db_path)) as connection:
+        reviewed = store.load_reviews(connection)["pmid"].unique().tolist()
+        pairs = store.load_stance_frame(connection, pmids=reviewed, columns=("stance", *REVIEW_COLUMNS),
+                                        hypothesis_ids=state.hypothesis_ids)
+    return agreement_table(pairs, cause_ids)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
