@@ -103,7 +103,7 @@ def measure(parser_name: str, xml_path: Path, repeat: int = 1) -> dict[str, floa
 
 def write_corpus(count: int, seed: int, directory: Path) -> Path:
     """Write a synthetic efetch response of `count` records and return its path."""
-    from tests.support.synthetic import pubmed_article_set, synthetic_corpus
+    from tracker.demo.synthetic import pubmed_article_set, synthetic_corpus
 
     path = directory / f"efetch_{count}.xml"
     path.write_bytes(pubmed_article_set(synthetic_corpus(count, seed=seed).values()))
@@ -136,7 +136,7 @@ def main() -> None:
         corpus_path = write_corpus(options.records, options.seed, Path(directory))
         size_mib = corpus_path.stat().st_size / 2**20
         print(
-            f"corpus: {options.records:,} synthetic PubmedArticle records (tests/support/synthetic.py, seed {options.seed}),"
+            f"corpus: {options.records:,} synthetic PubmedArticle records (tracker/demo/synthetic.py, seed {options.seed}),"
             f" {size_mib:.1f} MiB of XML; best of {options.repeat} runs per parser"
         )
 

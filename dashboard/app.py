@@ -18,5 +18,6 @@ from dashboard import loaders, screens
 
 # An emoji, not ":material/...:": Streamlit fetches a Material favicon from Google's font server, while an emoji
 # becomes an inline SVG. Nothing the page loads may come from outside the machine.
-st.set_page_config(page_title="Fibromyalgia evidence tracker", page_icon="📚", layout="wide")
+DEMO_TITLE = " (synthetic demo)" if loaders.is_demo(sys.argv[1:]) else ""
+st.set_page_config(page_title=f"Fibromyalgia evidence tracker{DEMO_TITLE}", page_icon="📚", layout="wide")
 screens.render(sys.argv[1:], os.environ, now=loaders.utc_now())

@@ -97,6 +97,17 @@ def new_in_run(context: Context, run_id: int) -> int:
     return int(runs.loc[runs["id"].isin(folded_run_ids(runs, run_id)), "new_count"].sum())
 
 
+def latest_run_with_new(context: Context) -> tuple[Mapping | None, Mapping | None]:
+    """The newest successful run that stored an article for the first time, and the newest successful run when
+    that one stored nothing new (else None): a re-run with nothing new must not make "new" read 0."""
+    runs = loaders.load_run_list(context.state)
+    succeeded = runs[runs["status"] == "succeeded"].to_dict("records")
+    for run in reversed(succeeded):
+        if new_in_run(context, int(run["id"])):
+            return run, (None if run is succeeded[-1] else succeeded[-1])
+    return (succeeded[-1] if succeeded else None), None
+
+
 def run_label(run: Mapping) -> str:
     """A run as the reader picks it: "run 7 (fetch, 2026-12-01 02:31 UTC)", an import with its files."""
     what = run["kind"] if run["kind"] != "import" or not run["files"] else f"import of {', '.join(run['files'])}"

@@ -47,14 +47,25 @@ class StoreState(NamedTuple):
     hypothesis_ids: tuple[str, ...] | None = None
 
 
-def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
-    """Build Settings from `streamlit run app.py -- --db PATH --hypotheses PATH`, else TRACKER_DB / TRACKER_HYPOTHESES."""
+def _page_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
     parser.add_argument("--hypotheses")
+    parser.add_argument("--demo", action="store_true")
     # parse_known_args: under AppTest the script sees pytest's own arguments.
     options, _unknown = parser.parse_known_args(list(argv))
+    return options
+
+
+def read_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
+    """Build Settings from `streamlit run app.py -- --db PATH --hypotheses PATH`, else TRACKER_DB / TRACKER_HYPOTHESES."""
+    options = _page_arguments(argv)
     return load_settings(hypotheses_path=options.hypotheses, db_path=options.db, environ=dict(environ))
+
+
+def is_demo(argv: Sequence[str]) -> bool:
+    """Whether the page serves `tracker demo`'s synthetic store (`streamlit run app.py -- --demo`)."""
+    return _page_arguments(argv).demo
 
 
 def read_store_state(db_path: Path, hypothesis_ids: tuple[str, ...] | None = None) -> StoreState | None:

@@ -25,6 +25,7 @@ _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
 _MARKDOWN_ENTITIES = {character: f"&#{ord(character)};" for character in "\\`*_{}[]()#+-.!|$~<>&\"':="}
 # A line break or blank line would end the HTML block and hand the rest back to Markdown.
 _WHITESPACE = re.compile(r"\s+")
+_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 _MARKDOWN_ESCAPE = re.compile("|".join(re.escape(character) for character in _MARKDOWN_ENTITIES))
 
 
@@ -65,6 +66,12 @@ def count_anchor(count: int, causes: Sequence[str] = (), retracted: str | None =
 def escape_text(text: str) -> str:
     """Make text inert for st.markdown(unsafe_allow_html=True): HTML and Markdown both shown as typed."""
     return _MARKDOWN_ESCAPE.sub(lambda match: _MARKDOWN_ENTITIES[match.group(0)], _WHITESPACE.sub(" ", text))
+
+
+def escape_markdown(text: str) -> str:
+    """Make text inert for Markdown shown without HTML (st.warning): every ASCII punctuation character
+    backslash-escaped, as CommonMark allows, Streamlit's ":red[...]" and ":material/...:" included."""
+    return _PUNCTUATION.sub(r"\\\g<0>", _WHITESPACE.sub(" ", text))
 
 
 def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:

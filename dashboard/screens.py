@@ -24,19 +24,25 @@ from dashboard.pages.status import status_page
 from tracker.analysis.reviews import check_reviewer
 from tracker.config import Settings
 from tracker.errors import TrackerError
-from tracker.outputs.selection import from_query
+from tracker.outputs.selection import QUERY_NAMES, from_query, shown_value
+from tracker.vocabulary import pmid_number
 
 
 # The widget each Selection field of a count's link presets (the address names them as `selection.to_query` does).
 _LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "designs": "filter_designs",
                  "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted",
                  "evidence_kinds": "filter_kinds"}
+# Every parameter an address may hold; Streamlit's own (embedding options) are left to Streamlit.
+ADDRESS_NAMES = ("page", "cause", *QUERY_NAMES.values(), "retracted", "hedged", "pmid")
+_STREAMLIT_NAMES = ("embed", "embed_options")
 
 
 def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> None:
     """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
     st.html(markup.MESSAGE_WRAP_STYLE)
     db_name = "the store"
+    if loaders.is_demo(argv):
+        views.draw_demo_banner()
     try:
         settings = loaders.read_settings(argv, environ)
         db_name = str(settings.db_path)
@@ -72,7 +78,7 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
 
 def _apply_link(settings: Settings) -> None:
     """Preset the page and filters a count's link names (`?page=Citations&causes=sleep&stances=supports`), once per
-    address: afterwards the reader's own choices rule. Values that are not allowed are ignored."""
+    address: afterwards the reader's own choices rule. A value that is not allowed is left out with a note."""
     params = st.query_params
     # Keyed on the address, not a flag: the browser keeps its session when the reader follows another link.
     address = tuple(sorted((name, params[name]) for name in params))
@@ -81,10 +87,16 @@ def _apply_link(settings: Settings) -> None:
     st.session_state["_link_applied"] = address
     if not address:
         return
-    if params.get("page") in PAGES:
-        st.session_state["page"] = params["page"]
     cause_ids = [h.id for h in settings.causes]
-    fields = from_query({name: params[name] for name in params}, cause_ids)
+    fields, notes = from_query({name: params[name] for name in params}, cause_ids)
+    notes += [f"{shown_value(name)[1:-1]}: not a parameter the dashboard reads ({', '.join(ADDRESS_NAMES)})"
+              for name in params if name not in ADDRESS_NAMES and name not in _STREAMLIT_NAMES]
+    for name, choices, key, what in (("page", list(PAGES), "page", "a page"),
+                                     ("cause", cause_ids, "cause", "one of the causes")):
+        if name in params and params[name] in choices:
+            st.session_state[key] = params[name]
+        elif name in params:
+            notes.append(f"{name}: {shown_value(params[name])} is not {what} ({', '.join(choices)})")
     for field, key in _LINK_WIDGETS.items():
         if field in fields:
             value = fields[field]
@@ -94,16 +106,22 @@ def _apply_link(settings: Settings) -> None:
         st.session_state["filter_confidence"] = fields.get("confidence", ANY_CONFIDENCE)
     if "hedged" in fields:
         st.session_state["filter_hedged"] = "yes" if fields["hedged"] else "no"
-    if params.get("cause") in cause_ids:
-        st.session_state["cause"] = params["cause"]
     years = (fields.get("from_year"), fields.get("to_year"))
     if any(year is not None for year in years):
         st.session_state["_link_years"] = years
-    if params.get("pmid", "").isdigit():
-        st.session_state["_link_pmid"] = int(params["pmid"])
-        # The rows clicked before the link: while they stay as they are, the linked article is the newer choice.
-        st.session_state["_rows_at_link"] = {key: selected_rows(st.session_state.get(key))
-                                             for key in ("citations_table", "newest_table")}
+    if "pmid" in params:
+        pmid = pmid_number(params["pmid"])
+        if pmid is None:
+            notes.append(f"pmid: {shown_value(params['pmid'])} is not a PMID (a whole number such as 31234567); "
+                         "no article is opened")
+        else:
+            st.session_state["_link_pmid"] = pmid
+            # The rows clicked before the link: while they stay as they are, the linked article is the newer
+            # choice.
+            st.session_state["_rows_at_link"] = {key: selected_rows(st.session_state.get(key))
+                                                 for key in ("citations_table", "newest_table")}
+    for note in notes:
+        st.warning(f"This page's address: {markup.escape_markdown(note)}", icon=":material/link_off:")
 
 
 def emerging_page(context: Context) -> None:

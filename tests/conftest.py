@@ -112,6 +112,16 @@ def _is_loopback(address: object) -> bool:
         return False  # a host name that is not localhost would need DNS: refuse it
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say in the summary, not only as an "s" among the dots, that the browser tests did not run."""
+    reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and "chromium" in report.longrepr[2].lower()]
+    if reasons:
+        terminalreporter.write_line(
+            f"NOT RUN: {len(reasons)} end-to-end browser test{'s' if len(reasons) > 1 else ''}: "
+            f"{reasons[0].removeprefix('Skipped: ')}", yellow=True, bold=True)
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any test that opens a socket to anything but loopback."""
@@ -141,6 +151,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith(("NCBI_", "TRACKER_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.sqlite"))
+    # As after activating the environment: hints name plain `tracker`, whatever the shell that ran the tests.
+    import sys
+
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
 @pytest.fixture
@@ -151,7 +165,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def eutils_server(monkeypatch: pytest.MonkeyPatch, clean_environment: None):
-    """A running E-utilities stand-in (tests/support/standin.py) that NCBI_EUTILS_URL points at, stopped after."""
+    """A running E-utilities stand-in (tracker/demo/standin.py) that NCBI_EUTILS_URL points at, stopped after."""
     from support.standin import EutilsStandin
 
     with EutilsStandin() as server:

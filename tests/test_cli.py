@@ -20,8 +20,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_issue_commands_all_exist() -> None:
-    assert COMMANDS == ["dashboard", "emerging", "evidence", "export", "feed", "fetch", "import", "retag", "review",
-                        "schedule", "status"]
+    assert COMMANDS == ["dashboard", "demo", "emerging", "evidence", "export", "feed", "fetch", "import", "retag",
+                        "review", "schedule", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -278,3 +278,109 @@ def seeded_store(tmp_path: Path) -> Path:
     db_path = tmp_path / "tracker.sqlite"
     seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(20, seed=4))
     return db_path
+
+
+# --- a taken port: said at once, before any fetch -----------------------------------------------------------------
+
+@pytest.fixture
+def taken_port():
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+def test_tracker_dashboard_on_a_taken_port_says_so_in_one_line_and_starts_nothing(monkeypatch, tmp_path,
+                                                                                 taken_port) -> None:
+    started = []
+    monkeypatch.setattr("os.execv", lambda *command: started.append(command))
+    result = CliRunner().invoke(cli, ["dashboard", "--db", str(tmp_path / "t.sqlite"), "--port", str(taken_port)])
+    assert (result.exit_code, started, result.stdout) == (1, [], "")
+    assert result.stderr == (f"tracker: port {taken_port} on 127.0.0.1 is taken (another program listens there); "
+                             f"choose another with --port N (make run PORT=N)\n")
+
+
+def test_make_run_on_a_taken_port_stops_before_the_fetch(tmp_path, taken_port) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("PORT", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    # A fetch, had it started, would create the store and fail against a closed port within a few tries.
+    environment.update(TRACKER_DB=str(tmp_path / "run.sqlite"), NCBI_EUTILS_URL="http://127.0.0.1:9/")
+    result = subprocess.run(["make", "--no-print-directory", "-o", ".venv/bin/tracker", "run", f"PORT={taken_port}"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+                            env=environment)
+    assert result.returncode != 0
+    assert f"tracker: port {taken_port} on 127.0.0.1 is taken" in result.stderr
+    assert "fetch" not in result.stdout.replace("--port", "") and "serving" not in result.stderr
+    assert not (tmp_path / "run.sqlite").exists()
+
+
+# --- set-up and the test summary say what happens ----------------------------------------------------------------
+
+def test_the_set_up_step_says_what_it_does_and_lets_pip_show_its_progress() -> None:
+    import os
+    import subprocess
+
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-B", ".venv/bin/tracker"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=30,
+                            env=environment)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("echo \"setting up .venv: the tracker and its dependencies")
+    install = next(line for line in lines if "-e '.[dev]'" in line)
+    assert "--quiet" not in install and " -q" not in install
+
+
+def test_make_test_says_in_its_summary_that_the_browser_tests_did_not_run() -> None:
+    import os
+    import subprocess
+    import sys
+
+    environment = {key: value for key, value in os.environ.items() if key != "CI"}
+    environment["TEST_CHROMIUM_PATH"] = "/nonexistent/chromium"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_browser.py"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300,
+                            env=environment)
+    assert result.returncode == 0, result.stdout
+    assert re.search(r"NOT RUN: \d+ end-to-end browser tests: /nonexistent/chromium is not installed; "
+                     r"apt-get install chromium", result.stdout), result.stdout
+    ci = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_browser.py"],
+                        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300,
+                        env={**environment, "CI": "1"})
+    assert ci.returncode == 1 and "is missing in CI" in ci.stdout
+
+
+def test_ci_installs_chromium_and_runs_the_tests_as_ci() -> None:
+    script = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "apt-get install -y -qq chromium" in script
+    assert script.rstrip().endswith("CI=1 make test")
+
+
+@pytest.mark.parametrize(("path", "command"), [("venv", "tracker"), ("none", ".venv/bin/tracker")])
+def test_a_hint_names_the_command_as_it_runs_here(monkeypatch, tmp_path, path, command) -> None:
+    import os
+    import sys
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) if path == "venv" else os.devnull)
+    result = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "none.sqlite")])
+    assert result.stderr == (f"tracker: {tmp_path / 'none.sqlite'}: no store yet; run `{command} fetch` "
+                             f"(or `{command} import FILE`) to create it\n")
+
+
+def test_the_readme_is_a_short_read_that_links_every_document_in_docs() -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert len(README.splitlines()) <= 180
+    linked = set(re.findall(r"\]\(docs/([\w.-]+\.md)\)", README))
+    assert linked == {path.name for path in docs.glob("*.md")}
+    for path in docs.glob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# ") and "](../README.md)" in text, path

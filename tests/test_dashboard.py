@@ -381,6 +381,27 @@ def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, s
     assert app.multiselect(key="filter_designs").value == ["rct", "meta_analysis"]
 
 
+@pytest.mark.parametrize(("query", "note"), [
+    ({"page": "Citations", "pmid": "²"}, "pmid: '²' is not a PMID"),
+    ({"page": "Citations", "pmid": "9" * 5000}, "pmid: '99999999999999999999…' is not a PMID"),
+    ({"page": "Citations", "pmid": "99999999999999999999"}, "pmid: '99999999999999999999' is not a PMID"),
+    ({"page": "Citations", "from": "²"}, "from: '²' is not a year"),
+    ({"page": "Citations", "to": "¹²"}, "to: '¹²' is not a year"),
+    ({"page": "Citations", "from": "2020", "to": "1990"}, "from 2020 is after to 1990"),
+    ({"page": "Nope"}, "page: 'Nope' is not a page"),
+    ({"page": "Cause", "cause": "nope"}, "cause: 'nope' is not one of the causes"),
+    ({"page": "Citations", "designs": "rtc"}, "designs: 'rtc' is not a study design"),
+    ({"page": "Citations", "zoom": "2"}, "zoom: not a parameter the dashboard reads"),
+])
+def test_a_bad_address_parameter_is_a_note_and_the_page_without_it(monkeypatch, seeded_db, catalogue, query,
+                                                                     note) -> None:
+    app = run_app(monkeypatch, seeded_db, query=query)
+    assert any(note in warning.value.replace("\\", "") for warning in app.warning), [w.value for w in app.warning]
+    if query["page"] == "Citations":
+        assert [t.value for t in app.main.title] == ["Citations"]
+        assert metric_values(app)["Matching articles"] == f"{len(select_articles(catalogue, Selection())):,}"
+
+
 def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, catalogue) -> None:
     app = run_app(monkeypatch, seeded_db, "Citations")
     shown = app.dataframe[0].value
@@ -596,6 +617,8 @@ def test_the_dashboard_never_writes(monkeypatch, seeded_db) -> None:
 def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_path, arguments, host, port) -> None:
     calls = []
     monkeypatch.setattr("os.execv", lambda path, command: calls.append((path, command)))
+    # The port's check has its own tests; here 8501 may be serving another dashboard on this machine.
+    monkeypatch.setattr(cli, "check_port_free", lambda host, port: None)
     result = CliRunner().invoke(cli.cli, ["dashboard", "--db", str(db_path), *arguments])
     assert result.exit_code == 0, result.output
     assert calls == [(cli.sys.executable, [
@@ -811,6 +834,18 @@ def test_the_headline_counts_what_the_latest_run_stored_first_and_names_it(monke
     latest = runs.runs.iloc[-1]
     finished = latest["finished_at"]
     assert f"In run {latest['id']} (fetch, {finished[:10]} {finished[11:16]} UTC)" in [c.value for c in app.caption]
+
+
+def test_after_a_run_that_stored_nothing_new_the_headline_shows_the_latest_run_that_did_and_says_so(
+        monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "quiet.sqlite"
+    seed_two_runs(db_path, settings.hypotheses, make_articles(40, seed=7), make_articles(LATE_ARTICLE_COUNT, seed=8), 0)
+    quiet = add_fetch_run(db_path, settings.hypotheses, [])  # the same-day re-run: nothing new
+    app = run_app(monkeypatch, db_path)
+    assert metric_values(app)["New in the latest run"] == f"{LATE_ARTICLE_COUNT:,}"
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("In run 2 (fetch, ") and f"; the latest, run {quiet} (fetch, " in c
+               and c.endswith(", stored nothing new") for c in captions), captions
 
 
 def test_new_in_run_offers_the_latest_first_then_every_successful_run(monkeypatch, seeded_db, catalogue,

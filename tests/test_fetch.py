@@ -351,6 +351,24 @@ def test_an_unrequested_delete_citation_removes_nothing_and_is_logged(tmp_path: 
         assert warnings == [f"efetch: ignored a DeleteCitation for PMID {kept}, which this batch did not ask for"]
 
 
+def test_a_same_day_rerun_leaves_the_records_that_entered_pubmed_today_to_the_next_day(tmp_path: Path,
+                                                                       server: EutilsStandin) -> None:
+    settings = make_settings(tmp_path, server.base_url)
+    today = datetime.now(timezone.utc).date()
+    dated_today = [2000, 2001, 2002]
+    for pmid in dated_today:  # entered PubMed today: their modification date is today too
+        server.add_record(pmid, article_xml(pmid, year=today.year, entrez=today, revised=today), edat=today,
+                          pdat=today, mdat=today, crdt=today)
+    server.set_query(BASELINE_QUERY, [*BASELINE, *dated_today])
+    assert fetch(settings)[0].fetched_records == len(BASELINE) + len(dated_today)
+    same_day, _ = fetch(settings)
+    assert (same_day.status, same_day.fetched_records, same_day.efetch_requests) == ("succeeded", 0, 0)
+    # The next day's window reaches back over today: a change made to them after the first run is caught here.
+    # (A stored record modified today, a new retraction link, is fetched the same day: see the re-run test above.)
+    next_day, _ = fetch(settings, clock=lambda: datetime.now(timezone.utc) + timedelta(days=1))
+    assert (next_day.status, next_day.fetched_records) == ("succeeded", len(dated_today))
+
+
 def test_ncbi_today_comes_from_the_injected_clock(tmp_path: Path, server: EutilsStandin) -> None:
     settings = make_settings(tmp_path, server.base_url)
     first_day = datetime(2031, 3, 15, 23, 30, tzinfo=timezone.utc)

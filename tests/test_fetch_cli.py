@@ -339,4 +339,19 @@ def test_a_servers_error_text_reaches_the_terminal_without_controls(tmp_path: Pa
         assert not {"\u202e", "\x85"} & set(output), output
     shown = "NCBI answered an error: Bad id list \\u202etxt.exe\\x85next line"
     assert fetched.stderr.splitlines()[-1] == f"tracker: fetch failed: efetch.fcgi: {shown}"
-    assert f"  error: efetch.fcgi: {shown}" in status.stdout.splitlines()
+    assert f"run 1 failed: efetch.fcgi: {shown}" in status.stdout.splitlines()
+
+
+def test_tagging_and_stance_after_the_fetch_show_their_own_progress(tmp_path: Path, hypotheses_file: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tracker.jobs.retag.BATCH_SIZE", 25)
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, BASELINE, SEROTONIN, SLEEP)
+        monkeypatch.setenv("NCBI_EUTILS_URL", server.base_url)
+        result = CliRunner().invoke(cli, ["fetch", "--db", str(tmp_path / "store.sqlite"),
+                                          "--hypotheses", str(hypotheses_file)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    after_fetch = lines[lines.index("fetched 60/60") + 1:]
+    assert after_fetch == ["tagging and reading the stances of 60 articles", "tagged 25/60", "tagged 50/60",
+                           "tagged 60/60"]

@@ -98,12 +98,12 @@ def test_no_sql_outside_the_store() -> None:
     assert not found, "SQL outside tracker/store/ (move it into a store function):\n" + "\n".join(found)
 
 
-def test_readmes_layout_names_every_module() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    layout = readme[readme.index("- Layout ("):readme.index("- Dependencies are declared")]
+def test_the_development_notes_layout_names_every_module() -> None:
+    notes = (PROJECT_DIR / "docs" / "development.md").read_text(encoding="utf-8")
+    layout = notes[notes.index("- Layout ("):notes.index("- Dependencies are declared")]
     modules = [path for folder in ("tracker", "dashboard") for path in PROJECT_DIR.joinpath(folder).rglob("*.py")
                if path.stem not in ("__init__", "__main__")]
     missing = sorted(str(path.relative_to(PROJECT_DIR)) for path in modules
                      if f"`{path.stem}`" not in layout and f"`{path.name}`" not in layout
                      and f"`{path.relative_to(PROJECT_DIR)}`" not in layout)
-    assert not missing, "README's layout section does not name these modules: " + ", ".join(missing)
+    assert not missing, "docs/development.md's layout does not name these modules: " + ", ".join(missing)

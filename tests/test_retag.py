@@ -161,8 +161,9 @@ def test_retag_command_reports_count_and_rules_version(db_path: Path, tmp_path: 
     seed_store(db_path, SHIPPED, make_articles(12))
     edited_path = _write_hypotheses(tmp_path, {'"whiplash", "trauma",': '"whiplash",'})
     result = CliRunner().invoke(cli, ["retag", "--db", str(db_path), "--hypotheses", str(edited_path)])
-    assert (result.exit_code, result.output) == (
+    assert (result.exit_code, result.stdout) == (
         0, f"tagged 12 articles with rules {tagging.compile_rules(load_hypotheses(edited_path)).version} from {edited_path}\n")
+    assert result.stderr == "tagging and reading the stances of 12 articles\ntagged 12/12\n"
 
 
 @pytest.mark.parametrize(("replace", "message"), [

@@ -265,7 +265,7 @@ def test_changed_in_the_latest_run_is_the_record_whose_retraction_link_appeared(
 
 # --- tracker status lists the runs the options name ------------------------------------------------------------
 
-def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> None:
+def test_status_lists_each_run_with_its_id_kind_counts_and_a_failed_runs_error(db_path: Path) -> None:
     from click.testing import CliRunner
     from support.seed import add_fetch_run, make_articles, seed_store
 
@@ -291,8 +291,8 @@ def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> Non
         ["2", "import", "succeeded", "4", "0", "medline_fibromyalgia.txt"],
         ["1", "fetch", "succeeded", "8", "0", "-"],
     ]
-    assert lines[header + 4] == "last run 3: failed (started {0}, finished {1})".format(*table[1][3:5])
-    assert lines[header + 5] == "  error: no network"
+    assert lines[header + 4:header + 6] == [
+        "run 3 failed: no network", "last run 3: failed (started {0}, finished {1})".format(*table[1][3:5])]
     # An import after a failed fetch leaves that fetch as the last run shown.
     connection = store.connect(db_path)
     try:
@@ -301,9 +301,10 @@ def test_status_lists_each_run_with_its_id_kind_and_counts(db_path: Path) -> Non
         connection.close()
     after_import = CliRunner().invoke(cli, ["status", "--db", str(db_path)]).stdout.splitlines()
     assert after_import[header + 1].split()[:2] == ["4", "import"]
-    assert after_import[header + 5].startswith("last run 3: failed")
+    assert after_import[header + 5] == "run 3 failed: no network"
+    assert after_import[header + 6].startswith("last run 3: failed")
     document = json.loads(CliRunner().invoke(cli, ["status", "--json", "--db", str(db_path)]).stdout)
-    assert [(r["run"], r["kind"], r["status"], r["new"], r["files"]) for r in document["runs"]] == [
-        (4, "import", "succeeded", 2, ["import_fibromyalgia.xml"]), (3, "fetch", "failed", 2, []),
-        (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"]), (1, "fetch", "succeeded", 8, [])]
+    assert [(r["run"], r["kind"], r["status"], r["new"], r["files"], r["error"]) for r in document["runs"]] == [
+        (4, "import", "succeeded", 2, ["import_fibromyalgia.xml"], None), (3, "fetch", "failed", 2, [], "no network"),
+        (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"], None), (1, "fetch", "succeeded", 8, [], None)]
     assert (document["last_run"]["id"], document["last_run"]["kind"]) == (3, "fetch")

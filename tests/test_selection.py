@@ -7,6 +7,7 @@ import pytest
 
 from support.catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, run_history, standard_catalogue
 from tracker.errors import ConfigError
+from tracker.models import CONFIDENCES
 from tracker.outputs.selection import Selection, from_query, select_articles, to_query
 from tracker.vocabulary import DESIGNS
 
@@ -237,11 +238,33 @@ def test_only_retracted_keeps_the_retracted_articles_alone(selection, expected_p
     Selection(hedged=True),
 ])
 def test_a_selection_survives_the_trip_through_an_address(selection: Selection) -> None:
-    assert Selection(**from_query(to_query(selection), ["sleep", "serotonin"])) == selection
+    fields, notes = from_query(to_query(selection), ["sleep", "serotonin"])
+    assert (Selection(**fields), notes) == (selection, [])
 
 
 def test_an_address_names_the_selection_in_its_own_words_and_drops_what_is_not_allowed() -> None:
     query = to_query(Selection(hypotheses=("sleep",), designs=("rct",), only_retracted=True, from_year=2001))
     assert query == {"causes": "sleep", "designs": "rct", "from": "2001", "retracted": "only"}
-    assert from_query({"causes": "sleep,nope", "stances": "maybe", "to": "x", "retracted": "all",
-                       "confidence": "certain"}, ["sleep"]) == {"hypotheses": ("sleep",), "stances": ()}
+    fields, notes = from_query({"causes": "sleep,nope", "stances": "maybe", "to": "x", "retracted": "all",
+                                "confidence": "certain"}, ["sleep"])
+    assert fields == {"hypotheses": ("sleep",), "stances": ()}
+    assert notes == ["causes: 'nope' is not one of the causes; left out",
+                     "stances: 'maybe' is not a stance (supports, contradicts, mixed, no_finding); left out",
+                     f"confidence: 'certain' is not a confidence ({', '.join(CONFIDENCES)}); the page is shown "
+                     "without it",
+                     "to: 'x' is not a year (four digits, such as 2015); the page is shown without it",
+                     "retracted: 'all' is not include or only; the page is shown without it"]
+
+
+@pytest.mark.parametrize(("params", "note"), [
+    ({"from": "²"}, "from: '²' is not a year (four digits, such as 2015); the page is shown without it"),
+    ({"to": "¹²"}, "to: '¹²' is not a year (four digits, such as 2015); the page is shown without it"),
+    ({"from": "٢٠١٥"}, "from: '٢٠١٥' is not a year (four digits, such as 2015); the page is shown without it"),
+    ({"to": "9" * 5000}, "to: '99999999999999999999…' is not a year (four digits, such as 2015); the page is shown "
+                         "without it"),
+    ({"from": "2020", "to": "2010"}, "from 2020 is after to 2010; the page is shown without the years"),
+])
+def test_a_year_in_an_address_that_is_not_one_is_left_out_with_a_note(params, note) -> None:
+    fields, notes = from_query(params, ["sleep"])
+    assert (fields, notes) == ({}, [note])
+    Selection(**fields)

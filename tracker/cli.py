@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -15,13 +16,14 @@ from pathlib import Path
 import click
 
 from tracker import store
-from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, Settings, load_settings
+from tracker.config import (DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings,
+                            load_settings)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, ArticleFilter
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
-from tracker.outputs.selection import RunChoiceError, Selection, article_filter
+from tracker.outputs.selection import STATUS_WORDS, RunChoiceError, Selection, article_filter
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
-from tracker.wording import counted, near_match, plural
+from tracker.wording import counted, near_match, plural, runnable, tracker_command
 
 # Exit codes: 1 for any failure the user must act on, 2 for bad usage (click's own), 3 when another fetch holds the lock.
 EXIT_FAILURE = 1
@@ -38,7 +40,7 @@ def current_time() -> datetime:
 
 def _fail(error: TrackerError) -> None:
     """Print one line naming what went wrong and exit non-zero."""
-    click.echo(f"tracker: {error}", err=True)
+    click.echo(f"tracker: {runnable(str(error))}", err=True)
     sys.exit(EXIT_LOCKED if isinstance(error, LockHeld) else EXIT_FAILURE)
 
 
@@ -81,7 +83,7 @@ def cli(context: click.Context, hypotheses: Path | None, db: Path | None, verbos
 
 
 def db_option(function: Callable) -> Callable:
-    """Accept --db after the sub-command too (`tracker fetch --db PATH`), as the README shows it."""
+    """Accept --db after the sub-command too (`tracker fetch --db PATH`), as docs/ shows it."""
 
     def remember(context: click.Context, _parameter: click.Parameter, value: Path | None) -> Path | None:
         if value is not None:
@@ -195,6 +197,29 @@ class _CliProgress:
         else:
             click.echo(f"fetched {self._done}/{self._total}", err=True)
 
+    def tagged(self, done: int, total: int) -> None:
+        # After the last batch the tagger and the stance reader still take seconds (some 300 articles a second):
+        # a bar of their own, not a silent pause after the fetch's.
+        heading = f"tagging and reading the stances of {counted(total, 'article')}"
+        if done == 0:
+            self.close()
+            if self._interactive and total:
+                click.echo(heading, err=True)
+                self._bar = click.progressbar(length=total, label="tagging", file=sys.stderr)
+                self._bar.__enter__()
+            self._done, self._total = 0, total
+            return
+        if self._bar is not None:
+            self._bar.update(done - self._done)
+        else:
+            # Logged once a batch is saved: a store that refuses the write stays one line.
+            if self._done == 0:
+                click.echo(heading, err=True)
+            click.echo(f"tagged {done}/{total}", err=True)
+        self._done = done
+        if done >= total:
+            self.close()
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
@@ -221,14 +246,20 @@ def _blank(value: object) -> object:
 @click.pass_context
 def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -> None:
     """Sync the store with PubMed: new, changed and withdrawn records for each hypothesis."""
+    settings = _settings(context)
+    # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
+    _fetch_and_report(settings, hypothesis_ids, full=full, warning=None if settings.email else (
+        "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
+        "problems: set NCBI_EMAIL=you@example.org"))
+
+
+def _fetch_and_report(settings: Settings, hypothesis_ids: tuple[str, ...] = (), *, full: bool = False,
+                      warning: str | None = None) -> None:
+    """Run one fetch under the job lock with its progress, print its table, and exit 1 when it failed."""
     from tracker.jobs.fetch import run_fetch
     from tracker.jobs.lock import job_lock
 
-    settings = _settings(context)
-    # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
-    progress = _CliProgress(None if settings.email else (
-        "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
-        "problems: set NCBI_EMAIL=you@example.org"))
+    progress = _CliProgress(warning)
     with job_lock(settings.db_path):
         try:
             report = run_fetch(settings, hypothesis_ids, full=full, progress=progress)
@@ -284,7 +315,8 @@ def status(context: click.Context, as_json: bool) -> None:
         last_run = {k: (int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in last_run.items()}
     run_rows = [{"run": int(run.id), "kind": run.kind, "status": run.status, "started": run.started_at,
                  "finished": run.finished_at, "new": int(run.new_count), "changed": int(run.changed_count),
-                 "files": list(run.files)} for run in history.iloc[::-1].itertuples(index=False)]
+                 "files": list(run.files), "error": run.error if isinstance(run.error, str) else None}
+                for run in history.iloc[::-1].itertuples(index=False)]
     parked_rows = [{"hypothesis": row.hypothesis_id, "linked": int(row.linked), "stances": int(row.stances)}
                    for row in parked.itertuples(index=False)]
     if as_json:
@@ -301,12 +333,18 @@ def status(context: click.Context, as_json: bool) -> None:
         click.echo(_table(shown, ["run", "kind", "status", "started", "finished", "new", "changed", "files"]))
         if len(run_rows) > STATUS_RUN_COUNT:
             click.echo(f"... and {len(run_rows) - STATUS_RUN_COUNT} earlier runs (tracker status --json lists all)")
+        # Too long for a column: each failed run of the table, with what stopped it, on a line of its own.
+        for row in shown:
+            if row["status"] != "succeeded" and row["error"]:
+                click.echo(f"run {row['run']} {STATUS_WORDS.get(row['status'], row['status'])}: "
+                           f"{printable(row['error'])}")
+    listed = {row["run"] for row in run_rows[:STATUS_RUN_COUNT] if row["error"]}
     if last_run is None:
-        click.echo("no fetch has run yet: run `tracker fetch`")
+        click.echo(runnable("no fetch has run yet: run `tracker fetch`"))
     else:
         click.echo(f"last run {last_run['id']}: {last_run['status']} (started {last_run['started_at']}, "
                    f"finished {last_run['finished_at'] or '-'})")
-        if last_run["error"]:
+        if last_run["error"] and last_run["id"] not in listed:
             # Escaped again: a run of an older tracker may have stored a server's text as it came.
             click.echo(f"  error: {printable(last_run['error'])}")
     for row in parked_rows:
@@ -339,9 +377,11 @@ def retag(context: click.Context) -> None:
     # The lock keeps a scheduled fetch from waiting on this one long write transaction (and the other way round).
     with job_lock(settings.db_path):
         connection = store.connect(settings.db_path)
+        progress = _CliProgress()
         try:
-            tagged = refresh_tags(connection, rules, all_articles=True)
+            tagged = refresh_tags(connection, rules, all_articles=True, progress=progress.tagged)
         finally:
+            progress.close()
             connection.close()
     click.echo(f"tagged {counted(tagged, 'article')} with rules {rules.version} from {settings.hypotheses_path}")
 
@@ -841,8 +881,38 @@ def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: in
 DASHBOARD_APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
-def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
-    """The `streamlit run` command line that serves the dashboard; the same settings as .streamlit/config.toml."""
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port the dashboard could not listen on, before anything slow runs (a fetch, Streamlit's start)."""
+    import errno
+    import socket
+
+    try:
+        family, kind, protocol, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: not an address of this machine ({error.strerror}); "
+                          "give an address such as 127.0.0.1") from None
+    with socket.socket(family, kind, protocol) as probe:
+        # As the server itself binds: a port left in TIME_WAIT by a server just stopped is free to it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                problem = "is taken (another program listens there)"
+            elif error.errno == errno.EACCES:
+                problem = "needs administrator rights (ports below 1024 do)"
+            else:
+                problem = f"cannot be used ({error.strerror})"
+            raise ConfigError(f"port {port} on {host} {problem}; choose another with --port N "
+                              "(make run PORT=N)") from None
+
+
+def dashboard_command(settings: Settings, host: str, port: int, demo: bool = False) -> list[str]:
+    """The `streamlit run` command line that serves the dashboard; the same settings as .streamlit/config.toml.
+
+    `demo` makes every page say that the store holds synthetic records (`tracker demo`'s).
+    """
     return [
         sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP_PATH),
         "--server.address", host,
@@ -855,6 +925,7 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
         "--client.showSidebarNavigation", "false",
         "--client.disableDataExport", "true",
         "--", "--db", str(settings.db_path), "--hypotheses", str(settings.hypotheses_path),
+        *(["--demo"] if demo else []),
     ]
 
 
@@ -864,19 +935,26 @@ def dashboard_command(settings: Settings, host: str, port: int) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; the default keeps the dashboard on this machine.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to serve on.")
+@click.option("--check-port", is_flag=True,
+              help="Only check that HOST:PORT is free, and exit (`make run` does this before the fetch).")
 @click.pass_context
-def dashboard(context: click.Context, host: str, port: int) -> None:
+def dashboard(context: click.Context, host: str, port: int, check_port: bool) -> None:
     """Serve the evidence dashboard (Streamlit) at http://HOST:PORT until Ctrl-C."""
     import os  # only this command replaces its process; keeps the other commands' imports unchanged
 
+    check_port_free(host, port)
+    if check_port:
+        return
     settings = _settings(context)
     if not DASHBOARD_APP_PATH.exists():
         raise TrackerError(f"{DASHBOARD_APP_PATH}: the dashboard's page script is missing; "
                            "run the tracker from its source checkout (pip install -e .)")
-    click.echo(f"tracker: serving {settings.db_path} at http://{host}:{port} (Ctrl-C stops it)", err=True)
+    demo = _is_demo_store(settings.db_path)
+    what = f"the synthetic demo store {settings.db_path}" if demo else settings.db_path
+    click.echo(f"tracker: serving {what} at http://{host}:{port} (Ctrl-C stops it)", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
-    command = dashboard_command(settings, host, port)
+    command = dashboard_command(settings, host, port, demo=demo)
     try:
         # Become Streamlit rather than wrap it: Ctrl-C, kill or a service manager's stop then reach the server
         # itself, and no orphaned server outlives a stopped `tracker dashboard`.
@@ -884,6 +962,85 @@ def dashboard(context: click.Context, host: str, port: int) -> None:
     except OSError as error:
         raise TrackerError(f"{command[0]}: cannot start streamlit ({error.strerror}); "
                            "reinstall the tracker with pip install -e .") from None
+
+
+# --- demo -------------------------------------------------------------------------------------------------------
+
+# A few thousand: enough for every chart to have a shape, fetched in about ten seconds at NCBI's 3 requests a second.
+DEMO_RECORD_COUNT = 3000
+
+
+def _is_demo_store(db_path: Path) -> bool:
+    return db_path.resolve() == DEMO_DB_PATH.resolve()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve the dashboard on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True,
+              help="Port to serve the dashboard on.")
+@click.option("--records", type=click.IntRange(1, 50_000), default=DEMO_RECORD_COUNT, show_default=True,
+              help="How many synthetic records to generate.")
+@click.option("--db", "demo_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"The demo's own store [default: {DEMO_DB_PATH.relative_to(PROJECT_DIR)}]; never your store.")
+@hypotheses_option
+@click.pass_context
+def demo(context: click.Context, host: str, port: int, records: int, demo_db: Path | None) -> None:
+    """Try the tracker without PubMed: synthetic records, fetched from a stand-in on this machine, then the
+    dashboard on them, until Ctrl-C."""
+    import dataclasses
+    import os
+    import signal
+
+    from tracker.demo.corpus import demo_corpus, serve_demo_corpus
+    from tracker.demo.standin import EutilsStandin
+
+    check_port_free(host, port)
+    own_settings = _settings(context)
+    db_path = demo_db or DEMO_DB_PATH
+    if not db_path.is_absolute() or Path.cwd() in db_path.parents:
+        # As the user would type it from here: `data/demo.sqlite` in the project folder.
+        db_path = Path(os.path.relpath(db_path))
+    if db_path.exists() and own_settings.db_path.exists() and db_path.samefile(own_settings.db_path):
+        raise ConfigError(f"--db {db_path}: that is your store (TRACKER_DB or --db); the demo writes synthetic "
+                          f"records only into a store of its own: give another path, or leave --db out")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    say = lambda line: click.echo(f"tracker demo: {line}", err=True)  # noqa: E731
+    say(f"SYNTHETIC DATA, not PubMed: {counted(records, 'generated record')}, every title marked "
+        f"\"[Synthetic]\", fetched into {db_path}")
+    corpus = demo_corpus(own_settings.hypotheses, records)
+    # SIGTERM (kill, a service manager) stops the demo as Ctrl-C does: the dashboard and the stand-in with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with EutilsStandin() as server:
+        serve_demo_corpus(server, corpus, own_settings.hypotheses)
+        say(f"E-utilities stand-in serving them at {server.base_url} (on this machine only)")
+        # The real client against the stand-in; the user's NCBI address and key stay with NCBI.
+        settings = dataclasses.replace(own_settings, db_path=db_path, eutils_url=server.base_url, email=None,
+                                       api_key=None)
+        _fetch_and_report(settings)
+        say(f"serving the synthetic demo store at http://{host}:{port} (Ctrl-C stops the dashboard and the "
+            f"stand-in)")
+        say(f"meanwhile, in another terminal: NCBI_EUTILS_URL={server.base_url} {tracker_command()} "
+            f"--db {db_path} fetch")
+        dashboard_server = subprocess.Popen(dashboard_command(settings, host, port, demo=True))
+        try:
+            dashboard_server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop(dashboard_server)
+    say("stopped the dashboard and the stand-in")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a child that Ctrl-C may already be stopping: wait for it, then terminate, then kill."""
+    for stop in (None, process.terminate, process.kill):
+        if stop is not None:
+            stop()
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def main() -> None:

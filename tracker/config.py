@@ -15,6 +15,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 DEFAULT_HYPOTHESES_PATH = PACKAGE_DIR / "hypotheses.toml"
 DEFAULT_DB_PATH = PROJECT_DIR / "data" / "tracker.sqlite"
+# `tracker demo`'s synthetic records: a store of their own, never mixed with PubMed's.
+DEMO_DB_PATH = PROJECT_DIR / "data" / "demo.sqlite"
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 TOOL_NAME = "fibromyalgia-evidence-tracker"
 # The fetch job's default schedule, read by `tracker schedule` and shown by the dashboard (which must not import
@@ -238,30 +240,30 @@ def redact_url(url: str) -> str:
 
 
 def _env_seconds(environ: dict[str, str], key: str, default: float, minimum: float, maximum: float) -> float:
-    text = environ.get(key)
-    if text is None or text == "":
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{key}={text!r} is not a number of seconds; set it to one from {minimum:g} to "
-                          f"{maximum:g}, e.g. {key}={default:g}") from None
-    if not minimum <= value <= maximum:  # NaN fails this too
-        raise ConfigError(f"{key}={text} is out of range; set it to a number of seconds from {minimum:g} to "
-                          f"{maximum:g}, e.g. {key}={default:g}")
-    return value
+    return _env_number(environ, key, default, minimum, maximum, float, "a number of seconds",
+                       example=f", e.g. {key}={default:g}")
 
 
 def _env_int(environ: dict[str, str], key: str, default: int, minimum: int, maximum: int) -> int:
+    return _env_number(environ, key, default, minimum, maximum, int, "a whole number", example="")
+
+
+def _env_number(environ: dict[str, str], key: str, default: float, minimum: float, maximum: float,
+                kind: type, what: str, example: str) -> float:
+    """A number from the environment within its range, or a message naming the variable, its value and the fix."""
     text = environ.get(key)
     if text is None or text == "":
         return default
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise ConfigError(f"{key}={text!r} is not a whole number; set it to one from {minimum} to {maximum}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(f"{key}={value} is out of range; set it to one from {minimum} to {maximum}")
+        raise ConfigError(f"{key}={text!r} is not {what}; set it to one from {minimum:g} to {maximum:g}{example}") \
+            from None
+    if not minimum <= value <= maximum:  # NaN fails this too
+        # "a number of seconds from 1 to 86400"; a whole number's range needs no unit: "one from 1 to 10000".
+        unit = what if kind is float else "one"
+        raise ConfigError(f"{key}={text if kind is float else value} is out of range; set it to {unit} from "
+                          f"{minimum:g} to {maximum:g}{example}")
     return value
 
 

@@ -173,7 +173,7 @@ class SizeLimits:
 class RunHistory:
     """Every run with what it stored first and what it changed: what the "new in run" filters read.
 
-    `runs`: id, kind, status, started_at, finished_at, files (a list, empty for a fetch), new_count and
+    `runs`: id, kind, status, started_at, finished_at, files (a list, empty for a fetch), error, new_count and
     changed_count (this run's own rows), oldest first. `changes`: run_id, pmid, change ("new" or "changed").
     Read them, never mutate them: a dashboard cache shares them between reruns.
     """

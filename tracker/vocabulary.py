@@ -1,5 +1,5 @@
 """The ids and words every layer shares, each defined once: study designs, species, facets, stance labels,
-PubMed's article address, MeSH check tags, Greek letter names.
+PubMed's article address and PMIDs, MeSH check tags, Greek letter names.
 
 The tagger, the selection, the exports, the feed and the dashboard read them from here, so they cannot disagree.
 """
@@ -69,3 +69,19 @@ def pubmed_url(pmid: object) -> str:
     if number <= 0:
         raise ValueError(f"not a PMID: {pmid!r}")
     return PUBMED_URL.format(pmid=number)
+
+
+# SQLite stores integers in 64 bits: anything from 2^63 on would overflow on insert.
+MAX_PMID = 2**63
+
+
+def pmid_number(text: str) -> int | None:
+    """The PMID a text holds ("31234567"), or None unless it is a positive ASCII whole number below 2^63.
+
+    2^63 is SQLite's integer limit; real PMIDs have at most eight digits, so the bound only stops garbage.
+    """
+    # The length test comes first so that a million-digit "PMID" is never converted.
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < MAX_PMID else None

@@ -1,11 +1,16 @@
 """Words for the lines a user reads: counts ("1 record", "3 batches"), runs of numbers as "2019-2021, 2024", what
-kind of file a path is, and the choice a mistyped word probably meant."""
+kind of file a path is, the choice a mistyped word probably meant, and `tracker` commands written as this
+installation runs them."""
 
 from __future__ import annotations
 
 import difflib
+import os
+import shutil
 import stat
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -50,3 +55,22 @@ def near_match(value: str, choices: Iterable[str]) -> str | None:
         return by_folded[folded]
     close = difflib.get_close_matches(folded, list(by_folded), n=1)
     return by_folded[close[0]] if close else None
+
+
+def tracker_command() -> str:
+    """How to type this installation's `tracker` in a hint: `tracker` where the shell finds it (an activated
+    environment), else its path, relative to the current folder when inside it (`.venv/bin/tracker`)."""
+    script = Path(sys.executable).parent / "tracker"
+    found = shutil.which("tracker")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "tracker"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return os.fspath(script)
+
+
+def runnable(text: str) -> str:
+    """The text with each `tracker …` command in it written so that it runs as typed (`.venv/bin/tracker fetch`)."""
+    command = tracker_command()
+    return text if command == "tracker" else text.replace("`tracker ", f"`{command} ")

@@ -11,6 +11,7 @@ from dashboard.context import Context, draw_selected_article
 from tracker import vocabulary
 from tracker.config import Hypothesis
 from tracker.vocabulary import DESIGN_LABELS
+from tracker.wording import runnable
 
 
 TOP_MESH_COUNT = 15
@@ -109,7 +110,7 @@ def _query_section(context: Context, cause: Hypothesis) -> None:
         used_query = sync_states.at[cause.id, "query"]
         st.code(used_query, language=None, wrap_lines=True)
         if used_query != cause.query:
-            st.warning("The hypotheses file now has another query; the next `tracker fetch` syncs with it:",
+            st.warning(runnable("The hypotheses file now has another query; the next `tracker fetch` syncs with it:"),
                        icon=":material/warning:")
             st.code(cause.query, language=None, wrap_lines=True)
         translation = sync_states.at[cause.id, "query_translation"]
@@ -117,5 +118,5 @@ def _query_section(context: Context, cause: Hypothesis) -> None:
         st.code(translation or "PubMed gave no translation", language=None, wrap_lines=True)
     else:
         st.code(cause.query, language=None, wrap_lines=True)
-        st.info("Not synced with PubMed yet: run `tracker fetch`.")
+        st.info(runnable("Not synced with PubMed yet: run `tracker fetch`."))
     views.draw_coverage(views.coverage_frame([cause], loaders.load_status(context.state)))

@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import loaders, markup
 from tracker.analysis import emerging
 from tracker.vocabulary import pubmed_url
-from tracker.wording import plural
+from tracker.wording import plural, runnable
 
 
 TABLE_ROWS = 100
@@ -65,7 +65,7 @@ def emerging_page(context) -> None:
                                 "Share before": st.column_config.NumberColumn(format="percent"),
                                 "First flagged": st.column_config.NumberColumn(format="%d")})
     if len(shown) > TABLE_ROWS:
-        st.caption(f"The first {TABLE_ROWS} of {len(shown):,}; `tracker emerging --top N` lists more.")
+        st.caption(runnable(f"The first {TABLE_ROWS} of {len(shown):,}; `tracker emerging --top N` lists more."))
     st.subheader(f"The top {min(DETAILED_COUNT, len(shown))} in detail")
     for _, row in shown.head(DETAILED_COUNT).iterrows():
         _draw_candidate(row, result.yearly, context, int(as_of))
@@ -138,8 +138,8 @@ def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -
         st.caption("Found in MeSH headings or keywords only, which the Citations search does not read: the "
                    "newest articles are linked above.")
     with st.expander("Add as a cause"):
-        st.caption(f"Paste this into {context.settings.hypotheses_path}, write the description, then run "
-                   "`tracker fetch`.")
+        st.caption(runnable(f"Paste this into {context.settings.hypotheses_path}, write the description, then run "
+                            "`tracker fetch`."))
         st.code(emerging.hypothesis_toml(row, context.hypotheses, as_of), language="toml")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, loaders, markup, reviewing, views
-from dashboard.context import Context, latest_run, new_in_run, run_label
+from dashboard.context import Context, latest_run_with_new, new_in_run, run_label
 from tracker.analysis import evidence
+from tracker.wording import runnable
 
 
 CHART_MODES = {
@@ -28,12 +29,13 @@ def overview_page(context: Context) -> None:
     st.title("Fibromyalgia evidence: what it says, cause by cause")
     # The warning below is about fetches: an import since a failed fetch must not hide it.
     runs = loaders.load_runs(context.state).query("kind == 'fetch'")
-    latest = latest_run(context)
+    latest, quiet = latest_run_with_new(context)
     new_count = 0 if latest is None else new_in_run(context, int(latest["id"]))
     stored = loaders.load_article_count(context.state)
     views.draw_headline(stored, new_count, None if latest is None else run_label(latest),
                         loaders.load_last_success(context.state),
-                        runs.iloc[0].to_dict() if len(runs) else None)
+                        runs.iloc[0].to_dict() if len(runs) else None,
+                        quiet_run=None if quiet is None else run_label(quiet))
     st.caption(views.totals_note(stored, loaders.load_retracted_count(context.state), context.include_retracted))
 
     if not context.causes:
@@ -43,8 +45,8 @@ def overview_page(context: Context) -> None:
     if by_stance:
         page_ids = _verdict_section(context)
     else:
-        st.info("The verdict per cause (what the articles found, and how strongly) appears once the stance reader "
-                "has read the stored articles: run `tracker retag`.", icon=":material/info:")
+        st.info(runnable("The verdict per cause (what the articles found, and how strongly) appears once the stance "
+                         "reader has read the stored articles: run `tracker retag`."), icon=":material/info:")
         page_ids = _page_of_causes(context, [c.id for c in context.causes])
     page_causes = tuple(h for h in context.hypotheses if h.baseline or h.id in page_ids)
     _over_time_section(context, page_causes, by_stance)
@@ -121,8 +123,8 @@ def _over_time_section(context: Context, page_causes: tuple, by_stance: bool) ->
     else:
         stack = "level"
         controls[1].markdown("**Stacked by evidence level**")
-        controls[1].caption("Stance (supports / contradicts / no finding) appears here once the stance reader "
-                            "has read the stored articles (`tracker retag`).")
+        controls[1].caption(runnable("Stance (supports / contradicts / no finding) appears here once the stance "
+                                     "reader has read the stored articles (`tracker retag`)."))
     shared_scale = controls[2].toggle("Same scale", value=True, key="same_scale",
                                       help="Off: each small chart gets its own scale, so small causes show their "
                                            "shape; on: the heights compare across causes.")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import loaders, views
 from dashboard.context import Context
+from tracker.wording import runnable
 
 
 def status_page(context: Context) -> None:
@@ -13,7 +14,7 @@ def status_page(context: Context) -> None:
     st.title("Fetch status")
     runs = loaders.load_runs(context.state)
     if runs.empty:
-        st.info("No fetch has run yet: run `tracker fetch`.")
+        st.info(runnable("No fetch has run yet: run `tracker fetch`."))
     else:
         st.subheader("Recent runs")
         views.draw_runs(runs)

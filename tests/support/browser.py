@@ -22,7 +22,8 @@ from pathlib import Path
 
 from tracker.config import DEFAULT_HYPOTHESES_PATH
 
-CHROMIUM_PATH = Path("/usr/bin/chromium")
+# Debian's Chromium; TEST_CHROMIUM_PATH names another build (and lets a test see the suite without one).
+CHROMIUM_PATH = Path(os.environ.get("TEST_CHROMIUM_PATH") or "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Waits, not timing assertions: generous enough for a loaded 2-core CI machine; a normal run never waits that long.

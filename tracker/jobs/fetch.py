@@ -52,6 +52,8 @@ class FetchProgress(Protocol):
 
     def batch_done(self, record_count: int) -> None: ...
 
+    def tagged(self, done: int, total: int) -> None: ...
+
 
 class _SilentProgress:
     def searched(self, hypothesis_id: str, count: int, window_count: int) -> None:
@@ -61,6 +63,9 @@ class _SilentProgress:
         pass
 
     def batch_done(self, record_count: int) -> None:
+        pass
+
+    def tagged(self, done: int, total: int) -> None:
         pass
 
 
@@ -139,7 +144,7 @@ def run_fetch(settings: Settings, hypothesis_ids: Iterable[str] | None = None, f
         fetched_records, missing = _fetch_records(client, connection, settings, searches, full, outcomes, progress,
                                                   run_id)
         affected = _finish_hypotheses(connection, run_id, searches, missing, outcomes)
-        refresh_tags(connection, rules, affected)
+        refresh_tags(connection, rules, affected, progress=progress.tagged)
     except (EutilsError, ParseError) as error:
         # Not a query's own fault (network, NCBI down, unreadable replies): stop the whole run, keep what committed.
         run_error = str(error)
@@ -230,6 +235,13 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
                                    ncbi_today if from_server else today, from_server)
         modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, window_end)
         search.modified_pmids = modified & pmids
+        if since + MODIFIED_MARGIN == search.searched_on:
+            # A re-run on the day of the last sync. PubMed dates a modification by the day, so the window holds
+            # again every record that entered PubMed inside it (its modification date is its entry): those stored
+            # today are left to the first run of a later day, whose window reaches back over today. A record that
+            # entered earlier and changed today (a retraction link) is fetched at once.
+            search.modified_pmids -= store.pmids_stored_since(connection, today.isoformat(),
+                                                              entered_since=since.isoformat())
     return search
 
 

@@ -55,7 +55,7 @@ _SPECIES_KEPT = {"human": ("human", "both"), "animal": ("animal", "both"), "both
 LATEST_RUN = "latest"
 # Selection field → the option that names it in messages, and the run_articles change it selects.
 _RUN_FIELDS = {"new_in_run": ("new-in-run", "new"), "changed_in_run": ("changed-in-run", "changed")}
-_STATUS_WORDS = {"failed": "failed", "interrupted": "was interrupted", "running": "is still running"}
+STATUS_WORDS = {"failed": "failed", "interrupted": "was interrupted", "running": "is still running"}
 
 
 @dataclass(frozen=True)
@@ -148,28 +148,65 @@ def to_query(selection: Selection) -> dict[str, str]:
     return query
 
 
-def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> dict[str, object]:
-    """The Selection fields an address names. A link is never an error: values not allowed are left out."""
-    allowed = {"hypotheses": set(hypothesis_ids), "stances": set(STANCES), "designs": set(DESIGNS),
-               "evidence_kinds": set(EVIDENCE_KINDS)}
+def from_query(params: Mapping[str, str], hypothesis_ids: Iterable[str]) -> tuple[dict[str, object], list[str]]:
+    """The Selection fields an address names, and a note for each value left out because it is not allowed.
+
+    A link is never an error: a value not allowed is dropped (a year, both years when they are in the wrong order)
+    and the rest of the address still applies.
+    """
+    allowed = {"hypotheses": (set(hypothesis_ids), "one of the causes"),
+               "stances": (set(STANCES), f"a stance ({', '.join(STANCES)})"),
+               "designs": (set(DESIGNS), "a study design"),
+               "evidence_kinds": (set(EVIDENCE_KINDS), f"a kind of evidence ({', '.join(EVIDENCE_KINDS)})")}
     fields: dict[str, object] = {}
-    for field, choices in allowed.items():
-        if QUERY_NAMES[field] in params:
-            fields[field] = tuple(value for value in params[QUERY_NAMES[field]].split(",") if value in choices)
-    if params.get(QUERY_NAMES["confidence"]) in CONFIDENCES:
-        fields["confidence"] = params[QUERY_NAMES["confidence"]]
+    notes: list[str] = []
+    for field, (choices, what) in allowed.items():
+        name = QUERY_NAMES[field]
+        if name in params:
+            values = [value for value in params[name].split(",") if value]
+            fields[field] = tuple(value for value in values if value in choices)
+            notes += [f"{name}: {shown_value(value)} is not {what}; left out" for value in values
+                      if value not in choices]
+    name = QUERY_NAMES["confidence"]
+    if params.get(name) in CONFIDENCES:
+        fields["confidence"] = params[name]
+    elif name in params:
+        notes.append(f"{name}: {shown_value(params[name])} is not a confidence ({', '.join(CONFIDENCES)}); "
+                     "the page is shown without it")
     for field in ("from_year", "to_year"):
-        value = params.get(QUERY_NAMES[field], "")
-        if value.isdigit():
-            fields[field] = int(value)
-    if params.get("retracted") in ("only", "include"):
+        name = QUERY_NAMES[field]
+        if name in params:
+            year = _year(params[name])
+            if year is None:
+                notes.append(f"{name}: {shown_value(params[name])} is not a year (four digits, such as 2015); "
+                             "the page is shown without it")
+            else:
+                fields[field] = year
+    if fields.get("from_year", 0) > fields.get("to_year", 10_000):
+        notes.append(f"from {fields.pop('from_year')} is after to {fields.pop('to_year')}; "
+                     "the page is shown without the years")
+    retracted = params.get("retracted")
+    if retracted in ("only", "include"):
         fields["include_retracted"] = True
-    if params.get("retracted") == "only":
-        fields["only_retracted"] = True
-    hedged = {word: value for value, word in _HEDGED_WORDS.items()}.get(params.get("hedged", ""))
-    if hedged is not None:
-        fields["hedged"] = hedged
-    return fields
+        fields["only_retracted"] = retracted == "only"
+    elif retracted is not None:
+        notes.append(f"retracted: {shown_value(retracted)} is not include or only; the page is shown without it")
+    hedged_words = {word: value for value, word in _HEDGED_WORDS.items()}
+    if params.get("hedged") in hedged_words:
+        fields["hedged"] = hedged_words[params["hedged"]]
+    elif "hedged" in params:
+        notes.append(f"hedged: {shown_value(params['hedged'])} is not yes or no; the page is shown without it")
+    return fields, notes
+
+
+def _year(text: str) -> int | None:
+    """A year of four ASCII digits, else None (Python's isdigit also passes "²" and "٢", which int() refuses)."""
+    return int(text) if len(text) == 4 and text.isascii() and text.isdigit() else None
+
+
+def shown_value(text: str, limit: int = 20) -> str:
+    """A value from an address, quoted and cut to `limit` characters, as a note shows it."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def new_since_time(text: str) -> pd.Timestamp:
@@ -215,7 +252,7 @@ def resolve_run(runs: RunHistory | pd.DataFrame, choice: int | str, option: str 
     if choice in succeeded:
         return int(choice)
     status = history.loc[history["id"] == choice, "status"]
-    problem = (f"run {choice} {_STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
+    problem = (f"run {choice} {STATUS_WORDS.get(status.iloc[0], status.iloc[0])}" if len(status)
                else f"there is no run {choice}")
     choices = f"latest or {number_ranges(succeeded)}" if succeeded else "none yet (no fetch or import has succeeded)"
     raise RunChoiceError(f"{option} {choice}: {problem}; choose {choices} (see `tracker status`)")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime
 import re
 
-# SQLite stores integers in 64 bits: anything from 2^63 on would overflow on insert.
-MAX_PMID = 2**63
+# Defined with the ids every layer shares (the dashboard reads PMIDs from addresses); the parsers import it here.
+from tracker.vocabulary import pmid_number  # noqa: F401
 
 MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NUMBERS = {
@@ -69,18 +69,6 @@ def normalise_orcid(text: str | None) -> str | None:
     if characters[-1] != ("X" if check == 10 else str(check)):
         return None
     return "-".join(characters[start:start + 4] for start in range(0, 16, 4))
-
-
-def pmid_number(text: str) -> int | None:
-    """The PMID a text holds ("31234567"), or None unless it is a positive ASCII whole number below 2^63.
-
-    2^63 is SQLite's integer limit; real PMIDs have at most eight digits, so the bound only stops garbage.
-    """
-    # The length test comes first so that a million-digit "PMID" is never converted.
-    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 0 < number < MAX_PMID else None
 
 
 def month_number(text: str | None) -> int | None:

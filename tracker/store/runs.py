@@ -129,6 +129,13 @@ def pmids_changed_since_start(connection: sqlite3.Connection, run_id: int) -> se
     return {row[0] for row in connection.execute("SELECT pmid FROM articles WHERE last_changed >= ?", (started_at,))}
 
 
+def pmids_stored_since(connection: sqlite3.Connection, moment: str, entered_since: str) -> set[int]:
+    """The PMIDs whose stored copy was saved (first, or changed) at or after `moment` (an ISO date or time, UTC)
+    and that entered PubMed on or after the date `entered_since`."""
+    return {row[0] for row in connection.execute(
+        "SELECT pmid FROM articles WHERE last_changed >= ? AND entry_date >= ?", (moment, entered_since))}
+
+
 def load_run_hypotheses_frame(connection: sqlite3.Connection, run_id: int) -> pd.DataFrame:
     """One run's per-hypothesis log."""
     return pd.read_sql_query(
@@ -170,7 +177,7 @@ def load_run_history(connection: sqlite3.Connection) -> RunHistory:
 def load_run_list(connection: sqlite3.Connection) -> pd.DataFrame:
     """Every run with how many articles it stored first and changed (RunHistory's runs, without the articles)."""
     runs = pd.read_sql_query(
-        "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, "
+        "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, r.error, "
         "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
         "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
         "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
