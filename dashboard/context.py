@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import loaders, reviewing, views
 from tracker import store
 from tracker.config import Hypothesis, Settings
-from tracker.outputs.selection import run_pmids
+from tracker.outputs.selection import folded_run_ids
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,9 @@ def draw_selected_article(context: Context, shown: pd.DataFrame, event: object, 
     if rows and rows[0] < len(shown):
         article_rows = shown.iloc[[rows[0]]]
     elif linked_pmid is not None:
-        catalogue = loaders.load_catalogue(context.state)
-        position = int(catalogue["pmid"].searchsorted(linked_pmid))
-        if position < len(catalogue) and catalogue["pmid"].iloc[position] == linked_pmid:
-            article_rows = catalogue.iloc[[position]]
+        linked_rows = loaders.load_rows_of(context.state, (int(linked_pmid),))
+        if len(linked_rows):
+            article_rows = linked_rows
     if article_rows is None:
         if len(shown):
             st.info("Click a row of the table to read the article here.", icon=":material/touch_app:")
@@ -87,18 +86,24 @@ def draw_selected_article(context: Context, shown: pd.DataFrame, event: object, 
 
 def latest_run(context: Context) -> Mapping | None:
     """The newest successful fetch or import, or None before the first."""
-    runs = loaders.load_run_history(context.state).runs
+    runs = loaders.load_run_list(context.state)
     succeeded = runs[runs["status"] == "succeeded"]
     return None if succeeded.empty else succeeded.iloc[-1].to_dict()
+
+
+def new_in_run(context: Context, run_id: int) -> int:
+    """The articles a successful run stored first (with those of the failed fetches it folds in)."""
+    runs = loaders.load_run_list(context.state)
+    return int(runs.loc[runs["id"].isin(folded_run_ids(runs, run_id)), "new_count"].sum())
 
 
 def latest_run_with_new(context: Context) -> tuple[Mapping | None, Mapping | None]:
     """The newest successful run that stored an article for the first time, and the newest successful run when
     that one stored nothing new (else None): a re-run with nothing new must not make "new" read 0."""
-    history = loaders.load_run_history(context.state)
-    succeeded = history.runs[history.runs["status"] == "succeeded"].to_dict("records")
+    runs = loaders.load_run_list(context.state)
+    succeeded = runs[runs["status"] == "succeeded"].to_dict("records")
     for run in reversed(succeeded):
-        if len(run_pmids(history, int(run["id"]), "new")):
+        if new_in_run(context, int(run["id"])):
             return run, (None if run is succeeded[-1] else succeeded[-1])
     return (succeeded[-1] if succeeded else None), None
 

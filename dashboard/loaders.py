@@ -8,7 +8,7 @@ what was read.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -21,8 +21,9 @@ from tracker import store
 from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.analysis.reviews import REVIEW_COLUMNS, agreement_table
-from tracker.models import RunHistory
-from tracker.outputs.selection import SELECTION_COLUMNS, Selection, by_stance_row, select_articles
+from tracker.models import ArticleFilter
+from tracker.outputs.selection import Selection
+from tracker.outputs.selection import article_filter as selection_filter
 from tracker.vocabulary import MESH_CHECK_TAGS
 
 
@@ -87,53 +88,87 @@ def read_store_state(db_path: Path, hypothesis_ids: tuple[str, ...] | None = Non
     return StoreState(str(path), tuple(stamps), hypothesis_ids)
 
 
-# cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row (nested lists and dicts
-# included) on each rerun, 2.2 s at 15,000 articles. Callers never mutate it. One entry: 200,000 articles take
-# about 3 GB, and after a fetch only the new state is wanted.
-@st.cache_resource(max_entries=1, show_spinner="Reading the store…")
-def load_catalogue(state: StoreState) -> pd.DataFrame:
-    """One row per stored article with its tags, as `store.load_catalogue` gives it."""
-    with store.reading(Path(state.db_path)) as connection:
-        return store.load_catalogue(connection, state.hypothesis_ids)
+
+def article_filter(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> ArticleFilter:
+    """The selection as the store's query tests it (its run choices resolved on the store's runs)."""
+    return selection_filter(selection, hypothesis_ids=hypothesis_ids, runs=load_run_list(state))
 
 
-# The PMIDs, not the rows: a selection of 200,000 rows is 150 MB as a frame, 1.6 MB as an array.
 @st.cache_data(max_entries=32, show_spinner=False)
-def load_selected_pmids(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> np.ndarray:
-    """The PMIDs a selection keeps, in the order `tracker export` writes them."""
-    # Only the columns the selection reads, so that it copies those alone when it orders the kept rows.
-    catalogue = load_catalogue(state)[list(SELECTION_COLUMNS)]
-    stances = None
-    if selection.evidence_kinds or selection.hedged is not None:
-        stances = load_stance_details(state)
-    elif by_stance_row(selection):
-        stances = load_stances(state)
-    return select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances,
-                           runs=load_run_history(state))["pmid"].to_numpy()
-
-
-# cache_resource: the rows of what each run stored are one per article, as many as the catalogue's; never mutated.
-@st.cache_resource(max_entries=1, show_spinner=False)
-def load_run_history(state: StoreState) -> RunHistory:
-    """Every fetch and import with what it stored first and what it changed: the "new in run" filters' list."""
+def load_selected_count(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...]) -> int:
+    """How many articles a selection keeps, counted by SQLite."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_run_history(connection)
+        return store.count_selected(connection, article_filter(state, selection, hypothesis_ids))
 
 
-def catalogue_rows(state: StoreState, pmids: np.ndarray, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The catalogue rows of these PMIDs (with all columns, or those named), in the order given."""
-    catalogue = load_catalogue(state)
-    # The catalogue is ordered by PMID, so a binary search finds each row without building an index.
-    positions = np.searchsorted(catalogue["pmid"].to_numpy(), pmids)
-    return catalogue.iloc[positions] if columns is None else catalogue[list(columns)].iloc[positions]
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_selected_page(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...], page_number: int,
+                       page_size: int) -> np.ndarray:
+    """The PMIDs of one page (numbered from 1) of what a selection keeps, in the order `tracker export` writes."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.select_pmids(connection, article_filter(state, selection, hypothesis_ids), limit=page_size,
+                                  offset=(page_number - 1) * page_size)
+
+
+def selected_batches(state: StoreState, chosen: ArticleFilter, details: Sequence[str]
+                     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The chosen articles' rows (the named detail columns decoded) and their stance rows, a batch at a time, in
+    the order `tracker export` writes them: never cached, it is read once for a download."""
+    with store.reading(Path(state.db_path)) as connection:
+        yield from store.iter_selected_batches(connection, chosen, hypothesis_ids=state.hypothesis_ids,
+                                               details=details, stance_columns=("stance", "confidence"))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_year_span(state: StoreState) -> tuple[int | None, int | None]:
+    """The first and last known publication year of the stored articles."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.year_span(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_latest_first_seen(state: StoreState) -> str | None:
+    """When the newest stored article was first seen."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.latest_first_seen(connection)
+
+
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_summaries(state: StoreState) -> dict[str, pd.DataFrame]:
+    """The store's summaries (`store.load_summaries`): what the Overview and Cause pages count from, a few
+    thousand rows however large the store."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_summaries(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_article_count(state: StoreState) -> int:
+    """How many articles the store holds."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.count_articles(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_retracted_count(state: StoreState) -> int:
+    """How many of the stored articles are retracted."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.count_retracted(connection)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_run_list(state: StoreState) -> pd.DataFrame:
+    """Every fetch and import with how many articles it stored first and changed (without the articles)."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_run_list(connection)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
-def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
-                  by_species: bool = False) -> pd.DataFrame:
-    """`evidence.evidence_table` over the stored catalogue: every count the dashboard shows."""
-    return evidence.evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                   by_species=by_species)
+def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
+    """`evidence.evidence_table` from the store's summaries: every count over time the dashboard shows."""
+    return evidence.evidence_table_from_summary(load_summaries(state)["by_year"], hypotheses,
+                                                include_retracted=include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -166,15 +201,40 @@ def load_design_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...]
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_breakdowns(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                     hypothesis_id: str) -> dict[str, pd.Series]:
-    """`evidence.breakdowns` of the stored evidence by species."""
-    return evidence.breakdowns(load_evidence(state, hypotheses, include_retracted, by_species=True), hypothesis_id)
+    """`evidence.breakdowns` of one cause's articles by design and species, from the store's summaries."""
+    return evidence.breakdowns_from_summary(load_summaries(state)["by_kind"], hypothesis_id, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_top_mesh(state: StoreState, hypothesis_id: str, include_retracted: bool, limit: int) -> pd.DataFrame:
-    """`evidence.top_mesh` of one cause's stored articles, MeSH check tags left out."""
-    articles = evidence.cause_articles(load_catalogue(state), hypothesis_id, include_retracted)
-    return evidence.top_mesh(store.decode_details(articles, ["mesh_terms"])["mesh_terms"], MESH_CHECK_TAGS, limit)
+    """The MeSH descriptors most often indexed on one cause's stored articles, MeSH check tags left out."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.top_mesh(connection, hypothesis_id, include_retracted, list(MESH_CHECK_TAGS), limit)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_newest_pmids(state: StoreState, hypothesis_id: str, include_retracted: bool, limit: int) -> np.ndarray:
+    """One cause's newest articles, in the order `tracker export` writes them."""
+    with store.reading(Path(state.db_path)) as connection:
+        return np.array(store.newest_pmids(connection, hypothesis_id, include_retracted, limit), dtype="int64")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_rows_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
+    """The catalogue rows of a few PMIDs (a page of a table, one linked article), in the order given; PMIDs not
+    stored are left out."""
+    with store.reading(Path(state.db_path)) as connection:
+        rows = store.load_catalogue(connection, state.hypothesis_ids, pmids=pmids)
+    positions = pd.Index(rows["pmid"]).get_indexer(list(pmids))
+    return rows.iloc[positions[positions >= 0]]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_stances_of(state: StoreState, pmids: tuple[int, ...]) -> pd.DataFrame:
+    """The stance rows' key and stance of a few PMIDs (pmid, hypothesis_id, stance)."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_stance_frame(connection, pmids=list(pmids), columns=("stance", "confidence"),
+                                       hypothesis_ids=state.hypothesis_ids)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -216,33 +276,13 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
         return store.load_run_hypotheses_frame(connection, run_id)
 
 
-# cache_resource, like the catalogue: two rows per article at 200,000 articles, and cache_data would unpickle a
-# copy on every call. Callers never mutate it.
-@st.cache_resource(max_entries=1, show_spinner=False)
-def load_stances(state: StoreState) -> pd.DataFrame:
-    """Every stored stance row's key, stance and confidence (pmid, hypothesis_id, stance, confidence); empty until
-    the stance reader ran."""
-    with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance", "confidence"),
-                                       hypothesis_ids=state.hypothesis_ids)
-
-
-# cache_resource as load_stances: a row per read (article, cause) pair, never mutated.
-@st.cache_resource(max_entries=1, show_spinner=False)
-def load_stance_details(state: StoreState) -> pd.DataFrame:
-    """Every stance row with what the verdict counts: stance, confidence, evidence_kind, hedged, n_patients and
-    whether a person reviewed it (a reviewed pair's stance is the reviewed one)."""
-    with store.reading(Path(state.db_path)) as connection:
-        return store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
-                                                            "n_patients", "reviewed"),
-                                       hypothesis_ids=state.hypothesis_ids)
-
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_finding_counts(state: StoreState, include_retracted: bool) -> pd.DataFrame:
-    """`evidence.finding_counts` of the stored stance rows: the small frame every verdict is computed from."""
-    return evidence.finding_counts(load_catalogue(state), load_stance_details(state),
-                                   include_retracted=include_retracted)
+    """`evidence.finding_counts` of the stored stance rows, from the store's summary of them: the small frame every
+    verdict is computed from, a few thousand rows however large the store."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_finding_counts(connection, include_retracted=include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -294,15 +334,15 @@ def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
     """The evidence table with its reading key (`vocabulary.READINGS`: a finding read with low confidence apart
     from the others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
-    return evidence.reading_evidence_table(load_catalogue(state), hypotheses, include_retracted=include_retracted,
-                                           stances=load_stances(state))
+    return evidence.evidence_table_from_summary(load_summaries(state)["by_year"], hypotheses,
+                                                include_retracted=include_retracted, by_reading=True)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_baseline_per_year(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                            include_retracted: bool) -> pd.Series:
-    """`evidence.baseline_per_year` of the stored catalogue: the per-1,000 denominators."""
-    return evidence.baseline_per_year(load_catalogue(state), hypotheses, include_retracted)
+    """`evidence.baseline_per_year` from the store's summaries: the per-1,000 denominators."""
+    return evidence.baseline_from_summary(load_summaries(state)["by_year"], hypotheses, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -323,19 +363,17 @@ def load_design_matrix(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
-    """`evidence.cause_summary` of the stored catalogue."""
-    return evidence.cause_summary(load_catalogue(state), hypotheses, include_retracted)
+    """`evidence.cause_summary` from the store's summaries."""
+    return evidence.cause_summary_from_summary(load_summaries(state)["by_source"], hypotheses, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                        hypothesis_id: str) -> pd.DataFrame:
-    """`evidence.stance_counts` of one cause's stored stance rows, with their sample sizes read from the store."""
-    stances = load_stances(state)
-    pmids = stances.loc[stances["hypothesis_id"] == hypothesis_id, "pmid"].tolist()
-    with store.reading(Path(state.db_path)) as connection:
-        sizes = store.load_stance_frame(connection, pmids=pmids, columns=("n_patients",))
-    return evidence.stance_counts(load_catalogue(state), stances, sizes, hypothesis_id, include_retracted)
+    """`evidence.stance_counts` of one cause's stored stance rows, from the store's summaries."""
+    summaries = load_summaries(state)
+    return evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], hypothesis_id,
+                                               include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -352,11 +390,22 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
     # Imported here: SciPy takes a second to load, which the other pages need not wait for.
     from tracker.analysis import emerging
 
-    return emerging.find_emerging(load_catalogue(state), hypotheses, as_of=as_of, current_year=current_year,
+    with store.reading(Path(state.db_path)) as connection:
+        articles = store.load_emerging_frame(connection, next((h.id for h in hypotheses if h.baseline), None))
+    return emerging.find_emerging(articles, hypotheses, as_of=as_of, current_year=current_year,
                                   method=emerging.Method(min_articles=min_articles))
 
 
 # --- reviews -----------------------------------------------------------------------------------------------------
+
+# cache_resource, not cache_data: cache_data would unpickle a fresh copy of every row on each rerun. Only the Review
+# page reads it (for its queue's designs and years); the other pages read the summaries or a page of rows.
+@st.cache_resource(max_entries=1, show_spinner="Reading the store…")
+def load_catalogue(state: StoreState) -> pd.DataFrame:
+    """One row per stored article with its tags, as `store.load_catalogue` gives it."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_catalogue(connection, state.hypothesis_ids)
+
 
 # cache_resource, like the stances: a row per (article, cause), never mutated by its callers.
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -377,8 +426,13 @@ def load_review_pairs(state: StoreState) -> pd.DataFrame:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_agreement(state: StoreState, cause_ids: tuple[str, ...]) -> pd.DataFrame:
-    """Per cause, the reviewed pairs that kept the machine's stance and what the others were changed to."""
-    return agreement_table(load_review_pairs(state), cause_ids)
+    """Per cause, the reviewed pairs that kept the machine's stance and what the others were changed to: the stance
+    rows of the reviewed articles only, so that the Overview reads no more than the reviews."""
+    with store.reading(Path(state.db_path)) as connection:
+        reviewed = store.load_reviews(connection)["pmid"].unique().tolist()
+        pairs = store.load_stance_frame(connection, pmids=reviewed, columns=("stance", *REVIEW_COLUMNS),
+                                        hypothesis_ids=state.hypothesis_ids)
+    return agreement_table(pairs, cause_ids)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

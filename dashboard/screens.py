@@ -60,8 +60,7 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
 
 
 def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, reviewer: str | None) -> None:
-    catalogue = loaders.load_catalogue(state)
-    if catalogue.empty:
+    if not loaders.load_article_count(state):
         runs = loaders.load_runs(state)
         views.draw_first_screen(str(settings.db_path), has_runs=not runs.empty)
         if not runs.empty:

@@ -967,13 +967,13 @@ def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_sca
 def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, settings) -> None:
     configured = tuple(h.id for h in settings.hypotheses if h.id != "serotonin")
     state = loaders.read_store_state(stance_db, configured)
-    catalogue = loaders.load_catalogue(state)
-    assert not any("serotonin" in carried for carried in catalogue["hypotheses"])
-    assert "serotonin" not in set(loaders.load_stances(state)["hypothesis_id"])
-    pmid = int(read_catalogue(stance_db)["pmid"][0])
-    assert "serotonin" not in set(loaders.load_article_stances(state, pmid)["hypothesis_id"])
+    pmids = tuple(int(pmid) for pmid in read_catalogue(stance_db)["pmid"])
+    rows = loaders.load_rows_of(state, pmids)
+    assert not any("serotonin" in carried for carried in rows["hypotheses"])
+    assert "serotonin" not in set(loaders.load_stances_of(state, pmids)["hypothesis_id"])
+    assert "serotonin" not in set(loaders.load_article_stances(state, pmids[0])["hypothesis_id"])
     # The same store under the full list still shows the cause: its rows were parked, not deleted.
-    full = loaders.load_catalogue(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)))
+    full = loaders.load_rows_of(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)), pmids)
     assert any("serotonin" in carried for carried in full["hypotheses"])
 
 
@@ -1099,3 +1099,20 @@ def test_a_cause_without_articles_gets_a_plain_sentence_not_empty_charts(monkeyp
     assert any(info.value.startswith(f"No article is tagged with {empty.label} yet") for info in app.info)
     assert not app.get("vega_lite_chart")
     assert "Of the 0" not in markdown_text(app)
+
+
+# --- scale -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", ["Overview", "Cause", "Citations"])
+def test_no_page_reads_the_whole_catalogue(monkeypatch, stance_db, page) -> None:
+    # Overview and Cause read the store's summaries, Citations a page of rows: at a million articles the
+    # catalogue would take half a minute and gigabytes.
+    read_by_pmid = store.load_catalogue
+
+    def refuse_all(connection, hypothesis_ids=None, *, pmids=None):
+        assert pmids is not None, "a page read every article of the store"
+        return read_by_pmid(connection, hypothesis_ids, pmids=pmids)
+
+    monkeypatch.setattr(store, "load_catalogue", refuse_all)
+    app = run_app(monkeypatch, stance_db, query={"page": page})
+    assert app.title[0].value

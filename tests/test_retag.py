@@ -225,14 +225,14 @@ def test_catalogue_reads_articles_and_tags_from_one_snapshot(db_path: Path, monk
     expected = read_catalogue(db_path)
     read_grouped_tags = store.catalogue._read_grouped_tags
 
-    def commit_between_the_reads(connection, configured):
+    def commit_between_the_reads(connection, configured, where=""):
         # A fetch or retag that commits after the articles were read must not show in the tags read next.
         writer = store.connect(db_path)
         with store.transaction(writer):
             for table in ("tags", "hypothesis_articles", "article_sources"):
                 writer.execute(f"DELETE FROM {table}")
         writer.close()
-        return read_grouped_tags(connection, configured)
+        return read_grouped_tags(connection, configured, where)
 
     monkeypatch.setattr(store.catalogue, "_read_grouped_tags", commit_between_the_reads)
     during_a_write = read_catalogue(db_path)

@@ -240,15 +240,15 @@ def test_stances_read_before_confidence_migrate_as_low_confidence_until_read_aga
     import pandas as pd
 
     migration = store.MIGRATIONS.index(next(m for m in store.MIGRATIONS if "confidence" in m))
-    connection = store.connect(db_path)
     row = {"pmid": ARTICLE.pmid, "hypothesis_id": "sleep", "stance": "supports", "evidence_kind": "comparison",
            "hedged": 0, "section": None, "sentence": "Sleep was shorter.", "cue": "shorter", "n_patients": None,
            "n_controls": None}
-    with store.transaction(connection):
-        store.save_articles(connection, [ARTICLE], "pubmed")
-    # The store as it was before the migration: the stances table without the confidence columns.
-    created = next(m for m in store.MIGRATIONS if "CREATE TABLE stances" in m)
-    connection.executescript("DROP TABLE stances;" + created)
+    # The store as it was before the migration (made by the migrations before it): stances without confidence.
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    for earlier in store.MIGRATIONS[:migration]:
+        connection.executescript(earlier)
+    store.save_articles(connection, [ARTICLE], "pubmed")
     connection.execute(f"INSERT INTO stances ({', '.join(row)}, rules_version) VALUES "
                        f"({', '.join('?' * (len(row) + 1))})", (*row.values(), "old-rules"))
     connection.execute(f"PRAGMA user_version = {migration}")
@@ -393,7 +393,7 @@ def test_fetch_on_a_full_disk_is_one_line_and_keeps_every_committed_batch(tmp_pa
         assert CliRunner().invoke(cli, arguments).exit_code == 0
         before = _catalogue(db_path)
         seed_corpus(server, range(1000, 1600), set(range(1000, 1600, 3)), set(range(1001, 1600, 4)))
-        _tiny_disk(monkeypatch, spare_pages=40)
+        _tiny_disk(monkeypatch, spare_pages=120)
         result = CliRunner().invoke(cli, arguments)
     assert result.exit_code == 1, result.output
     assert [line for line in result.stderr.splitlines() if line.startswith("tracker:")] == [_disk_full_line(db_path)]
@@ -407,7 +407,8 @@ def test_fetch_on_a_full_disk_is_one_line_and_keeps_every_committed_batch(tmp_pa
 
 @pytest.fixture
 def damaged_store(tmp_path: Path) -> Path:
-    """A real store of 400 articles with four pages in the middle of the file overwritten, as a bad disk would."""
+    """A real store of 400 articles with four pages in the middle of its articles' table overwritten, as a bad disk
+    would (there, not in an index a read may skip, so that every read of the articles meets them)."""
     from support.seed import make_articles, seed_store
 
     from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
@@ -416,10 +417,12 @@ def damaged_store(tmp_path: Path) -> Path:
     seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(400, seed=1))
     connection = sqlite3.connect(db_path)
     page_size, page_count = (connection.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
+    pages = [row[0] for row in connection.execute("SELECT pageno FROM dbstat WHERE name = 'articles' ORDER BY pageno")]
     connection.close()
-    assert page_count > 40
+    assert page_count > 40 and len(pages) > 8
     with open(db_path, "r+b") as stream:
-        stream.seek(page_size * (page_count // 2))
+        # Page numbers count from 1.
+        stream.seek(page_size * (pages[len(pages) // 2] - 1))
         stream.write(bytes(range(256)) * (4 * page_size // 256))
     return db_path
 
@@ -560,6 +563,8 @@ ALTERATIONS = {
     "trigger": ("CREATE TRIGGER no_inserts BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'refused'); END",
                 "it has a trigger no_inserts, which the tracker never makes"),
     "added column": ("ALTER TABLE tags ADD COLUMN note TEXT", "table tags has a column note the tracker never makes"),
+    # Without it the summaries would stop following the stance rows, silently.
+    "dropped trigger": ("DROP TRIGGER summary_stances_insert", "it has no trigger summary_stances_insert"),
 }
 
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import math
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,9 +19,9 @@ from tracker import store
 from tracker.config import (DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings,
                             load_settings)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
+from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, ArticleFilter
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
-from tracker.outputs.selection import STATUS_WORDS, RunChoiceError, Selection, select_articles
-from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
+from tracker.outputs.selection import STATUS_WORDS, RunChoiceError, Selection, article_filter
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
 from tracker.wording import counted, near_match, plural, runnable, tracker_command
 
@@ -433,16 +434,10 @@ def _configured_ids(settings: Settings) -> list[str]:
     return [hypothesis.id for hypothesis in settings.hypotheses]
 
 
-def _read_catalogue(settings: Settings):
-    """The whole catalogue, read through a read-only connection: exports never write."""
+def _read_emerging_frame(settings: Settings):
+    """The baseline's articles as the emerging analysis counts them, read through a read-only connection."""
     with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection, _configured_ids(settings))
-
-
-def _read_catalogue_and_runs(settings: Settings):
-    """The whole catalogue and the run history, in one snapshot through a read-only connection."""
-    with store.reading(settings.db_path) as connection:
-        return store.load_catalogue(connection, _configured_ids(settings)), store.load_run_history(connection)
+        return store.load_emerging_frame(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
 
 
 def run_choice_options(function: Callable) -> Callable:
@@ -560,13 +555,11 @@ def selection_options(hypothesis_help: str, causes_only: bool = False) -> Callab
     return decorate
 
 
-def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = ("stance",)):
-    """The whole catalogue, its stance rows (the named columns) and the run history, in one snapshot, read-only."""
-    with store.reading(settings.db_path) as connection:
-        configured = _configured_ids(settings)
-        return (store.load_catalogue(connection, configured),
-                store.load_stance_frame(connection, columns=columns, hypothesis_ids=configured),
-                store.load_run_history(connection))
+def _article_filter(connection: sqlite3.Connection, settings: Settings, selection: Selection) -> ArticleFilter:
+    """The selection as the store's query tests it; a run that does not exist or failed is bad usage (exit 2)."""
+    with _runs_are_usage():
+        return article_filter(selection, hypothesis_ids=_configured_ids(settings),
+                              runs=store.load_run_list(connection))
 
 
 @cli.command("export")
@@ -582,6 +575,8 @@ def _read_catalogue_and_stances(settings: Settings, columns: tuple[str, ...] = (
 def export_command(context: click.Context, export_format: str, only_new: bool, with_abstract: bool, excel: bool,
                    output: Path | None, **filters: object) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
+    import pandas as pd
+
     from tracker.outputs import export
 
     if export_format != "csv" and (with_abstract or excel):
@@ -590,21 +585,24 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
     settings = _settings(context)
     # Checked before the store is read: bad options are reported whatever the store holds.
     selection = _selection(only_new, **filters)
-    # The kind of evidence and the hedging too: the filters may read them.
-    catalogue, stances, runs = _read_catalogue_and_stances(settings, ("stance", "confidence", "evidence_kind",
-                                                                      "hedged"))
-    with _runs_are_usage():
-        articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
-                                   stances=stances, runs=runs)
-    articles = store.decode_details(articles, export.detail_columns(export_format))
     cause_ids = [h.id for h in settings.causes]
-    writers = {
-        "csv": lambda stream: export.write_csv(articles, stream, with_abstract=with_abstract, excel=excel,
-                                               stances=stances, cause_ids=cause_ids),
-        "ris": lambda stream: export.write_ris(articles, stream, stances=stances, cause_ids=cause_ids),
-        "bibtex": lambda stream: export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids),
-    }
-    count = _write_output(output, writers[export_format])
+    with store.reading(settings.db_path) as connection:
+        batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
+                                              hypothesis_ids=_configured_ids(settings),
+                                              details=export.detail_columns(export_format),
+                                              stance_columns=("stance", "confidence"))
+        if export_format == "bibtex":
+            # Citation keys are unique across the whole file: BibTeX needs every row at once.
+            frames = list(batches)
+            batches = [tuple(pd.concat(parts, ignore_index=True) for parts in zip(*frames))] if frames else []
+        writers = {
+            "csv": lambda stream: export.write_csv(batches, stream, with_abstract=with_abstract, excel=excel,
+                                                   cause_ids=cause_ids),
+            "ris": lambda stream: export.write_ris(batches, stream, cause_ids=cause_ids),
+            "bibtex": lambda stream: sum(export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids)
+                                         for articles, stances in batches),
+        }
+        count = _write_output(output, writers[export_format])
     if count == 0:
         # Still written, as csvkit and pandas write a header-only CSV: a script reading it finds its columns.
         if export_format == "csv":
@@ -639,15 +637,16 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
     # in every count: the selection picks the articles, evidence_frame the rows.
     selection = _selection(only_new, **filters)
-    catalogue, stances, runs = _read_catalogue_and_stances(settings, (*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
-    with _runs_are_usage():
-        articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in settings.hypotheses],
-                                   stances=stances, runs=runs)
-    rows = export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
-                                 stance_values=stance_values, evidence_kinds=selection.evidence_kinds,
-                                 hedged=selection.hedged, confidence=selection.confidence)
     writer = export.write_evidence_json if evidence_format == "json" else export.write_evidence_csv
-    count = _write_output(output, lambda stream: writer(rows, stream))
+    with store.reading(settings.db_path) as connection:
+        batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
+                                              hypothesis_ids=_configured_ids(settings),
+                                              stance_columns=(*store.STANCE_COLUMNS, *REVIEW_COLUMNS))
+        rows = (export.evidence_frame(articles, stances, cause_ids, hypotheses=selection.hypotheses,
+                                      stance_values=stance_values, evidence_kinds=selection.evidence_kinds,
+                                      hedged=selection.hedged, confidence=selection.confidence)
+                for articles, stances in batches)
+        count = _write_output(output, lambda stream: writer(rows, stream))
     if count == 0:
         # As `tracker export`: still written, so a script reading it finds the columns (CSV) or a list (JSON).
         written = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
@@ -672,29 +671,35 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
 def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple[str, ...], new_in_run: str | None,
                  changed_in_run: str | None, limit: int | None, output: Path | None) -> None:
     """Write an Atom feed of the articles first seen in the last N days (or new in a run), newest first."""
+    import pandas as pd
+
     from tracker.outputs.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit,
-                                      describe_feed, select_feed_articles)
+                                      describe_feed, feed_selection)
 
     settings = _settings(context)
     now = current_time()
     runs_chosen = _selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
-    catalogue, runs = _read_catalogue_and_runs(settings)
     choices = {"new_in_run": runs_chosen.new_in_run, "changed_in_run": runs_chosen.changed_in_run}
     if days is None and not any(choices.values()):
         days = DEFAULT_DAYS
-    with _runs_are_usage():
-        articles = select_feed_articles(catalogue, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids,
-                                        now=now, runs=runs, **choices)
-    # Only the entries shown are decoded: after a first sync the match is the whole catalogue.
-    shown = articles.iloc[:check_limit(limit or FEED_LIMIT)]
-    document = build_feed(store.decode_details(shown, FEED_DETAILS), settings.hypotheses, days=days,
-                          hypothesis_ids=hypothesis_ids, now=now, **choices)
+    selection = feed_selection(days=days, hypothesis_ids=hypothesis_ids, now=now, **choices)
+    with store.reading(settings.db_path) as connection:
+        chosen = _article_filter(connection, settings, selection)
+        matching = store.count_selected(connection, chosen)
+        # Only the entries shown are read: after a first sync the match is the whole store.
+        batches = [articles for articles, _stances in store.iter_selected_batches(
+            connection, chosen, hypothesis_ids=_configured_ids(settings), details=FEED_DETAILS, order="first_seen",
+            limit=check_limit(limit or FEED_LIMIT))]
+        shown = (pd.concat(batches, ignore_index=True) if batches else
+                 store.decode_details(store.load_catalogue(connection, _configured_ids(settings), pmids=[]),
+                                      FEED_DETAILS))
+    document = build_feed(shown, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids, now=now, **choices)
     _write_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
         click.echo(f"wrote the feed of {describe_feed(days, **choices)[0]} "
                    f"({counted(len(shown), 'entry', 'entries')}) to {output}", err=True)
-    if len(shown) < len(articles):
-        click.echo(f"tracker: the feed holds the newest {len(shown):,} of {len(articles):,} articles; "
+    if len(shown) < matching:
+        click.echo(f"tracker: the feed holds the newest {len(shown):,} of {matching:,} articles; "
                    f"give --limit N for more, or narrow it with --days or --hypothesis", err=True)
 
 
@@ -797,7 +802,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         _usage_error(f"--as-of: {error}")
     settings = _settings(context)
     method = emerging.Method(min_articles=min_articles)
-    result = emerging.find_emerging(_read_catalogue(settings), settings.hypotheses, as_of=as_of,
+    result = emerging.find_emerging(_read_emerging_frame(settings), settings.hypotheses, as_of=as_of,
                                     current_year=current_year, method=method)
     if toml_term is not None:
         try:

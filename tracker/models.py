@@ -180,3 +180,30 @@ class RunHistory:
 
     runs: pd.DataFrame
     changes: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """A `Selection` resolved to what the store's query tests (`store.select_pmids`): run choices as run ids,
+    species as the values kept, dates as the store's timestamps.
+
+    Empty tuples and None mean "no condition". `retracted` is "exclude", "include" or "only"; `run_changes`
+    pairs the ids of runs with the change ("new" or "changed") an article must have in one of them, each pair a
+    condition of its own; `stances`, `stance_confidence`, `evidence_kinds` and `hedged` are tested on one stance
+    row together (reviews applied), of one of `stance_hypotheses` when given.
+    """
+
+    hypotheses: tuple[str, ...] = ()
+    from_year: int | None = None
+    to_year: int | None = None
+    designs: tuple[str, ...] = ()
+    species: tuple[str, ...] = ()
+    retracted: str = "exclude"
+    first_seen_from: str | None = None
+    run_changes: tuple[tuple[tuple[int, ...], str], ...] = ()
+    text: str | None = None
+    stances: tuple[str, ...] = ()
+    stance_hypotheses: tuple[str, ...] = ()
+    stance_confidence: str | None = None
+    evidence_kinds: tuple[str, ...] = ()
+    hedged: bool | None = None

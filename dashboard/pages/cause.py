@@ -10,7 +10,6 @@ from dashboard import charts, labels, loaders, markup, views
 from dashboard.context import Context, draw_selected_article
 from tracker import vocabulary
 from tracker.config import Hypothesis
-from tracker.outputs.selection import Selection
 from tracker.vocabulary import DESIGN_LABELS
 from tracker.wording import runnable
 
@@ -96,11 +95,10 @@ def cause_page(context: Context) -> None:
                    "on almost every article; they describe who was studied, not what the article is about.")
 
     st.subheader("Newest articles")
-    newest = loaders.load_selected_pmids(
-        context.state, Selection(hypotheses=(cause.id,), include_retracted=context.include_retracted),
-        context.hypothesis_ids)
-    shown = loaders.catalogue_rows(context.state, newest[:NEWEST_COUNT])
-    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances(context.state),
+    newest = tuple(loaders.load_newest_pmids(context.state, cause.id, context.include_retracted, NEWEST_COUNT))
+    shown = loaders.load_rows_of(context.state, newest)
+    event = views.draw_citations(views.citation_rows(shown, context.labels,
+                                                     loaders.load_stances_of(context.state, newest),
                                                      only_cause=cause.id), key="newest_table")
     draw_selected_article(context, shown, event, None, "newest_table")
 

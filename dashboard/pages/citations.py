@@ -9,10 +9,10 @@ import streamlit as st
 
 from dashboard import labels, loaders, views
 from dashboard.context import Context, draw_selected_article, latest_run, run_label
-from tracker import store, vocabulary
+from tracker import vocabulary
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
 from tracker.outputs import export
-from tracker.outputs.selection import LATEST_RUN, Selection, select_articles
+from tracker.outputs.selection import LATEST_RUN, Selection
 from tracker.vocabulary import DESIGN_LABELS, DESIGNS, SPECIES
 
 
@@ -26,33 +26,28 @@ HEDGING_VALUES = {ANY_HEDGING: None, "no": False, "yes": True}
 def citations_page(context: Context) -> None:
     """The filtered table (click a row to open it), its CSV download, and the chosen article in full."""
     st.title("Citations")
-    stances = loaders.load_stances(context.state)
-    selection = _citation_filters(context, has_stances=len(stances) > 0)
-    # Filtering by kind of evidence or hedging reads those columns of the stance rows too.
-    filtering_stances = (loaders.load_stance_details(context.state)
-                         if selection.evidence_kinds or selection.hedged is not None else stances)
-    catalogue = loaders.load_catalogue(context.state)
-    runs = loaders.load_run_history(context.state)
-    selected = loaders.load_selected_pmids(context.state, selection, context.hypothesis_ids)
-    st.metric("Matching articles", f"{len(selected):,}")
-    page_count = max(1, -(-len(selected) // views.CITATION_PAGE_SIZE))
+    selection = _citation_filters(context, has_stances=loaders.has_stances(context.state))
+    matching = loaders.load_selected_count(context.state, selection, context.hypothesis_ids)
+    st.metric("Matching articles", f"{matching:,}")
+    page_count = max(1, -(-matching // views.CITATION_PAGE_SIZE))
     page_number = 1
     if page_count > 1:
         page_number = st.number_input(f"Page (of {page_count:,}, {views.CITATION_PAGE_SIZE} rows each)",
                                       min_value=1, max_value=page_count, value=1, step=1, key="citations_page")
-    start = (page_number - 1) * views.CITATION_PAGE_SIZE
-    shown = loaders.catalogue_rows(context.state, selected[start:start + views.CITATION_PAGE_SIZE])
+    # One page of PMIDs from SQLite, then the rows of those alone.
+    page = tuple(loaders.load_selected_page(context.state, selection, context.hypothesis_ids, int(page_number),
+                                            views.CITATION_PAGE_SIZE).tolist())
+    shown = loaders.load_rows_of(context.state, page)
     st.caption("Click a row to open the article below; the PubMed column opens it on PubMed.")
-    event = views.draw_citations(views.citation_rows(shown, context.labels, stances), key="citations_table",
-                                 height=480)
+    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances_of(context.state, page)),
+                                 key="citations_table", height=480)
+    chosen = loaders.article_filter(context.state, selection, context.hypothesis_ids)
     st.download_button(
-        "Download this article as CSV" if len(selected) == 1 else f"Download these {len(selected):,} articles as CSV",
+        "Download this article as CSV" if matching == 1 else f"Download these {matching:,} articles as CSV",
         # Built on click, not on every rerun (the CSV of 200,000 rows takes seconds), by the very calls that
-        # `tracker export` makes, on the catalogue this screen shows even if a fetch has committed since.
-        data=lambda: export.csv_bytes(
-            store.decode_details(select_articles(catalogue, selection, hypothesis_ids=context.hypothesis_ids,
-                                                 stances=filtering_stances, runs=runs), export.detail_columns("csv")),
-            stances=stances, cause_ids=[c.id for c in context.causes]),
+        # `tracker export` makes: the same query, read a batch at a time.
+        data=lambda: export.csv_bytes(loaders.selected_batches(context.state, chosen, export.detail_columns("csv")),
+                                         cause_ids=[c.id for c in context.causes]),
         file_name="fibromyalgia-evidence.csv",
         mime="text/csv",
         on_click="ignore",
@@ -70,9 +65,7 @@ CONFIDENCE_CHOICES = {ANY_CONFIDENCE: "Any", "high": "High confidence", "low": "
 
 
 def _citation_filters(context: Context, has_stances: bool) -> Selection:
-    catalogue = loaders.load_catalogue(context.state)
-    years = catalogue["pub_year"].dropna()
-    first_year, last_year = (int(years.min()), int(years.max())) if len(years) else (None, None)
+    first_year, last_year = loaders.load_year_span(context.state)
     with st.sidebar:
         st.header("Filters")
         causes = st.multiselect("Causes", [c.id for c in context.causes], format_func=context.labels.get,
@@ -133,7 +126,7 @@ NEW_FILTERS = {"all": "All articles", "run": "New in run …", "since": "New sin
 def _run_filters(context: Context) -> dict[str, object]:
     """The "new in run …" (the latest by default, any earlier run, or since a date) and "changed in run …"
     choices, as the Selection fields they set."""
-    runs = loaders.load_run_history(context.state).runs
+    runs = loaders.load_run_list(context.state)
     succeeded = runs[runs["status"] == "succeeded"].iloc[::-1]  # newest first: the latest is the default
     labels = {int(run["id"]): run_label(run) for run in succeeded.to_dict("records")}
     # "latest" rather than its id: after the next fetch the same choice shows that fetch's articles.
@@ -151,7 +144,7 @@ def _run_filters(context: Context) -> dict[str, object]:
     elif mode == "since":
         latest = latest_run(context)
         # The default comes from the store, not the clock: the day the latest run started.
-        default = str(latest["started_at"] if latest else loaders.load_catalogue(context.state)["first_seen"].max())
+        default = str(latest["started_at"] if latest else loaders.load_latest_first_seen(context.state))
         since = st.date_input("First seen on or after (UTC)", value=date.fromisoformat(default[:10]),
                               key="filter_new_since")
         fields["new_since"] = since.isoformat()

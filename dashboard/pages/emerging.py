@@ -37,9 +37,8 @@ def emerging_page(context) -> None:
         f"q < {method.max_q}) and it is bursting (Kleinberg) in the latest year or trending up (Mann-Kendall).")
     # The page script reads the clock once per rerun (screens.render's `now`); this page passes its year down.
     current_year = context.now.year
-    catalogue = loaders.load_catalogue(context.state)
-    years = catalogue["pub_year"].dropna()
-    first_year = max(int(years.min()) if len(years) else current_year - 1, emerging.EARLIEST_AS_OF)
+    earliest, _latest = loaders.load_year_span(context.state)
+    first_year = max(earliest if earliest is not None else current_year - 1, emerging.EARLIEST_AS_OF)
     columns = st.columns(3)
     as_of = columns[0].selectbox("As of the end of", list(range(current_year - 1, min(first_year, current_year - 1) - 1, -1)),
                                  key="emerging_as_of",

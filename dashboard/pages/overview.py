@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, loaders, markup, reviewing, views
-from dashboard.context import Context, latest_run_with_new, run_label
+from dashboard.context import Context, latest_run_with_new, new_in_run, run_label
 from tracker.analysis import evidence
-from tracker.outputs.selection import Selection
 from tracker.wording import runnable
 
 
@@ -28,18 +27,16 @@ def overview_page(context: Context) -> None:
     """The evidence table first (one row per cause, a page of causes at a time), what each cause's findings
     say over time, then the articles per cause, over time and by study design, for the same page of causes."""
     st.title("Fibromyalgia evidence: what it says, cause by cause")
-    catalogue = loaders.load_catalogue(context.state)
     # The warning below is about fetches: an import since a failed fetch must not hide it.
     runs = loaders.load_runs(context.state).query("kind == 'fetch'")
     latest, quiet = latest_run_with_new(context)
-    new_count = 0 if latest is None else len(loaders.load_selected_pmids(
-        context.state, Selection(new_in_run=int(latest["id"]), include_retracted=True), context.hypothesis_ids))
-    views.draw_headline(len(catalogue), new_count, None if latest is None else run_label(latest),
+    new_count = 0 if latest is None else new_in_run(context, int(latest["id"]))
+    stored = loaders.load_article_count(context.state)
+    views.draw_headline(stored, new_count, None if latest is None else run_label(latest),
                         loaders.load_last_success(context.state),
                         runs.iloc[0].to_dict() if len(runs) else None,
                         quiet_run=None if quiet is None else run_label(quiet))
-    retracted = int(catalogue["retracted"].astype(bool).sum())
-    st.caption(views.totals_note(len(catalogue), retracted, context.include_retracted))
+    st.caption(views.totals_note(stored, loaders.load_retracted_count(context.state), context.include_retracted))
 
     if not context.causes:
         views.draw_no_causes(context.settings.hypotheses_path)
@@ -151,7 +148,11 @@ def _over_time_section(context: Context, page_causes: tuple, by_stance: bool) ->
                    unsafe_allow_html=True)
 
 
+# A fragment: the evidence table and the first chart are sent before any of this is counted, and the toggle below
+# reruns this part alone, not the charts above it.
+@st.fragment
 def _articles_section(context: Context, page_causes: tuple, by_stance: bool) -> None:
+    """The table of causes, coverage, designs per cause and what the high-level evidence found."""
     st.subheader("Articles per cause")
     summary = loaders.load_cause_summary(context.state, page_causes, context.include_retracted)
     split = st.toggle("Show how the articles were found (PubMed's query or their text)", key="split_sources")

@@ -52,7 +52,7 @@ def review_page(context: Context) -> None:
     position = st.session_state.get(_QUEUE_SKIPS_KEY, {}).get(cause_id, 0) % len(queue)
     pair = queue.iloc[position]
     pmid = int(pair["pmid"])
-    article = store.decode_details(loaders.catalogue_rows(context.state, [pmid])).iloc[0]
+    article = store.decode_details(loaders.load_rows_of(context.state, (int(pmid),))).iloc[0]
     row = loaders.load_article_stances(context.state, pmid).set_index("hypothesis_id").loc[cause_id]
     reason = f" · first because: {pair['reason']}" if pair["reason"] else ""
     st.caption(f"Pair {position + 1:,} of {len(queue):,} in the queue{reason}")

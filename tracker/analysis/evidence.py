@@ -80,7 +80,55 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     counts, denominators = _grid_counts(kept, years.to_numpy(), levels, causes, baseline_id,
                                         stances if by_stance else None)
     grid = pd.MultiIndex.from_product(levels, names=keys)
-    table = pd.Series(counts, index=grid, name="count").reset_index()
+    return _finished_table(pd.Series(counts, index=grid, name="count"), denominators, columns)
+
+
+def evidence_table_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
+                                include_retracted: bool = False, by_stance: bool = False,
+                                by_reading: bool = False) -> pd.DataFrame:
+    """`evidence_table` from the store's summary by year (`store.load_summaries()["by_year"]`), not the catalogue.
+
+    The same rows and columns, but that the years span those of the articles that carry a hypothesis (an article
+    that carries none is in no chart). `by_stance` adds the stance key as `stances` does there; `by_reading` adds
+    it as `reading_evidence_table` does (its rows in the grid's order).
+    """
+    by_stance = by_stance or by_reading
+    extra_keys = ["stance"] if by_stance else []
+    keys = ["hypothesis_id", "year", "design", *extra_keys]
+    columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
+    causes = [h.id for h in hypotheses if not h.baseline]
+    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    rows = by_year if include_retracted else by_year[~by_year["retracted"].astype(bool)]
+    rows = rows[rows["hypothesis_id"].isin([*causes, baseline_id])]
+    years = rows["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
+    known_years = years[years != _UNKNOWN_YEAR]
+    year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
+    levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)]
+              + ([list(READINGS if by_reading else STANCES)] if by_stance else []))
+    counted = pd.DataFrame({"hypothesis_id": rows["hypothesis_id"].to_numpy(dtype=object), "year": years.to_numpy(),
+                            "design": rows["design"].to_numpy(dtype=object),
+                            "count": rows["articles"].to_numpy(dtype="int64")})
+    if by_stance:
+        counted["stance"] = (summary_reading_keys(rows) if by_reading
+                             else rows["stance"].replace("", UNREAD_STANCE)).to_numpy(dtype=object)
+    denominators = (counted.loc[counted["hypothesis_id"] == baseline_id].groupby("year")["count"].sum()
+                    if baseline_id is not None else pd.Series(dtype="int64"))
+    grid = pd.MultiIndex.from_product(levels, names=keys)
+    counts = counted.groupby(keys, sort=False)["count"].sum().reindex(grid, fill_value=0)
+    return _finished_table(counts, denominators, columns)
+
+
+def summary_reading_keys(rows: pd.DataFrame) -> pd.Series:
+    """Each summary row's reading (`vocabulary.READINGS`), as `reading_keys` gives a stance row's; a pair without a
+    stance row reads as `models.UNREAD_STANCE`."""
+    return reading_keys(rows.assign(stance=rows["stance"].replace("", UNREAD_STANCE)))
+
+
+def _finished_table(counts: pd.Series, denominators: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """The evidence table from its counts over the full grid (a Series on the key MultiIndex, year -1 for
+    unknown) and the baseline's articles per year: running sums, per 1,000 and year labels added."""
+    keys = list(counts.index.names)
+    table = counts.rename("count").reset_index()
     table["count"] = table["count"].astype("int64")
 
     known = table["year"] != _UNKNOWN_YEAR
@@ -93,9 +141,8 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     table["year_label"] = table["year"].map(lambda year: UNKNOWN_YEAR_LABEL if year == _UNKNOWN_YEAR else str(year))
     table["year"] = table["year"].astype("Int64").mask(~known)
     table["hypothesis_id"] = table["hypothesis_id"].astype(object)
-    table["design"] = table["design"].astype(object)
-    if by_stance:
-        table["stance"] = table["stance"].astype(object)
+    for key in keys[2:]:
+        table[key] = table[key].astype(object)
     return table[columns].reset_index(drop=True)
 
 
@@ -375,6 +422,24 @@ def cause_summary(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], inc
         for key, retracted, high, n in grouped.itertuples(index=False)
         for hypothesis_id, source in sources_of[key].items()
     ], columns=["hypothesis_id", "source", "retracted", "high", "n"])
+    return _summary_of_pairs(pairs, causes, include_retracted)
+
+
+def cause_summary_from_summary(by_source: pd.DataFrame, hypotheses: Sequence[Hypothesis],
+                               include_retracted: bool) -> pd.DataFrame:
+    """`cause_summary` from the store's summary by source (`store.load_summaries()["by_source"]`)."""
+    pairs = pd.DataFrame({
+        "hypothesis_id": by_source["hypothesis_id"].to_numpy(dtype=object),
+        "source": by_source["source"].to_numpy(dtype=object),
+        "retracted": by_source["retracted"].to_numpy(dtype=bool),
+        "high": by_source["design"].isin(HIGH_LEVEL_DESIGNS).to_numpy(dtype=bool),
+        "n": by_source["articles"].to_numpy(dtype="int64"),
+    })
+    return _summary_of_pairs(pairs, [h for h in hypotheses if not h.baseline], include_retracted)
+
+
+def _summary_of_pairs(pairs: pd.DataFrame, causes: list[Hypothesis], include_retracted: bool) -> pd.DataFrame:
+    """The table of causes from counted (hypothesis_id, source, retracted, high, n) rows."""
     pairs = pairs[pairs["hypothesis_id"].isin([h.id for h in causes])]
     retracted = pairs[pairs["retracted"]].groupby("hypothesis_id")["n"].sum()
     counted = pairs if include_retracted else pairs[~pairs["retracted"]]
@@ -425,6 +490,51 @@ def stance_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, sizes: pd.Data
     return counts
 
 
+def stance_counts_from_summary(by_kind: pd.DataFrame, by_year: pd.DataFrame, hypothesis_id: str,
+                               include_retracted: bool) -> pd.DataFrame:
+    """`stance_counts` from the store's summaries (`store.load_summaries()`): by kind for the counts, by year
+    for the first year."""
+    def cause_rows(summary: pd.DataFrame) -> pd.DataFrame:
+        # Pairs without a stance row ('') are not stance rows: stance_counts counts the rows the reader wrote.
+        kept = (summary["hypothesis_id"] == hypothesis_id) & (summary["stance"] != "")
+        if not include_retracted:
+            kept &= ~summary["retracted"].astype(bool)
+        return summary[kept]
+
+    rows = cause_rows(by_kind)
+    grouped = rows.assign(high=rows["articles"].where(rows["design"].isin(HIGH_LEVEL_DESIGNS), 0)).groupby(
+        summary_reading_keys(rows))
+    dated = cause_rows(by_year)
+    counts = pd.DataFrame({
+        "articles": grouped["articles"].sum(),
+        "high_level": grouped["high"].sum(),
+        # NaN where no article of the stance stated a sample size, as a sum over no values is in stance_counts.
+        "patients": grouped["patients"].sum().astype("float64").where(grouped["with_size"].sum() > 0),
+        "with_size": grouped["with_size"].sum(),
+        "first_year": dated["pub_year"].astype("float64").groupby(summary_reading_keys(dated)).min(),
+    }).reindex(list(READINGS))
+    for column in ("articles", "high_level", "with_size"):
+        counts[column] = counts[column].fillna(0).astype("int64")
+    return counts
+
+
+def breakdowns_from_summary(by_kind: pd.DataFrame, hypothesis_id: str, include_retracted: bool) -> dict[str, pd.Series]:
+    """`breakdowns` from the store's summary by kind (`store.load_summaries()["by_kind"]`)."""
+    rows = by_kind if include_retracted else by_kind[~by_kind["retracted"].astype(bool)]
+    return breakdowns(rows.rename(columns={"articles": "count"}), hypothesis_id)
+
+
+def baseline_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypothesis],
+                          include_retracted: bool) -> pd.Series:
+    """`baseline_per_year` from the store's summary by year."""
+    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    rows = by_year[(by_year["hypothesis_id"] == baseline_id) & by_year["pub_year"].notna()]
+    if not include_retracted:
+        rows = rows[~rows["retracted"].astype(bool)]
+    counts = rows.groupby(rows["pub_year"].astype("int64"))["articles"].sum()
+    return counts[counts > 0].rename_axis("pub_year").rename("count").sort_index()
+
+
 def high_level_balance(table: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> pd.DataFrame:
     """Per cause × reading, the meta-analyses, systematic reviews and RCTs of a reading-keyed evidence table
     (`reading_evidence_table`): hypothesis_id, cause, group (reading label), group_rank, articles."""
@@ -464,8 +574,8 @@ def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_re
     kind × hedged × reviewed (by a person): FINDING_KEYS, then articles, patients (the patients the abstracts that state them studied) and
     with_size (how many of the articles state them).
 
-    The small frame every verdict is computed from, so a store-kept summary of the same shape can replace the
-    catalogue. The catalogue needs pmid, pub_year, design, retracted, hypotheses; `stances` pmid, hypothesis_id,
+    The small frame every verdict is computed from: the dashboard reads the same frame from the store's summary
+    (`store.load_finding_counts`), which the tests hold to this count over the catalogue. The catalogue needs pmid, pub_year, design, retracted, hypotheses; `stances` pmid, hypothesis_id,
     stance, evidence_kind, hedged, n_patients, confidence and reviewed (rows without them count as read with high
     confidence, by the machine alone). A stance row counts where its article is kept and still carries its
     cause; year is <NA> where the article's is unknown.

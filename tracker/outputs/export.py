@@ -64,7 +64,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TextIO
 
 import pandas as pd
@@ -189,28 +189,40 @@ def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False, stances: pd
         yield cells
 
 
-def write_csv(frame: pd.DataFrame, stream: TextIO, *, with_abstract: bool = False, excel: bool = False,
-              stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> int:
+def write_csv(frame: pd.DataFrame | Iterable[Batch], stream: TextIO, *, with_abstract: bool = False,
+              excel: bool = False, stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> int:
     """Write the articles as CSV to a text stream opened with newline=""; return how many rows were written.
 
-    With `cause_ids` (and the stance rows, `stances`) a stance column per cause follows the others, before the
-    abstract.
+    `frame` may be batches instead: (articles, their stance rows) pairs, written in turn under one header, so
+    that an export holds one batch at a time. With `cause_ids` (and the stance rows, `stances`) a stance column
+    per cause follows the others, before the abstract.
     """
     if excel:
         stream.write("\ufeff")
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(csv_header(with_abstract=with_abstract, cause_ids=cause_ids))
     count = 0
-    for cells in csv_records(frame, with_abstract=with_abstract, stances=stances, cause_ids=cause_ids):
-        # Checking the first character inline skips a call per cell for the many cells that are safe.
-        writer.writerow([neutralise_cell(cell) if cell[:1] in _FORMULA_START_SET else cell for cell in cells])
-        count += 1
+    for articles, batch_stances in batches_of(frame, stances):
+        for cells in csv_records(articles, with_abstract=with_abstract, stances=batch_stances, cause_ids=cause_ids):
+            # Checking the first character inline skips a call per cell for the many cells that are safe.
+            writer.writerow([neutralise_cell(cell) if cell[:1] in _FORMULA_START_SET else cell for cell in cells])
+            count += 1
     return count
 
 
-def csv_bytes(frame: pd.DataFrame, *, with_abstract: bool = False, excel: bool = False,
+# A batch of an export: articles (their detail columns decoded) and their stance rows (or None).
+Batch = tuple[pd.DataFrame, "pd.DataFrame | None"]
+
+
+def batches_of(frame: pd.DataFrame | Iterable[Batch], stances: pd.DataFrame | None = None) -> Iterable[Batch]:
+    """A writer's input as batches: one frame (with `stances`) is one batch."""
+    return [(frame, stances)] if isinstance(frame, pd.DataFrame) else frame
+
+
+def csv_bytes(frame: pd.DataFrame | Iterable[Batch], *, with_abstract: bool = False, excel: bool = False,
               stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = ()) -> bytes:
-    """Return the CSV file as UTF-8 bytes, what the dashboard's download button serves."""
+    """Return the CSV file as UTF-8 bytes, what the dashboard's download button serves (from one frame, or from
+    batches as `write_csv` takes them)."""
     buffer = io.StringIO(newline="")
     write_csv(frame, buffer, with_abstract=with_abstract, excel=excel, stances=stances, cause_ids=cause_ids)
     return buffer.getvalue().encode("utf-8")
@@ -355,14 +367,16 @@ def ris_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
         yield [(tag, value) for tag, value in pairs if value or tag == "ER"]
 
 
-def write_ris(frame: pd.DataFrame, stream: TextIO, *, stances: pd.DataFrame | None = None,
+def write_ris(frame: pd.DataFrame | Iterable[Batch], stream: TextIO, *, stances: pd.DataFrame | None = None,
               cause_ids: Sequence[str] = ()) -> int:
-    """Write the articles as RIS records (CRLF line ends, as the format asks); return how many were written."""
+    """Write the articles (one frame, or batches as `write_csv` takes them) as RIS records (CRLF line ends, as the
+    format asks); return how many were written."""
     count = 0
-    for pairs in ris_records(frame, stances=stances, cause_ids=cause_ids):
-        stream.write("".join(f"{tag}  - {value}\r\n" for tag, value in pairs))
-        stream.write("\r\n")
-        count += 1
+    for articles, batch_stances in batches_of(frame, stances):
+        for pairs in ris_records(articles, stances=batch_stances, cause_ids=cause_ids):
+            stream.write("".join(f"{tag}  - {value}\r\n" for tag, value in pairs))
+            stream.write("\r\n")
+            count += 1
     return count
 
 
@@ -739,23 +753,30 @@ def evidence_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def write_evidence_csv(frame: pd.DataFrame, stream: TextIO) -> int:
-    """Write `evidence_frame` rows as CSV (as safe as the article export); return how many rows were written."""
+def write_evidence_csv(frames: pd.DataFrame | Iterable[pd.DataFrame], stream: TextIO) -> int:
+    """Write `evidence_frame` rows (one frame, or several in turn) as CSV (as safe as the article export); return
+    how many rows were written."""
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(EVIDENCE_COLUMNS)
     count = 0
-    for record in evidence_records(frame):
-        writer.writerow([neutralise_cell(_evidence_cell(record[name])) for name in EVIDENCE_COLUMNS])
-        count += 1
+    for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+        for record in evidence_records(frame):
+            writer.writerow([neutralise_cell(_evidence_cell(record[name])) for name in EVIDENCE_COLUMNS])
+            count += 1
     return count
 
 
-def write_evidence_json(frame: pd.DataFrame, stream: TextIO) -> int:
-    """Write `evidence_frame` rows as a JSON list of objects with EVIDENCE_COLUMNS keys; return how many."""
-    records = evidence_records(frame)
-    json.dump(records, stream, ensure_ascii=False, indent=2)
-    stream.write("\n")
-    return len(records)
+def write_evidence_json(frames: pd.DataFrame | Iterable[pd.DataFrame], stream: TextIO) -> int:
+    """Write `evidence_frame` rows (one frame, or several in turn) as a JSON list of objects with EVIDENCE_COLUMNS
+    keys, as json.dump(indent=2) writes it, one object at a time; return how many."""
+    count = 0
+    for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+        for record in evidence_records(frame):
+            text = json.dumps(record, ensure_ascii=False, indent=2)
+            stream.write(("[\n  " if count == 0 else ",\n  ") + text.replace("\n", "\n  "))
+            count += 1
+    stream.write("\n]\n" if count else "[]\n")
+    return count
 
 
 def _evidence_cell(value: object) -> str:

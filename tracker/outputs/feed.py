@@ -58,13 +58,21 @@ def select_feed_articles(
     The rows are as the catalogue holds them: take the first FEED_LIMIT (or the caller's limit) and decode
     FEED_DETAILS of these few rows, not of the whole catalogue, before handing them to `build_feed`.
     """
-    _check_window(days, new_in_run, changed_in_run)
-    since = None if days is None else (_utc_seconds(now) - timedelta(days=days)).isoformat()
-    selection = Selection(hypotheses=tuple(hypothesis_ids), new_since=since, new_in_run=new_in_run,
-                          changed_in_run=changed_in_run)
+    selection = feed_selection(days=days, hypothesis_ids=hypothesis_ids, now=now, new_in_run=new_in_run,
+                               changed_in_run=changed_in_run)
     articles = select_articles(catalogue, selection, hypothesis_ids=[h.id for h in hypotheses], runs=runs)
     articles = articles.assign(_first_seen=pd.to_datetime(articles["first_seen"], utc=True, format="ISO8601"))
     return articles.sort_values(["_first_seen", "pmid"], ascending=[False, False]).drop(columns="_first_seen")
+
+
+def feed_selection(*, days: int | None = DEFAULT_DAYS, hypothesis_ids: Sequence[str] = (), now: datetime,
+                   new_in_run: int | str | None = None, changed_in_run: int | str | None = None) -> Selection:
+    """The Selection of a feed's articles (read them newest first seen first: `store.select_pmids(order=
+    "first_seen")`), as `select_feed_articles` keeps them."""
+    _check_window(days, new_in_run, changed_in_run)
+    since = None if days is None else (_utc_seconds(now) - timedelta(days=days)).isoformat()
+    return Selection(hypotheses=tuple(hypothesis_ids), new_since=since, new_in_run=new_in_run,
+                     changed_in_run=changed_in_run)
 
 
 def build_feed(

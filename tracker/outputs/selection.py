@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ConfigError
-from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, RunHistory
+from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, ArticleFilter, RunHistory
 from tracker.vocabulary import DESIGNS, SPECIES
 from tracker.wording import number_ranges
 
@@ -236,12 +236,13 @@ def _run_choice(name: str, value: object) -> int | str | None:
                          f"`tracker status` lists")
 
 
-def resolve_run(runs: RunHistory, choice: int | str, option: str = "new-in-run") -> int:
+def resolve_run(runs: RunHistory | pd.DataFrame, choice: int | str, option: str = "new-in-run") -> int:
     """The id of the successful run or import that a choice names; "latest" is the newest of them.
 
-    A run that does not exist, failed or is still running is refused, naming it and the ids to choose from.
+    `runs` is the RunHistory or its runs. A run that does not exist, failed or is still running is refused,
+    naming it and the ids to choose from.
     """
-    history = runs.runs
+    history = runs.runs if isinstance(runs, RunHistory) else runs
     succeeded = history.loc[history["status"] == "succeeded", "id"].astype(int).tolist()
     if choice == LATEST_RUN:
         if not succeeded:
@@ -262,7 +263,15 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
 
     For a fetch, with those of the failed or interrupted fetches since the previous successful fetch.
     """
-    history = runs.runs.set_index("id")
+    changes = runs.changes
+    return changes.loc[changes["run_id"].isin(folded_run_ids(runs.runs, run_id)) & (changes["change"] == change),
+                       "pmid"].unique()
+
+
+def folded_run_ids(runs: pd.DataFrame, run_id: int) -> list[int]:
+    """The run and, for a fetch, the failed or interrupted fetches since the previous successful one, whose
+    articles it counts as its own (`runs`: RunHistory's runs)."""
+    history = runs.set_index("id")
     folded = [run_id]
     if history.at[run_id, "kind"] == "fetch":
         earlier = history[(history.index < run_id) & (history["kind"] == "fetch")]
@@ -270,8 +279,7 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
             if status == "succeeded":
                 break
             folded.append(earlier_id)
-    changes = runs.changes
-    return changes.loc[changes["run_id"].isin(folded) & (changes["change"] == change), "pmid"].unique()
+    return folded
 
 
 def select_articles(
@@ -287,14 +295,7 @@ def select_articles(
     when it names a run.
     """
     # The runs first: a run that does not exist or failed is the caller's usage error, whatever else is wrong.
-    run_pmid_sets = []
-    for name, (option, change) in _RUN_FIELDS.items():
-        choice = getattr(selection, name)
-        if choice is None:
-            continue
-        if runs is None:
-            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
-        run_pmid_sets.append(run_pmids(runs, resolve_run(runs, choice, option), change))
+    run_pmid_sets = [run_pmids(runs, run_id, change) for run_id, change in _chosen_runs(selection, runs)]
     _check_hypotheses(catalogue, selection, hypothesis_ids)
     keep = pd.Series(True, index=catalogue.index)
     if selection.hypotheses:
@@ -331,6 +332,41 @@ def by_stance_row(selection: Selection) -> bool:
     """Whether the selection filters by what the stance rows say (stance, evidence kind, hedging, confidence)."""
     return bool(selection.stances or selection.evidence_kinds or selection.hedged is not None
                 or selection.confidence is not None)
+
+
+def _chosen_runs(selection: Selection, runs: RunHistory | pd.DataFrame | None) -> list[tuple[int, str]]:
+    """The run each of the selection's run fields names, resolved, with the change ("new", "changed") it selects."""
+    chosen = []
+    for name, (option, change) in _RUN_FIELDS.items():
+        choice = getattr(selection, name)
+        if choice is None:
+            continue
+        if runs is None:
+            raise ValueError(f"the selection names a run ({option} {choice}): pass the store's RunHistory as runs")
+        chosen.append((resolve_run(runs, choice, option), change))
+    return chosen
+
+
+def article_filter(selection: Selection, *, hypothesis_ids: Iterable[str], runs: pd.DataFrame | None = None
+                   ) -> ArticleFilter:
+    """The selection as the store's query tests it (`store.select_pmids`): the same rows as `select_articles`.
+
+    `hypothesis_ids` are the configured ids a selection may name; `runs` (RunHistory's runs, or
+    `store.load_run_list`) is needed when it names a run.
+    """
+    run_changes = [(tuple(folded_run_ids(runs, run_id)), change) for run_id, change in _chosen_runs(selection, runs)]
+    hypothesis_ids = tuple(hypothesis_ids)
+    _check_hypotheses(None, selection, hypothesis_ids)
+    text = selection.text.strip() if selection.text is not None else ""
+    return ArticleFilter(
+        hypotheses=selection.hypotheses, from_year=selection.from_year, to_year=selection.to_year,
+        designs=selection.designs, species=_SPECIES_KEPT[selection.species] if selection.species else (),
+        retracted="only" if selection.only_retracted else "include" if selection.include_retracted else "exclude",
+        first_seen_from=None if selection.new_since is None else new_since_time(selection.new_since).isoformat(),
+        run_changes=tuple(run_changes), text=text or None, stances=selection.stances,
+        # Stance rows of ids no longer configured are parked: with no cause chosen, any configured one.
+        stance_hypotheses=(selection.hypotheses or tuple(hypothesis_ids)) if by_stance_row(selection) else (),
+        stance_confidence=selection.confidence, evidence_kinds=selection.evidence_kinds, hedged=selection.hedged)
 
 
 def _pmids_with_stance(stances: pd.DataFrame, selection: Selection) -> np.ndarray:

@@ -8,7 +8,9 @@ One module a job, all imported from here:
 - `articles`: article upserts, sources and hypothesis links;
 - `runs`: fetch and import runs (what each stored first and changed) and per-hypothesis sync state;
 - `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding;
-- `reviews`: the stances people reviewed, and `load_stance_frame`, the one read of stances, which counts them.
+- `reviews`: the stances people reviewed, and `load_stance_frame`, the one read of stances, which counts them;
+- `summaries`: the counts the Overview and Cause pages draw, kept in step with every write;
+- `selecting`: the articles a filter keeps, by SQL (text through an FTS5 index): a page, a count, or batches.
 """
 
 from tracker.store.articles import (
@@ -60,6 +62,23 @@ from tracker.store.reviews import (
     save_reviews,
     undo_review,
 )
+from tracker.store.selecting import (
+    count_selected,
+    iter_selected,
+    iter_selected_batches,
+    latest_first_seen,
+    select_pmids,
+    year_span,
+)
+from tracker.store.summaries import (
+    count_articles,
+    count_retracted,
+    load_emerging_frame,
+    load_finding_counts,
+    load_summaries,
+    newest_pmids,
+    top_mesh,
+)
 from tracker.store.runs import (
     RUN_KINDS,
     finish_run,
@@ -68,6 +87,7 @@ from tracker.store.runs import (
     pmids_stored_since,
     load_run_history,
     load_run_hypotheses_frame,
+    load_run_list,
     load_runs_frame,
     load_status_frame,
     load_sync_state,
@@ -81,15 +101,17 @@ from tracker.store.runs import (
 )
 
 __all__ = [
-    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "RUN_KINDS", "SCHEMA_VERSION", "STANCE_COLUMNS",
-    "article_from_row", "checkpoint", "connect", "decode_details", "delete_articles", "finish_run", "has_stances",
-    "hypotheses_of", "link_hypothesis", "linked_pmids", "load_article", "load_articles_frame", "load_catalogue",
-    "load_last_successful_run", "load_parked", "load_revised_date", "load_run_history", "load_run_hypotheses_frame",
-    "load_runs_frame", "load_stance_frame", "load_status_frame", "load_sync_state", "newest_revision",
+    "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "REVIEW_TABLE_COLUMNS", "RUN_KINDS", "SCHEMA_VERSION",
+    "STANCE_COLUMNS", "article_from_row", "checkpoint", "connect", "count_articles", "count_selected",
+    "decode_details", "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_selected",
+    "iter_selected_batches", "latest_first_seen", "link_hypothesis", "linked_pmids", "load_article",
+    "load_articles_frame", "load_catalogue", "load_emerging_frame", "count_retracted", "load_finding_counts", "load_last_successful_run",
+    "load_machine_stance_frame", "load_parked", "load_review_states", "load_review_summary", "load_reviews",
+    "load_revised_date", "load_run_history", "load_run_hypotheses_frame", "load_run_list", "load_runs_frame",
+    "load_stance_frame", "load_status_frame", "load_summaries", "load_sync_state", "newest_pmids", "newest_revision",
     "orphan_pmids", "pmids_changed_since_start", "pmids_from_source", "pmids_stored_since", "read_snapshot", "reading",
-    "record_import_run", "record_run_articles", "record_run_hypothesis", "reset_modified_since", "save_articles",
-    "save_stances", "save_sync_state", "save_tags", "stale_stance_pmids", "stale_tag_pmids", "start_run",
-    "stored_pmids", "transaction", "unlink_hypothesis", "utc_now",
-    "REVIEW_TABLE_COLUMNS", "load_machine_stance_frame", "load_review_states", "load_review_summary", "load_reviews",
-    "record_review", "save_reviews", "undo_review",
+    "record_import_run", "record_review", "record_run_articles", "record_run_hypothesis", "reset_modified_since",
+    "save_articles", "save_reviews", "save_stances", "save_sync_state", "save_tags", "select_pmids",
+    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "top_mesh", "transaction", "undo_review",
+    "unlink_hypothesis", "utc_now", "year_span"
 ]

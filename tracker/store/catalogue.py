@@ -266,8 +266,10 @@ def load_articles_frame(connection: sqlite3.Connection, pmids: Iterable[int] | N
     return frame
 
 
-def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """One row per stored article with its hypotheses, design, species and flags, ordered by PMID.
+def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str] | None = None, *,
+                   pmids: Iterable[int] | None = None) -> pd.DataFrame:
+    """One row per stored article (all, or those of `pmids`: a page of rows) with its hypotheses, design, species
+    and flags, ordered by PMID.
 
     With `hypothesis_ids` (the configured causes), the links and tags of other ids are left out: a cause renamed
     in the hypotheses file leaves its old id's rows parked in the store, neither shown nor exported.
@@ -286,6 +288,9 @@ def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]
                *(name for name in _CATALOGUE_TEXT_COLUMNS if name not in _SEARCHED_COLUMNS))
     as_bytes = (*_SEARCHED_COLUMNS, *_JSON_LIST_COLUMNS)
     names = (*as_read, *as_bytes)
+    wanted = None if pmids is None else sorted({int(pmid) for pmid in pmids})
+    # PMIDs are integers: written into the statement, they need no binding and keep the grouped queries constant.
+    where = "" if wanted is None else f" WHERE {{column}} IN ({', '.join(map(str, wanted))})"
     with (read_snapshot(connection), _collection_paused(),
           concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper):
         # Long texts as BLOBs, their UTF-8 bytes: never decoded into Python strings, they go to Arrow strings
@@ -296,10 +301,12 @@ def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]
         rows = cursor.execute(
             f"SELECT {', '.join(('f.' if name in FACET_COLUMNS else 'a.') + name for name in as_read)}, "
             f"{', '.join(f'CAST(a.{name} AS BLOB)' for name in as_bytes)} "
-            "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid ORDER BY a.pmid").fetchall()
+            "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid" + where.format(column="a.pmid")
+            + " ORDER BY a.pmid").fetchall()
         # SQLite groups the tags while this thread builds the columns (it lets Python run meanwhile); the
         # connection, used by one thread at a time, reads them in the same snapshot.
-        grouped = helper.submit(_read_grouped_tags, connection, _ids_parameter(hypothesis_ids))
+        grouped = helper.submit(_read_grouped_tags, connection, _ids_parameter(hypothesis_ids),
+                                where.format(column="pmid"))
         # One 2-D array of the rows, then a column is a slice: much quicker than transposing tuple by tuple.
         table = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
         del rows
@@ -351,27 +358,30 @@ def _collection_paused() -> Iterator[None]:
 # million tags.
 _GROUPED_SOURCES = """
     SELECT group_concat(pmid), CAST(group_concat(sources, char(31)) AS BLOB)
-    FROM (SELECT pmid, json_group_array(source) AS sources FROM article_sources GROUP BY pmid)
+    FROM (SELECT pmid, json_group_array(source) AS sources FROM article_sources{where} GROUP BY pmid)
 """
 _GROUPED_TEXT_TAGS = """
     SELECT group_concat(pmid), CAST(group_concat(ids, char(31)) AS BLOB), CAST(group_concat(terms, char(31)) AS BLOB)
     FROM (SELECT pmid, json_group_array(hypothesis_id) AS ids,
                  '{' || group_concat(json_quote(hypothesis_id) || ':' || matched_terms, ',') || '}' AS terms
-          FROM tags WHERE source IN ('text', 'query+text') AND {configured} GROUP BY pmid)
-""".replace("{configured}", _CONFIGURED)
+          FROM (SELECT * FROM tags{where}) WHERE source IN ('text', 'query+text') AND {configured} GROUP BY pmid)
+"""
 
 
-def _read_grouped_tags(connection: sqlite3.Connection,
-                       configured: str | None) -> tuple[list, list, dict[str, np.ndarray]]:
-    """Per PMID its sources and its text tags' ids and terms (JSON bytes); per hypothesis its linked PMIDs."""
+def _read_grouped_tags(connection: sqlite3.Connection, configured: str | None,
+                       where: str = "") -> tuple[list, list, dict[str, np.ndarray]]:
+    """Per PMID its sources and its text tags' ids and terms (JSON bytes); per hypothesis its linked PMIDs;
+    `where` (a WHERE clause on pmid, or "") keeps some PMIDs only."""
     grouped = []
     for sql, parameters in ((_GROUPED_SOURCES, ()), (_GROUPED_TEXT_TAGS, (configured, configured))):
-        pmids_text, *joined = connection.execute(sql, parameters).fetchone()
+        pmids_text, *joined = connection.execute(
+            sql.replace("{where}", where).replace("{configured}", _CONFIGURED), parameters).fetchone()
         grouped.append([np.fromstring(pmids_text or "", dtype="int64", sep=","),
                         *((texts or b"").split(b"\x1f") if pmids_text else [] for texts in joined)])
     query_links = {hypothesis_id: np.fromstring(pmids_text, dtype="int64", sep=",") for hypothesis_id, pmids_text in
-                   connection.execute(f"SELECT hypothesis_id, group_concat(pmid) FROM hypothesis_articles "
-                                      f"WHERE {_CONFIGURED} GROUP BY hypothesis_id", (configured, configured))}
+                   connection.execute(f"SELECT hypothesis_id, group_concat(pmid) FROM hypothesis_articles{where} "
+                                      f"{'AND' if where else 'WHERE'} {_CONFIGURED} GROUP BY hypothesis_id",
+                                      (configured, configured))}
     return grouped[0], grouped[1], query_links
 
 

@@ -17,6 +17,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tracker.errors import StoreError
+from tracker.models import STANCES
+from tracker.store import summaries
+
+# The reviews people give (store/reviews.py): made by the first review written in a store of an earlier version, and
+# by a migration since the summaries count them.
+REVIEWS_TABLE = f"""
+    CREATE TABLE IF NOT EXISTS reviews (
+        pmid INTEGER NOT NULL,
+        hypothesis_id TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        reviewed_at TEXT NOT NULL,
+        stance TEXT NOT NULL CHECK (stance IN ({', '.join(repr(stance) for stance in STANCES)})),
+        sentence TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        machine_stance TEXT,
+        rules_version TEXT,
+        text_fingerprint TEXT,
+        PRIMARY KEY (pmid, hypothesis_id, reviewer, reviewed_at)
+    ) WITHOUT ROWID
+"""
 
 # Each entry migrates the schema from version N to N + 1; append, never edit a released one.
 MIGRATIONS: list[str] = [
@@ -190,7 +210,37 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stances ADD COLUMN confidence_reason TEXT;
     UPDATE stances SET confidence_reason = 'read before readings kept their confidence, run tracker retag';
     """,
+    # The reviews' table, which the summaries count (a store that has had a review has it already).
+    REVIEWS_TABLE,
+    # The summaries the Overview and Cause pages read instead of the catalogue (store/summaries.py), filled for
+    # the stored articles by the migration's COMMIT.
+    summaries.MIGRATION,
+    # The text search's index (store/selecting.py) and the triggers that keep it in step with every write of the
+    # searched columns: an external-content table, the text itself stays in `articles`. And the export's order as
+    # an index, so that a page of rows in that order reads that page, not every article.
+    """
+    CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC);
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, abstract, author_names, journal, content='articles', content_rowid='pmid', tokenize='trigram');
+    INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, abstract, author_names, journal)
+        VALUES (NEW.pmid, NEW.title, NEW.abstract, NEW.author_names, NEW.journal);
+    END;
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, abstract, author_names, journal)
+        VALUES ('delete', OLD.pmid, OLD.title, OLD.abstract, OLD.author_names, OLD.journal);
+    END;
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, abstract, author_names, journal ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, abstract, author_names, journal)
+        VALUES ('delete', OLD.pmid, OLD.title, OLD.abstract, OLD.author_names, OLD.journal);
+        INSERT INTO articles_fts (rowid, title, abstract, author_names, journal)
+        VALUES (NEW.pmid, NEW.title, NEW.abstract, NEW.author_names, NEW.journal);
+    END;
+""",
 ]
+# The first schema version that keeps the summaries: a transaction on an older one has none to bring up to date.
+_SUMMARIES_VERSION = MIGRATIONS.index(summaries.MIGRATION) + 1
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -391,14 +441,15 @@ def _raise_for(connection: sqlite3.Connection, error: sqlite3.Error) -> NoReturn
 def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
     """Refuse a file the tracker did not make, or a store whose tables were changed outside it.
 
-    Cheap enough for every open: the column names of each table, and the triggers (the tracker makes none, and one
-    can make any statement fail). A table of the user's own beside the tracker's harms nothing and is let be.
+    Cheap enough for every open: the column names of each table, and the triggers (only those the migrations make:
+    another can make any statement fail). A table of the user's own beside the tracker's harms nothing and is let
+    be.
     """
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: was written by a newer tracker (schema {version} > {SCHEMA_VERSION}); upgrade the tracker")
     actual = _table_columns(connection)
-    expected = _expected_table_columns(version)
+    expected, expected_triggers = _expected_schema(version)
     if actual and not set(actual) & set(expected):
         # Nothing of the tracker's in it (an empty file has no tables at all): someone else's database.
         names = sorted(actual)
@@ -415,8 +466,12 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
         problems += [f"table {table} has no column {column}" for column in columns if column not in actual[table]]
         problems += [f"table {table} has a column {column} the tracker never makes"
                      for column in actual[table] if column not in columns]
-    problems += [f"it has a trigger {name}, which the tracker never makes" for (name,) in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
+    triggers = _triggers(connection)
+    problems += [f"it has a trigger {name}, which the tracker never makes" for name in triggers
+                 if name not in expected_triggers]
+    # A trigger of a table that is missing went with it: the missing table says it.
+    problems += [f"it has no trigger {name}" for name, table in expected_triggers.items()
+                 if name not in triggers and table in actual]
     if problems:
         more = " and more" if len(problems) > 1 else ""
         raise StoreError(f"{path}: this store's schema was changed outside the tracker ({problems[0]}{more}); "
@@ -434,14 +489,19 @@ def _table_columns(connection: sqlite3.Connection) -> dict[str, tuple[str, ...]]
     return {table: tuple(names) for table, names in columns.items()}
 
 
+def _triggers(connection: sqlite3.Connection) -> dict[str, str]:
+    """Each trigger's table, by the trigger's name."""
+    return dict(connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"))
+
+
 @functools.cache
-def _expected_table_columns(version: int) -> dict[str, tuple[str, ...]]:
-    """The tables and columns the migrations up to `version` make, built once in memory."""
+def _expected_schema(version: int) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """The tables and columns, and the triggers, the migrations up to `version` make, built once in memory."""
     scratch = sqlite3.connect(":memory:")
     try:
         for migration in MIGRATIONS[:version]:
             scratch.executescript(migration)
-        return _table_columns(scratch)
+        return _table_columns(scratch), _triggers(scratch)
     finally:
         scratch.close()
 
@@ -462,8 +522,15 @@ def _check_or_migrate(connection: sqlite3.Connection, path: Path, read_only: boo
 
 
 def _split_statements(script: str) -> list[str]:
-    # executescript() would commit the open transaction; run the statements one by one inside it instead.
-    return [statement for statement in script.split(";") if statement.strip()]
+    # executescript() would commit the open transaction; run the statements one by one inside it instead. A
+    # piece joins the next until SQLite calls it complete: a trigger's body holds semicolons of its own.
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending)
+            pending = ""
+    return [statement for statement in statements if statement.strip(" \n;")]
 
 
 @contextlib.contextmanager
@@ -477,7 +544,18 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+    try:
+        if _keeps_summaries(connection):
+            summaries.flush(connection)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
     connection.execute("COMMIT")
+
+
+def _keeps_summaries(connection: sqlite3.Connection) -> bool:
+    return connection.execute("PRAGMA user_version").fetchone()[0] >= _SUMMARIES_VERSION
 
 
 @contextlib.contextmanager

@@ -34,23 +34,8 @@ from tracker.errors import ConfigError, StoreError
 from tracker.models import STANCES
 from tracker.store.articles import PMIDS_PER_QUERY
 from tracker.store.catalogue import STANCE_COLUMNS, load_stance_frame as load_machine_stance_frame
-from tracker.store.connection import connect, read_snapshot, transaction
+from tracker.store.connection import REVIEWS_TABLE as _REVIEWS_TABLE, connect, read_snapshot, transaction
 
-_REVIEWS_TABLE = f"""
-    CREATE TABLE IF NOT EXISTS reviews (
-        pmid INTEGER NOT NULL,
-        hypothesis_id TEXT NOT NULL,
-        reviewer TEXT NOT NULL,
-        reviewed_at TEXT NOT NULL,
-        stance TEXT NOT NULL CHECK (stance IN ({', '.join(repr(stance) for stance in STANCES)})),
-        sentence TEXT NOT NULL DEFAULT '',
-        note TEXT NOT NULL DEFAULT '',
-        machine_stance TEXT,
-        rules_version TEXT,
-        text_fingerprint TEXT,
-        PRIMARY KEY (pmid, hypothesis_id, reviewer, reviewed_at)
-    ) WITHOUT ROWID
-"""
 # What each stored review holds: the review file's fields, then what the store adds at writing time (the machine's
 # reading and its rules version then, and a fingerprint of the title and abstract it was read against).
 REVIEW_TABLE_COLUMNS = ("pmid", "hypothesis_id", "stance", "reviewer", "reviewed_at", "sentence", "note",

@@ -168,17 +168,23 @@ def record_import_run(connection: sqlite3.Connection, file_names: Sequence[str],
 def load_run_history(connection: sqlite3.Connection) -> RunHistory:
     """Every run and its new and changed articles, read in one snapshot."""
     with read_snapshot(connection):
-        runs = pd.read_sql_query(
-            "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, r.error, "
-            "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
-            "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
-            "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
-            connection)
+        runs = load_run_list(connection)
         changes = pd.read_sql_query("SELECT run_id, pmid, change FROM run_articles ORDER BY run_id, pmid", connection)
+    changes = changes.astype({"run_id": "int64", "pmid": "int64"})
+    return RunHistory(runs, changes)
+
+
+def load_run_list(connection: sqlite3.Connection) -> pd.DataFrame:
+    """Every run with how many articles it stored first and changed (RunHistory's runs, without the articles)."""
+    runs = pd.read_sql_query(
+        "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, r.error, "
+        "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
+        "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
+        "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
+        connection)
     # A fetch has no files: NULL, which pandas reads as NaN once an import's text shares the column.
     runs["files"] = pd.Series([json.loads(files) if isinstance(files, str) else [] for files in runs["files"]],
                               index=runs.index, dtype=object)
     for column in ("id", "new_count", "changed_count"):
         runs[column] = runs[column].astype("int64")
-    changes = changes.astype({"run_id": "int64", "pmid": "int64"})
-    return RunHistory(runs, changes)
+    return runs

@@ -1,0 +1,256 @@
+"""The store's summaries equal a count from the catalogue after every kind of write: fetch, import, retag, stance
+rows, unlinks and deletions, a migration of an older store, and a batch that fails and rolls back."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support.fetch_helpers import make_settings, seed_corpus
+from support.seed import make_articles, retracted_copy, seed_stances, seed_store
+from support.standin import EutilsStandin
+
+from tracker import store
+from tracker.analysis import emerging, evidence
+from tracker.analysis.reviews import Review
+from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
+from tracker.jobs import retag
+from tracker.jobs.fetch import run_fetch
+from tracker.jobs.importer import import_files
+from tracker.pubmed.client import EutilsClient
+from tracker.store.connection import MIGRATIONS, _split_statements
+from tracker.vocabulary import MESH_CHECK_TAGS
+
+SHIPPED = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) -> None:
+    """Every table the Overview and Cause pages draw, from the summaries and from the catalogue, is the same."""
+    with store.reading(db_path) as connection:
+        summaries = store.load_summaries(connection)
+        catalogue = store.load_catalogue(connection)
+        stances = store.load_stance_frame(connection, columns=("stance", "confidence"))
+        sizes = store.load_stance_frame(connection, columns=("n_patients",))
+        details = store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
+                                                               "n_patients", "reviewed"))
+        findings = {flag: store.load_finding_counts(connection, include_retracted=flag) for flag in (False, True)}
+    causes = [h.id for h in hypotheses if not h.baseline]
+    for include_retracted in (False, True):
+        for by_stance in (False, True):
+            pd.testing.assert_frame_equal(
+                evidence.evidence_table_from_summary(summaries["by_year"], hypotheses,
+                                                     include_retracted=include_retracted, by_stance=by_stance),
+                evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
+                                        stances=stances if by_stance else None))
+        keys = ["hypothesis_id", "year_label", "design", "stance"]
+        pd.testing.assert_frame_equal(
+            evidence.evidence_table_from_summary(summaries["by_year"], hypotheses, include_retracted=include_retracted,
+                                                 by_reading=True).sort_values(keys, ignore_index=True),
+            evidence.reading_evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
+                                            stances=stances).sort_values(keys, ignore_index=True))
+        pd.testing.assert_frame_equal(
+            evidence.cause_summary_from_summary(summaries["by_source"], hypotheses, include_retracted),
+            evidence.cause_summary(catalogue, hypotheses, include_retracted))
+        pd.testing.assert_series_equal(evidence.baseline_from_summary(summaries["by_year"], hypotheses,
+                                                                      include_retracted),
+                                       evidence.baseline_per_year(catalogue, hypotheses, include_retracted))
+        # The verdict's frame: the store's summary against the count over the catalogue and every stance row.
+        pd.testing.assert_frame_equal(findings[include_retracted],
+                                      evidence.finding_counts(catalogue, details, include_retracted=include_retracted))
+        by_species = evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
+                                             by_species=True)
+        for cause in causes:
+            with store.reading(db_path) as connection:
+                top = store.top_mesh(connection, cause, include_retracted, list(MESH_CHECK_TAGS), 1_000)
+            articles = evidence.cause_articles(catalogue, cause, include_retracted)
+            pd.testing.assert_frame_equal(top, evidence.top_mesh(
+                store.decode_details(articles, ["mesh_terms"])["mesh_terms"], MESH_CHECK_TAGS, 1_000), check_dtype=False)
+            pd.testing.assert_frame_equal(
+                evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], cause,
+                                                    include_retracted),
+                evidence.stance_counts(catalogue, stances, sizes, cause, include_retracted), check_dtype=False)
+            expected = evidence.breakdowns(by_species, cause)
+            for name, counts in evidence.breakdowns_from_summary(summaries["by_kind"], cause,
+                                                                 include_retracted).items():
+                pd.testing.assert_series_equal(counts, expected[name])
+
+
+def summary_rows(db_path: Path) -> dict[str, list[tuple]]:
+    with store.reading(db_path) as connection:
+        return {table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=tuple)
+                for table in ("evidence_pairs", "summary_by_year", "summary_by_kind", "summary_by_source",
+                              "summary_findings", "summary_mesh", "article_mesh")}
+
+
+@pytest.fixture
+def seeded(db_path: Path) -> Path:
+    seed_store(db_path, SHIPPED, make_articles(300, seed=3))
+    return db_path
+
+
+def test_after_seeding_stances_retag_and_a_second_run(seeded: Path) -> None:
+    assert_summaries_match(seeded, SHIPPED)
+    catalogue = store.load_catalogue(store.connect(seeded, read_only=True))
+    seed_stances(seeded, catalogue)
+    assert_summaries_match(seeded, SHIPPED)
+    # A later run retracts some stored articles and adds new ones: facets, years and links change.
+    from support.seed import add_fetch_run
+    stored = make_articles(300, seed=3)
+    moved = [dataclasses.replace(article, pub_year=1999) for article in stored[10:20]]
+    add_fetch_run(seeded, SHIPPED, make_articles(40, seed=4),
+                  changed=[retracted_copy(article) for article in stored[:10]] + moved)
+    assert_summaries_match(seeded, SHIPPED)
+    connection = store.connect(seeded)
+    try:
+        retag.refresh_tags(connection, SHIPPED, all_articles=True)
+    finally:
+        connection.close()
+    assert_summaries_match(seeded, SHIPPED)
+
+
+def test_after_unlinks_and_deletions(seeded: Path) -> None:
+    connection = store.connect(seeded)
+    try:
+        pmids = sorted(store.linked_pmids(connection, "serotonin"))
+        with store.transaction(connection):
+            store.unlink_hypothesis(connection, "serotonin", pmids[:5])
+            store.unlink_hypothesis(connection, "fibromyalgia", pmids[5:8])
+            store.delete_articles(connection, pmids[8:12])
+    finally:
+        connection.close()
+    assert_summaries_match(seeded, SHIPPED)
+
+
+def test_a_failed_batch_leaves_the_summaries_as_they_were(seeded: Path) -> None:
+    before = summary_rows(seeded)
+    connection = store.connect(seeded)
+    try:
+        with pytest.raises(RuntimeError), store.transaction(connection):
+            store.save_articles(connection, [retracted_copy(article) for article in make_articles(50, seed=3)],
+                                "pubmed")
+            retag.refresh_tags(connection, SHIPPED, all_articles=True)
+            store.delete_articles(connection, [make_articles(1, seed=3)[0].pmid])
+            raise RuntimeError("the batch fails after its writes")
+        # The next batch on the same connection counts only its own writes.
+        with store.transaction(connection):
+            store.link_hypothesis(connection, "sleep", [article.pmid for article in make_articles(5, seed=3)],
+                                  store.utc_now())
+    finally:
+        connection.close()
+    assert summary_rows(seeded)["summary_by_year"] != before["summary_by_year"]
+    assert_summaries_match(seeded, SHIPPED)
+
+
+def test_a_failed_fold_rolls_back_the_batch(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = summary_rows(seeded)
+    connection = store.connect(seeded)
+
+    def failing_flush(_connection: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store.summaries, "flush", failing_flush)
+    try:
+        with pytest.raises(sqlite3.OperationalError), store.transaction(connection):
+            store.unlink_hypothesis(connection, "fibromyalgia", sorted(store.linked_pmids(connection, "fibromyalgia")))
+    finally:
+        connection.close()
+    assert summary_rows(seeded) == before
+    with store.reading(seeded) as reader:
+        assert reader.execute("SELECT count(*) FROM hypothesis_articles WHERE hypothesis_id = 'fibromyalgia'"
+                              ).fetchone()[0] == 300
+
+
+def test_after_an_import(db_path: Path) -> None:
+    connection = store.connect(db_path)
+    try:
+        import_files(connection, [FIXTURES / "medline_fibromyalgia.txt", FIXTURES / "import_fibromyalgia.xml"],
+                     SHIPPED)
+    finally:
+        connection.close()
+    assert_summaries_match(db_path, SHIPPED)
+    with store.reading(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM evidence_pairs").fetchone()[0] > 0
+
+
+def test_after_fetches(tmp_path: Path) -> None:
+    with EutilsStandin(rate_limit=False) as server:
+        seed_corpus(server, range(1000, 1040), set(range(1000, 1040, 3)), set(range(1001, 1040, 4)))
+        settings = make_settings(tmp_path, server.base_url)
+        for serotonin in (set(range(1000, 1040, 3)), set(range(1000, 1020, 3))):
+            server.set_query("fibromyalgia[tiab] AND serotonin[tiab]", serotonin)
+            client = EutilsClient(settings, sleep=lambda _delay_s: None)
+            try:
+                assert run_fetch(settings, client=client).status == "succeeded"
+            finally:
+                client.close()
+            assert_summaries_match(settings.db_path, settings.hypotheses)
+
+
+def test_a_migration_fills_the_summaries_of_an_older_store(seeded: Path, tmp_path: Path) -> None:
+    expected = summary_rows(seeded)
+    older = tmp_path / "older.sqlite"
+    connection = sqlite3.connect(older, isolation_level=None)
+    version = MIGRATIONS.index(store.summaries.MIGRATION)
+    for number in range(version):
+        for statement in _split_statements(MIGRATIONS[number]):
+            connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {version}")
+    connection.execute("ATTACH ? AS seeded", (str(seeded),))
+    for table in ("articles", "article_sources", "hypothesis_articles", "tags", "article_facets", "stances",
+                  "fetch_runs", "run_articles"):
+        connection.execute(f"INSERT INTO {table} SELECT * FROM seeded.{table}")
+    connection.execute("DETACH seeded")
+    connection.close()
+    store.connect(older).close()
+    assert summary_rows(older) == expected
+    assert_summaries_match(older, SHIPPED)
+
+
+def test_emerging_ranks_the_same_from_the_stores_reduced_read(seeded: Path) -> None:
+    connection = store.connect(seeded)
+    try:
+        # Some retracted and some of unknown year: the reduced read must leave out what the analysis leaves out.
+        with store.transaction(connection):
+            store.save_articles(connection, [retracted_copy(article) for article in make_articles(30, seed=3)],
+                                "pubmed")
+        retag.refresh_tags(connection, SHIPPED)
+    finally:
+        connection.close()
+    with store.reading(seeded) as connection:
+        catalogue = store.load_catalogue(connection)
+        reduced = store.load_emerging_frame(connection, "fibromyalgia")
+    assert catalogue["retracted"].any() and catalogue["pub_year"].isna().any()
+    options = {"as_of": 2025, "current_year": 2026, "method": emerging.Method(min_articles=3)}
+    expected = emerging.find_emerging(catalogue, SHIPPED, **options)
+    got = emerging.find_emerging(reduced, SHIPPED, **options)
+    assert len(expected.ranked) > 0
+    pd.testing.assert_frame_equal(got.ranked, expected.ranked)
+    pd.testing.assert_frame_equal(got.yearly, expected.yearly)
+
+
+def test_after_reviews_and_their_undoing(seeded: Path) -> None:
+    with store.reading(seeded) as connection:
+        catalogue = store.load_catalogue(connection)
+    seed_stances(seeded, catalogue)
+    with store.reading(seeded) as connection:
+        pairs = store.load_stance_frame(connection, columns=("stance", "confidence")).head(6)
+    cause_ids = [h.id for h in SHIPPED if not h.baseline]
+    for number, (pmid, hypothesis_id, stance) in enumerate(zip(pairs["pmid"], pairs["hypothesis_id"],
+                                                                 pairs["stance"])):
+        changed = "contradicts" if stance != "contradicts" else "supports"
+        # Two people on the first pair, the later one counting; one person twice on the second.
+        for reviewer, second in (("ana", 0), ("ben", 1)) if number == 0 else (("ana", 0), ("ana", 1)) \
+                if number == 1 else (("ana", 0),):
+            store.record_review(seeded, Review(pmid=int(pmid), hypothesis=hypothesis_id, stance=changed,
+                                               reviewer=reviewer, reviewed_at=f"2026-01-0{1 + second}T00:00:00+00:00"),
+                                cause_ids)
+    assert_summaries_match(seeded, SHIPPED)
+    with store.reading(seeded) as connection:
+        assert connection.execute("SELECT count(*) FROM evidence_pairs WHERE reviewed").fetchone()[0] == 6
+    store.undo_review(seeded, int(pairs["pmid"][1]), pairs["hypothesis_id"][1], "ana")
+    store.undo_review(seeded, int(pairs["pmid"][2]), pairs["hypothesis_id"][2], "ana")
+    assert_summaries_match(seeded, SHIPPED)

@@ -1,0 +1,265 @@
+"""The summaries the Overview and Cause pages draw, kept by the store so that no page reads the catalogue.
+
+Three levels, each a few thousand rows however many articles are stored:
+- `evidence_pairs`: one row per (article, hypothesis it carries) with what is counted about it (source, year,
+  design, species, retracted, stance, evidence kind, hedging, patients): the catalogue's tags reduced to keys;
+- `summary_by_year`: per hypothesis × publication year × design × retracted × stance × confidence, the articles,
+  the patients studied and how many stated a sample size (the charts over time, the per-1,000 denominators);
+- `summary_by_kind`: per hypothesis × design × species × retracted × stance × confidence × evidence kind ×
+  hedging × reviewed, the same counts without the year (the Cause page's breakdowns and stance counts);
+- `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes);
+- `summary_findings`: per hypothesis × publication year × design × retracted × stance × confidence × evidence
+  kind × hedging × reviewed, the same counts (the Overview's evidence table and its share over time);
+- `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
+  `article_mesh`, each article's descriptors as last counted.
+
+A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
+every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
+The stance is the one every count reads: a person's review where there is one (`store.load_stance_frame`).
+
+Triggers on the tables they derive from (articles, hypothesis links, tags, facets, stances) note the PMIDs a
+write touches in `summary_dirty`; `flush` (which `transaction()` runs before every COMMIT) subtracts those
+articles' old pairs from the summaries, derives their pairs again and adds them. So the summaries change in the
+transaction that changed what they count, and a batch that rolls back leaves both as they were.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+from tracker.vocabulary import HIGH_LEVEL_DESIGNS
+
+# Each summary: its table, its key columns (from evidence_pairs) and its sums.
+_SUMMARIES = {
+    "summary_by_year": (("hypothesis_id", "pub_year", "design", "retracted", "stance", "confidence"),
+                        ("articles", "patients", "with_size")),
+    "summary_by_kind": (("hypothesis_id", "design", "species", "retracted", "stance", "confidence", "evidence_kind",
+                         "hedged", "reviewed"), ("articles", "patients", "with_size")),
+    "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
+    "summary_findings": (("hypothesis_id", "pub_year", "design", "retracted", "stance", "confidence", "evidence_kind",
+                          "hedged", "reviewed"), ("articles", "patients", "with_size")),
+}
+# The type of every column of a summary.
+_COLUMN_TYPES = {"hypothesis_id": "TEXT", "source": "TEXT", "pub_year": "INTEGER", "design": "TEXT",
+                 "species": "TEXT", "retracted": "INTEGER", "stance": "TEXT", "confidence": "TEXT", "evidence_kind": "TEXT",
+                 "hedged": "INTEGER", "reviewed": "INTEGER", "articles": "INTEGER", "patients": "INTEGER", "with_size": "INTEGER"}
+_SUMMARY_TABLES = "\n    ".join(
+    f"CREATE TABLE {table} ({', '.join(f'{column} {_COLUMN_TYPES[column]} NOT NULL' for column in (*keys, *sums))}, "
+    f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID;"
+    for table, (keys, sums) in _SUMMARIES.items())
+# The writes that change what an article counts as: (table, event, the rows whose PMID is noted).
+_TRACKED_WRITES = (
+    ("articles", "INSERT", "NEW"), ("articles", "UPDATE OF pub_year, mesh", "NEW"), ("articles", "DELETE", "OLD"),
+    ("hypothesis_articles", "INSERT", "NEW"), ("hypothesis_articles", "DELETE", "OLD"),
+    *((table, event, rows) for table in ("tags", "article_facets", "stances", "reviews")
+      for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW OLD"), ("DELETE", "OLD"))),
+)
+_TRIGGERS = "\n    ".join(
+    f"CREATE TRIGGER summary_{table}_{event.split()[0].lower()} AFTER {event} ON {table} BEGIN "
+    f"INSERT OR IGNORE INTO summary_dirty VALUES {', '.join(f'({row}.pmid)' for row in rows.split())}; END;"
+    for table, event, rows in _TRACKED_WRITES)
+
+# The migration that creates the tables and fills them for an existing store (every article marked dirty; the
+# COMMIT's flush derives them all).
+MIGRATION = """
+    CREATE TABLE evidence_pairs (
+        pmid INTEGER NOT NULL,
+        hypothesis_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        pub_year INTEGER NOT NULL,
+        design TEXT NOT NULL,
+        species TEXT NOT NULL,
+        retracted INTEGER NOT NULL,
+        stance TEXT NOT NULL,
+        confidence TEXT NOT NULL,
+        evidence_kind TEXT NOT NULL,
+        hedged INTEGER NOT NULL,
+        reviewed INTEGER NOT NULL,
+        n_patients INTEGER,
+        PRIMARY KEY (pmid, hypothesis_id)
+    ) WITHOUT ROWID;
+    -- A cause's articles in the export's order: its newest ones are the first few entries.
+    CREATE INDEX evidence_pairs_newest ON evidence_pairs (hypothesis_id, pub_year = -1, pub_year DESC, pmid DESC);
+    {summary_tables}
+    CREATE TABLE article_mesh (pmid INTEGER NOT NULL, descriptor TEXT NOT NULL, PRIMARY KEY (pmid, descriptor))
+        WITHOUT ROWID;
+    CREATE TABLE summary_mesh (hypothesis_id TEXT NOT NULL, retracted INTEGER NOT NULL, descriptor TEXT NOT NULL,
+        articles INTEGER NOT NULL, PRIMARY KEY (hypothesis_id, retracted, descriptor)) WITHOUT ROWID;
+    CREATE TABLE summary_dirty (pmid INTEGER PRIMARY KEY);
+    {triggers}
+    INSERT INTO summary_dirty SELECT pmid FROM articles;
+""".replace("{summary_tables}", _SUMMARY_TABLES).replace("{triggers}", _TRIGGERS)
+
+_SUMS = {"articles": "count(*)", "patients": "coalesce(sum(n_patients), 0)", "with_size": "count(n_patients)"}
+_DIRTY = "pmid IN (SELECT pmid FROM summary_dirty)"
+
+# The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
+# read with high confidence, where the pair has a machine reading (`reviews.apply_reviews`); elsewhere it is parked.
+_COUNTED_REVIEWS = f"""
+    SELECT pmid, hypothesis_id, stance FROM (
+        SELECT pmid, hypothesis_id, stance, row_number() OVER (
+            PARTITION BY pmid, hypothesis_id ORDER BY reviewed_at DESC, reviewer DESC) AS newest
+        FROM reviews WHERE {_DIRTY})
+    WHERE newest = 1
+"""
+
+# An article carries a hypothesis when PubMed's query for it returned the article (a link) or its text mentions
+# it (a text tag): the catalogue's rule (store.load_catalogue), in SQL.
+_DERIVE_PAIRS = f"""
+    INSERT INTO evidence_pairs
+    SELECT c.pmid, c.hypothesis_id,
+           CASE WHEN max(c.query) AND max(c.text) THEN 'query+text' WHEN max(c.text) THEN 'text' ELSE 'query' END,
+           coalesce(a.pub_year, -1), coalesce(f.design, 'other'), coalesce(f.species, 'unknown'),
+           coalesce(f.retracted, 0), coalesce(r.stance, s.stance, ''),
+           CASE WHEN r.stance IS NOT NULL THEN 'high' ELSE coalesce(s.confidence, '') END,
+           coalesce(s.evidence_kind, ''), coalesce(s.hedged, 0), r.stance IS NOT NULL, s.n_patients
+    FROM (SELECT pmid, hypothesis_id, 1 AS query, 0 AS text FROM hypothesis_articles WHERE {_DIRTY}
+          UNION ALL
+          SELECT pmid, hypothesis_id, 0, 1 FROM tags WHERE source IN ('text', 'query+text') AND {_DIRTY}) c
+    JOIN articles a ON a.pmid = c.pmid
+    LEFT JOIN article_facets f ON f.pmid = c.pmid
+    LEFT JOIN stances s ON s.pmid = c.pmid AND s.hypothesis_id = c.hypothesis_id
+    LEFT JOIN ({_COUNTED_REVIEWS}) r ON r.pmid = s.pmid AND r.hypothesis_id = s.hypothesis_id
+    GROUP BY c.pmid, c.hypothesis_id
+"""
+
+
+def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
+    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs, and their MeSH headings, to every summary."""
+    connection.execute(
+        f"INSERT INTO summary_mesh (hypothesis_id, retracted, descriptor, articles) "
+        f"SELECT p.hypothesis_id, p.retracted, m.descriptor, {sign} * count(*) FROM evidence_pairs p "
+        f"JOIN article_mesh m ON m.pmid = p.pmid WHERE p.{_DIRTY} GROUP BY p.hypothesis_id, p.retracted, m.descriptor "
+        "ON CONFLICT (hypothesis_id, retracted, descriptor) DO UPDATE SET articles = articles + excluded.articles")
+    if sign < 0:
+        connection.execute("DELETE FROM summary_mesh WHERE articles = 0")
+    for table, (keys, sums) in _SUMMARIES.items():
+        key_list = ", ".join(keys)
+        connection.execute(
+            f"INSERT INTO {table} ({key_list}, {', '.join(sums)}) "
+            f"SELECT {key_list}, {', '.join(f'{sign} * {_SUMS[name]}' for name in sums)} FROM evidence_pairs "
+            f"WHERE {_DIRTY} GROUP BY {key_list} "
+            f"ON CONFLICT ({key_list}) DO UPDATE SET "
+            + ", ".join(f"{name} = {name} + excluded.{name}" for name in sums))
+        if sign < 0:
+            connection.execute(f"DELETE FROM {table} WHERE articles = 0")
+
+
+def flush(connection: sqlite3.Connection) -> None:
+    """Bring the summaries up to date with the writes of the open transaction (what `transaction()` runs last)."""
+    if connection.execute("SELECT 1 FROM summary_dirty LIMIT 1").fetchone() is None:
+        return
+    _add_dirty_pairs(connection, -1)
+    connection.execute(f"DELETE FROM evidence_pairs WHERE {_DIRTY}")
+    connection.execute(f"DELETE FROM article_mesh WHERE {_DIRTY}")
+    connection.execute(_DERIVE_PAIRS)
+    # Each article's headings as they are now: what is subtracted when it changes next.
+    connection.execute(
+        "INSERT OR IGNORE INTO article_mesh (pmid, descriptor) SELECT a.pmid, json_extract(m.value, '$.descriptor') "
+        f"FROM articles a, json_each(a.mesh) m WHERE a.{_DIRTY} AND json_extract(m.value, '$.descriptor') IS NOT NULL")
+    _add_dirty_pairs(connection, 1)
+    connection.execute("DELETE FROM summary_dirty")
+
+
+def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
+    keys, sums = _SUMMARIES[table]
+    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table}", connection)
+    if "retracted" in frame:
+        frame["retracted"] = frame["retracted"].astype(bool)
+    if "hedged" in frame:
+        frame["hedged"] = frame["hedged"].astype(bool)
+    if "pub_year" in frame:
+        frame["pub_year"] = frame["pub_year"].astype("Int64").mask(frame["pub_year"] < 0)
+    return frame
+
+
+def load_summaries(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
+    """The three summaries as frames, keyed "by_year", "by_kind" and "by_source", read in one snapshot.
+
+    pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
+    bools.
+    """
+    return {table.removeprefix("summary_"): _read(connection, table) for table in _SUMMARIES}
+
+
+def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bool = False) -> pd.DataFrame:
+    """`evidence.finding_counts` of the stored stance rows, from `summary_findings`: per FINDING_KEYS (hypothesis_id,
+    year, high_level, stance, confidence, evidence_kind, hedged, reviewed) the articles, patients and with_size.
+
+    Pairs the stance reader has not read are left out; a stance row without a kind of evidence counts as "other",
+    year is <NA> where unknown.
+    """
+    high_level = ", ".join("?" * len(HIGH_LEVEL_DESIGNS))
+    frame = pd.read_sql_query(
+        f"SELECT hypothesis_id, nullif(pub_year, -1) AS year, design IN ({high_level}) AS high_level, stance, "
+        "confidence, CASE evidence_kind WHEN '' THEN 'other' ELSE evidence_kind END AS evidence_kind, hedged, "
+        "reviewed, sum(articles) AS articles, sum(patients) AS patients, sum(with_size) AS with_size "
+        "FROM summary_findings WHERE stance != '' AND (? OR retracted = 0) "
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 "
+        # The order of pandas' groupby: unknown years after the known ones.
+        "ORDER BY hypothesis_id, year IS NULL, year, high_level, stance, confidence, evidence_kind, hedged, reviewed",
+        connection, params=[*HIGH_LEVEL_DESIGNS, int(include_retracted)])
+    for name in ("high_level", "hedged", "reviewed"):
+        frame[name] = frame[name].astype(bool)
+    frame["year"] = frame["year"].astype("Int64")
+    return frame.astype({"articles": "int64", "patients": "int64", "with_size": "int64"})
+
+
+def count_articles(connection: sqlite3.Connection) -> int:
+    """How many articles the store holds."""
+    return connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def count_retracted(connection: sqlite3.Connection) -> int:
+    """How many of the stored articles are retracted."""
+    return connection.execute("SELECT count(*) FROM article_facets WHERE retracted = 1").fetchone()[0]
+
+
+def top_mesh(connection: sqlite3.Connection, hypothesis_id: str, include_retracted: bool, left_out: list[str],
+             limit: int) -> pd.DataFrame:
+    """The MeSH descriptors most often indexed on one hypothesis' articles, `left_out` excluded: mesh_term,
+    articles; ties by name."""
+    marks = ", ".join("?" * len(left_out)) or "NULL"
+    frame = pd.read_sql_query(
+        "SELECT descriptor AS mesh_term, sum(articles) AS articles FROM summary_mesh "
+        f"WHERE hypothesis_id = ? AND (? OR retracted = 0) AND descriptor NOT IN ({marks}) "
+        "GROUP BY descriptor ORDER BY articles DESC, descriptor LIMIT ?",
+        connection, params=[hypothesis_id, int(include_retracted), *left_out, limit])
+    frame["articles"] = frame["articles"].astype("int64")
+    return frame
+
+
+
+def newest_pmids(connection: sqlite3.Connection, hypothesis_id: str, include_retracted: bool, limit: int) -> list[int]:
+    """One hypothesis' newest articles in the export's order: newest year first, unknown years last, then PMID
+    descending."""
+    return [row[0] for row in connection.execute(
+        "SELECT pmid FROM evidence_pairs WHERE hypothesis_id = ? AND (? OR retracted = 0) "
+        "ORDER BY pub_year = -1, pub_year DESC, pmid DESC LIMIT ?", (hypothesis_id, int(include_retracted), limit))]
+
+
+def load_emerging_frame(connection: sqlite3.Connection, baseline_id: str | None) -> pd.DataFrame:
+    """What the emerging analysis counts, and only that: the baseline's articles (every article without a
+    baseline) not retracted and of known year, with pmid, pub_year, entry_date, title, abstract, and mesh,
+    keywords and chemicals as their stored JSON's UTF-8 bytes; hypotheses holds [baseline_id] and retracted
+    False, as `emerging.baseline_articles` reads them. Ordered by PMID."""
+    carried = ("" if baseline_id is None else
+               "AND EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid AND p.hypothesis_id = ?)")
+    cursor = connection.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(
+        "SELECT a.pmid, a.pub_year, a.entry_date, a.title, a.abstract, CAST(a.mesh AS BLOB), "
+        "CAST(a.keywords AS BLOB), CAST(a.chemicals AS BLOB) FROM articles a "
+        "LEFT JOIN article_facets f ON f.pmid = a.pmid "
+        f"WHERE a.pub_year IS NOT NULL AND coalesce(f.retracted, 0) = 0 {carried} ORDER BY a.pmid",
+        () if baseline_id is None else (baseline_id,)).fetchall()
+    frame = pd.DataFrame(rows, columns=["pmid", "pub_year", "entry_date", "title", "abstract", "mesh", "keywords",
+                                        "chemicals"])
+    frame["pmid"] = frame["pmid"].astype("int64")
+    frame["pub_year"] = frame["pub_year"].astype("Int64")
+    carried_ids = [] if baseline_id is None else [baseline_id]
+    frame["hypotheses"] = pd.Series([carried_ids] * len(frame), index=frame.index, dtype=object)
+    frame["retracted"] = False
+    return frame
