@@ -808,7 +808,7 @@ def test_the_last_successful_fetch_shows_behind_many_failed_runs(monkeypatch, tm
 def test_a_long_unbroken_error_text_wraps_inside_the_page(monkeypatch, tmp_path, settings) -> None:
     db_path = tmp_path / "failed.sqlite"
     seed_store(db_path, settings.hypotheses, make_articles(20, seed=5))
-    long_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi?id=" + "1234567," * 30
+    long_url = "https://mirror.example.org/entrez/eutils/efetch.fcgi?id=" + "1234567," * 31
     connection = store.connect(db_path)
     try:
         store.finish_run(connection, store.start_run(connection, full_sync=False), "failed",
