@@ -43,3 +43,13 @@ def test_sample_sizes_reads_patients_beside_controls_and_keeps_the_controls() ->
     # the stance reader's own forms still read as before
     assert sample_sizes("74 women with fibromyalgia and 30 healthy controls") == (74, 30)
     assert sample_sizes("FM patients (n = 25) were scanned.") == (25, None)
+
+
+@pytest.mark.parametrize(("text", "sizes"), [
+    ("We studied 56 FMS patients and 34 healthy controls.", (56, 34)),
+    ("Twelve FM patients and 12 age-matched controls were scanned.", (12, 12)),
+    ("Thirty women with FM were compared with 28 pain-free women.", (30, 28)),
+])
+def test_the_controls_are_the_count_before_the_control_words_not_the_patients_before_them(
+        text: str, sizes: tuple[int, int]) -> None:
+    assert sample_sizes(text) == sizes

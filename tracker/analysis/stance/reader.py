@@ -60,7 +60,7 @@ from tracker.analysis.tagging import Rules, normalised_text
 
 # Bump when a cue, the splitter or the reading rules in this module change: every stored stance then counts as
 # made by other rules, and the next fetch or `tracker retag` reads it again.
-STANCE_RULES_VERSION = "2026-12-06.2"
+STANCE_RULES_VERSION = "2026-12-06.3"
 
 STANCE_COLUMNS: tuple[str, ...] = ("pmid", "hypothesis_id", "stance", "evidence_kind", "hedged", "section",
                                    "sentence", "cue", "n_patients", "n_controls", "confidence", "confidence_reason")

@@ -31,7 +31,9 @@ _PATIENT_PATTERNS = (
     re.compile(_FM + r"\s*(?:(?:\w+\s+)?" + _PEOPLE + r"\s*)?[(\[]\s*n\s*=\s*(\d+)", re.IGNORECASE),
 )
 _CONTROL_PATTERNS = (
-    re.compile(_COUNT + r"\s+(?:\w+[\s-]+){0,4}?(?:healthy|pain-free|control|controls|non-fibromyalgia)\b"
+    # The words between a count and "controls" hold no other count: in "56 FM patients and 34 healthy controls"
+    # the controls are the 34.
+    re.compile(_COUNT + r"\s+(?:[^\W\d]+[\s-]+){0,4}?(?:healthy|pain-free|control|controls|non-fibromyalgia)\b"
                r"(?:\s+(?:controls?|subjects|participants|individuals|women|men|volunteers|people|adults))?",
                re.IGNORECASE),
     re.compile(r"(?:healthy\s+)?controls?\s*(?:\w+\s*)?[(\[]\s*n\s*=\s*(\d+)", re.IGNORECASE),
