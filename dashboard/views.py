@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -470,6 +470,8 @@ def draw_runs(runs: pd.DataFrame) -> None:
         "Error": runs["error"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
+    _draw_errors_in_full([f"Run {run_id} ({status})" for run_id, status in zip(runs["id"], runs["status"])],
+                         runs["error"])
 
 
 def draw_run_log(run_log: pd.DataFrame, labels: Mapping[str, str]) -> None:
@@ -485,6 +487,16 @@ def draw_run_log(run_log: pd.DataFrame, labels: Mapping[str, str]) -> None:
         "Error": run_log["error"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
+    _draw_errors_in_full(shown["Cause"], run_log["error"])
+
+
+def _draw_errors_in_full(names: Iterable[str], errors: pd.Series) -> None:
+    """Each error as wrapped text under its table: a table cell cuts a long message off at the column's width,
+    and the fix a message names is at its end."""
+    lines = [f"- **{escape_text(str(name))}**: {escape_text(str(error))}"
+             for name, error in zip(names, errors) if isinstance(error, str) and error]
+    if lines:
+        st.markdown("\n".join(lines), unsafe_allow_html=True)
 
 
 def draw_sync_states(sync_states: pd.DataFrame, hypotheses: Sequence[Hypothesis]) -> None:

@@ -658,6 +658,25 @@ def test_the_status_page_lists_runs_per_cause_lines_and_the_schedule(monkeypatch
     assert "`30 2 * * *`" in app.markdown[-1].value and "America/New_York" in app.markdown[-1].value
 
 
+def test_the_status_page_shows_a_long_error_in_full_and_inert(monkeypatch, tmp_path, settings) -> None:
+    db_path = tmp_path / "errors.sqlite"
+    # The fix is at the end of the message, past any table column's width; markup in it must show as typed.
+    error = ("PubMed answered 429 Too Many Requests for <b>every</b> retry of esearch window 2019-01-01..2019-12-31 "
+             "[details](http://example.invalid) after 5 attempts; set NCBI_API_KEY or wait an hour, then run "
+             "`tracker fetch` again")
+    seed_store(db_path, settings.hypotheses, make_articles(20, seed=3))
+    connection = store.connect(db_path)
+    run_id = store.start_run(connection, full_sync=True)
+    store.record_run_hypothesis(connection, run_id, "sleep", "failed", error=error)
+    store.finish_run(connection, run_id, "failed", error)
+    connection.close()
+    app = run_app(monkeypatch, db_path, "Fetch status")
+    listed = [block.value for block in app.markdown if "Run " + str(run_id) in block.value or "**" in block.value]
+    shown = [markup.escape_text(error) in text for text in listed]
+    assert shown.count(True) == 2, listed  # under the runs table and under the per-cause lines
+    assert not any("<b>" in text or "](http" in text for text in listed)
+
+
 @pytest.mark.parametrize(("status_rows", "expected"), [
     ([{"hypothesis_id": "sleep", "pubmed_count": 12, "stored_count": 12}], [("sleep", 12, 12, True)]),
     ([{"hypothesis_id": "sleep", "pubmed_count": 12, "stored_count": 10}], [("sleep", 12, 10, False)]),
