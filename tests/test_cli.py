@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,17 @@ def test_unknown_command_is_bad_usage() -> None:
     result = CliRunner().invoke(cli, ["fecth"])
     assert result.exit_code == 2
     assert "No such command 'fecth'" in result.output
+
+
+def test_a_usage_error_names_the_help_command_as_it_can_be_typed_here(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "tracker"
+    # The environment is not activated: the shell would not find a bare `tracker`.
+    path = os.pathsep.join(part for part in os.environ.get("PATH", "").split(os.pathsep)
+                           if Path(part).resolve() != script.parent.resolve())
+    result = subprocess.run([sys.executable, "-m", "tracker", "export", "--format", "xls"], cwd=tmp_path,
+                            env={**os.environ, "PATH": path}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"Try '{script} export --help' for help." in result.stderr
 
 
 def test_status_of_a_missing_store_says_how_to_create_it(tmp_path: Path) -> None:

@@ -1045,7 +1045,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="tracker")
+    # Usage errors end "Try '<prog> export --help'": name the tracker as it can be typed here.
+    cli(prog_name=tracker_command())
 
 
 # The review commands live in their own module, which takes this one's options and helpers: import it through here.
