@@ -9,22 +9,18 @@ stored sentence is escaped where shown; a selectbox shows its options as plain t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, markup, views
+from dashboard.context import Context
 from tracker import store
 from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, article_sentences, check_review, check_reviewer,
                                       normalised_text, utc_timestamp)
 from tracker.errors import ConfigError, TrackerError
 from tracker.models import STANCES
 from tracker.vocabulary import STANCE_BADGES
-
-if TYPE_CHECKING:
-    # Only for annotations: the context draws the article view, which draws these controls.
-    from dashboard.context import Context
 
 REVIEWER_KEY = "reviewer_name"
 _SAVED_KEY = "_review_saved"

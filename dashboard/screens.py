@@ -14,7 +14,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import loaders, markup, views
-from dashboard.context import Context, selected_rows
+from dashboard.article_view import selected_rows
+from dashboard.context import Context
 from dashboard.pages.cause import cause_page
 from dashboard.pages.citations import citations_page
 from dashboard.pages.citations import ANY_CONFIDENCE

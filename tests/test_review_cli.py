@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from support.reviewed import PAIRED, SEROTONIN_SENTENCE, SHIPPED, SLEEP, read_reviews
 from support.seed import seed_store
 
-from tracker import cli as cli_module
+from tracker import cli_options
 from tracker import store
 from tracker.analysis.reviews import REVIEW_FIELDS
 from tracker.cli import cli
@@ -44,7 +44,7 @@ def _file(tmp_path: Path, *rows: str, name: str = "reviews.csv") -> Path:
 
 def test_set_takes_the_reviewer_from_the_environment_and_the_time_from_the_clock(
         seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_module, "current_time", lambda: datetime(2026, 12, 1, 9, 30, 5, 123, timezone.utc))
+    monkeypatch.setattr(cli_options, "current_time", lambda: datetime(2026, 12, 1, 9, 30, 5, 123, timezone.utc))
     result = _run(seeded, "review", "set", str(PAIRED.pmid), "serotonin", "supports", "--note", "dose matters",
                   env={"TRACKER_REVIEWER": "ana"})
     assert (result.exit_code, result.output) == (0, "reviewed PMID 32000001 for serotonin: supports (by ana at "
