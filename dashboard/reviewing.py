@@ -1,5 +1,5 @@
-"""Reviewing stances in the dashboard, what the pages share: the reviewer's name, the one write (through
-`store.record_review` and `store.undo_review`), the review controls of the article view, the Overview's agreement.
+"""Reviewing stances in the dashboard, what the pages share: the reviewer's name, the one write (a review or an undo,
+through `store.write_review`), the review controls of the article view, the Overview's agreement.
 
 The dashboard writes nothing but reviews: short transactions that wait at most a second for a fetch's batch, then
 say "try again" on the page, so a click is never lost silently. Every text a person typed (name, note) and every
@@ -16,8 +16,8 @@ import streamlit as st
 from dashboard import loaders, markup, views
 from dashboard.context import Context
 from tracker import store
-from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, article_sentences, check_review, check_reviewer,
-                                      normalised_text, utc_timestamp)
+from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, ReviewUndo, article_sentences, check_review,
+                                      check_reviewer, normalised_text, utc_timestamp)
 from tracker.errors import ConfigError, TrackerError
 from tracker.models import STANCES
 from tracker.vocabulary import STANCE_BADGES
@@ -61,29 +61,33 @@ def flash_saved() -> None:
 
 
 def save_review(context: Context, pmid: int, cause_id: str, stance: str, sentence: str = "", note: str = "") -> None:
-    """Store one review through the store's one writing function; a refusal or a busy store is shown, not lost."""
-    name = reviewer(context)
+    """Store one review; a refusal or a busy store is shown, not lost."""
     try:
-        review = check_review(Review(pmid=int(pmid), hypothesis=cause_id, stance=stance, reviewer=name or "",
-                                     reviewed_at=utc_timestamp(context.now), sentence=sentence, note=note),
-                              f"review of PMID {pmid}")
-        store.record_review(context.settings.db_path, review, [c.id for c in context.causes])
-    except TrackerError as error:
+        review = check_review(Review(pmid=int(pmid), hypothesis=cause_id, stance=stance,
+                                     reviewer=reviewer(context) or "", reviewed_at=utc_timestamp(context.now),
+                                     sentence=sentence, note=note), f"review of PMID {pmid}")
+    except ConfigError as error:
         views.draw_store_error(markup.escape_text(str(error)))
         return
-    st.session_state[_SAVED_KEY] = (f"Saved: PMID {int(pmid)}, {context.labels.get(cause_id, cause_id)}, "
-                                    f"{STANCE_BADGES[stance].lower()}.")
-    st.rerun()
+    _write(context, review, f"Saved: PMID {int(pmid)}, {context.labels.get(cause_id, cause_id)}, "
+                            f"{STANCE_BADGES[stance].lower()}.")
 
 
 def _undo(context: Context, pmid: int, cause_id: str) -> None:
+    _write(context, ReviewUndo(pmid=int(pmid), hypothesis=cause_id, reviewer=reviewer(context) or ""),
+           f"Undone: your review of PMID {int(pmid)}.")
+
+
+def _write(context: Context, change: Review | ReviewUndo, saved: str) -> None:
+    """The dashboard's one write, `store.write_review`: a busy store or a refusal is shown on the page (the click
+    is not lost silently); a write that changed something is said after the rerun."""
     try:
-        undone = store.undo_review(context.settings.db_path, int(pmid), cause_id, reviewer(context) or "")
+        written = store.write_review(context.settings.db_path, change, [c.id for c in context.causes])
     except TrackerError as error:
         views.draw_store_error(markup.escape_text(str(error)))
         return
-    if undone is not None:
-        st.session_state[_SAVED_KEY] = f"Undone: your review of PMID {int(pmid)}."
+    if written is not None:
+        st.session_state[_SAVED_KEY] = saved
     st.rerun()
 
 

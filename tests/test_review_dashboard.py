@@ -3,6 +3,7 @@ Overview's agreement, counts that follow a review, escaped notes, a busy store."
 
 from __future__ import annotations
 
+import ast
 import re
 import sqlite3
 from pathlib import Path
@@ -16,7 +17,8 @@ from dashboard import markup
 from tracker import store
 from tracker.analysis.reviews import Review
 
-APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+APP_PATH = PROJECT_DIR / "dashboard" / "app.py"
 TIMEOUT_S = 60
 PAIR = f"{PAIRED.pmid}_serotonin"
 HOSTILE_NOTE = "<img src=x onerror=alert(1)> :red[loud] **bold** [link](http://evil.example/)"
@@ -117,7 +119,7 @@ def test_the_overview_shows_agreement_per_cause_once_pairs_are_reviewed(monkeypa
     assert any(c.value.startswith("No pair has been reviewed yet") for c in app.caption)
     for stance, reviewer, at in (("contradicts", "ana", "2026-12-01T09:00:00+00:00"),
                                  ("supports", "bo", "2026-12-02T09:00:00+00:00")):
-        store.record_review(seeded, Review(PAIRED.pmid, "serotonin", stance, reviewer, at), CAUSES)
+        store.write_review(seeded, Review(PAIRED.pmid, "serotonin", stance, reviewer, at), CAUSES)
     app = _app(monkeypatch, seeded)
     [table] = [frame.value for frame in app.dataframe if "Reviewed pairs" in frame.value.columns]
     assert table.to_dict("records") == [{"Cause": "Serotonin", "Reviewed pairs": 1, "Kept the machine's stance": 0.0,
@@ -143,3 +145,56 @@ def test_a_click_on_a_busy_store_says_try_again_and_saves_nothing(monkeypatch, s
 def test_a_reviewer_name_from_the_environment_is_checked(monkeypatch, seeded) -> None:
     app = _app(monkeypatch, seeded, reviewer="ana\x1b[31m")
     assert [e.value for e in app.error][0].startswith("TRACKER_REVIEWER: the reviewer name")
+
+
+# An SQL statement that changes the store, in a string of a store function.
+_SQL_WRITE = re.compile(r"\b(?:INSERT|REPLACE\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE|DROP|ALTER)\b")
+
+
+def _store_functions() -> dict[str, tuple[bool, set[str]]]:
+    """Each function of tracker/store/: whether a string in it is an SQL write, and the names it calls."""
+    functions: dict[str, tuple[bool, set[str]]] = {}
+    for path in (PROJECT_DIR / "tracker" / "store").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            texts = ["".join(part.value for part in inner.values if isinstance(part, ast.Constant))
+                     if isinstance(inner, ast.JoinedStr) else inner.value
+                     for inner in ast.walk(node) if isinstance(inner, ast.JoinedStr)
+                     or (isinstance(inner, ast.Constant) and isinstance(inner.value, str))]
+            calls = {inner.func.id if isinstance(inner.func, ast.Name) else inner.func.attr
+                     for inner in ast.walk(node) if isinstance(inner, ast.Call)
+                     and isinstance(inner.func, (ast.Name, ast.Attribute))}
+            writes, called = functions.get(node.name, (False, set()))
+            functions[node.name] = (writes or any(_SQL_WRITE.search(text) for text in texts), called | calls)
+    return functions
+
+
+def _writes(name: str, functions: dict[str, tuple[bool, set[str]]], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether the store function writes, itself or through a store function it calls."""
+    if name not in functions or name in seen:
+        return False
+    writes, called = functions[name]
+    return writes or any(_writes(other, functions, seen | {name}) for other in called)
+
+
+def _store_names_the_dashboard_uses() -> set[str]:
+    names: set[str] = set()
+    for path in (PROJECT_DIR / "dashboard").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "store":
+                names.add(node.attr)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tracker.store"):
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_the_dashboard_writes_through_one_store_function(seeded) -> None:
+    functions = _store_functions()
+    used = _store_names_the_dashboard_uses()
+    assert {"write_review", "reading", "load_stance_frame"} <= used
+    assert _writes("save_reviews", functions) and not _writes("load_stance_frame", functions)
+    # `reading` reaches `connect`, which may migrate a store, but opens it read-only: SQLite refuses any write.
+    with store.reading(seeded) as connection, pytest.raises(sqlite3.OperationalError, match="readonly"):
+        connection.execute("DELETE FROM reviews")
+    assert {name for name in used if _writes(name, functions)} - {"reading"} == {"write_review"}

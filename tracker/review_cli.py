@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from tracker import cli_options, store
-from tracker.analysis.reviews import (REVIEW_COLUMNS, Review, agreement_table, check_review, check_reviewer,
-                                      utc_timestamp)
+from tracker.analysis.reviews import (REVIEW_COLUMNS, Review, ReviewUndo, agreement_table, check_review,
+                                      check_reviewer, utc_timestamp)
 from tracker.cli_options import (command_settings, db_option, hypotheses_option, output_option, text_table,
                                  write_command_output)
 from tracker.errors import StoreError
@@ -51,7 +51,7 @@ def set_command(context: click.Context, pmid: int, hypothesis_id: str, stance: s
                                  reviewer=check_reviewer(reviewer, "--reviewer"),
                                  reviewed_at=utc_timestamp(cli_options.current_time()), sentence=sentence, note=note),
                           f"review of PMID {pmid}")
-    store.record_review(settings.db_path, review, [h.id for h in settings.causes])
+    store.write_review(settings.db_path, review, [h.id for h in settings.causes])
     click.echo(f"reviewed PMID {pmid} for {hypothesis_id}: {stance} (by {review.reviewer} at {review.reviewed_at})")
 
 
@@ -64,7 +64,8 @@ def undo_command(context: click.Context, pmid: int, hypothesis_id: str, reviewer
     """Take back your latest review of a pair: your earlier one, another reviewer's or the machine's counts again."""
     settings = command_settings(context)
     name = check_reviewer(reviewer, "--reviewer")
-    undone = store.undo_review(settings.db_path, pmid, hypothesis_id, name)
+    undone = store.write_review(settings.db_path, ReviewUndo(pmid, hypothesis_id, name),
+                                [h.id for h in settings.causes])
     if undone is None:
         raise click.ClickException(f"{name} has no review of PMID {pmid} for {hypothesis_id}; "
                                    f"`tracker review list` shows the reviews")
