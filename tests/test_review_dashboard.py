@@ -4,6 +4,8 @@ Overview's agreement, counts that follow a review, escaped notes, a busy store."
 from __future__ import annotations
 
 import ast
+import csv
+import io
 import re
 import sqlite3
 from pathlib import Path
@@ -198,3 +200,29 @@ def test_the_dashboard_writes_through_one_store_function(seeded) -> None:
     with store.reading(seeded) as connection, pytest.raises(sqlite3.OperationalError, match="readonly"):
         connection.execute("DELETE FROM reviews")
     assert {name for name in used if _writes(name, functions)} - {"reading"} == {"write_review"}
+
+
+def test_the_citations_download_carries_the_reviewed_stance_as_tracker_export_does(seeded) -> None:
+    from click.testing import CliRunner
+
+    from dashboard import loaders
+    from tracker.cli import cli
+    from tracker.outputs import export
+    from tracker.outputs.selection import Selection
+
+    for stance, reviewer, at in (("supports", "ana", "2026-12-01T09:00:00+00:00"),
+                                 ("mixed", "=bo", "2026-12-02T09:00:00+00:00")):
+        store.write_review(seeded, Review(PAIRED.pmid, "serotonin", stance, reviewer, at), CAUSES)
+    hypothesis_ids = tuple(h.id for h in SHIPPED)
+    state = loaders.read_store_state(seeded, hypothesis_ids)
+    chosen = loaders.article_filter(state, Selection(), hypothesis_ids)
+    # What the download button builds on click.
+    downloaded = export.csv_bytes(loaders.selected_batches(state, chosen, export.detail_columns("csv")),
+                                  cause_ids=CAUSES)
+    exported = CliRunner().invoke(cli, ["export", "--db", str(seeded)])
+    assert exported.exit_code == 0 and downloaded == exported.stdout_bytes
+    rows = list(csv.DictReader(io.StringIO(downloaded.decode("utf-8"), newline="")))
+    [row] = [row for row in rows if row["pmid"] == str(PAIRED.pmid)]
+    assert [row[f"{name}_serotonin"] for name in ("stance", "reviewed", "reviewer", "machine_stance",
+                                                  "review_disputed")] == ["mixed", "true", "'=bo", "contradicts",
+                                                                          "true"]

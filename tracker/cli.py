@@ -510,7 +510,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
         batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
                                               hypothesis_ids=_configured_ids(settings),
                                               details=export.detail_columns(export_format),
-                                              stance_columns=("stance", "confidence"))
+                                              stance_columns=export.STANCE_READ_COLUMNS)
         if export_format == "bibtex":
             # Citation keys are unique across the whole file: BibTeX needs every row at once.
             frames = list(batches)
