@@ -23,6 +23,8 @@ from tracker.models import STANCES
 from tracker.vocabulary import STANCE_BADGES
 
 REVIEWER_KEY = "reviewer_name"
+# The page address's parameter that keeps the name across a reload.
+REVIEWER_PARAM = "reviewer"
 _SAVED_KEY = "_review_saved"
 NO_SENTENCE = ""
 # A sentence in the selectbox is cut to this many characters (the whole sentence is stored).
@@ -30,18 +32,42 @@ _SHOWN_SENTENCE = 140
 
 
 def reviewer(context: Context) -> str | None:
-    """Who reviews: TRACKER_REVIEWER, else the name given once in this browser session."""
+    """Who reviews: TRACKER_REVIEWER, else the name given once in this browser (kept by `keep_reviewer`)."""
     return context.reviewer or st.session_state.get(REVIEWER_KEY)
 
 
+def keep_reviewer(context: Context) -> None:
+    """Keep the name given in this browser across a reload: in the page's address (`?reviewer=NAME`), which
+    only this browser and the dashboard on 127.0.0.1 see (no cookie, nothing stored elsewhere). Each rerun: a
+    name given puts itself in the address, and an address with a name gives it after a reload. A name in the
+    address is checked as a typed one; TRACKER_REVIEWER, when set, is the name and the address is left alone."""
+    if context.reviewer:
+        return
+    name = st.session_state.get(REVIEWER_KEY)
+    in_address = st.query_params.get(REVIEWER_PARAM)
+    if name:
+        if in_address != name:
+            st.query_params[REVIEWER_PARAM] = name
+        return
+    if in_address:
+        try:
+            st.session_state[REVIEWER_KEY] = check_reviewer(in_address, REVIEWER_PARAM)
+        except ConfigError as error:
+            del st.query_params[REVIEWER_PARAM]
+            st.warning(f"This page's address: {markup.escape_markdown(str(error))}", icon=":material/link_off:")
+
+
 def ask_reviewer(context: Context, key: str) -> str | None:
-    """The reviewer's name, asking for it (once per browser session) when TRACKER_REVIEWER is unset."""
+    """The reviewer's name, asking for it (once per browser) when TRACKER_REVIEWER is unset; once given, who
+    reviews is said with a way to change it."""
     name = reviewer(context)
     if name:
+        if not context.reviewer:
+            _draw_reviewer_line(name, key)
         return name
     with st.form(f"reviewer_form_{key}"):
-        typed = st.text_input("Your name, saved with each review you make (asked once per browser session)",
-                              key=f"reviewer_input_{key}", max_chars=80)
+        typed = st.text_input("Your name, saved with each review you make (asked once in this browser: a reload "
+                              "keeps it in the page's address)", key=f"reviewer_input_{key}", max_chars=80)
         chosen = st.form_submit_button("Start reviewing")
     if chosen:
         try:
@@ -49,8 +75,18 @@ def ask_reviewer(context: Context, key: str) -> str | None:
         except ConfigError as error:
             views.draw_store_error(markup.escape_text(str(error)))
             return None
+        st.query_params[REVIEWER_PARAM] = st.session_state[REVIEWER_KEY]
         st.rerun()
     return None
+
+
+def _draw_reviewer_line(name: str, key: str) -> None:
+    shown, change = st.columns([4, 1])
+    shown.caption(f"Reviewing as {markup.escape_text(name)}.", unsafe_allow_html=True)
+    if change.button("Change name", key=f"reviewer_change_{key}", type="tertiary"):
+        st.session_state.pop(REVIEWER_KEY, None)
+        st.query_params.pop(REVIEWER_PARAM, None)
+        st.rerun()
 
 
 def flash_saved() -> None:
@@ -118,8 +154,8 @@ def article_controls(context: Context, article: pd.Series, stances: pd.DataFrame
             name = ask_reviewer(context, f"article_{pmid}")
             if not name:
                 return
-            st.caption(f"Reviewing as {markup.escape_text(name)}. A review counts everywhere from now on: charts, "
-                       "counts, exports; the machine's reading stays beside it.", unsafe_allow_html=True)
+            st.caption("A review counts everywhere from now on: charts, counts, exports; the machine's reading "
+                       "stays beside it.")
             sentences = article_sentences(article["title"], article["abstract_sections"])
             own = loaders.load_pair_reviews(context.state, pmid)
             for row in stances.itertuples(index=False):

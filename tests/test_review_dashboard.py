@@ -226,3 +226,44 @@ def test_the_citations_download_carries_the_reviewed_stance_as_tracker_export_do
     assert [row[f"{name}_serotonin"] for name in ("stance", "reviewed", "reviewer", "machine_stance",
                                                   "review_disputed")] == ["mixed", "true", "'=bo", "contradicts",
                                                                           "true"]
+
+
+def test_a_reload_keeps_the_reviewers_name_through_the_pages_address(monkeypatch, seeded) -> None:
+    name = "ana <b>x</b> :red[y]"
+    app = _app(monkeypatch, seeded, "Review")
+    app.text_input(key="reviewer_input_page").input(name)
+    _button(app, "Start reviewing").click().run()
+    assert app.query_params.get("reviewer") == name
+    # Another page of the same session keeps it in the address.
+    app.sidebar.radio(key="page").set_value("Overview").run()
+    assert app.query_params.get("reviewer") == name
+
+    # A reload: a new session on the same address. No name asked; the name shown escaped, and reviews carry it.
+    reloaded = _app(monkeypatch, seeded, query={"page": "Review", "reviewer": app.query_params["reviewer"]})
+    assert not any(widget.key == "reviewer_input_page" for widget in reloaded.text_input)
+    shown = next(c.value for c in reloaded.caption if c.value.startswith("Reviewing as"))
+    assert shown == f"Reviewing as {markup.escape_text(name)}."
+    pmid = int(re.search(r"PubMed (\d+)", next(m.value for m in reloaded.markdown
+                                                 if m.value.startswith("<h4>"))).group(1))
+    reloaded.button(key=next(button.key for button in reloaded.button
+                             if button.key and button.key.startswith("queue_accept_"))).click().run()
+    assert [(row[0], row[3]) for row in _reviews(seeded)] == [(pmid, name)]
+
+    # "Change name" forgets it, in the session and the address.
+    reloaded.button(key="reviewer_change_page").click().run()
+    assert "reviewer" not in reloaded.query_params
+    assert any(widget.key == "reviewer_input_page" for widget in reloaded.text_input)
+
+
+def test_a_name_in_the_address_is_checked_and_the_environments_name_wins(monkeypatch, seeded) -> None:
+    app = _app(monkeypatch, seeded, query={"page": "Review", "reviewer": "x" * 81})
+    assert [w.value for w in app.warning] == ["This page's address: " + markup.escape_markdown(
+        "reviewer: the reviewer name is 81 characters long; shorten it to at most 80")]
+    assert "reviewer" not in app.query_params
+    assert any(widget.key == "reviewer_input_page" for widget in app.text_input)
+
+    app = _app(monkeypatch, seeded, reviewer="bo", query={"page": "Review", "reviewer": "ana"})
+    assert not any(widget.key == "reviewer_input_page" for widget in app.text_input)
+    app.button(key=next(button.key for button in app.button
+                        if button.key and button.key.startswith("queue_accept_"))).click().run()
+    assert [row[3] for row in _reviews(seeded)] == ["bo"]
