@@ -267,3 +267,45 @@ def test_a_name_in_the_address_is_checked_and_the_environments_name_wins(monkeyp
     app.button(key=next(button.key for button in app.button
                         if button.key and button.key.startswith("queue_accept_"))).click().run()
     assert [row[3] for row in _reviews(seeded)] == ["bo"]
+
+
+def _overview_findings(app: AppTest, cause_id: str) -> dict[str, object]:
+    """The Overview's evidence table for one cause: its count per stance (each with its link) and how many of its
+    findings a person reviewed."""
+    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    row = re.search(rf"<tr>(?:(?!</tr>).)*cause={cause_id}\".*?</tr>", table).group(0)
+    counts = {stance: (int(count), link.replace("&amp;", "&")) for link, stance, count in re.findall(
+        r'<a href="(\?page=Citations[^"]*stances=(\w+)[^"]*)" target="_self">(\d+)</a>', row)}
+    return {"counts": counts, "reviewed": re.search(r"(\d+ of \d+) reviewed by a person", row).group(1)}
+
+
+def test_a_review_moves_the_count_on_every_page(monkeypatch, seeded) -> None:
+    def citations_count(link: str) -> int:
+        query = dict(pair.split("=", 1) for pair in link[1:].split("&"))
+        app = _app(monkeypatch, seeded, query={name: value.replace("%2C", ",") for name, value in query.items()})
+        return int(next(metric.value for metric in app.metric if metric.label == "Matching articles").replace(",", ""))
+
+    overview = _overview_findings(_app(monkeypatch, seeded), "serotonin")
+    cause = _app(monkeypatch, seeded, "Cause")
+    cause.sidebar.selectbox(key="cause").set_value("serotonin").run()
+    before = {"overview": {stance: count for stance, (count, _) in overview["counts"].items()},
+              "cause": _supporting_count(cause), "reviewed": overview["reviewed"]}
+    assert before["overview"]["contradicts"] >= 1  # PAIRED, read as contradicting serotonin
+
+    store.write_review(seeded, Review(PAIRED.pmid, "serotonin", "supports", "ana", "2026-12-01T09:00:00+00:00"),
+                       CAUSES)
+    overview = _overview_findings(_app(monkeypatch, seeded), "serotonin")
+    assert {stance: count for stance, (count, _) in overview["counts"].items()} == {
+        **before["overview"], "contradicts": before["overview"]["contradicts"] - 1,
+        "supports": before["overview"]["supports"] + 1}
+    reviewed, total = map(int, overview["reviewed"].split(" of "))
+    assert (reviewed, f"0 of {total}") == (1, before["reviewed"])
+    cause = _app(monkeypatch, seeded, "Cause")
+    cause.sidebar.selectbox(key="cause").set_value("serotonin").run()
+    assert _supporting_count(cause) == before["cause"] + 1
+    # Each count opens exactly its articles on Citations, the reviewed one among them.
+    for stance, (count, link) in overview["counts"].items():
+        assert citations_count(link) == count, stance
+    review = _app(monkeypatch, seeded, "Review", reviewer="bo")
+    review.sidebar.selectbox(key="review_cause").set_value("serotonin").run()
+    assert review.get("progress")[0].proto.text.startswith("1 of ")
