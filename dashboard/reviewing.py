@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, markup, views
+from dashboard.markup import REVIEWER_PARAM
 from dashboard.context import Context
 from tracker import store
 from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, ReviewUndo, article_sentences, check_review,
@@ -23,8 +24,6 @@ from tracker.models import STANCES
 from tracker.vocabulary import STANCE_BADGES
 
 REVIEWER_KEY = "reviewer_name"
-# The page address's parameter that keeps the name across a reload.
-REVIEWER_PARAM = "reviewer"
 _SAVED_KEY = "_review_saved"
 NO_SENTENCE = ""
 # A sentence in the selectbox is cut to this many characters (the whole sentence is stored).

@@ -34,7 +34,7 @@ _LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "de
                  "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted",
                  "evidence_kinds": "filter_kinds"}
 # Every parameter an address may hold; Streamlit's own (embedding options) are left to Streamlit.
-ADDRESS_NAMES = ("page", "cause", *QUERY_NAMES.values(), "retracted", "hedged", "pmid", reviewing.REVIEWER_PARAM)
+ADDRESS_NAMES = ("page", "cause", *QUERY_NAMES.values(), "retracted", "hedged", "pmid", markup.REVIEWER_PARAM)
 _STREAMLIT_NAMES = ("embed", "embed_options")
 
 
@@ -85,7 +85,7 @@ def _apply_link(settings: Settings) -> None:
     params = st.query_params
     # Keyed on the address, not a flag: the browser keeps its session when the reader follows another link. The
     # reviewer's name is no preset: the page adds it to the address, which must not apply the link again.
-    address = tuple(sorted((name, params[name]) for name in params if name != reviewing.REVIEWER_PARAM))
+    address = tuple(sorted((name, params[name]) for name in params if name != markup.REVIEWER_PARAM))
     if st.session_state.get("_link_applied") == address:
         return
     st.session_state["_link_applied"] = address

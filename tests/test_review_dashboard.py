@@ -309,3 +309,17 @@ def test_a_review_moves_the_count_on_every_page(monkeypatch, seeded) -> None:
     review = _app(monkeypatch, seeded, "Review", reviewer="bo")
     review.sidebar.selectbox(key="review_cause").set_value("serotonin").run()
     assert review.get("progress")[0].proto.text.startswith("1 of ")
+
+
+def test_the_pages_links_keep_the_reviewers_name(monkeypatch, seeded) -> None:
+    """Following a count's link opens a new session: the name must come with it, or it would be asked again."""
+    name = "cy <b>&amp;</b>"
+    app = _app(monkeypatch, seeded, query={"reviewer": name})
+    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    links = re.findall(r'href="(\?page=[^"]*)"', table)
+    assert links and all(link.replace("&amp;", "&").endswith("&reviewer=cy+%3Cb%3E%26amp%3B%3C%2Fb%3E")
+                         for link in links), links[:3]
+    # Without a name in the address, the links are as they were.
+    app = _app(monkeypatch, seeded)
+    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    assert "reviewer=" not in table
