@@ -2,7 +2,7 @@
 
 Baselines in the same run on the same file: the machine's stance rows read alone (what every page read before
 reviews existed), then the one stance read (`store.load_stance_frame`) with no reviews table, and with 1,000 and
-10,000 reviews; `store.record_review`, the dashboard's write, one short transaction each; and the dashboard's
+10,000 reviews; `store.write_review`, the dashboard's write, one short transaction each; and the dashboard's
 Overview (AppTest) rerun from its caches against its rerun after a review, which changes the store's state and so
 reloads what the page reads.
 
@@ -82,9 +82,9 @@ def main() -> None:
         review = Review(reviewed_pmid, "serotonin", STANCES[number % 4], "bench-writer",
                         f"2026-12-02T09:00:{number:02d}+00:00")
         started = time.perf_counter()
-        store.record_review(copy, review, causes)
+        store.write_review(copy, review, causes)
         timings.append(time.perf_counter() - started)
-    print(f"  record_review (one write)          {statistics.median(timings) * 1000:.1f} ms median, "
+    print(f"  write_review (one write)           {statistics.median(timings) * 1000:.1f} ms median, "
           f"{max(timings) * 1000:.1f} ms worst of {WRITES}")
     cached, after_review = overview_reruns(copy, reviewed_pmid, causes)
     print(f"  Overview rerun, cached             {cached:.3f} s")
@@ -100,8 +100,8 @@ def overview_reruns(db_path: Path, pmid: int, causes: list[str]) -> tuple[float,
     cached, after_review = [], []
     for number in range(REPEATS):
         cached.append(timed_run(app))
-        store.record_review(db_path, Review(pmid, "serotonin", STANCES[number % 4], "bench-dashboard",
-                                            f"2026-12-03T09:00:{number:02d}+00:00"), causes)
+        store.write_review(db_path, Review(pmid, "serotonin", STANCES[number % 4], "bench-dashboard",
+                                           f"2026-12-03T09:00:{number:02d}+00:00"), causes)
         after_review.append(timed_run(app))
     return statistics.median(cached), statistics.median(after_review)
 

@@ -22,6 +22,7 @@ from tracker.analysis import evidence
 from tracker.config import Hypothesis, Settings, load_settings
 from tracker.analysis.reviews import REVIEW_COLUMNS, agreement_table
 from tracker.models import ArticleFilter
+from tracker.outputs.export import STANCE_READ_COLUMNS
 from tracker.outputs.selection import Selection
 from tracker.outputs.selection import article_filter as selection_filter
 from tracker.vocabulary import MESH_CHECK_TAGS
@@ -116,7 +117,7 @@ def selected_batches(state: StoreState, chosen: ArticleFilter, details: Sequence
     the order `tracker export` writes them: never cached, it is read once for a download."""
     with store.reading(Path(state.db_path)) as connection:
         yield from store.iter_selected_batches(connection, chosen, hypothesis_ids=state.hypothesis_ids,
-                                               details=details, stance_columns=("stance", "confidence"))
+                                               details=details, stance_columns=STANCE_READ_COLUMNS)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
+import streamlit as st
 
 from tracker.outputs.selection import Selection, to_query
 
@@ -16,6 +17,9 @@ from tracker.outputs.selection import Selection, to_query
 MESSAGE_WRAP_STYLE = ("<style>[data-testid='stAlert'], [data-testid='stAlert'] *, "
                       "[data-testid='stCaptionContainer'] { overflow-wrap: anywhere; }</style>")
 
+# The page address's parameter that keeps the reviewer's name across a reload and from page to page.
+REVIEWER_PARAM = "reviewer"
+KEPT_PARAMETERS = (REVIEWER_PARAM,)
 # Only ids of these shapes become links: stored text never reaches an href.
 _PMCID = re.compile(r"PMC[0-9]{1,12}")
 _DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
@@ -44,12 +48,20 @@ def pmc_url(pmcid: object) -> str | None:
     return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid.strip()}/"
 
 
+def page_address(parameters: Mapping[str, str]) -> str:
+    """The address of a page of the dashboard ("?page=Cause&cause=sleep"), keeping the parameters that stay from
+    page to page: the reviewer's name in this page's address (following a link opens a new session, which would
+    otherwise ask for it again). URL-encoded, so the name is inert in an href."""
+    kept = {name: st.query_params[name] for name in KEPT_PARAMETERS if st.query_params.get(name)}
+    return "?" + urllib.parse.urlencode({**parameters, **kept})
+
+
 def citations_link(causes: Sequence[str] = (), retracted: str | None = None, **fields: object) -> str:
     """A link to the Citations page showing a selection: these causes, the retracted articles left out, included
     ("include") or alone ("only"), and any other `Selection` field that `selection.to_query` carries."""
     selection = Selection(hypotheses=tuple(causes), include_retracted=retracted in ("include", "only"),
                           only_retracted=retracted == "only", **fields)
-    return "?" + urllib.parse.urlencode({"page": "Citations", **to_query(selection)})
+    return page_address({"page": "Citations", **to_query(selection)})
 
 
 def linked_count(count: int, causes: Sequence[str] = (), retracted: str | None = None, **fields: object) -> str:

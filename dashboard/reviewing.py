@@ -1,5 +1,5 @@
-"""Reviewing stances in the dashboard, what the pages share: the reviewer's name, the one write (through
-`store.record_review` and `store.undo_review`), the review controls of the article view, the Overview's agreement.
+"""Reviewing stances in the dashboard, what the pages share: the reviewer's name, the one write (a review or an undo,
+through `store.write_review`), the review controls of the article view, the Overview's agreement.
 
 The dashboard writes nothing but reviews: short transactions that wait at most a second for a fetch's batch, then
 say "try again" on the page, so a click is never lost silently. Every text a person typed (name, note) and every
@@ -9,22 +9,19 @@ stored sentence is escaped where shown; a selectbox shows its options as plain t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import loaders, markup, views
+from dashboard.markup import REVIEWER_PARAM
+from dashboard.context import Context
 from tracker import store
-from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, article_sentences, check_review, check_reviewer,
-                                      normalised_text, utc_timestamp)
+from tracker.analysis.reviews import (MAX_NOTE_LENGTH, Review, ReviewUndo, article_sentences, check_review,
+                                      check_reviewer, normalised_text, utc_timestamp)
 from tracker.errors import ConfigError, TrackerError
 from tracker.models import STANCES
 from tracker.vocabulary import STANCE_BADGES
-
-if TYPE_CHECKING:
-    # Only for annotations: the context draws the article view, which draws these controls.
-    from dashboard.context import Context
 
 REVIEWER_KEY = "reviewer_name"
 _SAVED_KEY = "_review_saved"
@@ -34,18 +31,42 @@ _SHOWN_SENTENCE = 140
 
 
 def reviewer(context: Context) -> str | None:
-    """Who reviews: TRACKER_REVIEWER, else the name given once in this browser session."""
+    """Who reviews: TRACKER_REVIEWER, else the name given once in this browser (kept by `keep_reviewer`)."""
     return context.reviewer or st.session_state.get(REVIEWER_KEY)
 
 
+def keep_reviewer(context: Context) -> None:
+    """Keep the name given in this browser across a reload: in the page's address (`?reviewer=NAME`), which
+    only this browser and the dashboard on 127.0.0.1 see (no cookie, nothing stored elsewhere). Each rerun: a
+    name given puts itself in the address, and an address with a name gives it after a reload. A name in the
+    address is checked as a typed one; TRACKER_REVIEWER, when set, is the name and the address is left alone."""
+    if context.reviewer:
+        return
+    name = st.session_state.get(REVIEWER_KEY)
+    in_address = st.query_params.get(REVIEWER_PARAM)
+    if name:
+        if in_address != name:
+            st.query_params[REVIEWER_PARAM] = name
+        return
+    if in_address:
+        try:
+            st.session_state[REVIEWER_KEY] = check_reviewer(in_address, REVIEWER_PARAM)
+        except ConfigError as error:
+            del st.query_params[REVIEWER_PARAM]
+            st.warning(f"This page's address: {markup.escape_markdown(str(error))}", icon=":material/link_off:")
+
+
 def ask_reviewer(context: Context, key: str) -> str | None:
-    """The reviewer's name, asking for it (once per browser session) when TRACKER_REVIEWER is unset."""
+    """The reviewer's name, asking for it (once per browser) when TRACKER_REVIEWER is unset; once given, who
+    reviews is said with a way to change it."""
     name = reviewer(context)
     if name:
+        if not context.reviewer:
+            _draw_reviewer_line(name, key)
         return name
     with st.form(f"reviewer_form_{key}"):
-        typed = st.text_input("Your name, saved with each review you make (asked once per browser session)",
-                              key=f"reviewer_input_{key}", max_chars=80)
+        typed = st.text_input("Your name, saved with each review you make (asked once in this browser: a reload "
+                              "keeps it in the page's address)", key=f"reviewer_input_{key}", max_chars=80)
         chosen = st.form_submit_button("Start reviewing")
     if chosen:
         try:
@@ -53,8 +74,18 @@ def ask_reviewer(context: Context, key: str) -> str | None:
         except ConfigError as error:
             views.draw_store_error(markup.escape_text(str(error)))
             return None
+        st.query_params[REVIEWER_PARAM] = st.session_state[REVIEWER_KEY]
         st.rerun()
     return None
+
+
+def _draw_reviewer_line(name: str, key: str) -> None:
+    shown, change = st.columns([4, 1])
+    shown.caption(f"Reviewing as {markup.escape_text(name)}.", unsafe_allow_html=True)
+    if change.button("Change name", key=f"reviewer_change_{key}", type="tertiary"):
+        st.session_state.pop(REVIEWER_KEY, None)
+        st.query_params.pop(REVIEWER_PARAM, None)
+        st.rerun()
 
 
 def flash_saved() -> None:
@@ -65,29 +96,33 @@ def flash_saved() -> None:
 
 
 def save_review(context: Context, pmid: int, cause_id: str, stance: str, sentence: str = "", note: str = "") -> None:
-    """Store one review through the store's one writing function; a refusal or a busy store is shown, not lost."""
-    name = reviewer(context)
+    """Store one review; a refusal or a busy store is shown, not lost."""
     try:
-        review = check_review(Review(pmid=int(pmid), hypothesis=cause_id, stance=stance, reviewer=name or "",
-                                     reviewed_at=utc_timestamp(context.now), sentence=sentence, note=note),
-                              f"review of PMID {pmid}")
-        store.record_review(context.settings.db_path, review, [c.id for c in context.causes])
-    except TrackerError as error:
+        review = check_review(Review(pmid=int(pmid), hypothesis=cause_id, stance=stance,
+                                     reviewer=reviewer(context) or "", reviewed_at=utc_timestamp(context.now),
+                                     sentence=sentence, note=note), f"review of PMID {pmid}")
+    except ConfigError as error:
         views.draw_store_error(markup.escape_text(str(error)))
         return
-    st.session_state[_SAVED_KEY] = (f"Saved: PMID {int(pmid)}, {context.labels.get(cause_id, cause_id)}, "
-                                    f"{STANCE_BADGES[stance].lower()}.")
-    st.rerun()
+    _write(context, review, f"Saved: PMID {int(pmid)}, {context.labels.get(cause_id, cause_id)}, "
+                            f"{STANCE_BADGES[stance].lower()}.")
 
 
 def _undo(context: Context, pmid: int, cause_id: str) -> None:
+    _write(context, ReviewUndo(pmid=int(pmid), hypothesis=cause_id, reviewer=reviewer(context) or ""),
+           f"Undone: your review of PMID {int(pmid)}.")
+
+
+def _write(context: Context, change: Review | ReviewUndo, saved: str) -> None:
+    """The dashboard's one write, `store.write_review`: a busy store or a refusal is shown on the page (the click
+    is not lost silently); a write that changed something is said after the rerun."""
     try:
-        undone = store.undo_review(context.settings.db_path, int(pmid), cause_id, reviewer(context) or "")
+        written = store.write_review(context.settings.db_path, change, [c.id for c in context.causes])
     except TrackerError as error:
         views.draw_store_error(markup.escape_text(str(error)))
         return
-    if undone is not None:
-        st.session_state[_SAVED_KEY] = f"Undone: your review of PMID {int(pmid)}."
+    if written is not None:
+        st.session_state[_SAVED_KEY] = saved
     st.rerun()
 
 
@@ -118,8 +153,8 @@ def article_controls(context: Context, article: pd.Series, stances: pd.DataFrame
             name = ask_reviewer(context, f"article_{pmid}")
             if not name:
                 return
-            st.caption(f"Reviewing as {markup.escape_text(name)}. A review counts everywhere from now on: charts, "
-                       "counts, exports; the machine's reading stays beside it.", unsafe_allow_html=True)
+            st.caption("A review counts everywhere from now on: charts, counts, exports; the machine's reading "
+                       "stays beside it.")
             sentences = article_sentences(article["title"], article["abstract_sections"])
             own = loaders.load_pair_reviews(context.state, pmid)
             for row in stances.itertuples(index=False):

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import loaders, markup, views
-from dashboard.context import Context, selected_rows
+from dashboard import loaders, markup, reviewing, views
+from dashboard.article_view import selected_rows
+from dashboard.context import Context
 from dashboard.pages.cause import cause_page
 from dashboard.pages.citations import citations_page
 from dashboard.pages.citations import ANY_CONFIDENCE
@@ -33,7 +34,7 @@ _LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "de
                  "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted",
                  "evidence_kinds": "filter_kinds"}
 # Every parameter an address may hold; Streamlit's own (embedding options) are left to Streamlit.
-ADDRESS_NAMES = ("page", "cause", *QUERY_NAMES.values(), "retracted", "hedged", "pmid")
+ADDRESS_NAMES = ("page", "cause", *QUERY_NAMES.values(), "retracted", "hedged", "pmid", markup.REVIEWER_PARAM)
 _STREAMLIT_NAMES = ("embed", "embed_options")
 
 
@@ -73,15 +74,18 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
         "Include retracted articles", key="include_retracted",
         help="Retracted articles are left out of every count and list unless this is ticked.")
     st.sidebar.caption(f"Store: {markup.escape_text(state.db_path)}", unsafe_allow_html=True)
-    PAGES[page](Context(settings, state, include_retracted, now, reviewer))
+    context = Context(settings, state, include_retracted, now, reviewer)
+    reviewing.keep_reviewer(context)
+    PAGES[page](context)
 
 
 def _apply_link(settings: Settings) -> None:
     """Preset the page and filters a count's link names (`?page=Citations&causes=sleep&stances=supports`), once per
     address: afterwards the reader's own choices rule. A value that is not allowed is left out with a note."""
     params = st.query_params
-    # Keyed on the address, not a flag: the browser keeps its session when the reader follows another link.
-    address = tuple(sorted((name, params[name]) for name in params))
+    # Keyed on the address, not a flag: the browser keeps its session when the reader follows another link. The
+    # reviewer's name is no preset: the page adds it to the address, which must not apply the link again.
+    address = tuple(sorted((name, params[name]) for name in params if name != markup.REVIEWER_PARAM))
     if st.session_state.get("_link_applied") == address:
         return
     st.session_state["_link_applied"] = address

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -11,7 +12,7 @@ import streamlit as st
 from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS, INTEGRITY_BADGES, INTEGRITY_LABELS, NCBI_NOTICE, OK_ICON,
                               SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
 from dashboard.markup import (anchor, count_anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
-                              present)
+                              page_address, present)
 from tracker import config
 from tracker.analysis.evidence import DIRECT_KINDS, FINDING_STANCES
 from tracker.analysis.reviews import normalised_text
@@ -605,7 +606,8 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
                                 **{**scope_fields, **more})
 
         name = escape_text(row["cause"])
-        cause_link = f'<a href="?page=Cause&amp;cause={cause_id}" target="_self"><strong>{name}</strong></a>'
+        address = html.escape(page_address({"page": "Cause", "cause": cause_id}))
+        cause_link = f'<a href="{address}" target="_self"><strong>{name}</strong></a>'
         apart = []
         if row["low_confidence"]:
             # The same findings, read with low confidence: their link opens exactly them.

@@ -62,7 +62,8 @@ def _csv(text: str) -> list[dict[str, str]]:
 
 def _unreviewed(stance: str) -> dict[str, object]:
     """The evidence fields of a pair nobody reviewed: the machine's stance counts."""
-    return {"stance": stance, "reviewed": False, "reviewer": None, "reviewed_at": None, "machine_stance": stance}
+    return {"stance": stance, "reviewed": False, "reviewer": None, "reviewed_at": None, "machine_stance": stance,
+            "review_disputed": False}
 
 
 def test_json_has_one_object_per_article_and_cause_in_the_export_order(seeded: Path) -> None:

@@ -652,17 +652,57 @@ _STANCES = pd.DataFrame({"pmid": [1001, 1002], "hypothesis_id": ["serotonin", "s
                          "stance": ["contradicts", "supports"], "confidence": ["high", "low"]})
 
 
+def _per_cause(*fields: str) -> list[str]:
+    return [f"{field}_{cause}" for field in fields for cause in ("serotonin", "sleep")]
+
+
+REVIEW_CELLS = ("reviewed", "reviewer", "reviewed_at", "machine_stance", "review_disputed")
+
+
 def test_csv_has_a_stance_column_per_cause_before_the_abstract() -> None:
     frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"]),
                            article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
     rows = read_csv(csv_bytes(frame, with_abstract=True, stances=_STANCES, cause_ids=["serotonin", "sleep"]))
-    assert rows[0] == [*CSV_COLUMNS, "stance_serotonin", "stance_sleep", "confidence_serotonin", "confidence_sleep",
-                       "abstract"]
-    # Stored stance and its confidence; a carried cause not read yet counts as no_finding of unknown confidence; a
-    # cause not carried stays empty.
-    assert [row[-5:-1] for row in rows[1:]] == [["contradicts", "no_finding", "high", ""], ["", "supports", "", "low"]]
+    assert rows[0] == [*CSV_COLUMNS, *_per_cause("stance", "confidence", *REVIEW_CELLS), "abstract"]
+    readings = [dict(zip(rows[0], row)) for row in rows[1:]]
+    # Stored stance and its confidence; a carried cause not read yet counts as no_finding of unknown confidence
+    # (and nobody reviewed it); a cause not carried stays empty. Stance rows without the review columns leave the
+    # review cells of a read pair empty: unknown, not "false".
+    assert [[reading[name] for name in _per_cause("stance", "confidence", "reviewed", "machine_stance")]
+            for reading in readings] == [
+        ["contradicts", "no_finding", "high", "", "", "false", "", "no_finding"],
+        ["", "supports", "", "low", "", "", "", ""]]
     # Without causes the file is exactly as before.
     assert read_csv(csv_bytes(frame))[0] == list(CSV_COLUMNS)
+
+
+# Stance rows as `store.load_stance_frame` gives them with the review columns: serotonin of 1001 reviewed by two
+# people who disagree (the latest, whose name a spreadsheet would run, counts), sleep of 1002 read by the machine.
+_REVIEWED = pd.DataFrame({
+    "pmid": [1001, 1002], "hypothesis_id": ["serotonin", "sleep"], "stance": ["mixed", "supports"],
+    "confidence": ["high", "low"], "machine_stance": ["contradicts", "supports"], "reviewed": [True, False],
+    "reviewer": ["=bo_k & co", None], "reviewed_at": ["2026-12-02T09:00:00+00:00", None],
+    "review_disagreement": [True, False]})
+
+
+def test_csv_carries_each_pairs_review_beside_its_stance() -> None:
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"]),
+                           article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
+    rows = read_csv(csv_bytes(frame, stances=_REVIEWED, cause_ids=["serotonin", "sleep"]))
+    readings = [dict(zip(rows[0], row)) for row in rows[1:]]
+    assert [{name: reading[name] for name in _per_cause("stance", *REVIEW_CELLS)} for reading in readings] == [
+        {"stance_serotonin": "mixed", "stance_sleep": "no_finding",
+         "reviewed_serotonin": "true", "reviewed_sleep": "false",
+         "reviewer_serotonin": "'=bo_k & co", "reviewer_sleep": "",
+         "reviewed_at_serotonin": "2026-12-02T09:00:00+00:00", "reviewed_at_sleep": "",
+         "machine_stance_serotonin": "contradicts", "machine_stance_sleep": "no_finding",
+         "review_disputed_serotonin": "true", "review_disputed_sleep": "false"},
+        {"stance_serotonin": "", "stance_sleep": "supports",
+         "reviewed_serotonin": "", "reviewed_sleep": "false",
+         "reviewer_serotonin": "", "reviewer_sleep": "",
+         "reviewed_at_serotonin": "", "reviewed_at_sleep": "",
+         "machine_stance_serotonin": "", "machine_stance_sleep": "supports",
+         "review_disputed_serotonin": "", "review_disputed_sleep": "false"}]
 
 
 def test_ris_and_bibtex_carry_the_stance_per_cause_in_their_notes() -> None:
@@ -675,6 +715,21 @@ def test_ris_and_bibtex_carry_the_stance_per_cause_in_their_notes() -> None:
     bibtex = io.StringIO()
     write_bibtex(frame, bibtex, stances=_STANCES, cause_ids=["serotonin", "sleep"])
     assert r"note = {Retracted publication. Stance: serotonin contradicts; sleep no\_finding}" in bibtex.getvalue()
+
+
+def test_ris_and_bibtex_notes_say_who_reviewed_a_pair_and_that_reviewers_disagree() -> None:
+    frame = decoded_frame([article_row(1001, hypotheses=["fibromyalgia", "serotonin", "sleep"]),
+                           article_row(1002, hypotheses=["fibromyalgia", "sleep"])])
+    ris = io.StringIO(newline="")
+    write_ris(frame, ris, stances=_REVIEWED, cause_ids=["serotonin", "sleep"])
+    assert [line for line in ris.getvalue().split("\r\n") if line.startswith("N1  - Stance")] == [
+        "N1  - Stance: serotonin mixed (reviewed by =bo_k & co on 2026-12-02T09:00:00+00:00, disputed by another "
+        "reviewer; machine: contradicts); sleep no_finding",
+        "N1  - Stance: sleep supports (low confidence)"]
+    bibtex = io.StringIO()
+    write_bibtex(frame, bibtex, stances=_REVIEWED, cause_ids=["serotonin", "sleep"])
+    assert (r"note = {Stance: serotonin mixed (reviewed by =bo\_k \& co on 2026-12-02T09:00:00+00:00, disputed by "
+            r"another reviewer; machine: contradicts); sleep no\_finding}") in bibtex.getvalue()
 
 
 def test_new_and_changed_in_the_latest_run_are_what_run_2_stored_and_changed(seeded_db: Path) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from support.catalogue import article_row, catalogue_frame, run_history, standard_rows
 from support.seed import add_fetch_run, make_articles, read_catalogue, seed_store
-from tracker import cli as cli_module
+from tracker import cli_options
 from tracker import store
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
@@ -296,9 +296,9 @@ def test_feed_command_refuses_an_unknown_run_as_bad_usage(db_path: Path, argumen
 
 def test_feed_command_reads_its_window_end_from_the_clock_at_the_edge(db_path: Path, monkeypatch) -> None:
     seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(5, seed=2))
-    monkeypatch.setattr(cli_module, "current_time", lambda: datetime.now(timezone.utc) + timedelta(days=8))
+    monkeypatch.setattr(cli_options, "current_time", lambda: datetime.now(timezone.utc) + timedelta(days=8))
     result = CliRunner().invoke(cli, ["feed", "--db", str(db_path), "--days", "7"])
     assert (result.exit_code, len(parse(result.stdout_bytes).findall(f"{ATOM}entry"))) == (0, 0)
-    monkeypatch.setattr(cli_module, "current_time", lambda: datetime.now(timezone.utc) + timedelta(days=6))
+    monkeypatch.setattr(cli_options, "current_time", lambda: datetime.now(timezone.utc) + timedelta(days=6))
     result = CliRunner().invoke(cli, ["feed", "--db", str(db_path), "--days", "7"])
     assert (result.exit_code, len(parse(result.stdout_bytes).findall(f"{ATOM}entry"))) == (0, 5)

@@ -7,6 +7,7 @@ the rules are about what loading a layer costs and drags in.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import pkgutil
@@ -107,3 +108,75 @@ def test_the_development_notes_layout_names_every_module() -> None:
                      if f"`{path.stem}`" not in layout and f"`{path.name}`" not in layout
                      and f"`{path.relative_to(PROJECT_DIR)}`" not in layout)
     assert not missing, "docs/development.md's layout does not name these modules: " + ", ".join(missing)
+
+
+def _project_imports() -> dict[str, set[str]]:
+    """Each project module (tracker/, dashboard/) and the project modules it names in an import statement, wherever
+    the statement stands (a lazy import or one under `if TYPE_CHECKING:` is an edge too)."""
+    files = {}
+    for folder in ("tracker", "dashboard"):
+        for path in PROJECT_DIR.joinpath(folder).rglob("*.py"):
+            parts = path.relative_to(PROJECT_DIR).with_suffix("").parts
+            files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    imports: dict[str, set[str]] = {}
+    for module, path in files.items():
+        named: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                named.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                # `from dashboard import loaders` names the module dashboard.loaders, not the package (whose
+                # loading comes first whatever is imported from below it).
+                submodules = {f"{node.module}.{alias.name}" for alias in node.names} & set(files)
+                named.update(submodules or {node.module})
+        imports[module] = {name for name in named if name in files and name != module}
+    return imports
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm), each sorted."""
+    index: dict[str, int] = {}
+    lowest: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = lowest[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                lowest[node] = min(lowest[node], lowest[target])
+            elif target in on_stack:
+                lowest[node] = min(lowest[node], index[target])
+        if lowest[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_project_module_imports_itself_through_others() -> None:
+    """A cycle makes the import order matter (a half-loaded module) and the layers blur: move what both sides
+    share to a module of its own."""
+    graph = _project_imports()
+    assert graph["tracker.review_cli"] and graph["dashboard.reviewing"]
+    cycles = _cycles(graph)
+    assert not cycles, cycles

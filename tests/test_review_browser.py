@@ -1,5 +1,5 @@
-"""End-to-end: a person reviews a pair on the Review page of `tracker dashboard` in headless Chromium, and the
-Cause page's count of supporting articles, shown with its stance chart, moves by one.
+"""End-to-end: a person reviews a pair on the Review page of `tracker dashboard` in headless Chromium, a reload keeps
+their name, and the Cause page's count of supporting articles, shown with its stance chart, moves by one.
 
 Screenshots go to REVIEW_SHOTS_DIR (outside the project) for a reader to look at.
 """
@@ -64,6 +64,12 @@ def test_a_review_on_the_review_page_moves_the_count(tmp_path: Path, chromium: P
             page.get_by_role("button", name=choice, exact=True).click()
             expect(progress).to_contain_text("1 of ")
             _shot(page, "3-review-page-after")
+            # A reload is a new session: the name comes back from the page's address, not asked again.
+            assert "reviewer=ana" in page.url
+            page.reload()
+            expect(page.get_by_text("Reviewing as ana.")).to_be_visible()
+            expect(progress).to_contain_text("1 of ")
+            expect(page.get_by_label(re.compile("Your name"))).to_have_count(0)
 
             after = _supporting_count(page, url)
             _shot(page, "4-cause-after")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from support.reviewed import PAIRED, SEROTONIN_SENTENCE, SHIPPED, SLEEP, read_reviews
 from support.seed import seed_store
 
-from tracker import cli as cli_module
+from tracker import cli_options
 from tracker import store
 from tracker.analysis.reviews import REVIEW_FIELDS
 from tracker.cli import cli
@@ -44,7 +44,7 @@ def _file(tmp_path: Path, *rows: str, name: str = "reviews.csv") -> Path:
 
 def test_set_takes_the_reviewer_from_the_environment_and_the_time_from_the_clock(
         seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_module, "current_time", lambda: datetime(2026, 12, 1, 9, 30, 5, 123, timezone.utc))
+    monkeypatch.setattr(cli_options, "current_time", lambda: datetime(2026, 12, 1, 9, 30, 5, 123, timezone.utc))
     result = _run(seeded, "review", "set", str(PAIRED.pmid), "serotonin", "supports", "--note", "dose matters",
                   env={"TRACKER_REVIEWER": "ana"})
     assert (result.exit_code, result.output) == (0, "reviewed PMID 32000001 for serotonin: supports (by ana at "
@@ -156,3 +156,40 @@ def test_evidence_and_the_article_export_carry_the_reviewed_stance(seeded: Path)
     assert evidence("--stance", "contradicts") == []
     rows = list(csv.DictReader(io.StringIO(_run(seeded, "export").stdout, newline="")))
     assert [row["stance_serotonin"] for row in rows if row["pmid"] == str(PAIRED.pmid)] == ["supports"]
+
+
+def test_every_export_follows_the_latest_of_two_disagreeing_reviews_and_says_it_is_disputed(seeded: Path,
+                                                                                            tmp_path: Path) -> None:
+    def exported(*arguments: str) -> str:
+        result = _run(seeded, "export", "--hypothesis", "serotonin", *arguments)
+        assert (result.exit_code, result.stderr) == (0, ""), result.output
+        return result.stdout
+
+    def serotonin_cells(text: str) -> dict[str, str]:
+        [row] = [row for row in csv.DictReader(io.StringIO(text, newline="")) if row["pmid"] == str(PAIRED.pmid)]
+        return {name: row[f"{name}_serotonin"] for name in ("stance", "reviewed", "reviewer", "reviewed_at",
+                                                            "machine_stance", "review_disputed")}
+
+    assert serotonin_cells(exported()) == {"stance": "contradicts", "reviewed": "false", "reviewer": "",
+                                           "reviewed_at": "", "machine_stance": "contradicts",
+                                           "review_disputed": "false"}
+    path = _file(tmp_path, f"{PAIRED.pmid},serotonin,supports,ana,2026-12-01T09:00:00Z,,",
+                 f"{PAIRED.pmid},serotonin,mixed,bo_k,2026-12-02T09:00:00Z,,")
+    assert _run(seeded, "review", "import", str(path)).exit_code == 0
+
+    # The latest review counts, in the cells and in what a stance filter keeps.
+    assert serotonin_cells(exported()) == {"stance": "mixed", "reviewed": "true", "reviewer": "bo_k",
+                                           "reviewed_at": "2026-12-02T09:00:00+00:00",
+                                           "machine_stance": "contradicts", "review_disputed": "true"}
+    kept = {stance: [row["pmid"] for row in json.loads(_run(seeded, "evidence", "--format", "json", "--stance",
+                                                          stance, "--hypothesis", "serotonin").stdout)]
+            for stance in ("mixed", "contradicts")}
+    assert kept == {"mixed": [PAIRED.pmid], "contradicts": []}
+    note = ("serotonin mixed (reviewed by bo_k on 2026-12-02T09:00:00+00:00, disputed by another reviewer; "
+            "machine: contradicts)")
+    assert f"N1  - Stance: substance_p supports; {note}\n" in exported("--format", "ris")
+    assert f"Stance: substance\\_p supports; {note.replace('_', chr(92) + '_')}}}" in exported("--format", "bibtex")
+    [row] = json.loads(_run(seeded, "evidence", "--format", "json", "--hypothesis", "serotonin").stdout)
+    assert {key: row[key] for key in ("stance", "reviewed", "reviewer", "machine_stance", "review_disputed")} == {
+        "stance": "mixed", "reviewed": True, "reviewer": "bo_k", "machine_stance": "contradicts",
+        "review_disputed": True}

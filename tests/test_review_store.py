@@ -19,7 +19,7 @@ from support.standin import EutilsStandin, Fault
 
 from tracker import store
 from tracker.analysis import evidence
-from tracker.analysis.reviews import Review
+from tracker.analysis.reviews import Review, ReviewUndo
 from tracker.config import load_settings
 from tracker.errors import ConfigError, StoreError
 from tracker.jobs import retag
@@ -55,8 +55,8 @@ def seeded(db_path: Path) -> Path:
 
 def test_a_review_counts_beside_the_machines_reading_and_survives_a_retag(seeded: Path) -> None:
     assert _pair(seeded)["stance"] == "contradicts"
-    store.record_review(seeded, _review("supports", sentence=SEROTONIN_SENTENCE, note="<b>dose</b> matters"),
-                        CAUSES)
+    store.write_review(seeded, _review("supports", sentence=SEROTONIN_SENTENCE, note="<b>dose</b> matters"),
+                       CAUSES)
     reviewed = {"stance": "supports", "machine_stance": "contradicts", "reviewed": True, "reviewer": "ana",
                 "reviewed_at": "2026-12-01T09:00:00+00:00", "review_note": "<b>dose</b> matters",
                 "review_stale": False, "review_disagreement": False, "sentence": SEROTONIN_SENTENCE}
@@ -73,8 +73,8 @@ def test_a_review_counts_beside_the_machines_reading_and_survives_a_retag(seeded
 
 
 def test_a_review_turns_stale_when_the_abstract_loses_its_sentence_and_still_counts(seeded: Path) -> None:
-    store.record_review(seeded, _review("supports", sentence=SEROTONIN_SENTENCE), CAUSES)
-    store.record_review(seeded, _review("no_finding", pmid=SLEEP.pmid, hypothesis="sleep"), CAUSES)
+    store.write_review(seeded, _review("supports", sentence=SEROTONIN_SENTENCE), CAUSES)
+    store.write_review(seeded, _review("no_finding", pmid=SLEEP.pmid, hypothesis="sleep"), CAUSES)
     assert _summary(seeded) == {"reviewed_pairs": 2, "parked": 0, "stale": 0}
     revised = dataclasses.replace(PAIRED, abstract=(
         PAIRED.abstract[0], AbstractSection("Serum serotonin was lower in patients than in controls.", "RESULTS")))
@@ -92,29 +92,29 @@ def test_a_review_turns_stale_when_the_abstract_loses_its_sentence_and_still_cou
 
 
 def test_two_reviewers_who_differ_both_stay_and_the_latest_counts_until_one_changes(seeded: Path) -> None:
-    store.record_review(seeded, _review("supports", "ana", "2026-12-01T09:00:00+00:00"), CAUSES)
-    store.record_review(seeded, _review("mixed", "bo", "2026-12-02T09:00:00+00:00"), CAUSES)
+    store.write_review(seeded, _review("supports", "ana", "2026-12-01T09:00:00+00:00"), CAUSES)
+    store.write_review(seeded, _review("mixed", "bo", "2026-12-02T09:00:00+00:00"), CAUSES)
     pair = _pair(seeded)
     assert (pair["stance"], pair["reviewer"], pair["review_disagreement"]) == ("mixed", "bo", True)
-    store.record_review(seeded, _review("mixed", "ana", "2026-12-03T09:00:00+00:00"), CAUSES)
+    store.write_review(seeded, _review("mixed", "ana", "2026-12-03T09:00:00+00:00"), CAUSES)
     pair = _pair(seeded)
     assert (pair["stance"], pair["reviewer"], pair["review_disagreement"]) == ("mixed", "ana", False)
     assert len(read_reviews(seeded)) == 3  # every review kept, none overwritten
 
 
 def test_undo_takes_back_the_reviewers_latest_review_only(seeded: Path) -> None:
-    store.record_review(seeded, _review("supports", "ana", "2026-12-01T09:00:00+00:00"), CAUSES)
-    store.record_review(seeded, _review("mixed", "ana", "2026-12-02T09:00:00+00:00"), CAUSES)
-    assert store.undo_review(seeded, PAIRED.pmid, "serotonin", "bo") is None
-    assert store.undo_review(seeded, PAIRED.pmid, "serotonin", "ana").stance == "mixed"
+    store.write_review(seeded, _review("supports", "ana", "2026-12-01T09:00:00+00:00"), CAUSES)
+    store.write_review(seeded, _review("mixed", "ana", "2026-12-02T09:00:00+00:00"), CAUSES)
+    assert store.write_review(seeded, ReviewUndo(PAIRED.pmid, "serotonin", "bo"), CAUSES) is None
+    assert store.write_review(seeded, ReviewUndo(PAIRED.pmid, "serotonin", "ana"), CAUSES).stance == "mixed"
     assert _pair(seeded)["stance"] == "supports"
-    store.undo_review(seeded, PAIRED.pmid, "serotonin", "ana")
+    store.write_review(seeded, ReviewUndo(PAIRED.pmid, "serotonin", "ana"), CAUSES)
     assert (_pair(seeded)["stance"], _pair(seeded)["reviewed"]) == ("contradicts", False)
 
 
 def test_the_same_reviewer_within_one_second_replaces_their_review(seeded: Path) -> None:
-    store.record_review(seeded, _review("supports"), CAUSES)
-    store.record_review(seeded, _review("mixed"), CAUSES)
+    store.write_review(seeded, _review("supports"), CAUSES)
+    store.write_review(seeded, _review("mixed"), CAUSES)
     assert read_reviews(seeded)["stance"].tolist() == ["mixed"]
 
 
@@ -127,7 +127,7 @@ def test_the_same_reviewer_within_one_second_replaces_their_review(seeded: Path)
 def test_a_review_the_store_cannot_place_is_refused_and_nothing_written(seeded: Path, review: Review,
                                                                         message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        store.record_review(seeded, review, CAUSES)
+        store.write_review(seeded, review, CAUSES)
     assert str(caught.value).startswith(message)
     assert read_reviews(seeded).empty
 
@@ -141,13 +141,13 @@ def test_counts_follow_the_reviewed_stance(seeded: Path) -> None:
         return {stance: int(rows.loc[rows["stance"] == stance, "count"].sum()) for stance in STANCES}
 
     before = serotonin_counts()
-    store.record_review(seeded, _review("supports"), CAUSES)
+    store.write_review(seeded, _review("supports"), CAUSES)
     after = serotonin_counts()
     assert (before["contradicts"] - after["contradicts"], after["supports"] - before["supports"]) == (1, 1)
 
 
 def test_an_old_tracker_still_opens_a_store_with_reviews(seeded: Path) -> None:
-    store.record_review(seeded, _review("supports"), CAUSES)
+    store.write_review(seeded, _review("supports"), CAUSES)
     connection = sqlite3.connect(seeded)
     # A tracker refuses only a newer schema version: the reviews table leaves the version as it was.
     assert connection.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
@@ -166,12 +166,12 @@ def test_a_busy_store_asks_to_try_again_and_writes_nothing(seeded: Path) -> None
     blocker.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreError, match=r"the store is busy .*; nothing was saved: try again in a moment$"):
-            store.record_review(seeded, _review("supports"), CAUSES, busy_timeout_s=0.05)
+            store.write_review(seeded, _review("supports"), CAUSES, busy_timeout_s=0.05)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     assert _pair(seeded)["reviewed"] is False
-    store.record_review(seeded, _review("supports"), CAUSES, busy_timeout_s=0.05)
+    store.write_review(seeded, _review("supports"), CAUSES, busy_timeout_s=0.05)
     assert _pair(seeded)["reviewed"] is True
 
 
@@ -227,7 +227,7 @@ def test_a_review_is_parked_while_its_article_is_withdrawn_and_counts_again_once
     causes = [h.id for h in settings.causes]
     assert _fetch(settings).status == "succeeded"
     [review] = _changed_reviews(settings, "serotonin", 1)
-    store.record_review(settings.db_path, review, causes)
+    store.write_review(settings.db_path, review, causes)
     server.delete_record(review.pmid)
     assert _fetch(settings).status == "succeeded"
     assert _pair(settings.db_path, review.pmid) is None
@@ -244,7 +244,7 @@ def test_a_review_is_parked_while_its_cause_is_out_of_the_hypotheses_file(tmp_pa
     settings = make_settings(tmp_path, server.base_url)
     assert _fetch(settings).status == "succeeded"
     [review] = _changed_reviews(settings, "sleep", 1)
-    store.record_review(settings.db_path, review, [h.id for h in settings.causes])
+    store.write_review(settings.db_path, review, [h.id for h in settings.causes])
     without_sleep = tmp_path / "without_sleep.toml"
     without_sleep.write_text(HYPOTHESES_TOML.split('[[hypothesis]]\nid = "sleep"')[0], encoding="utf-8")
     for hypotheses_path in (without_sleep, settings.hypotheses_path):
@@ -286,7 +286,7 @@ def test_reviews_written_during_a_fetch_and_a_retag_are_all_kept(tmp_path: Path,
         review = dataclasses.replace(review, reviewed_at=f"2026-12-01T09:00:{number:02d}+00:00")
         while True:
             try:
-                store.record_review(settings.db_path, review, causes)
+                store.write_review(settings.db_path, review, causes)
                 written_while_running += any(job.is_alive() for job in jobs)
                 break
             except StoreError as error:

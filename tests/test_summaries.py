@@ -15,7 +15,7 @@ from support.standin import EutilsStandin
 
 from tracker import store
 from tracker.analysis import emerging, evidence
-from tracker.analysis.reviews import Review
+from tracker.analysis.reviews import Review, ReviewUndo
 from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.jobs import retag
 from tracker.jobs.fetch import run_fetch
@@ -245,12 +245,12 @@ def test_after_reviews_and_their_undoing(seeded: Path) -> None:
         # Two people on the first pair, the later one counting; one person twice on the second.
         for reviewer, second in (("ana", 0), ("ben", 1)) if number == 0 else (("ana", 0), ("ana", 1)) \
                 if number == 1 else (("ana", 0),):
-            store.record_review(seeded, Review(pmid=int(pmid), hypothesis=hypothesis_id, stance=changed,
-                                               reviewer=reviewer, reviewed_at=f"2026-01-0{1 + second}T00:00:00+00:00"),
-                                cause_ids)
+            store.write_review(seeded, Review(pmid=int(pmid), hypothesis=hypothesis_id, stance=changed,
+                                              reviewer=reviewer, reviewed_at=f"2026-01-0{1 + second}T00:00:00+00:00"),
+                               cause_ids)
     assert_summaries_match(seeded, SHIPPED)
     with store.reading(seeded) as connection:
         assert connection.execute("SELECT count(*) FROM evidence_pairs WHERE reviewed").fetchone()[0] == 6
-    store.undo_review(seeded, int(pairs["pmid"][1]), pairs["hypothesis_id"][1], "ana")
-    store.undo_review(seeded, int(pairs["pmid"][2]), pairs["hypothesis_id"][2], "ana")
+    store.write_review(seeded, ReviewUndo(int(pairs["pmid"][1]), pairs["hypothesis_id"][1], "ana"), cause_ids)
+    store.write_review(seeded, ReviewUndo(int(pairs["pmid"][2]), pairs["hypothesis_id"][2], "ana"), cause_ids)
     assert_summaries_match(seeded, SHIPPED)

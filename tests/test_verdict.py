@@ -200,8 +200,8 @@ def test_verdict_on_a_seeded_store_agrees_with_the_evidence_export(tmp_path: Pat
     unsure = machine[(machine["confidence"] == "low") & (machine["stance"] == "supports") & machine["pmid"].isin(kept)]
     assert len(unsure) >= 2
     for pmid, cause in unsure[["pmid", "hypothesis_id"]].head(2).itertuples(index=False):
-        store.record_review(db_path, Review(int(pmid), cause, "contradicts", "ana", "2026-12-06T10:00:00+00:00"),
-                            [h.id for h in settings.causes])
+        store.write_review(db_path, Review(int(pmid), cause, "contradicts", "ana", "2026-12-06T10:00:00+00:00"),
+                           [h.id for h in settings.causes])
     with store.reading(db_path) as connection:
         stances = store.load_stance_frame(connection, columns=(*store.STANCE_COLUMNS, "reviewed"))
     assert int(stances["reviewed"].sum()) == 2

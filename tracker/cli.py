@@ -10,18 +10,19 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from tracker import store
-from tracker.config import (DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings,
-                            load_settings)
+from tracker import cli_options, store
+from tracker.cli_options import (command_settings, db_option, hypotheses_option, output_option, text_table,
+                                 write_command_output)
+from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, ArticleFilter
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
 from tracker.outputs.selection import STATUS_WORDS, RunChoiceError, Selection, article_filter
+from tracker.review_cli import review_group
 from tracker.vocabulary import DESIGNS, FIRST_PUBMED_YEAR, SPECIES
 from tracker.wording import counted, near_match, plural, runnable, tracker_command
 
@@ -33,20 +34,10 @@ EXIT_LOCKED = 3
 STATUS_RUN_COUNT = 10
 
 
-def current_time() -> datetime:
-    """The clock the commands read, in one place so that a test can pin it."""
-    return datetime.now(timezone.utc)
-
-
 def _fail(error: TrackerError) -> None:
     """Print one line naming what went wrong and exit non-zero."""
     click.echo(f"tracker: {runnable(str(error))}", err=True)
     sys.exit(EXIT_LOCKED if isinstance(error, LockHeld) else EXIT_FAILURE)
-
-
-def _settings(context: click.Context) -> Settings:
-    options = context.obj
-    return load_settings(hypotheses_path=options["hypotheses"], db_path=options["db"])
 
 
 class _TrackerGroup(click.Group):
@@ -80,33 +71,6 @@ def cli(context: click.Context, hypotheses: Path | None, db: Path | None, verbos
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         context.call_on_close(lambda: (logger.removeHandler(handler), logger.setLevel(logging.NOTSET)))
-
-
-def db_option(function: Callable) -> Callable:
-    """Accept --db after the sub-command too (`tracker fetch --db PATH`), as docs/ shows it."""
-
-    def remember(context: click.Context, _parameter: click.Parameter, value: Path | None) -> Path | None:
-        if value is not None:
-            context.find_root().obj["db"] = value
-        return value
-
-    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, expose_value=False,
-                        callback=remember, is_eager=True,
-                        help="SQLite store (default: TRACKER_DB or data/tracker.sqlite).")(function)
-
-
-def hypotheses_option(function: Callable) -> Callable:
-    """Accept --hypotheses after the sub-command too."""
-
-    def remember(context: click.Context, _parameter: click.Parameter, value: Path | None) -> Path | None:
-        if value is not None:
-            context.find_root().obj["hypotheses"] = value
-        return value
-
-    # Named apart from the filters' "hypotheses" (the ids --hypothesis gives), which a command may also take.
-    return click.option("--hypotheses", "hypotheses_file", type=click.Path(dir_okay=False, path_type=Path),
-                        default=None, expose_value=False, callback=remember, is_eager=True,
-                        help="Hypotheses TOML file.")(function)
 
 
 # --- option values: bad ones are bad usage (exit 2), with the near match a typo or a case variant meant ----------
@@ -148,7 +112,7 @@ def _configured(causes_only: bool = False) -> Callable:
 
     def check(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
         if values:
-            settings = _settings(context)
+            settings = command_settings(context)
             known = [h.id for h in (settings.causes if causes_only else settings.hypotheses)]
             for value in values:
                 if value not in known:
@@ -226,13 +190,6 @@ class _CliProgress:
             self._bar = None
 
 
-def _table(rows: list[dict[str, object]], columns: list[str]) -> str:
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) if rows else len(c) for c in columns}
-    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
-    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns) for r in rows]
-    return "\n".join(lines)
-
-
 def _blank(value: object) -> object:
     return "-" if value is None or value != value else value  # value != value: pandas' NaN
 
@@ -246,7 +203,7 @@ def _blank(value: object) -> object:
 @click.pass_context
 def fetch(context: click.Context, hypothesis_ids: tuple[str, ...], full: bool) -> None:
     """Sync the store with PubMed: new, changed and withdrawn records for each hypothesis."""
-    settings = _settings(context)
+    settings = command_settings(context)
     # NCBI asks every tool to give an address, so it can write before it blocks one that misbehaves.
     _fetch_and_report(settings, hypothesis_ids, full=full, warning=None if settings.email else (
         "warning: NCBI_EMAIL is not set; NCBI asks every tool for an address it can write to about "
@@ -273,7 +230,7 @@ def _fetch_and_report(settings: Settings, hypothesis_ids: tuple[str, ...] = (), 
              "status": "ok" if o.status == "succeeded" else "FAILED"}
             for o in report.outcomes
         ]
-        click.echo(_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
+        click.echo(text_table(rows, ["hypothesis", "pubmed", "stored", "new", "updated", "removed", "status"]))
         requests = plural(report.esearch_requests + report.efetch_requests, "request")
         click.echo(f"run {report.run_id}: {report.esearch_requests} esearch + {report.efetch_requests} efetch "
                    f"{requests}, {counted(report.fetched_records, 'record')} fetched in {report.elapsed_s:.1f} s")
@@ -289,7 +246,7 @@ def _fetch_and_report(settings: Settings, hypothesis_ids: tuple[str, ...] = (), 
 @click.pass_context
 def status(context: click.Context, as_json: bool) -> None:
     """Show each hypothesis' last successful sync, PubMed and stored counts, and the last run's outcome."""
-    settings = _settings(context)
+    settings = command_settings(context)
     # Checked as the writers check it (about 1 s at 200,000 articles): status is how a user asks whether all is well.
     with store.reading(settings.db_path, check=True) as connection:
         frame = store.load_status_frame(connection).set_index("hypothesis_id")
@@ -324,13 +281,13 @@ def status(context: click.Context, as_json: bool) -> None:
                                 "reviews": reviews},
                               indent=2, default=str))
         return
-    click.echo(_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
+    click.echo(text_table([{k: _blank(v) for k, v in r.items() if k != "error"} for r in rows],
                       ["hypothesis", "last_success", "pubmed", "stored", "last_run"]))
     if run_rows:
         # The ids --new-in-run and --changed-in-run take; new and changed are what each run itself stored.
         shown = [{**r, "finished": _blank(r["finished"]), "files": ", ".join(r["files"]) or "-"}
                  for r in run_rows[:STATUS_RUN_COUNT]]
-        click.echo(_table(shown, ["run", "kind", "status", "started", "finished", "new", "changed", "files"]))
+        click.echo(text_table(shown, ["run", "kind", "status", "started", "finished", "new", "changed", "files"]))
         if len(run_rows) > STATUS_RUN_COUNT:
             click.echo(f"... and {len(run_rows) - STATUS_RUN_COUNT} earlier runs (tracker status --json lists all)")
         # Too long for a column: each failed run of the table, with what stopped it, on a line of its own.
@@ -370,7 +327,7 @@ def retag(context: click.Context) -> None:
     from tracker.jobs.retag import refresh_tags
     from tracker.analysis.tagging import compile_rules
 
-    settings = _settings(context)
+    settings = command_settings(context)
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
     if not settings.db_path.exists():
         raise StoreError(f"{settings.db_path}: no store yet; run `tracker fetch` (or `tracker import FILE`) first")
@@ -402,7 +359,7 @@ def import_command(context: click.Context, files: tuple[Path, ...]) -> None:
     from tracker.jobs.lock import job_lock
     from tracker.analysis.tagging import compile_rules
 
-    settings = _settings(context)
+    settings = command_settings(context)
     # Checked before the store is opened: a bad tagging term is reported with the hypotheses file's name, and a
     # FIFO never holds the lock waiting for a writer.
     rules = compile_rules(settings.hypotheses, source=str(settings.hypotheses_path))
@@ -475,43 +432,6 @@ def _runs_are_usage() -> Iterator[None]:
         sys.exit(EXIT_USAGE)
 
 
-def output_option(function: Callable) -> Callable:
-    """-o FILE, as export, evidence and feed take it; `-o -` is standard output, as no -o is."""
-
-    def standard_output_as_none(_context: click.Context, _parameter: click.Parameter,
-                                value: Path | None) -> Path | None:
-        return None if value is not None and str(value) == "-" else value
-
-    return click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
-        metavar="FILE", callback=standard_output_as_none,
-        help="Write to FILE instead of standard output (- is standard output). A file is replaced only once "
-             "complete and keeps its permissions; a symbolic link is followed (the file it points to is replaced, "
-             "the link kept); a device or FIFO such as /dev/stdout is written straight.")(function)
-
-
-def _write_output(output: Path | None, write: Callable, *, binary: bool = False) -> object:
-    """Call write(stream) on standard output, or on OUTPUT as `outputs.files.write_output` writes a file."""
-    import io
-
-    from tracker.outputs.files import write_output
-
-    if output is not None:
-        return write_output(output, write, binary=binary)
-    sys.stdout.flush()
-    raw = sys.stdout.buffer
-    if binary:
-        result = write(raw)
-        raw.flush()
-        return result
-    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-    try:
-        return write(stream)
-    finally:
-        stream.flush()
-        stream.detach()  # leave the real stdout open for click
-
-
 _EXPORT_FORMAT_NAMES = {"csv": "CSV", "ris": "RIS", "bibtex": "BibTeX"}
 
 
@@ -582,7 +502,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
     if export_format != "csv" and (with_abstract or excel):
         raise click.UsageError(f"--with-abstract and --excel apply to CSV only; RIS and BibTeX always carry the "
                                f"abstract (drop them or use --format csv, not {export_format})")
-    settings = _settings(context)
+    settings = command_settings(context)
     # Checked before the store is read: bad options are reported whatever the store holds.
     selection = _selection(only_new, **filters)
     cause_ids = [h.id for h in settings.causes]
@@ -590,7 +510,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
         batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
                                               hypothesis_ids=_configured_ids(settings),
                                               details=export.detail_columns(export_format),
-                                              stance_columns=("stance", "confidence"))
+                                              stance_columns=export.STANCE_READ_COLUMNS)
         if export_format == "bibtex":
             # Citation keys are unique across the whole file: BibTeX needs every row at once.
             frames = list(batches)
@@ -602,7 +522,7 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
             "bibtex": lambda stream: sum(export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids)
                                          for articles, stances in batches),
         }
-        count = _write_output(output, writers[export_format])
+        count = write_command_output(output, writers[export_format])
     if count == 0:
         # Still written, as csvkit and pandas write a header-only CSV: a script reading it finds its columns.
         if export_format == "csv":
@@ -632,7 +552,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
     from tracker.analysis.reviews import REVIEW_COLUMNS
     from tracker.outputs import export
 
-    settings = _settings(context)
+    settings = command_settings(context)
     cause_ids = [h.id for h in settings.causes]
     # The stance filter applies to each (article, cause) row, where a pair not read yet counts as no_finding as
     # in every count: the selection picks the articles, evidence_frame the rows.
@@ -646,7 +566,7 @@ def evidence_command(context: click.Context, stance_values: tuple[str, ...], onl
                                       stance_values=stance_values, evidence_kinds=selection.evidence_kinds,
                                       hedged=selection.hedged, confidence=selection.confidence)
                 for articles, stances in batches)
-        count = _write_output(output, lambda stream: writer(rows, stream))
+        count = write_command_output(output, lambda stream: writer(rows, stream))
     if count == 0:
         # As `tracker export`: still written, so a script reading it finds the columns (CSV) or a list (JSON).
         written = "only the CSV header row" if evidence_format == "csv" else "an empty JSON list"
@@ -676,8 +596,8 @@ def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple
     from tracker.outputs.feed import (DEFAULT_DAYS, FEED_DETAILS, FEED_LIMIT, build_feed, check_limit,
                                       describe_feed, feed_selection)
 
-    settings = _settings(context)
-    now = current_time()
+    settings = command_settings(context)
+    now = cli_options.current_time()
     runs_chosen = _selection(new_in_run=new_in_run, changed_in_run=changed_in_run)
     choices = {"new_in_run": runs_chosen.new_in_run, "changed_in_run": runs_chosen.changed_in_run}
     if days is None and not any(choices.values()):
@@ -694,7 +614,7 @@ def feed_command(context: click.Context, days: int | None, hypothesis_ids: tuple
                  store.decode_details(store.load_catalogue(connection, _configured_ids(settings), pmids=[]),
                                       FEED_DETAILS))
     document = build_feed(shown, settings.hypotheses, days=days, hypothesis_ids=hypothesis_ids, now=now, **choices)
-    _write_output(output, lambda stream: stream.write(document), binary=True)
+    write_command_output(output, lambda stream: stream.write(document), binary=True)
     if output is not None:
         click.echo(f"wrote the feed of {describe_feed(days, **choices)[0]} "
                    f"({counted(len(shown), 'entry', 'entries')}) to {output}", err=True)
@@ -800,7 +720,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         emerging.check_as_of(as_of, current_year)
     except ConfigError as error:
         _usage_error(f"--as-of: {error}")
-    settings = _settings(context)
+    settings = command_settings(context)
     method = emerging.Method(min_articles=min_articles)
     result = emerging.find_emerging(_read_emerging_frame(settings), settings.hypotheses, as_of=as_of,
                                     current_year=current_year, method=method)
@@ -824,7 +744,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         return
     columns = ["rank", "term", "kind", "articles", "share recent vs before", "rate_ratio", "q_value", "burst_years",
                "trend", "first_flagged", "example_pmids", "emerging"]
-    click.echo(_table([_emerging_row_text(row) for row in rows], columns))
+    click.echo(text_table([_emerging_row_text(row) for row in rows], columns))
 
 
 # --- schedule ---------------------------------------------------------------------------------------------------
@@ -857,7 +777,7 @@ def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: in
 
     if once + print_cron + print_systemd > 1:
         raise click.UsageError("choose one of --once, --print-cron and --print-systemd")
-    settings = _settings(context)
+    settings = command_settings(context)
     plan = scheduling.parse_schedule(cron, timezone_name, jitter_s,
                                      log_file or scheduling.default_log_path(settings.db_path))
     warning = scheduling.off_peak_warning(plan, datetime.now(timezone.utc))
@@ -945,7 +865,7 @@ def dashboard(context: click.Context, host: str, port: int, check_port: bool) ->
     check_port_free(host, port)
     if check_port:
         return
-    settings = _settings(context)
+    settings = command_settings(context)
     if not DASHBOARD_APP_PATH.exists():
         raise TrackerError(f"{DASHBOARD_APP_PATH}: the dashboard's page script is missing; "
                            "run the tracker from its source checkout (pip install -e .)")
@@ -995,7 +915,7 @@ def demo(context: click.Context, host: str, port: int, records: int, demo_db: Pa
     from tracker.demo.standin import EutilsStandin
 
     check_port_free(host, port)
-    own_settings = _settings(context)
+    own_settings = command_settings(context)
     db_path = demo_db or DEMO_DB_PATH
     if not db_path.is_absolute() or Path.cwd() in db_path.parents:
         # As the user would type it from here: `data/demo.sqlite` in the project folder.
@@ -1049,7 +969,5 @@ def main() -> None:
     cli(prog_name=tracker_command())
 
 
-# The review commands live in their own module, which takes this one's options and helpers: import it through here.
-from tracker.review_cli import review_group  # noqa: E402
-
+# The review commands live in their own module (sharing `cli_options` with this one).
 cli.add_command(review_group)

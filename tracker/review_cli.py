@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from tracker import cli as cli_module
-from tracker import store
-from tracker.analysis.reviews import (REVIEW_COLUMNS, Review, agreement_table, check_review, check_reviewer,
-                                      utc_timestamp)
-from tracker.cli import _settings, _table, _write_output, db_option, hypotheses_option, output_option
+from tracker import cli_options, store
+from tracker.analysis.reviews import (REVIEW_COLUMNS, Review, ReviewUndo, agreement_table, check_review,
+                                      check_reviewer, utc_timestamp)
+from tracker.cli_options import (command_settings, db_option, hypotheses_option, output_option, text_table,
+                                 write_command_output)
 from tracker.errors import StoreError
 from tracker.models import STANCES
 from tracker.outputs.review_file import REVIEW_FORMATS, read_review_file, write_reviews_csv, write_reviews_jsonl
@@ -46,12 +46,12 @@ def review_group() -> None:
 def set_command(context: click.Context, pmid: int, hypothesis_id: str, stance: str, sentence: str, note: str,
                 reviewer: str | None) -> None:
     """Review a pair: its stance from now on is STANCE in every count, page and export."""
-    settings = _settings(context)
+    settings = command_settings(context)
     review = check_review(Review(pmid=pmid, hypothesis=hypothesis_id, stance=stance,
                                  reviewer=check_reviewer(reviewer, "--reviewer"),
-                                 reviewed_at=utc_timestamp(cli_module.current_time()), sentence=sentence, note=note),
+                                 reviewed_at=utc_timestamp(cli_options.current_time()), sentence=sentence, note=note),
                           f"review of PMID {pmid}")
-    store.record_review(settings.db_path, review, [h.id for h in settings.causes])
+    store.write_review(settings.db_path, review, [h.id for h in settings.causes])
     click.echo(f"reviewed PMID {pmid} for {hypothesis_id}: {stance} (by {review.reviewer} at {review.reviewed_at})")
 
 
@@ -62,9 +62,10 @@ def set_command(context: click.Context, pmid: int, hypothesis_id: str, stance: s
 @_store_options
 def undo_command(context: click.Context, pmid: int, hypothesis_id: str, reviewer: str | None) -> None:
     """Take back your latest review of a pair: your earlier one, another reviewer's or the machine's counts again."""
-    settings = _settings(context)
+    settings = command_settings(context)
     name = check_reviewer(reviewer, "--reviewer")
-    undone = store.undo_review(settings.db_path, pmid, hypothesis_id, name)
+    undone = store.write_review(settings.db_path, ReviewUndo(pmid, hypothesis_id, name),
+                                [h.id for h in settings.causes])
     if undone is None:
         raise click.ClickException(f"{name} has no review of PMID {pmid} for {hypothesis_id}; "
                                    f"`tracker review list` shows the reviews")
@@ -78,7 +79,7 @@ def undo_command(context: click.Context, pmid: int, hypothesis_id: str, reviewer
 @_store_options
 def list_command(context: click.Context, hypothesis_ids: tuple[str, ...], as_json: bool) -> None:
     """List each reviewer's latest review of each pair, with the machine's reading and the agreement per cause."""
-    settings = _settings(context)
+    settings = command_settings(context)
     cause_ids = [h.id for h in settings.causes]
     connection = store.connect(settings.db_path, read_only=True)
     try:
@@ -104,7 +105,8 @@ def list_command(context: click.Context, hypothesis_ids: tuple[str, ...], as_jso
         return
     shown = [{**row, "machine": row["machine"] or "-", "note": _shown_note(row["note"]),
               "state": ", ".join(row["state"])} for row in rows]
-    click.echo(_table(shown, ["pmid", "hypothesis", "stance", "machine", "reviewer", "reviewed_at", "state", "note"]))
+    click.echo(text_table(shown, ["pmid", "hypothesis", "stance", "machine", "reviewer", "reviewed_at", "state",
+                                  "note"]))
     for record in agreement.itertuples(index=False):
         changes = f"; changed: {record.changes}" if record.changes else ""
         click.echo(f"{record.hypothesis_id}: {record.accepted} of {counted(record.reviewed, 'reviewed pair')} kept "
@@ -150,7 +152,7 @@ def _shown_note(note: str) -> str:
 @_store_options
 def export_command(context: click.Context, review_format: str, output: Path | None) -> None:
     """Write every stored review (parked ones too), oldest first, as a review file another store can import."""
-    settings = _settings(context)
+    settings = command_settings(context)
     connection = store.connect(settings.db_path, read_only=True)
     try:
         frame = store.load_reviews(connection)
@@ -160,7 +162,7 @@ def export_command(context: click.Context, review_format: str, output: Path | No
                       reviewed_at=row.reviewed_at, sentence=row.sentence, note=row.note)
                for row in frame.itertuples(index=False)]
     writer = write_reviews_jsonl if review_format == "jsonl" else write_reviews_csv
-    count = _write_output(output, lambda stream: writer(reviews, stream))
+    count = write_command_output(output, lambda stream: writer(reviews, stream))
     if output is not None or count == 0:
         click.echo(f"wrote {counted(count, 'review')} to {output or 'standard output'} ({review_format})", err=True)
 
@@ -171,7 +173,7 @@ def export_command(context: click.Context, review_format: str, output: Path | No
 @_store_options
 def import_command(context: click.Context, file: Path, reviewer: str | None) -> None:
     """Add the reviews of a review file (CSV or JSON Lines), all or none; importing it again adds nothing."""
-    settings = _settings(context)
+    settings = command_settings(context)
     records = read_review_file(file, reviewer)
     if not settings.db_path.exists():
         raise StoreError(f"{settings.db_path}: no store yet; run `tracker fetch` (or `tracker import FILE`) first")

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, labels, loaders, markup, views
-from dashboard.context import Context, draw_selected_article
+from dashboard.article_view import draw_selected_article
+from dashboard.context import Context
 from tracker import vocabulary
 from tracker.config import Hypothesis
 from tracker.vocabulary import DESIGN_LABELS

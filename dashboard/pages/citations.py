@@ -8,7 +8,8 @@ from datetime import date
 import streamlit as st
 
 from dashboard import labels, loaders, views
-from dashboard.context import Context, draw_selected_article, latest_run, run_label
+from dashboard.article_view import draw_selected_article
+from dashboard.context import Context, latest_run, run_label
 from tracker import vocabulary
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES
 from tracker.outputs import export

@@ -14,6 +14,7 @@ from tracker import store
 from tracker.analysis import tagging
 from tracker.jobs import retag
 from tracker.config import Hypothesis
+from tracker.outputs.export import STANCE_READ_COLUMNS
 from tracker.models import (
     AbstractSection,
     Article,
@@ -227,9 +228,10 @@ def read_catalogue(db_path: Path):
 
 
 def read_stances(db_path: Path) -> pd.DataFrame:
-    """Every stored stance row's key, stance and confidence, as the dashboard's charts and the exports read them."""
+    """Every stored stance row's key, stance, confidence and review columns, as the dashboard and the exports read
+    them."""
     with store.reading(db_path) as connection:
-        return store.load_stance_frame(connection, columns=("stance", "confidence"))
+        return store.load_stance_frame(connection, columns=STANCE_READ_COLUMNS)
 
 
 def read_run_history(db_path: Path):

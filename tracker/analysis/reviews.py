@@ -51,6 +51,15 @@ class Review:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ReviewUndo:
+    """One person taking back their latest review of one (article, cause) pair."""
+
+    pmid: int
+    hypothesis: str
+    reviewer: str
+
+
 def utc_timestamp(moment: datetime) -> str:
     """A review time as the store writes every time: ISO 8601 in UTC, whole seconds, "+00:00"."""
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()

@@ -36,15 +36,22 @@ CSV columns (stable; new columns are only ever appended):
     comments_on            the articles this one comments on: PMIDs, or the citation where PubMed gives no PMID
     comments_in            the articles that comment on this one, as comments_on
     stance_<cause>         one per cause in `cause_ids`, when stance rows are given: the article's stance for that
-                           cause (`models.STANCES`), no_finding for a cause it carries but the reader has not read
-                           yet, empty for a cause it does not carry
+                           cause (`models.STANCES`; a person's where one reviewed the pair), no_finding for a cause
+                           it carries but the reader has not read yet, empty for a cause it does not carry
     confidence_<cause>     one per cause, after the stance columns: how sure that reading is, high or low (`tracker
-                           evidence` gives the reason), empty where the cause is not carried or not read yet
+                           evidence` gives the reason; high for a reviewed pair), empty where the cause is not
+                           carried or not read yet
+    reviewed_<cause>       then a group of columns per field of the review, one per cause each, empty for a cause
+    reviewer_<cause>       the article does not carry: whether a person reviewed the pair (true / false), who and
+    reviewed_at_<cause>    when (ISO 8601, UTC) for the review that counts (the latest), the machine's own stance
+    machine_stance_<cause> beside the counted one, and whether reviewers' latest readings differ (true / false:
+    review_disputed_<cause> the latest counts until one of them changes theirs)
     abstract               only with `with_abstract=True` (`--with-abstract`); sections as "LABEL: text" paragraphs;
                            always the last column
 
 RIS (N1) and BibTeX (note) carry the same stances as "Stance: serotonin supports (low confidence); sleep
-no_finding".
+no_finding", a reviewed pair as "sleep contradicts (reviewed by ana on 2026-12-01T09:30:00+00:00; machine: mixed)"
+("…, disputed by another reviewer; …" where reviewers differ).
 
 CSV is UTF-8 (with a byte-order mark when `excel=True`, so Excel detects the encoding), quoted per RFC 4180 by the
 csv module (CRLF row ends; fields with quotes, commas or newlines quoted). Text cells that a spreadsheet would run
@@ -108,44 +115,86 @@ def neutralise_cell(value: object) -> str:
 # --- CSV ------------------------------------------------------------------------------------------------------
 
 def csv_header(*, with_abstract: bool = False, cause_ids: Sequence[str] = ()) -> list[str]:
-    """Return the CSV header row; `cause_ids` add a stance and a confidence column each, after the others but the
+    """Return the CSV header row; `cause_ids` add the per-cause columns (`stance_columns`) after the others but the
     abstract."""
     return [*CSV_COLUMNS, *stance_columns(cause_ids), *([ABSTRACT_COLUMN] if with_abstract else [])]
 
 
-def stance_columns(cause_ids: Sequence[str]) -> list[str]:
-    """The CSV's stance column names, "stance_serotonin", then the confidence ones, "confidence_serotonin", in the
-    order of `cause_ids`."""
-    return [f"stance_{cause_id}" for cause_id in cause_ids] + [f"confidence_{cause_id}" for cause_id in cause_ids]
-
-
 class _Reading(NamedTuple):
+    """An article's reading of one cause as the exports write it, each field a cell ("" where it does not apply)."""
+
     stance: str
     confidence: str
+    reviewed: str = ""
+    reviewer: str = ""
+    reviewed_at: str = ""
+    machine_stance: str = ""
+    review_disputed: str = ""
+
+
+# The stance rows' columns the writers read (`store.load_stance_frame`): the counted stance and the review beside it.
+STANCE_READ_COLUMNS: tuple[str, ...] = ("stance", "confidence", "machine_stance", "reviewed", "reviewer",
+                                        "reviewed_at", "review_disagreement")
+
+
+def stance_columns(cause_ids: Sequence[str]) -> list[str]:
+    """The CSV's per-cause column names, a group per field of the reading in the order of `cause_ids`:
+    "stance_serotonin", …, then "confidence_…", "reviewed_…", "reviewer_…", "reviewed_at_…", "machine_stance_…",
+    "review_disputed_…"."""
+    return [f"{field}_{cause_id}" for field in _Reading._fields for cause_id in cause_ids]
+
+
+def _flag_text(value: object) -> str:
+    return "true" if value is True or (value is not None and value is not pd.NA and bool(value)) else "false"
 
 
 def stances_by_pair(stances: pd.DataFrame | None) -> dict[tuple[int, str], _Reading]:
-    """{(pmid, hypothesis id): (stance, confidence)} from `store.load_stance_frame` rows (pmid, hypothesis_id,
-    stance, and confidence where read: "" without it)."""
+    """{(pmid, hypothesis id): reading} from `store.load_stance_frame` rows (pmid, hypothesis_id, stance, and the
+    other STANCE_READ_COLUMNS where read: a field left out is written "")."""
     if stances is None or stances.empty:
         return {}
-    confidences = stances["confidence"].tolist() if "confidence" in stances else [""] * len(stances)
+    count = len(stances)
+    stance = stances["stance"].tolist()
+
+    def texts(name: str) -> list[str]:
+        return [_text(value) for value in stances[name].tolist()] if name in stances else [""] * count
+
+    if "reviewed" in stances:
+        reviewed = [_flag_text(value) for value in stances["reviewed"].tolist()]
+        disputed = [_flag_text(value) for value in stances["review_disagreement"].tolist()] \
+            if "review_disagreement" in stances else [""] * count
+        machine = [text or counted for text, counted in zip(texts("machine_stance"), stance)]
+    else:
+        reviewed = disputed = machine = [""] * count
     return dict(zip(zip(stances["pmid"].astype("int64").tolist(), stances["hypothesis_id"].tolist()),
-                    map(_Reading, stances["stance"].tolist(), confidences)))
+                    map(_Reading, stance, texts("confidence"), reviewed, texts("reviewer"), texts("reviewed_at"),
+                        machine, disputed)))
 
 
 def article_stances(row: dict[str, Any], cause_ids: Sequence[str],
                     by_pair: dict[tuple[int, str], _Reading]) -> list[_Reading]:
-    """The article's reading per cause: its stored stance and confidence, the unread value (confidence unknown,
-    "") for a cause it carries without one, ("", "") for a cause it does not carry."""
+    """The article's reading per cause: its stored (or reviewed) stance and the rest, the unread value for a cause
+    it carries without a reading (nobody can review a pair the reader has not read: its review is parked), and
+    empty cells for a cause it does not carry."""
     carried = set(_items(row.get("hypotheses")))
     pmid = int(row["pmid"])
-    return [by_pair.get((pmid, cause_id), _Reading(UNREAD_STANCE, "")) if cause_id in carried
-            else _Reading("", "") for cause_id in cause_ids]
+    unread = _Reading(UNREAD_STANCE, "", "false", "", "", UNREAD_STANCE, "false")
+    return [by_pair.get((pmid, cause_id), unread) if cause_id in carried else _Reading("", "")
+            for cause_id in cause_ids]
+
+
+def _reading_note(cause_id: str, reading: _Reading) -> str:
+    """"serotonin supports (low confidence)", or for a reviewed pair "serotonin contradicts (reviewed by ana on
+    2026-12-01T09:30:00+00:00; machine: supports)", with "disputed by another reviewer" where reviewers differ."""
+    if reading.reviewed == "true":
+        disputed = ", disputed by another reviewer" if reading.review_disputed == "true" else ""
+        return (f"{cause_id} {reading.stance} (reviewed by {_one_line(reading.reviewer)} on {reading.reviewed_at}"
+                f"{disputed}; machine: {reading.machine_stance})")
+    return f"{cause_id} {reading.stance}" + (" (low confidence)" if reading.confidence == "low" else "")
 
 
 def _stance_note(row: dict[str, Any], cause_ids: Sequence[str], by_pair: dict[tuple[int, str], _Reading]) -> str:
-    pairs = [f"{cause_id} {reading.stance}" + (" (low confidence)" if reading.confidence == "low" else "")
+    pairs = [_reading_note(cause_id, reading)
              for cause_id, reading in zip(cause_ids, article_stances(row, cause_ids, by_pair)) if reading.stance]
     return "Stance: " + "; ".join(pairs) if pairs else ""
 
@@ -183,7 +232,7 @@ def csv_records(frame: pd.DataFrame, *, with_abstract: bool = False, stances: pd
         ]
         if cause_ids:
             readings = article_stances(row, cause_ids, by_pair)
-            cells += [reading.stance for reading in readings] + [reading.confidence for reading in readings]
+            cells += [value for values in zip(*readings) for value in values]
         if with_abstract:
             cells.append(_text(row.get("abstract")))
         yield cells
@@ -678,7 +727,7 @@ def _ascii_word(text: str) -> str:
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "pmid", "hypothesis", "year", "design", "species", "stance", "reviewed", "reviewer", "reviewed_at",
     "machine_stance", "confidence", "confidence_reason", "evidence_kind", "hedged", "section", "sentence", "cue",
-    "n_patients", "n_controls", "retracted",
+    "n_patients", "n_controls", "retracted", "review_disputed",
 )
 
 
@@ -694,7 +743,8 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
     `stance_values` only the rows with one of those stances, `evidence_kinds` those of one of those kinds, `hedged`
     the hedged (True) or plainly stated (False) ones, `confidence` those read with it. Columns EVIDENCE_COLUMNS;
     year and the sample sizes as nullable integers, hedged as a nullable boolean (unknown for an unread pair),
-    reviewed as a boolean, the texts None where empty.
+    reviewed and review_disputed (reviewers' latest readings differ; the latest counts) as booleans, the texts None
+    where empty.
     """
     wanted = [cause for cause in cause_ids if not hypotheses or cause in hypotheses]
     order = {cause: position for position, cause in enumerate(wanted)}
@@ -715,6 +765,8 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
     machine = merged["machine_stance"].astype(object) if "machine_stance" in merged else merged["stance"]
     merged["machine_stance"] = machine.where(machine.notna(), merged["stance"])
     merged["reviewed"] = merged["reviewed"].astype("boolean").fillna(False) if "reviewed" in merged else False
+    merged["review_disputed"] = (merged["review_disagreement"].astype("boolean").fillna(False)
+                                 if "review_disagreement" in merged else False)
     if stance_values:
         merged = merged[merged["stance"].isin(list(stance_values))]
     if evidence_kinds:
@@ -728,6 +780,7 @@ def evidence_frame(articles: pd.DataFrame, stances: pd.DataFrame, cause_ids: Seq
     frame["year"] = frame["year"].astype("Int64")
     frame["hedged"] = frame["hedged"].astype("boolean")
     frame["reviewed"] = frame["reviewed"].astype(bool)
+    frame["review_disputed"] = frame["review_disputed"].astype(bool)
     for name in ("n_patients", "n_controls"):
         frame[name] = frame[name].astype("Int64")
     for name in ("hypothesis", "design", "species", "stance", "reviewer", "reviewed_at", "machine_stance",
@@ -746,7 +799,7 @@ def evidence_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         for name in ("pmid", "year", "n_patients", "n_controls"):
             if record[name] is not None:
                 record[name] = int(record[name])
-        for name in ("hedged", "retracted", "reviewed"):
+        for name in ("hedged", "retracted", "reviewed", "review_disputed"):
             if record[name] is not None:
                 record[name] = bool(record[name])
         records.append(record)

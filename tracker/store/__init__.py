@@ -58,9 +58,8 @@ from tracker.store.reviews import (
     load_review_summary,
     load_reviews,
     load_stance_frame,
-    record_review,
     save_reviews,
-    undo_review,
+    write_review,
 )
 from tracker.store.selecting import (
     count_selected,
@@ -110,8 +109,8 @@ __all__ = [
     "load_revised_date", "load_run_history", "load_run_hypotheses_frame", "load_run_list", "load_runs_frame",
     "load_stance_frame", "load_status_frame", "load_summaries", "load_sync_state", "newest_pmids", "newest_revision",
     "orphan_pmids", "pmids_changed_since_start", "pmids_from_source", "pmids_stored_since", "read_snapshot", "reading",
-    "record_import_run", "record_review", "record_run_articles", "record_run_hypothesis", "reset_modified_since",
+    "record_import_run", "record_run_articles", "record_run_hypothesis", "reset_modified_since",
     "save_articles", "save_reviews", "save_stances", "save_sync_state", "save_tags", "select_pmids",
-    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "top_mesh", "transaction", "undo_review",
-    "unlink_hypothesis", "utc_now", "year_span"
+    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "top_mesh", "transaction",
+    "unlink_hypothesis", "utc_now", "write_review", "year_span"
 ]

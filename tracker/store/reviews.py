@@ -9,8 +9,8 @@ It has no foreign key to `articles`: a `DeleteCitation`, a fetch that drops an a
 the hypotheses file leaves the reviews in place, parked (not counted) until the article or cause comes back.
 
 `load_stance_frame` is the one read of stances: every count, page and export gets the reviewed stance from it.
-The dashboard writes only through `record_review` and `undo_review`, short transactions that wait at most a
-second for a job's batch and then ask the user to try again.
+The dashboard writes only through `write_review` (a review, or an undo of one), a short transaction that waits at
+most a second for a job's batch and then asks the user to try again.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pandas as pd
 from tracker.analysis.reviews import (
     REVIEW_COLUMNS,
     Review,
+    ReviewUndo,
     apply_reviews,
     review_states,
     sentence_in_text,
@@ -194,32 +195,35 @@ def _short_write(path: Path, busy_timeout_s: float) -> Iterator[sqlite3.Connecti
         raise
 
 
-def record_review(path: Path, review: Review, cause_ids: Iterable[str], *,
-                  busy_timeout_s: float = REVIEW_WAIT_S) -> None:
-    """Store one checked review in its own short transaction: the dashboard's (and `tracker review set`'s) write.
+def write_review(path: Path, change: Review | ReviewUndo, cause_ids: Iterable[str], *,
+                 busy_timeout_s: float = REVIEW_WAIT_S) -> Review | None:
+    """Store one checked review, or take one back, in its own short transaction: the dashboard's one write (and
+    `tracker review set`'s and `undo`'s). Return the review stored, or the one taken back (None when the reviewer
+    had none of the pair).
 
-    A review by the same person of the same pair within the same second replaces the first.
+    A review by the same person of the same pair within the same second replaces the first. An undo deletes the
+    reviewer's latest review of the pair: their earlier one, if any, counts again. A store that another writer
+    holds for longer than `busy_timeout_s` is a StoreError that says to try again; nothing is written.
     """
     with _short_write(path, busy_timeout_s) as connection:
-        save_reviews(connection, [review], cause_ids,
-                     [f"review of PMID {review.pmid} for {review.hypothesis}"], replace=True)
+        if isinstance(change, ReviewUndo):
+            return _undo_latest(connection, change)
+        save_reviews(connection, [change], cause_ids,
+                     [f"review of PMID {change.pmid} for {change.hypothesis}"], replace=True)
+        return change
 
 
-def undo_review(path: Path, pmid: int, hypothesis_id: str, reviewer: str, *,
-                busy_timeout_s: float = REVIEW_WAIT_S) -> Review | None:
-    """Delete `reviewer`'s latest review of the pair (their earlier one, if any, counts again); return it, or None
-    when they have none."""
-    with _short_write(path, busy_timeout_s) as connection:
-        connection.execute(_REVIEWS_TABLE)
-        row = connection.execute(
-            "SELECT pmid, hypothesis_id, stance, reviewer, reviewed_at, sentence, note FROM reviews "
-            "WHERE pmid = ? AND hypothesis_id = ? AND reviewer = ? ORDER BY reviewed_at DESC LIMIT 1",
-            (int(pmid), hypothesis_id, reviewer)).fetchone()
-        if row is None:
-            return None
-        connection.execute("DELETE FROM reviews WHERE pmid = ? AND hypothesis_id = ? AND reviewer = ? "
-                           "AND reviewed_at = ?", (row["pmid"], row["hypothesis_id"], row["reviewer"],
-                                                   row["reviewed_at"]))
+def _undo_latest(connection: sqlite3.Connection, undo: ReviewUndo) -> Review | None:
+    connection.execute(_REVIEWS_TABLE)
+    row = connection.execute(
+        "SELECT pmid, hypothesis_id, stance, reviewer, reviewed_at, sentence, note FROM reviews "
+        "WHERE pmid = ? AND hypothesis_id = ? AND reviewer = ? ORDER BY reviewed_at DESC LIMIT 1",
+        (int(undo.pmid), undo.hypothesis, undo.reviewer)).fetchone()
+    if row is None:
+        return None
+    connection.execute("DELETE FROM reviews WHERE pmid = ? AND hypothesis_id = ? AND reviewer = ? "
+                       "AND reviewed_at = ?", (row["pmid"], row["hypothesis_id"], row["reviewer"],
+                                               row["reviewed_at"]))
     return Review(pmid=row["pmid"], hypothesis=row["hypothesis_id"], stance=row["stance"], reviewer=row["reviewer"],
                   reviewed_at=row["reviewed_at"], sentence=row["sentence"], note=row["note"])
 
