@@ -99,6 +99,13 @@ def read_finding(sentence: str, anchor: int | None = None) -> Finding | None:
     return None
 
 
+def has_finding(sentence: str) -> bool:
+    """Whether any clause of a sentence reports a finding: `read_finding` returns None for every anchor where
+    this is False, so a sentence without one need not be read further."""
+    return bool(cue_matches(sentence, "anaphoric_null")) or any(
+        clause_findings(sentence, *span) for span in clauses(sentence))
+
+
 def finding_direction(sentence: str) -> str | None:
     """Read the finding a sentence reports: "higher", "lower", "different" (a significant difference or an
     association without a direction), "no_difference", or None (no finding).
