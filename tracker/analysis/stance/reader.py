@@ -51,7 +51,7 @@ import pandas as pd
 
 from tracker.config import EXPECTS, Hypothesis
 from tracker.analysis.stance.cues import (
-    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_found, cue_matches, term_as_population)
 from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, has_finding, read_finding
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes_of
@@ -579,13 +579,13 @@ def _abstract_kind(article: _Article) -> str:
         return "other"
     if article.design in _DESIGN_KINDS:
         return _DESIGN_KINDS[article.design]
-    if cue_matches(article.whole, "review"):
+    if cue_found(article.whole, "review"):
         return "review"
     if _PLACEBO_OR_RANDOMISED.search(article.whole):
         return "intervention"
-    if cue_matches(article.whole, "comparator"):
+    if cue_found(article.whole, "comparator"):
         return "comparison"
-    if cue_matches(article.whole, "association"):
+    if cue_found(article.whole, "association"):
         return "association"
     return "other"
 
