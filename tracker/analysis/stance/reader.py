@@ -639,8 +639,8 @@ _READ_ROLES = frozenset({"result", "conclusion", "title"})
 @functools.lru_cache(maxsize=65536)
 def _may_report(sentence: Sentence) -> bool:
     """Whether a sentence can say anything about any cause: a result, conclusion or title that reports a finding
-    (every verdict, and every finding set aside, needs one). Most sentences where a cause stands fail one of
-    these two cheap checks, and are not read for their population and construct."""
+    (every verdict, and every finding set aside, needs one). A sentence that fails either check is not read for
+    its population and construct, nor its article for whom it studies."""
     return sentence.role in _READ_ROLES and has_finding(sentence.text)
 
 
