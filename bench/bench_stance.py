@@ -8,7 +8,8 @@ the project's synthetic labelled corpus (bench/stance_corpus.py), side by side.
    synthetic corpus: 4-class accuracy, per-class precision and recall with counts, the confusion matrix,
    `no_finding` recall, and the precision of the `high`-confidence readings.
 3. Reading speed: articles read per second, against tagging the same synthetic articles (bench_tagging's) in the
-   same run.
+   same run, cold (the first round of a fresh process) and warm (later rounds, the reader's caches filled); the
+   cold ratio of CPU seconds is the one judged against the target.
 
 Run: python bench/bench_stance.py [--errors] [--speed N] [--synthetic N]
 """
@@ -21,6 +22,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +42,9 @@ FIXTURES_DIR = SHARED_DIR / "fixtures" / "fibromyalgia"
 _DESIGN_BY_TYPE = (("Meta-Analysis", "meta_analysis"), ("Systematic Review", "systematic_review"),
                    ("Scoping Review", "systematic_review"), ("Randomized Controlled Trial", "rct"),
                    ("Clinical Trial", "clinical_trial"), ("Review", "narrative_review"))
+# Stance reading may cost at most this many times the tagging of the same articles, measured in the same run.
+SPEED_TARGET = 3.0
+WARM_ROUNDS = 3
 TARGETS = {"accuracy": 0.85, "supports precision": 0.85, "supports recall": 0.60, "no_finding recall": 0.85,
            "high supports precision": 0.92}
 
@@ -256,7 +261,17 @@ def bench_stances(show_errors: bool, synthetic_count: int) -> None:
             print(f"  synthetic errors by shape: {dict(shapes.most_common())}")
 
 
+def _timed(action: Callable[[], object]) -> tuple[object, float, float]:
+    """What `action` returns, and the wall-clock and CPU seconds it took."""
+    wall_started, cpu_started = time.perf_counter(), time.process_time()
+    result = action()
+    return result, time.perf_counter() - wall_started, time.process_time() - cpu_started
+
+
 def bench_speed(count: int) -> None:
+    """Tagging and stance reading of the same articles, timed in turn: the first round cold (none of these
+    articles' sentences read yet, as in a retag of real abstracts, whose sentences rarely repeat), then warm
+    rounds (the reader's caches hold the synthetic articles' few distinct sentences, which flatters it)."""
     from bench_tagging import make_frame
 
     hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
@@ -264,18 +279,32 @@ def bench_speed(count: int) -> None:
     stance_rules = stance.compile_stance_rules(hypotheses, rules)
     frame = make_frame(count)
     frame["abstract_sections"] = [[] for _ in range(count)]
-    # Best of three rounds each: the machine is shared, and the ratio is what the target is about.
-    tagging_s = reading_s = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        tagged = tagging.tag_articles(frame, rules)
-        tagging_s = min(tagging_s, time.perf_counter() - started)
-        started = time.perf_counter()
-        read = stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules)
-        reading_s = min(reading_s, time.perf_counter() - started)
-    print(f"speed on {count:,} synthetic articles ({len(read):,} article-cause pairs):")
-    print(f"  tagging {count / tagging_s:,.0f} articles/s, stance {count / reading_s:,.0f} articles/s: "
-          f"reading stance costs {reading_s / tagging_s:.1f}x tagging (target <= 3x)")
+    rounds = []
+    for _ in range(1 + WARM_ROUNDS):
+        tagged, tagging_wall_s, tagging_cpu_s = _timed(lambda: tagging.tag_articles(frame, rules))
+        read, reading_wall_s, reading_cpu_s = _timed(
+            lambda: stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules))
+        rounds.append((tagging_wall_s, tagging_cpu_s, reading_wall_s, reading_cpu_s))
+    # The best of the warm rounds: on a shared machine other work only ever adds CPU time (caches, cores).
+    tagging_cold_s, tagging_warm_s = rounds[0][1], min(r[1] for r in rounds[1:])
+    reading_cold_s, reading_warm_s = rounds[0][3], min(r[3] for r in rounds[1:])
+    print(f"speed on {count:,} synthetic articles ({len(read):,} article-cause pairs), tagging then stance in each "
+          f"of {1 + WARM_ROUNDS} rounds, in CPU seconds (the machine is shared: wall-clock time counts waits for "
+          f"other work):")
+    print(f"  tagging  cold {count / tagging_cold_s:>7,.0f} articles/s, warm {count / tagging_warm_s:>7,.0f} "
+          f"articles/s (best of {WARM_ROUNDS} rounds)")
+    print(f"  stance   cold {count / reading_cold_s:>7,.0f} articles/s, warm {count / reading_warm_s:>7,.0f} "
+          f"articles/s")
+    print(f"  stance costs {reading_cold_s / tagging_cold_s:.1f}x tagging cold against cold, "
+          f"{reading_warm_s / tagging_warm_s:.1f}x warm against warm "
+          f"(wall-clock: {rounds[0][2] / rounds[0][0]:.1f}x cold, "
+          f"{min(r[2] for r in rounds[1:]) / min(r[0] for r in rounds[1:]):.1f}x warm)")
+    # Judged as a retag runs: batch after batch, tagging soon runs warm (its first round here pays Arrow's
+    # start-up, which would flatter a cold-against-cold ratio), while stance keeps reading sentences it has never
+    # seen (its warm rounds here have its caches full of the synthetic articles' few distinct sentences).
+    judged = reading_cold_s / tagging_warm_s
+    print(f"  judged: cold stance against warm tagging, {judged:.1f}x; target at most {SPEED_TARGET:g}x: "
+          f"{'met' if judged <= SPEED_TARGET else 'MISSED'}")
 
 
 def main() -> None:

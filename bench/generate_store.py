@@ -105,7 +105,7 @@ def _write_tags(connection, pmids: list[int], baseline_id: str, causes: list[str
                 stances.append((pmid, cause, rng.choice(STANCES), rng.choice(EVIDENCE_KINDS), rng.random() < 0.2,
                                 "RESULTS", "Levels were significantly higher than in healthy controls.",
                                 "significantly higher", rng.randint(12, 400) if rng.random() < 0.6 else None,
-                                None))
+                                None, "high", None))
     for hypothesis_id, linked in links.items():
         store.link_hypothesis(connection, hypothesis_id, linked, now)
     store.save_tags(connection,

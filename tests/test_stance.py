@@ -541,3 +541,38 @@ def test_a_stop_without_its_space_still_ends_a_sentence() -> None:
 
 def test_sample_sizes_read_thin_spaces() -> None:
     assert stance.sample_sizes("Women with FM (n\u2009=\u200912) and controls (n\u2009=\u200910).") == (12, 10)
+
+
+# --- what lets the reader skip a sentence or a scan -------------------------------------------------------------
+
+from tracker.analysis.stance.cues import cue_found, cue_matches  # noqa: E402
+from tracker.analysis.stance.direction import has_finding, read_finding  # noqa: E402
+
+_SKIPPABLE_OR_NOT = [
+    "Serotonin did not differ between patients and controls.",
+    "Patients had significantly higher substance P than controls; cortisol was measured at 8 am.",
+    "Serum serotonin was measured by ELISA, and cortisol in saliva.",
+    "Fibromyalgia is a chronic pain condition of unknown cause.",
+    "These abnormalities were not seen in the controls.",
+    "Pain decreased in both groups, whereas sleep quality improved only after the drug.",
+    "Autonomic dysfunction is common in fibromyalgia.",
+    "Study 12 of fibromyalgia and central sensitization",
+]
+
+
+@pytest.mark.parametrize("sentence", _SKIPPABLE_OR_NOT)
+def test_a_sentence_without_a_finding_gives_none_wherever_the_cause_stands(sentence: str) -> None:
+    readings = {read_finding(sentence, anchor) for anchor in range(len(sentence))}
+    assert has_finding(sentence) == (readings != {None})
+
+
+def test_has_finding_tells_both_kinds_apart() -> None:
+    assert [has_finding(sentence) for sentence in _SKIPPABLE_OR_NOT] == [
+        True, True, False, False, True, True, True, False]
+
+
+@pytest.mark.parametrize("text", _SKIPPABLE_OR_NOT)
+def test_cue_found_agrees_with_cue_matches_for_every_category(text: str) -> None:
+    categories = {cue.category for cue in stance.CUES if "{term}" not in cue.pattern}
+    assert {category for category in categories if cue_found(text, category)} == \
+        {category for category in categories if cue_matches(text, category)}

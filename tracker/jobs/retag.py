@@ -13,7 +13,7 @@ from tracker.config import Hypothesis
 
 # Articles tagged per round trip: bounds the memory of a full re-tag (about 18 KiB an article while it is tagged)
 # without slowing the vectorised matcher, whose per-article cost is the same at 1,000 as at 200,000; small enough
-# that a progress bar moves every few seconds (the stance reader takes some 300 articles a second).
+# that a progress bar moves every few seconds (the stance reader takes a few thousand articles a second).
 BATCH_SIZE = 1_000
 
 

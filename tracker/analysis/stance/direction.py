@@ -19,6 +19,10 @@ class Finding(NamedTuple):
     category: str = ""
 
 
+# The cue categories a finding is read from besides "null" (a negation before one of them makes it a null).
+_DIRECTED_CATEGORIES = ("direction", "difference", "benefit", "state")
+
+
 def clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
     """The findings of one clause, a negation applied to the cues in its scope."""
     clause = sentence[start:end]
@@ -28,7 +32,7 @@ def clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
     negations = [m for m in cue_matches(clause, "negation")
                  if not overlaps(m, pseudo) and not overlaps(m, nulls) and not overlaps(m, groups)]
     findings = [Finding(m.direction, m.text, start + m.start, start + m.end, "null") for m in nulls]
-    for category in ("direction", "difference", "benefit", "state"):
+    for category in _DIRECTED_CATEGORIES:
         for match in cue_matches(clause, category):
             if overlaps(match, nulls):
                 continue
@@ -97,6 +101,20 @@ def read_finding(sentence: str, anchor: int | None = None) -> Finding | None:
         if verdict is not None:
             return verdict
     return None
+
+
+def has_finding(sentence: str) -> bool:
+    """Whether any clause of a sentence reports a finding: `read_finding` returns None for every anchor where
+    this is False, so a sentence without one need not be read further."""
+    if cue_matches(sentence, "anaphoric_null"):
+        return True
+    for start, end in clauses(sentence):
+        # Every finding of a clause comes from a cue of these categories: without one, the negations, group
+        # labels and the rest that `clause_findings` also reads need not be looked for.
+        if any(cue_matches(sentence[start:end], category) for category in ("null", *_DIRECTED_CATEGORIES)) \
+                and clause_findings(sentence, start, end):
+            return True
+    return False
 
 
 def finding_direction(sentence: str) -> str | None:

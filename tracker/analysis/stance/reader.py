@@ -51,8 +51,8 @@ import pandas as pd
 
 from tracker.config import EXPECTS, Hypothesis
 from tracker.analysis.stance.cues import (
-    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, term_as_population)
-from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, read_finding
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_found, cue_matches, term_as_population)
+from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, has_finding, read_finding
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes_of
 from tracker.analysis.tagging import Rules, normalised_text
@@ -579,13 +579,13 @@ def _abstract_kind(article: _Article) -> str:
         return "other"
     if article.design in _DESIGN_KINDS:
         return _DESIGN_KINDS[article.design]
-    if cue_matches(article.whole, "review"):
+    if cue_found(article.whole, "review"):
         return "review"
     if _PLACEBO_OR_RANDOMISED.search(article.whole):
         return "intervention"
-    if cue_matches(article.whole, "comparator"):
+    if cue_found(article.whole, "comparator"):
         return "comparison"
-    if cue_matches(article.whole, "association"):
+    if cue_found(article.whole, "association"):
         return "association"
     return "other"
 
@@ -632,6 +632,18 @@ class _Facts(NamedTuple):
     design: str
 
 
+# The roles whose sentences are read (step 1).
+_READ_ROLES = frozenset({"result", "conclusion", "title"})
+
+
+@functools.lru_cache(maxsize=65536)
+def _may_report(sentence: Sentence) -> bool:
+    """Whether a sentence can say anything about any cause: a result, conclusion or title that reports a finding
+    (every verdict, and every finding set aside, needs one). A sentence that fails either check is not read for
+    its population and construct, nor its article for whom it studies."""
+    return sentence.role in _READ_ROLES and has_finding(sentence.text)
+
+
 @functools.lru_cache(maxsize=65536)
 def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Cause,
                    facts: _Facts) -> tuple[tuple[_Verdict, ...], tuple[str, ...]]:
@@ -639,7 +651,7 @@ def _read_sentence(sentence: Sentence, anchors: tuple[Anchor, ...], cause: _Caus
     finding set aside (a pooled population). Cached: articles share sentences, and causes an article's."""
     text = sentence.text
     role = sentence.role
-    if role not in ("result", "conclusion", "title"):
+    if role not in _READ_ROLES:
         return (), ()
     population = sentence_population(text, facts.about_fibromyalgia)
     # A trigger that is itself a condition (lupus, IBS) is found as "another population": at the term it is the
@@ -779,10 +791,12 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
     patterns = None if article.protocol or term_pattern is None and not measures else _anchor_pattern(
         term_pattern, measures, article.abbreviations)
     anchors = _anchors(article, patterns)
-    if anchors:
+    # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
+    reporting = {sentence: found for sentence, found in anchors.items() if _may_report(sentence)}
+    if reporting:
         cause = _Cause(cause_id, expect, _aimed_at(anchors))
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
-        for sentence, found in anchors.items():
+        for sentence, found in reporting.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
             verdicts += read
             set_aside += reasons

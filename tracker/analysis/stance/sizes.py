@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.analysis.patients import stated_patients
+from tracker.analysis.patients import may_state_patients, stated_patients
 
 # --- sample sizes ----------------------------------------------------------------------------------------------
 
@@ -67,8 +67,10 @@ def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]
     # The forms the patterns above miss or misread ("105 patients ... and 144 healthy controls", "Forty-six"),
     # read in Python only where they can matter: no count read, or a count in hyphenated words.
     compound = pc.match_substring_regex(array, _COMPOUND_NUMBER).to_pylist()
-    patients = [stated_patients(text) or count if count is None or hyphenated else count
-                for text, count, hyphenated in zip(texts, patients, compound)]
+    # Python's scan is the costly step: a text in which none of its statements can stand is not scanned.
+    possible = may_state_patients(array)
+    patients = [(stated_patients(text) if may_state else None) or count if count is None or hyphenated else count
+                for text, count, hyphenated, may_state in zip(texts, patients, compound, possible)]
     return list(zip(patients, _first_counts(array, _CONTROL_PATTERNS)))
 
 
