@@ -4,6 +4,7 @@ rows, unlinks and deletions, a migration of an older store, and a batch that fai
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.jobs import retag
 from tracker.jobs.fetch import run_fetch
 from tracker.jobs.importer import import_files
+from tracker.outputs.selection import Selection, article_filter, select_articles
 from tracker.pubmed.client import EutilsClient
+from tracker.store import selecting
 from tracker.store.connection import MIGRATIONS, _split_statements
 from tracker.vocabulary import MESH_CHECK_TAGS
 
@@ -38,7 +41,13 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
         details = store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
                                                                "n_patients", "reviewed"))
         findings = {flag: store.load_finding_counts(connection, include_retracted=flag) for flag in (False, True)}
+        ids = [h.id for h in hypotheses]
+        counted = {selection: selecting.count_from_summaries(connection, article_filter(selection, hypothesis_ids=ids))
+                   for selection in COUNTED_SELECTIONS if set(selection.hypotheses) <= set(ids)}
     causes = [h.id for h in hypotheses if not h.baseline]
+    # Citations' count from the summaries: the articles the same filter keeps from the catalogue.
+    for selection, count in counted.items():
+        assert count == len(select_articles(catalogue, selection, hypothesis_ids=ids, stances=details)), selection
     for include_retracted in (False, True):
         for by_stance in (False, True):
             pd.testing.assert_frame_equal(
@@ -79,11 +88,31 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                 pd.testing.assert_series_equal(counts, expected[name])
 
 
+# Filters Citations counts from a summary, on one cause at most: each column a summary is keyed by, alone and
+# together, a stance test on the cause's pairs, the baseline as the cause.
+COUNTED_SELECTIONS = [
+    Selection(),
+    Selection(include_retracted=True),
+    Selection(only_retracted=True),
+    Selection(designs=("rct", "other"), species="human"),
+    Selection(from_year=2000, to_year=2015, species="animal", include_retracted=True),
+    Selection(to_year=2010, designs=("observational",)),
+    Selection(hypotheses=("serotonin",)),
+    Selection(hypotheses=("sleep",), from_year=2005, designs=("observational", "rct")),
+    Selection(hypotheses=("sleep",), species="human", only_retracted=True),
+    Selection(hypotheses=("serotonin",), stances=("supports", "mixed")),
+    Selection(hypotheses=("serotonin",), stances=("contradicts",), confidence="high", from_year=2000),
+    Selection(hypotheses=("sleep",), evidence_kinds=("comparison",), hedged=False, species="human"),
+    Selection(hypotheses=("substance_p",), hedged=True, include_retracted=True),
+    Selection(hypotheses=("fibromyalgia",), to_year=2010),
+]
+
+
 def summary_rows(db_path: Path) -> dict[str, list[tuple]]:
     with store.reading(db_path) as connection:
         return {table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=tuple)
                 for table in ("evidence_pairs", "summary_by_year", "summary_by_kind", "summary_by_source",
-                              "summary_findings", "summary_mesh", "article_mesh")}
+                              "summary_findings", "summary_mesh", "article_mesh", "summary_articles", "article_keys")}
 
 
 @pytest.fixture
@@ -254,3 +283,20 @@ def test_after_reviews_and_their_undoing(seeded: Path) -> None:
     store.write_review(seeded, ReviewUndo(int(pairs["pmid"][1]), pairs["hypothesis_id"][1], "ana"), cause_ids)
     store.write_review(seeded, ReviewUndo(int(pairs["pmid"][2]), pairs["hypothesis_id"][2], "ana"), cause_ids)
     assert_summaries_match(seeded, SHIPPED)
+
+
+def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(seeded: Path, tmp_path: Path) -> None:
+    expected = summary_rows(seeded)
+    older = tmp_path / "older.sqlite"
+    shutil.copyfile(seeded, older)
+    # The store as the version before kept it: everything but the article summary and its keys.
+    connection = sqlite3.connect(older, isolation_level=None)
+    connection.execute("DROP TABLE article_keys")
+    connection.execute("DROP TABLE summary_articles")
+    connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.ARTICLE_KEYS_MIGRATION)}")
+    connection.close()
+    store.connect(older).close()
+    assert summary_rows(older) == expected
+    with store.reading(older) as connection:
+        assert connection.execute("SELECT count(*) FROM article_keys").fetchone()[0] == 300
+    assert_summaries_match(older, SHIPPED)

@@ -17,6 +17,7 @@ import pandas as pd
 from tracker.models import ArticleFilter
 from tracker.store.catalogue import decode_details, load_catalogue
 from tracker.store.reviews import load_stance_frame
+from tracker.store import summaries
 from tracker.store.connection import read_snapshot
 
 # The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending)
@@ -34,39 +35,65 @@ def _marks(values: tuple) -> str:
     return ", ".join("?" * len(values))
 
 
+# A test of one column: the column, the test with {} where the column goes, and its parameters.
+_Test = tuple[str, str, list]
+
+
+def _key_tests(chosen: ArticleFilter) -> list[_Test]:
+    """The filter's tests of an article's keys (`article_keys`, as the summaries count them: unknown year -1)."""
+    tests: list[_Test] = []
+    if chosen.from_year is not None or chosen.to_year is not None:
+        tests.append(("pub_year", "{} != -1", []))
+    if chosen.from_year is not None:
+        tests.append(("pub_year", "{} >= ?", [chosen.from_year]))
+    if chosen.to_year is not None:
+        tests.append(("pub_year", "{} <= ?", [chosen.to_year]))
+    if chosen.designs:
+        tests.append(("design", f"{{}} IN ({_marks(chosen.designs)})", list(chosen.designs)))
+    if chosen.species:
+        tests.append(("species", f"{{}} IN ({_marks(chosen.species)})", list(chosen.species)))
+    if chosen.retracted != "include":
+        tests.append(("retracted", "{} = ?", [1 if chosen.retracted == "only" else 0]))
+    return tests
+
+
+def _stance_tests(chosen: ArticleFilter) -> list[_Test]:
+    """The tests on a pair's stance row the filter makes (its stance as counted, reviews applied, and read: a pair
+    the stance reader has not read yet, stance '', passes none); none when it makes none."""
+    tests = [("stance", f"{{}} IN ({_marks(chosen.stances)})", list(chosen.stances)) if chosen.stances else None,
+             ("evidence_kind", f"{{}} IN ({_marks(chosen.evidence_kinds)})", list(chosen.evidence_kinds))
+             if chosen.evidence_kinds else None,
+             ("hedged", "{} = ?", [int(chosen.hedged)]) if chosen.hedged is not None else None,
+             ("confidence", "{} = ?", [chosen.stance_confidence]) if chosen.stance_confidence is not None else None]
+    tests = [test for test in tests if test is not None]
+    return [("stance", "{} != ''", []), *tests] if tests else []
+
+
+def _joined(tests: list[_Test], alias: str | None) -> tuple[list[str], list]:
+    """The tests as SQL on the columns of `alias` (or bare names), and their parameters in order."""
+    return ([test.format(f"{alias}.{column}" if alias else column) for column, test, _ in tests],
+            [value for _, _, values in tests for value in values])
+
+
 def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, list]:
-    """The WHERE clause (over articles a, article_facets f) and its parameters."""
-    conditions: list[str] = []
-    parameters: list = []
+    """The WHERE clause over article_keys k (and articles a, for first_seen and short texts: `_reads_articles`) and
+    its parameters."""
+    conditions, parameters = _joined(_key_tests(chosen), "k")
     if chosen.hypotheses:
-        conditions.append(f"EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid "
+        conditions.append(f"EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = k.pmid "
                           f"AND p.hypothesis_id IN ({_marks(chosen.hypotheses)}))")
         parameters += chosen.hypotheses
-    if chosen.from_year is not None:
-        conditions.append("a.pub_year >= ?")
-        parameters.append(chosen.from_year)
-    if chosen.to_year is not None:
-        conditions.append("a.pub_year <= ?")
-        parameters.append(chosen.to_year)
-    if chosen.designs:
-        conditions.append(f"coalesce(f.design, 'other') IN ({_marks(chosen.designs)})")
-        parameters += chosen.designs
-    if chosen.species:
-        conditions.append(f"coalesce(f.species, 'unknown') IN ({_marks(chosen.species)})")
-        parameters += chosen.species
-    if chosen.retracted != "include":
-        conditions.append(f"coalesce(f.retracted, 0) = {1 if chosen.retracted == 'only' else 0}")
     if chosen.first_seen_from is not None:
         conditions.append("a.first_seen >= ?")
         parameters.append(chosen.first_seen_from)
     for run_ids, change in chosen.run_changes:
-        conditions.append(f"a.pmid IN (SELECT pmid FROM run_articles WHERE change = ? "
+        conditions.append(f"k.pmid IN (SELECT pmid FROM run_articles WHERE change = ? "
                           f"AND run_id IN ({_marks(run_ids)}))")
         parameters += [change, *run_ids]
     if chosen.text:
         if len(chosen.text) >= _SHORTEST_INDEXED:
             # A phrase of the whole text: its trigrams in a row, that is the text as a substring.
-            conditions.append("a.pmid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            conditions.append("k.pmid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             parameters.append('"' + chosen.text.replace('"', '""') + '"')
         else:
             connection.create_function("contains_text", 2, _contains_text, deterministic=True)
@@ -74,33 +101,22 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
             parameters += [chosen.text] * len(_SEARCHED)
     stance_tests = _stance_tests(chosen)
     if stance_tests:
-        # One pair's stance row passes every test, its stance as counted (reviews applied): those the summaries
-        # keep. A pair the stance reader has not read yet (stance '') passes none.
-        tests, values = zip(*stance_tests)
-        conditions.append("EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid AND p.stance != '' AND "
+        # One pair's stance row passes every test (those the summaries keep), of one of the stance hypotheses.
+        tests, values = _joined([*stance_tests, ("hypothesis_id", f"{{}} IN ({_marks(chosen.stance_hypotheses)})",
+                                                 list(chosen.stance_hypotheses))], "p")
+        conditions.append("EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = k.pmid AND "
                           + " AND ".join(tests) + ")")
-        parameters += [value for group in values for value in group]
+        parameters += values
     return " AND ".join(conditions) or "1", parameters
 
 
-def _stance_tests(chosen: ArticleFilter) -> list[tuple[str, tuple]]:
-    """The tests on a pair's stance row the filter makes, each with its parameters; none when it makes none."""
-    tests = [(f"p.stance IN ({_marks(chosen.stances)})", chosen.stances) if chosen.stances else None,
-             (f"p.evidence_kind IN ({_marks(chosen.evidence_kinds)})", chosen.evidence_kinds)
-             if chosen.evidence_kinds else None,
-             ("p.hedged = ?", (int(chosen.hedged),)) if chosen.hedged is not None else None,
-             ("p.confidence = ?", (chosen.stance_confidence,)) if chosen.stance_confidence is not None else None]
-    tests = [test for test in tests if test is not None]
-    if tests and chosen.stance_hypotheses:
-        tests.append((f"p.hypothesis_id IN ({_marks(chosen.stance_hypotheses)})", chosen.stance_hypotheses))
-    return tests
+def _reads_articles(chosen: ArticleFilter) -> bool:
+    """Whether the filter tests a column only `articles` holds (first seen, a text too short for the index)."""
+    return chosen.first_seen_from is not None or (chosen.text is not None and len(chosen.text) < _SHORTEST_INDEXED)
 
 
 def _contains_text(value: str | None, text: str) -> bool:
     return value is not None and text.casefold() in value.casefold()
-
-
-_FROM = "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid"
 
 
 def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order: str = "export",
@@ -109,15 +125,51 @@ def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order
     where, parameters = _where(connection, chosen)
     cursor = connection.cursor()
     cursor.row_factory = None
-    rows = cursor.execute(f"SELECT a.pmid {_FROM} WHERE {where} ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
+    # Each order is an index on articles: a page walks it from the start and looks up each article's keys.
+    rows = cursor.execute(f"SELECT a.pmid FROM articles a JOIN article_keys k ON k.pmid = a.pmid WHERE {where} "
+                          f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
                           [*parameters, -1 if limit is None else limit, offset])
     return np.fromiter((row[0] for row in rows), dtype="int64")
 
 
+# The summaries a count can be summed from, smallest first: a filter that tests only the columns one is keyed by
+# (`summaries.KEYS`) is counted from its few rows instead of the articles.
+_COUNTING_SUMMARIES = ("summary_articles", "summary_by_year", "summary_by_kind", "summary_findings")
+
+
+def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) -> int | None:
+    """How many articles the filter keeps, summed from a summary the store keeps; None when none can say (a text,
+    a run, a first-seen date, more than one cause, or a stance test on the pairs of more than one cause).
+
+    A pair summary counts an article once per cause it carries, so it answers for one cause at most.
+    """
+    if chosen.text or chosen.run_changes or chosen.first_seen_from is not None or len(chosen.hypotheses) > 1:
+        return None
+    tests = _key_tests(chosen)
+    stance_tests = _stance_tests(chosen)
+    if stance_tests and (len(chosen.hypotheses) != 1 or set(chosen.stance_hypotheses) != set(chosen.hypotheses)):
+        return None
+    tests += stance_tests
+    if chosen.hypotheses:
+        tests.append(("hypothesis_id", "{} = ?", [chosen.hypotheses[0]]))
+    tested = {column for column, _, _ in tests}
+    table = next((table for table in _COUNTING_SUMMARIES if tested <= set(summaries.KEYS[table])), None)
+    if table is None:
+        return None
+    conditions, parameters = _joined(tests, None)
+    return connection.execute(f"SELECT coalesce(sum(articles), 0) FROM {table} WHERE {' AND '.join(conditions) or 1}",
+                              parameters).fetchone()[0]
+
+
 def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int:
-    """How many articles the filter keeps."""
+    """How many articles the filter keeps: from a summary where one can say (`count_from_summaries`), otherwise by
+    SQLite over the narrow per-article keys."""
+    counted = count_from_summaries(connection, chosen)
+    if counted is not None:
+        return counted
     where, parameters = _where(connection, chosen)
-    return connection.execute(f"SELECT count(*) {_FROM} WHERE {where}", parameters).fetchone()[0]
+    joined = " JOIN articles a ON a.pmid = k.pmid" if _reads_articles(chosen) else ""
+    return connection.execute(f"SELECT count(*) FROM article_keys k{joined} WHERE {where}", parameters).fetchone()[0]
 
 
 # Articles read per batch: a few MB of rows, and few enough round trips that their fixed cost stays small.

@@ -11,7 +11,10 @@ Three levels, each a few thousand rows however many articles are stored:
 - `summary_findings`: per hypothesis × publication year × design × retracted × stance × confidence × evidence
   kind × hedging × reviewed, the same counts (the Overview's evidence table and its share over time);
 - `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
-  `article_mesh`, each article's descriptors as last counted.
+  `article_mesh`, each article's descriptors as last counted;
+- `summary_articles`: per publication year × design × species × retracted, the articles whatever they carry (the
+  Citations page's count without a cause), with `article_keys`, each article's keys as last counted (also the
+  narrow table that a count in SQL scans instead of the articles).
 
 A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
 every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
@@ -61,6 +64,12 @@ _TRIGGERS = "\n    ".join(
     f"INSERT OR IGNORE INTO summary_dirty VALUES {', '.join(f'({row}.pmid)' for row in rows.split())}; END;"
     for table, event, rows in _TRACKED_WRITES)
 
+# The article-level summary and its per-article keys (`ARTICLE_KEYS_MIGRATION`): every article, whether or not it
+# carries a hypothesis, so that Citations counts "all articles of these designs" without reading them.
+_ARTICLE_KEYS = ("pub_year", "design", "species", "retracted")
+# Each summary's key columns, the article-level one's included.
+KEYS = {**{table: keys for table, (keys, _sums) in _SUMMARIES.items()}, "summary_articles": _ARTICLE_KEYS}
+
 # The migration that creates the tables and fills them for an existing store (every article marked dirty; the
 # COMMIT's flush derives them all).
 MIGRATION = """
@@ -95,6 +104,25 @@ MIGRATION = """
 _SUMS = {"articles": "count(*)", "patients": "coalesce(sum(n_patients), 0)", "with_size": "count(n_patients)"}
 _DIRTY = "pmid IN (SELECT pmid FROM summary_dirty)"
 
+# Each article's keys as the summaries count them: unknown year -1, no facets row yet 'other', 'unknown', not retracted.
+_ARTICLE_KEY_VALUES = ("SELECT a.pmid, coalesce(a.pub_year, -1), coalesce(f.design, 'other'), "
+                       "coalesce(f.species, 'unknown'), coalesce(f.retracted, 0) "
+                       "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid")
+_ARTICLE_KEY_LIST = ", ".join(_ARTICLE_KEYS)
+
+# The summary of every article and the keys it is counted by, filled from the stored articles at once rather than
+# by marking them all dirty (which would derive every pair again: minutes at a million articles). The triggers
+# already note every write of a year or a facet, so the next flush keeps both.
+ARTICLE_KEYS_MIGRATION = f"""
+    CREATE TABLE article_keys (pmid INTEGER PRIMARY KEY, pub_year INTEGER NOT NULL, design TEXT NOT NULL,
+        species TEXT NOT NULL, retracted INTEGER NOT NULL);
+    CREATE TABLE summary_articles (pub_year INTEGER NOT NULL, design TEXT NOT NULL, species TEXT NOT NULL,
+        retracted INTEGER NOT NULL, articles INTEGER NOT NULL, PRIMARY KEY ({_ARTICLE_KEY_LIST})) WITHOUT ROWID;
+    INSERT INTO article_keys (pmid, {_ARTICLE_KEY_LIST}) {_ARTICLE_KEY_VALUES};
+    INSERT INTO summary_articles ({_ARTICLE_KEY_LIST}, articles)
+        SELECT {_ARTICLE_KEY_LIST}, count(*) FROM article_keys GROUP BY {_ARTICLE_KEY_LIST};
+"""
+
 # The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
 # read with high confidence, where the pair has a machine reading (`reviews.apply_reviews`); elsewhere it is parked.
 _COUNTED_REVIEWS = f"""
@@ -127,7 +155,8 @@ _DERIVE_PAIRS = f"""
 
 
 def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
-    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs, and their MeSH headings, to every summary."""
+    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs, their MeSH headings and their keys, to every
+    summary."""
     connection.execute(
         f"INSERT INTO summary_mesh (hypothesis_id, retracted, descriptor, articles) "
         f"SELECT p.hypothesis_id, p.retracted, m.descriptor, {sign} * count(*) FROM evidence_pairs p "
@@ -135,6 +164,12 @@ def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
         "ON CONFLICT (hypothesis_id, retracted, descriptor) DO UPDATE SET articles = articles + excluded.articles")
     if sign < 0:
         connection.execute("DELETE FROM summary_mesh WHERE articles = 0")
+    connection.execute(
+        f"INSERT INTO summary_articles ({_ARTICLE_KEY_LIST}, articles) "
+        f"SELECT {_ARTICLE_KEY_LIST}, {sign} * count(*) FROM article_keys WHERE {_DIRTY} GROUP BY {_ARTICLE_KEY_LIST} "
+        f"ON CONFLICT ({_ARTICLE_KEY_LIST}) DO UPDATE SET articles = articles + excluded.articles")
+    if sign < 0:
+        connection.execute("DELETE FROM summary_articles WHERE articles = 0")
     for table, (keys, sums) in _SUMMARIES.items():
         key_list = ", ".join(keys)
         connection.execute(
@@ -154,7 +189,9 @@ def flush(connection: sqlite3.Connection) -> None:
     _add_dirty_pairs(connection, -1)
     connection.execute(f"DELETE FROM evidence_pairs WHERE {_DIRTY}")
     connection.execute(f"DELETE FROM article_mesh WHERE {_DIRTY}")
+    connection.execute(f"DELETE FROM article_keys WHERE {_DIRTY}")
     connection.execute(_DERIVE_PAIRS)
+    connection.execute(f"INSERT INTO article_keys (pmid, {_ARTICLE_KEY_LIST}) {_ARTICLE_KEY_VALUES} WHERE a.{_DIRTY}")
     # Each article's headings as they are now: what is subtracted when it changes next.
     connection.execute(
         "INSERT OR IGNORE INTO article_mesh (pmid, descriptor) SELECT a.pmid, json_extract(m.value, '$.descriptor') "
