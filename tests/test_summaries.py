@@ -41,10 +41,15 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
         details = store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
                                                                "n_patients", "reviewed"))
         findings = {flag: store.load_finding_counts(connection, include_retracted=flag) for flag in (False, True)}
+        status = store.load_status_frame(connection)
+        links = dict(connection.execute("SELECT hypothesis_id, count(*) FROM hypothesis_articles GROUP BY 1"))
         ids = [h.id for h in hypotheses]
         counted = {selection: selecting.count_from_summaries(connection, article_filter(selection, hypothesis_ids=ids))
                    for selection in COUNTED_SELECTIONS if set(selection.hypotheses) <= set(ids)}
     causes = [h.id for h in hypotheses if not h.baseline]
+    # The coverage table's stored count: every link of the hypothesis.
+    assert {hypothesis_id: count for hypothesis_id, count in zip(status["hypothesis_id"], status["stored_count"])
+            if count or hypothesis_id in links} == links
     # Citations' count from the summaries: the articles the same filter keeps from the catalogue.
     for selection, count in counted.items():
         assert count == len(select_articles(catalogue, selection, hypothesis_ids=ids, stances=details)), selection
@@ -72,20 +77,41 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                       evidence.finding_counts(catalogue, details, include_retracted=include_retracted))
         by_species = evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
                                              by_species=True)
+        verdict = evidence.verdict_table(findings[include_retracted], hypotheses, now_year=2026).set_index(
+            "hypothesis_id")
+        wholes = {by_reading: evidence.evidence_table_from_summary(summaries["by_year"], hypotheses,
+                                                                   include_retracted=include_retracted,
+                                                                   by_reading=by_reading) for by_reading in (False, True)}
         for cause in causes:
+            drawn = [h for h in hypotheses if h.id == cause or h.baseline]
+            # What the Cause page reads: the cause's and the baseline's rows, the years every cause spans.
             with store.reading(db_path) as connection:
                 top = store.top_mesh(connection, cause, include_retracted, list(MESH_CHECK_TAGS), 1_000)
+                own = store.load_summaries(connection, [h.id for h in drawn])
+                span = store.summary_year_span(connection, [h.id for h in hypotheses], include_retracted)
+                own_findings = store.load_finding_counts(connection, include_retracted=include_retracted,
+                                                         hypothesis_ids=[cause])
             articles = evidence.cause_articles(catalogue, cause, include_retracted)
             pd.testing.assert_frame_equal(top, evidence.top_mesh(
                 store.decode_details(articles, ["mesh_terms"])["mesh_terms"], MESH_CHECK_TAGS, 1_000), check_dtype=False)
             pd.testing.assert_frame_equal(
-                evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], cause,
-                                                    include_retracted),
+                evidence.stance_counts_from_summary(own["by_kind"], own["by_year"], cause, include_retracted),
                 evidence.stance_counts(catalogue, stances, sizes, cause, include_retracted), check_dtype=False)
             expected = evidence.breakdowns(by_species, cause)
-            for name, counts in evidence.breakdowns_from_summary(summaries["by_kind"], cause,
-                                                                 include_retracted).items():
+            for name, counts in evidence.breakdowns_from_summary(own["by_kind"], cause, include_retracted).items():
                 pd.testing.assert_series_equal(counts, expected[name])
+            for by_reading, whole in wholes.items():
+                pd.testing.assert_frame_equal(
+                    evidence.evidence_table_from_summary(own["by_year"], drawn, include_retracted=include_retracted,
+                                                         by_reading=by_reading, year_span=span),
+                    whole[whole["hypothesis_id"] == cause].reset_index(drop=True))
+            pd.testing.assert_series_equal(evidence.baseline_from_summary(own["by_year"], hypotheses, include_retracted),
+                                           evidence.baseline_per_year(catalogue, hypotheses, include_retracted))
+            pd.testing.assert_series_equal(
+                evidence.cause_summary_from_summary(own["by_source"], drawn, include_retracted).loc[cause],
+                evidence.cause_summary(catalogue, hypotheses, include_retracted).loc[cause])
+            cause_verdict = evidence.verdict_table(own_findings, drawn, now_year=2026).set_index("hypothesis_id")
+            pd.testing.assert_series_equal(cause_verdict.loc[cause], verdict.loc[cause])
 
 
 # Filters Citations counts from a summary, on one cause at most: each column a summary is keyed by, alone and

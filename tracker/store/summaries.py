@@ -29,6 +29,7 @@ transaction that changed what they count, and a batch that rolls back leaves bot
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -200,9 +201,18 @@ def flush(connection: sqlite3.Connection) -> None:
     connection.execute("DELETE FROM summary_dirty")
 
 
-def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
+def _of(hypothesis_ids: Sequence[str] | None) -> tuple[str, list]:
+    """A condition keeping the rows of the named hypotheses (all when None), and its parameters."""
+    if hypothesis_ids is None:
+        return "1", []
+    return f"hypothesis_id IN ({', '.join('?' * len(hypothesis_ids))})", list(hypothesis_ids)
+
+
+def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[str] | None) -> pd.DataFrame:
     keys, sums = _SUMMARIES[table]
-    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table}", connection)
+    kept, parameters = _of(hypothesis_ids)
+    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table} WHERE {kept}", connection,
+                              params=parameters)
     if "retracted" in frame:
         frame["retracted"] = frame["retracted"].astype(bool)
     if "hedged" in frame:
@@ -212,32 +222,52 @@ def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
     return frame
 
 
-def load_summaries(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
-    """The three summaries as frames, keyed "by_year", "by_kind" and "by_source", read in one snapshot.
+# The summaries read as frames; summary_findings, the largest, is read aggregated (`load_finding_counts`).
+_FRAMES = ("summary_by_year", "summary_by_kind", "summary_by_source")
+
+
+def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None
+                   ) -> dict[str, pd.DataFrame]:
+    """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source", of the named
+    hypotheses only (all when None): their rows are stored in hypothesis order, so one cause's are a short read.
 
     pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
     bools.
     """
-    return {table.removeprefix("summary_"): _read(connection, table) for table in _SUMMARIES}
+    return {table.removeprefix("summary_"): _read(connection, table, hypothesis_ids) for table in _FRAMES}
 
 
-def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bool = False) -> pd.DataFrame:
+def summary_year_span(connection: sqlite3.Connection, hypothesis_ids: Sequence[str],
+                      include_retracted: bool) -> tuple[int | None, int | None]:
+    """The first and last known publication year of the named hypotheses' articles (retracted ones only when
+    included): the years an evidence table of them spans."""
+    kept, parameters = _of(hypothesis_ids)
+    first, last = connection.execute(
+        f"SELECT min(pub_year), max(pub_year) FROM summary_by_year WHERE {kept} AND pub_year != -1 "
+        "AND (? OR retracted = 0)", [*parameters, int(include_retracted)]).fetchone()
+    return first, last
+
+
+def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bool = False,
+                        hypothesis_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """`evidence.finding_counts` of the stored stance rows, from `summary_findings`: per FINDING_KEYS (hypothesis_id,
-    year, high_level, stance, confidence, evidence_kind, hedged, reviewed) the articles, patients and with_size.
+    year, high_level, stance, confidence, evidence_kind, hedged, reviewed) the articles, patients and with_size;
+    of the named hypotheses only (all when None).
 
     Pairs the stance reader has not read are left out; a stance row without a kind of evidence counts as "other",
     year is <NA> where unknown.
     """
     high_level = ", ".join("?" * len(HIGH_LEVEL_DESIGNS))
+    kept, parameters = _of(hypothesis_ids)
     frame = pd.read_sql_query(
         f"SELECT hypothesis_id, nullif(pub_year, -1) AS year, design IN ({high_level}) AS high_level, stance, "
         "confidence, CASE evidence_kind WHEN '' THEN 'other' ELSE evidence_kind END AS evidence_kind, hedged, "
         "reviewed, sum(articles) AS articles, sum(patients) AS patients, sum(with_size) AS with_size "
-        "FROM summary_findings WHERE stance != '' AND (? OR retracted = 0) "
+        f"FROM summary_findings WHERE {kept} AND stance != '' AND (? OR retracted = 0) "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 "
         # The order of pandas' groupby: unknown years after the known ones.
         "ORDER BY hypothesis_id, year IS NULL, year, high_level, stance, confidence, evidence_kind, hedged, reviewed",
-        connection, params=[*HIGH_LEVEL_DESIGNS, int(include_retracted)])
+        connection, params=[*HIGH_LEVEL_DESIGNS, *parameters, int(include_retracted)])
     for name in ("high_level", "hedged", "reviewed"):
         frame[name] = frame[name].astype(bool)
     frame["year"] = frame["year"].astype("Int64")
