@@ -319,6 +319,7 @@ def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(
     connection = sqlite3.connect(older, isolation_level=None)
     connection.execute("DROP TABLE article_keys")
     connection.execute("DROP TABLE summary_articles")
+    connection.execute("CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC)")
     connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.ARTICLE_KEYS_MIGRATION)}")
     connection.close()
     store.connect(older).close()

@@ -20,10 +20,11 @@ from tracker.store.reviews import load_stance_frame
 from tracker.store import summaries
 from tracker.store.connection import read_snapshot
 
-# The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending)
-# and the feed's (first seen newest first).
+# The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending:
+# an unknown year is -1 in article_keys, below every year, so this is the order of its index on pub_year read
+# backwards) and the feed's (first seen newest first).
 ORDERS = {
-    "export": "a.pub_year IS NULL, a.pub_year DESC, a.pmid DESC",
+    "export": "k.pub_year DESC, k.pmid DESC",
     "first_seen": "a.first_seen DESC, a.pmid DESC",
 }
 _SEARCHED = ("title", "abstract", "author_names", "journal")
@@ -76,12 +77,14 @@ def _joined(tests: list[_Test], alias: str | None) -> tuple[list[str], list]:
 
 
 def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, list]:
-    """The WHERE clause over article_keys k (and articles a, for first_seen and short texts: `_reads_articles`) and
-    its parameters."""
+    """The WHERE clause over article_keys k (and articles a, for first_seen and short texts: `_from`) and its
+    parameters."""
     conditions, parameters = _joined(_key_tests(chosen), "k")
+    # The tests on an article's pairs as lists of PMIDs (IN, not EXISTS): SQLite reads a cause's from the index of
+    # its pairs, and either drives the count from that list or probes it while walking the order's index.
     if chosen.hypotheses:
-        conditions.append(f"EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = k.pmid "
-                          f"AND p.hypothesis_id IN ({_marks(chosen.hypotheses)}))")
+        conditions.append(f"k.pmid IN (SELECT pmid FROM evidence_pairs WHERE hypothesis_id IN "
+                          f"({_marks(chosen.hypotheses)}))")
         parameters += chosen.hypotheses
     if chosen.first_seen_from is not None:
         conditions.append("a.first_seen >= ?")
@@ -104,15 +107,17 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
         # One pair's stance row passes every test (those the summaries keep), of one of the stance hypotheses.
         tests, values = _joined([*stance_tests, ("hypothesis_id", f"{{}} IN ({_marks(chosen.stance_hypotheses)})",
                                                  list(chosen.stance_hypotheses))], "p")
-        conditions.append("EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = k.pmid AND "
-                          + " AND ".join(tests) + ")")
+        conditions.append("k.pmid IN (SELECT p.pmid FROM evidence_pairs p WHERE " + " AND ".join(tests) + ")")
         parameters += values
     return " AND ".join(conditions) or "1", parameters
 
 
-def _reads_articles(chosen: ArticleFilter) -> bool:
-    """Whether the filter tests a column only `articles` holds (first seen, a text too short for the index)."""
-    return chosen.first_seen_from is not None or (chosen.text is not None and len(chosen.text) < _SHORTEST_INDEXED)
+def _from(chosen: ArticleFilter, order: str | None = None) -> str:
+    """The FROM clause: article_keys k, joined to articles a where the filter or the order reads a column only
+    `articles` holds (first seen, a text too short for the index)."""
+    reads_articles = (chosen.first_seen_from is not None or order == "first_seen"
+                      or (chosen.text is not None and len(chosen.text) < _SHORTEST_INDEXED))
+    return "FROM article_keys k" + (" JOIN articles a ON a.pmid = k.pmid" if reads_articles else "")
 
 
 def _contains_text(value: str | None, text: str) -> bool:
@@ -125,10 +130,8 @@ def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order
     where, parameters = _where(connection, chosen)
     cursor = connection.cursor()
     cursor.row_factory = None
-    # Each order is an index on articles: a page walks it from the start and looks up each article's keys.
-    rows = cursor.execute(f"SELECT a.pmid FROM articles a JOIN article_keys k ON k.pmid = a.pmid WHERE {where} "
-                          f"ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
-                          [*parameters, -1 if limit is None else limit, offset])
+    rows = cursor.execute(f"SELECT k.pmid {_from(chosen, order)} WHERE {where} ORDER BY {ORDERS[order]} "
+                          "LIMIT ? OFFSET ?", [*parameters, -1 if limit is None else limit, offset])
     return np.fromiter((row[0] for row in rows), dtype="int64")
 
 
@@ -168,8 +171,7 @@ def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int
     if counted is not None:
         return counted
     where, parameters = _where(connection, chosen)
-    joined = " JOIN articles a ON a.pmid = k.pmid" if _reads_articles(chosen) else ""
-    return connection.execute(f"SELECT count(*) FROM article_keys k{joined} WHERE {where}", parameters).fetchone()[0]
+    return connection.execute(f"SELECT count(*) {_from(chosen)} WHERE {where}", parameters).fetchone()[0]
 
 
 # Articles read per batch: a few MB of rows, and few enough round trips that their fixed cost stays small.

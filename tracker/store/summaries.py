@@ -122,6 +122,10 @@ ARTICLE_KEYS_MIGRATION = f"""
     INSERT INTO article_keys (pmid, {_ARTICLE_KEY_LIST}) {_ARTICLE_KEY_VALUES};
     INSERT INTO summary_articles ({_ARTICLE_KEY_LIST}, articles)
         SELECT {_ARTICLE_KEY_LIST}, count(*) FROM article_keys GROUP BY {_ARTICLE_KEY_LIST};
+    -- Citations' order, newest year first (unknown, -1, last), then PMID descending: this index read backwards.
+    -- It replaces the one on articles, whose rows a page would have to read for the year.
+    CREATE INDEX article_keys_year ON article_keys (pub_year);
+    DROP INDEX articles_export_order;
 """
 
 # The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
