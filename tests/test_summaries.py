@@ -79,9 +79,9 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                              by_species=True)
         verdict = evidence.verdict_table(findings[include_retracted], hypotheses, now_year=2026).set_index(
             "hypothesis_id")
-        wholes = {by_reading: evidence.evidence_table_from_summary(summaries["by_year"], hypotheses,
-                                                                   include_retracted=include_retracted,
-                                                                   by_reading=by_reading) for by_reading in (False, True)}
+        wholes = {by_reading: evidence.evidence_table_from_summary(
+                      summaries["by_year"], hypotheses, include_retracted=include_retracted, by_reading=by_reading)
+                  for by_reading in (False, True)}
         for cause in causes:
             drawn = [h for h in hypotheses if h.id == cause or h.baseline]
             # What the Cause page reads: the cause's and the baseline's rows, the years every cause spans.
@@ -105,8 +105,9 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                     evidence.evidence_table_from_summary(own["by_year"], drawn, include_retracted=include_retracted,
                                                          by_reading=by_reading, year_span=span),
                     whole[whole["hypothesis_id"] == cause].reset_index(drop=True))
-            pd.testing.assert_series_equal(evidence.baseline_from_summary(own["by_year"], hypotheses, include_retracted),
-                                           evidence.baseline_per_year(catalogue, hypotheses, include_retracted))
+            pd.testing.assert_series_equal(
+                evidence.baseline_from_summary(own["by_year"], hypotheses, include_retracted),
+                evidence.baseline_per_year(catalogue, hypotheses, include_retracted))
             pd.testing.assert_series_equal(
                 evidence.cause_summary_from_summary(own["by_source"], drawn, include_retracted).loc[cause],
                 evidence.cause_summary(catalogue, hypotheses, include_retracted).loc[cause])
@@ -315,15 +316,19 @@ def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(
     expected = summary_rows(seeded)
     older = tmp_path / "older.sqlite"
     shutil.copyfile(seeded, older)
-    # The store as the version before kept it: everything but the article summary and its keys.
+    # The store as the version before kept it: without the article summary, its keys and the stance index, with the
+    # index on the articles' order.
     connection = sqlite3.connect(older, isolation_level=None)
     connection.execute("DROP TABLE article_keys")
     connection.execute("DROP TABLE summary_articles")
+    connection.execute("DROP INDEX evidence_pairs_stance")
     connection.execute("CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC)")
-    connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.ARTICLE_KEYS_MIGRATION)}")
+    connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.CITATIONS_MIGRATION)}")
     connection.close()
     store.connect(older).close()
     assert summary_rows(older) == expected
     with store.reading(older) as connection:
         assert connection.execute("SELECT count(*) FROM article_keys").fetchone()[0] == 300
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"article_keys_year", "evidence_pairs_stance"} <= indexes and "articles_export_order" not in indexes
     assert_summaries_match(older, SHIPPED)

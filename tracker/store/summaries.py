@@ -65,7 +65,7 @@ _TRIGGERS = "\n    ".join(
     f"INSERT OR IGNORE INTO summary_dirty VALUES {', '.join(f'({row}.pmid)' for row in rows.split())}; END;"
     for table, event, rows in _TRACKED_WRITES)
 
-# The article-level summary and its per-article keys (`ARTICLE_KEYS_MIGRATION`): every article, whether or not it
+# The article-level summary and its per-article keys (`CITATIONS_MIGRATION`): every article, whether or not it
 # carries a hypothesis, so that Citations counts "all articles of these designs" without reading them.
 _ARTICLE_KEYS = ("pub_year", "design", "species", "retracted")
 # Each summary's key columns, the article-level one's included.
@@ -111,10 +111,11 @@ _ARTICLE_KEY_VALUES = ("SELECT a.pmid, coalesce(a.pub_year, -1), coalesce(f.desi
                        "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid")
 _ARTICLE_KEY_LIST = ", ".join(_ARTICLE_KEYS)
 
-# The summary of every article and the keys it is counted by, filled from the stored articles at once rather than
-# by marking them all dirty (which would derive every pair again: minutes at a million articles). The triggers
-# already note every write of a year or a facet, so the next flush keeps both.
-ARTICLE_KEYS_MIGRATION = f"""
+# What Citations counts and pages from: the summary of every article and the keys it is counted by, filled from
+# the stored articles at once rather than by marking them all dirty (which would derive every pair again: minutes
+# at a million articles; the triggers already note every write of a year or a facet, so the next flush keeps
+# both), and the indexes its pages and stance tests read.
+CITATIONS_MIGRATION = f"""
     CREATE TABLE article_keys (pmid INTEGER PRIMARY KEY, pub_year INTEGER NOT NULL, design TEXT NOT NULL,
         species TEXT NOT NULL, retracted INTEGER NOT NULL);
     CREATE TABLE summary_articles (pub_year INTEGER NOT NULL, design TEXT NOT NULL, species TEXT NOT NULL,
@@ -126,6 +127,9 @@ ARTICLE_KEYS_MIGRATION = f"""
     -- It replaces the one on articles, whose rows a page would have to read for the year.
     CREATE INDEX article_keys_year ON article_keys (pub_year);
     DROP INDEX articles_export_order;
+    -- A stance test's pairs (a cause's, with a stance, a confidence, a kind, hedged or not) without reading them.
+    CREATE INDEX evidence_pairs_stance ON evidence_pairs (hypothesis_id, stance, confidence, evidence_kind, hedged)
+        WHERE stance != '';
 """
 
 # The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
