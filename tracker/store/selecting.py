@@ -206,7 +206,10 @@ def iter_selected_batches(connection: sqlite3.Connection, chosen: ArticleFilter,
 
 def year_span(connection: sqlite3.Connection) -> tuple[int | None, int | None]:
     """The first and last known publication year of the stored articles."""
-    first, last = connection.execute("SELECT min(pub_year), max(pub_year) FROM articles").fetchone()
+    # Two subqueries, not one with both: SQLite reads one end of the index for a lone min() or max(), but every
+    # entry for the two together.
+    first, last = connection.execute("SELECT (SELECT min(pub_year) FROM articles), "
+                                     "(SELECT max(pub_year) FROM articles)").fetchone()
     return first, last
 
 
