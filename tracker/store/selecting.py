@@ -1,9 +1,16 @@
 """The articles an `ArticleFilter` keeps, found by SQLite: a page of PMIDs in the chosen order, their count, and the
 catalogue rows of all of them in batches (exports stream them, so memory stays flat however many match).
 
-Text is searched through `articles_fts` (made by a migration in `connection`), an FTS5 index over title, abstract, author names and journal with the
-trigram tokenizer: a MATCH finds any case-insensitive substring of three characters or more, as the catalogue's
-filter does, without reading every abstract. Shorter texts are searched row by row.
+The query reads `article_keys` (each article's year, design, species and retraction: a few bytes an article, kept
+by `summaries`), never the wide `articles` rows but for a first-seen date or a text too short for the index; a
+page walks its index on the year. The count is summed from a summary where the filter tests only what one is
+keyed by (`count_from_summaries`), which is every filter of the years, designs, species and retraction, with at
+most one cause and a stance test on its pairs.
+
+Text is searched through `articles_fts` (made by a migration in `connection`), an FTS5 index over title, abstract,
+author names and journal with the trigram tokenizer: a MATCH finds any case-insensitive substring of three
+characters or more, as the catalogue's filter does, without reading every abstract. Shorter texts are searched row
+by row.
 """
 
 from __future__ import annotations
@@ -15,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from tracker.models import ArticleFilter
-from tracker.store.catalogue import decode_details, load_catalogue
-from tracker.store.reviews import load_stance_frame
 from tracker.store import summaries
+from tracker.store.catalogue import decode_details, load_catalogue
 from tracker.store.connection import read_snapshot
+from tracker.store.reviews import load_stance_frame
 
 # The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending:
 # an unknown year is -1 in article_keys, below every year, so this is the order of its index on pub_year read
@@ -105,8 +112,10 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
     stance_tests = _stance_tests(chosen)
     if stance_tests:
         # One pair's stance row passes every test (those the summaries keep), of one of the stance hypotheses.
-        tests, values = _joined([*stance_tests, ("hypothesis_id", f"{{}} IN ({_marks(chosen.stance_hypotheses)})",
-                                                 list(chosen.stance_hypotheses))], "p")
+        if chosen.stance_hypotheses:
+            stance_tests.append(("hypothesis_id", f"{{}} IN ({_marks(chosen.stance_hypotheses)})",
+                                 list(chosen.stance_hypotheses)))
+        tests, values = _joined(stance_tests, "p")
         conditions.append("k.pmid IN (SELECT p.pmid FROM evidence_pairs p WHERE " + " AND ".join(tests) + ")")
         parameters += values
     return " AND ".join(conditions) or "1", parameters
