@@ -42,11 +42,13 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                                                "n_patients", "reviewed"))
         findings = {flag: store.load_finding_counts(connection, include_retracted=flag) for flag in (False, True)}
         status = store.load_status_frame(connection)
+        stored, retracted = store.count_articles(connection), store.count_retracted(connection)
         links = dict(connection.execute("SELECT hypothesis_id, count(*) FROM hypothesis_articles GROUP BY 1"))
         ids = [h.id for h in hypotheses]
         counted = {selection: selecting.count_from_summaries(connection, article_filter(selection, hypothesis_ids=ids))
                    for selection in COUNTED_SELECTIONS if set(selection.hypotheses) <= set(ids)}
     causes = [h.id for h in hypotheses if not h.baseline]
+    assert (stored, retracted) == (len(catalogue), int(catalogue["retracted"].sum()))
     # The coverage table's stored count: every link of the hypothesis.
     assert {hypothesis_id: count for hypothesis_id, count in zip(status["hypothesis_id"], status["stored_count"])
             if count or hypothesis_id in links} == links

@@ -283,13 +283,14 @@ def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bo
 
 
 def count_articles(connection: sqlite3.Connection) -> int:
-    """How many articles the store holds."""
-    return connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+    """How many articles the store holds (from the summary of every article, not a pass over them)."""
+    return connection.execute("SELECT coalesce(sum(articles), 0) FROM summary_articles").fetchone()[0]
 
 
 def count_retracted(connection: sqlite3.Connection) -> int:
     """How many of the stored articles are retracted."""
-    return connection.execute("SELECT count(*) FROM article_facets WHERE retracted = 1").fetchone()[0]
+    return connection.execute("SELECT coalesce(sum(articles), 0) FROM summary_articles WHERE retracted = 1"
+                              ).fetchone()[0]
 
 
 def top_mesh(connection: sqlite3.Connection, hypothesis_id: str, include_retracted: bool, left_out: list[str],
