@@ -1,4 +1,5 @@
-"""The summaries the Overview and Cause pages draw, kept by the store so that no page reads the catalogue.
+"""The summaries the Overview and Cause pages draw and Citations counts from, kept by the store so that no page
+reads the catalogue.
 
 Three levels, each a few thousand rows however many articles are stored:
 - `evidence_pairs`: one row per (article, hypothesis it carries) with what is counted about it (source, year,
@@ -13,11 +14,12 @@ Three levels, each a few thousand rows however many articles are stored:
 - `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
   `article_mesh`, each article's descriptors as last counted;
 - `summary_articles`: per publication year × design × species × retracted, the articles whatever they carry (the
-  Citations page's count without a cause), with `article_keys`, each article's keys as last counted (also the
-  narrow table that a count in SQL scans instead of the articles).
+  Citations page's count without a cause, the headline's counts), with `article_keys`, each article's keys as
+  last counted (also what Citations' query reads instead of the wide article rows: `selecting`).
 
-A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
-every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
+Citations counts one cause's articles from the pair summaries (`selecting.count_from_summaries`). Apart from
+`summary_articles`, a year and a species together are never drawn, so no pair table holds both: one that did
+would hold a row for nearly every pair of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
 The stance is the one every count reads: a person's review where there is one (`store.load_stance_frame`).
 
 Triggers on the tables they derive from (articles, hypothesis links, tags, facets, stances) note the PMIDs a
