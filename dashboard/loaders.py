@@ -138,10 +138,28 @@ def load_latest_first_seen(state: StoreState) -> str | None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def load_summaries(state: StoreState) -> dict[str, pd.DataFrame]:
-    """The store's summaries (`store.load_summaries`): what the Overview and Cause pages count from, a few
-    thousand rows however large the store."""
+    """The store's summaries (`store.load_summaries`): what the Overview counts from, a few thousand rows however
+    large the store."""
     with store.reading(Path(state.db_path)) as connection:
         return store.load_summaries(connection)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
+def load_cause_summaries(state: StoreState, hypotheses: tuple[Hypothesis, ...],
+                         hypothesis_id: str) -> dict[str, pd.DataFrame]:
+    """The store's summaries of one cause and of the baseline (the per-1,000 denominators): what the Cause page
+    counts from, a small part of the Overview's read."""
+    ids = [hypothesis_id, *(h.id for h in hypotheses if h.baseline and h.id != hypothesis_id)]
+    with store.reading(Path(state.db_path)) as connection:
+        return store.load_summaries(connection, ids)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
+def load_summary_year_span(state: StoreState, hypotheses: tuple[Hypothesis, ...],
+                           include_retracted: bool) -> tuple[int | None, int | None]:
+    """The years the evidence table of `hypotheses` spans, for a table of one cause of them."""
+    with store.reading(Path(state.db_path)) as connection:
+        return store.summary_year_span(connection, [h.id for h in hypotheses], include_retracted)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -203,7 +221,8 @@ def load_design_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...]
 def load_breakdowns(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                     hypothesis_id: str) -> dict[str, pd.Series]:
     """`evidence.breakdowns` of one cause's articles by design and species, from the store's summaries."""
-    return evidence.breakdowns_from_summary(load_summaries(state)["by_kind"], hypothesis_id, include_retracted)
+    return evidence.breakdowns_from_summary(load_cause_summaries(state, hypotheses, hypothesis_id)["by_kind"],
+                                            hypothesis_id, include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -279,26 +298,31 @@ def load_run_log(state: StoreState, run_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def load_finding_counts(state: StoreState, include_retracted: bool) -> pd.DataFrame:
-    """`evidence.finding_counts` of the stored stance rows, from the store's summary of them: the small frame every
-    verdict is computed from, a few thousand rows however large the store."""
+def load_finding_counts(state: StoreState, include_retracted: bool, cause_ids: tuple[str, ...]) -> pd.DataFrame:
+    """`evidence.finding_counts` of the stored stance rows of `cause_ids`, from the store's summary of them: the
+    small frame every verdict is computed from, a few thousand rows however large the store."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_finding_counts(connection, include_retracted=include_retracted)
+        return store.load_finding_counts(connection, include_retracted=include_retracted, hypothesis_ids=cause_ids)
+
+
+def _cause_ids(hypotheses: Sequence[Hypothesis]) -> tuple[str, ...]:
+    return tuple(h.id for h in hypotheses if not h.baseline)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_verdict(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool, scope: str,
                  now_year: int) -> pd.DataFrame:
-    """`evidence.verdict_table` of the stored findings: one row per cause."""
-    return evidence.verdict_table(load_finding_counts(state, include_retracted), hypotheses, scope=scope,
-                                  now_year=now_year)
+    """`evidence.verdict_table` of the stored findings: one row per cause (of `hypotheses`; one for a Cause page)."""
+    return evidence.verdict_table(load_finding_counts(state, include_retracted, _cause_ids(hypotheses)), hypotheses,
+                                  scope=scope, now_year=now_year)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_share_by_period(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                          scope: str) -> pd.DataFrame:
     """`evidence.share_by_period` of the stored findings, five-year periods."""
-    return evidence.share_by_period(load_finding_counts(state, include_retracted), hypotheses, scope=scope)
+    return evidence.share_by_period(load_finding_counts(state, include_retracted, _cause_ids(hypotheses)),
+                                    hypotheses, scope=scope)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -349,11 +373,21 @@ def load_baseline_per_year(state: StoreState, hypotheses: tuple[Hypothesis, ...]
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stacked_chart_data(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                             mode: str, by: str, now_year: int, hypothesis_id: str | None = None) -> pd.DataFrame:
-    """`evidence.stacked_chart_data` of the stored evidence (stance-keyed when stacking by stance)."""
-    table = (load_stance_evidence(state, hypotheses, include_retracted) if by == "stance"
-             else load_evidence(state, hypotheses, include_retracted))
-    return evidence.stacked_chart_data(table, load_baseline_per_year(state, hypotheses, include_retracted),
-                                       hypotheses, mode, by, now_year, hypothesis_id)
+    """`evidence.stacked_chart_data` of the stored evidence (stance-keyed when stacking by stance), of every cause
+    or of `hypothesis_id` alone, read from its own summary rows."""
+    if hypothesis_id is None:
+        table = (load_stance_evidence(state, hypotheses, include_retracted) if by == "stance"
+                 else load_evidence(state, hypotheses, include_retracted))
+        baseline = load_baseline_per_year(state, hypotheses, include_retracted)
+    else:
+        by_year = load_cause_summaries(state, hypotheses, hypothesis_id)["by_year"]
+        # The cause's rows of the whole table: over the years every cause spans, not only its own.
+        table = evidence.evidence_table_from_summary(
+            by_year, [h for h in hypotheses if h.id == hypothesis_id or h.baseline],
+            include_retracted=include_retracted, by_reading=by == "stance",
+            year_span=load_summary_year_span(state, hypotheses, include_retracted))
+        baseline = evidence.baseline_from_summary(by_year, hypotheses, include_retracted)
+    return evidence.stacked_chart_data(table, baseline, hypotheses, mode, by, now_year, hypothesis_id)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -369,10 +403,19 @@ def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
+def load_cause_row(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
+                   hypothesis_id: str) -> pd.Series:
+    """One cause's row of `load_cause_summary`, from its own summary rows."""
+    return evidence.cause_summary_from_summary(load_cause_summaries(state, hypotheses, hypothesis_id)["by_source"],
+                                               [h for h in hypotheses if h.id == hypothesis_id],
+                                               include_retracted).loc[hypothesis_id]
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_stance_counts(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool,
                        hypothesis_id: str) -> pd.DataFrame:
     """`evidence.stance_counts` of one cause's stored stance rows, from the store's summaries."""
-    summaries = load_summaries(state)
+    summaries = load_cause_summaries(state, hypotheses, hypothesis_id)
     return evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], hypothesis_id,
                                                include_retracted)
 

@@ -584,11 +584,11 @@ def test_a_running_fetch_shows_the_last_committed_state_then_the_new_one(monkeyp
     seed_store(db_path, settings.hypotheses, make_articles(50, seed=3))
     writer = store.connect(db_path)
     try:
-        writer.execute("BEGIN IMMEDIATE")
-        store.save_articles(writer, make_articles(5, seed=9), "pubmed")
-        app = run_app(monkeypatch, db_path)
-        assert metric_values(app)["Articles tracked"] == "50"
-        writer.execute("COMMIT")
+        # The store's own transaction, as a fetch's batch: its commit brings the summaries the headline reads along.
+        with store.transaction(writer):
+            store.save_articles(writer, make_articles(5, seed=9), "pubmed")
+            app = run_app(monkeypatch, db_path)
+            assert metric_values(app)["Articles tracked"] == "50"
         app.run()
         assert metric_values(app)["Articles tracked"] == "55"
     finally:

@@ -4,6 +4,7 @@ rows, unlinks and deletions, a migration of an older store, and a batch that fai
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from tracker.config import DEFAULT_HYPOTHESES_PATH, Hypothesis, load_hypotheses
 from tracker.jobs import retag
 from tracker.jobs.fetch import run_fetch
 from tracker.jobs.importer import import_files
+from tracker.outputs.selection import Selection, article_filter, select_articles
 from tracker.pubmed.client import EutilsClient
+from tracker.store import selecting
 from tracker.store.connection import MIGRATIONS, _split_statements
 from tracker.vocabulary import MESH_CHECK_TAGS
 
@@ -38,7 +41,20 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
         details = store.load_stance_frame(connection, columns=("stance", "confidence", "evidence_kind", "hedged",
                                                                "n_patients", "reviewed"))
         findings = {flag: store.load_finding_counts(connection, include_retracted=flag) for flag in (False, True)}
+        status = store.load_status_frame(connection)
+        stored, retracted = store.count_articles(connection), store.count_retracted(connection)
+        links = dict(connection.execute("SELECT hypothesis_id, count(*) FROM hypothesis_articles GROUP BY 1"))
+        ids = [h.id for h in hypotheses]
+        counted = {selection: selecting.count_from_summaries(connection, article_filter(selection, hypothesis_ids=ids))
+                   for selection in COUNTED_SELECTIONS if set(selection.hypotheses) <= set(ids)}
     causes = [h.id for h in hypotheses if not h.baseline]
+    assert (stored, retracted) == (len(catalogue), int(catalogue["retracted"].sum()))
+    # The coverage table's stored count: every link of the hypothesis.
+    assert {hypothesis_id: count for hypothesis_id, count in zip(status["hypothesis_id"], status["stored_count"])
+            if count or hypothesis_id in links} == links
+    # Citations' count from the summaries: the articles the same filter keeps from the catalogue.
+    for selection, count in counted.items():
+        assert count == len(select_articles(catalogue, selection, hypothesis_ids=ids, stances=details)), selection
     for include_retracted in (False, True):
         for by_stance in (False, True):
             pd.testing.assert_frame_equal(
@@ -63,27 +79,69 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                       evidence.finding_counts(catalogue, details, include_retracted=include_retracted))
         by_species = evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
                                              by_species=True)
+        verdict = evidence.verdict_table(findings[include_retracted], hypotheses, now_year=2026).set_index(
+            "hypothesis_id")
+        wholes = {by_reading: evidence.evidence_table_from_summary(
+                      summaries["by_year"], hypotheses, include_retracted=include_retracted, by_reading=by_reading)
+                  for by_reading in (False, True)}
         for cause in causes:
+            drawn = [h for h in hypotheses if h.id == cause or h.baseline]
+            # What the Cause page reads: the cause's and the baseline's rows, the years every cause spans.
             with store.reading(db_path) as connection:
                 top = store.top_mesh(connection, cause, include_retracted, list(MESH_CHECK_TAGS), 1_000)
+                own = store.load_summaries(connection, [h.id for h in drawn])
+                span = store.summary_year_span(connection, [h.id for h in hypotheses], include_retracted)
+                own_findings = store.load_finding_counts(connection, include_retracted=include_retracted,
+                                                         hypothesis_ids=[cause])
             articles = evidence.cause_articles(catalogue, cause, include_retracted)
             pd.testing.assert_frame_equal(top, evidence.top_mesh(
                 store.decode_details(articles, ["mesh_terms"])["mesh_terms"], MESH_CHECK_TAGS, 1_000), check_dtype=False)
             pd.testing.assert_frame_equal(
-                evidence.stance_counts_from_summary(summaries["by_kind"], summaries["by_year"], cause,
-                                                    include_retracted),
+                evidence.stance_counts_from_summary(own["by_kind"], own["by_year"], cause, include_retracted),
                 evidence.stance_counts(catalogue, stances, sizes, cause, include_retracted), check_dtype=False)
             expected = evidence.breakdowns(by_species, cause)
-            for name, counts in evidence.breakdowns_from_summary(summaries["by_kind"], cause,
-                                                                 include_retracted).items():
+            for name, counts in evidence.breakdowns_from_summary(own["by_kind"], cause, include_retracted).items():
                 pd.testing.assert_series_equal(counts, expected[name])
+            for by_reading, whole in wholes.items():
+                pd.testing.assert_frame_equal(
+                    evidence.evidence_table_from_summary(own["by_year"], drawn, include_retracted=include_retracted,
+                                                         by_reading=by_reading, year_span=span),
+                    whole[whole["hypothesis_id"] == cause].reset_index(drop=True))
+            pd.testing.assert_series_equal(
+                evidence.baseline_from_summary(own["by_year"], hypotheses, include_retracted),
+                evidence.baseline_per_year(catalogue, hypotheses, include_retracted))
+            pd.testing.assert_series_equal(
+                evidence.cause_summary_from_summary(own["by_source"], drawn, include_retracted).loc[cause],
+                evidence.cause_summary(catalogue, hypotheses, include_retracted).loc[cause])
+            cause_verdict = evidence.verdict_table(own_findings, drawn, now_year=2026).set_index("hypothesis_id")
+            pd.testing.assert_series_equal(cause_verdict.loc[cause], verdict.loc[cause])
+
+
+# Filters Citations counts from a summary, on one cause at most: each column a summary is keyed by, alone and
+# together, a stance test on the cause's pairs, the baseline as the cause.
+COUNTED_SELECTIONS = [
+    Selection(),
+    Selection(include_retracted=True),
+    Selection(only_retracted=True),
+    Selection(designs=("rct", "other"), species="human"),
+    Selection(from_year=2000, to_year=2015, species="animal", include_retracted=True),
+    Selection(to_year=2010, designs=("observational",)),
+    Selection(hypotheses=("serotonin",)),
+    Selection(hypotheses=("sleep",), from_year=2005, designs=("observational", "rct")),
+    Selection(hypotheses=("sleep",), species="human", only_retracted=True),
+    Selection(hypotheses=("serotonin",), stances=("supports", "mixed")),
+    Selection(hypotheses=("serotonin",), stances=("contradicts",), confidence="high", from_year=2000),
+    Selection(hypotheses=("sleep",), evidence_kinds=("comparison",), hedged=False, species="human"),
+    Selection(hypotheses=("substance_p",), hedged=True, include_retracted=True),
+    Selection(hypotheses=("fibromyalgia",), to_year=2010),
+]
 
 
 def summary_rows(db_path: Path) -> dict[str, list[tuple]]:
     with store.reading(db_path) as connection:
         return {table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=tuple)
                 for table in ("evidence_pairs", "summary_by_year", "summary_by_kind", "summary_by_source",
-                              "summary_findings", "summary_mesh", "article_mesh")}
+                              "summary_findings", "summary_mesh", "article_mesh", "summary_articles", "article_keys")}
 
 
 @pytest.fixture
@@ -254,3 +312,25 @@ def test_after_reviews_and_their_undoing(seeded: Path) -> None:
     store.write_review(seeded, ReviewUndo(int(pairs["pmid"][1]), pairs["hypothesis_id"][1], "ana"), cause_ids)
     store.write_review(seeded, ReviewUndo(int(pairs["pmid"][2]), pairs["hypothesis_id"][2], "ana"), cause_ids)
     assert_summaries_match(seeded, SHIPPED)
+
+
+def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(seeded: Path, tmp_path: Path) -> None:
+    expected = summary_rows(seeded)
+    older = tmp_path / "older.sqlite"
+    shutil.copyfile(seeded, older)
+    # The store as the version before kept it: without the article summary, its keys and the stance index, with the
+    # index on the articles' order.
+    connection = sqlite3.connect(older, isolation_level=None)
+    connection.execute("DROP TABLE article_keys")
+    connection.execute("DROP TABLE summary_articles")
+    connection.execute("DROP INDEX evidence_pairs_stance")
+    connection.execute("CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC)")
+    connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.CITATIONS_MIGRATION)}")
+    connection.close()
+    store.connect(older).close()
+    assert summary_rows(older) == expected
+    with store.reading(older) as connection:
+        assert connection.execute("SELECT count(*) FROM article_keys").fetchone()[0] == 300
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"article_keys_year", "evidence_pairs_stance"} <= indexes and "articles_export_order" not in indexes
+    assert_summaries_match(older, SHIPPED)

@@ -30,8 +30,7 @@ def cause_page(context: Context) -> None:
     st.title(cause.label)
     st.markdown(markup.escape_text(cause.description), unsafe_allow_html=True)
 
-    summary = loaders.load_cause_summary(context.state, context.hypotheses, context.include_retracted)
-    row = summary.loc[cause.id]
+    row = loaders.load_cause_row(context.state, context.hypotheses, context.include_retracted, cause.id)
     columns = st.columns(3)
     columns[0].metric("Articles tagged with this cause", f"{int(row['articles']):,}",
                       help="By PubMed's query or by the terms in their text"
@@ -52,7 +51,7 @@ def cause_page(context: Context) -> None:
     by_stance = loaders.has_stances(context.state)
     if by_stance:
         st.subheader("What the articles found")
-        verdict = loaders.load_verdict(context.state, context.hypotheses, context.include_retracted, "direct",
+        verdict = loaders.load_verdict(context.state, (cause,), context.include_retracted, "direct",
                                        context.now.year)
         st.markdown(views.verdict_table_html(verdict[verdict["hypothesis_id"] == cause.id], "direct",
                                              context.retracted_filter), unsafe_allow_html=True)

@@ -85,12 +85,14 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
 
 def evidence_table_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
                                 include_retracted: bool = False, by_stance: bool = False,
-                                by_reading: bool = False) -> pd.DataFrame:
+                                by_reading: bool = False, year_span: tuple[int | None, int | None] | None = None
+                                ) -> pd.DataFrame:
     """`evidence_table` from the store's summary by year (`store.load_summaries()["by_year"]`), not the catalogue.
 
     The same rows and columns, but that the years span those of the articles that carry a hypothesis (an article
-    that carries none is in no chart). `by_stance` adds the stance key as `stances` does there; `by_reading` adds
-    it as `reading_evidence_table` does (its rows in the grid's order).
+    that carries none is in no chart), or `year_span` (first, last) when given: the span of more hypotheses than
+    the rows hold (`store.summary_year_span`). `by_stance` adds the stance key as `stances` does there;
+    `by_reading` adds it as `reading_evidence_table` does (its rows in the grid's order).
     """
     by_stance = by_stance or by_reading
     extra_keys = ["stance"] if by_stance else []
@@ -102,7 +104,8 @@ def evidence_table_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypo
     rows = rows[rows["hypothesis_id"].isin([*causes, baseline_id])]
     years = rows["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
     known_years = years[years != _UNKNOWN_YEAR]
-    year_range = list(range(int(known_years.min()), int(known_years.max()) + 1)) if len(known_years) else []
+    first, last = year_span or ((known_years.min(), known_years.max()) if len(known_years) else (None, None))
+    year_range = list(range(int(first), int(last) + 1)) if first is not None else []
     levels = ([causes, [*year_range, _UNKNOWN_YEAR], list(DESIGNS)]
               + ([list(READINGS if by_reading else STANCES)] if by_stance else []))
     counted = pd.DataFrame({"hypothesis_id": rows["hypothesis_id"].to_numpy(dtype=object), "year": years.to_numpy(),

@@ -75,6 +75,7 @@ from tracker.store.summaries import (
     load_emerging_frame,
     load_finding_counts,
     load_summaries,
+    summary_year_span,
     newest_pmids,
     top_mesh,
 )
@@ -111,6 +112,6 @@ __all__ = [
     "orphan_pmids", "pmids_changed_since_start", "pmids_from_source", "pmids_stored_since", "read_snapshot", "reading",
     "record_import_run", "record_run_articles", "record_run_hypothesis", "reset_modified_since",
     "save_articles", "save_reviews", "save_stances", "save_sync_state", "save_tags", "select_pmids",
-    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "top_mesh", "transaction",
-    "unlink_hypothesis", "utc_now", "write_review", "year_span"
+    "stale_stance_pmids", "stale_tag_pmids", "start_run", "stored_pmids", "summary_year_span", "top_mesh",
+    "transaction", "unlink_hypothesis", "utc_now", "write_review", "year_span"
 ]

@@ -238,6 +238,9 @@ MIGRATIONS: list[str] = [
         VALUES (NEW.pmid, NEW.title, NEW.abstract, NEW.author_names, NEW.journal);
     END;
 """,
+    # Citations' count from a summary of every article (store/summaries.py), the narrow per-article keys that its
+    # pages and a count in SQL read instead of the articles, and an index of the pairs' stances.
+    summaries.CITATIONS_MIGRATION,
 ]
 # The first schema version that keeps the summaries: a transaction on an older one has none to bring up to date.
 _SUMMARIES_VERSION = MIGRATIONS.index(summaries.MIGRATION) + 1

@@ -79,13 +79,17 @@ def load_sync_state(connection: sqlite3.Connection, hypothesis_id: str) -> sqlit
 
 
 def load_status_frame(connection: sqlite3.Connection) -> pd.DataFrame:
-    """Per hypothesis: last successful sync, PubMed count, stored count, and the newest run's outcome for it."""
+    """Per hypothesis: last successful sync, PubMed count, stored count, and the newest run's outcome for it.
+
+    The stored count is the articles PubMed's query found (its links), summed from the store's summary by source
+    (`summaries`: a link is a pair found by 'query' or 'query+text'), not counted over every link.
+    """
     return pd.read_sql_query(
         """
         WITH ids AS (
             SELECT hypothesis_id FROM sync_state
             UNION SELECT hypothesis_id FROM fetch_run_hypotheses
-            UNION SELECT hypothesis_id FROM hypothesis_articles
+            UNION SELECT hypothesis_id FROM summary_by_source WHERE source != 'text'
         ),
         latest AS (
             SELECT frh.hypothesis_id, frh.run_id, frh.status, frh.error,
@@ -95,7 +99,8 @@ def load_status_frame(connection: sqlite3.Connection) -> pd.DataFrame:
         SELECT ids.hypothesis_id,
                s.last_success_at,
                s.pubmed_count,
-               (SELECT COUNT(*) FROM hypothesis_articles ha WHERE ha.hypothesis_id = ids.hypothesis_id) AS stored_count,
+               (SELECT coalesce(SUM(b.articles), 0) FROM summary_by_source b
+                WHERE b.hypothesis_id = ids.hypothesis_id AND b.source != 'text') AS stored_count,
                s.query_translation,
                latest.run_id AS last_run_id,
                latest.status AS last_run_status,

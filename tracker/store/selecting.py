@@ -1,9 +1,16 @@
 """The articles an `ArticleFilter` keeps, found by SQLite: a page of PMIDs in the chosen order, their count, and the
 catalogue rows of all of them in batches (exports stream them, so memory stays flat however many match).
 
-Text is searched through `articles_fts` (made by a migration in `connection`), an FTS5 index over title, abstract, author names and journal with the
-trigram tokenizer: a MATCH finds any case-insensitive substring of three characters or more, as the catalogue's
-filter does, without reading every abstract. Shorter texts are searched row by row.
+The query reads `article_keys` (each article's year, design, species and retraction: a few bytes an article, kept
+by `summaries`), never the wide `articles` rows but for a first-seen date or a text too short for the index; a
+page walks its index on the year. The count is summed from a summary where the filter tests only what one is
+keyed by (`count_from_summaries`), which is every filter of the years, designs, species and retraction, with at
+most one cause and a stance test on its pairs.
+
+Text is searched through `articles_fts` (made by a migration in `connection`), an FTS5 index over title, abstract,
+author names and journal with the trigram tokenizer: a MATCH finds any case-insensitive substring of three
+characters or more, as the catalogue's filter does, without reading every abstract. Shorter texts are searched row
+by row.
 """
 
 from __future__ import annotations
@@ -15,14 +22,16 @@ import numpy as np
 import pandas as pd
 
 from tracker.models import ArticleFilter
+from tracker.store import summaries
 from tracker.store.catalogue import decode_details, load_catalogue
-from tracker.store.reviews import load_stance_frame
 from tracker.store.connection import read_snapshot
+from tracker.store.reviews import load_stance_frame
 
-# The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending)
-# and the feed's (first seen newest first).
+# The orders a selection is read in: the export's (newest year first, unknown years last, then PMID descending:
+# an unknown year is -1 in article_keys, below every year, so this is the order of its index on pub_year read
+# backwards) and the feed's (first seen newest first).
 ORDERS = {
-    "export": "a.pub_year IS NULL, a.pub_year DESC, a.pmid DESC",
+    "export": "k.pub_year DESC, k.pmid DESC",
     "first_seen": "a.first_seen DESC, a.pmid DESC",
 }
 _SEARCHED = ("title", "abstract", "author_names", "journal")
@@ -34,39 +43,67 @@ def _marks(values: tuple) -> str:
     return ", ".join("?" * len(values))
 
 
-def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, list]:
-    """The WHERE clause (over articles a, article_facets f) and its parameters."""
-    conditions: list[str] = []
-    parameters: list = []
-    if chosen.hypotheses:
-        conditions.append(f"EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid "
-                          f"AND p.hypothesis_id IN ({_marks(chosen.hypotheses)}))")
-        parameters += chosen.hypotheses
+# A test of one column: the column, the test with {} where the column goes, and its parameters.
+_Test = tuple[str, str, list]
+
+
+def _key_tests(chosen: ArticleFilter) -> list[_Test]:
+    """The filter's tests of an article's keys (`article_keys`, as the summaries count them: unknown year -1)."""
+    tests: list[_Test] = []
+    if chosen.from_year is not None or chosen.to_year is not None:
+        tests.append(("pub_year", "{} != -1", []))
     if chosen.from_year is not None:
-        conditions.append("a.pub_year >= ?")
-        parameters.append(chosen.from_year)
+        tests.append(("pub_year", "{} >= ?", [chosen.from_year]))
     if chosen.to_year is not None:
-        conditions.append("a.pub_year <= ?")
-        parameters.append(chosen.to_year)
+        tests.append(("pub_year", "{} <= ?", [chosen.to_year]))
     if chosen.designs:
-        conditions.append(f"coalesce(f.design, 'other') IN ({_marks(chosen.designs)})")
-        parameters += chosen.designs
+        tests.append(("design", f"{{}} IN ({_marks(chosen.designs)})", list(chosen.designs)))
     if chosen.species:
-        conditions.append(f"coalesce(f.species, 'unknown') IN ({_marks(chosen.species)})")
-        parameters += chosen.species
+        tests.append(("species", f"{{}} IN ({_marks(chosen.species)})", list(chosen.species)))
     if chosen.retracted != "include":
-        conditions.append(f"coalesce(f.retracted, 0) = {1 if chosen.retracted == 'only' else 0}")
+        tests.append(("retracted", "{} = ?", [1 if chosen.retracted == "only" else 0]))
+    return tests
+
+
+def _stance_tests(chosen: ArticleFilter) -> list[_Test]:
+    """The tests on a pair's stance row the filter makes (its stance as counted, reviews applied, and read: a pair
+    the stance reader has not read yet, stance '', passes none); none when it makes none."""
+    tests = [("stance", f"{{}} IN ({_marks(chosen.stances)})", list(chosen.stances)) if chosen.stances else None,
+             ("evidence_kind", f"{{}} IN ({_marks(chosen.evidence_kinds)})", list(chosen.evidence_kinds))
+             if chosen.evidence_kinds else None,
+             ("hedged", "{} = ?", [int(chosen.hedged)]) if chosen.hedged is not None else None,
+             ("confidence", "{} = ?", [chosen.stance_confidence]) if chosen.stance_confidence is not None else None]
+    tests = [test for test in tests if test is not None]
+    return [("stance", "{} != ''", []), *tests] if tests else []
+
+
+def _joined(tests: list[_Test], alias: str | None) -> tuple[list[str], list]:
+    """The tests as SQL on the columns of `alias` (or bare names), and their parameters in order."""
+    return ([test.format(f"{alias}.{column}" if alias else column) for column, test, _ in tests],
+            [value for _, _, values in tests for value in values])
+
+
+def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, list]:
+    """The WHERE clause over article_keys k (and articles a, for first_seen and short texts: `_from`) and its
+    parameters."""
+    conditions, parameters = _joined(_key_tests(chosen), "k")
+    # The tests on an article's pairs as lists of PMIDs (IN, not EXISTS): SQLite reads a cause's from the index of
+    # its pairs, and either drives the count from that list or probes it while walking the order's index.
+    if chosen.hypotheses:
+        conditions.append(f"k.pmid IN (SELECT pmid FROM evidence_pairs WHERE hypothesis_id IN "
+                          f"({_marks(chosen.hypotheses)}))")
+        parameters += chosen.hypotheses
     if chosen.first_seen_from is not None:
         conditions.append("a.first_seen >= ?")
         parameters.append(chosen.first_seen_from)
     for run_ids, change in chosen.run_changes:
-        conditions.append(f"a.pmid IN (SELECT pmid FROM run_articles WHERE change = ? "
+        conditions.append(f"k.pmid IN (SELECT pmid FROM run_articles WHERE change = ? "
                           f"AND run_id IN ({_marks(run_ids)}))")
         parameters += [change, *run_ids]
     if chosen.text:
         if len(chosen.text) >= _SHORTEST_INDEXED:
             # A phrase of the whole text: its trigrams in a row, that is the text as a substring.
-            conditions.append("a.pmid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            conditions.append("k.pmid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             parameters.append('"' + chosen.text.replace('"', '""') + '"')
         else:
             connection.create_function("contains_text", 2, _contains_text, deterministic=True)
@@ -74,33 +111,26 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
             parameters += [chosen.text] * len(_SEARCHED)
     stance_tests = _stance_tests(chosen)
     if stance_tests:
-        # One pair's stance row passes every test, its stance as counted (reviews applied): those the summaries
-        # keep. A pair the stance reader has not read yet (stance '') passes none.
-        tests, values = zip(*stance_tests)
-        conditions.append("EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid AND p.stance != '' AND "
-                          + " AND ".join(tests) + ")")
-        parameters += [value for group in values for value in group]
+        # One pair's stance row passes every test (those the summaries keep), of one of the stance hypotheses.
+        if chosen.stance_hypotheses:
+            stance_tests.append(("hypothesis_id", f"{{}} IN ({_marks(chosen.stance_hypotheses)})",
+                                 list(chosen.stance_hypotheses)))
+        tests, values = _joined(stance_tests, "p")
+        conditions.append("k.pmid IN (SELECT p.pmid FROM evidence_pairs p WHERE " + " AND ".join(tests) + ")")
+        parameters += values
     return " AND ".join(conditions) or "1", parameters
 
 
-def _stance_tests(chosen: ArticleFilter) -> list[tuple[str, tuple]]:
-    """The tests on a pair's stance row the filter makes, each with its parameters; none when it makes none."""
-    tests = [(f"p.stance IN ({_marks(chosen.stances)})", chosen.stances) if chosen.stances else None,
-             (f"p.evidence_kind IN ({_marks(chosen.evidence_kinds)})", chosen.evidence_kinds)
-             if chosen.evidence_kinds else None,
-             ("p.hedged = ?", (int(chosen.hedged),)) if chosen.hedged is not None else None,
-             ("p.confidence = ?", (chosen.stance_confidence,)) if chosen.stance_confidence is not None else None]
-    tests = [test for test in tests if test is not None]
-    if tests and chosen.stance_hypotheses:
-        tests.append((f"p.hypothesis_id IN ({_marks(chosen.stance_hypotheses)})", chosen.stance_hypotheses))
-    return tests
+def _from(chosen: ArticleFilter, order: str | None = None) -> str:
+    """The FROM clause: article_keys k, joined to articles a where the filter or the order reads a column only
+    `articles` holds (first seen, a text too short for the index)."""
+    reads_articles = (chosen.first_seen_from is not None or order == "first_seen"
+                      or (chosen.text is not None and len(chosen.text) < _SHORTEST_INDEXED))
+    return "FROM article_keys k" + (" JOIN articles a ON a.pmid = k.pmid" if reads_articles else "")
 
 
 def _contains_text(value: str | None, text: str) -> bool:
     return value is not None and text.casefold() in value.casefold()
-
-
-_FROM = "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid"
 
 
 def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order: str = "export",
@@ -109,15 +139,48 @@ def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order
     where, parameters = _where(connection, chosen)
     cursor = connection.cursor()
     cursor.row_factory = None
-    rows = cursor.execute(f"SELECT a.pmid {_FROM} WHERE {where} ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?",
-                          [*parameters, -1 if limit is None else limit, offset])
+    rows = cursor.execute(f"SELECT k.pmid {_from(chosen, order)} WHERE {where} ORDER BY {ORDERS[order]} "
+                          "LIMIT ? OFFSET ?", [*parameters, -1 if limit is None else limit, offset])
     return np.fromiter((row[0] for row in rows), dtype="int64")
 
 
+# The summaries a count can be summed from, smallest first: a filter that tests only the columns one is keyed by
+# (`summaries.KEYS`) is counted from its few rows instead of the articles.
+_COUNTING_SUMMARIES = ("summary_articles", "summary_by_year", "summary_by_kind", "summary_findings")
+
+
+def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) -> int | None:
+    """How many articles the filter keeps, summed from a summary the store keeps; None when none can say (a text,
+    a run, a first-seen date, more than one cause, or a stance test on the pairs of more than one cause).
+
+    A pair summary counts an article once per cause it carries, so it answers for one cause at most.
+    """
+    if chosen.text or chosen.run_changes or chosen.first_seen_from is not None or len(chosen.hypotheses) > 1:
+        return None
+    tests = _key_tests(chosen)
+    stance_tests = _stance_tests(chosen)
+    if stance_tests and (len(chosen.hypotheses) != 1 or set(chosen.stance_hypotheses) != set(chosen.hypotheses)):
+        return None
+    tests += stance_tests
+    if chosen.hypotheses:
+        tests.append(("hypothesis_id", "{} = ?", [chosen.hypotheses[0]]))
+    tested = {column for column, _, _ in tests}
+    table = next((table for table in _COUNTING_SUMMARIES if tested <= set(summaries.KEYS[table])), None)
+    if table is None:
+        return None
+    conditions, parameters = _joined(tests, None)
+    return connection.execute(f"SELECT coalesce(sum(articles), 0) FROM {table} WHERE {' AND '.join(conditions) or 1}",
+                              parameters).fetchone()[0]
+
+
 def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int:
-    """How many articles the filter keeps."""
+    """How many articles the filter keeps: from a summary where one can say (`count_from_summaries`), otherwise by
+    SQLite over the narrow per-article keys."""
+    counted = count_from_summaries(connection, chosen)
+    if counted is not None:
+        return counted
     where, parameters = _where(connection, chosen)
-    return connection.execute(f"SELECT count(*) {_FROM} WHERE {where}", parameters).fetchone()[0]
+    return connection.execute(f"SELECT count(*) {_from(chosen)} WHERE {where}", parameters).fetchone()[0]
 
 
 # Articles read per batch: a few MB of rows, and few enough round trips that their fixed cost stays small.
@@ -152,7 +215,10 @@ def iter_selected_batches(connection: sqlite3.Connection, chosen: ArticleFilter,
 
 def year_span(connection: sqlite3.Connection) -> tuple[int | None, int | None]:
     """The first and last known publication year of the stored articles."""
-    first, last = connection.execute("SELECT min(pub_year), max(pub_year) FROM articles").fetchone()
+    # Two subqueries, not one with both: SQLite reads one end of the index for a lone min() or max(), but every
+    # entry for the two together.
+    first, last = connection.execute("SELECT (SELECT min(pub_year) FROM articles), "
+                                     "(SELECT max(pub_year) FROM articles)").fetchone()
     return first, last
 
 

@@ -1,4 +1,5 @@
-"""The summaries the Overview and Cause pages draw, kept by the store so that no page reads the catalogue.
+"""The summaries the Overview and Cause pages draw and Citations counts from, kept by the store so that no page
+reads the catalogue.
 
 Three levels, each a few thousand rows however many articles are stored:
 - `evidence_pairs`: one row per (article, hypothesis it carries) with what is counted about it (source, year,
@@ -11,10 +12,14 @@ Three levels, each a few thousand rows however many articles are stored:
 - `summary_findings`: per hypothesis × publication year × design × retracted × stance × confidence × evidence
   kind × hedging × reviewed, the same counts (the Overview's evidence table and its share over time);
 - `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
-  `article_mesh`, each article's descriptors as last counted.
+  `article_mesh`, each article's descriptors as last counted;
+- `summary_articles`: per publication year × design × species × retracted, the articles whatever they carry (the
+  Citations page's count without a cause, the headline's counts), with `article_keys`, each article's keys as
+  last counted (also what Citations' query reads instead of the wide article rows: `selecting`).
 
-A year and a species together are never drawn, so no table holds both: one that did would hold a row for nearly
-every article of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
+Citations counts one cause's articles from the pair summaries (`selecting.count_from_summaries`). Apart from
+`summary_articles`, a year and a species together are never drawn, so no pair table holds both: one that did
+would hold a row for nearly every pair of a large store. An unknown year is -1, a pair without a stance row has stance and confidence ''.
 The stance is the one every count reads: a person's review where there is one (`store.load_stance_frame`).
 
 Triggers on the tables they derive from (articles, hypothesis links, tags, facets, stances) note the PMIDs a
@@ -26,6 +31,7 @@ transaction that changed what they count, and a batch that rolls back leaves bot
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -61,6 +67,12 @@ _TRIGGERS = "\n    ".join(
     f"INSERT OR IGNORE INTO summary_dirty VALUES {', '.join(f'({row}.pmid)' for row in rows.split())}; END;"
     for table, event, rows in _TRACKED_WRITES)
 
+# The article-level summary and its per-article keys (`CITATIONS_MIGRATION`): every article, whether or not it
+# carries a hypothesis, so that Citations counts "all articles of these designs" without reading them.
+_ARTICLE_KEYS = ("pub_year", "design", "species", "retracted")
+# Each summary's key columns, the article-level one's included.
+KEYS = {**{table: keys for table, (keys, _sums) in _SUMMARIES.items()}, "summary_articles": _ARTICLE_KEYS}
+
 # The migration that creates the tables and fills them for an existing store (every article marked dirty; the
 # COMMIT's flush derives them all).
 MIGRATION = """
@@ -95,6 +107,33 @@ MIGRATION = """
 _SUMS = {"articles": "count(*)", "patients": "coalesce(sum(n_patients), 0)", "with_size": "count(n_patients)"}
 _DIRTY = "pmid IN (SELECT pmid FROM summary_dirty)"
 
+# Each article's keys as the summaries count them: unknown year -1, no facets row yet 'other', 'unknown', not retracted.
+_ARTICLE_KEY_VALUES = ("SELECT a.pmid, coalesce(a.pub_year, -1), coalesce(f.design, 'other'), "
+                       "coalesce(f.species, 'unknown'), coalesce(f.retracted, 0) "
+                       "FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid")
+_ARTICLE_KEY_LIST = ", ".join(_ARTICLE_KEYS)
+
+# What Citations counts and pages from: the summary of every article and the keys it is counted by, filled from
+# the stored articles at once rather than by marking them all dirty (which would derive every pair again: minutes
+# at a million articles; the triggers already note every write of a year or a facet, so the next flush keeps
+# both), and the indexes its pages and stance tests read.
+CITATIONS_MIGRATION = f"""
+    CREATE TABLE article_keys (pmid INTEGER PRIMARY KEY, pub_year INTEGER NOT NULL, design TEXT NOT NULL,
+        species TEXT NOT NULL, retracted INTEGER NOT NULL);
+    CREATE TABLE summary_articles (pub_year INTEGER NOT NULL, design TEXT NOT NULL, species TEXT NOT NULL,
+        retracted INTEGER NOT NULL, articles INTEGER NOT NULL, PRIMARY KEY ({_ARTICLE_KEY_LIST})) WITHOUT ROWID;
+    INSERT INTO article_keys (pmid, {_ARTICLE_KEY_LIST}) {_ARTICLE_KEY_VALUES};
+    INSERT INTO summary_articles ({_ARTICLE_KEY_LIST}, articles)
+        SELECT {_ARTICLE_KEY_LIST}, count(*) FROM article_keys GROUP BY {_ARTICLE_KEY_LIST};
+    -- Citations' order, newest year first (unknown, -1, last), then PMID descending: this index read backwards.
+    -- It replaces the one on articles, whose rows a page would have to read for the year.
+    CREATE INDEX article_keys_year ON article_keys (pub_year);
+    DROP INDEX articles_export_order;
+    -- A stance test's pairs (a cause's, with a stance, a confidence, a kind, hedged or not) without reading them.
+    CREATE INDEX evidence_pairs_stance ON evidence_pairs (hypothesis_id, stance, confidence, evidence_kind, hedged)
+        WHERE stance != '';
+"""
+
 # The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
 # read with high confidence, where the pair has a machine reading (`reviews.apply_reviews`); elsewhere it is parked.
 _COUNTED_REVIEWS = f"""
@@ -127,7 +166,8 @@ _DERIVE_PAIRS = f"""
 
 
 def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
-    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs, and their MeSH headings, to every summary."""
+    """Add (sign 1) or subtract (-1) the dirty articles' stored pairs, their MeSH headings and their keys, to every
+    summary."""
     connection.execute(
         f"INSERT INTO summary_mesh (hypothesis_id, retracted, descriptor, articles) "
         f"SELECT p.hypothesis_id, p.retracted, m.descriptor, {sign} * count(*) FROM evidence_pairs p "
@@ -135,6 +175,12 @@ def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
         "ON CONFLICT (hypothesis_id, retracted, descriptor) DO UPDATE SET articles = articles + excluded.articles")
     if sign < 0:
         connection.execute("DELETE FROM summary_mesh WHERE articles = 0")
+    connection.execute(
+        f"INSERT INTO summary_articles ({_ARTICLE_KEY_LIST}, articles) "
+        f"SELECT {_ARTICLE_KEY_LIST}, {sign} * count(*) FROM article_keys WHERE {_DIRTY} GROUP BY {_ARTICLE_KEY_LIST} "
+        f"ON CONFLICT ({_ARTICLE_KEY_LIST}) DO UPDATE SET articles = articles + excluded.articles")
+    if sign < 0:
+        connection.execute("DELETE FROM summary_articles WHERE articles = 0")
     for table, (keys, sums) in _SUMMARIES.items():
         key_list = ", ".join(keys)
         connection.execute(
@@ -154,7 +200,9 @@ def flush(connection: sqlite3.Connection) -> None:
     _add_dirty_pairs(connection, -1)
     connection.execute(f"DELETE FROM evidence_pairs WHERE {_DIRTY}")
     connection.execute(f"DELETE FROM article_mesh WHERE {_DIRTY}")
+    connection.execute(f"DELETE FROM article_keys WHERE {_DIRTY}")
     connection.execute(_DERIVE_PAIRS)
+    connection.execute(f"INSERT INTO article_keys (pmid, {_ARTICLE_KEY_LIST}) {_ARTICLE_KEY_VALUES} WHERE a.{_DIRTY}")
     # Each article's headings as they are now: what is subtracted when it changes next.
     connection.execute(
         "INSERT OR IGNORE INTO article_mesh (pmid, descriptor) SELECT a.pmid, json_extract(m.value, '$.descriptor') "
@@ -163,9 +211,18 @@ def flush(connection: sqlite3.Connection) -> None:
     connection.execute("DELETE FROM summary_dirty")
 
 
-def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
+def _of(hypothesis_ids: Sequence[str] | None) -> tuple[str, list]:
+    """A condition keeping the rows of the named hypotheses (all when None), and its parameters."""
+    if hypothesis_ids is None:
+        return "1", []
+    return f"hypothesis_id IN ({', '.join('?' * len(hypothesis_ids))})", list(hypothesis_ids)
+
+
+def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[str] | None) -> pd.DataFrame:
     keys, sums = _SUMMARIES[table]
-    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table}", connection)
+    kept, parameters = _of(hypothesis_ids)
+    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table} WHERE {kept}", connection,
+                              params=parameters)
     if "retracted" in frame:
         frame["retracted"] = frame["retracted"].astype(bool)
     if "hedged" in frame:
@@ -175,32 +232,52 @@ def _read(connection: sqlite3.Connection, table: str) -> pd.DataFrame:
     return frame
 
 
-def load_summaries(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
-    """The three summaries as frames, keyed "by_year", "by_kind" and "by_source", read in one snapshot.
+# The summaries read as frames; summary_findings, the largest, is read aggregated (`load_finding_counts`).
+_FRAMES = ("summary_by_year", "summary_by_kind", "summary_by_source")
+
+
+def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None
+                   ) -> dict[str, pd.DataFrame]:
+    """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source", of the named
+    hypotheses only (all when None): their rows are stored in hypothesis order, so one cause's are a short read.
 
     pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
     bools.
     """
-    return {table.removeprefix("summary_"): _read(connection, table) for table in _SUMMARIES}
+    return {table.removeprefix("summary_"): _read(connection, table, hypothesis_ids) for table in _FRAMES}
 
 
-def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bool = False) -> pd.DataFrame:
+def summary_year_span(connection: sqlite3.Connection, hypothesis_ids: Sequence[str],
+                      include_retracted: bool) -> tuple[int | None, int | None]:
+    """The first and last known publication year of the named hypotheses' articles (retracted ones only when
+    included): the years an evidence table of them spans."""
+    kept, parameters = _of(hypothesis_ids)
+    first, last = connection.execute(
+        f"SELECT min(pub_year), max(pub_year) FROM summary_by_year WHERE {kept} AND pub_year != -1 "
+        "AND (? OR retracted = 0)", [*parameters, int(include_retracted)]).fetchone()
+    return first, last
+
+
+def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bool = False,
+                        hypothesis_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """`evidence.finding_counts` of the stored stance rows, from `summary_findings`: per FINDING_KEYS (hypothesis_id,
-    year, high_level, stance, confidence, evidence_kind, hedged, reviewed) the articles, patients and with_size.
+    year, high_level, stance, confidence, evidence_kind, hedged, reviewed) the articles, patients and with_size;
+    of the named hypotheses only (all when None).
 
     Pairs the stance reader has not read are left out; a stance row without a kind of evidence counts as "other",
     year is <NA> where unknown.
     """
     high_level = ", ".join("?" * len(HIGH_LEVEL_DESIGNS))
+    kept, parameters = _of(hypothesis_ids)
     frame = pd.read_sql_query(
         f"SELECT hypothesis_id, nullif(pub_year, -1) AS year, design IN ({high_level}) AS high_level, stance, "
         "confidence, CASE evidence_kind WHEN '' THEN 'other' ELSE evidence_kind END AS evidence_kind, hedged, "
         "reviewed, sum(articles) AS articles, sum(patients) AS patients, sum(with_size) AS with_size "
-        "FROM summary_findings WHERE stance != '' AND (? OR retracted = 0) "
+        f"FROM summary_findings WHERE {kept} AND stance != '' AND (? OR retracted = 0) "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 "
         # The order of pandas' groupby: unknown years after the known ones.
         "ORDER BY hypothesis_id, year IS NULL, year, high_level, stance, confidence, evidence_kind, hedged, reviewed",
-        connection, params=[*HIGH_LEVEL_DESIGNS, int(include_retracted)])
+        connection, params=[*HIGH_LEVEL_DESIGNS, *parameters, int(include_retracted)])
     for name in ("high_level", "hedged", "reviewed"):
         frame[name] = frame[name].astype(bool)
     frame["year"] = frame["year"].astype("Int64")
@@ -208,13 +285,14 @@ def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bo
 
 
 def count_articles(connection: sqlite3.Connection) -> int:
-    """How many articles the store holds."""
-    return connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+    """How many articles the store holds (from the summary of every article, not a pass over them)."""
+    return connection.execute("SELECT coalesce(sum(articles), 0) FROM summary_articles").fetchone()[0]
 
 
 def count_retracted(connection: sqlite3.Connection) -> int:
     """How many of the stored articles are retracted."""
-    return connection.execute("SELECT count(*) FROM article_facets WHERE retracted = 1").fetchone()[0]
+    return connection.execute("SELECT coalesce(sum(articles), 0) FROM summary_articles WHERE retracted = 1"
+                              ).fetchone()[0]
 
 
 def top_mesh(connection: sqlite3.Connection, hypothesis_id: str, include_retracted: bool, left_out: list[str],
