@@ -52,7 +52,18 @@ def test_finding_screen_keeps_every_cue_python_finds(category):
 
 def test_finding_screen_drops_a_sentence_without_cues():
     screen = union_screen([cue_pattern(category) for category in FINDING_CATEGORIES])
-    assert screened(stand_in_texts(pa.array(["Women with fibromyalgia took part."])), screen).to_pylist() == [False]
+    # "ns" (not significant) stands inside "sensitization": a word boundary the screen keeps.
+    texts = ["Women with fibromyalgia took part.", "Study 12 of fibromyalgia and central sensitization"]
+    assert screened(stand_in_texts(pa.array(texts)), screen).to_pylist() == [False, False]
+
+
+def test_word_boundaries_stay_in_a_unicode_pattern_and_leave_an_ascii_one():
+    pattern = re.compile(r"\bns\b")
+    texts = ["p ns", "p\u00a0ns\u2009", "\u00e9ns", "sensitization"]
+    _assert_over_selects(pattern, union_screen([pattern]), texts)
+    assert screened(stand_in_texts(pa.array(texts)), union_screen([pattern])).to_pylist() == [True, True, False, False]
+    ascii_pattern = re.compile(r"\bns\b", re.ASCII)
+    _assert_over_selects(ascii_pattern, union_screen([ascii_pattern]), texts)
 
 
 def test_each_causes_screen_keeps_every_term_and_measure_python_finds():
@@ -72,7 +83,8 @@ def test_each_causes_screen_keeps_every_term_and_measure_python_finds():
 
 
 def test_screen_pattern_drops_assertions_and_names():
-    assert screen_pattern(r"(?<![\w-])(?P<c1>higher)(?!\w)\b") == "(?:higher)"
+    assert screen_pattern(r"(?<![\w-])(?P<c1>higher)(?!\w)\b") == r"(?:higher)\b"
+    assert screen_pattern(r"\bhigher\b", ascii_classes=True) == "higher"
     assert screen_pattern("a\u2013b") == r"a\#b"
     assert screen_pattern(r"a\u2013b") == r"a\#b"
 

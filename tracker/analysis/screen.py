@@ -4,11 +4,13 @@ The reader looks for a finding and for a cause's terms in every sentence of a ba
 sentence and pair. A screen runs in C++ over all sentences in one pass and drops those that certainly hold no match,
 and Python's pattern still decides on the few that pass: what the reader reads stays exactly as it was.
 
-A screen widens where RE2 and Python differ, never narrows: look-arounds and anchors (\\b, ^, $ ...) are dropped
-(an assertion dropped matches more). RE2's classes (\\w, \\s, \\d, case folding) are ASCII, Python's Unicode: the
+A screen widens where RE2 and Python differ, never narrows: look-arounds and anchors (^, $ ...) are dropped (an
+assertion dropped matches more). RE2's classes (\\w, \\s, \\d, case folding) are ASCII, Python's Unicode: the
 screen runs on a stand-in of each text in which every non-ASCII character is the ASCII one that plays its part ("ſ"
 is "s", a thin space " "), and a non-ASCII character the pattern names is its stand-in there too. (RE2's own Unicode
-classes would do, but make the large cue patterns a hundred times slower.)
+classes would do, but make the large cue patterns a hundred times slower.) The stand-ins keep each character a word
+character or not as Python's Unicode \\w has it, so \\b and \\B stay in a Unicode pattern's screen; an ASCII
+pattern's (re.ASCII: "é" is no word character there, its stand-in is) drops them.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # Zero-width assertions: dropped, each matches where it stood and anywhere else.
-_ASSERTIONS = frozenset("bBAZ")
+_ASSERTIONS = frozenset("AZ")
+_WORD_BOUNDARIES = frozenset("bB")
 _LOOK_AROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
 
 
-def screen_pattern(pattern: str, ignore_case: bool = False) -> str:
-    """A Python pattern as an RE2 pattern that matches every text the Python one matches (and maybe more)."""
+def screen_pattern(pattern: str, ignore_case: bool = False, ascii_classes: bool = False) -> str:
+    """A Python pattern as an RE2 pattern that matches every text the Python one matches (and maybe more), run on
+    `stand_in_texts`. `ascii_classes`: the pattern is compiled with re.ASCII."""
     out: list[str] = []
     position = 0
     # Inside a character class: None outside, else whether the class is negated.
@@ -36,7 +40,7 @@ def screen_pattern(pattern: str, ignore_case: bool = False) -> str:
         if character == "\\":
             escape = pattern[position + 1]
             position += 2
-            if negated is None and escape in _ASSERTIONS:
+            if negated is None and (escape in _ASSERTIONS or ascii_classes and escape in _WORD_BOUNDARIES):
                 continue
             if escape == "u":
                 out.append(_literal(chr(int(pattern[position:position + 4], 16)), negated))
@@ -110,13 +114,15 @@ def _group_end(pattern: str, start: int) -> int:
     raise ValueError(f"{pattern!r}: unbalanced group at {start}")
 
 
-def union_screen(patterns: list[re.Pattern[str] | str], ignore_case: bool = False) -> str:
-    """One screen for any of several patterns (each compiled one's IGNORECASE flag kept)."""
+def union_screen(patterns: list[re.Pattern[str] | str], ignore_case: bool = False, ascii_classes: bool = False) -> str:
+    """One screen for any of several patterns (each compiled one's IGNORECASE and ASCII flags kept)."""
     parts = []
     for pattern in patterns:
         text = pattern if isinstance(pattern, str) else pattern.pattern
-        case = ignore_case or not isinstance(pattern, str) and bool(pattern.flags & re.IGNORECASE)
-        parts.append("(?:" + screen_pattern(text, case) + ")")
+        compiled = not isinstance(pattern, str)
+        case = ignore_case or compiled and bool(pattern.flags & re.IGNORECASE)
+        plain = ascii_classes or compiled and bool(pattern.flags & re.ASCII)
+        parts.append("(?:" + screen_pattern(text, case, plain) + ")")
     return "|".join(parts)
 
 

@@ -237,6 +237,8 @@ class _Article:
     sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
     # The kind of study the abstract reports, read on first need (a pair without a finding).
     kind: str | None = None
+    # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
+    silent: set[str] = dataclasses.field(default_factory=set)
 
     # What only reading a sentence needs, read on first need: an article where no cause stands is never cut into
     # sentences, searched for abbreviations or judged for its population.
@@ -797,7 +799,8 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         term_pattern, measures, article.abbreviations)
     anchors = _anchors(article, patterns)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
-    reporting = {sentence: found for sentence, found in anchors.items() if _may_report(sentence)}
+    reporting = {sentence: found for sentence, found in anchors.items()
+                 if sentence.text not in article.silent and _may_report(sentence)}
     if reporting:
         cause = _Cause(cause_id, expect, _aimed_at(anchors))
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
@@ -937,7 +940,7 @@ def _cause_screens_of(terms: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[st
         in_text = [*expressions, f"(?:{measures.lower()})"] if measures else list(expressions)
         if in_text:
             screens[cause] = _CauseScreen(
-                union_screen(in_text), re.compile("|".join(expressions), re.ASCII) if expressions else None,
+                union_screen(in_text, ascii_classes=True), re.compile("|".join(expressions), re.ASCII) if expressions else None,
                 re.compile(measures, re.IGNORECASE) if measures else None)
     return screens
 
@@ -975,6 +978,8 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     finding = screened(stand_in_texts(pa.array(texts, pa.large_string())), _FINDING_SCREEN).to_numpy(
         zero_copy_only=False)
     kept = np.flatnonzero(finding)
+    for position in np.flatnonzero(~finding).tolist():
+        articles[owners[position]].silent.add(texts[position])
     owners_kept = np.asarray(owners, dtype=np.int64)[kept]
     windows_kept = stand_in_texts(pa.array(windows, pa.large_string())).take(pa.array(kept))
     lengths = np.asarray([len(text) for text in texts], dtype=np.int64)[kept]
