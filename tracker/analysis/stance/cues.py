@@ -367,13 +367,6 @@ def cue_pattern(category: str) -> re.Pattern[str] | None:
     return _PATTERNS.get(category)
 
 
-def cue_found(text: str, category: str) -> bool:
-    """Whether any of one category's cues stands in a text: `bool(cue_matches(text, category))` without listing
-    them all or caching the text (a whole abstract, read once)."""
-    pattern = _PATTERNS.get(category)
-    return pattern is not None and pattern.search(text) is not None
-
-
 def overlaps(match: CueMatch, others: Sequence[CueMatch]) -> bool:
     return any(other.start < match.end and match.start < other.end for other in others)
 

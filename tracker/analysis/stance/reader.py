@@ -54,7 +54,7 @@ import pyarrow.compute as pc
 
 from tracker.config import EXPECTS, Hypothesis
 from tracker.analysis.stance.cues import (
-    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_found, cue_matches, cue_pattern, term_as_population)
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
 from tracker.analysis.stance.direction import (
     FINDING_CATEGORIES, Finding, clause_findings, clause_verdict, has_finding, read_finding)
 from tracker.analysis.screen import screened, stand_in_texts, union_screen
@@ -235,7 +235,7 @@ class _Article:
     spans: dict[int, tuple[list[tuple[int, int]], list[int]]] = dataclasses.field(default_factory=dict)
     # The sentences read so far, by (section, start).
     sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
-    # The kind of study the abstract reports, read on first need (a pair without a finding).
+    # The kind of study the abstract reports (`abstract_kinds`), given to a pair without a finding.
     kind: str | None = None
     # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
     silent: set[str] = dataclasses.field(default_factory=set)
@@ -579,25 +579,35 @@ def _evidence_kind(sentence: str, design: str) -> str:
     return _DESIGN_KINDS.get(design, "other")
 
 
-def _abstract_kind(article: _Article) -> str:
-    """The kind of study an abstract without a deciding sentence reports: protocols are "other"; the design,
-    then the abstract's cues (a treatment only where a placebo or randomisation says it is a trial)."""
-    if article.protocol:
-        return "other"
-    if article.design in _DESIGN_KINDS:
-        return _DESIGN_KINDS[article.design]
-    if cue_found(article.whole, "review"):
-        return "review"
-    if _PLACEBO_OR_RANDOMISED.search(article.whole):
-        return "intervention"
-    if cue_found(article.whole, "comparator"):
-        return "comparison"
-    if cue_found(article.whole, "association"):
-        return "association"
-    return "other"
-
-
 _PLACEBO_OR_RANDOMISED = re.compile(r"\bplacebo\b|\brandomi[sz]ed\b", re.IGNORECASE)
+# What an abstract without a deciding sentence reports where its design does not say, the first that stands
+# decides (a treatment only where a placebo or randomisation says it is a trial).
+_KIND_CUES = (("review", cue_pattern("review")), ("intervention", _PLACEBO_OR_RANDOMISED),
+              ("comparison", cue_pattern("comparator")), ("association", cue_pattern("association")))
+_KIND_SCREENS = tuple(union_screen([pattern]) for _, pattern in _KIND_CUES)
+
+
+def abstract_kinds(articles: Sequence[_Article]) -> list[str]:
+    """The kind of study each abstract without a deciding sentence reports: protocols are "other"; the design,
+    then the abstract's cues (`_KIND_CUES`). Each cue is screened over all abstracts in one RE2 pass and looked for
+    in Python only in those the screen keeps."""
+    kinds: list[str | None] = ["other" if article.protocol else _DESIGN_KINDS.get(article.design)
+                               for article in articles]
+    undecided = [index for index, kind in enumerate(kinds) if kind is None]
+    wholes = stand_in_texts(pa.array([articles[index].whole for index in undecided], pa.large_string()))
+    for (kind, pattern), screen in zip(_KIND_CUES, _KIND_SCREENS):
+        if not undecided:
+            break
+        kept = screened(wholes, screen).to_numpy(zero_copy_only=False)
+        left = []
+        for position, index in enumerate(undecided):
+            if kept[position] and pattern.search(articles[index].whole):
+                kinds[index] = kind
+            else:
+                left.append(position)
+        undecided = [undecided[position] for position in left]
+        wholes = wholes.take(pa.array(left, pa.int64()))
+    return [kind or "other" for kind in kinds]
 
 
 def _term_findings(text: str, anchors: Sequence[Anchor]) -> list[tuple[Finding, Anchor]]:
@@ -821,8 +831,6 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         deciding, stance = [verdicts[0]], verdicts[0].stance
     else:
         reason = "; ".join(dict.fromkeys(set_aside))
-        if article.kind is None:
-            article.kind = _abstract_kind(article)
         return {"stance": "no_finding", "evidence_kind": article.kind, "hedged": False, "section": None,
                 "sentence": None, "cue": None, "confidence": "low" if reason else "high",
                 "confidence_reason": reason or None}
@@ -872,6 +880,8 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
                                    columns["publication_types"][position_of[pmid]], str(designs.get(pmid, "other")),
                                    sizes_of[pmid]) for pmid in wanted]
     article_of = dict(zip(wanted, articles_read))
+    for article, kind in zip(articles_read, abstract_kinds(articles_read)):
+        article.kind = kind
     causes_of: dict[int, set[str]] = {}
     for pmid, hypothesis_id in zip(pairs["pmid"].tolist(), pairs["hypothesis_id"].tolist()):
         causes_of.setdefault(int(pmid), set()).add(hypothesis_id)
@@ -889,8 +899,6 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
         # A label that is no term's own pattern ("re:" terms, abbreviations tagging found) is not in the screen.
         if hypothesis_id not in may_find[pmid] and all(label in stance_rules.term_patterns[hypothesis_id]
                                                        for label in key[1]):
-            if article.kind is None:
-                article.kind = _abstract_kind(article)
             rows.append((pmid, hypothesis_id, "no_finding", article.kind, False, None, None, None, n_patients,
                          n_controls, "high", None))
             continue
