@@ -545,7 +545,7 @@ def test_sample_sizes_read_thin_spaces() -> None:
 
 # --- what lets the reader skip a sentence or a scan -------------------------------------------------------------
 
-from tracker.analysis.stance.cues import cue_found, cue_matches  # noqa: E402
+from tracker.analysis.stance.cues import cue_matches  # noqa: E402
 from tracker.analysis.stance.direction import has_finding, read_finding  # noqa: E402
 
 _SKIPPABLE_OR_NOT = [
@@ -571,8 +571,40 @@ def test_has_finding_tells_both_kinds_apart() -> None:
         True, True, False, False, True, True, True, False]
 
 
-@pytest.mark.parametrize("text", _SKIPPABLE_OR_NOT)
-def test_cue_found_agrees_with_cue_matches_for_every_category(text: str) -> None:
-    categories = {cue.category for cue in stance.CUES if "{term}" not in cue.pattern}
-    assert {category for category in categories if cue_found(text, category)} == \
-        {category for category in categories if cue_matches(text, category)}
+_KIND_ABSTRACTS = [
+    "We pooled twelve studies in a systematic review and meta-analysis.",
+    "Patients were randomised to the drug or placebo for eight weeks.",
+    "PATIENTS WERE RANDOMIZED TO THE DRUG OR\u2009PLACEBO.",
+    "Women with fibromyalgia and healthy controls were compared.",
+    "Serum serotonin was associated with pain severity.",
+    "Serum serotonin was measured by ELISA.",
+    "",
+]
+
+
+def _kind_read_alone(article) -> str:
+    """The kind as the reader gives it, abstract by abstract in Python: the oracle for the batch."""
+    from tracker.analysis.stance.reader import _DESIGN_KINDS, _PLACEBO_OR_RANDOMISED
+    if article.protocol:
+        return "other"
+    if article.design in _DESIGN_KINDS:
+        return _DESIGN_KINDS[article.design]
+    for kind, found in (("review", cue_matches(article.whole, "review")),
+                        ("intervention", _PLACEBO_OR_RANDOMISED.search(article.whole)),
+                        ("comparison", cue_matches(article.whole, "comparator")),
+                        ("association", cue_matches(article.whole, "association"))):
+        if found:
+            return kind
+    return "other"
+
+
+def test_abstract_kinds_of_a_batch_agree_with_each_abstract_read_alone() -> None:
+    from tracker.analysis.stance.reader import _read_article, abstract_kinds
+    articles = [_read_article(title, [{"text": text, "label": None, "nlm_category": None}], types, design,
+                              (None, None))
+                for text in _KIND_ABSTRACTS + _SKIPPABLE_OR_NOT
+                for title, types, design in (("A study", [], "other"), ("A study", [], "rct"),
+                                             ("Study protocol for a randomised trial", [], "other"))]
+    kinds = abstract_kinds(articles)
+    assert kinds == [_kind_read_alone(article) for article in articles]
+    assert set(kinds) == {"review", "intervention", "comparison", "association", "other"}

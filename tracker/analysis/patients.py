@@ -9,12 +9,12 @@ matched controls)", "n = 18 fibromyalgia". Pure: text in, a number out.
 
 from __future__ import annotations
 
-import functools
 import re
-import string
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from tracker.analysis.screen import stand_in_texts
 
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -82,34 +82,10 @@ def _without_look_arounds(pattern: str) -> str:
 # The patterns above without their look-arounds, as one RE2 pattern, run on a stand-in of each text in which
 # RE2's ASCII classes (\w, \d, \s, \b, case folding) see what Python's Unicode ones see in the text itself.
 _STATEMENT_SCREEN = "(?i)" + "|".join(_without_look_arounds(pattern.pattern) for pattern in (*_PATTERNS, _PAIR))
-# Python's \s holds these ASCII characters too; the patterns name no space literally, so a space stands in.
-_PYTHON_ONLY_SPACES = r"[\x0b\x1c-\x1f]"
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-@functools.lru_cache(maxsize=4096)
-def _stand_in(character: str) -> str:
-    """The ASCII character that plays a non-ASCII one's part in the patterns: a letter it matches when case is
-    ignored ("ſ" is "s", the Kelvin sign "k"), a space, a digit, another word character, or punctuation they never
-    name."""
-    for letter in string.ascii_lowercase:
-        if re.fullmatch(letter, character, re.IGNORECASE):
-            return letter
-    for pattern, stand_in in ((r"\s", " "), (r"\d", "0"), (r"\w", "x")):
-        if re.fullmatch(pattern, character):
-            return stand_in
-    return "#"
-
-
 def may_state_patients(texts: pa.Array) -> list[bool]:
     """Per text (an Arrow string array), False where `stated_patients` is certainly None, found in one RE2 pass
     over all texts (Python's scan of a text costs about a hundred times more)."""
-    ascii_only = pc.string_is_ascii(texts)
-    if not pc.all(ascii_only).as_py():
-        texts = pa.array([text if plain else _NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
-                          for text, plain in zip(texts.to_pylist(), ascii_only.to_pylist())], pa.large_string())
-    return pc.match_substring_regex(pc.replace_substring_regex(texts, _PYTHON_ONLY_SPACES, " "),
-                                    _STATEMENT_SCREEN).to_pylist()
+    return pc.match_substring_regex(stand_in_texts(texts), _STATEMENT_SCREEN).to_pylist()
 
 
 def stated_patients(text: str) -> int | None:

@@ -362,11 +362,9 @@ def cue_matches(text: str, category: str) -> tuple[CueMatch, ...]:
     return tuple(found)
 
 
-def cue_found(text: str, category: str) -> bool:
-    """Whether any of one category's cues stands in a text: `bool(cue_matches(text, category))` without listing
-    them all or caching the text (a whole abstract, read once)."""
-    pattern = _PATTERNS.get(category)
-    return pattern is not None and pattern.search(text) is not None
+def cue_pattern(category: str) -> re.Pattern[str] | None:
+    """The one pattern of a category's cues (for screens that run it elsewhere)."""
+    return _PATTERNS.get(category)
 
 
 def overlaps(match: CueMatch, others: Sequence[CueMatch]) -> bool:

@@ -21,6 +21,8 @@ class Finding(NamedTuple):
 
 # The cue categories a finding is read from besides "null" (a negation before one of them makes it a null).
 _DIRECTED_CATEGORIES = ("direction", "difference", "benefit", "state")
+# The cue categories of which `has_finding` needs one in a sentence (its screen looks for these).
+FINDING_CATEGORIES = ("anaphoric_null", "null", *_DIRECTED_CATEGORIES)
 
 
 def clause_findings(sentence: str, start: int, end: int) -> list[Finding]:

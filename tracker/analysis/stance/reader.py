@@ -47,12 +47,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracker.config import EXPECTS, Hypothesis
 from tracker.analysis.stance.cues import (
-    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_found, cue_matches, term_as_population)
-from tracker.analysis.stance.direction import Finding, clause_findings, clause_verdict, has_finding, read_finding
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
+from tracker.analysis.stance.direction import (
+    FINDING_CATEGORIES, Finding, clause_findings, clause_verdict, has_finding, read_finding)
+from tracker.analysis.screen import screened, stand_in_texts, union_screen
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes_of
 from tracker.analysis.tagging import Rules, normalised_text
@@ -230,8 +235,10 @@ class _Article:
     spans: dict[int, tuple[list[tuple[int, int]], list[int]]] = dataclasses.field(default_factory=dict)
     # The sentences read so far, by (section, start).
     sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
-    # The kind of study the abstract reports, read on first need (a pair without a finding).
+    # The kind of study the abstract reports (`abstract_kinds`), given to a pair without a finding.
     kind: str | None = None
+    # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
+    silent: set[str] = dataclasses.field(default_factory=set)
 
     # What only reading a sentence needs, read on first need: an article where no cause stands is never cut into
     # sentences, searched for abbreviations or judged for its population.
@@ -572,25 +579,35 @@ def _evidence_kind(sentence: str, design: str) -> str:
     return _DESIGN_KINDS.get(design, "other")
 
 
-def _abstract_kind(article: _Article) -> str:
-    """The kind of study an abstract without a deciding sentence reports: protocols are "other"; the design,
-    then the abstract's cues (a treatment only where a placebo or randomisation says it is a trial)."""
-    if article.protocol:
-        return "other"
-    if article.design in _DESIGN_KINDS:
-        return _DESIGN_KINDS[article.design]
-    if cue_found(article.whole, "review"):
-        return "review"
-    if _PLACEBO_OR_RANDOMISED.search(article.whole):
-        return "intervention"
-    if cue_found(article.whole, "comparator"):
-        return "comparison"
-    if cue_found(article.whole, "association"):
-        return "association"
-    return "other"
-
-
 _PLACEBO_OR_RANDOMISED = re.compile(r"\bplacebo\b|\brandomi[sz]ed\b", re.IGNORECASE)
+# What an abstract without a deciding sentence reports where its design does not say, the first that stands
+# decides (a treatment only where a placebo or randomisation says it is a trial).
+_KIND_CUES = (("review", cue_pattern("review")), ("intervention", _PLACEBO_OR_RANDOMISED),
+              ("comparison", cue_pattern("comparator")), ("association", cue_pattern("association")))
+_KIND_SCREENS = tuple(union_screen([pattern]) for _, pattern in _KIND_CUES)
+
+
+def abstract_kinds(articles: Sequence[_Article]) -> list[str]:
+    """The kind of study each abstract without a deciding sentence reports: protocols are "other"; the design,
+    then the abstract's cues (`_KIND_CUES`). Each cue is screened over all abstracts in one RE2 pass and looked for
+    in Python only in those the screen keeps."""
+    kinds: list[str | None] = ["other" if article.protocol else _DESIGN_KINDS.get(article.design)
+                               for article in articles]
+    undecided = [index for index, kind in enumerate(kinds) if kind is None]
+    wholes = stand_in_texts(pa.array([articles[index].whole for index in undecided], pa.large_string()))
+    for (kind, pattern), screen in zip(_KIND_CUES, _KIND_SCREENS):
+        if not undecided:
+            break
+        kept = screened(wholes, screen).to_numpy(zero_copy_only=False)
+        left = []
+        for position, index in enumerate(undecided):
+            if kept[position] and pattern.search(articles[index].whole):
+                kinds[index] = kind
+            else:
+                left.append(position)
+        undecided = [undecided[position] for position in left]
+        wholes = wholes.take(pa.array(left, pa.int64()))
+    return [kind or "other" for kind in kinds]
 
 
 def _term_findings(text: str, anchors: Sequence[Anchor]) -> list[tuple[Finding, Anchor]]:
@@ -792,7 +809,8 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         term_pattern, measures, article.abbreviations)
     anchors = _anchors(article, patterns)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
-    reporting = {sentence: found for sentence, found in anchors.items() if _may_report(sentence)}
+    reporting = {sentence: found for sentence, found in anchors.items()
+                 if sentence.text not in article.silent and _may_report(sentence)}
     if reporting:
         cause = _Cause(cause_id, expect, _aimed_at(anchors))
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
@@ -813,8 +831,6 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         deciding, stance = [verdicts[0]], verdicts[0].stance
     else:
         reason = "; ".join(dict.fromkeys(set_aside))
-        if article.kind is None:
-            article.kind = _abstract_kind(article)
         return {"stance": "no_finding", "evidence_kind": article.kind, "hedged": False, "section": None,
                 "sentence": None, "cue": None, "confidence": "low" if reason else "high",
                 "confidence_reason": reason or None}
@@ -860,29 +876,136 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
                                       columns["abstract"][position_of[pmid]]) for pmid in wanted}
     sizes_of = dict(zip(wanted, sample_sizes_of(
         [" ".join(section.get("text") or "" for section in sections_of[pmid]) for pmid in wanted])))
+    articles_read = [_read_article(columns["title"][position_of[pmid]] or "", sections_of[pmid],
+                                   columns["publication_types"][position_of[pmid]], str(designs.get(pmid, "other")),
+                                   sizes_of[pmid]) for pmid in wanted]
+    article_of = dict(zip(wanted, articles_read))
+    for article, kind in zip(articles_read, abstract_kinds(articles_read)):
+        article.kind = kind
+    causes_of: dict[int, set[str]] = {}
+    for pmid, hypothesis_id in zip(pairs["pmid"].tolist(), pairs["hypothesis_id"].tolist()):
+        causes_of.setdefault(int(pmid), set()).add(hypothesis_id)
+    may_find = dict(zip(wanted, _causes_that_may_report(articles_read, [causes_of[pmid] for pmid in wanted],
+                                                        _cause_screens(stance_rules))))
     rows = []
-    article_cache: dict[int, _Article] = {}
     # Per (cause, labels), the pattern of the terms found: many articles share them.
     pattern_cache: dict[tuple[str, tuple[str, ...]], re.Pattern[str] | None] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
             index=False, name=None):
         pmid = int(pmid)
-        article = article_cache.get(pmid)
-        if article is None:
-            position = position_of[pmid]
-            article = article_cache[pmid] = _read_article(columns["title"][position] or "", sections_of[pmid],
-                                                          columns["publication_types"][position],
-                                                          str(designs.get(pmid, "other")), sizes_of[pmid])
+        article = article_of[pmid]
+        n_patients, n_controls = article.sizes
         key = (hypothesis_id, _term_labels(matched_terms))
+        # A label that is no term's own pattern ("re:" terms, abbreviations tagging found) is not in the screen.
+        if hypothesis_id not in may_find[pmid] and all(label in stance_rules.term_patterns[hypothesis_id]
+                                                       for label in key[1]):
+            rows.append((pmid, hypothesis_id, "no_finding", article.kind, False, None, None, None, n_patients,
+                         n_controls, "high", None))
+            continue
         pattern = pattern_cache.get(key, False)
         if pattern is False:
             pattern = pattern_cache[key] = _term_pattern(term_patterns[hypothesis_id], key[1])
         row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
-        n_patients, n_controls = article.sizes
-        rows.append({"pmid": pmid, "hypothesis_id": hypothesis_id, **row, "n_patients": n_patients,
-                     "n_controls": n_controls})
-    frame = pd.DataFrame(rows, columns=list(STANCE_COLUMNS))
+        rows.append((pmid, hypothesis_id, row["stance"], row["evidence_kind"], row["hedged"], row["section"],
+                     row["sentence"], row["cue"], n_patients, n_controls, row["confidence"],
+                     row["confidence_reason"]))
+    frame = pd.DataFrame.from_records(rows, columns=list(STANCE_COLUMNS))
     return frame.astype({"pmid": "int64", "hedged": bool, "n_patients": "Int64", "n_controls": "Int64"})
+
+
+# --- the screens: which pairs can report anything -----------------------------------------------------------------
+
+# A term or measure that starts in a sentence may run on past its end: each sentence's window reaches this far on.
+_TERM_REACH = 80
+# Any cue of which `has_finding` needs one.
+_FINDING_SCREEN = union_screen([cue_pattern(category) for category in FINDING_CATEGORIES])
+
+
+class _CauseScreen(NamedTuple):
+    """A cause's screen for all its terms and construct measures (RE2, over normalised text), and the same in
+    Python's re for the long forms of the abbreviations an abstract defines (as `_anchor_pattern` tries them)."""
+
+    screen: str
+    terms: re.Pattern[str] | None
+    measures: re.Pattern[str] | None
+
+    def names(self, long_form: str) -> bool:
+        return (self.terms is not None and self.terms.search(normalised_text(long_form)) is not None
+                or self.measures is not None and self.measures.search(long_form) is not None)
+
+
+def _cause_screens(stance_rules: StanceRules) -> dict[str, _CauseScreen]:
+    """Per cause with terms or measures, its screens."""
+    return _cause_screens_of(tuple((cause, tuple(terms.values())) for cause, terms in stance_rules.term_patterns.items()))
+
+
+@functools.lru_cache(maxsize=16)
+def _cause_screens_of(terms: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, _CauseScreen]:
+    screens = {}
+    for cause, expressions in terms:
+        measures = "|".join(measure for _, measure in _MEASURES.get(cause, ()))
+        # As `_anchor_pattern` joins them: lower-cased, over normalised text.
+        in_text = [*expressions, f"(?:{measures.lower()})"] if measures else list(expressions)
+        if in_text:
+            screens[cause] = _CauseScreen(
+                union_screen(in_text, ascii_classes=True), re.compile("|".join(expressions), re.ASCII) if expressions else None,
+                re.compile(measures, re.IGNORECASE) if measures else None)
+    return screens
+
+
+def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[str]],
+                            screens: dict[str, _CauseScreen]) -> list[set[str]]:
+    """Per article, the causes (of those it is tagged with) that may stand in a sentence that may report a
+    finding: a sentence that passes the finding screen, with a window that passes the cause's screen, and then
+    `_may_report`. Every other pair has no sentence to read and is `no_finding`; the screens only over-select, so
+    the readings stay exact.
+
+    All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left."""
+    owners, places, texts, windows = [], [], [], []
+    may_report: list[set[str]] = [set() for _ in articles]
+    for index, article in enumerate(articles):
+        if article.protocol:
+            continue
+        # Offsets are told by scaling where folding changed a section's length: such articles are read in full, as
+        # are the causes for which the abstract defines an abbreviation (which the screens do not hold).
+        if not all(article.same_length):
+            may_report[index] = set(causes[index])
+            continue
+        may_report[index] = {cause for cause in causes[index] if cause not in screens or any(
+            screens[cause].names(long_form) for _, long_form in article.abbreviations)}
+        for section, (text, _, _) in enumerate(article.sections):
+            spans, _ = article.spans.get(section) or article._spans(section)
+            normalised_start = article.normalised_starts[section]
+            for start, end in spans:
+                owners.append(index)
+                places.append((section, start))
+                texts.append(text[start:end])
+                windows.append(article.normalised[normalised_start + start:normalised_start + end + _TERM_REACH])
+    if not texts:
+        return may_report
+    finding = screened(stand_in_texts(pa.array(texts, pa.large_string())), _FINDING_SCREEN).to_numpy(
+        zero_copy_only=False)
+    kept = np.flatnonzero(finding)
+    for position in np.flatnonzero(~finding).tolist():
+        articles[owners[position]].silent.add(texts[position])
+    owners_kept = np.asarray(owners, dtype=np.int64)[kept]
+    windows_kept = stand_in_texts(pa.array(windows, pa.large_string())).take(pa.array(kept))
+    lengths = np.asarray([len(text) for text in texts], dtype=np.int64)[kept]
+    causes_kept = [causes[owner] for owner in owners_kept.tolist()]
+    for cause, cause_screen in screens.items():
+        positions = np.flatnonzero([cause in tagged for tagged in causes_kept])
+        if not len(positions):
+            continue
+        # The leftmost match of the screen comes no later than any match of the pattern: a term that starts in
+        # the sentence makes it start there too (a term in the window's reach beyond does not).
+        found_at = pc.find_substring_regex(windows_kept.take(pa.array(positions)), cause_screen.screen).to_numpy(
+            zero_copy_only=False)
+        hits = (found_at >= 0) & (found_at < lengths[positions])
+        for position in kept[positions[hits]].tolist():
+            owner = owners[position]
+            if cause not in may_report[owner] and _may_report(articles[owner].sentence(*places[position])[0]):
+                may_report[owner].add(cause)
+    return may_report
 
 
 def _sections_of(sections: object, abstract: str | None) -> list[dict]:

@@ -1,0 +1,160 @@
+"""Screens: Python patterns rewritten for Arrow's RE2 so that they can only match more, run over many texts at once.
+
+The reader looks for a finding and for a cause's terms in every sentence of a batch; Python's `re` costs a call per
+sentence and pair. A screen runs in C++ over all sentences in one pass and drops those that certainly hold no match,
+and Python's pattern still decides on the few that pass: what the reader reads stays exactly as it was.
+
+A screen widens where RE2 and Python differ, never narrows: look-arounds and anchors (^, $ ...) are dropped (an
+assertion dropped matches more). RE2's classes (\\w, \\s, \\d, case folding) are ASCII, Python's Unicode: the
+screen runs on a stand-in of each text in which every non-ASCII character is the ASCII one that plays its part ("ſ"
+is "s", a thin space " "), and a non-ASCII character the pattern names is its stand-in there too. (RE2's own Unicode
+classes would do, but make the large cue patterns a hundred times slower.) The stand-ins keep each character a word
+character or not as Python's Unicode \\w has it, so \\b and \\B stay in a Unicode pattern's screen; an ASCII
+pattern's (re.ASCII: "é" is no word character there, its stand-in is) drops them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import string
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Zero-width assertions: dropped, each matches where it stood and anywhere else.
+_ASSERTIONS = frozenset("AZ")
+_WORD_BOUNDARIES = frozenset("bB")
+_LOOK_AROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
+
+
+def screen_pattern(pattern: str, ignore_case: bool = False, ascii_classes: bool = False) -> str:
+    """A Python pattern as an RE2 pattern that matches every text the Python one matches (and maybe more), run on
+    `stand_in_texts`. `ascii_classes`: the pattern is compiled with re.ASCII."""
+    out: list[str] = []
+    position = 0
+    # Inside a character class: None outside, else whether the class is negated.
+    negated: bool | None = None
+    while position < len(pattern):
+        character = pattern[position]
+        if character == "\\":
+            escape = pattern[position + 1]
+            position += 2
+            if negated is None and (escape in _ASSERTIONS or ascii_classes and escape in _WORD_BOUNDARIES):
+                continue
+            if escape == "u":
+                out.append(_literal(chr(int(pattern[position:position + 4], 16)), negated))
+                position += 4
+                continue
+            out.append("\\" + escape)
+            continue
+        if not character.isascii():
+            out.append(_literal(character, negated))
+            position += 1
+            continue
+        if negated is not None:
+            if character == "]" and out[-1] not in ("[", "[^"):
+                negated = None
+            out.append(character)
+            position += 1
+            continue
+        if character == "[":
+            negated = pattern.startswith("[^", position)
+            out.append("[^" if negated else "[")
+            position += 2 if negated else 1
+            continue
+        if character in "^$":
+            position += 1
+            continue
+        if character == "(" and pattern.startswith(_LOOK_AROUNDS, position):
+            position = _group_end(pattern, position)
+            continue
+        if pattern.startswith("(?P<", position):
+            # Names are dropped: RE2 refuses a name twice, and screens join many patterns.
+            position = pattern.index(">", position) + 1
+            out.append("(?:")
+            continue
+        if pattern.startswith("(?P=", position) or pattern.startswith("(?(", position):
+            raise ValueError(f"{pattern!r}: back-references have no RE2 form")
+        out.append(character)
+        position += 1
+    return ("(?i)" if ignore_case else "") + "".join(out)
+
+
+def _literal(character: str, negated: bool | None) -> str:
+    """A non-ASCII character the pattern names, as its stand-in in the texts the screen runs on."""
+    if negated:
+        # Other characters share its stand-in: leaving them out of the class would narrow it.
+        raise ValueError(f"{character!r} in a negated class has no screen")
+    return re.escape(_stand_in(character))
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Where the group opened at `start` ends (after its closing bracket), skipping escapes and classes."""
+    depth, position, in_class = 0, start, False
+    while position < len(pattern):
+        character = pattern[position]
+        if character == "\\":
+            position += 2
+            continue
+        if in_class:
+            in_class = character != "]"
+        elif character == "[":
+            in_class = True
+            # A "]" first in a class is a literal.
+            if pattern.startswith("[]", position) or pattern.startswith("[^]", position):
+                position += 2 if pattern[position + 1] == "]" else 3
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+        position += 1
+    raise ValueError(f"{pattern!r}: unbalanced group at {start}")
+
+
+def union_screen(patterns: list[re.Pattern[str] | str], ignore_case: bool = False, ascii_classes: bool = False) -> str:
+    """One screen for any of several patterns (each compiled one's IGNORECASE and ASCII flags kept)."""
+    parts = []
+    for pattern in patterns:
+        text = pattern if isinstance(pattern, str) else pattern.pattern
+        compiled = not isinstance(pattern, str)
+        case = ignore_case or compiled and bool(pattern.flags & re.IGNORECASE)
+        plain = ascii_classes or compiled and bool(pattern.flags & re.ASCII)
+        parts.append("(?:" + screen_pattern(text, case, plain) + ")")
+    return "|".join(parts)
+
+
+# Python's \s holds these ASCII characters too; the patterns name no such character literally.
+_PYTHON_ONLY_SPACES = r"[\x0b\x1c-\x1f]"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _stand_in(character: str) -> str:
+    """The ASCII character that plays a non-ASCII one's part in the patterns: a letter it matches when case is
+    ignored ("ſ" is "s", the Kelvin sign "k"), a space, a digit, another word character, or punctuation."""
+    for letter in string.ascii_lowercase:
+        if re.fullmatch(letter, character, re.IGNORECASE):
+            return letter
+    for pattern, stand_in in ((r"\s", " "), (r"\d", "0"), (r"\w", "x")):
+        if re.fullmatch(pattern, character):
+            return stand_in
+    return "#"
+
+
+def stand_in_texts(texts: pa.Array) -> pa.Array:
+    """The texts as RE2's ASCII classes should see them: each non-ASCII character (and each space only Python's
+    \\s knows) replaced by its ASCII stand-in."""
+    ascii_only = pc.string_is_ascii(texts)
+    if not pc.all(ascii_only).as_py():
+        texts = pa.array([text if plain else _NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
+                          for text, plain in zip(texts.to_pylist(), ascii_only.to_pylist())], pa.large_string())
+    return pc.replace_substring_regex(texts, _PYTHON_ONLY_SPACES, " ")
+
+
+def screened(texts: pa.Array, screen: str) -> pa.Array:
+    """Per text (as `stand_in_texts` gives them), whether the screen matches it (an Arrow boolean array): where
+    False, the pattern cannot."""
+    return pc.match_substring_regex(texts, screen)
