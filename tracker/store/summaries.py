@@ -232,19 +232,16 @@ def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[s
     return frame
 
 
-# The summaries read as frames; summary_findings, the largest, is read aggregated (`load_finding_counts`).
-_FRAMES = ("summary_by_year", "summary_by_kind", "summary_by_source")
-
-
-def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None
-                   ) -> dict[str, pd.DataFrame]:
-    """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source", of the named
-    hypotheses only (all when None): their rows are stored in hypothesis order, so one cause's are a short read.
+def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None,
+                   names: Sequence[str] = ("by_year", "by_kind", "by_source")) -> dict[str, pd.DataFrame]:
+    """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source" (those of
+    `names` only), of the named hypotheses only (all when None): their rows are stored in hypothesis order, so one
+    cause's are a short read.
 
     pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
     bools.
     """
-    return {table.removeprefix("summary_"): _read(connection, table, hypothesis_ids) for table in _FRAMES}
+    return {name: _read(connection, f"summary_{name}", hypothesis_ids) for name in names}
 
 
 def summary_year_span(connection: sqlite3.Connection, hypothesis_ids: Sequence[str],
