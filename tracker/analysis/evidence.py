@@ -682,8 +682,8 @@ def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
 
     `by_year` has one row per year with supports and findings. The test is Kendall's tau-b between each
     finding's year and whether it supports (as scipy.stats.kendalltau computes it, correcting for the ties of a
-    2 × years table): a rank test of trend in a proportion, close to Cochran–Armitage's (scipy's Somers' D p-value was far
-    too small on such tables). Direction is "rising" or "falling" where p < 0.05, "stable" otherwise, and
+    2 × years table): a rank test of trend in a proportion, close to Cochran–Armitage's (scipy's Somers' D p-value
+    was far too small on such tables). Direction is "rising" or "falling" where p < 0.05, "stable" otherwise, and
     "too few" (tau and p NaN) under TREND_MINIMUM findings or fewer than two years with findings.
     """
     used = by_year[by_year["findings"] > 0]
