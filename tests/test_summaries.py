@@ -141,7 +141,8 @@ def summary_rows(db_path: Path) -> dict[str, list[tuple]]:
     with store.reading(db_path) as connection:
         return {table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=tuple)
                 for table in ("evidence_pairs", "summary_by_year", "summary_by_kind", "summary_by_source",
-                              "summary_findings", "summary_mesh", "article_mesh", "summary_articles", "article_keys")}
+                              "summary_findings", "summary_verdict", "summary_mesh", "article_mesh", "summary_articles",
+                              "article_keys")}
 
 
 @pytest.fixture
@@ -324,6 +325,7 @@ def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(
     connection.execute("DROP TABLE article_keys")
     connection.execute("DROP TABLE summary_articles")
     connection.execute("DROP INDEX evidence_pairs_stance")
+    connection.execute("DROP TABLE summary_verdict")  # a later migration's
     connection.execute("CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC)")
     connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.CITATIONS_MIGRATION)}")
     connection.close()
@@ -333,4 +335,21 @@ def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(
         assert connection.execute("SELECT count(*) FROM article_keys").fetchone()[0] == 300
         indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"article_keys_year", "evidence_pairs_stance"} <= indexes and "articles_export_order" not in indexes
+    assert_summaries_match(older, SHIPPED)
+
+
+def test_a_migration_fills_the_verdict_summary_from_the_findings_summary(seeded: Path, tmp_path: Path) -> None:
+    with store.reading(seeded) as connection:
+        catalogue = store.load_catalogue(connection)
+    seed_stances(seeded, catalogue)
+    expected = summary_rows(seeded)
+    older = tmp_path / "older.sqlite"
+    shutil.copyfile(seeded, older)
+    connection = sqlite3.connect(older, isolation_level=None)
+    connection.execute("DROP TABLE summary_verdict")
+    connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.VERDICT_MIGRATION)}")
+    connection.close()
+    store.connect(older).close()
+    assert summary_rows(older) == expected
+    assert len(expected["summary_verdict"]) > 10
     assert_summaries_match(older, SHIPPED)

@@ -172,6 +172,38 @@ def test_trend_of_the_last_ten_years(per_year: dict[int, tuple[int, int]], expec
         assert hand_p / 2 < a["trend_p"] < hand_p * 2 and a["trend_p"] < 0.01
 
 
+def test_wilson_intervals_equal_scipys_to_the_last_bit() -> None:
+    from scipy.special import ndtri
+    from scipy.stats import binomtest
+
+    assert evidence.WILSON_Z == ndtri(0.975)
+    pairs = [(k, n) for n in (1, 2, 3, 7, 10, 41, 250, 9_999) for k in sorted({0, 1, n // 3, n // 2, n - 1, n})]
+    low, high = evidence.wilson_intervals([k for k, _ in pairs], [n for _, n in pairs])
+    for (k, n), bounds in zip(pairs, zip(low, high)):
+        interval = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert bounds == (interval.low, interval.high), (k, n)
+    empty_low, empty_high = evidence.wilson_intervals([0, 3], [0, 5])
+    assert np.isnan(empty_low[0]) and np.isnan(empty_high[0]) and not np.isnan(empty_low[1])
+
+
+def test_trend_statistic_equals_scipys_kendalltau_of_the_findings() -> None:
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        years = np.sort(rng.choice(np.arange(2015, 2027), size=rng.integers(2, 10), replace=False))
+        supports = rng.integers(0, 30, size=len(years))
+        others = rng.integers(0, 30, size=len(years))
+        by_year = pd.DataFrame({"year": years, "supports": supports, "findings": supports + others})
+        direction, tau, p_value = evidence.support_trend(by_year.sample(frac=1, random_state=1))
+        if direction in ("too few",) or not supports.any() or not others.any():
+            continue
+        reference = kendalltau(np.concatenate([np.repeat(years, supports), np.repeat(years, others)]),
+                               np.concatenate([np.ones(supports.sum()), np.zeros(others.sum())]))
+        assert tau == float(reference.statistic)
+        assert p_value == pytest.approx(float(reference.pvalue), rel=1e-12, abs=1e-300)
+
+
 def test_share_by_period_with_intervals() -> None:
     findings = _yearly_findings({2013: (1, 1), 2014: (1, 0), 2016: (2, 2), 2019: (0, 1)})
     periods = evidence.share_by_period(findings, HYPOTHESES, period_years=5)

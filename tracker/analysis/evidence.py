@@ -7,6 +7,7 @@ of the same year everywhere (`per_1000`), so a bar and the table behind it never
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -569,6 +570,9 @@ FINDING_KEYS: tuple[str, ...] = ("hypothesis_id", "year", "high_level", "stance"
 # A direction over fewer findings than this is not tested: it is "too few".
 TREND_MINIMUM = 10
 TREND_SIGNIFICANCE = 0.05
+# The normal quantile of 0.975, for 95% intervals: scipy.special.ndtri(0.975) (statistics.NormalDist's differs in
+# the last bit).
+WILSON_Z = 1.959963984540054
 
 
 def finding_counts(catalogue: pd.DataFrame, stances: pd.DataFrame, *, include_retracted: bool = False
@@ -620,36 +624,68 @@ def in_scope(findings: pd.DataFrame, scope: str) -> pd.DataFrame:
     return findings[findings["evidence_kind"].isin(DIRECT_KINDS) & ~findings["hedged"].astype(bool)]
 
 
-def wilson_intervals(successes: Sequence[int], trials: Sequence[int], confidence: float = 0.95
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """The Wilson score interval of each successes / trials (scipy's binomtest), NaN where trials is 0.
+def wilson_intervals(successes: Sequence[int], trials: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% Wilson score interval of each successes / trials, NaN where trials is 0.
 
-    Computed once per distinct pair: thousands of causes share a few small counts.
+    Scipy's binomtest(k, n).proportion_ci(method="wilson") to the last bit, in NumPy: the same formula in the same
+    order (Newcombe 1998), so that the Overview need not import scipy.stats (most of a second).
     """
-    from scipy.stats import binomtest
+    k = np.asarray(successes, dtype="float64")
+    n = np.asarray(trials, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denominator = 2 * (n + WILSON_Z ** 2)
+        centre = (2 * n * p + WILSON_Z ** 2) / denominator
+        delta = WILSON_Z / denominator * np.sqrt(4 * n * p * (1 - p) + WILSON_Z ** 2)
+    low = np.where(k == 0, 0.0, centre - delta)
+    high = np.where(k == n, 1.0, centre + delta)
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
-    pairs = list(zip((int(k) for k in successes), (int(n) for n in trials)))
-    bounds = {}
-    for k, n in set(pairs):
-        if n > 0:
-            interval = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
-            bounds[k, n] = (interval.low, interval.high)
-    low = np.array([bounds.get(pair, (np.nan, np.nan))[0] for pair in pairs], dtype="float64")
-    high = np.array([bounds.get(pair, (np.nan, np.nan))[1] for pair in pairs], dtype="float64")
-    return low, high
+
+def _kendall_tau_b(years: np.ndarray, supports: np.ndarray, others: np.ndarray) -> tuple[float, float]:
+    """Kendall's tau-b between year and support over findings counted per year (years ascending), and its
+    two-sided asymptotic p: scipy.stats.kendalltau of the findings one by one, from the counts (scipy takes the
+    asymptotic p wherever there are ties, and a binary variable over ten findings or more always has them).
+
+    The same integer counts of pairs and ties and the same float steps as scipy's, so tau is equal to the last
+    bit; the p-value takes the normal tail from math.erfc rather than scipy's ndtr (equal within a few ulp).
+    """
+    order = np.argsort(years)
+    supports, others = supports[order], others[order]
+    per_year = supports + others
+    size = int(per_year.sum())
+
+    def ties(counts: np.ndarray) -> tuple[int, int, int]:
+        counts = [int(count) for count in counts if count > 1]
+        return (sum(c * (c - 1) // 2 for c in counts), sum(c * (c - 1) * (c - 2) for c in counts),
+                sum(c * (c - 1) * (2 * c + 5) for c in counts))
+
+    # A pair is discordant when the earlier finding supports and the later does not.
+    later_others = np.concatenate([np.cumsum(others[::-1])[::-1][1:], [0]])
+    discordant = int((supports * later_others).sum())
+    joint_ties = sum(int(c) * (int(c) - 1) // 2 for c in (*supports, *others))
+    year_ties, year_0, year_1 = ties(per_year)
+    stance_ties, stance_0, stance_1 = ties(np.array([supports.sum(), others.sum()]))
+    total = size * (size - 1) // 2
+    con_minus_dis = total - year_ties - stance_ties + joint_ties - 2 * discordant
+    tau = min(1.0, max(-1.0, con_minus_dis / np.sqrt(total - year_ties) / np.sqrt(total - stance_ties)))
+    m = size * (size - 1.0)
+    variance = ((m * (2 * size + 5) - year_1 - stance_1) / 18 + (2 * year_ties * stance_ties) / m
+                + year_0 * stance_0 / (9 * m * (size - 2)))
+    z = con_minus_dis / np.sqrt(variance)
+    return float(tau), math.erfc(abs(float(z)) / math.sqrt(2))
 
 
 def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
     """Whether support's share of findings rises or falls over the years: (direction, tau, p).
 
     `by_year` has one row per year with supports and findings. The test is Kendall's tau-b between each
-    finding's year and whether it supports (scipy.stats.kendalltau, which corrects for the ties of a 2 × years
-    table): a rank test of trend in a proportion, close to Cochran–Armitage's (scipy's Somers' D p-value was far
-    too small on such tables). Direction is "rising" or "falling" where p < 0.05, "stable" otherwise, and
+    finding's year and whether it supports (as scipy.stats.kendalltau computes it, correcting for the ties of a
+    2 × years table): a rank test of trend in a proportion, close to Cochran–Armitage's (scipy's Somers' D p-value
+    was far too small on such tables). Direction is "rising" or "falling" where p < 0.05, "stable" otherwise, and
     "too few" (tau and p NaN) under TREND_MINIMUM findings or fewer than two years with findings.
     """
-    from scipy.stats import kendalltau
-
     used = by_year[by_year["findings"] > 0]
     if used["findings"].sum() < TREND_MINIMUM or len(used) < 2:
         return "too few", float("nan"), float("nan")
@@ -658,10 +694,7 @@ def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
     if not supports.any() or not others.any():
         # All support or none, every year: no change of share to find.
         return "stable", 0.0, 1.0
-    years = used["year"].to_numpy(dtype="int64")
-    result = kendalltau(np.concatenate([np.repeat(years, supports), np.repeat(years, others)]),
-                        np.concatenate([np.ones(supports.sum()), np.zeros(others.sum())]))
-    statistic, p_value = float(result.statistic), float(result.pvalue)
+    statistic, p_value = _kendall_tau_b(used["year"].to_numpy(dtype="int64"), supports, others)
     if p_value < TREND_SIGNIFICANCE:
         return ("rising" if statistic > 0 else "falling"), statistic, p_value
     return "stable", statistic, p_value

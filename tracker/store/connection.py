@@ -241,6 +241,8 @@ MIGRATIONS: list[str] = [
     # Citations' count from a summary of every article (store/summaries.py), the narrow per-article keys that its
     # pages and a count in SQL read instead of the articles, and an index of the pairs' stances.
     summaries.CITATIONS_MIGRATION,
+    # The Overview's evidence table from a summary keyed by high-level design or not (store/summaries.py).
+    summaries.VERDICT_MIGRATION,
 ]
 # The first schema version that keeps the summaries: a transaction on an older one has none to bring up to date.
 _SUMMARIES_VERSION = MIGRATIONS.index(summaries.MIGRATION) + 1

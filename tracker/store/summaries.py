@@ -11,6 +11,8 @@ Three levels, each a few thousand rows however many articles are stored:
 - `summary_by_source`: per hypothesis × source (query, text, both) × design × retracted (the table of causes);
 - `summary_findings`: per hypothesis × publication year × design × retracted × stance × confidence × evidence
   kind × hedging × reviewed, the same counts (the Overview's evidence table and its share over time);
+- `summary_verdict`: the same with high-level design or not instead of the design (what the Overview's evidence
+  table reads: a quarter of the rows);
 - `summary_mesh`: per hypothesis × retracted × MeSH descriptor, the articles (the Cause page's top headings), with
   `article_mesh`, each article's descriptors as last counted;
 - `summary_articles`: per publication year × design × species × retracted, the articles whatever they carry (the
@@ -46,15 +48,29 @@ _SUMMARIES = {
     "summary_by_source": (("hypothesis_id", "source", "design", "retracted"), ("articles",)),
     "summary_findings": (("hypothesis_id", "pub_year", "design", "retracted", "stance", "confidence", "evidence_kind",
                           "hedged", "reviewed"), ("articles", "patients", "with_size")),
+    "summary_verdict": (("hypothesis_id", "pub_year", "high_level", "retracted", "stance", "confidence",
+                         "evidence_kind", "hedged", "reviewed"), ("articles", "patients", "with_size")),
 }
+# The keys that are not a column of evidence_pairs, as SQL over its columns: a high-level design is a meta-analysis,
+# a systematic review or an RCT (the designs are the vocabulary's own words, safe to quote).
+_HIGH_LEVEL = f"design IN ({', '.join(repr(design) for design in HIGH_LEVEL_DESIGNS)})"
+_KEY_EXPRESSIONS = {"high_level": _HIGH_LEVEL}
 # The type of every column of a summary.
 _COLUMN_TYPES = {"hypothesis_id": "TEXT", "source": "TEXT", "pub_year": "INTEGER", "design": "TEXT",
                  "species": "TEXT", "retracted": "INTEGER", "stance": "TEXT", "confidence": "TEXT", "evidence_kind": "TEXT",
-                 "hedged": "INTEGER", "reviewed": "INTEGER", "articles": "INTEGER", "patients": "INTEGER", "with_size": "INTEGER"}
-_SUMMARY_TABLES = "\n    ".join(
-    f"CREATE TABLE {table} ({', '.join(f'{column} {_COLUMN_TYPES[column]} NOT NULL' for column in (*keys, *sums))}, "
-    f"PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID;"
-    for table, (keys, sums) in _SUMMARIES.items())
+                 "hedged": "INTEGER", "reviewed": "INTEGER", "high_level": "INTEGER", "articles": "INTEGER",
+                 "patients": "INTEGER", "with_size": "INTEGER"}
+
+
+def _create_summary(table: str) -> str:
+    keys, sums = _SUMMARIES[table]
+    columns = ", ".join(f"{column} {_COLUMN_TYPES[column]} NOT NULL" for column in (*keys, *sums))
+    return f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({', '.join(keys)})) WITHOUT ROWID;"
+
+
+# The summaries the first summaries' migration made (`MIGRATION`); later ones come with their own.
+_SUMMARY_TABLES = "\n    ".join(_create_summary(table) for table in
+                                 ("summary_by_year", "summary_by_kind", "summary_by_source", "summary_findings"))
 # The writes that change what an article counts as: (table, event, the rows whose PMID is noted).
 _TRACKED_WRITES = (
     ("articles", "INSERT", "NEW"), ("articles", "UPDATE OF pub_year, mesh", "NEW"), ("articles", "DELETE", "OLD"),
@@ -134,6 +150,16 @@ CITATIONS_MIGRATION = f"""
         WHERE stance != '';
 """
 
+# What the Overview's evidence table reads (`load_finding_counts`): the findings with a high-level design or not
+# rather than each design, a quarter of summary_findings' rows at a million articles, filled from it.
+VERDICT_MIGRATION = f"""
+    {_create_summary("summary_verdict")}
+    INSERT INTO summary_verdict
+        SELECT hypothesis_id, pub_year, {_HIGH_LEVEL}, retracted, stance, confidence, evidence_kind, hedged, reviewed,
+               sum(articles), sum(patients), sum(with_size)
+        FROM summary_findings GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+"""
+
 # The review that counts for a pair: its latest (`reviews.review_states`). It replaces the machine's stance, and is
 # read with high confidence, where the pair has a machine reading (`reviews.apply_reviews`); elsewhere it is parked.
 _COUNTED_REVIEWS = f"""
@@ -183,10 +209,11 @@ def _add_dirty_pairs(connection: sqlite3.Connection, sign: int) -> None:
         connection.execute("DELETE FROM summary_articles WHERE articles = 0")
     for table, (keys, sums) in _SUMMARIES.items():
         key_list = ", ".join(keys)
+        key_values = ", ".join(_KEY_EXPRESSIONS.get(key, key) for key in keys)
         connection.execute(
             f"INSERT INTO {table} ({key_list}, {', '.join(sums)}) "
-            f"SELECT {key_list}, {', '.join(f'{sign} * {_SUMS[name]}' for name in sums)} FROM evidence_pairs "
-            f"WHERE {_DIRTY} GROUP BY {key_list} "
+            f"SELECT {key_values}, {', '.join(f'{sign} * {_SUMS[name]}' for name in sums)} FROM evidence_pairs "
+            f"WHERE {_DIRTY} GROUP BY {key_values} "
             f"ON CONFLICT ({key_list}) DO UPDATE SET "
             + ", ".join(f"{name} = {name} + excluded.{name}" for name in sums))
         if sign < 0:
@@ -218,11 +245,20 @@ def _of(hypothesis_ids: Sequence[str] | None) -> tuple[str, list]:
     return f"hypothesis_id IN ({', '.join('?' * len(hypothesis_ids))})", list(hypothesis_ids)
 
 
+def _read_frame(connection: sqlite3.Connection, sql: str, parameters: Sequence) -> pd.DataFrame:
+    """A query's rows as a frame, as pandas.read_sql_query reads them but from plain tuples rather than the
+    connection's sqlite3.Row objects: a third quicker on the tens of thousands of summary rows of a large store."""
+    cursor = connection.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(sql, parameters).fetchall()
+    return pd.DataFrame.from_records(rows, columns=[column[0] for column in cursor.description])
+
+
 def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[str] | None) -> pd.DataFrame:
     keys, sums = _SUMMARIES[table]
     kept, parameters = _of(hypothesis_ids)
-    frame = pd.read_sql_query(f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table} WHERE {kept}", connection,
-                              params=parameters)
+    frame = _read_frame(connection, f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table} WHERE {kept}",
+                        parameters)
     if "retracted" in frame:
         frame["retracted"] = frame["retracted"].astype(bool)
     if "hedged" in frame:
@@ -232,19 +268,16 @@ def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[s
     return frame
 
 
-# The summaries read as frames; summary_findings, the largest, is read aggregated (`load_finding_counts`).
-_FRAMES = ("summary_by_year", "summary_by_kind", "summary_by_source")
-
-
-def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None
-                   ) -> dict[str, pd.DataFrame]:
-    """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source", of the named
-    hypotheses only (all when None): their rows are stored in hypothesis order, so one cause's are a short read.
+def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None,
+                   names: Sequence[str] = ("by_year", "by_kind", "by_source")) -> dict[str, pd.DataFrame]:
+    """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source" (those of
+    `names` only), of the named hypotheses only (all when None): their rows are stored in hypothesis order, so one
+    cause's are a short read.
 
     pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
     bools.
     """
-    return {table.removeprefix("summary_"): _read(connection, table, hypothesis_ids) for table in _FRAMES}
+    return {name: _read(connection, f"summary_{name}", hypothesis_ids) for name in names}
 
 
 def summary_year_span(connection: sqlite3.Connection, hypothesis_ids: Sequence[str],
@@ -260,24 +293,24 @@ def summary_year_span(connection: sqlite3.Connection, hypothesis_ids: Sequence[s
 
 def load_finding_counts(connection: sqlite3.Connection, *, include_retracted: bool = False,
                         hypothesis_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """`evidence.finding_counts` of the stored stance rows, from `summary_findings`: per FINDING_KEYS (hypothesis_id,
+    """`evidence.finding_counts` of the stored stance rows, from `summary_verdict`: per FINDING_KEYS (hypothesis_id,
     year, high_level, stance, confidence, evidence_kind, hedged, reviewed) the articles, patients and with_size;
     of the named hypotheses only (all when None).
 
     Pairs the stance reader has not read are left out; a stance row without a kind of evidence counts as "other",
     year is <NA> where unknown.
     """
-    high_level = ", ".join("?" * len(HIGH_LEVEL_DESIGNS))
     kept, parameters = _of(hypothesis_ids)
-    frame = pd.read_sql_query(
-        f"SELECT hypothesis_id, nullif(pub_year, -1) AS year, design IN ({high_level}) AS high_level, stance, "
+    frame = _read_frame(
+        connection,
+        "SELECT hypothesis_id, nullif(pub_year, -1) AS year, high_level, stance, "
         "confidence, CASE evidence_kind WHEN '' THEN 'other' ELSE evidence_kind END AS evidence_kind, hedged, "
         "reviewed, sum(articles) AS articles, sum(patients) AS patients, sum(with_size) AS with_size "
-        f"FROM summary_findings WHERE {kept} AND stance != '' AND (? OR retracted = 0) "
+        f"FROM summary_verdict WHERE {kept} AND stance != '' AND (? OR retracted = 0) "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 "
         # The order of pandas' groupby: unknown years after the known ones.
         "ORDER BY hypothesis_id, year IS NULL, year, high_level, stance, confidence, evidence_kind, hedged, reviewed",
-        connection, params=[*HIGH_LEVEL_DESIGNS, *parameters, int(include_retracted)])
+        [*parameters, int(include_retracted)])
     for name in ("high_level", "hedged", "reviewed"):
         frame[name] = frame[name].astype(bool)
     frame["year"] = frame["year"].astype("Int64")
