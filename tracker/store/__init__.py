@@ -17,6 +17,7 @@ from tracker.store.articles import (
     article_from_row,
     delete_articles,
     hypotheses_of,
+    iter_citation_key_fields,
     link_hypothesis,
     linked_pmids,
     load_article,
@@ -103,7 +104,7 @@ from tracker.store.runs import (
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "REVIEW_TABLE_COLUMNS", "RUN_KINDS", "SCHEMA_VERSION",
     "STANCE_COLUMNS", "article_from_row", "checkpoint", "connect", "count_articles", "count_selected",
-    "decode_details", "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_selected",
+    "decode_details", "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_citation_key_fields", "iter_selected",
     "iter_selected_batches", "latest_first_seen", "link_hypothesis", "linked_pmids", "load_article",
     "load_articles_frame", "load_catalogue", "load_emerging_frame", "count_retracted", "load_finding_counts", "load_last_successful_run",
     "load_machine_stance_frame", "load_parked", "load_review_states", "load_review_summary", "load_reviews",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 from tracker.models import AbstractSection, Article, Author, Chemical, Correction, Grant, MeshHeading, MeshQualifier
 from tracker.store.connection import utc_now
@@ -173,6 +173,26 @@ def orphan_pmids(connection: sqlite3.Connection) -> set[int]:
     return {row[0] for row in connection.execute(
         "SELECT a.pmid FROM articles a WHERE NOT EXISTS (SELECT 1 FROM hypothesis_articles h WHERE h.pmid = a.pmid)"
         " AND NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.pmid = a.pmid AND s.source != 'pubmed')")}
+
+
+# Articles read per batch for citation keys: a few columns each, so ten times a catalogue batch.
+KEY_FIELDS_BATCH_SIZE = 20_000
+
+
+def iter_citation_key_fields(connection: sqlite3.Connection,
+                             pmids: Sequence[int]) -> Iterator[list[tuple[int, str, int | None, dict | None]]]:
+    """(pmid, title, pub_year, first author as a dict or None) of `pmids`, a batch at a time in no set order: what
+    a BibTeX key is made of, read without the rest of the row."""
+    cursor = connection.cursor()
+    cursor.row_factory = None
+    for start in range(0, len(pmids), KEY_FIELDS_BATCH_SIZE):
+        batch = [int(pmid) for pmid in pmids[start:start + KEY_FIELDS_BATCH_SIZE]]
+        # A JSON table of the PMIDs, not one "?" each: SQLite caps a statement's parameters.
+        rows = cursor.execute(
+            "SELECT a.pmid, a.title, a.pub_year, json_extract(a.authors, '$[0]') FROM json_each(?) w "
+            "JOIN articles a ON a.pmid = w.value", (json.dumps(batch),)).fetchall()
+        yield [(pmid, title, pub_year, None if first is None else json.loads(first))
+               for pmid, title, pub_year, first in rows]
 
 
 def load_revised_date(connection: sqlite3.Connection, pmid: int) -> str | None:
