@@ -7,6 +7,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
+import numpy as np
+
 from tracker.models import AbstractSection, Article, Author, Chemical, Correction, Grant, MeshHeading, MeshQualifier
 from tracker.store.connection import utc_now
 
@@ -150,6 +152,13 @@ def stored_pmids(connection: sqlite3.Connection, pmids: Iterable[int] | None = N
     if pmids is None:
         return {row[0] for row in connection.execute("SELECT pmid FROM articles")}
     return _pmids_where(connection, "SELECT pmid FROM articles WHERE pmid IN ({marks})", (), pmids)
+
+
+def load_stored_pmids(connection: sqlite3.Connection) -> np.ndarray:
+    """Every stored PMID, ascending, as an int64 array: 8 bytes an article, where a set of ints takes about 60."""
+    cursor = connection.cursor()
+    cursor.row_factory = None
+    return np.fromiter((row[0] for row in cursor.execute("SELECT pmid FROM articles ORDER BY pmid")), dtype="int64")
 
 
 def pmids_from_source(connection: sqlite3.Connection, pmids: Iterable[int], source: str) -> set[int]:
