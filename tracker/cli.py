@@ -391,12 +391,6 @@ def _configured_ids(settings: Settings) -> list[str]:
     return [hypothesis.id for hypothesis in settings.hypotheses]
 
 
-def _read_emerging_frame(settings: Settings):
-    """The baseline's articles as the emerging analysis counts them, read through a read-only connection."""
-    with store.reading(settings.db_path) as connection:
-        return store.load_emerging_frame(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
-
-
 def run_choice_options(function: Callable) -> Callable:
     """--new-in-run and --changed-in-run, as export, evidence and feed take them."""
     function = click.option(
@@ -718,8 +712,12 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         _usage_error(f"--as-of: {error}")
     settings = command_settings(context)
     method = emerging.Method(min_articles=min_articles)
-    result = emerging.find_emerging(_read_emerging_frame(settings), settings.hypotheses, as_of=as_of,
-                                    current_year=current_year, method=method)
+    # The baseline's articles a batch at a time, through a read-only connection: each batch's text is reduced to
+    # what is counted before the next is read.
+    with store.reading(settings.db_path) as connection:
+        batches = store.iter_emerging_batches(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
+        result = emerging.find_emerging(batches, settings.hypotheses, as_of=as_of, current_year=current_year,
+                                        method=method)
     if toml_term is not None:
         try:
             row = emerging.find_candidate(result.ranked, result.excluded, toml_term)

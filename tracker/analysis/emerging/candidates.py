@@ -303,21 +303,76 @@ def _phrase_keys(levels: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, w
     return [" ".join(reversed(parts)) for parts in zip(*columns)] if len(ids) else []
 
 
-def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
-                     method: Method = Method()) -> Mentions:
-    """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it."""
-    min_articles = method.min_articles
+class _Corpus(NamedTuple):
+    """What the extraction reads of the articles, their text reduced to token codes: a batch's or all of them."""
+
+    pmids: np.ndarray            # per article
+    pub_years: np.ndarray
+    available_years: np.ndarray
+    dictionary: pa.Array         # the distinct whitespace tokens of titles and abstracts
+    codes: np.ndarray            # per token: its place in the dictionary (int32)
+    segments: np.ndarray         # per token: 2 * article position + 0 for the title, 1 for the abstract (int64)
+    named: list[tuple[str, np.ndarray, list[str]]]  # `_named_mentions`
+
+
+def _read_corpus(articles: pd.DataFrame) -> _Corpus:
     encoded, segments = _tokens(articles)
-    named = _named_mentions(articles)
+    return _Corpus(articles["pmid"].to_numpy(dtype="int64"), articles["pub_year"].to_numpy(dtype="int64"),
+                   articles["available_year"].to_numpy(dtype="int64"), encoded.dictionary,
+                   encoded.indices.to_numpy(zero_copy_only=False), segments, _named_mentions(articles))
+
+
+def _merged(corpora: list[_Corpus]) -> _Corpus:
+    """One corpus of batches read in turn: article positions run on, token codes point into one dictionary."""
+    if len(corpora) == 1:
+        return corpora[0]
+    if not corpora:
+        empty = np.zeros(0, dtype="int64")
+        return _Corpus(empty, empty, empty, pa.array([], pa.large_string()), np.zeros(0, dtype="int32"), empty, [])
+    corpora = [corpus for corpus in corpora if len(corpus.pmids)] or corpora[:1]
+    dictionaries = [corpus.dictionary for corpus in corpora]
+    # One dictionary for every batch: each batch's distinct tokens found in the union of them all.
+    union = pc.dictionary_encode(pa.concat_arrays(dictionaries))
+    global_ids = union.indices.to_numpy(zero_copy_only=False)
+    article_offsets = np.cumsum([0] + [len(corpus.pmids) for corpus in corpora])
+    dictionary_offsets = np.cumsum([0] + [len(dictionary) for dictionary in dictionaries])
+    codes, segments = [], []
+    for number, corpus in enumerate(corpora):
+        local_to_global = global_ids[dictionary_offsets[number]:dictionary_offsets[number + 1]]
+        codes.append(local_to_global[corpus.codes] if len(corpus.codes) else corpus.codes)
+        segments.append(corpus.segments + 2 * article_offsets[number])
+    # Every batch read the same columns, so their named sources line up kind by kind.
+    named = [(kind, np.concatenate([corpus.named[position][1] + article_offsets[number]
+                                    for number, corpus in enumerate(corpora)]),
+              [name for corpus in corpora for name in corpus.named[position][2]])
+             for position, (kind, _, _) in enumerate(corpora[0].named)]
+    return _Corpus(np.concatenate([corpus.pmids for corpus in corpora]),
+                   np.concatenate([corpus.pub_years for corpus in corpora]),
+                   np.concatenate([corpus.available_years for corpus in corpora]), union.dictionary,
+                   np.concatenate(codes), np.concatenate(segments), named)
+
+
+def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame], hypotheses: Sequence[Hypothesis],
+                     method: Method = Method()) -> Mentions:
+    """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it.
+
+    `articles` may be batches of such rows (each with positions of its own): each batch's text is reduced to token
+    codes before the next is read, so the text of every article is never held at once; the result is the one
+    frame of them all would give.
+    """
+    batches = [articles] if isinstance(articles, pd.DataFrame) else articles
+    corpus = _merged([_read_corpus(batch) for batch in batches])
+    min_articles = method.min_articles
+    named = corpus.named
     extra_words = {part for _, _, names in named for name in set(names) for token in name.lower().split()
                    for part in split_raw_token(token)[0] if part}
-    vocabulary = _vocabulary(encoded.dictionary.to_pylist(), extra_words)
+    vocabulary = _vocabulary(corpus.dictionary.to_pylist(), extra_words)
     attested = frozenset(set(vocabulary.forms) | {form for forms in vocabulary.forms.values() for form in forms}
                          | extra_words)
     # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
     for word in extra_words:
         vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
-    stream = _word_stream(encoded.indices.to_numpy(zero_copy_only=False).astype("int64"), segments, vocabulary)
+    stream = _word_stream(corpus.codes.astype("int64"), corpus.segments, vocabulary)
     phrase_keys, phrase_articles, phrase_ids = _phrase_mentions(stream, vocabulary, min_articles)
 
     # Every source's names become candidate keys; one key is one candidate whatever found it.
@@ -373,8 +428,7 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     candidates.loc[plain, "excluded_by"] = (
         f"plain word: one word that fewer than {min_articles} articles name as a chemical or author keyword")
     return Mentions(
-        pmids=articles["pmid"].to_numpy(dtype="int64"), pub_years=articles["pub_year"].to_numpy(dtype="int64"),
-        available_years=articles["available_year"].to_numpy(dtype="int64"), candidates=candidates,
+        pmids=corpus.pmids, pub_years=corpus.pub_years, available_years=corpus.available_years, candidates=candidates,
         article_index=article_index.astype("int64"), candidate_index=candidate_index.astype("int64"))
 
 
