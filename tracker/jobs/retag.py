@@ -53,7 +53,8 @@ def refresh_tags(connection: sqlite3.Connection, hypotheses: Sequence[Hypothesis
             wanted = np.union1d(wanted, store.stale_stance_pmids(connection, stance_rules.version,
                                                                  stance_rules.expects))
             if pmids is not None:
-                wanted = np.union1d(wanted, np.fromiter(store.stored_pmids(connection, pmids), dtype="int64"))
+                wanted = np.union1d(wanted, np.intersect1d(np.fromiter(pmids, dtype="int64"),
+                                                           store.load_stored_pmids(connection)))
         if progress is not None:
             progress(0, len(wanted))
         for start in range(0, len(wanted), BATCH_SIZE):
