@@ -5,9 +5,11 @@ Per store, each command in a fresh process (its time and peak memory from /usr/b
   against the same format's at the smallest store (the target: at 1,000,000 articles within 1.2x of 100,000);
 - with `--retag`, `tracker retag` on a copy of the store (deleted after): articles a second and peak memory.
 
-Stores are files made by bench/generate_store.py (e.g. /tmp/tracker-bench/store-100000.sqlite); they are only
-read, except the copy that retag writes.
+Stores are files made by bench/generate_store.py: those named, else the generated stores of `--sizes` (made on
+first use under /tmp/tracker-bench; a million articles take minutes). They are only read, except the copy that
+retag writes.
 
+    .venv/bin/python bench/bench_jobs.py                                   # 100,000 and 1,000,000, exports only
     .venv/bin/python bench/bench_jobs.py STORE [STORE ...] [--formats csv ris bibtex] [--retag]
 """
 
@@ -20,6 +22,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench"), str(PROJECT_DIR / "tests")]
+
+from generate_store import generated_store  # noqa: E402
 
 TRACKER = Path(sys.executable).with_name("tracker")
 TIME = "/usr/bin/time"
@@ -42,13 +49,15 @@ def article_count(path: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stores", type=Path, nargs="+", help="store files, smallest first")
+    parser.add_argument("stores", type=Path, nargs="*", help="store files, smallest first")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000],
+                        help="generated stores to use when no store is named")
     parser.add_argument("--formats", nargs="*", default=["csv", "ris", "bibtex"])
     parser.add_argument("--retag", action="store_true", help="also time `tracker retag` on a copy of each store")
     arguments = parser.parse_args()
     smallest_peaks: dict[str, float] = {}
     print(f"{'articles':>9} {'command':<16} {'seconds':>8} {'rows/s':>8} {'peak MiB':>9} {'÷smallest':>9}")
-    for path in arguments.stores:
+    for path in arguments.stores or [generated_store(size) for size in arguments.sizes]:
         count = article_count(path)
         rows = []
         with tempfile.TemporaryDirectory() as folder:
