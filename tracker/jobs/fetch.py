@@ -243,8 +243,9 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
                 raise EutilsError(
                     f"esearch.fcgi: [{hypothesis.id}] date windows add up to {counted(len(pmids), 'record')} but PubMed "
                     f"counts {first.count}; run `tracker fetch` again")
+    linked_before = _pmid_array(store.linked_pmids(connection, hypothesis.id))
     search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count,
-                           searched_on=ncbi_today, linked_before=_pmid_array(store.linked_pmids(connection, hypothesis.id)))
+                           searched_on=ncbi_today, linked_before=linked_before)
     state = store.load_sync_state(connection, hypothesis.id)
     if state is not None and not full and state["query"] == hypothesis.query:
         # In the future is after NCBI's today when it said one, else after ours (the newest revision can be old).
@@ -421,13 +422,15 @@ def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: li
     """Unlink what PubMed no longer returns, check coverage, advance sync state; return PMIDs whose tags may change."""
     affected = [_NO_PMIDS]
     withheld_all = _pmid_array(missing)
+    # Linking and unlinking leave the articles as they are: the stored PMIDs are read once for every hypothesis.
+    stored = store.load_stored_pmids(connection)
     for search in searches:
         outcome = outcomes[search.hypothesis.id]
         withheld = np.intersect1d(search.pmids, withheld_all)
         now = store.utc_now()
         with store.transaction(connection):
             linked = _pmid_array(store.linked_pmids(connection, search.hypothesis.id))
-            present = np.intersect1d(search.pmids, store.load_stored_pmids(connection))
+            present = np.intersect1d(search.pmids, stored)
             dropped = np.setdiff1d(linked, search.pmids)
             store.unlink_hypothesis(connection, search.hypothesis.id, dropped.tolist())
             store.link_hypothesis(connection, search.hypothesis.id, present.tolist(), now)
