@@ -216,6 +216,26 @@ def _word_stream(codes: np.ndarray, segments: np.ndarray, vocabulary: _Vocabular
     return _WordStream(word_ids, joined, word_segments // 2)
 
 
+def _words_of(corpus: _Corpus, vocabulary: _Vocabulary) -> _WordStream:
+    """The word stream of every batch's tokens, one batch at a time (each batch's codes are let go once its words
+    are made: the peak is one batch's, not the corpus'). A batch ends with an article, so no phrase runs on into
+    the next: the stream is the one of all tokens at once."""
+    word_ids, joined, articles = [], [], []
+    while corpus.codes:
+        stream = _word_stream(corpus.codes.pop(0).astype("int64"), corpus.segments.pop(0), vocabulary)
+        if not len(stream.word_ids):
+            continue
+        if word_ids:
+            joined.append(np.zeros(1, dtype=bool))
+        word_ids.append(stream.word_ids)
+        joined.append(stream.joined)
+        articles.append(stream.articles)
+    if not word_ids:
+        empty = np.zeros(0, dtype="int64")
+        return _WordStream(empty, np.zeros(0, dtype=bool), empty)
+    return _WordStream(np.concatenate(word_ids), np.concatenate(joined), np.concatenate(articles))
+
+
 def _phrase_mentions(stream: _WordStream, vocabulary: _Vocabulary, min_articles: int,
                      max_words: int = 4) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Noun phrases of 1..max_words words found in at least `min_articles` articles: their keys and the unique
@@ -310,8 +330,10 @@ class _Corpus(NamedTuple):
     pub_years: np.ndarray
     available_years: np.ndarray
     dictionary: pa.Array         # the distinct whitespace tokens of titles and abstracts
-    codes: np.ndarray            # per token: its place in the dictionary (int32)
-    segments: np.ndarray         # per token: 2 * article position + 0 for the title, 1 for the abstract (int64)
+    # Per batch, per token: its place in the dictionary (int32), and its segment: 2 * article position + 0 for the
+    # title, 1 for the abstract (int64). Kept by batch so that each becomes words on its own (`_words_of`).
+    codes: list[np.ndarray]
+    segments: list[np.ndarray]
     named: list[tuple[str, np.ndarray, list[str]]]  # `_named_mentions`
 
 
@@ -319,7 +341,7 @@ def _read_corpus(articles: pd.DataFrame) -> _Corpus:
     encoded, segments = _tokens(articles)
     return _Corpus(articles["pmid"].to_numpy(dtype="int64"), articles["pub_year"].to_numpy(dtype="int64"),
                    articles["available_year"].to_numpy(dtype="int64"), encoded.dictionary,
-                   encoded.indices.to_numpy(zero_copy_only=False), segments, _named_mentions(articles))
+                   [encoded.indices.to_numpy(zero_copy_only=False)], [segments], _named_mentions(articles))
 
 
 def _merged(corpora: list[_Corpus]) -> _Corpus:
@@ -328,7 +350,7 @@ def _merged(corpora: list[_Corpus]) -> _Corpus:
         return corpora[0]
     if not corpora:
         empty = np.zeros(0, dtype="int64")
-        return _Corpus(empty, empty, empty, pa.array([], pa.large_string()), np.zeros(0, dtype="int32"), empty, [])
+        return _Corpus(empty, empty, empty, pa.array([], pa.large_string()), [], [], [])
     corpora = [corpus for corpus in corpora if len(corpus.pmids)] or corpora[:1]
     dictionaries = [corpus.dictionary for corpus in corpora]
     # One dictionary for every batch: each batch's distinct tokens found in the union of them all.
@@ -339,8 +361,8 @@ def _merged(corpora: list[_Corpus]) -> _Corpus:
     codes, segments = [], []
     for number, corpus in enumerate(corpora):
         local_to_global = global_ids[dictionary_offsets[number]:dictionary_offsets[number + 1]]
-        codes.append(local_to_global[corpus.codes] if len(corpus.codes) else corpus.codes)
-        segments.append(corpus.segments + 2 * article_offsets[number])
+        codes.append(local_to_global[corpus.codes[0]] if len(corpus.codes[0]) else corpus.codes[0])
+        segments.append(corpus.segments[0] + 2 * article_offsets[number])
     # Every batch read the same columns, so their named sources line up kind by kind.
     named = [(kind, np.concatenate([corpus.named[position][1] + article_offsets[number]
                                     for number, corpus in enumerate(corpora)]),
@@ -348,8 +370,8 @@ def _merged(corpora: list[_Corpus]) -> _Corpus:
              for position, (kind, _, _) in enumerate(corpora[0].named)]
     return _Corpus(np.concatenate([corpus.pmids for corpus in corpora]),
                    np.concatenate([corpus.pub_years for corpus in corpora]),
-                   np.concatenate([corpus.available_years for corpus in corpora]), union.dictionary,
-                   np.concatenate(codes), np.concatenate(segments), named)
+                   np.concatenate([corpus.available_years for corpus in corpora]), union.dictionary, codes, segments,
+                   named)
 
 
 def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame], hypotheses: Sequence[Hypothesis],
@@ -372,7 +394,7 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame], hypotheses
     # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
     for word in extra_words:
         vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
-    stream = _word_stream(corpus.codes.astype("int64"), corpus.segments, vocabulary)
+    stream = _words_of(corpus, vocabulary)
     phrase_keys, phrase_articles, phrase_ids = _phrase_mentions(stream, vocabulary, min_articles)
 
     # Every source's names become candidate keys; one key is one candidate whatever found it.
