@@ -156,9 +156,14 @@ def stored_pmids(connection: sqlite3.Connection, pmids: Iterable[int] | None = N
 
 def load_stored_pmids(connection: sqlite3.Connection) -> np.ndarray:
     """Every stored PMID, ascending, as an int64 array: 8 bytes an article, where a set of ints takes about 60."""
+    return pmid_array(connection, "SELECT pmid FROM articles ORDER BY pmid", ())
+
+
+def pmid_array(connection: sqlite3.Connection, sql: str, parameters: tuple) -> np.ndarray:
+    """The first column of a query's rows (PMIDs) as an int64 array."""
     cursor = connection.cursor()
     cursor.row_factory = None
-    return np.fromiter((row[0] for row in cursor.execute("SELECT pmid FROM articles ORDER BY pmid")), dtype="int64")
+    return np.fromiter((row[0] for row in cursor.execute(sql, parameters)), dtype="int64")
 
 
 def pmids_from_source(connection: sqlite3.Connection, pmids: Iterable[int], source: str) -> set[int]:

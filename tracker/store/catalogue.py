@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.store.articles import PMIDS_PER_QUERY, json_text
+from tracker.store.articles import PMIDS_PER_QUERY, json_text, pmid_array
 from tracker.store.connection import read_snapshot
 from tracker.vocabulary import FACET_COLUMNS
 
@@ -183,14 +183,9 @@ def load_parked(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]) -
 def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> np.ndarray:
     """The stored PMIDs never tagged, or tagged by rules other than `rules_version`, in PMID order (int64: a
     store's first tagging lists every article)."""
-    return _pmid_array(connection, "SELECT a.pmid FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid "
+    return pmid_array(connection, "SELECT a.pmid FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid "
                                    "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))
 
-
-def _pmid_array(connection: sqlite3.Connection, sql: str, parameters: tuple) -> np.ndarray:
-    cursor = connection.cursor()
-    cursor.row_factory = None
-    return np.fromiter((row[0] for row in cursor.execute(sql, parameters)), dtype="int64")
 
 
 def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str,
@@ -203,7 +198,7 @@ def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str,
         "SELECT t.pmid FROM tags t LEFT JOIN stances s ON s.pmid = t.pmid AND s.hypothesis_id = t.hypothesis_id "
         f"AND s.rules_version = ? WHERE t.hypothesis_id IN ({', '.join('?' * len(causes))}) AND s.pmid IS NULL"
     ) if causes else "SELECT NULL AS pmid WHERE ? IS NULL AND 0"
-    return _pmid_array(
+    return pmid_array(
         connection, f"SELECT pmid FROM ({missing} UNION SELECT pmid FROM stances WHERE rules_version != ?) ORDER BY pmid",
         (rules_version, *causes, rules_version))
 
