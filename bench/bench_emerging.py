@@ -25,7 +25,7 @@ a subset, scaled per article.
 
 With `--stores`, also `tracker emerging --json` on those store files (bench/generate_store.py makes them), each in
 a fresh process: seconds and peak memory, against the smallest store's (the store is read a batch at a time; what
-grows with it is the token codes of every title and abstract, which the phrase counting reads at once).
+grows with it is the word stream of every title and abstract, which the phrase counting reads at once).
 
     .venv/bin/python bench/bench_emerging.py                    # back-test at 15,000, cost at 15,000 and 200,000
     .venv/bin/python bench/bench_emerging.py --sizes 15000      # quicker
