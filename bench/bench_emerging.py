@@ -23,8 +23,13 @@ Cost: `find_emerging` on 15,000 and 200,000 articles (targets < 10 s and < 60 s)
 measured in the same run: a plain Python loop counting the same 1-4-word phrases per article with a Counter on
 a subset, scaled per article.
 
+With `--stores`, also `tracker emerging --json` on those store files (bench/generate_store.py makes them), each in
+a fresh process: seconds and peak memory, against the smallest store's (the store is read a batch at a time; what
+grows with it is the word stream of every title and abstract, which the phrase counting reads at once).
+
     .venv/bin/python bench/bench_emerging.py                    # back-test at 15,000, cost at 15,000 and 200,000
     .venv/bin/python bench/bench_emerging.py --sizes 15000      # quicker
+    .venv/bin/python bench/bench_emerging.py --skip-backtest --sizes --stores /tmp/tracker-bench/store-15000.sqlite
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import argparse
 import collections
 import json
 import re
+import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -327,9 +334,29 @@ def measure_chunker(efetch_dir: Path) -> None:
           f"a modifier: \"head and neck cancer\", \"type 2 diabetes\", \"vitamin D\", \"clinical\")")
 
 
+def measure_stores(paths: list[Path]) -> None:
+    """`tracker emerging --json` on each store in a fresh process: seconds and peak memory (from /usr/bin/time)."""
+    tracker = Path(sys.executable).with_name("tracker")
+    print(f"\n`tracker emerging --json --as-of {LAST_YEAR}` on stores")
+    print(f"  {'articles':>9} {'seconds':>8} {'peak MiB':>9} {'÷smallest':>9}")
+    smallest = None
+    for path in paths:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            count = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+        done = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(tracker), "emerging", "--db", str(path), "--json",
+                               "--as-of", str(LAST_YEAR)], capture_output=True, text=True, check=False)
+        *lines, figures = done.stderr.strip().splitlines()
+        if done.returncode != 0:
+            sys.exit(f"bench_emerging: tracker emerging on {path} failed: {' '.join(lines)}")
+        elapsed_s, peak_kib = float(figures.split()[0]), int(figures.split()[1])
+        smallest = smallest or peak_kib
+        print(f"  {count:>9} {elapsed_s:>8.1f} {peak_kib / 1024:>9.0f} {peak_kib / smallest:>9.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=sorted(COST_TARGETS_S))
+    parser.add_argument("--sizes", type=int, nargs="*", default=sorted(COST_TARGETS_S))
+    parser.add_argument("--stores", type=Path, nargs="*", default=[], help="store files to run `tracker emerging` on")
     parser.add_argument("--backtest-size", type=int, default=15_000)
     parser.add_argument("--skip-backtest", action="store_true")
     parser.add_argument("--efetch-dir", type=Path, default=SHARED_EFETCH_DIR,
@@ -342,6 +369,8 @@ def main() -> None:
         print(f"back-test on {arguments.backtest_size:,} generated articles, {FIRST_YEAR}-{LAST_YEAR}")
         back_test(make_catalogue(arguments.backtest_size), hypotheses)
     measure_cost(arguments.sizes, hypotheses)
+    if arguments.stores:
+        measure_stores(arguments.stores)
 
 
 if __name__ == "__main__":

@@ -436,9 +436,9 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
     from tracker.analysis import emerging
 
     with store.reading(Path(state.db_path)) as connection:
-        articles = store.load_emerging_frame(connection, next((h.id for h in hypotheses if h.baseline), None))
-    return emerging.find_emerging(articles, hypotheses, as_of=as_of, current_year=current_year,
-                                  method=emerging.Method(min_articles=min_articles))
+        batches = store.iter_emerging_batches(connection, next((h.id for h in hypotheses if h.baseline), None))
+        return emerging.find_emerging(batches, hypotheses, as_of=as_of, current_year=current_year,
+                                      method=emerging.Method(min_articles=min_articles))
 
 
 # --- reviews -----------------------------------------------------------------------------------------------------

@@ -266,6 +266,26 @@ def test_mann_kendall_by_hand_and_against_pymannkendall() -> None:
 
 # --- the method end to end ---------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("batch_size", [1, 97, 400])
+def test_batches_of_the_catalogue_rank_as_the_whole_frame(batch_size: int) -> None:
+    catalogue = planted_corpus()
+    method = emerging.Method(min_articles=5)
+    whole = emerging.find_emerging(catalogue, HYPOTHESES, as_of=2025, current_year=2026, method=method)
+    # Shuffled, so that batches differ in their tokens; an empty batch among them counts nothing.
+    shuffled = catalogue.sample(frac=1, random_state=1).reset_index(drop=True)
+    batches = [shuffled.iloc[start:start + batch_size] for start in range(0, len(shuffled), batch_size)]
+    batched = emerging.find_emerging(iter([*batches[:2], shuffled.iloc[:0], *batches[2:]]), HYPOTHESES, as_of=2025,
+                                     current_year=2026, method=method)
+    assert bool(whole.ranked["emerging"].any())
+    for got, expected in zip(batched[:3], whole[:3]):
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_no_batch_at_all_ranks_nothing() -> None:
+    result = emerging.find_emerging(iter([]), HYPOTHESES, as_of=2025, current_year=2026)
+    assert result.ranked.empty and result.yearly.empty
+
+
 def test_a_rising_term_is_emerging_and_flat_or_falling_ones_are_not() -> None:
     result = emerging.find_emerging(planted_corpus(), HYPOTHESES, as_of=2025, current_year=2026,
                                     method=emerging.Method(min_articles=5))

@@ -6,11 +6,13 @@ import json
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from support.planted import LAST_YEAR, ONSET, PER_YEAR
 from support.seed import read_catalogue
 
+from tracker import store
 from tracker.analysis import emerging
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses, load_settings
@@ -50,6 +52,16 @@ def test_json_agrees_with_the_library_on_the_same_catalogue(planted_db: Path) ->
     rows = json.loads(run("--db", str(planted_db), "--json", "--min-articles", "5", "--top", "1000").stdout)
     assert [row["term"] for row in rows] == expected["term"].tolist()
     assert [row["articles"] for row in rows] == expected["articles"].tolist()
+
+
+def test_the_store_reads_the_analysis_rows_in_batches_of_the_size_asked(planted_db: Path) -> None:
+    with store.reading(planted_db) as connection:
+        whole = store.load_emerging_frame(connection, "fibromyalgia")
+        batches = list(store.iter_emerging_batches(connection, "fibromyalgia", batch_size=70))
+        none = list(store.iter_emerging_batches(connection, "no_such_cause"))
+    assert len(whole) > 140 and [len(batch) for batch in batches[:-1]] == [70] * (len(batches) - 1)
+    pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
+    assert [len(batch) for batch in none] == [0] and list(none[0].columns) == list(whole.columns)
 
 
 def test_top_and_min_articles_limit_the_list(planted_db: Path) -> None:

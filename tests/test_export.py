@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from support.catalogue import HYPOTHESIS_IDS, article_row, catalogue_frame, group, person, standard_catalogue
 from tracker.outputs.export import (
     CSV_COLUMNS,
+    BibtexKeys,
     bibtex_keys,
     csv_bytes,
     latex_escape,
@@ -29,6 +31,7 @@ from tracker.outputs.export import (
 from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_store,
                           seed_two_runs)
 from tracker import store
+from tracker.store import articles, selecting
 from tracker.cli import cli
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.outputs.selection import Selection, select_articles
@@ -370,6 +373,21 @@ def test_bibtex_keys_are_unique_and_do_not_depend_on_row_order() -> None:
         "smithndsleep", "smith2019fibromyalgiac", "smith2019fibromyalgiab", "smith2019fibromyalgiaa"]
 
 
+def test_bibtex_written_in_batches_with_the_whole_exports_keys_equals_one_frame() -> None:
+    rows = [article_row(30, title="Fibromyalgia and sleep"), article_row(10, title="Fibromyalgia and mood"),
+            article_row(20, title="The fibromyalgia puzzle"), article_row(40, title="Sleep", pub_year=None)]
+    frame = decoded_frame(rows)
+    whole = io.StringIO()
+    write_bibtex(frame, whole)
+    # Keys made from one article a batch, entries written one article a batch.
+    keys = BibtexKeys([[(row["pmid"], row["title"], row["pub_year"], person("Smith", "John A", "JA"))]
+                       for row in rows])
+    batched = io.StringIO()
+    count = write_bibtex([(frame.iloc[[position]], None) for position in range(len(frame))], batched, keys=keys)
+    assert (count, batched.getvalue()) == (4, whole.getvalue())
+    assert "smith2019fibromyalgiac" in whole.getvalue()
+
+
 def test_bibtex_keys_get_longer_suffixes_past_z() -> None:
     frame = decoded_frame([article_row(pmid, title="Pain") for pmid in range(1, 29)])
     keys = bibtex_keys(frame)
@@ -498,6 +516,23 @@ def test_export_command_writes_ris_and_bibtex_to_a_file(seeded_db: Path, tmp_pat
     assert result.stderr == f"wrote {len(expected)} articles to {output} ({export_format})\n"
     assert read_back(output.read_text(encoding="utf-8")) == [str(p) for p in expected["pmid"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == [output.name]
+
+
+def test_export_command_keys_bibtex_across_the_stores_batches(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Entries and key fields read a few dozen articles a batch, many sharing a key base: suffixes span batches.
+    monkeypatch.setattr(selecting, "iter_selected", functools.partial(selecting.iter_selected, batch_size=40))
+    monkeypatch.setattr(articles, "KEY_FIELDS_BATCH_SIZE", 70)
+    db_path = tmp_path / "tracker.sqlite"
+    seed_store(db_path, load_hypotheses(DEFAULT_HYPOTHESES_PATH), make_articles(300))
+    result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--format", "bibtex"])
+    expected = io.StringIO()
+    write_bibtex(store.decode_details(select_articles(read_catalogue(db_path), Selection())), expected,
+                 stances=read_stances(db_path), cause_ids=CAUSE_IDS)
+    assert (result.exit_code, result.stdout) == (0, expected.getvalue())
+    keys = [entry["ID"] for entry in bibtexparser.loads(result.stdout).entries]
+    assert len(keys) == len(set(keys)) > 250
+    assert sum(key.endswith("b") for key in keys) > 10
 
 
 @pytest.mark.parametrize(

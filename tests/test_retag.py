@@ -134,9 +134,9 @@ def test_rule_edit_makes_tags_stale_and_retag_changes_them(db_path: Path, tmp_pa
     assert tagging.compile_rules(edited).version != tagging.compile_rules(SHIPPED).version
     connection = store.connect(db_path)
     try:
-        assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version) == [article.pmid]
+        assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version).tolist() == [article.pmid]
         assert retag.refresh_tags(connection, edited) == 1
-        assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version) == []
+        assert store.stale_tag_pmids(connection, tagging.compile_rules(edited).version).tolist() == []
     finally:
         connection.close()
     row = store.decode_details(read_catalogue(db_path)).iloc[0]

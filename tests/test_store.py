@@ -258,7 +258,7 @@ def test_stances_read_before_confidence_migrate_as_low_confidence_until_read_aga
     assert store.load_stance_frame(migrated, columns=("stance", "confidence", "confidence_reason")).to_dict(
         "records") == [{"pmid": ARTICLE.pmid, "hypothesis_id": "sleep", "stance": "supports", "confidence": "low",
                         "confidence_reason": "read before readings kept their confidence, run tracker retag"}]
-    assert store.stale_stance_pmids(migrated, "new-rules", ["sleep"]) == [ARTICLE.pmid]
+    assert store.stale_stance_pmids(migrated, "new-rules", ["sleep"]).tolist() == [ARTICLE.pmid]
     with pytest.raises(sqlite3.IntegrityError), store.transaction(migrated):
         store.save_stances(migrated, pd.DataFrame([{**row, "confidence": "certain", "confidence_reason": None}]),
                            [ARTICLE.pmid], "new-rules")

@@ -391,12 +391,6 @@ def _configured_ids(settings: Settings) -> list[str]:
     return [hypothesis.id for hypothesis in settings.hypotheses]
 
 
-def _read_emerging_frame(settings: Settings):
-    """The baseline's articles as the emerging analysis counts them, read through a read-only connection."""
-    with store.reading(settings.db_path) as connection:
-        return store.load_emerging_frame(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
-
-
 def run_choice_options(function: Callable) -> Callable:
     """--new-in-run and --changed-in-run, as export, evidence and feed take them."""
     function = click.option(
@@ -495,8 +489,6 @@ def _article_filter(connection: sqlite3.Connection, settings: Settings, selectio
 def export_command(context: click.Context, export_format: str, only_new: bool, with_abstract: bool, excel: bool,
                    output: Path | None, **filters: object) -> None:
     """Write the articles the filters keep as CSV, RIS or BibTeX, in the dashboard's order."""
-    import pandas as pd
-
     from tracker.outputs import export
 
     if export_format != "csv" and (with_abstract or excel):
@@ -507,20 +499,18 @@ def export_command(context: click.Context, export_format: str, only_new: bool, w
     selection = _selection(only_new, **filters)
     cause_ids = [h.id for h in settings.causes]
     with store.reading(settings.db_path) as connection:
-        batches = store.iter_selected_batches(connection, _article_filter(connection, settings, selection),
-                                              hypothesis_ids=_configured_ids(settings),
+        chosen = _article_filter(connection, settings, selection)
+        batches = store.iter_selected_batches(connection, chosen, hypothesis_ids=_configured_ids(settings),
                                               details=export.detail_columns(export_format),
                                               stance_columns=export.STANCE_READ_COLUMNS)
-        if export_format == "bibtex":
-            # Citation keys are unique across the whole file: BibTeX needs every row at once.
-            frames = list(batches)
-            batches = [tuple(pd.concat(parts, ignore_index=True) for parts in zip(*frames))] if frames else []
         writers = {
             "csv": lambda stream: export.write_csv(batches, stream, with_abstract=with_abstract, excel=excel,
                                                    cause_ids=cause_ids),
             "ris": lambda stream: export.write_ris(batches, stream, cause_ids=cause_ids),
-            "bibtex": lambda stream: sum(export.write_bibtex(articles, stream, stances=stances, cause_ids=cause_ids)
-                                         for articles, stances in batches),
+            # Citation keys are unique across the whole file: a first pass over what keys are made of, in the
+            # same snapshot, makes them; then the entries are written a batch at a time.
+            "bibtex": lambda stream: export.write_bibtex(batches, stream, cause_ids=cause_ids, keys=export.BibtexKeys(
+                store.iter_citation_key_fields(connection, store.select_pmids(connection, chosen)))),
         }
         count = write_command_output(output, writers[export_format])
     if count == 0:
@@ -722,8 +712,12 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         _usage_error(f"--as-of: {error}")
     settings = command_settings(context)
     method = emerging.Method(min_articles=min_articles)
-    result = emerging.find_emerging(_read_emerging_frame(settings), settings.hypotheses, as_of=as_of,
-                                    current_year=current_year, method=method)
+    # The baseline's articles a batch at a time, through a read-only connection: each batch's text is reduced to
+    # what is counted before the next is read.
+    with store.reading(settings.db_path) as connection:
+        batches = store.iter_emerging_batches(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
+        result = emerging.find_emerging(batches, settings.hypotheses, as_of=as_of, current_year=current_year,
+                                        method=method)
     if toml_term is not None:
         try:
             row = emerging.find_candidate(result.ranked, result.excluded, toml_term)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
+import numpy as np
+
 from tracker import store
 from tracker.config import Hypothesis, Settings
 from tracker.errors import EutilsError, EutilsQueryError, ParseError
@@ -102,16 +104,32 @@ class FetchReport:
         return self.status == "succeeded"
 
 
+# PMIDs are held as sorted int64 arrays, not sets of Python ints: 8 bytes a record where a set takes about 60, so
+# that a sync of 200,000 records needs little more memory than one of 20,000.
+_NO_PMIDS = np.zeros(0, dtype="int64")
+
+
+def _pmid_array(pmids: Iterable[int]) -> np.ndarray:
+    """Sorted distinct PMIDs as an int64 array."""
+    return np.unique(np.fromiter(pmids, dtype="int64"))
+
+
+def _contains(sorted_pmids: np.ndarray, pmids: np.ndarray) -> np.ndarray:
+    """Per PMID of `pmids`, whether it is in `sorted_pmids` (a binary search each: `pmids` is the small one)."""
+    places = np.minimum(np.searchsorted(sorted_pmids, pmids), max(len(sorted_pmids) - 1, 0))
+    return sorted_pmids[places] == pmids if len(sorted_pmids) else np.zeros(len(pmids), dtype=bool)
+
+
 @dataclass
 class _SearchResult:
     hypothesis: Hypothesis
-    pmids: set[int]
+    pmids: np.ndarray  # sorted
     pubmed_count: int
     query_translation: str | None
     window_count: int
     searched_on: date
-    linked_before: set[int]
-    modified_pmids: set[int] = field(default_factory=set)
+    linked_before: np.ndarray  # sorted
+    modified_pmids: np.ndarray = field(default_factory=lambda: _NO_PMIDS)
 
 
 def _utc_now() -> datetime:
@@ -212,7 +230,7 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
     # Windows end at the later of the two clocks: one running behind must not cut off what NCBI already has.
     window_end = max(today, ncbi_today) + timedelta(days=1)
     if first.count <= client.esearch_cap:
-        pmids, window_count = set(first.pmids), 1
+        pmids, window_count = _pmid_array(first.pmids), 1
         if len(pmids) != first.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(first.count, 'record')} for [{hypothesis.id}] but listed "
                               f"{len(pmids)}; run `tracker fetch` again")
@@ -225,8 +243,9 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
                 raise EutilsError(
                     f"esearch.fcgi: [{hypothesis.id}] date windows add up to {counted(len(pmids), 'record')} but PubMed "
                     f"counts {first.count}; run `tracker fetch` again")
+    linked_before = _pmid_array(store.linked_pmids(connection, hypothesis.id))
     search = _SearchResult(hypothesis, pmids, first.count, first.query_translation, window_count,
-                           searched_on=ncbi_today, linked_before=store.linked_pmids(connection, hypothesis.id))
+                           searched_on=ncbi_today, linked_before=linked_before)
     state = store.load_sync_state(connection, hypothesis.id)
     if state is not None and not full and state["query"] == hypothesis.query:
         # In the future is after NCBI's today when it said one, else after ours (the newest revision can be old).
@@ -234,14 +253,14 @@ def _search_hypothesis(client: EutilsClient, connection: sqlite3.Connection, hyp
         since = _checked_watermark(connection, hypothesis.id, date.fromisoformat(state["modified_since"]),
                                    ncbi_today if from_server else today, from_server)
         modified, _ = _collect_in_windows(client, hypothesis, "mdat", since, window_end)
-        search.modified_pmids = modified & pmids
+        search.modified_pmids = np.intersect1d(modified, pmids)
         if since + MODIFIED_MARGIN == search.searched_on:
             # A re-run on the day of the last sync. PubMed dates a modification by the day, so the window holds
             # again every record that entered PubMed inside it (its modification date is its entry): those stored
             # today are left to the first run of a later day, whose window reaches back over today. A record that
             # entered earlier and changed today (a retraction link) is fetched at once.
-            search.modified_pmids -= store.pmids_stored_since(connection, today.isoformat(),
-                                                              entered_since=since.isoformat())
+            search.modified_pmids = np.setdiff1d(search.modified_pmids, _pmid_array(store.pmids_stored_since(
+                connection, today.isoformat(), entered_since=since.isoformat())))
     return search
 
 
@@ -284,7 +303,7 @@ def _checked_watermark(connection: sqlite3.Connection, hypothesis_id: str, since
 
 
 def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: str, start: date,
-                        end: date) -> tuple[set[int], int]:
+                        end: date) -> tuple[np.ndarray, int]:
     """All PMIDs of the query with `datetype` in [start, end], halving windows until each is under the cap."""
     result = client.esearch(hypothesis.query, retmax=client.esearch_cap, datetype=datetype,
                             mindate=_ncbi_date(start), maxdate=_ncbi_date(end))
@@ -292,14 +311,14 @@ def _collect_in_windows(client: EutilsClient, hypothesis: Hypothesis, datetype: 
         if len(result.pmids) != result.count:
             raise EutilsError(f"esearch.fcgi: PubMed counted {counted(result.count, 'record')} for [{hypothesis.id}] "
                               f"{datetype} {start}..{end} but listed {len(result.pmids)}; run `tracker fetch` again")
-        return set(result.pmids), 1
+        return _pmid_array(result.pmids), 1
     if start >= end:
         raise EutilsError(f"esearch.fcgi: [{hypothesis.id}] has {counted(result.count, 'record')} on the single day {start}, "
                           f"more than PubMed can list; narrow the query in the hypotheses file")
     middle = start + (end - start) // 2
     early, early_windows = _collect_in_windows(client, hypothesis, datetype, start, middle)
     late, late_windows = _collect_in_windows(client, hypothesis, datetype, middle + timedelta(days=1), end)
-    return early | late, early_windows + late_windows
+    return np.union1d(early, late), early_windows + late_windows
 
 
 def _ncbi_date(day: date) -> str:
@@ -312,37 +331,40 @@ def _fetch_records(client: EutilsClient, connection: sqlite3.Connection, setting
                    outcomes: dict[str, HypothesisOutcome], progress: FetchProgress,
                    run_id: int) -> tuple[int, set[int]]:
     """Efetch what is new or changed, once across hypotheses; return records stored and PMIDs PubMed withheld."""
-    wanted: set[int] = set()
-    for search in searches:
-        wanted |= search.pmids
-    stored = store.stored_pmids(connection, wanted)
-    to_fetch: set[int] = set(wanted) if full else wanted - stored
+    wanted = np.unique(np.concatenate([_NO_PMIDS, *(search.pmids for search in searches)]))
+    stored = np.intersect1d(wanted, store.load_stored_pmids(connection))
+    to_fetch = wanted if full else np.setdiff1d(wanted, stored)
     if not full:
-        for search in searches:
-            to_fetch |= search.modified_pmids & stored
-    pmids = sorted(to_fetch)
-    batches = [pmids[i:i + settings.batch_size] for i in range(0, len(pmids), settings.batch_size)]
-    progress.fetching(len(pmids), len(batches))
-    links_by_pmid: dict[int, list[str]] = {}
-    for search in searches:
-        for pmid in search.pmids:
-            links_by_pmid.setdefault(pmid, []).append(search.hypothesis.id)
+        to_fetch = np.union1d(to_fetch, np.intersect1d(
+            np.concatenate([_NO_PMIDS, *(search.modified_pmids for search in searches)]), stored))
+    batches = [to_fetch[i:i + settings.batch_size] for i in range(0, len(to_fetch), settings.batch_size)]
+    progress.fetching(len(to_fetch), len(batches))
     fetched = 0
     missing: set[int] = set()
     for batch in batches:
-        articles, deletions = _efetch_batch(client, batch)
+        articles, deletions = _efetch_batch(client, batch.tolist())
         returned = {a.pmid for a in articles} | {d.pmid for d in deletions}
-        missing |= set(batch) - returned
-        _save_batch(connection, articles, deletions, links_by_pmid, outcomes, run_id)
+        missing |= set(batch.tolist()) - returned
+        _save_batch(connection, articles, deletions, _links_of(searches, batch), outcomes, run_id)
         fetched += len(articles)
         progress.batch_done(len(batch))
     if missing:
         # PubMed drops ids it cannot serve right now without a word; one more try for those alone.
-        articles, deletions = _efetch_batch(client, sorted(missing))
-        _save_batch(connection, articles, deletions, links_by_pmid, outcomes, run_id)
+        retried = _pmid_array(missing)
+        articles, deletions = _efetch_batch(client, retried.tolist())
+        _save_batch(connection, articles, deletions, _links_of(searches, retried), outcomes, run_id)
         fetched += len(articles)
         missing -= {a.pmid for a in articles} | {d.pmid for d in deletions}
     return fetched, missing
+
+
+def _links_of(searches: list[_SearchResult], pmids: np.ndarray) -> dict[int, list[str]]:
+    """The hypotheses whose search returned each of `pmids` (one batch), in the order of the searches."""
+    links_by_pmid: dict[int, list[str]] = {}
+    for search in searches:
+        for pmid in pmids[_contains(search.pmids, pmids)].tolist():
+            links_by_pmid.setdefault(pmid, []).append(search.hypothesis.id)
+    return links_by_pmid
 
 
 def _efetch_batch(client: EutilsClient, pmids: list[int]) -> tuple[list[Article], list[Deletion]]:
@@ -396,25 +418,29 @@ def _links_of_deleted(connection: sqlite3.Connection, deletions: list[Deletion])
 # --- 3. finish ----------------------------------------------------------------------------------------------------
 
 def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: list[_SearchResult], missing: set[int],
-                       outcomes: dict[str, HypothesisOutcome]) -> set[int]:
+                       outcomes: dict[str, HypothesisOutcome]) -> np.ndarray:
     """Unlink what PubMed no longer returns, check coverage, advance sync state; return PMIDs whose tags may change."""
-    affected: set[int] = set()
+    affected = [_NO_PMIDS]
+    withheld_all = _pmid_array(missing)
+    # Linking and unlinking leave the articles as they are: the stored PMIDs are read once for every hypothesis.
+    stored = store.load_stored_pmids(connection)
     for search in searches:
         outcome = outcomes[search.hypothesis.id]
-        withheld = search.pmids & missing
+        withheld = np.intersect1d(search.pmids, withheld_all)
         now = store.utc_now()
         with store.transaction(connection):
-            linked = store.linked_pmids(connection, search.hypothesis.id)
-            present = store.stored_pmids(connection, search.pmids)
-            dropped = linked - search.pmids
-            store.unlink_hypothesis(connection, search.hypothesis.id, dropped)
-            store.link_hypothesis(connection, search.hypothesis.id, present, now)
+            linked = _pmid_array(store.linked_pmids(connection, search.hypothesis.id))
+            present = np.intersect1d(search.pmids, stored)
+            dropped = np.setdiff1d(linked, search.pmids)
+            store.unlink_hypothesis(connection, search.hypothesis.id, dropped.tolist())
+            store.link_hypothesis(connection, search.hypothesis.id, present.tolist(), now)
             outcome.removed_count += len(dropped)
-            outcome.new_count = len(present - search.linked_before)
+            outcome.new_count = len(np.setdiff1d(present, search.linked_before))
             outcome.stored_count = len(present)
-            affected |= dropped | (present - linked)
-            if withheld or len(present) != search.pubmed_count:
-                example = min(withheld) if withheld else min(search.pmids - present, default=None)
+            affected += [dropped, np.setdiff1d(present, linked)]
+            if len(withheld) or len(present) != search.pubmed_count:
+                absent = np.setdiff1d(search.pmids, present)
+                example = int(withheld[0]) if len(withheld) else int(absent[0]) if len(absent) else None
                 outcome.error = (f"stored {len(present)} of PubMed's {counted(search.pubmed_count, 'record')} "
                                  f"(PubMed did not return e.g. PMID {example}); run `tracker fetch` again")
                 continue
@@ -425,7 +451,8 @@ def _finish_hypotheses(connection: sqlite3.Connection, run_id: int, searches: li
                 run_id=run_id)
             outcome.status = "succeeded"
     removed_orphans = _remove_orphans(connection)
-    return (affected | store.pmids_changed_since_start(connection, run_id)) - removed_orphans
+    affected.append(_pmid_array(store.pmids_changed_since_start(connection, run_id)))
+    return np.setdiff1d(np.unique(np.concatenate(affected)), _pmid_array(removed_orphans))
 
 
 def _remove_orphans(connection: sqlite3.Connection) -> set[int]:

@@ -74,6 +74,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TextIO
 
+import numpy as np
 import pandas as pd
 
 from tracker.models import UNREAD_STANCE
@@ -476,33 +477,67 @@ def bibtex_type(row: dict[str, Any]) -> str:
     return "article" if _text(row.get("journal")) else "misc"
 
 
+class BibtexKeys:
+    """The citation keys of an export, unique across all its articles however many batches they are read in.
+
+    Built in one pass over (pmid, title, pub_year, first author) tuples (`store.iter_citation_key_fields`), before
+    the entries are written: a key base that several articles share gets "a", "b", ... in ascending PMID order.
+    While built it holds 16 bytes an article (each base's hash and its PMID), after it only the PMIDs of articles
+    with a twin; bases are compared by their 64-bit hash, and two different bases with one hash (a chance in ten
+    million at a million articles) would only both get a suffix: the keys stay unique.
+    """
+
+    def __init__(self, batches: Iterable[Iterable[tuple[int, object, object, dict | None]]]) -> None:
+        hashes, pmids = [], []
+        for batch in batches:
+            fields = list(batch)
+            hashes.append(np.fromiter((hash(_key_base(first, year, title)) for _, title, year, first in fields),
+                                      dtype="int64", count=len(fields)))
+            pmids.append(np.fromiter((pmid for pmid, *_ in fields), dtype="int64", count=len(fields)))
+        all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype="int64")
+        all_pmids = np.concatenate(pmids) if pmids else np.zeros(0, dtype="int64")
+        del hashes, pmids
+        order = np.lexsort((all_pmids, all_hashes))
+        all_hashes, all_pmids = all_hashes[order], all_pmids[order]
+        del order
+        group_start = np.r_[True, all_hashes[1:] != all_hashes[:-1]] if len(all_hashes) else np.zeros(0, bool)
+        group_end = np.r_[group_start[1:], True] if len(all_hashes) else group_start
+        twin = ~(group_start & group_end)
+        starts = np.flatnonzero(group_start)
+        positions = np.arange(len(all_hashes)) - starts[np.cumsum(group_start) - 1]
+        by_pmid = np.argsort(all_pmids[twin], kind="stable")
+        self._twin_pmids = all_pmids[twin][by_pmid]
+        self._twin_positions = positions[twin][by_pmid]
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame) -> BibtexKeys:
+        """The keys of one frame's articles (its authors column decoded)."""
+        rows = _records(frame, ("authors",))
+        return cls([[(int(row["pmid"]), row.get("title"), row.get("pub_year"), _first_author(row))
+                     for row in rows]])
+
+    def key(self, row: dict[str, Any]) -> str:
+        """The key of one of the articles the keys were built from."""
+        base = _key_base(_first_author(row), row.get("pub_year"), row.get("title"))
+        where = int(np.searchsorted(self._twin_pmids, int(row["pmid"])))
+        if where < len(self._twin_pmids) and self._twin_pmids[where] == int(row["pmid"]):
+            return base + _letters(int(self._twin_positions[where]))
+        return base
+
+
 def bibtex_keys(frame: pd.DataFrame) -> dict[int, str]:
     """Return each PMID's citation key, unique within the frame and independent of its row order."""
-    return _bibtex_keys(list(_records(frame, ("authors",))))
+    keys = BibtexKeys.of_frame(frame)
+    return {int(row["pmid"]): keys.key(row) for row in _records(frame, ("authors",))}
 
 
-def _bibtex_keys(rows: list[dict[str, Any]]) -> dict[int, str]:
-    pmids_by_base: dict[str, list[int]] = {}
-    for row in rows:
-        pmids_by_base.setdefault(_key_base(row), []).append(int(row["pmid"]))
-    keys: dict[int, str] = {}
-    for base, pmids in pmids_by_base.items():
-        if len(pmids) == 1:
-            keys[pmids[0]] = base
-            continue
-        for position, pmid in enumerate(sorted(pmids)):
-            keys[pmid] = base + _letters(position)
-    return keys
-
-
-def bibtex_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
-                   cause_ids: Sequence[str] = ()) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
+def bibtex_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None, cause_ids: Sequence[str] = (),
+                   keys: BibtexKeys | None = None) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
     """Yield (entry type, key, [(field, escaped value), ...]) per article; with `cause_ids`, the note gives its
-    stance per cause."""
+    stance per cause. `keys` are the whole export's when the frame is one batch of it, else the frame's own."""
     by_pair = stances_by_pair(stances)
-    rows = list(_records(frame, _CITATION_DETAILS))
-    keys = _bibtex_keys(rows)
-    for row in rows:
+    keys = keys or BibtexKeys.of_frame(frame)
+    for row in _records(frame, _CITATION_DETAILS):
         entry_type = bibtex_type(row)
         fields: list[tuple[str, str]] = [
             ("author", " and ".join(_bibtex_names(row.get("authors")))),
@@ -529,29 +564,44 @@ def bibtex_records(frame: pd.DataFrame, *, stances: pd.DataFrame | None = None,
             ("note", latex_escape(". ".join(note for note in (
                 _integrity_note(row), _stance_note(row, cause_ids, by_pair) if cause_ids else "") if note))),
         ]
-        yield entry_type, keys[int(row["pmid"])], [(name, value) for name, value in fields if value]
+        yield entry_type, keys.key(row), [(name, value) for name, value in fields if value]
 
 
-def write_bibtex(frame: pd.DataFrame, stream: TextIO, *, stances: pd.DataFrame | None = None,
-                 cause_ids: Sequence[str] = ()) -> int:
-    """Write the articles as BibTeX entries (UTF-8, LaTeX specials escaped); return how many were written."""
+def write_bibtex(frame: pd.DataFrame | Iterable[Batch], stream: TextIO, *, stances: pd.DataFrame | None = None,
+                 cause_ids: Sequence[str] = (), keys: BibtexKeys | None = None) -> int:
+    """Write the articles (one frame, or batches as `write_csv` takes them) as BibTeX entries (UTF-8, LaTeX
+    specials escaped); return how many were written.
+
+    Batches need the whole export's `keys`, made before the first batch is read (a key depends on every other
+    article); without them the batches are gathered into one frame first.
+    """
+    batches = batches_of(frame, stances)
+    if keys is None:
+        batches = list(batches)
+        keys = BibtexKeys([(int(row["pmid"]), row.get("title"), row.get("pub_year"), _first_author(row))
+                           for row in _records(articles, ("authors",))] for articles, _ in batches)
     count = 0
-    for entry_type, key, fields in bibtex_records(frame, stances=stances, cause_ids=cause_ids):
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-        stream.write(f"@{entry_type}{{{key},\n{body}\n}}\n\n")
-        count += 1
+    for articles, batch_stances in batches:
+        for entry_type, key, fields in bibtex_records(articles, stances=batch_stances, cause_ids=cause_ids,
+                                                      keys=keys):
+            body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+            stream.write(f"@{entry_type}{{{key},\n{body}\n}}\n\n")
+            count += 1
     return count
 
 
-def _key_base(row: dict[str, Any]) -> str:
-    authors = row.get("authors") or []
+def _first_author(row: dict[str, Any]) -> dict | None:
+    authors = row.get("authors")
+    return authors[0] if authors is not None and len(authors) else None
+
+
+def _key_base(first_author: dict | None, pub_year: object, title: object) -> str:
     name = ""
-    if len(authors):
-        first = authors[0]
-        name = first.get("last_name") or (first.get("collective_name") or "").split(" ")[0]
+    if first_author:
+        name = first_author.get("last_name") or (first_author.get("collective_name") or "").split(" ")[0]
     name = _ascii_word(name) or "anon"
-    year = _int_or_none(row.get("pub_year"))
-    words = [w for w in re.findall(r"[a-z0-9]+", _ascii(_text(row.get("title"))).lower()) if w not in _KEY_STOPWORDS]
+    year = _int_or_none(pub_year)
+    words = [w for w in re.findall(r"[a-z0-9]+", _ascii(_text(title)).lower()) if w not in _KEY_STOPWORDS]
     return f"{name}{'nd' if year is None else year}{words[0] if words else ''}"
 
 

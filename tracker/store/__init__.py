@@ -10,6 +10,7 @@ One module a job, all imported from here:
 - `catalogue`: tags and facets, and the catalogue frame every reader works from, with its decoding;
 - `reviews`: the stances people reviewed, and `load_stance_frame`, the one read of stances, which counts them;
 - `summaries`: the counts the Overview and Cause pages draw, kept in step with every write;
+- `emerging`: what the emerging analysis counts, read a batch at a time;
 - `selecting`: the articles a filter keeps, by SQL (text through an FTS5 index): a page, a count, or batches.
 """
 
@@ -17,9 +18,11 @@ from tracker.store.articles import (
     article_from_row,
     delete_articles,
     hypotheses_of,
+    iter_citation_key_fields,
     link_hypothesis,
     linked_pmids,
     load_article,
+    load_stored_pmids,
     load_revised_date,
     orphan_pmids,
     pmids_from_source,
@@ -72,13 +75,13 @@ from tracker.store.selecting import (
 from tracker.store.summaries import (
     count_articles,
     count_retracted,
-    load_emerging_frame,
     load_finding_counts,
     load_summaries,
     summary_year_span,
     newest_pmids,
     top_mesh,
 )
+from tracker.store.emerging import iter_emerging_batches, load_emerging_frame
 from tracker.store.runs import (
     RUN_KINDS,
     finish_run,
@@ -103,9 +106,9 @@ from tracker.store.runs import (
 __all__ = [
     "DETAIL_COLUMNS", "FACET_COLUMNS", "MIGRATIONS", "REVIEW_TABLE_COLUMNS", "RUN_KINDS", "SCHEMA_VERSION",
     "STANCE_COLUMNS", "article_from_row", "checkpoint", "connect", "count_articles", "count_selected",
-    "decode_details", "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_selected",
+    "decode_details", "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_citation_key_fields", "iter_emerging_batches", "iter_selected",
     "iter_selected_batches", "latest_first_seen", "link_hypothesis", "linked_pmids", "load_article",
-    "load_articles_frame", "load_catalogue", "load_emerging_frame", "count_retracted", "load_finding_counts", "load_last_successful_run",
+    "load_articles_frame", "load_stored_pmids", "load_catalogue", "load_emerging_frame", "count_retracted", "load_finding_counts", "load_last_successful_run",
     "load_machine_stance_frame", "load_parked", "load_review_states", "load_review_summary", "load_reviews",
     "load_revised_date", "load_run_history", "load_run_hypotheses_frame", "load_run_list", "load_runs_frame",
     "load_stance_frame", "load_status_frame", "load_summaries", "load_sync_state", "newest_pmids", "newest_revision",

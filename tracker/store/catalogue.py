@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.store.articles import PMIDS_PER_QUERY, json_text
+from tracker.store.articles import PMIDS_PER_QUERY, json_text, pmid_array
 from tracker.store.connection import read_snapshot
 from tracker.vocabulary import FACET_COLUMNS
 
@@ -180,14 +180,16 @@ def load_parked(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]) -
         connection, params=(_ids_parameter(hypothesis_ids),))
 
 
-def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> list[int]:
-    """The stored PMIDs never tagged, or tagged by rules other than `rules_version`, in PMID order."""
-    return [row[0] for row in connection.execute(
-        "SELECT a.pmid FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid "
-        "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))]
+def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> np.ndarray:
+    """The stored PMIDs never tagged, or tagged by rules other than `rules_version`, in PMID order (int64: a
+    store's first tagging lists every article)."""
+    return pmid_array(connection, "SELECT a.pmid FROM articles a LEFT JOIN article_facets f ON f.pmid = a.pmid "
+                                   "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))
 
 
-def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str, hypothesis_ids: Iterable[str]) -> list[int]:
+
+def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str,
+                       hypothesis_ids: Iterable[str]) -> np.ndarray:
     """The stored PMIDs with a tag for one of `hypothesis_ids` (the causes) but no stance for it read by
     `rules_version`, or with stance rows read by other rules, in PMID order: what a store from before the stance
     reader, or from before an edit of its rules, still has to read."""
@@ -196,9 +198,9 @@ def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str, hypot
         "SELECT t.pmid FROM tags t LEFT JOIN stances s ON s.pmid = t.pmid AND s.hypothesis_id = t.hypothesis_id "
         f"AND s.rules_version = ? WHERE t.hypothesis_id IN ({', '.join('?' * len(causes))}) AND s.pmid IS NULL"
     ) if causes else "SELECT NULL AS pmid WHERE ? IS NULL AND 0"
-    return [row[0] for row in connection.execute(
-        f"SELECT pmid FROM ({missing} UNION SELECT pmid FROM stances WHERE rules_version != ?) ORDER BY pmid",
-        (rules_version, *causes, rules_version))]
+    return pmid_array(
+        connection, f"SELECT pmid FROM ({missing} UNION SELECT pmid FROM stances WHERE rules_version != ?) ORDER BY pmid",
+        (rules_version, *causes, rules_version))
 
 
 def _read_chunked(connection: sqlite3.Connection, sql: str, pmids: list[int] | None,

@@ -349,28 +349,3 @@ def newest_pmids(connection: sqlite3.Connection, hypothesis_id: str, include_ret
     return [row[0] for row in connection.execute(
         "SELECT pmid FROM evidence_pairs WHERE hypothesis_id = ? AND (? OR retracted = 0) "
         "ORDER BY pub_year = -1, pub_year DESC, pmid DESC LIMIT ?", (hypothesis_id, int(include_retracted), limit))]
-
-
-def load_emerging_frame(connection: sqlite3.Connection, baseline_id: str | None) -> pd.DataFrame:
-    """What the emerging analysis counts, and only that: the baseline's articles (every article without a
-    baseline) not retracted and of known year, with pmid, pub_year, entry_date, title, abstract, and mesh,
-    keywords and chemicals as their stored JSON's UTF-8 bytes; hypotheses holds [baseline_id] and retracted
-    False, as `emerging.baseline_articles` reads them. Ordered by PMID."""
-    carried = ("" if baseline_id is None else
-               "AND EXISTS (SELECT 1 FROM evidence_pairs p WHERE p.pmid = a.pmid AND p.hypothesis_id = ?)")
-    cursor = connection.cursor()
-    cursor.row_factory = None
-    rows = cursor.execute(
-        "SELECT a.pmid, a.pub_year, a.entry_date, a.title, a.abstract, CAST(a.mesh AS BLOB), "
-        "CAST(a.keywords AS BLOB), CAST(a.chemicals AS BLOB) FROM articles a "
-        "LEFT JOIN article_facets f ON f.pmid = a.pmid "
-        f"WHERE a.pub_year IS NOT NULL AND coalesce(f.retracted, 0) = 0 {carried} ORDER BY a.pmid",
-        () if baseline_id is None else (baseline_id,)).fetchall()
-    frame = pd.DataFrame(rows, columns=["pmid", "pub_year", "entry_date", "title", "abstract", "mesh", "keywords",
-                                        "chemicals"])
-    frame["pmid"] = frame["pmid"].astype("int64")
-    frame["pub_year"] = frame["pub_year"].astype("Int64")
-    carried_ids = [] if baseline_id is None else [baseline_id]
-    frame["hypotheses"] = pd.Series([carried_ids] * len(frame), index=frame.index, dtype=object)
-    frame["retracted"] = False
-    return frame

@@ -216,6 +216,26 @@ def _word_stream(codes: np.ndarray, segments: np.ndarray, vocabulary: _Vocabular
     return _WordStream(word_ids, joined, word_segments // 2)
 
 
+def _words_of(corpus: _Corpus, vocabulary: _Vocabulary) -> _WordStream:
+    """The word stream of every batch's tokens, one batch at a time (each batch's codes are let go once its words
+    are made: the peak is one batch's, not the corpus'). A batch ends with an article, so no phrase runs on into
+    the next: the stream is the one of all tokens at once."""
+    word_ids, joined, articles = [], [], []
+    while corpus.codes:
+        stream = _word_stream(corpus.codes.pop(0).astype("int64"), corpus.segments.pop(0), vocabulary)
+        if not len(stream.word_ids):
+            continue
+        if word_ids:
+            joined.append(np.zeros(1, dtype=bool))
+        word_ids.append(stream.word_ids)
+        joined.append(stream.joined)
+        articles.append(stream.articles)
+    if not word_ids:
+        empty = np.zeros(0, dtype="int64")
+        return _WordStream(empty, np.zeros(0, dtype=bool), empty)
+    return _WordStream(np.concatenate(word_ids), np.concatenate(joined), np.concatenate(articles))
+
+
 def _phrase_mentions(stream: _WordStream, vocabulary: _Vocabulary, min_articles: int,
                      max_words: int = 4) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Noun phrases of 1..max_words words found in at least `min_articles` articles: their keys and the unique
@@ -303,21 +323,78 @@ def _phrase_keys(levels: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, w
     return [" ".join(reversed(parts)) for parts in zip(*columns)] if len(ids) else []
 
 
-def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
-                     method: Method = Method()) -> Mentions:
-    """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it."""
-    min_articles = method.min_articles
+class _Corpus(NamedTuple):
+    """What the extraction reads of the articles, their text reduced to token codes: a batch's or all of them."""
+
+    pmids: np.ndarray            # per article
+    pub_years: np.ndarray
+    available_years: np.ndarray
+    dictionary: pa.Array         # the distinct whitespace tokens of titles and abstracts
+    # Per batch, per token: its place in the dictionary (int32), and its segment: 2 * article position + 0 for the
+    # title, 1 for the abstract (int64). Kept by batch so that each becomes words on its own (`_words_of`).
+    codes: list[np.ndarray]
+    segments: list[np.ndarray]
+    named: list[tuple[str, np.ndarray, list[str]]]  # `_named_mentions`
+
+
+def _read_corpus(articles: pd.DataFrame) -> _Corpus:
     encoded, segments = _tokens(articles)
-    named = _named_mentions(articles)
+    return _Corpus(articles["pmid"].to_numpy(dtype="int64"), articles["pub_year"].to_numpy(dtype="int64"),
+                   articles["available_year"].to_numpy(dtype="int64"), encoded.dictionary,
+                   [encoded.indices.to_numpy(zero_copy_only=False)], [segments], _named_mentions(articles))
+
+
+def _merged(corpora: list[_Corpus]) -> _Corpus:
+    """One corpus of batches read in turn: article positions run on, token codes point into one dictionary."""
+    if len(corpora) == 1:
+        return corpora[0]
+    if not corpora:
+        empty = np.zeros(0, dtype="int64")
+        return _Corpus(empty, empty, empty, pa.array([], pa.large_string()), [], [], [])
+    corpora = [corpus for corpus in corpora if len(corpus.pmids)] or corpora[:1]
+    dictionaries = [corpus.dictionary for corpus in corpora]
+    # One dictionary for every batch: each batch's distinct tokens found in the union of them all.
+    union = pc.dictionary_encode(pa.concat_arrays(dictionaries))
+    global_ids = union.indices.to_numpy(zero_copy_only=False)
+    article_offsets = np.cumsum([0] + [len(corpus.pmids) for corpus in corpora])
+    dictionary_offsets = np.cumsum([0] + [len(dictionary) for dictionary in dictionaries])
+    codes, segments = [], []
+    for number, corpus in enumerate(corpora):
+        local_to_global = global_ids[dictionary_offsets[number]:dictionary_offsets[number + 1]]
+        codes.append(local_to_global[corpus.codes[0]] if len(corpus.codes[0]) else corpus.codes[0])
+        segments.append(corpus.segments[0] + 2 * article_offsets[number])
+    # Every batch read the same columns, so their named sources line up kind by kind.
+    named = [(kind, np.concatenate([corpus.named[position][1] + article_offsets[number]
+                                    for number, corpus in enumerate(corpora)]),
+              [name for corpus in corpora for name in corpus.named[position][2]])
+             for position, (kind, _, _) in enumerate(corpora[0].named)]
+    return _Corpus(np.concatenate([corpus.pmids for corpus in corpora]),
+                   np.concatenate([corpus.pub_years for corpus in corpora]),
+                   np.concatenate([corpus.available_years for corpus in corpora]), union.dictionary, codes, segments,
+                   named)
+
+
+def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame], hypotheses: Sequence[Hypothesis],
+                     method: Method = Method()) -> Mentions:
+    """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it.
+
+    `articles` may be batches of such rows (each with positions of its own): each batch's text is reduced to token
+    codes before the next is read, so the text of every article is never held at once; the result is the one
+    frame of them all would give.
+    """
+    batches = [articles] if isinstance(articles, pd.DataFrame) else articles
+    corpus = _merged([_read_corpus(batch) for batch in batches])
+    min_articles = method.min_articles
+    named = corpus.named
     extra_words = {part for _, _, names in named for name in set(names) for token in name.lower().split()
                    for part in split_raw_token(token)[0] if part}
-    vocabulary = _vocabulary(encoded.dictionary.to_pylist(), extra_words)
+    vocabulary = _vocabulary(corpus.dictionary.to_pylist(), extra_words)
     attested = frozenset(set(vocabulary.forms) | {form for forms in vocabulary.forms.values() for form in forms}
                          | extra_words)
     # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
     for word in extra_words:
         vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
-    stream = _word_stream(encoded.indices.to_numpy(zero_copy_only=False).astype("int64"), segments, vocabulary)
+    stream = _words_of(corpus, vocabulary)
     phrase_keys, phrase_articles, phrase_ids = _phrase_mentions(stream, vocabulary, min_articles)
 
     # Every source's names become candidate keys; one key is one candidate whatever found it.
@@ -373,8 +450,7 @@ def extract_mentions(articles: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     candidates.loc[plain, "excluded_by"] = (
         f"plain word: one word that fewer than {min_articles} articles name as a chemical or author keyword")
     return Mentions(
-        pmids=articles["pmid"].to_numpy(dtype="int64"), pub_years=articles["pub_year"].to_numpy(dtype="int64"),
-        available_years=articles["available_year"].to_numpy(dtype="int64"), candidates=candidates,
+        pmids=corpus.pmids, pub_years=corpus.pub_years, available_years=corpus.available_years, candidates=candidates,
         article_index=article_index.astype("int64"), candidate_index=candidate_index.astype("int64"))
 
 

@@ -3,7 +3,7 @@ and yearly frames; `find_emerging` runs the whole method."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -220,14 +220,19 @@ def _yearly_frame(ranked: pd.DataFrame, counts: np.ndarray, totals: np.ndarray, 
     }, columns=list(YEARLY_COLUMNS))
 
 
-def find_emerging(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, as_of: int, current_year: int,
-                  method: Method = Method()) -> EmergingResult:
+def find_emerging(catalogue: pd.DataFrame | Iterable[pd.DataFrame], hypotheses: Sequence[Hypothesis], *, as_of: int,
+                  current_year: int, method: Method = Method()) -> EmergingResult:
     """Rank the candidate causes of the catalogue's baseline articles as of the end of `as_of`.
 
+    `catalogue` may be batches of catalogue rows (as `store.iter_emerging_batches` reads them), each reduced to
+    what is counted before the next is read; the ranking is the one of them all in one frame.
     `as_of` must be a complete year: before `current_year`. Raises ConfigError otherwise.
     """
     check_as_of(as_of, current_year)
-    articles = baseline_articles(catalogue, hypotheses, as_of)
+    if isinstance(catalogue, pd.DataFrame):
+        articles = baseline_articles(catalogue, hypotheses, as_of)
+    else:
+        articles = (baseline_articles(batch, hypotheses, as_of) for batch in catalogue)
     return score_mentions(extract_mentions(articles, hypotheses, method), as_of, method)
 
 
