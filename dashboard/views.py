@@ -215,10 +215,12 @@ def draw_coverage(coverage: pd.DataFrame) -> None:
 
 
 def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str], stances: pd.DataFrame | None = None,
-                  only_cause: str | None = None) -> pd.DataFrame:
+                  only_cause: str | None = None, first_causes: Sequence[str] = ()) -> pd.DataFrame:
     """The citations table's visible columns, in the frame's order: the PubMed link first, the title with its
     badges (design, stance, retraction), then the rest. `stances` (pmid, hypothesis_id, stance) fills the stance;
-    a stance badge names its cause ("Substance P: contradicts"), and with `only_cause` only that cause's shows."""
+    a stance badge names its cause ("Substance P: contradicts"), and with `only_cause` only that cause's shows.
+    The `first_causes` (the ones a reader filtered by) lead each row's stances: a narrow cell shows its first
+    badges only, and those are the ones the reader asked about."""
     stance_lists: dict[int, list[tuple[str, str, bool]]] = {}
     if stances is not None and len(stances):
         shown = stances[stances["pmid"].isin(frame["pmid"])]
@@ -231,7 +233,7 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str], stances: pd.Da
     badges, stance_texts = [], []
     for pmid, design, retracted, erratum, concern in zip(
             frame["pmid"], frame["design"], frame["retracted"], frame["has_erratum"], frame["expression_of_concern"]):
-        pairs = stance_lists.get(int(pmid), [])
+        pairs = sorted(stance_lists.get(int(pmid), []), key=lambda pair: pair[0] not in first_causes)
         row_badges = [DESIGN_BADGES.get(design, "Other design")]
         row_badges += [stance_badge(labels.get(h, h), s) for h, s, _ in pairs if s != "no_finding"]
         row_badges += [badge for flag, badge in INTEGRITY_BADGES.items()

@@ -331,6 +331,8 @@ def test_the_stance_filter_and_column(monkeypatch, stance_db, settings, widgets,
     labels = {h.id: h.label for h in settings.hypotheses}
     for pmid, text in zip(shown["PMID"], shown["Stance"]):
         rows = stances[stances["pmid"] == pmid]
+        # The causes filtered by lead the row's stances (a stable order otherwise).
+        rows = rows.sort_values("hypothesis_id", key=lambda ids: ~ids.isin(selection.hypotheses), kind="stable")
         assert text == "; ".join(f"{labels[h]}: {vocabulary.STANCE_BADGES[s].lower()}"
                                  + (" (low confidence)" if c == "low" and s != "no_finding" else "")
                                  for h, s, c in zip(rows["hypothesis_id"], rows["stance"], rows["confidence"]))
@@ -359,6 +361,25 @@ def test_badges_show_design_stance_with_its_cause_and_retraction_beside_the_titl
                                                     for h, s in zip(rows["hypothesis_id"], rows["stance"])]
     assert shown["Badges"].map(lambda b: "RETRACTED" in b).any()
     assert shown["Badges"].map(lambda b: any(": " in badge for badge in b)).any()
+
+
+def test_the_causes_filtered_by_lead_each_rows_stance_badges(monkeypatch, stance_db, settings) -> None:
+    stances = read_stances(stance_db)
+    found = stances[stances["stance"] != "no_finding"]
+    # A cause that is, in some article, not the first with a finding: filtering by it must bring it first.
+    later = found[found.duplicated("pmid")]
+    cause = later["hypothesis_id"].value_counts().index[0]
+    app = run_app(monkeypatch, stance_db, "Citations", filter_causes=[cause])
+    label = settings.hypothesis(cause).label
+    shown = app.dataframe[0].value
+    moved = 0
+    for pmid, badges in zip(shown["PMID"], shown["Badges"]):
+        stance_badges = [b for b in badges if ": " in b]
+        mine = found[(found["pmid"] == pmid) & (found["hypothesis_id"] == cause)]
+        if len(mine):
+            assert stance_badges[0].startswith(f"{label}: "), (pmid, stance_badges)
+            moved += found[found["pmid"] == pmid]["hypothesis_id"].iloc[0] != cause
+    assert moved, "no row had another cause's finding first: the case tests nothing"
 
 
 def test_the_cause_page_badges_show_only_that_cause(monkeypatch, stance_db, settings) -> None:

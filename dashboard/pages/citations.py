@@ -40,7 +40,8 @@ def citations_page(context: Context) -> None:
                                             views.CITATION_PAGE_SIZE).tolist())
     shown = loaders.load_rows_of(context.state, page)
     st.caption("Click a row to open the article below; the PubMed column opens it on PubMed.")
-    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances_of(context.state, page)),
+    event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances_of(context.state, page),
+                                                     first_causes=selection.hypotheses),
                                  key="citations_table", height=480)
     chosen = loaders.article_filter(context.state, selection, context.hypothesis_ids)
     st.download_button(
