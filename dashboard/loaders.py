@@ -134,8 +134,6 @@ def load_latest_first_seen(state: StoreState) -> str | None:
         return store.latest_first_seen(connection)
 
 
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_summary(state: StoreState, name: str) -> pd.DataFrame:
     """One of the store's summaries ("by_year" or "by_source", `store.load_summaries`): what the Overview counts

@@ -146,7 +146,7 @@ def stance_columns(cause_ids: Sequence[str]) -> list[str]:
 
 
 def _flag_text(value: object) -> str:
-    return "true" if value is True or (value is not None and value is not pd.NA and bool(value)) else "false"
+    return "true" if value is not None and value is not pd.NA and bool(value) else "false"
 
 
 def stances_by_pair(stances: pd.DataFrame | None) -> dict[tuple[int, str], _Reading]:
@@ -512,9 +512,7 @@ class BibtexKeys:
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> BibtexKeys:
         """The keys of one frame's articles (its authors column decoded)."""
-        rows = _records(frame, ("authors",))
-        return cls([[(int(row["pmid"]), row.get("title"), row.get("pub_year"), _first_author(row))
-                     for row in rows]])
+        return cls([_key_fields(frame)])
 
     def key(self, row: dict[str, Any]) -> str:
         """The key of one of the articles the keys were built from."""
@@ -578,8 +576,7 @@ def write_bibtex(frame: pd.DataFrame | Iterable[Batch], stream: TextIO, *, stanc
     batches = batches_of(frame, stances)
     if keys is None:
         batches = list(batches)
-        keys = BibtexKeys([(int(row["pmid"]), row.get("title"), row.get("pub_year"), _first_author(row))
-                           for row in _records(articles, ("authors",))] for articles, _ in batches)
+        keys = BibtexKeys(_key_fields(articles) for articles, _ in batches)
     count = 0
     for articles, batch_stances in batches:
         for entry_type, key, fields in bibtex_records(articles, stances=batch_stances, cause_ids=cause_ids,
@@ -588,6 +585,12 @@ def write_bibtex(frame: pd.DataFrame | Iterable[Batch], stream: TextIO, *, stanc
             stream.write(f"@{entry_type}{{{key},\n{body}\n}}\n\n")
             count += 1
     return count
+
+
+def _key_fields(frame: pd.DataFrame) -> list[tuple[int, object, object, dict | None]]:
+    """What a citation key is made of, per article of the frame: (pmid, title, pub_year, first author)."""
+    return [(int(row["pmid"]), row.get("title"), row.get("pub_year"), _first_author(row))
+            for row in _records(frame, ("authors",))]
 
 
 def _first_author(row: dict[str, Any]) -> dict | None:
