@@ -47,7 +47,8 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_tracker_demo_fetches_into_its_own_store_serves_it_and_stops_on_ctrl_c(tmp_path) -> None:
+@pytest.mark.parametrize("stopped_by", ["ctrl_c", "kill"])
+def test_tracker_demo_fetches_into_its_own_store_serves_it_and_stops_on_ctrl_c_or_kill(tmp_path, stopped_by) -> None:
     port = free_port()
     own_store, demo_store = tmp_path / "own.sqlite", tmp_path / "demo.sqlite"
     # An unreachable NCBI, as on a machine without the network: the demo never asks it.
@@ -65,8 +66,14 @@ def test_tracker_demo_fetches_into_its_own_store_serves_it_and_stops_on_ctrl_c(t
         standin_url = next(line for line in lines if "stand-in serving them at" in line).split(" at ")[1].split()[0]
         standin_port = int(standin_url.split(":")[2].split("/")[0])
         assert _listening(standin_port)
-        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C reaches the terminal's whole process group
+        asked = time.monotonic()
+        if stopped_by == "ctrl_c":
+            os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C reaches the terminal's whole process group
+        else:
+            os.kill(demo.pid, signal.SIGTERM)  # a kill or a service manager reaches the demo alone
         assert demo.wait(timeout=60) == 0
+        # The dashboard is stopped, not waited for: a child the signal never reached was waited on for ten seconds.
+        assert time.monotonic() - asked < 8
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)

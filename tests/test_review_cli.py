@@ -80,6 +80,23 @@ def test_an_import_with_a_wrong_row_names_it_and_writes_nothing(seeded: Path, tm
     assert _stored(seeded) == []
 
 
+def test_an_import_with_several_wrong_rows_names_every_one_in_one_line(seeded: Path, tmp_path: Path) -> None:
+    good = f"{SLEEP.pmid},sleep,no_finding,bo,2026-12-01T09:00:00Z,,fine"
+    unknown = f"{PAIRED.pmid},vitamin_d,supports,ana,2026-12-01T09:00:00Z,,"
+    missing = "99,serotonin,supports,ana,2026-12-01T09:00:00Z,,"
+    result = _run(seeded, "review", "import", str(_file(tmp_path, unknown, good, missing, missing.replace("99", "98"))))
+    assert result.exit_code == 1
+    assert result.output.startswith("tracker: reviews.csv row 2: unknown cause 'vitamin_d'; use one of ")
+    assert result.output.endswith(" (and 2 more rows with problems: row 4, row 5)\n")
+    assert result.output.count("\n") == 1
+    assert _stored(seeded) == []
+    # A file whose every row is wrong names the first ten others, then how many more.
+    every_row_wrong = [missing.replace("99", str(pmid)) for pmid in range(80, 95)]
+    result = _run(seeded, "review", "import", str(_file(tmp_path, *every_row_wrong)))
+    assert result.output.endswith(" (and 14 more rows with problems: row 3, row 4, row 5, row 6, row 7, row 8, row 9, "
+                                  "row 10, row 11, row 12 and 4 more)\n")
+
+
 def test_import_is_idempotent_and_keeps_another_reviewers_conflicting_review(seeded: Path, tmp_path: Path) -> None:
     ana = f"{PAIRED.pmid},serotonin,supports,ana,2026-12-01T09:00:00Z,{SEROTONIN_SENTENCE},"
     bo = f"{PAIRED.pmid},serotonin,mixed,bo,2026-12-02T09:00:00+00:00,,\"I'd say, mixed\""

@@ -199,7 +199,7 @@ _HEADER = ",".join(REVIEW_FIELDS)
      "r.csv row 2: no reviewer name; give one with --reviewer NAME or TRACKER_REVIEWER"),
     (f"{_HEADER}\n1,serotonin,maybe,ana,2026-12-01T09:00:00Z,,\n2,sleep,mixed,ana,yesterday,,\n",
      "r.csv row 2: stance 'maybe' is not one of supports, contradicts, mixed, no_finding; write one of them "
-     "(and 1 more rows with problems)"),
+     "(and 1 more rows with problems: row 3)"),
 ])
 def test_a_wrong_csv_row_is_named_with_its_fix(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:

@@ -946,10 +946,11 @@ def demo(context: click.Context, host: str, port: int, records: int, demo_db: Pa
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Stop a child that Ctrl-C may already be stopping: wait for it, then terminate, then kill."""
-    for stop in (None, process.terminate, process.kill):
-        if stop is not None:
-            stop()
+    """Stop a child: terminate it, then kill it if it has not stopped in ten seconds. Ctrl-C in a terminal has
+    already reached it (the whole process group gets it), a kill of the demo alone has not: asking again is
+    harmless, waiting for it would keep a stopped demo's dashboard serving."""
+    for stop in (process.terminate, process.kill):
+        stop()
         try:
             process.wait(timeout=10)
             return

@@ -10,6 +10,7 @@
 """
 
 import re
+from collections.abc import Sequence
 
 # What a terminal acts on instead of showing: C0 and C1 controls (ESC starts a terminal command, NEL ends a line),
 # DEL, the line and paragraph separators, and the bidirectional controls that reorder what follows (U+202E shows
@@ -52,3 +53,21 @@ class StoreError(TrackerError):
 
 class LockHeld(TrackerError):
     """Another fetch job holds the lock."""
+
+
+def rows_refused(problems: Sequence[tuple[str, str]]) -> ConfigError:
+    """One line for every wrong row of a file: the first row's message in full, then where the others are ("row 5,
+    line 9"), so that one round of fixes can reach them all. Each problem is (where, message): where names the file
+    and the row ("reviews.csv row 5") and the message starts with it."""
+    first = problems[0][1]
+    if len(problems) == 1:
+        return ConfigError(first)
+    # The file's name is in the first message already: the others are named by their row (or line) alone.
+    others = [" ".join(where.rsplit(" ", 2)[-2:]) for where, _ in problems[1:]]
+    shown = ", ".join(others[:_ROWS_NAMED]) + (f" and {len(others) - _ROWS_NAMED} more" if len(others) > _ROWS_NAMED
+                                               else "")
+    return ConfigError(f"{first} (and {len(others)} more rows with problems: {shown})")
+
+
+# Enough to fix a file in one round; a file with more wrong rows is likely the wrong file.
+_ROWS_NAMED = 10

@@ -9,8 +9,9 @@ CSV is written as the article export writes it (UTF-8, RFC 4180 quoting, CRLF), 
 would run as a formula starting with an apostrophe; reading takes that apostrophe off again, so an exported file
 imports as it was written.
 
-Reading checks every row and refuses the file at its first wrong row, with one line naming the file, the row and
-the fix: "reviews.csv row 3: stance 'support' is not one of supports, contradicts, mixed, no_finding; ...".
+Reading checks every row and refuses the file if any is wrong, with one line naming the file, the first wrong row
+and its fix, and where the others are: "reviews.csv row 3: stance 'support' is not one of supports, contradicts,
+mixed, no_finding; ... (and 2 more rows with problems: row 7, row 9)".
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tracker.analysis.reviews import REVIEW_FIELDS, Review, check_review
-from tracker.errors import ConfigError, TrackerError
+from tracker.errors import ConfigError, TrackerError, rows_refused
 from tracker.outputs.export import neutralise_cell
 
 REVIEW_FORMATS = ("csv", "jsonl")
@@ -103,9 +104,10 @@ def parse_jsonl_reviews(text: str, name: str, reviewer: str | None = None) -> li
 
 
 def _checked(records: Iterable[tuple[str, dict]], reviewer: str | None) -> list[tuple[str, Review]]:
-    """Each record as a checked Review; a file with any wrong row is refused at its first, naming how many more."""
+    """Each record as a checked Review; a file with any wrong row is refused, naming the first and where the others
+    are."""
     reviews: list[tuple[str, Review]] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for where, fields in records:
         try:
             reviews.append((where, check_review(Review(
@@ -113,10 +115,9 @@ def _checked(records: Iterable[tuple[str, dict]], reviewer: str | None) -> list[
                 reviewer=fields["reviewer"] or (reviewer or ""), reviewed_at=fields["reviewed_at"],
                 sentence=fields["sentence"], note=fields["note"]), where)))
         except TrackerError as error:
-            problems.append(str(error))
+            problems.append((where, str(error)))
     if problems:
-        more = f" (and {len(problems) - 1} more rows with problems)" if len(problems) > 1 else ""
-        raise ConfigError(problems[0] + more)
+        raise rows_refused(problems)
     return reviews
 
 

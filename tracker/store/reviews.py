@@ -31,7 +31,7 @@ from tracker.analysis.reviews import (
     sentence_in_text,
     text_fingerprint,
 )
-from tracker.errors import ConfigError, StoreError
+from tracker.errors import StoreError, rows_refused
 from tracker.models import STANCES
 from tracker.store.articles import PMIDS_PER_QUERY
 from tracker.store.catalogue import STANCE_COLUMNS, load_stance_frame as load_machine_stance_frame
@@ -146,32 +146,33 @@ def save_reviews(connection: sqlite3.Connection, reviews: Sequence[Review], caus
     text_of = dict(zip(texts["pmid"].tolist(), zip(texts["title"].tolist(), texts["abstract"].tolist())))
     readings = _machine_readings(connection, pmids)
     stored = _stored_reviews(connection, pmids)
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     rows: dict[tuple, tuple] = {}
     for review, label in zip(reviews, where):
         key = (review.pmid, review.hypothesis, review.reviewer, review.reviewed_at)
         content = (review.stance, review.sentence, review.note)
+        problem = None
         if review.hypothesis not in causes:
-            problems.append(f"{label}: unknown cause {review.hypothesis!r}; use one of {', '.join(causes)}")
+            problem = f"unknown cause {review.hypothesis!r}; use one of {', '.join(causes)}"
         elif review.pmid not in text_of:
-            problems.append(f"{label}: PMID {review.pmid} is not in the store; fetch or import the article first, "
-                            f"or drop the row")
+            problem = f"PMID {review.pmid} is not in the store; fetch or import the article first, or drop the row"
         elif review.sentence and not sentence_in_text(review.sentence, *text_of[review.pmid]):
-            problems.append(f"{label}: the sentence is not in PMID {review.pmid}'s title or abstract; copy it from "
-                            f"the abstract as it stands, or leave it empty")
+            problem = (f"the sentence is not in PMID {review.pmid}'s title or abstract; copy it from the abstract as "
+                       f"it stands, or leave it empty")
         elif not replace and key in stored and tuple(stored[key])[4:] != content:
-            problems.append(f"{label}: {review.reviewer} already has a review of PMID {review.pmid} for "
-                            f"{review.hypothesis} at {review.reviewed_at}, with stance {stored[key]['stance']}; give "
-                            f"this one a later reviewed_at, or drop the row")
+            problem = (f"{review.reviewer} already has a review of PMID {review.pmid} for {review.hypothesis} at "
+                       f"{review.reviewed_at}, with stance {stored[key]['stance']}; give this one a later "
+                       f"reviewed_at, or drop the row")
         elif key in rows and rows[key][4:7] != content:
-            problems.append(f"{label}: a second review of PMID {review.pmid} for {review.hypothesis} by "
-                            f"{review.reviewer} at {review.reviewed_at} with other content; keep one of them")
+            problem = (f"a second review of PMID {review.pmid} for {review.hypothesis} by {review.reviewer} at "
+                       f"{review.reviewed_at} with other content; keep one of them")
         elif replace or key not in stored:
             machine_stance, rules_version = readings.get((review.pmid, review.hypothesis), (None, None))
             rows[key] = (*key, *content, machine_stance, rules_version, text_fingerprint(*text_of[review.pmid]))
+        if problem:
+            problems.append((label, f"{label}: {problem}"))
     if problems:
-        more = f" (and {len(problems) - 1} more with problems)" if len(problems) > 1 else ""
-        raise ConfigError(problems[0] + more)
+        raise rows_refused(problems)
     connection.executemany(
         f"INSERT OR REPLACE INTO reviews (pmid, hypothesis_id, reviewer, reviewed_at, stance, sentence, note, "
         f"machine_stance, rules_version, text_fingerprint) VALUES ({', '.join('?' * 10)})", list(rows.values()))
