@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from support.fetch_helpers import make_settings, seed_corpus
-from support.seed import make_articles, retracted_copy, seed_stances, seed_store
+from support.seed import make_articles, retracted_copy, seed_stances, seed_store, undo_run_counts
 from support.standin import EutilsStandin
 
 from tracker import store
@@ -325,7 +325,8 @@ def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(
     connection.execute("DROP TABLE article_keys")
     connection.execute("DROP TABLE summary_articles")
     connection.execute("DROP INDEX evidence_pairs_stance")
-    connection.execute("DROP TABLE summary_verdict")  # a later migration's
+    connection.execute("DROP TABLE summary_verdict")  # later migrations'
+    undo_run_counts(connection)
     connection.execute("CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC)")
     connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.CITATIONS_MIGRATION)}")
     connection.close()
@@ -347,6 +348,7 @@ def test_a_migration_fills_the_verdict_summary_from_the_findings_summary(seeded:
     shutil.copyfile(seeded, older)
     connection = sqlite3.connect(older, isolation_level=None)
     connection.execute("DROP TABLE summary_verdict")
+    undo_run_counts(connection)  # a later migration's
     connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.VERDICT_MIGRATION)}")
     connection.close()
     store.connect(older).close()
