@@ -104,11 +104,12 @@ def load_selected_count(state: StoreState, selection: Selection, hypothesis_ids:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_selected_page(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...], page_number: int,
-                       page_size: int) -> np.ndarray:
-    """The PMIDs of one page (numbered from 1) of what a selection keeps, in the order `tracker export` writes."""
+                       page_size: int, matching: int) -> np.ndarray:
+    """The PMIDs of one page (numbered from 1) of what a selection keeps, in the order `tracker export` writes;
+    `matching`, how many it keeps (`load_selected_count`), lets a page past the middle be read from the end."""
     with store.reading(Path(state.db_path)) as connection:
         return store.select_pmids(connection, article_filter(state, selection, hypothesis_ids), limit=page_size,
-                                  offset=(page_number - 1) * page_size)
+                                  offset=(page_number - 1) * page_size, matching=matching)
 
 
 def selected_batches(state: StoreState, chosen: ArticleFilter, details: Sequence[str]

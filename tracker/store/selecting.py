@@ -34,6 +34,11 @@ ORDERS = {
     "export": "k.pub_year DESC, k.pmid DESC",
     "first_seen": "a.first_seen DESC, a.pmid DESC",
 }
+# Each order read backwards, for a page nearer the end: the same rows, from the other end of the index.
+_REVERSED_ORDERS = {
+    "export": "k.pub_year, k.pmid",
+    "first_seen": "a.first_seen, a.pmid",
+}
 _SEARCHED = ("title", "abstract", "author_names", "journal")
 # The trigram tokenizer indexes runs of three characters: a shorter text cannot be looked up in it.
 _SHORTEST_INDEXED = 3
@@ -134,14 +139,40 @@ def _contains_text(value: str | None, text: str) -> bool:
 
 
 def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order: str = "export",
-                 limit: int | None = None, offset: int = 0) -> np.ndarray:
-    """The PMIDs the filter keeps, in the order named (`ORDERS`), from `offset` on, at most `limit` of them."""
+                 limit: int | None = None, offset: int = 0, matching: int | None = None) -> np.ndarray:
+    """The PMIDs the filter keeps, in the order named (`ORDERS`), from `offset` on, at most `limit` of them.
+
+    A page deep in the order is read without stepping over every row before it (an OFFSET of 900,000 steps over
+    900,000): in the export's order it starts at the first year it reaches where a summary counts the filter's
+    articles per year (`_year_counts`); otherwise, when the caller says how many articles the filter keeps
+    (`matching`, counted on the same state) and the page lies past the middle, it is read from the end.
+    """
     where, parameters = _where(connection, chosen)
-    cursor = connection.cursor()
-    cursor.row_factory = None
-    rows = cursor.execute(f"SELECT k.pmid {_from(chosen, order)} WHERE {where} ORDER BY {ORDERS[order]} "
-                          "LIMIT ? OFFSET ?", [*parameters, -1 if limit is None else limit, offset])
-    return np.fromiter((row[0] for row in rows), dtype="int64")
+    order_by, backwards = ORDERS[order], False
+    with read_snapshot(connection):
+        years = _year_counts(connection, chosen) if offset and order == "export" else None
+        if years is not None:
+            # The years wholly before the page are skipped: the query starts at the page's first year in the index.
+            ends = np.cumsum(years["articles"])
+            first = int(np.searchsorted(ends, offset, side="right"))
+            if first == len(ends):
+                return np.empty(0, dtype="int64")
+            where += " AND k.pub_year <= ?"
+            parameters = [*parameters, int(years["pub_year"][first])]
+            offset -= int(ends[first] - years["articles"][first])
+        elif matching is not None and offset > matching // 2:
+            # Past the middle: the page's rows counted from the end, read in the reverse order and turned around.
+            stop = matching if limit is None else min(matching, offset + limit)
+            if stop <= offset:
+                return np.empty(0, dtype="int64")
+            order_by, backwards = _REVERSED_ORDERS[order], True
+            limit, offset = stop - offset, matching - stop
+        cursor = connection.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(f"SELECT k.pmid {_from(chosen, order)} WHERE {where} ORDER BY {order_by} "
+                              "LIMIT ? OFFSET ?", [*parameters, -1 if limit is None else limit, offset])
+        pmids = np.fromiter((row[0] for row in rows), dtype="int64")
+    return pmids[::-1].copy() if backwards else pmids
 
 
 # The summaries a count can be summed from, smallest first: a filter that tests only the columns one is keyed by
@@ -149,9 +180,10 @@ def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order
 _COUNTING_SUMMARIES = ("summary_articles", "summary_by_year", "summary_by_kind", "summary_findings")
 
 
-def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) -> int | None:
-    """How many articles the filter keeps, summed from a summary the store keeps; None when none can say (a text,
-    a run, a first-seen date, more than one cause, or a stance test on the pairs of more than one cause).
+def _counting_summary(chosen: ArticleFilter, *, by_year: bool = False) -> tuple[str, str, list] | None:
+    """The smallest summary that counts the articles the filter keeps (per publication year too, `by_year`), with
+    the condition on its rows and its parameters; None when none can (a text, a run, a first-seen date, more than
+    one cause, a stance test on the pairs of more than one cause, or a test of a key the summary lacks).
 
     A pair summary counts an article once per cause it carries, so it answers for one cause at most.
     """
@@ -164,13 +196,36 @@ def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) 
     tests += stance_tests
     if chosen.hypotheses:
         tests.append(("hypothesis_id", "{} = ?", [chosen.hypotheses[0]]))
-    tested = {column for column, _, _ in tests}
+    tested = {column for column, _, _ in tests} | ({"pub_year"} if by_year else set())
     table = next((table for table in _COUNTING_SUMMARIES if tested <= set(summaries.KEYS[table])), None)
     if table is None:
         return None
     conditions, parameters = _joined(tests, None)
-    return connection.execute(f"SELECT coalesce(sum(articles), 0) FROM {table} WHERE {' AND '.join(conditions) or 1}",
+    return table, " AND ".join(conditions) or "1", parameters
+
+
+def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) -> int | None:
+    """How many articles the filter keeps, summed from a summary the store keeps; None when none can say
+    (`_counting_summary`)."""
+    summary = _counting_summary(chosen)
+    if summary is None:
+        return None
+    table, where, parameters = summary
+    return connection.execute(f"SELECT coalesce(sum(articles), 0) FROM {table} WHERE {where}",
                               parameters).fetchone()[0]
+
+
+def _year_counts(connection: sqlite3.Connection, chosen: ArticleFilter) -> dict[str, np.ndarray] | None:
+    """How many articles the filter keeps in each publication year that has any ("pub_year", unknown -1, newest
+    first, and "articles"), summed from a summary; None when none can say."""
+    summary = _counting_summary(chosen, by_year=True)
+    if summary is None:
+        return None
+    table, where, parameters = summary
+    rows = connection.execute(f"SELECT pub_year, sum(articles) FROM {table} WHERE {where} GROUP BY pub_year "
+                              "HAVING sum(articles) > 0 ORDER BY pub_year DESC", parameters).fetchall()
+    return {"pub_year": np.array([row[0] for row in rows], dtype="int64"),
+            "articles": np.array([row[1] for row in rows], dtype="int64")}
 
 
 def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int:
