@@ -45,6 +45,9 @@ SELECTIONS = [
     Selection(text="Mü"),
     Selection(text='"quoted" (5-HT)'),
     Selection(text="pain", hypotheses=("serotonin",), designs=("observational",)),
+    # Found in most articles: a first page tests the articles it walks one by one.
+    Selection(text="fibromyalgia"),
+    Selection(text="patients", designs=("observational", "rct", "other"), include_retracted=True),
     Selection(stances=("supports",)),
     Selection(stances=("contradicts", "mixed"), hypotheses=("serotonin", "sleep")),
     Selection(stances=("supports", "no_finding"), confidence="low"),
