@@ -35,6 +35,8 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
     """Every table the Overview and Cause pages draw, from the summaries and from the catalogue, is the same."""
     with store.reading(db_path) as connection:
         summaries = store.load_summaries(connection)
+        kept_by_year = {flag: store.load_summaries(connection, names=("by_year",), include_retracted=flag)["by_year"]
+                        for flag in (False, True)}
         catalogue = store.load_catalogue(connection)
         stances = store.load_stance_frame(connection, columns=("stance", "confidence"))
         sizes = store.load_stance_frame(connection, columns=("n_patients",))
@@ -62,6 +64,18 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                                      include_retracted=include_retracted, by_stance=by_stance),
                 evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
                                         stances=stances if by_stance else None))
+        # What the Overview reads: the summary by year without the retracted articles' rows unless included.
+        overview_rows = kept_by_year[include_retracted]
+        assert include_retracted or not overview_rows["retracted"].any()
+        for by_reading in (False, True):
+            pd.testing.assert_frame_equal(
+                evidence.evidence_table_from_summary(overview_rows, hypotheses, include_retracted=include_retracted,
+                                                     by_reading=by_reading),
+                evidence.evidence_table_from_summary(summaries["by_year"], hypotheses,
+                                                     include_retracted=include_retracted, by_reading=by_reading))
+        pd.testing.assert_series_equal(
+            evidence.baseline_from_summary(overview_rows, hypotheses, include_retracted),
+            evidence.baseline_from_summary(summaries["by_year"], hypotheses, include_retracted))
         keys = ["hypothesis_id", "year_label", "design", "stance"]
         pd.testing.assert_frame_equal(
             evidence.evidence_table_from_summary(summaries["by_year"], hypotheses, include_retracted=include_retracted,
