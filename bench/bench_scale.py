@@ -2,7 +2,9 @@
 
 Per size, in a fresh process each (so that peak memory is that step's own):
 - the dashboard under AppTest: `store.load_catalogue` alone, the Overview's and the Cause page's cold first
-  render, the first page of Citations and a filter change on it, and the process's peak memory;
+  render, the first page of Citations, a filter change on it, its last page, and the process's peak memory;
+- single store calls on a warm file: the run list (Fetch status, Citations' run filter), and Citations' count,
+  first, middle and last page for a text found in most articles;
 - `tracker export --format csv`, `tracker evidence --format json` and `tracker feed`: time and peak memory;
 - the store's size per article, by table and index (SQLite's dbstat).
 
@@ -13,6 +15,7 @@ articles take about six minutes).
 
     .venv/bin/python bench/bench_scale.py                          # 15k, 200k, 1M
     .venv/bin/python bench/bench_scale.py --sizes 15000 200000     # quicker
+    .venv/bin/python bench/bench_scale.py --copies /tmp/mine --skip-commands --skip-catalogue   # the pages only
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_dashboard(db_path: Path) -> dict[str, float]:
+def measure_dashboard(db_path: Path, with_catalogue: bool = True) -> dict[str, float]:
     """In this process: the dashboard's timings on one store, and the process's peak memory."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -94,12 +97,51 @@ def measure_dashboard(db_path: Path) -> dict[str, float]:
                 app.get_by_key(key).set_value(value)
                 changes.append(timed(app))
             figures["citations filter change"] = max(changes)
+            # The last page of every article: the filters cleared first (untimed), then the page chosen.
+            app.get_by_key("filter_species").set_value("any")
+            app.get_by_key("filter_text").set_value("")
+            timed(app)
+            page_input = app.get_by_key("citations_page")
+            page_input.set_value(page_input.max)
+            figures["citations last page"] = timed(app)
     figures["dashboard peak memory MB"] = peak_mb()
+    figures |= measure_store_calls(db_path)
+    if not with_catalogue:
+        return figures
     # What every page read before the store kept summaries, for comparison (after the peak is taken).
     with store.reading(db_path) as connection:
         started = time.perf_counter()
         store.load_catalogue(connection)
         figures["store.load_catalogue alone"] = time.perf_counter() - started
+    return figures
+
+
+def measure_store_calls(db_path: Path) -> dict[str, float]:
+    """Single store calls, each the median of three on a warm file: the run list, and Citations on a text found in
+    most articles (its count, and its first, middle and last page of 100)."""
+    from tracker import store
+    from tracker.outputs.selection import Selection, article_filter
+
+    def timed(call) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    figures: dict[str, float] = {}
+    with store.reading(db_path) as connection:
+        figures["store.load_run_list"] = timed(lambda: store.load_run_list(connection))
+        hypothesis_ids = [row[0] for row in connection.execute("SELECT DISTINCT hypothesis_id FROM summary_by_source")]
+        chosen = article_filter(Selection(text="pain"), hypothesis_ids=hypothesis_ids,
+                                runs=store.load_run_list(connection))
+        matching = store.count_selected(connection, chosen)
+        figures["citations 'pain': count"] = timed(lambda: store.count_selected(connection, chosen))
+        for name, offset in (("first", 0), ("middle", matching // 2), ("last", (matching - 1) // 100 * 100)):
+            # With the count, as the Citations page reads a page.
+            figures[f"citations 'pain': {name} page"] = timed(
+                lambda: store.select_pmids(connection, chosen, limit=100, offset=offset, matching=matching))
     return figures
 
 
@@ -148,7 +190,8 @@ def measure_size(db_path: Path) -> dict[str, float]:
 
 
 def child(kind: str, db_path: Path) -> None:
-    figures = measure_dashboard(db_path) if kind == "dashboard" else measure_commands(db_path)
+    figures = (measure_dashboard(db_path, with_catalogue=kind != "pages") if kind in ("dashboard", "pages")
+               else measure_commands(db_path))
     print(json.dumps(figures))
 
 
@@ -158,12 +201,12 @@ def in_child(kind: str, db_path: Path) -> dict[str, float]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def writable_copy(db_path: Path) -> Path:
+def writable_copy(db_path: Path, copies: Path | None = None) -> Path:
     """A copy of the store the current code has migrated (the dashboard opens a store read-only and refuses one
-    of an older schema); reused while the original is unchanged."""
+    of an older schema), in `copies` (default: beside the store); reused while the original is unchanged."""
     from tracker import store
 
-    copy = db_path.with_name(f"{db_path.stem}-schema{store.SCHEMA_VERSION}.sqlite")
+    copy = (copies or db_path.parent) / f"{db_path.stem}-schema{store.SCHEMA_VERSION}.sqlite"
     if not copy.exists() or copy.stat().st_mtime < db_path.stat().st_mtime:
         shutil.copyfile(db_path, copy)
         started = time.perf_counter()
@@ -177,6 +220,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[15_000, 200_000, 1_000_000])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--skip-commands", action="store_true", help="dashboard and size only")
+    parser.add_argument("--skip-catalogue", action="store_true",
+                        help="leave out store.load_catalogue alone (minutes and GBs at a million articles)")
+    parser.add_argument("--copies", type=Path, help="folder of the migrated copies (default: beside the stores)")
     arguments = parser.parse_args()
     if arguments.child:
         child(arguments.child[0], Path(arguments.child[1]))
@@ -185,8 +231,8 @@ def main() -> None:
         del os.environ[key]
     results: dict[int, dict[str, float]] = {}
     for article_count in arguments.sizes:
-        db_path = writable_copy(generated_store(article_count))
-        figures = in_child("dashboard", db_path)
+        db_path = writable_copy(generated_store(article_count), arguments.copies)
+        figures = in_child("pages" if arguments.skip_catalogue else "dashboard", db_path)
         if not arguments.skip_commands:
             figures |= in_child("commands", db_path)
         figures |= measure_size(db_path)

@@ -104,11 +104,12 @@ def load_selected_count(state: StoreState, selection: Selection, hypothesis_ids:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def load_selected_page(state: StoreState, selection: Selection, hypothesis_ids: tuple[str, ...], page_number: int,
-                       page_size: int) -> np.ndarray:
-    """The PMIDs of one page (numbered from 1) of what a selection keeps, in the order `tracker export` writes."""
+                       page_size: int, matching: int) -> np.ndarray:
+    """The PMIDs of one page (numbered from 1) of what a selection keeps, in the order `tracker export` writes;
+    `matching`, how many it keeps (`load_selected_count`), lets a page past the middle be read from the end."""
     with store.reading(Path(state.db_path)) as connection:
         return store.select_pmids(connection, article_filter(state, selection, hypothesis_ids), limit=page_size,
-                                  offset=(page_number - 1) * page_size)
+                                  offset=(page_number - 1) * page_size, matching=matching)
 
 
 def selected_batches(state: StoreState, chosen: ArticleFilter, details: Sequence[str]
@@ -135,12 +136,13 @@ def load_latest_first_seen(state: StoreState) -> str | None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def load_summary(state: StoreState, name: str) -> pd.DataFrame:
+def load_summary(state: StoreState, name: str, include_retracted: bool) -> pd.DataFrame:
     """One of the store's summaries ("by_year" or "by_source", `store.load_summaries`): what the Overview counts
-    from, a few thousand rows however large the store; read alone, as the Overview never draws the summary by
+    from, a few thousand rows however large the store (retracted articles' rows only when included: the table of
+    causes counts them apart, so it reads them all); read alone, as the Overview never draws the summary by
     kind."""
     with store.reading(Path(state.db_path)) as connection:
-        return store.load_summaries(connection, names=(name,))[name]
+        return store.load_summaries(connection, names=(name,), include_retracted=include_retracted)[name]
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -185,7 +187,7 @@ def load_run_list(state: StoreState) -> pd.DataFrame:
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
     """`evidence.evidence_table` from the store's summaries: every count over time the dashboard shows."""
-    return evidence.evidence_table_from_summary(load_summary(state, "by_year"), hypotheses,
+    return evidence.evidence_table_from_summary(load_summary(state, "by_year", include_retracted), hypotheses,
                                                 include_retracted=include_retracted)
 
 
@@ -358,7 +360,7 @@ def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                          include_retracted: bool) -> pd.DataFrame:
     """The evidence table with its reading key (`vocabulary.READINGS`: a finding read with low confidence apart
     from the others; a pair not read yet counts as `models.UNREAD_STANCE`)."""
-    return evidence.evidence_table_from_summary(load_summary(state, "by_year"), hypotheses,
+    return evidence.evidence_table_from_summary(load_summary(state, "by_year", include_retracted), hypotheses,
                                                 include_retracted=include_retracted, by_reading=True)
 
 
@@ -366,7 +368,8 @@ def load_stance_evidence(state: StoreState, hypotheses: tuple[Hypothesis, ...],
 def load_baseline_per_year(state: StoreState, hypotheses: tuple[Hypothesis, ...],
                            include_retracted: bool) -> pd.Series:
     """`evidence.baseline_per_year` from the store's summaries: the per-1,000 denominators."""
-    return evidence.baseline_from_summary(load_summary(state, "by_year"), hypotheses, include_retracted)
+    return evidence.baseline_from_summary(load_summary(state, "by_year", include_retracted), hypotheses,
+                                          include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
@@ -398,7 +401,8 @@ def load_design_matrix(state: StoreState, hypotheses: tuple[Hypothesis, ...], in
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)
 def load_cause_summary(state: StoreState, hypotheses: tuple[Hypothesis, ...], include_retracted: bool) -> pd.DataFrame:
     """`evidence.cause_summary` from the store's summaries."""
-    return evidence.cause_summary_from_summary(load_summary(state, "by_source"), hypotheses, include_retracted)
+    return evidence.cause_summary_from_summary(load_summary(state, "by_source", include_retracted=True), hypotheses,
+                                               include_retracted)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH_HYPOTHESES)

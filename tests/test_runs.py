@@ -6,13 +6,16 @@ after a first sync, must each show exactly what they brought.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from support.fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
+from support.seed import make_articles, undo_run_counts
 from support.standin import EutilsStandin, Fault
 from support.synthetic import synthetic_corpus
 
@@ -56,6 +59,19 @@ def run_rows(db_path: Path) -> list[tuple]:
         connection.close()
 
 
+def assert_run_counts_match(db_path: Path) -> None:
+    """The counts the store keeps per run (what the run list reads) equal a count over every run row."""
+    with store.reading(db_path) as connection:
+        kept = connection.execute("SELECT run_id, change, articles FROM run_counts ORDER BY run_id, change").fetchall()
+        runs = store.load_run_list(connection)
+    counted = [row[:3] for row in run_rows(db_path)]
+    assert [tuple(row) for row in kept] == counted
+    listed = [(run_id, change, count)
+              for run_id, new, changed in zip(runs["id"], runs["new_count"], runs["changed_count"])
+              for change, count in (("changed", changed), ("new", new)) if count]
+    assert listed == counted
+
+
 def history(db_path: Path) -> RunHistory:
     with store.reading(db_path) as connection:
         return store.load_run_history(connection)
@@ -86,6 +102,7 @@ def test_each_fetch_records_what_it_stored_first_and_what_it_changed(tmp_path: P
     third = fetch(settings)  # nothing new, nothing changed
 
     assert (first.status, second.status, third.status) == ("succeeded",) * 3
+    assert_run_counts_match(settings.db_path)
     assert run_rows(settings.db_path) == [
         (first.run_id, "new", 40, 1000, 1039),
         (second.run_id, "changed", 1, retracted_pmid, retracted_pmid),
@@ -117,6 +134,7 @@ def test_a_failed_fetchs_new_articles_count_in_the_next_successful_fetch(tmp_pat
     completed = fetch(settings)
 
     assert (failed.status, completed.status) == ("failed", "succeeded")
+    assert_run_counts_match(settings.db_path)
     assert run_rows(settings.db_path) == [(first.run_id, "new", 40, 1000, 1039),
                                           (failed.run_id, "new", 10, 2000, 2009),
                                           (completed.run_id, "new", 15, 2010, 2024)]
@@ -142,6 +160,7 @@ def test_an_import_is_a_run_naming_its_files_and_a_repeated_import_adds_none(db_
         1, "import", "succeeded", ["medline_fibromyalgia.txt", "import_fibromyalgia.xml"])
     assert run["started_at"] <= run["finished_at"]
     assert run_rows(db_path) == [(1, "new", 6, 39000101, 39000202)]
+    assert_run_counts_match(db_path)
 
 
 def test_a_failed_import_leaves_no_run(db_path: Path) -> None:
@@ -152,6 +171,64 @@ def test_a_failed_import_leaves_no_run(db_path: Path) -> None:
         assert connection.execute("SELECT COUNT(*) FROM fetch_runs").fetchone()[0] == 0
     finally:
         connection.close()
+
+
+def _two_runs_with_a_failed_batch(db_path: Path) -> list:
+    """Run 1 stores 20 articles, then a batch of 10 more that rolls back; run 2 changes one and stores 5 new."""
+    articles = make_articles(30, seed=7)
+    connection = store.connect(db_path)
+    try:
+        first = store.start_run(connection, full_sync=True)
+        with store.transaction(connection):
+            store.record_run_articles(connection, first, store.save_articles(connection, articles[:20], "pubmed"))
+        with pytest.raises(RuntimeError):
+            with store.transaction(connection):
+                store.record_run_articles(connection, first, store.save_articles(connection, articles[20:], "pubmed"))
+                raise RuntimeError("the batch fails after its rows are written")
+        store.finish_run(connection, first, "failed", "the batch failed")
+        second = store.start_run(connection, full_sync=False)
+        corrected = dataclasses.replace(articles[0], title="A corrected title")
+        with store.transaction(connection):
+            store.record_run_articles(connection, second,
+                                      store.save_articles(connection, [corrected, *articles[20:25]], "pubmed"))
+        store.finish_run(connection, second, "succeeded", None)
+    finally:
+        connection.close()
+    return articles
+
+
+def test_the_counts_kept_per_run_follow_a_batch_that_rolls_back_and_deletions(db_path: Path) -> None:
+    articles = _two_runs_with_a_failed_batch(db_path)
+    assert_run_counts_match(db_path)
+    assert [row[:3] for row in run_rows(db_path)] == [(1, "new", 20), (2, "changed", 1), (2, "new", 5)]
+    connection = store.connect(db_path)
+    try:
+        with store.transaction(connection):
+            # The changed article and one of run 1's: each takes its run rows, and its counts, with it.
+            store.delete_articles(connection, [articles[0].pmid, articles[1].pmid])
+    finally:
+        connection.close()
+    assert_run_counts_match(db_path)
+    assert [row[:3] for row in run_rows(db_path)] == [(1, "new", 18), (2, "new", 5)]
+
+
+def test_a_migration_counts_the_runs_of_an_older_store_and_drops_the_unread_index(db_path: Path) -> None:
+    _two_runs_with_a_failed_batch(db_path)
+    expected = run_rows(db_path)
+    older = db_path.with_name("older.sqlite")
+    shutil.copyfile(db_path, older)
+    # The store as schema 11 kept it: no counts per run, the facets' index on their rules version.
+    connection = sqlite3.connect(older, isolation_level=None)
+    undo_run_counts(connection)
+    connection.execute("PRAGMA user_version = 11")
+    connection.close()
+    store.connect(older).close()
+    assert run_rows(older) == expected
+    assert_run_counts_match(older)
+    with store.reading(older) as connection:
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert "article_facets_rules_version" not in indexes
 
 
 # --- a store from before runs recorded their articles ---------------------------------------------------------
@@ -267,7 +344,7 @@ def test_changed_in_the_latest_run_is_the_record_whose_retraction_link_appeared(
 
 def test_status_lists_each_run_with_its_id_kind_counts_and_a_failed_runs_error(db_path: Path) -> None:
     from click.testing import CliRunner
-    from support.seed import add_fetch_run, make_articles, seed_store
+    from support.seed import add_fetch_run, seed_store
 
     from tracker.cli import cli
 

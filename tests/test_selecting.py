@@ -45,6 +45,9 @@ SELECTIONS = [
     Selection(text="Mü"),
     Selection(text='"quoted" (5-HT)'),
     Selection(text="pain", hypotheses=("serotonin",), designs=("observational",)),
+    # Found in most articles: a first page tests the articles it walks one by one.
+    Selection(text="fibromyalgia"),
+    Selection(text="patients", designs=("observational", "rct", "other"), include_retracted=True),
     Selection(stances=("supports",)),
     Selection(stances=("contradicts", "mixed"), hypotheses=("serotonin", "sleep")),
     Selection(stances=("supports", "no_finding"), confidence="low"),
@@ -62,6 +65,20 @@ SELECTIONS = [
 ]
 
 
+def assert_pages(connection, chosen, order: str, expected: list[int]) -> None:
+    """Every page of the order (the first, one in the middle, the last, one past the end; a year's articles split
+    between two pages) holds the rows of the whole list there, whether the page is read from a year the summaries
+    find, from the end (given the count) or by stepping over the rows before it."""
+    count = len(expected)
+    for offset in sorted({0, 3, count // 2, count // 2 + 1, max(count - 7, 0), max(count - 1, 0), count, count + 5}):
+        for limit in (7, None):
+            for matching in (None, count):
+                page = store.select_pmids(connection, chosen, order=order, limit=limit, offset=offset,
+                                          matching=matching)
+                assert page.tolist() == expected[offset:None if limit is None else offset + limit], (
+                    order, offset, limit, matching)
+
+
 @pytest.mark.parametrize("selection", SELECTIONS, ids=repr)
 def test_the_query_keeps_the_catalogues_rows_in_its_order(seeded: Path, selection: Selection) -> None:
     with store.reading(seeded) as connection:
@@ -74,7 +91,8 @@ def test_the_query_keeps_the_catalogues_rows_in_its_order(seeded: Path, selectio
         chosen = article_filter(selection, hypothesis_ids=HYPOTHESIS_IDS, runs=store.load_run_list(connection))
         assert store.select_pmids(connection, chosen).tolist() == expected
         assert store.count_selected(connection, chosen) == len(expected)
-        assert store.select_pmids(connection, chosen, limit=7, offset=3).tolist() == expected[3:10]
+        assert_pages(connection, chosen, "export", expected)
+        assert_pages(connection, chosen, "first_seen", store.select_pmids(connection, chosen, order="first_seen").tolist())
         batches = list(store.iter_selected(connection, chosen, hypothesis_ids=HYPOTHESIS_IDS, batch_size=50))
     assert [len(batch) for batch in batches] == [min(50, len(expected) - start)
                                                  for start in range(0, len(expected), 50)]

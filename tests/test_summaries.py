@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from support.fetch_helpers import make_settings, seed_corpus
-from support.seed import make_articles, retracted_copy, seed_stances, seed_store
+from support.seed import make_articles, retracted_copy, seed_stances, seed_store, undo_run_counts
 from support.standin import EutilsStandin
 
 from tracker import store
@@ -35,6 +35,8 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
     """Every table the Overview and Cause pages draw, from the summaries and from the catalogue, is the same."""
     with store.reading(db_path) as connection:
         summaries = store.load_summaries(connection)
+        kept_by_year = {flag: store.load_summaries(connection, names=("by_year",), include_retracted=flag)["by_year"]
+                        for flag in (False, True)}
         catalogue = store.load_catalogue(connection)
         stances = store.load_stance_frame(connection, columns=("stance", "confidence"))
         sizes = store.load_stance_frame(connection, columns=("n_patients",))
@@ -62,6 +64,18 @@ def assert_summaries_match(db_path: Path, hypotheses: tuple[Hypothesis, ...]) ->
                                                      include_retracted=include_retracted, by_stance=by_stance),
                 evidence.evidence_table(catalogue, hypotheses, include_retracted=include_retracted,
                                         stances=stances if by_stance else None))
+        # What the Overview reads: the summary by year without the retracted articles' rows unless included.
+        overview_rows = kept_by_year[include_retracted]
+        assert include_retracted or not overview_rows["retracted"].any()
+        for by_reading in (False, True):
+            pd.testing.assert_frame_equal(
+                evidence.evidence_table_from_summary(overview_rows, hypotheses, include_retracted=include_retracted,
+                                                     by_reading=by_reading),
+                evidence.evidence_table_from_summary(summaries["by_year"], hypotheses,
+                                                     include_retracted=include_retracted, by_reading=by_reading))
+        pd.testing.assert_series_equal(
+            evidence.baseline_from_summary(overview_rows, hypotheses, include_retracted),
+            evidence.baseline_from_summary(summaries["by_year"], hypotheses, include_retracted))
         keys = ["hypothesis_id", "year_label", "design", "stance"]
         pd.testing.assert_frame_equal(
             evidence.evidence_table_from_summary(summaries["by_year"], hypotheses, include_retracted=include_retracted,
@@ -325,7 +339,8 @@ def test_a_migration_fills_the_article_summary_of_a_store_that_keeps_the_others(
     connection.execute("DROP TABLE article_keys")
     connection.execute("DROP TABLE summary_articles")
     connection.execute("DROP INDEX evidence_pairs_stance")
-    connection.execute("DROP TABLE summary_verdict")  # a later migration's
+    connection.execute("DROP TABLE summary_verdict")  # later migrations'
+    undo_run_counts(connection)
     connection.execute("CREATE INDEX articles_export_order ON articles (pub_year IS NULL, pub_year DESC, pmid DESC)")
     connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.CITATIONS_MIGRATION)}")
     connection.close()
@@ -347,6 +362,7 @@ def test_a_migration_fills_the_verdict_summary_from_the_findings_summary(seeded:
     shutil.copyfile(seeded, older)
     connection = sqlite3.connect(older, isolation_level=None)
     connection.execute("DROP TABLE summary_verdict")
+    undo_run_counts(connection)  # a later migration's
     connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(store.summaries.VERDICT_MIGRATION)}")
     connection.close()
     store.connect(older).close()

@@ -37,7 +37,7 @@ def citations_page(context: Context) -> None:
                                       min_value=1, max_value=page_count, value=1, step=1, key="citations_page")
     # One page of PMIDs from SQLite, then the rows of those alone.
     page = tuple(loaders.load_selected_page(context.state, selection, context.hypothesis_ids, int(page_number),
-                                            views.CITATION_PAGE_SIZE).tolist())
+                                            views.CITATION_PAGE_SIZE, matching).tolist())
     shown = loaders.load_rows_of(context.state, page)
     st.caption("Click a row to open the article below; the PubMed column opens it on PubMed.")
     event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances_of(context.state, page),

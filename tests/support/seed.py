@@ -270,3 +270,12 @@ def seed_stances(db_path: Path, catalogue: pd.DataFrame) -> pd.DataFrame:
     finally:
         connection.close()
     return stances
+
+
+def undo_run_counts(connection) -> None:
+    """Take a store's schema back to before its counts per run (migration 12): no `run_counts` and its triggers, the
+    facets' index on their rules version; for the tests of the migrations that came before."""
+    for trigger in ("run_counts_insert", "run_counts_delete"):
+        connection.execute(f"DROP TRIGGER {trigger}")
+    connection.execute("DROP TABLE run_counts")
+    connection.execute("CREATE INDEX article_facets_rules_version ON article_facets(rules_version)")

@@ -151,7 +151,8 @@ def record_run_articles(connection: sqlite3.Connection, run_id: int, outcomes: M
     """Record what a run did to the articles it saved (`save_articles`' outcomes); call in the same transaction.
 
     "new" and "updated" become the run's "new" and "changed" rows; "unchanged" leaves none. An article a run
-    saves twice (PubMed's missing ids asked again) keeps its first row, so one new in the run stays new.
+    saves twice (PubMed's missing ids asked again) keeps its first row, so one new in the run stays new. The
+    store's triggers count the rows per run (`run_counts`) in the same transaction.
     """
     connection.executemany(
         "INSERT OR IGNORE INTO run_articles (run_id, pmid, change) VALUES (?, ?, ?)",
@@ -180,12 +181,13 @@ def load_run_history(connection: sqlite3.Connection) -> RunHistory:
 
 
 def load_run_list(connection: sqlite3.Connection) -> pd.DataFrame:
-    """Every run with how many articles it stored first and changed (RunHistory's runs, without the articles)."""
+    """Every run with how many articles it stored first and changed (RunHistory's runs, without the articles),
+    from the counts the store keeps per run (`run_counts`), not from every article's run rows."""
     runs = pd.read_sql_query(
         "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.files, r.error, "
-        "COALESCE(SUM(ra.change = 'new'), 0) AS new_count, "
-        "COALESCE(SUM(ra.change = 'changed'), 0) AS changed_count "
-        "FROM fetch_runs r LEFT JOIN run_articles ra ON ra.run_id = r.id GROUP BY r.id ORDER BY r.id",
+        "COALESCE(SUM(CASE rc.change WHEN 'new' THEN rc.articles END), 0) AS new_count, "
+        "COALESCE(SUM(CASE rc.change WHEN 'changed' THEN rc.articles END), 0) AS changed_count "
+        "FROM fetch_runs r LEFT JOIN run_counts rc ON rc.run_id = r.id GROUP BY r.id ORDER BY r.id",
         connection)
     # A fetch has no files: NULL, which pandas reads as NaN once an import's text shares the column.
     runs["files"] = pd.Series([json.loads(files) if isinstance(files, str) else [] for files in runs["files"]],

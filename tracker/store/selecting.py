@@ -34,6 +34,11 @@ ORDERS = {
     "export": "k.pub_year DESC, k.pmid DESC",
     "first_seen": "a.first_seen DESC, a.pmid DESC",
 }
+# Each order read backwards, for a page nearer the end: the same rows, from the other end of the index.
+_REVERSED_ORDERS = {
+    "export": "k.pub_year, k.pmid",
+    "first_seen": "a.first_seen, a.pmid",
+}
 _SEARCHED = ("title", "abstract", "author_names", "journal")
 # The trigram tokenizer indexes runs of three characters: a shorter text cannot be looked up in it.
 _SHORTEST_INDEXED = 3
@@ -83,9 +88,24 @@ def _joined(tests: list[_Test], alias: str | None) -> tuple[list[str], list]:
             [value for _, _, values in tests for value in values])
 
 
-def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, list]:
-    """The WHERE clause over article_keys k (and articles a, for first_seen and short texts: `_from`) and its
-    parameters."""
+# How a text test reads the index (`_where`): "list", the PMIDs of every match, which a page probes while it walks
+# the order's index; "join", the index driving a count from each match to its keys (a third quicker than
+# probing the list for a text found in most articles); "probe", each article the walk reaches tested on its own
+# (`t.rowid = k.pmid`), which a first page of such a text does: a few hundred tests rather than listing 800,000
+# matches first.
+_TEXT_TESTS = {
+    "list": "k.pmid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)",
+    "join": "t.articles_fts MATCH ?",
+    "probe": "EXISTS (SELECT 1 FROM articles_fts t WHERE t.articles_fts MATCH ? AND t.rowid = k.pmid)",
+}
+# The most articles a page walks while testing each against the text ("probe"): each test takes 0.1-0.6 ms at a
+# million articles (more for a longer text), about what listing the matches of a text in a third of them costs.
+_MOST_PROBES = 300
+
+
+def _where(connection: sqlite3.Connection, chosen: ArticleFilter, text_test: str = "list") -> tuple[str, list]:
+    """The WHERE clause over article_keys k (and articles a, for first_seen and short texts; articles_fts t for a
+    text joined: `_from`) and its parameters; `text_test` names how an indexed text is tested (`_TEXT_TESTS`)."""
     conditions, parameters = _joined(_key_tests(chosen), "k")
     # The tests on an article's pairs as lists of PMIDs (IN, not EXISTS): SQLite reads a cause's from the index of
     # its pairs, and either drives the count from that list or probes it while walking the order's index.
@@ -103,7 +123,7 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
     if chosen.text:
         if len(chosen.text) >= _SHORTEST_INDEXED:
             # A phrase of the whole text: its trigrams in a row, that is the text as a substring.
-            conditions.append("k.pmid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            conditions.append(_TEXT_TESTS[text_test])
             parameters.append('"' + chosen.text.replace('"', '""') + '"')
         else:
             connection.create_function("contains_text", 2, _contains_text, deterministic=True)
@@ -121,12 +141,15 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter) -> tuple[str, 
     return " AND ".join(conditions) or "1", parameters
 
 
-def _from(chosen: ArticleFilter, order: str | None = None) -> str:
-    """The FROM clause: article_keys k, joined to articles a where the filter or the order reads a column only
-    `articles` holds (first seen, a text too short for the index)."""
+def _from(chosen: ArticleFilter, order: str | None = None, text_test: str = "list") -> str:
+    """The FROM clause: article_keys k, after the text index t where a text is joined, and joined to articles a
+    where the filter or the order reads a column only `articles` holds (first seen, a text too short for the
+    index)."""
     reads_articles = (chosen.first_seen_from is not None or order == "first_seen"
                       or (chosen.text is not None and len(chosen.text) < _SHORTEST_INDEXED))
-    return "FROM article_keys k" + (" JOIN articles a ON a.pmid = k.pmid" if reads_articles else "")
+    joins_text = text_test == "join" and chosen.text is not None and len(chosen.text) >= _SHORTEST_INDEXED
+    return ("FROM " + ("articles_fts t JOIN article_keys k ON k.pmid = t.rowid" if joins_text else "article_keys k")
+            + (" JOIN articles a ON a.pmid = k.pmid" if reads_articles else ""))
 
 
 def _contains_text(value: str | None, text: str) -> bool:
@@ -134,14 +157,57 @@ def _contains_text(value: str | None, text: str) -> bool:
 
 
 def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order: str = "export",
-                 limit: int | None = None, offset: int = 0) -> np.ndarray:
-    """The PMIDs the filter keeps, in the order named (`ORDERS`), from `offset` on, at most `limit` of them."""
-    where, parameters = _where(connection, chosen)
-    cursor = connection.cursor()
-    cursor.row_factory = None
-    rows = cursor.execute(f"SELECT k.pmid {_from(chosen, order)} WHERE {where} ORDER BY {ORDERS[order]} "
-                          "LIMIT ? OFFSET ?", [*parameters, -1 if limit is None else limit, offset])
-    return np.fromiter((row[0] for row in rows), dtype="int64")
+                 limit: int | None = None, offset: int = 0, matching: int | None = None) -> np.ndarray:
+    """The PMIDs the filter keeps, in the order named (`ORDERS`), from `offset` on, at most `limit` of them.
+
+    `matching`, how many articles the filter keeps (counted on the same state), when the caller knows it. A page
+    deep in the order is read without stepping over every row before it (an OFFSET of 900,000 steps over 900,000):
+    in the export's order it starts at the first year it reaches where a summary counts the filter's articles per
+    year (`_year_counts`); otherwise, given `matching`, a page past the middle is read from the end. A page of a
+    text found in most articles tests the articles it walks one by one rather than listing every match
+    (`_TEXT_TESTS`).
+    """
+    order_by, backwards, text_test, first_year = ORDERS[order], False, "list", None
+    with read_snapshot(connection):
+        years = _year_counts(connection, chosen) if offset and order == "export" else None
+        if years is not None:
+            # The years wholly before the page are skipped: the query starts at the page's first year in the index.
+            ends = np.cumsum(years["articles"])
+            first = int(np.searchsorted(ends, offset, side="right"))
+            if first == len(ends):
+                return np.empty(0, dtype="int64")
+            first_year = int(years["pub_year"][first])
+            offset -= int(ends[first] - years["articles"][first])
+        elif matching is not None and offset > matching // 2:
+            # Past the middle: the page's rows counted from the end, read in the reverse order and turned around.
+            stop = matching if limit is None else min(matching, offset + limit)
+            if stop <= offset:
+                return np.empty(0, dtype="int64")
+            order_by, backwards = _REVERSED_ORDERS[order], True
+            limit, offset = stop - offset, matching - stop
+        # The articles the walk reaches before the page's last, if the text's matches are spread evenly: the
+        # stored articles per match, times the rows up to the page's end.
+        if (order == "export" and limit is not None and matching and _walks_testing_text(chosen)
+                and (offset + limit) * summaries.count_articles(connection) <= _MOST_PROBES * matching):
+            text_test = "probe"
+        where, parameters = _where(connection, chosen, text_test)
+        if first_year is not None:
+            where += " AND k.pub_year <= ?"
+            parameters.append(first_year)
+        cursor = connection.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(f"SELECT k.pmid {_from(chosen, order)} WHERE {where} ORDER BY {order_by} "
+                              "LIMIT ? OFFSET ?", [*parameters, -1 if limit is None else limit, offset])
+        pmids = np.fromiter((row[0] for row in rows), dtype="int64")
+    return pmids[::-1].copy() if backwards else pmids
+
+
+def _walks_testing_text(chosen: ArticleFilter) -> bool:
+    """Whether a page of the filter walks the year index testing each article against an indexed text: the text
+    and tests of the keys only (with a cause, a run, a stance or a first-seen date SQLite may start from their
+    list instead, and would then test every article of it)."""
+    return (chosen.text is not None and len(chosen.text) >= _SHORTEST_INDEXED and not chosen.hypotheses
+            and not chosen.run_changes and chosen.first_seen_from is None and not _stance_tests(chosen))
 
 
 # The summaries a count can be summed from, smallest first: a filter that tests only the columns one is keyed by
@@ -149,9 +215,10 @@ def select_pmids(connection: sqlite3.Connection, chosen: ArticleFilter, *, order
 _COUNTING_SUMMARIES = ("summary_articles", "summary_by_year", "summary_by_kind", "summary_findings")
 
 
-def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) -> int | None:
-    """How many articles the filter keeps, summed from a summary the store keeps; None when none can say (a text,
-    a run, a first-seen date, more than one cause, or a stance test on the pairs of more than one cause).
+def _counting_summary(chosen: ArticleFilter, *, by_year: bool = False) -> tuple[str, str, list] | None:
+    """The smallest summary that counts the articles the filter keeps (per publication year too, `by_year`), with
+    the condition on its rows and its parameters; None when none can (a text, a run, a first-seen date, more than
+    one cause, a stance test on the pairs of more than one cause, or a test of a key the summary lacks).
 
     A pair summary counts an article once per cause it carries, so it answers for one cause at most.
     """
@@ -164,13 +231,36 @@ def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) 
     tests += stance_tests
     if chosen.hypotheses:
         tests.append(("hypothesis_id", "{} = ?", [chosen.hypotheses[0]]))
-    tested = {column for column, _, _ in tests}
+    tested = {column for column, _, _ in tests} | ({"pub_year"} if by_year else set())
     table = next((table for table in _COUNTING_SUMMARIES if tested <= set(summaries.KEYS[table])), None)
     if table is None:
         return None
     conditions, parameters = _joined(tests, None)
-    return connection.execute(f"SELECT coalesce(sum(articles), 0) FROM {table} WHERE {' AND '.join(conditions) or 1}",
+    return table, " AND ".join(conditions) or "1", parameters
+
+
+def count_from_summaries(connection: sqlite3.Connection, chosen: ArticleFilter) -> int | None:
+    """How many articles the filter keeps, summed from a summary the store keeps; None when none can say
+    (`_counting_summary`)."""
+    summary = _counting_summary(chosen)
+    if summary is None:
+        return None
+    table, where, parameters = summary
+    return connection.execute(f"SELECT coalesce(sum(articles), 0) FROM {table} WHERE {where}",
                               parameters).fetchone()[0]
+
+
+def _year_counts(connection: sqlite3.Connection, chosen: ArticleFilter) -> dict[str, np.ndarray] | None:
+    """How many articles the filter keeps in each publication year that has any ("pub_year", unknown -1, newest
+    first, and "articles"), summed from a summary; None when none can say."""
+    summary = _counting_summary(chosen, by_year=True)
+    if summary is None:
+        return None
+    table, where, parameters = summary
+    rows = connection.execute(f"SELECT pub_year, sum(articles) FROM {table} WHERE {where} GROUP BY pub_year "
+                              "HAVING sum(articles) > 0 ORDER BY pub_year DESC", parameters).fetchall()
+    return {"pub_year": np.array([row[0] for row in rows], dtype="int64"),
+            "articles": np.array([row[1] for row in rows], dtype="int64")}
 
 
 def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int:
@@ -179,8 +269,9 @@ def count_selected(connection: sqlite3.Connection, chosen: ArticleFilter) -> int
     counted = count_from_summaries(connection, chosen)
     if counted is not None:
         return counted
-    where, parameters = _where(connection, chosen)
-    return connection.execute(f"SELECT count(*) {_from(chosen)} WHERE {where}", parameters).fetchone()[0]
+    where, parameters = _where(connection, chosen, text_test="join")
+    return connection.execute(f"SELECT count(*) {_from(chosen, text_test='join')} WHERE {where}",
+                              parameters).fetchone()[0]
 
 
 # Articles read per batch: a few MB of rows, and few enough round trips that their fixed cost stays small.

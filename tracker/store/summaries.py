@@ -254,11 +254,12 @@ def _read_frame(connection: sqlite3.Connection, sql: str, parameters: Sequence) 
     return pd.DataFrame.from_records(rows, columns=[column[0] for column in cursor.description])
 
 
-def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[str] | None) -> pd.DataFrame:
+def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[str] | None,
+          include_retracted: bool) -> pd.DataFrame:
     keys, sums = _SUMMARIES[table]
     kept, parameters = _of(hypothesis_ids)
-    frame = _read_frame(connection, f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table} WHERE {kept}",
-                        parameters)
+    frame = _read_frame(connection, f"SELECT {', '.join(keys)}, {', '.join(sums)} FROM {table} WHERE {kept} "
+                        "AND (? OR retracted = 0)", [*parameters, int(include_retracted)])
     if "retracted" in frame:
         frame["retracted"] = frame["retracted"].astype(bool)
     if "hedged" in frame:
@@ -269,15 +270,17 @@ def _read(connection: sqlite3.Connection, table: str, hypothesis_ids: Sequence[s
 
 
 def load_summaries(connection: sqlite3.Connection, hypothesis_ids: Sequence[str] | None = None,
-                   names: Sequence[str] = ("by_year", "by_kind", "by_source")) -> dict[str, pd.DataFrame]:
+                   names: Sequence[str] = ("by_year", "by_kind", "by_source"), *,
+                   include_retracted: bool = True) -> dict[str, pd.DataFrame]:
     """The summaries by year, kind and source as frames, keyed "by_year", "by_kind" and "by_source" (those of
     `names` only), of the named hypotheses only (all when None): their rows are stored in hypothesis order, so one
-    cause's are a short read.
+    cause's are a short read. Without `include_retracted`, the rows of retracted articles are left out in SQL
+    (nearly half the summary by year of a large store, whose few retracted articles spread over its cells).
 
     pub_year is <NA> where unknown, stance and confidence '' where the pair has no stance row, retracted and hedged
     bools.
     """
-    return {name: _read(connection, f"summary_{name}", hypothesis_ids) for name in names}
+    return {name: _read(connection, f"summary_{name}", hypothesis_ids, include_retracted) for name in names}
 
 
 def summary_year_span(connection: sqlite3.Connection, hypothesis_ids: Sequence[str],
