@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from croniter import croniter
 from support.standin import EutilsStandin
 from support.synthetic import synthetic_corpus
+from support.threads import blocked_signals
 
 from tracker.jobs import schedule as scheduling
 from tracker import store
@@ -378,6 +379,25 @@ def test_run_locked_fetch_logs_the_outcome(settings, tmp_path: Path, fetch, outc
     assert _log_lines(log_path) == [f"INFO tracker.schedule: fetch starting (store {settings.db_path})", last_line]
 
 
+def test_the_scheduled_fetch_leaves_ctrl_c_and_kill_to_the_main_thread(settings, tmp_path: Path) -> None:
+    # The scheduler's main thread waits for the next run time; a signal its worker thread took would not wake it.
+    seen: list[set[signal.Signals]] = []
+
+    def fetch(_settings):
+        seen.append(blocked_signals(threading.get_native_id()))
+        return _report()
+
+    log, close = scheduling.open_log(settings, tmp_path / "schedule.log")
+    try:
+        worker = threading.Thread(target=scheduling.run_scheduled_fetch, args=(settings, fetch, log))
+        worker.start()
+        worker.join(timeout=30)
+    finally:
+        close()
+    assert len(seen) == 1 and {signal.SIGINT, signal.SIGTERM} <= seen[0]
+    assert not {signal.SIGINT, signal.SIGTERM} & blocked_signals(threading.get_native_id())
+
+
 def test_an_unexpected_error_is_logged_whole_and_not_raised(settings, tmp_path: Path) -> None:
     def broken_fetch(_settings):
         raise RuntimeError("a bug")
@@ -483,7 +503,7 @@ def test_add_fetch_job(settings, last_success: str | None, catch_up: bool) -> No
         (job,) = scheduler.get_jobs()
         assert (job.id, job.max_instances, job.coalesce, job.misfire_grace_time, job.trigger.jitter) == (
             "fetch", 1, True, 3600, 600)
-        assert job.func is scheduling.run_locked_fetch
+        assert job.func is scheduling.run_scheduled_fetch
         if catch_up:
             assert job.next_run_time == NOW
         else:

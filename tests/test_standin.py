@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
@@ -13,6 +15,7 @@ import requests
 
 from support.standin import ESEARCH_CAP, RETSTART_ERROR, EutilsStandin, Fault, record_dates
 from support.synthetic import DOCTYPE_LINE, pubmed_article_set, synthetic_article_xml, synthetic_corpus
+from support.threads import blocked_signals
 
 TERM = "fibromyalgia[mh] AND serotonin[tiab]"
 TIMEOUT_S = 10
@@ -418,3 +421,12 @@ def test_unrequested_deletion_is_added_to_every_efetch_reply(server: EutilsStand
     server.add_unrequested_deletion(1005)
     assert _efetch_pmids(_post(server, "efetch.fcgi", id="1001").content) == [
         ("PubmedArticle", 1001), ("DeleteCitation", 1005)]
+
+
+def test_the_standin_leaves_ctrl_c_and_kill_to_the_main_thread() -> None:
+    # A kill of `tracker demo` taken by the stand-in's thread would leave the main thread waiting for the dashboard.
+    with EutilsStandin() as server:
+        serving = next(thread for thread in threading.enumerate() if thread.name == "eutils-standin")
+        assert {signal.SIGINT, signal.SIGTERM} <= blocked_signals(serving.native_id)
+        assert requests.get(server.base_url + "einfo.fcgi", timeout=TIMEOUT_S).status_code  # it still serves
+    assert not {signal.SIGINT, signal.SIGTERM} & blocked_signals(threading.main_thread().native_id)

@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from tracker.threads import leave_stop_signals_to_main_thread
+
 from .synthetic import pubmed_article_set
 
 ESEARCH_CAP = 9999  # PubMed's esearch serves only the first 9,999 records of a result set
@@ -341,10 +343,15 @@ class EutilsStandin:
         if self.tls is not None:
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="eutils-standin", daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(self._server,), name="eutils-standin", daemon=True)
         self._thread.start()
         return self
+
+    @staticmethod
+    def _serve(server: ThreadingHTTPServer) -> None:
+        # The server's thread and the threads it starts for each request leave Ctrl-C and kill to the main thread.
+        leave_stop_signals_to_main_thread()
+        server.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
         """Stop serving, cut short any slow reply, and free the port."""

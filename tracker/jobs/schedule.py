@@ -35,6 +35,7 @@ from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTE
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.jobs.lock import job_lock, open_own_file
+from tracker.threads import leave_stop_signals_to_main_thread
 from tracker.wording import plural
 
 if TYPE_CHECKING:
@@ -246,6 +247,13 @@ def last_successful_fetch(db_path: Path) -> datetime | None:
 FetchFunction = Callable[[Settings], "FetchReport"]
 
 
+def run_scheduled_fetch(settings: Settings, fetch: FetchFunction, log: logging.Logger) -> str:
+    """`run_locked_fetch` in the scheduler's worker thread, which leaves Ctrl-C and kill to the main thread: there
+    the scheduler waits, for hours, for its next run time."""
+    leave_stop_signals_to_main_thread()
+    return run_locked_fetch(settings, fetch, log)
+
+
 def run_locked_fetch(settings: Settings, fetch: FetchFunction, log: logging.Logger) -> str:
     """Run one fetch under the job lock and log its outcome: "succeeded", "failed" or "locked".
 
@@ -291,7 +299,7 @@ def add_fetch_job(scheduler: BaseScheduler, settings: Settings, schedule: Schedu
     # The first run time comes from the injected clock, not from APScheduler's own reading of the wall clock, so
     # that the schedule a caller computed for `now` is the one the scheduler keeps.
     next_run_time = now if catch_up else trigger.get_next_fire_time(None, now)
-    scheduler.add_job(run_locked_fetch, trigger, args=(settings, fetch, log), id="fetch",
+    scheduler.add_job(run_scheduled_fetch, trigger, args=(settings, fetch, log), id="fetch",
                       name="tracker fetch", max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_S,
                       replace_existing=True, next_run_time=next_run_time)
     return catch_up
