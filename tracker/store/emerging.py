@@ -9,8 +9,9 @@ import pandas as pd
 
 from tracker.store.connection import read_snapshot
 
-# Articles per batch: some 30 MB of text and headings; the analysis reduces each to token codes before the next.
-BATCH_SIZE = 20_000
+# Articles per batch: some 8 MB of text and headings. The analysis reads the batches once per pass and reduces each
+# to counts before the next, so its peak memory is a batch's words: 5,000 keep it near a small store's.
+BATCH_SIZE = 5_000
 _COLUMNS = ["pmid", "pub_year", "entry_date", "title", "abstract", "mesh", "keywords", "chemicals"]
 
 

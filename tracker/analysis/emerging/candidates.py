@@ -294,18 +294,18 @@ def _global_codes(tokens: pa.Array, dictionary: pa.Array) -> np.ndarray:
 
 
 class _KeyCounts:
-    """How often each integer key occurs, summed over the arrays added: sorted distinct keys and their counts."""
+    """Counts per integer key (one column per kind of count), summed over the batches added: the sorted distinct
+    keys and their counts."""
 
-    def __init__(self) -> None:
-        self.keys, self.counts = np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    def __init__(self, columns: int) -> None:
+        self.keys, self.counts = np.zeros(0, dtype="int64"), np.zeros((0, columns), dtype="int64")
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
         self._pending_size = 0
 
-    def add(self, keys: np.ndarray, counts: np.ndarray | None = None) -> None:
-        distinct, codes = _factorized(keys)
-        weights = np.ones(len(keys), dtype="int64") if counts is None else counts
-        self._pending.append((distinct, summed(codes, weights, len(distinct))))
-        self._pending_size += len(distinct)
+    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add a batch's counts, one row per key (keys may repeat)."""
+        self._pending.append((keys, counts))
+        self._pending_size += len(keys)
         # Merged when the pending keys outnumber the merged ones: each key is sorted a few times, not once a batch.
         if self._pending_size > max(len(self.keys), 1 << 20):
             self._merge()
@@ -320,7 +320,7 @@ class _KeyCounts:
         keys = np.concatenate([self.keys, *(keys for keys, _ in self._pending)])
         counts = np.concatenate([self.counts, *(counts for _, counts in self._pending)])
         self.keys, codes = _factorized(keys)
-        self.counts = summed(codes, counts, len(self.keys))
+        self.counts = np.stack([summed(codes, column, len(self.keys)) for column in counts.T], axis=1)
         self._pending, self._pending_size = [], 0
 
 
@@ -345,38 +345,43 @@ def _batch_words(batch: pd.DataFrame, dictionary: pa.Array, vocabulary: _Vocabul
     return _word_stream(codes, segments, vocabulary)
 
 
-def _phrase_places(stream: _WordStream, phrases: _Phrases) -> tuple[list[np.ndarray], np.ndarray]:
-    """Per level known, per word the place (in its level) of the phrase that starts there, -1 where none; and the
-    keys of the next level's phrases (those whose shorter phrase is known), to count."""
+def _phrase_places(stream: _WordStream, phrases: _Phrases, *,
+                   longer: bool = False) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+    """Per level known, per word the place (in its level) of the phrase that starts there, -1 where none; and when
+    `longer`, the keys of the next level's phrases (those whose shorter phrase is known) and their articles."""
     word_ids = stream.word_ids
     frequent = np.zeros(len(word_ids), dtype=bool)
     frequent[word_ids >= 0] = phrases.frequent_words[word_ids[word_ids >= 0]]
     # A phrase runs on only between two frequent words: a rarer word is in no phrase seen often enough.
     joined = stream.joined & frequent[:-1] & frequent[1:]
     places = [np.where(frequent, np.searchsorted(phrases.levels[0], word_ids), -1)]
-    for length in range(2, len(phrases.levels) + 2):
+    for length in range(2, len(phrases.levels) + 1 + longer):
         shorter = places[-1]
         valid = (shorter[:-1] >= 0) & joined[length - 2:]
         keys = shorter[:-1][valid] * phrases.word_count + word_ids[length - 1:][valid]
         if length > len(phrases.levels):
-            return places, keys
+            return places, (keys, stream.articles[:len(valid)][valid])
         level = phrases.levels[length - 1]
         found = np.searchsorted(level, keys)
         found[found == len(level)] = 0
         here = np.full(len(valid), -1, dtype="int64")
         here[valid] = np.where(level[found] == keys if len(level) else False, found, -1)
         places.append(here)
-    return places, np.zeros(0, dtype="int64")
+    return places, None
+
+
+# Noun phrases have 1 to this many words.
+_MAX_WORDS = 4
 
 
 def _count_phrases(read: Batches, dictionary: pa.Array, vocabulary: _Vocabulary, token_counts: np.ndarray,
-                   min_articles: int, max_words: int = 4) -> tuple[_Phrases, list[np.ndarray]]:
-    """Noun phrases of 1..max_words words: the levels' frequent phrases and, per level, each one's articles.
+                   min_articles: int) -> tuple[_Phrases, list[np.ndarray]]:
+    """Noun phrases of 1.._MAX_WORDS words: the levels' frequent phrases and, per level, each one's articles.
 
     Phrases grow one word at a time (a-priori): a phrase seen fewer than `min_articles` times cannot be part of
     a longer one that is seen often enough, so only the longer phrases of frequent ones are counted, one pass over
-    the batches per length (which also counts the articles of the length before). A batch ends with an article,
-    so no phrase runs on into the next.
+    the batches per length from two words on (the first also counts the articles of each word). A batch ends with
+    an article, so no phrase runs on into the next.
     """
     word_count = max(len(vocabulary.words), 1)
     tokens_of_parts = np.repeat(np.arange(len(token_counts)), np.diff(vocabulary.part_offsets))
@@ -384,26 +389,30 @@ def _count_phrases(read: Batches, dictionary: pa.Array, vocabulary: _Vocabulary,
     occurrences = summed(vocabulary.part_words[is_word], token_counts[tokens_of_parts[is_word]], word_count)
     frequent_words = (occurrences >= min_articles) & (len(vocabulary.words) > 0)
     phrases = _Phrases(word_count, frequent_words, [np.flatnonzero(frequent_words)])
-    supports: list[np.ndarray] = []
-    for length in range(1, max_words + 1):
-        level = phrases.levels[length - 1]
-        if not len(level):
-            break
-        support = np.zeros(len(level), dtype="int64")
-        longer = _KeyCounts()
+    word_support = np.zeros(len(phrases.levels[0]), dtype="int64")
+    supports = [word_support]
+    while len(phrases.levels) < _MAX_WORDS and len(phrases.levels[-1]):
+        longer = _KeyCounts(columns=2)
         for batch in read():
             stream = _batch_words(batch, dictionary, vocabulary)
-            places, next_keys = _phrase_places(stream, phrases)
-            found = np.flatnonzero(places[-1] >= 0)
-            pairs = _distinct(stream.articles[found] * len(level) + places[-1][found])
-            support += np.bincount(pairs % len(level), minlength=len(level))
-            if length < max_words:
-                longer.add(next_keys)
-        supports.append(support)
-        if length < max_words:
-            keys, counts = longer.result()
-            phrases.levels.append(keys[counts >= min_articles])
+            places, (keys, articles) = _phrase_places(stream, phrases, longer=True)
+            if len(phrases.levels) == 1:
+                word_support += _support(stream.articles, places[0], len(word_support))
+            distinct, codes = _factorized(keys)
+            occurrences = np.bincount(codes, minlength=len(distinct))
+            longer.add(distinct, np.stack([occurrences, _support(articles, codes, len(distinct))], axis=1))
+        keys, counts = longer.result()
+        frequent = counts[:, 0] >= min_articles
+        phrases.levels.append(keys[frequent])
+        supports.append(counts[frequent, 1])
     return phrases, supports
+
+
+def _support(articles: np.ndarray, places: np.ndarray, count: int) -> np.ndarray:
+    """Per place 0..count - 1, the articles (of one batch) it is found in; places -1 are none."""
+    found = np.flatnonzero(places >= 0)
+    pairs = _distinct(articles[found] * count + places[found])
+    return np.bincount(pairs % count, minlength=count)
 
 
 def _phrase_texts(phrases: _Phrases, length: int, places: np.ndarray, words: np.ndarray) -> list[str]:
@@ -561,16 +570,16 @@ def _count_candidates(read: Batches, finder: _Finder, survey: _Survey) -> tuple[
     candidate_count = len(finder.no_words)
     support = np.zeros(candidate_count, dtype="int64")
     domain_support = np.zeros(candidate_count, dtype="int64")
-    tallies = _KeyCounts()
+    tallies = _KeyCounts(columns=1)
     year_mask = (1 << _YEAR_BITS) - 1
     for articles, candidates, domain in _batch_pairs(read, finder):
         support += np.bincount(candidates, minlength=candidate_count)
         domain_support += np.bincount(domain, minlength=candidate_count)
         tallies.add((candidates << 2 * _YEAR_BITS) | (survey.available_years[articles] << _YEAR_BITS)
-                    | survey.pub_years[articles])
+                    | survey.pub_years[articles], np.ones((len(candidates), 1), dtype="int64"))
     keys, counts = tallies.result()
     return support, domain_support, Tallies(keys >> 2 * _YEAR_BITS, (keys >> _YEAR_BITS) & year_mask,
-                                            keys & year_mask, counts)
+                                            keys & year_mask, counts[:, 0])
 
 
 def plain_words(keys: np.ndarray, domain_support: np.ndarray, min_articles: int) -> np.ndarray:
