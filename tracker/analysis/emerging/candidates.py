@@ -101,22 +101,24 @@ _DESCRIPTOR_PATTERN = rb'"descriptor":\s*' + _JSON_STRING
 _STRING_PATTERN = _JSON_STRING
 
 
-def _json_strings(values: list, pattern: bytes) -> tuple[np.ndarray, list[str]] | None:
-    """Per row the count of `pattern`'s matches in its JSON bytes and all the matched strings, decoded; None
-    unless every value is JSON bytes. One regular-expression pass over all rows instead of decoding every row."""
+def _json_strings(values: list, pattern: bytes) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """Per row the count of `pattern`'s matches in its JSON bytes, per match its string's place among the distinct
+    ones, and those decoded; None unless every value is JSON bytes. One regular-expression pass over all rows
+    instead of decoding every row."""
     if not values or not all(isinstance(value, (bytes, bytearray)) for value in values):
         return None
     counts = pc.count_substring_regex(pa.array(values, type=pa.large_binary()),
                                       pattern=pattern.decode()).to_numpy(zero_copy_only=False)
     found = re.findall(pattern, b"\x00".join(values))
     codes, distinct = pd.factorize(pd.Series(found, dtype=object))
-    decoded = np.array([json.loads(b'"' + text + b'"') if b"\\" in text else text.decode()
-                        for text in distinct], dtype=object)
-    return counts.astype("int64"), decoded[codes].tolist() if len(codes) else []
+    decoded = [json.loads(b'"' + text + b'"') if b"\\" in text else text.decode() for text in distinct]
+    return counts.astype("int64"), codes.astype("int64"), decoded
 
 
-def _named_mentions(articles: pd.DataFrame) -> list[tuple[str, np.ndarray, list[str]]]:
-    """Per source kind: (kind, article positions, names) of its MeSH headings, chemicals and keywords."""
+def _named_mentions(articles: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray, list[str]]]:
+    """Per source of names (MeSH headings, chemicals, keywords): (kind, article positions, name codes, names),
+    a mention's article and its name's place in `names`, which holds each name once (and maybe a blank one that
+    no mention keeps)."""
     sources = []
     mesh_column = "mesh" if "mesh" in articles else "mesh_terms" if "mesh_terms" in articles else None
     columns = [("mesh", mesh_column), *(("chemical", name) for name in CHEMICAL_COLUMNS if name in articles),
@@ -128,14 +130,17 @@ def _named_mentions(articles: pd.DataFrame) -> list[tuple[str, np.ndarray, list[
         pattern = _DESCRIPTOR_PATTERN if column == "mesh" else _STRING_PATTERN if kind == "keyword" else None
         quick = _json_strings(values, pattern) if pattern else None
         if quick is not None:
-            lengths, names = quick
+            lengths, codes, names = quick
         else:
             lists = _lists(articles[column])
             lengths = np.fromiter((len(items) for items in lists), dtype="int64", count=len(lists))
-            names = [_name_of(item) for items in lists for item in items]
+            codes, distinct = pd.factorize(pd.Series([_name_of(item) for items in lists for item in items],
+                                                     dtype=object))
+            codes, names = codes.astype("int64"), list(distinct)
         positions = np.repeat(np.arange(len(values)), lengths)
-        present = np.fromiter((bool(name and name.strip()) for name in names), dtype=bool, count=len(names))
-        sources.append((kind, positions[present], [name for name in names if name and name.strip()]))
+        named = np.array([bool(name and name.strip()) for name in names], dtype=bool)
+        present = (codes >= 0) & named[np.maximum(codes, 0)] if len(names) else np.zeros(len(codes), dtype=bool)
+        sources.append((kind, positions[present], codes[present], names))
     return sources
 
 
@@ -278,10 +283,10 @@ def _survey(read: Batches) -> _Survey:
         token_counts[codes] += np.bincount(encoded.indices.to_numpy(zero_copy_only=False),
                                            minlength=len(encoded.dictionary))
         # Every batch reads the same columns, so its named sources line up with the first batch's.
-        for position, (kind, _, names) in enumerate(_named_mentions(batch)):
+        for position, (kind, _, codes, names) in enumerate(_named_mentions(batch)):
             if position == len(sources):
                 sources.append((kind, set()))
-            sources[position][1].update(names)
+            sources[position][1].update(names[code] for code in np.unique(codes).tolist())
     empty = np.zeros(0, dtype="int64")
     return _Survey(np.concatenate(pmids) if pmids else empty, np.concatenate(pub_years) if pub_years else empty,
                    np.concatenate(available_years) if available_years else empty, dictionary, token_counts,
@@ -449,10 +454,9 @@ def _candidate_pairs(batch: pd.DataFrame, finder: _Finder) -> tuple[np.ndarray, 
         found = np.flatnonzero(place >= 0)
         candidates = candidate_of[place[found]]
         keys.append(stream.articles[found[candidates >= 0]] * finder.candidate_count + candidates[candidates >= 0])
-    for (_, positions, names), candidate_of, domain in zip(_named_mentions(batch), finder.source_candidates,
-                                                          finder.domain_sources):
-        codes, distinct = pd.factorize(pd.Series(names, dtype=object))
-        candidates = np.array([candidate_of[name] for name in distinct], dtype="int64")[codes]
+    for (_, positions, codes, names), candidate_of, domain in zip(_named_mentions(batch), finder.source_candidates,
+                                                                 finder.domain_sources):
+        candidates = np.array([candidate_of.get(name, -1) for name in names], dtype="int64")[codes]
         named = positions * finder.candidate_count + candidates
         keys.append(named[~finder.no_words[candidates]])
         if domain:
