@@ -65,9 +65,9 @@ def test_a_few_articles_at_a_time_count_what_one_batch_counts(mixed_db: Path, ba
         frame = store.load_emerging_frame(connection, "fibromyalgia")
         whole = emerging.extract_mentions(emerging.baseline_articles(frame, HYPOTHESES, AS_OF), HYPOTHESES, METHOD)
 
-        def read() -> object:
+        def read(names: bool = True) -> object:
             return (emerging.baseline_articles(batch, HYPOTHESES, AS_OF) for batch
-                    in store.iter_emerging_batches(connection, "fibromyalgia", batch_size=batch_size))
+                    in store.iter_emerging_batches(connection, "fibromyalgia", batch_size=batch_size, names=names))
 
         batched = emerging.extract_mentions(read, HYPOTHESES, METHOD)
         pd.testing.assert_frame_equal(batched.candidates, whole.candidates)

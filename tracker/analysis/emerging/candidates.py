@@ -19,8 +19,9 @@ from tracker.analysis.emerging.words import MODIFIER_SUFFIXES, MODIFIER_WORDS, N
 from tracker.config import Hypothesis
 
 
-# Reads the batches of `baseline_articles` rows afresh, in the same order, each time it is called.
-Batches = Callable[[], Iterable[pd.DataFrame]]
+# Reads the batches of `baseline_articles` rows afresh, in the same order, each time it is called; called with
+# names=False, the batches may leave out the columns of names (MeSH, keywords, chemicals): a pass over the words.
+Batches = Callable[..., Iterable[pd.DataFrame]]
 
 
 class Tallies(NamedTuple):
@@ -398,7 +399,7 @@ def _count_phrases(read: Batches, dictionary: pa.Array, vocabulary: _Vocabulary,
     supports = [word_support]
     while len(phrases.levels) < _MAX_WORDS and len(phrases.levels[-1]):
         longer = _KeyCounts(columns=2)
-        for batch in read():
+        for batch in read(names=False):
             stream = _batch_words(batch, dictionary, vocabulary)
             places, (keys, articles) = _phrase_places(stream, phrases, longer=True)
             if len(phrases.levels) == 1:
@@ -478,11 +479,11 @@ def _batch_pairs(read: Batches, finder: _Finder) -> Iterator[tuple[np.ndarray, n
 def _reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batches:
     """The batches as a function that reads them afresh: a frame is one batch; batches given once are kept."""
     if isinstance(articles, pd.DataFrame):
-        return lambda: [articles]
+        return lambda names=True: [articles]
     if callable(articles):
         return articles
     batches = list(articles)
-    return lambda: batches
+    return lambda names=True: batches
 
 
 def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, hypotheses: Sequence[Hypothesis],

@@ -245,8 +245,8 @@ def find_emerging(catalogue: pd.DataFrame | Iterable[pd.DataFrame] | Batches, hy
     if isinstance(catalogue, pd.DataFrame):
         articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches = baseline_articles(catalogue, hypotheses, as_of)
     elif callable(catalogue):
-        def articles() -> Iterator[pd.DataFrame]:
-            return (baseline_articles(batch, hypotheses, as_of) for batch in catalogue())
+        def articles(names: bool = True) -> Iterator[pd.DataFrame]:
+            return (baseline_articles(batch, hypotheses, as_of) for batch in catalogue(names=names))
     else:
         articles = (baseline_articles(batch, hypotheses, as_of) for batch in catalogue)
     return score_mentions(extract_mentions(articles, hypotheses, method), as_of, method)
