@@ -315,7 +315,9 @@ def measure_chunker(efetch_dir: Path) -> None:
     keys = mentions.candidates["key"].to_numpy(dtype=object)
     kinds = mentions.candidates["kind"].to_numpy(dtype=object)
     phrases_of: dict[int, set[str]] = collections.defaultdict(set)
-    for article, candidate in zip(mentions.article_index.tolist(), mentions.candidate_index.tolist()):
+    pairs = ((article, candidate) for articles, candidates in mentions.pair_batches()
+             for article, candidate in zip(articles.tolist(), candidates.tolist()))
+    for article, candidate in pairs:
         if "phrase" in kinds[candidate]:
             # Compared loosely (every word singular and American by rule): the corpus decides the spelling of
             # the phrases, and the keyword's own spelling is not attested the same way.

@@ -490,10 +490,12 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
                      method: Method = Method()) -> Mentions:
     """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it.
 
-    `articles` may be batches of such rows (each with positions of its own), or a function that reads them afresh
-    (as the store does): the batches are read once per pass (the tokens, then each phrase length, then the
-    candidates' articles), so the text of every article is never held at once, nor any list as long as the
-    corpus' words; the result is the one frame of them all would give.
+    `articles` may be batches of such rows (each with positions of its own), or a `Batches` function that reads
+    them afresh (as the store does). The batches are read once per pass: their tokens and names; the phrases of
+    two, three and four words (the words only); the candidates' articles per year; and `Mentions.pair_batches`
+    reads them again for the ranking's examples and ideas. So neither the text of every article nor any array as
+    long as the corpus' words is ever held, only one batch's and the counts; the result is the one frame of them
+    all would give.
     """
     read = _reader(articles)
     min_articles = method.min_articles
