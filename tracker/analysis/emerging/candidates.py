@@ -268,6 +268,7 @@ class _Survey(NamedTuple):
 
 
 def _survey(read: Batches) -> _Survey:
+    """Read every batch once: its articles' years, its tokens (added to one dictionary) and its names."""
     pmids, pub_years, available_years = [], [], []
     dictionary, token_counts = pa.array([], pa.large_string()), np.zeros(0, dtype="int64")
     sources: list[tuple[str, set[str]]] = []
@@ -284,10 +285,10 @@ def _survey(read: Batches) -> _Survey:
         token_counts[codes] += np.bincount(encoded.indices.to_numpy(zero_copy_only=False),
                                            minlength=len(encoded.dictionary))
         # Every batch reads the same columns, so its named sources line up with the first batch's.
-        for position, (kind, _, codes, names) in enumerate(_named_mentions(batch)):
+        for position, (kind, _, name_codes, names) in enumerate(_named_mentions(batch)):
             if position == len(sources):
                 sources.append((kind, set()))
-            sources[position][1].update(names[code] for code in np.unique(codes).tolist())
+            sources[position][1].update(names[code] for code in np.unique(name_codes).tolist())
     empty = np.zeros(0, dtype="int64")
     return _Survey(np.concatenate(pmids) if pmids else empty, np.concatenate(pub_years) if pub_years else empty,
                    np.concatenate(available_years) if available_years else empty, dictionary, token_counts,
