@@ -2,7 +2,9 @@
 
 Per size, in a fresh process each (so that peak memory is that step's own):
 - the dashboard under AppTest: `store.load_catalogue` alone, the Overview's and the Cause page's cold first
-  render, the first page of Citations, a filter change on it, its last page, and the process's peak memory;
+  render, the first page of Citations, a filter change on it, its last page, the Emerging page's first render
+  (its analysis reads the store in passes of batches), and the process's peak memory after each page;
+- the Emerging page alone in a process of its own: its first render and that process's peak memory;
 - single store calls on a warm file: the run list (Fetch status, Citations' run filter), and Citations' count,
   first, middle and last page for a text found in most articles;
 - `tracker export --format csv`, `tracker evidence --format json` and `tracker feed`: time and peak memory;
@@ -47,6 +49,7 @@ TARGETS = {
     "citations first page": "≤ 1 s",
     "citations filter change": "≤ 0.5 s",
     "dashboard peak memory": "< 1 GB at 1M",
+    "emerging page alone: peak memory": "< 1 GB at 1M",
     "export csv": "peak memory at 1M ≤ 1.2× the smallest",
 }
 BASELINE_SCRIPT = """
@@ -62,8 +65,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_dashboard(db_path: Path, with_catalogue: bool = True) -> dict[str, float]:
-    """In this process: the dashboard's timings on one store, and the process's peak memory."""
+PAGES = ("Overview", "Cause", "Citations", "Emerging")
+
+
+def measure_dashboard(db_path: Path, with_catalogue: bool = True, pages: tuple[str, ...] = PAGES) -> dict[str, float]:
+    """In this process: the dashboard's timings of `pages` on one store, and the process's peak memory (with
+    every page, the store calls and the catalogue's read after it)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -83,7 +90,7 @@ def measure_dashboard(db_path: Path, with_catalogue: bool = True) -> dict[str, f
     for _ in range(3):
         baseline.append(timed(AppTest.from_string(BASELINE_SCRIPT, default_timeout=TIMEOUT_S)))
     figures["baseline trivial page"] = statistics.median(baseline)
-    for page in ("Overview", "Cause", "Citations"):
+    for page in pages:
         st.cache_data.clear()
         st.cache_resource.clear()
         app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
@@ -104,7 +111,10 @@ def measure_dashboard(db_path: Path, with_catalogue: bool = True) -> dict[str, f
             page_input = app.get_by_key("citations_page")
             page_input.set_value(page_input.max)
             figures["citations last page"] = timed(app)
+        figures[f"  peak memory after {page} MB"] = peak_mb()
     figures["dashboard peak memory MB"] = peak_mb()
+    if pages != PAGES:
+        return figures
     figures |= measure_store_calls(db_path)
     if not with_catalogue:
         return figures
@@ -190,8 +200,13 @@ def measure_size(db_path: Path) -> dict[str, float]:
 
 
 def child(kind: str, db_path: Path) -> None:
-    figures = (measure_dashboard(db_path, with_catalogue=kind != "pages") if kind in ("dashboard", "pages")
-               else measure_commands(db_path))
+    if kind == "emerging":
+        alone = measure_dashboard(db_path, pages=("Emerging",))
+        figures = {"emerging page alone: first render": alone["emerging first render"],
+                   "emerging page alone: peak memory MB": alone["dashboard peak memory MB"]}
+    else:
+        figures = (measure_dashboard(db_path, with_catalogue=kind != "pages") if kind in ("dashboard", "pages")
+                   else measure_commands(db_path))
     print(json.dumps(figures))
 
 
@@ -232,7 +247,7 @@ def main() -> None:
     results: dict[int, dict[str, float]] = {}
     for article_count in arguments.sizes:
         db_path = writable_copy(generated_store(article_count), arguments.copies)
-        figures = in_child("pages" if arguments.skip_catalogue else "dashboard", db_path)
+        figures = in_child("pages" if arguments.skip_catalogue else "dashboard", db_path) | in_child("emerging", db_path)
         if not arguments.skip_commands:
             figures |= in_child("commands", db_path)
         figures |= measure_size(db_path)

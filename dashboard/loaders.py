@@ -8,6 +8,7 @@ what was read.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -438,7 +439,9 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
     from tracker.analysis import emerging
 
     with store.reading(Path(state.db_path)) as connection:
-        batches = store.iter_emerging_batches(connection, next((h.id for h in hypotheses if h.baseline), None))
+        # Read once per pass of the analysis, from the one snapshot `reading` holds.
+        batches = functools.partial(store.iter_emerging_batches, connection,
+                                    next((h.id for h in hypotheses if h.baseline), None))
         return emerging.find_emerging(batches, hypotheses, as_of=as_of, current_year=current_year,
                                       method=emerging.Method(min_articles=min_articles))
 

@@ -313,7 +313,7 @@ def test_variants_of_one_idea_share_their_articles_and_a_ubiquitous_phrase_joins
     pairs = [(0, a) for a in range(8)] + [(1, a) for a in range(10, 20)] + [(2, a) for a in range(10)] + \
         [(3, a) for a in range(11, 20)] + [(4, a) for a in range(40)] + [(5, a) for a in (0, 1, 10, 11, 30, 31)]
     candidates, articles = (np.array(column) for column in zip(*pairs))
-    leaders = ideas.idea_leaders(keys, candidates, articles, 40)
+    leaders = ideas.idea_leaders(keys, ideas.co_mentions(candidates, articles, len(keys)), 40)
     assert leaders.tolist() == [0, 1, 0, 1, 4, 5]
 
 

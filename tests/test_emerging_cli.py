@@ -58,9 +58,12 @@ def test_the_store_reads_the_analysis_rows_in_batches_of_the_size_asked(planted_
     with store.reading(planted_db) as connection:
         whole = store.load_emerging_frame(connection, "fibromyalgia")
         batches = list(store.iter_emerging_batches(connection, "fibromyalgia", batch_size=70))
+        words_only = list(store.iter_emerging_batches(connection, "fibromyalgia", batch_size=70, names=False))
         none = list(store.iter_emerging_batches(connection, "no_such_cause"))
     assert len(whole) > 140 and [len(batch) for batch in batches[:-1]] == [70] * (len(batches) - 1)
     pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
+    pd.testing.assert_frame_equal(pd.concat(words_only, ignore_index=True),
+                                  whole.drop(columns=["mesh", "keywords", "chemicals"]))
     assert [len(batch) for batch in none] == [0] and list(none[0].columns) == list(whole.columns)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -712,10 +713,11 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
         _usage_error(f"--as-of: {error}")
     settings = command_settings(context)
     method = emerging.Method(min_articles=min_articles)
-    # The baseline's articles a batch at a time, through a read-only connection: each batch's text is reduced to
-    # what is counted before the next is read.
+    # The baseline's articles a batch at a time, read once per pass from one snapshot of a read-only connection:
+    # each batch's text is reduced to what is counted before the next is read.
     with store.reading(settings.db_path) as connection:
-        batches = store.iter_emerging_batches(connection, next((h.id for h in settings.hypotheses if h.baseline), None))
+        batches = functools.partial(store.iter_emerging_batches, connection,
+                                    next((h.id for h in settings.hypotheses if h.baseline), None))
         result = emerging.find_emerging(batches, settings.hypotheses, as_of=as_of, current_year=current_year,
                                         method=method)
     if toml_term is not None:

@@ -1,9 +1,10 @@
 """Emerging causes: which ideas are rising in the fibromyalgia literature that no configured cause covers yet.
 
-Pure: a catalogue frame (as `store.load_catalogue` gives it), or batches of catalogue rows (as
-`store.iter_emerging_batches` reads them: each batch's text is reduced to token codes before the next is read),
-and the configured hypotheses in, a ranked frame out; no I/O, no clock (the caller passes the year it is `as_of`
-and the current year).
+Pure: a catalogue frame (as `store.load_catalogue` gives it), batches of catalogue rows, or a function that reads
+the batches afresh (as `store.iter_emerging_batches` does: the analysis reads them once per pass, six passes, and
+reduces each batch to counts before the next, so its memory is one batch's whatever the store's size), and the
+configured hypotheses in, a ranked frame out; no I/O, no clock (the caller passes the year it is `as_of` and the
+current year).
 
 Candidates come from the baseline (fibromyalgia) articles that are not retracted: MeSH descriptors, supplementary
 concepts / chemicals when the catalogue has such a column, author keywords, and noun phrases of 1-4 words from

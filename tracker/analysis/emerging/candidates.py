@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -19,15 +19,30 @@ from tracker.analysis.emerging.words import MODIFIER_SUFFIXES, MODIFIER_WORDS, N
 from tracker.config import Hypothesis
 
 
+# Reads the batches of `baseline_articles` rows afresh, in the same order, each time it is called; called with
+# names=False, the batches may leave out the columns of names (MeSH, keywords, chemicals): a pass over the words.
+Batches = Callable[..., Iterable[pd.DataFrame]]
+
+
+class Tallies(NamedTuple):
+    """How many articles mention a candidate, per (candidate, year available, year published) that has any."""
+
+    candidates: np.ndarray
+    available_years: np.ndarray
+    pub_years: np.ndarray
+    articles: np.ndarray
+
+
 class Mentions(NamedTuple):
-    """Which baseline article mentions which candidate: the extraction, done once, scored as of any year."""
+    """Which baseline articles mention which candidate: the extraction, done once, scored as of any year."""
 
     pmids: np.ndarray            # per article
     pub_years: np.ndarray        # per article
     available_years: np.ndarray  # per article: the year it counts from
     candidates: pd.DataFrame     # key, term, kind, articles, variants, mesh_names, excluded_by, nested_in
-    article_index: np.ndarray    # per (article, candidate) pair, unique pairs
-    candidate_index: np.ndarray
+    tallies: Tallies
+    # Reads the articles again: per batch, its unique (article position, candidate) pairs, as two arrays.
+    pair_batches: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
 def _year_of(dates: pd.Series) -> np.ndarray:
@@ -87,22 +102,24 @@ _DESCRIPTOR_PATTERN = rb'"descriptor":\s*' + _JSON_STRING
 _STRING_PATTERN = _JSON_STRING
 
 
-def _json_strings(values: list, pattern: bytes) -> tuple[np.ndarray, list[str]] | None:
-    """Per row the count of `pattern`'s matches in its JSON bytes and all the matched strings, decoded; None
-    unless every value is JSON bytes. One regular-expression pass over all rows instead of decoding every row."""
+def _json_strings(values: list, pattern: bytes) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """Per row the count of `pattern`'s matches in its JSON bytes, per match its string's place among the distinct
+    ones, and those decoded; None unless every value is JSON bytes. One regular-expression pass over all rows
+    instead of decoding every row."""
     if not values or not all(isinstance(value, (bytes, bytearray)) for value in values):
         return None
     counts = pc.count_substring_regex(pa.array(values, type=pa.large_binary()),
                                       pattern=pattern.decode()).to_numpy(zero_copy_only=False)
     found = re.findall(pattern, b"\x00".join(values))
     codes, distinct = pd.factorize(pd.Series(found, dtype=object))
-    decoded = np.array([json.loads(b'"' + text + b'"') if b"\\" in text else text.decode()
-                        for text in distinct], dtype=object)
-    return counts.astype("int64"), decoded[codes].tolist() if len(codes) else []
+    decoded = [json.loads(b'"' + text + b'"') if b"\\" in text else text.decode() for text in distinct]
+    return counts.astype("int64"), codes.astype("int64"), decoded
 
 
-def _named_mentions(articles: pd.DataFrame) -> list[tuple[str, np.ndarray, list[str]]]:
-    """Per source kind: (kind, article positions, names) of its MeSH headings, chemicals and keywords."""
+def _named_mentions(articles: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray, list[str]]]:
+    """Per source of names (MeSH headings, chemicals, keywords): (kind, article positions, name codes, names),
+    a mention's article and its name's place in `names`, which holds each name once (and maybe a blank one that
+    no mention keeps)."""
     sources = []
     mesh_column = "mesh" if "mesh" in articles else "mesh_terms" if "mesh_terms" in articles else None
     columns = [("mesh", mesh_column), *(("chemical", name) for name in CHEMICAL_COLUMNS if name in articles),
@@ -114,14 +131,17 @@ def _named_mentions(articles: pd.DataFrame) -> list[tuple[str, np.ndarray, list[
         pattern = _DESCRIPTOR_PATTERN if column == "mesh" else _STRING_PATTERN if kind == "keyword" else None
         quick = _json_strings(values, pattern) if pattern else None
         if quick is not None:
-            lengths, names = quick
+            lengths, codes, names = quick
         else:
             lists = _lists(articles[column])
             lengths = np.fromiter((len(items) for items in lists), dtype="int64", count=len(lists))
-            names = [_name_of(item) for items in lists for item in items]
+            codes, distinct = pd.factorize(pd.Series([_name_of(item) for items in lists for item in items],
+                                                     dtype=object))
+            codes, names = codes.astype("int64"), list(distinct)
         positions = np.repeat(np.arange(len(values)), lengths)
-        present = np.fromiter((bool(name and name.strip()) for name in names), dtype=bool, count=len(names))
-        sources.append((kind, positions[present], [name for name in names if name and name.strip()]))
+        named = np.array([bool(name and name.strip()) for name in names], dtype=bool)
+        present = (codes >= 0) & named[np.maximum(codes, 0)] if len(names) else np.zeros(len(codes), dtype=bool)
+        sources.append((kind, positions[present], codes[present], names))
     return sources
 
 
@@ -216,83 +236,6 @@ def _word_stream(codes: np.ndarray, segments: np.ndarray, vocabulary: _Vocabular
     return _WordStream(word_ids, joined, word_segments // 2)
 
 
-def _words_of(corpus: _Corpus, vocabulary: _Vocabulary) -> _WordStream:
-    """The word stream of every batch's tokens, one batch at a time (each batch's codes are let go once its words
-    are made: the peak is one batch's, not the corpus'). A batch ends with an article, so no phrase runs on into
-    the next: the stream is the one of all tokens at once."""
-    word_ids, joined, articles = [], [], []
-    while corpus.codes:
-        stream = _word_stream(corpus.codes.pop(0).astype("int64"), corpus.segments.pop(0), vocabulary)
-        if not len(stream.word_ids):
-            continue
-        if word_ids:
-            joined.append(np.zeros(1, dtype=bool))
-        word_ids.append(stream.word_ids)
-        joined.append(stream.joined)
-        articles.append(stream.articles)
-    if not word_ids:
-        empty = np.zeros(0, dtype="int64")
-        return _WordStream(empty, np.zeros(0, dtype=bool), empty)
-    return _WordStream(np.concatenate(word_ids), np.concatenate(joined), np.concatenate(articles))
-
-
-def _phrase_mentions(stream: _WordStream, vocabulary: _Vocabulary, min_articles: int,
-                     max_words: int = 4) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Noun phrases of 1..max_words words found in at least `min_articles` articles: their keys and the unique
-    (article, phrase) pairs.
-
-    Phrases grow one word at a time (a-priori): a phrase seen fewer than `min_articles` times cannot be part of
-    a longer one that is seen often enough, so it is dropped before the next length is counted.
-    """
-    word_count = max(len(vocabulary.words), 1)
-    word_ids = stream.word_ids
-    occurrences = np.bincount(word_ids[word_ids >= 0], minlength=word_count)
-    frequent_word = np.zeros(len(word_ids), dtype=bool)
-    frequent_word[word_ids >= 0] = occurrences[word_ids[word_ids >= 0]] >= min_articles
-    level_ids = np.where(frequent_word, word_ids, -1)
-    joined = stream.joined & frequent_word[:-1] & frequent_word[1:]
-    if not len(vocabulary.words):
-        return [], np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
-    levels: list[tuple[np.ndarray, np.ndarray]] = []  # per length: (prefix phrase id, last word id) per phrase id
-    keys: list[str] = []
-    pair_articles, pair_phrases = [], []
-    for length in range(1, max_words + 1):
-        if length == 1:
-            ids = level_ids
-            uniques = np.arange(word_count)
-            prefixes, lasts = np.full(word_count, -1), uniques
-        else:
-            valid = (level_ids[:-1] >= 0) & joined[length - 2:]
-            keys_here = level_ids[:-1][valid] * word_count + word_ids[length - 1:][valid]
-            uniques, codes = _factorized(keys_here)
-            seen = np.bincount(codes, minlength=len(uniques))
-            codes = np.where(seen[codes] >= min_articles, codes, -1)
-            ids = np.full(len(valid), -1, dtype="int64")
-            ids[valid] = codes
-            prefixes, lasts = uniques // word_count, uniques % word_count
-        levels.append((prefixes, lasts))
-        positions = np.flatnonzero(ids >= 0)
-        if not len(positions):
-            break
-        phrase_count = len(prefixes)
-        pairs = _distinct(stream.articles[positions] * phrase_count + ids[positions])
-        articles, phrases = pairs // phrase_count, pairs % phrase_count
-        support = np.bincount(phrases, minlength=phrase_count)
-        kept = (support >= min_articles) & ~vocabulary.modifier[lasts]
-        kept_ids = np.flatnonzero(kept)
-        base = len(keys)
-        keys += _phrase_keys(levels, kept_ids, vocabulary.words)
-        new_index = np.full(phrase_count, -1, dtype="int64")
-        new_index[kept_ids] = base + np.arange(len(kept_ids))
-        chosen = kept[phrases]
-        pair_articles.append(articles[chosen])
-        pair_phrases.append(new_index[phrases[chosen]])
-        level_ids = ids
-    if not pair_articles:
-        return [], np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
-    return keys, np.concatenate(pair_articles), np.concatenate(pair_phrases)
-
-
 # Sorting, not hashing: on tens of millions of mostly distinct integers a hash table (pandas' unique, numpy's
 # default unique) is more than ten times slower than a sort.
 def _distinct(keys: np.ndarray) -> np.ndarray:
@@ -313,125 +256,313 @@ def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[starts], codes
 
 
-def _phrase_keys(levels: list[tuple[np.ndarray, np.ndarray]], ids: np.ndarray, words: np.ndarray) -> list[str]:
-    """The words of phrases of the last level, joined by spaces, walked back through the shorter levels."""
-    columns = []
-    current = ids
-    for prefixes, lasts in reversed(levels):
-        columns.append(words[lasts[current]])
-        current = prefixes[current]
-    return [" ".join(reversed(parts)) for parts in zip(*columns)] if len(ids) else []
-
-
-class _Corpus(NamedTuple):
-    """What the extraction reads of the articles, their text reduced to token codes: a batch's or all of them."""
+class _Survey(NamedTuple):
+    """The first pass over the batches: the articles, every distinct token with its count, every name."""
 
     pmids: np.ndarray            # per article
     pub_years: np.ndarray
     available_years: np.ndarray
     dictionary: pa.Array         # the distinct whitespace tokens of titles and abstracts
-    # Per batch, per token: its place in the dictionary (int32), and its segment: 2 * article position + 0 for the
-    # title, 1 for the abstract (int64). Kept by batch so that each becomes words on its own (`_words_of`).
-    codes: list[np.ndarray]
-    segments: list[np.ndarray]
-    named: list[tuple[str, np.ndarray, list[str]]]  # `_named_mentions`
+    token_counts: np.ndarray     # per token of the dictionary: how often it occurs
+    sources: list[tuple[str, list[str]]]  # per named source (`_named_mentions`): its kind, its distinct names sorted
 
 
-def _read_corpus(articles: pd.DataFrame) -> _Corpus:
-    encoded, segments = _tokens(articles)
-    return _Corpus(articles["pmid"].to_numpy(dtype="int64"), articles["pub_year"].to_numpy(dtype="int64"),
-                   articles["available_year"].to_numpy(dtype="int64"), encoded.dictionary,
-                   [encoded.indices.to_numpy(zero_copy_only=False)], [segments], _named_mentions(articles))
+def _survey(read: Batches) -> _Survey:
+    """Read every batch once: its articles' years, its tokens (added to one dictionary) and its names."""
+    pmids, pub_years, available_years = [], [], []
+    dictionary, token_counts = pa.array([], pa.large_string()), np.zeros(0, dtype="int64")
+    sources: list[tuple[str, set[str]]] = []
+    for batch in read():
+        pmids.append(batch["pmid"].to_numpy(dtype="int64"))
+        pub_years.append(batch["pub_year"].to_numpy(dtype="int64"))
+        available_years.append(batch["available_year"].to_numpy(dtype="int64"))
+        encoded, _ = _tokens(batch)
+        codes = _global_codes(encoded.dictionary, dictionary)
+        new = codes < 0
+        codes[new] = len(dictionary) + np.arange(int(new.sum()))
+        dictionary = pa.concat_arrays([dictionary, encoded.dictionary.filter(pa.array(new))])
+        token_counts = np.concatenate([token_counts, np.zeros(int(new.sum()), dtype="int64")])
+        token_counts[codes] += np.bincount(encoded.indices.to_numpy(zero_copy_only=False),
+                                           minlength=len(encoded.dictionary))
+        # Every batch reads the same columns, so its named sources line up with the first batch's.
+        for position, (kind, _, name_codes, names) in enumerate(_named_mentions(batch)):
+            if position == len(sources):
+                sources.append((kind, set()))
+            sources[position][1].update(names[code] for code in np.unique(name_codes).tolist())
+    empty = np.zeros(0, dtype="int64")
+    return _Survey(np.concatenate(pmids) if pmids else empty, np.concatenate(pub_years) if pub_years else empty,
+                   np.concatenate(available_years) if available_years else empty, dictionary, token_counts,
+                   [(kind, sorted(names)) for kind, names in sources])
 
 
-def _merged(corpora: list[_Corpus]) -> _Corpus:
-    """One corpus of batches read in turn: article positions run on, token codes point into one dictionary."""
-    if len(corpora) == 1:
-        return corpora[0]
-    if not corpora:
-        empty = np.zeros(0, dtype="int64")
-        return _Corpus(empty, empty, empty, pa.array([], pa.large_string()), [], [], [])
-    corpora = [corpus for corpus in corpora if len(corpus.pmids)] or corpora[:1]
-    dictionaries = [corpus.dictionary for corpus in corpora]
-    # One dictionary for every batch: each batch's distinct tokens found in the union of them all.
-    union = pc.dictionary_encode(pa.concat_arrays(dictionaries))
-    global_ids = union.indices.to_numpy(zero_copy_only=False)
-    article_offsets = np.cumsum([0] + [len(corpus.pmids) for corpus in corpora])
-    dictionary_offsets = np.cumsum([0] + [len(dictionary) for dictionary in dictionaries])
-    codes, segments = [], []
-    for number, corpus in enumerate(corpora):
-        local_to_global = global_ids[dictionary_offsets[number]:dictionary_offsets[number + 1]]
-        codes.append(local_to_global[corpus.codes[0]] if len(corpus.codes[0]) else corpus.codes[0])
-        segments.append(corpus.segments[0] + 2 * article_offsets[number])
-    # Every batch read the same columns, so their named sources line up kind by kind.
-    named = [(kind, np.concatenate([corpus.named[position][1] + article_offsets[number]
-                                    for number, corpus in enumerate(corpora)]),
-              [name for corpus in corpora for name in corpus.named[position][2]])
-             for position, (kind, _, _) in enumerate(corpora[0].named)]
-    return _Corpus(np.concatenate([corpus.pmids for corpus in corpora]),
-                   np.concatenate([corpus.pub_years for corpus in corpora]),
-                   np.concatenate([corpus.available_years for corpus in corpora]), union.dictionary, codes, segments,
-                   named)
+def _global_codes(tokens: pa.Array, dictionary: pa.Array) -> np.ndarray:
+    """Each token's place in `dictionary`, -1 where it is not there."""
+    return pc.fill_null(pc.index_in(tokens, value_set=dictionary), -1).to_numpy(zero_copy_only=False).astype("int64")
 
 
-def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame], hypotheses: Sequence[Hypothesis],
+class _KeyCounts:
+    """Counts per integer key (one column per kind of count), summed over the batches added: the sorted distinct
+    keys and their counts."""
+
+    def __init__(self, columns: int) -> None:
+        self.keys, self.counts = np.zeros(0, dtype="int64"), np.zeros((0, columns), dtype="int64")
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending_size = 0
+
+    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add a batch's counts, one row per key (keys may repeat)."""
+        self._pending.append((keys, counts))
+        self._pending_size += len(keys)
+        # Merged when the pending keys outnumber the merged ones: each key is sorted a few times, not once a batch.
+        if self._pending_size > max(len(self.keys), 1 << 20):
+            self._merge()
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        self._merge()
+        return self.keys, self.counts
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self.keys, *(keys for keys, _ in self._pending)])
+        counts = np.concatenate([self.counts, *(counts for _, counts in self._pending)])
+        self.keys, codes = _factorized(keys)
+        self.counts = np.stack([summed(codes, column, len(self.keys)) for column in counts.T], axis=1)
+        self._pending, self._pending_size = [], 0
+
+
+def summed(codes: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray:
+    """Integer weights summed per code (exact: far below 2**53)."""
+    return np.bincount(codes, weights=weights, minlength=length).astype("int64")
+
+
+class _Phrases(NamedTuple):
+    """What the passes over the words learn of phrases, level by level (level 0: one word)."""
+
+    word_count: int
+    frequent_words: np.ndarray  # per word id: seen at least min_articles times
+    # Per level, the phrases seen at least min_articles times, sorted: for one word its word id; for longer ones
+    # (the shorter phrase's place in its level) * word_count + the last word's id, so sorted is word by word.
+    levels: list[np.ndarray]
+
+
+def _batch_words(batch: pd.DataFrame, dictionary: pa.Array, vocabulary: _Vocabulary) -> _WordStream:
+    encoded, segments = _tokens(batch)
+    codes = _global_codes(encoded.dictionary, dictionary)[encoded.indices.to_numpy(zero_copy_only=False)]
+    return _word_stream(codes, segments, vocabulary)
+
+
+def _phrase_places(stream: _WordStream, phrases: _Phrases, *,
+                   longer: bool = False) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+    """Per level known, per word the place (in its level) of the phrase that starts there, -1 where none; and when
+    `longer`, the keys of the next level's phrases (those whose shorter phrase is known) and their articles."""
+    word_ids = stream.word_ids
+    frequent = np.zeros(len(word_ids), dtype=bool)
+    frequent[word_ids >= 0] = phrases.frequent_words[word_ids[word_ids >= 0]]
+    # A phrase runs on only between two frequent words: a rarer word is in no phrase seen often enough.
+    joined = stream.joined & frequent[:-1] & frequent[1:]
+    places = [np.where(frequent, np.searchsorted(phrases.levels[0], word_ids), -1)]
+    for length in range(2, len(phrases.levels) + 1 + longer):
+        shorter = places[-1]
+        valid = (shorter[:-1] >= 0) & joined[length - 2:]
+        keys = shorter[:-1][valid] * phrases.word_count + word_ids[length - 1:][valid]
+        if length > len(phrases.levels):
+            return places, (keys, stream.articles[:len(valid)][valid])
+        level = phrases.levels[length - 1]
+        found = np.searchsorted(level, keys)
+        found[found == len(level)] = 0
+        here = np.full(len(valid), -1, dtype="int64")
+        here[valid] = np.where(level[found] == keys if len(level) else False, found, -1)
+        places.append(here)
+    return places, None
+
+
+# Noun phrases have 1 to this many words.
+_MAX_WORDS = 4
+
+
+def _count_phrases(read: Batches, dictionary: pa.Array, vocabulary: _Vocabulary, token_counts: np.ndarray,
+                   min_articles: int) -> tuple[_Phrases, list[np.ndarray]]:
+    """Noun phrases of 1.._MAX_WORDS words: the levels' frequent phrases and, per level, each one's articles.
+
+    Phrases grow one word at a time (a-priori): a phrase seen fewer than `min_articles` times cannot be part of
+    a longer one that is seen often enough, so only the longer phrases of frequent ones are counted, one pass over
+    the batches per length from two words on (the first also counts the articles of each word). A batch ends with
+    an article, so no phrase runs on into the next.
+    """
+    word_count = max(len(vocabulary.words), 1)
+    tokens_of_parts = np.repeat(np.arange(len(token_counts)), np.diff(vocabulary.part_offsets))
+    is_word = vocabulary.part_words >= 0
+    occurrences = summed(vocabulary.part_words[is_word], token_counts[tokens_of_parts[is_word]], word_count)
+    frequent_words = (occurrences >= min_articles) & (len(vocabulary.words) > 0)
+    phrases = _Phrases(word_count, frequent_words, [np.flatnonzero(frequent_words)])
+    word_support = np.zeros(len(phrases.levels[0]), dtype="int64")
+    supports = [word_support]
+    while len(phrases.levels) < _MAX_WORDS and len(phrases.levels[-1]):
+        longer = _KeyCounts(columns=2)
+        for batch in read(names=False):
+            stream = _batch_words(batch, dictionary, vocabulary)
+            places, (keys, articles) = _phrase_places(stream, phrases, longer=True)
+            if len(phrases.levels) == 1:
+                word_support += _support(stream.articles, places[0], len(word_support))
+            distinct, codes = _factorized(keys)
+            occurrences = np.bincount(codes, minlength=len(distinct))
+            longer.add(distinct, np.stack([occurrences, _support(articles, codes, len(distinct))], axis=1))
+        keys, counts = longer.result()
+        frequent = counts[:, 0] >= min_articles
+        phrases.levels.append(keys[frequent])
+        supports.append(counts[frequent, 1])
+    return phrases, supports
+
+
+def _support(articles: np.ndarray, places: np.ndarray, count: int) -> np.ndarray:
+    """Per place 0..count - 1, the articles (of one batch) it is found in; places -1 are none."""
+    found = np.flatnonzero(places >= 0)
+    pairs = _distinct(articles[found] * count + places[found])
+    return np.bincount(pairs % count, minlength=count)
+
+
+def _phrase_texts(phrases: _Phrases, length: int, places: np.ndarray, words: np.ndarray) -> list[str]:
+    """The words of phrases of a level, joined by spaces, walked back through the shorter levels."""
+    columns = []
+    current = places
+    for level in reversed(phrases.levels[:length]):
+        keys = level[current]
+        columns.append(words[keys % phrases.word_count])
+        current = keys // phrases.word_count
+    return [" ".join(reversed(parts)) for parts in zip(*columns)] if len(places) else []
+
+
+class _Finder(NamedTuple):
+    """How a batch's words and names become candidates, once every candidate is known."""
+
+    dictionary: pa.Array
+    vocabulary: _Vocabulary
+    phrases: _Phrases
+    phrase_candidates: list[np.ndarray]  # per level, per frequent phrase: its candidate, -1 when not one
+    source_candidates: list[dict[str, int]]  # per named source: name -> candidate
+    domain_sources: list[bool]  # per named source: whether authors or substances name it (keywords, chemicals)
+    no_words: np.ndarray  # per candidate: its key is empty
+    candidate_count: int
+
+
+def _candidate_pairs(batch: pd.DataFrame, finder: _Finder) -> tuple[np.ndarray, np.ndarray]:
+    """A batch's distinct (article, candidate) pairs as article * candidate_count + candidate (its own article
+    positions), and those its chemicals and keywords name."""
+    stream = _batch_words(batch, finder.dictionary, finder.vocabulary)
+    places, _ = _phrase_places(stream, finder.phrases)
+    keys, domain_keys = [], []
+    for place, candidate_of in zip(places, finder.phrase_candidates):
+        found = np.flatnonzero(place >= 0)
+        candidates = candidate_of[place[found]]
+        keys.append(stream.articles[found[candidates >= 0]] * finder.candidate_count + candidates[candidates >= 0])
+    for (_, positions, codes, names), candidate_of, domain in zip(_named_mentions(batch), finder.source_candidates,
+                                                                 finder.domain_sources):
+        candidates = np.array([candidate_of.get(name, -1) for name in names], dtype="int64")[codes]
+        named = positions * finder.candidate_count + candidates
+        keys.append(named[~finder.no_words[candidates]])
+        if domain:
+            domain_keys.append(named)
+    return (_distinct(np.concatenate(keys)) if keys else np.zeros(0, dtype="int64"),
+            _distinct(np.concatenate(domain_keys)) if domain_keys else np.zeros(0, dtype="int64"))
+
+
+def _batch_pairs(read: Batches, finder: _Finder) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per batch, its distinct (article, candidate) pairs, article positions among all batches' and candidates,
+    and the candidates of its pairs that chemicals and keywords name."""
+    offset = 0
+    for batch in read():
+        pairs, domain = _candidate_pairs(batch, finder)
+        yield pairs // finder.candidate_count + offset, pairs % finder.candidate_count, domain % finder.candidate_count
+        offset += len(batch)
+
+
+# Rows counted at a time: a larger frame or batch is counted in slices of this many, so that a pass holds one
+# slice's words (a frame of 200,000 articles at once took three times as long).
+BATCH_ROWS = 5_000
+
+
+def _reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batches:
+    """The batches as a function that reads them afresh, in slices of at most BATCH_ROWS rows: a frame is one
+    batch; batches given once are kept."""
+    if isinstance(articles, pd.DataFrame):
+        articles = [articles]
+    if callable(articles):
+        read = articles
+    else:
+        batches = list(articles)
+
+        def read(names: bool = True) -> list[pd.DataFrame]:
+            return batches
+
+    def sliced(names: bool = True) -> Iterator[pd.DataFrame]:
+        for batch in read(names=names):
+            for start in range(0, max(len(batch), 1), BATCH_ROWS):
+                yield batch.iloc[start:start + BATCH_ROWS]
+
+    return sliced
+
+
+def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, hypotheses: Sequence[Hypothesis],
                      method: Method = Method()) -> Mentions:
     """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it.
 
-    `articles` may be batches of such rows (each with positions of its own): each batch's text is reduced to token
-    codes before the next is read, so the text of every article is never held at once; the result is the one
-    frame of them all would give.
+    `articles` may be batches of such rows (each with positions of its own), or a `Batches` function that reads
+    them afresh (as the store does). The batches are read once per pass: their tokens and names; the phrases of
+    two, three and four words (the words only); the candidates' articles per year; and `Mentions.pair_batches`
+    reads them again for the ranking's examples and ideas. So neither the text of every article nor any array as
+    long as the corpus' words is ever held, only one batch's and the counts; the result is the one frame of them
+    all would give.
     """
-    batches = [articles] if isinstance(articles, pd.DataFrame) else articles
-    corpus = _merged([_read_corpus(batch) for batch in batches])
+    read = _reader(articles)
     min_articles = method.min_articles
-    named = corpus.named
-    extra_words = {part for _, _, names in named for name in set(names) for token in name.lower().split()
+    survey = _survey(read)
+    extra_words = {part for _, names in survey.sources for name in names for token in name.lower().split()
                    for part in split_raw_token(token)[0] if part}
-    vocabulary = _vocabulary(corpus.dictionary.to_pylist(), extra_words)
+    vocabulary = _vocabulary(survey.dictionary.to_pylist(), extra_words)
     attested = frozenset(set(vocabulary.forms) | {form for forms in vocabulary.forms.values() for form in forms}
                          | extra_words)
     # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
     for word in extra_words:
         vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
-    stream = _words_of(corpus, vocabulary)
-    phrase_keys, phrase_articles, phrase_ids = _phrase_mentions(stream, vocabulary, min_articles)
+    phrases, supports = _count_phrases(read, survey.dictionary, vocabulary, survey.token_counts, min_articles)
 
     # Every source's names become candidate keys; one key is one candidate whatever found it.
+    kept = [np.flatnonzero((support >= min_articles) & ~vocabulary.modifier[phrases.levels[level] % phrases.word_count])
+            for level, support in enumerate(supports)]
+    phrase_keys = [key for level, places in enumerate(kept)
+                   for key in _phrase_texts(phrases, level + 1, places, vocabulary.words)]
     key_parts = [pd.Series(phrase_keys, dtype=object)]
     kinds = [np.full(len(phrase_keys), KINDS.index("phrase"))]
-    pair_articles, pair_keys = [phrase_articles], [phrase_ids]
-    named_by_author_or_substance: list[bool] = [False]
     official_names: dict[str, list[str]] = {}
-    offset = len(phrase_keys)
-    for kind, positions, names in named:
-        distinct, codes = np.unique(np.array(names, dtype=object), return_inverse=True)
-        keys = [normalise_phrase(name, attested) for name in distinct]
+    for kind, names in survey.sources:
+        keys = [normalise_phrase(name, attested) for name in names]
         if kind in ("mesh", "chemical"):
-            for name, key in zip(distinct, keys):
+            for name, key in zip(names, keys):
                 official_names.setdefault(key, []).append(name)
         key_parts.append(pd.Series(keys, dtype=object))
         kinds.append(np.full(len(keys), KINDS.index(kind)))
-        pair_articles.append(positions)
-        pair_keys.append(codes + offset)
-        named_by_author_or_substance.append(kind in ("chemical", "keyword"))
-        offset += len(keys)
     all_keys = pd.concat(key_parts, ignore_index=True)
     candidate_of_key, candidate_keys = pd.factorize(all_keys)
     candidate_keys = np.asarray(candidate_keys, dtype=object)
-    candidate_count = len(candidate_keys)
-    kind_bits = np.zeros(candidate_count, dtype="int64")
+    candidate_count = max(len(candidate_keys), 1)
+    kind_bits = np.zeros(len(candidate_keys), dtype="int64")
     np.bitwise_or.at(kind_bits, candidate_of_key, 1 << np.concatenate(kinds))
-    articles_of_pairs = np.concatenate(pair_articles).astype("int64")
-    candidates_of_pairs = candidate_of_key[np.concatenate(pair_keys).astype("int64")]
-    empty_key = np.array([not key for key in candidate_keys], dtype=bool)
-    keep_pairs = ~empty_key[candidates_of_pairs]
-    pairs = _distinct(articles_of_pairs[keep_pairs] * max(candidate_count, 1) + candidates_of_pairs[keep_pairs])
-    article_index, candidate_index = pairs // max(candidate_count, 1), pairs % max(candidate_count, 1)
-    support = np.bincount(candidate_index, minlength=candidate_count)
-    domain_support = _domain_support(
-        [(positions, candidate_of_key[codes.astype("int64")]) for positions, codes, domain
-         in zip(pair_articles, pair_keys, named_by_author_or_substance) if domain], candidate_count)
+
+    phrase_candidates, start = [], 0
+    for level, places in zip(phrases.levels, kept):
+        candidate_of = np.full(len(level), -1, dtype="int64")
+        candidate_of[places] = candidate_of_key[start:start + len(places)]
+        phrase_candidates.append(candidate_of)
+        start += len(places)
+    source_candidates = []
+    for _, names in survey.sources:
+        source_candidates.append(dict(zip(names, candidate_of_key[start:start + len(names)].tolist())))
+        start += len(names)
+    finder = _Finder(survey.dictionary, vocabulary, phrases, phrase_candidates, source_candidates,
+                     [kind in ("chemical", "keyword") for kind, _ in survey.sources],
+                     np.array([not key for key in candidate_keys], dtype=bool), candidate_count)
+    support, domain_support, tallies = _count_candidates(read, finder, survey)
 
     candidates = pd.DataFrame({
         "key": candidate_keys,
@@ -445,23 +576,34 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame], hypotheses
     candidates["excluded_by"] = _excluded_by(candidate_keys, exclusions, attested)
     candidates["nested_in"] = _nested_in(candidate_keys, support, candidates["kind"].to_numpy(dtype=object),
                                          method.nested_share)
-    candidates.loc[empty_key, "excluded_by"] = "no words"
+    candidates.loc[finder.no_words, "excluded_by"] = "no words"
     plain = plain_words(candidate_keys, domain_support, min_articles) & candidates["excluded_by"].isna().to_numpy()
     candidates.loc[plain, "excluded_by"] = (
         f"plain word: one word that fewer than {min_articles} articles name as a chemical or author keyword")
-    return Mentions(
-        pmids=corpus.pmids, pub_years=corpus.pub_years, available_years=corpus.available_years, candidates=candidates,
-        article_index=article_index.astype("int64"), candidate_index=candidate_index.astype("int64"))
+    return Mentions(pmids=survey.pmids, pub_years=survey.pub_years, available_years=survey.available_years,
+                    candidates=candidates, tallies=tallies, pair_batches=lambda: ((articles, candidates) for articles, candidates, _ in _batch_pairs(read, finder)))
 
 
-def _domain_support(pairs: list[tuple[np.ndarray, np.ndarray]], candidate_count: int) -> np.ndarray:
-    """Per candidate, the articles that name it as a chemical or an author keyword."""
-    if not pairs:
-        return np.zeros(candidate_count, dtype="int64")
-    articles = np.concatenate([articles for articles, _ in pairs]).astype("int64")
-    candidates = np.concatenate([candidates for _, candidates in pairs]).astype("int64")
-    distinct = _distinct(articles * max(candidate_count, 1) + candidates)
-    return np.bincount(distinct % max(candidate_count, 1), minlength=candidate_count)
+# A year fits 16 bits: a tally's key is candidate << 32 | available year << 16 | publication year.
+_YEAR_BITS = 16
+
+
+def _count_candidates(read: Batches, finder: _Finder, survey: _Survey) -> tuple[np.ndarray, np.ndarray, Tallies]:
+    """The last pass: per candidate its articles, those that name it as a chemical or an author keyword, and
+    its articles per year available and year published."""
+    candidate_count = len(finder.no_words)
+    support = np.zeros(candidate_count, dtype="int64")
+    domain_support = np.zeros(candidate_count, dtype="int64")
+    tallies = _KeyCounts(columns=1)
+    year_mask = (1 << _YEAR_BITS) - 1
+    for articles, candidates, domain in _batch_pairs(read, finder):
+        support += np.bincount(candidates, minlength=candidate_count)
+        domain_support += np.bincount(domain, minlength=candidate_count)
+        tallies.add((candidates << 2 * _YEAR_BITS) | (survey.available_years[articles] << _YEAR_BITS)
+                    | survey.pub_years[articles], np.ones((len(candidates), 1), dtype="int64"))
+    keys, counts = tallies.result()
+    return support, domain_support, Tallies(keys >> 2 * _YEAR_BITS, (keys >> _YEAR_BITS) & year_mask,
+                                            keys & year_mask, counts[:, 0])
 
 
 def plain_words(keys: np.ndarray, domain_support: np.ndarray, min_articles: int) -> np.ndarray:

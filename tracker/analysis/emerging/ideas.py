@@ -21,27 +21,33 @@ IDEA_LIFT = 2.0
 IDEA_POOL = 300
 
 
-def idea_leaders(keys: Sequence[str], candidate_index: np.ndarray, article_index: np.ndarray,
-                 article_count: int) -> np.ndarray:
+def co_mentions(candidate_index: np.ndarray, article_index: np.ndarray, count: int) -> np.ndarray:
+    """How many articles each two candidates share (count x count; the diagonal: each one's articles), of the
+    (candidate, article) pairs of mention, candidates numbered 0..count - 1."""
+    if not len(candidate_index):
+        return np.zeros((count, count), dtype="int64")
+    articles, article_positions = np.unique(article_index, return_inverse=True)
+    mentions = sparse.csr_matrix((np.ones(len(candidate_index), dtype="int64"), (candidate_index, article_positions)),
+                                 shape=(count, len(articles)))
+    mentions.data[:] = 1  # a pair counted twice is still one article
+    return (mentions @ mentions.T).toarray()
+
+
+def idea_leaders(keys: Sequence[str], shared: np.ndarray, article_count: int) -> np.ndarray:
     """For each candidate, best-ranked first, the position of the best-ranked candidate of its idea (itself
     when it leads one).
 
-    `candidate_index` and `article_index` are the (candidate, article) pairs of mention, candidates numbered as
-    `keys` are; `article_count` the number of articles.
+    `shared` is `co_mentions` of the candidates numbered as `keys` are (summed over batches of articles);
+    `article_count` the number of articles.
     """
     count = len(keys)
     leaders = np.arange(count)
     if count < 2:
         return leaders
-    mentions = sparse.csr_matrix((np.ones(len(candidate_index), dtype="int64"), (candidate_index, article_index)),
-                                 shape=(count, article_count))
-    mentions.data[:] = 1  # a pair counted twice is still one article
-    support = np.asarray(mentions.sum(axis=1)).ravel()
-    shared = (mentions @ mentions.T).tocoo()
+    support = np.diagonal(shared)
     words = [set(key.split()) for key in keys]
-    for first, second, both in zip(shared.row, shared.col, shared.data):
-        if first >= second:
-            continue
+    for first, second in zip(*np.nonzero(np.triu(shared, 1))):
+        both = shared[first, second]
         smaller = min(support[first], support[second])
         needed = IDEA_OVERLAP if words[first] & words[second] else IDEA_OVERLAP_NO_WORD
         by_chance = support[first] * support[second] / article_count

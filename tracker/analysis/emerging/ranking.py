@@ -3,14 +3,14 @@ and yearly frames; `find_emerging` runs the whole method."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from tracker.analysis.emerging.candidates import Mentions, baseline_articles, extract_mentions
-from tracker.analysis.emerging.ideas import IDEA_POOL, idea_leaders
+from tracker.analysis.emerging.candidates import Batches, Mentions, baseline_articles, extract_mentions, summed
+from tracker.analysis.emerging.ideas import IDEA_POOL, co_mentions, idea_leaders
 from tracker.analysis.emerging.method import RANKED_COLUMNS, YEARLY_COLUMNS, EmergingResult, Method
 from tracker.analysis.emerging.statistics import growth_test, kleinberg_bursts, mann_kendall, q_values
 from tracker.config import Hypothesis
@@ -76,13 +76,12 @@ def score_mentions(mentions: Mentions, as_of: int, method: Method = Method(),
     span = as_of - first_year + 1
     available = mentions.available_years
     in_time = available <= as_of
-    pair_available = available[mentions.article_index]
-    pair_years = mentions.pub_years[mentions.article_index] - first_year
-    # Pairs and articles in the order they became available, so each replayed year adds one slice.
+    tallies = mentions.tallies
+    # Tallies and articles in the order they became available, so each replayed year adds one slice.
     # Years fit 16 bits, for which numpy's stable sort is a radix sort.
-    order = np.argsort(pair_available.astype("int16"), kind="stable")
-    pair_available, pair_years = pair_available[order], pair_years[order]
-    pair_candidates = mentions.candidate_index[order]
+    order = np.argsort(tallies.available_years.astype("int16"), kind="stable")
+    tally_available, tally_years = tallies.available_years[order], tallies.pub_years[order] - first_year
+    tally_candidates, tally_articles = tallies.candidates[order], tallies.articles[order]
     article_order = np.argsort(available.astype("int16"), kind="stable")
     article_available = available[article_order]
     article_years = mentions.pub_years[article_order] - first_year
@@ -91,19 +90,20 @@ def score_mentions(mentions: Mentions, as_of: int, method: Method = Method(),
     totals = np.zeros(span, dtype="int64")
     support = np.zeros(candidate_count, dtype="int64")
     first_flagged = np.full(candidate_count, -1, dtype="int64")
-    done_pairs = done_articles = 0
+    done_tallies = done_articles = 0
     statistics = None
     for year in range(first_replay, as_of + 1):
-        pair_end = int(np.searchsorted(pair_available, year, side="right"))
+        tally_end = int(np.searchsorted(tally_available, year, side="right"))
         article_end = int(np.searchsorted(article_available, year, side="right"))
-        new_years, new_candidates = pair_years[done_pairs:pair_end], pair_candidates[done_pairs:pair_end]
-        support += np.bincount(new_candidates, minlength=candidate_count)
+        new_years, new_candidates = tally_years[done_tallies:tally_end], tally_candidates[done_tallies:tally_end]
+        new_articles = tally_articles[done_tallies:tally_end]
+        support += summed(new_candidates, new_articles, candidate_count)
         inside = new_years >= 0
-        counts += np.bincount(new_candidates[inside] * span + new_years[inside],
-                              minlength=candidate_count * span).reshape(candidate_count, span)
+        counts += summed(new_candidates[inside] * span + new_years[inside], new_articles[inside],
+                          candidate_count * span).reshape(candidate_count, span)
         new_article_years = article_years[done_articles:article_end]
         totals += np.bincount(new_article_years[new_article_years >= 0], minlength=span)[:span]
-        done_pairs, done_articles = pair_end, article_end
+        done_tallies, done_articles = tally_end, article_end
         column_end = year - first_year + 1
         window_start = column_end - method.burst_years
         statistics = _statistics(counts[:, window_start:column_end], totals[window_start:column_end], support,
@@ -157,19 +157,18 @@ def _ranked_frame(mentions: Mentions, statistics: _YearStatistics, first_flagged
     # Best first: emerging, then the strongest evidence of growth, then the steepest, then the most articles.
     frame = frame.sort_values(["emerging", "q_value", "rate_ratio", "articles", "key"],
                               ascending=[False, True, False, False, True], na_position="last", ignore_index=True)
-    frame = _one_row_per_idea(frame, mentions, in_time)
+    positions = frame["_candidate"].to_numpy(dtype="int64")
+    shared, examples = _read_pairs(mentions, positions[:IDEA_POOL], positions, in_time, method.example_count)
+    frame = _one_row_per_idea(frame, shared, len(mentions.pmids))
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    frame["example_pmids"] = _examples(mentions, frame["_candidate"].to_numpy(), in_time, method.example_count)
+    frame["example_pmids"] = [examples.get(position, ()) for position in frame["_candidate"].tolist()]
     return frame
 
 
-def _one_row_per_idea(frame: pd.DataFrame, mentions: Mentions, in_time: np.ndarray) -> pd.DataFrame:
+def _one_row_per_idea(frame: pd.DataFrame, shared: np.ndarray, article_count: int) -> pd.DataFrame:
     """The ranked frame with each idea's best-ranked candidate only, the others' terms in its idea_terms."""
     pool = frame.head(IDEA_POOL)
-    positions = pool["_candidate"].to_numpy(dtype="int64")
-    chosen = np.isin(mentions.candidate_index, positions) & in_time[mentions.article_index]
-    local = pd.Index(positions).get_indexer(mentions.candidate_index[chosen])
-    leaders = idea_leaders(pool["key"].tolist(), local, mentions.article_index[chosen], len(mentions.pmids))
+    leaders = idea_leaders(pool["key"].tolist(), shared, article_count)
     followers = np.flatnonzero(leaders != np.arange(len(pool)))
     idea_terms: list[list[str]] = [[] for _ in range(len(frame))]
     for follower in followers:
@@ -178,28 +177,41 @@ def _one_row_per_idea(frame: pd.DataFrame, mentions: Mentions, in_time: np.ndarr
     return frame.drop(index=followers).reset_index(drop=True)
 
 
-def _examples(mentions: Mentions, candidate_positions: np.ndarray, in_time: np.ndarray,
-              count: int) -> list[tuple[int, ...]]:
-    """Per candidate (in the order given), the PMIDs of its newest `count` articles, newest first."""
-    wanted = np.zeros(len(mentions.candidates), dtype=bool)
-    wanted[candidate_positions] = True
-    chosen = wanted[mentions.candidate_index] & in_time[mentions.article_index]
-    # Rank the articles newest first (year, then PMID) once; then one sort of candidate * articles + rank puts each
-    # candidate's newest articles at the start of its run.
-    article_count = len(mentions.pmids)
-    newest_first = np.lexsort((-mentions.pmids, -mentions.pub_years))
-    rank_of_article = np.empty(article_count, dtype="int64")
-    rank_of_article[newest_first] = np.arange(article_count)
-    keys = np.sort(mentions.candidate_index[chosen] * article_count + rank_of_article[mentions.article_index[chosen]])
-    candidates, ranks = keys // max(article_count, 1), keys % max(article_count, 1)
-    pmids = mentions.pmids[newest_first[ranks]] if len(ranks) else np.zeros(0, dtype="int64")
+def _read_pairs(mentions: Mentions, pool: np.ndarray, wanted: np.ndarray, in_time: np.ndarray,
+                count: int) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
+    """One more reading of the articles available in time: `co_mentions` of the `pool` candidates, and per
+    `wanted` candidate the PMIDs of its newest `count` articles (year, then PMID), newest first."""
+    candidate_count = len(mentions.candidates)
+    pool_place = np.full(candidate_count, -1, dtype="int64")
+    pool_place[pool] = np.arange(len(pool))
+    is_wanted = np.zeros(candidate_count, dtype=bool)
+    is_wanted[wanted] = True
+    shared = np.zeros((len(pool), len(pool)), dtype="int64")
+    empty = np.zeros(0, dtype="int64")
+    newest = (empty, empty, empty)  # candidate, year, PMID of each candidate's newest articles so far
+    for articles, candidates in mentions.pair_batches():
+        now = in_time[articles]
+        articles, candidates = articles[now], candidates[now]
+        places = pool_place[candidates]
+        shared += co_mentions(places[places >= 0], articles[places >= 0], len(pool))
+        chosen = is_wanted[candidates]
+        newest = _newest(*(np.concatenate(parts) for parts in zip(newest, (
+            candidates[chosen], mentions.pub_years[articles[chosen]], mentions.pmids[articles[chosen]]))), count)
+    examples: dict[int, list[int]] = {}
+    for candidate, pmid in zip(newest[0].tolist(), newest[2].tolist()):
+        examples.setdefault(candidate, []).append(pmid)
+    return shared, {candidate: tuple(pmids) for candidate, pmids in examples.items()}
+
+
+def _newest(candidates: np.ndarray, years: np.ndarray, pmids: np.ndarray,
+            count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate its newest `count` articles (year, then PMID), newest first, candidate by candidate."""
+    order = np.lexsort((-pmids, -years, candidates))
+    candidates, years, pmids = candidates[order], years[order], pmids[order]
     starts = np.flatnonzero(np.r_[True, candidates[1:] != candidates[:-1]]) if len(candidates) else np.zeros(0, int)
     run_starts = np.repeat(starts, np.diff(np.r_[starts, len(candidates)]))
     first = (np.arange(len(candidates)) - run_starts) < count
-    examples: dict[int, list[int]] = {}
-    for candidate, pmid in zip(candidates[first].tolist(), pmids[first].tolist()):
-        examples.setdefault(candidate, []).append(pmid)
-    return [tuple(examples.get(position, ())) for position in candidate_positions.tolist()]
+    return candidates[first], years[first], pmids[first]
 
 
 def _yearly_frame(ranked: pd.DataFrame, counts: np.ndarray, totals: np.ndarray, bursts: np.ndarray,
@@ -220,17 +232,21 @@ def _yearly_frame(ranked: pd.DataFrame, counts: np.ndarray, totals: np.ndarray, 
     }, columns=list(YEARLY_COLUMNS))
 
 
-def find_emerging(catalogue: pd.DataFrame | Iterable[pd.DataFrame], hypotheses: Sequence[Hypothesis], *, as_of: int,
-                  current_year: int, method: Method = Method()) -> EmergingResult:
+def find_emerging(catalogue: pd.DataFrame | Iterable[pd.DataFrame] | Batches, hypotheses: Sequence[Hypothesis], *,
+                  as_of: int, current_year: int, method: Method = Method()) -> EmergingResult:
     """Rank the candidate causes of the catalogue's baseline articles as of the end of `as_of`.
 
-    `catalogue` may be batches of catalogue rows (as `store.iter_emerging_batches` reads them), each reduced to
-    what is counted before the next is read; the ranking is the one of them all in one frame.
+    `catalogue` may be batches of catalogue rows, or a function that reads them afresh (as
+    `store.iter_emerging_batches` does, called again for each pass): each batch is reduced to what is counted
+    before the next is read; the ranking is the one of them all in one frame.
     `as_of` must be a complete year: before `current_year`. Raises ConfigError otherwise.
     """
     check_as_of(as_of, current_year)
     if isinstance(catalogue, pd.DataFrame):
-        articles = baseline_articles(catalogue, hypotheses, as_of)
+        articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches = baseline_articles(catalogue, hypotheses, as_of)
+    elif callable(catalogue):
+        def articles(names: bool = True) -> Iterator[pd.DataFrame]:
+            return (baseline_articles(batch, hypotheses, as_of) for batch in catalogue(names=names))
     else:
         articles = (baseline_articles(batch, hypotheses, as_of) for batch in catalogue)
     return score_mentions(extract_mentions(articles, hypotheses, method), as_of, method)
