@@ -239,6 +239,10 @@ class _Article:
     kind: str | None = None
     # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
     silent: set[str] = dataclasses.field(default_factory=set)
+    # Where each sentence starts in `normalised`, in order, and whether the finding screen kept it; None where
+    # the article was not screened.
+    screened_starts: list[int] | None = None
+    kept: list[bool] | None = None
 
     # What only reading a sentence needs, read on first need: an article where no cause stands is never cut into
     # sentences, searched for abbreviations or judged for its population.
@@ -270,6 +274,11 @@ class _Article:
             spans = self.spans[section] = (cut, [start for start, _ in cut])
         return spans
 
+    def sentence_at(self, position: int) -> Sentence:
+        """The sentence that holds `position` of `normalised` (whose sections keep their lengths)."""
+        section = bisect.bisect_right(self.normalised_starts, position) - 1
+        return self.sentence(section, position - self.normalised_starts[section])[0]
+
     def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
         """The sentence that holds `offset` of a section, and where it starts in the section."""
         spans, starts = self.spans.get(section) or self._spans(section)
@@ -286,6 +295,9 @@ class _Article:
                 number / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
             sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
+            if self.kept is not None and not self.kept[bisect.bisect_right(
+                    self.screened_starts, self.normalised_starts[section] + start) - 1]:
+                self.silent.add(sentence.text)
         return sentence, start
 
 
@@ -452,13 +464,16 @@ def _anchor_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, .
                            "term" if alone else None)
 
 
-def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Sentence, list[Anchor]]:
-    """The sentences where the cause stands, each with where it stands in them: only these are read."""
+def _anchors(article: _Article, patterns: _AnchorPatterns | None,
+             every_sentence: bool = True) -> dict[Sentence, list[Anchor]]:
+    """The sentences where the cause stands, each with where it stands in them: only these are read. Unless
+    `every_sentence`, a sentence the finding screen dropped is left out (it can report nothing)."""
     found: dict[Sentence, list[Anchor]] = {}
     if patterns is None:
         return found
     normalised, starts = article.normalised, article.normalised_starts
     term, abbreviation = patterns.term, patterns.abbreviation
+    screened_starts, kept = (None, None) if every_sentence else (article.screened_starts, article.kept)
     for match in patterns.anywhere.finditer(normalised):
         at = match.start()
         # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
@@ -466,6 +481,8 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Senten
             before = normalised[at - 1]
             if before.isascii() and (before.isalnum() or before == "_"):
                 continue
+        if kept is not None and not kept[bisect.bisect_right(screened_starts, at) - 1]:
+            continue
         source = patterns.source or (
             "term" if term is not None and term.match(normalised, at)
             else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
@@ -807,12 +824,15 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         if cause_measures and not article.protocol else ()
     patterns = None if article.protocol or term_pattern is None and not measures else _anchor_pattern(
         term_pattern, measures, article.abbreviations)
-    anchors = _anchors(article, patterns)
+    # Where the study's treatment is aimed (`_aimed_at`, from every sentence) matters only for a cause with
+    # symptom outcomes (`finding_stance`): for the others only the sentences that may report are looked for.
+    symptom_outcomes = cause_id in _SYMPTOM_OUTCOMES
+    anchors = _anchors(article, patterns, every_sentence=symptom_outcomes)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
     reporting = {sentence: found for sentence, found in anchors.items()
                  if sentence.text not in article.silent and _may_report(sentence)}
     if reporting:
-        cause = _Cause(cause_id, expect, _aimed_at(anchors))
+        cause = _Cause(cause_id, expect, symptom_outcomes and _aimed_at(anchors))
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
         for sentence, found in reporting.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
@@ -958,11 +978,12 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     """Per article, the causes (of those it is tagged with) that may stand in a sentence that may report a
     finding: a sentence that passes the finding screen, with a window that passes the cause's screen, and then
     `_may_report`. Every other pair has no sentence to read and is `no_finding`; the screens only over-select, so
-    the readings stay exact.
+    the readings stay exact. Each article screened keeps which of its sentences the finding screen kept.
 
-    All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left."""
-    owners, places, texts, windows = [], [], [], []
+    All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left; the
+    sentences and windows are cut from the articles' texts as arrays, not one Python string each."""
     may_report: list[set[str]] = [set() for _ in articles]
+    chosen = []
     for index, article in enumerate(articles):
         if article.protocol:
             continue
@@ -973,39 +994,79 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
             continue
         may_report[index] = {cause for cause in causes[index] if cause not in screens or any(
             screens[cause].names(long_form) for _, long_form in article.abbreviations)}
-        for section, (text, _, _) in enumerate(article.sections):
-            spans, _ = article.spans.get(section) or article._spans(section)
-            normalised_start = article.normalised_starts[section]
-            for start, end in spans:
-                owners.append(index)
-                places.append((section, start))
-                texts.append(text[start:end])
-                windows.append(article.normalised[normalised_start + start:normalised_start + end + _TERM_REACH])
-    if not texts:
+        chosen.append(index)
+    if not chosen:
         return may_report
-    finding = screened(stand_in_texts(pa.array(texts, pa.large_string())), _FINDING_SCREEN).to_numpy(
+    # Each sentence's start and end in its article's `normalised` (its sections joined by NUL: the offsets of
+    # the sections' own texts joined the same way agree, their lengths being the same).
+    bounds: list[int] = []
+    counts = []
+    for index in chosen:
+        article = articles[index]
+        before = len(bounds)
+        for section in range(len(article.sections)):
+            spans, _ = article.spans.get(section) or article._spans(section)
+            base = article.normalised_starts[section]
+            for start, end in spans:
+                bounds.append(base + start)
+                bounds.append(base + end)
+        article.screened_starts = bounds[before::2]
+        counts.append((len(bounds) - before) // 2)
+    owners = np.repeat(np.asarray(chosen, dtype=np.int64), counts)
+    local = np.asarray(bounds, dtype=np.int64)
+    # The stand-ins are ASCII, one character for one: offsets into the texts are offsets into their bytes.
+    texts, text_bases = _text_bytes(stand_in_texts(pa.array(
+        ["\0".join(text for text, _, _ in articles[index].sections) for index in chosen], pa.large_string())))
+    normalised, normalised_bases = _text_bytes(stand_in_texts(pa.array(
+        [articles[index].normalised for index in chosen], pa.large_string())))
+    article_numbers = np.repeat(np.arange(len(chosen)), counts)
+    # Sentences and the gaps between them alternate: every other string is a sentence.
+    sentences = pa.LargeStringArray.from_buffers(
+        len(local) - 1, pa.py_buffer(local + np.repeat(text_bases[article_numbers], 2)), pa.py_buffer(texts))
+    finding = screened(sentences.take(pa.array(np.arange(0, len(local), 2))), _FINDING_SCREEN).to_numpy(
         zero_copy_only=False)
+    first = 0
+    for index, count in zip(chosen, counts):
+        articles[index].kept = finding[first:first + count].tolist()
+        first += count
     kept = np.flatnonzero(finding)
-    for position in np.flatnonzero(~finding).tolist():
-        articles[owners[position]].silent.add(texts[position])
-    owners_kept = np.asarray(owners, dtype=np.int64)[kept]
-    windows_kept = stand_in_texts(pa.array(windows, pa.large_string())).take(pa.array(kept))
-    lengths = np.asarray([len(text) for text in texts], dtype=np.int64)[kept]
-    causes_kept = [causes[owner] for owner in owners_kept.tolist()]
+    starts, ends = local[0::2][kept], local[1::2][kept]
+    numbers = article_numbers[kept]
+    # A window runs from the sentence's start to `_TERM_REACH` past its end, within its article.
+    window_starts = normalised_bases[numbers] + starts
+    window_ends = np.minimum(normalised_bases[numbers] + ends + _TERM_REACH, normalised_bases[numbers + 1])
+    windows = _cut(normalised, window_starts, window_ends)
+    lengths = ends - starts
+    owners_kept = owners[kept]
     for cause, cause_screen in screens.items():
-        positions = np.flatnonzero([cause in tagged for tagged in causes_kept])
+        positions = np.flatnonzero([cause in causes[owner] for owner in owners_kept.tolist()])
         if not len(positions):
             continue
         # The leftmost match of the screen comes no later than any match of the pattern: a term that starts in
         # the sentence makes it start there too (a term in the window's reach beyond does not).
-        found_at = pc.find_substring_regex(windows_kept.take(pa.array(positions)), cause_screen.screen).to_numpy(
+        found_at = pc.find_substring_regex(windows.take(pa.array(positions)), cause_screen.screen).to_numpy(
             zero_copy_only=False)
         hits = (found_at >= 0) & (found_at < lengths[positions])
-        for position in kept[positions[hits]].tolist():
-            owner = owners[position]
-            if cause not in may_report[owner] and _may_report(articles[owner].sentence(*places[position])[0]):
+        for owner, start in zip(owners_kept[positions[hits]].tolist(), starts[positions[hits]].tolist()):
+            article = articles[owner]
+            if cause not in may_report[owner] and _may_report(article.sentence_at(start)):
                 may_report[owner].add(cause)
     return may_report
+
+
+def _text_bytes(texts: pa.Array) -> tuple[bytes, np.ndarray]:
+    """An ASCII string array's characters, all texts one after another, and where each text starts (and the
+    last ends) in them."""
+    _, offsets, data = texts.buffers()
+    bases = np.frombuffer(offsets, dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    return data.to_pybytes() if data is not None else b"", bases
+
+
+def _cut(characters: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The strings characters[start:end] (ASCII), as one string array."""
+    pieces = [characters[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
+    offsets = np.concatenate(([0], np.cumsum([len(piece) for piece in pieces], dtype=np.int64)))
+    return pa.LargeStringArray.from_buffers(len(pieces), pa.py_buffer(offsets), pa.py_buffer(b"".join(pieces)))
 
 
 def _sections_of(sections: object, abstract: str | None) -> list[dict]:
