@@ -239,10 +239,17 @@ class _Article:
     kind: str | None = None
     # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
     silent: set[str] = dataclasses.field(default_factory=set)
-    # Where each sentence starts in `normalised`, in order, and whether the finding screen kept it; None where
-    # the article was not screened.
+    # Where each sentence starts in `normalised`, in order, whether the finding screen kept it, the sentences
+    # read so far by number, and the sections' texts joined as `normalised` joins theirs; None where the article
+    # was not screened.
     screened_starts: list[int] | None = None
     kept: list[bool] | None = None
+    numbered: list[Sentence | None] | None = None
+    joined: str | None = None
+    # Where a trial's words may first stand in `normalised` (-1: nowhere) and whether the title may name another
+    # population, as the batch's screens tell (None: not screened).
+    trial_from: int | None = None
+    title_may_name_other: bool | None = None
 
     # What only reading a sentence needs, read on first need: an article where no cause stands is never cut into
     # sentences, searched for abbreviations or judged for its population.
@@ -255,16 +262,21 @@ class _Article:
         # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is
         # about; else its title (naming it alone), its participants described as people with fibromyalgia, or the
         # share of its sentences that name it (the abstract is cut into sentences only then).
-        title_alone = _names_fibromyalgia(self.title) and not cue_matches(self.title, "other_population")
+        title_alone = _names_fibromyalgia(self.title) and not (
+            self.title_may_name_other is not False and cue_matches(self.title, "other_population"))
         return title_alone or self.sizes[0] is not None or _names_fibromyalgia(self.whole) and \
             _studies_fibromyalgia([(self._spans(number)[0], text, given)
                                    for number, (text, _, given) in enumerate(self.sections) if given != "title"])
 
     @functools.cached_property
     def trial(self) -> bool:
-        return _DESIGN_KINDS.get(self.design) == "intervention" or any(
-            not match.start() or not self.normalised[match.start() - 1].isalnum()
-            for match in _TRIAL.finditer(self.normalised))
+        if _DESIGN_KINDS.get(self.design) == "intervention":
+            return True
+        if self.trial_from is not None and self.trial_from < 0:
+            return False
+        # No match of the pattern starts before its screen's first match: the scan starts there.
+        return any(not match.start() or not self.normalised[match.start() - 1].isalnum()
+                   for match in _TRIAL.finditer(self.normalised, self.trial_from or 0))
 
     def _spans(self, section: int) -> tuple[list[tuple[int, int]], list[int]]:
         spans = self.spans.get(section)
@@ -278,6 +290,13 @@ class _Article:
         """The sentence that holds `position` of `normalised` (whose sections keep their lengths)."""
         section = bisect.bisect_right(self.normalised_starts, position) - 1
         return self.sentence(section, position - self.normalised_starts[section])[0]
+
+    def numbered_sentence(self, number: int) -> Sentence:
+        """A screened article's sentence by its number."""
+        sentence = self.numbered[number]
+        if sentence is None:
+            sentence = self.numbered[number] = self.sentence_at(self.screened_starts[number])
+        return sentence
 
     def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
         """The sentence that holds `offset` of a section, and where it starts in the section."""
@@ -473,7 +492,8 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None,
         return found
     normalised, starts = article.normalised, article.normalised_starts
     term, abbreviation = patterns.term, patterns.abbreviation
-    screened_starts, kept = (None, None) if every_sentence else (article.screened_starts, article.kept)
+    if article.joined is not None:
+        return _screened_anchors(article, patterns, every_sentence)
     for match in patterns.anywhere.finditer(normalised):
         at = match.start()
         # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
@@ -481,8 +501,6 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None,
             before = normalised[at - 1]
             if before.isascii() and (before.isalnum() or before == "_"):
                 continue
-        if kept is not None and not kept[bisect.bisect_right(screened_starts, at) - 1]:
-            continue
         source = patterns.source or (
             "term" if term is not None and term.match(normalised, at)
             else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
@@ -498,6 +516,39 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None,
             offset, found_text = int(offset * len(text) / max(normalised_length, 1)), match.group()
         sentence, start = article.sentence(section, offset)
         anchor = Anchor(offset - start, found_text, source)
+        if sentence in found:
+            found[sentence].append(anchor)
+        else:
+            found[sentence] = [anchor]
+    return found
+
+
+def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
+                      every_sentence: bool) -> dict[Sentence, list[Anchor]]:
+    """`_anchors` of a screened article, whose offsets in `normalised` are offsets in its sections' texts: each
+    match is told its sentence by number (where the finding screen dropped the sentence, left out unless
+    `every_sentence`)."""
+    found: dict[Sentence, list[Anchor]] = {}
+    normalised, joined, starts = article.normalised, article.joined, article.screened_starts
+    term, abbreviation = patterns.term, patterns.abbreviation
+    kept = None if every_sentence else article.kept
+    for match in patterns.anywhere.finditer(normalised):
+        at = match.start()
+        # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
+        if at:
+            before = normalised[at - 1]
+            if before.isascii() and (before.isalnum() or before == "_"):
+                continue
+        number = bisect.bisect_right(starts, at) - 1
+        if kept is not None and not kept[number]:
+            continue
+        source = patterns.source or (
+            "term" if term is not None and term.match(normalised, at)
+            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
+        sentence = article.numbered[number] or article.numbered_sentence(number)
+        # A match runs on to the end of its section at most: the texts' separator ends it.
+        found_text = joined[at:match.end()].split("\0", 1)[0]
+        anchor = Anchor(at - starts[number], found_text, source)
         if sentence in found:
             found[sentence].append(anchor)
         else:
@@ -900,6 +951,7 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
                                    columns["publication_types"][position_of[pmid]], str(designs.get(pmid, "other")),
                                    sizes_of[pmid]) for pmid in wanted]
     article_of = dict(zip(wanted, articles_read))
+    _screen_titles(articles_read)
     for article, kind in zip(articles_read, abstract_kinds(articles_read)):
         article.kind = kind
     causes_of: dict[int, set[str]] = {}
@@ -939,6 +991,15 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
 _TERM_REACH = 80
 # Any cue of which `has_finding` needs one.
 _FINDING_SCREEN = union_screen([cue_pattern(category) for category in FINDING_CATEGORIES])
+_TRIAL_SCREEN = union_screen([_TRIAL])
+_OTHER_POPULATION_SCREEN = union_screen([cue_pattern("other_population")])
+
+
+def _screen_titles(articles: Sequence[_Article]) -> None:
+    """Tell each article whether its title may name another population, in one RE2 pass over the titles."""
+    titles = stand_in_texts(pa.array([article.title for article in articles], pa.large_string()))
+    for article, may_name in zip(articles, screened(titles, _OTHER_POPULATION_SCREEN).to_pylist()):
+        article.title_may_name_other = may_name
 
 
 class _CauseScreen(NamedTuple):
@@ -1015,10 +1076,19 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     owners = np.repeat(np.asarray(chosen, dtype=np.int64), counts)
     local = np.asarray(bounds, dtype=np.int64)
     # The stand-ins are ASCII, one character for one: offsets into the texts are offsets into their bytes.
+    for index in chosen:
+        article = articles[index]
+        joined = "\0".join(text for text, _, _ in article.sections)
+        # A text that holds the separator itself would shift the sentences: such an article is read as before.
+        if joined.count("\0") == len(article.sections) - 1:
+            article.joined = joined
     texts, text_bases = _text_bytes(stand_in_texts(pa.array(
-        ["\0".join(text for text, _, _ in articles[index].sections) for index in chosen], pa.large_string())))
-    normalised, normalised_bases = _text_bytes(stand_in_texts(pa.array(
-        [articles[index].normalised for index in chosen], pa.large_string())))
+        [articles[index].joined or "\0".join(text for text, _, _ in articles[index].sections)
+         for index in chosen], pa.large_string())))
+    normalised_texts = stand_in_texts(pa.array([articles[index].normalised for index in chosen], pa.large_string()))
+    normalised, normalised_bases = _text_bytes(normalised_texts)
+    for index, trial_from in zip(chosen, pc.find_substring_regex(normalised_texts, _TRIAL_SCREEN).to_pylist()):
+        articles[index].trial_from = trial_from
     article_numbers = np.repeat(np.arange(len(chosen)), counts)
     # Sentences and the gaps between them alternate: every other string is a sentence.
     sentences = pa.LargeStringArray.from_buffers(
@@ -1027,7 +1097,8 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
         zero_copy_only=False)
     first = 0
     for index, count in zip(chosen, counts):
-        articles[index].kept = finding[first:first + count].tolist()
+        article = articles[index]
+        article.kept, article.numbered = finding[first:first + count].tolist(), [None] * count
         first += count
     kept = np.flatnonzero(finding)
     starts, ends = local[0::2][kept], local[1::2][kept]
