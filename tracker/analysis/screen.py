@@ -161,3 +161,9 @@ def screened(texts: pa.Array, screen: str) -> pa.Array:
     """Per text (as `stand_in_texts` gives them), whether the screen matches it (an Arrow boolean array): where
     False, the pattern cannot."""
     return pc.match_substring_regex(texts, screen)
+
+
+def first_screened(texts: pa.Array, screen: str) -> list[int]:
+    """Per text (as `stand_in_texts` gives them), where the screen first matches, -1 where nowhere: no match of the
+    pattern starts before, so a search for it may start there."""
+    return pc.find_substring_regex(texts, screen).to_pylist()

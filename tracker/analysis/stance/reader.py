@@ -57,7 +57,7 @@ from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
 from tracker.analysis.stance.direction import (
     FINDING_CATEGORIES, Finding, clause_findings, clause_verdict, has_finding, read_finding)
-from tracker.analysis.screen import screened, stand_in_texts, union_screen
+from tracker.analysis.screen import first_screened, screened, stand_in_texts, union_screen
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes_of
 from tracker.analysis.tagging import Rules, normalised_text
@@ -666,10 +666,10 @@ def abstract_kinds(articles: Sequence[_Article]) -> list[str]:
     for (kind, pattern), screen in zip(_KIND_CUES, _KIND_SCREENS):
         if not undecided:
             break
-        kept = screened(wholes, screen).to_numpy(zero_copy_only=False)
+        found_at = first_screened(wholes, screen)
         left = []
         for position, index in enumerate(undecided):
-            if kept[position] and pattern.search(articles[index].whole):
+            if found_at[position] >= 0 and pattern.search(articles[index].whole, found_at[position]):
                 kinds[index] = kind
             else:
                 left.append(position)
@@ -1087,7 +1087,7 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
          for index in chosen], pa.large_string())))
     normalised_texts = stand_in_texts(pa.array([articles[index].normalised for index in chosen], pa.large_string()))
     normalised, normalised_bases = _text_bytes(normalised_texts)
-    for index, trial_from in zip(chosen, pc.find_substring_regex(normalised_texts, _TRIAL_SCREEN).to_pylist()):
+    for index, trial_from in zip(chosen, first_screened(normalised_texts, _TRIAL_SCREEN)):
         articles[index].trial_from = trial_from
     article_numbers = np.repeat(np.arange(len(chosen)), counts)
     # Sentences and the gaps between them alternate: every other string is a sentence.
