@@ -321,8 +321,9 @@ class _Article:
 
 
 def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str,
-                  sizes: tuple[int | None, int | None]) -> _Article:
-    title = (title or "").strip()
+                  sizes: tuple[int | None, int | None], title_may_be_protocol: bool = True) -> _Article:
+    """An article as the reader reads it; `title` stripped. Where the batch's screen says the title names no
+    protocol (`title_may_be_protocol`), its pattern is not searched."""
     structured = any(section.get("label") or section.get("nlm_category") for section in sections)
     parts = [((section.get("text") or "").strip(), section.get("label") or section.get("nlm_category"),
               section_role(section.get("label"), section.get("nlm_category"))) for section in sections]
@@ -332,7 +333,8 @@ def _read_article(title: str, sections: Sequence[dict], publication_types: objec
         parts.append((title, "TITLE", "title"))
     normalised_parts = [normalised_text(text) for text, _, _ in parts]
     types = publication_types if isinstance(publication_types, (list, tuple)) else ()
-    protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
+    protocol = bool(_PROTOCOL_TYPES.intersection(types)) or title_may_be_protocol and bool(
+        _PROTOCOL_TITLE.search(title))
     return _Article(title=title, sections=parts, normalised="\0".join(normalised_parts),
                     normalised_starts=_starts(normalised_parts),
                     same_length=[len(normalised) == len(text) for normalised, (text, _, _) in zip(normalised_parts, parts)],
@@ -947,11 +949,15 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
                                       columns["abstract"][position_of[pmid]]) for pmid in wanted}
     sizes_of = dict(zip(wanted, sample_sizes_of(
         [" ".join(section.get("text") or "" for section in sections_of[pmid]) for pmid in wanted])))
-    articles_read = [_read_article(columns["title"][position_of[pmid]] or "", sections_of[pmid],
-                                   columns["publication_types"][position_of[pmid]], str(designs.get(pmid, "other")),
-                                   sizes_of[pmid]) for pmid in wanted]
+    titles = [(columns["title"][position_of[pmid]] or "").strip() for pmid in wanted]
+    title_texts = stand_in_texts(pa.array(titles, pa.large_string()))
+    articles_read = [_read_article(title, sections_of[pmid], columns["publication_types"][position_of[pmid]],
+                                   str(designs.get(pmid, "other")), sizes_of[pmid], may_be_protocol)
+                     for pmid, title, may_be_protocol in zip(
+                         wanted, titles, screened(title_texts, _PROTOCOL_SCREEN).to_pylist())]
+    for article, may_name_other in zip(articles_read, screened(title_texts, _OTHER_POPULATION_SCREEN).to_pylist()):
+        article.title_may_name_other = may_name_other
     article_of = dict(zip(wanted, articles_read))
-    _screen_titles(articles_read)
     for article, kind in zip(articles_read, abstract_kinds(articles_read)):
         article.kind = kind
     causes_of: dict[int, set[str]] = {}
@@ -992,14 +998,9 @@ _TERM_REACH = 80
 # Any cue of which `has_finding` needs one.
 _FINDING_SCREEN = union_screen([cue_pattern(category) for category in FINDING_CATEGORIES])
 _TRIAL_SCREEN = union_screen([_TRIAL])
+# Titles are screened for these in one RE2 pass each over the batch.
 _OTHER_POPULATION_SCREEN = union_screen([cue_pattern("other_population")])
-
-
-def _screen_titles(articles: Sequence[_Article]) -> None:
-    """Tell each article whether its title may name another population, in one RE2 pass over the titles."""
-    titles = stand_in_texts(pa.array([article.title for article in articles], pa.large_string()))
-    for article, may_name in zip(articles, screened(titles, _OTHER_POPULATION_SCREEN).to_pylist()):
-        article.title_may_name_other = may_name
+_PROTOCOL_SCREEN = union_screen([_PROTOCOL_TITLE])
 
 
 class _CauseScreen(NamedTuple):
