@@ -52,6 +52,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+try:
+    # CPython's own regex parser (private, stable since 3.11), to read what a pattern can match.
+    from re import _constants as _re_constants, _parser as _re_parser
+except ImportError:  # pragma: no cover
+    _re_constants = _re_parser = None
+
 from tracker.config import EXPECTS, Hypothesis
 from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
@@ -246,6 +252,8 @@ class _Article:
     kept: list[bool] | None = None
     numbered: list[Sentence | None] | None = None
     joined: str | None = None
+    # Per cause, the numbers of the kept sentences where its screen found it, in order.
+    hits: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     # Where a trial's words may first stand in `normalised` (-1: nowhere) and whether the title may name another
     # population, as the batch's screens tell (None: not screened).
     trial_from: int | None = None
@@ -485,16 +493,20 @@ def _anchor_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, .
                            "term" if alone else None)
 
 
-def _anchors(article: _Article, patterns: _AnchorPatterns | None,
-             every_sentence: bool = True) -> dict[Sentence, list[Anchor]]:
+def _anchors(article: _Article, patterns: _AnchorPatterns | None, every_sentence: bool = True,
+             hits: Sequence[int] | None = None) -> dict[Sentence, list[Anchor]]:
     """The sentences where the cause stands, each with where it stands in them: only these are read. Unless
-    `every_sentence`, a sentence the finding screen dropped is left out (it can report nothing)."""
+    `every_sentence`, a sentence the finding screen dropped is left out (it can report nothing); `hits`, where
+    given, are the sentences the cause's screen found it in (the pattern holding none of what the screen lacks)."""
     found: dict[Sentence, list[Anchor]] = {}
     if patterns is None:
         return found
     normalised, starts = article.normalised, article.normalised_starts
     term, abbreviation = patterns.term, patterns.abbreviation
     if article.joined is not None:
+        if not every_sentence and hits is not None and abbreviation is None and _within_sentences(
+                patterns.anywhere):
+            return _hit_anchors(article, patterns, hits)
         return _screened_anchors(article, patterns, every_sentence)
     for match in patterns.anywhere.finditer(normalised):
         at = match.start()
@@ -531,31 +543,149 @@ def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
     match is told its sentence by number (where the finding screen dropped the sentence, left out unless
     `every_sentence`)."""
     found: dict[Sentence, list[Anchor]] = {}
-    normalised, joined, starts = article.normalised, article.joined, article.screened_starts
-    term, abbreviation = patterns.term, patterns.abbreviation
+    normalised, starts = article.normalised, article.screened_starts
     kept = None if every_sentence else article.kept
     for match in patterns.anywhere.finditer(normalised):
-        at = match.start()
-        # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
-        if at:
-            before = normalised[at - 1]
-            if before.isascii() and (before.isalnum() or before == "_"):
-                continue
-        number = bisect.bisect_right(starts, at) - 1
-        if kept is not None and not kept[number]:
-            continue
-        source = patterns.source or (
-            "term" if term is not None and term.match(normalised, at)
-            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
-        sentence = article.numbered[number] or article.numbered_sentence(number)
-        # A match runs on to the end of its section at most: the texts' separator ends it.
-        found_text = joined[at:match.end()].split("\0", 1)[0]
-        anchor = Anchor(at - starts[number], found_text, source)
-        if sentence in found:
-            found[sentence].append(anchor)
-        else:
-            found[sentence] = [anchor]
+        number = _anchor_number(normalised, starts, match)
+        if number is not None and (kept is None or kept[number]):
+            _add_anchor(found, article, patterns, match, number)
     return found
+
+
+def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence[int]) -> dict[Sentence, list[Anchor]]:
+    """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order), each
+    scanned alone: the screen found it in no other kept sentence. Exact for a pattern that matches no sentence's
+    end and starts no match at a space (`_within_sentences`): no match then runs from one sentence into the next,
+    and a scan that starts at a sentence finds what the scan of the whole text finds there."""
+    found: dict[Sentence, list[Anchor]] = {}
+    normalised, starts = article.normalised, article.screened_starts
+    for number in numbers:
+        end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
+        for match in patterns.anywhere.finditer(normalised, starts[number]):
+            if match.start() >= end:
+                break
+            if _anchor_number(normalised, starts, match) is not None:
+                _add_anchor(found, article, patterns, match, number)
+    return found
+
+
+def _anchor_number(normalised: str, starts: list[int], match: re.Match[str]) -> int | None:
+    """The number of the sentence a match starts, None where it starts no word (the pattern has no leading \b:
+    see `_term_pattern`)."""
+    at = match.start()
+    if at:
+        before = normalised[at - 1]
+        if before.isascii() and (before.isalnum() or before == "_"):
+            return None
+    return bisect.bisect_right(starts, at) - 1
+
+
+def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns: _AnchorPatterns,
+                match: re.Match[str], number: int) -> None:
+    normalised, at = article.normalised, match.start()
+    term, abbreviation = patterns.term, patterns.abbreviation
+    source = patterns.source or (
+        "term" if term is not None and term.match(normalised, at)
+        else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
+    sentence = article.numbered[number] or article.numbered_sentence(number)
+    # A match runs on to the end of its section at most: the texts' separator ends it.
+    anchor = Anchor(at - article.screened_starts[number], article.joined[at:match.end()].split("\0", 1)[0], source)
+    if sentence in found:
+        found[sentence].append(anchor)
+    else:
+        found[sentence] = [anchor]
+
+
+# What ends a sentence (stops, closing brackets and quotes) and the sections' separator, and what may stand between
+# sentences: a pattern that matches none of the first and starts no match with the second never runs from one
+# sentence into the next.
+_SENTENCE_ENDS = frozenset(map(ord, ".!?\"'\u201d\u2019)]\0"))
+_SPACES = frozenset(code for code in range(0x3001) if chr(code).isspace())
+
+
+@functools.lru_cache(maxsize=4096)
+def _within_sentences(pattern: re.Pattern[str]) -> bool:
+    """Whether no match of the pattern can hold a character of `_SENTENCE_ENDS` or start with a space: read from
+    its parsed form, and False for any construct this does not know."""
+    if _re_parser is None:
+        return False
+    try:
+        items = _re_parser.parse(pattern.pattern, pattern.flags)
+        return _holds_none_of(items, _SENTENCE_ENDS) and not _may_start_with(items, _SPACES)[0]
+    except (AttributeError, TypeError, ValueError, re.error):
+        return False
+
+
+def _class_may_hold(items: object, characters: frozenset[int]) -> bool:
+    """Whether a character class (its parsed items) may match one of `characters`."""
+    c = _re_constants
+    for op, value in items:
+        if op is c.LITERAL:
+            if value in characters:
+                return True
+        elif op is c.RANGE:
+            if any(value[0] <= character <= value[1] for character in characters):
+                return True
+        elif op is c.CATEGORY:
+            # Words and digits hold neither what ends a sentence nor a space; a space class holds only spaces.
+            if value not in (c.CATEGORY_DIGIT, c.CATEGORY_WORD) and not (
+                    value is c.CATEGORY_SPACE and not characters & _SPACES):
+                return True
+        else:
+            return True
+    return False
+
+
+def _holds_none_of(items: object, characters: frozenset[int]) -> bool:
+    """Whether no match of the parsed pattern can hold one of `characters`."""
+    c = _re_constants
+    for op, value in items:
+        if op is c.LITERAL:
+            if value in characters:
+                return False
+        elif op is c.IN:
+            if _class_may_hold(value, characters):
+                return False
+        elif op is c.SUBPATTERN:
+            if not _holds_none_of(value[-1], characters):
+                return False
+        elif op is c.BRANCH:
+            if not all(_holds_none_of(branch, characters) for branch in value[1]):
+                return False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            if not _holds_none_of(value[2], characters):
+                return False
+        elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            # Assertions match no character; any other construct may match anything.
+            return False
+    return True
+
+
+def _may_start_with(items: object, characters: frozenset[int]) -> tuple[bool, bool]:
+    """Whether a match of the parsed pattern may start with one of `characters`, and whether it may be empty."""
+    c = _re_constants
+    for op, value in items:
+        if op is c.LITERAL:
+            return value in characters, False
+        if op is c.IN:
+            return _class_may_hold(value, characters), False
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
+        if op is c.SUBPATTERN:
+            parts = [value[-1]]
+        elif op is c.BRANCH:
+            parts = value[1]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            parts = [value[2]]
+        else:
+            return True, False
+        firsts = [_may_start_with(part, characters) for part in parts]
+        if any(may for may, _ in firsts):
+            return True, False
+        optional = any(empty for _, empty in firsts) or op in (c.MAX_REPEAT, c.MIN_REPEAT) and value[0] == 0
+        if not optional:
+            return False, False
+    return False, True
 
 
 # --- step 4: the direction against expect ---------------------------------------------------------------------
@@ -868,7 +998,10 @@ def _aimed_at(anchors: dict[Sentence, list[Anchor]]) -> bool:
     return False
 
 
-def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
+def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str,
+               own_terms: bool = False) -> dict:
+    """One pair's row; `own_terms`: the terms found are all the cause's own (no "re:" term or abbreviation that
+    tagging found), which its screen holds."""
     set_aside: list[str] = []
     verdicts: list[_Verdict] = []
     # A protocol reports no result: its sentences are not looked for.
@@ -877,15 +1010,16 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         if cause_measures and not article.protocol else ()
     patterns = None if article.protocol or term_pattern is None and not measures else _anchor_pattern(
         term_pattern, measures, article.abbreviations)
-    # Where the study's treatment is aimed (`_aimed_at`, from every sentence) matters only for a cause with
-    # symptom outcomes (`finding_stance`): for the others only the sentences that may report are looked for.
-    symptom_outcomes = cause_id in _SYMPTOM_OUTCOMES
-    anchors = _anchors(article, patterns, every_sentence=symptom_outcomes)
+    anchors = _anchors(article, patterns, every_sentence=False,
+                       hits=article.hits.get(cause_id, ()) if own_terms else None)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
     reporting = {sentence: found for sentence, found in anchors.items()
                  if sentence.text not in article.silent and _may_report(sentence)}
     if reporting:
-        cause = _Cause(cause_id, expect, symptom_outcomes and _aimed_at(anchors))
+        # Where the study's treatment is aimed (told from the cause's anchors in every sentence) matters only for a
+        # cause with symptom outcomes (`finding_stance`).
+        aimed_at = cause_id in _SYMPTOM_OUTCOMES and _aimed_at(_anchors(article, patterns))
+        cause = _Cause(cause_id, expect, aimed_at)
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
         for sentence, found in reporting.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
@@ -975,15 +1109,15 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
         n_patients, n_controls = article.sizes
         key = (hypothesis_id, _term_labels(matched_terms))
         # A label that is no term's own pattern ("re:" terms, abbreviations tagging found) is not in the screen.
-        if hypothesis_id not in may_find[pmid] and all(label in stance_rules.term_patterns[hypothesis_id]
-                                                       for label in key[1]):
+        own_terms = all(label in stance_rules.term_patterns[hypothesis_id] for label in key[1])
+        if hypothesis_id not in may_find[pmid] and own_terms:
             rows.append((pmid, hypothesis_id, "no_finding", article.kind, False, None, None, None, n_patients,
                          n_controls, "high", None))
             continue
         pattern = pattern_cache.get(key, False)
         if pattern is False:
             pattern = pattern_cache[key] = _term_pattern(term_patterns[hypothesis_id], key[1])
-        row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
+        row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id], own_terms)
         rows.append((pmid, hypothesis_id, row["stance"], row["evidence_kind"], row["hedged"], row["section"],
                      row["sentence"], row["cue"], n_patients, n_controls, row["confidence"],
                      row["confidence_reason"]))
@@ -1110,6 +1244,8 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     windows = _cut(normalised, window_starts, window_ends)
     lengths = ends - starts
     owners_kept = owners[kept]
+    # Each kept sentence's number within its article.
+    numbers_kept = (np.arange(len(owners)) - np.repeat(np.cumsum([0, *counts[:-1]]), counts))[kept]
     for cause, cause_screen in screens.items():
         positions = np.flatnonzero([cause in causes[owner] for owner in owners_kept.tolist()])
         if not len(positions):
@@ -1119,8 +1255,10 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
         found_at = pc.find_substring_regex(windows.take(pa.array(positions)), cause_screen.screen).to_numpy(
             zero_copy_only=False)
         hits = (found_at >= 0) & (found_at < lengths[positions])
-        for owner, start in zip(owners_kept[positions[hits]].tolist(), starts[positions[hits]].tolist()):
+        for owner, start, number in zip(owners_kept[positions[hits]].tolist(), starts[positions[hits]].tolist(),
+                                        numbers_kept[positions[hits]].tolist()):
             article = articles[owner]
+            article.hits.setdefault(cause, []).append(number)
             if cause not in may_report[owner] and _may_report(article.sentence_at(start)):
                 may_report[owner].add(cause)
     return may_report
