@@ -245,13 +245,13 @@ class _Article:
     kind: str | None = None
     # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
     silent: set[str] = dataclasses.field(default_factory=set)
-    # Where each sentence starts in `normalised`, in order, whether the finding screen kept it, the sentences
-    # read so far by number, and the sections' texts joined as `normalised` joins theirs; None where the article
-    # was not screened.
-    screened_starts: list[int] | None = None
-    kept: list[bool] | None = None
+    # Once numbered (`number_sentences`; None before): each sentence's (section, start), in order, where the
+    # part of `normalised` that `_anchors` tells to be the sentence's starts, and the sentences read so far by
+    # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
+    places: list[tuple[int, int]] | None = None
+    part_starts: list[int] | None = None
     numbered: list[Sentence | None] | None = None
-    joined: str | None = None
+    kept: list[bool] | None = None
     # Per cause, the numbers of the kept sentences where its screen found it, in order.
     hits: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     # Where a trial's words may first stand in `normalised` (-1: nowhere) and whether the title may name another
@@ -294,16 +294,37 @@ class _Article:
             spans = self.spans[section] = (cut, [start for start, _ in cut])
         return spans
 
-    def sentence_at(self, position: int) -> Sentence:
-        """The sentence that holds `position` of `normalised` (whose sections keep their lengths)."""
-        section = bisect.bisect_right(self.normalised_starts, position) - 1
-        return self.sentence(section, position - self.normalised_starts[section])[0]
+    def number_sentences(self) -> list[int]:
+        """Number the sentences (`places`, `part_starts`); return their starts and ends in the sections' texts
+        joined by one separator, one after the other."""
+        bounds: list[int] = []
+        self.places, self.part_starts = [], []
+        for section, (text, _, _) in enumerate(self.sections):
+            spans, _ = self._spans(section)
+            base, normalised_base = self.text_starts[section], self.normalised_starts[section]
+            # Where folding changed the section's length, `_anchors` scales an offset in `normalised` onto the
+            # text: the sentence's part starts at the first offset that scales onto its start.
+            length, normalised_length = len(text), max(self.normalised_length(section), 1)
+            same = self.same_length[section]
+            for start, end in spans:
+                bounds.append(base + start)
+                bounds.append(base + end)
+                self.places.append((section, start))
+                self.part_starts.append(normalised_base + (
+                    start if same else -(-start * normalised_length // length)))
+        self.numbered = [None] * len(self.places)
+        return bounds
+
+    def normalised_length(self, section: int) -> int:
+        """The length of a section in `normalised`."""
+        starts = self.normalised_starts
+        return (starts[section + 1] - 1 if section + 1 < len(starts) else len(self.normalised)) - starts[section]
 
     def numbered_sentence(self, number: int) -> Sentence:
         """A screened article's sentence by its number."""
         sentence = self.numbered[number]
         if sentence is None:
-            sentence = self.numbered[number] = self.sentence_at(self.screened_starts[number])
+            sentence = self.numbered[number] = self.sentence(*self.places[number])[0]
         return sentence
 
     def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
@@ -322,8 +343,7 @@ class _Article:
                 number / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
             sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
-            if self.kept is not None and not self.kept[bisect.bisect_right(
-                    self.screened_starts, self.normalised_starts[section] + start) - 1]:
+            if self.kept is not None and not self.kept[bisect.bisect_left(self.places, (section, start))]:
                 self.silent.add(sentence.text)
         return sentence, start
 
@@ -498,52 +518,23 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None, every_sentence
     """The sentences where the cause stands, each with where it stands in them: only these are read. Unless
     `every_sentence`, a sentence the finding screen dropped is left out (it can report nothing); `hits`, where
     given, are the sentences the cause's screen found it in (the pattern holding none of what the screen lacks)."""
-    found: dict[Sentence, list[Anchor]] = {}
     if patterns is None:
-        return found
-    normalised, starts = article.normalised, article.normalised_starts
-    term, abbreviation = patterns.term, patterns.abbreviation
-    if article.joined is not None:
-        if not every_sentence and hits is not None and abbreviation is None and _within_sentences(
-                patterns.anywhere):
-            return _hit_anchors(article, patterns, hits)
-        return _screened_anchors(article, patterns, every_sentence)
-    for match in patterns.anywhere.finditer(normalised):
-        at = match.start()
-        # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
-        if at:
-            before = normalised[at - 1]
-            if before.isascii() and (before.isalnum() or before == "_"):
-                continue
-        source = patterns.source or (
-            "term" if term is not None and term.match(normalised, at)
-            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
-        section = bisect.bisect_right(starts, at) - 1
-        text = article.sections[section][0]
-        offset = at - starts[section]
-        if article.same_length[section]:
-            found_text = text[offset:offset + match.end() - at]
-        else:
-            # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
-            normalised_length = (starts[section + 1] - 1 if section + 1 < len(starts)
-                                 else len(normalised)) - starts[section]
-            offset, found_text = int(offset * len(text) / max(normalised_length, 1)), match.group()
-        sentence, start = article.sentence(section, offset)
-        anchor = Anchor(offset - start, found_text, source)
-        if sentence in found:
-            found[sentence].append(anchor)
-        else:
-            found[sentence] = [anchor]
-    return found
+        return {}
+    if article.places is None:
+        article.number_sentences()
+    # Scanned alone, a sentence whose part of `normalised` is told by scaling might start within a match.
+    if not every_sentence and hits is not None and article.kept is not None and patterns.abbreviation is None \
+            and all(article.same_length) and _within_sentences(patterns.anywhere):
+        return _hit_anchors(article, patterns, hits)
+    return _screened_anchors(article, patterns, every_sentence)
 
 
 def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
                       every_sentence: bool) -> dict[Sentence, list[Anchor]]:
-    """`_anchors` of a screened article, whose offsets in `normalised` are offsets in its sections' texts: each
-    match is told its sentence by number (where the finding screen dropped the sentence, left out unless
-    `every_sentence`)."""
+    """`_anchors` from one scan of the whole of `normalised`: each match is told its sentence by number (where
+    the finding screen dropped the sentence, left out unless `every_sentence`)."""
     found: dict[Sentence, list[Anchor]] = {}
-    normalised, starts = article.normalised, article.screened_starts
+    normalised, starts = article.normalised, article.part_starts
     kept = None if every_sentence else article.kept
     for match in patterns.anywhere.finditer(normalised):
         number = _anchor_number(normalised, starts, match)
@@ -558,7 +549,7 @@ def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence
     end and starts no match at a space (`_within_sentences`): no match then runs from one sentence into the next,
     and a scan that starts at a sentence finds what the scan of the whole text finds there."""
     found: dict[Sentence, list[Anchor]] = {}
-    normalised, starts = article.normalised, article.screened_starts
+    normalised, starts = article.normalised, article.part_starts
     for number in numbers:
         end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
         for match in patterns.anywhere.finditer(normalised, starts[number]):
@@ -588,8 +579,17 @@ def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns
         "term" if term is not None and term.match(normalised, at)
         else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
     sentence = article.numbered[number] or article.numbered_sentence(number)
-    # A match runs on to the end of its section at most: the texts' separator ends it.
-    anchor = Anchor(at - article.screened_starts[number], article.joined[at:match.end()].split("\0", 1)[0], source)
+    section, start = article.places[number]
+    offset = at - article.normalised_starts[section]
+    text = article.sections[section][0]
+    if article.same_length[section]:
+        # A match runs on to the end of its section at most.
+        anchor = Anchor(offset - start, text[offset:offset + match.end() - at], source)
+    else:
+        # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its sentence
+        # told by `part_starts` alike), the text is as it matched.
+        offset = int(offset * len(text) / max(article.normalised_length(section), 1))
+        anchor = Anchor(offset - start, match.group(), source)
     if sentence in found:
         found[sentence].append(anchor)
     else:
@@ -1174,7 +1174,8 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     """Per article, the causes (of those it is tagged with) that may stand in a sentence that may report a
     finding: a sentence that passes the finding screen, with a window that passes the cause's screen, and then
     `_may_report`. Every other pair has no sentence to read and is `no_finding`; the screens only over-select, so
-    the readings stay exact. Each article screened keeps which of its sentences the finding screen kept.
+    the readings stay exact. Each article screened keeps its sentences' places, which of them the finding screen
+    kept, and per cause the kept ones its screen found it in.
 
     All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left; the
     sentences and windows are cut from the articles' texts as arrays, not one Python string each."""
@@ -1183,43 +1184,25 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     for index, article in enumerate(articles):
         if article.protocol:
             continue
-        # Offsets are told by scaling where folding changed a section's length: such articles are read in full, as
-        # are the causes for which the abstract defines an abbreviation (which the screens do not hold).
-        if not all(article.same_length):
-            may_report[index] = set(causes[index])
-            continue
+        # The causes for which the abstract defines an abbreviation (which the screens do not hold) are read.
         may_report[index] = {cause for cause in causes[index] if cause not in screens or any(
             screens[cause].names(long_form) for _, long_form in article.abbreviations)}
         chosen.append(index)
     if not chosen:
         return may_report
-    # Each sentence's start and end in its article's `normalised` (its sections joined by NUL: the offsets of
-    # the sections' own texts joined the same way agree, their lengths being the same).
+    # Each sentence's start and end in its article's sections joined by NUL, and where the part of `normalised`
+    # that `_anchors` tells to be the sentence's starts.
     bounds: list[int] = []
     counts = []
     for index in chosen:
-        article = articles[index]
-        before = len(bounds)
-        for section in range(len(article.sections)):
-            spans, _ = article.spans.get(section) or article._spans(section)
-            base = article.normalised_starts[section]
-            for start, end in spans:
-                bounds.append(base + start)
-                bounds.append(base + end)
-        article.screened_starts = bounds[before::2]
-        counts.append((len(bounds) - before) // 2)
+        numbered = articles[index].number_sentences()
+        bounds += numbered
+        counts.append(len(numbered) // 2)
     owners = np.repeat(np.asarray(chosen, dtype=np.int64), counts)
     local = np.asarray(bounds, dtype=np.int64)
     # The stand-ins are ASCII, one character for one: offsets into the texts are offsets into their bytes.
-    for index in chosen:
-        article = articles[index]
-        joined = "\0".join(text for text, _, _ in article.sections)
-        # A text that holds the separator itself would shift the sentences: such an article is read as before.
-        if joined.count("\0") == len(article.sections) - 1:
-            article.joined = joined
     texts, text_bases = _text_bytes(stand_in_texts(pa.array(
-        [articles[index].joined or "\0".join(text for text, _, _ in articles[index].sections)
-         for index in chosen], pa.large_string())))
+        ["\0".join(text for text, _, _ in articles[index].sections) for index in chosen], pa.large_string())))
     normalised_texts = stand_in_texts(pa.array([articles[index].normalised for index in chosen], pa.large_string()))
     normalised, normalised_bases = _text_bytes(normalised_texts)
     for index, trial_from in zip(chosen, first_screened(normalised_texts, _TRIAL_SCREEN)):
@@ -1230,18 +1213,20 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
         len(local) - 1, pa.py_buffer(local + np.repeat(text_bases[article_numbers], 2)), pa.py_buffer(texts))
     finding = screened(sentences.take(pa.array(np.arange(0, len(local), 2))), _FINDING_SCREEN).to_numpy(
         zero_copy_only=False)
+    # Where each sentence's part of `normalised` starts and where the next one's does (its article's end last).
+    part_starts = np.fromiter(itertools.chain.from_iterable(articles[index].part_starts for index in chosen),
+                              dtype=np.int64, count=len(owners)) + normalised_bases[article_numbers]
+    part_ends = np.append(part_starts[1:], 0)
+    lasts = np.cumsum(counts) - 1
+    part_ends[lasts[np.asarray(counts) > 0]] = normalised_bases[1:][np.asarray(counts) > 0]
     first = 0
     for index, count in zip(chosen, counts):
-        article = articles[index]
-        article.kept, article.numbered = finding[first:first + count].tolist(), [None] * count
+        articles[index].kept = finding[first:first + count].tolist()
         first += count
     kept = np.flatnonzero(finding)
-    starts, ends = local[0::2][kept], local[1::2][kept]
-    numbers = article_numbers[kept]
-    # A window runs from the sentence's start to `_TERM_REACH` past its end, within its article.
-    window_starts = normalised_bases[numbers] + starts
-    window_ends = np.minimum(normalised_bases[numbers] + ends + _TERM_REACH, normalised_bases[numbers + 1])
-    windows = _cut(normalised, window_starts, window_ends)
+    starts, ends = part_starts[kept], part_ends[kept]
+    # A window runs from the part's start to `_TERM_REACH` past its end, within its article.
+    windows = _cut(normalised, starts, np.minimum(ends + _TERM_REACH, normalised_bases[article_numbers[kept] + 1]))
     lengths = ends - starts
     owners_kept = owners[kept]
     # Each kept sentence's number within its article.
@@ -1251,15 +1236,14 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
         if not len(positions):
             continue
         # The leftmost match of the screen comes no later than any match of the pattern: a term that starts in
-        # the sentence makes it start there too (a term in the window's reach beyond does not).
+        # the sentence's part makes it start there too (a term in the window's reach beyond does not).
         found_at = pc.find_substring_regex(windows.take(pa.array(positions)), cause_screen.screen).to_numpy(
             zero_copy_only=False)
         hits = (found_at >= 0) & (found_at < lengths[positions])
-        for owner, start, number in zip(owners_kept[positions[hits]].tolist(), starts[positions[hits]].tolist(),
-                                        numbers_kept[positions[hits]].tolist()):
+        for owner, number in zip(owners_kept[positions[hits]].tolist(), numbers_kept[positions[hits]].tolist()):
             article = articles[owner]
             article.hits.setdefault(cause, []).append(number)
-            if cause not in may_report[owner] and _may_report(article.sentence_at(start)):
+            if cause not in may_report[owner] and _may_report(article.numbered_sentence(number)):
                 may_report[owner].add(cause)
     return may_report
 
