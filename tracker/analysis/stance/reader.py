@@ -245,10 +245,10 @@ class _Article:
     kind: str | None = None
     # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
     silent: set[str] = dataclasses.field(default_factory=set)
-    # Once numbered (`number_sentences`; None before): each sentence's (section, start), in order, where the
-    # part of `normalised` that `_anchors` tells to be the sentence's starts, and the sentences read so far by
+    # Once numbered (`number_sentences`; None before): the number of each section's first sentence, where the
+    # part of `normalised` that `_anchors` tells to be each sentence's starts, and the sentences read so far by
     # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
-    places: list[tuple[int, int]] | None = None
+    section_firsts: list[int] | None = None
     part_starts: list[int] | None = None
     numbered: list[Sentence | None] | None = None
     kept: list[bool] | None = None
@@ -295,25 +295,29 @@ class _Article:
         return spans
 
     def number_sentences(self) -> list[int]:
-        """Number the sentences (`places`, `part_starts`); return their starts and ends in the sections' texts
-        joined by one separator, one after the other."""
+        """Number the sentences (`section_firsts`, `part_starts`); return their starts and ends in the sections'
+        texts joined by one separator, one after the other."""
         bounds: list[int] = []
-        self.places, self.part_starts = [], []
+        self.section_firsts, self.part_starts = [], []
         for section, (text, _, _) in enumerate(self.sections):
-            spans, _ = self._spans(section)
+            spans, starts = self._spans(section)
             base, normalised_base = self.text_starts[section], self.normalised_starts[section]
-            # Where folding changed the section's length, `_anchors` scales an offset in `normalised` onto the
-            # text: the sentence's part starts at the first offset that scales onto its start.
-            length, normalised_length = len(text), max(self.normalised_length(section), 1)
-            same = self.same_length[section]
-            for start, end in spans:
-                bounds.append(base + start)
-                bounds.append(base + end)
-                self.places.append((section, start))
-                self.part_starts.append(normalised_base + (
-                    start if same else -(-start * normalised_length // length)))
-        self.numbered = [None] * len(self.places)
+            self.section_firsts.append(len(self.part_starts))
+            if self.same_length[section]:
+                self.part_starts += [normalised_base + start for start in starts]
+            else:
+                # Folding changed the section's length: `_anchors` scales an offset in `normalised` onto the
+                # text, and a sentence's part starts at the first offset that scales onto its start.
+                length, normalised_length = len(text), max(self.normalised_length(section), 1)
+                self.part_starts += [normalised_base - (-start * normalised_length // length) for start in starts]
+            bounds += [base + offset for span in spans for offset in span]
+        self.numbered = [None] * len(self.part_starts)
         return bounds
+
+    def where(self, number: int) -> tuple[int, int]:
+        """A numbered sentence's section and its start there."""
+        section = bisect.bisect_right(self.section_firsts, number) - 1
+        return section, self.spans[section][1][number - self.section_firsts[section]]
 
     def normalised_length(self, section: int) -> int:
         """The length of a section in `normalised`."""
@@ -324,7 +328,7 @@ class _Article:
         """A screened article's sentence by its number."""
         sentence = self.numbered[number]
         if sentence is None:
-            sentence = self.numbered[number] = self.sentence(*self.places[number])[0]
+            sentence = self.numbered[number] = self.sentence(*self.where(number))[0]
         return sentence
 
     def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
@@ -343,7 +347,7 @@ class _Article:
                 number / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
             sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
-            if self.kept is not None and not self.kept[bisect.bisect_left(self.places, (section, start))]:
+            if self.kept is not None and not self.kept[self.section_firsts[section] + number]:
                 self.silent.add(sentence.text)
         return sentence, start
 
@@ -520,7 +524,7 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None, every_sentence
     given, are the sentences the cause's screen found it in (the pattern holding none of what the screen lacks)."""
     if patterns is None:
         return {}
-    if article.places is None:
+    if article.part_starts is None:
         article.number_sentences()
     # Scanned alone, a sentence whose part of `normalised` is told by scaling might start within a match.
     if not every_sentence and hits is not None and article.kept is not None and patterns.abbreviation is None \
@@ -579,7 +583,7 @@ def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns
         "term" if term is not None and term.match(normalised, at)
         else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
     sentence = article.numbered[number] or article.numbered_sentence(number)
-    section, start = article.places[number]
+    section, start = article.where(number)
     offset = at - article.normalised_starts[section]
     text = article.sections[section][0]
     if article.same_length[section]:
@@ -1174,7 +1178,7 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     """Per article, the causes (of those it is tagged with) that may stand in a sentence that may report a
     finding: a sentence that passes the finding screen, with a window that passes the cause's screen, and then
     `_may_report`. Every other pair has no sentence to read and is `no_finding`; the screens only over-select, so
-    the readings stay exact. Each article screened keeps its sentences' places, which of them the finding screen
+    the readings stay exact. Each article screened keeps its sentences numbered, which of them the finding screen
     kept, and per cause the kept ones its screen found it in.
 
     All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left; the
