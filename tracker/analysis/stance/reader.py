@@ -583,13 +583,14 @@ def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns
         "term" if term is not None and term.match(normalised, at)
         else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
     sentence = article.numbered[number] or article.numbered_sentence(number)
-    section, start = article.where(number)
+    section = bisect.bisect_right(article.section_firsts, number) - 1
     offset = at - article.normalised_starts[section]
     text = article.sections[section][0]
     if article.same_length[section]:
         # A match runs on to the end of its section at most.
-        anchor = Anchor(offset - start, text[offset:offset + match.end() - at], source)
+        anchor = Anchor(at - article.part_starts[number], text[offset:offset + match.end() - at], source)
     else:
+        start = article.where(number)[1]
         # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its sentence
         # told by `part_starts` alike), the text is as it matched.
         offset = int(offset * len(text) / max(article.normalised_length(section), 1))
