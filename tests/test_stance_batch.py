@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import numpy as np
@@ -186,3 +187,15 @@ def test_cut_strings_are_the_texts_slices() -> None:
                                   "TNF-\u03b1 \u2013 IL-1\u03b2\u00a0here", "\u0130stanbul \u03a3"])
 def test_normalised_text_skips_the_folding_scan_only_where_nothing_folds(text: str) -> None:
     assert normalised_text(text) == tagging._FOLDED_CHARACTERS.sub(tagging._fold, text.lower())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    frame = _frame().head(3)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        stance.read_stances(frame, _every_cause(frame), frame[["pmid"]].assign(design="other"), STANCE_RULES)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

@@ -37,13 +37,15 @@ comparison; for no finding, a finding set aside because its population was poole
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import functools
+import gc
 import hashlib
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -1071,6 +1073,26 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
     `tagging.tag_articles`' tags (pmid, hypothesis_id, matched_terms), `facets` its facets (pmid, design).
     Tags of the baseline or of unknown hypotheses get no row.
     """
+    with _cyclic_collection_paused():
+        return _read_stances(articles, tags, facets, stance_rules)
+
+
+@contextlib.contextmanager
+def _cyclic_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is read, as it was before after: a batch makes some
+    million small objects that reference counting frees, and the collector's passes over them (a tenth of the
+    reading's time) find next to nothing to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFrame,
+                  stance_rules: StanceRules) -> pd.DataFrame:
     pairs = tags[tags["hypothesis_id"].isin(list(stance_rules.expects))]
     if pairs.empty:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in STANCE_COLUMNS}).astype(
