@@ -1258,8 +1258,11 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     owners_kept = owners[kept]
     # Each kept sentence's number within its article.
     numbers_kept = (np.arange(len(owners)) - np.repeat(np.cumsum([0, *counts[:-1]]), counts))[kept]
+    tagged = np.zeros(len(articles), dtype=bool)
     for cause, cause_screen in screens.items():
-        positions = np.flatnonzero([cause in causes[owner] for owner in owners_kept.tolist()])
+        tagged[:] = False
+        tagged[[index for index in chosen if cause in causes[index]]] = True
+        positions = np.flatnonzero(tagged[owners_kept])
         if not len(positions):
             continue
         # The leftmost match of the screen comes no later than any match of the pattern: a term that starts in
