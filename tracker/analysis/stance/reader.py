@@ -1023,9 +1023,12 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
     reporting = {sentence: found for sentence, found in anchors.items()
                  if sentence.text not in article.silent and _may_report(sentence)}
     if reporting:
-        # Where the study's treatment is aimed (told from the cause's anchors in every sentence) matters only for a
-        # cause with symptom outcomes (`finding_stance`).
-        aimed_at = cause_id in _SYMPTOM_OUTCOMES and _aimed_at(_anchors(article, patterns))
+        # Where the study's treatment is aimed (told from the cause's anchors in every sentence) matters only where
+        # the cause stands as a symptom outcome in a sentence read (`finding_stance`).
+        symptom_outcome = _SYMPTOM_OUTCOMES.get(cause_id)
+        aimed_at = symptom_outcome is not None and any(
+            symptom_outcome.match(sentence.text, anchor.start) for sentence, found in reporting.items()
+            for anchor in found) and _aimed_at(_anchors(article, patterns))
         cause = _Cause(cause_id, expect, aimed_at)
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
         for sentence, found in reporting.items():
