@@ -37,15 +37,13 @@ comparison; for no finding, a finding set aside because its population was poole
 from __future__ import annotations
 
 import bisect
-import contextlib
 import dataclasses
 import functools
-import gc
 import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -61,6 +59,7 @@ except ImportError:  # pragma: no cover
     _re_constants = _re_parser = None
 
 from tracker.config import EXPECTS, Hypothesis
+from tracker.memory import collection_paused
 from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
 from tracker.analysis.stance.direction import (
@@ -647,24 +646,15 @@ def _holds_none_of(items: object, characters: frozenset[int]) -> bool:
     """Whether no match of the parsed pattern can hold one of `characters`."""
     c = _re_constants
     for op, value in items:
-        if op is c.LITERAL:
-            if value in characters:
-                return False
-        elif op is c.IN:
-            if _class_may_hold(value, characters):
-                return False
-        elif op is c.SUBPATTERN:
-            if not _holds_none_of(value[-1], characters):
-                return False
-        elif op is c.BRANCH:
-            if not all(_holds_none_of(branch, characters) for branch in value[1]):
-                return False
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            if not _holds_none_of(value[2], characters):
+        if op in (c.LITERAL, c.IN):
+            if _class_may_hold(value if op is c.IN else [(op, value)], characters):
                 return False
         elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):
-            # Assertions match no character; any other construct may match anything.
-            return False
+            # Assertions match no character; a group or repeat holds what its parts hold; anything else may
+            # match anything.
+            parts = _parts(op, value)
+            if parts is None or not all(_holds_none_of(part, characters) for part in parts):
+                return False
     return True
 
 
@@ -672,19 +662,12 @@ def _may_start_with(items: object, characters: frozenset[int]) -> tuple[bool, bo
     """Whether a match of the parsed pattern may start with one of `characters`, and whether it may be empty."""
     c = _re_constants
     for op, value in items:
-        if op is c.LITERAL:
-            return value in characters, False
-        if op is c.IN:
-            return _class_may_hold(value, characters), False
+        if op in (c.LITERAL, c.IN):
+            return _class_may_hold(value if op is c.IN else [(op, value)], characters), False
         if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             continue
-        if op is c.SUBPATTERN:
-            parts = [value[-1]]
-        elif op is c.BRANCH:
-            parts = value[1]
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            parts = [value[2]]
-        else:
+        parts = _parts(op, value)
+        if parts is None:
             return True, False
         firsts = [_may_start_with(part, characters) for part in parts]
         if any(may for may, _ in firsts):
@@ -693,6 +676,18 @@ def _may_start_with(items: object, characters: frozenset[int]) -> tuple[bool, bo
         if not optional:
             return False, False
     return False, True
+
+
+def _parts(op: object, value: object) -> list | None:
+    """The parsed parts of a group, an alternation or a repeat; None for any other construct."""
+    c = _re_constants
+    if op is c.SUBPATTERN:
+        return [value[-1]]
+    if op is c.BRANCH:
+        return value[1]
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        return [value[2]]
+    return None
 
 
 # --- step 4: the direction against expect ---------------------------------------------------------------------
@@ -1076,22 +1071,9 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
     `tagging.tag_articles`' tags (pmid, hypothesis_id, matched_terms), `facets` its facets (pmid, design).
     Tags of the baseline or of unknown hypotheses get no row.
     """
-    with _cyclic_collection_paused():
+    # A batch makes some million small objects that reference counting frees.
+    with collection_paused():
         return _read_stances(articles, tags, facets, stance_rules)
-
-
-@contextlib.contextmanager
-def _cyclic_collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a batch is read, as it was before after: a batch makes some
-    million small objects that reference counting frees, and the collector's passes over them (a tenth of the
-    reading's time) find next to nothing to free."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFrame,
