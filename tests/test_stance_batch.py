@@ -44,6 +44,13 @@ _ABSTRACTS = (
     "Levels of IL-1\u03b2 and TNF-\u03b1 were measured by ELISA. Compared with healthy controls, the patients with "
     "fibromyalgia had significantly lower levels of serum tryptophan.",
 )
+# Greek letters after a sentence shift where its part of the folded text starts into it, by more as they are more:
+# through its first word ("Conditioned pain modulation" holds the measure "pain modulation").
+_ABSTRACTS += tuple(
+    "Patients with fibromyalgia and healthy controls were tested in the laboratory of the university hospital on "
+    "two mornings, after a night of rest, by the same examiner who did not know the group of each participant. "
+    "Conditioned pain modulation was impaired in fibromyalgia compared with healthy controls. "
+    + "TNF-\u03b1 " * shift + "was measured." for shift in range(1, 15))
 _TITLES = ("A study", "Serotonin in fibromyalgia and migraine", "Study protocol for a randomised trial",
            "\u03b1-waves in sleep of fibromyalgia")
 

@@ -251,6 +251,8 @@ class _Article:
     # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
     section_firsts: list[int] | None = None
     part_starts: list[int] | None = None
+    # Where each sentence truly starts in `normalised` (its part's start where folding kept the length).
+    true_starts: list[int] | None = None
     numbered: list[Sentence | None] | None = None
     kept: list[bool] | None = None
     # Per cause, the numbers of the kept sentences where its screen found it, in order.
@@ -299,18 +301,25 @@ class _Article:
         """Number the sentences (`section_firsts`, `part_starts`); return their starts and ends in the sections'
         texts joined by one separator, one after the other."""
         bounds: list[int] = []
-        self.section_firsts, self.part_starts = [], []
+        self.section_firsts, self.part_starts, self.true_starts = [], [], []
         for section, (text, _, _) in enumerate(self.sections):
             spans, starts = self._spans(section)
             base, normalised_base = self.text_starts[section], self.normalised_starts[section]
             self.section_firsts.append(len(self.part_starts))
             if self.same_length[section]:
                 self.part_starts += [normalised_base + start for start in starts]
+                self.true_starts += [normalised_base + start for start in starts]
             else:
                 # Folding changed the section's length: `_anchors` scales an offset in `normalised` onto the
-                # text, and a sentence's part starts at the first offset that scales onto its start.
+                # text, and a sentence's part starts at the first offset that scales onto its start. Folding
+                # maps each character alone, so the folded lengths of the pieces between starts add up.
                 length, normalised_length = len(text), max(self.normalised_length(section), 1)
                 self.part_starts += [normalised_base - (-start * normalised_length // length) for start in starts]
+                position, normalised_position = 0, normalised_base
+                for start in starts:
+                    normalised_position += len(normalised_text(text[position:start]))
+                    position = start
+                    self.true_starts.append(normalised_position)
             bounds += [base + offset for span in spans for offset in span]
         self.numbered = [None] * len(self.part_starts)
         return bounds
@@ -527,9 +536,8 @@ def _anchors(article: _Article, patterns: _AnchorPatterns | None, every_sentence
         return {}
     if article.part_starts is None:
         article.number_sentences()
-    # Scanned alone, a sentence whose part of `normalised` is told by scaling might start within a match.
     if not every_sentence and hits is not None and article.kept is not None and patterns.abbreviation is None \
-            and all(article.same_length) and _within_sentences(patterns.anywhere):
+            and _within_sentences(patterns.anywhere):
         return _hit_anchors(article, patterns, hits)
     return _screened_anchors(article, patterns, every_sentence)
 
@@ -552,15 +560,18 @@ def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence
     """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order), each
     scanned alone: the screen found it in no other kept sentence. Exact for a pattern that matches no sentence's
     end and starts no match at a space (`_within_sentences`): no match then runs from one sentence into the next,
-    and a scan that starts at a sentence finds what the scan of the whole text finds there."""
+    and a scan that starts where a sentence truly starts finds what the scan of the whole text finds there."""
     found: dict[Sentence, list[Anchor]] = {}
-    normalised, starts = article.normalised, article.part_starts
+    normalised, starts, true_starts = article.normalised, article.part_starts, article.true_starts
     for number in numbers:
+        start = starts[number]
         end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
-        for match in patterns.anywhere.finditer(normalised, starts[number]):
+        # Where folding changed the length, the part may start inside a sentence: the scan starts at the last
+        # true start of a sentence before it, and keeps the matches that start in the part.
+        for match in patterns.anywhere.finditer(normalised, true_starts[bisect.bisect_right(true_starts, start) - 1]):
             if match.start() >= end:
                 break
-            if _anchor_number(normalised, starts, match) is not None:
+            if match.start() >= start and _anchor_number(normalised, starts, match) is not None:
                 _add_anchor(found, article, patterns, match, number)
     return found
 
