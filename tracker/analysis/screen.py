@@ -147,10 +147,13 @@ def _stand_in(character: str) -> str:
 def stand_in_texts(texts: pa.Array) -> pa.Array:
     """The texts as RE2's ASCII classes should see them: each non-ASCII character (and each space only Python's
     \\s knows) replaced by its ASCII stand-in."""
-    ascii_only = pc.string_is_ascii(texts)
-    if not pc.all(ascii_only).as_py():
-        texts = pa.array([text if plain else _NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
-                          for text, plain in zip(texts.to_pylist(), ascii_only.to_pylist())], pa.large_string())
+    other = pc.invert(pc.string_is_ascii(texts))
+    if pc.any(other).as_py():
+        # Only the texts with a non-ASCII character pass through Python: in abstracts they are a few.
+        other = pc.fill_null(other, False)
+        replacements = [_NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
+                        for text in texts.filter(other).to_pylist()]
+        texts = pc.replace_with_mask(texts, other, pa.array(replacements, texts.type))
     return pc.replace_substring_regex(texts, _PYTHON_ONLY_SPACES, " ")
 
 
@@ -158,3 +161,9 @@ def screened(texts: pa.Array, screen: str) -> pa.Array:
     """Per text (as `stand_in_texts` gives them), whether the screen matches it (an Arrow boolean array): where
     False, the pattern cannot."""
     return pc.match_substring_regex(texts, screen)
+
+
+def first_screened(texts: pa.Array, screen: str) -> list[int]:
+    """Per text (as `stand_in_texts` gives them), where the screen first matches, -1 where nowhere: no match of the
+    pattern starts before, so a search for it may start there."""
+    return pc.find_substring_regex(texts, screen).to_pylist()

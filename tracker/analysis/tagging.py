@@ -186,7 +186,11 @@ def _normalised(values: pd.Series) -> pa.Array:
 
 def normalised_text(text: str) -> str:
     """One text lower-cased and folded as the matcher sees it, for `Term.pattern` (used by `stance`)."""
-    return _FOLDED_CHARACTERS.sub(_fold, text.lower())
+    lowered = text.lower()
+    # Most abstracts are ASCII without the marker: nothing in them folds.
+    if lowered.isascii() and _MARK not in lowered:
+        return lowered
+    return _FOLDED_CHARACTERS.sub(_fold, lowered)
 
 
 def _is_word_character(character: str) -> bool:

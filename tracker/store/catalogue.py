@@ -4,17 +4,16 @@ the exports read, with the decoding of its stored JSON."""
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import gc
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracker.memory import collection_paused
 from tracker.store.articles import PMIDS_PER_QUERY, json_text, pmid_array
 from tracker.store.connection import read_snapshot
 from tracker.vocabulary import FACET_COLUMNS
@@ -293,7 +292,7 @@ def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]
     wanted = None if pmids is None else sorted({int(pmid) for pmid in pmids})
     # PMIDs are integers: written into the statement, they need no binding and keep the grouped queries constant.
     where = "" if wanted is None else f" WHERE {{column}} IN ({', '.join(map(str, wanted))})"
-    with (read_snapshot(connection), _collection_paused(),
+    with (read_snapshot(connection), collection_paused(),
           concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper):
         # Long texts as BLOBs, their UTF-8 bytes: never decoded into Python strings, they go to Arrow strings
         # in C++ (the searched ones) or stay bytes for `decode_details` (the JSON).
@@ -338,20 +337,6 @@ def load_catalogue(connection: sqlite3.Connection, hypothesis_ids: Iterable[str]
 def _utf8_strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """UTF-8 bytes (None for NULL) as pandas' Arrow-backed strings, checked and converted in C++."""
     return pd.array(pa.array(values, type=pa.large_binary()).cast(pa.large_string()), dtype="str")
-
-
-@contextlib.contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while reading or decoding: the millions of objects made hold no cycles, but
-    every automatic collection would scan all of them again (a fifth of the catalogue's read at 200,000 articles,
-    most of a large decode)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # Each query returns one row: the PMIDs, then per PMID a JSON text, joined by the unit separator, which JSON
@@ -441,7 +426,7 @@ def decode_details(catalogue_rows: pd.DataFrame, columns: Iterable[str] = DETAIL
     if unknown:
         raise ValueError(
             f"not a detail column: {', '.join(sorted(unknown))}; choose from {', '.join(DETAIL_COLUMNS)}")
-    with _collection_paused():
+    with collection_paused():
         frame = catalogue_rows.copy(deep=False)
         index = frame.index
         for column in _JSON_LIST_COLUMNS:

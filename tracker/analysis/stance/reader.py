@@ -52,12 +52,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+try:
+    # CPython's own regex parser (private, stable since 3.11), to read what a pattern can match.
+    from re import _constants as _re_constants, _parser as _re_parser
+except ImportError:  # pragma: no cover
+    _re_constants = _re_parser = None
+
 from tracker.config import EXPECTS, Hypothesis
+from tracker.memory import collection_paused
 from tracker.analysis.stance.cues import (
     CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
 from tracker.analysis.stance.direction import (
     FINDING_CATEGORIES, Finding, clause_findings, clause_verdict, has_finding, read_finding)
-from tracker.analysis.screen import screened, stand_in_texts, union_screen
+from tracker.analysis.screen import first_screened, screened, stand_in_texts, union_screen
 from tracker.analysis.stance.sentences import defined_abbreviations, sections_from_text, split_sentences
 from tracker.analysis.stance.sizes import sample_sizes_of
 from tracker.analysis.tagging import Rules, normalised_text
@@ -239,6 +246,21 @@ class _Article:
     kind: str | None = None
     # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
     silent: set[str] = dataclasses.field(default_factory=set)
+    # Once numbered (`number_sentences`; None before): the number of each section's first sentence, where the
+    # part of `normalised` that `_anchors` tells to be each sentence's starts, and the sentences read so far by
+    # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
+    section_firsts: list[int] | None = None
+    part_starts: list[int] | None = None
+    # Where each sentence truly starts in `normalised` (its part's start where folding kept the length).
+    true_starts: list[int] | None = None
+    numbered: list[Sentence | None] | None = None
+    kept: list[bool] | None = None
+    # Per cause, the numbers of the kept sentences where its screen found it, in order.
+    hits: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    # Where a trial's words may first stand in `normalised` (-1: nowhere) and whether the title may name another
+    # population, as the batch's screens tell (None: not screened).
+    trial_from: int | None = None
+    title_may_name_other: bool | None = None
 
     # What only reading a sentence needs, read on first need: an article where no cause stands is never cut into
     # sentences, searched for abbreviations or judged for its population.
@@ -251,16 +273,21 @@ class _Article:
         # Patients with fibromyalgia counted as the sample ("74 women with fibromyalgia") say whom the study is
         # about; else its title (naming it alone), its participants described as people with fibromyalgia, or the
         # share of its sentences that name it (the abstract is cut into sentences only then).
-        title_alone = _names_fibromyalgia(self.title) and not cue_matches(self.title, "other_population")
+        title_alone = _names_fibromyalgia(self.title) and not (
+            self.title_may_name_other is not False and cue_matches(self.title, "other_population"))
         return title_alone or self.sizes[0] is not None or _names_fibromyalgia(self.whole) and \
             _studies_fibromyalgia([(self._spans(number)[0], text, given)
                                    for number, (text, _, given) in enumerate(self.sections) if given != "title"])
 
     @functools.cached_property
     def trial(self) -> bool:
-        return _DESIGN_KINDS.get(self.design) == "intervention" or any(
-            not match.start() or not self.normalised[match.start() - 1].isalnum()
-            for match in _TRIAL.finditer(self.normalised))
+        if _DESIGN_KINDS.get(self.design) == "intervention":
+            return True
+        if self.trial_from is not None and self.trial_from < 0:
+            return False
+        # No match of the pattern starts before its screen's first match: the scan starts there.
+        return any(not match.start() or not self.normalised[match.start() - 1].isalnum()
+                   for match in _TRIAL.finditer(self.normalised, self.trial_from or 0))
 
     def _spans(self, section: int) -> tuple[list[tuple[int, int]], list[int]]:
         spans = self.spans.get(section)
@@ -269,6 +296,50 @@ class _Article:
             cut = [(0, len(text))] if given == "title" else split_sentences(text)
             spans = self.spans[section] = (cut, [start for start, _ in cut])
         return spans
+
+    def number_sentences(self) -> list[int]:
+        """Number the sentences (`section_firsts`, `part_starts`); return their starts and ends in the sections'
+        texts joined by one separator, one after the other."""
+        bounds: list[int] = []
+        self.section_firsts, self.part_starts, self.true_starts = [], [], []
+        for section, (text, _, _) in enumerate(self.sections):
+            spans, starts = self._spans(section)
+            base, normalised_base = self.text_starts[section], self.normalised_starts[section]
+            self.section_firsts.append(len(self.part_starts))
+            if self.same_length[section]:
+                self.part_starts += [normalised_base + start for start in starts]
+                self.true_starts += [normalised_base + start for start in starts]
+            else:
+                # Folding changed the section's length: `_anchors` scales an offset in `normalised` onto the
+                # text, and a sentence's part starts at the first offset that scales onto its start. Folding
+                # maps each character alone, so the folded lengths of the pieces between starts add up.
+                length, normalised_length = len(text), max(self.normalised_length(section), 1)
+                self.part_starts += [normalised_base - (-start * normalised_length // length) for start in starts]
+                position, normalised_position = 0, normalised_base
+                for start in starts:
+                    normalised_position += len(normalised_text(text[position:start]))
+                    position = start
+                    self.true_starts.append(normalised_position)
+            bounds += [base + offset for span in spans for offset in span]
+        self.numbered = [None] * len(self.part_starts)
+        return bounds
+
+    def where(self, number: int) -> tuple[int, int]:
+        """A numbered sentence's section and its start there."""
+        section = bisect.bisect_right(self.section_firsts, number) - 1
+        return section, self.spans[section][1][number - self.section_firsts[section]]
+
+    def normalised_length(self, section: int) -> int:
+        """The length of a section in `normalised`."""
+        starts = self.normalised_starts
+        return (starts[section + 1] - 1 if section + 1 < len(starts) else len(self.normalised)) - starts[section]
+
+    def numbered_sentence(self, number: int) -> Sentence:
+        """A screened article's sentence by its number."""
+        sentence = self.numbered[number]
+        if sentence is None:
+            sentence = self.numbered[number] = self.sentence(*self.where(number))[0]
+        return sentence
 
     def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
         """The sentence that holds `offset` of a section, and where it starts in the section."""
@@ -286,12 +357,15 @@ class _Article:
                 number / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
             sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
+            if self.kept is not None and not self.kept[self.section_firsts[section] + number]:
+                self.silent.add(sentence.text)
         return sentence, start
 
 
 def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str,
-                  sizes: tuple[int | None, int | None]) -> _Article:
-    title = (title or "").strip()
+                  sizes: tuple[int | None, int | None], title_may_be_protocol: bool = True) -> _Article:
+    """An article as the reader reads it; `title` stripped. Where the batch's screen says the title names no
+    protocol (`title_may_be_protocol`), its pattern is not searched."""
     structured = any(section.get("label") or section.get("nlm_category") for section in sections)
     parts = [((section.get("text") or "").strip(), section.get("label") or section.get("nlm_category"),
               section_role(section.get("label"), section.get("nlm_category"))) for section in sections]
@@ -301,7 +375,8 @@ def _read_article(title: str, sections: Sequence[dict], publication_types: objec
         parts.append((title, "TITLE", "title"))
     normalised_parts = [normalised_text(text) for text, _, _ in parts]
     types = publication_types if isinstance(publication_types, (list, tuple)) else ()
-    protocol = bool(_PROTOCOL_TYPES.intersection(types)) or bool(_PROTOCOL_TITLE.search(title))
+    protocol = bool(_PROTOCOL_TYPES.intersection(types)) or title_may_be_protocol and bool(
+        _PROTOCOL_TITLE.search(title))
     return _Article(title=title, sections=parts, normalised="\0".join(normalised_parts),
                     normalised_starts=_starts(normalised_parts),
                     same_length=[len(normalised) == len(text) for normalised, (text, _, _) in zip(normalised_parts, parts)],
@@ -452,40 +527,178 @@ def _anchor_pattern(term_pattern: re.Pattern[str] | None, measures: tuple[str, .
                            "term" if alone else None)
 
 
-def _anchors(article: _Article, patterns: _AnchorPatterns | None) -> dict[Sentence, list[Anchor]]:
-    """The sentences where the cause stands, each with where it stands in them: only these are read."""
-    found: dict[Sentence, list[Anchor]] = {}
+def _anchors(article: _Article, patterns: _AnchorPatterns | None, every_sentence: bool = True,
+             hits: Sequence[int] | None = None) -> dict[Sentence, list[Anchor]]:
+    """The sentences where the cause stands, each with where it stands in them: only these are read. Unless
+    `every_sentence`, a sentence the finding screen dropped is left out (it can report nothing); `hits`, where
+    given, are the sentences the cause's screen found it in (the pattern holding none of what the screen lacks)."""
     if patterns is None:
-        return found
-    normalised, starts = article.normalised, article.normalised_starts
-    term, abbreviation = patterns.term, patterns.abbreviation
+        return {}
+    if article.part_starts is None:
+        article.number_sentences()
+    if not every_sentence and hits is not None and article.kept is not None and patterns.abbreviation is None \
+            and _within_sentences(patterns.anywhere):
+        return _hit_anchors(article, patterns, hits)
+    return _screened_anchors(article, patterns, every_sentence)
+
+
+def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
+                      every_sentence: bool) -> dict[Sentence, list[Anchor]]:
+    """`_anchors` from one scan of the whole of `normalised`: each match is told its sentence by number (where
+    the finding screen dropped the sentence, left out unless `every_sentence`)."""
+    found: dict[Sentence, list[Anchor]] = {}
+    normalised, starts = article.normalised, article.part_starts
+    kept = None if every_sentence else article.kept
     for match in patterns.anywhere.finditer(normalised):
-        at = match.start()
-        # Only a match that starts a word counts (the pattern has no leading \b: see `_term_pattern`).
-        if at:
-            before = normalised[at - 1]
-            if before.isascii() and (before.isalnum() or before == "_"):
-                continue
-        source = patterns.source or (
-            "term" if term is not None and term.match(normalised, at)
-            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
-        section = bisect.bisect_right(starts, at) - 1
-        text = article.sections[section][0]
-        offset = at - starts[section]
-        if article.same_length[section]:
-            found_text = text[offset:offset + match.end() - at]
-        else:
-            # Folding "α" to "alpha" lengthens the text: scale the offset back onto the section.
-            normalised_length = (starts[section + 1] - 1 if section + 1 < len(starts)
-                                 else len(normalised)) - starts[section]
-            offset, found_text = int(offset * len(text) / max(normalised_length, 1)), match.group()
-        sentence, start = article.sentence(section, offset)
-        anchor = Anchor(offset - start, found_text, source)
-        if sentence in found:
-            found[sentence].append(anchor)
-        else:
-            found[sentence] = [anchor]
+        number = _anchor_number(normalised, starts, match)
+        if number is not None and (kept is None or kept[number]):
+            _add_anchor(found, article, patterns, match, number)
     return found
+
+
+def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence[int]) -> dict[Sentence, list[Anchor]]:
+    """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order), each
+    scanned alone: the screen found it in no other kept sentence. Exact for a pattern that matches no sentence's
+    end and starts no match at a space (`_within_sentences`): no match then runs from one sentence into the next,
+    and a scan that starts where a sentence truly starts finds what the scan of the whole text finds there."""
+    found: dict[Sentence, list[Anchor]] = {}
+    normalised, starts, true_starts = article.normalised, article.part_starts, article.true_starts
+    for number in numbers:
+        start = starts[number]
+        end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
+        # Where folding changed the length, the part may start inside a sentence: the scan starts at the last
+        # true start of a sentence before it, and keeps the matches that start in the part.
+        for match in patterns.anywhere.finditer(normalised, true_starts[bisect.bisect_right(true_starts, start) - 1]):
+            if match.start() >= end:
+                break
+            if match.start() >= start and _anchor_number(normalised, starts, match) is not None:
+                _add_anchor(found, article, patterns, match, number)
+    return found
+
+
+def _anchor_number(normalised: str, starts: list[int], match: re.Match[str]) -> int | None:
+    """The number of the sentence a match starts, None where it starts no word (the pattern has no leading \b:
+    see `_term_pattern`)."""
+    at = match.start()
+    if at:
+        before = normalised[at - 1]
+        if before.isascii() and (before.isalnum() or before == "_"):
+            return None
+    return bisect.bisect_right(starts, at) - 1
+
+
+def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns: _AnchorPatterns,
+                match: re.Match[str], number: int) -> None:
+    normalised, at = article.normalised, match.start()
+    term, abbreviation = patterns.term, patterns.abbreviation
+    source = patterns.source or (
+        "term" if term is not None and term.match(normalised, at)
+        else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
+    sentence = article.numbered[number] or article.numbered_sentence(number)
+    section = bisect.bisect_right(article.section_firsts, number) - 1
+    offset = at - article.normalised_starts[section]
+    text = article.sections[section][0]
+    if article.same_length[section]:
+        # A match runs on to the end of its section at most.
+        anchor = Anchor(at - article.part_starts[number], text[offset:offset + match.end() - at], source)
+    else:
+        start = article.where(number)[1]
+        # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its sentence
+        # told by `part_starts` alike), the text is as it matched.
+        offset = int(offset * len(text) / max(article.normalised_length(section), 1))
+        anchor = Anchor(offset - start, match.group(), source)
+    if sentence in found:
+        found[sentence].append(anchor)
+    else:
+        found[sentence] = [anchor]
+
+
+# What ends a sentence (stops, closing brackets and quotes) and the sections' separator, and what may stand between
+# sentences: a pattern that matches none of the first and starts no match with the second never runs from one
+# sentence into the next.
+_SENTENCE_ENDS = frozenset(map(ord, ".!?\"'\u201d\u2019)]\0"))
+_SPACES = frozenset(code for code in range(0x3001) if chr(code).isspace())
+
+
+@functools.lru_cache(maxsize=4096)
+def _within_sentences(pattern: re.Pattern[str]) -> bool:
+    """Whether no match of the pattern can hold a character of `_SENTENCE_ENDS` or start with a space: read from
+    its parsed form, and False for any construct this does not know."""
+    if _re_parser is None:
+        return False
+    try:
+        items = _re_parser.parse(pattern.pattern, pattern.flags)
+        return _holds_none_of(items, _SENTENCE_ENDS) and not _may_start_with(items, _SPACES)[0]
+    except (AttributeError, TypeError, ValueError, re.error):
+        return False
+
+
+def _class_may_hold(items: object, characters: frozenset[int]) -> bool:
+    """Whether a character class (its parsed items) may match one of `characters`."""
+    c = _re_constants
+    for op, value in items:
+        if op is c.LITERAL:
+            if value in characters:
+                return True
+        elif op is c.RANGE:
+            if any(value[0] <= character <= value[1] for character in characters):
+                return True
+        elif op is c.CATEGORY:
+            # Words and digits hold neither what ends a sentence nor a space; a space class holds only spaces.
+            if value not in (c.CATEGORY_DIGIT, c.CATEGORY_WORD) and not (
+                    value is c.CATEGORY_SPACE and not characters & _SPACES):
+                return True
+        else:
+            return True
+    return False
+
+
+def _holds_none_of(items: object, characters: frozenset[int]) -> bool:
+    """Whether no match of the parsed pattern can hold one of `characters`."""
+    c = _re_constants
+    for op, value in items:
+        if op in (c.LITERAL, c.IN):
+            if _class_may_hold(value if op is c.IN else [(op, value)], characters):
+                return False
+        elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            # Assertions match no character; a group or repeat holds what its parts hold; anything else may
+            # match anything.
+            parts = _parts(op, value)
+            if parts is None or not all(_holds_none_of(part, characters) for part in parts):
+                return False
+    return True
+
+
+def _may_start_with(items: object, characters: frozenset[int]) -> tuple[bool, bool]:
+    """Whether a match of the parsed pattern may start with one of `characters`, and whether it may be empty."""
+    c = _re_constants
+    for op, value in items:
+        if op in (c.LITERAL, c.IN):
+            return _class_may_hold(value if op is c.IN else [(op, value)], characters), False
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
+        parts = _parts(op, value)
+        if parts is None:
+            return True, False
+        firsts = [_may_start_with(part, characters) for part in parts]
+        if any(may for may, _ in firsts):
+            return True, False
+        optional = any(empty for _, empty in firsts) or op in (c.MAX_REPEAT, c.MIN_REPEAT) and value[0] == 0
+        if not optional:
+            return False, False
+    return False, True
+
+
+def _parts(op: object, value: object) -> list | None:
+    """The parsed parts of a group, an alternation or a repeat; None for any other construct."""
+    c = _re_constants
+    if op is c.SUBPATTERN:
+        return [value[-1]]
+    if op is c.BRANCH:
+        return value[1]
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        return [value[2]]
+    return None
 
 
 # --- step 4: the direction against expect ---------------------------------------------------------------------
@@ -598,10 +811,10 @@ def abstract_kinds(articles: Sequence[_Article]) -> list[str]:
     for (kind, pattern), screen in zip(_KIND_CUES, _KIND_SCREENS):
         if not undecided:
             break
-        kept = screened(wholes, screen).to_numpy(zero_copy_only=False)
+        found_at = first_screened(wholes, screen)
         left = []
         for position, index in enumerate(undecided):
-            if kept[position] and pattern.search(articles[index].whole):
+            if found_at[position] >= 0 and pattern.search(articles[index].whole, found_at[position]):
                 kinds[index] = kind
             else:
                 left.append(position)
@@ -798,7 +1011,10 @@ def _aimed_at(anchors: dict[Sentence, list[Anchor]]) -> bool:
     return False
 
 
-def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str) -> dict:
+def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id: str, expect: str,
+               own_terms: bool = False) -> dict:
+    """One pair's row; `own_terms`: the terms found are all the cause's own (no "re:" term or abbreviation that
+    tagging found), which its screen holds."""
     set_aside: list[str] = []
     verdicts: list[_Verdict] = []
     # A protocol reports no result: its sentences are not looked for.
@@ -807,12 +1023,19 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
         if cause_measures and not article.protocol else ()
     patterns = None if article.protocol or term_pattern is None and not measures else _anchor_pattern(
         term_pattern, measures, article.abbreviations)
-    anchors = _anchors(article, patterns)
+    anchors = _anchors(article, patterns, every_sentence=False,
+                       hits=article.hits.get(cause_id, ()) if own_terms else None)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
     reporting = {sentence: found for sentence, found in anchors.items()
                  if sentence.text not in article.silent and _may_report(sentence)}
     if reporting:
-        cause = _Cause(cause_id, expect, _aimed_at(anchors))
+        # Where the study's treatment is aimed (told from the cause's anchors in every sentence) matters only where
+        # the cause stands as a symptom outcome in a sentence read (`finding_stance`).
+        symptom_outcome = _SYMPTOM_OUTCOMES.get(cause_id)
+        aimed_at = symptom_outcome is not None and any(
+            symptom_outcome.match(sentence.text, anchor.start) for sentence, found in reporting.items()
+            for anchor in found) and _aimed_at(_anchors(article, patterns))
+        cause = _Cause(cause_id, expect, aimed_at)
         facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
         for sentence, found in reporting.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
@@ -859,6 +1082,13 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
     `tagging.tag_articles`' tags (pmid, hypothesis_id, matched_terms), `facets` its facets (pmid, design).
     Tags of the baseline or of unknown hypotheses get no row.
     """
+    # A batch makes some million small objects that reference counting frees.
+    with collection_paused():
+        return _read_stances(articles, tags, facets, stance_rules)
+
+
+def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFrame,
+                  stance_rules: StanceRules) -> pd.DataFrame:
     pairs = tags[tags["hypothesis_id"].isin(list(stance_rules.expects))]
     if pairs.empty:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in STANCE_COLUMNS}).astype(
@@ -876,9 +1106,14 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
                                       columns["abstract"][position_of[pmid]]) for pmid in wanted}
     sizes_of = dict(zip(wanted, sample_sizes_of(
         [" ".join(section.get("text") or "" for section in sections_of[pmid]) for pmid in wanted])))
-    articles_read = [_read_article(columns["title"][position_of[pmid]] or "", sections_of[pmid],
-                                   columns["publication_types"][position_of[pmid]], str(designs.get(pmid, "other")),
-                                   sizes_of[pmid]) for pmid in wanted]
+    titles = [(columns["title"][position_of[pmid]] or "").strip() for pmid in wanted]
+    title_texts = stand_in_texts(pa.array(titles, pa.large_string()))
+    articles_read = [_read_article(title, sections_of[pmid], columns["publication_types"][position_of[pmid]],
+                                   str(designs.get(pmid, "other")), sizes_of[pmid], may_be_protocol)
+                     for pmid, title, may_be_protocol in zip(
+                         wanted, titles, screened(title_texts, _PROTOCOL_SCREEN).to_pylist())]
+    for article, may_name_other in zip(articles_read, screened(title_texts, _OTHER_POPULATION_SCREEN).to_pylist()):
+        article.title_may_name_other = may_name_other
     article_of = dict(zip(wanted, articles_read))
     for article, kind in zip(articles_read, abstract_kinds(articles_read)):
         article.kind = kind
@@ -897,15 +1132,15 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
         n_patients, n_controls = article.sizes
         key = (hypothesis_id, _term_labels(matched_terms))
         # A label that is no term's own pattern ("re:" terms, abbreviations tagging found) is not in the screen.
-        if hypothesis_id not in may_find[pmid] and all(label in stance_rules.term_patterns[hypothesis_id]
-                                                       for label in key[1]):
+        own_terms = all(label in stance_rules.term_patterns[hypothesis_id] for label in key[1])
+        if hypothesis_id not in may_find[pmid] and own_terms:
             rows.append((pmid, hypothesis_id, "no_finding", article.kind, False, None, None, None, n_patients,
                          n_controls, "high", None))
             continue
         pattern = pattern_cache.get(key, False)
         if pattern is False:
             pattern = pattern_cache[key] = _term_pattern(term_patterns[hypothesis_id], key[1])
-        row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id])
+        row = _read_pair(article, pattern, hypothesis_id, stance_rules.expects[hypothesis_id], own_terms)
         rows.append((pmid, hypothesis_id, row["stance"], row["evidence_kind"], row["hedged"], row["section"],
                      row["sentence"], row["cue"], n_patients, n_controls, row["confidence"],
                      row["confidence_reason"]))
@@ -919,6 +1154,10 @@ def read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFram
 _TERM_REACH = 80
 # Any cue of which `has_finding` needs one.
 _FINDING_SCREEN = union_screen([cue_pattern(category) for category in FINDING_CATEGORIES])
+_TRIAL_SCREEN = union_screen([_TRIAL])
+# Titles are screened for these in one RE2 pass each over the batch.
+_OTHER_POPULATION_SCREEN = union_screen([cue_pattern("other_population")])
+_PROTOCOL_SCREEN = union_screen([_PROTOCOL_TITLE])
 
 
 class _CauseScreen(NamedTuple):
@@ -958,54 +1197,96 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     """Per article, the causes (of those it is tagged with) that may stand in a sentence that may report a
     finding: a sentence that passes the finding screen, with a window that passes the cause's screen, and then
     `_may_report`. Every other pair has no sentence to read and is `no_finding`; the screens only over-select, so
-    the readings stay exact.
+    the readings stay exact. Each article screened keeps its sentences numbered, which of them the finding screen
+    kept, and per cause the kept ones its screen found it in.
 
-    All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left."""
-    owners, places, texts, windows = [], [], [], []
+    All the sentences of the batch are screened together, in one RE2 pass per cause over the windows left; the
+    sentences and windows are cut from the articles' texts as arrays, not one Python string each."""
     may_report: list[set[str]] = [set() for _ in articles]
+    chosen = []
     for index, article in enumerate(articles):
         if article.protocol:
             continue
-        # Offsets are told by scaling where folding changed a section's length: such articles are read in full, as
-        # are the causes for which the abstract defines an abbreviation (which the screens do not hold).
-        if not all(article.same_length):
-            may_report[index] = set(causes[index])
-            continue
+        # The causes for which the abstract defines an abbreviation (which the screens do not hold) are read.
         may_report[index] = {cause for cause in causes[index] if cause not in screens or any(
             screens[cause].names(long_form) for _, long_form in article.abbreviations)}
-        for section, (text, _, _) in enumerate(article.sections):
-            spans, _ = article.spans.get(section) or article._spans(section)
-            normalised_start = article.normalised_starts[section]
-            for start, end in spans:
-                owners.append(index)
-                places.append((section, start))
-                texts.append(text[start:end])
-                windows.append(article.normalised[normalised_start + start:normalised_start + end + _TERM_REACH])
-    if not texts:
+        chosen.append(index)
+    if not chosen:
         return may_report
-    finding = screened(stand_in_texts(pa.array(texts, pa.large_string())), _FINDING_SCREEN).to_numpy(
+    # Each sentence's start and end in its article's sections joined by NUL, and where the part of `normalised`
+    # that `_anchors` tells to be the sentence's starts.
+    bounds: list[int] = []
+    counts = []
+    for index in chosen:
+        numbered = articles[index].number_sentences()
+        bounds += numbered
+        counts.append(len(numbered) // 2)
+    owners = np.repeat(np.asarray(chosen, dtype=np.int64), counts)
+    local = np.asarray(bounds, dtype=np.int64)
+    # The stand-ins are ASCII, one character for one: offsets into the texts are offsets into their bytes.
+    texts, text_bases = _text_bytes(stand_in_texts(pa.array(
+        ["\0".join(text for text, _, _ in articles[index].sections) for index in chosen], pa.large_string())))
+    normalised_texts = stand_in_texts(pa.array([articles[index].normalised for index in chosen], pa.large_string()))
+    normalised, normalised_bases = _text_bytes(normalised_texts)
+    for index, trial_from in zip(chosen, first_screened(normalised_texts, _TRIAL_SCREEN)):
+        articles[index].trial_from = trial_from
+    article_numbers = np.repeat(np.arange(len(chosen)), counts)
+    # Sentences and the gaps between them alternate: every other string is a sentence.
+    sentences = pa.LargeStringArray.from_buffers(
+        len(local) - 1, pa.py_buffer(local + np.repeat(text_bases[article_numbers], 2)), pa.py_buffer(texts))
+    finding = screened(sentences.take(pa.array(np.arange(0, len(local), 2))), _FINDING_SCREEN).to_numpy(
         zero_copy_only=False)
+    # Where each sentence's part of `normalised` starts and where the next one's does (its article's end last).
+    part_starts = np.fromiter(itertools.chain.from_iterable(articles[index].part_starts for index in chosen),
+                              dtype=np.int64, count=len(owners)) + normalised_bases[article_numbers]
+    part_ends = np.append(part_starts[1:], 0)
+    lasts = np.cumsum(counts) - 1
+    part_ends[lasts[np.asarray(counts) > 0]] = normalised_bases[1:][np.asarray(counts) > 0]
+    first = 0
+    for index, count in zip(chosen, counts):
+        articles[index].kept = finding[first:first + count].tolist()
+        first += count
     kept = np.flatnonzero(finding)
-    for position in np.flatnonzero(~finding).tolist():
-        articles[owners[position]].silent.add(texts[position])
-    owners_kept = np.asarray(owners, dtype=np.int64)[kept]
-    windows_kept = stand_in_texts(pa.array(windows, pa.large_string())).take(pa.array(kept))
-    lengths = np.asarray([len(text) for text in texts], dtype=np.int64)[kept]
-    causes_kept = [causes[owner] for owner in owners_kept.tolist()]
+    starts, ends = part_starts[kept], part_ends[kept]
+    # A window runs from the part's start to `_TERM_REACH` past its end, within its article.
+    windows = _cut(normalised, starts, np.minimum(ends + _TERM_REACH, normalised_bases[article_numbers[kept] + 1]))
+    lengths = ends - starts
+    owners_kept = owners[kept]
+    # Each kept sentence's number within its article.
+    numbers_kept = (np.arange(len(owners)) - np.repeat(np.cumsum([0, *counts[:-1]]), counts))[kept]
+    tagged = np.zeros(len(articles), dtype=bool)
     for cause, cause_screen in screens.items():
-        positions = np.flatnonzero([cause in tagged for tagged in causes_kept])
+        tagged[:] = False
+        tagged[[index for index in chosen if cause in causes[index]]] = True
+        positions = np.flatnonzero(tagged[owners_kept])
         if not len(positions):
             continue
         # The leftmost match of the screen comes no later than any match of the pattern: a term that starts in
-        # the sentence makes it start there too (a term in the window's reach beyond does not).
-        found_at = pc.find_substring_regex(windows_kept.take(pa.array(positions)), cause_screen.screen).to_numpy(
+        # the sentence's part makes it start there too (a term in the window's reach beyond does not).
+        found_at = pc.find_substring_regex(windows.take(pa.array(positions)), cause_screen.screen).to_numpy(
             zero_copy_only=False)
         hits = (found_at >= 0) & (found_at < lengths[positions])
-        for position in kept[positions[hits]].tolist():
-            owner = owners[position]
-            if cause not in may_report[owner] and _may_report(articles[owner].sentence(*places[position])[0]):
+        for owner, number in zip(owners_kept[positions[hits]].tolist(), numbers_kept[positions[hits]].tolist()):
+            article = articles[owner]
+            article.hits.setdefault(cause, []).append(number)
+            if cause not in may_report[owner] and _may_report(article.numbered_sentence(number)):
                 may_report[owner].add(cause)
     return may_report
+
+
+def _text_bytes(texts: pa.Array) -> tuple[bytes, np.ndarray]:
+    """An ASCII string array's characters, all texts one after another, and where each text starts (and the
+    last ends) in them."""
+    _, offsets, data = texts.buffers()
+    bases = np.frombuffer(offsets, dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    return data.to_pybytes() if data is not None else b"", bases
+
+
+def _cut(characters: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The strings characters[start:end] (ASCII), as one string array."""
+    pieces = [characters[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
+    offsets = np.concatenate(([0], np.cumsum([len(piece) for piece in pieces], dtype=np.int64)))
+    return pa.LargeStringArray.from_buffers(len(pieces), pa.py_buffer(offsets), pa.py_buffer(b"".join(pieces)))
 
 
 def _sections_of(sections: object, abstract: str | None) -> list[dict]:

@@ -77,8 +77,10 @@ def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]
 def _first_counts(array: pa.Array, patterns: Sequence[re.Pattern[str]]) -> list[int | None]:
     """Per text, the count of the first pattern (in order) whose leftmost match gives a plausible count."""
     found: list[int | None] = [None] * len(array)
+    # One pass tells the texts that none of the patterns matches: most abstracts, which each pass would scan.
+    matched = pc.match_substring_regex(array, _re2_any(tuple(patterns))).to_pylist()
     for pattern in patterns:
-        missing = [index for index, count in enumerate(found) if count is None]
+        missing = [index for index, count in enumerate(found) if count is None and matched[index]]
         if not missing:
             break
         counts = pc.struct_field(pc.extract_regex(array.take(missing), _re2(pattern)), "count").to_pylist()
@@ -86,6 +88,13 @@ def _first_counts(array: pa.Array, patterns: Sequence[re.Pattern[str]]) -> list[
             if text is not None:
                 found[index] = _count_value(text)
     return found
+
+
+@functools.lru_cache(maxsize=None)
+def _re2_any(patterns: tuple[re.Pattern[str], ...]) -> str:
+    """One RE2 pattern that matches where any of the patterns does (their groups unnamed)."""
+    return "(?i)" + "|".join("(?:" + _re2(pattern)[len("(?i)"):].replace("(?P<count>", "(") + ")"
+                             for pattern in patterns)
 
 
 @functools.lru_cache(maxsize=None)
