@@ -263,12 +263,15 @@ class _Encoded(NamedTuple):
     codes: np.ndarray     # per whitespace token of its titles and abstracts: its place in the dictionary (int32)
     segments: np.ndarray  # per token: 2 * article position + 0 for the title, 1 for the abstract (int32)
     named: list[tuple[str, np.ndarray, np.ndarray, list[str]]] | None  # `_named_mentions`; None if read without
+    # Once the vocabulary is known, a kept batch's words in 32 bits instead of its tokens (which it then drops).
+    words: _WordStream | None = None
 
     def size_bytes(self) -> int:
         """Roughly the memory it holds: its arrays, and each name at a Python string's size."""
         named = sum(positions.nbytes + codes.nbytes + sum(len(name) + 60 for name in names)
                     for _, positions, codes, names in self.named or ())
-        return self.codes.nbytes + self.segments.nbytes + named
+        words = sum(array.nbytes for array in self.words) if self.words else 0
+        return self.codes.nbytes + self.segments.nbytes + named + words
 
 
 def _encoded(batch: pd.DataFrame, dictionary: pa.Array, *, names: bool) -> _Encoded:
@@ -336,6 +339,22 @@ def _survey(read: Batches, kept_bytes: int) -> _Survey:
                    [(kind, sorted(names)) for kind, names in sources], batch_count, kept)
 
 
+def _keep_words(survey: _Survey, vocabulary: _Vocabulary, kept_bytes: int) -> None:
+    """Turn the kept batches' tokens into their words, once for all the later passes; a word takes a little more
+    than a token, so the last batches past `kept_bytes` are dropped (read again by the later passes)."""
+    no_tokens = np.zeros(0, dtype="int32")
+    total_bytes = 0
+    for number, batch in enumerate(survey.kept):
+        stream = _word_stream(batch.codes, batch.segments, vocabulary)
+        batch = batch._replace(codes=no_tokens, segments=no_tokens, words=_WordStream(
+            stream.word_ids.astype("int32"), stream.joined, stream.articles.astype("int32")))
+        total_bytes += batch.size_bytes()
+        if total_bytes > kept_bytes:
+            del survey.kept[number:]
+            return
+        survey.kept[number] = batch
+
+
 def _encoded_batches(read: Batches, survey: _Survey, *, names: bool) -> Iterator[_Encoded]:
     """Every batch encoded: those the survey kept, then the others read again."""
     yield from survey.kept
@@ -398,7 +417,9 @@ class _Phrases(NamedTuple):
 
 
 def _batch_words(batch: _Encoded, vocabulary: _Vocabulary) -> _WordStream:
-    # 64 bits: an article position times a candidate count would overflow 32.
+    # Article positions in 64 bits: one times a candidate count would overflow 32.
+    if batch.words is not None:
+        return batch.words._replace(articles=batch.words.articles.astype("int64"))
     return _word_stream(batch.codes, batch.segments.astype("int64"), vocabulary)
 
 
@@ -575,6 +596,7 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
     for word in extra_words:
         vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
+    _keep_words(survey, vocabulary, kept_bytes)
     phrases, supports = _count_phrases(read, survey, vocabulary, min_articles)
 
     # Every source's names become candidate keys; one key is one candidate whatever found it.
