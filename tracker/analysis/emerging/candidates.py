@@ -295,8 +295,10 @@ class _Survey(NamedTuple):
     kept: list[_Encoded]         # the first batches, encoded, as many as fit in the budget
 
 
-# The memory the first pass may keep of the batches' tokens and names (4 bytes a token, some 1 kB an article) so
-# that the later passes need not read and split them again: the whole of a store of some 150,000 articles.
+# The memory the first pass may keep of the batches' tokens and names (8 bytes a token, then 9 a word, and some 80
+# bytes a name) so that the later passes need not read and split them again: a fibromyalgia store of 15,000
+# articles (some 45 MB) is read once; a store of a million, once for all and again per pass past its first
+# tens of thousands of articles. Counting takes no more memory than before: the flat part is a batch's.
 KEPT_BYTES = 200 << 20
 
 
@@ -579,11 +581,12 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it.
 
     `articles` may be batches of such rows (each with positions of its own), or a `Batches` function that reads
-    them afresh (as the store does). The batches are read once per pass: their tokens and names; the phrases of
-    two, three and four words (the words only); the candidates' articles per year; and `Mentions.pair_batches`
-    reads them again for the ranking's examples and ideas. So neither the text of every article nor any array as
-    long as the corpus' words is ever held, only one batch's and the counts; the result is the one frame of them
-    all would give.
+    them afresh (as the store does). The batches are counted once per pass: their tokens and names; the phrases
+    of two, three and four words (the words only); the candidates' articles per year; and `Mentions.pair_batches`
+    counts them again for the ranking's examples and ideas. The first pass keeps the first batches' words and
+    names, up to `kept_bytes`; the other passes read again only the batches past those. So the text of every
+    article is never held, nor any array as long as the corpus' words beyond `kept_bytes`, only one batch's and
+    the counts; the result is the one frame of them all would give.
     """
     read = _reader(articles)
     min_articles = method.min_articles
