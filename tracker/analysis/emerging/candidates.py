@@ -297,8 +297,7 @@ class _Survey(NamedTuple):
 
 # The memory the first pass may keep of the batches' tokens and names (8 bytes a token, then 9 a word, and some 80
 # bytes a name) so that the later passes need not read and split them again: a fibromyalgia store of 15,000
-# articles (some 45 MB) is read once; a store of a million, once for all and again per pass past its first
-# tens of thousands of articles. Counting takes no more memory than before: the flat part is a batch's.
+# articles (some 45 MB) is read once; a store of a million once, and again per pass from the first batch past it.
 KEPT_BYTES = 200 << 20
 
 
@@ -309,7 +308,7 @@ def _survey(read: Batches, kept_bytes: int) -> _Survey:
     dictionary, token_counts = pa.array([], pa.large_string()), np.zeros(0, dtype="int64")
     sources: list[tuple[str, set[str]]] = []
     kept: list[_Encoded] = []
-    keeping, batch_count = True, 0
+    keeping, kept_total_bytes, batch_count = True, 0, 0
     for batch in read():
         batch_count += 1
         pmids.append(batch["pmid"].to_numpy(dtype="int64"))
@@ -332,7 +331,8 @@ def _survey(read: Batches, kept_bytes: int) -> _Survey:
         # Only the first batches: the later passes read the rest again, from the first one not kept.
         if keeping:
             encoded = _Encoded(len(batch), codes[token_indices].astype("int32"), segments.astype("int32"), named)
-            keeping = encoded.size_bytes() <= kept_bytes - sum(one.size_bytes() for one in kept)
+            kept_total_bytes += encoded.size_bytes()
+            keeping = kept_total_bytes <= kept_bytes
             if keeping:
                 kept.append(encoded)
     empty = np.zeros(0, dtype="int64")
