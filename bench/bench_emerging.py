@@ -25,11 +25,12 @@ a subset, scaled per article.
 
 With `--stores`, also `tracker emerging --json` on those store files (bench/generate_store.py makes them), each in
 a fresh process: seconds and peak memory, against the smallest store's. The analysis reads the store 5,000
-articles at a time, once per pass (six passes: tokens and names, phrases of two, three and four words, the
-candidates' articles per year, the examples and ideas), so its memory is one batch's at any size and its time
-grows with the store. On generated stores (bench/generate_store.py, schema 11, a shared 2-core machine under a
-load of about 2; "before": the analysis that counted phrases over the word stream of every title and abstract at
-once, 20,000 articles a batch):
+articles at a time, counting once per pass (six passes: tokens and names, phrases of two, three and four words, the
+candidates' articles per year, the examples and ideas); the first pass keeps the first batches' words and names
+between passes, up to 200 MB, and the later passes read again only the batches past those. So its memory is
+bounded at any size and its time grows with the store. On generated stores (bench/generate_store.py, schema 11, a
+shared 2-core machine under a load of about 2; "before": the analysis that counted phrases over the word stream of
+every title and abstract at once, 20,000 articles a batch; "after": before the words were kept):
 
     articles     before (one run)              after (three runs following it; the third with the tests running)
     15,000         2.1 s,   315 MiB                2.7-3.2 s,  285-291 MiB
@@ -40,6 +41,19 @@ Every `--json` output (all candidates) and every frame of the result (ranked, ye
 before and after at each size, and on this bench's own corpus at 15,000 and 200,000 articles in one frame and in
 batches of 3,000. The cost above, on this bench's corpus in one frame (counted in slices of 5,000 rows), one run
 of each in the same hour: 2.6 s and 29 s before, 4.0 s and 38 s after, at 15,000 and 200,000 articles.
+
+Keeping the batches' words between passes (schema 12, the same stores, the version that read every batch again in
+every pass alternating with this one, two runs each at 15,000 and 200,000 and one at a million, at a load average
+of 1 to 3):
+
+    articles     read again every pass       words kept up to 200 MB
+    15,000        2.4-2.7 s,  289-300 MiB       1.5-1.7 s,  303 MiB
+    200,000       18.0-18.2 s, 327-332 MiB      7.1-7.9 s,  449-456 MiB (the whole store kept: 50 words an article)
+    1,000,000       89 s,     360 MiB             82 s,     615 MiB (the first batches kept, up to 200 MB)
+
+the same `--json` (all candidates) each time, and the same ranked, yearly and excluded frames at 15,000 and
+200,000, and on this bench's corpus (15,000 in one frame and in batches of 3,000, 200,000 in one frame: 2.8, 5.1
+and 32 s before, 1.9, 1.5 and 20 s after, in one process each, its peak 1.7 GB both, the corpus' frame most of it).
 
     .venv/bin/python bench/bench_emerging.py                    # back-test at 15,000, cost at 15,000 and 200,000
     .venv/bin/python bench/bench_emerging.py --sizes 15000      # quicker

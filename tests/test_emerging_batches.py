@@ -14,6 +14,7 @@ from support.seed import make_articles, seed_store
 
 from tracker import store
 from tracker.analysis import emerging
+from tracker.analysis.emerging import candidates as candidates_module
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
 from tracker.models import AbstractSection, Article, MeshHeading
 from tracker.pubmed.parse import iter_pubmed_records
@@ -92,3 +93,35 @@ def test_a_few_articles_at_a_time_count_what_one_batch_counts(mixed_db: Path, ba
     assert not any("zentor mivex" in key for key in candidates.index)
     # Each length of phrase is counted in a pass of its own: all four are there.
     assert set(candidates.index.str.split().str.len()) == {1, 2, 3, 4}
+
+
+def test_batches_kept_between_passes_count_what_batches_read_again_count(mixed_db: Path) -> None:
+    with store.reading(mixed_db) as connection:
+        passes: list[bool] = []
+
+        def read(names: bool = True) -> object:
+            passes.append(names)
+            return (emerging.baseline_articles(batch, HYPOTHESES, AS_OF) for batch
+                    in store.iter_emerging_batches(connection, "fibromyalgia", batch_size=7, names=names))
+
+        everything = candidates_module._survey(candidates_module._reader(read), 1 << 30)
+        sizes = [batch.size_bytes() for batch in everything.kept]
+        assert len(sizes) == everything.batch_count > 4
+        # Room for the first half of the batches: the later passes read the others again.
+        some_bytes = sum(sizes[:len(sizes) // 2]) + 1
+        assert 0 < len(candidates_module._survey(candidates_module._reader(read), some_bytes).kept) < len(sizes)
+        found = {}
+        for kept_bytes in (0, some_bytes, 1 << 30):
+            passes.clear()
+            mentions = emerging.extract_mentions(read, HYPOTHESES, METHOD, kept_bytes=kept_bytes)
+            found[kept_bytes] = (mentions, pairs_of(mentions), list(passes))
+    none, some, every = found[0], found[some_bytes], found[1 << 30]
+    # Read once per pass (tokens and names; phrases of 2, 3 and 4 words; candidates; pairs), or once in all.
+    assert none[2] == some[2] == [True, False, False, False, True, True] and every[2] == [True]
+    for mentions, pairs, _ in (some, every):
+        pd.testing.assert_frame_equal(mentions.candidates, none[0].candidates)
+        for got, expected in zip([mentions.pmids, mentions.pub_years, mentions.available_years, *mentions.tallies],
+                                 [none[0].pmids, none[0].pub_years, none[0].available_years, *none[0].tallies]):
+            np.testing.assert_array_equal(got, expected)
+        assert pairs == none[1]
+    assert len(none[1]) > 100

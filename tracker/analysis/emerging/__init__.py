@@ -1,8 +1,9 @@
 """Emerging causes: which ideas are rising in the fibromyalgia literature that no configured cause covers yet.
 
 Pure: a catalogue frame (as `store.load_catalogue` gives it), batches of catalogue rows, or a function that reads
-the batches afresh (as `store.iter_emerging_batches` does: the analysis reads them once per pass, six passes, and
-reduces each batch to counts before the next, so its memory is one batch's whatever the store's size), and the
+the batches afresh (as `store.iter_emerging_batches` does: the analysis counts them once per pass, six passes,
+reducing each batch to counts before the next; it keeps the first batches' words between passes up to a bound,
+200 MB, and reads only the others again, so its memory is bounded whatever the store's size), and the
 configured hypotheses in, a ranked frame out; no I/O, no clock (the caller passes the year it is `as_of` and the
 current year).
 

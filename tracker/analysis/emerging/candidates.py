@@ -256,6 +256,32 @@ def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[starts], codes
 
 
+class _Encoded(NamedTuple):
+    """A batch as the passes after the first read it: its tokens as places in the corpus' dictionary, its names."""
+
+    rows: int
+    codes: np.ndarray     # per whitespace token of its titles and abstracts: its place in the dictionary (int32)
+    segments: np.ndarray  # per token: 2 * article position + 0 for the title, 1 for the abstract (int32)
+    named: list[tuple[str, np.ndarray, np.ndarray, list[str]]] | None  # `_named_mentions`; None if read without
+    # Once the vocabulary is known, a kept batch's words in 32 bits instead of its tokens (which it then drops).
+    words: _WordStream | None = None
+
+    def size_bytes(self) -> int:
+        """Roughly the memory it holds: its arrays, and each name at a Python string's size."""
+        named = sum(positions.nbytes + codes.nbytes + sum(len(name) + 60 for name in names)
+                    for _, positions, codes, names in self.named or ())
+        words = sum(array.nbytes for array in self.words) if self.words else 0
+        return self.codes.nbytes + self.segments.nbytes + named + words
+
+
+def _encoded(batch: pd.DataFrame, dictionary: pa.Array, *, names: bool) -> _Encoded:
+    """A batch's tokens as places in `dictionary` (which holds every one of them) and, if `names`, its names."""
+    tokens, segments = _tokens(batch)
+    codes = _global_codes(tokens.dictionary, dictionary)[tokens.indices.to_numpy(zero_copy_only=False)]
+    return _Encoded(len(batch), codes.astype("int32"), segments.astype("int32"),
+                    _named_mentions(batch) if names else None)
+
+
 class _Survey(NamedTuple):
     """The first pass over the batches: the articles, every distinct token with its count, every name."""
 
@@ -265,34 +291,80 @@ class _Survey(NamedTuple):
     dictionary: pa.Array         # the distinct whitespace tokens of titles and abstracts
     token_counts: np.ndarray     # per token of the dictionary: how often it occurs
     sources: list[tuple[str, list[str]]]  # per named source (`_named_mentions`): its kind, its distinct names sorted
+    batch_count: int
+    kept: list[_Encoded]         # the first batches, encoded, as many as fit in the budget
 
 
-def _survey(read: Batches) -> _Survey:
-    """Read every batch once: its articles' years, its tokens (added to one dictionary) and its names."""
+# The memory the first pass may keep of the batches' tokens and names (8 bytes a token, then 9 a word, and some 80
+# bytes a name) so that the later passes need not read and split them again: a fibromyalgia store of 15,000
+# articles (some 45 MB) is read once; a store of a million once, and again per pass from the first batch past it.
+KEPT_BYTES = 200 << 20
+
+
+def _survey(read: Batches, kept_bytes: int) -> _Survey:
+    """Read every batch once: its articles' years, its tokens (added to one dictionary) and its names; keep the
+    first batches encoded while they fit in `kept_bytes`."""
     pmids, pub_years, available_years = [], [], []
     dictionary, token_counts = pa.array([], pa.large_string()), np.zeros(0, dtype="int64")
     sources: list[tuple[str, set[str]]] = []
+    kept: list[_Encoded] = []
+    keeping, kept_total_bytes, batch_count = True, 0, 0
     for batch in read():
+        batch_count += 1
         pmids.append(batch["pmid"].to_numpy(dtype="int64"))
         pub_years.append(batch["pub_year"].to_numpy(dtype="int64"))
         available_years.append(batch["available_year"].to_numpy(dtype="int64"))
-        encoded, _ = _tokens(batch)
-        codes = _global_codes(encoded.dictionary, dictionary)
+        tokens, segments = _tokens(batch)
+        token_indices = tokens.indices.to_numpy(zero_copy_only=False)
+        codes = _global_codes(tokens.dictionary, dictionary)
         new = codes < 0
         codes[new] = len(dictionary) + np.arange(int(new.sum()))
-        dictionary = pa.concat_arrays([dictionary, encoded.dictionary.filter(pa.array(new))])
+        dictionary = pa.concat_arrays([dictionary, tokens.dictionary.filter(pa.array(new))])
         token_counts = np.concatenate([token_counts, np.zeros(int(new.sum()), dtype="int64")])
-        token_counts[codes] += np.bincount(encoded.indices.to_numpy(zero_copy_only=False),
-                                           minlength=len(encoded.dictionary))
+        token_counts[codes] += np.bincount(token_indices, minlength=len(tokens.dictionary))
+        named = _named_mentions(batch)
         # Every batch reads the same columns, so its named sources line up with the first batch's.
-        for position, (kind, _, name_codes, names) in enumerate(_named_mentions(batch)):
+        for position, (kind, _, name_codes, names) in enumerate(named):
             if position == len(sources):
                 sources.append((kind, set()))
             sources[position][1].update(names[code] for code in np.unique(name_codes).tolist())
+        # Only the first batches: the later passes read the rest again, from the first one not kept.
+        if keeping:
+            encoded = _Encoded(len(batch), codes[token_indices].astype("int32"), segments.astype("int32"), named)
+            kept_total_bytes += encoded.size_bytes()
+            keeping = kept_total_bytes <= kept_bytes
+            if keeping:
+                kept.append(encoded)
     empty = np.zeros(0, dtype="int64")
     return _Survey(np.concatenate(pmids) if pmids else empty, np.concatenate(pub_years) if pub_years else empty,
                    np.concatenate(available_years) if available_years else empty, dictionary, token_counts,
-                   [(kind, sorted(names)) for kind, names in sources])
+                   [(kind, sorted(names)) for kind, names in sources], batch_count, kept)
+
+
+def _keep_words(survey: _Survey, vocabulary: _Vocabulary, kept_bytes: int) -> None:
+    """Turn the kept batches' tokens into their words, once for all the later passes; a word takes a little more
+    than a token, so the last batches past `kept_bytes` are dropped (read again by the later passes)."""
+    no_tokens = np.zeros(0, dtype="int32")
+    total_bytes = 0
+    for number, batch in enumerate(survey.kept):
+        stream = _word_stream(batch.codes, batch.segments, vocabulary)
+        batch = batch._replace(codes=no_tokens, segments=no_tokens, words=_WordStream(
+            stream.word_ids.astype("int32"), stream.joined, stream.articles.astype("int32")))
+        total_bytes += batch.size_bytes()
+        if total_bytes > kept_bytes:
+            del survey.kept[number:]
+            return
+        survey.kept[number] = batch
+
+
+def _encoded_batches(read: Batches, survey: _Survey, *, names: bool) -> Iterator[_Encoded]:
+    """Every batch encoded: those the survey kept, then the others read again."""
+    yield from survey.kept
+    if len(survey.kept) == survey.batch_count:
+        return
+    for number, batch in enumerate(read(names=names)):
+        if number >= len(survey.kept):
+            yield _encoded(batch, survey.dictionary, names=names)
 
 
 def _global_codes(tokens: pa.Array, dictionary: pa.Array) -> np.ndarray:
@@ -346,10 +418,11 @@ class _Phrases(NamedTuple):
     levels: list[np.ndarray]
 
 
-def _batch_words(batch: pd.DataFrame, dictionary: pa.Array, vocabulary: _Vocabulary) -> _WordStream:
-    encoded, segments = _tokens(batch)
-    codes = _global_codes(encoded.dictionary, dictionary)[encoded.indices.to_numpy(zero_copy_only=False)]
-    return _word_stream(codes, segments, vocabulary)
+def _batch_words(batch: _Encoded, vocabulary: _Vocabulary) -> _WordStream:
+    # Article positions in 64 bits: one times a candidate count would overflow 32.
+    if batch.words is not None:
+        return batch.words._replace(articles=batch.words.articles.astype("int64"))
+    return _word_stream(batch.codes, batch.segments.astype("int64"), vocabulary)
 
 
 def _phrase_places(stream: _WordStream, phrases: _Phrases, *,
@@ -381,7 +454,7 @@ def _phrase_places(stream: _WordStream, phrases: _Phrases, *,
 _MAX_WORDS = 4
 
 
-def _count_phrases(read: Batches, dictionary: pa.Array, vocabulary: _Vocabulary, token_counts: np.ndarray,
+def _count_phrases(read: Batches, survey: _Survey, vocabulary: _Vocabulary,
                    min_articles: int) -> tuple[_Phrases, list[np.ndarray]]:
     """Noun phrases of 1.._MAX_WORDS words: the levels' frequent phrases and, per level, each one's articles.
 
@@ -391,17 +464,17 @@ def _count_phrases(read: Batches, dictionary: pa.Array, vocabulary: _Vocabulary,
     an article, so no phrase runs on into the next.
     """
     word_count = max(len(vocabulary.words), 1)
-    tokens_of_parts = np.repeat(np.arange(len(token_counts)), np.diff(vocabulary.part_offsets))
+    tokens_of_parts = np.repeat(np.arange(len(survey.token_counts)), np.diff(vocabulary.part_offsets))
     is_word = vocabulary.part_words >= 0
-    occurrences = summed(vocabulary.part_words[is_word], token_counts[tokens_of_parts[is_word]], word_count)
+    occurrences = summed(vocabulary.part_words[is_word], survey.token_counts[tokens_of_parts[is_word]], word_count)
     frequent_words = (occurrences >= min_articles) & (len(vocabulary.words) > 0)
     phrases = _Phrases(word_count, frequent_words, [np.flatnonzero(frequent_words)])
     word_support = np.zeros(len(phrases.levels[0]), dtype="int64")
     supports = [word_support]
     while len(phrases.levels) < _MAX_WORDS and len(phrases.levels[-1]):
         longer = _KeyCounts(columns=2)
-        for batch in read(names=False):
-            stream = _batch_words(batch, dictionary, vocabulary)
+        for batch in _encoded_batches(read, survey, names=False):
+            stream = _batch_words(batch, vocabulary)
             places, (keys, articles) = _phrase_places(stream, phrases, longer=True)
             if len(phrases.levels) == 1:
                 word_support += _support(stream.articles, places[0], len(word_support))
@@ -436,7 +509,6 @@ def _phrase_texts(phrases: _Phrases, length: int, places: np.ndarray, words: np.
 class _Finder(NamedTuple):
     """How a batch's words and names become candidates, once every candidate is known."""
 
-    dictionary: pa.Array
     vocabulary: _Vocabulary
     phrases: _Phrases
     phrase_candidates: list[np.ndarray]  # per level, per frequent phrase: its candidate, -1 when not one
@@ -446,17 +518,17 @@ class _Finder(NamedTuple):
     candidate_count: int
 
 
-def _candidate_pairs(batch: pd.DataFrame, finder: _Finder) -> tuple[np.ndarray, np.ndarray]:
+def _candidate_pairs(batch: _Encoded, finder: _Finder) -> tuple[np.ndarray, np.ndarray]:
     """A batch's distinct (article, candidate) pairs as article * candidate_count + candidate (its own article
     positions), and those its chemicals and keywords name."""
-    stream = _batch_words(batch, finder.dictionary, finder.vocabulary)
+    stream = _batch_words(batch, finder.vocabulary)
     places, _ = _phrase_places(stream, finder.phrases)
     keys, domain_keys = [], []
     for place, candidate_of in zip(places, finder.phrase_candidates):
         found = np.flatnonzero(place >= 0)
         candidates = candidate_of[place[found]]
         keys.append(stream.articles[found[candidates >= 0]] * finder.candidate_count + candidates[candidates >= 0])
-    for (_, positions, codes, names), candidate_of, domain in zip(_named_mentions(batch), finder.source_candidates,
+    for (_, positions, codes, names), candidate_of, domain in zip(batch.named, finder.source_candidates,
                                                                  finder.domain_sources):
         candidates = np.array([candidate_of.get(name, -1) for name in names], dtype="int64")[codes]
         named = positions * finder.candidate_count + candidates
@@ -467,14 +539,15 @@ def _candidate_pairs(batch: pd.DataFrame, finder: _Finder) -> tuple[np.ndarray, 
             _distinct(np.concatenate(domain_keys)) if domain_keys else np.zeros(0, dtype="int64"))
 
 
-def _batch_pairs(read: Batches, finder: _Finder) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _batch_pairs(read: Batches, survey: _Survey,
+                 finder: _Finder) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per batch, its distinct (article, candidate) pairs, article positions among all batches' and candidates,
     and the candidates of its pairs that chemicals and keywords name."""
     offset = 0
-    for batch in read():
+    for batch in _encoded_batches(read, survey, names=True):
         pairs, domain = _candidate_pairs(batch, finder)
         yield pairs // finder.candidate_count + offset, pairs % finder.candidate_count, domain % finder.candidate_count
-        offset += len(batch)
+        offset += batch.rows
 
 
 # Rows counted at a time: a larger frame or batch is counted in slices of this many, so that a pass holds one
@@ -504,19 +577,20 @@ def _reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batche
 
 
 def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, hypotheses: Sequence[Hypothesis],
-                     method: Method = Method()) -> Mentions:
+                     method: Method = Method(), *, kept_bytes: int = KEPT_BYTES) -> Mentions:
     """Find every candidate in `baseline_articles` rows, with the exclusion or longer phrase that removes it.
 
     `articles` may be batches of such rows (each with positions of its own), or a `Batches` function that reads
-    them afresh (as the store does). The batches are read once per pass: their tokens and names; the phrases of
-    two, three and four words (the words only); the candidates' articles per year; and `Mentions.pair_batches`
-    reads them again for the ranking's examples and ideas. So neither the text of every article nor any array as
-    long as the corpus' words is ever held, only one batch's and the counts; the result is the one frame of them
-    all would give.
+    them afresh (as the store does). The batches are counted once per pass: their tokens and names; the phrases
+    of two, three and four words (the words only); the candidates' articles per year; and `Mentions.pair_batches`
+    counts them again for the ranking's examples and ideas. The first pass keeps the first batches' words and
+    names, up to `kept_bytes`; the other passes read again only the batches past those. So the text of every
+    article is never held, nor any array as long as the corpus' words beyond `kept_bytes`, only one batch's and
+    the counts; the result is the one frame of them all would give.
     """
     read = _reader(articles)
     min_articles = method.min_articles
-    survey = _survey(read)
+    survey = _survey(read, kept_bytes)
     extra_words = {part for _, names in survey.sources for name in names for token in name.lower().split()
                    for part in split_raw_token(token)[0] if part}
     vocabulary = _vocabulary(survey.dictionary.to_pylist(), extra_words)
@@ -525,7 +599,8 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     # Spellings seen only in MeSH names or keywords are variants too ("receptors" in a keyword list).
     for word in extra_words:
         vocabulary.forms.setdefault(canonical_word(word, attested), set()).add(word)
-    phrases, supports = _count_phrases(read, survey.dictionary, vocabulary, survey.token_counts, min_articles)
+    _keep_words(survey, vocabulary, kept_bytes)
+    phrases, supports = _count_phrases(read, survey, vocabulary, min_articles)
 
     # Every source's names become candidate keys; one key is one candidate whatever found it.
     kept = [np.flatnonzero((support >= min_articles) & ~vocabulary.modifier[phrases.levels[level] % phrases.word_count])
@@ -559,7 +634,7 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     for _, names in survey.sources:
         source_candidates.append(dict(zip(names, candidate_of_key[start:start + len(names)].tolist())))
         start += len(names)
-    finder = _Finder(survey.dictionary, vocabulary, phrases, phrase_candidates, source_candidates,
+    finder = _Finder(vocabulary, phrases, phrase_candidates, source_candidates,
                      [kind in ("chemical", "keyword") for kind, _ in survey.sources],
                      np.array([not key for key in candidate_keys], dtype=bool), candidate_count)
     support, domain_support, tallies = _count_candidates(read, finder, survey)
@@ -581,7 +656,9 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     candidates.loc[plain, "excluded_by"] = (
         f"plain word: one word that fewer than {min_articles} articles name as a chemical or author keyword")
     return Mentions(pmids=survey.pmids, pub_years=survey.pub_years, available_years=survey.available_years,
-                    candidates=candidates, tallies=tallies, pair_batches=lambda: ((articles, candidates) for articles, candidates, _ in _batch_pairs(read, finder)))
+                    candidates=candidates, tallies=tallies,
+                    pair_batches=lambda: ((articles, candidates)
+                                          for articles, candidates, _ in _batch_pairs(read, survey, finder)))
 
 
 # A year fits 16 bits: a tally's key is candidate << 32 | available year << 16 | publication year.
@@ -596,7 +673,7 @@ def _count_candidates(read: Batches, finder: _Finder, survey: _Survey) -> tuple[
     domain_support = np.zeros(candidate_count, dtype="int64")
     tallies = _KeyCounts(columns=1)
     year_mask = (1 << _YEAR_BITS) - 1
-    for articles, candidates, domain in _batch_pairs(read, finder):
+    for articles, candidates, domain in _batch_pairs(read, survey, finder):
         support += np.bincount(candidates, minlength=candidate_count)
         domain_support += np.bincount(domain, minlength=candidate_count)
         tallies.add((candidates << 2 * _YEAR_BITS) | (survey.available_years[articles] << _YEAR_BITS)
