@@ -14,6 +14,9 @@ NCBI_NOTICE = (
     "not endorse this tool. Abstracts may be protected by the publishers' copyright: see NCBI's "
     f"[disclaimer and copyright notice]({NCBI_POLICY_URL})."
 )
+# What a table shows for a value it does not have (an article of unknown year, a cause never synced): Streamlit
+# would write "None", which reads as a value.
+MISSING_CELL = "—"
 SPECIES_LABELS = {"human": "Humans", "animal": "Animals", "both": "Humans and animals", "unknown": "Not stated"}
 # Material icons ship with Streamlit's own font; emoji depend on the reader's fonts (a box without them).
 OK_ICON = ":green[:material/check_circle:]"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, markup, views
+from dashboard import labels, loaders, markup, views
 from dashboard.markup import REVIEWER_PARAM
 from dashboard.context import Context
 from tracker import store
@@ -203,5 +203,5 @@ def draw_agreement(context: Context) -> None:
         "Kept the machine's stance": shown["accepted_share"].to_numpy(),
         "Changed": shown["changed"].to_numpy(),
         "Changed, from → to": shown["changes"].replace("", "–").to_numpy(dtype=object),
-    }), hide_index=True, column_config={
+    }), hide_index=True, placeholder=labels.MISSING_CELL, column_config={
         "Kept the machine's stance": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS, INTEGRITY_BADGES, INTEGRITY_LABELS, NCBI_NOTICE, OK_ICON,
-                              SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
+from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS, INTEGRITY_BADGES, INTEGRITY_LABELS,
+                              MISSING_CELL, NCBI_NOTICE, OK_ICON, SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
 from dashboard.markup import (anchor, count_anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
                               page_address, present)
 from tracker import config
@@ -278,7 +278,7 @@ def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
     colours = [*BADGE_COLOURS.values(), *(STANCE_BADGE_COLOURS[badge.rsplit(": ", 1)[1]] for badge in stance_badges)]
     return st.dataframe(
         rows,
-        hide_index=True,
+        hide_index=True, placeholder=MISSING_CELL,
         width="stretch",
         height=height,
         key=key,
@@ -472,7 +472,7 @@ def draw_runs(runs: pd.DataFrame) -> None:
         "Requests": runs["requests"],
         "Error": runs["error"].fillna(""),
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, placeholder=MISSING_CELL, width="stretch")
     _draw_errors_in_full([f"Run {run_id} ({status})" for run_id, status in zip(runs["id"], runs["status"])],
                          runs["error"])
 
@@ -489,7 +489,7 @@ def draw_run_log(run_log: pd.DataFrame, labels: Mapping[str, str]) -> None:
         "Removed": run_log["removed_count"],
         "Error": run_log["error"].fillna(""),
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, placeholder=MISSING_CELL, width="stretch")
     _draw_errors_in_full(shown["Cause"], run_log["error"])
 
 
@@ -515,7 +515,7 @@ def draw_sync_states(sync_states: pd.DataFrame, hypotheses: Sequence[Hypothesis]
             "Date windows": sync_states.at[hypothesis.id, "window_count"] if known else None,
             "Changes since": sync_states.at[hypothesis.id, "modified_since"] if known else None,
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder=MISSING_CELL, width="stretch")
 
 
 def draw_schedule() -> None:

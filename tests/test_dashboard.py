@@ -130,6 +130,13 @@ def test_every_page_renders_without_exception(monkeypatch, seeded_db, page) -> N
     assert not app.error
 
 
+@pytest.mark.parametrize("page", ["Cause", "Citations", "Fetch status"])
+def test_a_table_shows_a_missing_value_as_a_dash_not_as_none(monkeypatch, seeded_db, page) -> None:
+    # Streamlit's own default writes "None" (an article of unknown year, a cause never synced), which reads as a value.
+    app = run_app(monkeypatch, seeded_db, page)
+    assert app.dataframe and [table.proto.placeholder for table in app.dataframe] == ["—"] * len(app.dataframe)
+
+
 @pytest.mark.parametrize("include_retracted", [False, True])
 def test_overview_counts_come_from_the_evidence_table_and_link_to_their_articles(
         monkeypatch, seeded_db, settings, catalogue, include_retracted) -> None:

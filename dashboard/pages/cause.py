@@ -88,9 +88,11 @@ def cause_page(context: Context) -> None:
 
     st.markdown(f"**Most frequent MeSH terms** (top {TOP_MESH_COUNT}, check tags and demographic headings left out)")
     top_mesh = loaders.load_top_mesh(context.state, cause.id, context.include_retracted, TOP_MESH_COUNT)
-    st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True)
+    st.dataframe(top_mesh.rename(columns={"mesh_term": "MeSH term", "articles": "Articles"}), hide_index=True,
+                 placeholder=labels.MISSING_CELL)
     with st.expander("Headings left out of this list"):
-        st.dataframe(pd.DataFrame({"MeSH heading": list(vocabulary.MESH_CHECK_TAGS)}), hide_index=True)
+        st.dataframe(pd.DataFrame({"MeSH heading": list(vocabulary.MESH_CHECK_TAGS)}), hide_index=True,
+                     placeholder=labels.MISSING_CELL)
         st.caption("NLM indexes these check tags (species, sex, age groups, pregnancy, common laboratory animals) "
                    "on almost every article; they describe who was studied, not what the article is about.")
 

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, markup
+from dashboard import labels, loaders, markup
 from tracker.analysis import emerging
 from tracker.vocabulary import pubmed_url
 from tracker.wording import plural, runnable
@@ -60,7 +60,8 @@ def emerging_page(context) -> None:
                 "lower the minimum articles." if only_emerging and len(ranked) else
                 "No candidate is mentioned in enough fibromyalgia articles; lower the minimum articles.")
         return
-    st.dataframe(table_frame(shown.head(TABLE_ROWS)), hide_index=True, width="stretch",
+    st.dataframe(table_frame(shown.head(TABLE_ROWS)), hide_index=True, placeholder=labels.MISSING_CELL,
+                 width="stretch",
                  column_config={"Share recent": st.column_config.NumberColumn(format="percent"),
                                 "Share before": st.column_config.NumberColumn(format="percent"),
                                 "First flagged": st.column_config.NumberColumn(format="%d")})
