@@ -37,6 +37,10 @@ def test_the_demo_corpus_is_marked_synthetic_and_every_query_finds_articles(sett
     articles = list(iter_pubmed_records(pubmed_article_set(corpus.records.values())))
     assert [a.pmid for a in articles] == list(range(DEMO_FIRST_PMID, DEMO_FIRST_PMID + RECORD_COUNT))
     assert all(a.title.startswith(SYNTHETIC_MARK) for a in articles)
+    # The dashboard links a DOI and a PMC id: a demo article's must not open a real, unrelated article.
+    assert {a.doi.split("/")[0] for a in articles if a.doi} == {"10.5555"}
+    assert {a.pmcid for a in articles if a.pmcid} <= {f"PMC{a.pmid}" for a in articles}
+    assert any(a.pmcid for a in articles)
     assert corpus.members[settings.baseline.id] == frozenset(corpus.records)
     assert all(corpus.members[cause.id] for cause in settings.causes)
     assert demo_corpus(settings.hypotheses, RECORD_COUNT).records == corpus.records

@@ -286,10 +286,12 @@ def synthetic_article_xml(
                        if corrections else "")
     has_doi = rng.random() < 0.8 if doi is None else doi
     article_ids = f'<ArticleId IdType="pubmed">{pmid}</ArticleId>'
+    # Identifiers that name no real article, since the dashboard links them: DOIs under Crossref's test prefix
+    # 10.5555, PMC ids that are the PMID itself (the demo's PMIDs, from 90,000,000, are beyond PubMed Central's).
     if has_doi:
-        article_ids += f'<ArticleId IdType="doi">10.{rng.randint(1000, 9999)}/fm.{pmid}</ArticleId>'
+        article_ids += f'<ArticleId IdType="doi">10.5555/fm.{rng.randint(1000, 9999)}.{pmid}</ArticleId>'
     if rng.random() < 0.3:
-        article_ids += f'<ArticleId IdType="pmc">PMC{pmid % 9_000_000 + 1_000_000}</ArticleId>'
+        article_ids += f'<ArticleId IdType="pmc">PMC{pmid}</ArticleId>'
     electronic = (_date_xml("ArticleDate", entered - timedelta(days=rng.randint(0, 40)), ' DateType="Electronic"')
                   if rng.random() < 0.5 else "")
 
