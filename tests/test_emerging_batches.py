@@ -63,7 +63,7 @@ def pairs_of(mentions: emerging.Mentions) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("batch_size", [1, 3, 7])
 def test_a_few_articles_at_a_time_count_what_one_batch_counts(mixed_db: Path, batch_size: int) -> None:
     with store.reading(mixed_db) as connection:
-        frame = store.load_emerging_frame(connection, "fibromyalgia")
+        (frame,) = store.iter_emerging_batches(connection, "fibromyalgia", batch_size=1_000_000)  # one batch
         whole = emerging.extract_mentions(emerging.baseline_articles(frame, HYPOTHESES, AS_OF), HYPOTHESES, METHOD)
 
         def read(names: bool = True) -> object:

@@ -56,7 +56,7 @@ def test_json_agrees_with_the_library_on_the_same_catalogue(planted_db: Path) ->
 
 def test_the_store_reads_the_analysis_rows_in_batches_of_the_size_asked(planted_db: Path) -> None:
     with store.reading(planted_db) as connection:
-        whole = store.load_emerging_frame(connection, "fibromyalgia")
+        (whole,) = store.iter_emerging_batches(connection, "fibromyalgia", batch_size=1_000_000)  # one batch
         batches = list(store.iter_emerging_batches(connection, "fibromyalgia", batch_size=70))
         words_only = list(store.iter_emerging_batches(connection, "fibromyalgia", batch_size=70, names=False))
         none = list(store.iter_emerging_batches(connection, "no_such_cause"))

@@ -81,7 +81,7 @@ from tracker.store.summaries import (
     newest_pmids,
     top_mesh,
 )
-from tracker.store.emerging import iter_emerging_batches, load_emerging_frame
+from tracker.store.emerging import iter_emerging_batches
 from tracker.store.runs import (
     RUN_KINDS,
     finish_run,
@@ -108,7 +108,7 @@ __all__ = [
     "STANCE_COLUMNS", "article_from_row", "checkpoint", "connect", "count_articles", "count_selected",
     "decode_details", "delete_articles", "finish_run", "has_stances", "hypotheses_of", "iter_citation_key_fields", "iter_emerging_batches", "iter_selected",
     "iter_selected_batches", "latest_first_seen", "link_hypothesis", "linked_pmids", "load_article",
-    "load_articles_frame", "load_stored_pmids", "load_catalogue", "load_emerging_frame", "count_retracted", "load_finding_counts", "load_last_successful_run",
+    "load_articles_frame", "load_stored_pmids", "load_catalogue", "count_retracted", "load_finding_counts", "load_last_successful_run",
     "load_machine_stance_frame", "load_parked", "load_review_states", "load_review_summary", "load_reviews",
     "load_revised_date", "load_run_history", "load_run_hypotheses_frame", "load_run_list", "load_runs_frame",
     "load_stance_frame", "load_status_frame", "load_summaries", "load_sync_state", "newest_pmids", "newest_revision",

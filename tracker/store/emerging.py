@@ -41,11 +41,6 @@ def iter_emerging_batches(connection: sqlite3.Connection, baseline_id: str | Non
             yield _frame(rows, _COLUMNS if names else _COLUMNS[:5], carried_ids)
 
 
-def load_emerging_frame(connection: sqlite3.Connection, baseline_id: str | None) -> pd.DataFrame:
-    """`iter_emerging_batches`' rows in one frame."""
-    return pd.concat(iter_emerging_batches(connection, baseline_id), ignore_index=True)
-
-
 def _frame(rows: list[tuple], columns: list[str], carried_ids: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     frame["pmid"] = frame["pmid"].astype("int64")
