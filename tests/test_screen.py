@@ -87,6 +87,9 @@ def test_screen_pattern_drops_assertions_and_names():
     assert screen_pattern(r"\bhigher\b", ascii_classes=True) == "higher"
     assert screen_pattern("a\u2013b") == r"a\#b"
     assert screen_pattern(r"a\u2013b") == r"a\#b"
+    # An assertion holding a class whose first "]" is a literal goes whole, up to its own closing bracket.
+    assert screen_pattern(r"a(?![]])b") == "ab"
+    assert screen_pattern(r"a(?![^]x])b") == "ab"
 
 
 def test_screen_pattern_refuses_what_it_cannot_widen():

@@ -101,9 +101,9 @@ def _group_end(pattern: str, start: int) -> int:
             in_class = character != "]"
         elif character == "[":
             in_class = True
-            # A "]" first in a class is a literal.
+            # A "]" first in a class is a literal: step onto it, and the step below passes it.
             if pattern.startswith("[]", position) or pattern.startswith("[^]", position):
-                position += 2 if pattern[position + 1] == "]" else 3
+                position += 1 if pattern[position + 1] == "]" else 2
         elif character == "(":
             depth += 1
         elif character == ")":
