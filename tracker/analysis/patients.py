@@ -14,7 +14,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.analysis.screen import stand_in_texts
+from tracker.analysis.screen import stand_in_texts, union_screen
 
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -69,19 +69,12 @@ _COUNT_START = re.compile(r"(?<![\w.,\-±])(?=n\s*=|\d|(?:" + "|".join([*_TENS, 
                           re.IGNORECASE)
 
 
-# The look-arounds in the patterns above (which Arrow's RE2 lacks) only ever narrow what they match.
-_LOOK_AROUNDS = (r"(?<![\w.,\-±])", r"(?![\w.,]\d)", r"(?=\s*[,;)])")
+# The patterns above as one RE2 screen (`screen.union_screen`: their look-arounds dropped, which only ever narrow
+# what they match), run on a stand-in of each text in which RE2's ASCII classes (\w, \d, \s, \b, case folding)
+# see what Python's Unicode ones see in the text itself.
+_STATEMENT_SCREEN = union_screen([*_PATTERNS, _PAIR])
 
 
-def _without_look_arounds(pattern: str) -> str:
-    for look_around in _LOOK_AROUNDS:
-        pattern = pattern.replace(look_around, "")
-    return pattern
-
-
-# The patterns above without their look-arounds, as one RE2 pattern, run on a stand-in of each text in which
-# RE2's ASCII classes (\w, \d, \s, \b, case folding) see what Python's Unicode ones see in the text itself.
-_STATEMENT_SCREEN = "(?i)" + "|".join(_without_look_arounds(pattern.pattern) for pattern in (*_PATTERNS, _PAIR))
 def may_state_patients(texts: pa.Array) -> list[bool]:
     """Per text (an Arrow string array), False where `stated_patients` is certainly None, found in one RE2 pass
     over all texts (Python's scan of a text costs about a hundred times more)."""

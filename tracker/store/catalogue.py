@@ -186,7 +186,6 @@ def stale_tag_pmids(connection: sqlite3.Connection, rules_version: str) -> np.nd
                                    "WHERE f.pmid IS NULL OR f.rules_version != ? ORDER BY a.pmid", (rules_version,))
 
 
-
 def stale_stance_pmids(connection: sqlite3.Connection, rules_version: str,
                        hypothesis_ids: Iterable[str]) -> np.ndarray:
     """The stored PMIDs with a tag for one of `hypothesis_ids` (the causes) but no stance for it read by

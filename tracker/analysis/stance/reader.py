@@ -594,7 +594,7 @@ def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns
     source = patterns.source or (
         "term" if term is not None and term.match(normalised, at)
         else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
-    sentence = article.numbered[number] or article.numbered_sentence(number)
+    sentence = article.numbered_sentence(number)
     section = bisect.bisect_right(article.section_firsts, number) - 1
     offset = at - article.normalised_starts[section]
     text = article.sections[section][0]
