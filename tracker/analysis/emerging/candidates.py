@@ -555,7 +555,7 @@ def _batch_pairs(read: Batches, survey: _Survey,
 BATCH_ROWS = 5_000
 
 
-def _reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batches:
+def batch_reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batches:
     """The batches as a function that reads them afresh, in slices of at most BATCH_ROWS rows: a frame is one
     batch; batches given once are kept."""
     if isinstance(articles, pd.DataFrame):
@@ -588,7 +588,7 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     article is never held, nor any array as long as the corpus' words beyond `kept_bytes`, only one batch's and
     the counts; the result is the one frame of them all would give.
     """
-    read = _reader(articles)
+    read = batch_reader(articles)
     min_articles = method.min_articles
     survey = _survey(read, kept_bytes)
     extra_words = {part for _, names in survey.sources for name in names for token in name.lower().split()
