@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from tracker.analysis.emerging.exclusions import GENERIC_CATEGORY, exclusion_table
 from tracker.analysis.emerging.method import CHEMICAL_COLUMNS, KINDS, Method
 from tracker.analysis.emerging.words import MODIFIER_SUFFIXES, MODIFIER_WORDS, NUMBER, STOP_SUFFIXES, STOP_WORDS, SUFFIX_EXCEPTIONS, canonical_word, fold, normalise_phrase, split_raw_token
-from tracker.config import Hypothesis
+from tracker.config import Hypothesis, baseline_id_of
 
 
 # Reads the batches of `baseline_articles` rows afresh, in the same order, each time it is called; called with
@@ -58,7 +58,7 @@ def baseline_articles(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     Adds `available_year`: the later of the entry year (else the publication year) and the publication year.
     Without a baseline hypothesis every article is a baseline article.
     """
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    baseline_id = baseline_id_of(hypotheses)
     keep = pd.Series(True, index=catalogue.index)
     if baseline_id is not None:
         keep &= catalogue["hypotheses"].map(lambda ids: baseline_id in ids).astype(bool)
