@@ -669,18 +669,19 @@ def _count_candidates(read: Batches, finder: _Finder, survey: _Survey) -> tuple[
     """The last pass: per candidate its articles, those that name it as a chemical or an author keyword, and
     its articles per year available and year published."""
     candidate_count = len(finder.no_words)
-    support = np.zeros(candidate_count, dtype="int64")
     domain_support = np.zeros(candidate_count, dtype="int64")
     tallies = _KeyCounts(columns=1)
     year_mask = (1 << _YEAR_BITS) - 1
     for articles, candidates, domain in _batch_pairs(read, survey, finder):
-        support += np.bincount(candidates, minlength=candidate_count)
         domain_support += np.bincount(domain, minlength=candidate_count)
         tallies.add((candidates << 2 * _YEAR_BITS) | (survey.available_years[articles] << _YEAR_BITS)
                     | survey.pub_years[articles], np.ones((len(candidates), 1), dtype="int64"))
     keys, counts = tallies.result()
-    return support, domain_support, Tallies(keys >> 2 * _YEAR_BITS, (keys >> _YEAR_BITS) & year_mask,
-                                            keys & year_mask, counts[:, 0])
+    candidates = keys >> 2 * _YEAR_BITS
+    # An article has one year available and one published: its candidates' tallies count it once each.
+    support = summed(candidates, counts[:, 0], candidate_count)
+    return support, domain_support, Tallies(candidates, (keys >> _YEAR_BITS) & year_mask, keys & year_mask,
+                                            counts[:, 0])
 
 
 def plain_words(keys: np.ndarray, domain_support: np.ndarray, min_articles: int) -> np.ndarray:
