@@ -42,4 +42,5 @@ def draw_selected_article(context: Context, shown: pd.DataFrame, event: object, 
     article = store.decode_details(article_rows).iloc[0].copy()
     article["revised_date"] = loaders.load_revised_date(context.state, pmid)
     stances = loaders.load_article_stances(context.state, pmid)
-    views.draw_article(article, context.hypotheses, stances, reviewing.article_controls(context, article, stances))
+    views.draw_article(article, context.hypotheses, stances, reviewing.article_controls(context, article, stances),
+                       demo=context.demo)

@@ -21,6 +21,9 @@ class Context:
     now: datetime
     # TRACKER_REVIEWER; when unset, the Review page and the article view ask once per browser session.
     reviewer: str | None = None
+    # Serving `tracker demo`'s synthetic store: its PMIDs, DOIs and PMC ids are on no outside site, so they link to
+    # this dashboard or nowhere.
+    demo: bool = False
 
     @property
     def hypotheses(self) -> tuple[Hypothesis, ...]:

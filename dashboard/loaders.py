@@ -20,7 +20,7 @@ import streamlit as st
 
 from tracker import store
 from tracker.analysis import evidence
-from tracker.config import Hypothesis, Settings, load_settings
+from tracker.config import Hypothesis, Settings, baseline_id_of, load_settings
 from tracker.analysis.reviews import REVIEW_COLUMNS, agreement_table
 from tracker.models import ArticleFilter
 from tracker.outputs.export import STANCE_READ_COLUMNS
@@ -441,7 +441,7 @@ def load_emerging(state: StoreState, hypotheses: tuple[Hypothesis, ...], as_of: 
     with store.reading(Path(state.db_path)) as connection:
         # Read once per pass of the analysis, from the one snapshot `reading` holds.
         batches = functools.partial(store.iter_emerging_batches, connection,
-                                    next((h.id for h in hypotheses if h.baseline), None))
+                                    baseline_id_of(hypotheses))
         return emerging.find_emerging(batches, hypotheses, as_of=as_of, current_year=current_year,
                                       method=emerging.Method(min_articles=min_articles))
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from tracker.outputs.selection import Selection, to_query
+from tracker.vocabulary import pubmed_url
 
 
 # An error or warning may quote a URL or a path of hundreds of characters without a space: it breaks anywhere
@@ -46,6 +47,17 @@ def pmc_url(pmcid: object) -> str | None:
     if not isinstance(pmcid, str) or not _PMCID.fullmatch(pmcid.strip()):
         return None
     return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid.strip()}/"
+
+
+def article_url(pmid: int, demo: bool) -> str:
+    """Where a PMID links: the article's PubMed page; in `tracker demo`, whose synthetic PMIDs PubMed does not have,
+    the article on this dashboard's Citations page."""
+    return page_address({"page": "Citations", "pmid": str(int(pmid))}) if demo else pubmed_url(pmid)
+
+
+def article_anchor(pmid: int, demo: bool) -> str:
+    """The HTML link "PubMed 12345" to `article_url`; "PMID 12345" in the demo, where it opens this dashboard."""
+    return anchor(article_url(pmid, demo), f"{'PMID' if demo else 'PubMed'} {int(pmid)}")
 
 
 def page_address(parameters: Mapping[str, str]) -> str:

@@ -42,7 +42,8 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
     """Draw the page for this rerun; a store or configuration problem becomes one visible message."""
     st.html(markup.MESSAGE_WRAP_STYLE)
     db_name = "the store"
-    if loaders.is_demo(argv):
+    demo = loaders.is_demo(argv)
+    if demo:
         views.draw_demo_banner()
     try:
         settings = loaders.read_settings(argv, environ)
@@ -52,7 +53,8 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
             views.draw_missing_store(str(settings.db_path), Path(settings.db_path).parent.is_dir())
             return
         reviewer = environ.get("TRACKER_REVIEWER", "").strip()
-        _render_store(settings, state, now, check_reviewer(reviewer, "TRACKER_REVIEWER") if reviewer else None)
+        _render_store(settings, state, now, check_reviewer(reviewer, "TRACKER_REVIEWER") if reviewer else None,
+                      demo)
     except TrackerError as error:
         views.draw_store_error(str(error))
     except sqlite3.Error as error:
@@ -60,7 +62,8 @@ def render(argv: Sequence[str], environ: Mapping[str, str], now: datetime) -> No
                                "check the file given with --db or TRACKER_DB")
 
 
-def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, reviewer: str | None) -> None:
+def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, reviewer: str | None,
+                  demo: bool) -> None:
     if not loaders.load_article_count(state):
         runs = loaders.load_runs(state)
         views.draw_first_screen(str(settings.db_path), has_runs=not runs.empty)
@@ -74,7 +77,7 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
         "Include retracted articles", key="include_retracted",
         help="Retracted articles are left out of every count and list unless this is ticked.")
     st.sidebar.caption(f"Store: {markup.escape_text(state.db_path)}", unsafe_allow_html=True)
-    context = Context(settings, state, include_retracted, now, reviewer)
+    context = Context(settings, state, include_retracted, now, reviewer, demo)
     reviewing.keep_reviewer(context)
     PAGES[page](context)
 

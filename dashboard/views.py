@@ -11,14 +11,14 @@ import streamlit as st
 
 from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS, INTEGRITY_BADGES, INTEGRITY_LABELS,
                               MISSING_CELL, NCBI_NOTICE, OK_ICON, SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
-from dashboard.markup import (anchor, count_anchor, doi_url, escape_text, highlight_phrase, highlight_terms, linked_count, pmc_url,
-                              page_address, present)
+from dashboard.markup import (anchor, article_anchor, article_url, count_anchor, doi_url, escape_text, highlight_phrase,
+                              highlight_terms, linked_count, page_address, pmc_url, present)
 from tracker import config
 from tracker.analysis.evidence import DIRECT_KINDS, FINDING_STANCES
 from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
-from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, STANCE_BADGES, pubmed_url
+from tracker.vocabulary import DESIGN_LABELS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, STANCE_BADGES
 from tracker.wording import plural, runnable, tracker_command
 
 
@@ -215,9 +215,10 @@ def draw_coverage(coverage: pd.DataFrame) -> None:
 
 
 def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str], stances: pd.DataFrame | None = None,
-                  only_cause: str | None = None, first_causes: Sequence[str] = ()) -> pd.DataFrame:
-    """The citations table's visible columns, in the frame's order: the PubMed link first, the title with its
-    badges (design, stance, retraction), then the rest. `stances` (pmid, hypothesis_id, stance) fills the stance;
+                  only_cause: str | None = None, first_causes: Sequence[str] = (), demo: bool = False) -> pd.DataFrame:
+    """The citations table's visible columns, in the frame's order: the PubMed link first (`markup.article_url`'s),
+    the title with its badges (design, stance, retraction), then the rest (the DOI as a link, or in the demo as
+    text). `stances` (pmid, hypothesis_id, stance) fills the stance;
     a stance badge names its cause ("Substance P: contradicts"), and with `only_cause` only that cause's shows.
     The `first_causes` (the ones a reader filtered by) lead each row's stances: a narrow cell shows its first
     badges only, and those are the ones the reader asked about."""
@@ -242,7 +243,7 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str], stances: pd.Da
         stance_texts.append("; ".join(f"{labels.get(h, h)}: {STANCE_BADGES[s].lower()}"
                                       + (" (low confidence)" if unsure else "") for h, s, unsure in pairs) or None)
     return pd.DataFrame({
-        "PubMed": [pubmed_url(pmid) for pmid in frame["pmid"]],
+        "PubMed": [article_url(pmid, demo) for pmid in frame["pmid"]],
         "Title": frame["title"].to_numpy(dtype=object),
         "Badges": badges,
         "Year": frame["pub_year"].to_numpy(),
@@ -252,7 +253,7 @@ def citation_rows(frame: pd.DataFrame, labels: Mapping[str, str], stances: pd.Da
         "Stance": stance_texts,
         "Design": frame["design"].map(DESIGN_LABELS).to_numpy(),
         "Species": frame["species"].map(SPECIES_LABELS).to_numpy(),
-        "DOI": [doi_url(doi) for doi in frame["doi"]],
+        "DOI": frame["doi"].to_numpy(dtype=object) if demo else [doi_url(doi) for doi in frame["doi"]],
         "PMID": frame["pmid"].to_numpy(),
     })
 
@@ -267,8 +268,9 @@ def _short_authors(author_names: str) -> str:
     return "; ".join(names) if len(names) <= 3 else f"{'; '.join(names[:3])}; et al."
 
 
-def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
-    """The citations table: PubMed link first, wrapped titles with badges; a click on a row selects it.
+def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto", demo: bool = False):
+    """The citations table (`citation_rows`'s, made with the same `demo`): PubMed link first, wrapped titles with
+    badges; a click on a row selects it.
 
     Returns the table's selection state (its `selection.rows` are positions in `rows`).
     """
@@ -288,14 +290,17 @@ def draw_citations(rows: pd.DataFrame, key: str, height: int | str = "auto"):
         row_height=66,
         column_order=[c for c in rows.columns if c != "PMID"],
         column_config={
-            "PubMed": st.column_config.LinkColumn("PubMed", display_text=r"https://pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/",
-                                                  width="small", pinned=True, help="Opens the article on PubMed"),
+            "PubMed": st.column_config.LinkColumn(
+                "PMID" if demo else "PubMed", width="small", pinned=True,
+                display_text=r"pmid=(\d+)" if demo else r"https://pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/",
+                help="Opens the article in a new tab" if demo else "Opens the article on PubMed"),
             "Title": st.column_config.TextColumn(width="large", help="Click a row to open the article below"),
             "Badges": st.column_config.MultiselectColumn(
                 "Design · stance · integrity", options=badge_options, width="medium",
                 color=colours),
             "Year": st.column_config.NumberColumn(format="%d", width="small"),
-            "DOI": st.column_config.LinkColumn(display_text="DOI", width="small"),
+            "DOI": (st.column_config.TextColumn("DOI", width="small") if demo
+                    else st.column_config.LinkColumn(display_text="DOI", width="small")),
         },
     )
 
@@ -305,10 +310,11 @@ def _retraction_notices(corrections: Sequence[Mapping]) -> list[Mapping]:
 
 
 def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: pd.DataFrame | None = None,
-                 review_controls: Callable[[], None] | None = None) -> None:
+                 review_controls: Callable[[], None] | None = None, demo: bool = False) -> None:
     """One article in full: citation, links, integrity flags (with the retraction notice), the deciding sentence of
     each stance (and who reviewed it), the abstract with its tagging terms marked, tags, MeSH. Every stored string
-    is escaped. `review_controls` draws the controls that review the stances, right below them."""
+    is escaped. `review_controls` draws the controls that review the stances, right below them. In the `demo` the
+    DOI and PMC id are text, not links: no outside site has them."""
     labels = {h.id: h.label for h in hypotheses}
     terms = [entry["term"] for entries in article["matched_terms"].values() for entry in entries]
     # Stored text goes out inside HTML blocks only: Markdown would turn a URL in it into a link even escaped.
@@ -317,19 +323,20 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
         article["journal"], _year_text(article["pub_year"]), article["volume"], article["pages"]) if present(part))
     st.markdown(f"<div>{escape_text(article['author_names'] or 'No authors listed')}<br>"
                 f"<em>{escape_text(citation)}</em></div>", unsafe_allow_html=True)
-    links = [anchor(pubmed_url(article["pmid"]), f"PubMed {int(article['pmid'])}")]
+    links = [article_anchor(article["pmid"], demo)]
     doi_link = doi_url(article["doi"])
     if doi_link:
-        links.append(anchor(doi_link, f"doi&#58;{escape_text(article['doi'].strip())}"))
+        doi_text = f"doi&#58;{escape_text(article['doi'].strip())}"
+        links.append(doi_text if demo else anchor(doi_link, doi_text))
     pmc_link = pmc_url(article["pmcid"])
     if pmc_link:
-        links.append(anchor(pmc_link, article["pmcid"].strip()))
+        links.append(article["pmcid"].strip() if demo else anchor(pmc_link, article["pmcid"].strip()))
     st.markdown(f"<div>{' · '.join(links)}</div>", unsafe_allow_html=True)
     for flag, text in INTEGRITY_LABELS.items():
         if not bool(article[flag]):
             continue
         if flag == "retracted":
-            st.error(_retraction_text(article), icon=":material/report:")
+            st.error(_retraction_text(article, demo), icon=":material/report:")
             sources = [escape_text(n["ref_source"]) for n in _retraction_notices(article["corrections"])
                        if n.get("ref_source")]
             if sources:
@@ -375,7 +382,7 @@ def draw_article(article: pd.Series, hypotheses: Sequence[Hypothesis], stances: 
                 + "</div>", unsafe_allow_html=True)
 
 
-def _retraction_text(article: pd.Series) -> str:
+def _retraction_text(article: pd.Series, demo: bool) -> str:
     """The retracted banner: the notice's PubMed link (from its validated PMID) and when PubMed's record said so."""
     notices = _retraction_notices(article["corrections"])
     parts = [INTEGRITY_LABELS["retracted"] + "."]
@@ -383,7 +390,7 @@ def _retraction_text(article: pd.Series) -> str:
         pmid = notice.get("pmid")
         # The notice's citation (ref_source) is stored text: it goes in an HTML block below, not in this banner.
         if isinstance(pmid, int) and pmid > 0:
-            parts.append(f"Retraction notice: [PubMed {pmid}]({pubmed_url(pmid)}).")
+            parts.append(f"Retraction notice: [{'PMID' if demo else 'PubMed'} {pmid}]({article_url(pmid, demo)}).")
         else:
             parts.append("PubMed's record names a retraction notice without its PMID.")
     if not notices:

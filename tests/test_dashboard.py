@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import tomllib
 import urllib.parse
 from datetime import UTC, datetime
@@ -442,6 +443,37 @@ def test_the_table_links_each_row_to_pubmed_and_its_doi(monkeypatch, seeded_db, 
     assert shown["PubMed"].tolist() == [f"https://pubmed.ncbi.nlm.nih.gov/{p}/" for p in expected["pmid"]]
     assert [None if pd.isna(link) else link for link in shown["DOI"]] == [
         f"https://doi.org/{doi}" if isinstance(doi, str) else None for doi in expected["doi"]]
+
+
+def test_the_demo_links_its_articles_to_this_dashboard_not_to_sites_without_them(monkeypatch, tmp_path, settings,
+                                                                                seeded_db, catalogue) -> None:
+    # `tracker demo`'s PMIDs, DOIs and PMC ids are synthetic: PubMed, doi.org and PMC would answer "not found".
+    from tracker.models import AbstractSection, Article
+    monkeypatch.setattr(sys, "argv", ["app.py", "--demo"])
+    ordered = store.decode_details(select_articles(catalogue, Selection()).head(views.CITATION_PAGE_SIZE))
+    shown = run_app(monkeypatch, seeded_db, "Citations").dataframe[0].value
+    assert shown["PubMed"].tolist() == [f"?page=Citations&pmid={pmid}" for pmid in ordered["pmid"]]
+    assert [None if pd.isna(doi) else doi for doi in shown["DOI"]] == [
+        doi if isinstance(doi, str) else None for doi in ordered["doi"]]
+
+    linked = Article(pmid=90_000_001, title="[Synthetic] Sleep in fibromyalgia.", pub_year=2020,
+                     abstract=(AbstractSection("Sleep was poor."),), doi="10.5555/fm.90000001", pmcid="PMC90000001",
+                     publication_types=("Journal Article",))
+    seed_store(tmp_path / "demo.sqlite", settings.hypotheses, [linked, *make_articles(5, seed=2)])
+    every = store.decode_details(select_articles(catalogue, Selection(include_retracted=True)))
+    retracted = every[every["corrections"].map(
+        lambda corrections: any(c["ref_type"] == "RetractionIn" and c.get("pmid") for c in corrections))].iloc[0]
+    page_text = ""
+    for db_path, pmid in ((tmp_path / "demo.sqlite", linked.pmid), (seeded_db, retracted["pmid"])):
+        app = run_app(monkeypatch, db_path, query={"page": "Citations", "pmid": str(pmid)})
+        text = markdown_text(app) + " ".join(e.value for e in app.error)
+        assert f'<a href="?page=Citations&pmid={pmid}" target="_blank" rel="noopener noreferrer">PMID {pmid}</a>' in text
+        page_text += text
+    assert "doi&#58;10&#46;5555/fm&#46;90000001" in page_text and "PMC90000001" in page_text
+    notice = next(c for c in retracted["corrections"] if c["ref_type"] == "RetractionIn")
+    assert f"[PMID {notice['pmid']}](?page=Citations&pmid={notice['pmid']})" in page_text
+    for outside in ("pubmed.ncbi", "doi.org", "pmc.ncbi"):
+        assert outside not in page_text, outside
 
 
 def test_a_linked_article_shows_its_abstract_tags_and_retraction_notice(monkeypatch, seeded_db, catalogue) -> None:

@@ -104,12 +104,12 @@ def test_batches_kept_between_passes_count_what_batches_read_again_count(mixed_d
             return (emerging.baseline_articles(batch, HYPOTHESES, AS_OF) for batch
                     in store.iter_emerging_batches(connection, "fibromyalgia", batch_size=7, names=names))
 
-        everything = candidates_module._survey(candidates_module._reader(read), 1 << 30)
+        everything = candidates_module._survey(candidates_module.batch_reader(read), 1 << 30)
         sizes = [batch.size_bytes() for batch in everything.kept]
         assert len(sizes) == everything.batch_count > 4
         # Room for the first half of the batches: the later passes read the others again.
         some_bytes = sum(sizes[:len(sizes) // 2]) + 1
-        assert 0 < len(candidates_module._survey(candidates_module._reader(read), some_bytes).kept) < len(sizes)
+        assert 0 < len(candidates_module._survey(candidates_module.batch_reader(read), some_bytes).kept) < len(sizes)
         found = {}
         for kept_bytes in (0, some_bytes, 1 << 30):
             passes.clear()

@@ -18,7 +18,8 @@ import click
 from tracker import cli_options, store
 from tracker.cli_options import (command_settings, db_option, hypotheses_option, output_option, text_table,
                                  write_command_output)
-from tracker.config import DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings
+from tracker.config import (DEFAULT_CRON, DEFAULT_JITTER_S, DEFAULT_TIMEZONE, DEMO_DB_PATH, PROJECT_DIR, Settings,
+                            baseline_id_of)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.models import CONFIDENCES, EVIDENCE_KINDS, STANCES, ArticleFilter
 from tracker.outputs.feed import MAX_DAYS as FEED_MAX_DAYS
@@ -717,7 +718,7 @@ def emerging_command(context: click.Context, as_of_text: str | None, top_text: s
     # each batch's text is reduced to what is counted before the next is read.
     with store.reading(settings.db_path) as connection:
         batches = functools.partial(store.iter_emerging_batches, connection,
-                                    next((h.id for h in settings.hypotheses if h.baseline), None))
+                                    baseline_id_of(settings.hypotheses))
         result = emerging.find_emerging(batches, settings.hypotheses, as_of=as_of, current_year=current_year,
                                         method=method)
     if toml_term is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -123,6 +124,11 @@ class Settings:
     def baseline(self) -> Hypothesis | None:
         """The fibromyalgia baseline entry, if the file has one."""
         return next((h for h in self.hypotheses if h.baseline), None)
+
+
+def baseline_id_of(hypotheses: Sequence[Hypothesis]) -> str | None:
+    """The id of the baseline entry (the condition's own query, not a cause), if the hypotheses have one."""
+    return next((h.id for h in hypotheses if h.baseline), None)
 
 
 def load_hypotheses(path: Path) -> tuple[Hypothesis, ...]:

@@ -101,7 +101,8 @@ def cause_page(context: Context) -> None:
     shown = loaders.load_rows_of(context.state, newest)
     event = views.draw_citations(views.citation_rows(shown, context.labels,
                                                      loaders.load_stances_of(context.state, newest),
-                                                     only_cause=cause.id), key="newest_table")
+                                                     only_cause=cause.id, demo=context.demo),
+                                 key="newest_table", demo=context.demo)
     draw_selected_article(context, shown, event, None, "newest_table")
 
 

@@ -39,10 +39,11 @@ def citations_page(context: Context) -> None:
     page = tuple(loaders.load_selected_page(context.state, selection, context.hypothesis_ids, int(page_number),
                                             views.CITATION_PAGE_SIZE, matching).tolist())
     shown = loaders.load_rows_of(context.state, page)
-    st.caption("Click a row to open the article below; the PubMed column opens it on PubMed.")
+    st.caption("Click a row to open the article below" + ("." if context.demo else
+                                                          "; the PubMed column opens it on PubMed."))
     event = views.draw_citations(views.citation_rows(shown, context.labels, loaders.load_stances_of(context.state, page),
-                                                     first_causes=selection.hypotheses),
-                                 key="citations_table", height=480)
+                                                     first_causes=selection.hypotheses, demo=context.demo),
+                                 key="citations_table", height=480, demo=context.demo)
     chosen = loaders.article_filter(context.state, selection, context.hypothesis_ids)
     st.download_button(
         "Download this article as CSV" if matching == 1 else f"Download these {matching:,} articles as CSV",

@@ -13,7 +13,6 @@ import streamlit as st
 
 from dashboard import labels, loaders, markup
 from tracker.analysis import emerging
-from tracker.vocabulary import pubmed_url
 from tracker.wording import plural, runnable
 
 
@@ -125,7 +124,7 @@ def _draw_candidate(row: pd.Series, yearly: pd.DataFrame, context, as_of: int) -
     rows = yearly[yearly["key"] == row["key"]]
     if len(rows):
         st.altair_chart(share_chart(rows), width="stretch")
-    links = ", ".join(f"[{pmid}]({pubmed_url(pmid)})" for pmid in row["example_pmids"])
+    links = ", ".join(f"[{pmid}]({markup.article_url(pmid, context.demo)})" for pmid in row["example_pmids"])
     st.markdown(f"Newest articles: {links}" if links else "No article to show.")
     search_text = row["key"]
     if "phrase" in row["kind"]:

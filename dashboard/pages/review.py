@@ -14,7 +14,7 @@ from tracker import store
 from tracker.analysis.reviews import (FINDING_STANCES, MAX_NOTE_LENGTH, article_sentences, normalised_text,
                                       review_progress, review_queue, section_sentences)
 from tracker.models import STANCES
-from tracker.vocabulary import HIGH_LEVEL_DESIGNS, STANCE_BADGES, pubmed_url
+from tracker.vocabulary import HIGH_LEVEL_DESIGNS, STANCE_BADGES
 
 # How many times the reader skipped ahead in each cause's queue, this session.
 _QUEUE_SKIPS_KEY = "review_skips"
@@ -57,7 +57,7 @@ def review_page(context: Context) -> None:
     reason = f" · first because: {pair['reason']}" if pair["reason"] else ""
     st.caption(f"Pair {position + 1:,} of {len(queue):,} in the queue{reason}")
     st.markdown(f"<h4>{markup.escape_text(article['title'])}</h4><div>"
-                f"{markup.anchor(pubmed_url(pmid), f'PubMed {pmid}')} · "
+                f"{markup.article_anchor(pmid, context.demo)} · "
                 f"{markup.escape_text(DESIGN_BADGES.get(article['design'], article['design']))} · "
                 f"{markup.escape_text(_year_text(article['pub_year']))}</div>",
                 unsafe_allow_html=True)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracker.config import Hypothesis
+from tracker.config import Hypothesis, baseline_id_of
 from tracker.models import STANCES, UNREAD_STANCE
 from tracker.vocabulary import (
     DESIGN_LABELS, DESIGNS, HIGH_LEVEL_DESIGNS, LOW_CONFIDENCE_READINGS, READING_LABELS, READINGS, SPECIES)
@@ -67,7 +67,7 @@ def evidence_table(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], *,
     keys = ["hypothesis_id", "year", "design", *extra_keys]
     columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
     causes = [h.id for h in hypotheses if not h.baseline]
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    baseline_id = baseline_id_of(hypotheses)
     # Only the columns counted: filtering the whole catalogue would copy every column of every row.
     counted = catalogue[[*(["pmid"] if by_stance else []), "pub_year", "design", "hypotheses",
                          *(["species"] if by_species else [])]]
@@ -100,7 +100,7 @@ def evidence_table_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypo
     keys = ["hypothesis_id", "year", "design", *extra_keys]
     columns = [*EVIDENCE_COLUMNS[:4], *extra_keys, *EVIDENCE_COLUMNS[4:]]
     causes = [h.id for h in hypotheses if not h.baseline]
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    baseline_id = baseline_id_of(hypotheses)
     rows = by_year if include_retracted else by_year[~by_year["retracted"].astype(bool)]
     rows = rows[rows["hypothesis_id"].isin([*causes, baseline_id])]
     years = rows["pub_year"].astype("Int64").fillna(_UNKNOWN_YEAR).astype("int64")
@@ -312,7 +312,7 @@ def top_mesh(mesh_terms: pd.Series, check_tags: Sequence[str], limit: int) -> pd
 def baseline_per_year(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis], include_retracted: bool) -> pd.Series:
     """The fibromyalgia (baseline) articles of each known year: the per-1,000 denominators, as the evidence table
     divides by them."""
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    baseline_id = baseline_id_of(hypotheses)
     if baseline_id is None:
         return pd.Series(dtype="int64")
     years = cause_articles(catalogue, baseline_id, include_retracted)["pub_year"].dropna().astype("int64")
@@ -531,7 +531,7 @@ def breakdowns_from_summary(by_kind: pd.DataFrame, hypothesis_id: str, include_r
 def baseline_from_summary(by_year: pd.DataFrame, hypotheses: Sequence[Hypothesis],
                           include_retracted: bool) -> pd.Series:
     """`baseline_per_year` from the store's summary by year."""
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    baseline_id = baseline_id_of(hypotheses)
     rows = by_year[(by_year["hypothesis_id"] == baseline_id) & by_year["pub_year"].notna()]
     if not include_retracted:
         rows = rows[~rows["retracted"].astype(bool)]

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from tracker.analysis.emerging.exclusions import GENERIC_CATEGORY, exclusion_table
 from tracker.analysis.emerging.method import CHEMICAL_COLUMNS, KINDS, Method
 from tracker.analysis.emerging.words import MODIFIER_SUFFIXES, MODIFIER_WORDS, NUMBER, STOP_SUFFIXES, STOP_WORDS, SUFFIX_EXCEPTIONS, canonical_word, fold, normalise_phrase, split_raw_token
-from tracker.config import Hypothesis
+from tracker.config import Hypothesis, baseline_id_of
 
 
 # Reads the batches of `baseline_articles` rows afresh, in the same order, each time it is called; called with
@@ -58,7 +58,7 @@ def baseline_articles(catalogue: pd.DataFrame, hypotheses: Sequence[Hypothesis],
     Adds `available_year`: the later of the entry year (else the publication year) and the publication year.
     Without a baseline hypothesis every article is a baseline article.
     """
-    baseline_id = next((h.id for h in hypotheses if h.baseline), None)
+    baseline_id = baseline_id_of(hypotheses)
     keep = pd.Series(True, index=catalogue.index)
     if baseline_id is not None:
         keep &= catalogue["hypotheses"].map(lambda ids: baseline_id in ids).astype(bool)
@@ -555,7 +555,7 @@ def _batch_pairs(read: Batches, survey: _Survey,
 BATCH_ROWS = 5_000
 
 
-def _reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batches:
+def batch_reader(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches) -> Batches:
     """The batches as a function that reads them afresh, in slices of at most BATCH_ROWS rows: a frame is one
     batch; batches given once are kept."""
     if isinstance(articles, pd.DataFrame):
@@ -588,7 +588,7 @@ def extract_mentions(articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches, 
     article is never held, nor any array as long as the corpus' words beyond `kept_bytes`, only one batch's and
     the counts; the result is the one frame of them all would give.
     """
-    read = _reader(articles)
+    read = batch_reader(articles)
     min_articles = method.min_articles
     survey = _survey(read, kept_bytes)
     extra_words = {part for _, names in survey.sources for name in names for token in name.lower().split()
@@ -669,18 +669,19 @@ def _count_candidates(read: Batches, finder: _Finder, survey: _Survey) -> tuple[
     """The last pass: per candidate its articles, those that name it as a chemical or an author keyword, and
     its articles per year available and year published."""
     candidate_count = len(finder.no_words)
-    support = np.zeros(candidate_count, dtype="int64")
     domain_support = np.zeros(candidate_count, dtype="int64")
     tallies = _KeyCounts(columns=1)
     year_mask = (1 << _YEAR_BITS) - 1
     for articles, candidates, domain in _batch_pairs(read, survey, finder):
-        support += np.bincount(candidates, minlength=candidate_count)
         domain_support += np.bincount(domain, minlength=candidate_count)
         tallies.add((candidates << 2 * _YEAR_BITS) | (survey.available_years[articles] << _YEAR_BITS)
                     | survey.pub_years[articles], np.ones((len(candidates), 1), dtype="int64"))
     keys, counts = tallies.result()
-    return support, domain_support, Tallies(keys >> 2 * _YEAR_BITS, (keys >> _YEAR_BITS) & year_mask,
-                                            keys & year_mask, counts[:, 0])
+    candidates = keys >> 2 * _YEAR_BITS
+    # An article has one year available and one published: its candidates' tallies count it once each.
+    support = summed(candidates, counts[:, 0], candidate_count)
+    return support, domain_support, Tallies(candidates, (keys >> _YEAR_BITS) & year_mask, keys & year_mask,
+                                            counts[:, 0])
 
 
 def plain_words(keys: np.ndarray, domain_support: np.ndarray, min_articles: int) -> np.ndarray:

@@ -9,7 +9,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from tracker.analysis.emerging.candidates import Batches, Mentions, baseline_articles, extract_mentions, summed
+from tracker.analysis.emerging.candidates import (Batches, Mentions, baseline_articles, batch_reader, extract_mentions,
+                                                  summed)
 from tracker.analysis.emerging.ideas import IDEA_POOL, co_mentions, idea_leaders
 from tracker.analysis.emerging.method import RANKED_COLUMNS, YEARLY_COLUMNS, EmergingResult, Method
 from tracker.analysis.emerging.statistics import growth_test, kleinberg_bursts, mann_kendall, q_values
@@ -242,13 +243,11 @@ def find_emerging(catalogue: pd.DataFrame | Iterable[pd.DataFrame] | Batches, hy
     `as_of` must be a complete year: before `current_year`. Raises ConfigError otherwise.
     """
     check_as_of(as_of, current_year)
-    if isinstance(catalogue, pd.DataFrame):
-        articles: pd.DataFrame | Iterable[pd.DataFrame] | Batches = baseline_articles(catalogue, hypotheses, as_of)
-    elif callable(catalogue):
-        def articles(names: bool = True) -> Iterator[pd.DataFrame]:
-            return (baseline_articles(batch, hypotheses, as_of) for batch in catalogue(names=names))
-    else:
-        articles = (baseline_articles(batch, hypotheses, as_of) for batch in catalogue)
+    read = batch_reader(catalogue)
+
+    def articles(names: bool = True) -> Iterator[pd.DataFrame]:
+        return (baseline_articles(batch, hypotheses, as_of) for batch in read(names=names))
+
     return score_mentions(extract_mentions(articles, hypotheses, method), as_of, method)
 
 
