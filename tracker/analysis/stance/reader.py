@@ -549,10 +549,18 @@ def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
     found: dict[Sentence, list[Anchor]] = {}
     normalised, starts = article.normalised, article.part_starts
     kept = None if every_sentence else article.kept
+    # A sentence's matches follow one another: they are added together.
+    number_read, matches = None, []
     for match in patterns.anywhere.finditer(normalised):
         number = _anchor_number(normalised, starts, match)
         if number is not None and (kept is None or kept[number]):
-            _add_anchor(found, article, patterns, match, number)
+            if number != number_read and matches:
+                _add_anchors(found, article, patterns, number_read, matches)
+                matches = []
+            number_read = number
+            matches.append(match)
+    if matches:
+        _add_anchors(found, article, patterns, number_read, matches)
     return found
 
 
@@ -566,13 +574,16 @@ def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence
     for number in numbers:
         start = starts[number]
         end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
+        matches = []
         # Where folding changed the length, the part may start inside a sentence: the scan starts at the last
         # true start of a sentence before it, and keeps the matches that start in the part.
         for match in patterns.anywhere.finditer(normalised, true_starts[bisect.bisect_right(true_starts, start) - 1]):
             if match.start() >= end:
                 break
             if match.start() >= start and _anchor_number(normalised, starts, match) is not None:
-                _add_anchor(found, article, patterns, match, number)
+                matches.append(match)
+        if matches:
+            _add_anchors(found, article, patterns, number, matches)
     return found
 
 
@@ -587,30 +598,31 @@ def _anchor_number(normalised: str, starts: list[int], match: re.Match[str]) -> 
     return bisect.bisect_right(starts, at) - 1
 
 
-def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns: _AnchorPatterns,
-                match: re.Match[str], number: int) -> None:
-    normalised, at = article.normalised, match.start()
+def _add_anchors(found: dict[Sentence, list[Anchor]], article: _Article, patterns: _AnchorPatterns, number: int,
+                 matches: Sequence[re.Match[str]]) -> None:
+    """Add the anchors of the matches that start sentence `number` to its sentence's (sentences equal in text and
+    place share one entry)."""
+    normalised = article.normalised
     term, abbreviation = patterns.term, patterns.abbreviation
-    source = patterns.source or (
-        "term" if term is not None and term.match(normalised, at)
-        else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
     sentence = article.numbered_sentence(number)
     section = bisect.bisect_right(article.section_firsts, number) - 1
-    offset = at - article.normalised_starts[section]
+    section_start = article.normalised_starts[section]
     text = article.sections[section][0]
-    if article.same_length[section]:
-        # A match runs on to the end of its section at most.
-        anchor = Anchor(at - article.part_starts[number], text[offset:offset + match.end() - at], source)
-    else:
-        start = article.where(number)[1]
-        # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its sentence
-        # told by `part_starts` alike), the text is as it matched.
-        offset = int(offset * len(text) / max(article.normalised_length(section), 1))
-        anchor = Anchor(offset - start, match.group(), source)
-    if sentence in found:
-        found[sentence].append(anchor)
-    else:
-        found[sentence] = [anchor]
+    anchors = found.setdefault(sentence, [])
+    for match in matches:
+        at = match.start()
+        source = patterns.source or (
+            "term" if term is not None and term.match(normalised, at)
+            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
+        if article.same_length[section]:
+            # A match runs on to the end of its section at most.
+            anchors.append(Anchor(at - article.part_starts[number],
+                                  text[at - section_start:match.end() - section_start], source))
+        else:
+            # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its
+            # sentence told by `part_starts` alike), the text is as it matched.
+            offset = int((at - section_start) * len(text) / max(article.normalised_length(section), 1))
+            anchors.append(Anchor(offset - article.where(number)[1], match.group(), source))
 
 
 # What ends a sentence (stops, closing brackets and quotes) and the sections' separator, and what may stand between
