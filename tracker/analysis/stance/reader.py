@@ -244,8 +244,6 @@ class _Article:
     sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
     # The kind of study the abstract reports (`abstract_kinds`), given to a pair without a finding.
     kind: str | None = None
-    # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
-    silent: set[str] = dataclasses.field(default_factory=set)
     # Once numbered (`number_sentences`; None before): the number of each section's first sentence, where the
     # part of `normalised` that `_anchors` tells to be each sentence's starts, and the sentences read so far by
     # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
@@ -288,6 +286,10 @@ class _Article:
         # No match of the pattern starts before its screen's first match: the scan starts there.
         return any(not match.start() or not self.normalised[match.start() - 1].isalnum()
                    for match in _TRIAL.finditer(self.normalised, self.trial_from or 0))
+
+    @functools.cached_property
+    def facts(self) -> _Facts:
+        return _Facts(self.about_fibromyalgia, self.trial, self.structured, self.design)
 
     def _spans(self, section: int) -> tuple[list[tuple[int, int]], list[int]]:
         spans = self.spans.get(section)
@@ -357,8 +359,6 @@ class _Article:
                 number / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
             sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
-            if self.kept is not None and not self.kept[self.section_firsts[section] + number]:
-                self.silent.add(sentence.text)
         return sentence, start
 
 
@@ -1038,8 +1038,7 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
     anchors = _anchors(article, patterns, every_sentence=False,
                        hits=article.hits.get(cause_id, ()) if own_terms else None)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
-    reporting = {sentence: found for sentence, found in anchors.items()
-                 if sentence.text not in article.silent and _may_report(sentence)}
+    reporting = {sentence: found for sentence, found in anchors.items() if _may_report(sentence)}
     if reporting:
         # Where the study's treatment is aimed (told from the cause's anchors in every sentence) matters only where
         # the cause stands as a symptom outcome in a sentence read (`finding_stance`).
@@ -1048,7 +1047,7 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
             symptom_outcome.match(sentence.text, anchor.start) for sentence, found in reporting.items()
             for anchor in found) and _aimed_at(_anchors(article, patterns))
         cause = _Cause(cause_id, expect, aimed_at)
-        facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
+        facts = article.facts
         for sentence, found in reporting.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
             verdicts += read
@@ -1135,7 +1134,9 @@ def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFra
     may_find = dict(zip(wanted, _causes_that_may_report(articles_read, [causes_of[pmid] for pmid in wanted],
                                                         _cause_screens(stance_rules))))
     rows = []
-    # Per (cause, labels), the pattern of the terms found: many articles share them.
+    # Per (cause, labels): whether the labels are all the cause's own terms (a "re:" term or an abbreviation tagging
+    # found is not in the screens), and once a pair reads them, their pattern. Many articles share them.
+    own_terms_of: dict[tuple[str, tuple[str, ...]], bool] = {}
     pattern_cache: dict[tuple[str, tuple[str, ...]], re.Pattern[str] | None] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
             index=False, name=None):
@@ -1143,8 +1144,9 @@ def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFra
         article = article_of[pmid]
         n_patients, n_controls = article.sizes
         key = (hypothesis_id, _term_labels(matched_terms))
-        # A label that is no term's own pattern ("re:" terms, abbreviations tagging found) is not in the screen.
-        own_terms = all(label in stance_rules.term_patterns[hypothesis_id] for label in key[1])
+        own_terms = own_terms_of.get(key)
+        if own_terms is None:
+            own_terms = own_terms_of[key] = all(label in stance_rules.term_patterns[hypothesis_id] for label in key[1])
         if hypothesis_id not in may_find[pmid] and own_terms:
             rows.append((pmid, hypothesis_id, "no_finding", article.kind, False, None, None, None, n_patients,
                          n_controls, "high", None))
