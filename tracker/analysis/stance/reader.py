@@ -546,14 +546,41 @@ def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
                       every_sentence: bool) -> dict[Sentence, list[Anchor]]:
     """`_anchors` from one scan of the whole of `normalised`: each match is told its sentence by number (where
     the finding screen dropped the sentence, left out unless `every_sentence`)."""
+    kept = None if every_sentence or article.kept is None else {
+        number for number, kept in enumerate(article.kept) if kept}
+    return _scanned_anchors(article, patterns, 0, len(article.normalised), kept)
+
+
+def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence[int]) -> dict[Sentence, list[Anchor]]:
+    """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order): the scan
+    runs from the first to the end of the last, as the screen found it in no other kept sentence. Exact for a
+    pattern that matches no sentence's end and starts no match at a space (`_within_sentences`): no match then
+    runs from one sentence into the next, and a scan that starts where a sentence truly starts finds what the
+    scan of the whole text finds there."""
+    if not numbers:
+        return {}
+    starts, true_starts = article.part_starts, article.true_starts
+    last = numbers[-1]
+    end = starts[last + 1] if last + 1 < len(starts) else len(article.normalised)
+    # Where folding changed the length, the part may start inside a sentence: the scan starts at the last true
+    # start of a sentence before it.
+    start = true_starts[bisect.bisect_right(true_starts, starts[numbers[0]]) - 1]
+    return _scanned_anchors(article, patterns, start, end, set(numbers))
+
+
+def _scanned_anchors(article: _Article, patterns: _AnchorPatterns, start: int, end: int,
+                     numbers: set[int] | None) -> dict[Sentence, list[Anchor]]:
+    """The anchors of the matches that start in `normalised[start:end]` (the scan starting at `start`), in the
+    sentences `numbers` holds (None: any)."""
     found: dict[Sentence, list[Anchor]] = {}
     normalised, starts = article.normalised, article.part_starts
-    kept = None if every_sentence else article.kept
     # A sentence's matches follow one another: they are added together.
     number_read, matches = None, []
-    for match in patterns.anywhere.finditer(normalised):
+    for match in patterns.anywhere.finditer(normalised, start):
+        if match.start() >= end:
+            break
         number = _anchor_number(normalised, starts, match)
-        if number is not None and (kept is None or kept[number]):
+        if number is not None and (numbers is None or number in numbers):
             if number != number_read and matches:
                 _add_anchors(found, article, patterns, number_read, matches)
                 matches = []
@@ -561,29 +588,6 @@ def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
             matches.append(match)
     if matches:
         _add_anchors(found, article, patterns, number_read, matches)
-    return found
-
-
-def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence[int]) -> dict[Sentence, list[Anchor]]:
-    """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order), each
-    scanned alone: the screen found it in no other kept sentence. Exact for a pattern that matches no sentence's
-    end and starts no match at a space (`_within_sentences`): no match then runs from one sentence into the next,
-    and a scan that starts where a sentence truly starts finds what the scan of the whole text finds there."""
-    found: dict[Sentence, list[Anchor]] = {}
-    normalised, starts, true_starts = article.normalised, article.part_starts, article.true_starts
-    for number in numbers:
-        start = starts[number]
-        end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
-        matches = []
-        # Where folding changed the length, the part may start inside a sentence: the scan starts at the last
-        # true start of a sentence before it, and keeps the matches that start in the part.
-        for match in patterns.anywhere.finditer(normalised, true_starts[bisect.bisect_right(true_starts, start) - 1]):
-            if match.start() >= end:
-                break
-            if match.start() >= start and _anchor_number(normalised, starts, match) is not None:
-                matches.append(match)
-        if matches:
-            _add_anchors(found, article, patterns, number, matches)
     return found
 
 
