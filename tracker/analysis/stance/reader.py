@@ -1186,9 +1186,11 @@ class _CauseScreen(NamedTuple):
     terms: re.Pattern[str] | None
     measures: re.Pattern[str] | None
 
-    def names(self, long_form: str) -> bool:
-        return (self.terms is not None and self.terms.search(normalised_text(long_form)) is not None
-                or self.measures is not None and self.measures.search(long_form) is not None)
+    def names(self, long_forms: Sequence[tuple[str, str]]) -> bool:
+        """Whether one of the long forms (each with its normalised text) names the cause."""
+        return any(self.terms is not None and self.terms.search(normalised) is not None
+                   or self.measures is not None and self.measures.search(long_form) is not None
+                   for long_form, normalised in long_forms)
 
 
 def _cause_screens(stance_rules: StanceRules) -> dict[str, _CauseScreen]:
@@ -1226,8 +1228,9 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
         if article.protocol:
             continue
         # The causes for which the abstract defines an abbreviation (which the screens do not hold) are read.
-        may_report[index] = {cause for cause in causes[index] if cause not in screens or any(
-            screens[cause].names(long_form) for _, long_form in article.abbreviations)}
+        long_forms = [(long_form, normalised_text(long_form)) for _, long_form in article.abbreviations]
+        may_report[index] = {cause for cause in causes[index]
+                             if cause not in screens or long_forms and screens[cause].names(long_forms)}
         chosen.append(index)
     if not chosen:
         return may_report
