@@ -240,8 +240,6 @@ class _Article:
     # Per section cut so far, its sentences' (start, end) and their starts: a section where no cause's term
     # stands is never cut.
     spans: dict[int, tuple[list[tuple[int, int]], list[int]]] = dataclasses.field(default_factory=dict)
-    # The sentences read so far, by (section, start).
-    sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
     # The kind of study the abstract reports (`abstract_kinds`), given to a pair without a finding.
     kind: str | None = None
     # Once numbered (`number_sentences`; None before): the number of each section's first sentence, where the
@@ -340,26 +338,18 @@ class _Article:
         """A screened article's sentence by its number."""
         sentence = self.numbered[number]
         if sentence is None:
-            sentence = self.numbered[number] = self.sentence(*self.where(number))[0]
-        return sentence
-
-    def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
-        """The sentence that holds `offset` of a section, and where it starts in the section."""
-        spans, starts = self.spans.get(section) or self._spans(section)
-        number = bisect.bisect_right(starts, offset) - 1
-        if number < 0:
-            number = 0
-        start, end = spans[number]
-        sentence = self.sentences.get((section, start))
-        if sentence is None:
+            section = bisect.bisect_right(self.section_firsts, number) - 1
+            spans = self.spans[section][0]
+            within = number - self.section_firsts[section]
+            start, end = spans[within]
             text, label, given = self.sections[section]
             # An unstructured abstract's sentences stand by their number; the unlabelled part of a structured
             # one by its share of the text.
             place = "title" if given == "title" else _place(
-                number / max(len(spans) - 1, 1) if not self.structured
+                within / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
-            sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
-        return sentence, start
+            sentence = self.numbered[number] = Sentence(text[start:end], label, given, place)
+        return sentence
 
 
 def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str,
