@@ -69,7 +69,8 @@ def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]
     # runs over those texts alone.
     counted = [index for index, count in enumerate(patients) if count is not None]
     reread = [True] * len(patients)
-    for index, hyphenated in zip(counted, _matched(array, counted, _COMPOUND_NUMBER)):
+    hyphenated_counts = pc.match_substring_regex(array.take(pa.array(counted, pa.int64())), _COMPOUND_NUMBER)
+    for index, hyphenated in zip(counted, hyphenated_counts.to_pylist()):
         reread[index] = hyphenated
     rereading = [index for index, again in enumerate(reread) if again]
     # Python's scan is the costly step: a text in which none of its statements can stand is not scanned.
@@ -77,11 +78,6 @@ def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]
         if may_state:
             patients[index] = stated_patients(texts[index]) or patients[index]
     return list(zip(patients, _first_counts(array, _CONTROL_PATTERNS)))
-
-
-def _matched(array: pa.Array, indices: list[int], pattern: str) -> list[bool]:
-    """Whether the RE2 pattern matches each of the texts at `indices`."""
-    return pc.match_substring_regex(array.take(pa.array(indices, pa.int64())), pattern).to_pylist()
 
 
 def _first_counts(array: pa.Array, patterns: Sequence[re.Pattern[str]]) -> list[int | None]:
