@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import re
 
@@ -104,6 +105,8 @@ def _anchors_by_one_scan(article: reader._Article, patterns: reader._AnchorPatte
     """The anchors as the reader told them before sentences were numbered: each match's section found in
     `normalised`, its offset scaled back onto the section where folding changed its length."""
     found: dict = {}
+    if article.part_starts is None:
+        article.number_sentences()
     normalised, starts = article.normalised, article.normalised_starts
     for match in patterns.anywhere.finditer(normalised):
         at = match.start()
@@ -119,8 +122,11 @@ def _anchors_by_one_scan(article: reader._Article, patterns: reader._AnchorPatte
             found_text = text[offset:offset + match.end() - at]
         else:
             offset, found_text = int(offset * len(text) / max(article.normalised_length(section), 1)), match.group()
-        sentence, start = article.sentence(section, offset)
-        found.setdefault(sentence, []).append(reader.Anchor(offset - start, found_text, source))
+        # The sentence whose span starts last at or before the offset.
+        starts_in_section = article.spans[section][1]
+        within = max(bisect.bisect_right(starts_in_section, offset) - 1, 0)
+        sentence = article.numbered_sentence(article.section_firsts[section] + within)
+        found.setdefault(sentence, []).append(reader.Anchor(offset - starts_in_section[within], found_text, source))
     return found
 
 

@@ -240,12 +240,8 @@ class _Article:
     # Per section cut so far, its sentences' (start, end) and their starts: a section where no cause's term
     # stands is never cut.
     spans: dict[int, tuple[list[tuple[int, int]], list[int]]] = dataclasses.field(default_factory=dict)
-    # The sentences read so far, by (section, start).
-    sentences: dict[tuple[int, int], Sentence] = dataclasses.field(default_factory=dict)
     # The kind of study the abstract reports (`abstract_kinds`), given to a pair without a finding.
     kind: str | None = None
-    # Sentences the finding screen dropped: `has_finding` is False for each, without asking it.
-    silent: set[str] = dataclasses.field(default_factory=set)
     # Once numbered (`number_sentences`; None before): the number of each section's first sentence, where the
     # part of `normalised` that `_anchors` tells to be each sentence's starts, and the sentences read so far by
     # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
@@ -288,6 +284,10 @@ class _Article:
         # No match of the pattern starts before its screen's first match: the scan starts there.
         return any(not match.start() or not self.normalised[match.start() - 1].isalnum()
                    for match in _TRIAL.finditer(self.normalised, self.trial_from or 0))
+
+    @functools.cached_property
+    def facts(self) -> _Facts:
+        return _Facts(self.about_fibromyalgia, self.trial, self.structured, self.design)
 
     def _spans(self, section: int) -> tuple[list[tuple[int, int]], list[int]]:
         spans = self.spans.get(section)
@@ -338,28 +338,18 @@ class _Article:
         """A screened article's sentence by its number."""
         sentence = self.numbered[number]
         if sentence is None:
-            sentence = self.numbered[number] = self.sentence(*self.where(number))[0]
-        return sentence
-
-    def sentence(self, section: int, offset: int) -> tuple[Sentence, int]:
-        """The sentence that holds `offset` of a section, and where it starts in the section."""
-        spans, starts = self.spans.get(section) or self._spans(section)
-        number = bisect.bisect_right(starts, offset) - 1
-        if number < 0:
-            number = 0
-        start, end = spans[number]
-        sentence = self.sentences.get((section, start))
-        if sentence is None:
+            section = bisect.bisect_right(self.section_firsts, number) - 1
+            spans = self.spans[section][0]
+            within = number - self.section_firsts[section]
+            start, end = spans[within]
             text, label, given = self.sections[section]
             # An unstructured abstract's sentences stand by their number; the unlabelled part of a structured
             # one by its share of the text.
             place = "title" if given == "title" else _place(
-                number / max(len(spans) - 1, 1) if not self.structured
+                within / max(len(spans) - 1, 1) if not self.structured
                 else (self.text_starts[section] - section + start) / max(len(self.whole) - 1, 1))
-            sentence = self.sentences[(section, start)] = Sentence(text[start:end], label, given, place)
-            if self.kept is not None and not self.kept[self.section_firsts[section] + number]:
-                self.silent.add(sentence.text)
-        return sentence, start
+            sentence = self.numbered[number] = Sentence(text[start:end], label, given, place)
+        return sentence
 
 
 def _read_article(title: str, sections: Sequence[dict], publication_types: object, design: str,
@@ -546,33 +536,48 @@ def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
                       every_sentence: bool) -> dict[Sentence, list[Anchor]]:
     """`_anchors` from one scan of the whole of `normalised`: each match is told its sentence by number (where
     the finding screen dropped the sentence, left out unless `every_sentence`)."""
-    found: dict[Sentence, list[Anchor]] = {}
-    normalised, starts = article.normalised, article.part_starts
-    kept = None if every_sentence else article.kept
-    for match in patterns.anywhere.finditer(normalised):
-        number = _anchor_number(normalised, starts, match)
-        if number is not None and (kept is None or kept[number]):
-            _add_anchor(found, article, patterns, match, number)
-    return found
+    kept = None if every_sentence or article.kept is None else {
+        number for number, kept in enumerate(article.kept) if kept}
+    return _scanned_anchors(article, patterns, 0, len(article.normalised), kept)
 
 
 def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence[int]) -> dict[Sentence, list[Anchor]]:
-    """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order), each
-    scanned alone: the screen found it in no other kept sentence. Exact for a pattern that matches no sentence's
-    end and starts no match at a space (`_within_sentences`): no match then runs from one sentence into the next,
-    and a scan that starts where a sentence truly starts finds what the scan of the whole text finds there."""
+    """`_screened_anchors` of the kept sentences where the cause's screen found it (`numbers`, in order): the scan
+    runs from the first to the end of the last, as the screen found it in no other kept sentence. Exact for a
+    pattern that matches no sentence's end and starts no match at a space (`_within_sentences`): no match then
+    runs from one sentence into the next, and a scan that starts where a sentence truly starts finds what the
+    scan of the whole text finds there."""
+    if not numbers:
+        return {}
+    starts, true_starts = article.part_starts, article.true_starts
+    last = numbers[-1]
+    end = starts[last + 1] if last + 1 < len(starts) else len(article.normalised)
+    # Where folding changed the length, the part may start inside a sentence: the scan starts at the last true
+    # start of a sentence before it.
+    start = true_starts[bisect.bisect_right(true_starts, starts[numbers[0]]) - 1]
+    return _scanned_anchors(article, patterns, start, end, set(numbers))
+
+
+def _scanned_anchors(article: _Article, patterns: _AnchorPatterns, start: int, end: int,
+                     numbers: set[int] | None) -> dict[Sentence, list[Anchor]]:
+    """The anchors of the matches that start in `normalised[start:end]` (the scan starting at `start`), in the
+    sentences `numbers` holds (None: any)."""
     found: dict[Sentence, list[Anchor]] = {}
-    normalised, starts, true_starts = article.normalised, article.part_starts, article.true_starts
-    for number in numbers:
-        start = starts[number]
-        end = starts[number + 1] if number + 1 < len(starts) else len(normalised)
-        # Where folding changed the length, the part may start inside a sentence: the scan starts at the last
-        # true start of a sentence before it, and keeps the matches that start in the part.
-        for match in patterns.anywhere.finditer(normalised, true_starts[bisect.bisect_right(true_starts, start) - 1]):
-            if match.start() >= end:
-                break
-            if match.start() >= start and _anchor_number(normalised, starts, match) is not None:
-                _add_anchor(found, article, patterns, match, number)
+    normalised, starts = article.normalised, article.part_starts
+    # A sentence's matches follow one another: they are added together.
+    number_read, matches = None, []
+    for match in patterns.anywhere.finditer(normalised, start):
+        if match.start() >= end:
+            break
+        number = _anchor_number(normalised, starts, match)
+        if number is not None and (numbers is None or number in numbers):
+            if number != number_read and matches:
+                _add_anchors(found, article, patterns, number_read, matches)
+                matches = []
+            number_read = number
+            matches.append(match)
+    if matches:
+        _add_anchors(found, article, patterns, number_read, matches)
     return found
 
 
@@ -587,30 +592,31 @@ def _anchor_number(normalised: str, starts: list[int], match: re.Match[str]) -> 
     return bisect.bisect_right(starts, at) - 1
 
 
-def _add_anchor(found: dict[Sentence, list[Anchor]], article: _Article, patterns: _AnchorPatterns,
-                match: re.Match[str], number: int) -> None:
-    normalised, at = article.normalised, match.start()
+def _add_anchors(found: dict[Sentence, list[Anchor]], article: _Article, patterns: _AnchorPatterns, number: int,
+                 matches: Sequence[re.Match[str]]) -> None:
+    """Add the anchors of the matches that start sentence `number` to its sentence's (sentences equal in text and
+    place share one entry)."""
+    normalised = article.normalised
     term, abbreviation = patterns.term, patterns.abbreviation
-    source = patterns.source or (
-        "term" if term is not None and term.match(normalised, at)
-        else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
     sentence = article.numbered_sentence(number)
     section = bisect.bisect_right(article.section_firsts, number) - 1
-    offset = at - article.normalised_starts[section]
+    section_start = article.normalised_starts[section]
     text = article.sections[section][0]
-    if article.same_length[section]:
-        # A match runs on to the end of its section at most.
-        anchor = Anchor(at - article.part_starts[number], text[offset:offset + match.end() - at], source)
-    else:
-        start = article.where(number)[1]
-        # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its sentence
-        # told by `part_starts` alike), the text is as it matched.
-        offset = int(offset * len(text) / max(article.normalised_length(section), 1))
-        anchor = Anchor(offset - start, match.group(), source)
-    if sentence in found:
-        found[sentence].append(anchor)
-    else:
-        found[sentence] = [anchor]
+    anchors = found.setdefault(sentence, [])
+    for match in matches:
+        at = match.start()
+        source = patterns.source or (
+            "term" if term is not None and term.match(normalised, at)
+            else "abbreviation" if abbreviation is not None and abbreviation.match(normalised, at) else "measure")
+        if article.same_length[section]:
+            # A match runs on to the end of its section at most.
+            anchors.append(Anchor(at - article.part_starts[number],
+                                  text[at - section_start:match.end() - section_start], source))
+        else:
+            # Folding "α" to "alpha" lengthens the text: the offset is scaled back onto the section (and its
+            # sentence told by `part_starts` alike), the text is as it matched.
+            offset = int((at - section_start) * len(text) / max(article.normalised_length(section), 1))
+            anchors.append(Anchor(offset - article.where(number)[1], match.group(), source))
 
 
 # What ends a sentence (stops, closing brackets and quotes) and the sections' separator, and what may stand between
@@ -1026,8 +1032,7 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
     anchors = _anchors(article, patterns, every_sentence=False,
                        hits=article.hits.get(cause_id, ()) if own_terms else None)
     # The article's facts and where the cause is aimed at are looked at only where a sentence can report.
-    reporting = {sentence: found for sentence, found in anchors.items()
-                 if sentence.text not in article.silent and _may_report(sentence)}
+    reporting = {sentence: found for sentence, found in anchors.items() if _may_report(sentence)}
     if reporting:
         # Where the study's treatment is aimed (told from the cause's anchors in every sentence) matters only where
         # the cause stands as a symptom outcome in a sentence read (`finding_stance`).
@@ -1036,7 +1041,7 @@ def _read_pair(article: _Article, term_pattern: re.Pattern[str] | None, cause_id
             symptom_outcome.match(sentence.text, anchor.start) for sentence, found in reporting.items()
             for anchor in found) and _aimed_at(_anchors(article, patterns))
         cause = _Cause(cause_id, expect, aimed_at)
-        facts = _Facts(article.about_fibromyalgia, article.trial, article.structured, article.design)
+        facts = article.facts
         for sentence, found in reporting.items():
             read, reasons = _read_sentence(sentence, tuple(found), cause, facts)
             verdicts += read
@@ -1123,7 +1128,9 @@ def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFra
     may_find = dict(zip(wanted, _causes_that_may_report(articles_read, [causes_of[pmid] for pmid in wanted],
                                                         _cause_screens(stance_rules))))
     rows = []
-    # Per (cause, labels), the pattern of the terms found: many articles share them.
+    # Per (cause, labels): whether the labels are all the cause's own terms (a "re:" term or an abbreviation tagging
+    # found is not in the screens), and once a pair reads them, their pattern. Many articles share them.
+    own_terms_of: dict[tuple[str, tuple[str, ...]], bool] = {}
     pattern_cache: dict[tuple[str, tuple[str, ...]], re.Pattern[str] | None] = {}
     for pmid, hypothesis_id, matched_terms in pairs[["pmid", "hypothesis_id", "matched_terms"]].itertuples(
             index=False, name=None):
@@ -1131,8 +1138,9 @@ def _read_stances(articles: pd.DataFrame, tags: pd.DataFrame, facets: pd.DataFra
         article = article_of[pmid]
         n_patients, n_controls = article.sizes
         key = (hypothesis_id, _term_labels(matched_terms))
-        # A label that is no term's own pattern ("re:" terms, abbreviations tagging found) is not in the screen.
-        own_terms = all(label in stance_rules.term_patterns[hypothesis_id] for label in key[1])
+        own_terms = own_terms_of.get(key)
+        if own_terms is None:
+            own_terms = own_terms_of[key] = all(label in stance_rules.term_patterns[hypothesis_id] for label in key[1])
         if hypothesis_id not in may_find[pmid] and own_terms:
             rows.append((pmid, hypothesis_id, "no_finding", article.kind, False, None, None, None, n_patients,
                          n_controls, "high", None))
@@ -1168,9 +1176,11 @@ class _CauseScreen(NamedTuple):
     terms: re.Pattern[str] | None
     measures: re.Pattern[str] | None
 
-    def names(self, long_form: str) -> bool:
-        return (self.terms is not None and self.terms.search(normalised_text(long_form)) is not None
-                or self.measures is not None and self.measures.search(long_form) is not None)
+    def names(self, long_forms: Sequence[tuple[str, str]]) -> bool:
+        """Whether one of the long forms (each with its normalised text) names the cause."""
+        return any(self.terms is not None and self.terms.search(normalised) is not None
+                   or self.measures is not None and self.measures.search(long_form) is not None
+                   for long_form, normalised in long_forms)
 
 
 def _cause_screens(stance_rules: StanceRules) -> dict[str, _CauseScreen]:
@@ -1208,8 +1218,9 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
         if article.protocol:
             continue
         # The causes for which the abstract defines an abbreviation (which the screens do not hold) are read.
-        may_report[index] = {cause for cause in causes[index] if cause not in screens or any(
-            screens[cause].names(long_form) for _, long_form in article.abbreviations)}
+        long_forms = [(long_form, normalised_text(long_form)) for _, long_form in article.abbreviations]
+        may_report[index] = {cause for cause in causes[index]
+                             if cause not in screens or long_forms and screens[cause].names(long_forms)}
         chosen.append(index)
     if not chosen:
         return may_report

@@ -35,12 +35,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     depth = 0
     position = start
     brackets = "(" in text or "[" in text
+    # Square brackets are rare: where none stands, they are not counted.
+    squares = "[" in text or "]" in text
     for match in _CANDIDATE_END.finditer(text):
         stop = match.start()
         if brackets:
             # Bracket depth up to this stop (str.count runs in C): never split inside "( ... ).".
-            depth += (text.count("(", position, stop) + text.count("[", position, stop)
-                      - text.count(")", position, stop) - text.count("]", position, stop))
+            depth += text.count("(", position, stop) - text.count(")", position, stop)
+            if squares:
+                depth += text.count("[", position, stop) - text.count("]", position, stop)
             if depth < 0:
                 depth = 0
             position = stop

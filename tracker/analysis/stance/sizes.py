@@ -65,12 +65,18 @@ def sample_sizes_of(texts: Sequence[str]) -> list[tuple[int | None, int | None]]
     array = pa.array(list(texts), type=pa.large_string())
     patients = _first_counts(array, _PATIENT_PATTERNS)
     # The forms the patterns above miss or misread ("105 patients ... and 144 healthy controls", "Forty-six"),
-    # read in Python only where they can matter: no count read, or a count in hyphenated words.
-    compound = pc.match_substring_regex(array, _COMPOUND_NUMBER).to_pylist()
+    # read in Python only where they can matter: no count read, or a count in hyphenated words. Each RE2 pass
+    # runs over those texts alone.
+    counted = [index for index, count in enumerate(patients) if count is not None]
+    reread = [True] * len(patients)
+    hyphenated_counts = pc.match_substring_regex(array.take(pa.array(counted, pa.int64())), _COMPOUND_NUMBER)
+    for index, hyphenated in zip(counted, hyphenated_counts.to_pylist()):
+        reread[index] = hyphenated
+    rereading = [index for index, again in enumerate(reread) if again]
     # Python's scan is the costly step: a text in which none of its statements can stand is not scanned.
-    possible = may_state_patients(array)
-    patients = [(stated_patients(text) if may_state else None) or count if count is None or hyphenated else count
-                for text, count, hyphenated, may_state in zip(texts, patients, compound, possible)]
+    for index, may_state in zip(rereading, may_state_patients(array.take(pa.array(rereading, pa.int64())))):
+        if may_state:
+            patients[index] = stated_patients(texts[index]) or patients[index]
     return list(zip(patients, _first_counts(array, _CONTROL_PATTERNS)))
 
 
