@@ -43,11 +43,16 @@ export default function ({ data, setTriggerValue }) {
 """
 
 
+def drawn_key(name: str) -> str:
+    """The session state's key that says the part below the first chart of page `name` has been asked for."""
+    return f"_below_first_chart_{name}"
+
+
 def below_first_chart(name: str, chart_above: bool) -> bool:
     """Whether this run draws the part of the page below its first chart: called first thing in the fragment that
     draws it. False on its first run when a chart is above (the browser is asked to rerun the fragment once that
     chart is painted); True on every other run."""
-    state_key = f"_below_first_chart_{name}"
+    state_key = drawn_key(name)
     waited = st.session_state.get(state_key, False)
     st.session_state[state_key] = True
     if waited or not chart_above:
