@@ -6,11 +6,13 @@ downloaded browser):
 - cold: the first visit after the server started (every cache empty: the store is read);
 - warm: a new tab after that (a new session, the server's caches filled), the median of several.
 
-Target (issue 11): warm < 2 s at 15,000 articles. The baseline, measured in the same run, is the same browser and
-Streamlit serving a trivial page with one small chart, so a busy machine shows up in both: it is the floor, what
-Streamlit's front end costs before any chart. Besides the wall time, each visit reports the page's main-thread task
-time (what the browser computed: it moves less with the machine's load than the wall time) and the bytes the web
-socket brought until the first chart.
+Targets: warm < 2 s at 15,000 articles (issue 11), and within 1.3× of the baseline (issue 18). The baseline,
+measured in the same run, is the same browser and Streamlit serving a trivial page with one small chart, so a busy
+machine shows up in both: it is the floor, what Streamlit's front end costs before any chart. Besides the wall time,
+each visit reports the page's main-thread task time (what the browser computed: it moves less with the machine's
+load than the wall time; read just after the chart is found, so it also holds whatever the page did in the
+meantime), the bytes the web socket brought until the first chart, and, not judged, the page's own clock at the
+first frame with the chart drawn (the wall time is a step of Playwright's polling, every 500 ms after 0.27 s).
 
     .venv/bin/python bench/bench_browser.py
     .venv/bin/python bench/bench_browser.py --articles 15000 --repeats 5
@@ -59,12 +61,29 @@ def start_server(command: list[str], port_option: str) -> tuple[subprocess.Popen
     return server, f"http://127.0.0.1:{port}/"
 
 
+# Playwright looks for the chart at 0, 20, 70, 170 and 270 ms, then every 500 ms (its back-off), each look waiting
+# for the page's main thread: the wall time is a step of those. The page's own clock, read by this script on every
+# frame, says when the chart was first drawn, from the navigation's start: a second figure, not the target's.
+FIRST_FRAME_SCRIPT = """
+(() => {
+  const look = () => {
+    const chart = document.querySelector(%s);
+    const box = chart && chart.getBoundingClientRect();
+    if (box && box.width > 0 && box.height > 0) { window.firstChartFrameMs = performance.now(); return; }
+    requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();
+""" % repr(CHART)
+
+
 class Visit(NamedTuple):
     """One navigation to the first chart visible: wall time, and what the browser did meanwhile."""
 
     seconds: float
     cpu_s: float  # the page's main-thread task time (Chrome's TaskDuration): script, style, layout, paint
     received_kb: float  # what the web socket brought (Streamlit's messages) until then
+    frame_s: float  # the page's own clock: navigation start to the first frame with the chart drawn
 
 
 def time_first_chart(context, url: str) -> Visit:
@@ -84,7 +103,8 @@ def time_first_chart(context, url: str) -> Visit:
         page.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT_MS)
         seconds = time.perf_counter() - started
         metrics = {metric["name"]: metric["value"] for metric in devtools.send("Performance.getMetrics")["metrics"]}
-        return Visit(seconds, metrics["TaskDuration"], sum(received) / 1000)
+        frame_s = page.evaluate("window.firstChartFrameMs") / 1000
+        return Visit(seconds, metrics["TaskDuration"], sum(received) / 1000, frame_s)
     finally:
         devtools.detach()
         page.close()
@@ -95,6 +115,7 @@ def measure(browser, command: list[str], port_option: str, repeats: int) -> tupl
     holds Streamlit's scripts) on the same server (its caches hold the store's reads): a new session each."""
     server, url = start_server(command, port_option)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(FIRST_FRAME_SCRIPT)
     # Nothing leaves the machine here either: a request that would is aborted, so it cannot hide in the timing.
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
         ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else route.abort())
@@ -141,8 +162,13 @@ def main() -> None:
     print(f"  {'step':32} {'seconds':>8} {'target':>7} {'÷target':>8} {'÷baseline':>10}")
     print(f"  {'cold (first visit)':32} {cold.seconds:8.2f} {'-':>7} {'-':>8} {cold.seconds / base_cold.seconds:10.1f}")
     print(f"  {'warm (median of %d)' % arguments.repeats:32} {warm_s:8.2f} {WARM_TARGET_S:7.1f} "
-          f"{warm_s / WARM_TARGET_S:8.2f} {warm_s / base_warm_s:10.1f}")
-    print(f"  {'warm main-thread task time':32} {warm_cpu_s:8.2f} {'-':>7} {'-':>8} {warm_cpu_s / base_cpu_s:10.1f}")
+          f"{warm_s / WARM_TARGET_S:8.2f} {warm_s / base_warm_s:10.2f}")
+    print(f"  {'warm main-thread task time':32} {warm_cpu_s:8.2f} {'-':>7} {'-':>8} {warm_cpu_s / base_cpu_s:10.2f}")
+    base_frame_s = statistics.median(visit.frame_s for visit in base_warm)
+    warm_frame_s = statistics.median(visit.frame_s for visit in warm)
+    print(f"  {'warm, the page clock (not judged)':32} {warm_frame_s:8.2f} {'-':>7} {'-':>8} "
+          f"{warm_frame_s / base_frame_s:10.2f}   (baseline {base_frame_s:.2f} s: navigation start to the first "
+          "frame with the chart drawn, without Playwright's 500 ms polling)")
     print(f"  warm runs: {', '.join(f'{visit.seconds:.2f}' for visit in warm)}")
     print(f"  web socket until the first chart: {statistics.median(visit.received_kb for visit in warm):.0f} kB")
 

@@ -23,6 +23,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "tests")]
 
 import streamlit as st
+from support.pages import whole_pages
 from support.seed import make_articles, seed_store
 from streamlit.testing.v1 import AppTest
 
@@ -106,7 +107,7 @@ def measure_store(db_path: Path) -> dict[str, float]:
     connection.close()
 
     clear_caches()
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app = whole_pages(AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S))
     figures["first full render (overview, cold)"] = timed_run(app)
     figures["overview rerun (cached)"] = timed_run(app)
     for page in ("Cause", "Citations"):
@@ -118,7 +119,7 @@ def measure_store(db_path: Path) -> dict[str, float]:
 
     # The dashboard's own share of a first render: every cache cold except the catalogue read by the store.
     st.cache_data.clear()
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app = whole_pages(AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S))
     figures["first render, catalogue already read"] = timed_run(app)
     return figures
 

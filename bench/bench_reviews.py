@@ -28,6 +28,7 @@ sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench")]
 from bench_dashboard import APP_PATH, REPEATS, timed_run
 from bench_store import OUT_DIR, best_of, seeded_store
 from streamlit.testing.v1 import AppTest
+from support.pages import whole_pages  # on the path bench_dashboard sets
 
 from tracker import store
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_settings
@@ -95,7 +96,7 @@ def main() -> None:
 def overview_reruns(db_path: Path, pmid: int, causes: list[str]) -> tuple[float, float]:
     """The median Overview rerun from the caches, and after a review (each rerun after a new one)."""
     os.environ["TRACKER_DB"] = str(db_path)
-    app = AppTest.from_file(str(APP_PATH), default_timeout=600)
+    app = whole_pages(AppTest.from_file(str(APP_PATH), default_timeout=600))
     app.run()
     cached, after_review = [], []
     for number in range(REPEATS):

@@ -73,6 +73,7 @@ def measure_dashboard(db_path: Path, with_catalogue: bool = True, pages: tuple[s
     every page, the store calls and the catalogue's read after it)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+    from support.pages import whole_pages
 
     from tracker import store
 
@@ -93,7 +94,7 @@ def measure_dashboard(db_path: Path, with_catalogue: bool = True, pages: tuple[s
     for page in pages:
         st.cache_data.clear()
         st.cache_resource.clear()
-        app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+        app = whole_pages(AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S))
         app.query_params["page"] = page
         figures[f"{page.lower()} first render"] = timed(app)
         if page == "Citations":

@@ -97,6 +97,9 @@ def test_the_dashboard_in_a_real_browser(dashboard_url, chromium, tmp_path) -> N
         expect(page.get_by_role("heading", name="Fibromyalgia evidence: what it says, cause by cause")).to_be_visible()
         charts = page.locator("[data-testid='stVegaLiteChart']")
         expect(charts.first.locator("canvas, svg").first).to_be_visible()
+        # What is below the first chart follows once the browser has drawn it (dashboard/deferred.py).
+        expect(page.get_by_role("heading", name="Each cause over time")).to_be_visible()
+        expect(charts.nth(1).locator("canvas, svg").first).to_be_visible()
         _shot(page, "overview", full_page=True)
 
         sidebar = page.get_by_test_id("stSidebar")

@@ -13,11 +13,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from support.pages import run_as_browser
 from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_stances,
                           seed_store, seed_two_runs)
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, labels, loaders, markup, views
+from dashboard import charts, deferred, labels, loaders, markup, views
 from dashboard.pages.overview import CHART_MODES
 from dashboard.screens import PAGES
 from tracker import cli, store, vocabulary
@@ -69,15 +70,19 @@ def catalogue(seeded_db: Path) -> pd.DataFrame:
 
 
 def run_app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None,
-            query: dict[str, str] | None = None, **widgets: object) -> AppTest:
+            query: dict[str, str] | None = None, first_run_only: bool = False, **widgets: object) -> AppTest:
     """Run the page script against a store, on a page, with widgets (by key) set, and return the finished app.
 
-    `query` is the page address's query string, as a count's link sets it.
+    `query` is the page address's query string, as a count's link sets it. With `first_run_only`, the app as its
+    first run left it, before the browser asks for the part below the first chart.
     """
     monkeypatch.setenv("TRACKER_DB", str(db_path))
     app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
     app.query_params.update(query or {})
-    app.run()
+    if first_run_only:
+        app.run()
+    else:
+        run_as_browser(app)
     if page is not None:
         app.sidebar.radio(key="page").set_value(page)
         app.run()
@@ -246,21 +251,42 @@ def test_the_heat_map_counts_each_design_of_each_cause(monkeypatch, seeded_db, s
         assert share.set_index("cause").at[cause.label, "share"] == pytest.approx(expected_share)
 
 
-def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, tmp_path, settings) -> None:
-    db_path = tmp_path / "unread.sqlite"
-    seed_store(db_path, settings.hypotheses, make_articles(60, seed=5))
+def unread_store(db_path: Path, settings, article_count: int) -> Path:
+    """A seeded store without stances: tagged before the stance reader existed."""
+    seed_store(db_path, settings.hypotheses, make_articles(article_count, seed=5))
     connection = store.connect(db_path)
     try:
         with store.transaction(connection):
-            connection.execute("DELETE FROM stances")  # a store tagged before the stance reader existed
+            connection.execute("DELETE FROM stances")
     finally:
         connection.close()
-    app = run_app(monkeypatch, db_path)
+    return db_path
+
+
+def test_without_stance_rows_the_overview_stacks_by_evidence_level(monkeypatch, tmp_path, settings) -> None:
+    app = run_app(monkeypatch, unread_store(tmp_path / "unread.sqlite", settings, 60))
     assert "stack_by" not in [getattr(w, "key", None) for w in app.radio]
     assert any("Stacked by evidence level" in m.value for m in app.markdown)
     # Levels only (those with a bar: a level of no article in any year sends no row).
     groups = set(count_charts(app)[0][0]["group"])
     assert groups and groups <= set(evidence.EVIDENCE_LEVEL_LABELS.values())
+
+
+def test_the_overview_sends_what_is_below_its_first_chart_once_the_browser_has_drawn_it(monkeypatch, stance_db,
+                                                                                       tmp_path, settings) -> None:
+    first = run_app(monkeypatch, stance_db, first_run_only=True)
+    # The evidence table and its chart, and the watch that asks for the rest once the chart is painted.
+    assert [s.value for s in first.subheader] == ["What the evidence says"]
+    assert len(first.get("vega_lite_chart")) == 1 and len(first.get(deferred.WATCH_ELEMENT)) == 1
+    # The browser's rerun (here a rerun of the whole script) draws the rest, and every later run at once.
+    for _ in range(2):
+        first.run()
+        assert not first.get(deferred.WATCH_ELEMENT)
+        assert "Each cause over time" in [s.value for s in first.subheader]
+        assert len(first.get("vega_lite_chart")) == 4
+    # With no chart above (nothing read by the stance reader yet) nothing waits.
+    unread = run_app(monkeypatch, unread_store(tmp_path / "unread.sqlite", settings, 30), first_run_only=True)
+    assert not unread.get(deferred.WATCH_ELEMENT) and unread.get("vega_lite_chart")
 
 
 def test_with_stance_rows_the_overview_stacks_by_stance(monkeypatch, stance_db, settings) -> None:
@@ -429,7 +455,9 @@ def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, s
 ])
 def test_a_bad_address_parameter_is_a_note_and_the_page_without_it(monkeypatch, seeded_db, catalogue, query,
                                                                      note) -> None:
-    app = run_app(monkeypatch, seeded_db, query=query)
+    # The first run: the notes are shown once per address, and a full rerun (AppTest's stand-in for the browser's
+    # rerun of the part below the first chart) would clear them.
+    app = run_app(monkeypatch, seeded_db, query=query, first_run_only=True)
     assert any(note in warning.value.replace("\\", "") for warning in app.warning), [w.value for w in app.warning]
     if query["page"] == "Citations":
         assert [t.value for t in app.main.title] == ["Citations"]

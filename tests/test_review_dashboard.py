@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from support.pages import run_as_browser
 from support.reviewed import CAUSES, PAIRED, SHIPPED, SLEEP, read_reviews
 from support.seed import make_articles, seed_store
 
@@ -39,7 +40,7 @@ def _app(monkeypatch: pytest.MonkeyPatch, db_path: Path, page: str | None = None
         monkeypatch.setenv("TRACKER_REVIEWER", reviewer)
     app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
     app.query_params.update(query or {})
-    app.run()
+    run_as_browser(app)
     if page is not None:
         app.sidebar.radio(key="page").set_value(page).run()
     assert not app.exception, [e.value for e in app.exception]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, loaders, markup, reviewing, views
+from dashboard import charts, deferred, loaders, markup, reviewing, views
 from dashboard.context import Context, latest_run_with_new, new_in_run, run_label
 from tracker.analysis import evidence
 from tracker.wording import runnable
@@ -42,13 +42,24 @@ def overview_page(context: Context) -> None:
         views.draw_no_causes(context.settings.hypotheses_path)
         return
     by_stance = loaders.has_stances(context.state)
+    charted = False
     if by_stance:
-        page_ids = _verdict_section(context)
+        page_ids, charted = _verdict_section(context)
     else:
         st.info(runnable("The verdict per cause (what the articles found, and how strongly) appears once the stance "
                          "reader has read the stored articles: run `tracker retag`."), icon=":material/info:")
         page_ids = _page_of_causes(context, [c.id for c in context.causes])
     page_causes = tuple(h for h in context.hypotheses if h.baseline or h.id in page_ids)
+    _below_first_chart(context, page_causes, by_stance, charted)
+
+
+# A fragment: on a session's first run it waits for the browser to draw the chart above (`deferred`); afterwards
+# its widgets (what the charts show) rerun it alone, not the evidence table above.
+@st.fragment
+def _below_first_chart(context: Context, page_causes: tuple, by_stance: bool, chart_above: bool) -> None:
+    """The causes over time, the articles per cause and the charts of them."""
+    if not deferred.below_first_chart("overview", chart_above):
+        return
     _over_time_section(context, page_causes, by_stance)
     _articles_section(context, page_causes, by_stance)
     if not context.include_retracted:
@@ -67,8 +78,9 @@ def _page_of_causes(context: Context, ordered_ids: list[str]) -> list[str]:
     return ordered_ids[start:start + views.VERDICT_PAGE_SIZE]
 
 
-def _verdict_section(context: Context) -> list[str]:
-    """The evidence table and one cause's findings over time; returns the ids of the causes on the page."""
+def _verdict_section(context: Context) -> tuple[list[str], bool]:
+    """The evidence table and one cause's findings over time; returns the ids of the causes on the page, and
+    whether a chart was drawn."""
     st.subheader("What the evidence says")
     controls = st.columns([3, 3])
     scope = controls[0].radio("Findings counted", list(SCOPE_CHOICES), format_func=SCOPE_CHOICES.get,
@@ -92,11 +104,11 @@ def _verdict_section(context: Context) -> list[str]:
         "finding. Last 10 years tests whether the supporting share rose or fell by year (Kendall's tau-b between "
         "year and support, p < 0.05; “too few” under 10 findings). Patients adds the patients of the findings "
         "whose abstracts state them. Each count opens its articles in Citations.")
-    _share_over_time(context, rows, scope)
-    return page_ids
+    return page_ids, _share_over_time(context, rows, scope)
 
 
-def _share_over_time(context: Context, rows, scope: str) -> None:
+def _share_over_time(context: Context, rows, scope: str) -> bool:
+    """One cause's findings per period, if it has any; returns whether it drew the chart."""
     st.markdown("**Is the evidence getting stronger?**")
     chosen = st.selectbox("Cause", rows["hypothesis_id"].tolist(), format_func=context.labels.get,
                           key="share_cause")
@@ -106,12 +118,13 @@ def _share_over_time(context: Context, rows, scope: str) -> None:
         st.info(f"No {'direct ' if scope == 'direct' else ''}finding on {context.labels[chosen]} has been read "
                 "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews "
                                                           "and hedged findings." if scope == "direct" else ""))
-        return
+        return False
     st.altair_chart(charts.share_over_time_chart(periods), width="content")
     charts.draw_how_to_read(
         "Five-year periods. Left: the findings of each period, counted. Right: the share of them that supports "
         "the cause, with its 95% interval; the dashed line is one half. A share resting on few findings has a long "
         "interval: compare the intervals, not only the dots.")
+    return True
 
 
 def _over_time_section(context: Context, page_causes: tuple, by_stance: bool) -> None:
