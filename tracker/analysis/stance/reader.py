@@ -244,13 +244,13 @@ class _Article:
     kind: str | None = None
     # Once numbered (`number_sentences`; None before): the number of each section's first sentence, where the
     # part of `normalised` that `_anchors` tells to be each sentence's starts, and the sentences read so far by
-    # number; once screened (`_causes_that_may_report`), whether the finding screen kept each.
+    # number; once screened (`_causes_that_may_report`), the numbers of those the finding screen kept.
     section_firsts: list[int] | None = None
     part_starts: list[int] | None = None
     # Where each sentence truly starts in `normalised` (its part's start where folding kept the length).
     true_starts: list[int] | None = None
     numbered: list[Sentence | None] | None = None
-    kept: list[bool] | None = None
+    kept: set[int] | None = None
     # Per cause, the numbers of the kept sentences where its screen found it, in order.
     hits: dict[str, list[int]] = dataclasses.field(default_factory=dict)
     # Where a trial's words may first stand in `normalised` (-1: nowhere) and whether the title may name another
@@ -536,9 +536,7 @@ def _screened_anchors(article: _Article, patterns: _AnchorPatterns,
                       every_sentence: bool) -> dict[Sentence, list[Anchor]]:
     """`_anchors` from one scan of the whole of `normalised`: each match is told its sentence by number (where
     the finding screen dropped the sentence, left out unless `every_sentence`)."""
-    kept = None if every_sentence or article.kept is None else {
-        number for number, kept in enumerate(article.kept) if kept}
-    return _scanned_anchors(article, patterns, 0, len(article.normalised), kept)
+    return _scanned_anchors(article, patterns, 0, len(article.normalised), None if every_sentence else article.kept)
 
 
 def _hit_anchors(article: _Article, patterns: _AnchorPatterns, numbers: Sequence[int]) -> dict[Sentence, list[Anchor]]:
@@ -1255,7 +1253,7 @@ def _causes_that_may_report(articles: Sequence[_Article], causes: Sequence[set[s
     part_ends[lasts[np.asarray(counts) > 0]] = normalised_bases[1:][np.asarray(counts) > 0]
     first = 0
     for index, count in zip(chosen, counts):
-        articles[index].kept = finding[first:first + count].tolist()
+        articles[index].kept = set(np.flatnonzero(finding[first:first + count]).tolist())
         first += count
     kept = np.flatnonzero(finding)
     starts, ends = part_starts[kept], part_ends[kept]
