@@ -121,7 +121,7 @@ def _where(connection: sqlite3.Connection, chosen: ArticleFilter, text_test: str
                           f"AND run_id IN ({_marks(run_ids)}))")
         parameters += [change, *run_ids]
     if chosen.text:
-        if len(chosen.text) >= _SHORTEST_INDEXED:
+        if _indexed_text(chosen):
             # A phrase of the whole text: its trigrams in a row, that is the text as a substring.
             conditions.append(_TEXT_TESTS[text_test])
             parameters.append('"' + chosen.text.replace('"', '""') + '"')
@@ -146,10 +146,15 @@ def _from(chosen: ArticleFilter, order: str | None = None, text_test: str = "lis
     where the filter or the order reads a column only `articles` holds (first seen, a text too short for the
     index)."""
     reads_articles = (chosen.first_seen_from is not None or order == "first_seen"
-                      or (chosen.text is not None and len(chosen.text) < _SHORTEST_INDEXED))
-    joins_text = text_test == "join" and chosen.text is not None and len(chosen.text) >= _SHORTEST_INDEXED
+                      or (chosen.text is not None and not _indexed_text(chosen)))
+    joins_text = text_test == "join" and _indexed_text(chosen)
     return ("FROM " + ("articles_fts t JOIN article_keys k ON k.pmid = t.rowid" if joins_text else "article_keys k")
             + (" JOIN articles a ON a.pmid = k.pmid" if reads_articles else ""))
+
+
+def _indexed_text(chosen: ArticleFilter) -> bool:
+    """Whether the filter has a text the trigram index can look up (one of `_SHORTEST_INDEXED` characters or more)."""
+    return chosen.text is not None and len(chosen.text) >= _SHORTEST_INDEXED
 
 
 def _contains_text(value: str | None, text: str) -> bool:
@@ -206,7 +211,7 @@ def _walks_testing_text(chosen: ArticleFilter) -> bool:
     """Whether a page of the filter walks the year index testing each article against an indexed text: the text
     and tests of the keys only (with a cause, a run, a stance or a first-seen date SQLite may start from their
     list instead, and would then test every article of it)."""
-    return (chosen.text is not None and len(chosen.text) >= _SHORTEST_INDEXED and not chosen.hypotheses
+    return (_indexed_text(chosen) and not chosen.hypotheses
             and not chosen.run_changes and chosen.first_seen_from is None and not _stance_tests(chosen))
 
 
