@@ -55,9 +55,14 @@ def article_url(pmid: int, demo: bool) -> str:
     return page_address({"page": "Citations", "pmid": str(int(pmid))}) if demo else pubmed_url(pmid)
 
 
+def article_label(pmid: int, demo: bool) -> str:
+    """What a link to `article_url` says: "PubMed 12345"; "PMID 12345" in the demo, where it opens this dashboard."""
+    return f"{'PMID' if demo else 'PubMed'} {int(pmid)}"
+
+
 def article_anchor(pmid: int, demo: bool) -> str:
-    """The HTML link "PubMed 12345" to `article_url`; "PMID 12345" in the demo, where it opens this dashboard."""
-    return anchor(article_url(pmid, demo), f"{'PMID' if demo else 'PubMed'} {int(pmid)}")
+    """The HTML link to `article_url` that `article_label` names."""
+    return anchor(article_url(pmid, demo), article_label(pmid, demo))
 
 
 def page_address(parameters: Mapping[str, str]) -> str:

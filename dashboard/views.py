@@ -11,8 +11,8 @@ import streamlit as st
 
 from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS, INTEGRITY_BADGES, INTEGRITY_LABELS,
                               MISSING_CELL, NCBI_NOTICE, OK_ICON, SPECIES_LABELS, TAG_SOURCE_LABELS, WARNING_ICON)
-from dashboard.markup import (anchor, article_anchor, article_url, count_anchor, doi_url, escape_text, highlight_phrase,
-                              highlight_terms, linked_count, page_address, pmc_url, present)
+from dashboard.markup import (anchor, article_anchor, article_label, article_url, count_anchor, doi_url, escape_text,
+                              highlight_phrase, highlight_terms, linked_count, page_address, pmc_url, present)
 from tracker import config
 from tracker.analysis.evidence import DIRECT_KINDS, FINDING_STANCES
 from tracker.analysis.reviews import normalised_text
@@ -390,7 +390,7 @@ def _retraction_text(article: pd.Series, demo: bool) -> str:
         pmid = notice.get("pmid")
         # The notice's citation (ref_source) is stored text: it goes in an HTML block below, not in this banner.
         if isinstance(pmid, int) and pmid > 0:
-            parts.append(f"Retraction notice: [{'PMID' if demo else 'PubMed'} {pmid}]({article_url(pmid, demo)}).")
+            parts.append(f"Retraction notice: [{article_label(pmid, demo)}]({article_url(pmid, demo)}).")
         else:
             parts.append("PubMed's record names a retraction notice without its PMID.")
     if not notices:
