@@ -314,11 +314,18 @@ def bench_speed(count: int) -> None:
     unseen = make_frame(count, seed=1)
     unseen["abstract"] = [_made_unique(text, f" zq{number}") for number, text in enumerate(unseen["abstract"])]
     unseen["abstract_sections"] = [[] for _ in range(count)]
-    tagged = tagging.tag_articles(unseen, rules)
-    _, _, unseen_s = _timed(lambda: stance.read_stances(unseen, tagged.tags, tagged.facets, stance_rules))
-    unseen_tagging_s = min(_timed(lambda: tagging.tag_articles(unseen, rules))[2] for _ in range(WARM_ROUNDS))
+    _, unseen_s, unseen_tagging_s = _first_reading_and_best_tagging(unseen, rules, stance_rules)
     print(f"  the same kind of articles, every sentence its own (not judged): stance {count / unseen_s:,.0f} "
           f"articles/s, tagging warm {count / unseen_tagging_s:,.0f} articles/s: {unseen_s / unseen_tagging_s:.1f}x")
+
+
+def _first_reading_and_best_tagging(frame: pd.DataFrame, rules: tagging.Rules,
+                                    stance_rules: stance.StanceRules) -> tuple[pd.DataFrame, float, float]:
+    """The stances of the articles read once (their sentences met for the first time), its CPU seconds, and the
+    CPU seconds of tagging them, the best of `WARM_ROUNDS`."""
+    tagged = tagging.tag_articles(frame, rules)
+    read, _, reading_s = _timed(lambda: stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules))
+    return read, reading_s, min(_timed(lambda: tagging.tag_articles(frame, rules))[2] for _ in range(WARM_ROUNDS))
 
 
 # A sentence's stop: where `_made_unique` puts a word of the copy's own.
@@ -361,9 +368,7 @@ def bench_real_speed(copies: int) -> None:
     hypotheses = load_hypotheses(DEFAULT_HYPOTHESES_PATH)
     rules = tagging.compile_rules(hypotheses)
     stance_rules = stance.compile_stance_rules(hypotheses, rules)
-    tagged = tagging.tag_articles(frame, rules)
-    read, _, reading_s = _timed(lambda: stance.read_stances(frame, tagged.tags, tagged.facets, stance_rules))
-    tagging_s = min(_timed(lambda: tagging.tag_articles(frame, rules))[2] for _ in range(WARM_ROUNDS))
+    read, reading_s, tagging_s = _first_reading_and_best_tagging(frame, rules, stance_rules)
     print(f"speed on the {len(articles)} real abstracts of the shared data, {copies} copies with every sentence "
           f"made unique ({len(frame):,} articles, {len(read):,} article-cause pairs), CPU seconds:")
     print(f"  stance cold {len(frame) / reading_s:,.0f} articles/s, tagging warm {len(frame) / tagging_s:,.0f} "
