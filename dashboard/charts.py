@@ -194,15 +194,23 @@ def draw_how_to_read(text: str) -> None:
     st.caption(f"**How to read this.** {text}")
 
 
-def share_over_time_chart(periods: pd.DataFrame) -> alt.HConcatChart:
+def draw_share_over_time(periods: pd.DataFrame) -> None:
     """One cause's findings per period, counted (stacked by stance) beside support's share of them with its 95%
     interval: `evidence.share_by_period` rows of one cause."""
-    counts = periods.melt(id_vars=["period", "period_start"], value_vars=list(STANCE_LABELS_SHOWN),
-                          var_name="stance", value_name="count")
+    counts = periods.melt(id_vars=["period"], value_vars=list(STANCE_LABELS_SHOWN), var_name="stance",
+                          value_name="count")
     counts["group"] = counts["stance"].map(STANCE_LABELS_SHOWN)
     counts["rank"] = counts["stance"].map(list(STANCE_LABELS_SHOWN).index)
-    order = list(periods["period"])
-    bars = alt.Chart(counts).mark_bar().encode(
+    shares = periods[["period", "share", "share_low", "share_high", "findings"]].reset_index(drop=True)
+    spec = _share_over_time_spec(tuple(periods["period"]))
+    st.vega_lite_chart(spec={**spec, "datasets": {"counts": counts.drop(columns="stance"), "shares": shares}},
+                       width="content")
+
+
+@functools.lru_cache(maxsize=16)
+def _share_over_time_spec(order: tuple[str, ...]) -> dict:
+    order = list(order)
+    bars = alt.Chart(alt.NamedData(name="counts")).mark_bar().encode(
         x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", title="Findings", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("group:N", title=None, scale=alt.Scale(
@@ -213,7 +221,8 @@ def share_over_time_chart(periods: pd.DataFrame) -> alt.HConcatChart:
         tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("group:N", title="Finding"),
                  alt.Tooltip("count:Q", title="Findings", format=",")],
     ).properties(title="Findings per period", width=190, height=180)
-    base = alt.Chart(periods).encode(x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
+    base = alt.Chart(alt.NamedData(name="shares")).encode(
+        x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
     tooltip = [alt.Tooltip("period:N", title="Period"), alt.Tooltip("share:Q", title="Supporting", format=".0%"),
                alt.Tooltip("share_low:Q", title="95% interval from", format=".0%"),
                alt.Tooltip("share_high:Q", title="to", format=".0%"),
@@ -222,6 +231,7 @@ def share_over_time_chart(periods: pd.DataFrame) -> alt.HConcatChart:
         y=alt.Y("share_low:Q", title="Share supporting", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")), y2="share_high:Q", tooltip=tooltip)
     points = base.mark_point(filled=True, size=60, color="#1b9e77").encode(y="share:Q", tooltip=tooltip)
-    half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
+    half = alt.Chart(alt.InlineData(values=[{"y": 0.5}])).mark_rule(strokeDash=[4, 4], color="#888").encode(
+        y="y:Q")
     shares = (interval + points + half).properties(title="Share supporting, 95% interval", width=190, height=180)
-    return alt.hconcat(bars, shares).resolve_scale(color="independent")
+    return alt.hconcat(bars, shares).resolve_scale(color="independent").to_dict(validate=SPEC_VALIDATION)

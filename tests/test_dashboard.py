@@ -1068,13 +1068,16 @@ def test_every_chart_shape_is_valid_vega_lite(monkeypatch, by, facet, shared_sca
     monkeypatch.setattr(charts, "SPEC_VALIDATION", True)
     charts._stacked_bars_spec.cache_clear()
     charts._design_heatmap_spec.cache_clear()
+    charts._share_over_time_spec.cache_clear()
     try:
         charts._stacked_bars_spec(by, "Articles per year", facet, shared_scale, 1990, 2026,
                                  ("Sleep", "Serotonin", LONG_CAUSE_LABEL))
         charts._design_heatmap_spec(("Sleep", "Serotonin"))
+        charts._share_over_time_spec(("2010–2014", "2015–2019"))
     finally:
         charts._stacked_bars_spec.cache_clear()
         charts._design_heatmap_spec.cache_clear()
+        charts._share_over_time_spec.cache_clear()
 
 
 def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, settings) -> None:
@@ -1097,6 +1100,27 @@ def _verdict_rows(app: AppTest) -> dict[str, str]:
     table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
     rows = table.split("<tr>")[2:]
     return {row.split("cause=", 1)[1].split('"', 1)[0]: row for row in rows}
+
+
+@pytest.mark.parametrize("scope", ["direct", "all"])
+def test_the_share_over_time_chart_draws_the_chosen_causes_periods(monkeypatch, stance_db, settings, scope) -> None:
+    periods = evidence.share_by_period(
+        loaders.load_finding_counts(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)),
+                                    False, tuple(h.id for h in settings.causes)), settings.hypotheses, scope=scope)
+    default = run_app(monkeypatch, stance_db, evidence_scope=scope).selectbox(key="share_cause").value
+    # A cause other than the one shown first, with findings in more than one period.
+    chosen = (periods[periods["hypothesis_id"] != default]["hypothesis_id"].value_counts()
+              .loc[lambda counts: counts > 1].index[0])
+    app = run_app(monkeypatch, stance_db, evidence_scope=scope, share_cause=chosen)
+    expected = periods[periods["hypothesis_id"] == chosen].reset_index(drop=True)
+    drawn = [datasets for datasets in chart_datasets(app) if any("period" in frame for frame in datasets)]
+    assert len(drawn) == 1
+    counts, shares = sorted(drawn[0], key=lambda frame: "share" in frame)
+    pd.testing.assert_frame_equal(shares, expected[list(shares.columns)], check_dtype=False)
+    # The bars stack each period's findings by stance: they add up to the findings its share rests on.
+    assert counts.groupby("period", sort=False)["count"].sum().to_dict() == dict(
+        zip(expected["period"], expected["findings"]))
+    assert set(counts["group"]) == set(labels.STANCE_LABELS_SHOWN.values())
 
 
 @pytest.mark.parametrize("scope", ["direct", "all"])

@@ -119,7 +119,7 @@ def _share_over_time(context: Context, rows, scope: str) -> bool:
                 "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews "
                                                           "and hedged findings." if scope == "direct" else ""))
         return False
-    st.altair_chart(charts.share_over_time_chart(periods), width="content")
+    charts.draw_share_over_time(periods)
     charts.draw_how_to_read(
         "Five-year periods. Left: the findings of each period, counted. Right: the share of them that supports "
         "the cause, with its 95% interval; the dashed line is one half. A share resting on few findings has a long "
