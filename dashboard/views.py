@@ -542,13 +542,16 @@ def draw_schedule() -> None:
 # Rows per page of causes: a hypotheses file of 10,000 causes must not make a page of 10,000 rows and charts.
 VERDICT_PAGE_SIZE = 25
 VERDICT_SORTS = {
-    "order": "Hypotheses file order",
+    "order": "File order",
     "findings": "Most findings",
-    "share_low": "Strongest support (lower end of the interval)",
-    "share_high": "Weakest support (upper end of the interval)",
-    "contradicts": "Most contradicting findings",
-    "patients": "Most patients studied",
+    "share_low": "Strongest support",
+    "share_high": "Weakest support",
+    "contradicts": "Most contradicting",
+    "patients": "Most patients",
 }
+VERDICT_SORTS_HELP = ("File order is the hypotheses file's. Strongest support sorts by the lower end of the "
+                      "supporting share's 95% interval and weakest support by its upper end, so a share resting on "
+                      "a few findings does not come first. Causes without findings come last.")
 TREND_WORDS = {"rising": "↗ rising", "falling": "↘ falling", "stable": "→ no clear change", "too few": "too few"}
 _STANCE_COLOURS = {"contradicts": "#d95f02", "mixed": "#7570b3", "supports": "#1b9e77"}
 

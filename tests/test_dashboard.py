@@ -1102,12 +1102,31 @@ def _verdict_rows(app: AppTest) -> dict[str, str]:
     return {row.split("cause=", 1)[1].split('"', 1)[0]: row for row in rows}
 
 
+@pytest.mark.parametrize("sort_by", list(views.VERDICT_SORTS))
+def test_the_evidence_table_sorts_as_chosen_with_ties_in_file_order(monkeypatch, stance_db, settings,
+                                                                     sort_by) -> None:
+    app = run_app(monkeypatch, stance_db, verdict_sort=sort_by)
+    state = loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses))
+    verdict = evidence.verdict_table(loaders.load_finding_counts(state, False, tuple(h.id for h in settings.causes)),
+                                     settings.hypotheses, scope="direct", now_year=2026).set_index("hypothesis_id")
+    file_order = [h.id for h in settings.causes]
+
+    def by_hand(cause_id: str) -> tuple:
+        value = 0 if sort_by == "order" else verdict.at[cause_id, sort_by]
+        if pd.isna(value):  # no findings, so no interval: last
+            return (1, 0, file_order.index(cause_id))
+        return (0, value if sort_by == "share_high" else -value, file_order.index(cause_id))
+
+    assert list(_verdict_rows(app)) == sorted(file_order, key=by_hand)
+    assert verdict[sort_by if sort_by != "order" else "findings"].nunique() > 1
+
+
 @pytest.mark.parametrize("scope", ["direct", "all"])
 def test_the_share_over_time_chart_draws_the_chosen_causes_periods(monkeypatch, stance_db, settings, scope) -> None:
     periods = evidence.share_by_period(
         loaders.load_finding_counts(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)),
                                     False, tuple(h.id for h in settings.causes)), settings.hypotheses, scope=scope)
-    default = run_app(monkeypatch, stance_db, evidence_scope=scope).selectbox(key="share_cause").value
+    default = run_app(monkeypatch, stance_db, evidence_scope=scope).get_by_key("share_cause").value
     # A cause other than the one shown first, with findings in more than one period.
     chosen = (periods[periods["hypothesis_id"] != default]["hypothesis_id"].value_counts()
               .loc[lambda counts: counts > 1].index[0])

@@ -87,8 +87,12 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
                               key="evidence_scope", horizontal=True,
                               help="Direct: patients against controls, and associations, stated without hedging. "
                                    "The others: treatment results, reviews and hedged sentences.")
-    sort_by = controls[1].selectbox("Sort by", list(views.VERDICT_SORTS), format_func=views.VERDICT_SORTS.get,
-                                    key="verdict_sort")
+    # Pills, not drop-down lists, above the first chart: all the choices in sight, one click to change, and a
+    # drop-down list's first use costs the browser more time than the evidence table (bench_browser).
+    sort_by = controls[1].pills("Sort by", list(views.VERDICT_SORTS), format_func=views.VERDICT_SORTS.get,
+                                default="order", required=True, key="verdict_sort", help=views.VERDICT_SORTS_HELP,
+                                # In a column, pills would otherwise stay on one row and hide the last ones.
+                                wrap=True)
     verdict = views.sort_verdict(loaders.load_verdict(context.state, context.hypotheses, context.include_retracted,
                                                       scope, context.now.year), sort_by)
     page_ids = _page_of_causes(context, verdict["hypothesis_id"].tolist())
@@ -110,8 +114,9 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
 def _share_over_time(context: Context, rows, scope: str) -> bool:
     """One cause's findings per period, if it has any; returns whether it drew the chart."""
     st.markdown("**Is the evidence getting stronger?**")
-    chosen = st.selectbox("Cause", rows["hypothesis_id"].tolist(), format_func=context.labels.get,
-                          key="share_cause")
+    causes = rows["hypothesis_id"].tolist()
+    chosen = st.pills("Cause", causes, format_func=context.labels.get, default=causes[0], required=True,
+                      key="share_cause")
     periods = loaders.load_share_by_period(context.state, context.hypotheses, context.include_retracted, scope)
     periods = periods[periods["hypothesis_id"] == chosen]
     if periods.empty:
