@@ -598,6 +598,22 @@ def _trend_text(row: Mapping) -> str:
     return f"{words} <span style=\"color:#666\">(τ {row['trend_tau']:+.2f}, p {row['trend_p']:.2g})</span>"
 
 
+# The evidence table is drawn by st.html, not st.markdown: Markdown's parser of embedded HTML cost the browser about
+# a tenth of a second before the Overview's first chart (bench_browser). Markdown's table look is given here, in
+# shades of the text's own colour, so the table reads in a dark theme too.
+_VERDICT_TABLE_STYLE = (
+    "<style>.evidence-table{width:100%;font-size:0.85em;border-collapse:collapse;margin-bottom:1rem}"
+    ".evidence-table th,.evidence-table td{border:1px solid color-mix(in srgb,currentColor 14%,transparent)}"
+    ".evidence-table th{text-align:left;vertical-align:bottom;padding:0.375rem 0.75rem;font-weight:600}"
+    ".evidence-table td{vertical-align:top;padding:0.25em 0.4em}"
+    ".evidence-table a{color:inherit;text-decoration:underline}</style>")
+
+
+def draw_verdict_table(rows: pd.DataFrame, scope: str, retracted: str | None) -> None:
+    """The evidence table (`verdict_table_html`) on the page."""
+    st.html(_VERDICT_TABLE_STYLE + verdict_table_html(rows, scope, retracted))
+
+
 def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) -> str:
     """The evidence table as HTML: one row per cause, the diverging bar, counts that open their articles in
     Citations (with the scope's evidence kinds and hedging), the shares with their intervals, the last ten
@@ -607,9 +623,8 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
                                                                 "hedged": False} if scope == "direct" else {})}
     head = ["Cause", "Findings: contradicts · mixed · supports", "Supporting (95% CI)", "High-level: supporting",
             "Last 10 years", "Patients studied"]
-    lines = ['<div style="overflow-x:auto"><table style="width:100%;font-size:0.85em;border-collapse:collapse">',
-             "<thead><tr>" + "".join(f'<th style="text-align:left;vertical-align:bottom">{name}</th>'
-                                     for name in head) + "</tr></thead><tbody>"]
+    lines = ['<div style="overflow-x:auto"><table class="evidence-table">',
+             "<thead><tr>" + "".join(f"<th>{name}</th>" for name in head) + "</tr></thead><tbody>"]
     for row in rows.to_dict("records"):
         cause_id = row["hypothesis_id"]
 
@@ -646,8 +661,7 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
         cells = [cause_link, diverging_bar(int(row["contradicts"]), int(row["mixed"]), int(row["supports"]))
                  + f'<div style="text-align:center">{counts}</div>',
                  share_text(row["share"], row["share_low"], row["share_high"]), high, _trend_text(row), patients]
-        lines.append("<tr>" + "".join(f'<td style="vertical-align:top;padding:0.25em 0.4em">{cell}</td>'
-                                      for cell in cells) + "</tr>")
+        lines.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     lines.append("</tbody></table></div>")
     return "".join(lines)
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from support.pages import run_as_browser
+from support.pages import evidence_table, run_as_browser
 from support.seed import (add_fetch_run, make_articles, read_catalogue, read_run_history, read_stances, seed_stances,
                           seed_store, seed_two_runs)
 from streamlit.testing.v1 import AppTest
@@ -1097,8 +1097,7 @@ def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, sett
 
 def _verdict_rows(app: AppTest) -> dict[str, str]:
     """The evidence table's rows (HTML) by the cause each links to."""
-    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
-    rows = table.split("<tr>")[2:]
+    rows = evidence_table(app).split("<tr>")[2:]
     return {row.split("cause=", 1)[1].split('"', 1)[0]: row for row in rows}
 
 

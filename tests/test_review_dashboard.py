@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support.pages import run_as_browser
+from support.pages import evidence_table, run_as_browser
 from support.reviewed import CAUSES, PAIRED, SHIPPED, SLEEP, read_reviews
 from support.seed import make_articles, seed_store
 
@@ -273,7 +273,7 @@ def test_a_name_in_the_address_is_checked_and_the_environments_name_wins(monkeyp
 def _overview_findings(app: AppTest, cause_id: str) -> dict[str, object]:
     """The Overview's evidence table for one cause: its count per stance (each with its link) and how many of its
     findings a person reviewed."""
-    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    table = evidence_table(app)
     row = re.search(rf"<tr>(?:(?!</tr>).)*cause={cause_id}\".*?</tr>", table).group(0)
     counts = {stance: (int(count), link.replace("&amp;", "&")) for link, stance, count in re.findall(
         r'<a href="(\?page=Citations[^"]*stances=(\w+)[^"]*)" target="_self">(\d+)</a>', row)}
@@ -316,11 +316,11 @@ def test_the_pages_links_keep_the_reviewers_name(monkeypatch, seeded) -> None:
     """Following a count's link opens a new session: the name must come with it, or it would be asked again."""
     name = "cy <b>&amp;</b>"
     app = _app(monkeypatch, seeded, query={"reviewer": name})
-    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    table = evidence_table(app)
     links = re.findall(r'href="(\?page=[^"]*)"', table)
     assert links and all(link.replace("&amp;", "&").endswith("&reviewer=cy+%3Cb%3E%26amp%3B%3C%2Fb%3E")
                          for link in links), links[:3]
     # Without a name in the address, the links are as they were.
     app = _app(monkeypatch, seeded)
-    table = next(m.value for m in app.markdown if m.value.startswith('<div style="overflow-x:auto"><table'))
+    table = evidence_table(app)
     assert "reviewer=" not in table

@@ -53,8 +53,7 @@ def cause_page(context: Context) -> None:
         st.subheader("What the articles found")
         verdict = loaders.load_verdict(context.state, (cause,), context.include_retracted, "direct",
                                        context.now.year)
-        st.markdown(views.verdict_table_html(verdict[verdict["hypothesis_id"] == cause.id], "direct",
-                                             context.retracted_filter), unsafe_allow_html=True)
+        views.draw_verdict_table(verdict[verdict["hypothesis_id"] == cause.id], "direct", context.retracted_filter)
         counts = loaders.load_stance_counts(context.state, context.hypotheses, context.include_retracted, cause.id)
         st.markdown(views.stance_summary_markdown(cause, counts, int(row["articles"]), context.retracted_filter),
                     unsafe_allow_html=True)

@@ -98,7 +98,7 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
     page_ids = _page_of_causes(context, verdict["hypothesis_id"].tolist())
     rows = verdict.set_index("hypothesis_id").loc[page_ids].reset_index()
     st.markdown(f"**Shown: {evidence.EVIDENCE_SCOPES[scope]}.**")
-    st.markdown(views.verdict_table_html(rows, scope, context.retracted_filter), unsafe_allow_html=True)
+    views.draw_verdict_table(rows, scope, context.retracted_filter)
     charts.draw_how_to_read(
         "A finding is an article whose abstract reports a result on the cause: supporting it, contradicting it "
         "(no difference, or the opposite of what it predicts), or both (mixed). The bar sets contradicting findings "

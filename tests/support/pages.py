@@ -22,3 +22,9 @@ def whole_pages(app: AppTest) -> AppTest:
     chart), not the part above twice."""
     app.session_state[drawn_key("overview")] = True
     return app
+
+
+def evidence_table(app: AppTest) -> str:
+    """The evidence table's HTML, as `views.draw_verdict_table` drew it."""
+    return next(element.proto.body for element in app.get("html")
+                if '<table class="evidence-table">' in element.proto.body)
