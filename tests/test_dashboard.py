@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import sqlite3
 import sys
 import tomllib
@@ -865,9 +866,9 @@ def test_the_article_says_why_a_reading_is_low_confidence() -> None:
                          "hedged": False, "section": "RESULTS", "sentence": "ESC was lower than in controls.",
                          "cue": "lower", "n_patients": None, "n_controls": None, "confidence": "low",
                          "confidence_reason": "construct inferred from the abbreviation <ESC>"}])
-    html = views.stance_markup(next(row.itertuples(index=False)), {"autonomic": "Autonomic nervous system"})
+    shown = views.stance_markup(next(row.itertuples(index=False)), {"autonomic": "Autonomic nervous system"})
     reason = markup.escape_text("construct inferred from the abbreviation <ESC>")
-    assert "<ESC>" not in reason and f"<em>Low confidence: {reason}.</em>" in html
+    assert "<ESC>" not in reason and f"<em>Low confidence: {reason}.</em>" in shown
     sure = views.stance_markup(next(row.assign(confidence="high", confidence_reason=None).itertuples(index=False)),
                                {"autonomic": "Autonomic nervous system"})
     assert "Low confidence" not in sure
@@ -1118,6 +1119,22 @@ def test_the_evidence_table_sorts_as_chosen_with_ties_in_file_order(monkeypatch,
 
     assert list(_verdict_rows(app)) == sorted(file_order, key=by_hand)
     assert verdict[sort_by if sort_by != "order" else "findings"].nunique() > 1
+
+
+@pytest.mark.parametrize("scope", ["direct", "all"])
+def test_the_share_chart_offers_only_the_causes_with_a_finding_to_chart(monkeypatch, stance_db, settings,
+                                                                        scope) -> None:
+    app = run_app(monkeypatch, stance_db, evidence_scope=scope)
+    periods = evidence.share_by_period(
+        loaders.load_finding_counts(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)),
+                                    False, tuple(h.id for h in settings.causes)), settings.hypotheses, scope=scope)
+    table_order = list(_verdict_rows(app))
+    charted = [cause for cause in table_order if cause in set(periods["hypothesis_id"])]
+    labels_by_id = {h.id: h.label for h in settings.hypotheses}
+    assert 0 < len(charted) < len(table_order)
+    assert app.get_by_key("share_cause").options == [labels_by_id[cause] for cause in charted]
+    note = html.unescape(next(c.value for c in app.caption if c.value.startswith("Not offered")))
+    assert note.endswith(": " + "; ".join(labels_by_id[c] for c in table_order if c not in charted))
 
 
 @pytest.mark.parametrize("scope", ["direct", "all"])

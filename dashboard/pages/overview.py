@@ -112,18 +112,25 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
 
 
 def _share_over_time(context: Context, rows, scope: str) -> bool:
-    """One cause's findings per period, if it has any; returns whether it drew the chart."""
+    """One cause's findings per period, for the causes of the table that have any; returns whether it drew the
+    chart."""
     st.markdown("**Is the evidence getting stronger?**")
-    causes = rows["hypothesis_id"].tolist()
-    chosen = st.pills("Cause", causes, format_func=context.labels.get, default=causes[0], required=True,
-                      key="share_cause")
     periods = loaders.load_share_by_period(context.state, context.hypotheses, context.include_retracted, scope)
-    periods = periods[periods["hypothesis_id"] == chosen]
-    if periods.empty:
-        st.info(f"No {'direct ' if scope == 'direct' else ''}finding on {context.labels[chosen]} has been read "
+    # Only causes with a finding to chart are offered: a choice that can only say "nothing yet" is no choice.
+    charted = set(periods["hypothesis_id"])
+    causes = [cause for cause in rows["hypothesis_id"] if cause in charted]
+    if not causes:
+        st.info(f"No {'direct ' if scope == 'direct' else ''}finding of known year on these causes has been read "
                 "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews "
                                                           "and hedged findings." if scope == "direct" else ""))
         return False
+    chosen = st.pills("Cause", causes, format_func=context.labels.get, default=causes[0], required=True,
+                      key="share_cause")
+    left_out = [context.labels[cause] for cause in rows["hypothesis_id"] if cause not in charted]
+    if left_out:
+        st.caption(f"Not offered, no {'direct ' if scope == 'direct' else ''}finding of known year yet: "
+                   + "; ".join(map(markup.escape_text, left_out)), unsafe_allow_html=True)
+    periods = periods[periods["hypothesis_id"] == chosen]
     charts.draw_share_over_time(periods)
     charts.draw_how_to_read(
         "Five-year periods. Left: the findings of each period, counted. Right: the share of them that supports "
