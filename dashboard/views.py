@@ -551,7 +551,8 @@ VERDICT_SORTS = {
 }
 VERDICT_SORTS_HELP = ("File order is the hypotheses file's. Strongest support sorts by the lower end of the "
                       "supporting share's 95% interval and weakest support by its upper end, so a share resting on "
-                      "a few findings does not come first. Causes without findings come last.")
+                      "a few findings does not come first. In every order but the file's, causes without findings "
+                      "come last.")
 TREND_WORDS = {"rising": "↗ rising", "falling": "↘ falling", "stable": "→ no clear change", "too few": "too few"}
 _STANCE_COLOURS = {"contradicts": "#d95f02", "mixed": "#7570b3", "supports": "#1b9e77"}
 

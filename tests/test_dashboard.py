@@ -1102,13 +1102,18 @@ def _verdict_rows(app: AppTest) -> dict[str, str]:
     return {row.split("cause=", 1)[1].split('"', 1)[0]: row for row in rows}
 
 
+def _finding_counts(db_path: Path, settings) -> pd.DataFrame:
+    """The store's findings per cause, as the Overview's loaders count them (retracted articles left out)."""
+    state = loaders.read_store_state(db_path, tuple(h.id for h in settings.hypotheses))
+    return loaders.load_finding_counts(state, False, tuple(h.id for h in settings.causes))
+
+
 @pytest.mark.parametrize("sort_by", list(views.VERDICT_SORTS))
 def test_the_evidence_table_sorts_as_chosen_with_ties_in_file_order(monkeypatch, stance_db, settings,
                                                                      sort_by) -> None:
     app = run_app(monkeypatch, stance_db, verdict_sort=sort_by)
-    state = loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses))
-    verdict = evidence.verdict_table(loaders.load_finding_counts(state, False, tuple(h.id for h in settings.causes)),
-                                     settings.hypotheses, scope="direct", now_year=2026).set_index("hypothesis_id")
+    verdict = evidence.verdict_table(_finding_counts(stance_db, settings), settings.hypotheses, scope="direct",
+                                     now_year=2026).set_index("hypothesis_id")
     file_order = [h.id for h in settings.causes]
 
     def by_hand(cause_id: str) -> tuple:
@@ -1125,9 +1130,7 @@ def test_the_evidence_table_sorts_as_chosen_with_ties_in_file_order(monkeypatch,
 def test_the_share_chart_offers_only_the_causes_with_a_finding_to_chart(monkeypatch, stance_db, settings,
                                                                         scope) -> None:
     app = run_app(monkeypatch, stance_db, evidence_scope=scope)
-    periods = evidence.share_by_period(
-        loaders.load_finding_counts(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)),
-                                    False, tuple(h.id for h in settings.causes)), settings.hypotheses, scope=scope)
+    periods = evidence.share_by_period(_finding_counts(stance_db, settings), settings.hypotheses, scope=scope)
     table_order = list(_verdict_rows(app))
     charted = [cause for cause in table_order if cause in set(periods["hypothesis_id"])]
     labels_by_id = {h.id: h.label for h in settings.hypotheses}
@@ -1139,9 +1142,7 @@ def test_the_share_chart_offers_only_the_causes_with_a_finding_to_chart(monkeypa
 
 @pytest.mark.parametrize("scope", ["direct", "all"])
 def test_the_share_over_time_chart_draws_the_chosen_causes_periods(monkeypatch, stance_db, settings, scope) -> None:
-    periods = evidence.share_by_period(
-        loaders.load_finding_counts(loaders.read_store_state(stance_db, tuple(h.id for h in settings.hypotheses)),
-                                    False, tuple(h.id for h in settings.causes)), settings.hypotheses, scope=scope)
+    periods = evidence.share_by_period(_finding_counts(stance_db, settings), settings.hypotheses, scope=scope)
     default = run_app(monkeypatch, stance_db, evidence_scope=scope).get_by_key("share_cause").value
     # A cause other than the one shown first, with findings in more than one period.
     chosen = (periods[periods["hypothesis_id"] != default]["hypothesis_id"].value_counts()
