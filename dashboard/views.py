@@ -581,8 +581,11 @@ def diverging_bar(contradicts: int, mixed: int, supports: int) -> str:
             parts.append(f'<span title="{STANCE_BADGES[name]}" style="position:absolute;top:0;bottom:0;'
                          f'left:{start:.2f}%;width:{half[name]:.2f}%;background:{_STANCE_COLOURS[name]}"></span>')
         start += half[name]
-    return ('<div style="position:relative;height:0.9em;min-width:5em;background:#f0f0f0">' + "".join(parts)
-            + '<span style="position:absolute;top:-2px;bottom:-2px;left:50%;border-left:1px solid #333"></span></div>')
+    # The track and the centre line are shades of the text's colour: grey on white, and still seen on a dark theme.
+    return ('<div style="position:relative;height:0.9em;min-width:5em;'
+            'background:color-mix(in srgb,currentColor 7%,transparent)">' + "".join(parts)
+            + '<span style="position:absolute;top:-2px;bottom:-2px;left:50%;border-left:1px solid currentColor">'
+            "</span></div>")
 
 
 def share_text(share: float, low: float, high: float) -> str:
