@@ -87,9 +87,9 @@ def linked_count(count: int, causes: Sequence[str] = (), retracted: str | None =
 
 
 def count_anchor(count: int, causes: Sequence[str] = (), retracted: str | None = None, **fields: object) -> str:
-    """A count as an HTML link to the articles behind it, in this tab (for counts inside an HTML block, where
-    Markdown links are not read)."""
-    return f'<a href="{citations_link(causes, retracted, **fields)}" target="_self">{count:,}</a>'
+    """A count as an HTML link to the articles behind it (for counts inside an HTML block, where Markdown links are
+    not read). No target: it opens in this tab, and `st.html`'s sanitiser keeps no target but "_blank"."""
+    return f'<a href="{citations_link(causes, retracted, **fields)}">{count:,}</a>'
 
 
 def escape_text(text: str) -> str:

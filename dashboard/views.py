@@ -638,7 +638,7 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
 
         name = escape_text(row["cause"])
         address = html.escape(page_address({"page": "Cause", "cause": cause_id}))
-        cause_link = f'<a href="{address}" target="_self"><strong>{name}</strong></a>'
+        cause_link = f'<a href="{address}"><strong>{name}</strong></a>'
         apart = []
         if row["low_confidence"]:
             # The same findings, read with low confidence: their link opens exactly them.

@@ -1186,7 +1186,7 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
         counts = {stance: int((mine["stance"] == stance).sum()) for stance in evidence.FINDING_STANCES}
         for stance, expected in counts.items():
             link = markup.citations_link(causes=[cause.id], stances=[stance], **scope_fields)
-            assert f'<a href="{link}" target="_self">{expected:,}</a>' in rows[cause.id]
+            assert f'<a href="{link}">{expected:,}</a>' in rows[cause.id]
             # what the link opens in Citations is the count
             selection = Selection(hypotheses=(cause.id,), stances=(stance,), **scope_fields)
             assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == expected
@@ -1194,7 +1194,7 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
         if low:
             link = markup.citations_link(causes=[cause.id], stances=list(evidence.FINDING_STANCES),
                                          **{**scope_fields, "confidence": "low"})
-            assert f'<a href="{link}" target="_self">{low:,}</a> read with low confidence' in rows[cause.id]
+            assert f'<a href="{link}">{low:,}</a> read with low confidence' in rows[cause.id]
             selection = Selection(hypotheses=(cause.id,), stances=evidence.FINDING_STANCES,
                                   **{**scope_fields, "confidence": "low"})
             assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == low

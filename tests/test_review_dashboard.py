@@ -276,7 +276,7 @@ def _overview_findings(app: AppTest, cause_id: str) -> dict[str, object]:
     table = evidence_table(app)
     row = re.search(rf"<tr>(?:(?!</tr>).)*cause={cause_id}\".*?</tr>", table).group(0)
     counts = {stance: (int(count), link.replace("&amp;", "&")) for link, stance, count in re.findall(
-        r'<a href="(\?page=Citations[^"]*stances=(\w+)[^"]*)" target="_self">(\d+)</a>', row)}
+        r'<a href="(\?page=Citations[^"]*stances=(\w+)[^"]*)">(\d+)</a>', row)}
     return {"counts": counts, "reviewed": re.search(r"(\d+ of \d+) reviewed by a person", row).group(1)}
 
 
