@@ -14,7 +14,7 @@ from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS
 from dashboard.markup import (anchor, article_anchor, article_label, article_url, count_anchor, doi_url, escape_text,
                               highlight_phrase, highlight_terms, linked_count, page_address, pmc_url, present)
 from tracker import config
-from tracker.analysis.evidence import DIRECT_KINDS, FINDING_STANCES
+from tracker.analysis.evidence import DIRECT_KINDS, EVIDENCE_SCOPES, FINDING_STANCES
 from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
@@ -613,6 +613,34 @@ _VERDICT_TABLE_STYLE = (
     ".evidence-table a{color:inherit;text-decoration:underline}</style>")
 
 
+SCOPE_CHOICES = {"direct": "Direct findings only", "all": "Include the others"}
+
+
+def choose_evidence_scope(where: object = st) -> str:
+    """The radio that chooses which findings the evidence table counts (a key of `evidence.EVIDENCE_SCOPES`), in
+    `where` (the page, or a column); one key on every page, so the sidebar's switch from one such page to another
+    keeps the reader's choice."""
+    return where.radio("Findings counted", list(SCOPE_CHOICES), format_func=SCOPE_CHOICES.get, key="evidence_scope",
+                       horizontal=True,
+                       help="Direct: patients against controls, and associations, stated without hedging. The "
+                            "others: treatment results, reviews, other results and hedged sentences.")
+
+
+def draw_shown_scope(scope: str) -> None:
+    """The line above the evidence table that says which findings it counts."""
+    st.markdown(f"**Shown: {EVIDENCE_SCOPES[scope]}.**")
+
+
+# The verdict's counts of what the direct scope leaves out: (column, its words for one and for several, the
+# Citations filters that open those findings).
+_LEFT_OUT_OF_DIRECT = (
+    ("treatment_results", ("treatment result", "treatment results"), {"evidence_kinds": ["intervention"]}),
+    ("reviews", ("review", "reviews"), {"evidence_kinds": ["review"]}),
+    ("other_results", ("other result", "other results"), {"evidence_kinds": ["other"]}),
+    ("hedged_direct", ("hedged", "hedged"), {"evidence_kinds": list(DIRECT_KINDS), "hedged": True}),
+)
+
+
 def draw_verdict_table(rows: pd.DataFrame, scope: str, retracted: str | None) -> None:
     """The evidence table (`verdict_table_html`) on the page."""
     st.html(_VERDICT_TABLE_STYLE + verdict_table_html(rows, scope, retracted))
@@ -645,10 +673,14 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
             unsure = count_anchor(int(row["low_confidence"]), causes=[cause_id], retracted=retracted,
                                   stances=list(FINDING_STANCES), **{**scope_fields, "confidence": "low"})
             apart.append(f"{unsure} read with low confidence")
-        if scope == "direct" and row["indirect"]:
-            apart.append(f"{int(row['indirect']):,} from treatments")
-        if scope == "direct" and row["hedged"]:
-            apart.append(f"{int(row['hedged']):,} hedged")
+        if scope == "direct":
+            # What the direct scope leaves out, each finding once (`evidence.verdict_table`), each count opening
+            # exactly its findings.
+            for column, what, fields in _LEFT_OUT_OF_DIRECT:
+                if row[column]:
+                    left_out = count_anchor(int(row[column]), causes=[cause_id], retracted=retracted,
+                                            stances=list(FINDING_STANCES), confidence="high", **fields)
+                    apart.append(f"{left_out} {plural(int(row[column]), *what)}")
         if apart:
             cause_link += f'<br><span style="color:#666">kept apart: {", ".join(apart)}</span>'
         high = (share_text(row["high_share"], row["high_low"], row["high_high"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import sqlite3
 import sys
 import tomllib
@@ -1172,6 +1173,7 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
     pairs = pairs[[cause in causes for cause, causes in zip(pairs["hypothesis_id"], pairs["hypotheses"])]]
     unsure = pairs[(pairs["confidence"] == "low") & pairs["stance"].isin(evidence.FINDING_STANCES)]
     pairs = pairs[pairs["confidence"] == "high"]
+    every_finding = pairs[pairs["stance"].isin(evidence.FINDING_STANCES)]
     if scope == "direct":
         pairs = pairs[pairs["evidence_kind"].isin(["comparison", "association"]) & ~pairs["hedged"]]
         unsure = unsure[unsure["evidence_kind"].isin(["comparison", "association"]) & ~unsure["hedged"]]
@@ -1198,6 +1200,8 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
             selection = Selection(hypotheses=(cause.id,), stances=evidence.FINDING_STANCES,
                                   **{**scope_fields, "confidence": "low"})
             assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == low
+        if scope == "direct":
+            _assert_left_out_of_direct(rows[cause.id], cause.id, every_finding, catalogue, stances, hypothesis_ids)
         findings = sum(counts.values())
         if findings:
             checked += 1
@@ -1209,6 +1213,49 @@ def test_the_evidence_table_counts_by_hand_and_each_count_opens_its_articles(mon
         else:
             assert "no findings yet" in rows[cause.id]
     assert checked >= 5
+
+
+def _assert_left_out_of_direct(row: str, cause: str, every_finding: pd.DataFrame, catalogue: pd.DataFrame,
+                               stances: pd.DataFrame, hypothesis_ids: list[str]) -> None:
+    """The direct scope's row names what it leaves out, kind by kind and the hedged direct ones, each count
+    linking to exactly its findings; together they are every finding less the direct ones."""
+    mine = every_finding[every_finding["hypothesis_id"] == cause]
+    direct_kind = mine["evidence_kind"].isin(["comparison", "association"])
+    left_out = [(["intervention"], None, "treatment result"), (["review"], None, "review"),
+                (["other"], None, "other result"), (["comparison", "association"], True, "hedged")]
+    counted = 0
+    for kinds, hedged, words in left_out:
+        chosen = mine[mine["evidence_kind"].isin(kinds) & (direct_kind & mine["hedged"] if hedged else True)]
+        fields = {"evidence_kinds": kinds, **({"hedged": True} if hedged else {})}
+        link = markup.citations_link(causes=[cause], stances=list(evidence.FINDING_STANCES), confidence="high",
+                                     **fields)
+        shown = f'<a href="{link}">{len(chosen):,}</a> {words}'
+        assert (shown in row) == bool(len(chosen)), (cause, words)
+        selection = Selection(hypotheses=(cause,), stances=evidence.FINDING_STANCES, confidence="high", **fields)
+        assert len(select_articles(catalogue, selection, hypothesis_ids=hypothesis_ids, stances=stances)) == len(chosen)
+        counted += len(chosen)
+    assert counted == len(mine) - int((direct_kind & ~mine["hedged"]).sum())
+
+
+def test_the_cause_page_counts_the_findings_the_reader_chose(monkeypatch, stance_db) -> None:
+    tables = {}
+    for scope in ("direct", "all"):
+        app = run_app(monkeypatch, stance_db, "Cause", cause="sleep", evidence_scope=scope)
+        assert f"**Shown: {evidence.EVIDENCE_SCOPES[scope]}.**" in markdown_text(app)
+        tables[scope] = evidence_table(app)
+    direct = markup.citations_link(causes=["sleep"], stances=["supports"], confidence="high",
+                                   evidence_kinds=["comparison", "association"], hedged=False)
+    every = markup.citations_link(causes=["sleep"], stances=["supports"], confidence="high")
+    assert f'<a href="{direct}">' in tables["direct"] and f'<a href="{every}">' not in tables["direct"]
+    # Only the direct scope keeps findings of other kinds apart.
+    assert f'<a href="{every}">' in tables["all"] and " treatment result" not in tables["all"]
+    # The summary below counts every kind of finding: the "all" table's count, not the direct one.
+    summary = next(m.value for m in app.markdown if "report a finding that supports it" in m.value)
+    supports = re.search(rf'<a href="{re.escape(every)}">([\d,]+)</a>', tables["all"]).group(1)
+    assert f"[{supports}]({every})" in summary
+    # The choice is the Overview's: switching from one page to the other in the sidebar keeps it.
+    app.sidebar.radio(key="page").set_value("Overview").run()
+    assert app.get_by_key("evidence_scope").value == "all"
 
 
 def test_a_verdict_link_presets_the_kind_and_hedging_filters(monkeypatch, stance_db, settings) -> None:

@@ -109,7 +109,9 @@ def test_verdict_direct_scope_by_hand() -> None:
     assert (a["high_low"], a["high_high"]) == pytest.approx(_wilson(1, 2))
     # patients stated in the direct findings: 40 + 25 + 300 (pmid 7 states none)
     assert (a["patients"], a["with_size"]) == (365, 3)
-    assert (a["indirect"], a["hedged"], a["low_confidence"], a["reviewed"]) == (1, 1, 1, 1)
+    # left out of the direct scope: the treatment (4), the review (5) and the hedged association (3)
+    assert (a["treatment_results"], a["reviews"], a["other_results"], a["hedged_direct"]) == (1, 1, 0, 1)
+    assert (a["low_confidence"], a["reviewed"]) == (1, 1)
     assert a["trend"] == "too few" and math.isnan(a["trend_p"])
     b, c = table.iloc[1], table.iloc[2]
     assert (b["supports"], b["findings"], b["share"]) == (1, 1, 1.0)
@@ -129,6 +131,23 @@ def test_verdict_all_scope_counts_treatments_reviews_and_hedged_findings() -> No
     with pytest.raises(ValueError, match="unknown evidence scope 'some'"):
         evidence.verdict_table(evidence.finding_counts(catalogue, stances), HYPOTHESES, scope="some",
                                now_year=NOW_YEAR)
+
+
+def test_what_the_direct_scope_leaves_out_is_counted_once_per_finding() -> None:
+    # kind, hedged, articles: a hedged treatment or review counts with its kind, never again as hedged
+    rows = [("comparison", False, 5), ("association", True, 2), ("comparison", True, 1), ("intervention", False, 3),
+            ("intervention", True, 4), ("review", True, 6), ("review", False, 1), ("other", False, 7)]
+    findings = pd.DataFrame([("a", 2020, False, "supports", "high", kind, hedged, False, count, 0, 0)
+                             for kind, hedged, count in rows],
+                            columns=[*evidence.FINDING_KEYS, "articles", "patients", "with_size"])
+    findings["year"] = findings["year"].astype("Int64")
+    direct, every = (evidence.verdict_table(findings, HYPOTHESES, scope=scope, now_year=NOW_YEAR).iloc[0]
+                     for scope in ("direct", "all"))
+    left_out = ("treatment_results", "reviews", "other_results", "hedged_direct")
+    assert tuple(direct[column] for column in left_out) == (7, 7, 7, 3)
+    assert sum(direct[column] for column in left_out) == every["findings"] - direct["findings"] == 24
+    # whatever the scope: the same counts on the "all" table
+    assert tuple(every[column] for column in left_out) == (7, 7, 7, 3)
 
 
 def _yearly_findings(per_year: dict[int, tuple[int, int]]) -> pd.DataFrame:
@@ -253,7 +272,10 @@ def test_verdict_on_a_seeded_store_agrees_with_the_evidence_export(tmp_path: Pat
             assert table.loc[cause, stance] == (mine["stance"] == stance).sum(), (cause, stance)
         found = mine[mine["stance"].isin(evidence.FINDING_STANCES)]
         assert table.loc[cause, "patients"] == found["n_patients"].sum()
-        assert table.loc[cause, "hedged"] == found["hedged"].astype(bool).sum()
+        direct_kind = found["evidence_kind"].isin(evidence.DIRECT_KINDS)
+        assert table.loc[cause, "hedged_direct"] == (direct_kind & found["hedged"].astype(bool)).sum()
+        for column, kind in (("treatment_results", "intervention"), ("reviews", "review"), ("other_results", "other")):
+            assert table.loc[cause, column] == (found["evidence_kind"] == kind).sum(), (cause, column)
         assert table.loc[cause, "reviewed"] == found["reviewed"].astype(bool).sum()
         if len(found):
             supports = int((found["stance"] == "supports").sum())

@@ -51,9 +51,10 @@ def cause_page(context: Context) -> None:
     by_stance = loaders.has_stances(context.state)
     if by_stance:
         st.subheader("What the articles found")
-        verdict = loaders.load_verdict(context.state, (cause,), context.include_retracted, "direct",
-                                       context.now.year)
-        views.draw_verdict_table(verdict[verdict["hypothesis_id"] == cause.id], "direct", context.retracted_filter)
+        scope = views.choose_evidence_scope()
+        verdict = loaders.load_verdict(context.state, (cause,), context.include_retracted, scope, context.now.year)
+        views.draw_shown_scope(scope)
+        views.draw_verdict_table(verdict[verdict["hypothesis_id"] == cause.id], scope, context.retracted_filter)
         counts = loaders.load_stance_counts(context.state, context.hypotheses, context.include_retracted, cause.id)
         st.markdown(views.stance_summary_markdown(cause, counts, int(row["articles"]), context.retracted_filter),
                     unsafe_allow_html=True)

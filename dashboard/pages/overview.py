@@ -20,9 +20,6 @@ CHART_MODES = {
 STACK_CHOICES = {"stance": "What they found (stance)", "level": "Evidence level (study design)"}
 
 
-SCOPE_CHOICES = {"direct": "Direct findings only", "all": "Include the others"}
-
-
 def overview_page(context: Context) -> None:
     """The evidence table first (one row per cause, a page of causes at a time), what each cause's findings
     say over time, then the articles per cause, over time and by study design, for the same page of causes."""
@@ -83,10 +80,7 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
     whether a chart was drawn."""
     st.subheader("What the evidence says")
     controls = st.columns([3, 3])
-    scope = controls[0].radio("Findings counted", list(SCOPE_CHOICES), format_func=SCOPE_CHOICES.get,
-                              key="evidence_scope", horizontal=True,
-                              help="Direct: patients against controls, and associations, stated without hedging. "
-                                   "The others: treatment results, reviews and hedged sentences.")
+    scope = views.choose_evidence_scope(controls[0])
     # Pills, not drop-down lists, above the first chart: all the choices in sight, one click to change, and a
     # drop-down list's first use costs the browser more time than the evidence table (bench_browser).
     sort_by = controls[1].pills("Sort by", list(views.VERDICT_SORTS), format_func=views.VERDICT_SORTS.get,
@@ -97,7 +91,7 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
                                                       scope, context.now.year), sort_by)
     page_ids = _page_of_causes(context, verdict["hypothesis_id"].tolist())
     rows = verdict.set_index("hypothesis_id").loc[page_ids].reset_index()
-    st.markdown(f"**Shown: {evidence.EVIDENCE_SCOPES[scope]}.**")
+    views.draw_shown_scope(scope)
     views.draw_verdict_table(rows, scope, context.retracted_filter)
     charts.draw_how_to_read(
         "A finding is an article whose abstract reports a result on the cause: supporting it, contradicting it "

@@ -563,7 +563,7 @@ DIRECT_KINDS: tuple[str, ...] = ("comparison", "association")
 INDIRECT_KINDS: tuple[str, ...] = ("intervention",)
 EVIDENCE_SCOPES = {
     "direct": "Direct findings only: patients against controls and associations, stated without hedging",
-    "all": "All findings: also treatment results, reviews and hedged sentences",
+    "all": "All findings: also treatment results, reviews, other results and hedged sentences",
 }
 FINDING_KEYS: tuple[str, ...] = ("hypothesis_id", "year", "high_level", "stance", "confidence", "evidence_kind",
                                  "hedged", "reviewed")
@@ -703,7 +703,8 @@ def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
 VERDICT_COLUMNS: tuple[str, ...] = (
     "hypothesis_id", "cause", "supports", "contradicts", "mixed", "findings", "share", "share_low", "share_high",
     "high_supports", "high_findings", "high_share", "high_low", "high_high", "trend", "trend_tau", "trend_p",
-    "patients", "with_size", "indirect", "hedged", "low_confidence", "reviewed",
+    "patients", "with_size", "treatment_results", "reviews", "other_results", "hedged_direct", "low_confidence",
+    "reviewed",
 )
 
 
@@ -726,8 +727,9 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     systematic reviews and RCTs, whatever their kind of finding (a review or a trial is never a patient-control
     comparison), hedged ones included. trend is `support_trend` over the `trend_years` years up to `now_year`.
     patients sums the patients of the scope's findings whose abstracts state them (with_size of them do).
-    indirect and hedged count, whatever the scope, the findings from treatment results and the hedged ones: what
-    the direct scope leaves out.
+    treatment_results, reviews, other_results and hedged_direct count, whatever the scope, what the direct scope
+    leaves out, each finding once: those of the other three kinds (hedged or not), then those of the direct kinds
+    stated with hedging. Together they are the "all" scope's findings less the direct scope's.
     """
     causes = [h for h in hypotheses if not h.baseline]
     index = pd.Index([h.id for h in causes], name="hypothesis_id")
@@ -763,14 +765,17 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     sizes = scoped.groupby("hypothesis_id")[["patients", "with_size"]].sum()
     table["patients"] = sizes["patients"].reindex(index, fill_value=0).astype("int64")
     table["with_size"] = sizes["with_size"].reindex(index, fill_value=0).astype("int64")
-    table["indirect"] = (findings[findings["evidence_kind"].isin(INDIRECT_KINDS)].groupby("hypothesis_id")
-                         ["articles"].sum().reindex(index, fill_value=0).astype("int64"))
-    table["hedged"] = (findings[findings["hedged"].astype(bool)].groupby("hypothesis_id")["articles"].sum()
-                       .reindex(index, fill_value=0).astype("int64"))
-    table["low_confidence"] = (in_scope(unsure, scope).groupby("hypothesis_id")["articles"].sum()
-                               .reindex(index, fill_value=0).astype("int64"))
-    table["reviewed"] = (scoped[scoped["reviewed"].astype(bool)].groupby("hypothesis_id")["articles"].sum()
-                         .reindex(index, fill_value=0).astype("int64"))
+
+    def per_cause(frame: pd.DataFrame) -> pd.Series:
+        return frame.groupby("hypothesis_id")["articles"].sum().reindex(index, fill_value=0).astype("int64")
+
+    kinds = findings["evidence_kind"]
+    table["treatment_results"] = per_cause(findings[kinds.isin(INDIRECT_KINDS)])
+    table["reviews"] = per_cause(findings[kinds == "review"])
+    table["other_results"] = per_cause(findings[kinds == "other"])
+    table["hedged_direct"] = per_cause(findings[kinds.isin(DIRECT_KINDS) & findings["hedged"].astype(bool)])
+    table["low_confidence"] = per_cause(in_scope(unsure, scope))
+    table["reviewed"] = per_cause(scoped[scoped["reviewed"].astype(bool)])
     return table.reset_index()[list(VERDICT_COLUMNS)].rename_axis(columns=None)
 
 
