@@ -34,7 +34,8 @@ _LINK_WIDGETS = {"hypotheses": "filter_causes", "stances": "filter_stances", "de
                  "only_retracted": "filter_only_retracted", "include_retracted": "include_retracted",
                  "evidence_kinds": "filter_kinds"}
 # Every parameter an address may hold; Streamlit's own (embedding options) are left to Streamlit.
-ADDRESS_NAMES = ("page", "cause", *QUERY_NAMES.values(), "retracted", "hedged", "pmid", markup.REVIEWER_PARAM)
+ADDRESS_NAMES = ("page", "cause", "scope", *QUERY_NAMES.values(), "retracted", "hedged", "pmid",
+                 markup.REVIEWER_PARAM)
 _STREAMLIT_NAMES = ("embed", "embed_options")
 
 
@@ -99,7 +100,8 @@ def _apply_link(settings: Settings) -> None:
     notes += [f"{shown_value(name)[1:-1]}: not a parameter the dashboard reads ({', '.join(ADDRESS_NAMES)})"
               for name in params if name not in ADDRESS_NAMES and name not in _STREAMLIT_NAMES]
     for name, choices, key, what in (("page", list(PAGES), "page", "a page"),
-                                     ("cause", cause_ids, "cause", "one of the causes")):
+                                     ("cause", cause_ids, "cause", "one of the causes"),
+                                     ("scope", list(views.SCOPE_CHOICES), "evidence_scope", "a choice of findings")):
         if name in params and params[name] in choices:
             st.session_state[key] = params[name]
         elif name in params:

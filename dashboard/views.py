@@ -665,7 +665,9 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
                                 **{**scope_fields, **more})
 
         name = escape_text(row["cause"])
-        address = html.escape(page_address({"page": "Cause", "cause": cause_id}))
+        # The Cause page opens in a new session: the address carries the findings counted, unless the default.
+        address = html.escape(page_address({"page": "Cause", "cause": cause_id,
+                                            **({"scope": scope} if scope != "direct" else {})}))
         cause_link = f'<a href="{address}"><strong>{name}</strong></a>'
         apart = []
         if row["low_confidence"]:

@@ -452,6 +452,7 @@ def test_a_count_link_opens_citations_with_its_filters(monkeypatch, stance_db, s
     ({"page": "Citations", "from": "2020", "to": "1990"}, "from 2020 is after to 1990"),
     ({"page": "Nope"}, "page: 'Nope' is not a page"),
     ({"page": "Cause", "cause": "nope"}, "cause: 'nope' is not one of the causes"),
+    ({"page": "Cause", "cause": "sleep", "scope": "most"}, "scope: 'most' is not a choice of findings"),
     ({"page": "Citations", "designs": "rtc"}, "designs: 'rtc' is not a study design"),
     ({"page": "Citations", "zoom": "2"}, "zoom: not a parameter the dashboard reads"),
 ])
@@ -1256,6 +1257,15 @@ def test_the_cause_page_counts_the_findings_the_reader_chose(monkeypatch, stance
     # The choice is the Overview's: switching from one page to the other in the sidebar keeps it.
     app.sidebar.radio(key="page").set_value("Overview").run()
     assert app.get_by_key("evidence_scope").value == "all"
+    # A cause's name in the Overview's table opens its page (a new session) counting the same findings.
+    for scope, parameters in (("all", {"scope": "all"}), ("direct", {})):
+        app.get_by_key("evidence_scope").set_value(scope).run()
+        address = markup.page_address({"page": "Cause", "cause": "sleep", **parameters})
+        assert f'<a href="{html.escape(address)}"><strong>' in evidence_table(app)
+        query = dict(urllib.parse.parse_qsl(address[1:]))
+        opened = run_app(monkeypatch, stance_db, query=query)
+        assert (opened.sidebar.radio(key="page").value, opened.get_by_key("evidence_scope").value) == ("Cause", scope)
+        assert evidence_table(opened) == tables[scope]
 
 
 def test_a_verdict_link_presets_the_kind_and_hedging_filters(monkeypatch, stance_db, settings) -> None:
