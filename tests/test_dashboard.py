@@ -1101,7 +1101,7 @@ def test_a_renamed_cause_leaves_no_ghost_in_the_dashboards_reads(stance_db, sett
 def _verdict_rows(app: AppTest) -> dict[str, str]:
     """The evidence table's rows (HTML) by the cause each links to."""
     rows = evidence_table(app).split("<tr>")[2:]
-    return {row.split("cause=", 1)[1].split('"', 1)[0]: row for row in rows}
+    return {re.search(r"[?&;]cause=([^&\"]+)", row).group(1): row for row in rows}
 
 
 def _finding_counts(db_path: Path, settings) -> pd.DataFrame:
