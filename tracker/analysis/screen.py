@@ -159,6 +159,11 @@ def stand_in_texts(texts: pa.Array) -> pa.Array:
         else texts
 
 
+# Bytes looked at in one step: the comparisons' arrays stay small enough for the processor's cache (over all of a
+# batch's texts at once they cost up to thirty times more, in fresh memory).
+_SCAN_STEP = 1 << 16
+
+
 def _may_hold_python_only_spaces(texts: pa.Array) -> bool:
     """Whether a text may hold a space only Python's \\s knows: a look at the bytes of all texts (UTF-8 writes
     these ASCII characters as themselves, and no other character with their bytes), a tenth of RE2's pass."""
@@ -171,11 +176,6 @@ def _may_hold_python_only_spaces(texts: pa.Array) -> bool:
         if ((part == 0x0b) | (part >= 0x1c) & (part <= 0x1f)).any():
             return True
     return False
-
-
-# Bytes looked at in one step: the comparisons' arrays stay small enough for the processor's cache (over all of a
-# batch's texts at once they cost up to thirty times more, in fresh memory).
-_SCAN_STEP = 1 << 16
 
 
 def screened(texts: pa.Array, screen: str) -> pa.Array:
