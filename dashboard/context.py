@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dashboard import loaders
 from tracker.config import Hypothesis, Settings
-from tracker.outputs.selection import folded_run_ids
+from tracker.outputs.selection import folded_run_ids, new_by_successful_run
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,15 @@ def latest_run_with_new(context: Context) -> tuple[Mapping | None, Mapping | Non
     """The newest successful run that stored an article for the first time, and the newest successful run when
     that one stored nothing new (else None): a re-run with nothing new must not make "new" read 0."""
     runs = loaders.load_run_list(context.state)
-    succeeded = runs[runs["status"] == "succeeded"].to_dict("records")
-    for run in reversed(succeeded):
-        if new_in_run(context, int(run["id"])):
-            return run, (None if run is succeeded[-1] else succeeded[-1])
-    return (succeeded[-1] if succeeded else None), None
+    # Counted in one pass: a daily fetch's quiet months are as many runs to look past.
+    new_counts = new_by_successful_run(runs)
+    with_new = new_counts[new_counts > 0]
+    by_id = runs.set_index("id", drop=False)
+    latest = None if new_counts.empty else by_id.loc[new_counts.index[-1]].to_dict()
+    if with_new.empty:
+        return latest, None
+    newest_with_new = by_id.loc[with_new.index[-1]].to_dict()
+    return newest_with_new, (None if with_new.index[-1] == new_counts.index[-1] else latest)
 
 
 def run_label(run: Mapping) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import shutil
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from support.fetch_helpers import BASELINE_QUERY, SEROTONIN_QUERY, SLEEP_QUERY, article_xml, make_settings, seed_corpus
 from support.seed import make_articles, undo_run_counts
@@ -26,7 +28,8 @@ from tracker.models import RunHistory
 from tracker.pubmed.client import ESEARCH_MAX_RECORDS, EutilsClient
 from tracker.jobs.fetch import run_fetch
 from tracker.jobs.importer import import_files
-from tracker.outputs.selection import Selection, resolve_run, run_pmids, select_articles
+from tracker.outputs.selection import (Selection, folded_run_ids, new_by_successful_run, resolve_run, run_pmids,
+                                       select_articles)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MEDLINE_FILE = FIXTURES / "medline_fibromyalgia.txt"
@@ -385,3 +388,23 @@ def test_status_lists_each_run_with_its_id_kind_counts_and_a_failed_runs_error(d
         (4, "import", "succeeded", 2, ["import_fibromyalgia.xml"], None), (3, "fetch", "failed", 2, [], "no network"),
         (2, "import", "succeeded", 4, ["medline_fibromyalgia.txt"], None), (1, "fetch", "succeeded", 8, [], None)]
     assert (document["last_run"]["id"], document["last_run"]["kind"]) == (3, "fetch")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_new_articles_per_successful_run_in_one_pass_agree_with_each_runs_folded_fetches(seed: int) -> None:
+    rng = random.Random(seed)
+    count = rng.randint(0, 40)
+    runs = pd.DataFrame({"id": list(range(1, count + 1)),
+                         "kind": [rng.choice(["fetch", "fetch", "import"]) for _ in range(count)],
+                         "status": [rng.choice(["succeeded", "succeeded", "failed", "interrupted", "running"])
+                                    for _ in range(count)],
+                         "new_count": [rng.choice([0, 0, 0, 3, 12]) for _ in range(count)]}).sample(frac=1, random_state=seed)
+    # In any row order; folded_run_ids reads them as RunHistory holds them, in id order.
+    counted = new_by_successful_run(runs)
+    runs = runs.sort_values("id")
+    succeeded = runs.loc[runs["status"] == "succeeded", "id"].tolist()
+    assert counted.index.tolist() == succeeded
+    for run_id in succeeded:
+        expected = int(runs.loc[runs["id"].isin(folded_run_ids(runs, run_id)), "new_count"].sum())
+        assert counted[run_id] == expected, (run_id, runs.to_dict("records"))
+

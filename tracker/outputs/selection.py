@@ -268,6 +268,21 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
                        "pmid"].unique()
 
 
+def new_by_successful_run(runs: pd.DataFrame) -> pd.Series:
+    """Per successful run (index: its id, in id order), the articles it stored first, with those of the fetches it
+    folds in (`folded_run_ids`), from RunHistory's runs with their new_count: one pass, however many runs."""
+    runs = runs.sort_values("id")
+    succeeded = runs["status"] == "succeeded"
+    fetches = runs[runs["kind"] == "fetch"]
+    # Each fetch counts for the first successful fetch at or after it; those after the last one, for none yet.
+    owner = fetches["id"].where(fetches["status"] == "succeeded").bfill()
+    by_fetch = fetches["new_count"].groupby(owner).sum()
+    others = runs[succeeded & (runs["kind"] != "fetch")].set_index("id")["new_count"]
+    counts = pd.concat([by_fetch, others]).astype("int64")
+    counts.index = counts.index.astype("int64")
+    return counts.sort_index().rename_axis("id")
+
+
 def folded_run_ids(runs: pd.DataFrame, run_id: int) -> list[int]:
     """The run and, for a fetch, the failed or interrupted fetches since the previous successful one, whose
     articles it counts as its own (`runs`: RunHistory's runs)."""
