@@ -591,6 +591,12 @@ def test_bad_options(settings, arguments: list[str], exit_code: int, message: st
     assert not settings.db_path.exists()
 
 
+def _as_at_a_terminal() -> None:
+    """In the scheduler's process, before it starts: Ctrl-C interrupts it, as at a terminal, even when the tests run
+    where SIGINT is ignored (a job a script put in the background, which its children inherit)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _wait_for(path: Path, text: str, timeout_s: float) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -623,7 +629,8 @@ def test_the_scheduler_process_catches_up_a_missed_run(tmp_path: Path, db_path: 
         process = subprocess.Popen(
             [sys.executable, "-m", "tracker", "schedule", "--db", str(db_path), "--hypotheses", str(hypotheses_path),
              "--log-file", str(log_path)],
-            cwd=PROJECT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=PROJECT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_as_at_a_terminal)
         try:
             log_text = _wait_for(log_path, "fetch run 2 succeeded", timeout_s=60)
         finally:
@@ -645,7 +652,7 @@ def test_the_scheduler_process_catches_up_a_missed_run(tmp_path: Path, db_path: 
         " ".join(lines))
     assert API_KEY not in log_text and EMAIL not in log_text
     assert stderr.startswith(f"tracker: scheduler running (--cron '30 2 * * *' --timezone America/New_York); "
-                             f"logging to {log_path}; stop it with Ctrl-C\n")
+                             f"logging to {log_path}; stop it with Ctrl-C or kill\n")
     assert process.returncode == 130
     assert scheduling.last_successful_fetch(db_path) > datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -674,17 +681,21 @@ INTERRUPTED_SCHEDULER_SCRIPT = textwrap.dedent(
 )
 
 
-def test_ctrl_c_during_a_scheduled_fetch_logs_the_run_before_exiting(db_path: Path, tmp_path: Path) -> None:
+# Ctrl-C at a terminal, or SIGTERM from kill or a service manager.
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stopping_the_scheduler_during_a_fetch_logs_the_run_before_exiting(db_path: Path, tmp_path: Path,
+                                                                           stop: signal.Signals) -> None:
     _record_run(db_path, "succeeded", "2020-01-01T07:45:00+00:00")
     log_path = tmp_path / "schedule.log"
     process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_SCHEDULER_SCRIPT, str(db_path), str(log_path)],
-                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_as_at_a_terminal)
     try:
         assert process.stdout.readline() == "fetching\n"
         # The catch-up run starts inside scheduler.start(): give the main thread a moment to reach its wait, so that
-        # Ctrl-C lands, as a person's would, while the fetch (two seconds) is under way and the scheduler idles.
+        # the signal lands, as a person's would, while the fetch (two seconds) is under way and the scheduler idles.
         time.sleep(0.5)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _stdout, stderr = process.communicate(timeout=60)
     finally:
         process.kill()

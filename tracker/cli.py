@@ -788,7 +788,7 @@ def schedule(context: click.Context, cron: str, timezone_name: str, jitter_s: in
         sys.exit(_JOB_EXIT_CODES[scheduling.run_once(settings, plan, run_fetch)])
     else:
         click.echo(f"tracker: scheduler running (--cron {plan.cron!r} --timezone {plan.timezone_name}); "
-                   f"logging to {plan.log_path}; stop it with Ctrl-C", err=True)
+                   f"logging to {plan.log_path}; stop it with Ctrl-C or kill", err=True)
         scheduling.run_scheduler(settings, plan, run_fetch)
 
 

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shlex
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -306,9 +307,14 @@ def add_fetch_job(scheduler: BaseScheduler, settings: Settings, schedule: Schedu
 
 
 def run_scheduler(settings: Settings, schedule: Schedule, fetch: FetchFunction) -> None:
-    """Run the fetch at the schedule's times until interrupted, catching up a missed run at start-up."""
+    """Run the fetch at the schedule's times until interrupted (Ctrl-C, or SIGTERM from kill or a service manager),
+    catching up a missed run at start-up."""
     log, close_log = open_log(settings, schedule.log_path)
     scheduler = BlockingScheduler(timezone=schedule.zone)
+    # SIGTERM stops it as Ctrl-C does, the fetch under way finishing its run, rather than ending the process in the
+    # middle of it. SIGINT keeps the disposition the scheduler was started with: a shell ignores it in a job put in
+    # the background from a script, so that Ctrl-C at the terminal does not reach that job.
+    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         now = datetime.now(timezone.utc)
         warning = off_peak_warning(schedule, now)
@@ -330,6 +336,7 @@ def run_scheduler(settings: Settings, schedule: Schedule, fetch: FetchFunction) 
         if scheduler.running:
             scheduler.shutdown(wait=True)
         close_log()
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def run_once(settings: Settings, schedule: Schedule, fetch: FetchFunction) -> str:
