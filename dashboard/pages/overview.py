@@ -101,7 +101,9 @@ def _verdict_section(context: Context) -> tuple[list[str], bool]:
         "High-level counts the meta-analyses, systematic reviews and randomised trials whatever their kind of "
         "finding. Last 10 years tests whether the supporting share rose or fell by year (Kendall's tau-b between "
         "year and support, p < 0.05; “too few” under 10 findings). Patients adds the patients of the findings "
-        "whose abstracts state them. Each count opens its articles in Citations.")
+        "whose abstracts state them. Under a cause's name, what the table keeps apart: the findings read with low "
+        "confidence and, with direct findings only, the treatment results, reviews, other results and hedged "
+        "findings that “Include the others” adds. Each count opens its articles in Citations.")
     return page_ids, _share_over_time(context, rows, scope)
 
 
