@@ -14,7 +14,7 @@ from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS
 from dashboard.markup import (anchor, article_anchor, article_label, article_url, count_anchor, doi_url, escape_text,
                               highlight_phrase, highlight_terms, linked_count, page_address, pmc_url, present)
 from tracker import config
-from tracker.analysis.evidence import DIRECT_KINDS, EVIDENCE_SCOPES, FINDING_STANCES
+from tracker.analysis.evidence import DIRECT_KINDS, EVIDENCE_SCOPES, FINDING_STANCES, INDIRECT_KINDS
 from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
@@ -634,7 +634,7 @@ def draw_shown_scope(scope: str) -> None:
 # The verdict's counts of what the direct scope leaves out: (column, its words for one and for several, the
 # Citations filters that open those findings).
 _LEFT_OUT_OF_DIRECT = (
-    ("treatment_results", ("treatment result", "treatment results"), {"evidence_kinds": ["intervention"]}),
+    ("treatment_results", ("treatment result", "treatment results"), {"evidence_kinds": list(INDIRECT_KINDS)}),
     ("reviews", ("review", "reviews"), {"evidence_kinds": ["review"]}),
     ("other_results", ("other result", "other results"), {"evidence_kinds": ["other"]}),
     ("hedged_direct", ("hedged", "hedged"), {"evidence_kinds": list(DIRECT_KINDS), "hedged": True}),
