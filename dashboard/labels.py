@@ -44,7 +44,7 @@ STANCE_BADGE_COLOURS = {STANCE_BADGES[stance].lower(): colour
 BADGE_COLOURS = {**{badge: "blue" if design in HIGH_LEVEL_DESIGNS else "gray" for design, badge in DESIGN_BADGES.items()},
                  "RETRACTED": "red", "Erratum": "yellow", "Concern": "yellow"}
 EVIDENCE_KIND_LABELS = {"comparison": "Patients against controls (direct)", "association": "Association (direct)",
-                        "intervention": "Treatment result (indirect)", "review": "Review", "other": "Other"}
+                        "intervention": "Treatment result (indirect)", "review": "Review", "other": "Other result"}
 # The stances that are findings, as the verdict's charts name them.
 STANCE_LABELS_SHOWN = {stance: STANCE_LABELS[stance] for stance in ("contradicts", "mixed", "supports")}
 # Colours that stay apart for colour-blind readers (ColorBrewer Dark2 and Blues), one per stacked group; a finding
