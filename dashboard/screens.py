@@ -72,6 +72,7 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
             views.draw_runs(runs)
         return
     _apply_link(settings)
+    _keep_choices_across_pages()
     st.sidebar.title("Fibromyalgia evidence")
     page = st.sidebar.radio("Page", list(PAGES), key="page")
     include_retracted = st.sidebar.checkbox(
@@ -81,6 +82,20 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
     context = Context(settings, state, include_retracted, now, reviewer, demo)
     reviewing.keep_reviewer(context)
     PAGES[page](context)
+
+
+# Choices kept while the reader visits pages that do not show them: back on the Cause page, the cause they were
+# reading; on the Overview or a Cause page, the findings they chose to count.
+_KEPT_CHOICES = ("cause", "evidence_scope")
+
+
+def _keep_choices_across_pages() -> None:
+    """Keep `_KEPT_CHOICES` through a run whose page lacks their widget, which Streamlit would otherwise forget
+    at the run's end: a value set through session state outlives its widget. (A kept cause that the hypotheses
+    file no longer holds is not an error: the selectbox shows the first cause.)"""
+    for key in _KEPT_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def _apply_link(settings: Settings) -> None:

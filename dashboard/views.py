@@ -618,8 +618,8 @@ SCOPE_CHOICES = {"direct": "Direct findings only", "all": "Include the others"}
 
 def choose_evidence_scope(where: object = st) -> str:
     """The radio that chooses which findings the evidence table counts (a key of `evidence.EVIDENCE_SCOPES`), in
-    `where` (the page, or a column); one key on every page, so the sidebar's switch from one such page to another
-    keeps the reader's choice."""
+    `where` (the page, or a column); one key on every page, kept while the reader visits others
+    (`screens._KEPT_CHOICES`)."""
     return where.radio("Findings counted", list(SCOPE_CHOICES), format_func=SCOPE_CHOICES.get, key="evidence_scope",
                        horizontal=True,
                        help="Direct: patients against controls, and associations, stated without hedging. The "

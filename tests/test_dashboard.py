@@ -1268,6 +1268,34 @@ def test_the_cause_page_counts_the_findings_the_reader_chose(monkeypatch, stance
         assert evidence_table(opened) == tables[scope]
 
 
+def test_the_cause_and_the_findings_counted_stay_chosen_while_the_reader_visits_other_pages(monkeypatch,
+                                                                                             stance_db) -> None:
+    app = run_app(monkeypatch, stance_db, "Cause", cause="sleep", evidence_scope="all")
+    shown = evidence_table(app)
+    for page in ("Citations", "Fetch status", "Cause"):
+        app.sidebar.radio(key="page").set_value(page).run()
+    assert (app.sidebar.selectbox(key="cause").value, app.get_by_key("evidence_scope").value) == ("sleep", "all")
+    assert evidence_table(app) == shown
+    app.sidebar.radio(key="page").set_value("Overview").run()
+    assert app.get_by_key("evidence_scope").value == "all"
+
+
+def test_a_cause_no_longer_configured_is_not_kept(monkeypatch, stance_db, tmp_path) -> None:
+    app = run_app(monkeypatch, stance_db, "Cause", cause="sleep")
+    # The hypotheses file edited while the dashboard runs: the sleep entry deleted.
+    head, *entries = DEFAULT_HYPOTHESES_PATH.read_text(encoding="utf-8").split("[[hypothesis]]")
+    kept = [entry for entry in entries if 'id = "sleep"' not in entry]
+    assert len(kept) == len(entries) - 1
+    edited = tmp_path / "hypotheses.toml"
+    edited.write_text("[[hypothesis]]".join([head, *kept]), encoding="utf-8")
+    monkeypatch.setenv("TRACKER_HYPOTHESES", str(edited))
+    app.sidebar.radio(key="page").set_value("Citations").run()
+    app.sidebar.radio(key="page").set_value("Cause").run()
+    assert not app.exception, [e.value for e in app.exception]
+    first = load_settings(hypotheses_path=edited, environ={}).causes[0].id
+    assert app.sidebar.selectbox(key="cause").value == first != "sleep"
+
+
 def test_a_verdict_link_presets_the_kind_and_hedging_filters(monkeypatch, stance_db, settings) -> None:
     link = markup.citations_link(causes=["sleep"], stances=["supports"], evidence_kinds=["comparison", "association"],
                                  hedged=False)
