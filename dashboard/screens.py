@@ -85,8 +85,10 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
 
 
 # Choices kept while the reader visits pages that do not show them: back on the Cause page, the cause they were
-# reading; on the Overview or a Cause page, the findings they chose to count.
-_KEPT_CHOICES = ("cause", "evidence_scope")
+# reading; on the Overview or a Cause page, the findings they chose to count; on the Overview, how its table is
+# sorted and what its charts show. (Not the Overview's page of causes: fewer causes may leave it out of range.)
+_KEPT_CHOICES = ("cause", "evidence_scope", "verdict_sort", "share_cause", "chart_mode", "stack_by", "same_scale",
+                 "split_sources")
 
 
 def _keep_choices_across_pages() -> None:

@@ -1280,6 +1280,26 @@ def test_the_cause_and_the_findings_counted_stay_chosen_while_the_reader_visits_
     assert app.get_by_key("evidence_scope").value == "all"
 
 
+def test_the_overviews_sort_and_chart_choices_stay_chosen_while_the_reader_visits_other_pages(monkeypatch,
+                                                                                             stance_db,
+                                                                                             settings) -> None:
+    chosen = {"verdict_sort": "findings", "chart_mode": "cumulative", "stack_by": "level", "same_scale": False,
+              "split_sources": True}
+    app = run_app(monkeypatch, stance_db, **chosen)
+    # The chart's cause last: its choices follow the table's order.
+    offered = app.get_by_key("share_cause").options
+    share_cause = [h.id for h in settings.causes if h.label in offered][-1]
+    app.get_by_key("share_cause").set_value(share_cause).run()
+    chosen["share_cause"] = app.get_by_key("share_cause").value
+    assert all(chosen[key] != default for key, default in (("verdict_sort", "order"), ("chart_mode", "count")))
+    shown = evidence_table(app)
+    for page in ("Cause", "Citations", "Overview"):
+        app.sidebar.radio(key="page").set_value(page).run()
+    run_as_browser(app)
+    assert {key: app.get_by_key(key).value for key in chosen} == chosen
+    assert evidence_table(app) == shown
+
+
 def test_a_cause_no_longer_configured_is_not_kept(monkeypatch, stance_db, tmp_path) -> None:
     app = run_app(monkeypatch, stance_db, "Cause", cause="sleep")
     # The hypotheses file edited while the dashboard runs: the sleep entry deleted.
