@@ -86,9 +86,12 @@ def _render_store(settings: Settings, state: loaders.StoreState, now: datetime, 
 
 # Choices kept while the reader visits pages that do not show them: back on the Cause page, the cause they were
 # reading; on the Overview or a Cause page, the findings they chose to count; on the Overview, how its table is
-# sorted and what its charts show. (Not the Overview's page of causes: fewer causes may leave it out of range.)
+# sorted and what its charts show; the Emerging page's year and thresholds; the Review queue's filters. (Not the
+# Overview's page of causes: fewer causes may leave it out of range. Not Citations' filters: a count's link sets
+# them, and the sidebar's Citations is every article.)
 _KEPT_CHOICES = ("cause", "evidence_scope", "verdict_sort", "share_cause", "chart_mode", "stack_by", "same_scale",
-                 "split_sources")
+                 "split_sources", "emerging_as_of", "emerging_min_articles", "emerging_only", "review_cause",
+                 "review_stances")
 
 
 def _keep_choices_across_pages() -> None:

@@ -69,6 +69,16 @@ def test_the_articles_link_opens_citations_searching_for_the_term(monkeypatch, p
     assert metrics["Matching articles"] == f"{RISING_ARTICLES:,}"
 
 
+def test_the_pages_choices_stay_while_the_reader_looks_at_a_terms_articles(monkeypatch, planted_db) -> None:
+    app = emerging_app(monkeypatch, planted_db, emerging_only=False, emerging_min_articles=20)
+    ranked = app.dataframe[0].value["Term"].tolist()
+    app.button(key="emerging_show_trelaxin receptor").click()
+    app.run()
+    app.sidebar.radio(key="page").set_value("Emerging").run()
+    assert (app.get_by_key("emerging_only").value, app.get_by_key("emerging_min_articles").value) == (False, 20)
+    assert app.dataframe[0].value["Term"].tolist() == ranked
+
+
 def test_all_candidates_and_a_too_strict_minimum(monkeypatch, planted_db) -> None:
     app = emerging_app(monkeypatch, planted_db, emerging_only=False)
     assert app.dataframe[0].value["Term"].tolist() == ["trelaxin receptor", "aquatic therapy"]

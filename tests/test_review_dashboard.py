@@ -94,6 +94,18 @@ def test_the_review_page_asks_a_name_once_then_a_click_reviews_and_the_counts_fo
     assert _supporting_count(app) == before + (1 if key == supports else 0)
 
 
+def test_the_review_queues_filters_stay_while_the_reader_visits_other_pages(monkeypatch, seeded) -> None:
+    app = _app(monkeypatch, seeded, "Review", reviewer="ana")
+    app.sidebar.selectbox(key="review_cause").set_value("serotonin").run()
+    app.sidebar.multiselect(key="review_stances").set_value(["contradicts"]).run()
+    progress = app.get("progress")[0].proto.text
+    for page in ("Cause", "Review"):
+        app.sidebar.radio(key="page").set_value(page).run()
+    assert app.sidebar.selectbox(key="review_cause").value == "serotonin"
+    assert app.sidebar.multiselect(key="review_stances").value == ["contradicts"]
+    assert app.get("progress")[0].proto.text == progress
+
+
 def test_the_article_view_reviews_a_pair_shows_who_and_the_machines_reading_and_undoes_it(monkeypatch,
                                                                                           seeded) -> None:
     link = {"page": "Citations", "pmid": str(PAIRED.pmid)}
