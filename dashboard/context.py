@@ -70,13 +70,14 @@ def latest_run_with_new(context: Context) -> tuple[Mapping | None, Mapping | Non
     runs = loaders.load_run_list(context.state)
     # Counted in one pass: a daily fetch's quiet months are as many runs to look past.
     new_counts = new_by_successful_run(runs)
-    with_new = new_counts[new_counts > 0]
-    by_id = runs.set_index("id", drop=False)
-    latest = None if new_counts.empty else by_id.loc[new_counts.index[-1]].to_dict()
-    if with_new.empty:
-        return latest, None
-    newest_with_new = by_id.loc[with_new.index[-1]].to_dict()
-    return newest_with_new, (None if with_new.index[-1] == new_counts.index[-1] else latest)
+    if not new_counts:
+        return None, None
+    succeeded = {run["id"]: run for run in runs[runs["status"] == "succeeded"].to_dict("records")}
+    latest = max(new_counts)
+    with_new = [run_id for run_id, count in new_counts.items() if count]
+    if not with_new:
+        return succeeded[latest], None
+    return succeeded[with_new[-1]], (None if with_new[-1] == latest else succeeded[latest])
 
 
 def run_label(run: Mapping) -> str:

@@ -403,7 +403,7 @@ def test_new_articles_per_successful_run_in_one_pass_agree_with_each_runs_folded
     counted = new_by_successful_run(runs)
     runs = runs.sort_values("id")
     succeeded = runs.loc[runs["status"] == "succeeded", "id"].tolist()
-    assert counted.index.tolist() == succeeded
+    assert list(counted) == succeeded
     for run_id in succeeded:
         expected = int(runs.loc[runs["id"].isin(folded_run_ids(runs, run_id)), "new_count"].sum())
         assert counted[run_id] == expected, (run_id, runs.to_dict("records"))

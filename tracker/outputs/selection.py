@@ -268,19 +268,19 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
                        "pmid"].unique()
 
 
-def new_by_successful_run(runs: pd.DataFrame) -> pd.Series:
-    """Per successful run (index: its id, in id order), the articles it stored first, with those of the fetches it
-    folds in (`folded_run_ids`), from RunHistory's runs with their new_count: one pass, however many runs."""
-    runs = runs.sort_values("id")
-    succeeded = runs["status"] == "succeeded"
-    fetches = runs[runs["kind"] == "fetch"]
-    # Each fetch counts for the first successful fetch at or after it; those after the last one, for none yet.
-    owner = fetches["id"].where(fetches["status"] == "succeeded").bfill()
-    by_fetch = fetches["new_count"].groupby(owner).sum()
-    others = runs[succeeded & (runs["kind"] != "fetch")].set_index("id")["new_count"]
-    counts = pd.concat([by_fetch, others]).astype("int64")
-    counts.index = counts.index.astype("int64")
-    return counts.sort_index().rename_axis("id")
+def new_by_successful_run(runs: pd.DataFrame) -> dict[int, int]:
+    """Per successful run (by id, in id order), the articles it stored first, with those of the fetches it folds in
+    (`folded_run_ids`), from RunHistory's runs with their new_count: one pass, however many runs."""
+    counts: dict[int, int] = {}
+    folded = 0  # new articles of the failed or interrupted fetches since the last successful one
+    for run_id, kind, status, new in sorted(zip(runs["id"].tolist(), runs["kind"].tolist(), runs["status"].tolist(),
+                                                runs["new_count"].tolist())):
+        if status == "succeeded":
+            counts[run_id] = new + (folded if kind == "fetch" else 0)
+            folded = 0 if kind == "fetch" else folded
+        elif kind == "fetch":
+            folded += new
+    return counts
 
 
 def folded_run_ids(runs: pd.DataFrame, run_id: int) -> list[int]:
