@@ -723,6 +723,7 @@ def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_pat
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
         "--client.showSidebarNavigation", "false", "--client.disableDataExport", "true",
+        "--global.disableWidgetStateDuplicationWarning", "true",
         "--", "--db", str(db_path), "--hypotheses", str(DEFAULT_HYPOTHESES_PATH),
     ])]
 
@@ -730,6 +731,7 @@ def test_tracker_dashboard_runs_streamlit_with_safe_settings(monkeypatch, db_pat
 def test_the_config_file_sets_what_the_command_line_sets() -> None:
     config = tomllib.loads((PROJECT_DIR / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config == {
+        "global": {"disableWidgetStateDuplicationWarning": True},
         "server": {"address": "127.0.0.1", "headless": True, "fileWatcherType": "none"},
         "browser": {"gatherUsageStats": False},
         "client": {"showErrorDetails": False, "toolbarMode": "minimal", "showSidebarNavigation": False,

@@ -841,6 +841,7 @@ def dashboard_command(settings: Settings, host: str, port: int, demo: bool = Fal
         "--client.toolbarMode", "minimal",
         "--client.showSidebarNavigation", "false",
         "--client.disableDataExport", "true",
+        "--global.disableWidgetStateDuplicationWarning", "true",
         "--", "--db", str(settings.db_path), "--hypotheses", str(settings.hypotheses_path),
         *(["--demo"] if demo else []),
     ]
