@@ -398,7 +398,8 @@ def test_new_articles_per_successful_run_in_one_pass_agree_with_each_runs_folded
                          "kind": [rng.choice(["fetch", "fetch", "import"]) for _ in range(count)],
                          "status": [rng.choice(["succeeded", "succeeded", "failed", "interrupted", "running"])
                                     for _ in range(count)],
-                         "new_count": [rng.choice([0, 0, 0, 3, 12]) for _ in range(count)]}).sample(frac=1, random_state=seed)
+                         "new_count": [rng.choice([0, 0, 0, 3, 12]) for _ in range(count)]})
+    runs = runs.sample(frac=1, random_state=seed)
     # In any row order; folded_run_ids reads them as RunHistory holds them, in id order.
     counted = new_by_successful_run(runs)
     runs = runs.sort_values("id")
