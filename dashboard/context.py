@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dashboard import loaders
 from tracker.config import Hypothesis, Settings
-from tracker.outputs.selection import folded_run_ids, new_by_successful_run
+from tracker.outputs.selection import new_by_successful_run
 
 
 @dataclass(frozen=True)
@@ -58,26 +58,22 @@ def latest_run(context: Context) -> Mapping | None:
     return None if succeeded.empty else succeeded.iloc[-1].to_dict()
 
 
-def new_in_run(context: Context, run_id: int) -> int:
-    """The articles a successful run stored first (with those of the failed fetches it folds in)."""
-    runs = loaders.load_run_list(context.state)
-    return int(runs.loc[runs["id"].isin(folded_run_ids(runs, run_id)), "new_count"].sum())
-
-
-def latest_run_with_new(context: Context) -> tuple[Mapping | None, Mapping | None]:
-    """The newest successful run that stored an article for the first time, and the newest successful run when
-    that one stored nothing new (else None): a re-run with nothing new must not make "new" read 0."""
+def latest_run_with_new(context: Context) -> tuple[Mapping | None, int, Mapping | None]:
+    """The newest successful run that stored an article for the first time, how many it stored (with those of the
+    failed fetches it folds in), and the newest successful run when that one stored nothing new (else None): a
+    re-run with nothing new must not make "new" read 0."""
     runs = loaders.load_run_list(context.state)
     # Counted in one pass: a daily fetch's quiet months are as many runs to look past.
     new_counts = new_by_successful_run(runs)
     if not new_counts:
-        return None, None
+        return None, 0, None
     succeeded = {run["id"]: run for run in runs[runs["status"] == "succeeded"].to_dict("records")}
     latest = max(new_counts)
     with_new = [run_id for run_id, count in new_counts.items() if count]
     if not with_new:
-        return succeeded[latest], None
-    return succeeded[with_new[-1]], (None if with_new[-1] == latest else succeeded[latest])
+        return succeeded[latest], 0, None
+    return (succeeded[with_new[-1]], new_counts[with_new[-1]],
+            None if with_new[-1] == latest else succeeded[latest])
 
 
 def run_label(run: Mapping) -> str:

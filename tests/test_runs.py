@@ -391,21 +391,30 @@ def test_status_lists_each_run_with_its_id_kind_counts_and_a_failed_runs_error(d
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_new_articles_per_successful_run_in_one_pass_agree_with_each_runs_folded_fetches(seed: int) -> None:
+def test_each_successful_run_counts_its_own_new_articles_and_those_of_the_failed_fetches_before_it(seed: int) -> None:
     rng = random.Random(seed)
     count = rng.randint(0, 40)
-    runs = pd.DataFrame({"id": list(range(1, count + 1)),
-                         "kind": [rng.choice(["fetch", "fetch", "import"]) for _ in range(count)],
-                         "status": [rng.choice(["succeeded", "succeeded", "failed", "interrupted", "running"])
-                                    for _ in range(count)],
-                         "new_count": [rng.choice([0, 0, 0, 3, 12]) for _ in range(count)]})
-    runs = runs.sample(frac=1, random_state=seed)
-    # In any row order; folded_run_ids reads them as RunHistory holds them, in id order.
-    counted = new_by_successful_run(runs)
-    runs = runs.sort_values("id")
-    succeeded = runs.loc[runs["status"] == "succeeded", "id"].tolist()
-    assert list(counted) == succeeded
-    for run_id in succeeded:
-        expected = int(runs.loc[runs["id"].isin(folded_run_ids(runs, run_id)), "new_count"].sum())
-        assert counted[run_id] == expected, (run_id, runs.to_dict("records"))
-
+    history = [{"id": run_id, "kind": rng.choice(["fetch", "fetch", "import"]),
+                "status": rng.choice(["succeeded", "succeeded", "failed", "interrupted", "running"]),
+                "new_count": rng.choice([0, 0, 0, 3, 12])} for run_id in range(1, count + 1)]
+    # By hand: a successful fetch adds the fetches before it back to the previous successful fetch (imports
+    # between them neither fold nor stop the walk); an import counts only its own.
+    expected_counts, expected_folds = {}, {}
+    for position, run in enumerate(history):
+        if run["status"] != "succeeded":
+            continue
+        folds = []
+        if run["kind"] == "fetch":
+            for earlier in reversed(history[:position]):
+                if earlier["kind"] != "fetch":
+                    continue
+                if earlier["status"] == "succeeded":
+                    break
+                folds.append(earlier["id"])
+        expected_folds[run["id"]] = [run["id"], *folds]
+        expected_counts[run["id"]] = run["new_count"] + sum(history[other - 1]["new_count"] for other in folds)
+    # In any row order: the store's frames are in id order, but nothing may rest on it.
+    runs = pd.DataFrame(history, columns=["id", "kind", "status", "new_count"]).sample(frac=1, random_state=seed)
+    assert new_by_successful_run(runs) == expected_counts
+    assert list(new_by_successful_run(runs)) == sorted(expected_counts)
+    assert {run_id: folded_run_ids(runs, run_id) for run_id in expected_folds} == expected_folds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, deferred, loaders, markup, reviewing, views
-from dashboard.context import Context, latest_run_with_new, new_in_run, run_label
+from dashboard.context import Context, latest_run_with_new, run_label
 from tracker.analysis import evidence
 from tracker.wording import runnable
 
@@ -26,8 +26,7 @@ def overview_page(context: Context) -> None:
     st.title("Fibromyalgia evidence: what it says, cause by cause")
     # The warning below is about fetches: an import since a failed fetch must not hide it.
     runs = loaders.load_runs(context.state).query("kind == 'fetch'")
-    latest, quiet = latest_run_with_new(context)
-    new_count = 0 if latest is None else new_in_run(context, int(latest["id"]))
+    latest, new_count, quiet = latest_run_with_new(context)
     stored = loaders.load_article_count(context.state)
     views.draw_headline(stored, new_count, None if latest is None else run_label(latest),
                         loaders.load_last_success(context.state),

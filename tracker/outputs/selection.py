@@ -268,33 +268,39 @@ def run_pmids(runs: RunHistory, run_id: int, change: str) -> np.ndarray:
                        "pmid"].unique()
 
 
+def _counting_runs(runs: pd.DataFrame) -> dict[int, int]:
+    """Per run id, the successful run that counts the run's articles as its own: a successful run itself; a failed,
+    interrupted or running fetch, the next successful fetch (none yet: left out); `runs`: RunHistory's runs."""
+    counting: dict[int, int] = {}
+    waiting: list[int] = []  # the fetches since the last successful one that did not succeed
+    for run_id, kind, status in sorted(zip(runs["id"].tolist(), runs["kind"].tolist(), runs["status"].tolist())):
+        if status == "succeeded":
+            counting[run_id] = run_id
+            if kind == "fetch":
+                counting.update(dict.fromkeys(waiting, run_id))
+                waiting = []
+        elif kind == "fetch":
+            waiting.append(run_id)
+    return counting
+
+
 def new_by_successful_run(runs: pd.DataFrame) -> dict[int, int]:
     """Per successful run (by id, in id order), the articles it stored first, with those of the fetches it folds in
     (`folded_run_ids`), from RunHistory's runs with their new_count: one pass, however many runs."""
-    counts: dict[int, int] = {}
-    folded = 0  # new articles of the failed or interrupted fetches since the last successful one
-    for run_id, kind, status, new in sorted(zip(runs["id"].tolist(), runs["kind"].tolist(), runs["status"].tolist(),
-                                                runs["new_count"].tolist())):
-        if status == "succeeded":
-            counts[run_id] = new + (folded if kind == "fetch" else 0)
-            folded = 0 if kind == "fetch" else folded
-        elif kind == "fetch":
-            folded += new
+    new = dict(zip(runs["id"].tolist(), runs["new_count"].tolist()))
+    counting_runs = _counting_runs(runs)
+    counts = {run_id: 0 for run_id, counting in sorted(counting_runs.items()) if counting == run_id}
+    for run_id, counting in counting_runs.items():
+        counts[counting] += new[run_id]
     return counts
 
 
 def folded_run_ids(runs: pd.DataFrame, run_id: int) -> list[int]:
     """The run and, for a fetch, the failed or interrupted fetches since the previous successful one, whose
-    articles it counts as its own (`runs`: RunHistory's runs)."""
-    history = runs.set_index("id")
-    folded = [run_id]
-    if history.at[run_id, "kind"] == "fetch":
-        earlier = history[(history.index < run_id) & (history["kind"] == "fetch")]
-        for earlier_id, status in zip(reversed(earlier.index.tolist()), reversed(earlier["status"].tolist())):
-            if status == "succeeded":
-                break
-            folded.append(earlier_id)
-    return folded
+    articles it counts as its own (`runs`: RunHistory's runs), newest first."""
+    folded = sorted((other for other, counting in _counting_runs(runs).items()
+                     if counting == run_id and other != run_id), reverse=True)
+    return [run_id, *folded]
 
 
 def select_articles(
