@@ -14,7 +14,7 @@ from dashboard.labels import (BADGE_COLOURS, DESIGN_BADGES, STANCE_BADGE_COLOURS
 from dashboard.markup import (anchor, article_anchor, article_label, article_url, count_anchor, doi_url, escape_text,
                               highlight_phrase, highlight_terms, linked_count, page_address, pmc_url, present)
 from tracker import config
-from tracker.analysis.evidence import DIRECT_KINDS, EVIDENCE_SCOPES, FINDING_STANCES, INDIRECT_KINDS
+from tracker.analysis.evidence import DIRECT_KINDS, EVIDENCE_SCOPES, FINDING_STANCES, LEFT_OUT_OF_DIRECT
 from tracker.analysis.reviews import normalised_text
 from tracker.config import Hypothesis
 from tracker.models import STANCES
@@ -631,14 +631,9 @@ def draw_shown_scope(scope: str) -> None:
     st.markdown(f"**Shown: {EVIDENCE_SCOPES[scope]}.**")
 
 
-# The verdict's counts of what the direct scope leaves out: (column, its words for one and for several, the
-# Citations filters that open those findings).
-_LEFT_OUT_OF_DIRECT = (
-    ("treatment_results", ("treatment result", "treatment results"), {"evidence_kinds": list(INDIRECT_KINDS)}),
-    ("reviews", ("review", "reviews"), {"evidence_kinds": ["review"]}),
-    ("other_results", ("other result", "other results"), {"evidence_kinds": ["other"]}),
-    ("hedged_direct", ("hedged", "hedged"), {"evidence_kinds": list(DIRECT_KINDS), "hedged": True}),
-)
+# What the evidence table calls each count of `LEFT_OUT_OF_DIRECT`, for one finding and for several.
+_LEFT_OUT_WORDS = {"treatment_results": ("treatment result", "treatment results"), "reviews": ("review", "reviews"),
+                   "other_results": ("other result", "other results"), "hedged_direct": ("hedged", "hedged")}
 
 
 def draw_verdict_table(rows: pd.DataFrame, scope: str, retracted: str | None) -> None:
@@ -678,11 +673,12 @@ def verdict_table_html(rows: pd.DataFrame, scope: str, retracted: str | None) ->
         if scope == "direct":
             # What the direct scope leaves out, each finding once (`evidence.verdict_table`), each count opening
             # exactly its findings.
-            for column, what, fields in _LEFT_OUT_OF_DIRECT:
+            for column, (kinds, hedged_only) in LEFT_OUT_OF_DIRECT.items():
                 if row[column]:
                     left_out = count_anchor(int(row[column]), causes=[cause_id], retracted=retracted,
-                                            stances=list(FINDING_STANCES), confidence="high", **fields)
-                    apart.append(f"{left_out} {plural(int(row[column]), *what)}")
+                                            stances=list(FINDING_STANCES), confidence="high",
+                                            evidence_kinds=list(kinds), **({"hedged": True} if hedged_only else {}))
+                    apart.append(f"{left_out} {plural(int(row[column]), *_LEFT_OUT_WORDS[column])}")
         if apart:
             cause_link += f'<br><span style="color:#666">kept apart: {", ".join(apart)}</span>'
         high = (share_text(row["high_share"], row["high_low"], row["high_high"])

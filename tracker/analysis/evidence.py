@@ -561,6 +561,14 @@ FINDING_STANCES: tuple[str, ...] = ("supports", "contradicts", "mixed")
 # that helps tests it only through the treatment's mechanism.
 DIRECT_KINDS: tuple[str, ...] = ("comparison", "association")
 INDIRECT_KINDS: tuple[str, ...] = ("intervention",)
+# What the direct scope leaves out, each finding once: per verdict column, the evidence kinds it counts, and whether
+# it counts only findings stated with hedging (the others count them hedged or not).
+LEFT_OUT_OF_DIRECT: dict[str, tuple[tuple[str, ...], bool]] = {
+    "treatment_results": (INDIRECT_KINDS, False),
+    "reviews": (("review",), False),
+    "other_results": (("other",), False),
+    "hedged_direct": (DIRECT_KINDS, True),
+}
 EVIDENCE_SCOPES = {
     "direct": "Direct findings only: patients against controls and associations, stated without hedging",
     "all": "All findings: also treatment results, reviews, other results and hedged sentences",
@@ -703,8 +711,7 @@ def support_trend(by_year: pd.DataFrame) -> tuple[str, float, float]:
 VERDICT_COLUMNS: tuple[str, ...] = (
     "hypothesis_id", "cause", "supports", "contradicts", "mixed", "findings", "share", "share_low", "share_high",
     "high_supports", "high_findings", "high_share", "high_low", "high_high", "trend", "trend_tau", "trend_p",
-    "patients", "with_size", "treatment_results", "reviews", "other_results", "hedged_direct", "low_confidence",
-    "reviewed",
+    "patients", "with_size", *LEFT_OUT_OF_DIRECT, "low_confidence", "reviewed",
 )
 
 
@@ -727,9 +734,10 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     systematic reviews and RCTs, whatever their kind of finding (a review or a trial is never a patient-control
     comparison), hedged ones included. trend is `support_trend` over the `trend_years` years up to `now_year`.
     patients sums the patients of the scope's findings whose abstracts state them (with_size of them do).
-    treatment_results, reviews, other_results and hedged_direct count, whatever the scope, what the direct scope
-    leaves out, each finding once: those of the other three kinds (hedged or not), then those of the direct kinds
-    stated with hedging. Together they are the "all" scope's findings less the direct scope's.
+    The LEFT_OUT_OF_DIRECT columns (treatment_results, reviews, other_results, hedged_direct) count, whatever the
+    scope, what the direct scope leaves out, each finding once: those of the other three kinds (hedged or not), then
+    those of the direct kinds stated with hedging. Together they are the "all" scope's findings less the direct
+    scope's.
     """
     causes = [h for h in hypotheses if not h.baseline]
     index = pd.Index([h.id for h in causes], name="hypothesis_id")
@@ -769,11 +777,9 @@ def verdict_table(findings: pd.DataFrame, hypotheses: Sequence[Hypothesis], *, s
     def per_cause(frame: pd.DataFrame) -> pd.Series:
         return frame.groupby("hypothesis_id")["articles"].sum().reindex(index, fill_value=0).astype("int64")
 
-    kinds = findings["evidence_kind"]
-    table["treatment_results"] = per_cause(findings[kinds.isin(INDIRECT_KINDS)])
-    table["reviews"] = per_cause(findings[kinds == "review"])
-    table["other_results"] = per_cause(findings[kinds == "other"])
-    table["hedged_direct"] = per_cause(findings[kinds.isin(DIRECT_KINDS) & findings["hedged"].astype(bool)])
+    hedged = findings["hedged"].astype(bool)
+    for column, (kinds, hedged_only) in LEFT_OUT_OF_DIRECT.items():
+        table[column] = per_cause(findings[findings["evidence_kind"].isin(kinds) & (hedged if hedged_only else True)])
     table["low_confidence"] = per_cause(in_scope(unsure, scope))
     table["reviewed"] = per_cause(scoped[scoped["reviewed"].astype(bool)])
     return table.reset_index()[list(VERDICT_COLUMNS)].rename_axis(columns=None)
