@@ -116,8 +116,9 @@ def _share_over_time(context: Context, rows, scope: str) -> bool:
     causes = [cause for cause in rows["hypothesis_id"] if cause in charted]
     if not causes:
         st.info(f"No {'direct ' if scope == 'direct' else ''}finding of known year on these causes has been read "
-                "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews "
-                                                          "and hedged findings." if scope == "direct" else ""))
+                "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews, "
+                                                          "other results and hedged findings." if scope == "direct"
+                                                          else ""))
         return False
     chosen = st.pills("Cause", causes, format_func=context.labels.get, default=causes[0], required=True,
                       key="share_cause")
