@@ -907,10 +907,10 @@ def demo(context: click.Context, host: str, port: int, records: int, demo_db: Pa
     dashboard on them, until Ctrl-C."""
     import dataclasses
     import os
-    import signal
 
     from tracker.demo.corpus import demo_corpus, serve_demo_corpus
     from tracker.demo.standin import EutilsStandin
+    from tracker.threads import sigterm_as_ctrl_c
 
     check_port_free(host, port)
     own_settings = command_settings(context)
@@ -927,8 +927,7 @@ def demo(context: click.Context, host: str, port: int, records: int, demo_db: Pa
         f"\"[Synthetic]\", fetched into {db_path}")
     corpus = demo_corpus(own_settings.hypotheses, records)
     # SIGTERM (kill, a service manager) stops the demo as Ctrl-C does: the dashboard and the stand-in with it.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with EutilsStandin() as server:
+    with sigterm_as_ctrl_c(), EutilsStandin() as server:
         serve_demo_corpus(server, corpus, own_settings.hypotheses)
         say(f"E-utilities stand-in serving them at {server.base_url} (on this machine only)")
         # The real client against the stand-in; the user's NCBI address and key stay with NCBI.

@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import shlex
-import signal
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from tracker.config import (DEFAULT_CRON, DEFAULT_HYPOTHESES_PATH, DEFAULT_JITTE
                             OFF_PEAK_END_HOUR, OFF_PEAK_START_HOUR, PROJECT_DIR, Settings, load_hypotheses)
 from tracker.errors import ConfigError, LockHeld, TrackerError, printable
 from tracker.jobs.lock import job_lock, open_own_file
-from tracker.threads import leave_stop_signals_to_main_thread
+from tracker.threads import leave_stop_signals_to_main_thread, sigterm_as_ctrl_c
 from tracker.wording import plural
 
 if TYPE_CHECKING:
@@ -312,31 +311,29 @@ def run_scheduler(settings: Settings, schedule: Schedule, fetch: FetchFunction) 
     log, close_log = open_log(settings, schedule.log_path)
     scheduler = BlockingScheduler(timezone=schedule.zone)
     # SIGTERM stops it as Ctrl-C does, the fetch under way finishing its run, rather than ending the process in the
-    # middle of it. SIGINT keeps the disposition the scheduler was started with: a shell ignores it in a job put in
-    # the background from a script, so that Ctrl-C at the terminal does not reach that job.
-    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        now = datetime.now(timezone.utc)
-        warning = off_peak_warning(schedule, now)
-        if warning:
-            log.warning(warning)
-        upcoming = next_fire_times(schedule, now, 1)
-        log.info("scheduler started: --cron %r --timezone %s, up to %d s of jitter; next run %s",
-                 schedule.cron, schedule.timezone_name, schedule.jitter_s, upcoming[0] if upcoming else "never")
-        if add_fetch_job(scheduler, settings, schedule, fetch, log, now):
-            log.info("the last successful fetch is older than the previous scheduled time %s: catching up now",
-                     previous_fire_time(schedule, now))
-        scheduler.start()
-    except KeyboardInterrupt:
-        log.info("scheduler stopping: a fetch under way finishes its run first")
-        raise
-    finally:
-        # The fetch runs in a worker thread that the interpreter waits for at exit anyway: wait here instead, while
-        # the log is still open, so that the run's outcome reaches it.
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
-        close_log()
-        signal.signal(signal.SIGTERM, previous_sigterm)
+    # middle of it.
+    with sigterm_as_ctrl_c():
+        try:
+            now = datetime.now(timezone.utc)
+            warning = off_peak_warning(schedule, now)
+            if warning:
+                log.warning(warning)
+            upcoming = next_fire_times(schedule, now, 1)
+            log.info("scheduler started: --cron %r --timezone %s, up to %d s of jitter; next run %s",
+                     schedule.cron, schedule.timezone_name, schedule.jitter_s, upcoming[0] if upcoming else "never")
+            if add_fetch_job(scheduler, settings, schedule, fetch, log, now):
+                log.info("the last successful fetch is older than the previous scheduled time %s: catching up now",
+                         previous_fire_time(schedule, now))
+            scheduler.start()
+        except KeyboardInterrupt:
+            log.info("scheduler stopping: a fetch under way finishes its run first")
+            raise
+        finally:
+            # The fetch runs in a worker thread that the interpreter waits for at exit anyway: wait here instead,
+            # while the log is still open, so that the run's outcome reaches it.
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
+            close_log()
 
 
 def run_once(settings: Settings, schedule: Schedule, fetch: FetchFunction) -> str:
