@@ -42,7 +42,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "bench"), str(PROJECT_DIR / "tests")]
 
 from bench_dashboard import seeded_store  # noqa: E402
-from support.browser import CHROMIUM_ARGS, CHROMIUM_PATH, free_port, stop_server, wait_for_health  # noqa: E402
+from support.browser import (CHROMIUM_ARGS, CHROMIUM_PATH, free_port, is_local, stop_server,  # noqa: E402
+                             tracker_environment, wait_for_health)
 
 WARM_TARGET_S = 2.0
 BASELINE_TARGET = 1.3
@@ -52,7 +53,6 @@ TIMEOUT_MS = 120_000
 # and cannot hide in the timing. Not Playwright's request routing, which turns the browser's HTTP cache off: a warm
 # visit would then fetch and compile Streamlit's scripts again, which no reader's second visit does.
 NO_OUTSIDE_ARGS = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"]
-LOCAL_ADDRESSES = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 TRIVIAL_CHART = """
 st.altair_chart(alt.Chart(pd.DataFrame({"x": range(10), "y": range(10)})).mark_bar().encode(x="x:O", y="y:Q"))
 """
@@ -67,9 +67,8 @@ st.title("Baseline")
 
 def start_server(command: list[str], port_option: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("NCBI_", "TRACKER_"))}
     server = subprocess.Popen([*command, port_option, str(port)],
-                              cwd=PROJECT_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              cwd=PROJECT_DIR, env=tracker_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, start_new_session=True)
     wait_for_health(port, server)
     return server, f"http://127.0.0.1:{port}/"
@@ -108,7 +107,7 @@ def time_first_chart(context, url: str) -> Visit:
     page = context.new_page()
     received: list[int] = []
     outside: list[str] = []
-    page.on("request", lambda request: None if request.url.startswith(LOCAL_ADDRESSES) else outside.append(request.url))
+    page.on("request", lambda request: None if is_local(request.url) else outside.append(request.url))
     page.on("websocket", lambda socket: socket.on("framereceived", lambda payload: received.append(len(payload))))
     devtools = context.new_cdp_session(page)
     devtools.send("Performance.enable")
