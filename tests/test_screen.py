@@ -1,12 +1,14 @@
 """The RE2 screens may only over-select: whatever Python's pattern finds, the screen keeps."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pytest
 
-from tracker.analysis.screen import screen_pattern, screened, stand_in_texts, union_screen
-from tracker.analysis.stance.cues import cue_pattern
+from tracker.analysis import screen
+from tracker.analysis.screen import ScreenSet, screen_pattern, screened, stand_in_texts, union_screen
+from tracker.analysis.stance.cues import cue_pattern, cue_screens
 from tracker.analysis.stance.direction import FINDING_CATEGORIES
 from tracker.analysis.stance.reader import _cause_screens, compile_stance_rules
 from tracker.analysis import tagging
@@ -97,3 +99,43 @@ def test_screen_pattern_refuses_what_it_cannot_widen():
         screen_pattern("[^\u2013]")
     with pytest.raises(ValueError):
         screen_pattern(r"(a)(?P=x)")
+
+
+# --- the cue categories' screens, compiled together (Hyperscan) -------------------------------------------------
+
+def test_the_cue_screens_keep_every_category_python_finds():
+    screens = cue_screens()
+    texts = [variant for sentence in _SENTENCES for variant in _variants(sentence)]
+    found = set()
+    for text in texts:
+        may_match = screens.matching(text)
+        for category in screens.names:
+            if cue_pattern(category).search(text):
+                found.add(category)
+                assert category in may_match, f"the {category} screen dropped {text!r}"
+    # The sentences hold cues of many categories, in every variant.
+    assert len(found) >= 10
+
+
+def test_the_cue_screens_leave_out_the_categories_a_text_cannot_hold():
+    may_match = cue_screens().matching("Women with fibromyalgia took part.")
+    assert {"null", "direction", "difference", "hedge"}.isdisjoint(may_match)
+    assert "fibromyalgia_population" in may_match
+
+
+def test_each_thread_scans_with_a_scratch_space_of_its_own():
+    screens = ScreenSet({"lower": r"(?i)lower", "null": r"(?i)did\s+not\s+differ"})
+    texts = ["HRV was lower.", "HRV did not differ.", "HRV was LOWER and did not differ."] * 300
+    expected = [screens.matching(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        # A scratch space shared between threads fails a scan that finds it in use.
+        results = list(pool.map(lambda chunk: [screens.matching(text) for text in chunk],
+                                [texts[start::4] for start in range(4)]))
+    assert [result for start in range(4) for result in results[start]] == \
+        [found for start in range(4) for found in expected[start::4]]
+    assert expected[:3] == [{"lower"}, {"null"}, {"lower", "null"}]
+
+
+def test_without_hyperscan_every_screen_may_match(monkeypatch):
+    monkeypatch.setattr(screen, "hyperscan", None)
+    assert ScreenSet({"lower": "lower", "null": "not"}).matching("nothing here") == {"lower", "null"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import re
 
@@ -13,7 +14,7 @@ import pytest
 
 from tracker.analysis import stance, tagging
 from tracker.analysis.screen import first_screened, stand_in_texts, union_screen
-from tracker.analysis.stance import reader
+from tracker.analysis.stance import cues, reader
 from tracker.analysis.stance.cues import cue_pattern
 from tracker.analysis.tagging import normalised_text
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
@@ -212,3 +213,35 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def _forget_sentences_read() -> None:
+    """Empty the caches that hold what sentences were read, so that the next batch reads every one again."""
+    for cached in (cues.cue_matches, cues._categories_that_may_match, reader.sentence_role, reader._may_report,
+                   reader._read_sentence):
+        cached.cache_clear()
+
+
+def test_the_cue_screens_leave_every_reading_as_pythons_patterns_alone_read_it(monkeypatch) -> None:
+    frame = _frame()
+    tags = _every_cause(frame)
+    facets = pd.DataFrame({"pmid": frame["pmid"], "design": ["rct" if "trial" in a else "case_control"
+                                                            for a in frame["abstract"]]})
+    left_out = []
+    real_screen = cues._categories_that_may_match.__wrapped__
+    monkeypatch.setattr(cues, "_categories_that_may_match", functools.lru_cache(maxsize=None)(
+        lambda text: left_out.append(len(cues._PATTERNS) - len(real_screen(text))) or real_screen(text)))
+    _forget_sentences_read()
+    screened = stance.read_stances(frame, tags, facets, STANCE_RULES)
+    # Without the screens: every category's pattern runs on every text it is asked about.
+    monkeypatch.setattr(cues, "_categories_that_may_match",
+                        functools.lru_cache(maxsize=None)(lambda text: frozenset(cues._PATTERNS)))
+    _forget_sentences_read()
+    try:
+        unscreened = stance.read_stances(frame, tags, facets, STANCE_RULES)
+    finally:
+        _forget_sentences_read()
+    pd.testing.assert_frame_equal(screened, unscreened)
+    assert {"supports", "mixed", "no_finding"} <= set(screened["stance"])
+    # The screens did leave categories out, in most texts.
+    assert sum(count > 0 for count in left_out) > 0.9 * len(left_out)

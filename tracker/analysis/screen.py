@@ -11,6 +11,9 @@ is "s", a thin space " "), and a non-ASCII character the pattern names is its st
 classes would do, but make the large cue patterns a hundred times slower.) The stand-ins keep each character a word
 character or not as Python's Unicode \\w has it, so \\b and \\B stay in a Unicode pattern's screen; an ASCII
 pattern's (re.ASCII: "é" is no word character there, its stand-in is) drops them.
+
+Where one text is asked many questions, one at a time (which of the cue categories may stand in this sentence?), a
+`ScreenSet` compiles the screens together with Intel's Hyperscan and answers them all in one pass over the text.
 """
 
 from __future__ import annotations
@@ -18,10 +21,17 @@ from __future__ import annotations
 import functools
 import re
 import string
+import threading
+from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - a platform without its wheel: every screen may match, Python decides
+    hyperscan = None
 
 # Zero-width assertions: dropped, each matches where it stood and anywhere else.
 _ASSERTIONS = frozenset("AZ")
@@ -152,11 +162,24 @@ def stand_in_texts(texts: pa.Array) -> pa.Array:
     if pc.any(other).as_py():
         # Only the texts with a non-ASCII character pass through Python: in abstracts they are a few.
         other = pc.fill_null(other, False)
-        replacements = [_NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
-                        for text in texts.filter(other).to_pylist()]
+        replacements = [_ascii_stand_ins(text) for text in texts.filter(other).to_pylist()]
         texts = pc.replace_with_mask(texts, other, pa.array(replacements, texts.type))
     return pc.replace_substring_regex(texts, _PYTHON_ONLY_SPACES, " ") if _may_hold_python_only_spaces(texts) \
         else texts
+
+
+def stand_in_text(text: str) -> str:
+    """One text as `stand_in_texts` gives it."""
+    if not text.isascii():
+        text = _ascii_stand_ins(text)
+    return _PYTHON_ONLY_SPACE.sub(" ", text)
+
+
+def _ascii_stand_ins(text: str) -> str:
+    return _NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
+
+
+_PYTHON_ONLY_SPACE = re.compile(_PYTHON_ONLY_SPACES)
 
 
 # Bytes looked at in one step: the comparisons' arrays stay small enough for the processor's cache (over all of a
@@ -188,3 +211,39 @@ def first_screened(texts: pa.Array, screen: str) -> list[int]:
     """Per text (as `stand_in_texts` gives them), where the screen first matches, -1 where nowhere: no match of the
     pattern starts before, so a search for it may start there."""
     return pc.find_substring_regex(texts, screen).to_pylist()
+
+
+class ScreenSet:
+    """Named screens compiled together into one Hyperscan database: one pass over a text tells which of them may
+    match it (`matching`), where asking each pattern in Python's `re` would scan it once a pattern. Without
+    Hyperscan (no wheel for the platform) every screen may match, and Python's patterns decide alone."""
+
+    def __init__(self, screens: Mapping[str, str]) -> None:
+        self.names = tuple(screens)
+        self._every = frozenset(self.names)
+        self._database = None
+        # A scratch space serves one scan at a time: one per thread.
+        self._local = threading.local()
+        if hyperscan is not None and self.names:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            # Whether a screen matches at all is all that is asked: one report each, and prefiltering lets
+            # Hyperscan widen a construct it cannot compile as written (still never narrowing).
+            database.compile(expressions=[screens[name].encode("ascii") for name in self.names],
+                             ids=list(range(len(self.names))), elements=len(self.names),
+                             flags=hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+                             | hyperscan.HS_FLAG_PREFILTER)
+            self._database = database
+
+    def matching(self, text: str) -> frozenset[str]:
+        """The names of the screens that match the text (its stand-in): where a name is missing, its pattern
+        cannot match."""
+        if self._database is None:
+            return self._every
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        found: list[int] = []
+        self._database.scan(stand_in_text(text).encode("ascii"),
+                            match_event_handler=lambda number, *_: found.append(number), scratch=scratch)
+        names = self.names
+        return frozenset(names[number] for number in found)
