@@ -217,7 +217,7 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
 
 def _forget_sentences_read() -> None:
     """Empty the caches that hold what sentences were read, so that the next batch reads every one again."""
-    for cached in (cues.cue_matches, cues._categories_that_may_match, reader.sentence_role, reader._may_report,
+    for cached in (cues.cue_matches, cues.categories_that_may_match, reader.sentence_role, reader._may_report,
                    reader._read_sentence):
         cached.cache_clear()
 
@@ -228,13 +228,13 @@ def test_the_cue_screens_leave_every_reading_as_pythons_patterns_alone_read_it(m
     facets = pd.DataFrame({"pmid": frame["pmid"], "design": ["rct" if "trial" in a else "case_control"
                                                             for a in frame["abstract"]]})
     left_out = []
-    real_screen = cues._categories_that_may_match.__wrapped__
-    monkeypatch.setattr(cues, "_categories_that_may_match", functools.lru_cache(maxsize=None)(
+    real_screen = cues.categories_that_may_match.__wrapped__
+    monkeypatch.setattr(cues, "categories_that_may_match", functools.lru_cache(maxsize=None)(
         lambda text: left_out.append(len(cues._PATTERNS) - len(real_screen(text))) or real_screen(text)))
     _forget_sentences_read()
     screened = stance.read_stances(frame, tags, facets, STANCE_RULES)
     # Without the screens: every category's pattern runs on every text it is asked about.
-    monkeypatch.setattr(cues, "_categories_that_may_match",
+    monkeypatch.setattr(cues, "categories_that_may_match",
                         functools.lru_cache(maxsize=None)(lambda text: frozenset(cues._PATTERNS)))
     _forget_sentences_read()
     try:

@@ -362,7 +362,8 @@ def cue_screens() -> ScreenSet:
 
 
 @functools.lru_cache(maxsize=65536)
-def _categories_that_may_match(text: str) -> frozenset[str]:
+def categories_that_may_match(text: str) -> frozenset[str]:
+    """The cue categories that may match in a text: `cue_matches` finds none of any other."""
     return cue_screens().matching(text)
 
 
@@ -372,7 +373,7 @@ def cue_matches(text: str, category: str) -> tuple[CueMatch, ...]:
     pattern = _PATTERNS.get(category)
     # A sentence is asked for some twenty categories and holds a few: one pass of the screens tells which may
     # stand, and Python's patterns (a scan each) run only for those.
-    if pattern is None or category not in _categories_that_may_match(text):
+    if pattern is None or category not in categories_that_may_match(text):
         return ()
     found = []
     for match in pattern.finditer(text):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from tracker.analysis.stance.cues import NEGATION_SCOPE_WORDS, clauses, cue_matches, overlaps
+from tracker.analysis.stance.cues import (
+    NEGATION_SCOPE_WORDS, categories_that_may_match, clauses, cue_matches, overlaps)
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower", "different", "no_difference")
 
@@ -23,11 +24,16 @@ class Finding(NamedTuple):
 _DIRECTED_CATEGORIES = ("direction", "difference", "benefit", "state")
 # The cue categories of which `has_finding` needs one in a sentence (its screen looks for these).
 FINDING_CATEGORIES = ("anaphoric_null", "null", *_DIRECTED_CATEGORIES)
+# Every finding of a clause comes from a cue of these categories.
+_CLAUSE_FINDING_CATEGORIES = frozenset(("null", *_DIRECTED_CATEGORIES))
 
 
 def clause_findings(sentence: str, start: int, end: int) -> list[Finding]:
     """The findings of one clause, a negation applied to the cues in its scope."""
     clause = sentence[start:end]
+    # Without a cue of these, the negations, group labels and the rest need not be looked for.
+    if _CLAUSE_FINDING_CATEGORIES.isdisjoint(categories_that_may_match(clause)):
+        return []
     pseudo = cue_matches(clause, "pseudo_negation")
     groups = cue_matches(clause, "group_label")
     nulls = tuple(m for m in cue_matches(clause, "null") if not overlaps(m, groups))
@@ -110,13 +116,7 @@ def has_finding(sentence: str) -> bool:
     this is False, so a sentence without one need not be read further."""
     if cue_matches(sentence, "anaphoric_null"):
         return True
-    for start, end in clauses(sentence):
-        # Every finding of a clause comes from a cue of these categories: without one, the negations, group
-        # labels and the rest that `clause_findings` also reads need not be looked for.
-        if any(cue_matches(sentence[start:end], category) for category in ("null", *_DIRECTED_CATEGORIES)) \
-                and clause_findings(sentence, start, end):
-            return True
-    return False
+    return any(clause_findings(sentence, start, end) for start, end in clauses(sentence))
 
 
 def finding_direction(sentence: str) -> str | None:
