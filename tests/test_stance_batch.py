@@ -14,7 +14,7 @@ import pytest
 
 from tracker.analysis import stance, tagging
 from tracker.analysis.screen import first_screened, stand_in_texts, union_screen
-from tracker.analysis.stance import cues, reader
+from tracker.analysis.stance import cues, direction, reader
 from tracker.analysis.stance.cues import cue_pattern
 from tracker.analysis.tagging import normalised_text
 from tracker.config import DEFAULT_HYPOTHESES_PATH, load_hypotheses
@@ -81,11 +81,16 @@ def _every_cause(frame: pd.DataFrame) -> pd.DataFrame:
                          for pmid in frame["pmid"] for cause in STANCE_RULES.expects])
 
 
-def test_the_screened_batch_reads_every_pair_as_the_reader_without_screens(monkeypatch) -> None:
+def _batch() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The articles, each with every cause, and their designs (trials where the abstract says so)."""
     frame = _frame()
-    tags = _every_cause(frame)
     facets = pd.DataFrame({"pmid": frame["pmid"], "design": ["rct" if "trial" in a else "case_control"
                                                             for a in frame["abstract"]]})
+    return frame, _every_cause(frame), facets
+
+
+def test_the_screened_batch_reads_every_pair_as_the_reader_without_screens(monkeypatch) -> None:
+    frame, tags, facets = _batch()
     read_alone = []
     real_hit_anchors = reader._hit_anchors
     monkeypatch.setattr(reader, "_hit_anchors", lambda *arguments: read_alone.append(1) or real_hit_anchors(
@@ -217,26 +222,24 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
 
 def _forget_sentences_read() -> None:
     """Empty the caches that hold what sentences were read, so that the next batch reads every one again."""
-    for cached in (cues.cue_matches, cues.categories_that_may_match, reader.sentence_role, reader._may_report,
-                   reader._read_sentence):
+    for cached in (cues.cue_matches, reader.sentence_role, reader._may_report, reader._read_sentence):
         cached.cache_clear()
 
 
 def test_the_cue_screens_leave_every_reading_as_pythons_patterns_alone_read_it(monkeypatch) -> None:
-    frame = _frame()
-    tags = _every_cause(frame)
-    facets = pd.DataFrame({"pmid": frame["pmid"], "design": ["rct" if "trial" in a else "case_control"
-                                                            for a in frame["abstract"]]})
+    frame, tags, facets = _batch()
     left_out = []
     real_screen = cues.categories_that_may_match.__wrapped__
-    monkeypatch.setattr(cues, "categories_that_may_match", functools.lru_cache(maxsize=None)(
-        lambda text: left_out.append(len(cues._PATTERNS) - len(real_screen(text))) or real_screen(text)))
-    _forget_sentences_read()
+
+    def screen_with(screen) -> None:
+        for module in (cues, direction):
+            monkeypatch.setattr(module, "categories_that_may_match", functools.lru_cache(maxsize=None)(screen))
+        _forget_sentences_read()
+
+    screen_with(lambda text: left_out.append(len(cues._PATTERNS) - len(real_screen(text))) or real_screen(text))
     screened = stance.read_stances(frame, tags, facets, STANCE_RULES)
     # Without the screens: every category's pattern runs on every text it is asked about.
-    monkeypatch.setattr(cues, "categories_that_may_match",
-                        functools.lru_cache(maxsize=None)(lambda text: frozenset(cues._PATTERNS)))
-    _forget_sentences_read()
+    screen_with(lambda text: frozenset(cues._PATTERNS))
     try:
         unscreened = stance.read_stances(frame, tags, facets, STANCE_RULES)
     finally:
