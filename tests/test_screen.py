@@ -3,6 +3,7 @@
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import hyperscan
 import pyarrow as pa
 import pytest
 
@@ -139,3 +140,17 @@ def test_each_thread_scans_with_a_scratch_space_of_its_own():
 def test_without_hyperscan_every_screen_may_match(monkeypatch):
     monkeypatch.setattr(screen, "hyperscan", None)
     assert ScreenSet({"lower": "lower", "null": "not"}).matching("nothing here") == {"lower", "null"}
+
+
+def test_on_a_processor_hyperscan_cannot_run_on_every_screen_may_match(monkeypatch):
+    class OldProcessor(hyperscan.Database):
+        def compile(self, *arguments, **keywords):
+            raise hyperscan.ArchitectureError("no SSSE3")
+
+    monkeypatch.setattr(hyperscan, "Database", OldProcessor)
+    assert ScreenSet({"lower": "lower", "null": "not"}).matching("nothing here") == {"lower", "null"}
+
+
+def test_a_screen_hyperscan_cannot_compile_is_an_error():
+    with pytest.raises(hyperscan.error, match="parenthesis"):
+        ScreenSet({"broken": "(unbalanced"})

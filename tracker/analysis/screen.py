@@ -226,12 +226,17 @@ class ScreenSet:
         self._local = threading.local()
         if hyperscan is not None and self.names:
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            # Whether a screen matches at all is all that is asked: one report each, and prefiltering lets
-            # Hyperscan widen a construct it cannot compile as written (still never narrowing).
-            database.compile(expressions=[screens[name].encode("ascii") for name in self.names],
-                             ids=list(range(len(self.names))), elements=len(self.names),
-                             flags=hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
-                             | hyperscan.HS_FLAG_PREFILTER)
+            try:
+                # Whether a screen matches at all is all that is asked: one report each, and prefiltering lets
+                # Hyperscan widen a construct it cannot compile as written (still never narrowing).
+                database.compile(expressions=[screens[name].encode("ascii") for name in self.names],
+                                 ids=list(range(len(self.names))), elements=len(self.names),
+                                 flags=hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+                                 | hyperscan.HS_FLAG_PREFILTER)
+            except hyperscan.ArchitectureError:
+                # A processor without the instructions Hyperscan needs (SSSE3): as without its wheel. Any other
+                # error is a screen it cannot compile, and is raised.
+                return
             self._database = database
 
     def matching(self, text: str) -> frozenset[str]:
