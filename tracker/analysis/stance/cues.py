@@ -357,7 +357,8 @@ def term_as_population(sentence: str, term_text: str) -> bool:
 
 @functools.cache
 def cue_screens() -> ScreenSet:
-    """Every category's screen in one Hyperscan database (compiled on first need, some tenths of a second)."""
+    """Every category's screen in one Hyperscan database, compiled on first need (some tenths of a second, once a
+    process): a fetch that finds nothing new to read never pays for it."""
     return ScreenSet({category: union_screen([pattern]) for category, pattern in _PATTERNS.items()})
 
 

@@ -61,7 +61,7 @@ except ImportError:  # pragma: no cover
 from tracker.config import EXPECTS, Hypothesis
 from tracker.memory import collection_paused
 from tracker.analysis.stance.cues import (
-    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, cue_screens, term_as_population)
+    CONSTRUCT_MEASURES, SYMPTOM_OUTCOMES, clauses, cue_matches, cue_pattern, term_as_population)
 from tracker.analysis.stance.direction import (
     FINDING_CATEGORIES, Finding, clause_findings, clause_verdict, has_finding, read_finding)
 from tracker.analysis.screen import first_screened, screened, stand_in_texts, union_screen
@@ -102,8 +102,6 @@ def compile_stance_rules(hypotheses: Sequence[Hypothesis], rules: Rules) -> Stan
         # text it matched, which `_term_pattern` looks for as a word.
         if term.hypothesis_id in patterns and term.pattern is not None:
             patterns[term.hypothesis_id][term.text] = term.expression
-    # The cues' screens are compiled once a process: here, with the rest, not in the first batch read.
-    cue_screens()
     fingerprint = json.dumps([STANCE_RULES_VERSION, rules.version, [[h.id, h.expect] for h in causes]])
     return StanceRules(expects={h.id: h.expect for h in causes}, term_patterns=patterns,
                        version=hashlib.sha256(fingerprint.encode()).hexdigest()[:12])
