@@ -114,17 +114,17 @@ def _share_over_time(context: Context, rows, scope: str) -> bool:
     # Only causes with a finding to chart are offered: a choice that can only say "nothing yet" is no choice.
     charted = set(periods["hypothesis_id"])
     causes = [cause for cause in rows["hypothesis_id"] if cause in charted]
+    finding = "direct finding" if scope == "direct" else "finding"
     if not causes:
-        st.info(f"No {'direct ' if scope == 'direct' else ''}finding of known year on these causes has been read "
-                "yet, so there is nothing to chart." + (" Include the others to count treatment results, reviews, "
-                                                          "other results and hedged findings." if scope == "direct"
-                                                          else ""))
+        st.info(f"No {finding} of known year on these causes has been read yet, so there is nothing to chart."
+                + (" Include the others to count treatment results, reviews, other results and hedged findings."
+                   if scope == "direct" else ""))
         return False
     chosen = st.pills("Cause", causes, format_func=context.labels.get, default=causes[0], required=True,
                       key="share_cause")
     left_out = [context.labels[cause] for cause in rows["hypothesis_id"] if cause not in charted]
     if left_out:
-        st.caption(f"Not offered, no {'direct ' if scope == 'direct' else ''}finding of known year yet: "
+        st.caption(f"Not offered, no {finding} of known year yet: "
                    + "; ".join(map(markup.escape_text, left_out)), unsafe_allow_html=True)
     periods = periods[periods["hypothesis_id"] == chosen]
     charts.draw_share_over_time(periods)
