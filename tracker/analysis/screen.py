@@ -139,6 +139,7 @@ def union_screen(patterns: list[re.Pattern[str] | str], ignore_case: bool = Fals
 
 # Python's \s holds these ASCII characters too; the patterns name no such character literally.
 _PYTHON_ONLY_SPACES = r"[\x0b\x1c-\x1f]"
+_PYTHON_ONLY_SPACE = re.compile(_PYTHON_ONLY_SPACES)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -177,9 +178,6 @@ def stand_in_text(text: str) -> str:
 
 def _ascii_stand_ins(text: str) -> str:
     return _NON_ASCII.sub(lambda match: _stand_in(match.group()), text)
-
-
-_PYTHON_ONLY_SPACE = re.compile(_PYTHON_ONLY_SPACES)
 
 
 # Bytes looked at in one step: the comparisons' arrays stay small enough for the processor's cache (over all of a
